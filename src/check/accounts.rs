@@ -1,0 +1,57 @@
+//! Rules on extra accounts: names, reserved names, token collisions, owned fields.
+
+use crate::diag::{Code, Diagnostic};
+use crate::emit::server::owned_account_field;
+use crate::model::Model;
+
+const RESERVED: [&str; 5] = ["SYS", "AUTH", "AUTHX", "CSC", "CPC"];
+
+pub fn check(m: &Model) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    for (i, a) in m.extra_accounts.iter().enumerate() {
+        let name = &a.name.value;
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric());
+        if !valid {
+            let fixed: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+            out.push(
+                Diagnostic::new(Code::AccountName, format!("the extra account name `{name}` must start with a letter and hold only letters and digits"))
+                    .at(a.name.span, "invalid account name")
+                    .help(if fixed.is_empty() { "rename the account, e.g. `Analytics`".to_string() } else { format!("rename it, e.g. `{fixed}`") }),
+            );
+        }
+        if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) || name.to_ascii_lowercase().starts_with("cpc") {
+            out.push(
+                Diagnostic::new(Code::AccountReserved, format!("the account name `{name}` is reserved: the compiler generates SYS, AUTH, AUTHX, CSC, CPC and the cpc* names"))
+                    .at(a.name.span, "reserved name")
+                    .help("choose another name for this extra account"),
+            );
+        }
+        for b in &m.extra_accounts[..i] {
+            let clash = if b.env_token == a.env_token {
+                Some(format!("env token `{}`", a.env_token))
+            } else if b.secret_token == a.secret_token {
+                Some(format!("secret token `{}`", a.secret_token))
+            } else {
+                None
+            };
+            if let Some(what) = clash {
+                out.push(
+                    Diagnostic::new(Code::AccountTokenCollision, format!("the extra accounts `{}` and `{name}` both normalise to the {what}, so their secrets and env variables would collide", b.name.value))
+                        .at(a.name.span, "this account")
+                        .at(b.name.span, "collides with this one")
+                        .help("rename one of the two accounts so their upper-case and lower-case forms differ"),
+                );
+            }
+        }
+        for f in &a.fields {
+            if owned_account_field(m, &f.key) && matches!(f.key.as_str(), "jetstream" | "mappings") {
+                out.push(
+                    Diagnostic::new(Code::AccountOwnedField, format!("`{}` of the extra account `{name}` is ignored on a CPC: the compiler owns it there", f.key))
+                        .at(f.key_span, "ignored")
+                        .help("remove it; on a CPC extra accounts have JetStream off and map the JetStream API to the CSC domain"),
+                );
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,89 @@
+//! The documented cross-layer rule, wildcard-aware: no pattern may overlap a pattern of
+//! another list; no pattern twice in one list; a pattern inside another of its list is noise.
+
+use crate::diag::{Code, Diagnostic};
+use crate::model::{ListKind, Model, Spanned};
+use crate::subject::{Pattern, PatternIndex};
+
+/// What an overlap between two lists does on a running bus (measured on nats-server 2.15.1).
+fn effect(a: ListKind, b: ListKind, id: &str) -> String {
+    use ListKind::*;
+    let id = if id.is_empty() { "<id>" } else { id };
+    match (a.min(b), a.max(b)) {
+        (CscPrefixedExports, CpcExports) => format!(
+            "the CPC imports it from the CSC account and the CSC account imports it back as cpc.{id}.<subject>: an import cycle, and nats-server refuses to start"
+        ),
+        (CscExports, CpcExports) => format!("messages the CSC sends down are exported straight back up as cpc.{id}.<subject>: an echo to the CSC"),
+        _ => "the CSC exports the same subjects twice, once unchanged and once from the cpc.<id> prefix".into(),
+    }
+}
+
+struct Entry<'a> {
+    kind: ListKind,
+    sub: &'a Spanned<String>,
+    pattern: Pattern,
+}
+
+pub fn check(m: &Model) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let mut entries: Vec<Entry> = vec![];
+    for kind in ListKind::ALL {
+        for sub in m.cross.list(kind) {
+            if let Ok(pattern) = Pattern::parse(&sub.value) {
+                entries.push(Entry { kind, sub, pattern });
+            }
+        }
+    }
+    let mut index = PatternIndex::new();
+    for (i, e) in entries.iter().enumerate() {
+        index.insert(&e.pattern, i);
+    }
+    for (i, a) in entries.iter().enumerate() {
+        for j in index.overlapping(&a.pattern) {
+            if j <= i {
+                continue;
+            }
+            let b = &entries[j];
+            let witness = a.pattern.overlap(&b.pattern).map(|w| w.to_string()).unwrap_or_default();
+            if a.kind != b.kind {
+                let same = a.sub.value == b.sub.value;
+                let msg = if same {
+                    format!("`{}` is in both crossLayer.{} and crossLayer.{}", a.sub.value, a.kind.key(), b.kind.key())
+                } else {
+                    format!(
+                        "`{}` in crossLayer.{} and `{}` in crossLayer.{} overlap: both match `{witness}`",
+                        a.sub.value, a.kind.key(), b.sub.value, b.kind.key()
+                    )
+                };
+                out.push(
+                    Diagnostic::new(Code::CrossLayerOverlap, format!("{msg}; {}", effect(a.kind, b.kind, m.id())))
+                        .at(b.sub.span, format!("in {}", b.kind.key()))
+                        .at(a.sub.span, format!("in {}", a.kind.key()))
+                        .help(format!("the three crossLayer lists must not overlap: remove `{}` from one of the two lists, or narrow one pattern so no subject (such as `{witness}`) matches both", b.sub.value)),
+                );
+            } else if a.sub.value == b.sub.value || a.pattern == b.pattern {
+                out.push(
+                    Diagnostic::new(Code::CrossLayerDuplicate, format!("`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import", b.sub.value, b.kind.key()))
+                        .at(b.sub.span, "listed again here")
+                        .at(a.sub.span, "first listed here")
+                        .help("remove the second entry"),
+                );
+            } else {
+                let (wide, narrow) = if a.pattern.contains(&b.pattern) {
+                    (a, b)
+                } else if b.pattern.contains(&a.pattern) {
+                    (b, a)
+                } else {
+                    continue;
+                };
+                out.push(
+                    Diagnostic::new(Code::CrossLayerRedundant, format!("`{}` in crossLayer.{} adds nothing: `{}` already covers it", narrow.sub.value, narrow.kind.key(), wide.sub.value))
+                        .at(narrow.sub.span, "covered")
+                        .at(wide.sub.span, "by this pattern")
+                        .help(format!("remove `{}`", narrow.sub.value)),
+                );
+            }
+        }
+    }
+    out
+}

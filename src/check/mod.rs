@@ -1,0 +1,34 @@
+//! Stage 2: every rule over the merged values and the model. All rules run; each reports
+//! with its own code. A specific rule wins over the schema when both point at one place.
+
+pub mod accounts;
+pub mod auth;
+pub mod chart;
+pub mod cross_layer;
+pub mod gateway;
+pub mod schema;
+pub mod values;
+
+use crate::diag::{Code, Diagnostic, Sources};
+use crate::load::Node;
+use crate::model::Model;
+
+fn is_schema(c: Code) -> bool {
+    matches!(c, Code::SchemaType | Code::SchemaUnknownKey | Code::SchemaRequired | Code::SchemaEnum | Code::SchemaInvalid)
+}
+
+/// Runs the schema and every semantic rule.
+pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
+    let mut out = schema::check(root);
+    let mut semantic = values::check(root, model);
+    if let Some(m) = model {
+        semantic.extend(accounts::check(m));
+        semantic.extend(auth::check(m));
+        semantic.extend(chart::check(m, sources));
+        semantic.extend(gateway::check(m));
+        semantic.extend(cross_layer::check(m));
+    }
+    out.retain(|d| !(is_schema(d.code) && semantic.iter().any(|s| s.primary() == d.primary())));
+    out.extend(semantic);
+    out
+}

@@ -1,0 +1,158 @@
+//! Rules on the cluster's identity: type, ids, endpoint, subject syntax, secret overrides.
+
+use crate::diag::{Code, Diagnostic, suggest};
+use crate::load::Node;
+use crate::model::{ListKind, Model, names::secret_keys};
+use crate::subject::Pattern;
+
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+fn id_diag(id: &str, span: crate::diag::Span, what: &str) -> Diagnostic {
+    let fixed: String = id.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    Diagnostic::new(Code::ClusterId, format!("{what} `{id}` is not lower-case letters and digits only"))
+        .at(span, "invalid id")
+        .help(if fixed.is_empty() || fixed == id { "use only a-z and 0-9, e.g. `1` or `edge7`".to_string() } else { format!("write it as `{fixed}`") })
+}
+
+/// Checks a leaf URL: `nats://`, `tls://`, `ws://` or `wss://`, a host, an optional port.
+pub fn endpoint_problem(url: &str) -> Option<String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Some("it has no scheme; write nats://host:7422 or tls://host:7422".into());
+    };
+    if !matches!(scheme, "nats" | "tls" | "ws" | "wss") {
+        return Some(format!("the scheme `{scheme}` is not one a leaf remote dials (nats, tls, ws, wss)"));
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
+        match stripped.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => return Some("an IPv6 address is not closed with `]`".into()),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Some("it names no host".into());
+    }
+    if host.chars().any(|c| c.is_whitespace() || c == ',') {
+        return Some("the host contains a space or a comma".into());
+    }
+    if let Some(p) = port {
+        match p.parse::<u32>() {
+            Ok(n) if (1..=65535).contains(&n) => {}
+            _ => return Some(format!("the port `{p}` is not a number from 1 to 65535")),
+        }
+    }
+    None
+}
+
+pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let eb = root.path(&["global", "eventBus"]);
+    if let Some(ct) = eb.and_then(|e| e.get("clusterType")) {
+        if !matches!(ct.as_str(), Some("csc" | "cpc")) {
+            let shown = ct.scalar_text().unwrap_or_else(|| ct.type_name().to_string());
+            let mut d = Diagnostic::new(Code::ClusterType, format!("clusterType `{shown}` is neither `csc` nor `cpc`")).at(ct.span, "unknown cluster type");
+            d = match ct.as_str().map(str::to_ascii_lowercase).as_deref() {
+                Some(l @ ("csc" | "cpc")) => d.help(format!("write it in lower case: `{l}`")),
+                _ => d.help("use `csc` for the central cluster or `cpc` for an edge cluster"),
+            };
+            out.push(d);
+        }
+    }
+    let Some(m) = model else { return out };
+
+    if m.is_cpc() {
+        match &m.cluster_id {
+            None => out.push(
+                Diagnostic::new(Code::MissingClusterId, "a CPC needs `clusterId`")
+                    .at(m.event_bus_span, "global.eventBus has no clusterId")
+                    .help("add `clusterId: \"1\"` (lower-case letters and digits) under global.eventBus"),
+            ),
+            Some(id) if !valid_id(&id.value) => out.push(id_diag(&id.value, id.span, "clusterId")),
+            _ => {}
+        }
+        match &m.csc_endpoint {
+            None => out.push(
+                Diagnostic::new(Code::MissingCscEndpoint, "a CPC needs `cscEndpoint`, the CSC leaf listener it dials")
+                    .at(m.event_bus_span, "global.eventBus has no cscEndpoint")
+                    .help("add e.g. `cscEndpoint: nats://csc-gateway:7422` under global.eventBus"),
+            ),
+            Some(ep) => {
+                if let Some(problem) = endpoint_problem(&ep.value) {
+                    out.push(
+                        Diagnostic::new(Code::CscEndpoint, format!("cscEndpoint `{}` is not a usable leaf URL: {problem}", ep.value))
+                            .at(ep.span, "invalid endpoint")
+                            .help("write it as nats://HOST:7422 or tls://HOST:7422"),
+                    );
+                }
+            }
+        }
+    }
+
+    for (i, id) in m.cpc_ids.iter().enumerate() {
+        if !valid_id(&id.value) {
+            out.push(id_diag(&id.value, id.span, "the CPC id"));
+        }
+        if let Some(first) = m.cpc_ids[..i].iter().find(|p| p.value == id.value) {
+            out.push(
+                Diagnostic::new(Code::DuplicateCpcId, format!("the CPC id `{}` is listed twice in cpcIds", id.value))
+                    .at(id.span, "listed again here")
+                    .at(first.span, "first listed here")
+                    .help("remove the second entry"),
+            );
+        }
+    }
+
+    for kind in ListKind::ALL {
+        for sub in m.cross.list(kind) {
+            if let Err(e) = Pattern::parse(&sub.value) {
+                out.push(
+                    Diagnostic::new(Code::Subject, format!("`{}` in crossLayer.{} is not a valid NATS subject: {e}", sub.value, kind.key()))
+                        .at(sub.span, "invalid subject")
+                        .help("tokens are separated by `.`, `*` matches one token, `>` matches the rest and stands last, e.g. `sensor.>`"),
+                );
+            }
+        }
+    }
+
+    let keys = secret_keys(m);
+    for (secret, key, value) in &m.secret_overrides {
+        let known_secret = keys.iter().any(|k| k.secret == secret.value);
+        if !known_secret {
+            let mut names: Vec<&str> = keys.iter().map(|k| k.secret.as_str()).collect();
+            names.dedup();
+            let d = Diagnostic::new(Code::SecretRefOverride, format!("nkeySecretRefOverrides names the secret `{}`, which this cluster does not use", secret.value))
+                .at(secret.span, "unknown secret");
+            out.push(match suggest(&secret.value, names.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("the secrets of this cluster are: {}", names.join(", "))),
+            });
+            continue;
+        }
+        if !keys.iter().any(|k| k.secret == secret.value && k.key == key.value) {
+            let ks: Vec<&str> = keys.iter().filter(|k| k.secret == secret.value).map(|k| k.key).collect();
+            out.push(
+                Diagnostic::new(Code::SecretRefOverride, format!("the secret `{}` has no key `{}`", secret.value, key.value))
+                    .at(key.span, "unknown key")
+                    .help(format!("its keys are: {}", ks.join(", "))),
+            );
+            continue;
+        }
+        let ok = value.as_object().is_some_and(|o| o.contains_key("valueFrom") || o.contains_key("value"));
+        if !ok {
+            out.push(
+                Diagnostic::new(Code::SecretRefOverride, format!("the override for `{}`/`{}` is not an env value tree", secret.value, key.value))
+                    .at(key.span, "needs `valueFrom:` or `value:`")
+                    .help("write e.g. `valueFrom: {secretKeyRef: {name: my-secret, key: seed}}`"),
+            );
+        }
+    }
+    out
+}

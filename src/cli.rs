@@ -1,0 +1,110 @@
+//! The command line: argument parsing and exit codes. No compiler logic lives here.
+
+use crate::diag::render::{self, Format};
+use crate::diag::Severity;
+use crate::load::Inputs;
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Exit codes: 0 clean, 1 findings, 2 usage or I/O error.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "natscc", version, about = "Compile and check NATS event-bus Helm values into NATS server configuration")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ValuesArgs {
+    /// A values file; give several to merge them in order, later files win (as helm -f).
+    #[arg(short = 'f', long = "values", value_name = "FILE", required = true)]
+    pub values: Vec<PathBuf>,
+    /// Override a value, Helm syntax: a.b[0].c=v (several separated by commas).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Like --set, but every value is a string.
+    #[arg(long = "set-string", value_name = "PATH=VALUE")]
+    pub set_string: Vec<String>,
+}
+
+impl ValuesArgs {
+    pub fn inputs(&self) -> Inputs {
+        Inputs { files: self.values.clone(), set: self.set.clone(), set_string: self.set_string.clone() }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// How to print findings.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compile one cluster's values into its NATS config and Kubernetes files.
+    Compile {
+        #[command(flatten)]
+        values: ValuesArgs,
+        /// The output folder; written all at once, and left untouched on any error.
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Print the values JSON Schema.
+    Schema,
+}
+
+fn report(diags: &mut [crate::diag::Diagnostic], sources: &crate::diag::Sources, args: &ReportArgs) -> bool {
+    if args.deny_warnings {
+        for d in diags.iter_mut() {
+            d.severity = Severity::Error;
+        }
+    }
+    let stderr = std::io::stderr();
+    let format = args.format.unwrap_or(Format::Human);
+    let color = format == Format::Human && stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let text = render::render(format, diags, sources, color);
+    let _ = stderr.lock().write_all(text.as_bytes());
+    diags.iter().any(|d| d.severity == Severity::Error)
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    match cli.command {
+        Command::Compile { values, out, report: r } => {
+            let mut compiled = crate::compile(&values.inputs());
+            let failed = report(&mut compiled.diags, &compiled.sources, &r);
+            if failed || compiled.files.is_empty() {
+                if compiled.diags.iter().any(|d| d.code == crate::diag::Code::Io) {
+                    return EXIT_USAGE;
+                }
+                return EXIT_FINDINGS;
+            }
+            if let Err(e) = crate::emit::write_atomic(&out, &compiled.files) {
+                eprintln!("natscc: cannot write {}: {e}", out.display());
+                return EXIT_USAGE;
+            }
+            EXIT_OK
+        }
+        Command::Schema => {
+            print!("{}", crate::check::schema::SCHEMA_TEXT);
+            EXIT_OK
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Diagnostics: the one type every stage reports with, and the source files they point into.
+//! Only the renderers in `render` know about output formats.
+
+mod codes;
+pub mod render;
+
+pub use codes::Code;
+
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One input text: a values file, the built-in chart defaults, or the `--set` arguments.
+#[derive(Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Source { name: name.into(), text, line_starts }
+    }
+
+    /// Byte offset of a 1-based line and 0-based character column.
+    pub fn offset(&self, line: usize, col: usize) -> usize {
+        let start = *self.line_starts.get(line.saturating_sub(1)).unwrap_or(&self.text.len());
+        let rest = &self.text[start.min(self.text.len())..];
+        start + rest.char_indices().nth(col).map(|(i, _)| i).unwrap_or(rest.len())
+    }
+
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = *self.line_starts.get(line.saturating_sub(1)).unwrap_or(&self.text.len());
+        let rest = &self.text[start.min(self.text.len())..];
+        rest.split('\n').next().unwrap_or("").trim_end_matches('\r')
+    }
+}
+
+/// All inputs of one run. Spans index into it.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<Arc<Source>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct SourceId(pub u32);
+
+impl Sources {
+    pub fn add(&mut self, source: Source) -> SourceId {
+        self.files.push(Arc::new(source));
+        SourceId(self.files.len() as u32 - 1)
+    }
+    pub fn get(&self, id: SourceId) -> &Arc<Source> {
+        &self.files[id.0 as usize]
+    }
+}
+
+/// Where a value came from: 1-based line, 0-based column, byte offset and byte length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    pub src: SourceId,
+    pub line: u32,
+    pub col: u32,
+    pub offset: u32,
+    pub len: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+/// A finding. The code is not optional: every finding can be matched, counted and documented.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+    /// The first label is the primary location; the others point at related places.
+    pub labels: Vec<Label>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic { code, severity: code.default_severity(), message: message.into(), help: None, labels: vec![] }
+    }
+    pub fn at(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label { span, text: text.into() });
+        self
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    pub fn primary(&self) -> Option<Span> {
+        self.labels.first().map(|l| l.span)
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Collects findings; nothing stops at the first error.
+#[derive(Debug, Default)]
+pub struct Diags {
+    pub list: Vec<Diagnostic>,
+}
+
+impl Diags {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.list.push(d);
+    }
+    pub fn has_errors(&self) -> bool {
+        self.list.iter().any(Diagnostic::is_error)
+    }
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.list.extend(other);
+    }
+    /// Stable order: by file, line, column, code. Identical findings are reported once.
+    pub fn finish(mut self) -> Vec<Diagnostic> {
+        self.list.sort_by(|a, b| {
+            let key = |d: &Diagnostic| (d.primary().map(|s| (s.src, s.line, s.col)), d.code, d.message.clone());
+            key(a).cmp(&key(b))
+        });
+        self.list.dedup_by(|a, b| a.code == b.code && a.message == b.message && a.primary() == b.primary());
+        self.list
+    }
+}
+
+/// Edit distance, for "did you mean" suggestions.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = if ca.eq_ignore_ascii_case(cb) { 0 } else { 1 };
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate within a small distance, if any.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}

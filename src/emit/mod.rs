@@ -1,0 +1,104 @@
+//! Stage 5: the files of one cluster, as text, and their atomic writing.
+//! Emit runs only on a model with no error; everything it writes is deterministic.
+
+pub mod conf;
+pub mod k8s;
+pub mod patch;
+pub mod server;
+pub mod yaml;
+
+use crate::model::Model;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The files of one cluster: name -> contents.
+pub type Files = BTreeMap<String, String>;
+
+pub fn emit(m: &Model) -> Files {
+    let header = server::HEADER;
+    let mut files = Files::new();
+    let main = server::main_conf(m);
+    let accounts = server::accounts_conf(m);
+    let leaf = server::leafnodes_conf(m);
+    files.insert("nats.conf".into(), conf::print(header, &main));
+    files.insert("accounts.conf".into(), conf::print(&format!("{header}\nIncluded inside the accounts block of nats.conf."), &accounts));
+    files.insert("leafnodes.conf".into(), conf::print(&format!("{header}\nIncluded inside the leafnodes block of nats.conf."), &leaf));
+    let mut nats_vars = vec![];
+    for c in [&main, &accounts, &leaf] {
+        k8s::variables(c, &mut nats_vars);
+    }
+    let mut mtls_vars = vec![];
+    if m.mtls {
+        let mtls = server::mtls_conf(m);
+        let mtls_accounts = server::mtls_accounts_conf(m);
+        k8s::variables(&mtls, &mut mtls_vars);
+        k8s::variables(&mtls_accounts, &mut mtls_vars);
+        files.insert("nats-mtls.conf".into(), conf::print(header, &mtls));
+        files.insert(
+            "mtls-accounts.conf".into(),
+            conf::print(&format!("{header}\nIncluded inside the accounts block of nats-mtls.conf."), &mtls_accounts),
+        );
+    }
+    let routes = k8s::routes(m);
+    let streams = k8s::streams(m);
+    let permissions = serde_json::to_string_pretty(&k8s::permissions(m)).unwrap() + "\n";
+    files.insert("gateway.yaml".into(), yaml::stream(&routes));
+    files.insert("streams.yaml".into(), yaml::stream(&streams));
+    files.insert("permissions.json".into(), permissions.clone());
+    files.insert("env.yaml".into(), format!("# {header}\n{}", yaml::to_yaml(&k8s::env(m, &nats_vars, &mtls_vars))));
+    files.insert("secrets.yaml".into(), format!("# {header}\n{}", yaml::to_yaml(&k8s::secrets(m))));
+
+    let mut docs = vec![k8s::config_map(
+        "nats-config",
+        &[("nats.conf", &files["nats.conf"]), ("accounts.conf", &files["accounts.conf"]), ("leafnodes.conf", &files["leafnodes.conf"])],
+    )];
+    if m.mtls {
+        docs.push(k8s::config_map(
+            "nats-mtls-config",
+            &[("nats-mtls.conf", &files["nats-mtls.conf"]), ("mtls-accounts.conf", &files["mtls-accounts.conf"])],
+        ));
+    }
+    docs.push(k8s::config_map("auth-callout-permissions", &[("permissions.json", &permissions)]));
+    docs.extend(routes);
+    docs.extend(streams);
+    files.insert("manifests.yaml".into(), yaml::stream(&docs));
+    files
+}
+
+/// Writes a tree of files so that `dir` holds either its old contents or all new files,
+/// never a mix: the tree is staged beside `dir` and swapped in by renames.
+pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Result<()> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)?;
+    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let stage = parent.join(format!(".{base}.natscc-stage-{}", std::process::id()));
+    let old = parent.join(format!(".{base}.natscc-old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&stage);
+    let result = (|| {
+        for (name, text) in files {
+            let path = stage.join(name);
+            if let Some(p) = path.parent() {
+                std::fs::create_dir_all(p)?;
+            }
+            std::fs::write(&path, text)?;
+        }
+        if dir.exists() {
+            std::fs::rename(dir, &old)?;
+            if let Err(e) = std::fs::rename(&stage, dir) {
+                let _ = std::fs::rename(&old, dir);
+                return Err(e);
+            }
+            std::fs::remove_dir_all(&old)?;
+        } else {
+            std::fs::rename(&stage, dir)?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&stage);
+    }
+    result
+}

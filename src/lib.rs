@@ -1,0 +1,52 @@
+//! natscc: a compiler from NATS event-bus Helm values to checked NATS server configuration.
+//!
+//! The pipeline, one module per stage: [`load`] (YAML with spans, Helm merge, `--set`) ->
+//! [`check`] (schema and rules) over [`model`] (typed values) -> [`emit`] (files).
+//! [`diag`] is the one diagnostic type every stage reports with.
+
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod load;
+pub mod model;
+pub mod subject;
+
+use diag::{Diagnostic, Diags, Severity, Sources};
+
+/// The result of compiling one cluster: files only when there is no error.
+pub struct Compiled {
+    pub files: emit::Files,
+    pub diags: Vec<Diagnostic>,
+    pub sources: Sources,
+    pub model: Option<model::Model>,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Loads, checks and, when nothing is wrong, emits one cluster.
+pub fn compile(inputs: &load::Inputs) -> Compiled {
+    let mut sources = Sources::default();
+    let (root, load_diags) = load::load(inputs, &mut sources);
+    compile_tree(root, load_diags, sources)
+}
+
+/// The stages after loading, for callers that load themselves (lint, the fleet).
+pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sources: Sources) -> Compiled {
+    let mut diags = Diags::default();
+    diags.extend(load_diags);
+    let mut model = None;
+    if let Some(root) = &root {
+        model = model::build(root);
+        diags.extend(check::check(root, model.as_ref(), &sources));
+    }
+    let files = match (&model, diags.has_errors()) {
+        (Some(m), false) => emit::emit(m),
+        _ => emit::Files::new(),
+    };
+    Compiled { files, diags: diags.finish(), sources, model }
+}

@@ -1,0 +1,356 @@
+//! YAML text to a value tree that remembers where every key and value was written.
+//! Scalars resolve the way Helm's YAML library resolves them (YAML 1.1 booleans included),
+//! so `yes` is a boolean here exactly when it is one for Helm.
+
+use crate::diag::{Code, Diagnostic, SourceId, Sources, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum V {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub v: V,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+impl Node {
+    pub fn new(v: V, span: Span) -> Self {
+        Node { v, span }
+    }
+    pub fn map(span: Span) -> Self {
+        Node { v: V::Map(vec![]), span }
+    }
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.v {
+            V::Map(es) => es.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+    /// Follows a dotted path of map keys.
+    pub fn path(&self, path: &[&str]) -> Option<&Node> {
+        path.iter().try_fold(self, |n, k| n.get(k))
+    }
+    pub fn entries(&self) -> &[Entry] {
+        match &self.v {
+            V::Map(es) => es,
+            _ => &[],
+        }
+    }
+    pub fn items(&self) -> &[Node] {
+        match &self.v {
+            V::Seq(items) => items,
+            _ => &[],
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.v {
+            V::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.v {
+            V::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.v {
+            V::Int(i) => Some(i),
+            V::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+            _ => None,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self.v, V::Null)
+    }
+    /// A scalar as text: strings as they are, numbers and booleans as Helm prints them.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.v {
+            V::Str(s) => Some(s.clone()),
+            V::Int(i) => Some(i.to_string()),
+            V::Float(f) => Some(format_float(*f)),
+            V::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+    pub fn type_name(&self) -> &'static str {
+        match self.v {
+            V::Null => "null",
+            V::Bool(_) => "boolean",
+            V::Int(_) => "integer",
+            V::Float(_) => "number",
+            V::Str(_) => "string",
+            V::Seq(_) => "list",
+            V::Map(_) => "map",
+        }
+    }
+    /// Plain JSON, for the schema validator and for free-form blocks copied into outputs.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.v {
+            V::Null => J::Null,
+            V::Bool(b) => J::Bool(*b),
+            V::Int(i) => J::from(*i),
+            V::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            V::Str(s) => J::String(s.clone()),
+            V::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            V::Map(es) => J::Object(es.iter().map(|e| (e.key.clone(), e.value.to_json())).collect()),
+        }
+    }
+    /// The node at a JSON pointer (as the schema validator reports instance paths).
+    pub fn at_pointer(&self, pointer: &str) -> (Option<&Node>, Option<&Entry>) {
+        let mut node = self;
+        let mut entry = None;
+        for raw in pointer.split('/').skip(1) {
+            let tok = raw.replace("~1", "/").replace("~0", "~");
+            match &node.v {
+                V::Map(es) => match es.iter().find(|e| e.key == tok) {
+                    Some(e) => {
+                        entry = Some(e);
+                        node = &e.value;
+                    }
+                    None => return (Some(node), entry),
+                },
+                V::Seq(items) => match tok.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                    Some(n) => {
+                        entry = None;
+                        node = n;
+                    }
+                    None => return (Some(node), entry),
+                },
+                _ => return (Some(node), entry),
+            }
+        }
+        (Some(node), entry)
+    }
+}
+
+pub fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e21 { format!("{}", f as i128) } else { format!("{f}") }
+}
+
+/// Resolves a plain scalar the way Helm's YAML 1.1 reader does.
+pub fn resolve_plain(s: &str) -> V {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return V::Null,
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => return V::Bool(true),
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => return V::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" => return V::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return V::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return V::Float(f64::NAN),
+        _ => {}
+    }
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let neg = s.starts_with('-');
+    let int = if let Some(h) = unsigned.strip_prefix("0x") {
+        i64::from_str_radix(&h.replace('_', ""), 16).ok()
+    } else if let Some(o) = unsigned.strip_prefix("0o") {
+        i64::from_str_radix(o, 8).ok()
+    } else if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'_') && unsigned.as_bytes()[0].is_ascii_digit() {
+        unsigned.replace('_', "").parse::<i64>().ok()
+    } else {
+        None
+    };
+    if let Some(i) = int {
+        return V::Int(if neg { -i } else { i });
+    }
+    let looks_float = !unsigned.is_empty()
+        && unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && unsigned.bytes().any(|b| b.is_ascii_digit())
+        && (unsigned.as_bytes()[0].is_ascii_digit() || unsigned.starts_with('.'));
+    if looks_float {
+        if let Ok(f) = s.parse::<f64>() {
+            return V::Float(f);
+        }
+    }
+    V::Str(s.to_string())
+}
+
+struct Builder<'a> {
+    id: SourceId,
+    sources: &'a Sources,
+    anchors: HashMap<usize, Node>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn span(&self, s: saphyr_parser::Span) -> Span {
+        let src = self.sources.get(self.id);
+        let line = s.start.line();
+        let col = s.start.col();
+        let offset = src.offset(line, col);
+        let end = src.offset(s.end.line(), s.end.col());
+        Span { src: self.id, line: line as u32, col: col as u32, offset: offset as u32, len: end.saturating_sub(offset) as u32 }
+    }
+}
+
+/// Parses one values file. On a syntax error the tree is `None` and the error is reported.
+pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>) {
+    let text = sources.get(id).text.clone();
+    let mut b = Builder { id, sources, anchors: HashMap::new(), diags: vec![] };
+    let mut parser = Parser::new_from_str(&text);
+    let mut events = vec![];
+    loop {
+        match parser.next_event() {
+            None => break,
+            Some(Ok(ev)) => events.push(ev),
+            Some(Err(e)) => {
+                let m = e.marker();
+                let src = sources.get(id);
+                let offset = src.offset(m.line(), m.col());
+                let span = Span { src: id, line: m.line() as u32, col: m.col() as u32, offset: offset as u32, len: 1 };
+                let d = Diagnostic::new(Code::YamlSyntax, format!("the YAML does not parse: {}", e.info()))
+                    .at(span, "here")
+                    .help("fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote are the usual causes)");
+                return (None, vec![d]);
+            }
+        }
+    }
+    let mut pos = 0;
+    let mut root = None;
+    while pos < events.len() {
+        match &events[pos].0 {
+            Event::DocumentStart(_) if root.is_none() => {
+                pos += 1;
+                if let Some((Event::DocumentEnd, _)) = events.get(pos) {
+                    break;
+                }
+                root = b.node(&events, &mut pos);
+            }
+            _ => pos += 1,
+        }
+    }
+    let whole = Span { src: id, line: 1, col: 0, offset: 0, len: 0 };
+    let root = match root {
+        None => Node::map(whole),
+        Some(n) if n.is_null() => Node::map(n.span),
+        Some(n) if matches!(n.v, V::Map(_)) => n,
+        Some(n) => {
+            b.diags.push(
+                Diagnostic::new(Code::YamlNotAMap, format!("a values file must be a map of keys, but this one is a {}", n.type_name()))
+                    .at(n.span, "expected `key: value` lines")
+                    .help("start the file with a top-level key such as `global:`"),
+            );
+            return (None, b.diags);
+        }
+    };
+    (Some(root), b.diags)
+}
+
+impl Builder<'_> {
+    fn node(&mut self, events: &[(Event, saphyr_parser::Span)], pos: &mut usize) -> Option<Node> {
+        let (ev, sp) = events.get(*pos)?;
+        let span = self.span(*sp);
+        *pos += 1;
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let v = match (tag.as_ref().map(|t| t.suffix.as_str()), style) {
+                    (Some("str"), _) => V::Str(text.to_string()),
+                    (Some("bool" | "int" | "float" | "null"), _) | (None, ScalarStyle::Plain) => resolve_plain(text),
+                    _ => V::Str(text.to_string()),
+                };
+                let n = Node::new(v, span);
+                if *anchor > 0 {
+                    self.anchors.insert(*anchor, n.clone());
+                }
+                Some(n)
+            }
+            Event::Alias(id) => match self.anchors.get(id) {
+                Some(n) => Some(n.clone()),
+                None => {
+                    self.diags.push(Diagnostic::new(Code::YamlUnknownAlias, "this alias names no anchor defined before it").at(span, "unknown alias"));
+                    Some(Node::new(V::Null, span))
+                }
+            },
+            Event::SequenceStart(anchor, _) => {
+                let mut items = vec![];
+                while !matches!(events.get(*pos), Some((Event::SequenceEnd, _)) | None) {
+                    if let Some(n) = self.node(events, pos) {
+                        items.push(n);
+                    }
+                }
+                *pos += 1;
+                let n = Node::new(V::Seq(items), span);
+                if *anchor > 0 {
+                    self.anchors.insert(*anchor, n.clone());
+                }
+                Some(n)
+            }
+            Event::MappingStart(anchor, _) => {
+                let mut entries: Vec<Entry> = vec![];
+                let mut merged: Vec<Entry> = vec![];
+                while !matches!(events.get(*pos), Some((Event::MappingEnd, _)) | None) {
+                    let Some(k) = self.node(events, pos) else { break };
+                    let Some(value) = self.node(events, pos) else { break };
+                    let key = match &k.v {
+                        V::Str(s) => s.clone(),
+                        V::Seq(_) | V::Map(_) => {
+                            self.diags.push(Diagnostic::new(Code::YamlSyntax, "a map key must be a plain value, not a list or map").at(k.span, "complex key"));
+                            continue;
+                        }
+                        V::Null => "null".into(),
+                        _ => k.scalar_text().unwrap_or_default(),
+                    };
+                    if key == "<<" {
+                        // YAML merge key: entries of the aliased map(s) that the map does not set itself.
+                        let sources: Vec<&Node> = match &value.v {
+                            V::Seq(items) => items.iter().collect(),
+                            _ => vec![&value],
+                        };
+                        for s in sources {
+                            for e in s.entries() {
+                                if !merged.iter().any(|m| m.key == e.key) {
+                                    merged.push(e.clone());
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    if let Some(prev) = entries.iter().find(|e| e.key == key) {
+                        self.diags.push(
+                            Diagnostic::new(Code::YamlDuplicateKey, format!("the key `{key}` is set twice in this map"))
+                                .at(k.span, "set again here")
+                                .at(prev.key_span, "first set here")
+                                .help("remove one of the two; Helm would silently keep only the last"),
+                        );
+                        entries.retain(|e| e.key != key);
+                    }
+                    entries.push(Entry { key, key_span: k.span, value });
+                }
+                *pos += 1;
+                for m in merged {
+                    if !entries.iter().any(|e| e.key == m.key) {
+                        entries.push(m);
+                    }
+                }
+                let n = Node::new(V::Map(entries), span);
+                if *anchor > 0 {
+                    self.anchors.insert(*anchor, n.clone());
+                }
+                Some(n)
+            }
+            _ => None,
+        }
+    }
+}

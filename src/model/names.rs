@@ -1,0 +1,171 @@
+//! Generated names: account tokens, secrets, env variables, NKey users.
+//! One place, so checks and emitters can never disagree about a name.
+
+use super::{ClusterType, Model};
+
+/// `LEAF_<TOKEN>_USER_SEED`: upper case, every character outside `A-Z0-9` becomes `_`.
+pub fn env_token(name: &str) -> String {
+    name.chars().map(|c| c.to_ascii_uppercase()).map(|c| if c.is_ascii_uppercase() || c.is_ascii_digit() { c } else { '_' }).collect()
+}
+
+/// `nats-leaf-<token>-csc`: lower case, outside `a-z0-9-` becomes `-`, dashes trimmed.
+pub fn secret_token(name: &str) -> String {
+    let t: String = name
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' { c } else { '-' })
+        .collect();
+    t.trim_matches('-').to_string()
+}
+
+/// What kind of NKey or file a secret key holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyKind {
+    UserSeed,
+    UserPublicKey,
+    AccountSeed,
+    AccountPublicKey,
+    CurveSeed,
+    CurvePublicKey,
+    Certificate,
+    PrivateKey,
+    CaCertificate,
+    /// A user seed in the `.nk` file form NACK reads.
+    UserNkFile,
+}
+
+/// One key of one Secret, and the env variable that carries it into a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretKey {
+    pub secret: String,
+    pub key: &'static str,
+    pub kind: KeyKind,
+    /// (env variable, consumer) pairs: which container reads it under which name.
+    pub envs: Vec<(String, &'static str)>,
+}
+
+pub const NATS: &str = "nats";
+pub const NATS_MTLS: &str = "nats-mtls";
+pub const AUTH_CALLOUT: &str = "auth-callout";
+pub const NACK: &str = "nack";
+pub const SURVEYOR: &str = "surveyor";
+
+fn sk(secret: impl Into<String>, key: &'static str, kind: KeyKind, envs: &[(&str, &'static str)]) -> SecretKey {
+    SecretKey { secret: secret.into(), key, kind, envs: envs.iter().map(|(e, c)| (e.to_string(), *c)).collect() }
+}
+
+/// Every Secret key the cluster needs, in a stable order.
+pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
+    use KeyKind::*;
+    let mut v = vec![
+        sk("nats-auth-signing", "pubkey", AccountPublicKey, &[("AUTH_SIGNING_KEY", NATS), ("AUTH_SIGNING_KEY", NATS_MTLS)]),
+        sk("nats-xkey", "pubkey", CurvePublicKey, &[("XKEY_PUBKEY", NATS), ("XKEY_PUBKEY", NATS_MTLS)]),
+        sk("nats-authx-user", "pubkey", UserPublicKey, &[("AUTHX_USER_NKEY", NATS), ("AUTHX_USER_NKEY", NATS_MTLS)]),
+        sk("auth-callout-keys", "nkey-seed", UserSeed, &[("AUTH_CALLOUT_NATS_NKEY_SEED", AUTH_CALLOUT)]),
+        sk("auth-callout-keys", "issuer-seed", AccountSeed, &[("AUTH_CALLOUT_NATS_ISSUER_SEED", AUTH_CALLOUT)]),
+        sk("auth-callout-keys", "xkey-seed", CurveSeed, &[("AUTH_CALLOUT_NATS_XKEY_SEED", AUTH_CALLOUT)]),
+        sk("nats-nack-user", "nack-user.nk", UserNkFile, &[]),
+        sk("nats-nack-user", "pubkey", UserPublicKey, &[("NKEY_NACK_USER_PUBKEY", AUTH_CALLOUT)]),
+        sk("nats-surveyor", "seed", UserSeed, &[]),
+        sk("nats-surveyor", "pubkey", UserPublicKey, &[("NKEY_SURVEYOR_PUBKEY", AUTH_CALLOUT)]),
+    ];
+    if m.mtls {
+        v.extend([
+            sk("nats-mtls-server-tls", "ca.crt", CaCertificate, &[]),
+            sk("nats-mtls-server-tls", "tls.crt", Certificate, &[]),
+            sk("nats-mtls-server-tls", "tls.key", PrivateKey, &[]),
+            sk("nats-mtls-leaf", "seed", UserSeed, &[("MTLS_LEAF_USER_SEED", NATS_MTLS)]),
+            sk("nats-mtls-leaf", "pubkey", UserPublicKey, &[("NKEY_MTLS_LEAF_PUBKEY", AUTH_CALLOUT)]),
+            sk("nats-mtls-authx-leaf", "seed", UserSeed, &[("AUTHX_LEAF_USER_SEED", NATS_MTLS)]),
+            sk("nats-mtls-authx-leaf", "pubkey", UserPublicKey, &[("NKEY_MTLS_AUTHX_LEAF_PUBKEY", AUTH_CALLOUT)]),
+            sk("nats-mtls-sys-leaf", "seed", UserSeed, &[("MTLS_SYS_LEAF_USER_SEED", NATS_MTLS)]),
+            sk("nats-mtls-sys-leaf", "pubkey", UserPublicKey, &[("NKEY_MTLS_SYS_LEAF_PUBKEY", AUTH_CALLOUT)]),
+        ]);
+    }
+    match m.cluster_type {
+        ClusterType::Cpc => {
+            v.push(sk("nats-leaf-csc", "seed", UserSeed, &[("LEAF_USER_SEED", NATS)]));
+            for a in &m.extra_accounts {
+                v.push(SecretKey {
+                    secret: format!("nats-leaf-{}-csc", a.secret_token),
+                    key: "seed",
+                    kind: UserSeed,
+                    envs: vec![(format!("LEAF_{}_USER_SEED", a.env_token), NATS)],
+                });
+            }
+        }
+        ClusterType::Csc => {
+            for id in &m.cpc_ids {
+                v.push(SecretKey {
+                    secret: format!("nats-leaf-cpc-{}", id.value),
+                    key: "pubkey",
+                    kind: UserPublicKey,
+                    envs: vec![(format!("NKEY_LEAF_CPC_{}_PUBKEY", env_token(&id.value)), AUTH_CALLOUT)],
+                });
+            }
+            for a in &m.extra_accounts {
+                for id in &m.cpc_ids {
+                    v.push(SecretKey {
+                        secret: format!("nats-leaf-{}-cpc-{}", a.secret_token, id.value),
+                        key: "pubkey",
+                        kind: UserPublicKey,
+                        envs: vec![(format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, env_token(&id.value)), AUTH_CALLOUT)],
+                    });
+                }
+            }
+        }
+    }
+    v
+}
+
+/// A generated NKey user of the auth callout: name, env variable of its public key, account.
+#[derive(Debug, Clone)]
+pub struct GeneratedUser {
+    pub name: String,
+    pub pubkey_env: String,
+    pub account: String,
+}
+
+pub fn generated_users(m: &Model) -> Vec<GeneratedUser> {
+    let dc = m.dc_account().to_string();
+    let u = |name: &str, env: &str, acc: &str| GeneratedUser { name: name.into(), pubkey_env: env.into(), account: acc.into() };
+    let mut v = vec![u("nack-controller", "NKEY_NACK_USER_PUBKEY", &dc), u("surveyor", "NKEY_SURVEYOR_PUBKEY", "SYS")];
+    if m.mtls {
+        v.push(u("mtls-leaf", "NKEY_MTLS_LEAF_PUBKEY", &dc));
+        v.push(u("mtls-authx-leaf", "NKEY_MTLS_AUTHX_LEAF_PUBKEY", "AUTHX"));
+        v.push(u("mtls-sys-leaf", "NKEY_MTLS_SYS_LEAF_PUBKEY", "SYS"));
+    }
+    if m.cluster_type == ClusterType::Csc {
+        for id in &m.cpc_ids {
+            v.push(u(&format!("leaf-cpc-{}", id.value), &format!("NKEY_LEAF_CPC_{}_PUBKEY", env_token(&id.value)), "CSC"));
+        }
+        for a in &m.extra_accounts {
+            for id in &m.cpc_ids {
+                v.push(u(
+                    &format!("leaf-{}-cpc-{}", a.secret_token, id.value),
+                    &format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, env_token(&id.value)),
+                    &a.name.value,
+                ));
+            }
+        }
+    }
+    v
+}
+
+/// Names the compiler owns in the NKey user map even when the values do not enable them,
+/// so an operator user never shadows one that a later values change would generate.
+pub fn reserved_user_names(m: &Model) -> Vec<String> {
+    let mut v: Vec<String> = generated_users(m).into_iter().map(|u| u.name).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Every env variable the compiler generates, for the auth-callout collision rule.
+pub fn generated_env_names(m: &Model) -> Vec<String> {
+    let mut v: Vec<String> = secret_keys(m).into_iter().flat_map(|k| k.envs.into_iter().map(|(e, _)| e)).collect();
+    v.sort();
+    v.dedup();
+    v
+}
