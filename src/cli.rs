@@ -60,11 +60,47 @@ pub enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Check values files (globs allowed) and report every finding; nothing is written.
+    Lint {
+        /// Files, folders or glob patterns such as 'envs/**/values*.yaml'.
+        #[arg(value_name = "PATTERN", required = true)]
+        patterns: Vec<String>,
+        /// A companion file merged under each linted file (e.g. a shared common.yaml); repeatable.
+        #[arg(long = "with", value_name = "FILE")]
+        with: Vec<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Draw the subject routing between accounts (Graphviz DOT or Mermaid); cycles in red.
+    Graph {
+        #[command(flatten)]
+        values: ValuesArgs,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+    /// Show every account and subject a message published in ACCOUNT on SUBJECT reaches.
+    Explain {
+        #[command(flatten)]
+        values: ValuesArgs,
+        /// The account the message is published in (e.g. CPC, CSC).
+        #[arg(long)]
+        account: String,
+        /// A literal subject, e.g. sensor.temp.
+        subject: String,
+    },
+    /// List every diagnostic code with its severity and what it catches.
+    Rules,
     /// Print the values JSON Schema.
     Schema,
 }
 
-fn report(diags: &mut [crate::diag::Diagnostic], sources: &crate::diag::Sources, args: &ReportArgs) -> bool {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+pub(crate) fn report(diags: &mut [crate::diag::Diagnostic], sources: &crate::diag::Sources, args: &ReportArgs) -> bool {
     if args.deny_warnings {
         for d in diags.iter_mut() {
             d.severity = Severity::Error;
@@ -99,6 +135,50 @@ pub fn main() -> i32 {
             if let Err(e) = crate::emit::write_atomic(&out, &compiled.files) {
                 eprintln!("natscc: cannot write {}: {e}", out.display());
                 return EXIT_USAGE;
+            }
+            EXIT_OK
+        }
+        Command::Lint { patterns, with, report: r } => crate::lint::run(&patterns, &with, &r),
+        Command::Graph { values, format } => {
+            let compiled = crate::check_only(&values.inputs());
+            let Some(m) = &compiled.model else {
+                let _ = report(&mut compiled.diags.clone(), &compiled.sources, &ReportArgs { format: None, deny_warnings: false });
+                return EXIT_FINDINGS;
+            };
+            let g = crate::graph::build(m, "");
+            let red = crate::graph::render::cycle_edges(&g, &crate::graph::cycles::find(&g));
+            print!("{}", match format {
+                GraphFormat::Dot => crate::graph::render::dot(&g, &red),
+                GraphFormat::Mermaid => crate::graph::render::mermaid(&g, &red),
+            });
+            EXIT_OK
+        }
+        Command::Explain { values, account, subject } => {
+            let compiled = crate::check_only(&values.inputs());
+            let Some(m) = &compiled.model else {
+                let _ = report(&mut compiled.diags.clone(), &compiled.sources, &ReportArgs { format: None, deny_warnings: false });
+                return EXIT_FINDINGS;
+            };
+            if crate::subject::Pattern::parse(&subject).map(|p| !p.is_literal()).unwrap_or(true) {
+                eprintln!("natscc: `{subject}` is not a literal subject (no wildcards): a message is published on one subject");
+                return EXIT_USAGE;
+            }
+            let g = crate::graph::build(m, "");
+            let Some(start) = g.find("", &account) else {
+                let names: Vec<String> = g.g.node_weights().map(|a| a.name.clone()).collect();
+                eprintln!("natscc: no account `{account}` on this cluster; the accounts are: {}", names.join(", "));
+                return EXIT_USAGE;
+            };
+            print!("{}", crate::graph::render::explain_text(&g, start, &subject));
+            EXIT_OK
+        }
+        Command::Rules => {
+            for c in crate::diag::Code::ALL {
+                let sev = match c.default_severity() {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                };
+                println!("{:<40} {:<8} {}", c.name(), sev, c.doc());
             }
             EXIT_OK
         }

@@ -8,6 +8,8 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod graph;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod subject;
@@ -32,11 +34,18 @@ impl Compiled {
 pub fn compile(inputs: &load::Inputs) -> Compiled {
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
-    compile_tree(root, load_diags, sources)
+    compile_tree(root, load_diags, sources, true)
+}
+
+/// Loads and checks only: what lint and the pre-commit hook need.
+pub fn check_only(inputs: &load::Inputs) -> Compiled {
+    let mut sources = Sources::default();
+    let (root, load_diags) = load::load(inputs, &mut sources);
+    compile_tree(root, load_diags, sources, false)
 }
 
 /// The stages after loading, for callers that load themselves (lint, the fleet).
-pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sources: Sources) -> Compiled {
+pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sources: Sources, emit_files: bool) -> Compiled {
     let mut diags = Diags::default();
     diags.extend(load_diags);
     let mut model = None;
@@ -44,8 +53,10 @@ pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sourc
         model = model::build(root);
         diags.extend(check::check(root, model.as_ref(), &sources));
     }
+    // A warning about a chart default the values never touched is noise on every file.
+    diags.list.retain(|d| d.is_error() || d.primary().is_none_or(|s| sources.get(s.src).name != load::DEFAULTS_NAME));
     let files = match (&model, diags.has_errors()) {
-        (Some(m), false) => emit::emit(m),
+        (Some(m), false) if emit_files => emit::emit(m),
         _ => emit::Files::new(),
     };
     Compiled { files, diags: diags.finish(), sources, model }

@@ -18,6 +18,17 @@ fn effect(a: ListKind, b: ListKind, id: &str) -> String {
     }
 }
 
+/// Is this span one of the cross-layer list entries?
+pub fn is_list_entry(m: &Model, span: crate::diag::Span) -> bool {
+    ListKind::ALL.iter().any(|k| m.cross.list(*k).iter().any(|e| e.span == span))
+}
+
+/// The loop a prefixed-export/cpc-export overlap makes, in message order.
+fn cycle_path(x: &str, p: &str, id: &str) -> String {
+    let id = if id.is_empty() { "<id>" } else { id };
+    format!("CPC {x} -> CSC cpc.{id}.{x} -> CPC {p}")
+}
+
 struct Entry<'a> {
     kind: ListKind,
     sub: &'a Spanned<String>,
@@ -55,8 +66,16 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                         a.sub.value, a.kind.key(), b.sub.value, b.kind.key()
                     )
                 };
+                let mut what = effect(a.kind, b.kind, m.id());
+                if let Some((x, p)) = match (a.kind, b.kind) {
+                    (ListKind::CpcExports, ListKind::CscPrefixedExports) => Some((a, b)),
+                    (ListKind::CscPrefixedExports, ListKind::CpcExports) => Some((b, a)),
+                    _ => None,
+                } {
+                    what.push_str(&format!(" (cycle: {})", cycle_path(&x.sub.value, &p.sub.value, m.id())));
+                }
                 out.push(
-                    Diagnostic::new(Code::CrossLayerOverlap, format!("{msg}; {}", effect(a.kind, b.kind, m.id())))
+                    Diagnostic::new(Code::CrossLayerOverlap, format!("{msg}; {what}"))
                         .at(b.sub.span, format!("in {}", b.kind.key()))
                         .at(a.sub.span, format!("in {}", a.kind.key()))
                         .help(format!("the three crossLayer lists must not overlap: remove `{}` from one of the two lists, or narrow one pattern so no subject (such as `{witness}`) matches both", b.sub.value)),

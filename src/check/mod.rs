@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chart;
 pub mod cross_layer;
 pub mod gateway;
+pub mod imports;
 pub mod schema;
 pub mod values;
 
@@ -27,6 +28,11 @@ pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagn
         semantic.extend(chart::check(m, sources));
         semantic.extend(gateway::check(m));
         semantic.extend(cross_layer::check(m));
+        if !semantic.iter().any(|d| d.code == Code::Subject) {
+            let overlaps: Vec<_> = semantic.iter().filter(|d| d.code == Code::CrossLayerOverlap || d.code == Code::CrossLayerDuplicate).flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
+            // A cycle made only of entries the overlap rule already named is that same finding.
+            semantic.extend(imports::check(m).into_iter().filter(|d| d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))));
+        }
     }
     out.retain(|d| !(is_schema(d.code) && semantic.iter().any(|s| s.primary() == d.primary())));
     out.extend(semantic);

@@ -14,14 +14,20 @@ pub enum Format {
     Github,
 }
 
-/// Renders all findings of one run (possibly many files) in one format.
+/// Renders the findings of one compilation in one format.
 pub fn render(format: Format, diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let items: Vec<(&Diagnostic, &Sources)> = diags.iter().map(|d| (d, sources)).collect();
+    render_many(format, &items, color)
+}
+
+/// Renders findings of several compilations (each with its own sources) as one report.
+pub fn render_many(format: Format, items: &[(&Diagnostic, &Sources)], color: bool) -> String {
     match format {
-        Format::Human => diags.iter().map(|d| human(d, sources, color)).collect(),
-        Format::Concise => diags.iter().map(|d| concise(d, sources) + "\n").collect(),
-        Format::Github => diags.iter().map(|d| github(d, sources) + "\n").collect(),
-        Format::Json => serde_json::to_string_pretty(&json_list(diags, sources)).unwrap() + "\n",
-        Format::Sarif => serde_json::to_string_pretty(&sarif(diags, sources)).unwrap() + "\n",
+        Format::Human => items.iter().map(|(d, s)| human(d, s, color)).collect(),
+        Format::Concise => items.iter().map(|(d, s)| concise(d, s) + "\n").collect(),
+        Format::Github => items.iter().map(|(d, s)| github(d, s) + "\n").collect(),
+        Format::Json => serde_json::to_string_pretty(&json_list(items)).unwrap() + "\n",
+        Format::Sarif => serde_json::to_string_pretty(&sarif(items)).unwrap() + "\n",
     }
 }
 
@@ -73,11 +79,11 @@ pub fn github(d: &Diagnostic, sources: &Sources) -> String {
     }
 }
 
-fn json_list(diags: &[Diagnostic], sources: &Sources) -> Value {
+fn json_list(items: &[(&Diagnostic, &Sources)]) -> Value {
     Value::Array(
-        diags
+        items
             .iter()
-            .map(|d| {
+            .map(|&(d, sources)| {
                 let labels: Vec<Value> = d
                     .labels
                     .iter()
@@ -98,7 +104,7 @@ fn json_list(diags: &[Diagnostic], sources: &Sources) -> Value {
     )
 }
 
-fn sarif(diags: &[Diagnostic], sources: &Sources) -> Value {
+fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
@@ -109,9 +115,9 @@ fn sarif(diags: &[Diagnostic], sources: &Sources) -> Value {
             })
         })
         .collect();
-    let results: Vec<Value> = diags
+    let results: Vec<Value> = items
         .iter()
-        .map(|d| {
+        .map(|&(d, sources)| {
             let loc = |span: Span, text: Option<&str>| {
                 let (f, l, c) = location(span, sources);
                 let mut v = json!({"physicalLocation": {

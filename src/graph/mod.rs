@@ -1,0 +1,218 @@
+//! Stage 4: the routing graph. Accounts are nodes; every stream and service import is an
+//! edge in the direction messages travel. Built from the same config trees the emitters
+//! print, so the graph can never disagree with the files.
+
+pub mod cycles;
+pub mod render;
+
+use crate::diag::Span;
+use crate::emit::conf::{Conf, ConfMap, Item};
+use crate::model::{ListKind, Model};
+use crate::subject::{Pattern, Token};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ImportKind {
+    Stream,
+    Service,
+}
+
+/// An account on a server: `cluster` names the server in a fleet (empty for one cluster).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Account {
+    pub cluster: String,
+    pub name: String,
+}
+
+impl Account {
+    pub fn label(&self) -> String {
+        if self.cluster.is_empty() { self.name.clone() } else { format!("{}/{}", self.cluster, self.name) }
+    }
+}
+
+/// How messages cross from one account to another.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Link {
+    /// `importer` imports `subject` from the exporter, delivered locally as `to`.
+    Import { kind: ImportKind, subject: String, to: String },
+    /// A leaf connection binds the same-named account on both ends (fleet graphs).
+    Leaf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub link: Link,
+    /// Where in the values this import comes from, when it comes from the values.
+    pub origin: Option<Span>,
+}
+
+/// A stream import as the server sees it, for cycle and duplicate detection.
+#[derive(Debug, Clone)]
+pub struct StreamImport {
+    pub importer: NodeIndex,
+    pub exporter: NodeIndex,
+    pub subject: String,
+    pub to: String,
+    pub origin: Option<Span>,
+}
+
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub g: DiGraph<Account, Edge>,
+    /// Per account: subject mappings (`mappings {}`) as (source, destination).
+    pub mappings: Vec<(NodeIndex, String, String)>,
+}
+
+impl Graph {
+    pub fn node(&mut self, cluster: &str, name: &str) -> NodeIndex {
+        if let Some(i) = self.find(cluster, name) {
+            return i;
+        }
+        self.g.add_node(Account { cluster: cluster.to_string(), name: name.to_string() })
+    }
+
+    pub fn find(&self, cluster: &str, name: &str) -> Option<NodeIndex> {
+        self.g.node_indices().find(|i| self.g[*i].cluster == cluster && self.g[*i].name == name)
+    }
+
+    /// Every stream import in the order the server would add them.
+    pub fn stream_imports(&self) -> Vec<StreamImport> {
+        self.g
+            .edge_indices()
+            .filter_map(|e| {
+                let (from, to_node) = self.g.edge_endpoints(e)?;
+                match &self.g[e].link {
+                    Link::Import { kind: ImportKind::Stream, subject, to } => Some(StreamImport {
+                        importer: to_node,
+                        exporter: from,
+                        subject: subject.clone(),
+                        to: to.clone(),
+                        origin: self.g[e].origin,
+                    }),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// Adds the accounts of one server's `accounts {}` block (includes already resolved).
+    pub fn add_accounts(&mut self, cluster: &str, accounts: &ConfMap) {
+        for item in &accounts.items {
+            let Item::Kv(name, Conf::Map(body)) = item else { continue };
+            let importer = self.node(cluster, name);
+            if let Some(Conf::List(imports)) = body.get("imports") {
+                for imp in imports {
+                    let Conf::Map(imp) = imp else { continue };
+                    for (kind, key) in [(ImportKind::Stream, "stream"), (ImportKind::Service, "service")] {
+                        let Some(Conf::Map(src)) = imp.get(key) else { continue };
+                        let (Some(Conf::Str(acc)), Some(Conf::Str(subject))) = (src.get("account"), src.get("subject")) else { continue };
+                        let to = match imp.get("to").or(imp.get("prefix")) {
+                            Some(Conf::Str(t)) if imp.get("prefix").is_some() => format!("{t}.{subject}"),
+                            Some(Conf::Str(t)) => t.clone(),
+                            _ => subject.clone(),
+                        };
+                        let exporter = self.node(cluster, acc);
+                        // Streams flow exporter -> importer; service requests flow importer -> exporter.
+                        let (a, b) = match kind {
+                            ImportKind::Stream => (exporter, importer),
+                            ImportKind::Service => (importer, exporter),
+                        };
+                        self.g.add_edge(a, b, Edge { link: Link::Import { kind, subject: subject.clone(), to }, origin: None });
+                    }
+                }
+            }
+            if let Some(Conf::Map(maps)) = body.get("mappings") {
+                for item in &maps.items {
+                    if let Item::Kv(src, Conf::Str(dst)) = item {
+                        self.mappings.push((importer, src.clone(), dst.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// All accounts of the main server of one cluster, as the emitters write them.
+pub fn server_accounts(m: &Model) -> ConfMap {
+    let main = crate::emit::server::main_conf(m);
+    let mut accounts = match main.get("accounts") {
+        Some(Conf::Map(a)) => a.clone(),
+        _ => ConfMap::new(),
+    };
+    accounts.items.retain(|i| !matches!(i, Item::Include(_)));
+    accounts.items.extend(crate::emit::server::accounts_conf(m).items);
+    accounts
+}
+
+/// The routing graph of one cluster's main server, with each import traced to its values entry.
+pub fn build(m: &Model, cluster: &str) -> Graph {
+    let mut g = Graph::default();
+    g.add_accounts(cluster, &server_accounts(m));
+    attach_origins(&mut g, m);
+    g
+}
+
+/// Points each generated import back at the values entry that caused it.
+fn attach_origins(g: &mut Graph, m: &Model) {
+    let id = m.id();
+    let edges: Vec<_> = g.g.edge_indices().collect();
+    for e in edges {
+        let (a, b) = g.g.edge_endpoints(e).unwrap();
+        let (from, to_acc) = (g.g[a].name.clone(), g.g[b].name.clone());
+        let Link::Import { kind: ImportKind::Stream, subject, to } = g.g[e].link.clone() else { continue };
+        let lookup = |kind: ListKind, s: &str| m.cross.list(kind).iter().find(|x| x.value == s).map(|x| x.span);
+        let origin = match (from.as_str(), to_acc.as_str()) {
+            ("CPC", "CSC") if m.is_cpc() => lookup(ListKind::CpcExports, &subject),
+            ("CSC", "CPC") if m.is_cpc() && subject == to => lookup(ListKind::CscExports, &subject),
+            ("CSC", "CPC") if m.is_cpc() => lookup(ListKind::CscPrefixedExports, &to).filter(|_| subject == format!("cpc.{id}.{to}")),
+            _ => extra_origin(m, &to_acc, &from, &subject),
+        };
+        g.g[e].origin = origin;
+    }
+}
+
+fn extra_origin(m: &Model, importer: &str, exporter: &str, subject: &str) -> Option<Span> {
+    let acc = m.extra_accounts.iter().find(|a| a.name.value == importer)?;
+    let imports = acc.fields.iter().find(|f| f.key == "imports")?;
+    imports.value.items().iter().find_map(|imp| {
+        let src = imp.get("stream").or(imp.get("service"))?;
+        let same = src.get("account").and_then(|n| n.as_str()) == Some(exporter) && src.get("subject").and_then(|n| n.as_str()) == Some(subject);
+        same.then_some(imp.span)
+    })
+}
+
+/// Maps a literal subject matched by `from` onto `to`, wildcard by wildcard, as imports do.
+pub fn transform(subject: &str, from: &str, to: &str) -> Option<String> {
+    let (Ok(f), Ok(t), Ok(s)) = (Pattern::parse(from), Pattern::parse(to), Pattern::parse(subject)) else { return None };
+    if !f.matches(&s) {
+        return None;
+    }
+    let mut captured: Vec<String> = vec![];
+    for (i, tok) in f.0.iter().enumerate() {
+        match tok {
+            Token::Star => captured.push(s.0[i].to_string()),
+            Token::Tail => captured.push(Pattern(s.0[i..].to_vec()).to_string()),
+            Token::Lit(_) => {}
+        }
+    }
+    let mut caps = captured.into_iter();
+    let out: Vec<String> = t
+        .0
+        .iter()
+        .map(|tok| match tok {
+            Token::Lit(l) => l.clone(),
+            Token::Star | Token::Tail => caps.next().unwrap_or_else(|| "*".into()),
+        })
+        .collect();
+    Some(out.join("."))
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Token::Lit(l) => f.write_str(l),
+            Token::Star => f.write_str("*"),
+            Token::Tail => f.write_str(">"),
+        }
+    }
+}

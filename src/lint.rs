@@ -1,0 +1,105 @@
+//! `natscc lint`: many values files, checked in parallel, one report.
+
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ReportArgs};
+use crate::diag::render::{Format, render_many};
+use crate::diag::{Diagnostic, Severity, Sources};
+use crate::load::Inputs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Expands files, folders (every .yaml/.yml below) and glob patterns, in a stable order.
+pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
+    let mut out = vec![];
+    for p in patterns {
+        let path = Path::new(p);
+        if path.is_dir() {
+            for ext in ["yaml", "yml"] {
+                let pat = format!("{}/**/*.{ext}", p.trim_end_matches('/'));
+                out.extend(glob::glob(&pat).map_err(|e| format!("bad pattern {pat}: {e}"))?.filter_map(Result::ok));
+            }
+        } else if p.contains(['*', '?', '[']) {
+            let matched: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).collect();
+            if matched.is_empty() {
+                return Err(format!("no file matches `{p}`"));
+            }
+            out.extend(matched);
+        } else if path.exists() {
+            out.push(path.to_path_buf());
+        } else {
+            return Err(format!("no such file: {p}"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Checks each file (with the companions merged under it) on all cores.
+pub fn lint_files(files: &[PathBuf], with: &[PathBuf]) -> Vec<(Vec<Diagnostic>, Sources)> {
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().max(1));
+    let mut results: Vec<Option<(Vec<Diagnostic>, Sources)>> = (0..files.len()).map(|_| None).collect();
+    let chunks: Vec<Vec<(usize, (Vec<Diagnostic>, Sources))>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = vec![];
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        let mut inputs = Inputs { files: with.to_vec(), ..Default::default() };
+                        inputs.files.push(f.clone());
+                        let c = crate::check_only(&inputs);
+                        done.push((i, (c.diags, c.sources)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("lint worker")).collect()
+    });
+    for (i, r) in chunks.into_iter().flatten() {
+        results[i] = Some(r);
+    }
+    results.into_iter().map(|r| r.expect("every file linted")).collect()
+}
+
+pub fn run(patterns: &[String], with: &[PathBuf], args: &ReportArgs) -> i32 {
+    let files = match expand(patterns) {
+        Ok(f) if f.is_empty() => {
+            eprintln!("natscc lint: no values files found");
+            return EXIT_USAGE;
+        }
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("natscc lint: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    for w in with {
+        if !w.exists() {
+            eprintln!("natscc lint: no such companion file: {}", w.display());
+            return EXIT_USAGE;
+        }
+    }
+    let mut results = lint_files(&files, with);
+    if args.deny_warnings {
+        for (diags, _) in &mut results {
+            diags.iter_mut().for_each(|d| d.severity = Severity::Error);
+        }
+    }
+    let io_error = results.iter().any(|(d, _)| d.iter().any(|d| d.code == crate::diag::Code::Io));
+    let items: Vec<(&Diagnostic, &Sources)> = results.iter().flat_map(|(ds, s)| ds.iter().map(move |d| (d, s))).collect();
+    let stdout = std::io::stdout();
+    let format = args.format.unwrap_or(if stdout.is_terminal() { Format::Human } else { Format::Concise });
+    let color = format == Format::Human && stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = stdout.lock().write_all(render_many(format, &items, color).as_bytes());
+    if io_error {
+        EXIT_USAGE
+    } else if items.iter().any(|(d, _)| d.severity == Severity::Error) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
