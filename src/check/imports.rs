@@ -5,9 +5,63 @@ use crate::diag::{Code, Diagnostic, Span};
 use crate::graph::{self, cycles};
 use crate::model::Model;
 
+/// Every import must name an existing account that exports the subject to the importer.
+fn authorisation(m: &Model, g: &graph::Graph, out: &mut Vec<Diagnostic>) {
+    let accounts = crate::graph::server_accounts(m);
+    let defined: Vec<&str> = accounts
+        .items
+        .iter()
+        .filter_map(|i| if let crate::emit::conf::Item::Kv(k, _) = i { Some(k.as_str()) } else { None })
+        .collect();
+    for e in g.g.edge_indices() {
+        let graph::Link::Import { kind, subject, .. } = &g.g[e].link else { continue };
+        let (a, b) = g.g.edge_endpoints(e).unwrap();
+        let (importer, exporter) = match kind {
+            graph::ImportKind::Stream => (b, a),
+            graph::ImportKind::Service => (a, b),
+        };
+        let (imp_name, exp_name) = (&g.g[importer].name, &g.g[exporter].name);
+        let kind_word = if *kind == graph::ImportKind::Stream { "stream" } else { "service" };
+        let span = g.g[e].origin.or_else(|| import_span(m, imp_name, exp_name, subject));
+        if !defined.contains(&exp_name.as_str()) {
+            let mut d = Diagnostic::new(Code::ImportUnknownAccount, format!("account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, which does not exist"));
+            d = d.at(span.unwrap_or(m.event_bus_span), "unknown account");
+            out.push(d.help(format!("the accounts are: {}", defined.join(", "))));
+            continue;
+        }
+        let Ok(wanted) = crate::subject::Pattern::parse(subject) else { continue };
+        let allowed = g.exports.iter().any(|x| {
+            x.account == exporter
+                && x.kind == *kind
+                && crate::subject::Pattern::parse(&x.subject).is_ok_and(|p| p.contains(&wanted))
+                && x.accounts.as_ref().is_none_or(|accs| accs.iter().any(|a| a == imp_name))
+        });
+        if !allowed {
+            let d = Diagnostic::new(
+                Code::ImportNotExported,
+                format!("account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, but `{exp_name}` exports no {kind_word} covering it to `{imp_name}`; nats-server refuses this (\"{kind_word} import not authorized\")"),
+            )
+            .at(span.unwrap_or(m.event_bus_span), "not exported");
+            out.push(d.help(format!("add `{{{kind_word}: \"{subject}\"}}` (or a wider pattern) to the exports of `{exp_name}`, or import a subject it exports")));
+        }
+    }
+}
+
+/// The values entry of an extra account's native import, by importer, exporter and subject.
+fn import_span(m: &Model, importer: &str, exporter: &str, subject: &str) -> Option<Span> {
+    let acc = m.extra_accounts.iter().find(|a| a.name.value == importer)?;
+    let imports = acc.fields.iter().find(|f| f.key == "imports")?;
+    imports.value.items().iter().find_map(|imp| {
+        let src = imp.get("stream").or(imp.get("service"))?;
+        let same = src.get("account").and_then(|n| n.as_str()) == Some(exporter) && src.get("subject").and_then(|n| n.as_str()) == Some(subject);
+        same.then_some(imp.span)
+    })
+}
+
 pub fn check(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     let g = graph::build(m, "");
+    authorisation(m, &g, &mut out);
     for c in cycles::find(&g) {
         let mut d = Diagnostic::new(Code::ImportCycle, format!("stream imports form a cycle: {}; nats-server refuses to start (\"import forms a cycle\")", c.path()));
         for (i, span) in c.origins.iter().enumerate() {

@@ -67,5 +67,7 @@ codes! {
     CrossLayerDuplicate = "natscc::cross_layer::duplicate", Error, "The same pattern twice in one list makes a duplicate import the server refuses.";
     CrossLayerRedundant = "natscc::cross_layer::redundant", Warning, "A pattern is contained in another pattern of the same list and adds nothing.";
     ImportCycle = "natscc::graph::cycle", Error, "Stream or service imports form a cycle; the server refuses to start.";
+    ImportNotExported = "natscc::graph::import_not_exported", Error, "An import names a subject its exporting account does not export to the importer; the server refuses it.";
+    ImportUnknownAccount = "natscc::graph::unknown_account", Error, "An import names an account that does not exist on the server.";
     DuplicateImport = "natscc::graph::duplicate_import", Error, "An account imports the same subject from the same account twice; the server refuses it.";
 }

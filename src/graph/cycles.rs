@@ -1,12 +1,15 @@
-//! Import cycles and duplicate imports, found the way nats-server finds them when it adds
-//! stream imports at start: follow the imports that feed an exporter's subject back through
-//! the accounts, and refuse when the chain returns to the importing account.
+//! Import cycles and duplicate imports, found the way nats-server 2.15 finds them: it adds the
+//! stream imports one by one (accounts in Go map order, so any order; imports of one account
+//! in config order) and, before adding each, walks the imports already added from the exporter
+//! on, refusing when the walk reaches an account already visited. natscc replays that walk for
+//! every order of the accounts and refuses when any order fails, so every config it accepts
+//! loads whatever order the server picks.
 
 use super::{Graph, StreamImport};
 use crate::diag::Span;
 use crate::subject::{Pattern, PatternIndex};
-use std::collections::HashMap;
 use petgraph::graph::NodeIndex;
+use std::collections::{HashMap, HashSet};
 
 /// One hop of a cycle: a message on `subject` in `account`.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +20,7 @@ pub struct Hop {
 
 #[derive(Debug, Clone)]
 pub struct Cycle {
-    /// In message order; the last hop is in the first hop's account.
+    /// In message order; the last hop is back in an account the path already passed.
     pub hops: Vec<Hop>,
     /// The values entries whose imports form the cycle.
     pub origins: Vec<Span>,
@@ -29,98 +32,203 @@ impl Cycle {
     }
 }
 
-/// Imports grouped by importer, each group indexed by its local subjects, so the walk
-/// looks only at imports whose subject can collide instead of scanning them all.
-struct ByImporter<'a> {
-    imports: &'a [StreamImport],
-    of: HashMap<NodeIndex, (Vec<usize>, PatternIndex)>,
+/// Accounts beyond this many with stream imports are replayed in a fixed set of orders
+/// instead of all of them (8! orders would take seconds).
+const MAX_PERMUTED_ACCOUNTS: usize = 6;
+
+struct Parsed {
+    from: Pattern,
+    to: Pattern,
 }
 
-impl<'a> ByImporter<'a> {
-    fn new(imports: &'a [StreamImport]) -> Self {
-        let mut of: HashMap<NodeIndex, (Vec<usize>, PatternIndex)> = HashMap::new();
-        for (i, imp) in imports.iter().enumerate() {
-            let (ids, index) = of.entry(imp.importer).or_default();
-            if let Ok(p) = Pattern::parse(&imp.to) {
-                index.insert(&p, ids.len());
+/// The server's state while imports are added: what each account has imported so far.
+struct Replay<'a> {
+    imports: &'a [StreamImport],
+    parsed: &'a [Option<Parsed>],
+    /// Per exporter: export patterns (stream), indexed.
+    exports: &'a HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)>,
+    /// Per importer: local-subject index over all its imports, and which are added so far.
+    by_importer: &'a HashMap<NodeIndex, (Vec<usize>, PatternIndex)>,
+    added: HashSet<usize>,
+}
+
+impl Replay<'_> {
+    fn has_export_matching(&self, acc: NodeIndex, subject: &Pattern) -> bool {
+        let Some((pats, index)) = self.exports.get(&acc) else { return false };
+        index.overlapping(subject).into_iter().any(|k| pats[k].contains(subject))
+    }
+
+    /// The server's walk: Err carries the chain of imports that closed the cycle.
+    fn walk(&self, acc: NodeIndex, to: &Pattern, visited: &mut HashSet<NodeIndex>, chain: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+        if !self.has_export_matching(acc, to) {
+            return Ok(());
+        }
+        let Some((ids, index)) = self.by_importer.get(&acc) else { return Ok(()) };
+        let mut candidates: Vec<usize> = index.overlapping(to).into_iter().map(|k| ids[k]).filter(|i| self.added.contains(i)).collect();
+        candidates.sort_unstable_by_key(|i| ids.iter().position(|x| x == i));
+        // As in the server, a narrower subject found on the way replaces `to` for the rest of the loop.
+        let mut to = to.clone();
+        for i in candidates {
+            let Some(p) = &self.parsed[i] else { continue };
+            if to.overlap(&p.to).is_none() {
+                continue;
             }
-            ids.push(i);
-        }
-        ByImporter { imports, of }
-    }
-
-    /// The imports of `account` whose local subject collides with `subject`.
-    fn feeding(&self, account: NodeIndex, subject: &str) -> Vec<usize> {
-        let Some((ids, index)) = self.of.get(&account) else { return vec![] };
-        match Pattern::parse(subject) {
-            Ok(p) => index.overlapping(&p).into_iter().map(|k| ids[k]).collect(),
-            Err(_) => ids.iter().copied().filter(|&i| self.imports[i].to == subject).collect(),
-        }
-    }
-
-    /// Looks for a chain of imports feeding `subject` in `account` that starts in `target`.
-    fn search(&self, account: NodeIndex, subject: &str, target: NodeIndex, chain: &mut Vec<usize>, seen: &mut Vec<NodeIndex>) -> bool {
-        if account == target {
-            return true;
-        }
-        if seen.contains(&account) {
-            return false;
-        }
-        seen.push(account);
-        for i in self.feeding(account, subject) {
             let imp = &self.imports[i];
-            chain.push(i);
-            if self.search(imp.exporter, &imp.subject, target, chain, seen) {
-                return true;
+            if visited.contains(&imp.exporter) {
+                chain.push(i);
+                return Err(chain.clone());
             }
+            visited.insert(acc);
+            if to.contains(&p.to) {
+                to = p.to.clone();
+            }
+            chain.push(i);
+            self.walk(imp.exporter, &to, visited, chain)?;
             chain.pop();
         }
-        seen.pop();
-        false
+        Ok(())
     }
 }
 
-/// Every stream import that closes a cycle, each cycle reported once.
-pub fn find(g: &Graph) -> Vec<Cycle> {
-    let imports = g.stream_imports();
-    let by = ByImporter::new(&imports);
-    let mut found: Vec<(Vec<usize>, Cycle)> = vec![];
-    for (i, imp) in imports.iter().enumerate() {
-        let mut chain = vec![i];
-        let mut seen = vec![];
-        if !by.search(imp.exporter, &imp.subject, imp.importer, &mut chain, &mut seen) {
-            continue;
+/// What went wrong when the server added one import.
+#[derive(Debug, Clone)]
+pub enum Refusal {
+    Cycle(Cycle),
+    Duplicate { first: usize, second: usize },
+}
+
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n > MAX_PERMUTED_ACCOUNTS {
+        let base: Vec<usize> = (0..n).collect();
+        let mut v = vec![base.clone(), base.iter().rev().copied().collect()];
+        for r in 1..n {
+            let mut rot = base.clone();
+            rot.rotate_left(r);
+            v.push(rot);
         }
-        let mut key = chain.clone();
-        key.sort_unstable();
-        if found.iter().any(|(k, _)| *k == key) {
-            continue;
-        }
-        // chain[0] is imported by the start account; the last import's exporter is the start account.
-        let last = &imports[*chain.last().unwrap()];
-        let mut hops = vec![Hop { account: g.g[last.exporter].name.clone(), subject: last.subject.clone() }];
-        for &c in chain.iter().rev() {
-            let imp = &imports[c];
-            hops.push(Hop { account: g.g[imp.importer].name.clone(), subject: imp.to.clone() });
-        }
-        let origins = chain.iter().filter_map(|&c| imports[c].origin).collect();
-        found.push((key, Cycle { hops, origins }));
+        return v;
     }
-    found.into_iter().map(|(_, c)| c).collect()
+    let mut out = vec![];
+    let mut cur: Vec<usize> = (0..n).collect();
+    fn go(k: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if k == cur.len() {
+            out.push(cur.clone());
+            return;
+        }
+        for i in k..cur.len() {
+            cur.swap(k, i);
+            go(k + 1, cur, out);
+            cur.swap(k, i);
+        }
+    }
+    go(0, &mut cur, &mut out);
+    out
+}
+
+fn cycle_from_chain(g: &Graph, imports: &[StreamImport], chain: &[usize]) -> Cycle {
+    let last = &imports[*chain.last().unwrap()];
+    let mut hops = vec![Hop { account: g.g[last.exporter].name.clone(), subject: last.subject.clone() }];
+    for &c in chain.iter().rev() {
+        let imp = &imports[c];
+        hops.push(Hop { account: g.g[imp.importer].name.clone(), subject: imp.to.clone() });
+    }
+    let mut origins: Vec<Span> = chain.iter().filter_map(|&c| imports[c].origin).collect();
+    origins.dedup();
+    Cycle { hops, origins }
+}
+
+/// Every refusal any order of adding the imports produces, each reported once.
+pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
+    let imports = g.stream_imports();
+    let parsed: Vec<Option<Parsed>> = imports
+        .iter()
+        .map(|i| Some(Parsed { from: Pattern::parse(&i.subject).ok()?, to: Pattern::parse(&i.to).ok()? }))
+        .collect();
+    let mut exports: HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> = HashMap::new();
+    for x in g.exports.iter().filter(|x| x.kind == super::ImportKind::Stream) {
+        if let Ok(p) = Pattern::parse(&x.subject) {
+            let (pats, index) = exports.entry(x.account).or_default();
+            index.insert(&p, pats.len());
+            pats.push(p);
+        }
+    }
+    let mut by_importer: HashMap<NodeIndex, (Vec<usize>, PatternIndex)> = HashMap::new();
+    let mut order_of_accounts: Vec<NodeIndex> = vec![];
+    for (i, imp) in imports.iter().enumerate() {
+        let (ids, index) = by_importer.entry(imp.importer).or_default();
+        if let Some(p) = &parsed[i] {
+            index.insert(&p.to, ids.len());
+        }
+        ids.push(i);
+        if !order_of_accounts.contains(&imp.importer) {
+            order_of_accounts.push(imp.importer);
+        }
+    }
+    let mut refusals: Vec<Refusal> = vec![];
+    let mut seen_cycles: HashSet<Vec<usize>> = HashSet::new();
+    let mut seen_dups: HashSet<(usize, usize)> = HashSet::new();
+    for perm in permutations(order_of_accounts.len()) {
+        let mut r = Replay { imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: HashSet::new() };
+        for &a in &perm {
+            let acc = order_of_accounts[a];
+            for &i in &by_importer[&acc].0 {
+                let imp = &imports[i];
+                let Some(p) = &parsed[i] else { continue };
+                // Unauthorised imports are refused before this walk and never added.
+                if !r.has_export_matching(imp.exporter, &p.from) {
+                    continue;
+                }
+                let mut failed = false;
+                // 2.15 walks from the delivered subject and from the imported one.
+                for start in [&p.to, &p.from] {
+                    let mut visited = HashSet::from([imp.importer]);
+                    if let Err(chain) = r.walk(imp.exporter, start, &mut visited, &mut vec![i]) {
+                        let mut key = chain.clone();
+                        key.sort_unstable();
+                        if seen_cycles.insert(key) {
+                            refusals.push(Refusal::Cycle(cycle_from_chain(g, &imports, &chain)));
+                        }
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed {
+                    continue;
+                }
+                let dup = by_importer[&acc].0.iter().copied().find(|j| r.added.contains(j) && imports[*j].exporter == imp.exporter && imports[*j].subject == imp.subject);
+                if let Some(first) = dup {
+                    if seen_dups.insert((first.min(i), first.max(i))) {
+                        refusals.push(Refusal::Duplicate { first: first.min(i), second: first.max(i) });
+                    }
+                    continue;
+                }
+                r.added.insert(i);
+            }
+        }
+    }
+    (imports, refusals)
+}
+
+/// The cycles any order of adding the imports runs into.
+pub fn find(g: &Graph) -> Vec<Cycle> {
+    replay(g)
+        .1
+        .into_iter()
+        .filter_map(|r| match r {
+            Refusal::Cycle(c) => Some(c),
+            Refusal::Duplicate { .. } => None,
+        })
+        .collect()
 }
 
 /// Two stream imports of one importer from one exporter with the same subject.
 pub fn duplicates(g: &Graph) -> Vec<(StreamImport, StreamImport)> {
-    let imports = g.stream_imports();
-    let mut out = vec![];
-    let mut seen: HashMap<(NodeIndex, NodeIndex, &str), usize> = HashMap::new();
-    for (i, imp) in imports.iter().enumerate() {
-        match seen.get(&(imp.importer, imp.exporter, imp.subject.as_str())) {
-            Some(&first) => out.push((imports[first].clone(), imp.clone())),
-            None => {
-                seen.insert((imp.importer, imp.exporter, imp.subject.as_str()), i);
-            }
-        }
-    }
-    out
+    let (imports, refusals) = replay(g);
+    refusals
+        .into_iter()
+        .filter_map(|r| match r {
+            Refusal::Duplicate { first, second } => Some((imports[first].clone(), imports[second].clone())),
+            Refusal::Cycle(_) => None,
+        })
+        .collect()
 }

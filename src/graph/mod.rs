@@ -61,6 +61,17 @@ pub struct Graph {
     pub g: DiGraph<Account, Edge>,
     /// Per account: subject mappings (`mappings {}`) as (source, destination).
     pub mappings: Vec<(NodeIndex, String, String)>,
+    /// What each account exports, for the authorisation check.
+    pub exports: Vec<Export>,
+}
+
+/// One export: an account allows others to import `subject` (only `accounts`, when listed).
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub account: NodeIndex,
+    pub kind: ImportKind,
+    pub subject: String,
+    pub accounts: Option<Vec<String>>,
 }
 
 impl Graph {
@@ -118,6 +129,20 @@ impl Graph {
                             ImportKind::Service => (importer, exporter),
                         };
                         self.g.add_edge(a, b, Edge { link: Link::Import { kind, subject: subject.clone(), to }, origin: None });
+                    }
+                }
+            }
+            if let Some(Conf::List(exports)) = body.get("exports") {
+                for exp in exports {
+                    let Conf::Map(exp) = exp else { continue };
+                    for (kind, key) in [(ImportKind::Stream, "stream"), (ImportKind::Service, "service")] {
+                        if let Some(Conf::Str(subject)) = exp.get(key) {
+                            let accounts = match exp.get("accounts") {
+                                Some(Conf::List(l)) => Some(l.iter().filter_map(|a| if let Conf::Str(a) = a { Some(a.clone()) } else { None }).collect()),
+                                _ => None,
+                            };
+                            self.exports.push(Export { account: importer, kind, subject: subject.clone(), accounts });
+                        }
                     }
                 }
             }

