@@ -88,10 +88,37 @@ pub enum Command {
         /// A literal subject, e.g. sensor.temp.
         subject: String,
     },
+    /// Generate or check the NKeys and Secret layout (no nsc or nk needed).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// List every diagnostic code with its severity and what it catches.
     Rules,
     /// Print the values JSON Schema.
     Schema,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create the CSC's keys, and each CPC's with --cpc; existing keys are left unchanged.
+    Generate {
+        /// A CPC id; repeat for each CPC.
+        #[arg(long = "cpc", value_name = "ID")]
+        cpcs: Vec<String>,
+        /// An extra account whose leaf keys each CPC needs; repeatable.
+        #[arg(long = "extra-account", value_name = "NAME")]
+        extra_accounts: Vec<String>,
+        /// Output folder: one folder per cluster, per Secret, one file per key.
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: PathBuf,
+        /// Also write each cluster's Secrets as Kubernetes manifests (secrets.k8s.yaml, 0600).
+        #[arg(long)]
+        k8s: bool,
+    },
+    /// Prove each seed matches its pubkey and each key has the right type.
+    Check {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -171,6 +198,60 @@ pub fn main() -> i32 {
             };
             print!("{}", crate::graph::render::explain_text(&g, start, &subject));
             EXIT_OK
+        }
+        Command::Keys(KeysCommand::Generate { cpcs, extra_accounts, out, k8s }) => {
+            for id in &cpcs {
+                if !crate::check::values::valid_id(id) {
+                    eprintln!("natscc keys: `{id}` is not a valid CPC id (lower-case letters and digits)");
+                    return EXIT_USAGE;
+                }
+            }
+            match crate::keys::generate(&out, &cpcs, &extra_accounts) {
+                Ok(r) => {
+                    for p in &r.problems {
+                        eprintln!("natscc keys: {p}");
+                    }
+                    if k8s {
+                        let mut dirs = vec!["csc".to_string()];
+                        dirs.extend(cpcs.iter().map(|id| format!("cpc-{id}")));
+                        for d in dirs {
+                            let dir = out.join(&d);
+                            let text = match crate::keys::k8s_secrets(&dir) {
+                                Ok(t) => t,
+                                Err(e) => {
+                                    eprintln!("natscc keys: {e}");
+                                    return EXIT_USAGE;
+                                }
+                            };
+                            let path = out.join(format!("{d}.secrets.k8s.yaml"));
+                            use std::os::unix::fs::OpenOptionsExt;
+                            let w = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path).and_then(|mut f| f.write_all(text.as_bytes()));
+                            if let Err(e) = w {
+                                eprintln!("natscc keys: cannot write {}: {e}", path.display());
+                                return EXIT_USAGE;
+                            }
+                        }
+                    }
+                    println!("natscc keys: {} created, {} kept in {}", r.created.len(), r.kept, out.display());
+                    if r.problems.is_empty() { EXIT_OK } else { EXIT_FINDINGS }
+                }
+                Err(e) => {
+                    eprintln!("natscc keys: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
+        Command::Keys(KeysCommand::Check { dir }) => {
+            let problems = crate::keys::check(&dir);
+            for p in &problems {
+                println!("{p}");
+            }
+            if problems.is_empty() {
+                println!("natscc keys: every key in {} checks out", dir.display());
+                EXIT_OK
+            } else {
+                EXIT_FINDINGS
+            }
         }
         Command::Rules => {
             for c in crate::diag::Code::ALL {

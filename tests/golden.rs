@@ -1,0 +1,125 @@
+//! Golden test of the compile pipeline. Each folder `fixtures/<case>/` (except `bad`) holds values
+//! files and an optional `args` file (the `natscc compile` arguments, whitespace-separated, paths
+//! relative to the case; default `-f values.yaml`). `golden/<case>/` holds every output file plus
+//! `stderr.txt` (concise diagnostics) and `exit-code`. `NATSCC_BLESS=1` rewrites the goldens.
+//! Every case must also compile byte-identically twice, and every accepted case must load in the
+//! real nats-server.
+
+mod common;
+
+use common::{check_with_server, natscc};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+type Tree = BTreeMap<String, Vec<u8>>;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cases() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("fixtures"))
+        .expect("fixtures/ exists")
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir() && e.file_name() != "bad")
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn read_tree(dir: &Path) -> Tree {
+    let mut tree = Tree::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            assert!(p.is_file(), "{} is not a file: outputs are flat", p.display());
+            tree.insert(p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap());
+        }
+    }
+    tree
+}
+
+/// Compiles one case; returns the whole observable result and the output folder (kept alive).
+fn run(case_dir: &Path) -> (Tree, tempfile::TempDir) {
+    let args = std::fs::read_to_string(case_dir.join("args")).unwrap_or_else(|_| "-f values.yaml".into());
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let output = natscc().current_dir(case_dir).arg("compile").args(args.split_whitespace()).arg("-o").arg(&out_dir).args(["--format", "concise"]).output().unwrap();
+    let mut tree = read_tree(&out_dir);
+    tree.insert("stderr.txt".into(), output.stderr);
+    tree.insert("exit-code".into(), format!("{}\n", output.status.code().expect("natscc exited")).into_bytes());
+    (tree, tmp)
+}
+
+/// The first differing lines of two texts, with a little context, diff-style.
+fn first_difference(expected: &[u8], actual: &[u8]) -> String {
+    let (e, a) = (String::from_utf8_lossy(expected), String::from_utf8_lossy(actual));
+    let (e, a): (Vec<&str>, Vec<&str>) = (e.lines().collect(), a.lines().collect());
+    let at = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+    let from = at.saturating_sub(2);
+    let mut s = format!("@@ line {} @@\n", at + 1);
+    for l in &e[from..at] {
+        s += &format!("  {l}\n");
+    }
+    for l in e.iter().skip(at).take(6) {
+        s += &format!("- {l}\n");
+    }
+    for l in a.iter().skip(at).take(6) {
+        s += &format!("+ {l}\n");
+    }
+    s
+}
+
+fn compare(case: &str, expected: &Tree, actual: &Tree) -> Vec<String> {
+    let mut problems = vec![];
+    for (name, want) in expected {
+        match actual.get(name) {
+            None => problems.push(format!("{case}: {name} is expected but was not produced")),
+            Some(got) if got != want => problems.push(format!("{case}: {name} differs (- golden, + actual)\n{}", first_difference(want, got))),
+            _ => {}
+        }
+    }
+    for name in actual.keys().filter(|n| !expected.contains_key(*n)) {
+        problems.push(format!("{case}: {name} was produced but has no golden file"));
+    }
+    problems
+}
+
+fn bless(dir: &Path, tree: &Tree) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, bytes) in tree {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+#[test]
+fn golden_cases() {
+    let blessing = std::env::var("NATSCC_BLESS").is_ok_and(|v| v == "1");
+    let cases = cases();
+    assert!(!cases.is_empty(), "no golden cases under fixtures/");
+    let mut problems = vec![];
+    for case in &cases {
+        let case_dir: PathBuf = root().join("fixtures").join(case);
+        let (first, out) = run(&case_dir);
+        let (second, _) = run(&case_dir);
+        if first != second {
+            problems.push(format!("{case}: not deterministic; two runs differ:\n{}", compare(case, &first, &second).join("\n")));
+        }
+        let golden_dir = root().join("golden").join(case);
+        if blessing {
+            bless(&golden_dir, &first);
+        } else {
+            problems.extend(compare(case, &read_tree(&golden_dir), &first));
+        }
+        if first["exit-code"] == b"0\n" {
+            let out_dir = out.path().join("out");
+            check_with_server(&out_dir, "nats.conf");
+            if out_dir.join("nats-mtls.conf").exists() {
+                check_with_server(&out_dir, "nats-mtls.conf");
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} golden problem(s) (run with NATSCC_BLESS=1 to accept the new outputs):\n\n{}", problems.len(), problems.join("\n\n"));
+}
