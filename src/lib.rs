@@ -54,8 +54,6 @@ pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sourc
         model = model::build(root);
         diags.extend(check::check(root, model.as_ref(), &sources));
     }
-    // A warning about a chart default the values never touched is noise on every file.
-    diags.list.retain(|d| d.is_error() || d.primary().is_none_or(|s| sources.get(s.src).name != load::DEFAULTS_NAME));
     let files = match (&model, diags.has_errors()) {
         (Some(m), false) if emit_files => emit::emit(m),
         _ => emit::Files::new(),

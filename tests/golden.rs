@@ -57,15 +57,16 @@ fn first_difference(expected: &[u8], actual: &[u8]) -> String {
     let (e, a) = (String::from_utf8_lossy(expected), String::from_utf8_lossy(actual));
     let (e, a): (Vec<&str>, Vec<&str>) = (e.lines().collect(), a.lines().collect());
     let at = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
-    let from = at.saturating_sub(2);
+    // The run of lines that differ pairwise from there (a length change shows its tail).
+    let run = (at..e.len().max(a.len())).take_while(|i| e.get(*i) != a.get(*i)).take(6).count().max(1);
     let mut s = format!("@@ line {} @@\n", at + 1);
-    for l in &e[from..at] {
+    for l in &e[at.saturating_sub(2)..at] {
         s += &format!("  {l}\n");
     }
-    for l in e.iter().skip(at).take(6) {
+    for l in e.iter().skip(at).take(run) {
         s += &format!("- {l}\n");
     }
-    for l in a.iter().skip(at).take(6) {
+    for l in a.iter().skip(at).take(run) {
         s += &format!("+ {l}\n");
     }
     s
@@ -100,6 +101,13 @@ fn golden_cases() {
     let cases = cases();
     assert!(!cases.is_empty(), "no golden cases under fixtures/");
     let mut problems = vec![];
+    // A golden folder whose fixture was removed would otherwise go stale unnoticed.
+    for e in std::fs::read_dir(root().join("golden")).into_iter().flatten() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !cases.contains(&name) {
+            problems.push(format!("golden/{name} has no fixtures/{name}"));
+        }
+    }
     for case in &cases {
         let case_dir: PathBuf = root().join("fixtures").join(case);
         let (first, out) = run(&case_dir);

@@ -28,9 +28,15 @@ pub fn public_key_problem(key: &str, prefix: char) -> Option<String> {
     }
 }
 
-fn account_check(id: &Identity, kind: &str, known: &[String], out: &mut Vec<Diagnostic>) {
+fn account_check(id: &Identity, kind: &str, known: &[String], disabled: &[String], out: &mut Vec<Diagnostic>) {
     if let Some(acc) = &id.account {
-        if !known.contains(&acc.value) {
+        if disabled.contains(&acc.value) {
+            out.push(
+                Diagnostic::new(Code::AccountUnknown, format!("the {kind} identity `{}` lands in account `{}`, which is disabled (`enabled: false`)", id.name.value, acc.value))
+                    .at(acc.span, "disabled account")
+                    .help("enable the account, or send this identity to another account"),
+            );
+        } else if !known.contains(&acc.value) {
             let d = Diagnostic::new(Code::AccountUnknown, format!("the {kind} identity `{}` lands in account `{}`, which does not exist on this cluster", id.name.value, acc.value))
                 .at(acc.span, "unknown account");
             out.push(match suggest(&acc.value, known.iter().map(String::as_str)) {
@@ -48,11 +54,11 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     let p = &m.permissions;
     for (kind, ids) in [("oauth2", &p.oauth2), ("mtls", &p.mtls), ("nkey", &p.nkey)] {
         for id in ids {
-            account_check(id, kind, &known, &mut out);
+            account_check(id, kind, &known, &m.disabled_accounts, &mut out);
         }
     }
     if let Some(n) = &p.noauth {
-        account_check(n, "noauth", &known, &mut out);
+        account_check(n, "noauth", &known, &m.disabled_accounts, &mut out);
     }
     for id in &p.nkey {
         if reserved.contains(&id.name.value) {

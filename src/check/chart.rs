@@ -2,7 +2,7 @@
 //! drops them without a word) and limits the server only enforces when it starts.
 
 use crate::diag::{Code, Diagnostic, Sources, suggest};
-use crate::emit::conf::{Conf, size_bytes};
+use crate::emit::conf::size_bytes;
 use crate::load::{DEFAULTS_NAME, Node};
 use crate::model::Model;
 
@@ -68,17 +68,18 @@ fn walk(node: &Node, shape: &K, path: &str, sources: &Sources, out: &mut Vec<Dia
         match entries.iter().find(|(k, _)| *k == e.key) {
             Some((_, sub)) => walk(&e.value, sub, &here, sources, out),
             None => {
-                if sources.get(e.key_span.src).name == DEFAULTS_NAME {
-                    continue;
-                }
+                let from_defaults = sources.get(e.key_span.src).name == DEFAULTS_NAME;
                 let elsewhere = places(&e.key);
-                let help = if !elsewhere.is_empty() {
+                let mut help = if !elsewhere.is_empty() {
                     format!("the chart reads `{}` at {}", e.key, elsewhere.join(", "))
                 } else if let Some(s) = suggest(&e.key, entries.iter().map(|(k, _)| *k)) {
                     format!("did you mean `{path}.{s}`? To set a raw NATS option, put it under `{path}.merge`")
                 } else {
                     format!("to set a raw NATS option, put it under `{path}.merge`")
                 };
+                if from_defaults {
+                    help.push_str(&format!("; this key comes from the event-bus chart's own defaults: set `{here}: null` to drop it"));
+                }
                 out.push(
                     Diagnostic::new(Code::IgnoredChartKey, format!("the NATS chart does not read `{here}`; Helm drops it without a word"))
                         .at(e.key_span, "ignored by the chart")
@@ -117,7 +118,6 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
                 );
             }
         }
-        let _ = Conf::Int(0);
     }
     out
 }

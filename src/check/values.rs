@@ -145,6 +145,15 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
             );
             continue;
         }
+        let literal = value.get("value").and_then(|v| v.as_str()).unwrap_or_default();
+        if literal.starts_with('S') && (nkeys::KeyPair::from_seed(literal).is_ok() || nkeys::XKey::from_seed(literal).is_ok()) {
+            out.push(
+                Diagnostic::new(Code::SecretRefOverride, format!("the override for `{}`/`{}` writes a seed into the values; it would reach env.yaml and the pod spec in clear", secret.value, key.value))
+                    .at(key.span, "a secret in the values")
+                    .help("point at a Secret instead: `valueFrom: {secretKeyRef: {name: ..., key: ...}}`"),
+            );
+            continue;
+        }
         let ok = value.as_object().is_some_and(|o| o.contains_key("valueFrom") || o.contains_key("value"));
         if !ok {
             out.push(

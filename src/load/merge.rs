@@ -24,7 +24,8 @@ pub fn merge(base: Node, over: Node) -> Node {
                     None => base_entries.push(Entry { key: oe.key, key_span: oe.key_span, value: strip_nulls(oe.value) }),
                 }
             }
-            Node { v: V::Map(base_entries), span: base.span }
+            // The map is located where it was last written, so findings about it point at the user's file.
+            Node { v: V::Map(base_entries), span: over.span }
         }
         (_, v) => strip_nulls(Node { v, span: over.span }),
     }

@@ -220,7 +220,8 @@ pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>)
                 let src = sources.get(id);
                 let offset = src.offset(m.line(), m.col());
                 let span = Span { src: id, line: m.line() as u32, col: m.col() as u32, offset: offset as u32, len: 1 };
-                let d = Diagnostic::new(Code::YamlSyntax, format!("the YAML does not parse: {}", e.info()))
+                let code = if e.info().contains("unknown anchor") { Code::YamlUnknownAlias } else { Code::YamlSyntax };
+                let d = Diagnostic::new(code, format!("the YAML does not parse: {}", e.info()))
                     .at(span, "here")
                     .help("fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote are the usual causes)");
                 return (None, vec![d]);

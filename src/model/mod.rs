@@ -144,6 +144,8 @@ pub struct Model {
     pub cpc_leaf_client_tls: Option<Node>,
     pub mtls: bool,
     pub extra_accounts: Vec<ExtraAccount>,
+    /// Extra accounts switched off with `enabled: false`.
+    pub disabled_accounts: Vec<String>,
     /// (secret, key) -> the env value tree that replaces the generated `secretKeyRef`.
     pub secret_overrides: Vec<(Spanned<String>, Spanned<String>, serde_json::Value)>,
     pub permissions: Permissions,
@@ -323,6 +325,14 @@ pub fn build(root: &Node) -> Option<Model> {
         cpc_leaf_client_tls: tls_block("cpcLeafClientTLS"),
         mtls,
         extra_accounts,
+        disabled_accounts: eb
+            .get("extraAccounts")
+            .map(|n| n.entries())
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e.value.get("enabled").and_then(Node::as_bool) == Some(false))
+            .map(|e| e.key.clone())
+            .collect(),
         secret_overrides,
         permissions,
         route_api_version: gw
@@ -335,6 +345,6 @@ pub fn build(root: &Node) -> Option<Model> {
         nats: ServerConfig::from_values(root.path(&["nats", "config"])),
         nats_mtls: ServerConfig::from_values(root.path(&["nats-mtls", "config"])),
         auth_callout_env,
-        event_bus_span: eb.span,
+        event_bus_span: root.get("global").and_then(|g| g.entry("eventBus")).map(|e| e.key_span).unwrap_or(eb.span),
     })
 }

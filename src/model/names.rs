@@ -70,6 +70,12 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
         sk("nats-surveyor", "seed", UserSeed, &[]),
         sk("nats-surveyor", "pubkey", UserPublicKey, &[("NKEY_SURVEYOR_PUBKEY", AUTH_CALLOUT)]),
     ];
+    if !m.mtls {
+        // Without the mTLS instance nothing named nats-mtls reads these keys.
+        for k in &mut v {
+            k.envs.retain(|(_, c)| *c != NATS_MTLS);
+        }
+    }
     if m.mtls {
         v.extend([
             sk("nats-mtls-server-tls", "ca.crt", CaCertificate, &[]),

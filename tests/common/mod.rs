@@ -97,28 +97,30 @@ fn make_certs(dir: &Path) -> (&'static str, &'static str, &'static str) {
     ("ca.pem", "server.pem", "server-key.pem")
 }
 
-/// Points every absolute cert_file/key_file/ca_file at `files`; true when something changed.
-fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: &Path) -> Option<String> {
-    let mut changed = false;
-    let lines: Vec<String> = text
-        .lines()
-        .map(|line| {
-            let trimmed = line.trim_start();
-            let target = [("cert_file", cert), ("key_file", key), ("ca_file", ca)].into_iter().find_map(|(k, f)| {
-                let rest = trimmed.strip_prefix(k)?.trim_start().strip_prefix([':', '='])?.trim();
-                rest.trim_matches('"').starts_with('/').then_some((k, f))
-            });
-            match target {
-                Some((k, f)) => {
-                    changed = true;
-                    let indent = &line[..line.len() - trimmed.len()];
-                    format!("{indent}{k}: \"{}\"", dir.join(f).display())
-                }
-                None => line.to_string(),
-            }
-        })
-        .collect();
-    changed.then(|| lines.join("\n") + "\n")
+/// The TLS file key (`cert_file`, `key_file`, `ca_file`) a config line sets to an absolute path.
+fn cert_key(line: &str) -> Option<&'static str> {
+    let trimmed = line.trim_start();
+    ["cert_file", "key_file", "ca_file"].into_iter().find(|k| {
+        let value = trimmed.strip_prefix(k).map(str::trim_start).and_then(|r| r.strip_prefix([':', '=']));
+        value.is_some_and(|v| v.trim().trim_matches('"').starts_with('/'))
+    })
+}
+
+/// Points every absolute cert_file/key_file/ca_file at the generated (ca, cert, key) files.
+fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: &Path) -> String {
+    let lines = text.lines().map(|line| match cert_key(line) {
+        Some(k) => {
+            let file = match k {
+                "cert_file" => cert,
+                "key_file" => key,
+                _ => ca,
+            };
+            let indent = &line[..line.len() - line.trim_start().len()];
+            format!("{indent}{k}: \"{}\"", dir.join(file).display())
+        }
+        None => line.to_string(),
+    });
+    lines.collect::<Vec<_>>().join("\n") + "\n"
 }
 
 /// Runs `nats-server -t -c CONF` on a copy of a compiled folder, with every listed env var
@@ -126,19 +128,18 @@ fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: &Pat
 pub fn check_with_server(out_dir: &Path, conf_file: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let confs: Vec<PathBuf> = std::fs::read_dir(out_dir).unwrap().map(|e| e.unwrap().path()).collect();
-    for p in &confs {
+    let files: Vec<PathBuf> = std::fs::read_dir(out_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    for p in &files {
         std::fs::copy(p, dir.join(p.file_name().unwrap())).unwrap();
     }
     let mut certs = None;
-    for p in confs.iter().filter(|p| p.extension().is_some_and(|e| e == "conf")) {
+    for p in files.iter().filter(|p| p.extension().is_some_and(|e| e == "conf")) {
         let copy = dir.join(p.file_name().unwrap());
         let text = std::fs::read_to_string(&copy).unwrap();
-        // Generate certificates only once, and only for configs that name some.
-        let probe = rewrite_cert_paths(&text, ("", "", ""), dir);
-        if probe.is_some() {
+        // Certificates are generated once, and only when some config names cluster paths.
+        if text.lines().any(|l| cert_key(l).is_some()) {
             let files = *certs.get_or_insert_with(|| make_certs(dir));
-            std::fs::write(&copy, rewrite_cert_paths(&text, files, dir).unwrap()).unwrap();
+            std::fs::write(&copy, rewrite_cert_paths(&text, files, dir)).unwrap();
         }
     }
     let out = Command::new(nats_server_path()).args(["-t", "-c", conf_file]).current_dir(dir).envs(server_env(out_dir)).output().expect("nats-server runs");
