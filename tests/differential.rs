@@ -3,7 +3,7 @@
 //! On every case: natscc accepts => nats-server accepts the emitted config; nats-server refuses
 //! => natscc refused first, with a code that says why.
 //!
-//! `NATSCC_DIFF_CASES` sets the number of cases (default 300; the long mode in the README uses
+//! `NATSCC_DIFF_CASES` sets the number of cases (default 1000; the long mode in the README uses
 //! 5000), `NATSCC_DIFF_SEED` the seed. A failing case is printed as a values file.
 
 use natscc::diag::Code;
@@ -154,7 +154,7 @@ fn codes_for(server_says: &str) -> &'static [Code] {
 
 #[test]
 fn natscc_agrees_with_nats_server() {
-    let cases: usize = std::env::var("NATSCC_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let cases: usize = std::env::var("NATSCC_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
     let seed: u64 = std::env::var("NATSCC_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_2026);
     let server = nats_server();
     let mut rng = Rng(seed | 1);

@@ -20,7 +20,6 @@ fn is_schema(c: Code) -> bool {
 
 /// Runs the schema and every semantic rule.
 pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
-    let mut out = schema::check(root);
     let mut semantic = values::check(root, model);
     if let Some(m) = model {
         semantic.extend(accounts::check(m));
@@ -34,6 +33,8 @@ pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagn
             semantic.extend(imports::check(m).into_iter().filter(|d| d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))));
         }
     }
+    // Last, so the schema compiled in the background meanwhile.
+    let mut out = schema::check(root);
     out.retain(|d| !(is_schema(d.code) && semantic.iter().any(|s| s.primary() == d.primary())));
     out.extend(semantic);
     out

@@ -8,13 +8,25 @@ use std::sync::OnceLock;
 
 pub const SCHEMA_TEXT: &str = include_str!("../../schema/values.schema.json");
 
-fn validator() -> &'static jsonschema::Validator {
-    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
-    V.get_or_init(|| {
+/// The compiled schema; compiling it is the single costliest step of a small compile, so
+/// `prepare` starts it on another core while the values load.
+pub fn validator() -> &'static jsonschema::Validator {
+    VALIDATOR.get_or_init(|| {
         let schema: serde_json::Value = serde_json::from_str(SCHEMA_TEXT).expect("schema is JSON");
         jsonschema::validator_for(&schema).expect("schema compiles")
     })
 }
+
+/// Starts compiling the schema in the background (idempotent).
+pub fn prepare() {
+    if VALIDATOR.get().is_none() {
+        std::thread::spawn(|| {
+            validator();
+        });
+    }
+}
+
+static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
 
 fn schema_json() -> &'static serde_json::Value {
     static S: OnceLock<serde_json::Value> = OnceLock::new();

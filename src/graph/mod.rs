@@ -193,18 +193,19 @@ fn attach_origins(g: &mut Graph, m: &Model) {
             ("CPC", "CSC") if m.is_cpc() => x_spans.get(subject.as_str()).copied(),
             ("CSC", "CPC") if m.is_cpc() && subject == to => e_spans.get(subject.as_str()).copied(),
             ("CSC", "CPC") if m.is_cpc() => p_spans.get(to.as_str()).copied().filter(|_| subject.strip_prefix(&prefix) == Some(to.as_str())),
-            (from, to_acc) => extra_origin(m, to_acc, from, subject),
+            (from, to_acc) => extra_origin(m, to_acc, from, subject, to),
         };
         g.g[e].origin = origin;
     }
 }
 
-fn extra_origin(m: &Model, importer: &str, exporter: &str, subject: &str) -> Option<Span> {
+fn extra_origin(m: &Model, importer: &str, exporter: &str, subject: &str, to: &str) -> Option<Span> {
     let acc = m.extra_accounts.iter().find(|a| a.name.value == importer)?;
     let imports = acc.fields.iter().find(|f| f.key == "imports")?;
     imports.value.items().iter().find_map(|imp| {
         let src = imp.get("stream").or(imp.get("service"))?;
-        let same = src.get("account").and_then(|n| n.as_str()) == Some(exporter) && src.get("subject").and_then(|n| n.as_str()) == Some(subject);
+        let local = imp.get("to").and_then(|n| n.as_str()).unwrap_or(subject);
+        let same = src.get("account").and_then(|n| n.as_str()) == Some(exporter) && src.get("subject").and_then(|n| n.as_str()) == Some(subject) && local == to;
         same.then_some(imp.span)
     })
 }
