@@ -115,6 +115,24 @@ fn identity(root: &mut ConfMap, server_name: Conf) {
     root.set("lame_duck_duration", s("30s"));
 }
 
+/// What every server of the bus starts with: identity, client port, limits, system account.
+fn basics(root: &mut ConfMap, cfg: &ServerConfig, server_name: Conf) {
+    identity(root, server_name);
+    root.set("port", Conf::Int(cfg.client.port));
+    if cfg.monitor.enabled {
+        root.set("http_port", Conf::Int(cfg.monitor.port));
+    }
+    root.set("max_payload", Conf::Int(MAX_PAYLOAD));
+    root.set("allow_non_tls", Conf::Bool(true));
+    root.set("system_account", s("SYS"));
+    if let Some(t) = &cfg.client.tls {
+        root.set("tls", tls_from_chart(t));
+    }
+    if let Some(merge) = &cfg.client.merge {
+        root.merge_values(merge);
+    }
+}
+
 /// Applies the chart's `config.merge` and `config.patch` last, as the chart does.
 fn finish(root: &mut ConfMap, cfg: &ServerConfig) {
     if let Some(merge) = &cfg.merge {
@@ -129,20 +147,7 @@ fn finish(root: &mut ConfMap, cfg: &ServerConfig) {
 pub fn main_conf(m: &Model) -> ConfMap {
     let cfg = &m.nats;
     let mut root = ConfMap::new();
-    identity(&mut root, var("SERVER_NAME"));
-    root.set("port", Conf::Int(cfg.client.port));
-    if cfg.monitor.enabled {
-        root.set("http_port", Conf::Int(cfg.monitor.port));
-    }
-    root.set("max_payload", Conf::Int(MAX_PAYLOAD));
-    root.set("allow_non_tls", Conf::Bool(true));
-    root.set("system_account", s("SYS"));
-    if let Some(t) = &cfg.client.tls {
-        root.set("tls", tls_from_chart(t));
-    }
-    if let Some(merge) = &cfg.client.merge {
-        root.merge_values(merge);
-    }
+    basics(&mut root, cfg, var("SERVER_NAME"));
     if cfg.cluster.enabled {
         let routes = (0..cfg.replicas).map(|i| s(format!("nats://nats-{i}.nats-headless:{}", cfg.cluster.port))).collect();
         let block = listener_block(
@@ -309,20 +314,7 @@ pub fn mtls_server_name(m: &Model) -> String {
 pub fn mtls_conf(m: &Model) -> ConfMap {
     let cfg = &m.nats_mtls;
     let mut root = ConfMap::new();
-    identity(&mut root, s(mtls_server_name(m)));
-    root.set("port", Conf::Int(cfg.client.port));
-    if cfg.monitor.enabled {
-        root.set("http_port", Conf::Int(cfg.monitor.port));
-    }
-    root.set("max_payload", Conf::Int(MAX_PAYLOAD));
-    root.set("allow_non_tls", Conf::Bool(true));
-    root.set("system_account", s("SYS"));
-    if let Some(t) = &cfg.client.tls {
-        root.set("tls", tls_from_chart(t));
-    }
-    if let Some(merge) = &cfg.client.merge {
-        root.merge_values(merge);
-    }
+    basics(&mut root, cfg, s(mtls_server_name(m)));
     if cfg.jetstream.enabled {
         root.set("jetstream", Conf::Map(jetstream_block(m, cfg)));
     }
