@@ -65,14 +65,24 @@ fn big_values(n: usize) -> String {
 }
 
 fn main() {
+    // `cargo bench --bench natscc -- compile lint` runs only the named sections.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let exe = env!("CARGO_BIN_EXE_natscc");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     let example = root.join("examples/cpc-1.yaml");
     let out = tmp.path().join("out");
 
-    // 1. One cluster end to end, as a whole process, against nats-server -t on its output.
-    let compile = time(21, || {
+    // 1. One cluster end to end, as a whole process, against nats-server -t on its output:
+    // into a new folder each time (first compile), and again over its own unchanged output.
+    let mut fresh = 0;
+    let compile = time(31, || {
+        fresh += 1;
+        let st = Command::new(exe).args(["compile", "-f"]).arg(&example).arg("-o").arg(tmp.path().join(format!("fresh-{fresh}"))).output().unwrap();
+        assert!(st.status.success());
+    });
+    let recompile = time(31, || {
         let st = Command::new(exe).args(["compile", "-f"]).arg(&example).arg("-o").arg(&out).output().unwrap();
         assert!(st.status.success());
     });
@@ -86,50 +96,60 @@ fn main() {
     }
     let env = env_for(&vars);
     let server = nats_server();
-    let server_t = time(21, || {
+    let server_t = time(31, || {
         let st = Command::new(&server).args(["-t", "-c", "nats.conf"]).current_dir(&out).envs(env.clone()).output().unwrap();
         assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     });
-    println!("compile one cluster (process): median {:.2} ms; nats-server -t on its output: median {:.2} ms; ratio {:.2}", ms(compile), ms(server_t), ms(compile) / ms(server_t));
-
-    // 2. Overlap and cycle checks on big lists (in process), against compiling the example in process.
-    let inputs = natscc::load::Inputs { files: vec![example.clone()], ..Default::default() };
-    let reference = time(21, || {
-        natscc::compile(&inputs);
-    });
-    println!("reference: compile the example cluster in process: median {:.3} ms", ms(reference));
-    for n in [100, 1_000, 10_000] {
-        let file = tmp.path().join(format!("big-{n}.yaml"));
-        std::fs::write(&file, big_values(n)).unwrap();
-        let inputs = natscc::load::Inputs { files: vec![file], ..Default::default() };
-        let compiled = natscc::check_only(&inputs);
-        assert!(!compiled.has_errors(), "generated lists must be clean");
-        let m = compiled.model.unwrap();
-        let runs = if n >= 10_000 { 5 } else { 11 };
-        let checks = time(runs, || {
-            let d1 = natscc::check::cross_layer::check(&m);
-            let d2 = natscc::check::imports::check(&m);
-            assert!(d1.is_empty() && d2.is_empty());
-        });
-        let whole = time(runs, || {
-            natscc::check_only(&inputs);
-        });
-        println!(
-            "{n:>6} patterns per list: overlap+cycle checks median {:.1} ms ({:.1}x reference); whole lint of the file {:.1} ms ({:.1}x reference)",
-            ms(checks), ms(checks) / ms(reference), ms(whole), ms(whole) / ms(reference)
-        );
+    println!(
+        "compile one cluster (process): new folder median {:.2} ms, over unchanged output {:.2} ms; nats-server -t on its output: median {:.2} ms; ratios {:.2} and {:.2}",
+        ms(compile), ms(recompile), ms(server_t), ms(compile) / ms(server_t), ms(recompile) / ms(server_t)
+    );
+    if !wanted("checks") && !wanted("lint") {
+        return;
     }
 
-    // 3. Linting many files with one process, against one nats-server -t.
-    let lint_dir = tmp.path().join("lint");
-    std::fs::create_dir_all(&lint_dir).unwrap();
-    let text = std::fs::read_to_string(&example).unwrap();
-    for i in 0..1000 {
-        std::fs::write(lint_dir.join(format!("values-{i:04}.yaml")), text.replace("clusterId: 1", &format!("clusterId: {}", i + 1))).unwrap();
+    if wanted("checks") {
+        // 2. Overlap and cycle checks on big lists (in process), against compiling the example in process.
+        let inputs = natscc::load::Inputs { files: vec![example.clone()], ..Default::default() };
+        let reference = time(21, || {
+            natscc::compile(&inputs);
+        });
+        println!("reference: compile the example cluster in process: median {:.3} ms", ms(reference));
+        for n in [100, 1_000, 10_000] {
+            let file = tmp.path().join(format!("big-{n}.yaml"));
+            std::fs::write(&file, big_values(n)).unwrap();
+            let inputs = natscc::load::Inputs { files: vec![file], ..Default::default() };
+            let compiled = natscc::check_only(&inputs);
+            assert!(!compiled.has_errors(), "generated lists must be clean");
+            let m = compiled.model.unwrap();
+            let runs = if n >= 10_000 { 5 } else { 11 };
+            let checks = time(runs, || {
+                let d1 = natscc::check::cross_layer::check(&m);
+                let d2 = natscc::check::imports::check(&m);
+                assert!(d1.is_empty() && d2.is_empty());
+            });
+            let whole = time(runs, || {
+                natscc::check_only(&inputs);
+            });
+            println!(
+                "{n:>6} patterns per list: overlap+cycle checks median {:.1} ms ({:.1}x reference); whole lint of the file {:.1} ms ({:.1}x reference)",
+                ms(checks), ms(checks) / ms(reference), ms(whole), ms(whole) / ms(reference)
+            );
+        }
+
     }
-    let lint = time(5, || {
-        let st = Command::new(exe).args(["lint", "--format", "concise"]).arg(&lint_dir).output().unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stdout));
-    });
-    println!("lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}", ms(lint), ms(lint) / ms(server_t));
+    if wanted("lint") {
+        // 3. Linting many files with one process, against one nats-server -t.
+        let lint_dir = tmp.path().join("lint");
+        std::fs::create_dir_all(&lint_dir).unwrap();
+        let text = std::fs::read_to_string(&example).unwrap();
+        for i in 0..1000 {
+            std::fs::write(lint_dir.join(format!("values-{i:04}.yaml")), text.replace("clusterId: 1", &format!("clusterId: {}", i + 1))).unwrap();
+        }
+        let lint = time(5, || {
+            let st = Command::new(exe).args(["lint", "--format", "concise"]).arg(&lint_dir).output().unwrap();
+            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stdout));
+        });
+        println!("lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}", ms(lint), ms(lint) / ms(server_t));
+    }
 }

@@ -33,7 +33,6 @@ impl Compiled {
 
 /// Loads, checks and, when nothing is wrong, emits one cluster.
 pub fn compile(inputs: &load::Inputs) -> Compiled {
-    check::schema::prepare();
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
     compile_tree(root, load_diags, sources, true)
@@ -41,7 +40,6 @@ pub fn compile(inputs: &load::Inputs) -> Compiled {
 
 /// Loads and checks only: what lint and the pre-commit hook need.
 pub fn check_only(inputs: &load::Inputs) -> Compiled {
-    check::schema::prepare();
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
     compile_tree(root, load_diags, sources, false)

@@ -20,6 +20,18 @@ fn is_schema(c: Code) -> bool {
 
 /// Runs the schema and every semantic rule.
 pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
+    // The schema walk needs only the tree; on a second core it costs a compile nothing.
+    std::thread::scope(|scope| {
+        let schema = scope.spawn(|| schema::check(root));
+        let semantic = semantic(root, model, sources);
+        let mut out = schema.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        out.retain(|d| !(is_schema(d.code) && semantic.iter().any(|s| s.primary() == d.primary())));
+        out.extend(semantic);
+        out
+    })
+}
+
+fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
     let mut semantic = values::check(root, model);
     if let Some(m) = model {
         semantic.extend(accounts::check(m));
@@ -33,9 +45,5 @@ pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagn
             semantic.extend(imports::check(m).into_iter().filter(|d| d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))));
         }
     }
-    // Last, so the schema compiled in the background meanwhile.
-    let mut out = schema::check(root);
-    out.retain(|d| !(is_schema(d.code) && semantic.iter().any(|s| s.primary() == d.primary())));
-    out.extend(semantic);
-    out
+    semantic
 }

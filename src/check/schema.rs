@@ -1,34 +1,25 @@
 //! The values JSON Schema (`schema/values.schema.json`), applied to the merged values.
 //! Each schema error is mapped back to the file, line and column of the value it is about.
+//!
+//! The schema is interpreted directly over the span-carrying values tree instead of being
+//! compiled by a general validator: compiling the 40 KB schema (and the draft-07 meta-schema)
+//! cost about 2 ms, more than a whole compile, and a pre-commit hook pays it on every run.
+//! The interpreter knows the keywords the schema uses and no others; a test holds it to the
+//! `jsonschema` crate's verdicts on every fixture and on generated values, and another test
+//! refuses any schema keyword it does not know, so the two cannot drift apart.
 
 use crate::diag::{Code, Diagnostic, suggest};
 use crate::load::Node;
-use jsonschema::error::ValidationErrorKind;
+use crate::load::V;
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub const SCHEMA_TEXT: &str = include_str!("../../schema/values.schema.json");
 
-/// The compiled schema; compiling it is the single costliest step of a small compile, so
-/// `prepare` starts it on another core while the values load.
-pub fn validator() -> &'static jsonschema::Validator {
-    VALIDATOR.get_or_init(|| {
-        let schema: serde_json::Value = serde_json::from_str(SCHEMA_TEXT).expect("schema is JSON");
-        jsonschema::validator_for(&schema).expect("schema compiles")
-    })
-}
-
-/// Starts compiling the schema in the background (idempotent).
-pub fn prepare() {
-    if VALIDATOR.get().is_none() {
-        std::thread::spawn(|| {
-            validator();
-        });
-    }
-}
-
-static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-
-fn schema_json() -> &'static serde_json::Value {
+/// The schema, parsed once per process.
+pub fn schema_json() -> &'static serde_json::Value {
     static S: OnceLock<serde_json::Value> = OnceLock::new();
     S.get_or_init(|| serde_json::from_str(SCHEMA_TEXT).expect("schema is JSON"))
 }
@@ -53,22 +44,227 @@ fn dotted(pointer: &str) -> String {
     if p.is_empty() { "the values".into() } else { p.join(".") }
 }
 
-pub fn check(root: &Node) -> Vec<Diagnostic> {
-    let instance = root.to_json();
+/// What a schema keyword found wrong at one place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finding {
+    /// Keys that `additionalProperties: false` forbids.
+    Unknown(Vec<String>),
+    Required(String),
+    /// The JSON types allowed here.
+    Type(Vec<String>),
+    Enum(Value),
+    Const(Value),
+    Pattern(String),
+    Minimum(Value),
+    Maximum(Value),
+}
+
+/// One schema violation: the JSON pointer of the value and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaError {
+    pub pointer: String,
+    pub finding: Finding,
+}
+
+/// Keywords that only annotate; they never make a value invalid.
+const ANNOTATIONS: &[&str] = &["$schema", "$id", "$comment", "title", "description", "default", "examples"];
+/// Keywords the interpreter applies.
+pub const KEYWORDS: &[&str] = &[
+    "type", "enum", "const", "properties", "additionalProperties", "required", "items", "minimum", "maximum", "pattern", "allOf", "if", "then", "else",
+];
+
+/// Every keyword in a schema that the interpreter would not apply (for the test that keeps
+/// the schema inside what `validate` understands).
+pub fn unsupported_keywords(schema: &Value) -> Vec<String> {
     let mut out = vec![];
-    for err in validator().iter_errors(&instance) {
-        let pointer = err.instance_path().as_str().to_string();
-        let (node, entry) = root.at_pointer(&pointer);
+    let mut stack = vec![schema];
+    while let Some(s) = stack.pop() {
+        let Some(obj) = s.as_object() else { continue };
+        for (k, v) in obj {
+            match k.as_str() {
+                "properties" => stack.extend(v.as_object().into_iter().flat_map(|m| m.values())),
+                "allOf" => stack.extend(v.as_array().into_iter().flatten()),
+                "additionalProperties" | "items" | "if" | "then" | "else" => stack.push(v),
+                k if KEYWORDS.contains(&k) || ANNOTATIONS.contains(&k) => {}
+                other => out.push(other.to_string()),
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Applies `schema` to `node` and returns every violation (all of them, not the first).
+pub fn validate(schema: &Value, node: &Node) -> Vec<SchemaError> {
+    let mut out = vec![];
+    let mut pointer = String::new();
+    apply(schema, node, &mut pointer, &mut out);
+    out
+}
+
+fn json_type_matches(ty: &str, node: &Node) -> bool {
+    match (&node.v, ty) {
+        (V::Null, "null") | (V::Bool(_), "boolean") | (V::Str(_), "string") | (V::Seq(_), "array") | (V::Map(_), "object") => true,
+        (V::Int(_), "integer" | "number") | (V::Float(_), "number") => true,
+        // JSON Schema counts 2.0 as an integer.
+        (V::Float(f), "integer") => f.fract() == 0.0 && f.is_finite(),
+        _ => false,
+    }
+}
+
+fn as_f64(node: &Node) -> Option<f64> {
+    match node.v {
+        V::Int(i) => Some(i as f64),
+        V::Float(f) => Some(f),
+        _ => None,
+    }
+}
+
+/// JSON equality as JSON Schema defines it (1 equals 1.0).
+fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w))),
+        _ => a == b,
+    }
+}
+
+fn pattern_matches(pattern: &str, text: &str) -> bool {
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Option<regex::Regex>>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let re = c.entry(pattern.to_string()).or_insert_with(|| regex::Regex::new(pattern).ok());
+        // A pattern the regex engine cannot read constrains nothing (the schema test catches it).
+        re.as_ref().is_none_or(|re| re.is_match(text))
+    })
+}
+
+fn push_pointer(pointer: &mut String, token: &str) -> usize {
+    let len = pointer.len();
+    pointer.push('/');
+    for ch in token.chars() {
+        match ch {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+    len
+}
+
+fn apply(schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<SchemaError>) {
+    let Some(s) = schema.as_object() else {
+        if schema == &Value::Bool(false) {
+            out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Type(vec![]) });
+        }
+        return;
+    };
+    let mut err = |finding| out.push(SchemaError { pointer: pointer.clone(), finding });
+    if let Some(ty) = s.get("type") {
+        let allowed: Vec<String> = match ty {
+            Value::String(t) => vec![t.clone()],
+            Value::Array(ts) => ts.iter().filter_map(|t| t.as_str().map(str::to_string)).collect(),
+            _ => vec![],
+        };
+        if !allowed.iter().any(|t| json_type_matches(t, node)) {
+            err(Finding::Type(allowed));
+        }
+    }
+    if let Some(options) = s.get("enum").and_then(Value::as_array) {
+        let here = node.to_json();
+        if !options.iter().any(|o| json_equal(o, &here)) {
+            err(Finding::Enum(Value::Array(options.clone())));
+        }
+    }
+    if let Some(expected) = s.get("const") {
+        if !json_equal(expected, &node.to_json()) {
+            err(Finding::Const(expected.clone()));
+        }
+    }
+    if let Some(n) = as_f64(node) {
+        if let Some(min) = s.get("minimum").filter(|m| m.as_f64().is_some_and(|m| n < m)) {
+            err(Finding::Minimum(min.clone()));
+        }
+        if let Some(max) = s.get("maximum").filter(|m| m.as_f64().is_some_and(|m| n > m)) {
+            err(Finding::Maximum(max.clone()));
+        }
+    }
+    if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Value::as_str)) {
+        if !pattern_matches(pattern, text) {
+            err(Finding::Pattern(pattern.to_string()));
+        }
+    }
+    match &node.v {
+        V::Map(entries) => {
+            if let Some(required) = s.get("required").and_then(Value::as_array) {
+                for prop in required.iter().filter_map(Value::as_str) {
+                    if !entries.iter().any(|e| e.key == prop) {
+                        err(Finding::Required(prop.to_string()));
+                    }
+                }
+            }
+            let props = s.get("properties").and_then(Value::as_object);
+            let additional = s.get("additionalProperties");
+            let mut unknown = vec![];
+            for e in entries {
+                let len = push_pointer(pointer, &e.key);
+                match (props.and_then(|p| p.get(&e.key)), additional) {
+                    (Some(sub), _) => apply(sub, &e.value, pointer, out),
+                    (None, Some(Value::Bool(false))) => unknown.push(e.key.clone()),
+                    (None, Some(sub)) => apply(sub, &e.value, pointer, out),
+                    (None, None) => {}
+                }
+                pointer.truncate(len);
+            }
+            if !unknown.is_empty() {
+                out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Unknown(unknown) });
+            }
+        }
+        V::Seq(items) => {
+            if let Some(sub) = s.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    let len = push_pointer(pointer, &i.to_string());
+                    apply(sub, item, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+        }
+        _ => {}
+    }
+    for sub in s.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        apply(sub, node, pointer, out);
+    }
+    if let Some(cond) = s.get("if") {
+        let mut probe = vec![];
+        apply(cond, node, &mut pointer.clone(), &mut probe);
+        let branch = if probe.is_empty() { s.get("then") } else { s.get("else") };
+        if let Some(branch) = branch {
+            apply(branch, node, pointer, out);
+        }
+    }
+}
+
+/// Applies the values schema and turns each violation into a diagnostic at its value.
+pub fn check(root: &Node) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    for err in validate(schema_json(), root) {
+        let pointer = err.pointer.as_str();
+        let (node, entry) = root.at_pointer(pointer);
         let span = entry.map(|e| e.value.span).or(node.map(|n| n.span)).unwrap_or_default();
-        let where_ = dotted(&pointer);
-        let d = match err.kind() {
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                for key in unexpected {
-                    let key_span = node.and_then(|n| n.entry(key)).map(|e| e.key_span).unwrap_or(span);
-                    let known = known_keys(&pointer);
+        let where_ = dotted(pointer);
+        let value_text = || node.map(|n| n.to_json().to_string()).unwrap_or_default();
+        let d = match err.finding {
+            Finding::Unknown(keys) => {
+                let known = known_keys(pointer);
+                for key in keys {
+                    let key_span = node.and_then(|n| n.entry(&key)).map(|e| e.key_span).unwrap_or(span);
                     let mut d = Diagnostic::new(Code::SchemaUnknownKey, format!("`{key}` is not a key of {where_}"))
                         .at(key_span, "unknown key");
-                    d = match suggest(key, known.iter().map(String::as_str)) {
+                    d = match suggest(&key, known.iter().map(String::as_str)) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(format!("the keys of {where_} are: {}", known.join(", "))),
                     };
@@ -76,30 +272,53 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
                 }
                 continue;
             }
-            ValidationErrorKind::Required { property } => {
-                let prop = property.as_str().unwrap_or_default();
-                Diagnostic::new(Code::SchemaRequired, format!("{where_} needs the key `{prop}`"))
-                    .at(entry.map(|e| e.key_span).unwrap_or(span), format!("`{prop}` is missing here"))
-                    .help(format!("add `{prop}:` under {where_}"))
-            }
-            ValidationErrorKind::Type { kind } => {
+            Finding::Required(prop) => Diagnostic::new(Code::SchemaRequired, format!("{where_} needs the key `{prop}`"))
+                .at(entry.map(|e| e.key_span).unwrap_or(span), format!("`{prop}` is missing here"))
+                .help(format!("add `{prop}:` under {where_}")),
+            Finding::Type(allowed) => {
                 let found = node.map(Node::type_name).unwrap_or("value");
-                Diagnostic::new(Code::SchemaType, format!("{where_} must be {}, not a {found}", type_words(kind)))
+                Diagnostic::new(Code::SchemaType, format!("{where_} must be {}, not a {found}", type_words(&allowed)))
                     .at(span, format!("a {found}"))
                     .help("change the value to the expected type")
             }
-            ValidationErrorKind::Enum { options } => Diagnostic::new(Code::SchemaEnum, format!("{where_} must be one of {options}"))
+            Finding::Enum(options) => Diagnostic::new(Code::SchemaEnum, format!("{where_} must be one of {options}"))
                 .at(span, "not an allowed value")
                 .help(format!("use one of {options}")),
-            _ => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {err}")).at(span, "here"),
+            Finding::Const(expected) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {expected} was expected"))
+                .at(span, "here")
+                .help(format!("set it to {expected}")),
+            Finding::Pattern(pattern) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {} does not match \"{pattern}\"", value_text()))
+                .at(span, "does not match the pattern")
+                .help(format!("write a value that matches the regular expression {pattern}")),
+            Finding::Minimum(min) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {} is less than the minimum of {min}", value_text()))
+                .at(span, "too small")
+                .help(format!("use a value of at least {min}")),
+            Finding::Maximum(max) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {} is greater than the maximum of {max}", value_text()))
+                .at(span, "too large")
+                .help(format!("use a value of at most {max}")),
         };
         out.push(d);
     }
     out
 }
 
-fn type_words(kind: &jsonschema::error::TypeKind) -> String {
-    let raw = format!("{kind:?}").to_lowercase();
-    let raw = raw.replace("single(", "").replace("multiple(", "").replace(')', "");
-    raw.replace("object", "a map").replace("array", "a list")
+fn type_words(allowed: &[String]) -> String {
+    let words: Vec<&str> = allowed
+        .iter()
+        .map(|t| match t.as_str() {
+            "object" => "a map",
+            "array" => "a list",
+            "string" => "a string",
+            "integer" => "an integer",
+            "number" => "a number",
+            "boolean" => "a boolean",
+            "null" => "null",
+            other => other,
+        })
+        .collect();
+    match words.as_slice() {
+        [] => "absent".to_string(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }

@@ -65,9 +65,29 @@ pub fn emit(m: &Model) -> Files {
     files
 }
 
+/// Whether `dir` already holds exactly `files`, byte for byte, and nothing else.
+fn holds_exactly(dir: &Path, files: &BTreeMap<String, String>) -> bool {
+    fn count_files(dir: &Path) -> Option<usize> {
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).ok()? {
+            let entry = entry.ok()?;
+            let ty = entry.file_type().ok()?;
+            n += if ty.is_dir() { count_files(&entry.path())? } else { 1 };
+        }
+        Some(n)
+    }
+    count_files(dir) == Some(files.len())
+        && files.iter().all(|(name, text)| std::fs::read(dir.join(name)).is_ok_and(|old| old == text.as_bytes()))
+}
+
 /// Writes a tree of files so that `dir` holds either its old contents or all new files,
-/// never a mix: the tree is staged beside `dir` and swapped in by renames.
+/// never a mix: the tree is staged beside `dir` and swapped in by renames. A folder that
+/// already holds exactly these files is left alone, so re-running a compile (a pre-commit
+/// hook, a CI step) touches nothing and keeps modification times.
 pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Result<()> {
+    if dir.is_dir() && holds_exactly(dir, files) {
+        return Ok(());
+    }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

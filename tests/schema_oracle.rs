@@ -1,0 +1,196 @@
+//! natscc applies `schema/values.schema.json` with its own small interpreter (fast to start).
+//! These tests hold it to the `jsonschema` crate's verdicts: on every fixture, good and bad,
+//! and on thousands of values made by mutating the fixtures at random.
+
+use natscc::check::schema::{Finding, schema_json, unsupported_keywords, validate};
+use natscc::diag::Sources;
+use natscc::load::{self, Node};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// One violation reduced to what both validators can name: where, and which keyword.
+fn ours(root: &Node) -> BTreeSet<(String, String)> {
+    validate(schema_json(), root)
+        .into_iter()
+        .map(|e| {
+            let what = match e.finding {
+                Finding::Unknown(mut keys) => {
+                    keys.sort();
+                    format!("unknown {}", keys.join(","))
+                }
+                Finding::Required(p) => format!("required {p}"),
+                Finding::Type(_) => "type".into(),
+                Finding::Enum(_) => "enum".into(),
+                Finding::Const(_) => "const".into(),
+                Finding::Pattern(_) => "pattern".into(),
+                Finding::Minimum(_) => "minimum".into(),
+                Finding::Maximum(_) => "maximum".into(),
+            };
+            (e.pointer, what)
+        })
+        .collect()
+}
+
+fn oracle(instance: &Value) -> BTreeSet<(String, String)> {
+    use jsonschema::error::ValidationErrorKind as K;
+    let validator = jsonschema::validator_for(schema_json()).expect("schema compiles");
+    validator
+        .iter_errors(instance)
+        .map(|e| {
+            let what = match e.kind() {
+                K::AdditionalProperties { unexpected } => {
+                    let mut keys = unexpected.clone();
+                    keys.sort();
+                    format!("unknown {}", keys.join(","))
+                }
+                K::Required { property } => format!("required {}", property.as_str().unwrap_or_default()),
+                K::Type { .. } => "type".into(),
+                K::Enum { .. } => "enum".into(),
+                K::Constant { .. } => "const".into(),
+                K::Pattern { .. } => "pattern".into(),
+                K::Minimum { .. } => "minimum".into(),
+                K::Maximum { .. } => "maximum".into(),
+                other => format!("unexpected kind {other:?}"),
+            };
+            (e.instance_path().as_str().to_string(), what)
+        })
+        .collect()
+}
+
+fn parse(text: &str) -> Option<Node> {
+    let mut sources = Sources::default();
+    let id = load::add_file(&mut sources, "case.yaml", text.to_string());
+    load::yaml::parse(id, &sources).0
+}
+
+fn fixture_files() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out = vec![];
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_schema_uses_only_keywords_the_interpreter_applies() {
+    assert_eq!(unsupported_keywords(schema_json()), Vec::<String>::new());
+}
+
+#[test]
+fn agrees_with_jsonschema_on_every_fixture() {
+    let mut compared = 0;
+    for file in fixture_files() {
+        // Each file alone and merged over the chart defaults, as compile sees it.
+        let inputs = load::Inputs { files: vec![file.clone()], ..Default::default() };
+        let mut sources = Sources::default();
+        let (merged, _) = load::load(&inputs, &mut sources);
+        let single = parse(&std::fs::read_to_string(&file).unwrap());
+        for root in [merged, single].into_iter().flatten() {
+            assert_eq!(ours(&root), oracle(&root.to_json()), "{}", file.display());
+            compared += 1;
+        }
+    }
+    assert!(compared > 40, "only {compared} fixture trees compared");
+}
+
+/// A random JSON value, small, with the types and near-miss values the schema cares about.
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..70_000).prop_map(|n| json!(n)),
+        Just(json!(1.5)),
+        Just(json!(2.0)),
+        prop::sample::select(vec!["csc", "cpc", "1", "Abc", "a-b", "10s", "1h30m", "0", "x", "", "TLSRoute", "TCPRoute", "nats://h:7422"])
+            .prop_map(|s| json!(s)),
+        Just(json!([])),
+        Just(json!({})),
+        Just(json!(["a", 1])),
+        Just(json!({"clusterType": "cpc"})),
+        Just(json!({"enabled": "yes", "bogus": 1})),
+    ]
+}
+
+/// Every path (as keys and indices) to a node of a JSON value.
+fn paths(v: &Value, here: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    out.push(here.clone());
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                here.push(json!(k));
+                paths(child, here, out);
+                here.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                here.push(json!(i));
+                paths(child, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at_mut<'a>(v: &'a mut Value, path: &[Value]) -> &'a mut Value {
+    path.iter().fold(v, |v, step| match step {
+        Value::String(k) => &mut v[k.as_str()],
+        Value::Number(i) => &mut v[i.as_u64().unwrap() as usize],
+        _ => unreachable!(),
+    })
+}
+
+fn good_trees() -> Vec<Value> {
+    fixture_files()
+        .into_iter()
+        .filter(|f| !f.components().any(|c| c.as_os_str() == "bad"))
+        .filter_map(|f| {
+            let inputs = load::Inputs { files: vec![f], ..Default::default() };
+            let mut sources = Sources::default();
+            load::load(&inputs, &mut sources).0.map(|n| n.to_json())
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+    #[test]
+    fn agrees_with_jsonschema_on_mutated_values(
+        pick in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), leaf(), 0u8..3), 1..4),
+    ) {
+        let trees = good_trees();
+        let mut value = trees[pick.index(trees.len())].clone();
+        for (at, new, how) in edits {
+            let mut all = vec![];
+            paths(&value, &mut vec![], &mut all);
+            // The top level stays a mapping: anything else is refused before the schema runs.
+            all.retain(|p| !p.is_empty() || how == 0);
+            let path = all[at.index(all.len())].clone();
+            let target = at_mut(&mut value, &path);
+            match (how, target) {
+                // Add a key next to the existing ones (a typo, or a misplaced setting).
+                (0, Value::Object(m)) => { m.insert("enabeld".into(), new); }
+                // Drop a key (a required one, sometimes).
+                (1, Value::Object(m)) => { if let Some(k) = m.keys().next().cloned() { m.remove(&k); } }
+                (_, t) => *t = new,
+            }
+        }
+        // JSON text is YAML, so the interpreter sees it through natscc's own reader.
+        let root = parse(&value.to_string()).expect("JSON is YAML");
+        prop_assert_eq!(ours(&root), oracle(&root.to_json()));
+    }
+}
