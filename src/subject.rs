@@ -167,19 +167,46 @@ mod tests {
 
 /// An index of patterns for finding, without a scan over all pairs, every indexed pattern
 /// that overlaps a query: a token trie walked with the query's wildcards.
-#[derive(Debug, Default)]
+///
+/// The trie lives in a few flat tables (nodes, interned tokens, edges, id lists) rather than
+/// a map per node: with tens of thousands of patterns, allocating and freeing per-node maps
+/// cost more than all the lookups.
+#[derive(Debug)]
 pub struct PatternIndex {
-    root: TrieNode,
+    nodes: Vec<TrieNode>,
+    /// Literal token text -> token number.
+    tokens: FastMap<Box<str>, u32>,
+    /// (node, token number) -> child node.
+    edges: FastMap<(u32, u32), u32>,
+    /// Linked lists of pattern ids: (id, next).
+    ids: Vec<(usize, u32)>,
 }
 
-#[derive(Debug, Default)]
+/// Trie keys are short subject tokens hashed millions of times on big lists; SipHash's
+/// flood resistance buys nothing for values the operator wrote.
+type FastMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
 struct TrieNode {
-    lits: std::collections::HashMap<String, TrieNode>,
-    star: Option<Box<TrieNode>>,
+    /// The child reached by `*`.
+    star: u32,
+    /// Literal children, as a list threaded through `next_sibling`.
+    first_lit: u32,
+    next_sibling: u32,
     /// Patterns ending at this node.
-    ends: Vec<usize>,
+    ends: u32,
     /// Patterns whose next (last) token is `>`.
-    tails: Vec<usize>,
+    tails: u32,
+}
+
+const EMPTY: TrieNode = TrieNode { star: NONE, first_lit: NONE, next_sibling: NONE, ends: NONE, tails: NONE };
+
+impl Default for PatternIndex {
+    fn default() -> Self {
+        PatternIndex { nodes: vec![EMPTY], tokens: FastMap::default(), edges: FastMap::default(), ids: vec![] }
+    }
 }
 
 impl PatternIndex {
@@ -187,73 +214,118 @@ impl PatternIndex {
         PatternIndex::default()
     }
 
-    pub fn insert(&mut self, p: &Pattern, id: usize) {
-        let mut node = &mut self.root;
-        for t in &p.0 {
-            match t {
-                Token::Lit(l) => node = node.lits.entry(l.clone()).or_default(),
-                Token::Star => node = node.star.get_or_insert_with(Default::default),
-                Token::Tail => {
-                    node.tails.push(id);
-                    return;
-                }
-            }
-        }
-        node.ends.push(id);
+    fn new_node(&mut self) -> u32 {
+        self.nodes.push(EMPTY);
+        (self.nodes.len() - 1) as u32
     }
 
-    /// Ids of every indexed pattern that some subject matches together with `q`.
+    fn push_id(&mut self, head: u32, id: usize) -> u32 {
+        self.ids.push((id, head));
+        (self.ids.len() - 1) as u32
+    }
+
+    pub fn insert(&mut self, p: &Pattern, id: usize) {
+        let mut node = 0u32;
+        for t in &p.0 {
+            node = match t {
+                Token::Lit(l) => {
+                    let next_token = self.tokens.len() as u32;
+                    let tok = match self.tokens.get(l.as_str()) {
+                        Some(&tok) => tok,
+                        None => {
+                            self.tokens.insert(l.as_str().into(), next_token);
+                            next_token
+                        }
+                    };
+                    match self.edges.get(&(node, tok)) {
+                        Some(&child) => child,
+                        None => {
+                            let child = self.new_node();
+                            self.edges.insert((node, tok), child);
+                            self.nodes[child as usize].next_sibling = self.nodes[node as usize].first_lit;
+                            self.nodes[node as usize].first_lit = child;
+                            child
+                        }
+                    }
+                }
+                Token::Star => match self.nodes[node as usize].star {
+                    NONE => {
+                        let child = self.new_node();
+                        self.nodes[node as usize].star = child;
+                        child
+                    }
+                    child => child,
+                },
+                Token::Tail => {
+                    let head = self.nodes[node as usize].tails;
+                    self.nodes[node as usize].tails = self.push_id(head, id);
+                    return;
+                }
+            };
+        }
+        let head = self.nodes[node as usize].ends;
+        self.nodes[node as usize].ends = self.push_id(head, id);
+    }
+
+    /// Ids of every indexed pattern that some subject matches together with `q`, sorted.
     pub fn overlapping(&self, q: &Pattern) -> Vec<usize> {
         let mut out = vec![];
-        walk(&self.root, &q.0, &mut out);
+        self.visit_overlapping(q, |id| {
+            out.push(id);
+            false
+        });
         out.sort_unstable();
         out.dedup();
         out
     }
-}
 
-fn walk(node: &TrieNode, q: &[Token], out: &mut Vec<usize>) {
-    let Some((first, rest)) = q.split_first() else {
-        out.extend(&node.ends);
-        return;
-    };
-    // A `>` here matches whatever one or more tokens the query still has.
-    out.extend(&node.tails);
-    match first {
-        Token::Lit(l) => {
-            if let Some(n) = node.lits.get(l) {
-                walk(n, rest, out);
+    /// Calls `f` with the id of each indexed pattern overlapping `q` (an id may come twice)
+    /// until `f` returns true; returns whether it did. No allocation on the way.
+    pub fn visit_overlapping(&self, q: &Pattern, mut f: impl FnMut(usize) -> bool) -> bool {
+        self.walk(0, &q.0, &mut f)
+    }
+
+    fn emit(&self, mut at: u32, f: &mut impl FnMut(usize) -> bool) -> bool {
+        while at != NONE {
+            let (id, next) = self.ids[at as usize];
+            if f(id) {
+                return true;
             }
-            if let Some(n) = &node.star {
-                walk(n, rest, out);
-            }
+            at = next;
         }
-        Token::Star => {
-            for n in node.lits.values() {
-                walk(n, rest, out);
-            }
-            if let Some(n) = &node.star {
-                walk(n, rest, out);
-            }
+        false
+    }
+
+    fn lits(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
+        let some = |c: u32| (c != NONE).then_some(c);
+        std::iter::successors(some(self.nodes[node as usize].first_lit), move |&c| some(self.nodes[c as usize].next_sibling))
+    }
+
+    fn walk(&self, node: u32, q: &[Token], f: &mut impl FnMut(usize) -> bool) -> bool {
+        let n = self.nodes[node as usize];
+        let Some((first, rest)) = q.split_first() else {
+            return self.emit(n.ends, f);
+        };
+        // A `>` here matches whatever one or more tokens the query still has.
+        if self.emit(n.tails, f) {
+            return true;
         }
-        Token::Tail => {
-            for n in node.lits.values() {
-                everything(n, out);
+        let star = Some(n.star).filter(|&c| c != NONE);
+        match first {
+            Token::Lit(l) => {
+                let lit = self.tokens.get(l.as_str()).and_then(|tok| self.edges.get(&(node, *tok)));
+                lit.is_some_and(|&c| self.walk(c, rest, f)) || star.is_some_and(|c| self.walk(c, rest, f))
             }
-            if let Some(n) = &node.star {
-                everything(n, out);
-            }
+            Token::Star => self.lits(node).any(|c| self.walk(c, rest, f)) || star.is_some_and(|c| self.walk(c, rest, f)),
+            Token::Tail => self.lits(node).any(|c| self.everything(c, f)) || star.is_some_and(|c| self.everything(c, f)),
         }
     }
-}
 
-fn everything(node: &TrieNode, out: &mut Vec<usize>) {
-    out.extend(&node.ends);
-    out.extend(&node.tails);
-    for n in node.lits.values() {
-        everything(n, out);
-    }
-    if let Some(n) = &node.star {
-        everything(n, out);
+    fn everything(&self, node: u32, f: &mut impl FnMut(usize) -> bool) -> bool {
+        let n = self.nodes[node as usize];
+        self.emit(n.ends, f)
+            || self.emit(n.tails, f)
+            || self.lits(node).any(|c| self.everything(c, f))
+            || (n.star != NONE && self.everything(n.star, f))
     }
 }

@@ -7,12 +7,7 @@ use crate::model::Model;
 
 /// Every import must name an existing account that exports the subject to the importer.
 fn authorisation(m: &Model, g: &graph::Graph, out: &mut Vec<Diagnostic>) {
-    let accounts = crate::graph::server_accounts(m);
-    let defined: Vec<&str> = accounts
-        .items
-        .iter()
-        .filter_map(|i| if let crate::emit::conf::Item::Kv(k, _) = i { Some(k.as_str()) } else { None })
-        .collect();
+    let defined: Vec<&str> = g.defined.iter().map(|&i| g.g[i].name.as_str()).collect();
     // Exports per (account, kind), indexed, so each import is checked without a scan.
     type Indexed = (Vec<(crate::subject::Pattern, Option<Vec<String>>)>, crate::subject::PatternIndex);
     let mut exports: std::collections::HashMap<_, Indexed> = std::collections::HashMap::new();
@@ -41,7 +36,7 @@ fn authorisation(m: &Model, g: &graph::Graph, out: &mut Vec<Diagnostic>) {
         }
         let Ok(wanted) = crate::subject::Pattern::parse(subject) else { continue };
         let allowed = exports.get(&(exporter, *kind)).is_some_and(|(list, index)| {
-            index.overlapping(&wanted).into_iter().any(|k| {
+            index.visit_overlapping(&wanted, |k| {
                 let (p, accs) = &list[k];
                 p.contains(&wanted) && accs.as_ref().is_none_or(|accs| accs.iter().any(|a| a == imp_name))
             })

@@ -49,26 +49,37 @@ struct Replay<'a> {
     exports: &'a HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)>,
     /// Per importer: local-subject index over all its imports, and which are added so far.
     by_importer: &'a HashMap<NodeIndex, (Vec<usize>, PatternIndex)>,
-    added: HashSet<usize>,
+    /// Which imports the server has added so far, by import id.
+    added: Vec<bool>,
 }
 
-impl Replay<'_> {
+impl<'a> Replay<'a> {
     fn has_export_matching(&self, acc: NodeIndex, subject: &Pattern) -> bool {
         let Some((pats, index)) = self.exports.get(&acc) else { return false };
-        index.overlapping(subject).into_iter().any(|k| pats[k].contains(subject))
+        index.visit_overlapping(subject, |k| pats[k].contains(subject))
     }
 
     /// The server's walk: Err carries the chain of imports that closed the cycle.
-    fn walk(&self, acc: NodeIndex, to: &Pattern, visited: &mut HashSet<NodeIndex>, chain: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+    fn walk<'p>(&self, acc: NodeIndex, to: &'p Pattern, visited: &mut Vec<NodeIndex>, chain: &mut Vec<usize>) -> Result<(), Vec<usize>>
+    where
+        'a: 'p,
+    {
         if !self.has_export_matching(acc, to) {
             return Ok(());
         }
         let Some((ids, index)) = self.by_importer.get(&acc) else { return Ok(()) };
-        let mut candidates: Vec<usize> = index.overlapping(to).into_iter().map(|k| ids[k]).filter(|i| self.added.contains(i)).collect();
+        let mut candidates: Vec<usize> = vec![];
+        index.visit_overlapping(to, |k| {
+            if self.added[ids[k]] {
+                candidates.push(ids[k]);
+            }
+            false
+        });
         // Import ids grow in config order within one importer, so this is the server's order.
         candidates.sort_unstable();
+        candidates.dedup();
         // As in the server, a narrower subject found on the way replaces `to` for the rest of the loop.
-        let mut to = to.clone();
+        let mut to: &'p Pattern = to;
         for i in candidates {
             let Some(p) = &self.parsed[i] else { continue };
             if to.overlap(&p.to).is_none() {
@@ -79,12 +90,14 @@ impl Replay<'_> {
                 chain.push(i);
                 return Err(chain.clone());
             }
-            visited.insert(acc);
+            if !visited.contains(&acc) {
+                visited.push(acc);
+            }
             if to.contains(&p.to) {
-                to = p.to.clone();
+                to = &p.to;
             }
             chain.push(i);
-            self.walk(imp.exporter, &to, visited, chain)?;
+            self.walk(imp.exporter, to, visited, chain)?;
             chain.pop();
         }
         Ok(())
@@ -165,18 +178,64 @@ pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
             order_of_accounts.push(imp.importer);
         }
     }
+    let orders = permutations(order_of_accounts.len());
+    let ctx = Replay { imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: vec![] };
+    let replay_all = |orders: &[Vec<usize>]| -> Vec<Vec<Found>> { orders.iter().map(|o| ctx.add_in_order(o, &order_of_accounts)).collect() };
+    // Orders are independent; on big configs they share the cores.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(orders.len());
+    let found: Vec<Vec<Found>> = if imports.len() < PARALLEL_FROM || threads < 2 {
+        replay_all(&orders)
+    } else {
+        let chunk = orders.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = orders.chunks(chunk).map(|c| scope.spawn(move || replay_all(c))).collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        })
+    };
     let mut refusals: Vec<Refusal> = vec![];
     let mut seen_cycles: HashSet<Vec<usize>> = HashSet::new();
     let mut seen_dups: HashSet<(usize, usize)> = HashSet::new();
-    for perm in permutations(order_of_accounts.len()) {
-        let mut r = Replay { imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: HashSet::new() };
+    for f in found.into_iter().flatten() {
+        match f {
+            Found::Cycle(chain) => {
+                let mut key = chain.clone();
+                key.sort_unstable();
+                if seen_cycles.insert(key) {
+                    refusals.push(Refusal::Cycle(cycle_from_chain(g, &imports, &chain)));
+                }
+            }
+            Found::Duplicate(first, second) => {
+                if seen_dups.insert((first, second)) {
+                    refusals.push(Refusal::Duplicate { first, second });
+                }
+            }
+        }
+    }
+    (imports, refusals)
+}
+
+/// Imports below this many are replayed on one thread (spawning costs more than it saves).
+const PARALLEL_FROM: usize = 2_000;
+
+/// A refusal as one order of adding meets it, before the orders' findings are merged.
+enum Found {
+    Cycle(Vec<usize>),
+    Duplicate(usize, usize),
+}
+
+impl<'a> Replay<'a> {
+    /// Adds every import as the server would with accounts in `order`.
+    fn add_in_order(&self, order: &[usize], accounts: &[NodeIndex]) -> Vec<Found> {
+        let mut r = Replay { added: vec![false; self.imports.len()], ..*self };
+        let mut found = vec![];
+        let (mut visited, mut chain) = (vec![], vec![]);
         // The server's duplicate test: same exporter and same subject, already added.
-        let mut added_keys: HashMap<(NodeIndex, NodeIndex, &str), usize> = HashMap::new();
-        for &a in &perm {
-            let acc = order_of_accounts[a];
-            for &i in &by_importer[&acc].0 {
-                let imp = &imports[i];
-                let Some(p) = &parsed[i] else { continue };
+        let mut added_keys: rustc_hash::FxHashMap<(NodeIndex, NodeIndex, &str), usize> = Default::default();
+        for &a in order {
+            let acc = accounts[a];
+            for &i in &self.by_importer[&acc].0 {
+                let imp = &self.imports[i];
+                let Some(p) = &self.parsed[i] else { continue };
                 // Unauthorised imports are refused before this walk and never added.
                 if !r.has_export_matching(imp.exporter, &p.from) {
                     continue;
@@ -184,13 +243,12 @@ pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
                 let mut failed = false;
                 // 2.15 walks from the delivered subject and from the imported one.
                 for start in [&p.to, &p.from] {
-                    let mut visited = HashSet::from([imp.importer]);
-                    if let Err(chain) = r.walk(imp.exporter, start, &mut visited, &mut vec![i]) {
-                        let mut key = chain.clone();
-                        key.sort_unstable();
-                        if seen_cycles.insert(key) {
-                            refusals.push(Refusal::Cycle(cycle_from_chain(g, &imports, &chain)));
-                        }
+                    visited.clear();
+                    visited.push(imp.importer);
+                    chain.clear();
+                    chain.push(i);
+                    if let Err(cycle) = r.walk(imp.exporter, start, &mut visited, &mut chain) {
+                        found.push(Found::Cycle(cycle));
                         failed = true;
                         break;
                     }
@@ -199,17 +257,15 @@ pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
                     continue;
                 }
                 if let Some(&first) = added_keys.get(&(imp.importer, imp.exporter, imp.subject.as_str())) {
-                    if seen_dups.insert((first.min(i), first.max(i))) {
-                        refusals.push(Refusal::Duplicate { first: first.min(i), second: first.max(i) });
-                    }
+                    found.push(Found::Duplicate(first.min(i), first.max(i)));
                     continue;
                 }
-                r.added.insert(i);
+                r.added[i] = true;
                 added_keys.insert((imp.importer, imp.exporter, imp.subject.as_str()), i);
             }
         }
+        found
     }
-    (imports, refusals)
 }
 
 /// The cycles any order of adding the imports runs into.

@@ -63,6 +63,8 @@ pub struct Graph {
     pub mappings: Vec<(NodeIndex, String, String)>,
     /// What each account exports, for the authorisation check.
     pub exports: Vec<Export>,
+    /// The accounts the config defines (an import may name one that it does not).
+    pub defined: Vec<NodeIndex>,
 }
 
 /// One export: an account allows others to import `subject` (only `accounts`, when listed).
@@ -111,6 +113,7 @@ impl Graph {
         for item in &accounts.items {
             let Item::Kv(name, Conf::Map(body)) = item else { continue };
             let importer = self.node(cluster, name);
+            self.defined.push(importer);
             if let Some(Conf::List(imports)) = body.get("imports") {
                 for imp in imports {
                     let Conf::Map(imp) = imp else { continue };
