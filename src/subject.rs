@@ -42,13 +42,13 @@ impl Pattern {
         if s.chars().any(char::is_whitespace) {
             return Err(SubjectError::Whitespace);
         }
-        let parts: Vec<&str> = s.split('.').collect();
-        let mut toks = Vec::with_capacity(parts.len());
-        for (i, p) in parts.iter().enumerate() {
-            toks.push(match *p {
+        let count = s.bytes().filter(|&b| b == b'.').count() + 1;
+        let mut toks = Vec::with_capacity(count);
+        for (i, p) in s.split('.').enumerate() {
+            toks.push(match p {
                 "" => return Err(SubjectError::EmptyToken(i)),
                 "*" => Token::Star,
-                ">" if i + 1 == parts.len() => Token::Tail,
+                ">" if i + 1 == count => Token::Tail,
                 ">" => return Err(SubjectError::TailNotLast),
                 lit => Token::Lit(lit.to_string()),
             });

@@ -38,12 +38,25 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
         semantic.extend(auth::check(m));
         semantic.extend(chart::check(m, sources));
         semantic.extend(gateway::check(m));
-        semantic.extend(cross_layer::check(m));
-        if !semantic.iter().any(|d| d.code == Code::Subject) {
-            let overlaps: Vec<_> = semantic.iter().filter(|d| d.code == Code::CrossLayerOverlap || d.code == Code::CrossLayerDuplicate).flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
-            // A cycle made only of entries the overlap rule already named is that same finding.
-            semantic.extend(imports::check(m).into_iter().filter(|d| d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))));
-        }
+        // The import graph needs valid subjects; with none broken it runs beside the overlap rule.
+        let graph_rules = !semantic.iter().any(|d| d.code == Code::Subject);
+        let big = m.cross.csc_exports.len() + m.cross.csc_prefixed_exports.len() + m.cross.cpc_exports.len() >= PARALLEL_FROM;
+        let (overlap_diags, import_diags) = if graph_rules && big {
+            std::thread::scope(|scope| {
+                let imports = scope.spawn(|| imports::check(m));
+                let overlap = cross_layer::check(m);
+                (overlap, imports.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            })
+        } else {
+            (cross_layer::check(m), if graph_rules { imports::check(m) } else { vec![] })
+        };
+        let overlaps: Vec<_> = overlap_diags.iter().filter(|d| d.code == Code::CrossLayerOverlap || d.code == Code::CrossLayerDuplicate).flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
+        semantic.extend(overlap_diags);
+        // A cycle made only of entries the overlap rule already named is that same finding.
+        semantic.extend(import_diags.into_iter().filter(|d| d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))));
     }
     semantic
 }
+
+/// Cross-layer entries from which the overlap rule and the import graph run on two threads.
+const PARALLEL_FROM: usize = 1_000;

@@ -65,6 +65,8 @@ pub struct Graph {
     pub exports: Vec<Export>,
     /// The accounts the config defines (an import may name one that it does not).
     pub defined: Vec<NodeIndex>,
+    /// cluster -> account -> node, so big configs find their accounts without a scan.
+    by_name: rustc_hash::FxHashMap<String, rustc_hash::FxHashMap<String, NodeIndex>>,
 }
 
 /// One export: an account allows others to import `subject` (only `accounts`, when listed).
@@ -81,11 +83,13 @@ impl Graph {
         if let Some(i) = self.find(cluster, name) {
             return i;
         }
-        self.g.add_node(Account { cluster: cluster.to_string(), name: name.to_string() })
+        let i = self.g.add_node(Account { cluster: cluster.to_string(), name: name.to_string() });
+        self.by_name.entry(cluster.to_string()).or_default().insert(name.to_string(), i);
+        i
     }
 
     pub fn find(&self, cluster: &str, name: &str) -> Option<NodeIndex> {
-        self.g.node_indices().find(|i| self.g[*i].cluster == cluster && self.g[*i].name == name)
+        self.by_name.get(cluster)?.get(name).copied()
     }
 
     /// Every stream import in the order the server would add them.
