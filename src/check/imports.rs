@@ -6,12 +6,17 @@ use crate::graph::{self, cycles};
 use crate::model::Model;
 
 /// Every import must name an existing account that exports the subject to the importer.
-fn authorisation(m: &Model, g: &graph::Graph, out: &mut Vec<Diagnostic>) {
+/// Stream imports come with the replay's verdict (it indexes the stream exports anyway).
+fn authorisation(m: &Model, g: &graph::Graph, replayed: &cycles::Replayed, out: &mut Vec<Diagnostic>) {
+    let mut stream_verdict: Vec<Option<bool>> = vec![None; g.g.edge_count()];
+    for (imp, ok) in replayed.imports.iter().zip(&replayed.authorised) {
+        stream_verdict[imp.edge.index()] = *ok;
+    }
     let defined: Vec<&str> = g.defined.iter().map(|&i| g.g[i].name.as_str()).collect();
     // Exports per (account, kind), indexed, so each import is checked without a scan.
     type Indexed = (Vec<(crate::subject::Pattern, Option<Vec<String>>)>, crate::subject::PatternIndex);
     let mut exports: std::collections::HashMap<_, Indexed> = std::collections::HashMap::new();
-    for x in &g.exports {
+    for x in g.exports.iter().filter(|x| x.kind == graph::ImportKind::Service) {
         if let Ok(p) = crate::subject::Pattern::parse(&x.subject) {
             let (list, index) = exports.entry((x.account, x.kind)).or_default();
             index.insert(&p, list.len());
@@ -34,13 +39,18 @@ fn authorisation(m: &Model, g: &graph::Graph, out: &mut Vec<Diagnostic>) {
             out.push(d.help(format!("the accounts are: {}", defined.join(", "))));
             continue;
         }
-        let Ok(wanted) = crate::subject::Pattern::parse(subject) else { continue };
-        let allowed = exports.get(&(exporter, *kind)).is_some_and(|(list, index)| {
-            index.visit_overlapping(&wanted, |k| {
-                let (p, accs) = &list[k];
-                p.contains(&wanted) && accs.as_ref().is_none_or(|accs| accs.iter().any(|a| a == imp_name))
-            })
-        });
+        let allowed = match stream_verdict[e.index()] {
+            Some(verdict) => verdict,
+            None => {
+                let Ok(wanted) = crate::subject::Pattern::parse(subject) else { continue };
+                exports.get(&(exporter, *kind)).is_some_and(|(list, index)| {
+                    index.visit_overlapping(&wanted, |k| {
+                        let (p, accs) = &list[k];
+                        p.contains(&wanted) && accs.as_ref().is_none_or(|accs| accs.iter().any(|a| a == imp_name))
+                    })
+                })
+            }
+        };
         if !allowed {
             let d = Diagnostic::new(
                 Code::ImportNotExported,
@@ -66,8 +76,9 @@ fn import_span(m: &Model, importer: &str, exporter: &str, subject: &str) -> Opti
 pub fn check(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     let g = graph::build(m, "");
-    authorisation(m, &g, &mut out);
-    let (imports, refusals) = cycles::replay(&g);
+    let replayed = cycles::replay_all(&g);
+    authorisation(m, &g, &replayed, &mut out);
+    let cycles::Replayed { imports, refusals, .. } = replayed;
     let mut found_cycles = vec![];
     let mut found_dups = vec![];
     for r in refusals {

@@ -45,42 +45,72 @@ struct Parsed {
 struct Replay<'a> {
     imports: &'a [StreamImport],
     parsed: &'a [Option<Parsed>],
-    /// Per exporter: export patterns (stream), indexed.
-    exports: &'a HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)>,
+    graph: &'a Graph,
+    /// Per exporter: export patterns (stream) with their export ids in `graph.exports`, indexed.
+    exports: &'a HashMap<NodeIndex, (Vec<(Pattern, usize)>, PatternIndex)>,
     /// Per importer: local-subject index over all its imports, and which are added so far.
     by_importer: &'a HashMap<NodeIndex, (Vec<usize>, PatternIndex)>,
     /// Which imports the server has added so far, by import id.
     added: Vec<bool>,
+    /// Per import, its order-independent first step.
+    first: &'a [FirstStep],
 }
 
 impl<'a> Replay<'a> {
     fn has_export_matching(&self, acc: NodeIndex, subject: &Pattern) -> bool {
         let Some((pats, index)) = self.exports.get(&acc) else { return false };
-        index.visit_overlapping(subject, |k| pats[k].contains(subject))
+        index.visit_overlapping(subject, |k| pats[k].0.contains(subject))
+    }
+
+    /// The server's authorisation of an import: an export of `acc` covers `subject` and
+    /// names `importer` among its accounts, or names none.
+    fn authorised(&self, acc: NodeIndex, subject: &Pattern, importer: NodeIndex) -> bool {
+        let Some((pats, index)) = self.exports.get(&acc) else { return false };
+        let importer = &self.graph.g[importer].name;
+        index.visit_overlapping(subject, |k| {
+            let (p, x) = &pats[k];
+            p.contains(subject) && self.graph.exports[*x].accounts.as_ref().is_none_or(|accs| accs.iter().any(|a| a == importer))
+        })
+    }
+
+    /// The imports of `acc` that a walk carrying `to` would look at, in the server's order
+    /// (import ids grow in config order within one importer), added yet or not; `None` when
+    /// `acc` exports nothing covering `to`, where the server's walk stops.
+    fn reachable(&self, acc: NodeIndex, to: &Pattern) -> Option<Vec<usize>> {
+        if !self.has_export_matching(acc, to) {
+            return None;
+        }
+        let mut candidates = vec![];
+        if let Some((ids, index)) = self.by_importer.get(&acc) {
+            index.visit_overlapping(to, |k| {
+                candidates.push(ids[k]);
+                false
+            });
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        Some(candidates)
     }
 
     /// The server's walk: Err carries the chain of imports that closed the cycle.
-    fn walk<'p>(&self, acc: NodeIndex, to: &'p Pattern, visited: &mut Vec<NodeIndex>, chain: &mut Vec<usize>) -> Result<(), Vec<usize>>
+    fn walk(&self, acc: NodeIndex, to: &Pattern, visited: &mut Vec<NodeIndex>, chain: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+        match self.reachable(acc, to) {
+            Some(candidates) => self.walk_through(acc, to, &candidates, visited, chain),
+            None => Ok(()),
+        }
+    }
+
+    /// The walk's loop over the imports of `acc` that `reachable` found.
+    fn walk_through<'p>(&self, acc: NodeIndex, to: &'p Pattern, candidates: &[usize], visited: &mut Vec<NodeIndex>, chain: &mut Vec<usize>) -> Result<(), Vec<usize>>
     where
         'a: 'p,
     {
-        if !self.has_export_matching(acc, to) {
-            return Ok(());
-        }
-        let Some((ids, index)) = self.by_importer.get(&acc) else { return Ok(()) };
-        let mut candidates: Vec<usize> = vec![];
-        index.visit_overlapping(to, |k| {
-            if self.added[ids[k]] {
-                candidates.push(ids[k]);
-            }
-            false
-        });
-        // Import ids grow in config order within one importer, so this is the server's order.
-        candidates.sort_unstable();
-        candidates.dedup();
         // As in the server, a narrower subject found on the way replaces `to` for the rest of the loop.
         let mut to: &'p Pattern = to;
-        for i in candidates {
+        for &i in candidates {
+            if !self.added[i] {
+                continue;
+            }
             let Some(p) = &self.parsed[i] else { continue };
             if to.overlap(&p.to).is_none() {
                 continue;
@@ -102,6 +132,18 @@ impl<'a> Replay<'a> {
         }
         Ok(())
     }
+}
+
+/// What the first step of the server's walks for one import finds; it does not depend on the
+/// order imports are added in, so it is worked out once for all orders.
+#[derive(Default)]
+struct FirstStep {
+    /// The exporter exports the imported subject to the importer (else the server refuses
+    /// the import before any walk).
+    authorised: bool,
+    /// `reachable` from the exporter for the delivered subject and for the imported one.
+    from_to: Option<Vec<usize>>,
+    from_subject: Option<Vec<usize>>,
 }
 
 /// What went wrong when the server added one import.
@@ -153,17 +195,32 @@ fn cycle_from_chain(g: &Graph, imports: &[StreamImport], chain: &[usize]) -> Cyc
 
 /// Every refusal any order of adding the imports produces, each reported once.
 pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
+    let r = replay_all(g);
+    (r.imports, r.refusals)
+}
+
+/// What replaying the stream imports found.
+pub struct Replayed {
+    pub imports: Vec<StreamImport>,
+    pub refusals: Vec<Refusal>,
+    /// Per import: whether the exporter authorises it (the server refuses it otherwise);
+    /// `None` when a subject does not parse.
+    pub authorised: Vec<Option<bool>>,
+}
+
+/// `replay`, also telling which imports the exporters authorise.
+pub fn replay_all(g: &Graph) -> Replayed {
     let imports = g.stream_imports();
     let parsed: Vec<Option<Parsed>> = imports
         .iter()
         .map(|i| Some(Parsed { from: Pattern::parse(&i.subject).ok()?, to: Pattern::parse(&i.to).ok()? }))
         .collect();
-    let mut exports: HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> = HashMap::new();
-    for x in g.exports.iter().filter(|x| x.kind == super::ImportKind::Stream) {
+    let mut exports: HashMap<NodeIndex, (Vec<(Pattern, usize)>, PatternIndex)> = HashMap::new();
+    for (k, x) in g.exports.iter().enumerate().filter(|(_, x)| x.kind == super::ImportKind::Stream) {
         if let Ok(p) = Pattern::parse(&x.subject) {
             let (pats, index) = exports.entry(x.account).or_default();
             index.insert(&p, pats.len());
-            pats.push(p);
+            pats.push((p, k));
         }
     }
     let mut by_importer: HashMap<NodeIndex, (Vec<usize>, PatternIndex)> = HashMap::new();
@@ -179,11 +236,35 @@ pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
         }
     }
     let orders = permutations(order_of_accounts.len());
-    let ctx = Replay { imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: vec![] };
+    let parallel = imports.len() >= PARALLEL_FROM;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let first: Vec<FirstStep> = {
+        let ctx = Replay { graph: g, imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: vec![], first: &[] };
+        let step = |i: usize| -> FirstStep {
+            let (Some(p), imp) = (&parsed[i], &imports[i]) else { return FirstStep::default() };
+            FirstStep {
+                authorised: ctx.authorised(imp.exporter, &p.from, imp.importer),
+                from_to: ctx.reachable(imp.exporter, &p.to),
+                from_subject: ctx.reachable(imp.exporter, &p.from),
+            }
+        };
+        if !parallel || threads < 2 {
+            (0..imports.len()).map(step).collect()
+        } else {
+            let (n, chunk) = (imports.len(), imports.len().div_ceil(threads));
+            let step = &step;
+            std::thread::scope(|scope| {
+                // Spawn every chunk first, then join them in order.
+                let handles: Vec<_> = (0..n).step_by(chunk).map(|a| scope.spawn(move || (a..(a + chunk).min(n)).map(step).collect::<Vec<_>>())).collect();
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+            })
+        }
+    };
+    let ctx = Replay { graph: g, imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: vec![], first: &first };
     let replay_all = |orders: &[Vec<usize>]| -> Vec<Vec<Found>> { orders.iter().map(|o| ctx.add_in_order(o, &order_of_accounts)).collect() };
     // Orders are independent; on big configs they share the cores.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(orders.len());
-    let found: Vec<Vec<Found>> = if imports.len() < PARALLEL_FROM || threads < 2 {
+    let threads = threads.min(orders.len());
+    let found: Vec<Vec<Found>> = if !parallel || threads < 2 {
         replay_all(&orders)
     } else {
         let chunk = orders.len().div_ceil(threads);
@@ -211,7 +292,8 @@ pub fn replay(g: &Graph) -> (Vec<StreamImport>, Vec<Refusal>) {
             }
         }
     }
-    (imports, refusals)
+    let authorised = first.iter().zip(&parsed).map(|(f, p)| p.as_ref().map(|_| f.authorised)).collect();
+    Replayed { imports, refusals, authorised }
 }
 
 /// Imports below this many are replayed on one thread (spawning costs more than it saves).
@@ -236,18 +318,20 @@ impl<'a> Replay<'a> {
             for &i in &self.by_importer[&acc].0 {
                 let imp = &self.imports[i];
                 let Some(p) = &self.parsed[i] else { continue };
+                let step = &self.first[i];
                 // Unauthorised imports are refused before this walk and never added.
-                if !r.has_export_matching(imp.exporter, &p.from) {
+                if !step.authorised {
                     continue;
                 }
                 let mut failed = false;
                 // 2.15 walks from the delivered subject and from the imported one.
-                for start in [&p.to, &p.from] {
+                for (start, reachable) in [(&p.to, &step.from_to), (&p.from, &step.from_subject)] {
+                    let Some(candidates) = reachable else { continue };
                     visited.clear();
                     visited.push(imp.importer);
                     chain.clear();
                     chain.push(i);
-                    if let Err(cycle) = r.walk(imp.exporter, start, &mut visited, &mut chain) {
+                    if let Err(cycle) = r.walk_through(imp.exporter, start, candidates, &mut visited, &mut chain) {
                         found.push(Found::Cycle(cycle));
                         failed = true;
                         break;

@@ -49,6 +49,8 @@ pub struct Edge {
 /// A stream import as the server sees it, for cycle and duplicate detection.
 #[derive(Debug, Clone)]
 pub struct StreamImport {
+    /// The graph edge of this import.
+    pub edge: petgraph::graph::EdgeIndex,
     pub importer: NodeIndex,
     pub exporter: NodeIndex,
     pub subject: String,
@@ -100,6 +102,7 @@ impl Graph {
                 let (from, to_node) = self.g.edge_endpoints(e)?;
                 match &self.g[e].link {
                     Link::Import { kind: ImportKind::Stream, subject, to } => Some(StreamImport {
+                        edge: e,
                         importer: to_node,
                         exporter: from,
                         subject: subject.clone(),
