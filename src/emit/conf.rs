@@ -175,10 +175,13 @@ fn key_text(k: &str) -> String {
         && k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !matches!(k.to_ascii_lowercase().as_str(), "include" | "true" | "false" | "yes" | "no" | "on" | "off");
-    // The server takes a quoted key verbatim, without escapes, up to the next quote of its kind.
-    if bare {
-        k.to_string()
-    } else if !k.contains('"') {
+    if bare { k.to_string() } else { verbatim(k) }
+}
+
+/// Quotes a key or an include path: the server takes those verbatim, without escapes, up to
+/// the next quote of the same kind. (Text holding both kinds of quote cannot be written.)
+fn verbatim(k: &str) -> String {
+    if !k.contains('"') {
         format!("\"{k}\"")
     } else if !k.contains('\'') {
         format!("'{k}'")
@@ -220,7 +223,7 @@ fn inline(v: &Conf) -> String {
                 .iter()
                 .map(|i| match i {
                     Item::Kv(k, v) => format!("{}: {}", key_text(k), inline(v)),
-                    Item::Include(p) => format!("include {}", quote(p)),
+                    Item::Include(p) => format!("include {}", verbatim(p)),
                 })
                 .collect();
             format!("{{ {} }}", parts.join(", "))
@@ -286,7 +289,7 @@ fn map_body(m: &ConfMap, indent: usize, out: &mut String) {
     for item in &m.items {
         pad(indent, out);
         match item {
-            Item::Include(p) => out.push_str(&format!("include {}", quote(p))),
+            Item::Include(p) => out.push_str(&format!("include {}", verbatim(p))),
             Item::Kv(k, Conf::Map(inner)) if indent <= 1 && !inner.items.is_empty() => {
                 // Top-level blocks and account blocks always open on their own lines.
                 out.push_str(&key_text(k));
