@@ -81,11 +81,12 @@ fn show(c: Option<char>) -> String {
 }
 
 impl Parser<'_, '_, '_> {
+    /// The next character; a NUL reads as the end of the file, as in the server's lexer.
     fn peek(&self) -> Option<char> {
-        self.t[self.i..].chars().next()
+        self.t[self.i..].chars().next().filter(|c| *c != '\0')
     }
     fn peek2(&self) -> Option<char> {
-        self.t[self.i..].chars().nth(1)
+        self.t[self.i..].chars().nth(1).filter(|c| *c != '\0')
     }
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
