@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod natsconf;
 pub mod subject;
 
 use diag::{Diagnostic, Diags, Severity, Sources};

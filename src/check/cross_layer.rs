@@ -36,10 +36,16 @@ struct Entry<'a> {
 }
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {
+    check_lists(ListKind::ALL.map(|k| m.cross.list(k)), m.id())
+}
+
+/// The rule over three lists in `ListKind::ALL` order (from values, or recovered from a
+/// rendered CPC's accounts), for the CPC `id`.
+pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> {
     let mut out = vec![];
     let mut entries: Vec<Entry> = vec![];
-    for kind in ListKind::ALL {
-        for sub in m.cross.list(kind) {
+    for (kind, list) in ListKind::ALL.into_iter().zip(lists) {
+        for sub in list {
             if let Ok(pattern) = Pattern::parse(&sub.value) {
                 entries.push(Entry { kind, sub, pattern });
             }
@@ -66,13 +72,13 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                         a.sub.value, a.kind.key(), b.sub.value, b.kind.key()
                     )
                 };
-                let mut what = effect(a.kind, b.kind, m.id());
+                let mut what = effect(a.kind, b.kind, id);
                 if let Some((x, p)) = match (a.kind, b.kind) {
                     (ListKind::CpcExports, ListKind::CscPrefixedExports) => Some((a, b)),
                     (ListKind::CscPrefixedExports, ListKind::CpcExports) => Some((b, a)),
                     _ => None,
                 } {
-                    what.push_str(&format!(" (cycle: {})", cycle_path(&x.sub.value, &p.sub.value, m.id())));
+                    what.push_str(&format!(" (cycle: {})", cycle_path(&x.sub.value, &p.sub.value, id)));
                 }
                 out.push(
                     Diagnostic::new(Code::CrossLayerOverlap, format!("{msg}; {what}"))

@@ -5,14 +5,26 @@ use crate::diag::{Code, Diagnostic, Span};
 use crate::graph::{self, cycles};
 use crate::model::Model;
 
+/// Where the findings of one account graph point when an import carries no origin of its own.
+pub struct Context<'a> {
+    /// The accounts the server defines.
+    pub defined: Vec<String>,
+    /// Where a finding with no better place points.
+    pub fallback: Span,
+    /// The place of an import by (importer, exporter, subject), when the edge has no origin.
+    pub span_of: &'a dyn Fn(&str, &str, &str) -> Option<Span>,
+    /// Duplicate imports another rule already reports (by the imports' origins).
+    pub reported_elsewhere: &'a dyn Fn(Option<Span>) -> bool,
+}
+
 /// Every import must name an existing account that exports the subject to the importer.
 /// Stream imports come with the replay's verdict (it indexes the stream exports anyway).
-fn authorisation(m: &Model, g: &graph::Graph, replayed: &cycles::Replayed, out: &mut Vec<Diagnostic>) {
+fn authorisation(ctx: &Context, g: &graph::Graph, replayed: &cycles::Replayed, out: &mut Vec<Diagnostic>) {
     let mut stream_verdict: Vec<Option<bool>> = vec![None; g.g.edge_count()];
     for (imp, ok) in replayed.imports.iter().zip(&replayed.authorised) {
         stream_verdict[imp.edge.index()] = *ok;
     }
-    let defined: Vec<&str> = g.defined.iter().map(|&i| g.g[i].name.as_str()).collect();
+    let defined: Vec<&str> = ctx.defined.iter().map(String::as_str).collect();
     // Exports per (account, kind), indexed, so each import is checked without a scan.
     type Indexed = (Vec<(crate::subject::Pattern, Option<Vec<String>>)>, crate::subject::PatternIndex);
     let mut exports: std::collections::HashMap<_, Indexed> = std::collections::HashMap::new();
@@ -32,10 +44,10 @@ fn authorisation(m: &Model, g: &graph::Graph, replayed: &cycles::Replayed, out: 
         };
         let (imp_name, exp_name) = (&g.g[importer].name, &g.g[exporter].name);
         let kind_word = if *kind == graph::ImportKind::Stream { "stream" } else { "service" };
-        let span = g.g[e].origin.or_else(|| import_span(m, imp_name, exp_name, subject));
+        let span = g.g[e].origin.or_else(|| (ctx.span_of)(imp_name, exp_name, subject));
         if !defined.contains(&exp_name.as_str()) {
             let mut d = Diagnostic::new(Code::ImportUnknownAccount, format!("account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, which does not exist"));
-            d = d.at(span.unwrap_or(m.event_bus_span), "unknown account");
+            d = d.at(span.unwrap_or(ctx.fallback), "unknown account");
             out.push(d.help(format!("the accounts are: {}", defined.join(", "))));
             continue;
         }
@@ -56,7 +68,7 @@ fn authorisation(m: &Model, g: &graph::Graph, replayed: &cycles::Replayed, out: 
                 Code::ImportNotExported,
                 format!("account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, but `{exp_name}` exports no {kind_word} covering it to `{imp_name}`; nats-server refuses this (\"{kind_word} import not authorized\")"),
             )
-            .at(span.unwrap_or(m.event_bus_span), "not exported");
+            .at(span.unwrap_or(ctx.fallback), "not exported");
             out.push(d.help(format!("add `{{{kind_word}: \"{subject}\"}}` (or a wider pattern) to the exports of `{exp_name}`, or import a subject it exports")));
         }
     }
@@ -74,10 +86,20 @@ fn import_span(m: &Model, importer: &str, exporter: &str, subject: &str) -> Opti
 }
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {
-    let mut out = vec![];
     let g = graph::build(m, "");
-    let replayed = cycles::replay_all(&g);
-    authorisation(m, &g, &replayed, &mut out);
+    let defined = g.defined.iter().map(|&i| g.g[i].name.clone()).collect();
+    let span_of = |imp: &str, exp: &str, subject: &str| import_span(m, imp, exp, subject);
+    // Duplicates inside one cross-layer list are reported by the cross-layer rule.
+    let reported_elsewhere = |s: Option<Span>| s.is_some_and(|s| crate::check::cross_layer::is_list_entry(m, s));
+    let ctx = Context { defined, fallback: m.event_bus_span, span_of: &span_of, reported_elsewhere: &reported_elsewhere };
+    check_graph(&g, &ctx)
+}
+
+/// The rules on any account graph: authorisation, cycles, duplicate imports.
+pub fn check_graph(g: &graph::Graph, ctx: &Context) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let replayed = cycles::replay_all(g);
+    authorisation(ctx, g, &replayed, &mut out);
     let cycles::Replayed { imports, refusals, .. } = replayed;
     let mut found_cycles = vec![];
     let mut found_dups = vec![];
@@ -93,14 +115,12 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
             d = d.at(*span, if i == 0 { "this import closes the cycle" } else { "part of the cycle" });
         }
         if c.origins.is_empty() {
-            d = d.at(m.event_bus_span, "in the accounts generated for this cluster");
+            d = d.at(ctx.fallback, "in the accounts of this server");
         }
         out.push(d.help("remove one of the imports on the path, or narrow its subject so the chain no longer returns to where it started"));
     }
     for (first, second) in found_dups {
-        // Duplicates inside one cross-layer list are reported by the cross-layer rule.
-        let from_lists = |s: Option<Span>| s.is_some_and(|s| crate::check::cross_layer::is_list_entry(m, s));
-        if from_lists(first.origin) || from_lists(second.origin) {
+        if (ctx.reported_elsewhere)(first.origin) || (ctx.reported_elsewhere)(second.origin) {
             continue;
         }
         let importer = &g.g[second.importer].name;
@@ -116,7 +136,7 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
             d = d.at(s, "first imported here");
         }
         if d.labels.is_empty() {
-            d = d.at(m.event_bus_span, "in the generated accounts");
+            d = d.at(ctx.fallback, "in the accounts of this server");
         }
         out.push(d.help("remove one of the two imports"));
     }

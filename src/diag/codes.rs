@@ -70,4 +70,10 @@ codes! {
     ImportNotExported = "natscc::graph::import_not_exported", Error, "An import names a subject its exporting account does not export to the importer; the server refuses it.";
     ImportUnknownAccount = "natscc::graph::unknown_account", Error, "An import names an account that does not exist on the server.";
     DuplicateImport = "natscc::graph::duplicate_import", Error, "An account imports the same subject from the same account twice; the server refuses it.";
+    NatsConfSyntax = "natscc::natsconf::syntax", Error, "A NATS config carried by the manifest stream does not parse the way nats-server reads it.";
+    NatsConfInclude = "natscc::natsconf::include", Error, "An include names a file that no ConfigMap of the stream provides where the server looks, or includes form a loop.";
+    RouteListener = "natscc::gateway::route_listener", Error, "A route names no listener of its Gateway, or its kind or port does not fit the listener, so it never carries traffic.";
+    PostRenderEmpty = "natscc::post_render::empty", Error, "The post-renderer got no manifests on stdin; it never answers with an empty stream.";
+    PostRenderNothing = "natscc::post_render::no_event_bus", Warning, "The manifest stream holds no NATS config, so there was nothing to check.";
+    PostRenderValues = "natscc::post_render::values_mismatch", Error, "The values given to the post-renderer compile ConfigMap contents the rendered stream does not carry, or the other way round.";
 }

@@ -175,7 +175,19 @@ fn key_text(k: &str) -> String {
         && k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !matches!(k.to_ascii_lowercase().as_str(), "include" | "true" | "false" | "yes" | "no" | "on" | "off");
-    if bare { k.to_string() } else { quote(k) }
+    if bare { k.to_string() } else { verbatim(k) }
+}
+
+/// Quotes a key or an include path: the server takes those verbatim, without escapes, up to
+/// the next quote of the same kind. (Text holding both kinds of quote cannot be written.)
+fn verbatim(k: &str) -> String {
+    if !k.contains('"') {
+        format!("\"{k}\"")
+    } else if !k.contains('\'') {
+        format!("'{k}'")
+    } else {
+        quote(k)
+    }
 }
 
 pub fn quote(st: &str) -> String {
@@ -188,7 +200,8 @@ pub fn quote(st: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            // The server knows only \\xXX for other bytes (no \\u).
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -199,14 +212,18 @@ pub fn quote(st: &str) -> String {
 /// The one-line form of a value, used when it is short: `{ stream: "a.>" }`.
 fn inline(v: &Conf) -> String {
     match v {
-        Conf::List(items) if !items.is_empty() => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
+        Conf::List(items) if !items.is_empty() => {
+            // The server reads `2]` as the text "2]" and leaves the list open: end on a space.
+            let pad = if matches!(items.last(), Some(Conf::Int(i)) if *i >= 0) { " " } else { "" };
+            format!("[{}{pad}]", items.iter().map(inline).collect::<Vec<_>>().join(", "))
+        }
         Conf::Map(m) if !m.items.is_empty() => {
             let parts: Vec<String> = m
                 .items
                 .iter()
                 .map(|i| match i {
                     Item::Kv(k, v) => format!("{}: {}", key_text(k), inline(v)),
-                    Item::Include(p) => format!("include {}", quote(p)),
+                    Item::Include(p) => format!("include {}", verbatim(p)),
                 })
                 .collect();
             format!("{{ {} }}", parts.join(", "))
@@ -272,7 +289,7 @@ fn map_body(m: &ConfMap, indent: usize, out: &mut String) {
     for item in &m.items {
         pad(indent, out);
         match item {
-            Item::Include(p) => out.push_str(&format!("include {}", quote(p))),
+            Item::Include(p) => out.push_str(&format!("include {}", verbatim(p))),
             Item::Kv(k, Conf::Map(inner)) if indent <= 1 && !inner.items.is_empty() => {
                 // Top-level blocks and account blocks always open on their own lines.
                 out.push_str(&key_text(k));

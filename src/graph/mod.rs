@@ -117,19 +117,24 @@ impl Graph {
 
     /// Adds the accounts of one server's `accounts {}` block (includes already resolved).
     pub fn add_accounts(&mut self, cluster: &str, accounts: &ConfMap) {
+        self.add_accounts_traced(cluster, accounts, &|_, _| None);
+    }
+
+    /// Like `add_accounts`; `origin(account, i)` says where the account's `i`-th import was written.
+    pub fn add_accounts_traced(&mut self, cluster: &str, accounts: &ConfMap, origin: &dyn Fn(&str, usize) -> Option<Span>) {
         for item in &accounts.items {
             let Item::Kv(name, Conf::Map(body)) = item else { continue };
             let importer = self.node(cluster, name);
             self.defined.push(importer);
             if let Some(Conf::List(imports)) = body.get("imports") {
-                for imp in imports {
+                for (i, imp) in imports.iter().enumerate() {
                     let Conf::Map(imp) = imp else { continue };
                     for (kind, key) in [(ImportKind::Stream, "stream"), (ImportKind::Service, "service")] {
                         let Some(Conf::Map(src)) = imp.get(key) else { continue };
-                        let (Some(Conf::Str(acc)), Some(Conf::Str(subject))) = (src.get("account"), src.get("subject")) else { continue };
-                        let to = match imp.get("to").or(imp.get("prefix")) {
-                            Some(Conf::Str(t)) if imp.get("prefix").is_some() => format!("{t}.{subject}"),
-                            Some(Conf::Str(t)) => t.clone(),
+                        let (Some(acc), Some(subject)) = (text(src.get("account")), text(src.get("subject"))) else { continue };
+                        let to = match (text(imp.get("to")), text(imp.get("prefix"))) {
+                            (_, Some(p)) => format!("{p}.{subject}"),
+                            (Some(t), None) => t.clone(),
                             _ => subject.clone(),
                         };
                         let exporter = self.node(cluster, acc);
@@ -138,7 +143,7 @@ impl Graph {
                             ImportKind::Stream => (exporter, importer),
                             ImportKind::Service => (importer, exporter),
                         };
-                        self.g.add_edge(a, b, Edge { link: Link::Import { kind, subject: subject.clone(), to }, origin: None });
+                        self.g.add_edge(a, b, Edge { link: Link::Import { kind, subject: subject.clone(), to }, origin: origin(name, i) });
                     }
                 }
             }
@@ -146,9 +151,9 @@ impl Graph {
                 for exp in exports {
                     let Conf::Map(exp) = exp else { continue };
                     for (kind, key) in [(ImportKind::Stream, "stream"), (ImportKind::Service, "service")] {
-                        if let Some(Conf::Str(subject)) = exp.get(key) {
+                        if let Some(subject) = text(exp.get(key)) {
                             let accounts = match exp.get("accounts") {
-                                Some(Conf::List(l)) => Some(l.iter().filter_map(|a| if let Conf::Str(a) = a { Some(a.clone()) } else { None }).collect()),
+                                Some(Conf::List(l)) => Some(l.iter().filter_map(|a| text(Some(a)).cloned()).collect()),
                                 _ => None,
                             };
                             self.exports.push(Export { account: importer, kind, subject: subject.clone(), accounts });
@@ -158,12 +163,23 @@ impl Graph {
             }
             if let Some(Conf::Map(maps)) = body.get("mappings") {
                 for item in &maps.items {
-                    if let Item::Kv(src, Conf::Str(dst)) = item {
-                        self.mappings.push((importer, src.clone(), dst.clone()));
+                    if let Item::Kv(src, dst) = item {
+                        if let Some(dst) = text(Some(dst)) {
+                            self.mappings.push((importer, src.clone(), dst.clone()));
+                        }
                     }
                 }
             }
         }
+    }
+}
+
+/// Text as the server reads it: a quoted string or an unquoted word (as in a hand-written or
+/// chart-rendered config).
+fn text(c: Option<&Conf>) -> Option<&String> {
+    match c {
+        Some(Conf::Str(s) | Conf::Bare(s)) => Some(s),
+        _ => None,
     }
 }
 

@@ -205,15 +205,16 @@ impl Builder<'_> {
     }
 }
 
-/// Parses one values file. On a syntax error the tree is `None` and the error is reported.
-pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>) {
-    let text = sources.get(id).text.clone();
-    let mut b = Builder { id, sources, anchors: HashMap::new(), diags: vec![] };
-    let mut parser = Parser::new_from_str(&text);
+type Events<'a> = Vec<(Event<'a>, saphyr_parser::Span)>;
+
+/// Every parser event of one source, or the syntax error that stops it.
+fn events(id: SourceId, sources: &Sources) -> Result<Events<'_>, Diagnostic> {
+    let text: &str = &sources.get(id).text;
+    let mut parser = Parser::new_from_str(text);
     let mut events = vec![];
     loop {
         match parser.next_event() {
-            None => break,
+            None => return Ok(events),
             Some(Ok(ev)) => events.push(ev),
             Some(Err(e)) => {
                 let m = e.marker();
@@ -221,13 +222,51 @@ pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>)
                 let offset = src.offset(m.line(), m.col());
                 let span = Span { src: id, line: m.line() as u32, col: m.col() as u32, offset: offset as u32, len: 1 };
                 let code = if e.info().contains("unknown anchor") { Code::YamlUnknownAlias } else { Code::YamlSyntax };
-                let d = Diagnostic::new(code, format!("the YAML does not parse: {}", e.info()))
+                return Err(Diagnostic::new(code, format!("the YAML does not parse: {}", e.info()))
                     .at(span, "here")
-                    .help("fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote are the usual causes)");
-                return (None, vec![d]);
+                    .help("fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote are the usual causes)"));
             }
         }
     }
+}
+
+/// Parses a stream of YAML documents (a rendered Helm manifest): one tree per document that
+/// holds a value, in order. On a syntax error no tree is returned.
+pub fn parse_stream(id: SourceId, sources: &Sources) -> (Option<Vec<Node>>, Vec<Diagnostic>) {
+    let events = match events(id, sources) {
+        Ok(e) => e,
+        Err(d) => return (None, vec![d]),
+    };
+    let mut b = Builder { id, sources, anchors: HashMap::new(), diags: vec![] };
+    let mut docs = vec![];
+    let mut pos = 0;
+    while pos < events.len() {
+        if let Event::DocumentStart(_) = events[pos].0 {
+            pos += 1;
+            if matches!(events.get(pos), Some((Event::DocumentEnd, _))) {
+                continue;
+            }
+            // Anchors do not cross documents.
+            b.anchors.clear();
+            if let Some(n) = b.node(&events, &mut pos) {
+                if !n.is_null() {
+                    docs.push(n);
+                }
+            }
+        } else {
+            pos += 1;
+        }
+    }
+    (Some(docs), b.diags)
+}
+
+/// Parses one values file. On a syntax error the tree is `None` and the error is reported.
+pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>) {
+    let mut b = Builder { id, sources, anchors: HashMap::new(), diags: vec![] };
+    let events = match events(id, sources) {
+        Ok(e) => e,
+        Err(d) => return (None, vec![d]),
+    };
     let mut pos = 0;
     let mut root = None;
     while pos < events.len() {
