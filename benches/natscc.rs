@@ -3,6 +3,10 @@
 //! numbers mean the same on a slow or a busy machine.
 
 use std::path::{Path, PathBuf};
+
+// The allocator the natscc binary uses, so in-process figures match the shipped tool.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::Command;
 use std::time::{Duration, Instant};
 

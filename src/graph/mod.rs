@@ -198,8 +198,14 @@ pub fn server_accounts(m: &Model) -> ConfMap {
 /// The routing graph of one cluster's main server, with each import traced to its values entry.
 pub fn build(m: &Model, cluster: &str) -> Graph {
     let mut g = Graph::default();
-    g.add_accounts(cluster, &server_accounts(m));
+    let accounts = server_accounts(m);
+    g.add_accounts(cluster, &accounts);
     attach_origins(&mut g, m);
+    // Freeing a tree of tens of thousands of small maps costs about as much as reading it;
+    // a big one is freed on another thread, off the check's critical path.
+    if g.g.edge_count() >= 2_000 {
+        std::thread::spawn(move || drop(accounts));
+    }
     g
 }
 
