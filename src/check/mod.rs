@@ -20,15 +20,25 @@ fn is_schema(c: Code) -> bool {
 
 /// Runs the schema and every semantic rule.
 pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
-    // The schema walk needs only the tree; on a second core it costs a compile nothing.
-    std::thread::scope(|scope| {
-        let schema = scope.spawn(|| schema::check(root));
-        let semantic = semantic(root, model, sources);
-        let mut out = schema.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        out.retain(|d| !(is_schema(d.code) && semantic.iter().any(|s| s.primary() == d.primary())));
-        out.extend(semantic);
-        out
-    })
+    // The schema walk needs only the tree, so big values run it on a second core. Small ones
+    // do not: waking another core costs more than the walk (tens of microseconds).
+    let (mut out, semantic) = if model.is_some_and(is_big) {
+        std::thread::scope(|scope| {
+            let schema = scope.spawn(|| schema::check(root));
+            let semantic = semantic(root, model, sources);
+            (schema.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), semantic)
+        })
+    } else {
+        (schema::check(root), semantic(root, model, sources))
+    };
+    out.retain(|d| !(is_schema(d.code) && semantic.iter().any(|s| s.primary() == d.primary())));
+    out.extend(semantic);
+    out
+}
+
+/// Big values (many cross-layer entries) are checked on two threads.
+fn is_big(m: &Model) -> bool {
+    m.cross.csc_exports.len() + m.cross.csc_prefixed_exports.len() + m.cross.cpc_exports.len() >= PARALLEL_FROM
 }
 
 fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
@@ -40,8 +50,7 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
         semantic.extend(gateway::check(m));
         // The import graph needs valid subjects; with none broken it runs beside the overlap rule.
         let graph_rules = !semantic.iter().any(|d| d.code == Code::Subject);
-        let big = m.cross.csc_exports.len() + m.cross.csc_prefixed_exports.len() + m.cross.cpc_exports.len() >= PARALLEL_FROM;
-        let (overlap_diags, import_diags) = if graph_rules && big {
+        let (overlap_diags, import_diags) = if graph_rules && is_big(m) {
             std::thread::scope(|scope| {
                 let imports = scope.spawn(|| imports::check(m));
                 let overlap = cross_layer::check(m);
