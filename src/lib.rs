@@ -4,6 +4,7 @@
 //! [`check`] (schema and rules) over [`model`] (typed values) -> [`emit`] (files).
 //! [`diag`] is the one diagnostic type every stage reports with.
 
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod diag;
@@ -36,6 +37,9 @@ pub fn compile(inputs: &load::Inputs) -> Compiled {
     check::schema::prepare();
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
+    if root.as_ref().is_some_and(|r| !chart::is_event_bus(r, &sources)) {
+        return chart::compile(inputs, true);
+    }
     compile_tree(root, load_diags, sources, true)
 }
 
@@ -44,6 +48,9 @@ pub fn check_only(inputs: &load::Inputs) -> Compiled {
     check::schema::prepare();
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
+    if root.as_ref().is_some_and(|r| !chart::is_event_bus(r, &sources)) {
+        return chart::compile(inputs, false);
+    }
     compile_tree(root, load_diags, sources, false)
 }
 
