@@ -54,11 +54,15 @@ pub fn inline_files(conf: &mut ConfMap, spans: &Spans, sources: &Sources, fallba
                     .at(span, "pod path")
                     .help("to have it checked, name a file relative to the values file (natscc then inlines the JWT)"),
             ),
-            Loaded::Pod(p) | Loaded::Missing(p) => out.push(
-                Diagnostic::new(Code::FileRef, format!("the JWT file cannot be read: {p}"))
-                    .at(span, "no such file")
-                    .help("give the JWT inline, as `<< $VAR >>`, or as a path relative to the values file"),
-            ),
+            Loaded::Pod(p) | Loaded::Missing(p) => {
+                out.push(
+                    Diagnostic::new(Code::FileRef, format!("the JWT file cannot be read: {p}"))
+                        .at(span, "no such file")
+                        .help("give the JWT inline, as `<< $VAR >>`, or as a path relative to the values file"),
+                );
+                // Reported once: the rules below skip what could not be read.
+                *c = Conf::Str(String::new());
+            }
         }
     };
     if let Some(op) = conf.get_mut("operator") {
@@ -151,6 +155,7 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
     for (at, c) in &op_items {
         let sp = spans.at(at).unwrap_or(fallback);
         match c {
+            Conf::Str(t) if t.is_empty() => unchecked_operator = true,
             Conf::Str(t) if jwt::looks_like_jwt(t) || !t.starts_with('/') => {
                 if let Some(j) = decoded(t, sp, Kind::Operator, "`operator`", &mut out) {
                     trusted.push(j.subject.clone());
@@ -230,6 +235,7 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
             let Item::Kv(key, v) = item else { continue };
             let sp = spans.at(&path(&["resolver_preload", key])).unwrap_or(fallback);
             match v {
+                Conf::Str(t) if t.is_empty() => {}
                 Conf::Str(t) => {
                     if let Some(j) = decoded(t, sp, Kind::Account, &format!("resolver_preload `{key}`"), &mut out) {
                         accounts.push(AccountRef { label: format!("preloaded account `{key}`"), key: Some(key.clone()), span: sp, jwt: j });
