@@ -10,7 +10,7 @@
 //! DIR/foreign.jwt       an account signed by another operator
 //! DIR/tampered.jwt      sys.jwt with one signature byte flipped
 //! DIR/user.jwt          a user JWT (the wrong kind for resolver_preload)
-//! DIR/keys.yaml         the public keys, for values files
+//! DIR/keys.txt          the public keys, for values files
 
 use natscc::chart::jwt;
 use nkeys::KeyPair;
@@ -42,7 +42,7 @@ fn main() {
     let user = KeyPair::new_user();
     write("user.jwt", &jwt::encode(jwt::user_claims("app", &user.public_key(), false, None), &services));
     write(
-        "keys.yaml",
+        "keys.txt",
         &format!(
             "operator: {}\nsys: {}\nservices: {}\niot: {}\nforeign: {}",
             operator.public_key(),
