@@ -301,8 +301,66 @@ fn legacy(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// natscc's own keys: closed, since a typo there would silently drop a shortcut.
+const NATSCC: &[(&str, &[&str])] = &[("tlsRoles", &["account", "subjects", "users"]), ("pushedAccounts", &[])];
+
+fn natscc_keys(node: &Node, out: &mut Vec<Diagnostic>) {
+    for e in node.entries() {
+        match NATSCC.iter().find(|(k, _)| *k == e.key) {
+            Some((key, inner)) if !inner.is_empty() => {
+                for ie in e.value.entries() {
+                    if !inner.contains(&ie.key.as_str()) {
+                        out.push(
+                            Diagnostic::new(Code::NatsccKey, format!("`natscc.{key}.{}` is not a key natscc reads", ie.key))
+                                .at(ie.key_span, "unknown key")
+                                .help(match suggest(&ie.key, inner.iter().copied()) {
+                                    Some(s) => format!("did you mean `{s}`?"),
+                                    None => format!("the keys of natscc.{key} are: {}", inner.join(", ")),
+                                }),
+                        );
+                    }
+                }
+            }
+            Some(_) => {}
+            None => out.push(
+                Diagnostic::new(Code::NatsccKey, format!("`natscc.{}` is not a key natscc reads", e.key))
+                    .at(e.key_span, "unknown key")
+                    .help(match suggest(&e.key, NATSCC.iter().map(|(k, _)| *k)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "natscc reads `natscc.tlsRoles` and `natscc.pushedAccounts`".into(),
+                    }),
+            ),
+        }
+    }
+}
+
+/// Strings that hold `<< ... >>` inside other text: the chart leaves them as they are.
+fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+    match &node.v {
+        V::Str(t) => {
+            let whole = t.trim().starts_with("<<") && t.trim().ends_with(">>");
+            if !whole && t.contains("<<") && t.contains(">>") {
+                out.push(
+                    Diagnostic::new(Code::ChartEmbeddedRef, format!("`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"))
+                        .at(node.span, "not unwrapped")
+                        .help("make the reference the whole value, or write the text without `<< >>`"),
+                );
+            }
+        }
+        V::Map(es) => es.iter().for_each(|e| embedded_refs(&e.value, &format!("{at}.{}", e.key), out)),
+        V::Seq(items) => items.iter().enumerate().for_each(|(i, n)| embedded_refs(n, &format!("{at}[{i}]"), out)),
+        _ => {}
+    }
+}
+
 pub fn check(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
     let mut out = vec![];
+    if let Some(n) = root.get("natscc") {
+        natscc_keys(n, &mut out);
+    }
+    if let Some(c) = root.get("config") {
+        embedded_refs(c, "config", &mut out);
+    }
     for e in root.entries() {
         if e.key == "config" {
             match type_problem(&CONFIG, &e.value) {
