@@ -170,6 +170,9 @@ pub fn main() -> i32 {
             let compiled = crate::check_only(&values.inputs());
             let Some(m) = &compiled.model else {
                 let _ = report(&mut compiled.diags.clone(), &compiled.sources, &ReportArgs { format: None, deny_warnings: false });
+                if !compiled.has_errors() {
+                    eprintln!("natscc: this is a plain NATS chart values file (no global.eventBus); graph and explain work on event-bus values");
+                }
                 return EXIT_FINDINGS;
             };
             let g = crate::graph::build(m, "");
@@ -184,6 +187,9 @@ pub fn main() -> i32 {
             let compiled = crate::check_only(&values.inputs());
             let Some(m) = &compiled.model else {
                 let _ = report(&mut compiled.diags.clone(), &compiled.sources, &ReportArgs { format: None, deny_warnings: false });
+                if !compiled.has_errors() {
+                    eprintln!("natscc: this is a plain NATS chart values file (no global.eventBus); graph and explain work on event-bus values");
+                }
                 return EXIT_FINDINGS;
             };
             if crate::subject::Pattern::parse(&subject).map(|p| !p.is_literal()).unwrap_or(true) {

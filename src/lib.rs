@@ -4,6 +4,7 @@
 //! [`check`] (schema and rules) over [`model`] (typed values) -> [`emit`] (files).
 //! [`diag`] is the one diagnostic type every stage reports with.
 
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod diag;
@@ -36,6 +37,9 @@ impl Compiled {
 pub fn compile(inputs: &load::Inputs) -> Compiled {
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
+    if root.as_ref().is_some_and(|r| !chart::is_event_bus(r, &sources)) {
+        return chart::compile(inputs, true);
+    }
     compile_tree(root, load_diags, sources, true)
 }
 
@@ -43,6 +47,9 @@ pub fn compile(inputs: &load::Inputs) -> Compiled {
 pub fn check_only(inputs: &load::Inputs) -> Compiled {
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
+    if root.as_ref().is_some_and(|r| !chart::is_event_bus(r, &sources)) {
+        return chart::compile(inputs, false);
+    }
     compile_tree(root, load_diags, sources, false)
 }
 

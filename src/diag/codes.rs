@@ -76,4 +76,36 @@ codes! {
     PostRenderEmpty = "natscc::post_render::empty", Error, "The post-renderer got no manifests on stdin; it never answers with an empty stream.";
     PostRenderNothing = "natscc::post_render::no_event_bus", Warning, "The manifest stream holds no NATS config, so there was nothing to check.";
     PostRenderValues = "natscc::post_render::values_mismatch", Error, "The values given to the post-renderer compile ConfigMap contents the rendered stream does not carry, or the other way round.";
+    // --- Plain NATS chart mode (issue 6): the official chart's own values, operator mode, TLS roles. ---
+    ChartLegacyKey = "natscc::nats_chart::legacy_key", Error, "A key of the 0.x NATS chart that the 1.x chart no longer reads; the setting is silently lost.";
+    ChartType = "natscc::nats_chart::type", Error, "A NATS chart value has the wrong type or an out-of-range value for its key.";
+    ChartTlsNoSecret = "natscc::nats_chart::tls_no_secret", Error, "TLS is enabled on a chart listener without secretName: the chart renders an empty tls block and the listener runs without TLS.";
+    FileRef = "natscc::values::file", Error, "A file named in the values (a JWT) cannot be read.";
+    JwtDecode = "natscc::operator::jwt_decode", Error, "A JWT in the values does not decode (three base64url parts, JSON claims, ed25519-nkey, an NKey issuer).";
+    JwtSignature = "natscc::operator::jwt_signature", Error, "A JWT's signature does not verify against its issuer; the server refuses it.";
+    JwtKind = "natscc::operator::jwt_kind", Error, "A JWT of the wrong kind: operator must be an operator JWT, resolver_preload holds account JWTs.";
+    JwtUnchecked = "natscc::operator::jwt_unchecked", Warning, "A JWT given by environment reference or pod path cannot be checked at compile time.";
+    AccountIssuer = "natscc::operator::account_issuer", Error, "An account JWT is not issued by the operator or one of its signing keys; the server rejects the account.";
+    PreloadKey = "natscc::operator::preload_key", Error, "A resolver_preload key is not the subject of the account JWT it maps to.";
+    SystemAccount = "natscc::operator::system_account", Error, "system_account must be an account public key whose JWT is preloaded.";
+    ResolverDir = "natscc::operator::resolver_dir", Error, "A full (or cache) NATS resolver needs a dir.";
+    ResolverType = "natscc::operator::resolver_type", Error, "A resolver map needs type full or cache (a string resolver must be MEMORY or URL(...)); nats-server refuses anything else.";
+    OperatorMissing = "natscc::operator::missing", Error, "A resolver or resolver_preload without an operator JWT: there is no trust root.";
+    AccountJetStream = "natscc::operator::account_jetstream", Warning, "An account JWT carries no JetStream limits while the server runs JetStream: its clients get 'JetStream not enabled for account'.";
+    TlsMapNoVerify = "natscc::tls_auth::no_verify_and_map", Error, "Users keyed by certificate subject need verify_and_map on the client TLS block; without it anyone can claim the name.";
+    TlsVerifyNoCa = "natscc::tls_auth::no_ca", Error, "verify or verify_and_map without a CA: client certificates from a private CA never verify.";
+    TlsReaderPublishes = "natscc::tls_auth::reader_publishes", Error, "A user or role named reader may publish; a reader must be subscribe-only.";
+    PermissionEmpty = "natscc::tls_auth::empty_permission", Error, "A permission names no subject; the server reads an empty list as no restriction at all.";
+    TlsRole = "natscc::tls_auth::role", Error, "A natscc.tlsRoles entry is malformed (role must be superuser, admin or reader; subject a certificate DN).";
+    MqttJetStream = "natscc::mqtt::jetstream", Error, "MQTT needs JetStream on the server; a standalone server without it refuses to start.";
+    MqttServerName = "natscc::mqtt::server_name", Error, "MQTT in a cluster needs an explicit server_name; the server refuses to start without it.";
+    TunableType = "natscc::tunable::type", Error, "A server tunable has a type nats-server refuses (a quoted size, an integer duration).";
+    TunableBound = "natscc::tunable::bound", Error, "A server tunable is outside the range nats-server accepts.";
+    TunableAdvice = "natscc::tunable::advice", Warning, "A server tunable is accepted but unwise (payloads over 8 MB, zero or negative limits).";
+    PortConflict = "natscc::start::port_conflict", Error, "Two listeners share one port; -t passes but the server cannot bind at start.";
+    JetStreamCluster = "natscc::start::jetstream_cluster", Error, "A clustered JetStream server needs cluster.name and server_name; the server refuses to start without them.";
+    WebsocketTls = "natscc::start::websocket_tls", Error, "A websocket listener needs a tls block or no_tls: true; the server refuses to start otherwise.";
+    ChartEmbeddedRef = "natscc::nats_chart::embedded_ref", Warning, "A `<< ... >>` inside a longer string: the chart unwraps only a whole value, so the text reaches nats.conf literally.";
+    NatsccKey = "natscc::values::natscc_key", Error, "A key under `natscc` (natscc's own shortcuts) that natscc does not know.";
+    StartSystemAccount = "natscc::start::system_account", Error, "system_account names no defined account, or JetStream is enabled on it; the server refuses to start.";
 }

@@ -28,8 +28,13 @@ pub fn add_file(sources: &mut Sources, name: &str, text: String) -> crate::diag:
 /// Loads and merges; returns the merged tree (defaults included) and every finding.
 /// The tree is `None` only when nothing usable could be read.
 pub fn load(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagnostic>) {
+    load_over(inputs, sources, DEFAULTS_NAME, CHART_DEFAULTS)
+}
+
+/// Like [`load`], on top of other built-in defaults (the plain NATS chart's, for one).
+pub fn load_over(inputs: &Inputs, sources: &mut Sources, defaults_name: &str, defaults_text: &str) -> (Option<Node>, Vec<Diagnostic>) {
     let mut diags = vec![];
-    let defaults_id = sources.add(Source::new(DEFAULTS_NAME, CHART_DEFAULTS));
+    let defaults_id = sources.add(Source::new(defaults_name, defaults_text));
     let (defaults, d) = yaml::parse(defaults_id, sources);
     assert!(d.is_empty(), "built-in defaults must parse");
     let mut root = defaults.expect("built-in defaults parse");

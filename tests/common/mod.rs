@@ -83,13 +83,13 @@ pub fn server_env(out_dir: &Path) -> Vec<(String, String)> {
     out
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+pub fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
     assert!(out.status.success(), "openssl {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A CA and a server certificate for localhost, 127.0.0.1: (ca, cert, key) file names.
-fn make_certs(dir: &Path) -> (&'static str, &'static str, &'static str) {
+pub fn make_certs(dir: &Path) -> (&'static str, &'static str, &'static str) {
     openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=natscc test CA", "-keyout", "ca.key", "-out", "ca.pem"]);
     openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server-key.pem", "-out", "server.csr"]);
     std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
@@ -107,7 +107,7 @@ fn cert_key(line: &str) -> Option<&'static str> {
 }
 
 /// Points every absolute cert_file/key_file/ca_file at the generated (ca, cert, key) files.
-fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: &Path) -> String {
+pub fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: &Path) -> String {
     let lines = text.lines().map(|line| match cert_key(line) {
         Some(k) => {
             let file = match k {

@@ -1,0 +1,316 @@
+//! Server tunables typed and bounded as nats-server 2.15 reads them, and the limits the server
+//! only enforces when it starts (`nats-server -t` passes them, the pod then crash-loops).
+//! Each fact was measured with the real server: see the README's "What -t does not catch".
+
+use super::render::{Spans, path};
+use crate::diag::{Code, Diagnostic, Span};
+use crate::emit::conf::{Conf, ConfMap, size_bytes};
+
+const I32_MAX: i64 = i32::MAX as i64;
+/// The server's default `max_pending` (64 MB).
+const DEFAULT_MAX_PENDING: i64 = 64 * 1024 * 1024;
+/// The server warns above this payload ("generally discouraged").
+const PAYLOAD_ADVICE: i64 = 8 * 1024 * 1024;
+
+/// Parses a Go duration (`1h30m`, `10s`, `250ms`, `0`) into seconds, as `time.ParseDuration`.
+pub fn go_duration(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (neg, mut rest) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if rest == "0" {
+        return Some(0.0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let n = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+        if n == 0 {
+            return None;
+        }
+        let num: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest.chars().take_while(|c| c.is_alphabetic()).map(char::len_utf8).sum::<usize>();
+        let unit = match &rest[..u] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = &rest[u..];
+        total += num * unit;
+    }
+    Some(if neg { -total } else { total })
+}
+
+enum Kind {
+    /// An integer or a bare size word; a quoted string is refused by the server.
+    Size { max: Option<i64> },
+    /// A duration string; an integer is refused by `-t`.
+    Duration { always_ok: bool },
+}
+
+/// The tunables seed 003 sets, where they sit, and how the server reads them.
+const TUNABLES: &[(&[&str], Kind)] = &[
+    (&["max_connections"], Kind::Size { max: None }),
+    (&["max_subscriptions"], Kind::Size { max: None }),
+    (&["max_control_line"], Kind::Size { max: Some(I32_MAX) }),
+    (&["max_payload"], Kind::Size { max: Some(I32_MAX) }),
+    (&["max_pending"], Kind::Size { max: None }),
+    (&["ping_interval"], Kind::Duration { always_ok: false }),
+    (&["write_deadline"], Kind::Duration { always_ok: false }),
+    (&["lame_duck_duration"], Kind::Duration { always_ok: false }),
+    (&["lame_duck_grace_period"], Kind::Duration { always_ok: false }),
+    (&["jetstream", "sync_interval"], Kind::Duration { always_ok: true }),
+    (&["jetstream", "max_outstanding_catchup"], Kind::Size { max: None }),
+];
+
+fn get<'a>(conf: &'a ConfMap, p: &[&str]) -> Option<&'a Conf> {
+    let (first, rest) = p.split_first()?;
+    let v = conf.get(first)?;
+    if rest.is_empty() {
+        return Some(v);
+    }
+    match v {
+        Conf::Map(m) => get(m, rest),
+        _ => None,
+    }
+}
+
+fn block<'a>(conf: &'a ConfMap, key: &str) -> Option<&'a ConfMap> {
+    match conf.get(key) {
+        Some(Conf::Map(m)) => Some(m),
+        _ => None,
+    }
+}
+
+pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let span = |p: &[&str]| spans.at(&path(p)).unwrap_or(fallback);
+    let dotted = |p: &[&str]| p.join(".");
+
+    for (p, kind) in TUNABLES {
+        let Some(v) = get(conf, p) else { continue };
+        let name = dotted(p);
+        match kind {
+            Kind::Size { max } => match v {
+                Conf::Str(t) => out.push(
+                    Diagnostic::new(Code::TunableType, format!("`{name}` is the quoted string \"{t}\"; nats-server refuses a quoted size here (\"interface conversion: interface {{}} is string, not int64\")"))
+                        .at(span(p), "quoted size")
+                        .help(if crate::emit::conf::is_size_word(t) { format!("write `{name}: << {t} >>` (the chart writes it bare) or a plain number") } else { format!("write a number for `{name}`") }),
+                ),
+                other => {
+                    if let (Some(b), Some(max)) = (size_bytes(other), max) {
+                        if b > *max {
+                            out.push(
+                                Diagnostic::new(Code::TunableBound, format!("`{name}` is {b}, above the largest value nats-server accepts ({max}): \"{name} value is too big\""))
+                                    .at(span(p), "too big")
+                                    .help(format!("use at most {max}")),
+                            );
+                        }
+                    }
+                    if let Some(b) = size_bytes(other) {
+                        if b <= 0 && *p != ["max_connections"] {
+                            out.push(
+                                Diagnostic::new(Code::TunableAdvice, format!("`{name}` is {b}; the server takes that as no limit or its default, rarely what is meant"))
+                                    .at(span(p), "zero or negative")
+                                    .help(format!("give `{name}` a positive value, or leave it out")),
+                            );
+                        }
+                    }
+                }
+            },
+            Kind::Duration { always_ok } => match v {
+                Conf::Int(_) | Conf::Float(_) => out.push(
+                    Diagnostic::new(Code::TunableType, format!("`{name}` is a bare number; nats-server -t refuses it (\"{} should be converted to a duration\")", p.last().unwrap()))
+                        .at(span(p), "number, not duration")
+                        .help(format!("write a duration string, e.g. `{name}: \"20s\"`")),
+                ),
+                Conf::Str(t) if *always_ok && t.eq_ignore_ascii_case("always") => {}
+                Conf::Str(t) => match go_duration(t) {
+                    None => out.push(
+                        Diagnostic::new(Code::TunableType, format!("`{name}` is \"{t}\", which is not a duration nats-server reads"))
+                            .at(span(p), "not a duration")
+                            .help(format!("write a Go duration such as \"20s\", \"2m\" or \"1h30m\"{}", if *always_ok { ", or \"always\"" } else { "" })),
+                    ),
+                    Some(secs) if secs < 0.0 => out.push(
+                        Diagnostic::new(Code::TunableBound, format!("`{name}` is negative ({t})"))
+                            .at(span(p), "negative duration")
+                            .help("use a positive duration"),
+                    ),
+                    _ => {}
+                },
+                _ => {}
+            },
+        }
+    }
+
+    // max_payload above max_pending: -t passes, the server refuses to start.
+    let payload = conf.get("max_payload").and_then(size_bytes);
+    let pending = conf.get("max_pending").and_then(size_bytes).unwrap_or(DEFAULT_MAX_PENDING);
+    if let Some(p) = payload {
+        if p > pending && p <= I32_MAX {
+            out.push(
+                Diagnostic::new(Code::MaxPayload, format!("max_payload ({p}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"))
+                    .at(span(&["max_payload"]), "too large")
+                    .help("lower max_payload (8MB is the server's recommended ceiling) or raise max_pending above it"),
+            );
+        } else if p > PAYLOAD_ADVICE && p <= pending {
+            out.push(
+                Diagnostic::new(Code::TunableAdvice, format!("max_payload ({p}) is above 8 MB; the server warns that such payloads are generally discouraged and could lead to poor performance"))
+                    .at(span(&["max_payload"]), "large payload")
+                    .help("keep messages at 8MB or less, or split large payloads (object store)"),
+            );
+        }
+    }
+
+    // Two listeners on one port: -t passes, the second bind fails at start.
+    let mut ports: Vec<(i64, Vec<&str>)> = vec![];
+    let mut listener = |p: Vec<&'static str>, default: Option<i64>| {
+        let v = get(conf, &p).and_then(|c| match c {
+            Conf::Int(i) => Some(*i),
+            _ => None,
+        });
+        if let Some(port) = v.or(default) {
+            if port > 0 {
+                ports.push((port, p));
+            }
+        }
+    };
+    listener(vec!["port"], Some(4222));
+    for key in ["http_port", "https_port", "prof_port"] {
+        listener(vec![key], None);
+    }
+    for block_key in ["cluster", "leafnodes", "gateway", "mqtt", "websocket"] {
+        if block(conf, block_key).is_some() {
+            listener(
+                match block_key {
+                    "cluster" => vec!["cluster", "port"],
+                    "leafnodes" => vec!["leafnodes", "port"],
+                    "gateway" => vec!["gateway", "port"],
+                    "mqtt" => vec!["mqtt", "port"],
+                    _ => vec!["websocket", "port"],
+                },
+                None,
+            );
+        }
+    }
+    for (i, (port, p)) in ports.iter().enumerate() {
+        if let Some((_, first)) = ports[..i].iter().find(|(q, _)| q == port) {
+            out.push(
+                Diagnostic::new(Code::PortConflict, format!("`{}` and `{}` both listen on port {port}; nats-server passes -t but cannot bind the second at start", dotted(first), dotted(p)))
+                    .at(span(p), "port already taken")
+                    .at(span(first), "first listener on this port")
+                    .help("give every listener its own port"),
+            );
+        }
+    }
+
+    let js = block(conf, "jetstream").is_some();
+    let cluster = block(conf, "cluster");
+    let server_name = conf.get("server_name").is_some();
+
+    // Clustered JetStream needs a cluster name and a server name.
+    if let (true, Some(c)) = (js, cluster) {
+        if c.get("name").is_none() || !server_name {
+            let missing = if c.get("name").is_none() { "`cluster.name`" } else { "`server_name`" };
+            out.push(
+                Diagnostic::new(Code::JetStreamCluster, format!("clustered JetStream needs {missing}; nats-server passes -t but refuses to start"))
+                    .at(span(&["cluster"]), "JetStream cluster")
+                    .help("do not remove the chart's `cluster.name` and `server_name` (check config.patch and merge)"),
+            );
+        }
+    }
+
+    // MQTT: JetStream when standalone, an explicit server_name in a cluster.
+    if block(conf, "mqtt").is_some() {
+        if !js && cluster.is_none() {
+            out.push(
+                Diagnostic::new(Code::MqttJetStream, "MQTT is enabled but JetStream is not; a standalone nats-server refuses to start (\"mqtt requires JetStream to be enabled\")")
+                    .at(span(&["mqtt"]), "MQTT without JetStream")
+                    .help("set `config.jetstream.enabled: true` (MQTT keeps sessions and retained messages in streams)"),
+            );
+        }
+        if cluster.is_some() && !server_name {
+            out.push(
+                Diagnostic::new(Code::MqttServerName, "MQTT in a cluster needs an explicit server_name; nats-server refuses to start without one")
+                    .at(span(&["mqtt"]), "MQTT in a cluster")
+                    .help("keep the chart's `server_name: $SERVER_NAME` (check config.patch)"),
+            );
+        }
+    }
+
+    // Websocket without TLS must say so.
+    if let Some(ws) = block(conf, "websocket") {
+        let no_tls = matches!(ws.get("no_tls"), Some(Conf::Bool(true)));
+        if ws.get("tls").is_none() && !no_tls {
+            out.push(
+                Diagnostic::new(Code::WebsocketTls, "the websocket listener has neither a tls block nor `no_tls: true`; nats-server refuses to start (\"websocket requires TLS configuration\")")
+                    .at(span(&["websocket"]), "websocket without TLS")
+                    .help("enable `config.websocket.tls` with a secretName, or keep the chart's `no_tls: true`"),
+            );
+        }
+    }
+
+    // A listener whose chart TLS has no certificate (tls.enabled without secretName).
+    for key in ["", "mqtt", "leafnodes", "websocket", "cluster", "gateway"] {
+        let (t, at): (Option<&ConfMap>, Vec<&str>) = if key.is_empty() {
+            (block(conf, "tls"), vec!["tls"])
+        } else {
+            (block(conf, key).and_then(|b| block(b, "tls")), vec![key, "tls"])
+        };
+        if let Some(t) = t {
+            if t.get("cert_file").is_none() && t.get("certs").is_none() {
+                let values = if key.is_empty() { "config.nats.tls".to_string() } else { format!("config.{key}.tls") };
+                out.push(
+                    Diagnostic::new(Code::ChartTlsNoSecret, format!("`{values}` is enabled without a certificate: the chart renders `{}` with no cert_file, and the server runs that listener without TLS", dotted(&at)))
+                        .at(span(&at), "TLS without a certificate")
+                        .help(format!("set `{values}.secretName` to the Secret holding tls.crt and tls.key")),
+                );
+            }
+        }
+    }
+
+    // Outside operator mode, the system account must be a defined account without JetStream.
+    if !operator_mode {
+        if let Some(Conf::Str(sys)) = conf.get("system_account") {
+            let acc = block(conf, "accounts").and_then(|a| a.get(sys));
+            match acc {
+                None if sys != "$SYS" => out.push(
+                    Diagnostic::new(Code::StartSystemAccount, format!("system_account `{sys}` is not an account of this config; nats-server passes -t but refuses to start (\"error resolving system account\")"))
+                        .at(span(&["system_account"]), "no such account")
+                        .help(format!("define `{sys}` under `config.merge.accounts`, or drop system_account to use the built-in $SYS")),
+                ),
+                Some(Conf::Map(a)) if matches!(a.get("jetstream"), Some(Conf::Str(v)) if v == "enabled") || matches!(a.get("jetstream"), Some(Conf::Bool(true)) | Some(Conf::Map(_))) => out.push(
+                    Diagnostic::new(Code::StartSystemAccount, format!("JetStream is enabled on the system account `{sys}`; nats-server refuses to start (\"Not allowed to enable JetStream on the system account\")"))
+                        .at(span(&["accounts", sys, "jetstream"]), "JetStream on the system account")
+                        .help("put JetStream users in another account"),
+                ),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(go_duration("10s"), Some(10.0));
+        assert_eq!(go_duration("1h30m"), Some(5400.0));
+        assert_eq!(go_duration("250ms"), Some(0.25));
+        assert_eq!(go_duration("0"), Some(0.0));
+        assert_eq!(go_duration("10"), None);
+        assert_eq!(go_duration("10x"), None);
+        assert_eq!(go_duration(""), None);
+    }
+}

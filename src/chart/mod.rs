@@ -1,0 +1,64 @@
+//! Plain-chart mode: a values file without `global.eventBus` is read as the official NATS
+//! chart's own values (`config.*`, `merge`, `patch`) on top of that chart's defaults, checked,
+//! and compiled to the nats.conf and ConfigMap the chart would render. Operator mode (JWTs and
+//! a resolver) and TLS certificate roles are checked here too.
+//!
+//! Stages, as for the event bus: load (shared) -> [`schema`] (closed shape of `config`) ->
+//! [`render`] (the chart's templates, with spans) -> rules ([`operator`], [`tls_roles`],
+//! [`limits`]) -> [`emit`].
+
+pub mod emit;
+pub mod jwt;
+pub mod limits;
+pub mod operator;
+pub mod render;
+pub mod schema;
+pub mod tls_roles;
+
+use crate::diag::{Diags, Sources, Span};
+use crate::load::{self, Inputs, Node};
+
+pub const DEFAULTS: &str = include_str!("defaults.yaml");
+pub const DEFAULTS_NAME: &str = "<NATS chart defaults>";
+
+/// Whether the user's values (not the built-in defaults) set `global.eventBus`.
+pub fn is_event_bus(root: &Node, sources: &Sources) -> bool {
+    match root.path(&["global", "eventBus"]) {
+        Some(n) => sources.get(n.span.src).name != load::DEFAULTS_NAME || n.entries().iter().any(|e| sources.get(e.key_span.src).name != load::DEFAULTS_NAME),
+        None => false,
+    }
+}
+
+/// Loads, checks and (when asked and nothing is wrong) emits one plain-chart server.
+pub fn compile(inputs: &Inputs, emit_files: bool) -> crate::Compiled {
+    let mut sources = Sources::default();
+    let (root, load_diags) = load::load_over(inputs, &mut sources, DEFAULTS_NAME, DEFAULTS);
+    let mut diags = Diags::default();
+    diags.extend(load_diags);
+    let mut files = crate::emit::Files::new();
+    if let Some(root) = &root {
+        let (f, d) = compile_tree(root, &sources, emit_files);
+        diags.extend(d);
+        files = f;
+    }
+    let diags = diags.finish();
+    if diags.iter().any(|d| d.is_error()) {
+        files.clear();
+    }
+    crate::Compiled { files, diags, sources, model: None }
+}
+
+/// The stages after loading.
+pub fn compile_tree(root: &Node, sources: &Sources, emit_files: bool) -> (crate::emit::Files, Vec<crate::diag::Diagnostic>) {
+    let mut diags = schema::check(root, sources);
+    diags.extend(tls_roles::check_shortcut(root));
+    let mut rendered = render::render(root);
+    let fallback: Span = root.get("config").map(|c| c.span).unwrap_or(root.span);
+    diags.extend(operator::inline_files(&mut rendered.conf, &rendered.spans, sources, fallback));
+    let operator_mode = rendered.conf.get("operator").is_some();
+    diags.extend(operator::check(&rendered.conf, &rendered.spans, root, sources, fallback));
+    diags.extend(tls_roles::check(&rendered.conf, &rendered.spans, fallback));
+    diags.extend(limits::check(&rendered.conf, &rendered.spans, fallback, operator_mode));
+    let files = if emit_files && !diags.iter().any(|d| d.is_error()) { emit::files(root, &rendered) } else { crate::emit::Files::new() };
+    (files, diags)
+}

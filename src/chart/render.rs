@@ -1,0 +1,354 @@
+//! nats.conf from the chart's values, built the way the chart's templates build it
+//! (`files/config/*.yaml`): each block rendered, its `merge` laid over it, its `patch` applied;
+//! `config.merge` and `config.patch` last. Every key of the result remembers the span of the
+//! value that put it there, so a rule on the finished config can point at the user's line.
+
+use crate::diag::Span;
+use crate::emit::conf::{Conf, ConfMap, from_values, s, var};
+use crate::load::{Node, V};
+use std::collections::BTreeMap;
+
+/// Spans of the finished config, by key path (list items by index).
+#[derive(Debug, Default, Clone)]
+pub struct Spans {
+    map: BTreeMap<Vec<String>, Span>,
+}
+
+impl Spans {
+    pub fn set(&mut self, path: &[String], span: Span) {
+        self.map.insert(path.to_vec(), span);
+    }
+    /// The span of a path, or of its nearest ancestor that has one.
+    pub fn at(&self, path: &[String]) -> Option<Span> {
+        (0..=path.len()).rev().find_map(|n| self.map.get(&path[..n]).copied())
+    }
+    /// Whether this exact path was written by a value.
+    pub fn exact(&self, path: &[String]) -> Option<Span> {
+        self.map.get(path).copied()
+    }
+    /// Records a values node and everything inside it under `prefix`.
+    pub fn index(&mut self, prefix: &[String], node: &Node) {
+        self.set(prefix, node.span);
+        match &node.v {
+            V::Map(es) => {
+                for e in es {
+                    let mut p = prefix.to_vec();
+                    p.push(e.key.clone());
+                    self.index(&p, &e.value);
+                    self.map.insert(p, e.key_span);
+                }
+            }
+            V::Seq(items) => {
+                for (i, it) in items.iter().enumerate() {
+                    let mut p = prefix.to_vec();
+                    p.push(i.to_string());
+                    self.index(&p, it);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn path(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|p| p.to_string()).collect()
+}
+
+/// A value at a dotted path of the values.
+pub fn val<'a>(root: &'a Node, dotted: &str) -> Option<&'a Node> {
+    root.path(&dotted.split('.').collect::<Vec<_>>()).filter(|n| !n.is_null())
+}
+
+fn flag(root: &Node, dotted: &str) -> bool {
+    val(root, dotted).and_then(Node::as_bool).unwrap_or(false)
+}
+
+fn text(root: &Node, dotted: &str) -> Option<String> {
+    val(root, dotted).and_then(Node::scalar_text).filter(|t| !t.is_empty())
+}
+
+/// A chart value written into the config as the chart prints it (a port, a size, a name).
+fn scalar(root: &Node, dotted: &str) -> Conf {
+    match val(root, dotted) {
+        Some(n) => from_values(n),
+        None => Conf::Str(String::new()),
+    }
+}
+
+/// Names the chart derives from the release; natscc assumes the release is called `nats`.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub fullname: String,
+    pub stateful_set: String,
+    pub headless: String,
+    pub config_map: String,
+}
+
+pub fn names(root: &Node) -> Names {
+    let fullname = text(root, "fullnameOverride").unwrap_or_else(|| "nats".into());
+    Names {
+        stateful_set: text(root, "statefulSet.name").unwrap_or_else(|| fullname.clone()),
+        headless: text(root, "headlessService.name").unwrap_or_else(|| format!("{fullname}-headless")),
+        config_map: text(root, "configMap.name").unwrap_or_else(|| format!("{fullname}-config")),
+        fullname,
+    }
+}
+
+pub struct Rendered {
+    pub conf: ConfMap,
+    pub spans: Spans,
+    pub names: Names,
+}
+
+struct R<'a> {
+    root: &'a Node,
+    spans: Spans,
+}
+
+impl R<'_> {
+    /// Lays a block's `merge` over it and applies its `patch`, as `nats.loadMergePatch` does.
+    fn merge_patch(&mut self, doc: &mut ConfMap, at: &[String], values: &str) {
+        if let Some(m) = val(self.root, &format!("{values}.merge")).filter(|m| matches!(m.v, V::Map(_))) {
+            doc.merge_values(m);
+            for e in m.entries() {
+                let mut p = at.to_vec();
+                p.push(e.key.clone());
+                self.spans.index(&p, &e.value);
+                self.spans.set(&p, e.key_span);
+            }
+        }
+        if let Some(p) = val(self.root, &format!("{values}.patch")).filter(|p| matches!(p.v, V::Seq(_))) {
+            crate::emit::patch::apply(doc, p);
+            for op in p.items() {
+                if let (Some(ptr), Some(v)) = (op.get("path").and_then(Node::as_str), op.get("value")) {
+                    let mut full = at.to_vec();
+                    full.extend(ptr.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")));
+                    self.spans.index(&full, v);
+                }
+            }
+        }
+    }
+
+    /// `files/config/tls.yaml`: certificate paths from the mounted secret, the CA from `tlsCA`.
+    fn tls(&mut self, values: &str, at: &[String]) -> Option<Conf> {
+        if !flag(self.root, &format!("{values}.enabled")) {
+            return None;
+        }
+        let mut doc = ConfMap::new();
+        let here: Vec<String> = at.iter().cloned().chain(["tls".to_string()]).collect();
+        if let Some(n) = val(self.root, &format!("{values}.enabled")) {
+            self.spans.set(&here, n.span);
+        }
+        if text(self.root, &format!("{values}.secretName")).is_some() {
+            let dir = text(self.root, &format!("{values}.dir")).unwrap_or_default();
+            let dir = dir.trim_end_matches('/');
+            for (key, file) in [("cert_file", "cert"), ("key_file", "key")] {
+                let name = text(self.root, &format!("{values}.{file}")).unwrap_or_default();
+                doc.set(key, s(format!("{dir}/{name}")));
+            }
+        }
+        if flag(self.root, "tlsCA.enabled") && (text(self.root, "tlsCA.configMapName").is_some() || text(self.root, "tlsCA.secretName").is_some()) {
+            let dir = text(self.root, "tlsCA.dir").unwrap_or_default();
+            let key = text(self.root, "tlsCA.key").unwrap_or_default();
+            doc.set("ca_file", s(format!("{}/{key}", dir.trim_end_matches('/'))));
+            if let Some(n) = val(self.root, "tlsCA.enabled") {
+                self.spans.set(&here.iter().cloned().chain(["ca_file".to_string()]).collect::<Vec<_>>(), n.span);
+            }
+        }
+        self.merge_patch(&mut doc, &here, values);
+        Some(Conf::Map(doc))
+    }
+
+    fn enabled(&mut self, values: &str, at: &[String]) -> bool {
+        let on = flag(self.root, &format!("{values}.enabled"));
+        if let (true, Some(n)) = (on, val(self.root, &format!("{values}.enabled"))) {
+            self.spans.set(at, n.span);
+        }
+        on
+    }
+
+    fn port(&mut self, doc: &mut ConfMap, key: &str, values: &str, at: &[String]) {
+        doc.set(key, scalar(self.root, values));
+        if let Some(n) = val(self.root, values) {
+            let mut p = at.to_vec();
+            p.push(key.to_string());
+            self.spans.set(&p, n.span);
+        }
+    }
+}
+
+/// The whole nats.conf tree.
+pub fn render(root: &Node) -> Rendered {
+    let names = names(root);
+    let mut r = R { root, spans: Spans::default() };
+    let mut conf = ConfMap::new();
+    if let Some(c) = val(root, "config") {
+        r.spans.set(&[], c.span);
+    }
+    conf.set("server_name", var("SERVER_NAME"));
+    conf.set("lame_duck_grace_period", s("10s"));
+    conf.set("lame_duck_duration", s("30s"));
+    let reloader = val(root, "reloader.enabled").and_then(Node::as_bool).unwrap_or(true);
+    conf.set("pid_file", s(if reloader { "/var/run/nats/nats.pid" } else { "/var/run/nats.pid" }));
+
+    r.port(&mut conf, "port", "config.nats.port", &[]);
+    if let Some(t) = r.tls("config.nats.tls", &[]) {
+        conf.set("tls", t);
+    }
+
+    let listeners: [(&str, &str); 3] = [("leafnodes", "config.leafnodes"), ("websocket", "config.websocket"), ("mqtt", "config.mqtt")];
+    for (key, values) in listeners {
+        let at = path(&[key]);
+        if !r.enabled(&format!("{values}"), &at) {
+            continue;
+        }
+        let mut doc = ConfMap::new();
+        r.port(&mut doc, "port", &format!("{values}.port"), &at);
+        if key == "leafnodes" {
+            doc.set("no_advertise", Conf::Bool(true));
+        }
+        if key == "websocket" {
+            doc.set("compression", Conf::Bool(true));
+        }
+        match r.tls(&format!("{values}.tls"), &at) {
+            Some(t) => {
+                doc.set("tls", t);
+            }
+            None if key == "websocket" => {
+                doc.set("no_tls", Conf::Bool(true));
+            }
+            None => {}
+        }
+        r.merge_patch(&mut doc, &at, values);
+        conf.set(key, Conf::Map(doc));
+    }
+
+    if r.enabled("config.cluster", &path(&["cluster"])) {
+        let at = path(&["cluster"]);
+        let mut doc = ConfMap::new();
+        doc.set("name", s(names.stateful_set.clone()));
+        r.port(&mut doc, "port", "config.cluster.port", &at);
+        doc.set("no_advertise", Conf::Bool(true));
+        let tls_on = flag(root, "config.cluster.tls.enabled");
+        let proto = if tls_on { "tls" } else { "nats" };
+        let user = text(root, "config.cluster.routeURLs.user");
+        let password = text(root, "config.cluster.routeURLs.password");
+        let auth = match (&user, &password) {
+            (Some(u), Some(p)) => format!("{u}:{p}@"),
+            (Some(u), None) => format!("{u}@"),
+            _ => String::new(),
+        };
+        let fqdn = if flag(root, "config.cluster.routeURLs.useFQDN") {
+            let ns = text(root, "namespaceOverride").unwrap_or_else(|| "default".into());
+            format!(".{ns}.svc.{}", text(root, "config.cluster.routeURLs.k8sClusterDomain").unwrap_or_else(|| "cluster.local".into()))
+        } else {
+            String::new()
+        };
+        let port = val(root, "config.cluster.port").and_then(Node::scalar_text).unwrap_or_else(|| "6222".into());
+        let replicas = val(root, "config.cluster.replicas").and_then(Node::as_i64).unwrap_or(0).clamp(0, 1000);
+        let routes = (0..replicas).map(|i| s(format!("{proto}://{auth}{}-{i}.{}{fqdn}:{port}", names.stateful_set, names.headless))).collect();
+        doc.set("routes", Conf::List(routes));
+        if let Some(n) = val(root, "config.cluster.replicas") {
+            r.spans.set(&path(&["cluster", "routes"]), n.span);
+        }
+        if let Some(u) = user {
+            let mut a = ConfMap::new();
+            a.set("user", s(u));
+            if let Some(p) = password {
+                a.set("password", s(p));
+            }
+            doc.set("authorization", Conf::Map(a));
+        }
+        if let Some(t) = r.tls("config.cluster.tls", &at) {
+            doc.set("tls", t);
+        }
+        r.merge_patch(&mut doc, &at, "config.cluster");
+        conf.set("cluster", Conf::Map(doc));
+    }
+
+    if r.enabled("config.gateway", &path(&["gateway"])) {
+        let at = path(&["gateway"]);
+        let mut doc = ConfMap::new();
+        doc.set("name", s(names.stateful_set.clone()));
+        r.port(&mut doc, "port", "config.gateway.port", &at);
+        if let Some(t) = r.tls("config.gateway.tls", &at) {
+            doc.set("tls", t);
+        }
+        r.merge_patch(&mut doc, &at, "config.gateway");
+        conf.set("gateway", Conf::Map(doc));
+    }
+
+    if flag(root, "config.monitor.enabled") {
+        let key = if flag(root, "config.monitor.tls.enabled") { "https_port" } else { "http_port" };
+        r.port(&mut conf, key, "config.monitor.port", &[]);
+    }
+    if flag(root, "config.profiling.enabled") {
+        r.port(&mut conf, "prof_port", "config.profiling.port", &[]);
+    }
+
+    if r.enabled("config.jetstream", &path(&["jetstream"])) {
+        let at = path(&["jetstream"]);
+        let mut doc = ConfMap::new();
+        let size = |n: &Node| match from_values(n) {
+            Conf::Str(st) => Conf::Bare(st),
+            other => other,
+        };
+        if flag(root, "config.jetstream.memoryStore.enabled") {
+            if let Some(n) = val(root, "config.jetstream.memoryStore.maxSize") {
+                doc.set("max_memory_store", size(n));
+                r.spans.set(&path(&["jetstream", "max_memory_store"]), n.span);
+            }
+        } else {
+            doc.set("max_memory_store", Conf::Int(0));
+        }
+        if flag(root, "config.jetstream.fileStore.enabled") {
+            r.port(&mut doc, "store_dir", "config.jetstream.fileStore.dir", &at);
+            let max = val(root, "config.jetstream.fileStore.maxSize")
+                .or_else(|| flag(root, "config.jetstream.fileStore.pvc.enabled").then(|| val(root, "config.jetstream.fileStore.pvc.size")).flatten());
+            if let Some(n) = max {
+                doc.set("max_file_store", size(n));
+                r.spans.set(&path(&["jetstream", "max_file_store"]), n.span);
+            }
+        } else {
+            doc.set("max_file_store", Conf::Int(0));
+        }
+        r.merge_patch(&mut doc, &at, "config.jetstream");
+        conf.set("jetstream", Conf::Map(doc));
+    }
+
+    if r.enabled("config.resolver", &path(&["resolver"])) {
+        let at = path(&["resolver"]);
+        let mut doc = ConfMap::new();
+        r.port(&mut doc, "dir", "config.resolver.dir", &at);
+        r.merge_patch(&mut doc, &at, "config.resolver");
+        conf.set("resolver", Conf::Map(doc));
+    }
+
+    // natscc's own shortcuts compile to plain config before the user's raw merge.
+    super::tls_roles::apply(root, &mut conf, &mut r.spans);
+
+    r.merge_patch(&mut conf, &[], "config");
+    sort(&mut conf);
+    Rendered { conf, spans: r.spans, names }
+}
+
+/// Keys in byte order, as the chart's JSON printer writes them.
+pub fn sort(m: &mut ConfMap) {
+    m.items.sort_by(|a, b| match (a, b) {
+        (crate::emit::conf::Item::Kv(x, _), crate::emit::conf::Item::Kv(y, _)) => x.cmp(y),
+        _ => std::cmp::Ordering::Equal,
+    });
+    for item in &mut m.items {
+        if let crate::emit::conf::Item::Kv(_, v) = item {
+            sort_conf(v);
+        }
+    }
+}
+
+fn sort_conf(c: &mut Conf) {
+    match c {
+        Conf::Map(m) => sort(m),
+        Conf::List(items) => items.iter_mut().for_each(sort_conf),
+        _ => {}
+    }
+}

@@ -1,0 +1,299 @@
+//! TLS certificate roles (seed 003): clients authenticate with a client certificate, the server
+//! maps the certificate subject to a user (`verify_and_map`), and the user's permissions make
+//! its role. `natscc.tlsRoles` is a values-level shortcut that compiles to plain nats.conf:
+//!
+//! ```yaml
+//! natscc:
+//!   tlsRoles:
+//!     account: APP               # where admin and reader live (default APP)
+//!     subjects: ["events.>"]     # the data subjects
+//!     users:
+//!       - { subject: "CN=ops", role: superuser }   # a user of the system account
+//!       - { subject: "CN=app", role: admin }       # publish and subscribe on the data
+//!       - { subject: "CN=dash", role: reader }     # subscribe only
+//! ```
+//!
+//! The rules here hold for any config, shortcut or raw `config.merge`.
+
+use super::render::{Spans, path};
+use crate::diag::{Code, Diagnostic, Span};
+use crate::emit::conf::{Conf, ConfMap, s};
+use crate::load::Node;
+
+fn list(items: &[String]) -> Conf {
+    Conf::List(items.iter().map(|i| s(i.clone())).collect())
+}
+
+fn allow(items: &[String]) -> Conf {
+    Conf::Map(ConfMap::new().with("allow", list(items)))
+}
+
+/// Lays the shortcut's accounts and users into the config (before `config.merge`).
+pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) {
+    let Some(roles) = root.path(&["natscc", "tlsRoles"]) else { return };
+    let account = roles.get("account").and_then(Node::as_str).unwrap_or("APP").to_string();
+    let subjects: Vec<String> = roles.get("subjects").map(|n| n.items().iter().filter_map(Node::as_str).map(str::to_string).collect()).unwrap_or_default();
+    let mut with_inbox = subjects.clone();
+    with_inbox.push("_INBOX.>".into());
+    let mut admin_pub = subjects.clone();
+    admin_pub.extend(["$JS.API.>".to_string(), "$JS.ACK.>".to_string(), "_INBOX.>".to_string()]);
+    let mut sys_users = vec![];
+    let mut data_users = vec![];
+    for (i, u) in roles.get("users").map(Node::items).unwrap_or_default().iter().enumerate() {
+        let (Some(subject), Some(role)) = (u.get("subject").and_then(Node::as_str), u.get("role").and_then(Node::as_str)) else { continue };
+        let user = ConfMap::new().with("user", s(subject));
+        match role {
+            "superuser" => sys_users.push((user, u.span, i)),
+            "admin" => {
+                let perms = ConfMap::new().with("publish", allow(&admin_pub)).with("subscribe", allow(&with_inbox));
+                data_users.push((user.with("permissions", Conf::Map(perms)), u.span, i));
+            }
+            "reader" => {
+                let perms = ConfMap::new().with("publish", Conf::Map(ConfMap::new().with("deny", list(&[">".to_string()])))).with("subscribe", allow(&with_inbox));
+                data_users.push((user.with("permissions", Conf::Map(perms)), u.span, i));
+            }
+            _ => {}
+        }
+    }
+    let accounts = conf.block("accounts");
+    if !sys_users.is_empty() {
+        let sys = accounts.block("SYS");
+        let n = sys_users.len();
+        sys.set("users", Conf::List(sys_users.iter().map(|(u, _, _)| Conf::Map(u.clone())).collect()));
+        for (k, (_, span, _)) in sys_users.iter().enumerate() {
+            spans.set(&path(&["accounts", "SYS", "users", &k.to_string()]), *span);
+        }
+        let _ = n;
+    }
+    let jetstream = conf.get("jetstream").is_some();
+    let accounts = conf.block("accounts");
+    let data = accounts.block(&account);
+    if jetstream {
+        data.set("jetstream", s("enabled"));
+    }
+    data.set("users", Conf::List(data_users.iter().map(|(u, _, _)| Conf::Map(u.clone())).collect()));
+    for (k, (_, span, _)) in data_users.iter().enumerate() {
+        spans.set(&path(&["accounts", &account, "users", &k.to_string()]), *span);
+    }
+    spans.set(&path(&["accounts"]), roles.span);
+    if !sys_users.is_empty() {
+        conf.set("system_account", s("SYS"));
+        spans.set(&path(&["system_account"]), roles.span);
+    }
+    if let Some(Conf::Map(tls)) = conf.get_mut("tls") {
+        tls.set("verify_and_map", Conf::Bool(true));
+        spans.set(&path(&["tls", "verify_and_map"]), roles.span);
+    }
+}
+
+/// Checks the shortcut's own shape (roles and subjects).
+pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let Some(roles) = root.path(&["natscc", "tlsRoles"]) else { return out };
+    let subjects = roles.get("subjects");
+    if subjects.map(|s| s.items().is_empty()).unwrap_or(true) {
+        out.push(
+            Diagnostic::new(Code::TlsRole, "natscc.tlsRoles needs `subjects`: the data subjects admin and reader roles apply to")
+                .at(subjects.map(|s| s.span).unwrap_or(roles.span), "no data subjects")
+                .help("add e.g. `subjects: [\"events.>\"]`"),
+        );
+    }
+    for sub in subjects.map(Node::items).unwrap_or_default() {
+        if let Some(p) = sub.as_str().map(crate::subject::Pattern::parse).and_then(Result::err) {
+            out.push(Diagnostic::new(Code::Subject, format!("`{}` is not a valid NATS subject: {p}", sub.as_str().unwrap_or(""))).at(sub.span, "bad subject"));
+        }
+    }
+    for u in roles.get("users").map(Node::items).unwrap_or_default() {
+        match u.get("role") {
+            Some(r) if matches!(r.as_str(), Some("superuser" | "admin" | "reader")) => {}
+            Some(r) => out.push(
+                Diagnostic::new(Code::TlsRole, format!("`{}` is not a TLS role natscc knows", r.scalar_text().unwrap_or_default()))
+                    .at(r.span, "unknown role")
+                    .help("use superuser (system account), admin (publish and subscribe on the data subjects) or reader (subscribe only)"),
+            ),
+            None => out.push(Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `role`").at(u.span, "no role").help("add `role: superuser`, `admin` or `reader`")),
+        }
+        match u.get("subject") {
+            Some(sub) if sub.as_str().is_some_and(|t| t.contains('=')) => {}
+            Some(sub) => out.push(
+                Diagnostic::new(Code::TlsRole, "a tlsRoles `subject` is the client certificate's subject, a DN such as `CN=app,O=acme`")
+                    .at(sub.span, "not a DN")
+                    .help("write the certificate subject as the server prints it, e.g. `CN=app`"),
+            ),
+            None => out.push(Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `subject`").at(u.span, "no subject").help("add `subject: \"CN=...\"`")),
+        }
+    }
+    out
+}
+
+/// One user of the config: where it sits and its fields.
+struct User<'a> {
+    at: Vec<String>,
+    map: &'a ConfMap,
+}
+
+fn push_users<'a>(out: &mut Vec<User<'a>>, base: Vec<String>, list: Option<&'a Conf>) {
+    if let Some(Conf::List(items)) = list {
+        for (i, it) in items.iter().enumerate() {
+            if let Conf::Map(m) = it {
+                let mut at = base.clone();
+                at.extend(["users".to_string(), i.to_string()]);
+                out.push(User { at, map: m });
+            }
+        }
+    }
+}
+
+fn users(conf: &ConfMap) -> Vec<User<'_>> {
+    let mut out = vec![];
+    if let Some(Conf::Map(a)) = conf.get("authorization") {
+        push_users(&mut out, path(&["authorization"]), a.get("users"));
+    }
+    if let Some(Conf::Map(accounts)) = conf.get("accounts") {
+        for item in &accounts.items {
+            if let crate::emit::conf::Item::Kv(name, Conf::Map(acc)) = item {
+                push_users(&mut out, path(&["accounts", name]), acc.get("users"));
+            }
+        }
+    }
+    out
+}
+
+fn text(c: Option<&Conf>) -> Option<&str> {
+    match c {
+        Some(Conf::Str(t)) => Some(t),
+        _ => None,
+    }
+}
+
+fn truthy(c: Option<&Conf>) -> bool {
+    matches!(c, Some(Conf::Bool(true)))
+}
+
+/// Subjects a permission entry names, and whether it was written at all.
+fn subjects(c: &Conf) -> Vec<String> {
+    match c {
+        Conf::Str(t) => vec![t.clone()],
+        Conf::List(items) => items.iter().filter_map(|i| text(Some(i)).map(str::to_string)).collect(),
+        _ => vec![],
+    }
+}
+
+/// Publishing a reader may do: replies to inboxes and JetStream acks and consumer reads.
+fn harmless(subject: &str) -> bool {
+    subject.starts_with("_INBOX.") || subject.starts_with("$JS.ACK.") || subject.starts_with("$JS.API.CONSUMER.")
+}
+
+/// The subjects a user may publish to beyond the harmless ones (`>` when unrestricted).
+fn publishes(perms: Option<&Conf>) -> Option<String> {
+    let Some(Conf::Map(p)) = perms else { return Some(">".into()) };
+    let Some(publish) = p.get("publish") else { return Some(">".into()) };
+    let (allowed, denied) = match publish {
+        Conf::Map(m) => (m.get("allow").map(subjects).unwrap_or_default(), m.get("deny").map(subjects).unwrap_or_default()),
+        other => (subjects(other), vec![]),
+    };
+    if denied.iter().any(|d| d == ">") {
+        return None;
+    }
+    if allowed.is_empty() {
+        return Some(">".into());
+    }
+    allowed.into_iter().find(|a| !harmless(a))
+}
+
+fn is_mapped(user: &str) -> bool {
+    user.contains('=') || user.contains('@')
+}
+
+/// Every `tls` block of the config with its path.
+fn tls_blocks(conf: &ConfMap) -> Vec<(Vec<String>, &ConfMap)> {
+    let mut out = vec![];
+    if let Some(Conf::Map(t)) = conf.get("tls") {
+        out.push((path(&["tls"]), t));
+    }
+    for block in ["mqtt", "leafnodes", "websocket", "cluster", "gateway"] {
+        if let Some(Conf::Map(b)) = conf.get(block) {
+            if let Some(Conf::Map(t)) = b.get("tls") {
+                out.push((path(&[block, "tls"]), t));
+            }
+        }
+    }
+    out
+}
+
+pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let span = |p: &[String]| spans.at(p).unwrap_or(fallback);
+    let client_tls = match conf.get("tls") {
+        Some(Conf::Map(t)) => Some(t),
+        _ => None,
+    };
+    let verify_and_map = client_tls.is_some_and(|t| truthy(t.get("verify_and_map")));
+
+    for (at, t) in tls_blocks(conf) {
+        for key in ["verify_and_map", "verify"] {
+            if truthy(t.get(key)) && t.get("ca_file").is_none() {
+                let mut p = at.clone();
+                p.push(key.into());
+                out.push(
+                    Diagnostic::new(Code::TlsVerifyNoCa, format!("`{}` sets {key} but names no CA: client certificates from a private CA never verify", at.join(".")))
+                        .at(span(&p), "no ca_file")
+                        .help("enable `tlsCA` (secretName or configMapName) or set `ca_file` in this listener's `tls.merge`"),
+                );
+                break;
+            }
+        }
+    }
+
+    for u in users(conf) {
+        let name = text(u.map.get("user")).unwrap_or("").to_string();
+        let has_secret = u.map.get("password").is_some() || u.map.get("nkey").is_some();
+        if is_mapped(&name) && !has_secret && !verify_and_map {
+            out.push(
+                Diagnostic::new(Code::TlsMapNoVerify, format!("user `{name}` is keyed by a certificate subject, but the client TLS block does not set verify_and_map"))
+                    .at(span(&u.at), "certificate-mapped user")
+                    .help("set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the server treats it as a user with no password"),
+            );
+        }
+        let perms = u.map.get("permissions");
+        if let Some(Conf::Map(p)) = perms {
+            let mut pp = u.at.clone();
+            pp.push("permissions".into());
+            if !p.items.iter().any(|i| matches!(i, crate::emit::conf::Item::Kv(k, _) if matches!(k.as_str(), "publish" | "subscribe" | "pub" | "sub" | "allow_responses"))) {
+                out.push(
+                    Diagnostic::new(Code::PermissionEmpty, format!("user `{name}` has a permissions block that names no subject; it restricts nothing"))
+                        .at(span(&pp), "empty permissions")
+                        .help("give `publish` and `subscribe` with `allow` (or `deny`) subject lists"),
+                );
+            }
+            for kind in ["publish", "subscribe"] {
+                let Some(c) = p.get(kind) else { continue };
+                let empty = match c {
+                    Conf::Str(t) => t.is_empty(),
+                    Conf::List(l) => l.is_empty(),
+                    Conf::Map(m) => m.get("allow").map(subjects).unwrap_or_default().is_empty() && m.get("deny").map(subjects).unwrap_or_default().is_empty(),
+                    _ => false,
+                };
+                if empty {
+                    let mut kp = pp.clone();
+                    kp.push(kind.into());
+                    out.push(
+                        Diagnostic::new(Code::PermissionEmpty, format!("user `{name}`: `{kind}` names no subject, and nats-server reads that as no restriction on {kind}ing"))
+                            .at(span(&kp), "no subject")
+                            .help(format!("list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ deny: [\">\"] }}`")),
+                    );
+                }
+            }
+        }
+        if name.to_ascii_lowercase().contains("reader") {
+            if let Some(subject) = publishes(perms) {
+                out.push(
+                    Diagnostic::new(Code::TlsReaderPublishes, format!("user `{name}` is a reader but may publish (`{subject}`)"))
+                        .at(span(&u.at), "reader with publish rights")
+                        .help("give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless)"),
+                );
+            }
+        }
+    }
+    out
+}
