@@ -243,7 +243,7 @@ fn type_problem(t: &T, n: &Node) -> Option<String> {
     })
 }
 
-fn walk(node: &Node, shape: &T, at: &str, sources: &Sources, out: &mut Vec<Diagnostic>) {
+fn walk(node: &Node, shape: &T, at: &str, out: &mut Vec<Diagnostic>) {
     let T::Map(entries) = shape else { return };
     for e in node.entries() {
         let here = format!("{at}.{}", e.key);
@@ -257,7 +257,7 @@ fn walk(node: &Node, shape: &T, at: &str, sources: &Sources, out: &mut Vec<Diagn
                     );
                     continue;
                 }
-                walk(&e.value, sub, &here, sources, out);
+                walk(&e.value, sub, &here, out);
             }
             None => {
                 let elsewhere = places(&e.key);
@@ -353,7 +353,7 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub fn check(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
+pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
     let mut out = vec![];
     if let Some(n) = root.get("natscc") {
         natscc_keys(n, &mut out);
@@ -365,7 +365,7 @@ pub fn check(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
         if e.key == "config" {
             match type_problem(&CONFIG, &e.value) {
                 Some(p) => out.push(Diagnostic::new(Code::ChartType, format!("`config` {p}")).at(e.value.span, "wrong type")),
-                None => walk(&e.value, &CONFIG, "config", sources, &mut out),
+                None => walk(&e.value, &CONFIG, "config", &mut out),
             }
         } else if TOP.contains(&e.key.as_str()) {
             continue;
