@@ -339,12 +339,15 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     match &node.v {
         V::Str(t) => {
             let whole = t.trim().starts_with("<<") && t.trim().ends_with(">>");
-            if !whole && t.contains("<<") && t.contains(">>") {
-                out.push(
-                    Diagnostic::new(Code::ChartEmbeddedRef, format!("`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"))
-                        .at(node.span, "not unwrapped")
-                        .help("make the reference the whole value, or write the text without `<< >>`"),
-                );
+            // The chart writes the route credentials inside the route URLs, never as a value.
+            let in_url = at.starts_with("config.cluster.routeURLs.");
+            if (in_url || !whole) && t.contains("<<") && t.contains(">>") {
+                let (msg, help) = if in_url {
+                    (format!("`{at}` is a `<< ... >>` reference, but the chart writes route credentials inside the route URLs, where it is never unwrapped"), "give the route credentials literally, or set the routes yourself in `config.cluster.merge.routes`")
+                } else {
+                    (format!("`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"), "make the reference the whole value, or write the text without `<< >>`")
+                };
+                out.push(Diagnostic::new(Code::ChartEmbeddedRef, msg).at(node.span, "not unwrapped").help(help));
             }
         }
         V::Map(es) => es.iter().for_each(|e| embedded_refs(&e.value, &format!("{at}.{}", e.key), out)),
