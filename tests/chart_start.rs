@@ -74,6 +74,7 @@ fn start_time_limits_pass_t_and_fail_at_start() {
         ("jetstream-cluster-name.yaml", "requires `cluster.name`"),
         ("websocket-tls.yaml", "websocket requires TLS"),
         ("start-system-account.yaml", "error resolving system account"),
+        ("start-system-account-jetstream.yaml", "Not allowed to enable JetStream on the system account"),
         ("port-conflict.yaml", "address already in use"),
     ];
     let mut problems = vec![];
