@@ -74,6 +74,7 @@ fn start_time_limits_pass_t_and_fail_at_start() {
         ("jetstream-cluster-name.yaml", "requires `cluster.name`"),
         ("websocket-tls.yaml", "websocket requires TLS"),
         ("start-system-account.yaml", "error resolving system account"),
+        ("start-system-account-jetstream.yaml", "Not allowed to enable JetStream on the system account"),
         ("port-conflict.yaml", "address already in use"),
     ];
     let mut problems = vec![];
@@ -96,11 +97,16 @@ fn start_time_limits_pass_t_and_fail_at_start() {
 
 #[test]
 fn type_rules_match_what_t_refuses() {
-    let cases = [("tunable-quoted-size.yaml", "interface conversion"), ("tunable-bounds.yaml", "too big")];
+    let cases = [
+        ("tunable-quoted-size.yaml", "interface conversion"),
+        ("tunable-bounds.yaml", "too big"),
+        ("operator-resolver-type.yaml", "error parsing account resolver"),
+    ];
+    let operator = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/operator-mode/jwt/operator.jwt")).unwrap();
     for (fixture, expected) in cases {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("nats.conf"), render(fixture, tmp.path())).unwrap();
-        let (ok, said) = output(Command::new(nats_server_path()).args(["-t", "-c", "nats.conf"]).current_dir(tmp.path()).env("SERVER_NAME", "n0"));
+        let (ok, said) = output(Command::new(nats_server_path()).args(["-t", "-c", "nats.conf"]).current_dir(tmp.path()).env("SERVER_NAME", "n0").env("OPERATOR_JWT", operator.trim()));
         assert!(!ok && said.contains(expected), "{fixture}: nats-server -t should refuse it with `{expected}`:\n{said}");
     }
     // An integer duration: -t refuses it (pedantic), even though the server would start.

@@ -106,24 +106,22 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
                         .help(if crate::emit::conf::is_size_word(t) { format!("write `{name}: << {t} >>` (the chart writes it bare) or a plain number") } else { format!("write a number for `{name}`") }),
                 ),
                 other => {
-                    if let (Some(b), Some(max)) = (size_bytes(other), max) {
-                        if b > *max {
+                    if let (Some(b), Some(max)) = (size_bytes(other), max)
+                        && b > *max {
                             out.push(
                                 Diagnostic::new(Code::TunableBound, format!("`{name}` is {b}, above the largest value nats-server accepts ({max}): \"{name} value is too big\""))
                                     .at(span(p), "too big")
                                     .help(format!("use at most {max}")),
                             );
                         }
-                    }
-                    if let Some(b) = size_bytes(other) {
-                        if b <= 0 && *p != ["max_connections"] {
+                    if let Some(b) = size_bytes(other)
+                        && b <= 0 && *p != ["max_connections"] {
                             out.push(
                                 Diagnostic::new(Code::TunableAdvice, format!("`{name}` is {b}; the server takes that as no limit or its default, rarely what is meant"))
                                     .at(span(p), "zero or negative")
                                     .help(format!("give `{name}` a positive value, or leave it out")),
                             );
                         }
-                    }
                 }
             },
             Kind::Duration { always_ok } => match v {
@@ -177,11 +175,10 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
             Conf::Int(i) => Some(*i),
             _ => None,
         });
-        if let Some(port) = v.or(default) {
-            if port > 0 {
+        if let Some(port) = v.or(default)
+            && port > 0 {
                 ports.push((port, p));
             }
-        }
     };
     listener(vec!["port"], Some(4222));
     for key in ["http_port", "https_port", "prof_port"] {
@@ -217,8 +214,8 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
     let server_name = conf.get("server_name").is_some();
 
     // Clustered JetStream needs a cluster name and a server name.
-    if let (true, Some(c)) = (js, cluster) {
-        if c.get("name").is_none() || !server_name {
+    if let (true, Some(c)) = (js, cluster)
+        && (c.get("name").is_none() || !server_name) {
             let missing = if c.get("name").is_none() { "`cluster.name`" } else { "`server_name`" };
             out.push(
                 Diagnostic::new(Code::JetStreamCluster, format!("clustered JetStream needs {missing}; nats-server passes -t but refuses to start"))
@@ -226,7 +223,6 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
                     .help("do not remove the chart's `cluster.name` and `server_name` (check config.patch and merge)"),
             );
         }
-    }
 
     // MQTT: JetStream when standalone, an explicit server_name in a cluster.
     if block(conf, "mqtt").is_some() {
@@ -265,8 +261,8 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
         } else {
             (block(conf, key).and_then(|b| block(b, "tls")), vec![key, "tls"])
         };
-        if let Some(t) = t {
-            if t.get("cert_file").is_none() && t.get("certs").is_none() {
+        if let Some(t) = t
+            && t.get("cert_file").is_none() && t.get("certs").is_none() {
                 let values = if key.is_empty() { "config.nats.tls".to_string() } else { format!("config.{key}.tls") };
                 out.push(
                     Diagnostic::new(Code::ChartTlsNoSecret, format!("`{values}` is enabled without a certificate: the chart renders `{}` with no cert_file, and the server runs that listener without TLS", dotted(&at)))
@@ -274,12 +270,11 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
                         .help(format!("set `{values}.secretName` to the Secret holding tls.crt and tls.key")),
                 );
             }
-        }
     }
 
     // Outside operator mode, the system account must be a defined account without JetStream.
-    if !operator_mode {
-        if let Some(Conf::Str(sys)) = conf.get("system_account") {
+    if !operator_mode
+        && let Some(Conf::Str(sys)) = conf.get("system_account") {
             let acc = block(conf, "accounts").and_then(|a| a.get(sys));
             match acc {
                 None if sys != "$SYS" => out.push(
@@ -295,7 +290,6 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
                 _ => {}
             }
         }
-    }
     out
 }
 

@@ -265,15 +265,14 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
     }
 
     for a in &accounts {
-        if let Some(k) = &a.key {
-            if *k != a.jwt.subject {
+        if let Some(k) = &a.key
+            && *k != a.jwt.subject {
                 out.push(
                     Diagnostic::new(Code::PreloadKey, format!("{} maps key `{k}` to the JWT of account `{}`", a.label, a.jwt.subject))
                         .at(a.span, "key and JWT disagree")
                         .help(format!("key the entry by the JWT's subject `{}`", a.jwt.subject)),
                 );
             }
-        }
         if !operators.is_empty() && !trusted.contains(&a.jwt.issuer) {
             out.push(
                 Diagnostic::new(Code::AccountIssuer, format!("{} ({}) is issued by `{}`, which is neither the operator nor one of its signing keys", a.label, a.jwt.name, a.jwt.issuer))
@@ -305,15 +304,14 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
                     );
                 }
                 for op in &operators {
-                    if let Some(op_sys) = op.operator_system_account() {
-                        if op_sys != s {
+                    if let Some(op_sys) = op.operator_system_account()
+                        && op_sys != s {
                             out.push(
                                 Diagnostic::new(Code::SystemAccount, format!("system_account `{s}` differs from the operator JWT's system account `{op_sys}`"))
                                     .at(span(&["system_account"]), "disagrees with the operator")
                                     .help("use the same system account in both places"),
                             );
                         }
-                    }
                 }
             }
         }

@@ -199,7 +199,7 @@ pub fn render(root: &Node) -> Rendered {
     let listeners: [(&str, &str); 3] = [("leafnodes", "config.leafnodes"), ("websocket", "config.websocket"), ("mqtt", "config.mqtt")];
     for (key, values) in listeners {
         let at = path(&[key]);
-        if !r.enabled(&format!("{values}"), &at) {
+        if !r.enabled(values, &at) {
             continue;
         }
         let mut doc = ConfMap::new();

@@ -243,7 +243,7 @@ fn type_problem(t: &T, n: &Node) -> Option<String> {
     })
 }
 
-fn walk(node: &Node, shape: &T, at: &str, sources: &Sources, out: &mut Vec<Diagnostic>) {
+fn walk(node: &Node, shape: &T, at: &str, out: &mut Vec<Diagnostic>) {
     let T::Map(entries) = shape else { return };
     for e in node.entries() {
         let here = format!("{at}.{}", e.key);
@@ -257,7 +257,7 @@ fn walk(node: &Node, shape: &T, at: &str, sources: &Sources, out: &mut Vec<Diagn
                     );
                     continue;
                 }
-                walk(&e.value, sub, &here, sources, out);
+                walk(&e.value, sub, &here, out);
             }
             None => {
                 let elsewhere = places(&e.key);
@@ -339,12 +339,15 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     match &node.v {
         V::Str(t) => {
             let whole = t.trim().starts_with("<<") && t.trim().ends_with(">>");
-            if !whole && t.contains("<<") && t.contains(">>") {
-                out.push(
-                    Diagnostic::new(Code::ChartEmbeddedRef, format!("`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"))
-                        .at(node.span, "not unwrapped")
-                        .help("make the reference the whole value, or write the text without `<< >>`"),
-                );
+            // The chart writes the route credentials inside the route URLs, never as a value.
+            let in_url = at.starts_with("config.cluster.routeURLs.");
+            if (in_url || !whole) && t.contains("<<") && t.contains(">>") {
+                let (msg, help) = if in_url {
+                    (format!("`{at}` is a `<< ... >>` reference, but the chart writes route credentials inside the route URLs, where it is never unwrapped"), "give the route credentials literally, or set the routes yourself in `config.cluster.merge.routes`")
+                } else {
+                    (format!("`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"), "make the reference the whole value, or write the text without `<< >>`")
+                };
+                out.push(Diagnostic::new(Code::ChartEmbeddedRef, msg).at(node.span, "not unwrapped").help(help));
             }
         }
         V::Map(es) => es.iter().for_each(|e| embedded_refs(&e.value, &format!("{at}.{}", e.key), out)),
@@ -353,7 +356,7 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub fn check(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
+pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
     let mut out = vec![];
     if let Some(n) = root.get("natscc") {
         natscc_keys(n, &mut out);
@@ -365,7 +368,7 @@ pub fn check(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
         if e.key == "config" {
             match type_problem(&CONFIG, &e.value) {
                 Some(p) => out.push(Diagnostic::new(Code::ChartType, format!("`config` {p}")).at(e.value.span, "wrong type")),
-                None => walk(&e.value, &CONFIG, "config", sources, &mut out),
+                None => walk(&e.value, &CONFIG, "config", &mut out),
             }
         } else if TOP.contains(&e.key.as_str()) {
             continue;

@@ -212,11 +212,10 @@ fn tls_blocks(conf: &ConfMap) -> Vec<(Vec<String>, &ConfMap)> {
         out.push((path(&["tls"]), t));
     }
     for block in ["mqtt", "leafnodes", "websocket", "cluster", "gateway"] {
-        if let Some(Conf::Map(b)) = conf.get(block) {
-            if let Some(Conf::Map(t)) = b.get("tls") {
+        if let Some(Conf::Map(b)) = conf.get(block)
+            && let Some(Conf::Map(t)) = b.get("tls") {
                 out.push((path(&[block, "tls"]), t));
             }
-        }
     }
     out
 }
@@ -285,15 +284,14 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span) -> Vec<Diagnostic> {
                 }
             }
         }
-        if name.to_ascii_lowercase().contains("reader") {
-            if let Some(subject) = publishes(perms) {
+        if name.to_ascii_lowercase().contains("reader")
+            && let Some(subject) = publishes(perms) {
                 out.push(
                     Diagnostic::new(Code::TlsReaderPublishes, format!("user `{name}` is a reader but may publish (`{subject}`)"))
                         .at(span(&u.at), "reader with publish rights")
                         .help("give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless)"),
                 );
             }
-        }
     }
     out
 }
