@@ -88,6 +88,24 @@ pub enum Command {
         /// A literal subject, e.g. sensor.temp.
         subject: String,
     },
+    /// Helm post-renderer: check the rendered manifests on stdin and write them to stdout unchanged.
+    ///
+    /// Helm 3: `helm install ... --post-renderer natscc --post-renderer-args post-render`.
+    /// Helm 4: install the plugin in helm-plugin/natscc-postrender and pass
+    /// `--post-renderer natscc-postrender`. On any error nothing is written and the exit code is 1.
+    PostRender {
+        /// Values files to compile; the generated ConfigMaps' contents are replaced by what they compile to.
+        #[arg(short = 'f', long = "values", value_name = "FILE", num_args = 1..)]
+        values: Vec<PathBuf>,
+        /// Override a value (with --values), Helm syntax: a.b[0].c=v.
+        #[arg(long = "set", value_name = "PATH=VALUE", requires = "values")]
+        set: Vec<String>,
+        /// Like --set, but every value is a string.
+        #[arg(long = "set-string", value_name = "PATH=VALUE", requires = "values")]
+        set_string: Vec<String>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
     /// Generate or check the NKeys and Secret layout (no nsc or nk needed).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -166,6 +184,10 @@ pub fn main() -> i32 {
             EXIT_OK
         }
         Command::Lint { patterns, with, report: r } => crate::lint::run(&patterns, &with, &r),
+        Command::PostRender { values, set, set_string, report: r } => {
+            let inputs = (!values.is_empty()).then_some(Inputs { files: values, set, set_string });
+            crate::postrender::main(inputs, &r)
+        }
         Command::Graph { values, format } => {
             let compiled = crate::check_only(&values.inputs());
             let Some(m) = &compiled.model else {
