@@ -80,7 +80,9 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
         None => vec![],
     };
     for d in &mut layer {
-        d.message.push_str(" (the lists as read back from the CSC and CPC accounts' imports)");
+        if let Some(h) = &mut d.help {
+            h.push_str(" (here the lists are read back from the imports of the CSC and CPC accounts)");
+        }
     }
     let named: Vec<Span> = layer.iter().filter(|d| matches!(d.code, Code::CrossLayerOverlap | Code::CrossLayerDuplicate)).flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
     let reported = |sp: Option<Span>| sp.is_some_and(|sp| list_spans.contains(&sp));
