@@ -63,6 +63,8 @@ fn a_cross_layer_overlap_injected_into_the_stream_is_refused() {
     assert!(err.starts_with(&format!("<stdin>:{line}:9: error: natscc::cross_layer::overlap: ")), "{err}");
     assert!(err.contains("cycle: CPC command.* -> CSC cpc.1.command.* -> CPC command.>"), "{err}");
     assert!(err.contains("[ConfigMap `nats-accounts`, accounts.conf line 17]"), "{err}");
+    // And the real server agrees: it refuses to start with these accounts.
+    assert!(std::panic::catch_unwind(|| check_stream_with_server(&s)).is_err(), "nats-server accepts the cycle");
 }
 
 #[test]
@@ -223,4 +225,37 @@ fn values_that_do_not_fit_the_stream_are_refused() {
     // Values with an error: the values' own finding, and nothing on stdout.
     let err = refused(&stream(), &["-f", "values.yaml", "--set", "global.eventBus.crossLayer.cpcExports={command.x}"]);
     assert!(err.contains("natscc::cross_layer::overlap") && err.contains("--set"), "{err}");
+}
+
+/// Writes each pod's config files (as its projected volume shows them) into a folder beside
+/// the compiled env.yaml and secrets.yaml, and runs the real `nats-server -t` on them.
+fn check_stream_with_server(text: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/post-render");
+    let compiled = tmp.path().join("compiled");
+    natscc().current_dir(&dir).args(["compile", "-f", "values.yaml", "-o"]).arg(&compiled).assert().success();
+    let docs = parse("stream", text);
+    for (pod, cms) in [("nats", &["nats-config", "nats-accounts", "nats-leafnodes"][..]), ("nats-mtls", &["nats-mtls-config", "nats-mtls-accounts"][..])] {
+        let pod_dir = tmp.path().join(pod);
+        std::fs::create_dir(&pod_dir).unwrap();
+        for f in ["env.yaml", "secrets.yaml"] {
+            std::fs::copy(compiled.join(f), pod_dir.join(f)).unwrap();
+        }
+        for cm in cms {
+            let d = docs.iter().find(|d| d.path(&["metadata", "name"]).and_then(Node::as_str) == Some(cm)).unwrap();
+            for e in d.get("data").unwrap().entries() {
+                std::fs::write(pod_dir.join(&e.key), e.value.as_str().unwrap()).unwrap();
+            }
+        }
+        common::check_with_server(&pod_dir, "nats.conf");
+    }
+}
+
+#[test]
+fn the_fixture_stream_and_its_values_rewrite_load_in_the_real_server() {
+    let input = stream();
+    check_stream_with_server(&input);
+    let (code, stdout, stderr) = post_render(&input, &["--values", "values.yaml"]);
+    assert_eq!(code, 0, "{stderr}");
+    check_stream_with_server(&stdout);
 }
