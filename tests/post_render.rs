@@ -259,3 +259,49 @@ fn the_fixture_stream_and_its_values_rewrite_load_in_the_real_server() {
     assert_eq!(code, 0, "{stderr}");
     check_stream_with_server(&stdout);
 }
+
+#[test]
+fn the_helm_4_plugin_manifest_is_a_postrenderer_v1_running_natscc() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("helm-plugin/natscc-postrender");
+    let manifest = common::read_yaml(&dir.join("plugin.yaml"));
+    let s = |p: &[&str]| manifest.path(p).and_then(Node::as_str).unwrap_or_default().to_string();
+    assert_eq!((s(&["apiVersion"]), s(&["type"]), s(&["runtime"]), s(&["name"])), ("v1".into(), "postrenderer/v1".into(), "subprocess".into(), "natscc-postrender".into()));
+    assert!(manifest.get("version").and_then(Node::as_str).is_some_and(|v| v.split('.').count() == 3));
+    let commands = manifest.path(&["runtimeConfig", "platformCommand"]).map(Node::items).unwrap_or_default();
+    assert_eq!(commands.len(), 1);
+    let command = commands[0].get("command").and_then(Node::as_str).unwrap();
+    let script = dir.join(command.strip_prefix("${HELM_PLUGIN_DIR}/").expect("the command lives in the plugin folder"));
+    use std::os::unix::fs::PermissionsExt;
+    assert!(std::fs::metadata(&script).unwrap().permissions().mode() & 0o111 != 0, "{} is executable", script.display());
+
+    // Run as Helm 4 runs it: manifests on stdin, --post-renderer-args appended, stdout captured.
+    let bin = assert_cmd::cargo::cargo_bin("natscc");
+    let run = |input: &str, report: Option<&Path>, args: &[&str]| {
+        let mut cmd = std::process::Command::new(&script);
+        cmd.args(args).env("NATSCC_BIN", &bin).env("NATSCC_NO_TTY", "1").env("HELM_PLUGIN_DIR", &dir).current_dir(dir.parent().unwrap().parent().unwrap().join("fixtures/post-render"));
+        if let Some(r) = report {
+            cmd.env("NATSCC_REPORT", r);
+        }
+        let mut child = cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let input = stream();
+    let (code, stdout, stderr) = run(&input, None, &[]);
+    assert_eq!((code, stdout == input), (0, true), "{stderr}");
+    let (code, stdout, _) = run(&input, None, &["--values", "values.yaml"]);
+    assert_eq!(code, 0);
+    assert_ne!(stdout, input);
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("findings.txt");
+    let (code, stdout, stderr) = run(&edit("        {stream: \"csc2cpc.1.>\"}\n", ""), Some(&report), &["--format", "concise"]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert!(stderr.contains("natscc::graph::import_not_exported"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), stderr);
+    // No natscc to run: a clear message, nothing on stdout.
+    let out = std::process::Command::new(&script).env("NATSCC_BIN", "/nonexistent/natscc").env("NATSCC_NO_TTY", "1").stdin(std::process::Stdio::null()).output().unwrap();
+    assert_eq!((out.status.code(), out.stdout.len()), (Some(2), 0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot find natscc"));
+}
