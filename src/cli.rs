@@ -3,7 +3,7 @@
 use crate::diag::render::{self, Format};
 use crate::diag::Severity;
 use crate::load::Inputs;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -111,6 +111,16 @@ pub enum Command {
     Keys(KeysCommand),
     /// List every diagnostic code with its severity and what it catches.
     Rules,
+    /// Print a shell completion script: `natscc completions bash > /etc/bash_completion.d/natscc`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff); with --out, write one page per command (natscc.1, natscc-lint.1, ...).
+    Man {
+        #[arg(long = "out", value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Print the values JSON Schema.
     Schema,
 }
@@ -285,6 +295,27 @@ pub fn main() -> i32 {
             }
             EXIT_OK
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "natscc", &mut std::io::stdout());
+            EXIT_OK
+        }
+        Command::Man { out: None } => {
+            let mut page = vec![];
+            match clap_mangen::Man::new(Cli::command()).render(&mut page).and_then(|_| std::io::stdout().write_all(&page)) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("natscc man: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
+        Command::Man { out: Some(dir) } => match std::fs::create_dir_all(&dir).and_then(|_| clap_mangen::generate_to(Cli::command(), &dir)) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("natscc man: cannot write {}: {e}", dir.display());
+                EXIT_USAGE
+            }
+        },
         Command::Schema => {
             print!("{}", crate::check::schema::SCHEMA_TEXT);
             EXIT_OK
