@@ -170,9 +170,12 @@ fn pod_spec<'a>(d: &Doc<'a>) -> Option<&'a Node> {
     }
 }
 
-/// The (ConfigMap, items) sources of a volume, and whether anything else is projected into it.
-fn volume_sources(v: &Node) -> (Vec<(String, Option<Vec<(String, String)>>)>, bool) {
-    let one = |cm: &Node| -> Option<(String, Option<Vec<(String, String)>>)> {
+/// A ConfigMap a volume shows, with its `items` (key, path) when it lists them.
+type CmSource = (String, Option<Vec<(String, String)>>);
+
+/// The ConfigMap sources of a volume, and whether anything else is projected into it.
+fn volume_sources(v: &Node) -> (Vec<CmSource>, bool) {
+    let one = |cm: &Node| -> Option<CmSource> {
         let name = cm.get("name")?.as_str()?.to_string();
         let items = cm.get("items").map(|items| {
             items.items().iter().filter_map(|i| Some((i.get("key")?.as_str()?.to_string(), i.get("path")?.as_str()?.to_string()))).collect()
