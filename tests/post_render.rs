@@ -305,3 +305,39 @@ fn the_helm_4_plugin_manifest_is_a_postrenderer_v1_running_natscc() {
     assert_eq!((out.status.code(), out.stdout.len()), (Some(2), 0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot find natscc"));
 }
+
+#[test]
+fn a_config_in_a_quoted_scalar_is_located_by_its_own_line() {
+    let input = "---\n# Source: x/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nats-config\ndata:\n  nats.conf: \"port: 4222\\nmax_payload: [1]\\n\"\n";
+    let err = refused(input, &[]);
+    assert!(err.starts_with("<stdin>:8:14: error: natscc::natsconf::syntax: nats.conf in ConfigMap `nats-config` (document 1) does not parse:"), "{err}");
+    assert!(err.contains("this `[` is never closed (line 2, column 14 of the config)"), "{err}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+    /// Whatever the stream turns into, the post-renderer answers (with the stream or with
+    /// findings), never panics, and never answers with anything but its input.
+    #[test]
+    fn mangled_streams_never_panic(edits in proptest::collection::vec((0usize..30_000, 0usize..40, proptest::sample::select(vec!["", "{", "}", "[", "]", "\"", "'", ":", "\n", "  ", "include x.conf\n", "$", "-", "#", "---\n", "\t", "é", "\\"])), 1..6)) {
+        let mut s = stream();
+        for (at, cut, with) in edits {
+            let mut at = at % (s.len() + 1);
+            while !s.is_char_boundary(at) { at -= 1; }
+            let mut end = (at + cut).min(s.len());
+            while !s.is_char_boundary(end) { end -= 1; }
+            s.replace_range(at..end.max(at), with);
+        }
+        let outcome = natscc::postrender::run(s.clone().into_bytes(), None);
+        if let Some(out) = outcome.output {
+            proptest::prop_assert_eq!(out, s);
+        } else {
+            proptest::prop_assert!(outcome.diags.iter().any(|d| d.is_error()));
+        }
+    }
+
+    #[test]
+    fn the_config_reader_never_panics(text in "[ -~\\n\\t{}\\[\\]\"'$:=,;#/\\\\()é0-9kKmMgGiIbB.-]{0,200}") {
+        let _ = natscc::natsconf::parse(&text);
+    }
+}

@@ -94,7 +94,7 @@ impl ConfFile {
     /// Names a place inside the config for a message: ConfigMap, key and the config's own line.
     pub fn place(&self, sp: Span) -> String {
         match self.lines {
-            Some(lm) => format!("ConfigMap `{}`, {} line {}", self.cm, self.key, sp.line - lm.first_line + 1),
+            Some(lm) => format!("ConfigMap `{}`, {} line {}", self.cm, self.key, sp.line.saturating_sub(lm.first_line) + 1),
             None => format!("ConfigMap `{}`, {}", self.cm, self.key),
         }
     }
