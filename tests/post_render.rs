@@ -341,3 +341,13 @@ proptest::proptest! {
         let _ = natscc::natsconf::parse(&text);
     }
 }
+
+#[test]
+fn nats_configs_are_told_from_other_charts_conf_files() {
+    // The fixture carries an nginx.conf for an unrelated Deployment: it passes untouched (above).
+    // A NATS config under a name that says nothing is still recognised by what it sets.
+    let input = "---\n# Source: x/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bus\ndata:\n  server.conf: |\n    server_name: $SERVER_NAME\n    max_payload: 100MB\n";
+    let err = refused(input, &[]);
+    assert!(err.starts_with("<stdin>:10:18: error: natscc::nats_chart::max_payload: max_payload (104857600) is higher than max_pending (67108864)"), "{err}");
+    assert!(err.contains("[ConfigMap `bus`, server.conf line 2]"), "{err}");
+}

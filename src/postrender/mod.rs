@@ -108,6 +108,42 @@ fn includes_of(b: &Block, out: &mut Vec<String>) {
     }
 }
 
+/// Keys only a NATS server config sets at its top level.
+const NATS_KEYS: &[&str] = &["server_name", "jetstream", "leafnodes", "accounts", "system_account", "max_payload", "max_pending", "lame_duck_duration", "lame_duck_grace_period", "http_port", "no_auth_user"];
+
+/// Which `.conf` keys are NATS configs: the names the bus uses, anything named for NATS or
+/// reading like a NATS server config, and whatever those include. Other charts' `.conf`
+/// files (nginx, fluent-bit, ...) are not ours to judge.
+fn nats_configs(confs: &[ConfFile], parsed: &[Result<Block, ParseError>], filesystems: &[objects::Fs]) -> Vec<bool> {
+    let mut nats: Vec<bool> = confs
+        .iter()
+        .zip(parsed)
+        .map(|(c, p)| {
+            let named = replace::GENERATED.contains(&c.key.as_str()) || c.cm.to_ascii_lowercase().contains("nats") || c.key.to_ascii_lowercase().contains("nats");
+            named || p.as_ref().is_ok_and(|b| NATS_KEYS.iter().any(|k| b.get(k).is_some()))
+        })
+        .collect();
+    loop {
+        let mut grew = false;
+        for fs in filesystems {
+            for (i, path) in fs.confs() {
+                let (true, Ok(b)) = (nats[i], &parsed[i]) else { continue };
+                let mut paths = vec![];
+                includes_of(b, &mut paths);
+                for p in paths {
+                    if let Resolved::Conf(j) = fs.resolve(&natsconf::join(path, &p), confs) {
+                        grew |= !nats[j];
+                        nats[j] = true;
+                    }
+                }
+            }
+        }
+        if !grew {
+            return nats;
+        }
+    }
+}
+
 /// Where in the config a finding is, for configs whose lines do not map onto the stream.
 fn in_config(c: &ConfFile, e: &ParseError) -> String {
     if c.mapped() { String::new() } else { format!(" (line {}, column {} of the config)", e.pos.line, e.pos.col + 1) }
@@ -120,11 +156,17 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
     let confs = objects::conf_files(&docs, sources);
     let filesystems = objects::filesystems(&docs, &confs);
 
-    // Each file alone: its syntax.
+    // Each file alone: its syntax (reported only for NATS configs, below).
+    let parsed: Vec<Result<Block, ParseError>> = confs.iter().map(|c| natsconf::parse(&c.text)).collect();
+    let nats = nats_configs(&confs, &parsed, &filesystems);
     let mut broken = vec![false; confs.len()];
     let mut trees = vec![];
     for (i, c) in confs.iter().enumerate() {
-        match natsconf::parse(&c.text) {
+        if !nats[i] {
+            trees.push(None);
+            continue;
+        }
+        match parsed[i].clone() {
             Err(e) => {
                 broken[i] = true;
                 out.push(
@@ -141,7 +183,7 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
     // with, else every config no other config of the pod includes.
     let mut servers = vec![];
     for fs in &filesystems {
-        let here = fs.confs();
+        let here: Vec<(usize, &str)> = fs.confs().into_iter().filter(|(i, _)| nats[*i]).collect();
         let mut roots: Vec<(usize, &str)> = fs.started_with.iter().filter_map(|p| here.iter().find(|(_, q)| q == p).copied()).collect();
         if roots.is_empty() {
             let mut included = vec![];
@@ -189,7 +231,7 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
     }
     rules::routes(&docs, &mut out);
     rules::passthrough(&docs, &servers, &mut out);
-    if confs.is_empty() {
+    if !nats.contains(&true) {
         out.push(
             Diagnostic::new(Code::PostRenderNothing, "the manifest stream holds no ConfigMap with a NATS config (a `.conf` key); nothing of the event bus was checked")
                 .help("point the post-renderer at the event-bus chart's release"),
