@@ -108,7 +108,7 @@ fn main() {
         "compile one cluster (process): new folder median {:.2} ms, over unchanged output {:.2} ms; nats-server -t on its output: median {:.2} ms; ratios {:.2} and {:.2}",
         ms(compile), ms(recompile), ms(server_t), ms(compile) / ms(server_t), ms(recompile) / ms(server_t)
     );
-    if !wanted("checks") && !wanted("lint") {
+    if !wanted("checks") && !wanted("lint") && !wanted("post-render") {
         return;
     }
 
@@ -163,5 +163,19 @@ fn main() {
             assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stdout));
         });
         println!("lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}", ms(lint), ms(lint) / ms(server_t));
+    }
+    if wanted("post-render") {
+        // 4. The post-renderer on a rendered CPC stream (what `helm install` waits for), as is and with --values.
+        let fixture = root.join("fixtures/post-render");
+        let stream = std::fs::read(fixture.join("stream.yaml")).unwrap();
+        for (what, args) in [("as is", vec![]), ("with --values", vec!["--values", "values.yaml"])] {
+            let t = time(11, || {
+                use std::io::Write;
+                let mut child = Command::new(exe).arg("post-render").args(&args).current_dir(&fixture).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+                child.stdin.take().unwrap().write_all(&stream).unwrap();
+                assert!(child.wait_with_output().unwrap().status.success());
+            });
+            println!("post-render of a {} KB rendered stream {what} (process): median {:.1} ms; ratio to one nats-server -t {:.1}", stream.len() / 1024, ms(t), ms(t) / ms(server_t));
+        }
     }
 }

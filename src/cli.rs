@@ -3,7 +3,7 @@
 use crate::diag::render::{self, Format};
 use crate::diag::Severity;
 use crate::load::Inputs;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -88,11 +88,39 @@ pub enum Command {
         /// A literal subject, e.g. sensor.temp.
         subject: String,
     },
+    /// Helm post-renderer: check the rendered manifests on stdin and write them to stdout unchanged.
+    ///
+    /// Helm 3: `helm install ... --post-renderer natscc --post-renderer-args post-render`.
+    /// Helm 4: install the plugin in helm-plugin/natscc-postrender and pass
+    /// `--post-renderer natscc-postrender`. On any error nothing is written and the exit code is 1.
+    PostRender {
+        /// Values files to compile; the generated ConfigMaps' contents are replaced by what they compile to.
+        #[arg(short = 'f', long = "values", value_name = "FILE", num_args = 1..)]
+        values: Vec<PathBuf>,
+        /// Override a value (with --values), Helm syntax: a.b[0].c=v.
+        #[arg(long = "set", value_name = "PATH=VALUE", requires = "values")]
+        set: Vec<String>,
+        /// Like --set, but every value is a string.
+        #[arg(long = "set-string", value_name = "PATH=VALUE", requires = "values")]
+        set_string: Vec<String>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
     /// Generate or check the NKeys and Secret layout (no nsc or nk needed).
     #[command(subcommand)]
     Keys(KeysCommand),
     /// List every diagnostic code with its severity and what it catches.
     Rules,
+    /// Print a shell completion script: `natscc completions bash > /etc/bash_completion.d/natscc`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff); with --out, write one page per command (natscc.1, natscc-lint.1, ...).
+    Man {
+        #[arg(long = "out", value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Print the values JSON Schema.
     Schema,
 }
@@ -166,6 +194,10 @@ pub fn main() -> i32 {
             EXIT_OK
         }
         Command::Lint { patterns, with, report: r } => crate::lint::run(&patterns, &with, &r),
+        Command::PostRender { values, set, set_string, report: r } => {
+            let inputs = (!values.is_empty()).then_some(Inputs { files: values, set, set_string });
+            crate::postrender::main(inputs, &r)
+        }
         Command::Graph { values, format } => {
             let compiled = crate::check_only(&values.inputs());
             let Some(m) = &compiled.model else {
@@ -269,6 +301,27 @@ pub fn main() -> i32 {
             }
             EXIT_OK
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "natscc", &mut std::io::stdout());
+            EXIT_OK
+        }
+        Command::Man { out: None } => {
+            let mut page = vec![];
+            match clap_mangen::Man::new(Cli::command()).render(&mut page).and_then(|_| std::io::stdout().write_all(&page)) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("natscc man: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
+        Command::Man { out: Some(dir) } => match std::fs::create_dir_all(&dir).and_then(|_| clap_mangen::generate_to(Cli::command(), &dir)) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("natscc man: cannot write {}: {e}", dir.display());
+                EXIT_USAGE
+            }
+        },
         Command::Schema => {
             print!("{}", crate::check::schema::SCHEMA_TEXT);
             EXIT_OK

@@ -15,6 +15,7 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod natsconf;
+pub mod postrender;
 pub mod subject;
 
 use diag::{Diagnostic, Diags, Severity, Sources};

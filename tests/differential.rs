@@ -114,6 +114,8 @@ struct Outcome {
     natscc_codes: Vec<Code>,
     server_ok: bool,
     server_says: String,
+    /// What `natscc post-render` finds in the emitted ConfigMaps.
+    post_render_errors: Vec<Code>,
 }
 
 fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome {
@@ -130,7 +132,13 @@ fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome 
     let mut vars = vec![];
     for conf in [natscc::emit::server::main_conf(&model), natscc::emit::server::accounts_conf(&model), natscc::emit::server::leafnodes_conf(&model)] {
         natscc::emit::k8s::variables(&conf, &mut vars);
+        // The config reader gives back the very tree the printer wrote.
+        let text = natscc::emit::conf::print("", &conf);
+        assert_eq!(natscc::natsconf::parse_conf(&text).as_ref(), Ok(&conf), "print then parse changed the tree:\n{text}\n--- values.yaml\n{values}");
     }
+    // The post-renderer, on the same configs as a rendered stream, judges from the configs alone.
+    let pr = natscc::postrender::run(files["manifests.yaml"].clone().into_bytes(), None);
+    let post_render_errors: Vec<Code> = pr.diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
     let o = Command::new(server)
         .args(["-t", "-c", "nats.conf"])
         .current_dir(&out)
@@ -138,7 +146,7 @@ fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome 
         .output()
         .expect("run nats-server");
     let server_says = String::from_utf8_lossy(&o.stderr).to_string() + &String::from_utf8_lossy(&o.stdout);
-    Outcome { values, natscc_codes, server_ok: o.status.success(), server_says }
+    Outcome { values, natscc_codes, server_ok: o.status.success(), server_says, post_render_errors }
 }
 
 /// The codes that name the reason the server gave.
@@ -183,6 +191,15 @@ fn natscc_agrees_with_nats_server() {
     let (mut both_ok, mut both_refuse, mut stricter) = (0, 0, 0);
     for o in &outcomes {
         let natscc_ok = o.natscc_codes.is_empty();
+        // The post-renderer sees only the configs: it refuses all the server refuses, and
+        // never more than natscc refuses from the values.
+        let pr_ok = o.post_render_errors.is_empty();
+        if pr_ok && !o.server_ok {
+            failures.push(format!("post-render accepted, nats-server refused: {}\n--- values.yaml\n{}", o.server_says.trim(), o.values));
+        }
+        if !pr_ok && natscc_ok {
+            failures.push(format!("post-render refused ({:?}), natscc accepted the values\n--- values.yaml\n{}", o.post_render_errors.iter().map(|c| c.name()).collect::<Vec<_>>(), o.values));
+        }
         match (natscc_ok, o.server_ok) {
             (true, true) => both_ok += 1,
             (false, true) => stricter += 1,

@@ -29,7 +29,7 @@ fn inputs(case: &Path) -> natscc::load::Inputs {
 }
 
 fn cases() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir() && !p.ends_with("bad")).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir() && !p.ends_with("bad") && !p.ends_with("post-render")).collect();
     v.sort();
     v
 }

@@ -183,8 +183,11 @@ pub fn parse_conf(text: &str) -> Result<ConfMap, ParseError> {
     parse(text).map(|b| b.to_conf())
 }
 
+/// The first error of a parse, with the files read up to it (to name the one it is in).
+pub type Failed = (ParseError, Vec<File>);
+
 /// Parses a file named `path` holding `text`, reading and splicing its includes through `reader`.
-pub fn parse_with(path: &str, text: &str, reader: &dyn Reader, opts: Options) -> Result<Parsed, (ParseError, Vec<File>)> {
+pub fn parse_with(path: &str, text: &str, reader: &dyn Reader, opts: Options) -> Result<Parsed, Failed> {
     let mut s = parse::Session::new(Some(reader), opts);
     s.files.push(File { path: path.to_string(), text: text.to_string() });
     s.stack.push(path.to_string());

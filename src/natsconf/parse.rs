@@ -635,7 +635,7 @@ impl Parser<'_, '_, '_> {
     /// An unquoted word from `start` (which may already hold digits): a string, a boolean or
     /// a variable, ended by a new line, whitespace, `,`, `;`, `]` or `}`.
     fn word(&mut self, m: Mark, start: usize) -> R<Node> {
-        let mut buf: Vec<u8> = self.t[start..self.i].as_bytes().to_vec();
+        let mut buf: Vec<u8> = self.t.as_bytes()[start..self.i].to_vec();
         let mut escaped = false;
         let mut quote_ended = false;
         loop {

@@ -99,9 +99,10 @@ pub fn make_certs(dir: &Path) -> (&'static str, &'static str, &'static str) {
 
 /// The TLS file key (`cert_file`, `key_file`, `ca_file`) a config line sets to an absolute path.
 fn cert_key(line: &str) -> Option<&'static str> {
-    let trimmed = line.trim_start();
+    // The key may be quoted, as in the JSON style the NATS chart renders.
+    let trimmed = line.trim_start().trim_start_matches('"');
     ["cert_file", "key_file", "ca_file"].into_iter().find(|k| {
-        let value = trimmed.strip_prefix(k).map(str::trim_start).and_then(|r| r.strip_prefix([':', '=']));
+        let value = trimmed.strip_prefix(k).map(|r| r.trim_start_matches('"').trim_start()).and_then(|r| r.strip_prefix([':', '=']));
         value.is_some_and(|v| v.trim().trim_matches('"').starts_with('/'))
     })
 }

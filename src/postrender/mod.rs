@@ -1,0 +1,275 @@
+//! `natscc post-render`: Helm's post-renderer. It reads the rendered manifest stream on stdin,
+//! checks the event-bus objects in it with the compiler's rules (the NATS configs its
+//! ConfigMaps carry, read the way nats-server reads them, includes resolved through the pods'
+//! volume mounts; the account graph of each server; the routes against the Gateway's
+//! listeners) and answers with the stream unchanged, byte for byte. With values files, the
+//! generated ConfigMaps' contents are first replaced by what natscc compiles from them.
+//! On any error: diagnostics on stderr, nothing on stdout, exit 1, so `helm install` stops.
+
+mod objects;
+mod replace;
+mod rules;
+
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ReportArgs};
+use crate::diag::{Code, Diagnostic, Diags, Source, Sources};
+use crate::load::{Inputs, Node, yaml};
+use crate::natsconf::{self, Block, Entry, Options, ParseError, Val};
+use objects::{ConfFile, Resolved};
+use std::io::{Read, Write};
+
+/// The name findings give the stream.
+pub const STDIN: &str = "<stdin>";
+
+/// What a run produces: the stream to write (only when nothing is wrong) and the findings.
+pub struct Outcome {
+    pub output: Option<String>,
+    pub diags: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+fn refuse(diags: Vec<Diagnostic>, sources: Sources) -> Outcome {
+    let mut d = Diags::default();
+    d.extend(diags);
+    Outcome { output: None, diags: d.finish(), sources }
+}
+
+/// Checks (and with `values`, first rewrites) one rendered stream.
+pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
+    let mut sources = Sources::default();
+    let text = match String::from_utf8(input) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = Diagnostic::new(Code::YamlSyntax, format!("the manifest stream on stdin is not UTF-8 text (a bad byte at offset {})", e.utf8_error().valid_up_to()))
+                .help("Helm renders UTF-8; check what is piped into natscc post-render");
+            return refuse(vec![d], sources);
+        }
+    };
+    let id = sources.add(Source::new(STDIN, text.clone()));
+    let (nodes, mut diags) = yaml::parse_stream(id, &sources);
+    let Some(mut nodes) = nodes else { return refuse(diags, sources) };
+    if nodes.is_empty() {
+        diags.push(
+            Diagnostic::new(Code::PostRenderEmpty, "the manifest stream on stdin is empty; a post-renderer never answers with an empty stream")
+                .help("run natscc post-render from helm (--post-renderer), or pipe `helm template` output into it"),
+        );
+        return refuse(diags, sources);
+    }
+    let mut out_text = text;
+    if let Some(inputs) = values {
+        let (root, load_diags) = crate::load::load(inputs, &mut sources);
+        let compiled = crate::compile_tree(root, load_diags, sources, true);
+        sources = compiled.sources;
+        diags.extend(compiled.diags.iter().cloned());
+        if compiled.diags.iter().any(Diagnostic::is_error) || compiled.files.is_empty() {
+            return refuse(diags, sources);
+        }
+        let replaced = replace::replace(&out_text, &objects::docs(&nodes), &compiled.files);
+        match replaced {
+            Err(d) => {
+                diags.extend(d);
+                return refuse(diags, sources);
+            }
+            Ok(new) if new != out_text => {
+                let new_id = sources.add(Source::new(format!("{STDIN} with the compiled ConfigMaps"), new.clone()));
+                let (n, d) = yaml::parse_stream(new_id, &sources);
+                diags.extend(d);
+                match n {
+                    Some(n) => nodes = n,
+                    None => return refuse(diags, sources),
+                }
+                out_text = new;
+            }
+            Ok(_) => {}
+        }
+    }
+    diags.extend(check(&nodes, &sources));
+    let mut d = Diags::default();
+    d.extend(diags);
+    let diags = d.finish();
+    let ok = !diags.iter().any(Diagnostic::is_error);
+    Outcome { output: ok.then_some(out_text), diags, sources }
+}
+
+/// Every `include` path in a block, nested blocks included.
+fn includes_of(b: &Block, out: &mut Vec<String>) {
+    fn walk(v: &Val, out: &mut Vec<String>) {
+        match v {
+            Val::Map(b) => includes_of(b, out),
+            Val::List(items) => items.iter().for_each(|n| walk(&n.v, out)),
+            _ => {}
+        }
+    }
+    for e in &b.entries {
+        match e {
+            Entry::Include { path, .. } => out.push(path.clone()),
+            Entry::Kv { value, .. } => walk(&value.v, out),
+        }
+    }
+}
+
+/// Keys only a NATS server config sets at its top level.
+const NATS_KEYS: &[&str] = &["server_name", "jetstream", "leafnodes", "accounts", "system_account", "max_payload", "max_pending", "lame_duck_duration", "lame_duck_grace_period", "http_port", "no_auth_user"];
+
+/// Which `.conf` keys are NATS configs: the names the bus uses, anything named for NATS or
+/// reading like a NATS server config, and whatever those include. Other charts' `.conf`
+/// files (nginx, fluent-bit, ...) are not ours to judge.
+fn nats_configs(confs: &[ConfFile], parsed: &[Result<Block, ParseError>], filesystems: &[objects::Fs]) -> Vec<bool> {
+    let mut nats: Vec<bool> = confs
+        .iter()
+        .zip(parsed)
+        .map(|(c, p)| {
+            let named = replace::GENERATED.contains(&c.key.as_str()) || c.cm.to_ascii_lowercase().contains("nats") || c.key.to_ascii_lowercase().contains("nats");
+            named || p.as_ref().is_ok_and(|b| NATS_KEYS.iter().any(|k| b.get(k).is_some()))
+        })
+        .collect();
+    loop {
+        let mut grew = false;
+        for fs in filesystems {
+            for (i, path) in fs.confs() {
+                let (true, Ok(b)) = (nats[i], &parsed[i]) else { continue };
+                let mut paths = vec![];
+                includes_of(b, &mut paths);
+                for p in paths {
+                    if let Resolved::Conf(j) = fs.resolve(&natsconf::join(path, &p), confs) {
+                        grew |= !nats[j];
+                        nats[j] = true;
+                    }
+                }
+            }
+        }
+        if !grew {
+            return nats;
+        }
+    }
+}
+
+/// Where in the config a finding is, for configs whose lines do not map onto the stream.
+fn in_config(c: &ConfFile, e: &ParseError) -> String {
+    if c.mapped() { String::new() } else { format!(" (line {}, column {} of the config)", e.pos.line, e.pos.col + 1) }
+}
+
+/// The rules on the objects of one stream.
+fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
+    let docs = objects::docs(nodes);
+    let mut out = vec![];
+    let confs = objects::conf_files(&docs, sources);
+    let filesystems = objects::filesystems(&docs, &confs);
+
+    // Each file alone: its syntax (reported only for NATS configs, below).
+    let parsed: Vec<Result<Block, ParseError>> = confs.iter().map(|c| natsconf::parse(&c.text)).collect();
+    let nats = nats_configs(&confs, &parsed, &filesystems);
+    let mut broken = vec![false; confs.len()];
+    let mut trees = vec![];
+    for (i, c) in confs.iter().enumerate() {
+        if !nats[i] {
+            trees.push(None);
+            continue;
+        }
+        match parsed[i].clone() {
+            Err(e) => {
+                broken[i] = true;
+                out.push(
+                    Diagnostic::new(Code::NatsConfSyntax, format!("{} in {} does not parse: {}{}", c.key, c.describe(), e.message, in_config(c, &e)))
+                        .at(c.span(e.pos, sources), "here")
+                        .help("nats-server refuses to start with this config; fix the values that render it (a `<< >>` value or a merge block is the usual cause)"),
+                );
+                trees.push(None);
+            }
+            Ok(b) => trees.push(Some(b)),
+        }
+    }
+    // Each server config as the server in each pod reads it: the files its containers start
+    // with, else every config no other config of the pod includes.
+    let mut servers = vec![];
+    for fs in &filesystems {
+        let here: Vec<(usize, &str)> = fs.confs().into_iter().filter(|(i, _)| nats[*i]).collect();
+        let mut roots: Vec<(usize, &str)> = fs.started_with.iter().filter_map(|p| here.iter().find(|(_, q)| q == p).copied()).collect();
+        if roots.is_empty() {
+            let mut included = vec![];
+            for (i, path) in &here {
+                let mut paths = vec![];
+                if let Some(b) = &trees[*i] {
+                    includes_of(b, &mut paths);
+                }
+                for p in paths {
+                    if let Resolved::Conf(j) = fs.resolve(&natsconf::join(path, &p), &confs) {
+                        if j != *i {
+                            included.push(j);
+                        }
+                    }
+                }
+            }
+            roots = here.iter().filter(|(i, _)| !included.contains(i)).copied().collect();
+        }
+        roots.dedup();
+        for (i, path) in roots {
+            if broken[i] || servers.iter().any(|s: &rules::Server| s.root == i) {
+                continue;
+            }
+            let vfs = objects::Vfs { fs, confs: &confs };
+            match natsconf::parse_with(path, &confs[i].text, &vfs, Options::default()) {
+                Ok(parsed) => servers.push(rules::Server { parsed, root: i, vfs, sources }),
+                Err((e, files)) => {
+                    let Some(at) = vfs.conf_at(&files[e.pos.file as usize].path) else { continue };
+                    if broken[at] {
+                        continue;
+                    }
+                    let f = &confs[at];
+                    let pod = if fs.owner.is_empty() { String::new() } else { format!(" in {}", fs.owner) };
+                    out.push(
+                        Diagnostic::new(Code::NatsConfInclude, format!("{} in {}: {}{}", f.key, f.describe(), e.message, in_config(f, &e)))
+                            .at(f.span(e.pos, sources), "include")
+                            .help(format!("the server{pod} reads {} at {path}: mount the ConfigMap key the include names where the include points (a projected volume puts several ConfigMaps in one folder), or fix the path", confs[i].key)),
+                    );
+                }
+            }
+        }
+    }
+    for s in &servers {
+        rules::server(s, &mut out);
+    }
+    rules::routes(&docs, &mut out);
+    rules::passthrough(&docs, &servers, &mut out);
+    if !nats.contains(&true) {
+        out.push(
+            Diagnostic::new(Code::PostRenderNothing, "the manifest stream holds no ConfigMap with a NATS config (a `.conf` key); nothing of the event bus was checked")
+                .help("point the post-renderer at the event-bus chart's release"),
+        );
+    }
+    // Name the config, the key and the config's own line in every finding placed inside one.
+    for d in &mut out {
+        let Some(sp) = d.primary() else { continue };
+        if matches!(d.code, Code::NatsConfSyntax | Code::NatsConfInclude) {
+            continue;
+        }
+        if let Some(c) = confs.iter().find(|c| c.contains(sp)) {
+            d.message.push_str(&format!(" [{}]", c.place(sp)));
+        }
+    }
+    out
+}
+
+/// `natscc post-render`: stdin to stdout, findings on stderr.
+pub fn main(inputs: Option<Inputs>, report: &ReportArgs) -> i32 {
+    let mut input = vec![];
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut input) {
+        eprintln!("natscc post-render: cannot read stdin: {e}");
+        return EXIT_USAGE;
+    }
+    let mut outcome = run(input, inputs.as_ref());
+    let failed = crate::cli::report(&mut outcome.diags, &outcome.sources, report);
+    if outcome.diags.iter().any(|d| d.code == Code::Io) {
+        return EXIT_USAGE;
+    }
+    match outcome.output {
+        Some(text) if !failed => {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                eprintln!("natscc post-render: cannot write stdout: {e}");
+                return EXIT_USAGE;
+            }
+            EXIT_OK
+        }
+        _ => EXIT_FINDINGS,
+    }
+}

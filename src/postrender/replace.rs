@@ -1,0 +1,137 @@
+//! `--values`: the generated ConfigMaps' contents replaced by what natscc compiles, every
+//! other byte of the stream left as it was.
+
+use super::objects::Doc;
+use crate::diag::{Code, Diagnostic, Span};
+use crate::emit::Files;
+
+/// The ConfigMap keys whose contents the compiler generates.
+pub const GENERATED: &[&str] = &["nats.conf", "accounts.conf", "leafnodes.conf", "nats-mtls.conf", "mtls-accounts.conf", "permissions.json"];
+
+/// Which compiled file a ConfigMap key carries. The NATS chart names its config key
+/// `nats.conf` in every release, so `nats.conf` of the mTLS release is `nats-mtls.conf`.
+fn compiled_name(cm: &str, key: &str) -> Option<&'static str> {
+    let name = GENERATED.iter().copied().find(|g| *g == key)?;
+    Some(if name == "nats.conf" && cm.contains("mtls") { "nats-mtls.conf" } else { name })
+}
+
+/// Can `text` be written as a literal block scalar and read back unchanged?
+fn literal_safe(text: &str) -> bool {
+    !text.is_empty()
+        && text.chars().all(|c| c == '\n' || c == '\t' || (c >= ' ' && c != '\u{7f}' && c != '\u{feff}' && !('\u{80}'..='\u{9f}').contains(&c)))
+        && !text.lines().any(|l| l.ends_with([' ', '\t']) && l.trim().is_empty())
+}
+
+/// `key: |` and the text, indented; the header says how to keep the final new lines.
+fn literal(text: &str, indent: usize) -> String {
+    let chomp = if !text.ends_with('\n') {
+        "-"
+    } else if text.ends_with("\n\n") {
+        "+"
+    } else {
+        ""
+    };
+    let first = text.lines().find(|l| !l.is_empty()).unwrap_or("");
+    let indicator = if first.starts_with(' ') { indent.to_string() } else { String::new() };
+    let mut out = format!(": |{indicator}{chomp}\n");
+    for l in text.split_inclusive('\n') {
+        if l != "\n" {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(l);
+    }
+    if !text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// The end of a block scalar whose content starts at `value`: the last line indented at
+/// least as deep, blank lines inside included; returns the byte after that line's new line.
+fn block_end(text: &str, value: Span) -> usize {
+    let start_of_line = text[..value.offset as usize].rfind('\n').map_or(0, |i| i + 1);
+    let indent = value.col as usize;
+    let mut end = start_of_line;
+    let mut at = start_of_line;
+    for line in text[start_of_line..].split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let blank = body.trim().is_empty();
+        let deep = body.len() - body.trim_start_matches(' ').len() >= indent;
+        if !blank && !deep {
+            break;
+        }
+        at += line.len();
+        if !blank {
+            end = at;
+        }
+    }
+    end
+}
+
+/// The stream with every generated ConfigMap key set to its compiled contents, or the reasons
+/// the values and the stream do not fit together.
+pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Diagnostic>> {
+    let mut edits: Vec<(usize, usize, String)> = vec![];
+    let mut diags = vec![];
+    let mut used: Vec<&str> = vec![];
+    for d in docs.iter().filter(|d| d.kind == "ConfigMap" && d.api == "v1") {
+        for e in d.node.get("data").map(crate::load::Node::entries).unwrap_or_default() {
+            let Some(name) = compiled_name(d.name, &e.key) else { continue };
+            let Some(new) = files.get(name) else {
+                diags.push(
+                    Diagnostic::new(Code::PostRenderValues, format!("ConfigMap `{}` carries {name}, but the values given with --values compile none (is mTLS off in them?)", d.name))
+                        .at(e.key_span, "not compiled from these values")
+                        .help("pass the same values files and --set options to the post-renderer as to helm"),
+                );
+                continue;
+            };
+            used.push(name);
+            let key_end = (e.key_span.offset + e.key_span.len) as usize;
+            if e.value.span.line > e.key_span.line && literal_safe(new) {
+                let indent = (e.value.span.col as usize).max(e.key_span.col as usize + 2);
+                edits.push((key_end, block_end(text, e.value.span), literal(new, indent)));
+            } else if e.value.span.line > e.key_span.line {
+                edits.push((key_end, block_end(text, e.value.span), format!(": {}\n", serde_json::to_string(new).expect("a string"))));
+            } else {
+                let start = e.value.span.offset as usize;
+                edits.push((start, start + e.value.span.len as usize, serde_json::to_string(new).expect("a string")));
+            }
+        }
+    }
+    for name in GENERATED {
+        if files.contains_key(*name) && !used.contains(name) {
+            diags.push(
+                Diagnostic::new(Code::PostRenderValues, format!("the values given with --values compile {name}, but no ConfigMap of the stream carries it"))
+                    .help("pass the same values files and --set options to the post-renderer as to helm, and check the chart renders the event bus"),
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    edits.sort_by_key(|e| e.0);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, new) in edits {
+        out.push_str(&text[at..start]);
+        out.push_str(&new);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_blocks_keep_the_text() {
+        assert_eq!(literal("a: 1\n\nb\n", 4), ": |\n    a: 1\n\n    b\n");
+        assert_eq!(literal("x", 2), ": |-\n  x\n");
+        assert_eq!(literal("x\n\n", 2), ": |+\n  x\n\n");
+        assert_eq!(literal("  y\n", 4), ": |4\n      y\n");
+        assert!(!literal_safe("a\u{1}b"));
+        assert!(literal_safe("a\tb\n"));
+    }
+}
