@@ -9,6 +9,7 @@
 
 pub mod emit;
 pub mod jwt;
+pub mod keys;
 pub mod limits;
 pub mod operator;
 pub mod render;
