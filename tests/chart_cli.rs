@@ -114,7 +114,7 @@ fn every_chart_rule_has_a_bad_fixture() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
     let expects: String = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "yaml")).map(|p| std::fs::read_to_string(p).unwrap()).collect();
     let ours = ["natscc::operator::", "natscc::tls_auth::", "natscc::mqtt::", "natscc::tunable::", "natscc::start::"];
-    let named = ["natscc::nats_chart::legacy_key", "natscc::nats_chart::type", "natscc::nats_chart::tls_no_secret", "natscc::nats_chart::embedded_ref", "natscc::values::file", "natscc::values::natscc_key"];
+    let named = ["natscc::nats_chart::legacy_key", "natscc::nats_chart::type", "natscc::nats_chart::tls_no_secret", "natscc::nats_chart::remote_url", "natscc::nats_chart::embedded_ref", "natscc::values::file", "natscc::values::natscc_key"];
     let missing: Vec<&str> = natscc::diag::Code::ALL
         .iter()
         .map(|c| c.name())

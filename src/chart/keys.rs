@@ -265,7 +265,7 @@ pub const TOP: &[&str] = &[
 /// Keyed by the dotted path under `config`.
 pub const RETIRED: &[(&str, &str)] = &[(
     "jetstream.domain",
-    "only some chart releases read `config.jetstream.domain`; `config.jetstream.merge.domain` works in every release",
+    "the newest chart releases do not read `config.jetstream.domain` (a few earlier ones did); `config.jetstream.merge.domain` works in every release",
 )];
 
 /// Keys of the 0.x chart and where the 1.x chart reads the same setting. Longest prefix wins.

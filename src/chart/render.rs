@@ -98,6 +98,8 @@ pub struct Rendered {
     pub conf: ConfMap,
     pub spans: Spans,
     pub names: Names,
+    /// Roles of the `natscc.tlsRoles` users, by certificate subject.
+    pub roles: super::tls_roles::Roles,
 }
 
 struct R<'a> {
@@ -392,11 +394,11 @@ pub fn render(root: &Node) -> Rendered {
     }
 
     // natscc's own shortcuts compile to plain config before the user's raw merge.
-    super::tls_roles::apply(root, &mut conf, &mut r.spans);
+    let roles = super::tls_roles::apply(root, &mut conf, &mut r.spans);
 
     r.merge_patch(&mut conf, &[], "config");
     sort(&mut conf);
-    Rendered { conf, spans: r.spans, names }
+    Rendered { conf, spans: r.spans, names, roles }
 }
 
 /// Keys in byte order, as the chart's JSON printer writes them.
