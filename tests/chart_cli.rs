@@ -123,3 +123,25 @@ fn every_chart_rule_has_a_bad_fixture() {
         .collect();
     assert!(missing.is_empty(), "rules without a bad fixture: {missing:?}");
 }
+
+/// A shortcut user is a reader by its role, whatever its name; a user written by hand in
+/// `config.merge` only when its name has the word `reader` in it.
+#[test]
+fn readers_are_judged_by_role_then_by_name() {
+    let tls = "config:\n  nats:\n    tls:\n      enabled: true\n      secretName: certs\n      merge:\n        verify_and_map: true\n";
+    let ca = "tlsCA:\n  enabled: true\n  secretName: ca\n";
+    let cases = [
+        // An admin by role may publish, though its name says reader.
+        (format!("{tls}{ca}natscc:\n  tlsRoles:\n    subjects: [\"events.>\"]\n    users:\n      - {{ subject: \"CN=reader-sync\", role: admin }}\n"), 0),
+        // A hand-written user named like a reader, with publish rights.
+        (format!("{tls}  merge:\n    accounts:\n      APP:\n        users:\n          - {{ user: \"CN=dash-reader\", permissions: {{ publish: [\"events.>\"], subscribe: [\"events.>\"] }} }}\n{ca}"), 1),
+        // `reader` inside another word is no reader.
+        (format!("{tls}  merge:\n    accounts:\n      APP:\n        users:\n          - {{ user: \"CN=proofreader\", permissions: {{ publish: [\"events.>\"], subscribe: [\"events.>\"] }} }}\n{ca}"), 0),
+    ];
+    for (text, want) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let (code, stderr, _) = compile(tmp.path(), &text);
+        assert_eq!(code, want, "{text}\n{stderr}");
+        assert_eq!(stderr.contains("natscc::tls_auth::reader_publishes"), want == 1, "{stderr}");
+    }
+}

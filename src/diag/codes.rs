@@ -95,7 +95,7 @@ codes! {
     AccountJetStream = "natscc::operator::account_jetstream", Warning, "An account JWT carries no JetStream limits while the server runs JetStream: its clients get 'JetStream not enabled for account'.";
     TlsMapNoVerify = "natscc::tls_auth::no_verify_and_map", Error, "Users keyed by certificate subject need verify_and_map on the client TLS block; without it anyone can claim the name.";
     TlsVerifyNoCa = "natscc::tls_auth::no_ca", Error, "verify or verify_and_map without a CA: client certificates from a private CA never verify.";
-    TlsReaderPublishes = "natscc::tls_auth::reader_publishes", Error, "A user or role named reader may publish; a reader must be subscribe-only.";
+    TlsReaderPublishes = "natscc::tls_auth::reader_publishes", Error, "A reader may publish (a natscc.tlsRoles user with role reader, or a hand-written user whose name has the word reader); a reader must be subscribe-only.";
     PermissionEmpty = "natscc::tls_auth::empty_permission", Error, "A permission names no subject; the server reads an empty list as no restriction at all.";
     TlsRole = "natscc::tls_auth::role", Error, "A natscc.tlsRoles entry is malformed (role must be superuser, admin or reader; subject a certificate DN).";
     MqttJetStream = "natscc::mqtt::jetstream", Error, "MQTT needs JetStream on the server; a standalone server without it refuses to start.";
