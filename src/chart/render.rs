@@ -348,8 +348,12 @@ pub fn render(root: &Node) -> Rendered {
     }
 
     if flag(root, "config.monitor.enabled") {
-        let key = if flag(root, "config.monitor.tls.enabled") { "https_port" } else { "http_port" };
+        let https = flag(root, "config.monitor.tls.enabled");
+        let key = if https { "https_port" } else { "http_port" };
         r.port(&mut conf, key, "config.monitor.port", &[]);
+        if let Some(n) = val(root, "config.monitor.tls.enabled").filter(|_| https) {
+            r.spans.set(&path(&["https_port"]), n.span);
+        }
     }
     if flag(root, "config.profiling.enabled") {
         r.port(&mut conf, "prof_port", "config.profiling.port", &[]);

@@ -106,6 +106,7 @@ codes! {
     PortConflict = "natscc::start::port_conflict", Error, "Two listeners share one port; -t passes but the server cannot bind at start.";
     JetStreamCluster = "natscc::start::jetstream_cluster", Error, "A clustered JetStream server needs cluster.name and server_name; the server refuses to start without them.";
     WebsocketTls = "natscc::start::websocket_tls", Error, "A websocket listener needs a tls block or no_tls: true; the server refuses to start otherwise.";
+    StartHttps = "natscc::start::https_tls", Error, "HTTPS monitoring without a client TLS certificate; -t passes but the server refuses to start.";
     ChartEmbeddedRef = "natscc::nats_chart::embedded_ref", Warning, "A `<< ... >>` inside a longer string: the chart unwraps only a whole value, so the text reaches nats.conf literally.";
     NatsccKey = "natscc::values::natscc_key", Error, "A key under `natscc` (natscc's own shortcuts) that natscc does not know.";
     StartSystemAccount = "natscc::start::system_account", Error, "system_account names no defined account, or JetStream is enabled on it; the server refuses to start.";
