@@ -47,6 +47,11 @@ pub fn ignored_key(e: &Entry, here: &str, at: &str, siblings: &[K], config_at: O
     let elsewhere = config_at.map(|c| keys::places(&e.key, c)).unwrap_or_default();
     let help = if let Some(h) = under_config.as_deref().and_then(keys::retired) {
         h.to_string()
+    } else if let (Some(c), "merge" | "patch") = (config_at, e.key.as_str()) {
+        // Blocks without a merge of their own: the raw option goes in the top-level one.
+        let tls = siblings.iter().any(|k| k.name == "tls" && keys::entries(&k.t).iter().any(|t| t.name == e.key));
+        let also = if tls { format!(" (TLS options in `{at}.tls.{}`)", e.key) } else { String::new() };
+        format!("`{at}` has no `{}` of its own: put raw server options in `{c}.{}`{also}", e.key, e.key)
     } else if !elsewhere.is_empty() {
         format!("the chart reads `{}` at {}", e.key, elsewhere.join(", "))
     } else if let Some(s) = suggest(&e.key, siblings.iter().map(|k| k.name)) {

@@ -29,6 +29,14 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
         }
         if let Some(raw) = &cfg.raw {
             ignored_keys(raw, &format!("{release}.config"), sources, &mut out);
+            // Newer chart releases read leaf remotes, but the bus writes its own (leafnodes.conf).
+            if let Some(r) = raw.path(&["leafnodes", "remotes"]).filter(|r| !r.items().is_empty()) {
+                out.push(
+                    Diagnostic::new(Code::IgnoredChartKey, format!("`{release}.config.leafnodes.remotes` is not compiled: natscc writes the event bus's leaf remotes itself"))
+                        .at(r.span, "not compiled")
+                        .help("the bus's remotes come from its own values (the CSC endpoint and the extra accounts)"),
+                );
+            }
         }
         // The server refuses to start (not at -t) when max_payload exceeds max_pending.
         let conf = if release == "nats" { crate::emit::server::main_conf(m) } else { crate::emit::server::mtls_conf(m) };

@@ -106,16 +106,21 @@ fn auth_callout() -> Conf {
     )])
 }
 
-fn identity(root: &mut ConfMap, server_name: Conf) {
+/// A string the chart reads from `config` (newer chart releases), or its default.
+fn chart_text(cfg: &ServerConfig, path: &[&str], default: &str) -> Conf {
+    s(cfg.raw.as_ref().and_then(|r| r.path(path)).and_then(Node::as_str).unwrap_or(default))
+}
+
+fn identity(root: &mut ConfMap, cfg: &ServerConfig, server_name: Conf) {
     root.set("server_name", server_name);
     root.set("pid_file", s("/var/run/nats/nats.pid"));
-    root.set("lame_duck_grace_period", s("10s"));
-    root.set("lame_duck_duration", s("30s"));
+    root.set("lame_duck_grace_period", chart_text(cfg, &["lameDuckGracePeriod"], "10s"));
+    root.set("lame_duck_duration", chart_text(cfg, &["lameDuckDuration"], "30s"));
 }
 
 /// What every server of the bus starts with: identity, client port, limits, system account.
 fn basics(root: &mut ConfMap, cfg: &ServerConfig, server_name: Conf) {
-    identity(root, server_name);
+    identity(root, cfg, server_name);
     root.set("port", Conf::Int(cfg.client.port));
     if cfg.monitor.enabled {
         root.set("http_port", Conf::Int(cfg.monitor.port));
@@ -147,10 +152,12 @@ pub fn main_conf(m: &Model) -> ConfMap {
     let mut root = ConfMap::new();
     basics(&mut root, cfg, var("SERVER_NAME"));
     if cfg.cluster.enabled {
+        // Newer chart releases read `cluster.noAdvertise` (default true).
+        let no_advertise = cfg.raw.as_ref().and_then(|r| r.path(&["cluster", "noAdvertise"])).and_then(Node::as_bool).unwrap_or(true);
         let routes = (0..cfg.replicas).map(|i| s(format!("nats://nats-{i}.nats-headless:{}", cfg.cluster.port))).collect();
         let block = listener_block(
             &cfg.cluster,
-            vec![("name", s(m.cluster_name())), ("no_advertise", Conf::Bool(true)), ("routes", Conf::List(routes))],
+            vec![("name", s(m.cluster_name())), ("no_advertise", Conf::Bool(no_advertise)), ("routes", Conf::List(routes))],
         );
         root.set("cluster", Conf::Map(block));
     }
