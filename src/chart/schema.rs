@@ -9,7 +9,10 @@ use crate::load::{Entry, Node, V};
 /// Walks a values map against its key table: wrong types (when `typed`) and unknown keys
 /// (reported by `unknown`, which gets the entry, its dotted path, the parent's path and the
 /// parent's keys).
-fn walk(node: &Node, t: &T, at: &str, typed: bool, unknown: &dyn Fn(&Entry, &str, &str, &[K]) -> Diagnostic, out: &mut Vec<Diagnostic>) {
+/// Reports a key the table does not have: (entry, its path, the parent's path, the parent's keys).
+type Unknown<'a> = dyn Fn(&Entry, &str, &str, &[K]) -> Diagnostic + 'a;
+
+fn walk(node: &Node, t: &T, at: &str, typed: bool, unknown: &Unknown, out: &mut Vec<Diagnostic>) {
     match t {
         T::List(_) => {
             for (i, item) in node.items().iter().enumerate() {

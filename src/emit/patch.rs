@@ -1,4 +1,5 @@
-//! The chart's `patch` lists: JSON Patch (add, replace, remove) applied to the finished config.
+//! The chart's `patch` lists: JSON Patch (add, replace, remove) applied to the finished config,
+//! through maps and list items (`/users/0/...`, `-` to append).
 
 use super::conf::{Conf, ConfMap, from_values};
 use crate::load::Node;
@@ -68,5 +69,30 @@ pub fn apply(root: &mut ConfMap, patch: &Node) {
         };
         let toks: Vec<String> = path.split('/').skip(1).map(unescape).collect();
         apply_at(root, &toks, kind, op.get("value"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Sources;
+
+    fn node(text: &str) -> Node {
+        let mut sources = Sources::default();
+        let id = crate::load::add_file(&mut sources, "t.yaml", text.to_string());
+        crate::load::yaml::parse(id, &sources).0.unwrap()
+    }
+
+    #[test]
+    fn list_items_by_index_and_past_the_end() {
+        let mut conf = ConfMap::new();
+        conf.merge_values(&node("users:\n  - { user: a, permissions: { publish: { deny: ['>'] } } }\n  - { user: b }\n"));
+        let patch = node(
+            "p:\n- { op: replace, path: /users/0/permissions/publish, value: { allow: [x] } }\n- { op: add, path: /users/-, value: { user: c } }\n- { op: remove, path: /users/1 }\n- { op: add, path: /users/9/user, value: z }\n",
+        );
+        apply(&mut conf, patch.get("p").unwrap());
+        let text = super::super::conf::print("t", &conf);
+        assert!(text.contains("allow: [\"x\"]") && !text.contains("deny"), "{text}");
+        assert!(text.contains("\"a\"") && !text.contains("\"b\"") && text.contains("\"c\"") && !text.contains("\"z\""), "{text}");
     }
 }
