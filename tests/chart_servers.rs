@@ -49,8 +49,10 @@ impl Server {
             .expect("nats-server starts");
         Server { child, log }
     }
+    /// What the server wrote, stdout then stderr (where nats-server logs by default).
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        let err = self.log.with_extension("err");
+        format!("{}{}", std::fs::read_to_string(&self.log).unwrap_or_default(), std::fs::read_to_string(err).unwrap_or_default())
     }
 }
 
