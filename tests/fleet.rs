@@ -1,0 +1,150 @@
+//! The fleet: `natscc compile --fleet` on the example fleet (every config loads in the real
+//! nats-server, outputs are deterministic and written all at once), and every bad fleet under
+//! `fixtures/bad/fleet/<case>/` refused with the codes and places its `# expect:` lines name.
+
+mod common;
+
+use common::{check_with_server, natscc};
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn example_fleet_compiles_into_one_folder_per_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    natscc().current_dir(root()).args(["compile", "--fleet", "examples/fleet/fleet.yaml", "-o"]).arg(&out).assert().code(0);
+    let mut clusters: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    clusters.sort();
+    assert_eq!(clusters, ["cpc-1", "cpc-2", "csc"]);
+    for c in &clusters {
+        let dir = out.join(c);
+        check_with_server(&dir, "nats.conf");
+        check_with_server(&dir, "nats-mtls.conf");
+    }
+    // Each folder equals what compiling that cluster alone gives.
+    let alone = tmp.path().join("alone");
+    natscc()
+        .current_dir(root().join("examples/fleet"))
+        .args(["compile", "-f", "common.yaml", "-f", "cpc.yaml", "--set", "global.eventBus.clusterId=2", "--set", "global.eventBus.gateway.routes.mqttMtls.hostnames={mqtt.cpc-2.example.com}", "-o"])
+        .arg(&alone)
+        .assert()
+        .code(0);
+    assert_eq!(tree(&alone), tree(&out.join("cpc-2")));
+    // Deterministic.
+    let again = tmp.path().join("again");
+    natscc().current_dir(root()).args(["compile", "--fleet", "examples/fleet/fleet.yaml", "-o"]).arg(&again).assert().code(0);
+    assert_eq!(tree(&out), tree(&again));
+}
+
+#[test]
+fn a_failing_fleet_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    natscc().current_dir(root()).args(["compile", "--fleet", "examples/fleet/fleet.yaml", "-o"]).arg(&out).assert().code(0);
+    let before = tree(&out);
+    // One bad CPC: no folder of any cluster changes.
+    let bad = root().join("fixtures/bad/fleet/endpoint-port/fleet.yaml");
+    natscc().args(["compile", "--fleet"]).arg(&bad).arg("-o").arg(&out).assert().code(1);
+    assert_eq!(before, tree(&out));
+    let fresh = tmp.path().join("fresh");
+    natscc().args(["compile", "--fleet"]).arg(&bad).arg("-o").arg(&fresh).assert().code(1);
+    assert!(!fresh.exists());
+    // A missing fleet file is a usage error.
+    natscc().args(["compile", "--fleet", "no/such/fleet.yaml", "-o"]).arg(&fresh).assert().code(2);
+    // --fleet and -f do not mix.
+    natscc().args(["compile", "--fleet", "a.yaml", "-f", "b.yaml", "-o"]).arg(&fresh).assert().code(2);
+}
+
+/// `file:line` places a finding must have: the first its primary location, the rest among its labels.
+struct Expect {
+    code: String,
+    places: Vec<(String, u64)>,
+}
+
+fn expectations(text: &str) -> Vec<Expect> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect:"))
+        .map(|e| {
+            let mut w = e.split_whitespace();
+            let code = w.next().expect("an expect line names a code").to_string();
+            let places = w
+                .map(|p| {
+                    let (f, l) = p.rsplit_once(':').expect("a place is file:line");
+                    (f.to_string(), l.parse().expect("a line number"))
+                })
+                .collect::<Vec<_>>();
+            assert!(!places.is_empty(), "an expect line names at least one place");
+            Expect { code, places }
+        })
+        .collect()
+}
+
+fn places(d: &serde_json::Value) -> Vec<(String, u64)> {
+    d["labels"].as_array().unwrap().iter().map(|l| (l["file"].as_str().unwrap().to_string(), l["line"].as_u64().unwrap())).collect()
+}
+
+fn check_case(dir: &Path) -> Option<String> {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let expected = expectations(&std::fs::read_to_string(dir.join("fleet.yaml")).unwrap());
+    assert!(!expected.is_empty(), "fixtures/bad/fleet/{name}/fleet.yaml has no `# expect:` line");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = natscc().current_dir(dir).args(["compile", "--fleet", "fleet.yaml", "--format", "json", "-o"]).arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    let found: Vec<serde_json::Value> = match serde_json::from_str(&stderr) {
+        Ok(serde_json::Value::Array(a)) => a,
+        _ => return Some(format!("{name}: stderr is not a JSON list:\n{stderr}")),
+    };
+    let mut problems = vec![];
+    if run.status.code() != Some(1) {
+        problems.push(format!("exit status {:?}, expected 1", run.status.code()));
+    }
+    if out.exists() {
+        problems.push("the output folder was written".into());
+    }
+    let matches = |e: &Expect, d: &serde_json::Value| {
+        let ps = places(d);
+        d["code"] == e.code.as_str() && ps.first() == e.places.first() && e.places[1..].iter().all(|p| ps.contains(p))
+    };
+    for e in &expected {
+        if !found.iter().any(|d| matches(e, d)) {
+            problems.push(format!("no {} at {:?}", e.code, e.places));
+        }
+    }
+    for d in found.iter().filter(|d| d["severity"] == "error") {
+        if !expected.iter().any(|e| matches(e, d)) {
+            problems.push(format!("unexpected error {} at {:?}: {}", d["code"], places(d), d["message"]));
+        }
+    }
+    (!problems.is_empty()).then(|| format!("fixtures/bad/fleet/{name}: {}\n{stderr}", problems.join("; ")))
+}
+
+#[test]
+fn bad_fleets_are_refused_precisely() {
+    let base = root().join("fixtures/bad/fleet");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&base).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("fleet.yaml").is_file()).collect();
+    cases.sort();
+    assert!(cases.len() >= 12, "only {} bad fleets", cases.len());
+    let failures: Vec<String> = cases.iter().filter_map(|c| check_case(c)).collect();
+    assert!(failures.is_empty(), "{} of {} bad fleets not refused as expected:\n\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
