@@ -148,3 +148,42 @@ fn bad_fleets_are_refused_precisely() {
     let failures: Vec<String> = cases.iter().filter_map(|c| check_case(c)).collect();
     assert!(failures.is_empty(), "{} of {} bad fleets not refused as expected:\n\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
+
+#[test]
+fn explain_follows_messages_across_leaf_connections() {
+    let explain = |cluster: &str, account: &str, subject: &str| {
+        let out = natscc().current_dir(root()).args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--cluster", cluster, "--account", account, subject]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let up = explain("cpc-1", "CPC", "sensor.temp");
+    assert!(up.contains("reaches csc/CSC as cpc.1.sensor.temp\n"), "{up}");
+    assert!(up.contains("via cpc-1/CSC → csc/CSC: leaf connection"), "{up}");
+    assert!(!up.contains("cpc-2/"), "CPC-1's sensor data must not reach CPC-2:\n{up}");
+    let down = explain("csc", "CSC", "cpc.2.command.restart");
+    assert!(down.contains("reaches cpc-2/CPC as command.restart\n"), "{down}");
+    assert!(!down.contains("cpc-1/CPC"), "{down}");
+    let broadcast = explain("csc", "CSC", "broadcast.x");
+    for c in ["cpc-1", "cpc-2"] {
+        assert!(broadcast.contains(&format!("reaches {c}/CPC as broadcast.x\n")), "{broadcast}");
+    }
+    // Wildcards and unknown places are usage errors.
+    natscc().current_dir(root()).args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--cluster", "cpc-1", "--account", "CPC", "sensor.*"]).assert().code(2);
+    natscc().current_dir(root()).args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--cluster", "cpc-9", "--account", "CPC", "a"]).assert().code(2);
+    natscc().current_dir(root()).args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--account", "CPC", "a"]).assert().code(2);
+}
+
+#[test]
+fn graph_draws_every_cluster_and_the_leaf_connections() {
+    let out = natscc().current_dir(root()).args(["graph", "--fleet", "examples/fleet/fleet.yaml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let dot = String::from_utf8(out.stdout).unwrap();
+    for c in ["csc", "cpc-1", "cpc-2"] {
+        assert!(dot.contains(&format!("label=\"{c}\"")), "{dot}");
+    }
+    assert_eq!(dot.matches("label=\"leaf\"").count(), 2, "one leaf connection per CPC:\n{dot}");
+    // An import cycle inside a CPC is drawn in red in the fleet picture.
+    let bad = root().join("fixtures/bad/fleet/shared-overlap/fleet.yaml");
+    let out = natscc().args(["graph", "--fleet"]).arg(&bad).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("color=red"));
+}

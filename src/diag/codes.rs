@@ -83,5 +83,4 @@ codes! {
     FleetRouteSection = "natscc::fleet::route_section", Error, "A Gateway route names a Gateway or a sectionName (listener) the cluster's Gateway does not have; it never carries traffic.";
     FleetRouteKind = "natscc::fleet::route_kind", Error, "A route's kind does not fit its listener: a TLSRoute needs a TLS Passthrough listener, a TCPRoute a TCP or TLS Terminate one.";
     FleetMtlsHostname = "natscc::fleet::mtls_hostname", Error, "The host of an mTLS broker URL, the TLSRoute hostnames and the server certificate SANs do not agree; the handshake never reaches NATS.";
-    FleetCycle = "natscc::fleet::cycle", Error, "Imports and leaf connections form a loop across clusters: a message would circle the fleet.";
 }

@@ -174,10 +174,6 @@ pub fn compile(path: &std::path::Path, emit: bool) -> Fleet {
         && fleet.clusters.iter().all(|c| c.model.is_some());
     fleet.spec = Some(spec);
     diags.extend(check::check(&fleet));
-    // Cycles across clusters only mean something when each cluster is sound on its own.
-    if !diags.iter().any(Diagnostic::is_error) {
-        diags.extend(graph::cycle_diags(&fleet));
-    }
     let mut all = Diags::default();
     all.extend(diags);
     fleet.diags = all.finish();
