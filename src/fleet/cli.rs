@@ -80,6 +80,81 @@ pub fn explain(path: &Path, cluster: Option<&str>, account: &str, subject: &str)
     EXIT_OK
 }
 
-pub fn up(_path: &Path) -> i32 {
-    EXIT_USAGE
+/// `natscc up FLEET`: the whole fleet on this machine until SIGINT or SIGTERM.
+pub fn up(path: &Path) -> i32 {
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+            eprintln!("natscc up: cannot handle signal {sig}: {e}");
+            return EXIT_USAGE;
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let fleet = super::compile(path, false);
+    // Only errors stop a dry run; warnings are compile's to show.
+    let (mut errors, warnings): (Vec<_>, Vec<_>) = fleet.diags.iter().cloned().partition(|d| d.is_error());
+    let failed = report(&mut errors, &fleet.sources, &ReportArgs { format: None, deny_warnings: false });
+    if !warnings.is_empty() {
+        eprintln!("natscc up: {} warning(s); `natscc compile --fleet` shows them", warnings.len());
+    }
+    if io_failure(&fleet) {
+        return EXIT_USAGE;
+    }
+    if failed {
+        eprintln!("natscc up: the fleet has errors; nothing was started");
+        return EXIT_FINDINGS;
+    }
+    let Some(server) = super::up::server_binary() else {
+        eprintln!("natscc up: nats-server not found: set NATS_SERVER_BIN or put nats-server on PATH");
+        return EXIT_USAGE;
+    };
+    let dir = match super::up::temp_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("natscc up: cannot create a temporary folder: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let plan = match super::up::plan(&fleet, &dir) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            eprintln!("natscc up: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    eprintln!("natscc up: starting {} servers in {}", plan.clusters.len(), dir.display());
+    // From here on, dropping `running` stops every server and removes the folder.
+    let mut running = match super::up::start(plan, &server, deadline, &stop) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("natscc up: {e}");
+            return EXIT_FINDINGS;
+        }
+    };
+    if let Err(e) = super::up::create_streams(&running.plan) {
+        eprintln!("natscc up: {e}");
+        return EXIT_FINDINGS;
+    }
+    {
+        let mut out = std::io::stdout().lock();
+        for lc in &running.plan.clusters {
+            let _ = writeln!(out, "{}", super::up::address_line(lc));
+        }
+        let _ = writeln!(out, "ready");
+        let _ = out.flush();
+    }
+    while !stop.load(Ordering::Relaxed) {
+        if let Some(e) = running.exited() {
+            eprintln!("natscc up: {e}");
+            return EXIT_FINDINGS;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    running.stop();
+    eprintln!("natscc up: stopped every server and removed {}", dir.display());
+    EXIT_OK
 }
