@@ -64,6 +64,32 @@ fn big_values(n: usize) -> String {
     )
 }
 
+/// A fleet file with one CSC and `cpcs` CPCs; the lists live in a shared common.yaml.
+fn write_fleet(dir: &Path, cpcs: usize, n: usize) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let list = |items: Vec<String>| items.iter().map(|s| format!("        - \"{s}\"\n")).collect::<String>();
+    std::fs::write(
+        dir.join("common.yaml"),
+        format!(
+            "global:\n  eventBus:\n    crossLayer:\n      cscExports:\n{}      cscPrefixedExports:\n{}      cpcExports:\n{}",
+            list(patterns("broadcast", n)),
+            list(patterns("command", n)),
+            list(patterns("sensor", n))
+        ),
+    )
+    .unwrap();
+    let ids: Vec<String> = (1..=cpcs).map(|i| format!("\"{i}\"")).collect();
+    std::fs::write(dir.join("csc.yaml"), format!("global:\n  eventBus:\n    clusterType: csc\n    cpcIds: [{}]\n", ids.join(", "))).unwrap();
+    std::fs::write(dir.join("cpc.yaml"), "global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://csc-gateway:7422\n").unwrap();
+    let mut f = String::from("clusters:\n  - { name: csc, values: [common.yaml, csc.yaml] }\n");
+    for i in 1..=cpcs {
+        f.push_str(&format!("  - {{ name: cpc-{i}, values: [common.yaml, cpc.yaml], set: {{ global.eventBus.clusterId: \"{i}\" }} }}\n"));
+    }
+    let path = dir.join("fleet.yaml");
+    std::fs::write(&path, f).unwrap();
+    path
+}
+
 fn main() {
     let exe = env!("CARGO_BIN_EXE_natscc");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -98,7 +124,10 @@ fn main() {
         natscc::compile(&inputs);
     });
     println!("reference: compile the example cluster in process: median {:.3} ms", ms(reference));
-    for n in [100, 1_000, 10_000] {
+    // NATSCC_BENCH=lists|fleet|lint runs only that part after the reference.
+    let only = std::env::var("NATSCC_BENCH").ok();
+    let want = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    for n in [100, 1_000, 10_000].into_iter().filter(|_| want("lists")) {
         let file = tmp.path().join(format!("big-{n}.yaml"));
         std::fs::write(&file, big_values(n)).unwrap();
         let inputs = natscc::load::Inputs { files: vec![file], ..Default::default() };
@@ -120,7 +149,16 @@ fn main() {
         );
     }
 
-    // 3. Linting many files with one process, against one nats-server -t.
+    // 3. A fleet: one CSC and 500 CPCs sharing 50 patterns per list, compiled and checked,
+    // against the same CPC compiled alone 501 times (what compiling each cluster by hand costs).
+    if want("fleet") {
+        fleet_bench(exe, tmp.path(), reference);
+    }
+
+    // 4. Linting many files with one process, against one nats-server -t.
+    if !want("lint") {
+        return;
+    }
     let lint_dir = tmp.path().join("lint");
     std::fs::create_dir_all(&lint_dir).unwrap();
     let text = std::fs::read_to_string(&example).unwrap();
@@ -132,4 +170,36 @@ fn main() {
         assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stdout));
     });
     println!("lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}", ms(lint), ms(lint) / ms(server_t));
+}
+
+fn fleet_bench(exe: &str, tmp: &Path, reference: Duration) {
+    let fleet = write_fleet(&tmp.join("fleet"), 500, 50);
+    let compiled = natscc::fleet::compile(&fleet, true);
+    assert!(!compiled.has_errors(), "the generated fleet must be clean");
+    assert_eq!(compiled.clusters.len(), 501);
+    let in_process = time(5, || {
+        natscc::fleet::compile(&fleet, true);
+    });
+    let checks_only = time(5, || {
+        natscc::fleet::compile(&fleet, false);
+    });
+    let fleet_out = tmp.join("fleet-out");
+    let process = time(3, || {
+        let st = Command::new(exe).args(["compile", "--fleet"]).arg(&fleet).arg("-o").arg(&fleet_out).output().unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    });
+    let dir = tmp.join("fleet");
+    let one_cpc = natscc::load::Inputs {
+        files: vec![dir.join("common.yaml"), dir.join("cpc.yaml")],
+        set: vec!["global.eventBus.clusterId=7".into()],
+        ..Default::default()
+    };
+    let alone = time(11, || {
+        natscc::compile(&one_cpc);
+    });
+    println!(
+        "fleet of 1 CSC + 500 CPCs x 50 patterns per list: compile+check in process median {:.0} ms ({:.0}x reference; {:.2}x compiling one of its CPCs alone 501 times, {:.0} ms), check only {:.0} ms; whole process writing 501 folders {:.0} ms",
+        ms(in_process), ms(in_process) / ms(reference), ms(in_process) / (501.0 * ms(alone)), 501.0 * ms(alone), ms(checks_only), ms(process)
+    );
+
 }

@@ -163,7 +163,7 @@ pub fn compile(path: &std::path::Path, emit: bool) -> Fleet {
     let roots: Vec<Option<Node>> = spec.clusters.iter().map(|c| load::cluster_values(c, &mut cache, &mut fleet.sources, &mut diags)).collect();
     drop(cache);
     let sources = fleet.sources.clone();
-    let per_cluster = compile_all(&spec, roots, &sources, emit);
+    let per_cluster = compile_all(roots, &sources, emit);
     let mut named_diags = vec![];
     for (c, (model, files, d)) in spec.clusters.iter().zip(per_cluster) {
         named_diags.push((c.name.value.clone(), d));
@@ -188,7 +188,7 @@ pub fn compile(path: &std::path::Path, emit: bool) -> Fleet {
 type ClusterResult = (Option<Model>, Files, Vec<Diagnostic>);
 
 /// Runs the single-cluster pipeline for every cluster, on all cores.
-fn compile_all(spec: &FleetSpec, roots: Vec<Option<Node>>, sources: &Sources, emit: bool) -> Vec<ClusterResult> {
+fn compile_all(roots: Vec<Option<Node>>, sources: &Sources, emit: bool) -> Vec<ClusterResult> {
     let n = roots.len();
     let jobs: Vec<std::sync::Mutex<Option<Node>>> = roots.into_iter().map(std::sync::Mutex::new).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -221,7 +221,6 @@ fn compile_all(spec: &FleetSpec, roots: Vec<Option<Node>>, sources: &Sources, em
     for (i, r) in done.into_iter().flatten() {
         results[i] = Some(r);
     }
-    let _ = spec;
     results.into_iter().map(|r| r.expect("every cluster compiled")).collect()
 }
 
