@@ -362,3 +362,33 @@ fn an_overlap_is_refused_and_the_server_agrees() {
     assert!(!run.status.success(), "nats-server started with the overlap:\n{said}");
     assert!(said.contains("import forms a cycle"), "{said}");
 }
+
+/// broadcast.> in both cscExports and cpcExports. natscc refuses it as an echo; on real servers
+/// the CSC's message reaches the CPC and does not come back up (a spoke never sends what came
+/// down from the hub back up), while the CPC's own publish goes up under its prefix.
+#[test]
+fn what_the_servers_do_with_an_echo_overlap() {
+    let fleet_file = root().join("tests/fleets/echo/fleet.yaml");
+    let fleet = natscc::fleet::compile(&fleet_file, false);
+    assert!(fleet.diags.iter().any(|d| d.code == natscc::diag::Code::CrossLayerOverlap));
+    let dir = natscc::fleet::up::temp_dir().unwrap();
+    let plan = natscc::fleet::up::plan(&fleet, &dir).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let running = natscc::fleet::up::start(plan, &common::nats_server_path(), Instant::now() + Duration::from_secs(20), &stop).unwrap();
+    let port = |name: &str| running.plan.clusters.iter().find(|c| c.name == name).unwrap().client_port;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let csc = connect(&format!("nats://127.0.0.1:{}", port("csc"))).await;
+        let cpc = connect(&format!("nats://127.0.0.1:{}", port("cpc-1"))).await;
+        let mut up = csc.subscribe("cpc.1.>").await.unwrap();
+        let mut down = cpc.subscribe("broadcast.>").await.unwrap();
+        publish_until_received(&csc, "broadcast.x", "from-csc", &mut down).await;
+        let (subject, _) = publish_until_received(&cpc, "broadcast.local", "from-cpc", &mut up).await;
+        assert_eq!(subject, "cpc.1.broadcast.local");
+        let seen = drain(&mut up, Duration::from_millis(500)).await;
+        assert!(!seen.iter().any(|(_, p)| p == "from-csc"), "the CSC's broadcast echoed back up: {seen:?}");
+    });
+    drop(rt);
+    drop(running);
+    assert!(!dir.exists());
+}
