@@ -187,3 +187,16 @@ fn graph_draws_every_cluster_and_the_leaf_connections() {
     let out = natscc().args(["graph", "--fleet"]).arg(&bad).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("color=red"));
 }
+
+#[test]
+fn a_missing_values_file_is_named_where_the_fleet_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fleet = tmp.path().join("fleet.yaml");
+    std::fs::write(&fleet, "clusters:\n  - { name: csc, values: [csc.yaml] }\n  - name: cpc-1\n    values: [nope.yaml]\n").unwrap();
+    std::fs::write(tmp.path().join("csc.yaml"), "global:\n  eventBus:\n    clusterType: csc\n    cpcIds: [\"1\"]\n").unwrap();
+    let out = natscc().args(["compile", "--fleet"]).arg(&fleet).args(["--format", "concise", "-o"]).arg(tmp.path().join("out")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("fleet.yaml:4:") && stderr.contains("natscc::load::io") && stderr.contains("nope.yaml"), "{stderr}");
+    assert!(!tmp.path().join("out").exists());
+}
