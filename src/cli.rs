@@ -134,8 +134,13 @@ pub enum Command {
         #[arg(long = "out", value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Print the values JSON Schema.
-    Schema,
+    /// Print the values JSON Schema (with --chart, the one for the plain NATS chart's values).
+    Schema {
+        /// The schema of the official NATS chart's values (`config`, `tlsCA`, `natscc`), as
+        /// plain-chart mode reads them.
+        #[arg(long)]
+        chart: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -345,8 +350,12 @@ pub fn main() -> i32 {
                 EXIT_USAGE
             }
         },
-        Command::Schema => {
-            print!("{}", crate::check::schema::SCHEMA_TEXT);
+        Command::Schema { chart } => {
+            if chart {
+                print!("{}", crate::chart::keys::json_schema_text());
+            } else {
+                print!("{}", crate::check::schema::SCHEMA_TEXT);
+            }
             EXIT_OK
         }
     }

@@ -114,7 +114,7 @@ fn every_chart_rule_has_a_bad_fixture() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
     let expects: String = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "yaml")).map(|p| std::fs::read_to_string(p).unwrap()).collect();
     let ours = ["natscc::operator::", "natscc::tls_auth::", "natscc::mqtt::", "natscc::tunable::", "natscc::start::"];
-    let named = ["natscc::nats_chart::legacy_key", "natscc::nats_chart::type", "natscc::nats_chart::tls_no_secret", "natscc::nats_chart::embedded_ref", "natscc::values::file", "natscc::values::natscc_key"];
+    let named = ["natscc::nats_chart::legacy_key", "natscc::nats_chart::type", "natscc::nats_chart::tls_no_secret", "natscc::nats_chart::remote_url", "natscc::nats_chart::embedded_ref", "natscc::values::file", "natscc::values::natscc_key"];
     let missing: Vec<&str> = natscc::diag::Code::ALL
         .iter()
         .map(|c| c.name())
@@ -122,4 +122,26 @@ fn every_chart_rule_has_a_bad_fixture() {
         .filter(|n| !expects.contains(&format!("# expect: {n} ")))
         .collect();
     assert!(missing.is_empty(), "rules without a bad fixture: {missing:?}");
+}
+
+/// A shortcut user is a reader by its role, whatever its name; a user written by hand in
+/// `config.merge` only when its name has the word `reader` in it.
+#[test]
+fn readers_are_judged_by_role_then_by_name() {
+    let tls = "config:\n  nats:\n    tls:\n      enabled: true\n      secretName: certs\n      merge:\n        verify_and_map: true\n";
+    let ca = "tlsCA:\n  enabled: true\n  secretName: ca\n";
+    let cases = [
+        // An admin by role may publish, though its name says reader.
+        (format!("{tls}{ca}natscc:\n  tlsRoles:\n    subjects: [\"events.>\"]\n    users:\n      - {{ subject: \"CN=reader-sync\", role: admin }}\n"), 0),
+        // A hand-written user named like a reader, with publish rights.
+        (format!("{tls}  merge:\n    accounts:\n      APP:\n        users:\n          - {{ user: \"CN=dash-reader\", permissions: {{ publish: [\"events.>\"], subscribe: [\"events.>\"] }} }}\n{ca}"), 1),
+        // `reader` inside another word is no reader.
+        (format!("{tls}  merge:\n    accounts:\n      APP:\n        users:\n          - {{ user: \"CN=proofreader\", permissions: {{ publish: [\"events.>\"], subscribe: [\"events.>\"] }} }}\n{ca}"), 0),
+    ];
+    for (text, want) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let (code, stderr, _) = compile(tmp.path(), &text);
+        assert_eq!(code, want, "{text}\n{stderr}");
+        assert_eq!(stderr.contains("natscc::tls_auth::reader_publishes"), want == 1, "{stderr}");
+    }
 }

@@ -76,6 +76,7 @@ fn start_time_limits_pass_t_and_fail_at_start() {
         ("start-system-account.yaml", "error resolving system account"),
         ("start-system-account-jetstream.yaml", "Not allowed to enable JetStream on the system account"),
         ("port-conflict.yaml", "address already in use"),
+        ("start-https-no-cert.yaml", "TLS cert and key required for HTTPS"),
     ];
     let mut problems = vec![];
     for (fixture, expected) in cases {

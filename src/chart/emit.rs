@@ -28,6 +28,24 @@ fn secrets(root: &Node) -> Value {
         ]});
         out.push(entry);
     }
+    // Leaf remotes mount their own Secrets (credentials file, client certificate).
+    let leaf_on = super::render::val(root, "config.leafnodes.enabled").and_then(Node::as_bool).unwrap_or(false);
+    let remotes = super::render::val(root, "config.leafnodes.remotes").filter(|_| leaf_on).map(Node::items).unwrap_or_default();
+    for (i, remote) in remotes.iter().enumerate() {
+        let get = |n: Option<&Node>, k: &str| n.and_then(|n| n.get(k)).and_then(Node::as_str).filter(|t| !t.is_empty()).map(str::to_string);
+        let creds = remote.get("credentials");
+        if let Some(name) = get(creds, "secretName") {
+            let key = get(creds, "key").unwrap_or_else(|| "nats.creds".into());
+            out.push(json!({"name": name, "usedBy": format!("config.leafnodes.remotes[{i}].credentials"), "keys": [{"key": key, "holds": "nats-credentials"}]}));
+        }
+        let tls = remote.get("tls");
+        if let Some(name) = get(tls, "secretName") {
+            out.push(json!({"name": name, "usedBy": format!("config.leafnodes.remotes[{i}].tls"), "keys": [
+                {"key": get(tls, "cert").unwrap_or_else(|| "tls.crt".into()), "holds": "tls-certificate"},
+                {"key": get(tls, "key").unwrap_or_else(|| "tls.key".into()), "holds": "tls-private-key"},
+            ]}));
+        }
+    }
     let ca_on = super::render::val(root, "tlsCA.enabled").and_then(Node::as_bool).unwrap_or(false);
     if ca_on {
         let key = super::render::val(root, "tlsCA.key").and_then(Node::as_str).unwrap_or("ca.crt");

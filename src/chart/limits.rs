@@ -254,6 +254,15 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
         }
     }
 
+    // HTTPS monitoring serves with the client TLS certificate; without one the server stops.
+    if conf.get("https_port").is_some() && block(conf, "tls").is_none_or(|t| t.get("cert_file").is_none() && t.get("certs").is_none()) {
+        out.push(
+            Diagnostic::new(Code::StartHttps, "HTTPS monitoring (`config.monitor.tls`) without a client TLS certificate; nats-server passes -t but refuses to start (\"TLS cert and key required for HTTPS\")")
+                .at(span(&["https_port"]), "HTTPS without a certificate")
+                .help("enable `config.nats.tls` with a secretName (HTTPS monitoring uses its certificate), or turn `config.monitor.tls` off"),
+        );
+    }
+
     // A listener whose chart TLS has no certificate (tls.enabled without secretName).
     for key in ["", "mqtt", "leafnodes", "websocket", "cluster", "gateway"] {
         let (t, at): (Option<&ConfMap>, Vec<&str>) = if key.is_empty() {

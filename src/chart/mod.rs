@@ -9,6 +9,7 @@
 
 pub mod emit;
 pub mod jwt;
+pub mod keys;
 pub mod limits;
 pub mod operator;
 pub mod render;
@@ -57,7 +58,7 @@ pub fn compile_tree(root: &Node, sources: &Sources, emit_files: bool) -> (crate:
     diags.extend(operator::inline_files(&mut rendered.conf, &rendered.spans, sources, fallback));
     let operator_mode = rendered.conf.get("operator").is_some();
     diags.extend(operator::check(&rendered.conf, &rendered.spans, root, sources, fallback));
-    diags.extend(tls_roles::check(&rendered.conf, &rendered.spans, fallback));
+    diags.extend(tls_roles::check(&rendered.conf, &rendered.spans, &rendered.roles, fallback));
     diags.extend(limits::check(&rendered.conf, &rendered.spans, fallback, operator_mode));
     let files = if emit_files && !diags.iter().any(|d| d.is_error()) { emit::files(root, &rendered) } else { crate::emit::Files::new() };
     (files, diags)

@@ -210,7 +210,8 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
                         Code::ResolverType,
                         match &ty {
                             Some(t) => format!("resolver type `{t}` is neither full nor cache; nats-server refuses it"),
-                            None => "the resolver map has no `type`; nats-server refuses it (\"should be MEM or URL(\\\"url\\\") or a map containing dir and type\")".into(),
+                            // The chart's files/config/resolver.yaml writes only `dir`, never a type.
+                            None => "the resolver map has no `type`: `config.resolver` renders only its `dir`, and nats-server refuses a map without a type (\"should be MEM or URL(\\\"url\\\") or a map containing dir and type\")".into(),
                         },
                     )
                     .at(span(&["resolver", "type"]), "resolver type")

@@ -98,6 +98,8 @@ pub struct Rendered {
     pub conf: ConfMap,
     pub spans: Spans,
     pub names: Names,
+    /// Roles of the `natscc.tlsRoles` users, by certificate subject.
+    pub roles: super::tls_roles::Roles,
 }
 
 struct R<'a> {
@@ -108,7 +110,13 @@ struct R<'a> {
 impl R<'_> {
     /// Lays a block's `merge` over it and applies its `patch`, as `nats.loadMergePatch` does.
     fn merge_patch(&mut self, doc: &mut ConfMap, at: &[String], values: &str) {
-        if let Some(m) = val(self.root, &format!("{values}.merge")).filter(|m| matches!(m.v, V::Map(_))) {
+        self.merge_patch_of(doc, at, val(self.root, values));
+    }
+
+    /// `merge_patch` with the values node that holds `merge` and `patch`.
+    fn merge_patch_of(&mut self, doc: &mut ConfMap, at: &[String], values: Option<&Node>) {
+        let Some(values) = values else { return };
+        if let Some(m) = values.get("merge").filter(|m| matches!(m.v, V::Map(_))) {
             doc.merge_values(m);
             for e in m.entries() {
                 let mut p = at.to_vec();
@@ -117,7 +125,7 @@ impl R<'_> {
                 self.spans.set(&p, e.key_span);
             }
         }
-        if let Some(p) = val(self.root, &format!("{values}.patch")).filter(|p| matches!(p.v, V::Seq(_))) {
+        if let Some(p) = values.get("patch").filter(|p| matches!(p.v, V::Seq(_))) {
             crate::emit::patch::apply(doc, p);
             for op in p.items() {
                 if let (Some(ptr), Some(v)) = (op.get("path").and_then(Node::as_str), op.get("value")) {
@@ -129,21 +137,29 @@ impl R<'_> {
         }
     }
 
-    /// `files/config/tls.yaml`: certificate paths from the mounted secret, the CA from `tlsCA`.
+    /// `files/config/tls.yaml` for an enabled listener: certificate paths from the mounted
+    /// secret, the CA from `tlsCA` (no `verify`: the chart leaves that to `merge`).
     fn tls(&mut self, values: &str, at: &[String]) -> Option<Conf> {
         if !flag(self.root, &format!("{values}.enabled")) {
             return None;
         }
-        let mut doc = ConfMap::new();
         let here: Vec<String> = at.iter().cloned().chain(["tls".to_string()]).collect();
         if let Some(n) = val(self.root, &format!("{values}.enabled")) {
             self.spans.set(&here, n.span);
         }
-        if text(self.root, &format!("{values}.secretName")).is_some() {
-            let dir = text(self.root, &format!("{values}.dir")).unwrap_or_default();
+        Some(Conf::Map(self.tls_doc(val(self.root, values), &here, None)))
+    }
+
+    /// The body of a `tls` block from its values node; `default_dir` for remotes, whose
+    /// mount path the chart derives from their index.
+    fn tls_doc(&mut self, tls: Option<&Node>, here: &[String], default_dir: Option<String>) -> ConfMap {
+        let mut doc = ConfMap::new();
+        let get = |k: &str| tls.and_then(|t| t.get(k)).filter(|n| !n.is_null()).and_then(Node::scalar_text).filter(|t| !t.is_empty());
+        if get("secretName").is_some() {
+            let dir = get("dir").or(default_dir).unwrap_or_default();
             let dir = dir.trim_end_matches('/');
-            for (key, file) in [("cert_file", "cert"), ("key_file", "key")] {
-                let name = text(self.root, &format!("{values}.{file}")).unwrap_or_default();
+            for (key, file, dflt) in [("cert_file", "cert", "tls.crt"), ("key_file", "key", "tls.key")] {
+                let name = get(file).unwrap_or_else(|| dflt.to_string());
                 doc.set(key, s(format!("{dir}/{name}")));
             }
         }
@@ -155,8 +171,41 @@ impl R<'_> {
                 self.spans.set(&here.iter().cloned().chain(["ca_file".to_string()]).collect::<Vec<_>>(), n.span);
             }
         }
-        self.merge_patch(&mut doc, &here, values);
-        Some(Conf::Map(doc))
+        self.merge_patch_of(&mut doc, here, tls);
+        doc
+    }
+
+    /// `config.leafnodes.remotes` as `files/config/leafnodes.yaml` writes them: `urls` from
+    /// `url` and `urls`, `account`, `credentials` from a mounted Secret, and a `tls` block.
+    fn remotes(&mut self, doc: &mut ConfMap) {
+        let Some(list) = val(self.root, "config.leafnodes.remotes").filter(|l| !l.items().is_empty()) else { return };
+        let mut out = vec![];
+        for (i, remote) in list.items().iter().enumerate() {
+            let at = path(&["leafnodes", "remotes", &i.to_string()]);
+            self.spans.set(&at, remote.span);
+            let get = |n: &Node, k: &str| n.get(k).filter(|v| !v.is_null()).and_then(Node::scalar_text).filter(|t| !t.is_empty());
+            let mut r = ConfMap::new();
+            let mut urls: Vec<Conf> = get(remote, "url").into_iter().map(s).collect();
+            urls.extend(remote.get("urls").map(Node::items).unwrap_or_default().iter().filter_map(Node::scalar_text).map(s));
+            r.set("urls", Conf::List(urls));
+            if let Some(a) = get(remote, "account") {
+                r.set("account", s(a));
+            }
+            if let Some(c) = remote.get("credentials").filter(|c| get(c, "secretName").is_some()) {
+                let dir = get(c, "dir").unwrap_or_else(|| format!("/etc/nats-creds/leafnodes-remote-{i}"));
+                let key = get(c, "key").unwrap_or_else(|| "nats.creds".into());
+                r.set("credentials", s(format!("{}/{key}", dir.trim_end_matches('/'))));
+                self.spans.set(&[at.clone(), vec!["credentials".into()]].concat(), c.span);
+            }
+            if let Some(t) = remote.get("tls").filter(|t| !t.entries().is_empty()) {
+                let here: Vec<String> = [at.clone(), vec!["tls".into()]].concat();
+                self.spans.set(&here, t.span);
+                let body = self.tls_doc(Some(t), &here, Some(format!("/etc/nats-certs/leafnodes-remote-{i}")));
+                r.set("tls", Conf::Map(body));
+            }
+            out.push(Conf::Map(r));
+        }
+        doc.set("remotes", Conf::List(out));
     }
 
     fn enabled(&mut self, values: &str, at: &[String]) -> bool {
@@ -186,8 +235,18 @@ pub fn render(root: &Node) -> Rendered {
         r.spans.set(&[], c.span);
     }
     conf.set("server_name", var("SERVER_NAME"));
-    conf.set("lame_duck_grace_period", s("10s"));
-    conf.set("lame_duck_duration", s("30s"));
+    // Newer releases read these two (same defaults); earlier ones write the defaults.
+    for (key, values, dflt) in [("lame_duck_grace_period", "config.lameDuckGracePeriod", "10s"), ("lame_duck_duration", "config.lameDuckDuration", "30s")] {
+        match val(root, values) {
+            Some(n) => {
+                conf.set(key, from_values(n));
+                r.spans.set(&path(&[key]), n.span);
+            }
+            None => {
+                conf.set(key, s(dflt));
+            }
+        }
+    }
     let reloader = val(root, "reloader.enabled").and_then(Node::as_bool).unwrap_or(true);
     conf.set("pid_file", s(if reloader { "/var/run/nats/nats.pid" } else { "/var/run/nats.pid" }));
 
@@ -206,6 +265,7 @@ pub fn render(root: &Node) -> Rendered {
         r.port(&mut doc, "port", &format!("{values}.port"), &at);
         if key == "leafnodes" {
             doc.set("no_advertise", Conf::Bool(true));
+            r.remotes(&mut doc);
         }
         if key == "websocket" {
             doc.set("compression", Conf::Bool(true));
@@ -228,14 +288,23 @@ pub fn render(root: &Node) -> Rendered {
         let mut doc = ConfMap::new();
         doc.set("name", s(names.stateful_set.clone()));
         r.port(&mut doc, "port", "config.cluster.port", &at);
-        doc.set("no_advertise", Conf::Bool(true));
+        // Newer releases read `noAdvertise` (default true); earlier ones write true.
+        let no_advertise = val(root, "config.cluster.noAdvertise").and_then(Node::as_bool).unwrap_or(true);
+        doc.set("no_advertise", Conf::Bool(no_advertise));
+        if let Some(n) = val(root, "config.cluster.noAdvertise") {
+            r.spans.set(&path(&["cluster", "no_advertise"]), n.span);
+        }
         let tls_on = flag(root, "config.cluster.tls.enabled");
         let proto = if tls_on { "tls" } else { "nats" };
         let user = text(root, "config.cluster.routeURLs.user");
         let password = text(root, "config.cluster.routeURLs.password");
+        // The chart writes route credentials only when both are set.
+        let (user, password) = match (user, password) {
+            (Some(u), Some(p)) => (Some(u), Some(p)),
+            _ => (None, None),
+        };
         let auth = match (&user, &password) {
             (Some(u), Some(p)) => format!("{u}:{p}@"),
-            (Some(u), None) => format!("{u}@"),
             _ => String::new(),
         };
         let fqdn = if flag(root, "config.cluster.routeURLs.useFQDN") {
@@ -279,8 +348,12 @@ pub fn render(root: &Node) -> Rendered {
     }
 
     if flag(root, "config.monitor.enabled") {
-        let key = if flag(root, "config.monitor.tls.enabled") { "https_port" } else { "http_port" };
+        let https = flag(root, "config.monitor.tls.enabled");
+        let key = if https { "https_port" } else { "http_port" };
         r.port(&mut conf, key, "config.monitor.port", &[]);
+        if let Some(n) = val(root, "config.monitor.tls.enabled").filter(|_| https) {
+            r.spans.set(&path(&["https_port"]), n.span);
+        }
     }
     if flag(root, "config.profiling.enabled") {
         r.port(&mut conf, "prof_port", "config.profiling.port", &[]);
@@ -325,11 +398,11 @@ pub fn render(root: &Node) -> Rendered {
     }
 
     // natscc's own shortcuts compile to plain config before the user's raw merge.
-    super::tls_roles::apply(root, &mut conf, &mut r.spans);
+    let roles = super::tls_roles::apply(root, &mut conf, &mut r.spans);
 
     r.merge_patch(&mut conf, &[], "config");
     sort(&mut conf);
-    Rendered { conf, spans: r.spans, names }
+    Rendered { conf, spans: r.spans, names, roles }
 }
 
 /// Keys in byte order, as the chart's JSON printer writes them.

@@ -13,7 +13,9 @@
 //!       - { subject: "CN=dash", role: reader }     # subscribe only
 //! ```
 //!
-//! The rules here hold for any config, shortcut or raw `config.merge`.
+//! The rules here hold for any config, shortcut or raw `config.merge`. A shortcut user is a
+//! reader by its `role`; a user written by hand in `config.merge` has no role, so it counts as a
+//! reader when its name has the word `reader` in it (see `named_reader`).
 
 use super::render::{Spans, path};
 use crate::diag::{Code, Diagnostic, Span};
@@ -28,9 +30,15 @@ fn allow(items: &[String]) -> Conf {
     Conf::Map(ConfMap::new().with("allow", list(items)))
 }
 
-/// Lays the shortcut's accounts and users into the config (before `config.merge`).
-pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) {
-    let Some(roles) = root.path(&["natscc", "tlsRoles"]) else { return };
+/// The role each shortcut user was given, by certificate subject: the rules judge these users
+/// by their role, whatever their name says.
+pub type Roles = std::collections::BTreeMap<String, String>;
+
+/// Lays the shortcut's accounts and users into the config (before `config.merge`), and returns
+/// the roles it gave.
+pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) -> Roles {
+    let mut given = Roles::new();
+    let Some(roles) = root.path(&["natscc", "tlsRoles"]) else { return given };
     let account = roles.get("account").and_then(Node::as_str).unwrap_or("APP").to_string();
     let subjects: Vec<String> = roles.get("subjects").map(|n| n.items().iter().filter_map(Node::as_str).map(str::to_string).collect()).unwrap_or_default();
     let mut with_inbox = subjects.clone();
@@ -41,6 +49,7 @@ pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) {
     let mut data_users = vec![];
     for (i, u) in roles.get("users").map(Node::items).unwrap_or_default().iter().enumerate() {
         let (Some(subject), Some(role)) = (u.get("subject").and_then(Node::as_str), u.get("role").and_then(Node::as_str)) else { continue };
+        given.insert(subject.to_string(), role.to_string());
         let user = ConfMap::new().with("user", s(subject));
         match role {
             "superuser" => sys_users.push((user, u.span, i)),
@@ -84,6 +93,7 @@ pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) {
         tls.set("verify_and_map", Conf::Bool(true));
         spans.set(&path(&["tls", "verify_and_map"]), roles.span);
     }
+    given
 }
 
 /// Checks the shortcut's own shape (roles and subjects).
@@ -201,6 +211,13 @@ fn publishes(perms: Option<&Conf>) -> Option<String> {
     allowed.into_iter().find(|a| !harmless(a))
 }
 
+/// The fallback for users written by hand in `config.merge`, which carry no role: a name with
+/// the word `reader` (or `readers`, `readonly`) in it, e.g. `CN=reader` or `CN=dash-reader,O=acme`.
+/// Whole words only, so `CN=proofreader` is not a reader.
+fn named_reader(user: &str) -> bool {
+    user.to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).any(|w| matches!(w, "reader" | "readers" | "readonly"))
+}
+
 fn is_mapped(user: &str) -> bool {
     user.contains('=') || user.contains('@')
 }
@@ -220,7 +237,7 @@ fn tls_blocks(conf: &ConfMap) -> Vec<(Vec<String>, &ConfMap)> {
     out
 }
 
-pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span) -> Vec<Diagnostic> {
+pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Vec<Diagnostic> {
     let mut out = vec![];
     let span = |p: &[String]| spans.at(p).unwrap_or(fallback);
     let client_tls = match conf.get("tls") {
@@ -284,14 +301,38 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span) -> Vec<Diagnostic> {
                 }
             }
         }
-        if name.to_ascii_lowercase().contains("reader")
-            && let Some(subject) = publishes(perms) {
-                out.push(
-                    Diagnostic::new(Code::TlsReaderPublishes, format!("user `{name}` is a reader but may publish (`{subject}`)"))
-                        .at(span(&u.at), "reader with publish rights")
-                        .help("give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless)"),
-                );
-            }
+        // A shortcut user is a reader by its role; a hand-written one only by its name.
+        let reader = match roles.get(&name) {
+            Some(role) => role == "reader",
+            None => named_reader(&name),
+        };
+        if reader && let Some(subject) = publishes(perms) {
+            let (why, help) = if roles.contains_key(&name) {
+                ("has role reader in natscc.tlsRoles", "a later `config.merge` or `config.patch` changed its permissions: keep `publish: { deny: [\">\"] }`")
+            } else {
+                ("is named as a reader", "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless), or rename the user if it is no reader")
+            };
+            out.push(
+                Diagnostic::new(Code::TlsReaderPublishes, format!("user `{name}` {why} but may publish (`{subject}`)"))
+                    .at(span(&u.at), "reader with publish rights")
+                    .help(help),
+            );
+        }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_reader;
+
+    #[test]
+    fn reader_names_are_whole_words() {
+        for yes in ["CN=reader", "CN=dash-reader,O=acme", "reader", "CN=app,OU=Readers", "readonly"] {
+            assert!(named_reader(yes), "{yes}");
+        }
+        for no in ["CN=proofreader", "CN=admin", "CN=readerbot", "CN=reading"] {
+            assert!(!named_reader(no), "{no}");
+        }
+    }
 }

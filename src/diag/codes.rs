@@ -80,6 +80,7 @@ codes! {
     ChartLegacyKey = "natscc::nats_chart::legacy_key", Error, "A key of the 0.x NATS chart that the 1.x chart no longer reads; the setting is silently lost.";
     ChartType = "natscc::nats_chart::type", Error, "A NATS chart value has the wrong type or an out-of-range value for its key.";
     ChartTlsNoSecret = "natscc::nats_chart::tls_no_secret", Error, "TLS is enabled on a chart listener without secretName: the chart renders an empty tls block and the listener runs without TLS.";
+    ChartRemoteUrl = "natscc::nats_chart::remote_url", Error, "A config.leafnodes.remotes entry without url or urls: the chart refuses to render (`helm install` fails).";
     FileRef = "natscc::values::file", Error, "A file named in the values (a JWT) cannot be read.";
     JwtDecode = "natscc::operator::jwt_decode", Error, "A JWT in the values does not decode (three base64url parts, JSON claims, ed25519-nkey, an NKey issuer).";
     JwtSignature = "natscc::operator::jwt_signature", Error, "A JWT's signature does not verify against its issuer; the server refuses it.";
@@ -94,7 +95,7 @@ codes! {
     AccountJetStream = "natscc::operator::account_jetstream", Warning, "An account JWT carries no JetStream limits while the server runs JetStream: its clients get 'JetStream not enabled for account'.";
     TlsMapNoVerify = "natscc::tls_auth::no_verify_and_map", Error, "Users keyed by certificate subject need verify_and_map on the client TLS block; without it anyone can claim the name.";
     TlsVerifyNoCa = "natscc::tls_auth::no_ca", Error, "verify or verify_and_map without a CA: client certificates from a private CA never verify.";
-    TlsReaderPublishes = "natscc::tls_auth::reader_publishes", Error, "A user or role named reader may publish; a reader must be subscribe-only.";
+    TlsReaderPublishes = "natscc::tls_auth::reader_publishes", Error, "A reader may publish (a natscc.tlsRoles user with role reader, or a hand-written user whose name has the word reader); a reader must be subscribe-only.";
     PermissionEmpty = "natscc::tls_auth::empty_permission", Error, "A permission names no subject; the server reads an empty list as no restriction at all.";
     TlsRole = "natscc::tls_auth::role", Error, "A natscc.tlsRoles entry is malformed (role must be superuser, admin or reader; subject a certificate DN).";
     MqttJetStream = "natscc::mqtt::jetstream", Error, "MQTT needs JetStream on the server; a standalone server without it refuses to start.";
@@ -105,6 +106,7 @@ codes! {
     PortConflict = "natscc::start::port_conflict", Error, "Two listeners share one port; -t passes but the server cannot bind at start.";
     JetStreamCluster = "natscc::start::jetstream_cluster", Error, "A clustered JetStream server needs cluster.name and server_name; the server refuses to start without them.";
     WebsocketTls = "natscc::start::websocket_tls", Error, "A websocket listener needs a tls block or no_tls: true; the server refuses to start otherwise.";
+    StartHttps = "natscc::start::https_tls", Error, "HTTPS monitoring without a client TLS certificate; -t passes but the server refuses to start.";
     ChartEmbeddedRef = "natscc::nats_chart::embedded_ref", Warning, "A `<< ... >>` inside a longer string: the chart unwraps only a whole value, so the text reaches nats.conf literally.";
     NatsccKey = "natscc::values::natscc_key", Error, "A key under `natscc` (natscc's own shortcuts) that natscc does not know.";
     StartSystemAccount = "natscc::start::system_account", Error, "system_account names no defined account, or JetStream is enabled on it; the server refuses to start.";

@@ -28,8 +28,35 @@ fn apply_at(map: &mut ConfMap, toks: &[String], op: &str, value: Option<&Node>) 
         }
         return;
     }
-    if let Some(Conf::Map(inner)) = map.get_mut(first) {
-        apply_at(inner, rest, op, value);
+    if let Some(inner) = map.get_mut(first) {
+        apply_in(inner, rest, op, value);
+    }
+}
+
+/// One step down a map or a list (JSON Patch addresses list items by index, `-` past the end).
+fn apply_in(c: &mut Conf, toks: &[String], op: &str, value: Option<&Node>) {
+    match c {
+        Conf::Map(m) => apply_at(m, toks, op, value),
+        Conf::List(items) => {
+            let Some((first, rest)) = toks.split_first() else { return };
+            let index = if first == "-" { Some(items.len()) } else { first.parse::<usize>().ok().filter(|i| *i <= items.len()) };
+            let Some(i) = index else { return };
+            if !rest.is_empty() {
+                if let Some(item) = items.get_mut(i) {
+                    apply_in(item, rest, op, value);
+                }
+                return;
+            }
+            match (op, value) {
+                ("add", Some(v)) => items.insert(i, from_values(v)),
+                ("replace", Some(v)) if i < items.len() => items[i] = from_values(v),
+                ("remove", _) if i < items.len() => {
+                    items.remove(i);
+                }
+                _ => {}
+            }
+        }
+        _ => {}
     }
 }
 
