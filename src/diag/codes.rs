@@ -33,6 +33,7 @@ macro_rules! codes {
 
 codes! {
     Io = "natscc::load::io", Error, "A values file could not be read.";
+    OutputIo = "natscc::output::io", Error, "The output folder could not be written; nothing was changed in it.";
     YamlSyntax = "natscc::yaml::syntax", Error, "A values file is not well-formed YAML.";
     YamlDuplicateKey = "natscc::yaml::duplicate_key", Error, "A mapping states the same key twice; Helm keeps only one of them silently.";
     YamlNotAMap = "natscc::yaml::not_a_map", Error, "A values document must be a mapping at its top level.";
