@@ -209,7 +209,9 @@ pub fn main() -> i32 {
                 return EXIT_FINDINGS;
             }
             if let Err(e) = crate::emit::write_atomic(&out, &compiled.files) {
-                eprintln!("natscc: cannot write {}: {e}", out.display());
+                let d = crate::diag::Diagnostic::new(crate::diag::Code::OutputIo, format!("cannot write the output folder {}: {e}", out.display()))
+                    .help("give -o a folder natscc may create or replace; nothing was written");
+                report(&mut [d], &compiled.sources, &r);
                 return EXIT_USAGE;
             }
             EXIT_OK

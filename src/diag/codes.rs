@@ -33,10 +33,13 @@ macro_rules! codes {
 
 codes! {
     Io = "natscc::load::io", Error, "A values file could not be read.";
+    OutputIo = "natscc::output::io", Error, "The output folder could not be written; nothing was changed in it.";
     YamlSyntax = "natscc::yaml::syntax", Error, "A values file is not well-formed YAML.";
     YamlDuplicateKey = "natscc::yaml::duplicate_key", Error, "A mapping states the same key twice; Helm keeps only one of them silently.";
     YamlNotAMap = "natscc::yaml::not_a_map", Error, "A values document must be a mapping at its top level.";
     YamlUnknownAlias = "natscc::yaml::unknown_alias", Error, "An alias refers to an anchor that is not defined before it.";
+    YamlTooDeep = "natscc::yaml::too_deep", Error, "Maps and lists are nested deeper than any values file needs (a limit that keeps natscc safe on any input).";
+    YamlExcessiveAliasing = "natscc::yaml::excessive_aliasing", Error, "Aliases expand to an unreasonable number of values (an alias bomb); Helm refuses such files too.";
     SetSyntax = "natscc::set::syntax", Error, "A --set override is not of the form path=value.";
     SchemaType = "natscc::schema::type", Error, "A value has the wrong type for its key.";
     SchemaUnknownKey = "natscc::schema::unknown_key", Error, "A key under global.eventBus is not one the chart reads; a typo here is silently ignored by Helm.";
