@@ -68,8 +68,35 @@ fn big_values(n: usize) -> String {
     )
 }
 
+/// A fleet file with one CSC and `cpcs` CPCs; the lists live in a shared common.yaml.
+fn write_fleet(dir: &Path, cpcs: usize, n: usize) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let list = |items: Vec<String>| items.iter().map(|s| format!("        - \"{s}\"\n")).collect::<String>();
+    std::fs::write(
+        dir.join("common.yaml"),
+        format!(
+            "global:\n  eventBus:\n    crossLayer:\n      cscExports:\n{}      cscPrefixedExports:\n{}      cpcExports:\n{}",
+            list(patterns("broadcast", n)),
+            list(patterns("command", n)),
+            list(patterns("sensor", n))
+        ),
+    )
+    .unwrap();
+    let ids: Vec<String> = (1..=cpcs).map(|i| format!("\"{i}\"")).collect();
+    std::fs::write(dir.join("csc.yaml"), format!("global:\n  eventBus:\n    clusterType: csc\n    cpcIds: [{}]\n", ids.join(", "))).unwrap();
+    std::fs::write(dir.join("cpc.yaml"), "global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://csc-gateway:7422\n").unwrap();
+    let mut f = String::from("clusters:\n  - { name: csc, values: [common.yaml, csc.yaml] }\n");
+    for i in 1..=cpcs {
+        f.push_str(&format!("  - {{ name: cpc-{i}, values: [common.yaml, cpc.yaml], set: {{ global.eventBus.clusterId: \"{i}\" }} }}\n"));
+    }
+    let path = dir.join("fleet.yaml");
+    std::fs::write(&path, f).unwrap();
+    path
+}
+
 fn main() {
-    // `cargo bench --bench natscc -- compile lint` runs only the named sections.
+    // `cargo bench --bench natscc -- compile checks fleet lint post-render` runs only the named
+    // sections (the one-cluster comparison with nats-server -t always runs first).
     let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let exe = env!("CARGO_BIN_EXE_natscc");
@@ -108,17 +135,19 @@ fn main() {
         "compile one cluster (process): new folder median {:.2} ms, over unchanged output {:.2} ms; nats-server -t on its output: median {:.2} ms; ratios {:.2} and {:.2}",
         ms(compile), ms(recompile), ms(server_t), ms(compile) / ms(server_t), ms(recompile) / ms(server_t)
     );
-    if !wanted("checks") && !wanted("lint") && !wanted("post-render") {
+    if !wanted("checks") && !wanted("fleet") && !wanted("lint") && !wanted("post-render") {
         return;
     }
 
+    // The in-process reference: compiling the example cluster.
+    let inputs = natscc::load::Inputs { files: vec![example.clone()], ..Default::default() };
+    let reference = time(21, || {
+        natscc::compile(&inputs);
+    });
+    println!("reference: compile the example cluster in process: median {:.3} ms", ms(reference));
+
     if wanted("checks") {
-        // 2. Overlap and cycle checks on big lists (in process), against compiling the example in process.
-        let inputs = natscc::load::Inputs { files: vec![example.clone()], ..Default::default() };
-        let reference = time(21, || {
-            natscc::compile(&inputs);
-        });
-        println!("reference: compile the example cluster in process: median {:.3} ms", ms(reference));
+        // 2. Overlap and cycle checks on big lists (in process), against the reference.
         for n in [100, 1_000, 10_000] {
             let file = tmp.path().join(format!("big-{n}.yaml"));
             std::fs::write(&file, big_values(n)).unwrap();
@@ -150,8 +179,13 @@ fn main() {
         }
 
     }
+    if wanted("fleet") {
+        // 3. A fleet: one CSC and 500 CPCs sharing 50 patterns per list, compiled and checked,
+        // against the same CPC compiled alone 501 times (what compiling each cluster by hand costs).
+        fleet_bench(exe, tmp.path(), reference);
+    }
     if wanted("lint") {
-        // 3. Linting many files with one process, against one nats-server -t.
+        // 4. Linting many files with one process, against one nats-server -t.
         let lint_dir = tmp.path().join("lint");
         std::fs::create_dir_all(&lint_dir).unwrap();
         let text = std::fs::read_to_string(&example).unwrap();
@@ -165,7 +199,7 @@ fn main() {
         println!("lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}", ms(lint), ms(lint) / ms(server_t));
     }
     if wanted("post-render") {
-        // 4. The post-renderer on a rendered CPC stream (what `helm install` waits for), as is and with --values.
+        // 5. The post-renderer on a rendered CPC stream (what `helm install` waits for), as is and with --values.
         let fixture = root.join("fixtures/post-render");
         let stream = std::fs::read(fixture.join("stream.yaml")).unwrap();
         for (what, args) in [("as is", vec![]), ("with --values", vec!["--values", "values.yaml"])] {
@@ -178,4 +212,36 @@ fn main() {
             println!("post-render of a {} KB rendered stream {what} (process): median {:.1} ms; ratio to one nats-server -t {:.1}", stream.len() / 1024, ms(t), ms(t) / ms(server_t));
         }
     }
+}
+
+fn fleet_bench(exe: &str, tmp: &Path, reference: Duration) {
+    let fleet = write_fleet(&tmp.join("fleet"), 500, 50);
+    let compiled = natscc::fleet::compile(&fleet, true);
+    assert!(!compiled.has_errors(), "the generated fleet must be clean");
+    assert_eq!(compiled.clusters.len(), 501);
+    let in_process = time(5, || {
+        natscc::fleet::compile(&fleet, true);
+    });
+    let checks_only = time(5, || {
+        natscc::fleet::compile(&fleet, false);
+    });
+    let fleet_out = tmp.join("fleet-out");
+    let process = time(3, || {
+        let st = Command::new(exe).args(["compile", "--fleet"]).arg(&fleet).arg("-o").arg(&fleet_out).output().unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    });
+    let dir = tmp.join("fleet");
+    let one_cpc = natscc::load::Inputs {
+        files: vec![dir.join("common.yaml"), dir.join("cpc.yaml")],
+        set: vec!["global.eventBus.clusterId=7".into()],
+        ..Default::default()
+    };
+    let alone = time(11, || {
+        natscc::compile(&one_cpc);
+    });
+    println!(
+        "fleet of 1 CSC + 500 CPCs x 50 patterns per list: compile+check in process median {:.0} ms ({:.0}x reference; {:.2}x compiling one of its CPCs alone 501 times, {:.0} ms), check only {:.0} ms; whole process writing 501 folders {:.0} ms",
+        ms(in_process), ms(in_process) / ms(reference), ms(in_process) / (501.0 * ms(alone)), 501.0 * ms(alone), ms(checks_only), ms(process)
+    );
+
 }

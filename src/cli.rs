@@ -22,8 +22,11 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct ValuesArgs {
     /// A values file; give several to merge them in order, later files win (as helm -f).
-    #[arg(short = 'f', long = "values", value_name = "FILE", required = true)]
+    #[arg(short = 'f', long = "values", value_name = "FILE", required_unless_present = "fleet")]
     pub values: Vec<PathBuf>,
+    /// A fleet file (the CSC and its CPCs, schema/fleet.schema.json) instead of values files.
+    #[arg(long, value_name = "FLEET", conflicts_with_all = ["values", "set", "set_string"])]
+    pub fleet: Option<PathBuf>,
     /// Override a value, Helm syntax: a.b[0].c=v (several separated by commas).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
@@ -85,6 +88,9 @@ pub enum Command {
         /// The account the message is published in (e.g. CPC, CSC).
         #[arg(long)]
         account: String,
+        /// With --fleet: the cluster the message is published in (e.g. cpc-1).
+        #[arg(long, requires = "fleet")]
+        cluster: Option<String>,
         /// A literal subject, e.g. sensor.temp.
         subject: String,
     },
@@ -105,6 +111,13 @@ pub enum Command {
         set_string: Vec<String>,
         #[command(flatten)]
         report: ReportArgs,
+    },
+    /// Run the whole fleet locally: one nats-server per cluster on loopback, leaf connections
+    /// up, streams created; prints each cluster's addresses, then `ready`; Ctrl-C stops it all.
+    Up {
+        /// The fleet file.
+        #[arg(value_name = "FLEET")]
+        fleet: PathBuf,
     },
     /// Generate or check the NKeys and Secret layout (no nsc or nk needed).
     #[command(subcommand)]
@@ -184,6 +197,9 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Compile { values, out, report: r } => {
+            if let Some(fleet) = &values.fleet {
+                return crate::fleet::cli::compile(fleet, &out, &r);
+            }
             let mut compiled = crate::compile(&values.inputs());
             let failed = report(&mut compiled.diags, &compiled.sources, &r);
             if failed || compiled.files.is_empty() {
@@ -193,7 +209,9 @@ pub fn main() -> i32 {
                 return EXIT_FINDINGS;
             }
             if let Err(e) = crate::emit::write_atomic(&out, &compiled.files) {
-                eprintln!("natscc: cannot write {}: {e}", out.display());
+                let d = crate::diag::Diagnostic::new(crate::diag::Code::OutputIo, format!("cannot write the output folder {}: {e}", out.display()))
+                    .help("give -o a folder natscc may create or replace; nothing was written");
+                report(&mut [d], &compiled.sources, &r);
                 return EXIT_USAGE;
             }
             EXIT_OK
@@ -204,6 +222,9 @@ pub fn main() -> i32 {
             crate::postrender::main(inputs, &r)
         }
         Command::Graph { values, format } => {
+            if let Some(fleet) = &values.fleet {
+                return crate::fleet::cli::graph(fleet, format);
+            }
             let compiled = crate::check_only(&values.inputs());
             let Some(m) = &compiled.model else {
                 let _ = report(&mut compiled.diags.clone(), &compiled.sources, &ReportArgs { format: None, deny_warnings: false });
@@ -220,7 +241,10 @@ pub fn main() -> i32 {
             });
             EXIT_OK
         }
-        Command::Explain { values, account, subject } => {
+        Command::Explain { values, account, cluster, subject } => {
+            if let Some(fleet) = &values.fleet {
+                return crate::fleet::cli::explain(fleet, cluster.as_deref(), &account, &subject);
+            }
             let compiled = crate::check_only(&values.inputs());
             let Some(m) = &compiled.model else {
                 let _ = report(&mut compiled.diags.clone(), &compiled.sources, &ReportArgs { format: None, deny_warnings: false });
@@ -242,6 +266,7 @@ pub fn main() -> i32 {
             print!("{}", crate::graph::render::explain_text(&g, start, &subject));
             EXIT_OK
         }
+        Command::Up { fleet } => crate::fleet::cli::up(&fleet),
         Command::Keys(KeysCommand::Generate { cpcs, extra_accounts, out, k8s }) => {
             for id in &cpcs {
                 if !crate::check::values::valid_id(id) {

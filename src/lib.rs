@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod fleet;
 pub mod graph;
 pub mod keys;
 pub mod lint;

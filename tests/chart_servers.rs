@@ -49,9 +49,19 @@ impl Server {
             .expect("nats-server starts");
         Server { child, log }
     }
+    /// What the server wrote, stdout then stderr (where nats-server logs by default).
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        let err = self.log.with_extension("err");
+        format!("{}{}", std::fs::read_to_string(&self.log).unwrap_or_default(), std::fs::read_to_string(err).unwrap_or_default())
     }
+}
+
+/// The tests start servers on ports picked free a moment earlier; run one at a time so two
+/// tests never pick the same port.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool, context: impl Fn() -> String) {
@@ -136,6 +146,7 @@ fn mqtt_connect(client_id: &str, user: &str, password: &str) -> Vec<u8> {
 
 #[test]
 fn seed_002_operator_mode_cluster() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let certs = make_certs(dir);
@@ -282,6 +293,7 @@ fn client_cert(dir: &Path, cn: &str) -> (PathBuf, PathBuf) {
 
 #[test]
 fn seed_003_tls_roles() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let certs = make_certs(dir);

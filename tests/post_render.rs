@@ -76,7 +76,7 @@ fn an_echo_overlap_and_a_duplicate_are_refused_too() {
         "    {stream: {account: CPC, subject: \"broadcast.>\"}, to: \"cpc.1.broadcast.>\"}\n        {service: {account: CPC, subject: \"$JS.API.>\"}",
         1,
     );
-    assert!(refused(&s, &[]).contains("an echo to the CSC"));
+    assert!(refused(&s, &[]).contains("re-exports what came down"));
     // The same import twice: the server refuses it ("stream import already exists").
     let s = edit("        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n", "        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n");
     assert!(refused(&s, &[]).contains("natscc::graph::duplicate_import"));

@@ -1,6 +1,6 @@
-//! natscc applies `schema/values.schema.json` with its own small interpreter (fast to start).
-//! These tests hold it to the `jsonschema` crate's verdicts: on every fixture, good and bad,
-//! and on thousands of values made by mutating the fixtures at random.
+//! natscc applies `schema/values.schema.json` and `schema/fleet.schema.json` with its own small
+//! interpreter (fast to start). These tests hold it to the `jsonschema` crate's verdicts: on
+//! every fixture, good and bad, and on hundreds of files made by mutating them at random.
 
 use natscc::check::schema::{Finding, schema_json, unsupported_keywords, validate};
 use natscc::diag::Sources;
@@ -12,7 +12,11 @@ use std::path::PathBuf;
 
 /// One violation reduced to what both validators can name: where, and which keyword.
 fn ours(root: &Node) -> BTreeSet<(String, String)> {
-    validate(schema_json(), root)
+    ours_with(schema_json(), root)
+}
+
+fn ours_with(schema: &Value, root: &Node) -> BTreeSet<(String, String)> {
+    validate(schema, root)
         .into_iter()
         .map(|e| {
             let what = match e.finding {
@@ -27,6 +31,9 @@ fn ours(root: &Node) -> BTreeSet<(String, String)> {
                 Finding::Pattern(_) => "pattern".into(),
                 Finding::Minimum(_) => "minimum".into(),
                 Finding::Maximum(_) => "maximum".into(),
+                Finding::MinLength(_) => "minLength".into(),
+                Finding::MinItems(_) => "minItems".into(),
+                Finding::BadRef(r) => format!("bad ref {r}"),
             };
             (e.pointer, what)
         })
@@ -34,8 +41,12 @@ fn ours(root: &Node) -> BTreeSet<(String, String)> {
 }
 
 fn oracle(instance: &Value) -> BTreeSet<(String, String)> {
+    oracle_with(schema_json(), instance)
+}
+
+fn oracle_with(schema: &Value, instance: &Value) -> BTreeSet<(String, String)> {
     use jsonschema::error::ValidationErrorKind as K;
-    let validator = jsonschema::validator_for(schema_json()).expect("schema compiles");
+    let validator = jsonschema::validator_for(schema).expect("schema compiles");
     validator
         .iter_errors(instance)
         .map(|e| {
@@ -52,6 +63,8 @@ fn oracle(instance: &Value) -> BTreeSet<(String, String)> {
                 K::Pattern { .. } => "pattern".into(),
                 K::Minimum { .. } => "minimum".into(),
                 K::Maximum { .. } => "maximum".into(),
+                K::MinLength { .. } => "minLength".into(),
+                K::MinItems { .. } => "minItems".into(),
                 other => format!("unexpected kind {other:?}"),
             };
             (e.instance_path().as_str().to_string(), what)
@@ -83,9 +96,39 @@ fn fixture_files() -> Vec<PathBuf> {
     out
 }
 
+fn fleet_schema() -> Value {
+    serde_json::from_str(natscc::fleet::load::SCHEMA_TEXT).unwrap()
+}
+
 #[test]
-fn the_schema_uses_only_keywords_the_interpreter_applies() {
+fn the_schemas_use_only_keywords_the_interpreter_applies() {
     assert_eq!(unsupported_keywords(schema_json()), Vec::<String>::new());
+    assert_eq!(unsupported_keywords(&fleet_schema()), Vec::<String>::new());
+}
+
+/// Every fleet file in the repository (the example and each bad fleet).
+fn fleet_files() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut out = vec![root.join("examples/fleet/fleet.yaml")];
+    for entry in std::fs::read_dir(root.join("fixtures/bad/fleet")).unwrap() {
+        let f = entry.unwrap().path().join("fleet.yaml");
+        if f.exists() {
+            out.push(f);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn agrees_with_jsonschema_on_every_fleet_file() {
+    let schema = fleet_schema();
+    let files = fleet_files();
+    assert!(files.len() > 10);
+    for file in files {
+        let root = parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(ours_with(&schema, &root), oracle_with(&schema, &root.to_json()), "{}", file.display());
+    }
 }
 
 #[test]
@@ -192,5 +235,32 @@ proptest! {
         // JSON text is YAML, so the interpreter sees it through natscc's own reader.
         let root = parse(&value.to_string()).expect("JSON is YAML");
         prop_assert_eq!(ours(&root), oracle(&root.to_json()));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn agrees_with_jsonschema_on_mutated_fleet_files(
+        pick in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), leaf(), 0u8..3), 1..4),
+    ) {
+        let schema = fleet_schema();
+        let files = fleet_files();
+        let text = std::fs::read_to_string(&files[pick.index(files.len())]).unwrap();
+        let mut value = parse(&text).unwrap().to_json();
+        for (at, new, how) in edits {
+            let mut all = vec![];
+            paths(&value, &mut vec![], &mut all);
+            all.retain(|p| !p.is_empty() || how == 0);
+            let path = all[at.index(all.len())].clone();
+            match (how, at_mut(&mut value, &path)) {
+                (0, Value::Object(m)) => { m.insert("enabeld".into(), new); }
+                (1, Value::Object(m)) => { if let Some(k) = m.keys().next().cloned() { m.remove(&k); } }
+                (_, t) => *t = new,
+            }
+        }
+        let root = parse(&value.to_string()).expect("JSON is YAML");
+        prop_assert_eq!(ours_with(&schema, &root), oracle_with(&schema, &root.to_json()));
     }
 }

@@ -13,7 +13,9 @@ fn effect(a: ListKind, b: ListKind, id: &str) -> String {
         (CscPrefixedExports, CpcExports) => format!(
             "the CPC imports it from the CSC account and the CSC account imports it back as cpc.{id}.<subject>: an import cycle, and nats-server refuses to start"
         ),
-        (CscExports, CpcExports) => format!("messages the CSC sends down are exported straight back up as cpc.{id}.<subject>: an echo to the CSC"),
+        (CscExports, CpcExports) => format!(
+            "the CSC's messages on it arrive unprefixed while the CPC's own go up as cpc.{id}.<subject>, and the CPC account re-exports what came down as cpc.{id}.<subject> (nats-server 2.15.1 does not send that echo back over the leaf connection, but the accounts carry it); the chart's rule forbids the pair"
+        ),
         _ => "the CSC exports the same subjects twice, once unchanged and once from the cpc.<id> prefix".into(),
     }
 }

@@ -43,6 +43,7 @@ fn is_big(m: &Model) -> bool {
 
 fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
     let mut semantic = values::check(root, model);
+    semantic.extend(values::numeric_ids(root, sources));
     if let Some(m) = model {
         semantic.extend(accounts::check(m));
         semantic.extend(auth::check(m));

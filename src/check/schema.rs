@@ -57,6 +57,29 @@ pub enum Finding {
     Pattern(String),
     Minimum(Value),
     Maximum(Value),
+    MinLength(u64),
+    MinItems(u64),
+    /// A `$ref` that does not resolve inside the schema (a schema bug, reported, never skipped).
+    BadRef(String),
+}
+
+impl Finding {
+    /// A plain sentence for the rule-specific callers (the fleet file) that word their own.
+    pub fn describe(&self) -> String {
+        match self {
+            Finding::Unknown(keys) => format!("unknown keys {}", keys.join(", ")),
+            Finding::Required(p) => format!("the key `{p}` is missing"),
+            Finding::Type(t) => format!("must be {}", type_words(t)),
+            Finding::Enum(o) => format!("must be one of {o}"),
+            Finding::Const(c) => format!("must be {c}"),
+            Finding::Pattern(p) => format!("does not match \"{p}\""),
+            Finding::Minimum(m) => format!("is less than the minimum of {m}"),
+            Finding::Maximum(m) => format!("is greater than the maximum of {m}"),
+            Finding::MinLength(n) => format!("must be at least {n} characters long"),
+            Finding::MinItems(n) => format!("must have at least {n} items"),
+            Finding::BadRef(r) => format!("the schema's reference {r} does not resolve"),
+        }
+    }
 }
 
 /// One schema violation: the JSON pointer of the value and what is wrong with it.
@@ -71,6 +94,7 @@ const ANNOTATIONS: &[&str] = &["$schema", "$id", "$comment", "title", "descripti
 /// Keywords the interpreter applies.
 pub const KEYWORDS: &[&str] = &[
     "type", "enum", "const", "properties", "additionalProperties", "required", "items", "minimum", "maximum", "pattern", "allOf", "if", "then", "else",
+    "minLength", "minItems", "$ref", "definitions",
 ];
 
 /// Every keyword in a schema that the interpreter would not apply (for the test that keeps
@@ -82,7 +106,7 @@ pub fn unsupported_keywords(schema: &Value) -> Vec<String> {
         let Some(obj) = s.as_object() else { continue };
         for (k, v) in obj {
             match k.as_str() {
-                "properties" => stack.extend(v.as_object().into_iter().flat_map(|m| m.values())),
+                "properties" | "definitions" => stack.extend(v.as_object().into_iter().flat_map(|m| m.values())),
                 "allOf" => stack.extend(v.as_array().into_iter().flatten()),
                 "additionalProperties" | "items" | "if" | "then" | "else" => stack.push(v),
                 k if KEYWORDS.contains(&k) || ANNOTATIONS.contains(&k) => {}
@@ -99,8 +123,13 @@ pub fn unsupported_keywords(schema: &Value) -> Vec<String> {
 pub fn validate(schema: &Value, node: &Node) -> Vec<SchemaError> {
     let mut out = vec![];
     let mut pointer = String::new();
-    apply(schema, node, &mut pointer, &mut out);
+    Walk { root: schema }.apply(schema, node, &mut pointer, &mut out);
     out
+}
+
+/// The schema being applied, for resolving `$ref`s (local ones: `#/definitions/x`).
+struct Walk<'s> {
+    root: &'s Value,
 }
 
 fn json_type_matches(ty: &str, node: &Node) -> bool {
@@ -156,13 +185,22 @@ fn push_pointer(pointer: &mut String, token: &str) -> usize {
     len
 }
 
-fn apply(schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<SchemaError>) {
+impl Walk<'_> {
+fn apply(&self, schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<SchemaError>) {
     let Some(s) = schema.as_object() else {
         if schema == &Value::Bool(false) {
             out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Type(vec![]) });
         }
         return;
     };
+    if let Some(reference) = s.get("$ref").and_then(Value::as_str) {
+        // Draft 7: a `$ref` replaces its siblings.
+        match reference.strip_prefix('#').and_then(|p| self.root.pointer(p)) {
+            Some(target) => self.apply(target, node, pointer, out),
+            None => out.push(SchemaError { pointer: pointer.clone(), finding: Finding::BadRef(reference.to_string()) }),
+        }
+        return;
+    }
     let mut err = |finding| out.push(SchemaError { pointer: pointer.clone(), finding });
     if let Some(ty) = s.get("type") {
         let allowed: Vec<String> = match ty {
@@ -193,6 +231,16 @@ fn apply(schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<Schema
             err(Finding::Maximum(max.clone()));
         }
     }
+    if let (V::Str(text), Some(min)) = (&node.v, s.get("minLength").and_then(Value::as_u64)) {
+        if (text.chars().count() as u64) < min {
+            err(Finding::MinLength(min));
+        }
+    }
+    if let (V::Seq(items), Some(min)) = (&node.v, s.get("minItems").and_then(Value::as_u64)) {
+        if (items.len() as u64) < min {
+            err(Finding::MinItems(min));
+        }
+    }
     if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Value::as_str)) {
         if !pattern_matches(pattern, text) {
             err(Finding::Pattern(pattern.to_string()));
@@ -213,9 +261,9 @@ fn apply(schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<Schema
             for e in entries {
                 let len = push_pointer(pointer, &e.key);
                 match (props.and_then(|p| p.get(&e.key)), additional) {
-                    (Some(sub), _) => apply(sub, &e.value, pointer, out),
+                    (Some(sub), _) => self.apply(sub, &e.value, pointer, out),
                     (None, Some(Value::Bool(false))) => unknown.push(e.key.clone()),
-                    (None, Some(sub)) => apply(sub, &e.value, pointer, out),
+                    (None, Some(sub)) => self.apply(sub, &e.value, pointer, out),
                     (None, None) => {}
                 }
                 pointer.truncate(len);
@@ -228,7 +276,7 @@ fn apply(schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<Schema
             if let Some(sub) = s.get("items") {
                 for (i, item) in items.iter().enumerate() {
                     let len = push_pointer(pointer, &i.to_string());
-                    apply(sub, item, pointer, out);
+                    self.apply(sub, item, pointer, out);
                     pointer.truncate(len);
                 }
             }
@@ -236,16 +284,18 @@ fn apply(schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<Schema
         _ => {}
     }
     for sub in s.get("allOf").and_then(Value::as_array).into_iter().flatten() {
-        apply(sub, node, pointer, out);
+        self.apply(sub, node, pointer, out);
     }
     if let Some(cond) = s.get("if") {
         let mut probe = vec![];
-        apply(cond, node, &mut pointer.clone(), &mut probe);
+        self.apply(cond, node, &mut pointer.clone(), &mut probe);
         let branch = if probe.is_empty() { s.get("then") } else { s.get("else") };
         if let Some(branch) = branch {
-            apply(branch, node, pointer, out);
+            self.apply(branch, node, pointer, out);
         }
     }
+}
+
 }
 
 /// Applies the values schema and turns each violation into a diagnostic at its value.
@@ -296,6 +346,7 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
             Finding::Maximum(max) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {} is greater than the maximum of {max}", value_text()))
                 .at(span, "too large")
                 .help(format!("use a value of at most {max}")),
+            other => Diagnostic::new(Code::SchemaInvalid, format!("{where_} {}", other.describe())).at(span, "here"),
         };
         out.push(d);
     }

@@ -1,7 +1,7 @@
 //! Rules on the cluster's identity: type, ids, endpoint, subject syntax, secret overrides.
 
-use crate::diag::{Code, Diagnostic, suggest};
-use crate::load::Node;
+use crate::diag::{Code, Diagnostic, Sources, suggest};
+use crate::load::{Node, V};
 use crate::model::{ListKind, Model, names::secret_keys};
 use crate::subject::Pattern;
 
@@ -14,6 +14,33 @@ fn id_diag(id: &str, span: crate::diag::Span, what: &str) -> Diagnostic {
     Diagnostic::new(Code::ClusterId, format!("{what} `{id}` is not lower-case letters and digits only"))
         .at(span, "invalid id")
         .help(if fixed.is_empty() || fixed == id { "use only a-z and 0-9, e.g. `1` or `edge7`".to_string() } else { format!("write it as `{fixed}`") })
+}
+
+/// An id written as a number is used as the text natscc reads, which is not always the text
+/// written: `99999999999999999999999999999` is a float (1e+29), `1.0` is 1, `010` and `1_0` are
+/// 10. Such an id is refused with the quoted form, rather than silently compiled under
+/// another name than the one the operator wrote.
+pub fn numeric_ids(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
+    let Some(eb) = root.path(&["global", "eventBus"]) else { return vec![] };
+    let ids = eb.get("clusterId").into_iter().map(|n| ("clusterId", n)).chain(eb.get("cpcIds").map(Node::items).unwrap_or_default().iter().map(|n| ("the CPC id", n)));
+    let mut out = vec![];
+    for (what, n) in ids {
+        if !matches!(n.v, V::Int(_) | V::Float(_)) {
+            continue;
+        }
+        let src = sources.get(n.span.src);
+        let written = src.text.get(n.span.offset as usize..(n.span.offset + n.span.len) as usize).unwrap_or("").trim();
+        let read = n.scalar_text().unwrap_or_default();
+        if written.is_empty() || written == read {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(Code::ClusterId, format!("{what} `{written}` is a number that reads as `{read}`, not as written"))
+                .at(n.span, "numeric id")
+                .help(format!("quote it so it stays the id you wrote: \"{written}\" (ids are lower-case letters and digits)")),
+        );
+    }
+    out
 }
 
 /// Checks a leaf URL: `nats://`, `tls://`, `ws://` or `wss://`, a host, an optional port.

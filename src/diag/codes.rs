@@ -33,10 +33,13 @@ macro_rules! codes {
 
 codes! {
     Io = "natscc::load::io", Error, "A values file could not be read.";
+    OutputIo = "natscc::output::io", Error, "The output folder could not be written; nothing was changed in it.";
     YamlSyntax = "natscc::yaml::syntax", Error, "A values file is not well-formed YAML.";
     YamlDuplicateKey = "natscc::yaml::duplicate_key", Error, "A mapping states the same key twice; Helm keeps only one of them silently.";
     YamlNotAMap = "natscc::yaml::not_a_map", Error, "A values document must be a mapping at its top level.";
     YamlUnknownAlias = "natscc::yaml::unknown_alias", Error, "An alias refers to an anchor that is not defined before it.";
+    YamlTooDeep = "natscc::yaml::too_deep", Error, "Maps and lists are nested deeper than any values file needs (a limit that keeps natscc safe on any input).";
+    YamlExcessiveAliasing = "natscc::yaml::excessive_aliasing", Error, "Aliases expand to an unreasonable number of values (an alias bomb); Helm refuses such files too.";
     SetSyntax = "natscc::set::syntax", Error, "A --set override is not of the form path=value.";
     SchemaType = "natscc::schema::type", Error, "A value has the wrong type for its key.";
     SchemaUnknownKey = "natscc::schema::unknown_key", Error, "A key under global.eventBus is not one the chart reads; a typo here is silently ignored by Helm.";
@@ -110,4 +113,17 @@ codes! {
     ChartEmbeddedRef = "natscc::nats_chart::embedded_ref", Warning, "A `<< ... >>` inside a longer string: the chart unwraps only a whole value, so the text reaches nats.conf literally.";
     NatsccKey = "natscc::values::natscc_key", Error, "A key under `natscc` (natscc's own shortcuts) that natscc does not know.";
     StartSystemAccount = "natscc::start::system_account", Error, "system_account names no defined account, or JetStream is enabled on it; the server refuses to start.";
+    // The fleet: rules across the clusters of one fleet file (src/fleet/).
+    FleetFile = "natscc::fleet::file", Error, "The fleet file does not follow schema/fleet.schema.json, or names one cluster twice.";
+    FleetClusterName = "natscc::fleet::cluster_name", Warning, "A fleet cluster's name differs from the name its values give it (csc or cpc-<id>).";
+    FleetOneCsc = "natscc::fleet::one_csc", Error, "A fleet needs exactly one CSC, the hub every CPC's leaf connection dials.";
+    FleetCpcIds = "natscc::fleet::cpc_ids", Error, "The CSC's cpcIds and the CPCs' clusterIds are not the same set: a CPC has no leaf user, or the CSC waits for a CPC that does not exist.";
+    FleetDuplicateCpcId = "natscc::fleet::duplicate_cpc_id", Error, "Two CPCs of the fleet share a clusterId, so they share subjects, leaf users and stream prefixes.";
+    FleetEndpointPort = "natscc::fleet::endpoint_port", Error, "A CPC's cscEndpoint dials a port other than the CSC's leaf listener (or the Gateway listener of its leaf route).";
+    FleetEndpointScheme = "natscc::fleet::endpoint_scheme", Error, "A CPC's cscEndpoint scheme does not fit the CSC's leaf listener (TLS, TLS terminated at the Gateway, websocket).";
+    FleetLeafTls = "natscc::fleet::leaf_tls", Error, "Leaf TLS or handshake_first is on at one end of the leaf connection only, or missing where the route needs it.";
+    FleetLeafAccount = "natscc::fleet::leaf_account", Error, "A CPC binds a leaf connection to an extra account the CSC does not have; the CSC has no leaf user for it.";
+    FleetRouteSection = "natscc::fleet::route_section", Error, "A Gateway route names a Gateway or a sectionName (listener) the cluster's Gateway does not have; it never carries traffic.";
+    FleetRouteKind = "natscc::fleet::route_kind", Error, "A route's kind does not fit its listener: a TLSRoute needs a TLS Passthrough listener, a TCPRoute a TCP or TLS Terminate one.";
+    FleetMtlsHostname = "natscc::fleet::mtls_hostname", Error, "The host of an mTLS broker URL, the TLSRoute hostnames and the server certificate SANs do not agree; the handshake never reaches NATS.";
 }

@@ -209,31 +209,55 @@ pub fn quote(st: &str) -> String {
     out
 }
 
-/// The one-line form of a value, used when it is short: `{ stream: "a.>" }`.
-fn inline(v: &Conf) -> String {
+/// Writes the one-line form of a value (`{ stream: "a.>" }`) into `out`; stops and returns false
+/// as soon as it is longer than `limit`, so a long list is never written out whole just to learn
+/// that it does not fit on one line.
+fn inline_into(v: &Conf, out: &mut String, limit: usize) -> bool {
     match v {
         Conf::List(items) if !items.is_empty() => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if !inline_into(item, out, limit) {
+                    return false;
+                }
+            }
             // The server reads `2]` as the text "2]" and leaves the list open: end on a space.
-            let pad = if matches!(items.last(), Some(Conf::Int(i)) if *i >= 0) { " " } else { "" };
-            format!("[{}{pad}]", items.iter().map(inline).collect::<Vec<_>>().join(", "))
+            if matches!(items.last(), Some(Conf::Int(i)) if *i >= 0) {
+                out.push(' ');
+            }
+            out.push(']');
         }
         Conf::Map(m) if !m.items.is_empty() => {
-            let parts: Vec<String> = m
-                .items
-                .iter()
-                .map(|i| match i {
-                    Item::Kv(k, v) => format!("{}: {}", key_text(k), inline(v)),
-                    Item::Include(p) => format!("include {}", verbatim(p)),
-                })
-                .collect();
-            format!("{{ {} }}", parts.join(", "))
+            out.push_str("{ ");
+            for (i, item) in m.items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                match item {
+                    Item::Kv(k, v) => {
+                        out.push_str(&key_text(k));
+                        out.push_str(": ");
+                        if !inline_into(v, out, limit) {
+                            return false;
+                        }
+                    }
+                    Item::Include(p) => {
+                        out.push_str("include ");
+                        out.push_str(&verbatim(p));
+                    }
+                }
+                if out.len() > limit {
+                    return false;
+                }
+            }
+            out.push_str(" }");
         }
-        other => {
-            let mut out = String::new();
-            value_text(other, 0, &mut out);
-            out
-        }
+        other => value_text(other, 0, out),
     }
+    out.len() <= limit
 }
 
 const INLINE_WIDTH: usize = 88;
@@ -242,8 +266,8 @@ fn value_text(v: &Conf, indent: usize, out: &mut String) {
     let non_empty = matches!(v, Conf::List(l) if !l.is_empty()) || matches!(v, Conf::Map(m) if !m.items.is_empty());
     if non_empty {
         let has_include = matches!(v, Conf::Map(m) if m.items.iter().any(|i| matches!(i, Item::Include(_))));
-        let one_line = inline(v);
-        if !has_include && one_line.len() + indent * 2 <= INLINE_WIDTH && !one_line.contains('\n') {
+        let mut one_line = String::new();
+        if !has_include && inline_into(v, &mut one_line, INLINE_WIDTH.saturating_sub(indent * 2)) && !one_line.contains('\n') {
             out.push_str(&one_line);
             return;
         }

@@ -134,11 +134,11 @@ fn override_for<'a>(m: &'a Model, secret: &str, key: &str) -> Option<&'a Value> 
 }
 
 /// Where one env variable's value comes from, honouring `nkeySecretRefOverrides`.
-fn env_entry(m: &Model, name: &str) -> Value {
+fn env_entry(m: &Model, keys: &[names::SecretKey], name: &str) -> Value {
     if name == "SERVER_NAME" {
         return json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}});
     }
-    let found = secret_keys(m).into_iter().find(|k| k.envs.iter().any(|(e, _)| e == name));
+    let found = keys.iter().find(|k| k.envs.iter().any(|(e, _)| e == name));
     match found {
         Some(k) => match override_for(m, &k.secret, k.key) {
             Some(Value::Object(o)) => {
@@ -156,16 +156,18 @@ fn env_entry(m: &Model, name: &str) -> Value {
 /// env.yaml: what each container expects, plus the values natscc inlined.
 pub fn env(m: &Model, nats_vars: &[String], mtls_vars: &[String]) -> Value {
     let mut doc = Map::new();
-    doc.insert("nats".into(), nats_vars.iter().map(|v| env_entry(m, v)).collect());
+    // Listed once: a CSC with many CPCs has many keys, and each variable looks its key up.
+    let keys = secret_keys(m);
+    doc.insert("nats".into(), nats_vars.iter().map(|v| env_entry(m, &keys, v)).collect());
     if m.mtls {
-        doc.insert("nats-mtls".into(), mtls_vars.iter().map(|v| env_entry(m, v)).collect());
+        doc.insert("nats-mtls".into(), mtls_vars.iter().map(|v| env_entry(m, &keys, v)).collect());
     }
     let mut callout: Vec<String> = secret_keys(m)
         .into_iter()
         .flat_map(|k| k.envs.into_iter().filter(|(_, c)| *c == names::AUTH_CALLOUT).map(|(e, _)| e))
         .collect();
     callout.dedup();
-    doc.insert("auth-callout".into(), callout.iter().map(|v| env_entry(m, v)).collect());
+    doc.insert("auth-callout".into(), callout.iter().map(|v| env_entry(m, &keys, v)).collect());
     let mut inlined = Map::new();
     inlined.insert("NATS_CLUSTER_NAME".into(), json!(m.cluster_name()));
     inlined.insert("NATS_JS_DOMAIN".into(), json!(m.dc_account()));

@@ -88,11 +88,26 @@ pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Re
     if dir.is_dir() && holds_exactly(dir, files) {
         return Ok(());
     }
+    // Renaming a file out of the way would replace the user's file with a folder.
+    if std::fs::symlink_metadata(dir).is_ok() && !dir.is_dir() {
+        return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it exists and is not a folder; name a folder (new or existing) with -o"));
+    }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent)?;
+    // Folders created for the output are removed again if writing fails.
+    let created: Vec<std::path::PathBuf> = parent.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
+    let result = std::fs::create_dir_all(&parent).and_then(|()| write_staged(dir, &parent, files));
+    if result.is_err() {
+        for c in &created {
+            let _ = std::fs::remove_dir(c);
+        }
+    }
+    result
+}
+
+fn write_staged(dir: &Path, parent: &Path, files: &BTreeMap<String, String>) -> std::io::Result<()> {
     let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let stage = parent.join(format!(".{base}.natscc-stage-{}", std::process::id()));
     let old = parent.join(format!(".{base}.natscc-old-{}", std::process::id()));
@@ -111,7 +126,8 @@ pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Re
                 let _ = std::fs::rename(&old, dir);
                 return Err(e);
             }
-            std::fs::remove_dir_all(&old)?;
+            // The new folder is in place: a leftover old copy is not a failed write.
+            let _ = std::fs::remove_dir_all(&old);
         } else {
             std::fs::rename(&stage, dir)?;
         }

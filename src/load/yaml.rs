@@ -187,14 +187,56 @@ pub fn resolve_plain(s: &str) -> V {
     V::Str(s.to_string())
 }
 
+/// Deepest nesting of maps and lists a values file may have. Real values files stay far
+/// below it; the limit keeps every recursive stage after loading (merge, schema, checks) within
+/// the stack of a lint worker thread, whatever the input.
+pub const MAX_DEPTH: usize = 100;
+
+/// Most values aliases may expand to in one file. Each alias is a copy of its anchor, so
+/// nested aliases grow exponentially ("billion laughs"); Helm's YAML reader refuses such files
+/// as "excessive aliasing" too.
+pub const MAX_ALIAS_NODES: usize = 250_000;
+
+/// An anchored node with what an alias to it costs: its number of values and its depth.
+struct Anchored {
+    node: Node,
+    size: usize,
+    height: usize,
+}
+
 struct Builder<'a> {
     id: SourceId,
     sources: &'a Sources,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, Anchored>,
     diags: Vec<Diagnostic>,
+    /// Nesting level of the node being built (the document root is 1).
+    depth: usize,
+    /// Deepest level reached so far, to learn an anchored node's height.
+    deepest: usize,
+    /// Values built so far, alias copies included.
+    built: usize,
+    /// Values copied by aliases so far.
+    alias_nodes: usize,
+    /// A limit was hit: the tree is not usable.
+    over_limit: bool,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(id: SourceId, sources: &'a Sources) -> Self {
+        Builder { id, sources, anchors: HashMap::new(), diags: vec![], depth: 0, deepest: 0, built: 0, alias_nodes: 0, over_limit: false }
+    }
+
+    fn too_deep(&mut self, span: Span) {
+        if !self.over_limit {
+            self.diags.push(
+                Diagnostic::new(Code::YamlTooDeep, format!("maps and lists are nested more than {MAX_DEPTH} levels deep here"))
+                    .at(span, "too deep")
+                    .help("values files need only a handful of levels: flatten this structure (or check for runaway brackets)"),
+            );
+        }
+        self.over_limit = true;
+    }
+
     fn span(&self, s: saphyr_parser::Span) -> Span {
         let src = self.sources.get(self.id);
         let line = s.start.line();
@@ -237,7 +279,7 @@ pub fn parse_stream(id: SourceId, sources: &Sources) -> (Option<Vec<Node>>, Vec<
         Ok(e) => e,
         Err(d) => return (None, vec![d]),
     };
-    let mut b = Builder { id, sources, anchors: HashMap::new(), diags: vec![] };
+    let mut b = Builder::new(id, sources);
     let mut docs = vec![];
     let mut pos = 0;
     while pos < events.len() {
@@ -257,12 +299,15 @@ pub fn parse_stream(id: SourceId, sources: &Sources) -> (Option<Vec<Node>>, Vec<
             pos += 1;
         }
     }
+    if b.over_limit {
+        return (None, b.diags);
+    }
     (Some(docs), b.diags)
 }
 
 /// Parses one values file. On a syntax error the tree is `None` and the error is reported.
 pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>) {
-    let mut b = Builder { id, sources, anchors: HashMap::new(), diags: vec![] };
+    let mut b = Builder::new(id, sources);
     let events = match events(id, sources) {
         Ok(e) => e,
         Err(d) => return (None, vec![d]),
@@ -280,6 +325,9 @@ pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>)
             }
             _ => pos += 1,
         }
+    }
+    if b.over_limit {
+        return (None, b.diags);
     }
     let whole = Span { src: id, line: 1, col: 0, offset: 0, len: 0 };
     let root = match root {
@@ -299,31 +347,87 @@ pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>)
 }
 
 impl Builder<'_> {
+    /// Builds the node that starts at `pos`, within the depth and alias limits: past them the
+    /// subtree is skipped (without recursing) and a finding makes the whole file unusable.
     fn node(&mut self, events: &[(Event, saphyr_parser::Span)], pos: &mut usize) -> Option<Node> {
+        self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
+        let n = if self.depth > MAX_DEPTH || self.over_limit {
+            let span = self.span(events.get(*pos)?.1);
+            if self.depth > MAX_DEPTH {
+                self.too_deep(span);
+            }
+            skip_node(events, pos);
+            Some(Node::new(V::Null, span))
+        } else {
+            self.node_within_limits(events, pos)
+        };
+        self.depth -= 1;
+        n
+    }
+
+    fn node_within_limits(&mut self, events: &[(Event, saphyr_parser::Span)], pos: &mut usize) -> Option<Node> {
         let (ev, sp) = events.get(*pos)?;
         let span = self.span(*sp);
         *pos += 1;
+        self.built += 1;
+        let (built_before, deepest_before) = (self.built - 1, self.deepest);
+        self.deepest = self.depth;
+        let n = self.build(ev, span, events, pos);
+        // An anchored node remembers what a copy of it costs.
+        let anchor = match ev {
+            Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) => *a,
+            _ => 0,
+        };
+        if anchor > 0 {
+            if let Some(n) = &n {
+                let a = Anchored { node: n.clone(), size: self.built - built_before, height: self.deepest + 1 - self.depth };
+                self.anchors.insert(anchor, a);
+            }
+        }
+        self.deepest = self.deepest.max(deepest_before);
+        n
+    }
+
+    fn build(&mut self, ev: &Event, span: Span, events: &[(Event, saphyr_parser::Span)], pos: &mut usize) -> Option<Node> {
         match ev {
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar(text, style, _, tag) => {
                 let v = match (tag.as_ref().map(|t| t.suffix.as_str()), style) {
                     (Some("str"), _) => V::Str(text.to_string()),
                     (Some("bool" | "int" | "float" | "null"), _) | (None, ScalarStyle::Plain) => resolve_plain(text),
                     _ => V::Str(text.to_string()),
                 };
-                let n = Node::new(v, span);
-                if *anchor > 0 {
-                    self.anchors.insert(*anchor, n.clone());
-                }
-                Some(n)
+                Some(Node::new(v, span))
             }
             Event::Alias(id) => match self.anchors.get(id) {
-                Some(n) => Some(n.clone()),
+                Some(a) if self.depth + a.height - 1 > MAX_DEPTH => {
+                    self.too_deep(span);
+                    Some(Node::new(V::Null, span))
+                }
+                Some(a) if self.alias_nodes + a.size > MAX_ALIAS_NODES => {
+                    if !self.over_limit {
+                        self.diags.push(
+                            Diagnostic::new(Code::YamlExcessiveAliasing, format!("the aliases in this file expand to more than {MAX_ALIAS_NODES} values"))
+                                .at(span, "this alias goes over the limit")
+                                .help("aliases nested in aliases multiply (a \"billion laughs\" file); write the shared block out, or alias it fewer times"),
+                        );
+                    }
+                    self.over_limit = true;
+                    Some(Node::new(V::Null, span))
+                }
+                Some(a) => {
+                    self.alias_nodes += a.size;
+                    // The copy counts as built, so anchors that contain aliases cost their expansion.
+                    self.built += a.size - 1;
+                    self.deepest = self.deepest.max(self.depth + a.height - 1);
+                    Some(a.node.clone())
+                }
                 None => {
                     self.diags.push(Diagnostic::new(Code::YamlUnknownAlias, "this alias names no anchor defined before it").at(span, "unknown alias"));
                     Some(Node::new(V::Null, span))
                 }
             },
-            Event::SequenceStart(anchor, _) => {
+            Event::SequenceStart(_, _) => {
                 let mut items = vec![];
                 while !matches!(events.get(*pos), Some((Event::SequenceEnd, _)) | None) {
                     if let Some(n) = self.node(events, pos) {
@@ -331,13 +435,9 @@ impl Builder<'_> {
                     }
                 }
                 *pos += 1;
-                let n = Node::new(V::Seq(items), span);
-                if *anchor > 0 {
-                    self.anchors.insert(*anchor, n.clone());
-                }
-                Some(n)
+                Some(Node::new(V::Seq(items), span))
             }
-            Event::MappingStart(anchor, _) => {
+            Event::MappingStart(_, _) => {
                 let mut entries: Vec<Entry> = vec![];
                 let mut merged: Vec<Entry> = vec![];
                 while !matches!(events.get(*pos), Some((Event::MappingEnd, _)) | None) {
@@ -367,7 +467,7 @@ impl Builder<'_> {
                         }
                         continue;
                     }
-                    if let Some(prev) = entries.iter().find(|e| e.key == key) {
+                    if let Some(prev) = entries.iter().find(|e| e.key == key).filter(|_| !self.over_limit) {
                         self.diags.push(
                             Diagnostic::new(Code::YamlDuplicateKey, format!("the key `{key}` is set twice in this map"))
                                 .at(k.span, "set again here")
@@ -384,13 +484,25 @@ impl Builder<'_> {
                         entries.push(m);
                     }
                 }
-                let n = Node::new(V::Map(entries), span);
-                if *anchor > 0 {
-                    self.anchors.insert(*anchor, n.clone());
-                }
-                Some(n)
+                Some(Node::new(V::Map(entries), span))
             }
             _ => None,
+        }
+    }
+}
+
+/// Moves `pos` past the node that starts there, nested content included, without recursion.
+fn skip_node(events: &[(Event, saphyr_parser::Span)], pos: &mut usize) {
+    let mut open = 0usize;
+    while let Some((ev, _)) = events.get(*pos) {
+        *pos += 1;
+        match ev {
+            Event::SequenceStart(..) | Event::MappingStart(..) => open += 1,
+            Event::SequenceEnd | Event::MappingEnd => open = open.saturating_sub(1),
+            _ => {}
+        }
+        if open == 0 {
+            return;
         }
     }
 }

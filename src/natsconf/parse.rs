@@ -10,11 +10,17 @@ pub(super) struct Session<'a> {
     pub files: Vec<File>,
     /// The chain of files being read, for include cycles.
     pub stack: Vec<String>,
+    /// Open blocks, lists and includes around the value being read, across files.
+    nest: usize,
 }
+
+/// Deepest nesting of blocks, lists and includes read. Far beyond any real config; it keeps
+/// the recursive reader (and everything that walks its tree) within the stack on any input.
+const MAX_NEST: usize = 100;
 
 impl<'a> Session<'a> {
     pub fn new(reader: Option<&'a dyn Reader>, opts: Options<'a>) -> Self {
-        Session { reader, opts, files: vec![], stack: vec![] }
+        Session { reader, opts, files: vec![], stack: vec![], nest: 0 }
     }
 
     pub fn parse_file(&mut self, file: usize) -> Result<Block, ParseError> {
@@ -344,8 +350,13 @@ impl Parser<'_, '_, '_> {
                 self.s.files.len() - 1
             }
         };
+        if self.s.nest >= MAX_NEST {
+            return self.fail(pos, format!("includes and blocks are nested more than {MAX_NEST} levels deep here; no server config needs that"));
+        }
         self.s.stack.push(name);
+        self.s.nest += 1;
         let inner = self.s.parse_file(idx);
+        self.s.nest -= 1;
         self.s.stack.pop();
         // The included keys land in this block, where later `$NAME`s can see them.
         for e in inner?.entries {
@@ -362,13 +373,15 @@ impl Parser<'_, '_, '_> {
         match self.peek() {
             None => self.fail(self.here(), "expected a value, found the end of the file"),
             Some(c) if is_nl(c) => self.fail(self.here(), "expected a value on this line, found a new line"),
-            Some('[') => {
+            Some(c @ ('[' | '{')) => {
+                if self.s.nest >= MAX_NEST {
+                    return self.fail(self.here(), format!("blocks and lists are nested more than {MAX_NEST} levels deep here; no server config needs that"));
+                }
                 self.bump();
-                self.array(m)
-            }
-            Some('{') => {
-                self.bump();
-                self.map(m)
+                self.s.nest += 1;
+                let v = if c == '[' { self.array(m) } else { self.map(m) };
+                self.s.nest -= 1;
+                v
             }
             Some('\'') => {
                 self.bump();

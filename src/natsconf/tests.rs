@@ -181,3 +181,14 @@ fn printer_output_for_awkward_strings_reads_back() {
     m.set("floats", Conf::List(vec![Conf::Float(0.1), Conf::Float(-2.5)]));
     assert_eq!(conf(&print("h", &m)), m);
 }
+
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    let ok = format!("a {}\"x\"{}", "[".repeat(99), "]".repeat(99));
+    if let Err(e) = parse(&ok) {
+        panic!("{}", e.message);
+    }
+    for deep in [format!("a {}1{}", "[".repeat(20_000), "]".repeat(20_000)), format!("a {}", "{b ".repeat(20_000))] {
+        assert!(err(&deep).message.contains("nested more than"));
+    }
+}

@@ -1,0 +1,449 @@
+//! Rules across the clusters of a fleet: what no single values file can decide. Each finding
+//! points at the value that is wrong and at the value (often in another file) it disagrees with.
+
+use super::{Cluster, Fleet, GatewayFacts, Listener};
+use crate::diag::{Code, Diagnostic, Span, suggest};
+use crate::load::Node;
+use crate::model::{ClusterType, Model, RouteKind, Spanned};
+
+pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let Some(spec) = &fleet.spec else { return out };
+    for c in &fleet.clusters {
+        let Some(m) = &c.model else { continue };
+        if m.cluster_name() != c.name() && (m.cluster_type == ClusterType::Csc || m.cluster_id.is_some()) {
+            let mut d = Diagnostic::new(
+                Code::FleetClusterName,
+                format!("the fleet calls this cluster `{}`, but its values make it `{}` (its NATS cluster name and JetStream identity)", c.name(), m.cluster_name()),
+            )
+            .at(c.spec.name.span, "fleet name");
+            if let Some(id) = &m.cluster_id {
+                d = d.at(id.span, "clusterId");
+            }
+            out.push(d.help(format!("name it `{}` in the fleet file, or fix its clusterId", m.cluster_name())));
+        }
+        if let Some(gw) = &c.spec.gateway {
+            out.extend(gateway_routes(m, gw));
+        }
+        out.extend(mtls_hostnames(c, m));
+    }
+    let cscs: Vec<&Cluster> = fleet.clusters.iter().filter(|c| c.model.as_ref().is_some_and(|m| m.cluster_type == ClusterType::Csc)).collect();
+    match cscs.as_slice() {
+        [] if fleet.complete => out.push(
+            Diagnostic::new(Code::FleetOneCsc, "the fleet has no CSC: every CPC's leaf connection needs the central cluster to dial")
+                .at(spec.clusters_span, "no cluster with clusterType: csc")
+                .help("add the CSC to `clusters:` with its values (global.eventBus.clusterType: csc)"),
+        ),
+        [_] | [] => {}
+        [first, rest @ ..] => {
+            for c in rest {
+                out.push(
+                    Diagnostic::new(Code::FleetOneCsc, format!("`{}` is a second CSC; a fleet has exactly one (`{}`)", c.name(), first.name()))
+                        .at(c.spec.name.span, "another CSC")
+                        .at(first.spec.name.span, "the first CSC")
+                        .help("give this cluster clusterType: cpc, or split the fleet file in two"),
+                );
+            }
+        }
+    }
+    let cpcs: Vec<(&Cluster, &Model)> = fleet.of_type(ClusterType::Cpc).collect();
+    // No two CPCs share an id.
+    for (i, (c, m)) in cpcs.iter().enumerate() {
+        let Some(id) = &m.cluster_id else { continue };
+        if let Some((first, fm)) = cpcs[..i].iter().find(|(_, o)| o.cluster_id.as_ref().is_some_and(|o| o.value == id.value)) {
+            out.push(
+                Diagnostic::new(Code::FleetDuplicateCpcId, format!("`{}` and `{}` both have clusterId `{}`", first.name(), c.name(), id.value))
+                    .at(id.span, format!("{}'s id", c.name()))
+                    .at(fm.cluster_id.as_ref().unwrap().span, format!("{}'s id", first.name()))
+                    .help("every CPC needs its own id: it prefixes its subjects and names its leaf user"),
+            );
+        }
+    }
+    if let [csc] = cscs.as_slice() {
+        let cm = csc.model.as_ref().unwrap();
+        out.extend(cpc_ids(fleet, csc, cm, &cpcs));
+        let mut per_cpc = vec![];
+        for (c, m) in &cpcs {
+            per_cpc.extend(leaf_accounts(c, m, cm).into_iter().map(|d| (c.name(), d)));
+            per_cpc.extend(endpoint(csc, cm, c, m).into_iter().map(|d| (c.name(), d)));
+        }
+        out.extend(group(per_cpc));
+    }
+    out
+}
+
+/// One mistake in a file several CPCs share is one finding: the first CPC's, naming the others.
+fn group(tagged: Vec<(&str, Diagnostic)>) -> Vec<Diagnostic> {
+    let mut out: Vec<(Diagnostic, Vec<&str>)> = vec![];
+    let mut index: std::collections::HashMap<(Code, Vec<Span>), usize> = Default::default();
+    for (name, d) in tagged {
+        let key = (d.code, d.labels.iter().map(|l| l.span).collect());
+        match index.get(&key) {
+            Some(&i) => out[i].1.push(name),
+            None => {
+                index.insert(key, out.len());
+                out.push((d, vec![]));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(mut d, others)| {
+            if !others.is_empty() {
+                let shown: Vec<&str> = others.iter().take(4).copied().collect();
+                let more = if others.len() > 4 { format!(" and {} more", others.len() - 4) } else { String::new() };
+                d.message.push_str(&format!(" (the same holds for {}{more})", shown.join(", ")));
+            }
+            d
+        })
+        .collect()
+}
+
+fn cpc_ids(fleet: &Fleet, csc: &Cluster, cm: &Model, cpcs: &[(&Cluster, &Model)]) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let spec = fleet.spec.as_ref().unwrap();
+    let listed = |id: &str| cm.cpc_ids.iter().any(|x| x.value == id);
+    let cpc_ids_span = cm.cpc_ids.first().map(|s| s.span).unwrap_or(cm.event_bus_span);
+    let listed_text = if cm.cpc_ids.is_empty() { "none".to_string() } else { cm.cpc_ids.iter().map(|x| x.value.as_str()).collect::<Vec<_>>().join(", ") };
+    for (c, m) in cpcs {
+        let Some(id) = &m.cluster_id else { continue };
+        if !listed(&id.value) {
+            out.push(
+                Diagnostic::new(Code::FleetCpcIds, format!("the CPC `{}` has clusterId `{}`, which the CSC's cpcIds do not list ({listed_text}): the CSC has no leaf user for it", c.name(), id.value))
+                    .at(id.span, "not in the CSC's cpcIds")
+                    .at(cpc_ids_span, format!("{}'s cpcIds", csc.name()))
+                    .help(format!("add \"{}\" to global.eventBus.cpcIds of the CSC", id.value)),
+            );
+        }
+    }
+    // Only when every CPC's id is known: an unknown id is reported by the CPC's own checks.
+    if fleet.complete && cpcs.iter().all(|(_, m)| m.cluster_id.is_some()) {
+        for id in &cm.cpc_ids {
+            if !cpcs.iter().any(|(_, m)| m.cluster_id.as_ref().is_some_and(|x| x.value == id.value)) {
+                out.push(
+                    Diagnostic::new(Code::FleetCpcIds, format!("the CSC's cpcIds list `{}`, but no CPC of the fleet has that clusterId", id.value))
+                        .at(id.span, "no such CPC in the fleet")
+                        .at(spec.clusters_span, "the fleet's clusters")
+                        .help(format!("add the CPC with clusterId \"{}\" to the fleet file, or remove the id from cpcIds", id.value)),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn leaf_accounts(c: &Cluster, m: &Model, cm: &Model) -> Vec<Diagnostic> {
+    m.extra_accounts
+        .iter()
+        .filter(|a| !cm.extra_accounts.iter().any(|b| b.name.value == a.name.value))
+        .map(|a| {
+            Diagnostic::new(Code::FleetLeafAccount, format!("{} binds a leaf connection to its extra account `{}`, which the CSC does not have", c.name(), a.name.value))
+                .at(a.name.span, "leaf remote for this account")
+                .at(cm.event_bus_span, "the CSC's values")
+                .help(format!("add `{}` to the CSC's global.eventBus.extraAccounts, or disable it on this CPC", a.name.value))
+        })
+        .collect()
+}
+
+/// Scheme, host and port of a URL; the port defaults as the dialler's does.
+pub fn split_url(url: &str) -> Option<(String, String, Option<u16>)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, p) = v6.split_once(']')?;
+        (h.to_string(), p.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (hostport.to_string(), None),
+        }
+    };
+    let port = match port {
+        Some(p) => Some(p.parse().ok()?),
+        None => None,
+    };
+    Some((scheme.to_ascii_lowercase(), host, port))
+}
+
+fn truthy(n: &Node) -> bool {
+    match n.as_bool() {
+        Some(b) => b,
+        None => n.as_str().is_some_and(|s| !s.is_empty() && s != "false"),
+    }
+}
+
+fn handshake_first(tls: Option<&Node>) -> bool {
+    tls.and_then(|t| t.get("handshake_first")).is_some_and(truthy)
+}
+
+/// The CSC's accepting leaf listener: whether the server itself speaks TLS there, and where that is set.
+fn server_leaf_tls(cm: &Model) -> Option<(Span, bool)> {
+    if let Some(t) = &cm.csc_leaf_server_tls {
+        return Some((t.span, handshake_first(Some(t))));
+    }
+    let chart = cm.nats.leafnodes.tls.as_ref()?;
+    let span = cm.nats.raw.as_ref().and_then(|r| r.path(&["leafnodes", "tls"])).map(|n| n.span).unwrap_or(cm.event_bus_span);
+    Some((span, handshake_first(chart.merge.as_ref())))
+}
+
+fn config_span(m: &Model, path: &[&str]) -> Span {
+    m.nats.raw.as_ref().and_then(|r| r.path(path)).map(|n| n.span).unwrap_or(m.event_bus_span)
+}
+
+/// The Gateway listener the CSC's leaf route attaches to, when the fleet states the Gateway.
+fn leaf_listener<'a>(csc: &'a Cluster, cm: &Model) -> Option<&'a Listener> {
+    let route = cm.routes.iter().find(|r| r.key == "natsLeafnode" && r.enabled)?;
+    csc.spec.gateway.as_ref()?.listeners.iter().find(|l| l.name.value == route.section_name.value)
+}
+
+fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let Some(ep) = &m.csc_endpoint else { return out };
+    // A malformed URL is the CPC's own finding.
+    if crate::check::values::endpoint_problem(&ep.value).is_some() {
+        return out;
+    }
+    let Some((scheme, _host, port)) = split_url(&ep.value) else { return out };
+    let websocket = matches!(scheme.as_str(), "ws" | "wss");
+    let scheme_tls = matches!(scheme.as_str(), "tls" | "wss");
+    let listener = leaf_listener(csc, cm);
+    let server_tls = server_leaf_tls(cm);
+    let gw_terminates = listener.is_some_and(Listener::terminates_tls);
+    let client_block = m.cpc_leaf_client_tls.as_ref();
+
+    // Scheme.
+    let scheme_problem = if websocket && !cm.nats.websocket.enabled {
+        Some((
+            format!("{} dials the CSC over websocket (`{}`), but the CSC has no websocket listener", c.name(), ep.value),
+            config_span(cm, &["websocket"]),
+            "the CSC's websocket block".to_string(),
+            "dial nats://HOST:7422 (or tls://), or enable nats.config.websocket on the CSC".to_string(),
+        ))
+    } else if scheme_tls && server_tls.is_none() && !gw_terminates {
+        Some((
+            format!("{} dials `{}` with TLS, but neither the CSC's leaf listener nor its Gateway speaks TLS", c.name(), ep.value),
+            cm.event_bus_span,
+            "no cscLeafServerTLS on the CSC".to_string(),
+            "dial nats://, or give the CSC a cscLeafServerTLS block".to_string(),
+        ))
+    } else if !scheme_tls && client_block.is_none() && gw_terminates {
+        let l = listener.unwrap();
+        Some((
+            format!("{} dials `{}` in plain text, but the CSC's Gateway listener {} terminates TLS", c.name(), ep.value, l.describe()),
+            l.tls_mode.span,
+            "terminates TLS".to_string(),
+            format!("dial tls://HOST:{} and set `handshake_first: true` in cpcLeafClientTLS", l.port.value),
+        ))
+    } else {
+        None
+    };
+    if let Some((msg, other, label, help)) = scheme_problem {
+        out.push(Diagnostic::new(Code::FleetEndpointScheme, msg).at(ep.span, "cscEndpoint").at(other, label).help(help));
+        return out;
+    }
+
+    // Port.
+    let (expected, where_span, what): (u16, Span, String) = if websocket {
+        (cm.nats.websocket.port as u16, config_span(cm, &["websocket", "port"]), "the CSC's websocket port".into())
+    } else if let Some(l) = listener {
+        (l.port.value, l.port.span, format!("the CSC Gateway listener `{}`", l.name.value))
+    } else if !cm.nats.leafnodes.enabled {
+        out.push(
+            Diagnostic::new(Code::FleetEndpointPort, format!("{} dials the CSC's leaf listener, but the CSC has leafnodes switched off", c.name()))
+                .at(ep.span, "cscEndpoint")
+                .at(config_span(cm, &["leafnodes", "enabled"]), "leafnodes off on the CSC")
+                .help("enable nats.config.leafnodes on the CSC"),
+        );
+        return out;
+    } else {
+        (cm.nats.leafnodes.port as u16, config_span(cm, &["leafnodes", "port"]), "the CSC's leaf listener".into())
+    };
+    // Without a port a leaf remote dials the leafnode default; a websocket one the web default.
+    let actual = port.unwrap_or(match scheme.as_str() {
+        "ws" => 80,
+        "wss" => 443,
+        _ => 7422,
+    });
+    if actual != expected {
+        out.push(
+            Diagnostic::new(Code::FleetEndpointPort, format!("{} dials port {actual} (`{}`), but {what} is on port {expected}", c.name(), ep.value))
+                .at(ep.span, format!("port {actual}"))
+                .at(where_span, format!("port {expected}"))
+                .help(format!("dial port {expected}")),
+        );
+    }
+
+    // TLS at both ends, and handshake_first alike.
+    let client_tls = client_block.is_some() || scheme_tls;
+    let client_hf = handshake_first(client_block);
+    let client_span = client_block.map(|b| b.span).unwrap_or(ep.span);
+    if gw_terminates {
+        let l = listener.unwrap();
+        if !client_hf {
+            out.push(
+                Diagnostic::new(
+                    Code::FleetLeafTls,
+                    format!("the CSC's Gateway listener {} terminates TLS, so {} must open with the TLS handshake; without handshake_first it waits for an INFO the Gateway never passes", l.describe(), c.name()),
+                )
+                .at(client_span, "no handshake_first")
+                .at(l.tls_mode.span, "terminates TLS")
+                .help("set `handshake_first: true` in this CPC's cpcLeafClientTLS"),
+            );
+        }
+        return out;
+    }
+    match (server_tls, client_tls) {
+        (Some((span, _)), false) => out.push(
+            Diagnostic::new(Code::FleetLeafTls, format!("the CSC's leaf listener requires TLS, but {} dials `{}` without any TLS", c.name(), ep.value))
+                .at(ep.span, "no TLS on this end")
+                .at(span, "TLS on the CSC's leaf listener")
+                .help("give the CPC a cpcLeafClientTLS block (and dial tls://), or remove the CSC's leaf TLS"),
+        ),
+        (None, true) => out.push(
+            Diagnostic::new(Code::FleetLeafTls, format!("{} sets leaf TLS (cpcLeafClientTLS), but the CSC's leaf listener has none", c.name()))
+                .at(client_span, "TLS on this end")
+                .at(cm.event_bus_span, "no cscLeafServerTLS on the CSC")
+                .help("set TLS at both ends of the leaf connection (cscLeafServerTLS on the CSC) or at neither"),
+        ),
+        (Some((span, server_hf)), true) if server_hf != client_hf => {
+            let (on, off) = if server_hf { ("the CSC", c.name()) } else { (c.name(), "the CSC") };
+            out.push(
+                Diagnostic::new(Code::FleetLeafTls, format!("handshake_first is on at {on} and off at {off}: one end waits for an INFO, the other for a TLS handshake"))
+                    .at(client_span, format!("handshake_first {}", if client_hf { "on" } else { "off" }))
+                    .at(span, format!("handshake_first {}", if server_hf { "on" } else { "off" }))
+                    .help("set `handshake_first: true` at both ends (cscLeafServerTLS and cpcLeafClientTLS) or at neither"),
+            )
+        }
+        _ => {}
+    }
+    out
+}
+
+fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let names: Vec<&str> = gw.listeners.iter().map(|l| l.name.value.as_str()).collect();
+    let elsewhere = |r: &&crate::model::Route| {
+        gw.name.as_ref().is_some_and(|n| n.value != r.gateway_name) || gw.namespace.as_ref().is_some_and(|n| n.value != r.gateway_namespace)
+    };
+    let wrong: Vec<&crate::model::Route> = m.routes.iter().filter(|r| r.enabled).filter(elsewhere).collect();
+    if !wrong.is_empty() {
+        let this = match (&gw.namespace, &gw.name) {
+            (Some(ns), Some(n)) => format!("{}/{}", ns.value, n.value),
+            (Some(ns), None) => format!("{}/(any name)", ns.value),
+            (None, Some(n)) => n.value.clone(),
+            (None, None) => unreachable!("a route is elsewhere only when the fleet names the Gateway"),
+        };
+        let keys: Vec<&str> = wrong.iter().map(|r| r.key).collect();
+        let mut d = Diagnostic::new(
+            Code::FleetRouteSection,
+            format!("the routes {} attach to Gateway `{}/{}`, but this cluster's Gateway is `{this}`; they never carry traffic", keys.join(", "), wrong[0].gateway_namespace, wrong[0].gateway_name),
+        )
+        .at(gw.name.as_ref().or(gw.namespace.as_ref()).map(|n| n.span).unwrap_or(gw.span), "this cluster's Gateway");
+        for r in &wrong {
+            d = d.at(r.span, format!("the {} route", r.key));
+        }
+        out.push(d.help("set gatewayName and gatewayNamespace of each route (global.eventBus.gateway.routes) to the cluster's Gateway, or correct the fleet file"));
+    }
+    for r in m.routes.iter().filter(|r| r.enabled && !elsewhere(r)) {
+        let Some(l) = gw.listeners.iter().find(|l| l.name.value == r.section_name.value) else {
+            let d = Diagnostic::new(
+                Code::FleetRouteSection,
+                format!("the {} route's sectionName `{}` names no listener of the Gateway (listeners: {}); the route never carries traffic", r.key, r.section_name.value, names.join(", ")),
+            )
+            .at(r.section_name.span, "no such listener")
+            .at(gw.span, "the Gateway's listeners");
+            out.push(match suggest(&r.section_name.value, names.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("set sectionName to the name of the listener that carries this traffic"),
+            });
+            continue;
+        };
+        let fits = match r.kind.value {
+            RouteKind::Tls => l.protocol.value == super::Protocol::Tls && l.tls_mode.value == super::TlsMode::Passthrough,
+            RouteKind::Tcp => !(l.protocol.value == super::Protocol::Tls && l.tls_mode.value == super::TlsMode::Passthrough),
+        };
+        if !fits {
+            let (needs, fix) = match r.kind.value {
+                RouteKind::Tls => ("a TLSRoute needs a TLS listener in Passthrough mode", "TCPRoute"),
+                RouteKind::Tcp => ("a Passthrough listener takes only TLSRoutes", "TLSRoute"),
+            };
+            out.push(
+                Diagnostic::new(Code::FleetRouteKind, format!("the {} route is a {} on listener {}: {needs}; the route never carries traffic", r.key, r.kind.value.name(), l.describe()))
+                    .at(r.kind.span, r.kind.value.name())
+                    .at(l.tls_mode.span, "the listener's TLS mode")
+                    .help(format!("make the route a {fix}, or change the listener")),
+            );
+        }
+    }
+    out
+}
+
+/// DNS-style match of a host against a certificate SAN (`*.` covers exactly one label).
+fn san_matches(san: &str, host: &str) -> bool {
+    let (san, host) = (san.to_ascii_lowercase(), host.to_ascii_lowercase());
+    match san.strip_prefix("*.") {
+        Some(rest) => host.split_once('.').is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
+        None => san == host,
+    }
+}
+
+/// Gateway API hostname match: a leading `*.` covers one or more labels.
+fn route_hostname_matches(pattern: &str, host: &str) -> bool {
+    let (pattern, host) = (pattern.to_ascii_lowercase(), host.to_ascii_lowercase());
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host.len() > rest.len() + 1 && host.ends_with(&format!(".{rest}")),
+        None => pattern == host,
+    }
+}
+
+fn list(items: &[Spanned<String>]) -> String {
+    if items.is_empty() { "none".into() } else { items.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(", ") }
+}
+
+fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let Some(facts) = &c.spec.mtls else { return out };
+    let Some(route) = m.routes.iter().find(|r| r.key == "mqttMtls" && r.enabled) else { return out };
+    let hostnames: &[Spanned<String>] = if route.kind.value == RouteKind::Tls { &route.hostnames } else { &[] };
+    let sans = &facts.sans;
+    let hostnames_span = hostnames.first().map(|h| h.span).unwrap_or(route.span);
+    let sans_span = sans.first().map(|s| s.span).unwrap_or(facts.span);
+    let three = |host: &str| {
+        format!("SNI `{host}`; TLSRoute hostnames: {}; certificate SANs: {}", if hostnames.is_empty() { "any (none listed)".into() } else { list(hostnames) }, if sans.is_empty() { "not stated".into() } else { list(sans) })
+    };
+    for url in &facts.broker_urls {
+        let host = split_url(&url.value).map(|(_, h, _)| h).unwrap_or_else(|| url.value.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or(url.value.clone()));
+        let route_ok = hostnames.is_empty() || hostnames.iter().any(|h| route_hostname_matches(&h.value, &host));
+        let san_ok = sans.is_empty() || sans.iter().any(|s| san_matches(&s.value, &host));
+        if route_ok && san_ok {
+            continue;
+        }
+        let why = match (route_ok, san_ok) {
+            (false, false) => "neither the TLSRoute hostnames nor the certificate SANs cover it",
+            (false, true) => "the TLSRoute drops it before the handshake reaches NATS",
+            _ => "the server certificate does not name it, so the client refuses the handshake",
+        };
+        out.push(
+            Diagnostic::new(Code::FleetMtlsHostname, format!("{}: the broker URL `{}` sends {}: {why}", c.name(), url.value, three(&host)))
+                .at(url.span, "broker URL")
+                .at(hostnames_span, "TLSRoute hostnames")
+                .at(sans_span, "certificate SANs")
+                .help("make the broker URL host, the mqttMtls route's hostnames and the certificate SANs name the same host (a client dialling an IP address sends that address as SNI)"),
+        );
+    }
+    if !sans.is_empty() {
+        for h in hostnames {
+            let covered = sans.iter().any(|s| s.value.eq_ignore_ascii_case(&h.value) || san_matches(&s.value, &h.value));
+            if !covered {
+                let urls = list(&facts.broker_urls);
+                out.push(
+                    Diagnostic::new(Code::FleetMtlsHostname, format!("{}: the TLSRoute hostname `{}` is not among the certificate SANs ({}); clients dialling it fail the handshake (broker URLs: {urls})", c.name(), h.value, list(sans)))
+                        .at(h.span, "TLSRoute hostname")
+                        .at(sans_span, "certificate SANs")
+                        .help("add the hostname to the certificate, or remove it from the route"),
+                );
+            }
+        }
+    }
+    out
+}

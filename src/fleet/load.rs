@@ -1,0 +1,288 @@
+//! Reading a fleet file: its schema, the facts it states, and each cluster's values merged
+//! as Helm merges them. A values file shared by several clusters is read and parsed once, so
+//! a finding in it is reported once, and every span of the whole fleet indexes one `Sources`.
+
+use super::{ClusterSpec, FleetSpec, GatewayFacts, Listener, MtlsFacts, Protocol, TlsMode};
+use crate::diag::{Code, Diagnostic, Source, Sources, Span, suggest};
+use crate::load::{Entry, Node, V, merge, yaml};
+use crate::model::Spanned;
+use crate::check::schema::Finding;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub const SCHEMA_TEXT: &str = include_str!("../../schema/fleet.schema.json");
+
+/// The fleet schema, applied by the same interpreter as the values schema.
+fn schema() -> &'static serde_json::Value {
+    static S: OnceLock<serde_json::Value> = OnceLock::new();
+    S.get_or_init(|| serde_json::from_str(SCHEMA_TEXT).expect("fleet schema is JSON"))
+}
+
+fn file_diag(message: impl Into<String>, span: Span, label: &str) -> Diagnostic {
+    Diagnostic::new(Code::FleetFile, message).at(span, label)
+}
+
+/// Keys each map of the fleet file allows, for "did you mean".
+fn known_keys(pointer: &str) -> &'static [&'static str] {
+    let depth: Vec<&str> = pointer.split('/').skip(1).collect();
+    match depth.as_slice() {
+        [] => &["clusters"],
+        ["clusters", _] => &["name", "values", "set", "gateway", "mtls"],
+        ["clusters", _, "gateway"] => &["name", "namespace", "listeners"],
+        ["clusters", _, "gateway", "listeners", _] => &["name", "port", "protocol", "tlsMode", "hostname"],
+        ["clusters", _, "mtls"] => &["serverCertSans", "brokerUrls"],
+        _ => &[],
+    }
+}
+
+/// The fleet file against schema/fleet.schema.json, each error at its line.
+fn schema_check(root: &Node) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let mut typo_at: Vec<String> = vec![];
+    let mut required: Vec<(String, Diagnostic)> = vec![];
+    for err in crate::check::schema::validate(schema(), root) {
+        let pointer = err.pointer.clone();
+        let (node, entry) = root.at_pointer(&pointer);
+        let span = entry.map(|e| e.value.span).or(node.map(|n| n.span)).unwrap_or(root.span);
+        let where_ = if pointer.is_empty() { "the fleet file".to_string() } else { pointer.trim_start_matches('/').replace('/', ".") };
+        match &err.finding {
+            Finding::Unknown(unexpected) => {
+                typo_at.push(pointer.clone());
+                for key in unexpected {
+                    let key_span = node.and_then(|n| n.entry(key)).map(|e| e.key_span).unwrap_or(span);
+                    let known = known_keys(&pointer);
+                    let d = file_diag(format!("`{key}` is not a key of {where_}"), key_span, "unknown key");
+                    out.push(match suggest(key, known.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!("the keys of {where_} are: {}", known.join(", "))),
+                    });
+                }
+            }
+            Finding::Required(prop) => {
+                required.push((
+                    pointer.clone(),
+                    file_diag(format!("{where_} needs the key `{prop}`"), entry.map(|e| e.key_span).unwrap_or(span), &format!("`{prop}` is missing"))
+                        .help(format!("add `{prop}:` (see schema/fleet.schema.json)")),
+                ));
+            }
+            other => out.push(file_diag(format!("{where_} {}", other.describe()), span, "here").help("see schema/fleet.schema.json")),
+        }
+    }
+    // A missing key beside an unknown one is the same typo, reported once as the unknown key.
+    out.extend(required.into_iter().filter(|(p, _)| !typo_at.contains(p)).map(|(_, d)| d));
+    out
+}
+
+fn text(n: Option<&Node>) -> Option<Spanned<String>> {
+    crate::model::text(n)
+}
+
+fn texts(n: Option<&Node>) -> Vec<Spanned<String>> {
+    n.map(|n| n.items().iter().filter_map(|i| text(Some(i))).collect()).unwrap_or_default()
+}
+
+fn gateway(n: &Node) -> GatewayFacts {
+    let listeners = n
+        .get("listeners")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|l| {
+            let name = text(l.get("name"))?;
+            let port_node = l.get("port")?;
+            let port = Spanned::new(u16::try_from(port_node.as_i64()?).ok()?, port_node.span);
+            let protocol_node = l.get("protocol")?;
+            let protocol = match protocol_node.as_str()? {
+                "TCP" => Protocol::Tcp,
+                "TLS" => Protocol::Tls,
+                _ => return None,
+            };
+            let mode_node = l.get("tlsMode");
+            let tls_mode = match mode_node.and_then(Node::as_str) {
+                Some("Passthrough") => TlsMode::Passthrough,
+                _ => TlsMode::Terminate,
+            };
+            Some(Listener {
+                name,
+                port,
+                protocol: Spanned::new(protocol, protocol_node.span),
+                tls_mode: Spanned::new(tls_mode, mode_node.map(|m| m.span).unwrap_or(protocol_node.span)),
+                span: l.span,
+            })
+        })
+        .collect();
+    GatewayFacts { name: text(n.get("name")), namespace: text(n.get("namespace")), listeners, span: n.span }
+}
+
+/// Reads and checks the fleet file. `None` when it cannot be read or parsed at all.
+pub fn read_spec(path: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<FleetSpec> {
+    let name = path.display().to_string();
+    let body = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::new(Code::Io, format!("cannot read the fleet file {name}: {e}")).help("check the path given with --fleet"));
+            return None;
+        }
+    };
+    let id = sources.add(Source::new(name, body));
+    let (root, d) = yaml::parse(id, sources);
+    diags.extend(d);
+    let root = root?;
+    if !matches!(root.v, V::Map(_)) {
+        diags.push(file_diag("a fleet file is a map with a `clusters` list", root.span, "not a map").help("start the file with `clusters:`"));
+        return None;
+    }
+    diags.extend(schema_check(&root));
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut clusters: Vec<ClusterSpec> = vec![];
+    for c in root.get("clusters").map(Node::items).unwrap_or_default() {
+        let Some(name) = text(c.get("name")) else { continue };
+        // A cluster without values is the schema's finding; compiling chart defaults alone says nothing.
+        if texts(c.get("values")).is_empty() {
+            continue;
+        }
+        if let Some(first) = clusters.iter().find(|f| f.name.value == name.value) {
+            diags.push(
+                file_diag(format!("the fleet names the cluster `{}` twice", name.value), name.span, "named again here")
+                    .at(first.name.span, "first named here")
+                    .help("give every cluster its own name: it is also its output folder"),
+            );
+            continue;
+        }
+        let values = texts(c.get("values")).into_iter().map(|v| Spanned::new(dir.join(&v.value), v.span)).collect();
+        let set = c.get("set").map(|s| s.entries().to_vec()).unwrap_or_default();
+        clusters.push(ClusterSpec {
+            name,
+            values,
+            set,
+            gateway: c.get("gateway").filter(|g| matches!(g.v, V::Map(_))).map(gateway),
+            mtls: c.get("mtls").filter(|m| matches!(m.v, V::Map(_))).map(|m| MtlsFacts {
+                sans: texts(m.get("serverCertSans")),
+                broker_urls: texts(m.get("brokerUrls")),
+                span: m.span,
+            }),
+            span: c.span,
+        });
+    }
+    let clusters_span = root.entry("clusters").map(|e| e.key_span).unwrap_or(root.span);
+    Some(FleetSpec { path: path.to_path_buf(), source: id, clusters, clusters_span })
+}
+
+/// Parsed values files, each read once for the whole fleet.
+#[derive(Default)]
+pub struct FileCache {
+    files: HashMap<PathBuf, Option<Node>>,
+    defaults: Option<Node>,
+}
+
+impl FileCache {
+    fn defaults(&mut self, sources: &mut Sources) -> Node {
+        self.defaults
+            .get_or_insert_with(|| {
+                let id = sources.add(Source::new(crate::load::DEFAULTS_NAME, crate::load::CHART_DEFAULTS));
+                yaml::parse(id, sources).0.expect("built-in defaults parse")
+            })
+            .clone()
+    }
+
+    /// The parsed file, reading it on first use; read and parse errors are reported then.
+    fn file(&mut self, path: &Spanned<PathBuf>, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<&Node> {
+        if !self.files.contains_key(&path.value) {
+            let name = path.value.display().to_string();
+            let tree = match std::fs::read_to_string(&path.value) {
+                Ok(text) => {
+                    let id = sources.add(Source::new(name, text));
+                    let (tree, d) = yaml::parse(id, sources);
+                    diags.extend(d);
+                    tree
+                }
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::new(Code::Io, format!("cannot read values file {name}: {e}"))
+                            .at(path.span, "named here")
+                            .help("paths in a fleet file are relative to the fleet file's folder"),
+                    );
+                    None
+                }
+            };
+            self.files.insert(path.value.clone(), tree);
+        }
+        self.files[&path.value].as_ref()
+    }
+}
+
+/// Splits a `set` key into map keys: `a.b.c`, with `\.` for a dot inside a key.
+fn set_path(key: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = key.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.last_mut().unwrap().push(n);
+                }
+            }
+            '.' => out.push(String::new()),
+            c => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}
+
+/// Sets one value at a path, keeping the spans of the maps on the way (so findings about
+/// them still point at the values files), and merging a map value as Helm merges.
+fn set_at(node: &mut Node, path: &[String], value: &Node, key_span: Span) {
+    if !matches!(node.v, V::Map(_)) {
+        *node = Node::map(key_span);
+    }
+    let V::Map(entries) = &mut node.v else { unreachable!() };
+    let (first, rest) = path.split_first().expect("a set path has a key");
+    let idx = entries.iter().position(|e| e.key == *first);
+    if rest.is_empty() {
+        match idx {
+            Some(i) if value.is_null() => {
+                entries.remove(i);
+            }
+            Some(i) => {
+                let old = std::mem::replace(&mut entries[i].value, Node::map(key_span));
+                entries[i].value = merge::merge(old, value.clone());
+            }
+            None if value.is_null() => {}
+            None => entries.push(Entry { key: first.clone(), key_span, value: merge::merge(Node::map(key_span), value.clone()) }),
+        }
+        return;
+    }
+    let i = match idx {
+        Some(i) => i,
+        None => {
+            entries.push(Entry { key: first.clone(), key_span, value: Node::map(key_span) });
+            entries.len() - 1
+        }
+    };
+    set_at(&mut entries[i].value, rest, value, key_span);
+}
+
+/// One cluster's merged values (defaults, files in order, then `set`), and what went wrong.
+pub fn cluster_values(spec: &ClusterSpec, cache: &mut FileCache, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<Node> {
+    let mut root = cache.defaults(sources);
+    let mut broken = false;
+    for f in &spec.values {
+        match cache.file(f, sources, diags) {
+            Some(tree) => root = merge::merge(root, tree.clone()),
+            None => broken = true,
+        }
+    }
+    for e in &spec.set {
+        let path = set_path(&e.key);
+        if path.iter().any(String::is_empty) {
+            diags.push(
+                file_diag(format!("the set key `{}` is not a dotted path of map keys", e.key), e.key_span, "empty key")
+                    .help("write e.g. `global.eventBus.clusterId: \"1\"`; give a list whole as the value"),
+            );
+            continue;
+        }
+        set_at(&mut root, &path, &e.value, e.key_span);
+    }
+    if broken { None } else { Some(root) }
+}

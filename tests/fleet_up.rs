@@ -1,0 +1,406 @@
+//! The federation on real servers: `natscc up` on the example fleet (a CSC and two CPCs), then
+//! NATS and MQTT clients prove the flows the values promise, and that nothing else flows.
+//! Also: a fleet with an overlap is refused, and the same accounts forced into a server make it
+//! refuse to start; and a loop that extra accounts would form across the leaf connections does
+//! not happen. `natscc up` must print `ready` within 10 seconds and leave nothing behind.
+
+mod common;
+
+use async_nats::Client;
+use futures_util::StreamExt;
+use rumqttc::QoS;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The tests start servers on ports picked free a moment earlier; run one at a time so two
+/// tests never pick the same port.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running `natscc up`: the addresses it printed; stopped with SIGTERM on drop.
+struct Up {
+    child: Child,
+    nats: HashMap<String, String>,
+    mqtt: HashMap<String, u16>,
+    dir: PathBuf,
+    startup: Duration,
+}
+
+impl Up {
+    fn start(fleet: &Path) -> Up {
+        let t = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_natscc"))
+            .arg("up")
+            .arg(fleet)
+            .env("NATS_SERVER_BIN", common::nats_server_path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (dir_tx, dir_rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(d) = line.split(" servers in ").nth(1) {
+                    let _ = dir_tx.send(PathBuf::from(d));
+                }
+                log2.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let mut nats = HashMap::new();
+        let mut mqtt = HashMap::new();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut ready = false;
+        for line in stdout.lines().map_while(Result::ok) {
+            if line == "ready" {
+                ready = true;
+                break;
+            }
+            let fields: HashMap<&str, &str> = line.split(' ').filter_map(|f| f.split_once('=')).collect();
+            nats.insert(fields["cluster"].to_string(), fields["nats"].to_string());
+            mqtt.insert(fields["cluster"].to_string(), fields["mqtt"].rsplit_once(':').unwrap().1.parse().unwrap());
+        }
+        let startup = t.elapsed();
+        assert!(ready, "natscc up never printed ready:\n{}", log.lock().unwrap());
+        let dir = dir_rx.recv_timeout(Duration::from_secs(5)).expect("natscc up names its folder");
+        Up { child, nats, mqtt, dir, startup }
+    }
+
+    /// SIGTERM; then nothing may remain: no process, no file.
+    fn stop(mut self) {
+        let pid = self.child.id();
+        let st = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        assert!(st.success());
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "natscc up did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "natscc up exited with {status} after SIGTERM");
+        assert!(!self.dir.exists(), "{} is left behind", self.dir.display());
+        assert!(processes_in(&self.dir).is_empty(), "servers left running: {:?}", processes_in(&self.dir));
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Pids of processes whose working folder lies in `dir`.
+fn processes_in(dir: &Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
+        .collect()
+}
+
+async fn connect(url: &str) -> Client {
+    async_nats::connect(url).await.unwrap_or_else(|e| panic!("connect {url}: {e}"))
+}
+
+/// Publishes every 100 ms until `sub` sees a message (interest crosses leaf connections
+/// asynchronously), then returns the subject and payload it got.
+async fn publish_until_received(client: &Client, subject: &str, payload: &str, sub: &mut async_nats::Subscriber) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        client.publish(subject.to_string(), payload.to_string().into()).await.unwrap();
+        client.flush().await.unwrap();
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
+            return (m.subject.to_string(), String::from_utf8_lossy(&m.payload).into_owned());
+        }
+        assert!(Instant::now() < deadline, "nothing arrived for {subject}");
+    }
+}
+
+/// Every message `sub` receives within `wait`.
+async fn drain(sub: &mut async_nats::Subscriber, wait: Duration) -> Vec<(String, String)> {
+    let mut out = vec![];
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Ok(Some(m)) = tokio::time::timeout_at(deadline, sub.next()).await {
+        out.push((m.subject.to_string(), String::from_utf8_lossy(&m.payload).into_owned()));
+    }
+    out
+}
+
+async fn nats_flows(up: &Up) {
+    let csc = connect(&up.nats["csc"]).await;
+    let cpc = [connect(&up.nats["cpc-1"]).await, connect(&up.nats["cpc-2"]).await];
+
+    // CPC-n publishes sensor.temp: the CSC receives cpc.n.sensor.temp; the other CPC nothing.
+    let mut at_csc = csc.subscribe("cpc.*.sensor.temp").await.unwrap();
+    let mut everything_at_cpc2 = cpc[1].subscribe(">").await.unwrap();
+    for (i, client) in cpc.iter().enumerate() {
+        let n = i + 1;
+        let (subject, payload) = publish_until_received(client, "sensor.temp", &format!("from-cpc-{n}"), &mut at_csc).await;
+        assert_eq!(subject, format!("cpc.{n}.sensor.temp"));
+        assert_eq!(payload, format!("from-cpc-{n}"));
+        drain(&mut at_csc, Duration::from_millis(200)).await;
+    }
+    let seen = drain(&mut everything_at_cpc2, Duration::from_millis(500)).await;
+    assert!(!seen.iter().any(|(_, p)| p == "from-cpc-1"), "CPC-1's sensor.temp reached CPC-2: {seen:?}");
+
+    // The CSC publishes cpc.n.command.restart: only CPC-n receives command.restart.
+    let mut cmd = [cpc[0].subscribe("command.restart").await.unwrap(), cpc[1].subscribe("command.restart").await.unwrap()];
+    for n in 1..=2 {
+        let (subject, payload) = publish_until_received(&csc, &format!("cpc.{n}.command.restart"), &format!("restart-{n}"), &mut cmd[n - 1]).await;
+        assert_eq!((subject.as_str(), payload.as_str()), ("command.restart", format!("restart-{n}").as_str()));
+    }
+    let late = [drain(&mut cmd[0], Duration::from_millis(400)).await, drain(&mut cmd[1], Duration::from_millis(10)).await];
+    assert!(!late[0].iter().any(|(_, p)| p == "restart-2"), "CPC-1 got CPC-2's command: {:?}", late[0]);
+    assert!(!late[1].iter().any(|(_, p)| p == "restart-1"), "CPC-2 got CPC-1's command: {:?}", late[1]);
+
+    // The CSC publishes broadcast.x: every CPC receives it.
+    let mut bc = [cpc[0].subscribe("broadcast.x").await.unwrap(), cpc[1].subscribe("broadcast.x").await.unwrap()];
+    let (s1, _) = publish_until_received(&csc, "broadcast.x", "to-all", &mut bc[0]).await;
+    assert_eq!(s1, "broadcast.x");
+    let (s2, p2) = tokio::time::timeout(Duration::from_secs(3), bc[1].next()).await.expect("CPC-2 gets the broadcast").map(|m| (m.subject.to_string(), String::from_utf8_lossy(&m.payload).into_owned())).unwrap();
+    assert_eq!((s2.as_str(), p2.as_str()), ("broadcast.x", "to-all"));
+}
+
+/// An MQTT client whose received publishes arrive on a channel.
+struct Mqtt {
+    client: rumqttc::AsyncClient,
+    rx: tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>, bool)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Mqtt {
+    async fn connect(port: u16, id: &str) -> Mqtt {
+        let mut opts = rumqttc::MqttOptions::new(id, "127.0.0.1", port);
+        opts.set_keep_alive(Duration::from_secs(30));
+        let (client, mut events) = rumqttc::AsyncClient::new(opts, 64);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (conn_tx, conn_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let mut conn_tx = Some(conn_tx);
+            loop {
+                match events.poll().await {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+                        if let Some(t) = conn_tx.take() {
+                            let _ = t.send(());
+                        }
+                    }
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                        let _ = tx.send((p.topic.clone(), p.payload.to_vec(), p.retain));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("mqtt {port}: {e}");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
+        });
+        tokio::time::timeout(Duration::from_secs(5), conn_rx).await.expect("MQTT connects").unwrap();
+        Mqtt { client, rx, task }
+    }
+
+    async fn subscribe(&self, topic: &str, qos: rumqttc::QoS) {
+        self.client.subscribe(topic, qos).await.unwrap();
+        // The SUBACK comes back on the event loop; give the subscription time to reach the leaf.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    async fn publish(&self, topic: &str, payload: &str, retain: bool) {
+        self.client.publish(topic, QoS::AtLeastOnce, retain, payload.as_bytes().to_vec()).await.unwrap();
+    }
+
+    /// The first message within `wait`, if any.
+    async fn next(&mut self, wait: Duration) -> Option<(String, String, bool)> {
+        tokio::time::timeout(wait, self.rx.recv()).await.ok().flatten().map(|(t, p, r)| (t, String::from_utf8_lossy(&p).into_owned(), r))
+    }
+
+    /// Publishes on `pub_client` every 200 ms until this client receives something.
+    async fn receive_from(&mut self, pub_client: &Mqtt, topic: &str, payload: &str) -> (String, String) {
+        let deadline = Instant::now() + Duration::from_secs(6);
+        loop {
+            pub_client.publish(topic, payload, false).await;
+            if let Some((t, p, _)) = self.next(Duration::from_millis(200)).await {
+                return (t, p);
+            }
+            assert!(Instant::now() < deadline, "nothing arrived over MQTT for {topic}");
+        }
+    }
+}
+
+impl Drop for Mqtt {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn mqtt_flows(up: &Up) {
+    let csc = Mqtt::connect(up.mqtt["csc"], "csc-app").await;
+    let cpc1 = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-app").await;
+    let cpc2 = Mqtt::connect(up.mqtt["cpc-2"], "cpc2-app").await;
+
+    // CPC-1 publishes sensor/temp: the CSC receives cpc/1/sensor/temp; CPC-2's sensor/temp nothing.
+    // Upward, messages cross as core NATS messages: the CSC's $MQTT_msgs sources no CPC stream,
+    // so a QoS 1 subscriber there does not get a CPC's QoS 1 publish (the server leaves those to
+    // the JetStream consumer). The CSC subscribes with QoS 0, the CPC publishes with QoS 1.
+    let mut csc_sensor = Mqtt::connect(up.mqtt["csc"], "csc-sensor").await;
+    csc_sensor.subscribe("cpc/+/sensor/temp", QoS::AtMostOnce).await;
+    let mut cpc2_sensor = Mqtt::connect(up.mqtt["cpc-2"], "cpc2-sensor").await;
+    cpc2_sensor.subscribe("sensor/temp", QoS::AtLeastOnce).await;
+    let (t, p) = csc_sensor.receive_from(&cpc1, "sensor/temp", "21.5").await;
+    assert_eq!((t.as_str(), p.as_str()), ("cpc/1/sensor/temp", "21.5"));
+    assert_eq!(cpc2_sensor.next(Duration::from_millis(500)).await, None, "CPC-1's sensor/temp reached CPC-2 over MQTT");
+
+    // The CSC publishes cpc/2/command/restart: only CPC-2 receives command/restart. Downward, QoS 1
+    // messages reach QoS 1 subscribers through the CPC's $MQTT_msgs, which sources the CSC's
+    // through the JetStream API prefix, renamed by its subject transforms.
+    let mut cmd1 = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-cmd").await;
+    cmd1.subscribe("command/restart", QoS::AtLeastOnce).await;
+    let mut cmd2 = Mqtt::connect(up.mqtt["cpc-2"], "cpc2-cmd").await;
+    cmd2.subscribe("command/restart", QoS::AtLeastOnce).await;
+    let (t, p) = cmd2.receive_from(&csc, "cpc/2/command/restart", "now").await;
+    assert_eq!((t.as_str(), p.as_str()), ("command/restart", "now"));
+    assert_eq!(cmd1.next(Duration::from_millis(500)).await, None, "CPC-1 got CPC-2's MQTT command");
+
+    // The CSC broadcasts: every CPC receives it.
+    let mut b1 = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-bc").await;
+    b1.subscribe("broadcast/live", QoS::AtLeastOnce).await;
+    let mut b2 = Mqtt::connect(up.mqtt["cpc-2"], "cpc2-bc").await;
+    b2.subscribe("broadcast/live", QoS::AtLeastOnce).await;
+    let (t, _) = b1.receive_from(&csc, "broadcast/live", "hello").await;
+    assert_eq!(t, "broadcast/live");
+    let got = b2.next(Duration::from_secs(3)).await.expect("CPC-2 gets the MQTT broadcast");
+    assert_eq!(got.0, "broadcast/live");
+
+    // A retained message from the CSC reaches a CPC subscriber that connects later, through the
+    // CPC's $MQTT_rmsgs stream sourcing the CSC's.
+    csc.publish("broadcast/firmware", "v2", true).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let retained = loop {
+        let mut late = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-late").await;
+        late.client.subscribe("broadcast/firmware", QoS::AtLeastOnce).await.unwrap();
+        if let Some(m) = late.next(Duration::from_millis(500)).await {
+            break m;
+        }
+        let _ = late.client.disconnect().await;
+        assert!(Instant::now() < deadline, "the retained broadcast never reached a late CPC-1 subscriber");
+    };
+    assert_eq!((retained.0.as_str(), retained.1.as_str(), retained.2), ("broadcast/firmware", "v2", true));
+    drop((cpc2, cpc1));
+}
+
+#[test]
+fn fleet_up_serves_the_flows_and_leaves_nothing_behind() {
+    let _serial = one_at_a_time();
+    let up = Up::start(&root().join("examples/fleet/fleet.yaml"));
+    assert!(up.startup < Duration::from_secs(10), "ready after {:?}", up.startup);
+    eprintln!("natscc up: ready after {:?}", up.startup);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(nats_flows(&up));
+    rt.block_on(mqtt_flows(&up));
+    drop(rt);
+    up.stop();
+}
+
+#[test]
+fn no_loop_crosses_a_leaf_connection() {
+    let _serial = one_at_a_time();
+    let fleet = root().join("tests/fleets/leaf-loop/fleet.yaml");
+    common::natscc().args(["compile", "--fleet"]).arg(&fleet).arg("-o").arg(tempfile::tempdir().unwrap().path().join("out")).assert().code(0);
+    let up = Up::start(&fleet);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        // Clients land in A everywhere. Interest in loop.> in every A, then one message.
+        let csc = connect(&up.nats["csc"]).await;
+        let cpc1 = connect(&up.nats["cpc-1"]).await;
+        let mut at_csc = csc.subscribe("loop.>").await.unwrap();
+        let mut at_cpc1 = cpc1.subscribe("loop.>").await.unwrap();
+        let (_, p) = publish_until_received(&csc, "loop.probe", "probe", &mut at_cpc1).await;
+        assert_eq!(p, "probe");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        drain(&mut at_csc, Duration::from_millis(100)).await;
+        drain(&mut at_cpc1, Duration::from_millis(100)).await;
+        csc.publish("loop.once", "once".into()).await.unwrap();
+        csc.flush().await.unwrap();
+        let csc_got = drain(&mut at_csc, Duration::from_secs(1)).await;
+        let cpc_got = drain(&mut at_cpc1, Duration::from_millis(100)).await;
+        // The CSC's own subscriber once; CPC-1's A directly and through B: never back up.
+        assert_eq!(csc_got.len(), 1, "the message came back to the CSC: {csc_got:?}");
+        assert!(!cpc_got.is_empty() && cpc_got.len() <= 2, "CPC-1 got {cpc_got:?}");
+    });
+    drop(rt);
+    up.stop();
+}
+
+#[test]
+fn an_overlap_is_refused_and_the_server_agrees() {
+    let _serial = one_at_a_time();
+    let fleet = root().join("fixtures/bad/fleet/shared-overlap/fleet.yaml");
+    let out = common::natscc().args(["up"]).arg(&fleet).env("NATS_SERVER_BIN", common::nats_server_path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("natscc::cross_layer::overlap"));
+    assert!(out.stdout.is_empty(), "nothing may start");
+    // The same accounts forced into a server: it refuses to start, for the reason natscc gave.
+    let compiled = natscc::fleet::compile(&fleet, false);
+    assert!(compiled.has_errors());
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = natscc::fleet::up::plan(&compiled, tmp.path()).unwrap();
+    let cpc = plan.clusters.iter().find(|c| c.name == "cpc-1").unwrap();
+    let run = Command::new(common::nats_server_path())
+        .args(["-c", "nats.conf"])
+        .current_dir(&cpc.dir)
+        .envs(cpc.env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stderr).into_owned() + &String::from_utf8_lossy(&run.stdout);
+    assert!(!run.status.success(), "nats-server started with the overlap:\n{said}");
+    assert!(said.contains("import forms a cycle"), "{said}");
+}
+
+/// broadcast.> in both cscExports and cpcExports. natscc refuses it as an echo; on real servers
+/// the CSC's message reaches the CPC and does not come back up (a spoke never sends what came
+/// down from the hub back up), while the CPC's own publish goes up under its prefix.
+#[test]
+fn what_the_servers_do_with_an_echo_overlap() {
+    let _serial = one_at_a_time();
+    let fleet_file = root().join("tests/fleets/echo/fleet.yaml");
+    let fleet = natscc::fleet::compile(&fleet_file, false);
+    assert!(fleet.diags.iter().any(|d| d.code == natscc::diag::Code::CrossLayerOverlap));
+    let dir = natscc::fleet::up::temp_dir().unwrap();
+    let plan = natscc::fleet::up::plan(&fleet, &dir).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let running = natscc::fleet::up::start(plan, &common::nats_server_path(), Instant::now() + Duration::from_secs(20), &stop).unwrap();
+    let port = |name: &str| running.plan.clusters.iter().find(|c| c.name == name).unwrap().client_port;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let csc = connect(&format!("nats://127.0.0.1:{}", port("csc"))).await;
+        let cpc = connect(&format!("nats://127.0.0.1:{}", port("cpc-1"))).await;
+        let mut up = csc.subscribe("cpc.1.>").await.unwrap();
+        let mut down = cpc.subscribe("broadcast.>").await.unwrap();
+        publish_until_received(&csc, "broadcast.x", "from-csc", &mut down).await;
+        let (subject, _) = publish_until_received(&cpc, "broadcast.local", "from-cpc", &mut up).await;
+        assert_eq!(subject, "cpc.1.broadcast.local");
+        let seen = drain(&mut up, Duration::from_millis(500)).await;
+        assert!(!seen.iter().any(|(_, p)| p == "from-csc"), "the CSC's broadcast echoed back up: {seen:?}");
+    });
+    drop(rt);
+    drop(running);
+    assert!(!dir.exists());
+}
