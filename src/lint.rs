@@ -90,7 +90,17 @@ pub fn run(patterns: &[String], with: &[PathBuf], args: &ReportArgs) -> i32 {
         }
     }
     let io_error = results.iter().any(|(d, _)| d.iter().any(|d| d.code == crate::diag::Code::Io));
-    let items: Vec<(&Diagnostic, &Sources)> = results.iter().flat_map(|(ds, s)| ds.iter().map(move |d| (d, s))).collect();
+    // A finding in what every file shares (the built-in defaults, a --with companion) is the
+    // same finding for each file: it is reported once, where it first appears.
+    let mut seen = std::collections::HashSet::new();
+    let items: Vec<(&Diagnostic, &Sources)> = results
+        .iter()
+        .flat_map(|(ds, s)| ds.iter().map(move |d| (d, s)))
+        .filter(|(d, s)| {
+            let at: Vec<(&str, u32, u32)> = d.labels.iter().map(|l| (s.get(l.span.src).name.as_str(), l.span.line, l.span.col)).collect();
+            d.labels.is_empty() || seen.insert((d.code, d.severity, d.message.clone(), at))
+        })
+        .collect();
     let stdout = std::io::stdout();
     let format = args.format.unwrap_or(if stdout.is_terminal() { Format::Human } else { Format::Concise });
     let color = format == Format::Human && stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -48,5 +48,33 @@ fn post_render_sarif_validates_too() {
     let out = natscc().args(["post-render", "--format", "sarif"]).write_stdin(stream).output().unwrap();
     assert_eq!((out.status.code(), out.stdout.len()), (Some(1), 0));
     let doc = validate("post-render", &out.stderr);
-    assert_eq!(doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "<stdin>");
+    // Standard input is no file: a named input, not a URI a viewer would try to open.
+    let artifact = &doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!((artifact["uri"].as_str(), artifact["uriBaseId"].as_str()), (Some("stdin"), Some("NATSCC_INPUT")), "{artifact}");
+}
+
+/// Relative paths are relative URIs on `%SRCROOT%` (the folder natscc ran in, given in
+/// originalUriBaseIds), absolute paths are file URIs; both percent-encoded.
+#[test]
+fn sarif_locations_are_uris() {
+    let tmp = tempfile::tempdir().unwrap();
+    let odd = tmp.path().join("envs/a b");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::copy(root().join("fixtures/bad/subject-space.yaml"), odd.join("values,1:x%.yaml")).unwrap();
+    let out = natscc().current_dir(tmp.path()).args(["lint", "--format", "sarif", "envs"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = validate("lint of an oddly named file", &out.stdout);
+    let run = &doc["runs"][0];
+    let located: Vec<&serde_json::Value> = run["results"].as_array().unwrap().iter().map(|r| &r["locations"][0]["physicalLocation"]["artifactLocation"]).collect();
+    let file = located.iter().find(|a| a["uriBaseId"] == "%SRCROOT%").expect("a finding in the linted file");
+    assert_eq!(file["uri"], "envs/a%20b/values,1%3Ax%25.yaml");
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(base.starts_with("file:///") && base.ends_with('/'), "{base}");
+    // The chart defaults are no file of the repository.
+    assert!(located.iter().filter(|a| a["uriBaseId"] != "%SRCROOT%").all(|a| a["uriBaseId"] == "NATSCC_INPUT" && !a["uri"].as_str().unwrap().contains('<')));
+    let abs = odd.join("values,1:x%.yaml");
+    let out = natscc().args(["lint", "--format", "sarif"]).arg(&abs).output().unwrap();
+    let doc = validate("lint of an absolute path", &out.stdout);
+    let uris: Vec<String> = doc["runs"][0]["results"].as_array().unwrap().iter().filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().map(str::to_string)).collect();
+    assert!(uris.iter().any(|u| u.starts_with("file:///") && u.ends_with("/envs/a%20b/values,1%3Ax%25.yaml")), "{uris:?}");
 }

@@ -327,9 +327,10 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
                 .help(format!("add `{prop}:` under {where_}")),
             Finding::Type(allowed) => {
                 let found = node.map(Node::type_name).unwrap_or("value");
-                Diagnostic::new(Code::SchemaType, format!("{where_} must be {}, not a {found}", type_words(&allowed)))
-                    .at(span, format!("a {found}"))
-                    .help("change the value to the expected type")
+                let found = if found == "integer" { "an integer".to_string() } else { format!("a {found}") };
+                Diagnostic::new(Code::SchemaType, format!("{where_} must be {}, not {found}", type_words(&allowed)))
+                    .at(span, found)
+                    .help(type_help(&allowed, node))
             }
             Finding::Enum(options) => Diagnostic::new(Code::SchemaEnum, format!("{where_} must be one of {options}"))
                 .at(span, "not an allowed value")
@@ -351,6 +352,35 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
         out.push(d);
     }
     out
+}
+
+/// What to write instead, for the first allowed type, shown with the value at hand.
+fn type_help(allowed: &[String], node: Option<&Node>) -> String {
+    let text = node.and_then(Node::scalar_text);
+    let quoted_scalar = node.and_then(Node::as_str).map(str::trim);
+    match allowed.first().map(String::as_str) {
+        Some("boolean") => match quoted_scalar {
+            Some(b @ ("true" | "false")) => format!("remove the quotes: `{b}` is a boolean, `\"{b}\"` a string"),
+            _ => "write `true` or `false`".into(),
+        },
+        Some("array") => match quoted_scalar {
+            Some(s) if s.contains(',') => {
+                let items: Vec<&str> = s.split(',').map(str::trim).collect();
+                format!("write a YAML list, not a comma-separated string: `[{}]`", items.join(", "))
+            }
+            _ => "write a YAML list: `[a, b]`, or one `- item` per line under the key".into(),
+        },
+        Some("object") => "write a map: `key: value` lines indented under this key (`{}` for an empty one)".into(),
+        Some("string") => match text {
+            Some(t) => format!("quote it so YAML reads text: \"{t}\""),
+            None => "write a text value (quote it if it looks like a number or boolean)".into(),
+        },
+        Some("integer" | "number") => match quoted_scalar {
+            Some(n) if n.parse::<f64>().is_ok() => format!("remove the quotes: `{n}`"),
+            _ => "write a number without quotes, e.g. `4222`".into(),
+        },
+        _ => format!("write {} here", type_words(allowed)),
+    }
 }
 
 fn type_words(allowed: &[String]) -> String {

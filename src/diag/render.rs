@@ -53,6 +53,10 @@ pub fn concise(d: &Diagnostic, sources: &Sources) -> String {
     if let Some(h) = &d.help {
         out.push_str(&format!(" (help: {h})"));
     }
+    // One line per finding, whatever a key or file name holds (`\n` inside a quoted key).
+    if out.contains(char::is_control) {
+        out = out.chars().map(|c| if c.is_control() { c.escape_default().collect() } else { c.to_string() }).collect();
+    }
     out
 }
 
@@ -71,11 +75,55 @@ pub fn github(d: &Diagnostic, sources: &Sources) -> String {
         msg.push_str(&format!("\nhelp: {h}"));
     }
     match d.primary() {
-        Some(span) => {
+        Some(span) if names_a_file(&sources.get(span.src).name) => {
             let (f, l, c) = location(span, sources);
             format!("::{kind} file={},line={l},col={c},title={}::{}", github_prop(&f), github_prop(d.code.name()), github_escape(&msg))
         }
+        // Built-in defaults, --set, stdin: no file in the repository to annotate.
+        Some(span) => {
+            let (f, l, c) = location(span, sources);
+            format!("::{kind} title={}::{}", github_prop(d.code.name()), github_escape(&format!("{f}:{l}:{c}: {msg}")))
+        }
         None => format!("::{kind} title={}::{}", github_prop(d.code.name()), github_escape(&msg)),
+    }
+}
+
+/// Whether a source name is a path: the built-in defaults (`<chart defaults>`), standard
+/// input (`<stdin>`) and the `--set` arguments are inputs without a file.
+fn names_a_file(name: &str) -> bool {
+    !(name.starts_with('<') || name.starts_with("--"))
+}
+
+/// A path as a URI path: every byte but unreserved characters, `/` and a few safe
+/// sub-delimiters percent-encoded (`:` too, so a relative path never reads as a scheme).
+fn uri_path(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The base of relative paths in SARIF: the folder natscc ran in (paths are given relative to it).
+const SRCROOT: &str = "%SRCROOT%";
+/// The base of inputs that are no file (built-in defaults, stdin, --set): nothing to resolve.
+const NOT_A_FILE: &str = "NATSCC_INPUT";
+
+/// SARIF's artifactLocation: a relative URI with a base id, a file URI, or a named non-file.
+fn artifact_location(name: &str) -> Value {
+    if !names_a_file(name) {
+        let slug: Vec<&str> = name.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        return json!({"uri": slug.join("-"), "uriBaseId": NOT_A_FILE, "description": {"text": format!("{name}: an input of natscc, not a file")}});
+    }
+    let path = name.replace('\\', "/");
+    if path.starts_with('/') {
+        json!({"uri": format!("file://{}", uri_path(&path))})
+    } else {
+        json!({"uri": uri_path(path.trim_start_matches("./")), "uriBaseId": SRCROOT})
     }
 }
 
@@ -121,7 +169,7 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
             let loc = |span: Span, text: Option<&str>| {
                 let (f, l, c) = location(span, sources);
                 let mut v = json!({"physicalLocation": {
-                    "artifactLocation": {"uri": f},
+                    "artifactLocation": artifact_location(&f),
                     "region": {"startLine": l, "startColumn": c},
                 }});
                 if let Some(t) = text {
@@ -154,18 +202,26 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
             r
         })
         .collect();
+    // Where relative paths start, for viewers that open the files (GitHub resolves them from
+    // the repository root, which is where CI runs natscc).
+    let relative = results.iter().flat_map(|r| r["locations"].as_array().into_iter().flatten().chain(r["relatedLocations"].as_array().into_iter().flatten())).any(|l| l["physicalLocation"]["artifactLocation"]["uriBaseId"] == SRCROOT);
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "natscc",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/natscc/natscc",
+            "rules": rules,
+        }},
+        "results": results,
+    });
+    if let (true, Ok(cwd)) = (relative, std::env::current_dir()) {
+        let dir = cwd.to_string_lossy().replace('\\', "/");
+        run["originalUriBaseIds"] = json!({SRCROOT: {"uri": format!("file://{}/", uri_path(dir.trim_end_matches('/')))}});
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "natscc",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/natscc/natscc",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 

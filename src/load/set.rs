@@ -24,7 +24,9 @@ impl Cursor<'_> {
         let src = self.sources.get(self.id);
         let offset = src.offset(self.line as usize, start);
         let end_off = src.offset(self.line as usize, end);
-        Span { src: self.id, line: self.line, col: start as u32, offset: offset as u32, len: (end_off - offset).max(1) as u32 }
+        // At least one character, so an empty value is still marked, but never past the text.
+        let len = (end_off - offset).max(1).min(src.text.len() - offset);
+        Span { src: self.id, line: self.line, col: start as u32, offset: offset as u32, len: len as u32 }
     }
     fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).copied()

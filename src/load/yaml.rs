@@ -262,13 +262,30 @@ fn events(id: SourceId, sources: &Sources) -> Result<Events<'_>, Diagnostic> {
                 let m = e.marker();
                 let src = sources.get(id);
                 let offset = src.offset(m.line(), m.col());
-                let span = Span { src: id, line: m.line() as u32, col: m.col() as u32, offset: offset as u32, len: 1 };
+                let span = Span { src: id, line: m.line() as u32, col: m.col() as u32, offset: offset as u32, len: src.text[offset..].chars().next().map_or(0, char::len_utf8) as u32 };
                 let code = if e.info().contains("unknown anchor") { Code::YamlUnknownAlias } else { Code::YamlSyntax };
-                return Err(Diagnostic::new(code, format!("the YAML does not parse: {}", e.info()))
-                    .at(span, "here")
-                    .help("fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote are the usual causes)"));
+                return Err(Diagnostic::new(code, format!("the YAML does not parse: {}", e.info())).at(span, "here").help(syntax_help(e.info())));
             }
         }
+    }
+}
+
+/// What to change for the YAML reader's usual complaints.
+fn syntax_help(info: &str) -> &'static str {
+    if info.contains("tabs") {
+        "indent with spaces: YAML does not allow tabs for indentation"
+    } else if info.contains("mapping values are not allowed") {
+        "a second `: ` on one line: quote the value if it contains `: `, or check that this line is indented like its sibling keys"
+    } else if info.contains("did not find expected key") {
+        "check the indentation of this line: keys of one map must start in the same column"
+    } else if info.contains("quoted scalar") {
+        "close the quote that starts here"
+    } else if info.contains("flow sequence") || info.contains("flow mapping") {
+        "close the `[` or `{` that opens this value (with `]` or `}`), separating items with `,`"
+    } else if info.contains("block sequence entries") {
+        "a list item (`- `) cannot follow a `key: value` on the same level: put the list under its own key"
+    } else {
+        "fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote are the usual causes)"
     }
 }
 
