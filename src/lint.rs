@@ -15,7 +15,8 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
         let path = Path::new(p);
         if path.is_dir() {
             for ext in ["yaml", "yml"] {
-                let pat = format!("{}/**/*.{ext}", p.trim_end_matches('/'));
+                // The folder's own name is literal, even with `[` or `*` in it.
+                let pat = format!("{}/**/*.{ext}", glob::Pattern::escape(p.trim_end_matches('/')));
                 out.extend(glob::glob(&pat).map_err(|e| format!("bad pattern {pat}: {e}"))?.filter_map(Result::ok));
             }
         } else if p.contains(['*', '?', '[']) {
