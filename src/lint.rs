@@ -20,7 +20,8 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
                 out.extend(glob::glob(&pat).map_err(|e| format!("bad pattern {pat}: {e}"))?.filter_map(Result::ok));
             }
         } else if p.contains(['*', '?', '[']) {
-            let matched: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).collect();
+            // Folders a pattern matches (`envs/*`) hold the files; they are not values files.
+            let matched: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).filter(|m| !m.is_dir()).collect();
             if matched.is_empty() {
                 return Err(format!("no file matches `{p}`"));
             }
