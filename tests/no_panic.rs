@@ -344,6 +344,9 @@ fn hostile_files_through_lint_graph_and_explain() {
             let stderr = String::from_utf8_lossy(&run.stderr);
             assert!(matches!(run.status.code(), Some(1 | 2)), "{args:?} {f}: exit {:?}\n{stderr}", run.status.code());
             assert!(stderr.contains("natscc::"), "{args:?} {f}: no code in\n{stderr}");
+            if f == "binary.yaml" {
+                assert_eq!(run.status.code(), Some(2), "{args:?}: an unreadable file is an I/O error");
+            }
             assert!(run.stdout.is_empty());
         }
     }
