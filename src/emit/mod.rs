@@ -127,13 +127,13 @@ pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Re
     }
     // Replacing a folder deletes what it held: only a folder of natscc outputs may go, never
     // one holding other files (`-o envs` next to the values, `-o ~` by a slip).
-    if dir.is_dir() {
-        if let Some(foreign) = foreign_file(dir, files) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                format!("it holds {}, which natscc did not write; replacing the folder would delete it: name a new folder or one natscc wrote", foreign.display()),
-            ));
-        }
+    if dir.is_dir()
+        && let Some(foreign) = foreign_file(dir, files)
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("it holds {}, which natscc did not write; replacing the folder would delete it: name a new folder or one natscc wrote", foreign.display()),
+        ));
     }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
