@@ -231,7 +231,7 @@ pub fn main() -> i32 {
                 if !compiled.has_errors() {
                     eprintln!("natscc: this is a plain NATS chart values file (no global.eventBus); graph and explain work on event-bus values");
                 }
-                return EXIT_FINDINGS;
+                return if compiled.diags.iter().any(|d| d.code == crate::diag::Code::Io) { EXIT_USAGE } else { EXIT_FINDINGS };
             };
             let g = crate::graph::build(m, "");
             let red = crate::graph::render::cycle_edges(&g, &crate::graph::cycles::find(&g));
@@ -251,7 +251,7 @@ pub fn main() -> i32 {
                 if !compiled.has_errors() {
                     eprintln!("natscc: this is a plain NATS chart values file (no global.eventBus); graph and explain work on event-bus values");
                 }
-                return EXIT_FINDINGS;
+                return if compiled.diags.iter().any(|d| d.code == crate::diag::Code::Io) { EXIT_USAGE } else { EXIT_FINDINGS };
             };
             if crate::subject::Pattern::parse(&subject).map(|p| !p.is_literal()).unwrap_or(true) {
                 eprintln!("natscc: `{subject}` is not a literal subject (no wildcards): a message is published on one subject");

@@ -15,11 +15,13 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
         let path = Path::new(p);
         if path.is_dir() {
             for ext in ["yaml", "yml"] {
-                let pat = format!("{}/**/*.{ext}", p.trim_end_matches('/'));
+                // The folder's own name is literal, even with `[` or `*` in it.
+                let pat = format!("{}/**/*.{ext}", glob::Pattern::escape(p.trim_end_matches('/')));
                 out.extend(glob::glob(&pat).map_err(|e| format!("bad pattern {pat}: {e}"))?.filter_map(Result::ok));
             }
         } else if p.contains(['*', '?', '[']) {
-            let matched: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).collect();
+            // Folders a pattern matches (`envs/*`) hold the files; they are not values files.
+            let matched: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).filter(|m| !m.is_dir()).collect();
             if matched.is_empty() {
                 return Err(format!("no file matches `{p}`"));
             }

@@ -127,6 +127,13 @@ fn exit_codes() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(": warning: "), "the chart defaults warn: {out}");
     assert_eq!(lint(tmp.path(), &["good", "--format", "concise", "--deny-warnings"]).0, 1);
+    // A folder is taken literally, glob characters in its name included.
+    let bracketed = tmp.path().join("envs [prod]");
+    std::fs::create_dir(&bracketed).unwrap();
+    std::fs::copy(root().join("fixtures/bad/subject-gt-middle.yaml"), bracketed.join("values.yaml")).unwrap();
+    let (code, out) = lint(tmp.path(), &["envs [prod]", "--format", "concise"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("envs [prod]/values.yaml:"), "{out}");
     std::fs::copy(root().join("fixtures/bad/subject-gt-middle.yaml"), good.join("values-c.yaml")).unwrap();
     assert_eq!(lint(tmp.path(), &["good", "--format", "json"]).0, 1);
     assert_eq!(lint(tmp.path(), &["good/*.yml", "--format", "json"]).0, 2, "a pattern that matches nothing");

@@ -292,6 +292,18 @@ fn unwritable_outputs_are_refused_and_nothing_is_left_behind() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me\n");
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 1, "only the file is there: {names:?}");
+    // -o names the folder that holds the values (or any other foreign file): replacing it
+    // would delete them, so it is refused and the folder stays as it was.
+    let envs = dir.path().join("envs");
+    std::fs::create_dir(&envs).unwrap();
+    std::fs::copy(&example, envs.join("cpc.yaml")).unwrap();
+    let run = natscc().current_dir(dir.path()).args(["compile", "--format", "concise", "-f", "envs/cpc.yaml", "-o", "envs"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(": error: natscc::output::io: ") && stderr.contains("natscc did not write"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&envs).unwrap().count(), 1);
+    assert_eq!(std::fs::read(envs.join("cpc.yaml")).unwrap(), std::fs::read(&example).unwrap());
+    std::fs::remove_dir_all(&envs).unwrap();
     // -o inside a folder nobody may create in (/proc, even for root), a few levels deep.
     let run = natscc().args(["compile", "--format", "concise", "-f"]).arg(&example).args(["-o", "/proc/natscc-test/a/out"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -332,6 +344,9 @@ fn hostile_files_through_lint_graph_and_explain() {
             let stderr = String::from_utf8_lossy(&run.stderr);
             assert!(matches!(run.status.code(), Some(1 | 2)), "{args:?} {f}: exit {:?}\n{stderr}", run.status.code());
             assert!(stderr.contains("natscc::"), "{args:?} {f}: no code in\n{stderr}");
+            if f == "binary.yaml" {
+                assert_eq!(run.status.code(), Some(2), "{args:?}: an unreadable file is an I/O error");
+            }
             assert!(run.stdout.is_empty());
         }
     }

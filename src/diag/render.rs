@@ -213,6 +213,8 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
             "rules": rules,
         }},
         "results": results,
+        // Columns count characters (SARIF's default would be UTF-16 code units).
+        "columnKind": "unicodeCodePoints",
     });
     if let (true, Ok(cwd)) = (relative, std::env::current_dir()) {
         let dir = cwd.to_string_lossy().replace('\\', "/");

@@ -80,6 +80,39 @@ fn holds_exactly(dir: &Path, files: &BTreeMap<String, String>) -> bool {
         && files.iter().all(|(name, text)| std::fs::read(dir.join(name)).is_ok_and(|old| old == text.as_bytes()))
 }
 
+/// Every file name natscc writes into an output folder (event bus and plain chart).
+const OUTPUT_NAMES: &[&str] = &[
+    "nats.conf",
+    "accounts.conf",
+    "leafnodes.conf",
+    "nats-mtls.conf",
+    "mtls-accounts.conf",
+    "gateway.yaml",
+    "streams.yaml",
+    "permissions.json",
+    "env.yaml",
+    "secrets.yaml",
+    "manifests.yaml",
+];
+
+/// A file under `dir` that is none of natscc's outputs (by name), if there is one.
+fn foreign_file(dir: &Path, files: &BTreeMap<String, String>) -> Option<std::path::PathBuf> {
+    let ours = |name: &str| OUTPUT_NAMES.contains(&name) || files.keys().any(|k| k.rsplit('/').next() == Some(name));
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { return Some(d) };
+        for e in entries.flatten() {
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                _ if ours(&e.file_name().to_string_lossy()) => {}
+                _ => return Some(path),
+            }
+        }
+    }
+    None
+}
+
 /// Writes a tree of files so that `dir` holds either its old contents or all new files,
 /// never a mix: the tree is staged beside `dir` and swapped in by renames. A folder that
 /// already holds exactly these files is left alone, so re-running a compile (a pre-commit
@@ -91,6 +124,16 @@ pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Re
     // Renaming a file out of the way would replace the user's file with a folder.
     if std::fs::symlink_metadata(dir).is_ok() && !dir.is_dir() {
         return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it exists and is not a folder; name a folder (new or existing) with -o"));
+    }
+    // Replacing a folder deletes what it held: only a folder of natscc outputs may go, never
+    // one holding other files (`-o envs` next to the values, `-o ~` by a slip).
+    if dir.is_dir()
+        && let Some(foreign) = foreign_file(dir, files)
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("it holds {}, which natscc did not write; replacing the folder would delete it: name a new folder or one natscc wrote", foreign.display()),
+        ));
     }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

@@ -396,11 +396,11 @@ impl Builder<'_> {
             Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) => *a,
             _ => 0,
         };
-        if anchor > 0 {
-            if let Some(n) = &n {
-                let a = Anchored { node: n.clone(), size: self.built - built_before, height: self.deepest + 1 - self.depth };
-                self.anchors.insert(anchor, a);
-            }
+        if anchor > 0
+            && let Some(n) = &n
+        {
+            let a = Anchored { node: n.clone(), size: self.built - built_before, height: self.deepest + 1 - self.depth };
+            self.anchors.insert(anchor, a);
         }
         self.deepest = self.deepest.max(deepest_before);
         n
