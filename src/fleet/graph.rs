@@ -151,18 +151,6 @@ pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival>
 
 /// The explain answer as text.
 pub fn explain_text(fg: &FleetGraph, start: NodeIndex, subject: &str) -> String {
-    let g = &fg.graph;
-    let arrivals = explain(fg, start, subject);
-    let mut out = format!("{} {subject}\n", g.g[start].label());
-    if arrivals.is_empty() {
-        out.push_str("  reaches no other account or subject\n");
-    }
-    for a in arrivals {
-        out.push_str(&format!("  reaches {} as {}\n", g.g[a.account].label(), a.subject));
-        for step in &a.chain {
-            out.push_str(&format!("    via {step}\n"));
-        }
-    }
-    out
+    crate::graph::render::arrivals_text(&fg.graph, start, subject, explain(fg, start, subject))
 }
 

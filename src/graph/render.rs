@@ -168,7 +168,11 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
 
 /// The explain answer as text: one block per arrival, with its chain of hops.
 pub fn explain_text(g: &Graph, start: NodeIndex, subject: &str) -> String {
-    let arrivals = explain(g, start, subject);
+    arrivals_text(g, start, subject, explain(g, start, subject))
+}
+
+/// Arrivals as text (shared by the one-cluster and the fleet explain).
+pub fn arrivals_text(g: &Graph, start: NodeIndex, subject: &str, arrivals: Vec<Arrival>) -> String {
     let mut out = format!("{} {subject}\n", g.g[start].label());
     if arrivals.is_empty() {
         out.push_str("  reaches no other account or subject\n");
