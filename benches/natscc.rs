@@ -16,11 +16,15 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn time<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    median((0..runs).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed()
-    }).collect())
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn ms(d: Duration) -> f64 {
@@ -51,11 +55,13 @@ fn env_for(vars: &[String]) -> Vec<(String, String)> {
 }
 
 fn patterns(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| match i % 3 {
-        0 => format!("{prefix}.{i}.>"),
-        1 => format!("{prefix}.{i}.*.state"),
-        _ => format!("{prefix}.{i}.value"),
-    }).collect()
+    (0..n)
+        .map(|i| match i % 3 {
+            0 => format!("{prefix}.{i}.>"),
+            1 => format!("{prefix}.{i}.*.state"),
+            _ => format!("{prefix}.{i}.value"),
+        })
+        .collect()
 }
 
 fn big_values(n: usize) -> String {
@@ -133,7 +139,11 @@ fn main() {
     });
     println!(
         "compile one cluster (process): new folder median {:.2} ms, over unchanged output {:.2} ms; nats-server -t on its output: median {:.2} ms; ratios {:.2} and {:.2}",
-        ms(compile), ms(recompile), ms(server_t), ms(compile) / ms(server_t), ms(recompile) / ms(server_t)
+        ms(compile),
+        ms(recompile),
+        ms(server_t),
+        ms(compile) / ms(server_t),
+        ms(recompile) / ms(server_t)
     );
     if !wanted("checks") && !wanted("fleet") && !wanted("lint") && !wanted("post-render") {
         return;
@@ -174,10 +184,14 @@ fn main() {
             });
             println!(
                 "{n:>6} patterns per list: overlap+cycle rules on one core {:.1} ms ({:.1}x reference); all checks {:.1} ms ({:.1}x); whole lint of the file {:.1} ms ({:.1}x)",
-                ms(sequential), ms(sequential) / ms(reference), ms(checks), ms(checks) / ms(reference), ms(whole), ms(whole) / ms(reference)
+                ms(sequential),
+                ms(sequential) / ms(reference),
+                ms(checks),
+                ms(checks) / ms(reference),
+                ms(whole),
+                ms(whole) / ms(reference)
             );
         }
-
     }
     if wanted("fleet") {
         // 3. A fleet: one CSC and 500 CPCs sharing 50 patterns per list, compiled and checked,
@@ -205,11 +219,24 @@ fn main() {
         for (what, args) in [("as is", vec![]), ("with --values", vec!["--values", "values.yaml"])] {
             let t = time(11, || {
                 use std::io::Write;
-                let mut child = Command::new(exe).arg("post-render").args(&args).current_dir(&fixture).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+                let mut child = Command::new(exe)
+                    .arg("post-render")
+                    .args(&args)
+                    .current_dir(&fixture)
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
                 child.stdin.take().unwrap().write_all(&stream).unwrap();
                 assert!(child.wait_with_output().unwrap().status.success());
             });
-            println!("post-render of a {} KB rendered stream {what} (process): median {:.1} ms; ratio to one nats-server -t {:.1}", stream.len() / 1024, ms(t), ms(t) / ms(server_t));
+            println!(
+                "post-render of a {} KB rendered stream {what} (process): median {:.1} ms; ratio to one nats-server -t {:.1}",
+                stream.len() / 1024,
+                ms(t),
+                ms(t) / ms(server_t)
+            );
         }
     }
 }
@@ -241,7 +268,11 @@ fn fleet_bench(exe: &str, tmp: &Path, reference: Duration) {
     });
     println!(
         "fleet of 1 CSC + 500 CPCs x 50 patterns per list: compile+check in process median {:.0} ms ({:.0}x reference; {:.2}x compiling one of its CPCs alone 501 times, {:.0} ms), check only {:.0} ms; whole process writing 501 folders {:.0} ms",
-        ms(in_process), ms(in_process) / ms(reference), ms(in_process) / (501.0 * ms(alone)), 501.0 * ms(alone), ms(checks_only), ms(process)
+        ms(in_process),
+        ms(in_process) / ms(reference),
+        ms(in_process) / (501.0 * ms(alone)),
+        501.0 * ms(alone),
+        ms(checks_only),
+        ms(process)
     );
-
 }

@@ -7,7 +7,11 @@ fn main() {
     let t = Instant::now();
     if mode == "alone" {
         let dir = path.parent().unwrap();
-        let inputs = natscc::load::Inputs { files: vec![dir.join("common.yaml"), dir.join("cpc.yaml")], set: vec!["global.eventBus.clusterId=7".into()], ..Default::default() };
+        let inputs = natscc::load::Inputs {
+            files: vec![dir.join("common.yaml"), dir.join("cpc.yaml")],
+            set: vec!["global.eventBus.clusterId=7".into()],
+            ..Default::default()
+        };
         for _ in 0..501 {
             natscc::compile(&inputs);
         }

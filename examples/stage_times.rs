@@ -23,5 +23,9 @@ fn main() {
     let t = Instant::now();
     let files = natscc::emit::emit(&m);
     let t_emit = t.elapsed();
-    println!("load {t_load:?} schema(first) {t_schema1:?} schema(again) {t_schema2:?} model {t_model:?} all checks {t_check:?} emit {t_emit:?} ({} findings, {} files)", d.len(), files.len());
+    println!(
+        "load {t_load:?} schema(first) {t_schema1:?} schema(again) {t_schema2:?} model {t_model:?} all checks {t_check:?} emit {t_emit:?} ({} findings, {} files)",
+        d.len(),
+        files.len()
+    );
 }

@@ -1,7 +1,7 @@
 //! The command line: argument parsing and exit codes. No compiler logic lives here.
 
-use crate::diag::render::{self, Format};
 use crate::diag::Severity;
+use crate::diag::render::{self, Format};
 use crate::load::Inputs;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
@@ -235,10 +235,13 @@ pub fn main() -> i32 {
             };
             let g = crate::graph::build(m, "");
             let red = crate::graph::render::cycle_edges(&g, &crate::graph::cycles::find(&g));
-            print!("{}", match format {
-                GraphFormat::Dot => crate::graph::render::dot(&g, &red),
-                GraphFormat::Mermaid => crate::graph::render::mermaid(&g, &red),
-            });
+            print!(
+                "{}",
+                match format {
+                    GraphFormat::Dot => crate::graph::render::dot(&g, &red),
+                    GraphFormat::Mermaid => crate::graph::render::mermaid(&g, &red),
+                }
+            );
             EXIT_OK
         }
         Command::Explain { values, account, cluster, subject } => {
@@ -293,7 +296,13 @@ pub fn main() -> i32 {
                             };
                             let path = out.join(format!("{d}.secrets.k8s.yaml"));
                             use std::os::unix::fs::OpenOptionsExt;
-                            let w = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path).and_then(|mut f| f.write_all(text.as_bytes()));
+                            let w = std::fs::OpenOptions::new()
+                                .write(true)
+                                .create(true)
+                                .truncate(true)
+                                .mode(0o600)
+                                .open(&path)
+                                .and_then(|mut f| f.write_all(text.as_bytes()));
                             if let Err(e) = w {
                                 eprintln!("natscc keys: cannot write {}: {e}", path.display());
                                 return EXIT_USAGE;

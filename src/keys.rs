@@ -197,7 +197,8 @@ pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> std::
 /// seed matches the pubkey the CSC holds for it.
 pub fn check(dir: &Path) -> Vec<String> {
     let mut problems = vec![];
-    let mut clusters: Vec<PathBuf> = std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect()).unwrap_or_default();
+    let mut clusters: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect()).unwrap_or_default();
     clusters.sort();
     if clusters.is_empty() {
         problems.push(format!("{} holds no cluster folders", dir.display()));
@@ -218,7 +219,9 @@ pub fn check(dir: &Path) -> Vec<String> {
                         let pp = c.join(s).join(f);
                         match read(&pp) {
                             None => problems.push(format!("{} is missing", pp.display())),
-                            Some(k) if !k.starts_with(p.kind.pub_prefix()) => problems.push(format!("{}: expected a key starting with {}", pp.display(), p.kind.pub_prefix())),
+                            Some(k) if !k.starts_with(p.kind.pub_prefix()) => {
+                                problems.push(format!("{}: expected a key starting with {}", pp.display(), p.kind.pub_prefix()))
+                            }
                             Some(k) if k != public => problems.push(format!("{} does not match {}", pp.display(), seed_path.display())),
                             _ => {}
                         }
@@ -232,7 +235,11 @@ pub fn check(dir: &Path) -> Vec<String> {
                 for file in ["seed", "pubkey"] {
                     let p = entry.path().join(file);
                     if let Some(k) = read(&p) {
-                        let ok = if file == "seed" { public_of(Kind::User, &k).is_ok() } else { KeyPair::from_public_key(&k).is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User) };
+                        let ok = if file == "seed" {
+                            public_of(Kind::User, &k).is_ok()
+                        } else {
+                            KeyPair::from_public_key(&k).is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User)
+                        };
                         if !ok {
                             problems.push(format!("{}: not a valid user {file}", p.display()));
                         }

@@ -323,9 +323,6 @@ impl PatternIndex {
 
     fn everything(&self, node: u32, f: &mut impl FnMut(usize) -> bool) -> bool {
         let n = self.nodes[node as usize];
-        self.emit(n.ends, f)
-            || self.emit(n.tails, f)
-            || self.lits(node).any(|c| self.everything(c, f))
-            || (n.star != NONE && self.everything(n.star, f))
+        self.emit(n.ends, f) || self.emit(n.tails, f) || self.lits(node).any(|c| self.everything(c, f)) || (n.star != NONE && self.everything(n.star, f))
     }
 }

@@ -81,7 +81,8 @@ fn check_file(dir: &Path, name: &str) -> Option<String> {
 #[test]
 fn bad_inputs_are_refused_precisely() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
-    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".yaml")).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".yaml")).collect();
     names.sort();
     assert!(names.len() >= 30, "only {} bad inputs under fixtures/bad", names.len());
     let failures: Vec<String> = names.iter().filter_map(|n| check_file(&dir, n)).collect();

@@ -82,7 +82,8 @@ fn files_are_read_beside_the_values_and_inlined() {
     let signing = KeyPair::new_operator();
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("jwt")).unwrap();
-    std::fs::write(tmp.path().join("jwt/op.jwt"), jwt::encode(jwt::operator_claims("op", &k.operator, &[signing.public_key()], None), &k.operator) + "\n").unwrap();
+    std::fs::write(tmp.path().join("jwt/op.jwt"), jwt::encode(jwt::operator_claims("op", &k.operator, &[signing.public_key()], None), &k.operator) + "\n")
+        .unwrap();
     // Issued by the operator's signing key: trusted.
     let sys = jwt::encode(jwt::account_claims("SYS", &k.sys.public_key(), false, &[]), &signing);
     std::fs::write(tmp.path().join("jwt/sys.jwt"), &sys).unwrap();
@@ -112,9 +113,22 @@ fn lint_reads_chart_values() {
 #[test]
 fn every_chart_rule_has_a_bad_fixture() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
-    let expects: String = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "yaml")).map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    let expects: String = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
     let ours = ["natscc::operator::", "natscc::tls_auth::", "natscc::mqtt::", "natscc::tunable::", "natscc::start::"];
-    let named = ["natscc::nats_chart::legacy_key", "natscc::nats_chart::type", "natscc::nats_chart::tls_no_secret", "natscc::nats_chart::remote_url", "natscc::nats_chart::embedded_ref", "natscc::values::file", "natscc::values::natscc_key"];
+    let named = [
+        "natscc::nats_chart::legacy_key",
+        "natscc::nats_chart::type",
+        "natscc::nats_chart::tls_no_secret",
+        "natscc::nats_chart::remote_url",
+        "natscc::nats_chart::embedded_ref",
+        "natscc::values::file",
+        "natscc::values::natscc_key",
+    ];
     let missing: Vec<&str> = natscc::diag::Code::ALL
         .iter()
         .map(|c| c.name())
@@ -134,9 +148,19 @@ fn readers_are_judged_by_role_then_by_name() {
         // An admin by role may publish, though its name says reader.
         (format!("{tls}{ca}natscc:\n  tlsRoles:\n    subjects: [\"events.>\"]\n    users:\n      - {{ subject: \"CN=reader-sync\", role: admin }}\n"), 0),
         // A hand-written user named like a reader, with publish rights.
-        (format!("{tls}  merge:\n    accounts:\n      APP:\n        users:\n          - {{ user: \"CN=dash-reader\", permissions: {{ publish: [\"events.>\"], subscribe: [\"events.>\"] }} }}\n{ca}"), 1),
+        (
+            format!(
+                "{tls}  merge:\n    accounts:\n      APP:\n        users:\n          - {{ user: \"CN=dash-reader\", permissions: {{ publish: [\"events.>\"], subscribe: [\"events.>\"] }} }}\n{ca}"
+            ),
+            1,
+        ),
         // `reader` inside another word is no reader.
-        (format!("{tls}  merge:\n    accounts:\n      APP:\n        users:\n          - {{ user: \"CN=proofreader\", permissions: {{ publish: [\"events.>\"], subscribe: [\"events.>\"] }} }}\n{ca}"), 0),
+        (
+            format!(
+                "{tls}  merge:\n    accounts:\n      APP:\n        users:\n          - {{ user: \"CN=proofreader\", permissions: {{ publish: [\"events.>\"], subscribe: [\"events.>\"] }} }}\n{ca}"
+            ),
+            0,
+        ),
     ];
     for (text, want) in cases {
         let tmp = tempfile::tempdir().unwrap();

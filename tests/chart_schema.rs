@@ -95,7 +95,10 @@ fn every_good_chart_fixture_validates() {
 fn table_findings(values: &Node) -> Vec<String> {
     chart::schema::check(values, &Sources::default())
         .into_iter()
-        .filter(|d| matches!(d.code, Code::ChartType | Code::ChartLegacyKey | Code::NatsccKey) || (d.code == Code::IgnoredChartKey && d.message.starts_with("the NATS chart does not read")))
+        .filter(|d| {
+            matches!(d.code, Code::ChartType | Code::ChartLegacyKey | Code::NatsccKey)
+                || (d.code == Code::IgnoredChartKey && d.message.starts_with("the NATS chart does not read"))
+        })
         .map(|d| d.message)
         .collect()
 }

@@ -213,14 +213,25 @@ natscc:
     }
     let logs = || servers.iter().map(Server::log).collect::<Vec<_>>().join("\n----\n");
     for &h in &http {
-        wait_until("routes between the three servers", Duration::from_secs(30), || monitor(h, "/routez").and_then(|r| r["num_routes"].as_u64()).is_some_and(|n| n >= 2), logs);
+        wait_until(
+            "routes between the three servers",
+            Duration::from_secs(30),
+            || monitor(h, "/routez").and_then(|r| r["num_routes"].as_u64()).is_some_and(|n| n >= 2),
+            logs,
+        );
     }
 
     let ca = dir.join(certs.0);
     let url = format!("tls://127.0.0.1:{}", client[0]);
     let rt = runtime();
     rt.block_on(async {
-        let opts = |creds: &str| async_nats::ConnectOptions::with_credentials(creds).unwrap().require_tls(true).add_root_certificates(ca.clone()).connection_timeout(Duration::from_secs(5));
+        let opts = |creds: &str| {
+            async_nats::ConnectOptions::with_credentials(creds)
+                .unwrap()
+                .require_tls(true)
+                .add_root_certificates(ca.clone())
+                .connection_timeout(Duration::from_secs(5))
+        };
 
         // Push IOT through the system account, as the seed's PostSync job does with nsc push.
         let (sys_creds, _) = user_creds(&sys, "push-admin", false);
@@ -254,7 +265,12 @@ natscc:
         let stranger = KeyPair::new_account();
         let (bad_creds, _) = user_creds(&stranger, "intruder", false);
         assert!(opts(&bad_creds).connect(&url).await.is_err(), "a user of an unknown account connected");
-        let anonymous = async_nats::ConnectOptions::new().require_tls(true).add_root_certificates(ca.clone()).connection_timeout(Duration::from_secs(5)).connect(&url).await;
+        let anonymous = async_nats::ConnectOptions::new()
+            .require_tls(true)
+            .add_root_certificates(ca.clone())
+            .connection_timeout(Duration::from_secs(5))
+            .connect(&url)
+            .await;
         assert!(anonymous.is_err(), "a client without credentials connected");
     });
 

@@ -107,7 +107,13 @@ fn type_rules_match_what_t_refuses() {
     for (fixture, expected) in cases {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("nats.conf"), render(fixture, tmp.path())).unwrap();
-        let (ok, said) = output(Command::new(nats_server_path()).args(["-t", "-c", "nats.conf"]).current_dir(tmp.path()).env("SERVER_NAME", "n0").env("OPERATOR_JWT", operator.trim()));
+        let (ok, said) = output(
+            Command::new(nats_server_path())
+                .args(["-t", "-c", "nats.conf"])
+                .current_dir(tmp.path())
+                .env("SERVER_NAME", "n0")
+                .env("OPERATOR_JWT", operator.trim()),
+        );
         assert!(!ok && said.contains(expected), "{fixture}: nats-server -t should refuse it with `{expected}`:\n{said}");
     }
     // An integer duration: -t refuses it (pedantic), even though the server would start.

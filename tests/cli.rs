@@ -57,7 +57,13 @@ fn set_and_io_errors() {
     assert!(!out.exists());
     natscc().current_dir(root()).args(["compile", "-f", "nope.yaml", "-o"]).arg(&out).assert().code(2);
     assert!(!out.exists());
-    natscc().current_dir(root()).args(["compile", "-f", "examples/cpc-1.yaml", "--set", "global.eventBus.clusterId=Edge", "--format", "concise", "-o"]).arg(&out).assert().code(1).stderr(predicates::str::contains("--set:1:").and(predicates::str::contains("natscc::values::cluster_id")));
+    natscc()
+        .current_dir(root())
+        .args(["compile", "-f", "examples/cpc-1.yaml", "--set", "global.eventBus.clusterId=Edge", "--format", "concise", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("--set:1:").and(predicates::str::contains("natscc::values::cluster_id")));
 }
 
 #[test]

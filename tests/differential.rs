@@ -198,7 +198,11 @@ fn natscc_agrees_with_nats_server() {
             failures.push(format!("post-render accepted, nats-server refused: {}\n--- values.yaml\n{}", o.server_says.trim(), o.values));
         }
         if !pr_ok && natscc_ok {
-            failures.push(format!("post-render refused ({:?}), natscc accepted the values\n--- values.yaml\n{}", o.post_render_errors.iter().map(|c| c.name()).collect::<Vec<_>>(), o.values));
+            failures.push(format!(
+                "post-render refused ({:?}), natscc accepted the values\n--- values.yaml\n{}",
+                o.post_render_errors.iter().map(|c| c.name()).collect::<Vec<_>>(),
+                o.values
+            ));
         }
         match (natscc_ok, o.server_ok) {
             (true, true) => both_ok += 1,
@@ -218,7 +222,9 @@ fn natscc_agrees_with_nats_server() {
             }
         }
     }
-    eprintln!("differential: {cases} cases, seed {seed}: {both_ok} both accept, {both_refuse} both refuse, {stricter} refused only by natscc (the documented no-overlap rule)");
+    eprintln!(
+        "differential: {cases} cases, seed {seed}: {both_ok} both accept, {both_refuse} both refuse, {stricter} refused only by natscc (the documented no-overlap rule)"
+    );
     for f in failures.iter().take(5) {
         eprintln!("==== {f}");
     }

@@ -45,7 +45,18 @@ fn example_fleet_compiles_into_one_folder_per_cluster() {
     let alone = tmp.path().join("alone");
     natscc()
         .current_dir(root().join("examples/fleet"))
-        .args(["compile", "-f", "common.yaml", "-f", "cpc.yaml", "--set", "global.eventBus.clusterId=2", "--set", "global.eventBus.gateway.routes.mqttMtls.hostnames={mqtt.cpc-2.example.com}", "-o"])
+        .args([
+            "compile",
+            "-f",
+            "common.yaml",
+            "-f",
+            "cpc.yaml",
+            "--set",
+            "global.eventBus.clusterId=2",
+            "--set",
+            "global.eventBus.gateway.routes.mqttMtls.hostnames={mqtt.cpc-2.example.com}",
+            "-o",
+        ])
         .arg(&alone)
         .assert()
         .code(0);
@@ -152,7 +163,11 @@ fn bad_fleets_are_refused_precisely() {
 #[test]
 fn explain_follows_messages_across_leaf_connections() {
     let explain = |cluster: &str, account: &str, subject: &str| {
-        let out = natscc().current_dir(root()).args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--cluster", cluster, "--account", account, subject]).output().unwrap();
+        let out = natscc()
+            .current_dir(root())
+            .args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--cluster", cluster, "--account", account, subject])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
@@ -168,7 +183,11 @@ fn explain_follows_messages_across_leaf_connections() {
         assert!(broadcast.contains(&format!("reaches {c}/CPC as broadcast.x\n")), "{broadcast}");
     }
     // Wildcards and unknown places are usage errors.
-    natscc().current_dir(root()).args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--cluster", "cpc-1", "--account", "CPC", "sensor.*"]).assert().code(2);
+    natscc()
+        .current_dir(root())
+        .args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--cluster", "cpc-1", "--account", "CPC", "sensor.*"])
+        .assert()
+        .code(2);
     natscc().current_dir(root()).args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--cluster", "cpc-9", "--account", "CPC", "a"]).assert().code(2);
     natscc().current_dir(root()).args(["explain", "--fleet", "examples/fleet/fleet.yaml", "--account", "CPC", "a"]).assert().code(2);
 }

@@ -174,7 +174,11 @@ async fn nats_flows(up: &Up) {
     let mut bc = [cpc[0].subscribe("broadcast.x").await.unwrap(), cpc[1].subscribe("broadcast.x").await.unwrap()];
     let (s1, _) = publish_until_received(&csc, "broadcast.x", "to-all", &mut bc[0]).await;
     assert_eq!(s1, "broadcast.x");
-    let (s2, p2) = tokio::time::timeout(Duration::from_secs(3), bc[1].next()).await.expect("CPC-2 gets the broadcast").map(|m| (m.subject.to_string(), String::from_utf8_lossy(&m.payload).into_owned())).unwrap();
+    let (s2, p2) = tokio::time::timeout(Duration::from_secs(3), bc[1].next())
+        .await
+        .expect("CPC-2 gets the broadcast")
+        .map(|m| (m.subject.to_string(), String::from_utf8_lossy(&m.payload).into_owned()))
+        .unwrap();
     assert_eq!((s2.as_str(), p2.as_str()), ("broadcast.x", "to-all"));
 }
 
@@ -363,12 +367,8 @@ fn an_overlap_is_refused_and_the_server_agrees() {
     let tmp = tempfile::tempdir().unwrap();
     let plan = natscc::fleet::up::plan(&compiled, tmp.path()).unwrap();
     let cpc = plan.clusters.iter().find(|c| c.name == "cpc-1").unwrap();
-    let run = Command::new(common::nats_server_path())
-        .args(["-c", "nats.conf"])
-        .current_dir(&cpc.dir)
-        .envs(cpc.env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
+    let run =
+        Command::new(common::nats_server_path()).args(["-c", "nats.conf"]).current_dir(&cpc.dir).envs(cpc.env.iter().map(|(k, v)| (k, v))).output().unwrap();
     let said = String::from_utf8_lossy(&run.stderr).into_owned() + &String::from_utf8_lossy(&run.stdout);
     assert!(!run.status.success(), "nats-server started with the overlap:\n{said}");
     assert!(said.contains("import forms a cycle"), "{said}");

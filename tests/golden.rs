@@ -46,7 +46,8 @@ fn run(case_dir: &Path) -> (Tree, tempfile::TempDir) {
     let args = std::fs::read_to_string(case_dir.join("args")).unwrap_or_else(|_| "-f values.yaml".into());
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let output = natscc().current_dir(case_dir).arg("compile").args(args.split_whitespace()).arg("-o").arg(&out_dir).args(["--format", "concise"]).output().unwrap();
+    let output =
+        natscc().current_dir(case_dir).arg("compile").args(args.split_whitespace()).arg("-o").arg(&out_dir).args(["--format", "concise"]).output().unwrap();
     let mut tree = read_tree(&out_dir);
     tree.insert("stderr.txt".into(), output.stderr);
     tree.insert("exit-code".into(), format!("{}\n", output.status.code().expect("natscc exited")).into_bytes());

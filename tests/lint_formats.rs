@@ -16,7 +16,8 @@ fn root() -> &'static Path {
 /// A tree of values files: every bad fixture and good example, several times, under names
 /// that need escaping (space, comma, colon, percent).
 fn populate(dir: &Path, copies: usize) -> usize {
-    let mut sources: Vec<std::path::PathBuf> = std::fs::read_dir(root().join("fixtures/bad")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "yaml")).collect();
+    let mut sources: Vec<std::path::PathBuf> =
+        std::fs::read_dir(root().join("fixtures/bad")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "yaml")).collect();
     for good in ["examples/cpc-1.yaml", "examples/csc.yaml", "fixtures/csc-minimal/values.yaml", "fixtures/cpc-cross-layer/values.yaml"] {
         sources.push(root().join(good));
     }

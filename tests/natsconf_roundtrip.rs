@@ -29,14 +29,19 @@ fn inputs(case: &Path) -> natscc::load::Inputs {
 }
 
 fn cases() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir() && !p.ends_with("bad") && !p.ends_with("post-render")).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("bad") && !p.ends_with("post-render"))
+        .collect();
     v.sort();
     v
 }
 
 fn round_trip(what: &str, tree: &ConfMap) {
     let text = print("header", tree);
-    let back = parse_conf(&text).unwrap_or_else(|e| panic!("{what}: printed config does not read back at {}:{}: {}\n{text}", e.pos.line, e.pos.col + 1, e.message));
+    let back =
+        parse_conf(&text).unwrap_or_else(|e| panic!("{what}: printed config does not read back at {}:{}: {}\n{text}", e.pos.line, e.pos.col + 1, e.message));
     assert_eq!(&back, tree, "{what}: print then parse changed the tree\n{text}");
     assert_eq!(print("header", &back), text, "{what}: printing is not stable");
 }
@@ -117,7 +122,8 @@ fn leaf() -> impl Strategy<Value = Conf> {
         any::<i64>().prop_map(Conf::Int),
         (any::<i32>(), 1u32..1000).prop_map(|(i, f)| Conf::Float(i as f64 + f as f64 / 1000.0)),
         any::<bool>().prop_map(Conf::Bool),
-        (1u32..100_000, prop::sample::select(vec!["K", "k", "KB", "Ki", "MB", "M", "G", "Gi", "GiB", "T", "Ti"])).prop_map(|(n, s)| Conf::Bare(format!("{n}{s}"))),
+        (1u32..100_000, prop::sample::select(vec!["K", "k", "KB", "Ki", "MB", "M", "G", "Gi", "GiB", "T", "Ti"]))
+            .prop_map(|(n, s)| Conf::Bare(format!("{n}{s}"))),
     ]
 }
 
@@ -136,9 +142,8 @@ fn map_of(inner: impl Strategy<Value = Conf> + Clone) -> impl Strategy<Value = C
 }
 
 fn tree() -> impl Strategy<Value = ConfMap> {
-    let value = leaf().prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![prop::collection::vec(inner.clone(), 0..6).prop_map(Conf::List), map_of(inner).prop_map(Conf::Map)]
-    });
+    let value = leaf()
+        .prop_recursive(4, 48, 6, |inner| prop_oneof![prop::collection::vec(inner.clone(), 0..6).prop_map(Conf::List), map_of(inner).prop_map(Conf::Map)]);
     map_of(value)
 }
 
@@ -158,7 +163,11 @@ fn vars(c: &Conf, out: &mut Vec<String>) {
     match c {
         Conf::Var(v) => out.push(v.clone()),
         Conf::List(l) => l.iter().for_each(|c| vars(c, out)),
-        Conf::Map(m) => m.items.iter().for_each(|i| if let Item::Kv(_, c) = i { vars(c, out) }),
+        Conf::Map(m) => m.items.iter().for_each(|i| {
+            if let Item::Kv(_, c) = i {
+                vars(c, out)
+            }
+        }),
         _ => {}
     }
 }
@@ -179,7 +188,11 @@ fn the_server_parses_what_the_printer_writes() {
         let path = dir.path().join(format!("t{i}.conf"));
         std::fs::write(&path, print("random", &t)).unwrap();
         let mut names = vec![];
-        t.items.iter().for_each(|it| if let Item::Kv(_, c) = it { vars(c, &mut names) });
+        t.items.iter().for_each(|it| {
+            if let Item::Kv(_, c) = it {
+                vars(c, &mut names)
+            }
+        });
         let out = std::process::Command::new(&server).args(["-t", "-c"]).arg(&path).envs(names.iter().map(|n| (n.clone(), "x".to_string()))).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
         assert!(!err.contains("Parse error") && !err.contains("parse error"), "the server cannot parse:\n{}\n{err}", print("random", &t));

@@ -41,13 +41,82 @@ fn corpus() -> Vec<String> {
 
 /// Pieces that break YAML, Helm merging, subjects, ids and keys in interesting ways.
 const TOKENS: &[&str] = &[
-    "\n", "\n  ", "\n    - ", ": ", "- ", "[", "]", "{", "}", ",", "\"", "'", "\t", "#", "&a ", "*a", "<<: *a\n", "!!str ", "!!int ",
-    "!!binary ", "~", "null", "true", "yes", "0x", "1e999", "-1", "99999999999999999999", "0.5", ".inf", ".nan", "*", ">", "..", "a.>.b",
-    "command.>", "command.*", "sensor.>", "$JS.API.>", "cpc.1.>", "*.*", ">", "global:\n  eventBus:\n", "clusterType: cpc", "clusterType: csc",
-    "clusterId: ", "cscEndpoint: ", "nats://h:7422", "tls://:0", "crossLayer:\n", "cscExports: ", "cscPrefixedExports: ",
-    "cpcExports: ", "extraAccounts:\n", "imports: ", "exports: ", "enabled: false", "cpcIds: ", "SYS", "AUTH", "CPC", "CSC",
-    "nkeySecretRefOverrides:\n", "UABC", "config:\n  merge:\n", "\u{0}", "\u{feff}", "é", "🙂", "\r\n", "---\n", "...\n", "? ",
-    "%YAML 1.2\n", "|\n  ", ">-\n  ",
+    "\n",
+    "\n  ",
+    "\n    - ",
+    ": ",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "\"",
+    "'",
+    "\t",
+    "#",
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    "!!str ",
+    "!!int ",
+    "!!binary ",
+    "~",
+    "null",
+    "true",
+    "yes",
+    "0x",
+    "1e999",
+    "-1",
+    "99999999999999999999",
+    "0.5",
+    ".inf",
+    ".nan",
+    "*",
+    ">",
+    "..",
+    "a.>.b",
+    "command.>",
+    "command.*",
+    "sensor.>",
+    "$JS.API.>",
+    "cpc.1.>",
+    "*.*",
+    ">",
+    "global:\n  eventBus:\n",
+    "clusterType: cpc",
+    "clusterType: csc",
+    "clusterId: ",
+    "cscEndpoint: ",
+    "nats://h:7422",
+    "tls://:0",
+    "crossLayer:\n",
+    "cscExports: ",
+    "cscPrefixedExports: ",
+    "cpcExports: ",
+    "extraAccounts:\n",
+    "imports: ",
+    "exports: ",
+    "enabled: false",
+    "cpcIds: ",
+    "SYS",
+    "AUTH",
+    "CPC",
+    "CSC",
+    "nkeySecretRefOverrides:\n",
+    "UABC",
+    "config:\n  merge:\n",
+    "\u{0}",
+    "\u{feff}",
+    "é",
+    "🙂",
+    "\r\n",
+    "---\n",
+    "...\n",
+    "? ",
+    "%YAML 1.2\n",
+    "|\n  ",
+    ">-\n  ",
 ];
 
 #[derive(Debug, Clone)]
@@ -131,10 +200,7 @@ fn set_string() -> impl Strategy<Value = String> {
         "a[-1]",
     ]);
     let values = prop::sample::select(vec!["cpc", "csc", "1", "X", "", "null", "{a,b}", "{}", "command.>", "tls://h:1", "nats://", "1e999", "\\,", "a\\.b"]);
-    prop_oneof![
-        (paths, values).prop_map(|(p, v)| format!("{p}={v}")),
-        "[a-z0-9.\\[\\]=,{}\\\\\"' _>*-]{0,40}",
-    ]
+    prop_oneof![(paths, values).prop_map(|(p, v)| format!("{p}={v}")), "[a-z0-9.\\[\\]=,{}\\\\\"' _>*-]{0,40}",]
 }
 
 fn spans_inside(diags: &[Diagnostic], sources: &Sources) -> Result<(), String> {
@@ -193,7 +259,9 @@ fn exercise(path: &Path, companion: &Path, set: &[String]) -> Result<(), String>
     };
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(r) => r,
-        Err(p) => Err(format!("panicked: {}", p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default())),
+        Err(p) => {
+            Err(format!("panicked: {}", p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()))
+        }
     }
 }
 
@@ -233,7 +301,8 @@ fn refused(values: &[u8], expect_code: &str) {
 }
 
 fn refused_path(values: &Path, out: &Path, expect_code: &str) {
-    let run = natscc().args(["compile", "--format", "concise", "-f"]).arg(values).arg("-o").arg(out).timeout(std::time::Duration::from_secs(60)).output().unwrap();
+    let run =
+        natscc().args(["compile", "--format", "concise", "-f"]).arg(values).arg("-o").arg(out).timeout(std::time::Duration::from_secs(60)).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(matches!(run.status.code(), Some(1 | 2)), "exit {:?} (1 or 2 expected) for {}:\n{stderr}", run.status.code(), values.display());
     assert!(!stderr.contains("panicked") && !stderr.contains("overflow"), "{stderr}");
@@ -248,7 +317,10 @@ fn hostile_files_are_refused_with_a_code() {
     binary[0] = 0xff;
     refused(&binary, "natscc::load::io");
     refused(b"global:\n  eventBus:\n    clusterType: \"\xff\xfe\"\n", "natscc::load::io");
-    refused(b"global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://h:7422\n    clusterId: 99999999999999999999999999999\n", "natscc::values::cluster_id");
+    refused(
+        b"global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://h:7422\n    clusterId: 99999999999999999999999999999\n",
+        "natscc::values::cluster_id",
+    );
     refused(b"global:\n  eventBus:\n    clusterType: csc\n    cpcIds: [1e999]\n", "natscc::values::cluster_id");
     let flow = format!("global:\n  eventBus:\n    x: {}{}\n", "[".repeat(200), "]".repeat(200));
     refused(flow.as_bytes(), "natscc::yaml::too_deep");

@@ -64,7 +64,11 @@ fn cross_layer_overlap_is_refused_with_both_lines_a_witness_and_the_cycle() {
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())).collect();
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
     v.sort();
     v
 }
@@ -77,7 +81,8 @@ fn graph_output_renders_with_dot() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("cpc.yaml"), CPC).unwrap();
     let mut inputs = vec![tmp.path().join("cpc.yaml"), root.join("examples/cpc-1.yaml")];
-    let mut fixtures: Vec<_> = std::fs::read_dir(root.join("fixtures")).unwrap().map(|e| e.unwrap().path().join("values.yaml")).filter(|p| p.is_file()).collect();
+    let mut fixtures: Vec<_> =
+        std::fs::read_dir(root.join("fixtures")).unwrap().map(|e| e.unwrap().path().join("values.yaml")).filter(|p| p.is_file()).collect();
     fixtures.sort();
     inputs.extend(fixtures);
     let mut graphs = vec![];

@@ -20,7 +20,13 @@ fn stream() -> String {
 
 /// Runs post-render; returns (exit code, stdout, stderr).
 fn post_render(input: &str, args: &[&str]) -> (i32, String, String) {
-    let out = natscc().current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/post-render")).arg("post-render").args(args).write_stdin(input.as_bytes().to_vec()).output().unwrap();
+    let out = natscc()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/post-render"))
+        .arg("post-render")
+        .args(args)
+        .write_stdin(input.as_bytes().to_vec())
+        .output()
+        .unwrap();
     (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
@@ -78,7 +84,10 @@ fn an_echo_overlap_and_a_duplicate_are_refused_too() {
     );
     assert!(refused(&s, &[]).contains("re-exports what came down"));
     // The same import twice: the server refuses it ("stream import already exists").
-    let s = edit("        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n", "        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n");
+    let s = edit(
+        "        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n",
+        "        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n        {stream: {account: CSC, subject: \"csc2cpc.1.>\"}}\n",
+    );
     assert!(refused(&s, &[]).contains("natscc::graph::duplicate_import"));
 }
 
@@ -94,7 +103,10 @@ fn a_config_that_does_not_parse_is_refused_with_its_place_in_the_stream() {
     let s = edit("      \"max_payload\": 4MB,\n", "      \"max_payload\": 4MB 5,\n");
     let err = refused(&s, &[]);
     let line = s.lines().position(|l| l.contains("4MB 5")).unwrap() + 1;
-    assert!(err.starts_with(&format!("<stdin>:{line}:26: error: natscc::natsconf::syntax: nats.conf in ConfigMap `nats-config` (document 3) does not parse: ")), "{err}");
+    assert!(
+        err.starts_with(&format!("<stdin>:{line}:26: error: natscc::natsconf::syntax: nats.conf in ConfigMap `nats-config` (document 3) does not parse: ")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -118,8 +130,10 @@ fn routes_are_checked_against_the_gateway_listeners() {
 #[test]
 fn tls_passthrough_to_the_leaf_listener_needs_handshake_first() {
     // The leaf route made TLS passthrough (listener and route), but the remote does not handshake first.
-    let s = edit("  - name: nats-leafnode\n    port: 7422\n    protocol: TLS\n    tls:\n      mode: Terminate\n      certificateRefs:\n      - name: gateway-tls\n    allowedRoutes:\n      kinds:\n      - kind: TCPRoute\n",
-        "  - name: nats-leafnode\n    port: 7422\n    protocol: TLS\n    tls:\n      mode: Passthrough\n    allowedRoutes:\n      kinds:\n      - kind: TLSRoute\n");
+    let s = edit(
+        "  - name: nats-leafnode\n    port: 7422\n    protocol: TLS\n    tls:\n      mode: Terminate\n      certificateRefs:\n      - name: gateway-tls\n    allowedRoutes:\n      kinds:\n      - kind: TCPRoute\n",
+        "  - name: nats-leafnode\n    port: 7422\n    protocol: TLS\n    tls:\n      mode: Passthrough\n    allowedRoutes:\n      kinds:\n      - kind: TLSRoute\n",
+    );
     let s = s.replacen("kind: TCPRoute\nmetadata:\n  name: nats-leafnode\n", "kind: TLSRoute\nmetadata:\n  name: nats-leafnode\n", 1);
     let s = s.replacen("spec:\n  parentRefs:\n  - name: shared-gateway\n    namespace: envoy-gateway-system\n    sectionName: nats-leafnode\n", "spec:\n  hostnames:\n  - leaf.cpc-1.example.net\n  parentRefs:\n  - name: shared-gateway\n    namespace: envoy-gateway-system\n    sectionName: nats-leafnode\n", 1);
     let err = refused(&s, &[]);
@@ -265,7 +279,10 @@ fn the_helm_4_plugin_manifest_is_a_postrenderer_v1_running_natscc() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("helm-plugin/natscc-postrender");
     let manifest = common::read_yaml(&dir.join("plugin.yaml"));
     let s = |p: &[&str]| manifest.path(p).and_then(Node::as_str).unwrap_or_default().to_string();
-    assert_eq!((s(&["apiVersion"]), s(&["type"]), s(&["runtime"]), s(&["name"])), ("v1".into(), "postrenderer/v1".into(), "subprocess".into(), "natscc-postrender".into()));
+    assert_eq!(
+        (s(&["apiVersion"]), s(&["type"]), s(&["runtime"]), s(&["name"])),
+        ("v1".into(), "postrenderer/v1".into(), "subprocess".into(), "natscc-postrender".into())
+    );
     assert!(manifest.get("version").and_then(Node::as_str).is_some_and(|v| v.split('.').count() == 3));
     let commands = manifest.path(&["runtimeConfig", "platformCommand"]).map(Node::items).unwrap_or_default();
     assert_eq!(commands.len(), 1);
@@ -278,7 +295,11 @@ fn the_helm_4_plugin_manifest_is_a_postrenderer_v1_running_natscc() {
     let bin = assert_cmd::cargo::cargo_bin("natscc");
     let run = |input: &str, report: Option<&Path>, args: &[&str]| {
         let mut cmd = std::process::Command::new(&script);
-        cmd.args(args).env("NATSCC_BIN", &bin).env("NATSCC_NO_TTY", "1").env("HELM_PLUGIN_DIR", &dir).current_dir(dir.parent().unwrap().parent().unwrap().join("fixtures/post-render"));
+        cmd.args(args)
+            .env("NATSCC_BIN", &bin)
+            .env("NATSCC_NO_TTY", "1")
+            .env("HELM_PLUGIN_DIR", &dir)
+            .current_dir(dir.parent().unwrap().parent().unwrap().join("fixtures/post-render"));
         if let Some(r) = report {
             cmd.env("NATSCC_REPORT", r);
         }
@@ -301,7 +322,12 @@ fn the_helm_4_plugin_manifest_is_a_postrenderer_v1_running_natscc() {
     assert!(stderr.contains("natscc::graph::import_not_exported"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&report).unwrap(), stderr);
     // No natscc to run: a clear message, nothing on stdout.
-    let out = std::process::Command::new(&script).env("NATSCC_BIN", "/nonexistent/natscc").env("NATSCC_NO_TTY", "1").stdin(std::process::Stdio::null()).output().unwrap();
+    let out = std::process::Command::new(&script)
+        .env("NATSCC_BIN", "/nonexistent/natscc")
+        .env("NATSCC_NO_TTY", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!((out.status.code(), out.stdout.len()), (Some(2), 0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot find natscc"));
 }

@@ -28,7 +28,11 @@ fn validate(what: &str, sarif: &[u8]) -> serde_json::Value {
 #[test]
 fn lint_sarif_validates_against_the_sarif_2_1_0_schema() {
     // Good and bad values files in one run: findings with related locations, and clean files.
-    let out = natscc().current_dir(root().join("fixtures")).args(["lint", "--format", "sarif", "csc-full/values.yaml", "cpc-cross-layer/values.yaml", "bad/"]).output().unwrap();
+    let out = natscc()
+        .current_dir(root().join("fixtures"))
+        .args(["lint", "--format", "sarif", "csc-full/values.yaml", "cpc-cross-layer/values.yaml", "bad/"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc = validate("lint of good and bad files", &out.stdout);
     let results = doc["runs"][0]["results"].as_array().unwrap();
@@ -65,7 +69,8 @@ fn sarif_locations_are_uris() {
     assert_eq!(out.status.code(), Some(1));
     let doc = validate("lint of an oddly named file", &out.stdout);
     let run = &doc["runs"][0];
-    let located: Vec<&serde_json::Value> = run["results"].as_array().unwrap().iter().map(|r| &r["locations"][0]["physicalLocation"]["artifactLocation"]).collect();
+    let located: Vec<&serde_json::Value> =
+        run["results"].as_array().unwrap().iter().map(|r| &r["locations"][0]["physicalLocation"]["artifactLocation"]).collect();
     let file = located.iter().find(|a| a["uriBaseId"] == "%SRCROOT%").expect("a finding in the linted file");
     assert_eq!(file["uri"], "envs/a%20b/values,1%3Ax%25.yaml");
     let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
@@ -75,6 +80,11 @@ fn sarif_locations_are_uris() {
     let abs = odd.join("values,1:x%.yaml");
     let out = natscc().args(["lint", "--format", "sarif"]).arg(&abs).output().unwrap();
     let doc = validate("lint of an absolute path", &out.stdout);
-    let uris: Vec<String> = doc["runs"][0]["results"].as_array().unwrap().iter().filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().map(str::to_string)).collect();
+    let uris: Vec<String> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().map(str::to_string))
+        .collect();
     assert!(uris.iter().any(|u| u.starts_with("file:///") && u.ends_with("/envs/a%20b/values,1%3Ax%25.yaml")), "{uris:?}");
 }

@@ -36,7 +36,9 @@ fn secrets(root: &Node) -> Value {
         let creds = remote.get("credentials");
         if let Some(name) = get(creds, "secretName") {
             let key = get(creds, "key").unwrap_or_else(|| "nats.creds".into());
-            out.push(json!({"name": name, "usedBy": format!("config.leafnodes.remotes[{i}].credentials"), "keys": [{"key": key, "holds": "nats-credentials"}]}));
+            out.push(
+                json!({"name": name, "usedBy": format!("config.leafnodes.remotes[{i}].credentials"), "keys": [{"key": key, "holds": "nats-credentials"}]}),
+            );
         }
         let tls = remote.get("tls");
         if let Some(name) = get(tls, "secretName") {

@@ -44,11 +44,7 @@ impl Jwt {
         self.claims
             .pointer("/nats/signing_keys")
             .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|k| k.as_str().map(str::to_string).or_else(|| k.get("key").and_then(Value::as_str).map(str::to_string)))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string).or_else(|| k.get("key").and_then(Value::as_str).map(str::to_string))).collect())
             .unwrap_or_default()
     }
 

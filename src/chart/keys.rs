@@ -413,7 +413,10 @@ pub fn type_problem(t: &T, n: &crate::load::Node) -> Option<String> {
         T::Duration => n.as_str().is_some_and(is_duration),
         T::Strings => matches!(n.v, V::Seq(_)) && n.items().iter().all(|i| matches!(i.v, V::Str(_))),
         T::Merge => matches!(n.v, V::Map(_)),
-        T::Patch => matches!(n.v, V::Seq(_)) && n.items().iter().all(|op| op.get("op").and_then(Node::as_str).is_some() && op.get("path").and_then(Node::as_str).is_some()),
+        T::Patch => {
+            matches!(n.v, V::Seq(_))
+                && n.items().iter().all(|op| op.get("op").and_then(Node::as_str).is_some() && op.get("path").and_then(Node::as_str).is_some())
+        }
         T::Any => true,
         T::Map(_) => matches!(n.v, V::Map(_)),
         T::List(_) => matches!(n.v, V::Seq(_)) && n.items().iter().all(|i| matches!(i.v, V::Map(_))),

@@ -155,15 +155,23 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
     if let Some(p) = payload {
         if p > pending && p <= I32_MAX {
             out.push(
-                Diagnostic::new(Code::MaxPayload, format!("max_payload ({p}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"))
-                    .at(span(&["max_payload"]), "too large")
-                    .help("lower max_payload (8MB is the server's recommended ceiling) or raise max_pending above it"),
+                Diagnostic::new(
+                    Code::MaxPayload,
+                    format!("max_payload ({p}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"),
+                )
+                .at(span(&["max_payload"]), "too large")
+                .help("lower max_payload (8MB is the server's recommended ceiling) or raise max_pending above it"),
             );
         } else if p > PAYLOAD_ADVICE && p <= pending {
             out.push(
-                Diagnostic::new(Code::TunableAdvice, format!("max_payload ({p}) is above 8 MB; the server warns that such payloads are generally discouraged and could lead to poor performance"))
-                    .at(span(&["max_payload"]), "large payload")
-                    .help("keep messages at 8MB or less, or split large payloads (object store)"),
+                Diagnostic::new(
+                    Code::TunableAdvice,
+                    format!(
+                        "max_payload ({p}) is above 8 MB; the server warns that such payloads are generally discouraged and could lead to poor performance"
+                    ),
+                )
+                .at(span(&["max_payload"]), "large payload")
+                .help("keep messages at 8MB or less, or split large payloads (object store)"),
             );
         }
     }
@@ -176,9 +184,10 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
             _ => None,
         });
         if let Some(port) = v.or(default)
-            && port > 0 {
-                ports.push((port, p));
-            }
+            && port > 0
+        {
+            ports.push((port, p));
+        }
     };
     listener(vec!["port"], Some(4222));
     for key in ["http_port", "https_port", "prof_port"] {
@@ -201,10 +210,13 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
     for (i, (port, p)) in ports.iter().enumerate() {
         if let Some((_, first)) = ports[..i].iter().find(|(q, _)| q == port) {
             out.push(
-                Diagnostic::new(Code::PortConflict, format!("`{}` and `{}` both listen on port {port}; nats-server passes -t but cannot bind the second at start", dotted(first), dotted(p)))
-                    .at(span(p), "port already taken")
-                    .at(span(first), "first listener on this port")
-                    .help("give every listener its own port"),
+                Diagnostic::new(
+                    Code::PortConflict,
+                    format!("`{}` and `{}` both listen on port {port}; nats-server passes -t but cannot bind the second at start", dotted(first), dotted(p)),
+                )
+                .at(span(p), "port already taken")
+                .at(span(first), "first listener on this port")
+                .help("give every listener its own port"),
             );
         }
     }
@@ -215,22 +227,26 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
 
     // Clustered JetStream needs a cluster name and a server name.
     if let (true, Some(c)) = (js, cluster)
-        && (c.get("name").is_none() || !server_name) {
-            let missing = if c.get("name").is_none() { "`cluster.name`" } else { "`server_name`" };
-            out.push(
-                Diagnostic::new(Code::JetStreamCluster, format!("clustered JetStream needs {missing}; nats-server passes -t but refuses to start"))
-                    .at(span(&["cluster"]), "JetStream cluster")
-                    .help("do not remove the chart's `cluster.name` and `server_name` (check config.patch and merge)"),
-            );
-        }
+        && (c.get("name").is_none() || !server_name)
+    {
+        let missing = if c.get("name").is_none() { "`cluster.name`" } else { "`server_name`" };
+        out.push(
+            Diagnostic::new(Code::JetStreamCluster, format!("clustered JetStream needs {missing}; nats-server passes -t but refuses to start"))
+                .at(span(&["cluster"]), "JetStream cluster")
+                .help("do not remove the chart's `cluster.name` and `server_name` (check config.patch and merge)"),
+        );
+    }
 
     // MQTT: JetStream when standalone, an explicit server_name in a cluster.
     if block(conf, "mqtt").is_some() {
         if !js && cluster.is_none() {
             out.push(
-                Diagnostic::new(Code::MqttJetStream, "MQTT is enabled but JetStream is not; a standalone nats-server refuses to start (\"mqtt requires JetStream to be enabled\")")
-                    .at(span(&["mqtt"]), "MQTT without JetStream")
-                    .help("set `config.jetstream.enabled: true` (MQTT keeps sessions and retained messages in streams)"),
+                Diagnostic::new(
+                    Code::MqttJetStream,
+                    "MQTT is enabled but JetStream is not; a standalone nats-server refuses to start (\"mqtt requires JetStream to be enabled\")",
+                )
+                .at(span(&["mqtt"]), "MQTT without JetStream")
+                .help("set `config.jetstream.enabled: true` (MQTT keeps sessions and retained messages in streams)"),
             );
         }
         if cluster.is_some() && !server_name {
@@ -265,27 +281,31 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
 
     // A listener whose chart TLS has no certificate (tls.enabled without secretName).
     for key in ["", "mqtt", "leafnodes", "websocket", "cluster", "gateway"] {
-        let (t, at): (Option<&ConfMap>, Vec<&str>) = if key.is_empty() {
-            (block(conf, "tls"), vec!["tls"])
-        } else {
-            (block(conf, key).and_then(|b| block(b, "tls")), vec![key, "tls"])
-        };
+        let (t, at): (Option<&ConfMap>, Vec<&str>) =
+            if key.is_empty() { (block(conf, "tls"), vec!["tls"]) } else { (block(conf, key).and_then(|b| block(b, "tls")), vec![key, "tls"]) };
         if let Some(t) = t
-            && t.get("cert_file").is_none() && t.get("certs").is_none() {
-                let values = if key.is_empty() { "config.nats.tls".to_string() } else { format!("config.{key}.tls") };
-                out.push(
-                    Diagnostic::new(Code::ChartTlsNoSecret, format!("`{values}` is enabled without a certificate: the chart renders `{}` with no cert_file, and the server runs that listener without TLS", dotted(&at)))
-                        .at(span(&at), "TLS without a certificate")
-                        .help(format!("set `{values}.secretName` to the Secret holding tls.crt and tls.key")),
-                );
-            }
+            && t.get("cert_file").is_none()
+            && t.get("certs").is_none()
+        {
+            let values = if key.is_empty() { "config.nats.tls".to_string() } else { format!("config.{key}.tls") };
+            out.push(
+                Diagnostic::new(
+                    Code::ChartTlsNoSecret,
+                    format!(
+                        "`{values}` is enabled without a certificate: the chart renders `{}` with no cert_file, and the server runs that listener without TLS",
+                        dotted(&at)
+                    ),
+                )
+                .at(span(&at), "TLS without a certificate")
+                .help(format!("set `{values}.secretName` to the Secret holding tls.crt and tls.key")),
+            );
+        }
     }
 
     // Outside operator mode, the system account must be a defined account without JetStream.
-    if !operator_mode
-        && let Some(Conf::Str(sys)) = conf.get("system_account") {
-            let acc = block(conf, "accounts").and_then(|a| a.get(sys));
-            match acc {
+    if !operator_mode && let Some(Conf::Str(sys)) = conf.get("system_account") {
+        let acc = block(conf, "accounts").and_then(|a| a.get(sys));
+        match acc {
                 None if sys != "$SYS" => out.push(
                     Diagnostic::new(Code::StartSystemAccount, format!("system_account `{sys}` is not an account of this config; nats-server passes -t but refuses to start (\"error resolving system account\")"))
                         .at(span(&["system_account"]), "no such account")
@@ -298,7 +318,7 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
                 ),
                 _ => {}
             }
-        }
+    }
     out
 }
 

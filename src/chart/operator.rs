@@ -256,7 +256,11 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
         let content = match load_ref(t, e.value.span, sources) {
             Loaded::Inline(c) | Loaded::File(c) => c,
             Loaded::Missing(p) | Loaded::Pod(p) => {
-                out.push(Diagnostic::new(Code::FileRef, format!("the JWT file cannot be read: {p}")).at(e.value.span, "no such file").help("give a path relative to the values file"));
+                out.push(
+                    Diagnostic::new(Code::FileRef, format!("the JWT file cannot be read: {p}"))
+                        .at(e.value.span, "no such file")
+                        .help("give a path relative to the values file"),
+                );
                 continue;
             }
         };
@@ -267,18 +271,22 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
 
     for a in &accounts {
         if let Some(k) = &a.key
-            && *k != a.jwt.subject {
-                out.push(
-                    Diagnostic::new(Code::PreloadKey, format!("{} maps key `{k}` to the JWT of account `{}`", a.label, a.jwt.subject))
-                        .at(a.span, "key and JWT disagree")
-                        .help(format!("key the entry by the JWT's subject `{}`", a.jwt.subject)),
-                );
-            }
+            && *k != a.jwt.subject
+        {
+            out.push(
+                Diagnostic::new(Code::PreloadKey, format!("{} maps key `{k}` to the JWT of account `{}`", a.label, a.jwt.subject))
+                    .at(a.span, "key and JWT disagree")
+                    .help(format!("key the entry by the JWT's subject `{}`", a.jwt.subject)),
+            );
+        }
         if !operators.is_empty() && !trusted.contains(&a.jwt.issuer) {
             out.push(
-                Diagnostic::new(Code::AccountIssuer, format!("{} ({}) is issued by `{}`, which is neither the operator nor one of its signing keys", a.label, a.jwt.name, a.jwt.issuer))
-                    .at(a.span, "untrusted issuer")
-                    .help("sign the account with the operator configured here (nsc, with this operator selected), or add the signing key to the operator"),
+                Diagnostic::new(
+                    Code::AccountIssuer,
+                    format!("{} ({}) is issued by `{}`, which is neither the operator nor one of its signing keys", a.label, a.jwt.name, a.jwt.issuer),
+                )
+                .at(a.span, "untrusted issuer")
+                .help("sign the account with the operator configured here (nsc, with this operator selected), or add the signing key to the operator"),
             );
         }
     }
@@ -299,20 +307,24 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
                     );
                 } else if !preloaded && !unchecked_operator {
                     out.push(
-                        Diagnostic::new(Code::SystemAccount, format!("system_account `{s}` has no JWT in resolver_preload; the server cannot load it at start"))
-                            .at(span(&["system_account"]), "not preloaded")
-                            .help("preload the system account's JWT: `config.merge.resolver_preload: { <key>: <SYS JWT> }`"),
+                        Diagnostic::new(
+                            Code::SystemAccount,
+                            format!("system_account `{s}` has no JWT in resolver_preload; the server cannot load it at start"),
+                        )
+                        .at(span(&["system_account"]), "not preloaded")
+                        .help("preload the system account's JWT: `config.merge.resolver_preload: { <key>: <SYS JWT> }`"),
                     );
                 }
                 for op in &operators {
                     if let Some(op_sys) = op.operator_system_account()
-                        && op_sys != s {
-                            out.push(
-                                Diagnostic::new(Code::SystemAccount, format!("system_account `{s}` differs from the operator JWT's system account `{op_sys}`"))
-                                    .at(span(&["system_account"]), "disagrees with the operator")
-                                    .help("use the same system account in both places"),
-                            );
-                        }
+                        && op_sys != s
+                    {
+                        out.push(
+                            Diagnostic::new(Code::SystemAccount, format!("system_account `{s}` differs from the operator JWT's system account `{op_sys}`"))
+                                .at(span(&["system_account"]), "disagrees with the operator")
+                                .help("use the same system account in both places"),
+                        );
+                    }
                 }
             }
         }
@@ -326,9 +338,15 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
             }
             if !a.jwt.jetstream_enabled() {
                 out.push(
-                    Diagnostic::new(Code::AccountJetStream, format!("{} ({}) has no JetStream limits: its clients get \"JetStream not enabled for account\", and MQTT clients of it cannot connect", a.label, a.jwt.name))
-                        .at(a.span, "no JetStream limits")
-                        .help("give the account JetStream limits (nsc edit account --js-mem-storage -1 --js-disk-storage -1) and push it again"),
+                    Diagnostic::new(
+                        Code::AccountJetStream,
+                        format!(
+                            "{} ({}) has no JetStream limits: its clients get \"JetStream not enabled for account\", and MQTT clients of it cannot connect",
+                            a.label, a.jwt.name
+                        ),
+                    )
+                    .at(a.span, "no JetStream limits")
+                    .help("give the account JetStream limits (nsc edit account --js-mem-storage -1 --js-disk-storage -1) and push it again"),
                 );
             }
         }

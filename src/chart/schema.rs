@@ -64,7 +64,9 @@ pub fn ignored_key(e: &Entry, here: &str, at: &str, siblings: &[K], config_at: O
     } else {
         format!("the chart reads only {} here", siblings.iter().map(|k| format!("`{}`", k.name)).collect::<Vec<_>>().join(", "))
     };
-    Diagnostic::new(Code::IgnoredChartKey, format!("the NATS chart does not read `{here}`; Helm drops it without a word")).at(e.key_span, "ignored by the chart").help(help)
+    Diagnostic::new(Code::IgnoredChartKey, format!("the NATS chart does not read `{here}`; Helm drops it without a word"))
+        .at(e.key_span, "ignored by the chart")
+        .help(help)
 }
 
 /// Walks a `config` map (at `config_at`) for keys the chart does not read; with `typed`, values
@@ -108,9 +110,15 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             let in_url = at.starts_with("config.cluster.routeURLs.");
             if (in_url || !whole) && t.contains("<<") && t.contains(">>") {
                 let (msg, help) = if in_url {
-                    (format!("`{at}` is a `<< ... >>` reference, but the chart writes route credentials inside the route URLs, where it is never unwrapped"), "give the route credentials literally, or set the routes yourself in `config.cluster.merge.routes`")
+                    (
+                        format!("`{at}` is a `<< ... >>` reference, but the chart writes route credentials inside the route URLs, where it is never unwrapped"),
+                        "give the route credentials literally, or set the routes yourself in `config.cluster.merge.routes`",
+                    )
                 } else {
-                    (format!("`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"), "make the reference the whole value, or write the text without `<< >>`")
+                    (
+                        format!("`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"),
+                        "make the reference the whole value, or write the text without `<< >>`",
+                    )
                 };
                 out.push(Diagnostic::new(Code::ChartEmbeddedRef, msg).at(node.span, "not unwrapped").help(help));
             }
@@ -140,10 +148,12 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
     let on = |dotted: &str| super::render::val(root, dotted).and_then(Node::as_bool).unwrap_or(false);
     if on("config.leafnodes.enabled") {
         for (i, remote) in super::render::val(root, "config.leafnodes.remotes").map(Node::items).unwrap_or_default().iter().enumerate() {
-            let has = |k: &str| remote.get(k).is_some_and(|v| match &v.v {
-                V::Seq(items) => !items.is_empty(),
-                _ => v.scalar_text().is_some_and(|t| !t.is_empty()),
-            });
+            let has = |k: &str| {
+                remote.get(k).is_some_and(|v| match &v.v {
+                    V::Seq(items) => !items.is_empty(),
+                    _ => v.scalar_text().is_some_and(|t| !t.is_empty()),
+                })
+            };
             if !has("url") && !has("urls") {
                 out.push(
                     Diagnostic::new(Code::ChartRemoteUrl, format!("`config.leafnodes.remotes[{i}]` has neither `url` nor `urls`; the chart fails the render (\"config.leafnodes.remotes entries must set url or urls\")"))

@@ -58,7 +58,8 @@ pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) -> Roles {
                 data_users.push((user.with("permissions", Conf::Map(perms)), u.span, i));
             }
             "reader" => {
-                let perms = ConfMap::new().with("publish", Conf::Map(ConfMap::new().with("deny", list(&[">".to_string()])))).with("subscribe", allow(&with_inbox));
+                let perms =
+                    ConfMap::new().with("publish", Conf::Map(ConfMap::new().with("deny", list(&[">".to_string()])))).with("subscribe", allow(&with_inbox));
                 data_users.push((user.with("permissions", Conf::Map(perms)), u.span, i));
             }
             _ => {}
@@ -121,7 +122,9 @@ pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
                     .at(r.span, "unknown role")
                     .help("use superuser (system account), admin (publish and subscribe on the data subjects) or reader (subscribe only)"),
             ),
-            None => out.push(Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `role`").at(u.span, "no role").help("add `role: superuser`, `admin` or `reader`")),
+            None => out.push(
+                Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `role`").at(u.span, "no role").help("add `role: superuser`, `admin` or `reader`"),
+            ),
         }
         match u.get("subject") {
             Some(sub) if sub.as_str().is_some_and(|t| t.contains('=')) => {}
@@ -230,9 +233,10 @@ fn tls_blocks(conf: &ConfMap) -> Vec<(Vec<String>, &ConfMap)> {
     }
     for block in ["mqtt", "leafnodes", "websocket", "cluster", "gateway"] {
         if let Some(Conf::Map(b)) = conf.get(block)
-            && let Some(Conf::Map(t)) = b.get("tls") {
-                out.push((path(&[block, "tls"]), t));
-            }
+            && let Some(Conf::Map(t)) = b.get("tls")
+        {
+            out.push((path(&[block, "tls"]), t));
+        }
     }
     out
 }
@@ -252,9 +256,12 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
                 let mut p = at.clone();
                 p.push(key.into());
                 out.push(
-                    Diagnostic::new(Code::TlsVerifyNoCa, format!("`{}` sets {key} but names no CA: client certificates from a private CA never verify", at.join(".")))
-                        .at(span(&p), "no ca_file")
-                        .help("enable `tlsCA` (secretName or configMapName) or set `ca_file` in this listener's `tls.merge`"),
+                    Diagnostic::new(
+                        Code::TlsVerifyNoCa,
+                        format!("`{}` sets {key} but names no CA: client certificates from a private CA never verify", at.join(".")),
+                    )
+                    .at(span(&p), "no ca_file")
+                    .help("enable `tlsCA` (secretName or configMapName) or set `ca_file` in this listener's `tls.merge`"),
                 );
                 break;
             }
@@ -266,16 +273,23 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
         let has_secret = u.map.get("password").is_some() || u.map.get("nkey").is_some();
         if is_mapped(&name) && !has_secret && !verify_and_map {
             out.push(
-                Diagnostic::new(Code::TlsMapNoVerify, format!("user `{name}` is keyed by a certificate subject, but the client TLS block does not set verify_and_map"))
-                    .at(span(&u.at), "certificate-mapped user")
-                    .help("set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the server treats it as a user with no password"),
+                Diagnostic::new(
+                    Code::TlsMapNoVerify,
+                    format!("user `{name}` is keyed by a certificate subject, but the client TLS block does not set verify_and_map"),
+                )
+                .at(span(&u.at), "certificate-mapped user")
+                .help("set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the server treats it as a user with no password"),
             );
         }
         let perms = u.map.get("permissions");
         if let Some(Conf::Map(p)) = perms {
             let mut pp = u.at.clone();
             pp.push("permissions".into());
-            if !p.items.iter().any(|i| matches!(i, crate::emit::conf::Item::Kv(k, _) if matches!(k.as_str(), "publish" | "subscribe" | "pub" | "sub" | "allow_responses"))) {
+            if !p
+                .items
+                .iter()
+                .any(|i| matches!(i, crate::emit::conf::Item::Kv(k, _) if matches!(k.as_str(), "publish" | "subscribe" | "pub" | "sub" | "allow_responses")))
+            {
                 out.push(
                     Diagnostic::new(Code::PermissionEmpty, format!("user `{name}` has a permissions block that names no subject; it restricts nothing"))
                         .at(span(&pp), "empty permissions")
@@ -294,9 +308,12 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
                     let mut kp = pp.clone();
                     kp.push(kind.into());
                     out.push(
-                        Diagnostic::new(Code::PermissionEmpty, format!("user `{name}`: `{kind}` names no subject, and nats-server reads that as no restriction on {kind}ing"))
-                            .at(span(&kp), "no subject")
-                            .help(format!("list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ deny: [\">\"] }}`")),
+                        Diagnostic::new(
+                            Code::PermissionEmpty,
+                            format!("user `{name}`: `{kind}` names no subject, and nats-server reads that as no restriction on {kind}ing"),
+                        )
+                        .at(span(&kp), "no subject")
+                        .help(format!("list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ deny: [\">\"] }}`")),
                     );
                 }
             }
@@ -310,7 +327,10 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
             let (why, help) = if roles.contains_key(&name) {
                 ("has role reader in natscc.tlsRoles", "a later `config.merge` or `config.patch` changed its permissions: keep `publish: { deny: [\">\"] }`")
             } else {
-                ("is named as a reader", "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless), or rename the user if it is no reader")
+                (
+                    "is named as a reader",
+                    "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless), or rename the user if it is no reader",
+                )
             };
             out.push(
                 Diagnostic::new(Code::TlsReaderPublishes, format!("user `{name}` {why} but may publish (`{subject}`)"))

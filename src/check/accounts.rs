@@ -21,9 +21,12 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
         }
         if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) || name.to_ascii_lowercase().starts_with("cpc") {
             out.push(
-                Diagnostic::new(Code::AccountReserved, format!("the account name `{name}` is reserved: the compiler generates SYS, AUTH, AUTHX, CSC, CPC and the cpc* names"))
-                    .at(a.name.span, "reserved name")
-                    .help("choose another name for this extra account"),
+                Diagnostic::new(
+                    Code::AccountReserved,
+                    format!("the account name `{name}` is reserved: the compiler generates SYS, AUTH, AUTHX, CSC, CPC and the cpc* names"),
+                )
+                .at(a.name.span, "reserved name")
+                .help("choose another name for this extra account"),
             );
         }
         for b in &m.extra_accounts[..i] {
@@ -36,19 +39,28 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
             };
             if let Some(what) = clash {
                 out.push(
-                    Diagnostic::new(Code::AccountTokenCollision, format!("the extra accounts `{}` and `{name}` both normalise to the {what}, so their secrets and env variables would collide", b.name.value))
-                        .at(a.name.span, "this account")
-                        .at(b.name.span, "collides with this one")
-                        .help("rename one of the two accounts so their upper-case and lower-case forms differ"),
+                    Diagnostic::new(
+                        Code::AccountTokenCollision,
+                        format!(
+                            "the extra accounts `{}` and `{name}` both normalise to the {what}, so their secrets and env variables would collide",
+                            b.name.value
+                        ),
+                    )
+                    .at(a.name.span, "this account")
+                    .at(b.name.span, "collides with this one")
+                    .help("rename one of the two accounts so their upper-case and lower-case forms differ"),
                 );
             }
         }
         for f in &a.fields {
             if owned_account_field(m, &f.key) && matches!(f.key.as_str(), "jetstream" | "mappings") {
                 out.push(
-                    Diagnostic::new(Code::AccountOwnedField, format!("`{}` of the extra account `{name}` is ignored on a CPC: the compiler owns it there", f.key))
-                        .at(f.key_span, "ignored")
-                        .help("remove it; on a CPC extra accounts have JetStream off and map the JetStream API to the CSC domain"),
+                    Diagnostic::new(
+                        Code::AccountOwnedField,
+                        format!("`{}` of the extra account `{name}` is ignored on a CPC: the compiler owns it there", f.key),
+                    )
+                    .at(f.key_span, "ignored")
+                    .help("remove it; on a CPC extra accounts have JetStream off and map the JetStream API to the CSC domain"),
                 );
             }
         }

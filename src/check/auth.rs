@@ -32,13 +32,19 @@ fn account_check(id: &Identity, kind: &str, known: &[String], disabled: &[String
     if let Some(acc) = &id.account {
         if disabled.contains(&acc.value) {
             out.push(
-                Diagnostic::new(Code::AccountUnknown, format!("the {kind} identity `{}` lands in account `{}`, which is disabled (`enabled: false`)", id.name.value, acc.value))
-                    .at(acc.span, "disabled account")
-                    .help("enable the account, or send this identity to another account"),
+                Diagnostic::new(
+                    Code::AccountUnknown,
+                    format!("the {kind} identity `{}` lands in account `{}`, which is disabled (`enabled: false`)", id.name.value, acc.value),
+                )
+                .at(acc.span, "disabled account")
+                .help("enable the account, or send this identity to another account"),
             );
         } else if !known.contains(&acc.value) {
-            let d = Diagnostic::new(Code::AccountUnknown, format!("the {kind} identity `{}` lands in account `{}`, which does not exist on this cluster", id.name.value, acc.value))
-                .at(acc.span, "unknown account");
+            let d = Diagnostic::new(
+                Code::AccountUnknown,
+                format!("the {kind} identity `{}` lands in account `{}`, which does not exist on this cluster", id.name.value, acc.value),
+            )
+            .at(acc.span, "unknown account");
             out.push(match suggest(&acc.value, known.iter().map(String::as_str)) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!("the accounts are: {}", known.join(", "))),

@@ -11,7 +11,8 @@ use crate::model::Model;
 /// (`chart::keys`) plain-chart mode checks against too.
 fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Diagnostic>) {
     let extra = |e: &crate::load::Entry, here: &str| {
-        (sources.get(e.key_span.src).name == DEFAULTS_NAME).then(|| format!("this key comes from the event-bus chart's own defaults: set `{here}: null` to drop it"))
+        (sources.get(e.key_span.src).name == DEFAULTS_NAME)
+            .then(|| format!("this key comes from the event-bus chart's own defaults: set `{here}: null` to drop it"))
     };
     crate::chart::schema::check_config(raw, config_at, false, &extra, out);
 }
@@ -32,9 +33,12 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
             // Newer chart releases read leaf remotes, but the bus writes its own (leafnodes.conf).
             if let Some(r) = raw.path(&["leafnodes", "remotes"]).filter(|r| !r.items().is_empty()) {
                 out.push(
-                    Diagnostic::new(Code::IgnoredChartKey, format!("`{release}.config.leafnodes.remotes` is not compiled: natscc writes the event bus's leaf remotes itself"))
-                        .at(r.span, "not compiled")
-                        .help("the bus's remotes come from its own values (the CSC endpoint and the extra accounts)"),
+                    Diagnostic::new(
+                        Code::IgnoredChartKey,
+                        format!("`{release}.config.leafnodes.remotes` is not compiled: natscc writes the event bus's leaf remotes itself"),
+                    )
+                    .at(r.span, "not compiled")
+                    .help("the bus's remotes come from its own values (the CSC endpoint and the extra accounts)"),
                 );
             }
         }
@@ -46,9 +50,12 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
             if p > pending {
                 let span = merge_span(cfg.raw.as_ref(), "max_payload").or(merge_span(cfg.raw.as_ref(), "max_pending")).unwrap_or(m.event_bus_span);
                 out.push(
-                    Diagnostic::new(Code::MaxPayload, format!("{release}: max_payload ({p}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"))
-                        .at(span, "too large")
-                        .help("lower max_payload (4MB is the bus default; 8MB is the server's recommended ceiling) or raise max_pending"),
+                    Diagnostic::new(
+                        Code::MaxPayload,
+                        format!("{release}: max_payload ({p}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"),
+                    )
+                    .at(span, "too large")
+                    .help("lower max_payload (4MB is the bus default; 8MB is the server's recommended ceiling) or raise max_pending"),
                 );
             }
         }

@@ -71,7 +71,10 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                 } else {
                     format!(
                         "`{}` in crossLayer.{} and `{}` in crossLayer.{} overlap: both match `{witness}`",
-                        a.sub.value, a.kind.key(), b.sub.value, b.kind.key()
+                        a.sub.value,
+                        a.kind.key(),
+                        b.sub.value,
+                        b.kind.key()
                     )
                 };
                 let mut what = effect(a.kind, b.kind, id);
@@ -90,10 +93,13 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                 );
             } else if a.sub.value == b.sub.value || a.pattern == b.pattern {
                 out.push(
-                    Diagnostic::new(Code::CrossLayerDuplicate, format!("`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import", b.sub.value, b.kind.key()))
-                        .at(b.sub.span, "listed again here")
-                        .at(a.sub.span, "first listed here")
-                        .help("remove the second entry"),
+                    Diagnostic::new(
+                        Code::CrossLayerDuplicate,
+                        format!("`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import", b.sub.value, b.kind.key()),
+                    )
+                    .at(b.sub.span, "listed again here")
+                    .at(a.sub.span, "first listed here")
+                    .help("remove the second entry"),
                 );
             } else {
                 let (wide, narrow) = if a.pattern.contains(&b.pattern) {
@@ -104,10 +110,13 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                     continue;
                 };
                 out.push(
-                    Diagnostic::new(Code::CrossLayerRedundant, format!("`{}` in crossLayer.{} adds nothing: `{}` already covers it", narrow.sub.value, narrow.kind.key(), wide.sub.value))
-                        .at(narrow.sub.span, "covered")
-                        .at(wide.sub.span, "by this pattern")
-                        .help(format!("remove `{}`", narrow.sub.value)),
+                    Diagnostic::new(
+                        Code::CrossLayerRedundant,
+                        format!("`{}` in crossLayer.{} adds nothing: `{}` already covers it", narrow.sub.value, narrow.kind.key(), wide.sub.value),
+                    )
+                    .at(narrow.sub.span, "covered")
+                    .at(wide.sub.span, "by this pattern")
+                    .help(format!("remove `{}`", narrow.sub.value)),
                 );
             }
         }

@@ -48,7 +48,9 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                     out.push(
                         Diagnostic::new(Code::HandshakeFirst, "the client route is a TLSRoute, but the client listener does not set TLS `handshake_first`")
                             .at(r.kind.span, "TLS passthrough")
-                            .help("enable nats.config.nats.tls with `merge: {handshake_first: true}` and set handshake_first in every client, or use a TCPRoute"),
+                            .help(
+                                "enable nats.config.nats.tls with `merge: {handshake_first: true}` and set handshake_first in every client, or use a TCPRoute",
+                            ),
                     );
                 }
             }

@@ -46,7 +46,10 @@ fn authorisation(ctx: &Context, g: &graph::Graph, replayed: &cycles::Replayed, o
         let kind_word = if *kind == graph::ImportKind::Stream { "stream" } else { "service" };
         let span = g.g[e].origin.or_else(|| (ctx.span_of)(imp_name, exp_name, subject));
         if !defined.contains(&exp_name.as_str()) {
-            let mut d = Diagnostic::new(Code::ImportUnknownAccount, format!("account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, which does not exist"));
+            let mut d = Diagnostic::new(
+                Code::ImportUnknownAccount,
+                format!("account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, which does not exist"),
+            );
             d = d.at(span.unwrap_or(ctx.fallback), "unknown account");
             out.push(d.help(format!("the accounts are: {}", defined.join(", "))));
             continue;
@@ -69,7 +72,9 @@ fn authorisation(ctx: &Context, g: &graph::Graph, replayed: &cycles::Replayed, o
                 format!("account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, but `{exp_name}` exports no {kind_word} covering it to `{imp_name}`; nats-server refuses this (\"{kind_word} import not authorized\")"),
             )
             .at(span.unwrap_or(ctx.fallback), "not exported");
-            out.push(d.help(format!("add `{{{kind_word}: \"{subject}\"}}` (or a wider pattern) to the exports of `{exp_name}`, or import a subject it exports")));
+            out.push(
+                d.help(format!("add `{{{kind_word}: \"{subject}\"}}` (or a wider pattern) to the exports of `{exp_name}`, or import a subject it exports")),
+            );
         }
     }
 }
@@ -110,7 +115,8 @@ pub fn check_graph(g: &graph::Graph, ctx: &Context) -> Vec<Diagnostic> {
         }
     }
     for c in found_cycles {
-        let mut d = Diagnostic::new(Code::ImportCycle, format!("stream imports form a cycle: {}; nats-server refuses to start (\"import forms a cycle\")", c.path()));
+        let mut d =
+            Diagnostic::new(Code::ImportCycle, format!("stream imports form a cycle: {}; nats-server refuses to start (\"import forms a cycle\")", c.path()));
         for (i, span) in c.origins.iter().enumerate() {
             d = d.at(*span, if i == 0 { "this import closes the cycle" } else { "part of the cycle" });
         }
@@ -127,7 +133,10 @@ pub fn check_graph(g: &graph::Graph, ctx: &Context) -> Vec<Diagnostic> {
         let exporter = &g.g[second.exporter].name;
         let mut d = Diagnostic::new(
             Code::DuplicateImport,
-            format!("account `{importer}` imports stream `{}` from `{exporter}` twice; nats-server refuses that (\"stream import already exists\")", second.subject),
+            format!(
+                "account `{importer}` imports stream `{}` from `{exporter}` twice; nats-server refuses that (\"stream import already exists\")",
+                second.subject
+            ),
         );
         if let Some(s) = second.origin {
             d = d.at(s, "imported again here");

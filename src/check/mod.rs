@@ -60,7 +60,11 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
         } else {
             (cross_layer::check(m), if graph_rules { imports::check(m) } else { vec![] })
         };
-        let overlaps: Vec<_> = overlap_diags.iter().filter(|d| d.code == Code::CrossLayerOverlap || d.code == Code::CrossLayerDuplicate).flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
+        let overlaps: Vec<_> = overlap_diags
+            .iter()
+            .filter(|d| d.code == Code::CrossLayerOverlap || d.code == Code::CrossLayerDuplicate)
+            .flat_map(|d| d.labels.iter().map(|l| l.span))
+            .collect();
         semantic.extend(overlap_diags);
         // A cycle made only of entries the overlap rule already named is that same finding.
         semantic.extend(import_diags.into_iter().filter(|d| d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))));

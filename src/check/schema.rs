@@ -93,8 +93,24 @@ pub struct SchemaError {
 const ANNOTATIONS: &[&str] = &["$schema", "$id", "$comment", "title", "description", "default", "examples"];
 /// Keywords the interpreter applies.
 pub const KEYWORDS: &[&str] = &[
-    "type", "enum", "const", "properties", "additionalProperties", "required", "items", "minimum", "maximum", "pattern", "allOf", "if", "then", "else",
-    "minLength", "minItems", "$ref", "definitions",
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "additionalProperties",
+    "required",
+    "items",
+    "minimum",
+    "maximum",
+    "pattern",
+    "allOf",
+    "if",
+    "then",
+    "else",
+    "minLength",
+    "minItems",
+    "$ref",
+    "definitions",
 ];
 
 /// Every keyword in a schema that the interpreter would not apply (for the test that keeps
@@ -186,116 +202,115 @@ fn push_pointer(pointer: &mut String, token: &str) -> usize {
 }
 
 impl Walk<'_> {
-fn apply(&self, schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<SchemaError>) {
-    let Some(s) = schema.as_object() else {
-        if schema == &Value::Bool(false) {
-            out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Type(vec![]) });
-        }
-        return;
-    };
-    if let Some(reference) = s.get("$ref").and_then(Value::as_str) {
-        // Draft 7: a `$ref` replaces its siblings.
-        match reference.strip_prefix('#').and_then(|p| self.root.pointer(p)) {
-            Some(target) => self.apply(target, node, pointer, out),
-            None => out.push(SchemaError { pointer: pointer.clone(), finding: Finding::BadRef(reference.to_string()) }),
-        }
-        return;
-    }
-    let mut err = |finding| out.push(SchemaError { pointer: pointer.clone(), finding });
-    if let Some(ty) = s.get("type") {
-        let allowed: Vec<String> = match ty {
-            Value::String(t) => vec![t.clone()],
-            Value::Array(ts) => ts.iter().filter_map(|t| t.as_str().map(str::to_string)).collect(),
-            _ => vec![],
+    fn apply(&self, schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<SchemaError>) {
+        let Some(s) = schema.as_object() else {
+            if schema == &Value::Bool(false) {
+                out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Type(vec![]) });
+            }
+            return;
         };
-        if !allowed.iter().any(|t| json_type_matches(t, node)) {
-            err(Finding::Type(allowed));
+        if let Some(reference) = s.get("$ref").and_then(Value::as_str) {
+            // Draft 7: a `$ref` replaces its siblings.
+            match reference.strip_prefix('#').and_then(|p| self.root.pointer(p)) {
+                Some(target) => self.apply(target, node, pointer, out),
+                None => out.push(SchemaError { pointer: pointer.clone(), finding: Finding::BadRef(reference.to_string()) }),
+            }
+            return;
         }
-    }
-    if let Some(options) = s.get("enum").and_then(Value::as_array) {
-        let here = node.to_json();
-        if !options.iter().any(|o| json_equal(o, &here)) {
-            err(Finding::Enum(Value::Array(options.clone())));
+        let mut err = |finding| out.push(SchemaError { pointer: pointer.clone(), finding });
+        if let Some(ty) = s.get("type") {
+            let allowed: Vec<String> = match ty {
+                Value::String(t) => vec![t.clone()],
+                Value::Array(ts) => ts.iter().filter_map(|t| t.as_str().map(str::to_string)).collect(),
+                _ => vec![],
+            };
+            if !allowed.iter().any(|t| json_type_matches(t, node)) {
+                err(Finding::Type(allowed));
+            }
         }
-    }
-    if let Some(expected) = s.get("const") {
-        if !json_equal(expected, &node.to_json()) {
-            err(Finding::Const(expected.clone()));
+        if let Some(options) = s.get("enum").and_then(Value::as_array) {
+            let here = node.to_json();
+            if !options.iter().any(|o| json_equal(o, &here)) {
+                err(Finding::Enum(Value::Array(options.clone())));
+            }
         }
-    }
-    if let Some(n) = as_f64(node) {
-        if let Some(min) = s.get("minimum").filter(|m| m.as_f64().is_some_and(|m| n < m)) {
-            err(Finding::Minimum(min.clone()));
+        if let Some(expected) = s.get("const") {
+            if !json_equal(expected, &node.to_json()) {
+                err(Finding::Const(expected.clone()));
+            }
         }
-        if let Some(max) = s.get("maximum").filter(|m| m.as_f64().is_some_and(|m| n > m)) {
-            err(Finding::Maximum(max.clone()));
+        if let Some(n) = as_f64(node) {
+            if let Some(min) = s.get("minimum").filter(|m| m.as_f64().is_some_and(|m| n < m)) {
+                err(Finding::Minimum(min.clone()));
+            }
+            if let Some(max) = s.get("maximum").filter(|m| m.as_f64().is_some_and(|m| n > m)) {
+                err(Finding::Maximum(max.clone()));
+            }
         }
-    }
-    if let (V::Str(text), Some(min)) = (&node.v, s.get("minLength").and_then(Value::as_u64)) {
-        if (text.chars().count() as u64) < min {
-            err(Finding::MinLength(min));
+        if let (V::Str(text), Some(min)) = (&node.v, s.get("minLength").and_then(Value::as_u64)) {
+            if (text.chars().count() as u64) < min {
+                err(Finding::MinLength(min));
+            }
         }
-    }
-    if let (V::Seq(items), Some(min)) = (&node.v, s.get("minItems").and_then(Value::as_u64)) {
-        if (items.len() as u64) < min {
-            err(Finding::MinItems(min));
+        if let (V::Seq(items), Some(min)) = (&node.v, s.get("minItems").and_then(Value::as_u64)) {
+            if (items.len() as u64) < min {
+                err(Finding::MinItems(min));
+            }
         }
-    }
-    if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Value::as_str)) {
-        if !pattern_matches(pattern, text) {
-            err(Finding::Pattern(pattern.to_string()));
+        if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Value::as_str)) {
+            if !pattern_matches(pattern, text) {
+                err(Finding::Pattern(pattern.to_string()));
+            }
         }
-    }
-    match &node.v {
-        V::Map(entries) => {
-            if let Some(required) = s.get("required").and_then(Value::as_array) {
-                for prop in required.iter().filter_map(Value::as_str) {
-                    if !entries.iter().any(|e| e.key == prop) {
-                        err(Finding::Required(prop.to_string()));
+        match &node.v {
+            V::Map(entries) => {
+                if let Some(required) = s.get("required").and_then(Value::as_array) {
+                    for prop in required.iter().filter_map(Value::as_str) {
+                        if !entries.iter().any(|e| e.key == prop) {
+                            err(Finding::Required(prop.to_string()));
+                        }
+                    }
+                }
+                let props = s.get("properties").and_then(Value::as_object);
+                let additional = s.get("additionalProperties");
+                let mut unknown = vec![];
+                for e in entries {
+                    let len = push_pointer(pointer, &e.key);
+                    match (props.and_then(|p| p.get(&e.key)), additional) {
+                        (Some(sub), _) => self.apply(sub, &e.value, pointer, out),
+                        (None, Some(Value::Bool(false))) => unknown.push(e.key.clone()),
+                        (None, Some(sub)) => self.apply(sub, &e.value, pointer, out),
+                        (None, None) => {}
+                    }
+                    pointer.truncate(len);
+                }
+                if !unknown.is_empty() {
+                    out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Unknown(unknown) });
+                }
+            }
+            V::Seq(items) => {
+                if let Some(sub) = s.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        let len = push_pointer(pointer, &i.to_string());
+                        self.apply(sub, item, pointer, out);
+                        pointer.truncate(len);
                     }
                 }
             }
-            let props = s.get("properties").and_then(Value::as_object);
-            let additional = s.get("additionalProperties");
-            let mut unknown = vec![];
-            for e in entries {
-                let len = push_pointer(pointer, &e.key);
-                match (props.and_then(|p| p.get(&e.key)), additional) {
-                    (Some(sub), _) => self.apply(sub, &e.value, pointer, out),
-                    (None, Some(Value::Bool(false))) => unknown.push(e.key.clone()),
-                    (None, Some(sub)) => self.apply(sub, &e.value, pointer, out),
-                    (None, None) => {}
-                }
-                pointer.truncate(len);
-            }
-            if !unknown.is_empty() {
-                out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Unknown(unknown) });
+            _ => {}
+        }
+        for sub in s.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+            self.apply(sub, node, pointer, out);
+        }
+        if let Some(cond) = s.get("if") {
+            let mut probe = vec![];
+            self.apply(cond, node, &mut pointer.clone(), &mut probe);
+            let branch = if probe.is_empty() { s.get("then") } else { s.get("else") };
+            if let Some(branch) = branch {
+                self.apply(branch, node, pointer, out);
             }
         }
-        V::Seq(items) => {
-            if let Some(sub) = s.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    let len = push_pointer(pointer, &i.to_string());
-                    self.apply(sub, item, pointer, out);
-                    pointer.truncate(len);
-                }
-            }
-        }
-        _ => {}
     }
-    for sub in s.get("allOf").and_then(Value::as_array).into_iter().flatten() {
-        self.apply(sub, node, pointer, out);
-    }
-    if let Some(cond) = s.get("if") {
-        let mut probe = vec![];
-        self.apply(cond, node, &mut pointer.clone(), &mut probe);
-        let branch = if probe.is_empty() { s.get("then") } else { s.get("else") };
-        if let Some(branch) = branch {
-            self.apply(branch, node, pointer, out);
-        }
-    }
-}
-
 }
 
 /// Applies the values schema and turns each violation into a diagnostic at its value.
@@ -312,8 +327,7 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
                 let known = known_keys(pointer);
                 for key in keys {
                     let key_span = node.and_then(|n| n.entry(&key)).map(|e| e.key_span).unwrap_or(span);
-                    let mut d = Diagnostic::new(Code::SchemaUnknownKey, format!("`{key}` is not a key of {where_}"))
-                        .at(key_span, "unknown key");
+                    let mut d = Diagnostic::new(Code::SchemaUnknownKey, format!("`{key}` is not a key of {where_}")).at(key_span, "unknown key");
                     d = match suggest(&key, known.iter().map(String::as_str)) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(format!("the keys of {where_} are: {}", known.join(", "))),
@@ -335,9 +349,9 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
             Finding::Enum(options) => Diagnostic::new(Code::SchemaEnum, format!("{where_} must be one of {options}"))
                 .at(span, "not an allowed value")
                 .help(format!("use one of {options}")),
-            Finding::Const(expected) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {expected} was expected"))
-                .at(span, "here")
-                .help(format!("set it to {expected}")),
+            Finding::Const(expected) => {
+                Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {expected} was expected")).at(span, "here").help(format!("set it to {expected}"))
+            }
             Finding::Pattern(pattern) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {} does not match \"{pattern}\"", value_text()))
                 .at(span, "does not match the pattern")
                 .help(format!("write a value that matches the regular expression {pattern}")),

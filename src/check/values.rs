@@ -22,7 +22,11 @@ fn id_diag(id: &str, span: crate::diag::Span, what: &str) -> Diagnostic {
 /// another name than the one the operator wrote.
 pub fn numeric_ids(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
     let Some(eb) = root.path(&["global", "eventBus"]) else { return vec![] };
-    let ids = eb.get("clusterId").into_iter().map(|n| ("clusterId", n)).chain(eb.get("cpcIds").map(Node::items).unwrap_or_default().iter().map(|n| ("the CPC id", n)));
+    let ids = eb
+        .get("clusterId")
+        .into_iter()
+        .map(|n| ("clusterId", n))
+        .chain(eb.get("cpcIds").map(Node::items).unwrap_or_default().iter().map(|n| ("the CPC id", n)));
     let mut out = vec![];
     for (what, n) in ids {
         if !matches!(n.v, V::Int(_) | V::Float(_)) {
@@ -155,8 +159,11 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
         if !known_secret {
             let mut names: Vec<&str> = keys.iter().map(|k| k.secret.as_str()).collect();
             names.dedup();
-            let d = Diagnostic::new(Code::SecretRefOverride, format!("nkeySecretRefOverrides names the secret `{}`, which this cluster does not use", secret.value))
-                .at(secret.span, "unknown secret");
+            let d = Diagnostic::new(
+                Code::SecretRefOverride,
+                format!("nkeySecretRefOverrides names the secret `{}`, which this cluster does not use", secret.value),
+            )
+            .at(secret.span, "unknown secret");
             out.push(match suggest(&secret.value, names.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!("the secrets of this cluster are: {}", names.join(", "))),
@@ -175,9 +182,15 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
         let literal = value.get("value").and_then(|v| v.as_str()).unwrap_or_default();
         if literal.starts_with('S') && (nkeys::KeyPair::from_seed(literal).is_ok() || nkeys::XKey::from_seed(literal).is_ok()) {
             out.push(
-                Diagnostic::new(Code::SecretRefOverride, format!("the override for `{}`/`{}` writes a seed into the values; it would reach env.yaml and the pod spec in clear", secret.value, key.value))
-                    .at(key.span, "a secret in the values")
-                    .help("point at a Secret instead: `valueFrom: {secretKeyRef: {name: ..., key: ...}}`"),
+                Diagnostic::new(
+                    Code::SecretRefOverride,
+                    format!(
+                        "the override for `{}`/`{}` writes a seed into the values; it would reach env.yaml and the pod spec in clear",
+                        secret.value, key.value
+                    ),
+                )
+                .at(key.span, "a secret in the values")
+                .help("point at a Secret instead: `valueFrom: {secretKeyRef: {name: ..., key: ...}}`"),
             );
             continue;
         }

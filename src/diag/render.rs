@@ -191,11 +191,14 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
                 r["locations"] = json!([loc(first.span, None)]);
                 if !rest.is_empty() {
                     r["relatedLocations"] = Value::Array(
-                        rest.iter().enumerate().map(|(i, l)| {
-                            let mut v = loc(l.span, Some(&l.text));
-                            v["id"] = json!(i + 1);
-                            v
-                        }).collect(),
+                        rest.iter()
+                            .enumerate()
+                            .map(|(i, l)| {
+                                let mut v = loc(l.span, Some(&l.text));
+                                v["id"] = json!(i + 1);
+                                v
+                            })
+                            .collect(),
                     );
                 }
             }
@@ -204,7 +207,10 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
         .collect();
     // Where relative paths start, for viewers that open the files (GitHub resolves them from
     // the repository root, which is where CI runs natscc).
-    let relative = results.iter().flat_map(|r| r["locations"].as_array().into_iter().flatten().chain(r["relatedLocations"].as_array().into_iter().flatten())).any(|l| l["physicalLocation"]["artifactLocation"]["uriBaseId"] == SRCROOT);
+    let relative = results
+        .iter()
+        .flat_map(|r| r["locations"].as_array().into_iter().flatten().chain(r["relatedLocations"].as_array().into_iter().flatten()))
+        .any(|l| l["physicalLocation"]["artifactLocation"]["uriBaseId"] == SRCROOT);
     let mut run = json!({
         "tool": {"driver": {
             "name": "natscc",
@@ -266,11 +272,7 @@ impl miette::Diagnostic for MietteView {
         if self.labels.is_empty() { None } else { Some(Box::new(self.labels.iter().cloned())) }
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            None
-        } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
-        }
+        if self.related.is_empty() { None } else { Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic))) }
     }
 }
 
@@ -280,7 +282,11 @@ fn view(d: &Diagnostic, sources: &Sources) -> MietteView {
     let mut related = vec![];
     for (i, l) in d.labels.iter().enumerate() {
         let src = sources.get(l.span.src);
-        let ls = LabeledSpan::new(Some(l.text.clone()), l.span.offset as usize, (l.span.len as usize).max(1).min(src.text.len().saturating_sub(l.span.offset as usize).max(0)));
+        let ls = LabeledSpan::new(
+            Some(l.text.clone()),
+            l.span.offset as usize,
+            (l.span.len as usize).max(1).min(src.text.len().saturating_sub(l.span.offset as usize).max(0)),
+        );
         match primary_src {
             None => {
                 primary_src = Some(l.span.src);

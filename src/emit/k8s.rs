@@ -70,15 +70,14 @@ pub fn streams(m: &Model) -> Vec<Value> {
             }
             if let (true, Some(kind)) = (m.is_cpc(), sourced) {
                 let id = m.id();
-                let mut transforms: Vec<Value> = m
-                    .cross
-                    .csc_exports
-                    .iter()
-                    .map(|e| json!({"source": mqtt_subject(kind, &e.value), "dest": mqtt_subject(kind, &e.value)}))
-                    .collect();
-                transforms.extend(m.cross.csc_prefixed_exports.iter().map(|p| {
-                    json!({"source": mqtt_subject(kind, &format!("cpc.{id}.{}", p.value)), "dest": mqtt_subject(kind, &p.value)})
-                }));
+                let mut transforms: Vec<Value> =
+                    m.cross.csc_exports.iter().map(|e| json!({"source": mqtt_subject(kind, &e.value), "dest": mqtt_subject(kind, &e.value)})).collect();
+                transforms.extend(
+                    m.cross
+                        .csc_prefixed_exports
+                        .iter()
+                        .map(|p| json!({"source": mqtt_subject(kind, &format!("cpc.{id}.{}", p.value)), "dest": mqtt_subject(kind, &p.value)})),
+                );
                 spec["sources"] = json!([{
                     "name": name,
                     "externalApiPrefix": "$JS.CSC.API",
@@ -162,10 +161,8 @@ pub fn env(m: &Model, nats_vars: &[String], mtls_vars: &[String]) -> Value {
     if m.mtls {
         doc.insert("nats-mtls".into(), mtls_vars.iter().map(|v| env_entry(m, &keys, v)).collect());
     }
-    let mut callout: Vec<String> = secret_keys(m)
-        .into_iter()
-        .flat_map(|k| k.envs.into_iter().filter(|(_, c)| *c == names::AUTH_CALLOUT).map(|(e, _)| e))
-        .collect();
+    let mut callout: Vec<String> =
+        secret_keys(m).into_iter().flat_map(|k| k.envs.into_iter().filter(|(_, c)| *c == names::AUTH_CALLOUT).map(|(e, _)| e)).collect();
     callout.dedup();
     doc.insert("auth-callout".into(), callout.iter().map(|v| env_entry(m, &keys, v)).collect());
     let mut inlined = Map::new();

@@ -34,10 +34,7 @@ pub fn emit(m: &Model) -> Files {
         k8s::variables(&mtls, &mut mtls_vars);
         k8s::variables(&mtls_accounts, &mut mtls_vars);
         files.insert("nats-mtls.conf".into(), conf::print(header, &mtls));
-        files.insert(
-            "mtls-accounts.conf".into(),
-            conf::print(&format!("{header}\nIncluded inside the accounts block of nats-mtls.conf."), &mtls_accounts),
-        );
+        files.insert("mtls-accounts.conf".into(), conf::print(&format!("{header}\nIncluded inside the accounts block of nats-mtls.conf."), &mtls_accounts));
     }
     let routes = k8s::routes(m);
     let streams = k8s::streams(m);
@@ -53,10 +50,7 @@ pub fn emit(m: &Model) -> Files {
         &[("nats.conf", &files["nats.conf"]), ("accounts.conf", &files["accounts.conf"]), ("leafnodes.conf", &files["leafnodes.conf"])],
     )];
     if m.mtls {
-        docs.push(k8s::config_map(
-            "nats-mtls-config",
-            &[("nats-mtls.conf", &files["nats-mtls.conf"]), ("mtls-accounts.conf", &files["mtls-accounts.conf"])],
-        ));
+        docs.push(k8s::config_map("nats-mtls-config", &[("nats-mtls.conf", &files["nats-mtls.conf"]), ("mtls-accounts.conf", &files["mtls-accounts.conf"])]));
     }
     docs.push(k8s::config_map("auth-callout-permissions", &[("permissions.json", &permissions)]));
     docs.extend(routes);
@@ -76,8 +70,7 @@ fn holds_exactly(dir: &Path, files: &BTreeMap<String, String>) -> bool {
         }
         Some(n)
     }
-    count_files(dir) == Some(files.len())
-        && files.iter().all(|(name, text)| std::fs::read(dir.join(name)).is_ok_and(|old| old == text.as_bytes()))
+    count_files(dir) == Some(files.len()) && files.iter().all(|(name, text)| std::fs::read(dir.join(name)).is_ok_and(|old| old == text.as_bytes()))
 }
 
 /// Every file name natscc writes into an output folder (event bus and plain chart).

@@ -76,13 +76,7 @@ fn auth_accounts(accounts: &mut ConfMap) {
     accounts.set("SYS", Conf::Map(ConfMap::new()));
     accounts.set(
         "AUTH",
-        map(vec![(
-            "imports",
-            Conf::List(vec![
-                import("service", "AUTHX", "$SYS.REQ.USER.AUTH", None),
-                import("service", "AUTHX", "$SRV.>", None),
-            ]),
-        )]),
+        map(vec![("imports", Conf::List(vec![import("service", "AUTHX", "$SYS.REQ.USER.AUTH", None), import("service", "AUTHX", "$SRV.>", None)]))]),
     );
     let export_to_auth = |subject: &str| map(vec![("service", s(subject)), ("accounts", Conf::List(vec![s("AUTH")]))]);
     accounts.set(
@@ -155,20 +149,15 @@ pub fn main_conf(m: &Model) -> ConfMap {
         // Newer chart releases read `cluster.noAdvertise` (default true).
         let no_advertise = cfg.raw.as_ref().and_then(|r| r.path(&["cluster", "noAdvertise"])).and_then(Node::as_bool).unwrap_or(true);
         let routes = (0..cfg.replicas).map(|i| s(format!("nats://nats-{i}.nats-headless:{}", cfg.cluster.port))).collect();
-        let block = listener_block(
-            &cfg.cluster,
-            vec![("name", s(m.cluster_name())), ("no_advertise", Conf::Bool(no_advertise)), ("routes", Conf::List(routes))],
-        );
+        let block =
+            listener_block(&cfg.cluster, vec![("name", s(m.cluster_name())), ("no_advertise", Conf::Bool(no_advertise)), ("routes", Conf::List(routes))]);
         root.set("cluster", Conf::Map(block));
     }
     if cfg.jetstream.enabled {
         root.set("jetstream", Conf::Map(jetstream_block(m, cfg)));
     }
     if cfg.mqtt.enabled {
-        let block = listener_block(
-            &cfg.mqtt,
-            vec![("stream_replicas", Conf::Int(m.mqtt_streams.replicas)), ("consumer_memory_storage", Conf::Bool(true))],
-        );
+        let block = listener_block(&cfg.mqtt, vec![("stream_replicas", Conf::Int(m.mqtt_streams.replicas)), ("consumer_memory_storage", Conf::Bool(true))]);
         root.set("mqtt", Conf::Map(block));
     }
     if cfg.leafnodes.enabled {
@@ -220,8 +209,7 @@ pub fn accounts_conf(m: &Model) -> ConfMap {
             csc_exports.push(stream_export(&format!("csc2cpc.{id}.>")));
             csc_exports.push(service_export("$JS.API.>", true));
             csc_exports.push(service_export("$JS.FC.>", false));
-            let mut csc_imports: Vec<Conf> =
-                x.iter().map(|sub| import("stream", "CPC", &sub.value, Some(&format!("cpc.{id}.{}", sub.value)))).collect();
+            let mut csc_imports: Vec<Conf> = x.iter().map(|sub| import("stream", "CPC", &sub.value, Some(&format!("cpc.{id}.{}", sub.value)))).collect();
             csc_imports.push(import("service", "CPC", "$JS.API.>", Some(&format!("$JS.CPC-{id}.API.>"))));
             accounts.set(
                 "CSC",
@@ -241,14 +229,7 @@ pub fn accounts_conf(m: &Model) -> ConfMap {
             cpc_imports.push(import("service", "CSC", "$JS.API.>", Some("$JS.CSC.API.>")));
             cpc_imports.push(import("service", "CSC", "$JS.FC.>", None));
             cpc_imports.push(import("stream", "CSC", &format!("csc2cpc.{id}.>"), None));
-            accounts.set(
-                "CPC",
-                map(vec![
-                    ("jetstream", s("enabled")),
-                    ("exports", Conf::List(cpc_exports)),
-                    ("imports", Conf::List(cpc_imports)),
-                ]),
-            );
+            accounts.set("CPC", map(vec![("jetstream", s("enabled")), ("exports", Conf::List(cpc_exports)), ("imports", Conf::List(cpc_imports))]));
         }
     }
     for a in &m.extra_accounts {
@@ -331,11 +312,7 @@ pub fn mtls_conf(m: &Model) -> ConfMap {
     let mut leaf = ConfMap::new();
     leaf.set(
         "remotes",
-        Conf::List(vec![
-            remote("MTLS_LEAF_USER_SEED", m.dc_account()),
-            remote("AUTHX_LEAF_USER_SEED", "AUTHX"),
-            remote("MTLS_SYS_LEAF_USER_SEED", "SYS"),
-        ]),
+        Conf::List(vec![remote("MTLS_LEAF_USER_SEED", m.dc_account()), remote("AUTHX_LEAF_USER_SEED", "AUTHX"), remote("MTLS_SYS_LEAF_USER_SEED", "SYS")]),
     );
     if let Some(merge) = &cfg.leafnodes.merge {
         leaf.merge_values(merge);

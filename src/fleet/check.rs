@@ -14,7 +14,11 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
         if m.cluster_name() != c.name() && (m.cluster_type == ClusterType::Csc || m.cluster_id.is_some()) {
             let mut d = Diagnostic::new(
                 Code::FleetClusterName,
-                format!("the fleet calls this cluster `{}`, but its values make it `{}` (its NATS cluster name and JetStream identity)", c.name(), m.cluster_name()),
+                format!(
+                    "the fleet calls this cluster `{}`, but its values make it `{}` (its NATS cluster name and JetStream identity)",
+                    c.name(),
+                    m.cluster_name()
+                ),
             )
             .at(c.spec.name.span, "fleet name");
             if let Some(id) = &m.cluster_id {
@@ -108,10 +112,17 @@ fn cpc_ids(fleet: &Fleet, csc: &Cluster, cm: &Model, cpcs: &[(&Cluster, &Model)]
         let Some(id) = &m.cluster_id else { continue };
         if !listed(&id.value) {
             out.push(
-                Diagnostic::new(Code::FleetCpcIds, format!("the CPC `{}` has clusterId `{}`, which the CSC's cpcIds do not list ({listed_text}): the CSC has no leaf user for it", c.name(), id.value))
-                    .at(id.span, "not in the CSC's cpcIds")
-                    .at(cpc_ids_span, format!("{}'s cpcIds", csc.name()))
-                    .help(format!("add \"{}\" to global.eventBus.cpcIds of the CSC", id.value)),
+                Diagnostic::new(
+                    Code::FleetCpcIds,
+                    format!(
+                        "the CPC `{}` has clusterId `{}`, which the CSC's cpcIds do not list ({listed_text}): the CSC has no leaf user for it",
+                        c.name(),
+                        id.value
+                    ),
+                )
+                .at(id.span, "not in the CSC's cpcIds")
+                .at(cpc_ids_span, format!("{}'s cpcIds", csc.name()))
+                .help(format!("add \"{}\" to global.eventBus.cpcIds of the CSC", id.value)),
             );
         }
     }
@@ -136,10 +147,13 @@ fn leaf_accounts(c: &Cluster, m: &Model, cm: &Model) -> Vec<Diagnostic> {
         .iter()
         .filter(|a| !cm.extra_accounts.iter().any(|b| b.name.value == a.name.value))
         .map(|a| {
-            Diagnostic::new(Code::FleetLeafAccount, format!("{} binds a leaf connection to its extra account `{}`, which the CSC does not have", c.name(), a.name.value))
-                .at(a.name.span, "leaf remote for this account")
-                .at(cm.event_bus_span, "the CSC's values")
-                .help(format!("add `{}` to the CSC's global.eventBus.extraAccounts, or disable it on this CPC", a.name.value))
+            Diagnostic::new(
+                Code::FleetLeafAccount,
+                format!("{} binds a leaf connection to its extra account `{}`, which the CSC does not have", c.name(), a.name.value),
+            )
+            .at(a.name.span, "leaf remote for this account")
+            .at(cm.event_bus_span, "the CSC's values")
+            .help(format!("add `{}` to the CSC's global.eventBus.extraAccounts, or disable it on this CPC", a.name.value))
         })
         .collect()
 }
@@ -308,10 +322,13 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
         (Some((span, server_hf)), true) if server_hf != client_hf => {
             let (on, off) = if server_hf { ("the CSC", c.name()) } else { (c.name(), "the CSC") };
             out.push(
-                Diagnostic::new(Code::FleetLeafTls, format!("handshake_first is on at {on} and off at {off}: one end waits for an INFO, the other for a TLS handshake"))
-                    .at(client_span, format!("handshake_first {}", if client_hf { "on" } else { "off" }))
-                    .at(span, format!("handshake_first {}", if server_hf { "on" } else { "off" }))
-                    .help("set `handshake_first: true` at both ends (cscLeafServerTLS and cpcLeafClientTLS) or at neither"),
+                Diagnostic::new(
+                    Code::FleetLeafTls,
+                    format!("handshake_first is on at {on} and off at {off}: one end waits for an INFO, the other for a TLS handshake"),
+                )
+                .at(client_span, format!("handshake_first {}", if client_hf { "on" } else { "off" }))
+                .at(span, format!("handshake_first {}", if server_hf { "on" } else { "off" }))
+                .help("set `handshake_first: true` at both ends (cscLeafServerTLS and cpcLeafClientTLS) or at neither"),
             )
         }
         _ => {}
@@ -336,19 +353,31 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
         let keys: Vec<&str> = wrong.iter().map(|r| r.key).collect();
         let mut d = Diagnostic::new(
             Code::FleetRouteSection,
-            format!("the routes {} attach to Gateway `{}/{}`, but this cluster's Gateway is `{this}`; they never carry traffic", keys.join(", "), wrong[0].gateway_namespace, wrong[0].gateway_name),
+            format!(
+                "the routes {} attach to Gateway `{}/{}`, but this cluster's Gateway is `{this}`; they never carry traffic",
+                keys.join(", "),
+                wrong[0].gateway_namespace,
+                wrong[0].gateway_name
+            ),
         )
         .at(gw.name.as_ref().or(gw.namespace.as_ref()).map(|n| n.span).unwrap_or(gw.span), "this cluster's Gateway");
         for r in &wrong {
             d = d.at(r.span, format!("the {} route", r.key));
         }
-        out.push(d.help("set gatewayName and gatewayNamespace of each route (global.eventBus.gateway.routes) to the cluster's Gateway, or correct the fleet file"));
+        out.push(
+            d.help("set gatewayName and gatewayNamespace of each route (global.eventBus.gateway.routes) to the cluster's Gateway, or correct the fleet file"),
+        );
     }
     for r in m.routes.iter().filter(|r| r.enabled && !elsewhere(r)) {
         let Some(l) = gw.listeners.iter().find(|l| l.name.value == r.section_name.value) else {
             let d = Diagnostic::new(
                 Code::FleetRouteSection,
-                format!("the {} route's sectionName `{}` names no listener of the Gateway (listeners: {}); the route never carries traffic", r.key, r.section_name.value, names.join(", ")),
+                format!(
+                    "the {} route's sectionName `{}` names no listener of the Gateway (listeners: {}); the route never carries traffic",
+                    r.key,
+                    r.section_name.value,
+                    names.join(", ")
+                ),
             )
             .at(r.section_name.span, "no such listener")
             .at(gw.span, "the Gateway's listeners");
@@ -368,10 +397,13 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
                 RouteKind::Tcp => ("a Passthrough listener takes only TLSRoutes", "TLSRoute"),
             };
             out.push(
-                Diagnostic::new(Code::FleetRouteKind, format!("the {} route is a {} on listener {}: {needs}; the route never carries traffic", r.key, r.kind.value.name(), l.describe()))
-                    .at(r.kind.span, r.kind.value.name())
-                    .at(l.tls_mode.span, "the listener's TLS mode")
-                    .help(format!("make the route a {fix}, or change the listener")),
+                Diagnostic::new(
+                    Code::FleetRouteKind,
+                    format!("the {} route is a {} on listener {}: {needs}; the route never carries traffic", r.key, r.kind.value.name(), l.describe()),
+                )
+                .at(r.kind.span, r.kind.value.name())
+                .at(l.tls_mode.span, "the listener's TLS mode")
+                .help(format!("make the route a {fix}, or change the listener")),
             );
         }
     }
@@ -409,10 +441,15 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
     let hostnames_span = hostnames.first().map(|h| h.span).unwrap_or(route.span);
     let sans_span = sans.first().map(|s| s.span).unwrap_or(facts.span);
     let three = |host: &str| {
-        format!("SNI `{host}`; TLSRoute hostnames: {}; certificate SANs: {}", if hostnames.is_empty() { "any (none listed)".into() } else { list(hostnames) }, if sans.is_empty() { "not stated".into() } else { list(sans) })
+        format!(
+            "SNI `{host}`; TLSRoute hostnames: {}; certificate SANs: {}",
+            if hostnames.is_empty() { "any (none listed)".into() } else { list(hostnames) },
+            if sans.is_empty() { "not stated".into() } else { list(sans) }
+        )
     };
     for url in &facts.broker_urls {
-        let host = split_url(&url.value).map(|(_, h, _)| h).unwrap_or_else(|| url.value.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or(url.value.clone()));
+        let host =
+            split_url(&url.value).map(|(_, h, _)| h).unwrap_or_else(|| url.value.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or(url.value.clone()));
         let route_ok = hostnames.is_empty() || hostnames.iter().any(|h| route_hostname_matches(&h.value, &host));
         let san_ok = sans.is_empty() || sans.iter().any(|s| san_matches(&s.value, &host));
         if route_ok && san_ok {

@@ -45,10 +45,13 @@ pub fn graph(path: &Path, format: crate::cli::GraphFormat) -> i32 {
         Ok(g) => g,
         Err(code) => return code,
     };
-    print!("{}", match format {
-        crate::cli::GraphFormat::Dot => crate::graph::render::dot(&fg.graph, &fg.red),
-        crate::cli::GraphFormat::Mermaid => crate::graph::render::mermaid(&fg.graph, &fg.red),
-    });
+    print!(
+        "{}",
+        match format {
+            crate::cli::GraphFormat::Dot => crate::graph::render::dot(&fg.graph, &fg.red),
+            crate::cli::GraphFormat::Mermaid => crate::graph::render::mermaid(&fg.graph, &fg.red),
+        }
+    );
     EXIT_OK
 }
 

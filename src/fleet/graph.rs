@@ -12,8 +12,8 @@
 //! The fleet reports those with the cluster's name, and `graph --fleet` draws them in red.
 
 use super::Fleet;
-use crate::graph::{Edge, Graph, ImportKind, Link};
 use crate::graph::render::Arrival;
+use crate::graph::{Edge, Graph, ImportKind, Link};
 use crate::subject::{Pattern, PatternIndex};
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -153,4 +153,3 @@ pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival>
 pub fn explain_text(fg: &FleetGraph, start: NodeIndex, subject: &str) -> String {
     crate::graph::render::arrivals_text(&fg.graph, start, subject, explain(fg, start, subject))
 }
-

@@ -3,10 +3,10 @@
 //! a finding in it is reported once, and every span of the whole fleet indexes one `Sources`.
 
 use super::{ClusterSpec, FleetSpec, GatewayFacts, Listener, MtlsFacts, Protocol, TlsMode};
+use crate::check::schema::Finding;
 use crate::diag::{Code, Diagnostic, Source, Sources, Span, suggest};
 use crate::load::{Entry, Node, V, merge, yaml};
 use crate::model::Spanned;
-use crate::check::schema::Finding;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

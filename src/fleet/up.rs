@@ -6,8 +6,8 @@
 //! names). Then the NACK streams of streams.yaml are created through the JetStream API, as NACK
 //! would create them. Everything started is stopped, and the folder removed, on the way out.
 
-use super::nats::{Conn, http_get};
 use super::Fleet;
+use super::nats::{Conn, http_get};
 use crate::emit::conf::{self, Conf, ConfMap, s};
 use crate::model::names::{self, generated_users, secret_keys};
 use crate::model::{ClusterType, Model};
@@ -366,7 +366,9 @@ pub fn start(plan: Plan, server: &Path, deadline: Instant, stop: &AtomicBool) ->
         wait_until(deadline, stop, &mut running, &format!("{} to start", lc.name), || healthy(lc.http_port))?;
     }
     for lc in &order {
-        wait_until(deadline, stop, &mut running, &format!("the leaf connections of {} ({} expected)", lc.name, lc.leafs), || leaf_count(lc.http_port) >= lc.leafs)?;
+        wait_until(deadline, stop, &mut running, &format!("the leaf connections of {} ({} expected)", lc.name, lc.leafs), || {
+            leaf_count(lc.http_port) >= lc.leafs
+        })?;
     }
     Ok(running)
 }
@@ -423,7 +425,8 @@ pub fn stream_config(spec: &Value) -> Value {
                 if src.get("externalApiPrefix").is_some() {
                     out["external"] = json!({"api": src["externalApiPrefix"], "deliver": src["externalDeliverPrefix"]});
                 }
-                let transforms: Vec<Value> = src["subjectTransforms"].as_array().into_iter().flatten().map(|t| json!({"src": t["source"], "dest": t["dest"]})).collect();
+                let transforms: Vec<Value> =
+                    src["subjectTransforms"].as_array().into_iter().flatten().map(|t| json!({"src": t["source"], "dest": t["dest"]})).collect();
                 if !transforms.is_empty() {
                     out["subject_transforms"] = Value::Array(transforms);
                 }
@@ -439,7 +442,8 @@ pub fn create_streams(plan: &Plan) -> Result<(), String> {
     let mut order: Vec<&LocalCluster> = plan.clusters.iter().collect();
     order.sort_by_key(|c| !c.is_csc);
     for lc in order {
-        let mut conn = Conn::connect(lc.client_port, Some(&lc.nack_seed), Duration::from_secs(2)).map_err(|e| format!("{}: cannot connect as nack-controller: {e}", lc.name))?;
+        let mut conn = Conn::connect(lc.client_port, Some(&lc.nack_seed), Duration::from_secs(2))
+            .map_err(|e| format!("{}: cannot connect as nack-controller: {e}", lc.name))?;
         for spec in &lc.streams {
             let cfg = stream_config(&spec["spec"]);
             let name = cfg["name"].as_str().unwrap_or_default().to_string();

@@ -101,7 +101,14 @@ impl<'a> Replay<'a> {
     }
 
     /// The walk's loop over the imports of `acc` that `reachable` found.
-    fn walk_through<'p>(&self, acc: NodeIndex, to: &'p Pattern, candidates: &[usize], visited: &mut Vec<NodeIndex>, chain: &mut Vec<usize>) -> Result<(), Vec<usize>>
+    fn walk_through<'p>(
+        &self,
+        acc: NodeIndex,
+        to: &'p Pattern,
+        candidates: &[usize],
+        visited: &mut Vec<NodeIndex>,
+        chain: &mut Vec<usize>,
+    ) -> Result<(), Vec<usize>>
     where
         'a: 'p,
     {
@@ -211,10 +218,8 @@ pub struct Replayed {
 /// `replay`, also telling which imports the exporters authorise.
 pub fn replay_all(g: &Graph) -> Replayed {
     let imports = g.stream_imports();
-    let parsed: Vec<Option<Parsed>> = imports
-        .iter()
-        .map(|i| Some(Parsed { from: Pattern::parse(&i.subject).ok()?, to: Pattern::parse(&i.to).ok()? }))
-        .collect();
+    let parsed: Vec<Option<Parsed>> =
+        imports.iter().map(|i| Some(Parsed { from: Pattern::parse(&i.subject).ok()?, to: Pattern::parse(&i.to).ok()? })).collect();
     let mut exports: HashMap<NodeIndex, (Vec<(Pattern, usize)>, PatternIndex)> = HashMap::new();
     for (k, x) in g.exports.iter().enumerate().filter(|(_, x)| x.kind == super::ImportKind::Stream) {
         if let Ok(p) = Pattern::parse(&x.subject) {

@@ -101,14 +101,9 @@ impl Graph {
             .filter_map(|e| {
                 let (from, to_node) = self.g.edge_endpoints(e)?;
                 match &self.g[e].link {
-                    Link::Import { kind: ImportKind::Stream, subject, to } => Some(StreamImport {
-                        edge: e,
-                        importer: to_node,
-                        exporter: from,
-                        subject: subject.clone(),
-                        to: to.clone(),
-                        origin: self.g[e].origin,
-                    }),
+                    Link::Import { kind: ImportKind::Stream, subject, to } => {
+                        Some(StreamImport { edge: e, importer: to_node, exporter: from, subject: subject.clone(), to: to.clone(), origin: self.g[e].origin })
+                    }
                     _ => None,
                 }
             })
@@ -212,9 +207,7 @@ pub fn build(m: &Model, cluster: &str) -> Graph {
 /// Points each generated import back at the values entry that caused it.
 fn attach_origins(g: &mut Graph, m: &Model) {
     let id = m.id();
-    let spans = |kind: ListKind| -> std::collections::HashMap<&str, Span> {
-        m.cross.list(kind).iter().rev().map(|x| (x.value.as_str(), x.span)).collect()
-    };
+    let spans = |kind: ListKind| -> std::collections::HashMap<&str, Span> { m.cross.list(kind).iter().rev().map(|x| (x.value.as_str(), x.span)).collect() };
     let (e_spans, p_spans, x_spans) = (spans(ListKind::CscExports), spans(ListKind::CscPrefixedExports), spans(ListKind::CpcExports));
     let prefix = format!("cpc.{id}.");
     let edges: Vec<_> = g.g.edge_indices().collect();
@@ -257,14 +250,13 @@ pub fn transform(subject: &str, from: &str, to: &str) -> Option<String> {
         }
     }
     let mut caps = captured.into_iter();
-    let out: Vec<String> = t
-        .0
-        .iter()
-        .map(|tok| match tok {
-            Token::Lit(l) => l.clone(),
-            Token::Star | Token::Tail => caps.next().unwrap_or_else(|| "*".into()),
-        })
-        .collect();
+    let out: Vec<String> =
+        t.0.iter()
+            .map(|tok| match tok {
+                Token::Lit(l) => l.clone(),
+                Token::Star | Token::Tail => caps.next().unwrap_or_else(|| "*".into()),
+            })
+            .collect();
     Some(out.join("."))
 }
 

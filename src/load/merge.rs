@@ -34,15 +34,9 @@ pub fn merge(base: Node, over: Node) -> Node {
 /// A null inside a newly added map means "no such key", as it does after Helm's coalescing.
 fn strip_nulls(n: Node) -> Node {
     match n.v {
-        V::Map(es) => Node {
-            v: V::Map(
-                es.into_iter()
-                    .filter(|e| !e.value.is_null())
-                    .map(|e| Entry { value: strip_nulls(e.value), ..e })
-                    .collect(),
-            ),
-            span: n.span,
-        },
+        V::Map(es) => {
+            Node { v: V::Map(es.into_iter().filter(|e| !e.value.is_null()).map(|e| Entry { value: strip_nulls(e.value), ..e }).collect()), span: n.span }
+        }
         other => Node { v: other, span: n.span },
     }
 }

@@ -54,7 +54,8 @@ pub fn load_over(inputs: &Inputs, sources: &mut Sources, defaults_name: &str, de
             Err(e) => {
                 broken = true;
                 let d = if e.kind() == std::io::ErrorKind::InvalidData {
-                    Diagnostic::new(Code::Io, format!("values file {name} is not UTF-8 text (a binary, encrypted or differently encoded file?)")).help("values files are UTF-8 YAML, as Helm reads them: name the values file here, or save it as UTF-8")
+                    Diagnostic::new(Code::Io, format!("values file {name} is not UTF-8 text (a binary, encrypted or differently encoded file?)"))
+                        .help("values files are UTF-8 YAML, as Helm reads them: name the values file here, or save it as UTF-8")
                 } else if path.is_dir() {
                     Diagnostic::new(Code::Io, format!("values file {name} is a folder")).help("name a values file here (`natscc lint` takes folders)")
                 } else {

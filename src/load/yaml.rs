@@ -262,7 +262,13 @@ fn events(id: SourceId, sources: &Sources) -> Result<Events<'_>, Diagnostic> {
                 let m = e.marker();
                 let src = sources.get(id);
                 let offset = src.offset(m.line(), m.col());
-                let span = Span { src: id, line: m.line() as u32, col: m.col() as u32, offset: offset as u32, len: src.text[offset..].chars().next().map_or(0, char::len_utf8) as u32 };
+                let span = Span {
+                    src: id,
+                    line: m.line() as u32,
+                    col: m.col() as u32,
+                    offset: offset as u32,
+                    len: src.text[offset..].chars().next().map_or(0, char::len_utf8) as u32,
+                };
                 let code = if e.info().contains("unknown anchor") { Code::YamlUnknownAlias } else { Code::YamlSyntax };
                 return Err(Diagnostic::new(code, format!("the YAML does not parse: {}", e.info())).at(span, "here").help(syntax_help(e.info())));
             }

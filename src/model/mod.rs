@@ -199,11 +199,7 @@ fn identities(n: Option<&Node>) -> Vec<Identity> {
     let mut out: Vec<Identity> = n
         .entries()
         .iter()
-        .map(|e| Identity {
-            name: Spanned::new(e.key.clone(), e.key_span),
-            node: e.value.clone(),
-            account: text(e.value.get("account")),
-        })
+        .map(|e| Identity { name: Spanned::new(e.key.clone(), e.key_span), node: e.value.clone(), account: text(e.value.get("account")) })
         .collect();
     out.sort_by(|a, b| a.name.value.cmp(&b.name.value));
     out
@@ -251,11 +247,7 @@ pub fn build(root: &Node) -> Option<Model> {
     let mut secret_overrides = vec![];
     for secret in eb.get("nkeySecretRefOverrides").map(|n| n.entries()).unwrap_or_default() {
         for key in secret.value.entries() {
-            secret_overrides.push((
-                Spanned::new(secret.key.clone(), secret.key_span),
-                Spanned::new(key.key.clone(), key.key_span),
-                key.value.to_json(),
-            ));
+            secret_overrides.push((Spanned::new(secret.key.clone(), secret.key_span), Spanned::new(key.key.clone(), key.key_span), key.value.to_json()));
         }
     }
 
@@ -310,10 +302,7 @@ pub fn build(root: &Node) -> Option<Model> {
         max_age: mq("maxAge").and_then(Node::scalar_text).unwrap_or_else(|| "3h".into()),
     };
 
-    let auth_callout_env = root
-        .path(&["auth-callout", "extraEnv"])
-        .map(|n| n.items().iter().filter_map(|i| text(i.get("name"))).collect())
-        .unwrap_or_default();
+    let auth_callout_env = root.path(&["auth-callout", "extraEnv"]).map(|n| n.items().iter().filter_map(|i| text(i.get("name"))).collect()).unwrap_or_default();
 
     Some(Model {
         cluster_type,
@@ -335,11 +324,7 @@ pub fn build(root: &Node) -> Option<Model> {
             .collect(),
         secret_overrides,
         permissions,
-        route_api_version: gw
-            .and_then(|g| g.get("apiVersion"))
-            .and_then(Node::as_str)
-            .unwrap_or("gateway.networking.k8s.io/v1alpha2")
-            .to_string(),
+        route_api_version: gw.and_then(|g| g.get("apiVersion")).and_then(Node::as_str).unwrap_or("gateway.networking.k8s.io/v1alpha2").to_string(),
         routes,
         mqtt_streams,
         nats: ServerConfig::from_values(root.path(&["nats", "config"])),

@@ -10,11 +10,8 @@ pub fn env_token(name: &str) -> String {
 
 /// `nats-leaf-<token>-csc`: lower case, outside `a-z0-9-` becomes `-`, dashes trimmed.
 pub fn secret_token(name: &str) -> String {
-    let t: String = name
-        .chars()
-        .map(|c| c.to_ascii_lowercase())
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' { c } else { '-' })
-        .collect();
+    let t: String =
+        name.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' { c } else { '-' }).collect();
     t.trim_matches('-').to_string()
 }
 

@@ -64,13 +64,7 @@ fn chart_tls(n: Option<&Node>, default_dir: &str) -> Option<ChartTls> {
         return None;
     }
     let s = |k: &str, d: &str| t.get(k).and_then(Node::as_str).unwrap_or(d).to_string();
-    Some(ChartTls {
-        enabled: true,
-        dir: s("dir", default_dir),
-        cert: s("cert", "tls.crt"),
-        key: s("key", "tls.key"),
-        merge: map_of(Some(t), "merge"),
-    })
+    Some(ChartTls { enabled: true, dir: s("dir", default_dir), cert: s("cert", "tls.crt"), key: s("key", "tls.key"), merge: map_of(Some(t), "merge") })
 }
 
 fn listener(cfg: Option<&Node>, key: &str, default_port: i64, default_on: bool) -> Listener {

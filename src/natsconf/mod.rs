@@ -48,9 +48,16 @@ pub struct Node {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
-    Kv { key: String, key_pos: Pos, value: Node },
+    Kv {
+        key: String,
+        key_pos: Pos,
+        value: Node,
+    },
     /// Kept only when no reader resolves includes (or the reader says the file is not ours to read).
-    Include { path: String, pos: Pos },
+    Include {
+        path: String,
+        pos: Pos,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -437,7 +437,10 @@ impl Parser<'_, '_, '_> {
                 }
             }
             other => {
-                return self.fail(at, format!("`\\{}` is not an escape the server knows: use \\xXX, \\t, \\n, \\r, \\\" or \\\\", other.map(String::from).unwrap_or_default()));
+                return self.fail(
+                    at,
+                    format!("`\\{}` is not an escape the server knows: use \\xXX, \\t, \\n, \\r, \\\" or \\\\", other.map(String::from).unwrap_or_default()),
+                );
             }
         }
         Ok(())

@@ -134,14 +134,18 @@ impl Reader for Mem {
 
 #[test]
 fn includes_resolve_relative_to_the_including_file() {
-    let mem = Mem(vec![
-        ("/etc/nats/accounts.conf", "A { users: [{user: a}] }\ninclude \"more/b.conf\"\n"),
-        ("/etc/nats/more/b.conf", "B: {}\n"),
-    ]);
+    let mem = Mem(vec![("/etc/nats/accounts.conf", "A { users: [{user: a}] }\ninclude \"more/b.conf\"\n"), ("/etc/nats/more/b.conf", "B: {}\n")]);
     let p = parse_with("/etc/nats/nats.conf", "port: 4222\naccounts {\n  include accounts.conf\n  C {}\n}\nx: $A\n", &mem, Options::default()).unwrap();
     let m = p.root.to_conf();
     let Conf::Map(a) = get(&m, "accounts") else { panic!() };
-    let keys: Vec<_> = a.items.iter().map(|i| match i { Item::Kv(k, _) => k.as_str(), _ => "include" }).collect();
+    let keys: Vec<_> = a
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Kv(k, _) => k.as_str(),
+            _ => "include",
+        })
+        .collect();
     assert_eq!(keys, ["A", "B", "C"]);
     assert_eq!(p.files.len(), 3);
     // Nodes remember which file they came from.

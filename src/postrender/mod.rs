@@ -39,8 +39,11 @@ pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
     let text = match String::from_utf8(input) {
         Ok(t) => t,
         Err(e) => {
-            let d = Diagnostic::new(Code::YamlSyntax, format!("the manifest stream on stdin is not UTF-8 text (a bad byte at offset {})", e.utf8_error().valid_up_to()))
-                .help("Helm renders UTF-8; check what is piped into natscc post-render");
+            let d = Diagnostic::new(
+                Code::YamlSyntax,
+                format!("the manifest stream on stdin is not UTF-8 text (a bad byte at offset {})", e.utf8_error().valid_up_to()),
+            )
+            .help("Helm renders UTF-8; check what is piped into natscc post-render");
             return refuse(vec![d], sources);
         }
     };
@@ -108,7 +111,19 @@ fn includes_of(b: &Block, out: &mut Vec<String>) {
 }
 
 /// Keys only a NATS server config sets at its top level.
-const NATS_KEYS: &[&str] = &["server_name", "jetstream", "leafnodes", "accounts", "system_account", "max_payload", "max_pending", "lame_duck_duration", "lame_duck_grace_period", "http_port", "no_auth_user"];
+const NATS_KEYS: &[&str] = &[
+    "server_name",
+    "jetstream",
+    "leafnodes",
+    "accounts",
+    "system_account",
+    "max_payload",
+    "max_pending",
+    "lame_duck_duration",
+    "lame_duck_grace_period",
+    "http_port",
+    "no_auth_user",
+];
 
 /// Which `.conf` keys are NATS configs: the names the bus uses, anything named for NATS or
 /// reading like a NATS server config, and whatever those include. Other charts' `.conf`
@@ -118,7 +133,8 @@ fn nats_configs(confs: &[ConfFile], parsed: &[Result<Block, ParseError>], filesy
         .iter()
         .zip(parsed)
         .map(|(c, p)| {
-            let named = replace::GENERATED.contains(&c.key.as_str()) || c.cm.to_ascii_lowercase().contains("nats") || c.key.to_ascii_lowercase().contains("nats");
+            let named =
+                replace::GENERATED.contains(&c.key.as_str()) || c.cm.to_ascii_lowercase().contains("nats") || c.key.to_ascii_lowercase().contains("nats");
             named || p.as_ref().is_ok_and(|b| NATS_KEYS.iter().any(|k| b.get(k).is_some()))
         })
         .collect();
@@ -232,8 +248,11 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
     rules::passthrough(&docs, &servers, &mut out);
     if !nats.contains(&true) {
         out.push(
-            Diagnostic::new(Code::PostRenderNothing, "the manifest stream holds no ConfigMap with a NATS config (a `.conf` key); nothing of the event bus was checked")
-                .help("point the post-renderer at the event-bus chart's release"),
+            Diagnostic::new(
+                Code::PostRenderNothing,
+                "the manifest stream holds no ConfigMap with a NATS config (a `.conf` key); nothing of the event bus was checked",
+            )
+            .help("point the post-renderer at the event-bus chart's release"),
         );
     }
     // Name the config, the key and the config's own line in every finding placed inside one.

@@ -177,9 +177,9 @@ type CmSource = (String, Option<Vec<(String, String)>>);
 fn volume_sources(v: &Node) -> (Vec<CmSource>, bool) {
     let one = |cm: &Node| -> Option<CmSource> {
         let name = cm.get("name")?.as_str()?.to_string();
-        let items = cm.get("items").map(|items| {
-            items.items().iter().filter_map(|i| Some((i.get("key")?.as_str()?.to_string(), i.get("path")?.as_str()?.to_string()))).collect()
-        });
+        let items = cm
+            .get("items")
+            .map(|items| items.items().iter().filter_map(|i| Some((i.get("key")?.as_str()?.to_string(), i.get("path")?.as_str()?.to_string()))).collect());
         Some((name, items))
     };
     if let Some(cm) = v.get("configMap") {
@@ -216,14 +216,18 @@ fn config_args(c: &Node) -> Vec<String> {
 pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
     // Every key of each ConfigMap, so a mount with items or subPath resolves.
     let keys_of = |cm: &str| -> Vec<String> {
-        docs.iter().filter(|d| d.kind == "ConfigMap" && d.name == cm).flat_map(|d| d.node.get("data").map(Node::entries).unwrap_or_default().iter().map(|e| e.key.clone())).collect()
+        docs.iter()
+            .filter(|d| d.kind == "ConfigMap" && d.name == cm)
+            .flat_map(|d| d.node.get("data").map(Node::entries).unwrap_or_default().iter().map(|e| e.key.clone()))
+            .collect()
     };
     let conf = |cm: &str, key: &str| confs.iter().position(|c| c.cm == cm && c.key == key).map_or(Target::Opaque, Target::Conf);
     let mut out: Vec<Fs> = vec![];
     for d in docs {
         let Some(spec) = pod_spec(d) else { continue };
         let mut fs = Fs { owner: format!("{} `{}`", d.kind, d.name), files: BTreeMap::new(), dirs: vec![], opaque_dirs: vec![], started_with: vec![] };
-        let volumes: Vec<(&str, &Node)> = spec.get("volumes").map(Node::items).unwrap_or_default().iter().filter_map(|v| Some((v.get("name")?.as_str()?, v))).collect();
+        let volumes: Vec<(&str, &Node)> =
+            spec.get("volumes").map(Node::items).unwrap_or_default().iter().filter_map(|v| Some((v.get("name")?.as_str()?, v))).collect();
         for c in ["containers", "initContainers"].into_iter().flat_map(|k| spec.get(k).map(Node::items).unwrap_or_default()) {
             fs.started_with.extend(config_args(c));
             for vm in c.get("volumeMounts").map(Node::items).unwrap_or_default() {

@@ -79,9 +79,12 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
             let Some(name) = compiled_name(d.name, &e.key) else { continue };
             let Some(new) = files.get(name) else {
                 diags.push(
-                    Diagnostic::new(Code::PostRenderValues, format!("ConfigMap `{}` carries {name}, but the values given with --values compile none (is mTLS off in them?)", d.name))
-                        .at(e.key_span, "not compiled from these values")
-                        .help("pass the same values files and --set options to the post-renderer as to helm"),
+                    Diagnostic::new(
+                        Code::PostRenderValues,
+                        format!("ConfigMap `{}` carries {name}, but the values given with --values compile none (is mTLS off in them?)", d.name),
+                    )
+                    .at(e.key_span, "not compiled from these values")
+                    .help("pass the same values files and --set options to the post-renderer as to helm"),
                 );
                 continue;
             };

