@@ -16,6 +16,7 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod natsconf;
+pub mod parallel;
 pub mod postrender;
 pub mod subject;
 

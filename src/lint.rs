@@ -6,7 +6,6 @@ use crate::diag::{Diagnostic, Severity, Sources};
 use crate::load::Inputs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Expands files, folders (every .yaml/.yml below) and glob patterns, in a stable order.
 pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
@@ -39,32 +38,12 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
 
 /// Checks each file (with the companions merged under it) on all cores.
 pub fn lint_files(files: &[PathBuf], with: &[PathBuf]) -> Vec<(Vec<Diagnostic>, Sources)> {
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().max(1));
-    let mut results: Vec<Option<(Vec<Diagnostic>, Sources)>> = (0..files.len()).map(|_| None).collect();
-    let chunks: Vec<Vec<(usize, (Vec<Diagnostic>, Sources))>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = vec![];
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(f) = files.get(i) else { break };
-                        let mut inputs = Inputs { files: with.to_vec(), ..Default::default() };
-                        inputs.files.push(f.clone());
-                        let c = crate::check_only(&inputs);
-                        done.push((i, (c.diags, c.sources)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("lint worker")).collect()
-    });
-    for (i, r) in chunks.into_iter().flatten() {
-        results[i] = Some(r);
-    }
-    results.into_iter().map(|r| r.expect("every file linted")).collect()
+    crate::parallel::map(files.len(), |i| {
+        let mut inputs = Inputs { files: with.to_vec(), ..Default::default() };
+        inputs.files.push(files[i].clone());
+        let c = crate::check_only(&inputs);
+        (c.diags, c.sources)
+    })
 }
 
 pub fn run(patterns: &[String], with: &[PathBuf], args: &ReportArgs) -> i32 {

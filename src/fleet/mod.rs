@@ -188,39 +188,15 @@ type ClusterResult = (Option<Model>, Files, Vec<Diagnostic>);
 
 /// Runs the single-cluster pipeline for every cluster, on all cores.
 fn compile_all(roots: Vec<Option<Node>>, sources: &Sources, emit: bool) -> Vec<ClusterResult> {
-    let n = roots.len();
     let jobs: Vec<std::sync::Mutex<Option<Node>>> = roots.into_iter().map(std::sync::Mutex::new).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(n.max(1));
-    let mut results: Vec<Option<ClusterResult>> = (0..n).map(|_| None).collect();
-    let done: Vec<Vec<(usize, ClusterResult)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = vec![];
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= n {
-                            break;
-                        }
-                        let root = jobs[i].lock().unwrap().take();
-                        if root.is_none() {
-                            mine.push((i, (None, Files::new(), vec![])));
-                            continue;
-                        }
-                        let c = crate::compile_tree(root, vec![], sources.clone(), emit);
-                        mine.push((i, (c.model, c.files, c.diags)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("fleet worker")).collect()
-    });
-    for (i, r) in done.into_iter().flatten() {
-        results[i] = Some(r);
-    }
-    results.into_iter().map(|r| r.expect("every cluster compiled")).collect()
+    crate::parallel::map(jobs.len(), |i| {
+        let root = jobs[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if root.is_none() {
+            return (None, Files::new(), vec![]);
+        }
+        let c = crate::compile_tree(root, vec![], sources.clone(), emit);
+        (c.model, c.files, c.diags)
+    })
 }
 
 /// Names the cluster in each per-cluster finding; one finding made in a file several clusters
