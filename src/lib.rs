@@ -4,6 +4,7 @@
 //! [`check`] (schema and rules) over [`model`] (typed values) -> [`emit`] (files).
 //! [`diag`] is the one diagnostic type every stage reports with.
 
+pub mod bus;
 pub mod chart;
 pub mod check;
 pub mod cli;
@@ -61,13 +62,16 @@ pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sourc
     let mut diags = Diags::default();
     diags.extend(load_diags);
     let mut model = None;
+    let mut files = emit::Files::new();
     if let Some(root) = &root {
         model = model::build(root);
         diags.extend(check::check(root, model.as_ref(), &sources));
+        if let (Some(m), false) = (&model, diags.has_errors()) {
+            let bus = bus::build(root);
+            if emit_files {
+                files = emit::emit(m, &bus);
+            }
+        }
     }
-    let files = match (&model, diags.has_errors()) {
-        (Some(m), false) if emit_files => emit::emit(m),
-        _ => emit::Files::new(),
-    };
     Compiled { files, diags: diags.finish(), sources, model }
 }

@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod keys;
 pub mod limits;
 pub mod operator;
+pub mod print;
 pub mod render;
 pub mod schema;
 pub mod tls_roles;
@@ -25,7 +26,7 @@ pub const DEFAULTS_NAME: &str = "<NATS chart defaults>";
 /// Whether the user's values (not the built-in defaults) set `global.eventBus`.
 pub fn is_event_bus(root: &Node, sources: &Sources) -> bool {
     match root.path(&["global", "eventBus"]) {
-        Some(n) => sources.get(n.span.src).name != load::DEFAULTS_NAME || n.entries().iter().any(|e| sources.get(e.key_span.src).name != load::DEFAULTS_NAME),
+        Some(n) => !load::is_builtin(&sources.get(n.span.src).name) || n.entries().iter().any(|e| !load::is_builtin(&sources.get(e.key_span.src).name)),
         None => false,
     }
 }

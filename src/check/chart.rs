@@ -4,17 +4,21 @@
 
 use crate::diag::{Code, Diagnostic, Sources};
 use crate::emit::conf::size_bytes;
-use crate::load::{DEFAULTS_NAME, Node};
+use crate::load::Node;
 use crate::model::Model;
 
 /// Keys of a NATS subchart's `config` that the chart never reads, from the one key table
 /// (`chart::keys`) plain-chart mode checks against too.
 fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Diagnostic>) {
     let extra = |e: &crate::load::Entry, here: &str| {
-        (sources.get(e.key_span.src).name == DEFAULTS_NAME)
+        crate::load::is_builtin(&sources.get(e.key_span.src).name)
             .then(|| format!("this key comes from the event-bus chart's own defaults: set `{here}: null` to drop it"))
     };
-    crate::chart::schema::check_config(raw, config_at, false, &extra, out);
+    let mut found = vec![];
+    crate::chart::schema::check_config(raw, config_at, false, &extra, &mut found);
+    // The chart's own values.yaml sets a key its templates never read (`nats-mtls.config.tls`):
+    // the chart's quirk, not the user's mistake.
+    out.extend(found.into_iter().filter(|d| !d.labels.first().is_some_and(|l| crate::load::is_builtin(&sources.get(l.span.src).name))));
 }
 
 fn merge_span(cfg: Option<&Node>, key: &str) -> Option<crate::diag::Span> {

@@ -314,8 +314,28 @@ impl Walk<'_> {
 }
 
 /// Applies the values schema and turns each violation into a diagnostic at its value.
+/// The tree without `null` map entries: after Helm's merge a null can only come from a
+/// chart's own values.yaml (a user's null deletes the key), where it means "not set".
+fn without_nulls(node: &Node) -> Node {
+    match &node.v {
+        V::Map(es) => Node {
+            v: V::Map(
+                es.iter()
+                    .filter(|e| !e.value.is_null())
+                    .map(|e| crate::load::Entry { key: e.key.clone(), key_span: e.key_span, value: without_nulls(&e.value) })
+                    .collect(),
+            ),
+            span: node.span,
+        },
+        V::Seq(items) => Node { v: V::Seq(items.iter().map(without_nulls).collect()), span: node.span },
+        _ => node.clone(),
+    }
+}
+
 pub fn check(root: &Node) -> Vec<Diagnostic> {
     let mut out = vec![];
+    let stripped = without_nulls(root);
+    let root = &stripped;
     for err in validate(schema_json(), root) {
         let pointer = err.pointer.as_str();
         let (node, entry) = root.at_pointer(pointer);

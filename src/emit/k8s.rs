@@ -196,7 +196,7 @@ pub fn secrets(m: &Model) -> Value {
     json!({"secrets": out.into_iter().map(|(name, keys)| json!({"name": name, "keys": keys})).collect::<Vec<_>>()})
 }
 
-pub fn config_map(name: &str, data: &[(&str, &String)]) -> Value {
-    let data: Map<String, Value> = data.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+pub fn config_map(name: &str, data: &std::collections::BTreeMap<String, String>) -> Value {
+    let data: Map<String, Value> = data.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels()}, "data": data})
 }

@@ -7,6 +7,7 @@ pub mod patch;
 pub mod server;
 pub mod yaml;
 
+use crate::bus::Bus;
 use crate::model::Model;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,45 +15,30 @@ use std::path::Path;
 /// The files of one cluster: name -> contents.
 pub type Files = BTreeMap<String, String>;
 
-pub fn emit(m: &Model) -> Files {
+/// The files of one event-bus cluster: each pod's config files where the pod mounts them,
+/// the chart's ConfigMaps (byte for byte), routes, NACK streams and the listings.
+pub fn emit(m: &Model, bus: &Bus) -> Files {
     let header = server::HEADER;
     let mut files = Files::new();
-    let main = server::main_conf(m);
-    let accounts = server::accounts_conf(m);
-    let leaf = server::leafnodes_conf(m);
-    files.insert("nats.conf".into(), conf::print(header, &main));
-    files.insert("accounts.conf".into(), conf::print(&format!("{header}\nIncluded inside the accounts block of nats.conf."), &accounts));
-    files.insert("leafnodes.conf".into(), conf::print(&format!("{header}\nIncluded inside the leafnodes block of nats.conf."), &leaf));
-    let mut nats_vars = vec![];
-    for c in [&main, &accounts, &leaf] {
-        k8s::variables(c, &mut nats_vars);
+    for i in bus.instances() {
+        files.extend(bus.pod_files(i));
     }
+    let mut nats_vars = vec![];
+    k8s::variables(&bus.resolved(&bus.nats), &mut nats_vars);
     let mut mtls_vars = vec![];
-    if m.mtls {
-        let mtls = server::mtls_conf(m);
-        let mtls_accounts = server::mtls_accounts_conf(m);
-        k8s::variables(&mtls, &mut mtls_vars);
-        k8s::variables(&mtls_accounts, &mut mtls_vars);
-        files.insert("nats-mtls.conf".into(), conf::print(header, &mtls));
-        files.insert("mtls-accounts.conf".into(), conf::print(&format!("{header}\nIncluded inside the accounts block of nats-mtls.conf."), &mtls_accounts));
+    if let Some(i) = &bus.mtls {
+        k8s::variables(&bus.resolved(i), &mut mtls_vars);
     }
     let routes = k8s::routes(m);
     let streams = k8s::streams(m);
-    let permissions = serde_json::to_string_pretty(&k8s::permissions(m)).unwrap() + "\n";
+    if let Some(p) = bus.config_map("auth-callout-permissions").and_then(|c| c.data.get("permissions.json")) {
+        files.insert("permissions.json".into(), p.clone());
+    }
     files.insert("gateway.yaml".into(), yaml::stream(&routes));
     files.insert("streams.yaml".into(), yaml::stream(&streams));
-    files.insert("permissions.json".into(), permissions.clone());
     files.insert("env.yaml".into(), format!("# {header}\n{}", yaml::to_yaml(&k8s::env(m, &nats_vars, &mtls_vars))));
     files.insert("secrets.yaml".into(), format!("# {header}\n{}", yaml::to_yaml(&k8s::secrets(m))));
-
-    let mut docs = vec![k8s::config_map(
-        "nats-config",
-        &[("nats.conf", &files["nats.conf"]), ("accounts.conf", &files["accounts.conf"]), ("leafnodes.conf", &files["leafnodes.conf"])],
-    )];
-    if m.mtls {
-        docs.push(k8s::config_map("nats-mtls-config", &[("nats-mtls.conf", &files["nats-mtls.conf"]), ("mtls-accounts.conf", &files["mtls-accounts.conf"])]));
-    }
-    docs.push(k8s::config_map("auth-callout-permissions", &[("permissions.json", &permissions)]));
+    let mut docs: Vec<_> = bus.config_maps.iter().map(|c| k8s::config_map(&c.name, &c.data)).collect();
     docs.extend(routes);
     docs.extend(streams);
     files.insert("manifests.yaml".into(), yaml::stream(&docs));

@@ -179,10 +179,7 @@ pub struct FileCache {
 impl FileCache {
     fn defaults(&mut self, sources: &mut Sources) -> Node {
         self.defaults
-            .get_or_insert_with(|| {
-                let id = sources.add(Source::new(crate::load::DEFAULTS_NAME, crate::load::CHART_DEFAULTS));
-                yaml::parse(id, sources).0.expect("built-in defaults parse")
-            })
+            .get_or_insert_with(|| crate::load::bus_defaults(sources))
             .clone()
     }
 

@@ -1,0 +1,140 @@
+//! The bus layer: the event-bus chart's values turned into what the chart deploys. The two
+//! NATS subcharts (`nats`, and `nats-mtls` when mTLS is on) are rendered by the one NATS-chart
+//! renderer in [`crate::chart`] from their own values (the parent's `nats:` and `nats-mtls:`
+//! over the NATS chart's defaults, as Helm coalesces them); the bus's own ConfigMaps (accounts,
+//! leaf remotes, env, permissions, the auth-callout config) come from [`templates`].
+
+pub mod templates;
+
+use crate::chart::render::{self, Rendered};
+use crate::emit::conf::{Conf, ConfMap, Item};
+use crate::load::Node;
+use std::collections::BTreeMap;
+
+/// A ConfigMap the chart renders: its name and its data, byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigMap {
+    pub name: String,
+    pub data: BTreeMap<String, String>,
+}
+
+/// One NATS server release of the bus (`nats` or `nats-mtls`).
+pub struct Instance {
+    pub release: &'static str,
+    pub rendered: Rendered,
+    /// Where its pod mounts each ConfigMap: (ConfigMap name, mount folder under /etc).
+    pub mounts: Vec<(String, String)>,
+}
+
+/// Everything the chart renders for one cluster that natscc compiles.
+pub struct Bus {
+    pub nats: Instance,
+    pub mtls: Option<Instance>,
+    /// Every ConfigMap, in the order natscc prints them.
+    pub config_maps: Vec<ConfigMap>,
+}
+
+/// The values one subchart alias renders from: the parent's section, which the loader has
+/// already laid over the NATS chart's defaults.
+pub fn subchart_values<'a>(root: &'a Node, alias: &str) -> Option<&'a Node> {
+    root.get(alias).filter(|n| !n.is_null())
+}
+
+pub fn mtls_enabled(root: &Node) -> bool {
+    root.path(&["global", "eventBus", "mtls", "enabled"]).and_then(Node::as_bool).unwrap_or(false)
+}
+
+fn instance(root: &Node, release: &'static str, mounts: &[(&str, &str)]) -> Instance {
+    let empty = Node::map(root.span);
+    let values = subchart_values(root, release).unwrap_or(&empty);
+    let rendered = render::render(values);
+    let mut all = vec![(rendered.names.config_map.clone(), "nats-config".to_string())];
+    all.extend(mounts.iter().map(|(c, d)| (c.to_string(), d.to_string())));
+    Instance { release, rendered, mounts: all }
+}
+
+pub fn build(root: &Node) -> Bus {
+    let nats = instance(root, "nats", &[("nats-accounts-config", "nats-accounts"), ("nats-leafnodes-config", "nats-leafnodes")]);
+    let mtls = mtls_enabled(root).then(|| instance(root, "nats-mtls", &[("nats-mtls-accounts-config", "nats-mtls-accounts")]));
+    let mut config_maps = vec![server_config_map(&nats)];
+    config_maps.extend(mtls.iter().map(server_config_map));
+    config_maps.extend(templates::config_maps(root));
+    Bus { nats, mtls, config_maps }
+}
+
+/// The NATS chart's ConfigMap of one release: `nats.conf`, in the chart's printing.
+fn server_config_map(i: &Instance) -> ConfigMap {
+    let text = crate::chart::print::format_config(&i.rendered.conf);
+    ConfigMap { name: i.rendered.names.config_map.clone(), data: BTreeMap::from([("nats.conf".to_string(), text)]) }
+}
+
+impl Bus {
+    pub fn config_map(&self, name: &str) -> Option<&ConfigMap> {
+        self.config_maps.iter().find(|c| c.name == name)
+    }
+
+    pub fn instances(&self) -> impl Iterator<Item = &Instance> {
+        std::iter::once(&self.nats).chain(self.mtls.iter())
+    }
+
+    /// The files of one pod as it mounts them: `<release>/<mount folder>/<key>`, so the
+    /// chart's relative includes (`../nats-accounts/accounts.conf`) resolve as in the pod.
+    pub fn pod_files(&self, i: &Instance) -> Vec<(String, String)> {
+        let mut out = vec![];
+        for (cm, dir) in &i.mounts {
+            let Some(c) = self.config_map(cm) else { continue };
+            for (key, text) in &c.data {
+                out.push((format!("{}/{dir}/{key}", i.release), text.clone()));
+            }
+        }
+        out
+    }
+
+    /// A server's config tree with its includes read back and inlined, as nats-server sees
+    /// it: what the account graph and the start-time rules check.
+    pub fn resolved(&self, i: &Instance) -> ConfMap {
+        let files: BTreeMap<String, String> = self.pod_files(i).into_iter().collect();
+        let mut conf = i.rendered.conf.clone();
+        inline(&mut conf, &format!("{}/nats-config/nats.conf", i.release), &files, 0);
+        conf
+    }
+
+    /// All accounts of the main server, includes inlined.
+    pub fn main_accounts(&self) -> ConfMap {
+        match self.resolved(&self.nats).get("accounts") {
+            Some(Conf::Map(a)) => a.clone(),
+            _ => ConfMap::new(),
+        }
+    }
+}
+
+/// Replaces each `include` by the entries of the file it names (read back with natsconf).
+fn inline(m: &mut ConfMap, at: &str, files: &BTreeMap<String, String>, depth: usize) {
+    let mut items = vec![];
+    for item in std::mem::take(&mut m.items) {
+        match item {
+            Item::Include(path) if depth < 8 => {
+                let full = crate::natsconf::join(at, &path);
+                if let Some(parsed) = files.get(&full).and_then(|t| crate::natsconf::parse_conf(t).ok()) {
+                    let mut sub = parsed;
+                    inline(&mut sub, &full, files, depth + 1);
+                    items.extend(sub.items);
+                }
+            }
+            Item::Kv(k, mut v) => {
+                inline_conf(&mut v, at, files, depth);
+                items.push(Item::Kv(k, v));
+            }
+            other => items.push(other),
+        }
+    }
+    m.items = items;
+}
+
+fn inline_conf(c: &mut Conf, at: &str, files: &BTreeMap<String, String>, depth: usize) {
+    match c {
+        Conf::Map(m) => inline(m, at, files, depth),
+        Conf::List(l) => l.iter_mut().for_each(|x| inline_conf(x, at, files, depth)),
+        _ => {}
+    }
+}
