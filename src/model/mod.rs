@@ -306,8 +306,9 @@ pub fn build(root: &Node) -> Option<Model> {
 
     Some(Model {
         cluster_type,
-        cluster_id: text(eb.get("clusterId")),
-        csc_endpoint: text(eb.get("cscEndpoint")),
+        // The chart's values.yaml sets both to "": empty means unset, as in its templates.
+        cluster_id: text(eb.get("clusterId")).filter(|t| !t.value.is_empty()),
+        csc_endpoint: text(eb.get("cscEndpoint")).filter(|t| !t.value.is_empty()),
         cpc_ids: string_list(eb.get("cpcIds")),
         cross,
         csc_leaf_server_tls: tls_block("cscLeafServerTLS"),

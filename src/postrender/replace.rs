@@ -5,14 +5,23 @@ use super::objects::Doc;
 use crate::diag::{Code, Diagnostic, Span};
 use crate::emit::Files;
 
-/// The ConfigMap keys whose contents the compiler generates.
-pub const GENERATED: &[&str] = &["nats.conf", "accounts.conf", "leafnodes.conf", "nats-mtls.conf", "mtls-accounts.conf", "permissions.json"];
+/// The ConfigMap keys the bus's configs live under.
+pub const GENERATED: &[&str] = &["nats.conf", "accounts.conf", "leafnodes.conf", "permissions.json"];
 
-/// Which compiled file a ConfigMap key carries. The NATS chart names its config key
-/// `nats.conf` in every release, so `nats.conf` of the mTLS release is `nats-mtls.conf`.
-fn compiled_name(cm: &str, key: &str) -> Option<&'static str> {
-    let name = GENERATED.iter().copied().find(|g| *g == key)?;
-    Some(if name == "nats.conf" && cm.contains("mtls") { "nats-mtls.conf" } else { name })
+/// The ConfigMaps a compile emits (its manifests.yaml): name -> key -> contents.
+fn compiled_config_maps(files: &Files) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    let mut sources = crate::diag::Sources::default();
+    let Some(text) = files.get("manifests.yaml") else { return Default::default() };
+    let id = sources.add(crate::diag::Source::new("manifests.yaml", text.clone()));
+    let docs = crate::load::yaml::parse_stream(id, &sources).0.unwrap_or_default();
+    docs.iter()
+        .filter(|d| d.get("kind").and_then(crate::load::Node::as_str) == Some("ConfigMap"))
+        .filter_map(|d| {
+            let name = d.path(&["metadata", "name"]).and_then(crate::load::Node::as_str)?.to_string();
+            let data = d.get("data").map(crate::load::Node::entries).unwrap_or_default();
+            Some((name, data.iter().filter_map(|e| Some((e.key.clone(), e.value.as_str()?.to_string()))).collect()))
+        })
+        .collect()
 }
 
 /// Can `text` be written as a literal block scalar and read back unchanged?
@@ -68,27 +77,35 @@ fn block_end(text: &str, value: Span) -> usize {
     end
 }
 
-/// The stream with every generated ConfigMap key set to its compiled contents, or the reasons
-/// the values and the stream do not fit together.
+/// The stream with every ConfigMap natscc compiles set to its compiled contents, or the
+/// reasons the values and the stream do not fit together. A key whose contents already equal
+/// the compiled ones keeps its bytes.
 pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Diagnostic>> {
+    let compiled = compiled_config_maps(files);
     let mut edits: Vec<(usize, usize, String)> = vec![];
     let mut diags = vec![];
-    let mut used: Vec<&str> = vec![];
+    let mut seen: Vec<&str> = vec![];
+    let mismatch = |msg: String| {
+        Diagnostic::new(Code::PostRenderValues, msg).help("pass the same values files and --set options to the post-renderer as to helm")
+    };
     for d in docs.iter().filter(|d| d.kind == "ConfigMap" && d.api == "v1") {
-        for e in d.node.get("data").map(crate::load::Node::entries).unwrap_or_default() {
-            let Some(name) = compiled_name(d.name, &e.key) else { continue };
-            let Some(new) = files.get(name) else {
+        let Some(data) = compiled.get(d.name) else { continue };
+        seen.push(d.name);
+        let entries = d.node.get("data").map(crate::load::Node::entries).unwrap_or_default();
+        for key in data.keys().filter(|k| !entries.iter().any(|e| &e.key == *k)) {
+            diags.push(mismatch(format!("the values given with --values compile `{key}` in ConfigMap `{}`, which the stream's has not", d.name)));
+        }
+        for e in entries {
+            let Some(new) = data.get(&e.key) else {
                 diags.push(
-                    Diagnostic::new(
-                        Code::PostRenderValues,
-                        format!("ConfigMap `{}` carries {name}, but the values given with --values compile none (is mTLS off in them?)", d.name),
-                    )
-                    .at(e.key_span, "not compiled from these values")
-                    .help("pass the same values files and --set options to the post-renderer as to helm"),
+                    mismatch(format!("ConfigMap `{}` carries `{}`, which the values given with --values do not compile", d.name, e.key))
+                        .at(e.key_span, "not compiled from these values"),
                 );
                 continue;
             };
-            used.push(name);
+            if e.value.as_str() == Some(new.as_str()) {
+                continue;
+            }
             let key_end = (e.key_span.offset + e.key_span.len) as usize;
             if e.value.span.line > e.key_span.line && literal_safe(new) {
                 let indent = (e.value.span.col as usize).max(e.key_span.col as usize + 2);
@@ -101,13 +118,8 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
             }
         }
     }
-    for name in GENERATED {
-        if files.contains_key(*name) && !used.contains(name) {
-            diags.push(
-                Diagnostic::new(Code::PostRenderValues, format!("the values given with --values compile {name}, but no ConfigMap of the stream carries it"))
-                    .help("pass the same values files and --set options to the post-renderer as to helm, and check the chart renders the event bus"),
-            );
-        }
+    for name in compiled.keys().filter(|n| !seen.contains(&n.as_str())) {
+        diags.push(mismatch(format!("the values given with --values compile ConfigMap `{name}`, but the stream has none of that name")));
     }
     if !diags.is_empty() {
         return Err(diags);

@@ -1,0 +1,136 @@
+//! natscc against the chart's own renders (`fixtures/chart-ref/<case>/`: the values files and
+//! the chart's `rendered.yaml`, made with Helm's engine): every ConfigMap natscc emits has the
+//! chart's name, keys and bytes, every one the chart renders is emitted, and the post-renderer
+//! passes the chart's stream through unchanged, with and without the same values.
+
+use natscc::diag::{Source, Sources};
+use natscc::load::{Inputs, Node, yaml};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The bus's ConfigMaps the chart renders and natscc must emit.
+const BUS_CONFIG_MAPS: &[&str] = &[
+    "nats-config",
+    "nats-mtls-config",
+    "nats-accounts-config",
+    "nats-leafnodes-config",
+    "nats-mtls-accounts-config",
+    "nats-env-config",
+    "auth-callout-permissions",
+    "nats-event-bus-auth-callout-config",
+];
+
+/// Cases natscc refuses on purpose, with the code.
+const REFUSED: &[(&str, &str)] = &[("cpc-overlap", "natscc::cross_layer::overlap")];
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chart-ref");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with("plain-"))
+        .collect();
+    out.sort();
+    assert!(out.len() >= 12, "the twelve reference cases are in {}", root.display());
+    out
+}
+
+fn values_files(case: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(case)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && p.file_name().unwrap() != "rendered.yaml")
+        .collect();
+    files.sort();
+    files
+}
+
+fn stream_docs(text: &str) -> Vec<Node> {
+    let mut sources = Sources::default();
+    let id = sources.add(Source::new("stream", text.to_string()));
+    yaml::parse_stream(id, &sources).0.expect("the stream parses")
+}
+
+fn config_maps(docs: &[Node]) -> BTreeMap<String, BTreeMap<String, String>> {
+    docs.iter()
+        .filter(|d| d.get("kind").and_then(Node::as_str) == Some("ConfigMap"))
+        .map(|d| {
+            let name = d.path(&["metadata", "name"]).and_then(Node::as_str).unwrap().to_string();
+            let data = d.get("data").map(Node::entries).unwrap_or_default().iter().map(|e| (e.key.clone(), e.value.as_str().unwrap_or("").to_string())).collect();
+            (name, data)
+        })
+        .collect()
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
+    format!(
+        "first difference at line {}:\n  natscc: {:?}\n  chart:  {:?}",
+        line + 1,
+        a.lines().nth(line).unwrap_or("<end>"),
+        b.lines().nth(line).unwrap_or("<end>")
+    )
+}
+
+#[test]
+fn every_config_map_is_the_charts_byte_for_byte() {
+    let mut failures = vec![];
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let inputs = Inputs { files: values_files(&case), ..Default::default() };
+        let compiled = natscc::compile(&inputs);
+        if let Some((_, code)) = REFUSED.iter().find(|(c, _)| *c == name) {
+            assert!(compiled.diags.iter().any(|d| d.code.name() == *code), "{name}: refused with {code}");
+            continue;
+        }
+        assert!(!compiled.has_errors(), "{name}: natscc refuses values the chart renders: {:#?}", compiled.diags);
+        let chart = config_maps(&stream_docs(&std::fs::read_to_string(case.join("rendered.yaml")).unwrap()));
+        let mine = config_maps(&stream_docs(&compiled.files["manifests.yaml"]));
+        for cm in BUS_CONFIG_MAPS {
+            match (mine.get(*cm), chart.get(*cm)) {
+                (None, None) => {}
+                (Some(_), None) => failures.push(format!("{name}: natscc emits ConfigMap {cm}, the chart does not")),
+                (None, Some(_)) => failures.push(format!("{name}: the chart renders ConfigMap {cm}, natscc does not")),
+                (Some(a), Some(b)) => {
+                    let keys = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
+                    if keys(a) != keys(b) {
+                        failures.push(format!("{name}: ConfigMap {cm} keys {:?}, the chart's {:?}", keys(a), keys(b)));
+                    }
+                    for (k, text) in a {
+                        if let Some(reference) = b.get(k).filter(|r| *r != text) {
+                            failures.push(format!("{name}: {cm}/{k} differs; {}", first_difference(text, reference)));
+                        }
+                    }
+                }
+            }
+        }
+        for cm in mine.keys().filter(|c| !BUS_CONFIG_MAPS.contains(&c.as_str())) {
+            failures.push(format!("{name}: natscc emits ConfigMap {cm}, which the chart has not"));
+        }
+    }
+    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn post_render_passes_the_charts_stream_unchanged() {
+    let mut failures = vec![];
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let stream = std::fs::read(case.join("rendered.yaml")).unwrap();
+        let inputs = Inputs { files: values_files(&case), ..Default::default() };
+        let refused = REFUSED.iter().any(|(c, _)| *c == name);
+        for values in [None, Some(&inputs)] {
+            let mode = if values.is_some() { "with --values" } else { "alone" };
+            let out = natscc::postrender::run(stream.clone(), values);
+            let errors: Vec<String> = out.diags.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code.name(), d.message)).collect();
+            match (refused, out.output) {
+                (true, None) => {}
+                (true, Some(_)) => failures.push(format!("{name} ({mode}): post-render passes a stream compile refuses")),
+                (false, Some(o)) if o.as_bytes() == stream.as_slice() => {}
+                (false, Some(_)) => failures.push(format!("{name} ({mode}): post-render changed the chart's stream")),
+                (false, None) => failures.push(format!("{name} ({mode}): post-render refuses the chart's stream: {errors:?}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
