@@ -66,11 +66,8 @@ pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sourc
     if let Some(root) = &root {
         model = model::build(root);
         diags.extend(check::check(root, model.as_ref(), &sources));
-        if let (Some(m), false) = (&model, diags.has_errors()) {
-            let bus = bus::build(root);
-            if emit_files {
-                files = emit::emit(m, &bus);
-            }
+        if let (Some(m), false, true) = (&model, diags.has_errors(), emit_files) {
+            files = emit::emit(m, &m.bus);
         }
     }
     Compiled { files, diags: diags.finish(), sources, model }

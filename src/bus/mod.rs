@@ -19,6 +19,7 @@ pub struct ConfigMap {
 }
 
 /// One NATS server release of the bus (`nats` or `nats-mtls`).
+#[derive(Debug, Clone)]
 pub struct Instance {
     pub release: &'static str,
     pub rendered: Rendered,
@@ -27,6 +28,7 @@ pub struct Instance {
 }
 
 /// Everything the chart renders for one cluster that natscc compiles.
+#[derive(Debug, Clone, Default)]
 pub struct Bus {
     pub nats: Instance,
     pub mtls: Option<Instance>,
@@ -66,6 +68,12 @@ pub fn build(root: &Node) -> Bus {
 fn server_config_map(i: &Instance) -> ConfigMap {
     let text = crate::chart::print::format_config(&i.rendered.conf);
     ConfigMap { name: i.rendered.names.config_map.clone(), data: BTreeMap::from([("nats.conf".to_string(), text)]) }
+}
+
+impl Default for Instance {
+    fn default() -> Self {
+        Instance { release: "nats", rendered: Rendered::default(), mounts: vec![] }
+    }
 }
 
 impl Bus {

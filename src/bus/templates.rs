@@ -7,7 +7,7 @@ use crate::load::Node;
 use std::collections::BTreeMap;
 
 pub fn config_maps(root: &Node) -> Vec<ConfigMap> {
-    let Some(m) = crate::model::build(root) else { return vec![] };
+    let Some(m) = crate::model::build_typed(root) else { return vec![] };
     let cm = |name: &str, key: &str, text: String| ConfigMap { name: name.into(), data: BTreeMap::from([(key.to_string(), text)]) };
     let mut out = vec![
         cm("nats-accounts-config", "accounts.conf", conf::print("", &server::accounts_conf(&m))),

@@ -76,7 +76,7 @@ fn scalar(root: &Node, dotted: &str) -> Conf {
 }
 
 /// Names the chart derives from the release; natscc assumes the release is called `nats`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Names {
     pub fullname: String,
     pub stateful_set: String,
@@ -94,6 +94,7 @@ pub fn names(root: &Node) -> Names {
     }
 }
 
+#[derive(Debug, Clone, Default)]
 pub struct Rendered {
     pub conf: ConfMap,
     pub spans: Spans,

@@ -180,14 +180,7 @@ fn text(c: Option<&Conf>) -> Option<&String> {
 
 /// All accounts of the main server of one cluster, as the emitters write them.
 pub fn server_accounts(m: &Model) -> ConfMap {
-    let main = crate::emit::server::main_conf(m);
-    let mut accounts = match main.get("accounts") {
-        Some(Conf::Map(a)) => a.clone(),
-        _ => ConfMap::new(),
-    };
-    accounts.items.retain(|i| !matches!(i, Item::Include(_)));
-    accounts.items.extend(crate::emit::server::accounts_conf(m).items);
-    accounts
+    m.bus.main_accounts()
 }
 
 /// The routing graph of one cluster's main server, with each import traced to its values entry.

@@ -157,6 +157,8 @@ pub struct Model {
     pub auth_callout_env: Vec<Spanned<String>>,
     /// Where `global.eventBus` was written, for findings about missing keys.
     pub event_bus_span: Span,
+    /// What the chart renders from these values: both NATS releases and the bus's ConfigMaps.
+    pub bus: crate::bus::Bus,
 }
 
 impl Model {
@@ -214,6 +216,12 @@ const ROUTES: [(&str, &str, &str, u16); 4] = [
 
 /// Builds the model from the merged tree. Returns `None` when there is no usable cluster type.
 pub fn build(root: &Node) -> Option<Model> {
+    let typed = build_typed(root)?;
+    Some(Model { bus: crate::bus::build(root), ..typed })
+}
+
+/// The typed values alone, before rendering.
+pub(crate) fn build_typed(root: &Node) -> Option<Model> {
     let eb = root.path(&["global", "eventBus"])?;
     let cluster_type = match eb.get("clusterType").and_then(Node::as_str) {
         Some("csc") => ClusterType::Csc,
@@ -332,5 +340,6 @@ pub fn build(root: &Node) -> Option<Model> {
         nats_mtls: ServerConfig::from_values(root.path(&["nats-mtls", "config"])),
         auth_callout_env,
         event_bus_span: root.get("global").and_then(|g| g.entry("eventBus")).map(|e| e.key_span).unwrap_or(eb.span),
+        bus: crate::bus::Bus::default(),
     })
 }
