@@ -239,7 +239,10 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
 
     // MQTT: JetStream when standalone, an explicit server_name in a cluster.
     if block(conf, "mqtt").is_some() {
-        if !js && cluster.is_none() {
+        // The server only calls itself standalone with no cluster, no gateway and no leaf
+        // remotes (a leaf can reach JetStream elsewhere; seen with nats-server 2.15.1).
+        let remotes = block(conf, "leafnodes").and_then(|l| l.get("remotes")).is_some_and(|r| matches!(r, Conf::List(l) if !l.is_empty()));
+        if !js && cluster.is_none() && block(conf, "gateway").is_none() && !remotes {
             out.push(
                 Diagnostic::new(
                     Code::MqttJetStream,
@@ -283,7 +286,11 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
     for key in ["", "mqtt", "leafnodes", "websocket", "cluster", "gateway"] {
         let (t, at): (Option<&ConfMap>, Vec<&str>) =
             if key.is_empty() { (block(conf, "tls"), vec!["tls"]) } else { (block(conf, key).and_then(|b| block(b, "tls")), vec![key, "tls"]) };
+        // `tls: {}` with `allow_non_tls: true` is the documented setup behind a
+        // TLS-terminating proxy (the event-bus chart's own default): plaintext is meant.
+        let proxied = key.is_empty() && conf.get("allow_non_tls") == Some(&Conf::Bool(true));
         if let Some(t) = t
+            && !proxied
             && t.get("cert_file").is_none()
             && t.get("certs").is_none()
         {

@@ -3,7 +3,6 @@
 //! enforces when it starts.
 
 use crate::diag::{Code, Diagnostic, Sources};
-use crate::emit::conf::size_bytes;
 use crate::load::Node;
 use crate::model::Model;
 
@@ -19,11 +18,6 @@ fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Di
     // The chart's own values.yaml sets a key its templates never read (`nats-mtls.config.tls`):
     // the chart's quirk, not the user's mistake.
     out.extend(found.into_iter().filter(|d| !d.labels.first().is_some_and(|l| crate::load::is_builtin(&sources.get(l.span.src).name))));
-}
-
-fn merge_span(cfg: Option<&Node>, key: &str) -> Option<crate::diag::Span> {
-    let cfg = cfg?;
-    cfg.path(&["merge", key]).map(|n| n.span)
 }
 
 pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
@@ -46,22 +40,15 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
                 );
             }
         }
-        // The server refuses to start (not at -t) when max_payload exceeds max_pending.
-        let conf = if release == "nats" { crate::emit::server::main_conf(m) } else { crate::emit::server::mtls_conf(m) };
-        let payload = conf.get("max_payload").and_then(size_bytes);
-        let pending = conf.get("max_pending").and_then(size_bytes).unwrap_or(64 * 1024 * 1024);
-        if let Some(p) = payload {
-            if p > pending {
-                let span = merge_span(cfg.raw.as_ref(), "max_payload").or(merge_span(cfg.raw.as_ref(), "max_pending")).unwrap_or(m.event_bus_span);
-                out.push(
-                    Diagnostic::new(
-                        Code::MaxPayload,
-                        format!("{release}: max_payload ({p}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"),
-                    )
-                    .at(span, "too large")
-                    .help("lower max_payload (4MB is the bus default; 8MB is the server's recommended ceiling) or raise max_pending"),
-                );
-            }
+    }
+    // The rules plain-chart mode applies, on each release as the chart renders it (includes
+    // read back): one judge for one config.
+    for i in m.bus.instances() {
+        let fallback = i.rendered.spans.at(&[]).unwrap_or(m.event_bus_span);
+        let resolved = m.bus.resolved(i);
+        for mut d in crate::chart::limits::check(&resolved, &i.rendered.spans, fallback, false) {
+            d.message = format!("{}: {}", i.release, d.message);
+            out.push(d);
         }
     }
     out
