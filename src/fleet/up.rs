@@ -129,11 +129,30 @@ fn block<'a>(root: &'a mut ConfMap, key: &str) -> Option<&'a mut ConfMap> {
     }
 }
 
+/// A compiled ConfigMap file of the bus, read back.
+fn bus_file(m: &Model, cm: &str, key: &str) -> ConfMap {
+    let text = m.bus.config_map(cm).and_then(|c| c.data.get(key)).map(String::as_str).unwrap_or("");
+    crate::natsconf::parse_conf(text).unwrap_or_default()
+}
+
+/// `include ../nats-accounts/accounts.conf` -> `include accounts.conf`: a local run keeps
+/// one server's files in one folder.
+fn flatten_includes(m: &mut ConfMap) {
+    for item in &mut m.items {
+        match item {
+            crate::emit::conf::Item::Include(p) => *p = p.rsplit('/').next().unwrap_or(p).to_string(),
+            crate::emit::conf::Item::Kv(_, Conf::Map(sub)) => flatten_includes(sub),
+            _ => {}
+        }
+    }
+}
+
 /// The three config files of one cluster's main server, overlaid for a local run.
 pub fn local_configs(m: &Model, lc: &LocalCluster, csc_leaf_port: u16) -> (ConfMap, ConfMap, ConfMap) {
-    use crate::emit::server;
     let path = |p: &str| s(lc.dir.join(p).display().to_string());
-    let mut main = server::main_conf(m);
+    // The chart's configs as compiled; their includes name the files beside them here.
+    let mut main = m.bus.nats.rendered.conf.clone();
+    flatten_includes(&mut main);
     main.set("server_name", s(lc.name.clone()));
     main.set("pid_file", path("nats.pid"));
     main.set("host", s("127.0.0.1"));
@@ -165,14 +184,14 @@ pub fn local_configs(m: &Model, lc: &LocalCluster, csc_leaf_port: u16) -> (ConfM
         lf.set("port", Conf::Int(lc.leaf_port.into()));
         lf.remove("tls");
     }
-    let mut accounts = server::accounts_conf(m);
+    let mut accounts = bus_file(m, "nats-accounts-config", "accounts.conf");
     let users = static_users(m);
     {
         let mut main_accounts = std::mem::take(block(&mut main, "accounts").expect("every main config has accounts"));
         add_users(&mut [&mut main_accounts, &mut accounts], &users);
         main.set("accounts", Conf::Map(main_accounts));
     }
-    let mut leaf = server::leafnodes_conf(m);
+    let mut leaf = bus_file(m, "nats-leafnodes-config", "leafnodes.conf");
     leaf.remove("tls");
     if let Some(Conf::List(remotes)) = leaf.get_mut("remotes") {
         for r in remotes.iter_mut() {
@@ -217,7 +236,11 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
         let cdir = dir.join(name);
         std::fs::create_dir_all(&cdir)?;
         let key_dir = keys.join(m.cluster_name());
-        let env = cluster_env(m, &key_dir)?;
+        let mut env = cluster_env(m, &key_dir)?;
+        // What the pod takes from nats-env-config (cluster name, JetStream domain).
+        if let Some(cm) = m.bus.config_map("nats-env-config") {
+            env.extend(cm.data.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         let nack_seed = std::fs::read_to_string(key_dir.join("nats-nack-user/nack-user.nk"))?.trim().to_string();
         let leafs = if m.is_cpc() { 1 + m.extra_accounts.len() } else { 0 };
         csc_leafs += leafs;
