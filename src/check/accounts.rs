@@ -1,8 +1,12 @@
 //! Rules on extra accounts: names, reserved names, token collisions, owned fields.
 
 use crate::diag::{Code, Diagnostic};
-use crate::emit::server::owned_account_field;
 use crate::model::Model;
+
+/// Fields of an extra account the chart writes itself and never copies from the values.
+fn owned_account_field(m: &Model, key: &str) -> bool {
+    matches!(key, "enabled" | "leaf") || (m.is_cpc() && matches!(key, "jetstream" | "mappings"))
+}
 
 const RESERVED: [&str; 5] = ["SYS", "AUTH", "AUTHX", "CSC", "CPC"];
 
