@@ -4,6 +4,7 @@
 //! [`check`] (schema and rules) over [`model`] (typed values) -> [`emit`] (files).
 //! [`diag`] is the one diagnostic type every stage reports with.
 
+pub mod bus;
 pub mod chart;
 pub mod check;
 pub mod cli;

@@ -1,0 +1,2 @@
+pub mod gotmpl;
+pub mod templates;
