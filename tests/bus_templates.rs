@@ -151,6 +151,10 @@ fn check_case(dir: &Path) -> Vec<String> {
     let theirs = rendered_config_maps(&dir.join("rendered.yaml"));
     let case = dir.file_name().unwrap().to_string_lossy();
     let mut failures = vec![];
+    let compared = OURS.iter().filter(|n| ours.contains_key(**n) && theirs.contains_key(**n)).count();
+    if compared < 5 {
+        failures.push(format!("{case}: only {compared} ConfigMaps found on both sides"));
+    }
     for name in OURS {
         match (ours.get(name), theirs.get(name)) {
             (None, None) => {}
@@ -178,7 +182,7 @@ fn chart_owned_config_maps_match_the_chart_byte_for_byte() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chart-ref");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("rendered.yaml").is_file()).collect();
     cases.sort();
-    assert!(cases.len() >= 12, "expected the 12 reference cases and at least 10 more, found {}", cases.len());
+    assert!(cases.len() >= 22, "expected the 12 reference cases and at least 10 more, found {}", cases.len());
     let failures: Vec<String> = cases.iter().flat_map(|c| check_case(c)).collect();
     assert!(failures.is_empty(), "{} difference(s):\n{}", failures.len(), failures.join("\n\n"));
 }
