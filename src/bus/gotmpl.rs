@@ -309,9 +309,45 @@ enum Y<'a> {
     Bool(bool),
     Int(String),
     Float(f64),
-    Str(&'a str),
+    Str(std::borrow::Cow<'a, str>),
     Seq(Vec<Y<'a>>),
     Map(Vec<(&'a str, Y<'a>)>),
+}
+
+/// go-yaml v2 reads the JSON text back, and Go's JSON leaves U+0085 (NEL) unescaped, so inside the
+/// double-quoted JSON string it is a line break that YAML folds: one becomes a space, `k` of them
+/// `k - 1` newlines, and spaces around them go.
+fn fold_nel(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\u{85}') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == ' ' || chars[i] == '\u{85}' {
+            let mut j = i;
+            let mut breaks = 0;
+            while j < chars.len() && (chars[j] == ' ' || chars[j] == '\u{85}') {
+                if chars[j] == '\u{85}' {
+                    breaks += 1;
+                }
+                j += 1;
+            }
+            if breaks == 0 {
+                out.extend(&chars[i..j]);
+            } else if breaks == 1 {
+                out.push(' ');
+            } else {
+                out.extend(std::iter::repeat_n('\n', breaks - 1));
+            }
+            i = j;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn to_y(n: &Node) -> Y<'_> {
@@ -328,7 +364,7 @@ fn to_y(n: &Node) -> Y<'_> {
                 Y::Float(f)
             }
         }
-        V::Str(s) => Y::Str(s),
+        V::Str(s) => Y::Str(fold_nel(s)),
         V::Seq(items) => Y::Seq(items.iter().map(to_y).collect()),
         V::Map(_) => Y::Map(sorted(n).into_iter().map(|(k, v)| (k, to_y(v))).collect()),
     }
@@ -352,9 +388,6 @@ fn yaml_printable(c: char) -> bool {
 
 /// Whether go-yaml v2 resolves this plain text to something other than a string.
 fn resolves_non_string(s: &str) -> bool {
-    if s == "<<" {
-        return true;
-    }
     // Sexagesimal floats (`1:20`) are quoted too.
     let base60 = {
         let t = s.strip_prefix(['-', '+']).unwrap_or(s);
