@@ -165,10 +165,10 @@ fn check_case(dir: &Path) -> Vec<String> {
                     failures.push(format!("{case}: {name}: keys {:?} vs chart {:?}", o.data.keys().collect::<Vec<_>>(), t.keys().collect::<Vec<_>>()));
                 }
                 for (k, v) in &o.data {
-                    if let Some(tv) = t.get(k) {
-                        if v != tv {
-                            failures.push(format!("{case}: {name}/{k} differs: {}\n--- ours\n{v}\n--- chart\n{tv}", show_diff(v, tv)));
-                        }
+                    if let Some(tv) = t.get(k)
+                        && v != tv
+                    {
+                        failures.push(format!("{case}: {name}/{k} differs: {}\n--- ours\n{v}\n--- chart\n{tv}", show_diff(v, tv)));
                     }
                 }
             }

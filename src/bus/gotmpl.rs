@@ -85,7 +85,7 @@ pub fn go_float(f: f64) -> String {
         return if f.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     let (digits, exp) = shortest_digits(f);
-    if exp < -4 || exp >= 6 { go_exp(f < 0.0, &digits, exp) } else { go_fixed(f < 0.0, &digits, exp) }
+    if !(-4..6).contains(&exp) { go_exp(f < 0.0, &digits, exp) } else { go_fixed(f < 0.0, &digits, exp) }
 }
 
 /// A float64 as Go's `encoding/json` writes it.

@@ -141,7 +141,7 @@ fn nats_conf_block(name: &str, fields: &Node) -> String {
     if truthy(Some(fields)) { format!("{name}: {{\n{}\n}}", indent(2, &nats_conf_fields(fields))) } else { String::new() }
 }
 
-fn list<'a>(n: Option<&'a Node>) -> &'a [Node] {
+fn list(n: Option<&Node>) -> &[Node] {
     n.map(Node::items).unwrap_or(&[])
 }
 
