@@ -90,6 +90,23 @@ fn helm_values(files: &[PathBuf]) -> Node {
     root
 }
 
+/// The raw `data:` block of each ConfigMap in the stream, as the chart's template wrote it
+/// (up to the document's end, trailing blank lines left out).
+fn rendered_data_texts(path: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = BTreeMap::new();
+    for doc in text.split("\n---\n") {
+        if !doc.lines().any(|l| l == "kind: ConfigMap") {
+            continue;
+        }
+        let Some(name) = doc.lines().skip_while(|l| *l != "metadata:").find_map(|l| l.strip_prefix("  name: ")) else { continue };
+        if let Some(i) = doc.find("\ndata:\n") {
+            out.insert(name.to_string(), doc[i + 1..].trim_end().to_string());
+        }
+    }
+    out
+}
+
 /// Every ConfigMap of the render by name: its data.
 fn rendered_config_maps(path: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -149,6 +166,7 @@ fn check_case(dir: &Path) -> Vec<String> {
     let values = helm_values(&files);
     let ours: BTreeMap<String, BusConfigMap> = config_maps(&values).into_iter().map(|c| (c.name.clone(), c)).collect();
     let theirs = rendered_config_maps(&dir.join("rendered.yaml"));
+    let their_texts = rendered_data_texts(&dir.join("rendered.yaml"));
     let case = dir.file_name().unwrap().to_string_lossy();
     let mut failures = vec![];
     let compared = OURS.iter().filter(|n| ours.contains_key(**n) && theirs.contains_key(**n)).count();
@@ -163,6 +181,11 @@ fn check_case(dir: &Path) -> Vec<String> {
             (Some(o), Some(t)) => {
                 if o.data.keys().ne(t.keys()) {
                     failures.push(format!("{case}: {name}: keys {:?} vs chart {:?}", o.data.keys().collect::<Vec<_>>(), t.keys().collect::<Vec<_>>()));
+                }
+                match their_texts.get(name) {
+                    Some(tt) if o.data_text.trim_end() == tt => {}
+                    Some(tt) => failures.push(format!("{case}: {name}: the data block's text differs: {}", show_diff(o.data_text.trim_end(), tt))),
+                    None => failures.push(format!("{case}: {name}: no data block found in the render")),
                 }
                 for (k, v) in &o.data {
                     if let Some(tv) = t.get(k)
