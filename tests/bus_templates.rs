@@ -209,3 +209,40 @@ fn chart_owned_config_maps_match_the_chart_byte_for_byte() {
     let failures: Vec<String> = cases.iter().flat_map(|c| check_case(c)).collect();
     assert!(failures.is_empty(), "{} difference(s):\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// The same comparison on a tree from natscc's own loader (`load::load_over` on the chart's
+/// values.yaml, the auth-callout subchart's values laid under `auth-callout`). Informational: it
+/// lists the cases where natscc's merge rules give the templates other values than Helm does.
+#[test]
+#[ignore = "informational: natscc's loader vs Helm's coalescing"]
+fn natscc_loader_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chart-ref");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("rendered.yaml").is_file()).collect();
+    cases.sort();
+    let mut report = vec![];
+    for dir in &cases {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml") && p.file_name().is_some_and(|n| n != "rendered.yaml"))
+            .collect();
+        files.sort();
+        let inputs = natscc::load::Inputs { files, ..Default::default() };
+        let mut sources = Sources::default();
+        let (tree, _) = natscc::load::load_over(&inputs, &mut sources, "values.yaml", CHART_VALUES);
+        let mut tree = tree.unwrap();
+        let sub = parse_text("auth-callout/values.yaml", AUTH_CALLOUT_VALUES);
+        if let V::Map(es) = &mut tree.v {
+            if let Some(e) = es.iter_mut().find(|e| e.key == "auth-callout") {
+                e.value = natscc::load::merge::merge(sub, e.value.clone());
+            }
+        }
+        let theirs = rendered_config_maps(&dir.join("rendered.yaml"));
+        for c in config_maps(&tree) {
+            if theirs.get(&c.name) != Some(&c.data) {
+                report.push(format!("{}: {}", dir.file_name().unwrap().to_string_lossy(), c.name));
+            }
+        }
+    }
+    eprintln!("{} ConfigMap(s) differ with natscc's loader:\n{}", report.len(), report.join("\n"));
+}
