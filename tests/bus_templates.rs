@@ -48,30 +48,66 @@ fn drop_nulls(n: Node) -> Node {
     }
 }
 
-/// Chart defaults under user values: the user's value wins (a user null stays null); a default
-/// null survives only when `keep_default_nulls` (what Helm 4 does, measured with render.py: the
-/// chart's `noauth: null` reaches the templates only when the user's values name a subchart).
-fn coalesce(user: Node, chart: &Node, keep_default_nulls: bool) -> Node {
-    match (user.v, &chart.v) {
-        (V::Map(mut ues), V::Map(ces)) => {
-            for ce in ces {
-                match ues.iter().position(|u| u.key == ce.key) {
-                    Some(i) => {
-                        let ue = ues.remove(i);
-                        ues.insert(i, Entry { value: coalesce(ue.value, &ce.value, keep_default_nulls), ..ue });
-                    }
-                    None if ce.value.is_null() && !keep_default_nulls => {}
-                    None => ues.push(Entry { value: if keep_default_nulls { ce.value.clone() } else { drop_nulls(ce.value.clone()) }, ..ce.clone() }),
+/// How user values meet defaults, as measured with render.py (Helm 4.2.3 through the SDK):
+#[derive(Clone, Copy)]
+enum Mode {
+    /// The parent chart's `global`: a user null over a non-null default leaves the default; a user
+    /// null over a null default stays null; a default null the user never mentions reaches the
+    /// templates only when the user's values name a subchart (`keep`).
+    Global { keep: bool },
+    /// A subchart's section at the parent's level (Helm merges, nulls kept).
+    Merge,
+    /// A subchart's own defaults under its section: a user null removes a defaulted key.
+    Subchart,
+}
+
+fn defaults_copy(n: &Node, mode: Mode) -> Node {
+    match mode {
+        Mode::Global { keep: false } => drop_nulls(n.clone()),
+        _ => n.clone(),
+    }
+}
+
+/// `default` under `user`; `None` when the key goes away.
+fn coalesce(user: Option<Node>, default: Option<&Node>, mode: Mode) -> Option<Node> {
+    let Some(user) = user else {
+        return match (default, mode) {
+            (Some(d), Mode::Global { keep: false }) if d.is_null() => None,
+            (Some(d), _) => Some(defaults_copy(d, mode)),
+            (None, _) => None,
+        };
+    };
+    let Some(default) = default else { return Some(user) };
+    match (user.v, &default.v, mode) {
+        (V::Null, V::Null, _) => Some(Node::new(V::Null, user.span)),
+        (V::Null, _, Mode::Global { .. }) => Some(defaults_copy(default, mode)),
+        (V::Null, _, Mode::Subchart) => None,
+        (V::Null, _, Mode::Merge) => Some(Node::new(V::Null, user.span)),
+        (V::Map(ues), V::Map(des), _) => {
+            let mut out: Vec<Entry> = vec![];
+            let mentioned: Vec<String> = ues.iter().map(|e| e.key.clone()).collect();
+            for ue in ues {
+                let d = des.iter().find(|d| d.key == ue.key).map(|d| &d.value);
+                if let Some(value) = coalesce(Some(ue.value), d, mode) {
+                    out.push(Entry { value, ..ue });
                 }
             }
-            Node::new(V::Map(ues), user.span)
+            for de in des {
+                if !mentioned.contains(&de.key) {
+                    if let Some(value) = coalesce(None, Some(&de.value), mode) {
+                        out.push(Entry { value, ..de.clone() });
+                    }
+                }
+            }
+            Some(Node::new(V::Map(out), user.span))
         }
-        (v, _) => Node::new(v, user.span),
+        (v, _, _) => Some(Node::new(v, user.span)),
     }
 }
 
 /// The values root the chart's templates see: user files merged in order over the chart's
-/// values.yaml, and `auth-callout` laid over the subchart's own values.yaml.
+/// values.yaml, and `auth-callout` laid over the subchart's own values.yaml. Only `global` and
+/// `auth-callout` matter to these templates.
 fn helm_values(files: &[PathBuf]) -> Node {
     let mut user = Node::map(Default::default());
     for f in files {
@@ -79,15 +115,18 @@ fn helm_values(files: &[PathBuf]) -> Node {
         user = merge_user(user, parse_text(&f.display().to_string(), &text));
     }
     let keep = user.entries().iter().any(|e| SUBCHARTS.contains(&e.key.as_str()));
-    let mut root = coalesce(user, &parse_text("values.yaml", CHART_VALUES), keep);
+    let chart = parse_text("values.yaml", CHART_VALUES);
     let sub = parse_text("auth-callout/values.yaml", AUTH_CALLOUT_VALUES);
-    if let V::Map(es) = &mut root.v {
-        match es.iter_mut().find(|e| e.key == "auth-callout") {
-            Some(e) => e.value = coalesce(e.value.clone(), &sub, true),
-            None => es.push(Entry { key: "auth-callout".into(), key_span: Default::default(), value: sub }),
+    let global = coalesce(user.get("global").cloned(), chart.get("global"), Mode::Global { keep });
+    let ac = coalesce(user.get("auth-callout").cloned(), chart.get("auth-callout"), Mode::Merge);
+    let ac = coalesce(ac, Some(&sub), Mode::Subchart);
+    let mut es = vec![];
+    for (k, v) in [("global", global), ("auth-callout", ac)] {
+        if let Some(value) = v {
+            es.push(Entry { key: k.into(), key_span: Default::default(), value });
         }
     }
-    root
+    Node::new(V::Map(es), Default::default())
 }
 
 /// The raw `data:` block of each ConfigMap in the stream, as the chart's template wrote it
