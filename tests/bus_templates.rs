@@ -93,10 +93,10 @@ fn coalesce(user: Option<Node>, default: Option<&Node>, mode: Mode) -> Option<No
                 }
             }
             for de in des {
-                if !mentioned.contains(&de.key) {
-                    if let Some(value) = coalesce(None, Some(&de.value), mode) {
-                        out.push(Entry { value, ..de.clone() });
-                    }
+                if !mentioned.contains(&de.key)
+                    && let Some(value) = coalesce(None, Some(&de.value), mode)
+                {
+                    out.push(Entry { value, ..de.clone() });
                 }
             }
             Some(Node::new(V::Map(out), user.span))
@@ -271,10 +271,10 @@ fn natscc_loader_tree() {
         let (tree, _) = natscc::load::load_over(&inputs, &mut sources, "values.yaml", CHART_VALUES);
         let mut tree = tree.unwrap();
         let sub = parse_text("auth-callout/values.yaml", AUTH_CALLOUT_VALUES);
-        if let V::Map(es) = &mut tree.v {
-            if let Some(e) = es.iter_mut().find(|e| e.key == "auth-callout") {
-                e.value = natscc::load::merge::merge(sub, e.value.clone());
-            }
+        if let V::Map(es) = &mut tree.v
+            && let Some(e) = es.iter_mut().find(|e| e.key == "auth-callout")
+        {
+            e.value = natscc::load::merge::merge(sub, e.value.clone());
         }
         let theirs = rendered_config_maps(&dir.join("rendered.yaml"));
         for c in config_maps(&tree) {
