@@ -4,6 +4,7 @@
 //! over the NATS chart's defaults, as Helm coalesces them); the bus's own ConfigMaps (accounts,
 //! leaf remotes, env, permissions, the auth-callout config) come from [`templates`].
 
+pub mod gotmpl;
 pub mod templates;
 
 use crate::chart::render::{self, Rendered};
@@ -60,7 +61,11 @@ pub fn build(root: &Node) -> Bus {
     let mtls = mtls_enabled(root).then(|| instance(root, "nats-mtls", &[("nats-mtls-accounts-config", "nats-mtls-accounts")]));
     let mut config_maps = vec![server_config_map(&nats)];
     config_maps.extend(mtls.iter().map(server_config_map));
-    config_maps.extend(templates::config_maps(root));
+    config_maps.extend(
+        templates::config_maps(root)
+            .into_iter()
+            .map(|c| ConfigMap { name: c.name, data: c.data }),
+    );
     Bus { nats, mtls, config_maps }
 }
 
