@@ -27,7 +27,8 @@ pub fn routes(m: &Model) -> Vec<Value> {
                 spec["hostnames"] = r.hostnames.iter().map(|h| Value::String(h.value.clone())).collect();
             }
             json!({
-                "apiVersion": m.route_api_version,
+                // The chart's template names this version whatever the values say.
+                "apiVersion": "gateway.networking.k8s.io/v1alpha2",
                 "kind": r.kind.value.name(),
                 "metadata": {"name": r.resource, "labels": labels()},
                 "spec": spec,
@@ -70,14 +71,15 @@ pub fn streams(m: &Model) -> Vec<Value> {
             }
             if let (true, Some(kind)) = (m.is_cpc(), sourced) {
                 let id = m.id();
-                let mut transforms: Vec<Value> =
-                    m.cross.csc_exports.iter().map(|e| json!({"source": mqtt_subject(kind, &e.value), "dest": mqtt_subject(kind, &e.value)})).collect();
+                let mut transforms: Vec<Value> = m.cross.csc_exports.iter().map(|e| json!({"source": mqtt_subject(kind, &e.value), "dest": ""})).collect();
                 transforms.extend(
                     m.cross
                         .csc_prefixed_exports
                         .iter()
                         .map(|p| json!({"source": mqtt_subject(kind, &format!("cpc.{id}.{}", p.value)), "dest": mqtt_subject(kind, &p.value)})),
                 );
+                // The chart writes `subjectTransforms:` with no items when both lists are empty.
+                let transforms = if transforms.is_empty() { Value::Null } else { Value::Array(transforms) };
                 spec["sources"] = json!([{
                     "name": name,
                     "externalApiPrefix": "$JS.CSC.API",
@@ -164,7 +166,23 @@ pub fn env(m: &Model, nats_vars: &[String], mtls_vars: &[String]) -> Value {
     let mut callout: Vec<String> =
         secret_keys(m).into_iter().flat_map(|k| k.envs.into_iter().filter(|(_, c)| *c == names::AUTH_CALLOUT).map(|(e, _)| e)).collect();
     callout.dedup();
-    doc.insert("auth-callout".into(), callout.iter().map(|v| env_entry(m, &keys, v)).collect());
+    let mut callout_env: Vec<Value> = callout.iter().map(|v| env_entry(m, &keys, v)).collect();
+    if m.mtls {
+        callout_env.push(json!({"name": "AUTH_CALLOUT_MTLS_CA_PATH", "value": "/etc/mtls-ca/ca.crt"}));
+    }
+    // `auth-callout.extraEnvs`: a map the auth-callout chart renders as env entries.
+    for (name, v) in &m.auth_callout_extra_envs {
+        let mut e = Map::new();
+        e.insert("name".into(), json!(name));
+        match v {
+            Value::Object(o) => e.extend(o.clone()),
+            other => {
+                e.insert("value".into(), other.clone());
+            }
+        }
+        callout_env.push(Value::Object(e));
+    }
+    doc.insert("auth-callout".into(), Value::Array(callout_env));
     let mut inlined = Map::new();
     inlined.insert("NATS_CLUSTER_NAME".into(), json!(m.cluster_name()));
     inlined.insert("NATS_JS_DOMAIN".into(), json!(m.dc_account()));

@@ -155,6 +155,8 @@ pub struct Model {
     pub nats: ServerConfig,
     pub nats_mtls: ServerConfig,
     pub auth_callout_env: Vec<Spanned<String>>,
+    /// `auth-callout.extraEnvs`: env name -> its value tree, in name order (the chart ranges over the map).
+    pub auth_callout_extra_envs: Vec<(String, serde_json::Value)>,
     /// Where `global.eventBus` was written, for findings about missing keys.
     pub event_bus_span: Span,
     /// What the chart renders from these values: both NATS releases and the bus's ConfigMaps.
@@ -277,22 +279,39 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
         .iter()
         .filter(|(key, ..)| mtls || *key != "mqttMtls")
         .map(|&(key, resource, backend, port)| {
-            let r = gw.and_then(|g| g.path(&["routes", key]));
-            let span = r.map(|r| r.span).unwrap_or(eb.span);
+            let raw = gw.and_then(|g| g.path(&["routes", key]));
+            let span = raw.map(|r| r.span).unwrap_or(eb.span);
+            // `routes.<key>: null` deletes the user's override: Helm renders values.yaml's route.
+            let r = raw.filter(|r| !r.is_null());
+            let default_kind = if key == "mqttMtls" { RouteKind::Tls } else { RouteKind::Tcp };
             let kind_node = r.and_then(|r| r.get("kind"));
             let kind = match kind_node.and_then(Node::as_str) {
                 Some("TLSRoute") => RouteKind::Tls,
-                _ => RouteKind::Tcp,
+                Some(_) => RouteKind::Tcp,
+                None if r.is_none() => default_kind,
+                None => RouteKind::Tcp,
             };
-            let s = |k: &str| r.and_then(|r| r.get(k)).and_then(Node::as_str).unwrap_or_default().to_string();
+            let s = |k: &str, default: &str| match r {
+                Some(r) => r.get(k).and_then(Node::as_str).unwrap_or_default().to_string(),
+                None => default.to_string(),
+            };
+            let default_section = match key {
+                "mqtt" => "mqtt",
+                "natsClient" => "nats-client",
+                "natsLeafnode" => "nats-leafnode",
+                _ => "mqtt-mtls",
+            };
             Route {
                 key,
                 resource,
                 enabled: r.and_then(|r| r.get("enabled")).and_then(Node::as_bool).unwrap_or(true),
                 kind: Spanned::new(kind, kind_node.map(|n| n.span).unwrap_or(span)),
-                gateway_name: s("gatewayName"),
-                gateway_namespace: s("gatewayNamespace"),
-                section_name: text(r.and_then(|r| r.get("sectionName"))).unwrap_or(Spanned::new(String::new(), span)),
+                gateway_name: s("gatewayName", "shared-gateway"),
+                gateway_namespace: s("gatewayNamespace", "envoy-gateway-system"),
+                section_name: match r {
+                    Some(r) => text(r.get("sectionName")).unwrap_or(Spanned::new(String::new(), span)),
+                    None => Spanned::new(default_section.to_string(), span),
+                },
                 hostnames: string_list(r.and_then(|r| r.get("hostnames"))),
                 backend,
                 port,
@@ -311,6 +330,10 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
     };
 
     let auth_callout_env = root.path(&["auth-callout", "extraEnv"]).map(|n| n.items().iter().filter_map(|i| text(i.get("name"))).collect()).unwrap_or_default();
+
+    let mut auth_callout_extra_envs: Vec<(String, serde_json::Value)> =
+        root.path(&["auth-callout", "extraEnvs"]).map(|n| n.entries().iter().map(|e| (e.key.clone(), e.value.to_json())).collect()).unwrap_or_default();
+    auth_callout_extra_envs.sort_by(|a, b| a.0.cmp(&b.0));
 
     Some(Model {
         cluster_type,
@@ -339,6 +362,7 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
         nats: ServerConfig::from_values(root.path(&["nats", "config"])),
         nats_mtls: ServerConfig::from_values(root.path(&["nats-mtls", "config"])),
         auth_callout_env,
+        auth_callout_extra_envs,
         event_bus_span: root.get("global").and_then(|g| g.entry("eventBus")).map(|e| e.key_span).unwrap_or(eb.span),
         bus: crate::bus::Bus::default(),
     })

@@ -104,7 +104,7 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
                     secret: format!("nats-leaf-cpc-{}", id.value),
                     key: "pubkey",
                     kind: UserPublicKey,
-                    envs: vec![(format!("NKEY_LEAF_CPC_{}_PUBKEY", env_token(&id.value)), AUTH_CALLOUT)],
+                    envs: vec![(format!("NKEY_LEAF_CPC_{}_PUBKEY", id.value), AUTH_CALLOUT)],
                 });
             }
             for a in &m.extra_accounts {
@@ -113,7 +113,7 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
                         secret: format!("nats-leaf-{}-cpc-{}", a.secret_token, id.value),
                         key: "pubkey",
                         kind: UserPublicKey,
-                        envs: vec![(format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, env_token(&id.value)), AUTH_CALLOUT)],
+                        envs: vec![(format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, id.value), AUTH_CALLOUT)],
                     });
                 }
             }
@@ -141,15 +141,11 @@ pub fn generated_users(m: &Model) -> Vec<GeneratedUser> {
     }
     if m.cluster_type == ClusterType::Csc {
         for id in &m.cpc_ids {
-            v.push(u(&format!("leaf-cpc-{}", id.value), &format!("NKEY_LEAF_CPC_{}_PUBKEY", env_token(&id.value)), "CSC"));
+            v.push(u(&format!("leaf-cpc-{}", id.value), &format!("NKEY_LEAF_CPC_{}_PUBKEY", id.value), "CSC"));
         }
         for a in &m.extra_accounts {
             for id in &m.cpc_ids {
-                v.push(u(
-                    &format!("leaf-{}-cpc-{}", a.secret_token, id.value),
-                    &format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, env_token(&id.value)),
-                    &a.name.value,
-                ));
+                v.push(u(&format!("leaf-{}-cpc-{}", a.secret_token, id.value), &format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, id.value), &a.name.value));
             }
         }
     }
