@@ -41,7 +41,13 @@ pub fn numeric_ids(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
         let written = if written.is_empty() { read.clone() } else { written };
         let quoted: Vec<String> =
             cpc_ids.iter().map(|i| format!("\"{}\"", i.as_str().map(str::to_string).or_else(|| i.scalar_text()).unwrap_or_default())).collect();
-        let fix = if what == "clusterId" { format!("quote it: clusterId: \"{written}\"") } else { format!("quote each id: cpcIds: [{}]", quoted.join(", ")) };
+        let fix = match (what == "clusterId", src.name == "--set") {
+            (true, false) => format!("quote it: clusterId: \"{written}\""),
+            (false, false) => format!("quote each id: cpcIds: [{}]", quoted.join(", ")),
+            // `--set` reads digits as a number, in Helm as here; `--set-string` keeps the text.
+            (true, true) => format!("pass it as text: --set-string global.eventBus.clusterId={written}"),
+            (false, true) => "pass the ids as text: --set-string 'global.eventBus.cpcIds={1,2}'".to_string(),
+        };
         if written != read {
             out.push(
                 Diagnostic::new(Code::ClusterId, format!("{what} `{written}` is a number that reads as `{read}`, not as written"))
