@@ -4,7 +4,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::Model;
 
 /// Fields of an extra account the chart writes itself and never copies from the values.
-fn owned_account_field(m: &Model, key: &str) -> bool {
+pub(crate) fn owned_account_field(m: &Model, key: &str) -> bool {
     matches!(key, "enabled" | "leaf") || (m.is_cpc() && matches!(key, "jetstream" | "mappings"))
 }
 

@@ -1,7 +1,8 @@
 //! Rules on the auth-callout permissions: generated-name collisions, NKeys, accounts.
 
 use crate::diag::{Code, Diagnostic, suggest};
-use crate::model::names::{generated_env_names, reserved_user_names};
+use crate::load::{Node, V};
+use crate::model::names::{AUTH_CALLOUT, reserved_user_names, secret_keys};
 use crate::model::{Identity, Model};
 
 /// The accounts a client can land in on this cluster.
@@ -90,14 +91,139 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
             }
         }
     }
-    let generated = generated_env_names(m);
-    for env in &m.auth_callout_env {
-        if generated.contains(&env.value) {
+    out
+}
+
+/// The auth-callout env names the chart generates (its `validation.yaml` list: the ids as
+/// written) and the ones natscc generates (ids in upper case), so an operator env var in
+/// `auth-callout.extraEnvs` never shadows a key the callout reads.
+fn reserved_callout_envs(m: &Model) -> Vec<String> {
+    let mut v: Vec<String> = secret_keys(m).into_iter().flat_map(|k| k.envs).filter(|(_, c)| *c == AUTH_CALLOUT).map(|(e, _)| e).collect();
+    if !m.is_cpc() {
+        for id in &m.cpc_ids {
+            v.push(format!("NKEY_LEAF_CPC_{}_PUBKEY", id.value));
+            for a in &m.extra_accounts {
+                v.push(format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, id.value));
+            }
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn non_empty_str(n: Option<&Node>) -> bool {
+    n.and_then(Node::scalar_text).is_some_and(|s| !s.trim().is_empty())
+}
+
+/// What Helm's `required` lets through: anything but a missing key, null or "".
+fn present(n: Option<&Node>) -> bool {
+    n.is_some_and(|n| !matches!(n.v, V::Null) && n.as_str() != Some(""))
+}
+
+/// Go templates' truth (sprig's `empty` is its negation): false, 0, "", null, {} and [] are false.
+fn truthy(n: &Node) -> bool {
+    match &n.v {
+        V::Null => false,
+        V::Bool(b) => *b,
+        V::Int(i) => *i != 0,
+        V::Float(f) => *f != 0.0,
+        V::Str(s) => !s.is_empty(),
+        V::Seq(items) => !items.is_empty(),
+        V::Map(entries) => !entries.is_empty(),
+    }
+}
+
+/// Rules over the `auth-callout` subchart values: reserved env names, the JWKS an OAuth2
+/// identity needs, and the subchart's own refusals (vault, tracing injection).
+pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let ac = root.get("auth-callout");
+    let reserved = reserved_callout_envs(m);
+    for e in ac.and_then(|a| a.get("extraEnvs")).map(Node::entries).unwrap_or_default() {
+        if reserved.contains(&e.key) {
             out.push(
-                Diagnostic::new(Code::ReservedEnv, format!("the auth-callout env variable `{}` is one the compiler generates", env.value))
-                    .at(env.span, "generated name")
-                    .help("rename it; the generated one would be shadowed and the auth callout would read the wrong key"),
+                Diagnostic::new(Code::ReservedEnv, format!("`auth-callout.extraEnvs.{}` is an env variable the chart generates for the auth callout", e.key))
+                    .at(e.key_span, "generated name")
+                    .help(format!(
+                        "rename it (e.g. `MY_{}`): the generated variable carries a key the auth callout reads, and two of one name shadow each other",
+                        e.key
+                    )),
             );
+        }
+    }
+    if let Some(first) = m.permissions.oauth2.first() {
+        let jwks = ac.and_then(|a| a.path(&["serviceConfig", "jwks"]));
+        if !non_empty_str(jwks.and_then(|j| j.get("url"))) {
+            let n = m.permissions.oauth2.len();
+            let mut d = Diagnostic::new(
+                Code::OAuth2NoJwks,
+                format!(
+                    "{n} OAuth2 identit{} but no `auth-callout.serviceConfig.jwks.url`: the auth callout cannot verify any token and rejects every OAuth2 connection",
+                    if n == 1 { "y" } else { "ies" }
+                ),
+            )
+            .at(first.name.span, "OAuth2 identity");
+            if let Some(url) = jwks.and_then(|j| j.entry("url")) {
+                d = d.at(url.value.span, "empty JWKS URL");
+            }
+            out.push(d.help(
+                "set `auth-callout: {serviceConfig: {jwks: {url: \"https://idp.example.com/.well-known/jwks.json\", issuer: ..., audience: ...}}}`, or remove the oauth2 identities",
+            ));
+        }
+    }
+    let Some(ac) = ac else { return out };
+    if let Some(vault) = ac.get("vault").filter(|v| v.get("enabled").is_some_and(truthy)) {
+        let at = ac.entry("vault").map(|e| e.key_span).unwrap_or(vault.span);
+        // The subchart's defaults: role "", template.filename "config-secrets.yaml", content "".
+        for (path, key, default_set) in [
+            (&["role"][..], "vault.role", false),
+            (&["template", "filename"][..], "vault.template.filename", true),
+            (&["template", "content"][..], "vault.template.content", false),
+        ] {
+            let v = vault.path(path);
+            if !(present(v) || (default_set && v.is_none())) {
+                let span = vault.path(path).map(|n| n.span).unwrap_or(at);
+                out.push(
+                    Diagnostic::new(
+                        Code::AuthCalloutVault,
+                        format!("`auth-callout.{key}` is required when vault.enabled is true; the chart refuses to render"),
+                    )
+                    .at(span, "missing")
+                    .help(format!("set `auth-callout.{key}`, or set `auth-callout.vault.enabled: false`")),
+                );
+            }
+        }
+        let secrets = vault.get("secrets");
+        let has_path = secrets.is_some_and(|s| s.entries().iter().any(|e| truthy(&e.value)));
+        if !has_path {
+            out.push(
+                Diagnostic::new(
+                    Code::AuthCalloutVault,
+                    "`auth-callout.vault.secrets` names no secret path while vault.enabled is true; the chart refuses to render",
+                )
+                .at(vault.entry("secrets").map(|e| e.key_span).unwrap_or(at), "no secret path")
+                .help("add one, e.g. `secrets: {nats: secret/data/auth-callout/nats}`"),
+            );
+        }
+    }
+    let tracing_on = ac.path(&["serviceConfig", "observability", "tracing", "enabled"]).is_none_or(truthy);
+    let tracing = ac.path(&["observability", "tracing"]);
+    let injection = tracing.and_then(|t| t.path(&["operatorInjection", "enabled"]));
+    if tracing_on && injection.is_some_and(truthy) {
+        for key in ["instrumentationRef", "sidecarRef"] {
+            // Both refs have defaults in the subchart; only an explicit null or "" loses them.
+            let v = tracing.and_then(|t| t.get(key));
+            if v.is_some() && !present(v) {
+                out.push(
+                    Diagnostic::new(
+                        Code::AuthCalloutTracingRef,
+                        format!("`auth-callout.observability.tracing.{key}` is required when operator injection is enabled; the chart refuses to render"),
+                    )
+                    .at(v.map(|n| n.span).or(injection.map(|n| n.span)).unwrap_or(ac.span), "missing")
+                    .help(format!("set `{key}: <namespace>/<name>` of the OpenTelemetry resource, or set `operatorInjection.enabled: false`")),
+                );
+            }
         }
     }
     out

@@ -3,7 +3,8 @@
 //! enforces when it starts.
 
 use crate::diag::{Code, Diagnostic, Sources};
-use crate::load::Node;
+use super::accounts::owned_account_field;
+use crate::load::{Node, V};
 use crate::model::Model;
 
 /// Keys of a NATS subchart's `config` that the chart never reads, from the one key table
@@ -52,4 +53,93 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// Go's `%v` of a float64 (every Helm number is one): the exponent form from 1e6 up and
+/// below 1e-4, so `1000000` prints as `1e+06`.
+fn go_prints_exponent(v: f64) -> bool {
+    v != 0.0 && v.is_finite() && (v.abs() >= 1e6 || v.abs() < 1e-4)
+}
+
+/// `1e+06`, `1.5e-05`: Go's exponent form (a sign and at least two exponent digits).
+fn go_exponent(v: f64) -> String {
+    let rust = format!("{v:e}");
+    let (mantissa, exp) = rust.split_once('e').unwrap_or((&rust, "0"));
+    let (sign, digits) = exp.strip_prefix('-').map(|d| ('-', d)).unwrap_or(('+', exp));
+    format!("{mantissa}e{sign}{digits:0>2}")
+}
+
+/// Numbers under a map the chart prints field by field with `{{ $value }}` (its
+/// `natsConfFields`); lists it prints as JSON, which keeps them as written.
+fn printed_numbers(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
+    match &node.v {
+        V::Map(entries) => {
+            for e in entries {
+                printed_numbers(&e.value, &format!("{path}.{}", e.key), out);
+            }
+        }
+        V::Int(_) | V::Float(_) => {
+            let v = match node.v {
+                V::Int(i) => i as f64,
+                V::Float(f) => f,
+                _ => unreachable!(),
+            };
+            if go_prints_exponent(v) {
+                let shown = node.scalar_text().unwrap_or_default();
+                let printed = go_exponent(v);
+                out.push(
+                    Diagnostic::new(
+                        Code::NumberFormat,
+                        format!(
+                            "`{path}: {shown}` reaches the NATS config as `{printed}` (the chart prints numbers in Go's %v form), which nats-server refuses"
+                        ),
+                    )
+                    .at(node.span, "printed in exponent form")
+                    .help(
+                        "use a value below 1000000, e.g. 999999, or -1 for no limit, or leave the key out; quoting does not help: \
+                         the chart then writes a string, and nats-server refuses a string for a limit",
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Values the event-bus templates print with `{{ }}` into accounts.conf and leafnodes.conf.
+pub fn number_format(m: &Model) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    for a in &m.extra_accounts {
+        for f in a.fields.iter().filter(|f| !owned_account_field(m, &f.key)) {
+            printed_numbers(&f.value, &format!("global.eventBus.extraAccounts.{}.{}", a.name.value, f.key), &mut out);
+        }
+    }
+    let (key, tls) = if m.is_cpc() { ("cpcLeafClientTLS", &m.cpc_leaf_client_tls) } else { ("cscLeafServerTLS", &m.csc_leaf_server_tls) };
+    if let Some(t) = tls {
+        printed_numbers(t, &format!("global.eventBus.{key}"), &mut out);
+    }
+    out
+}
+
+/// On a CSC, `nats.config.leafnodes.tls` renders a `tls` key after the include of
+/// leafnodes.conf that carries cscLeafServerTLS; nats-server keeps the later key, so the
+/// cscLeafServerTLS block (handshake_first, verify, its CA) is silently replaced.
+pub fn leaf_tls_conflict(root: &Node, m: &Model) -> Vec<Diagnostic> {
+    let (Some(server_tls), false) = (&m.csc_leaf_server_tls, m.is_cpc()) else { return vec![] };
+    let leaf = root.path(&["nats", "config", "leafnodes"]);
+    if leaf.and_then(|l| l.get("enabled")).and_then(Node::as_bool) == Some(false) {
+        return vec![];
+    }
+    let Some(tls) = leaf.and_then(|l| l.get("tls")).filter(|t| t.get("enabled").and_then(Node::as_bool) == Some(true)) else { return vec![] };
+    let at = leaf.and_then(|l| l.entry("tls")).map(|e| e.key_span).unwrap_or(tls.span);
+    let server_at = root.path(&["global", "eventBus"]).and_then(|e| e.entry("cscLeafServerTLS")).map(|e| e.key_span).unwrap_or(server_tls.span);
+    vec![
+        Diagnostic::new(
+            Code::LeafTlsConflict,
+            "both `nats.config.leafnodes.tls` and `global.eventBus.cscLeafServerTLS` are set: the chart writes the `tls` key after the included cscLeafServerTLS block, so nats-server uses only nats.config.leafnodes.tls",
+        )
+        .at(at, "this tls block wins")
+        .at(server_at, "this block is silently dropped")
+        .help("keep one: put the leaf TLS settings (cert_file, key_file, ca_file, verify, handshake_first) in cscLeafServerTLS and remove nats.config.leafnodes.tls, or the other way round"),
+    ]
 }

@@ -47,6 +47,9 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
     if let Some(m) = model {
         semantic.extend(accounts::check(m));
         semantic.extend(auth::check(m));
+        semantic.extend(auth::callout(root, m));
+        semantic.extend(chart::number_format(m));
+        semantic.extend(chart::leaf_tls_conflict(root, m));
         semantic.extend(chart::check(m, sources));
         semantic.extend(gateway::check(m));
         // The import graph needs valid subjects; with none broken it runs beside the overlap rule.

@@ -16,33 +16,54 @@ fn id_diag(id: &str, span: crate::diag::Span, what: &str) -> Diagnostic {
         .help(if fixed.is_empty() || fixed == id { "use only a-z and 0-9, e.g. `1` or `edge7`".to_string() } else { format!("write it as `{fixed}`") })
 }
 
-/// An id written as a number is used as the text natscc reads, which is not always the text
-/// written: `99999999999999999999999999999` is a float (1e+29), `1.0` is 1, `010` and `1_0` are
-/// 10. Such an id is refused with the quoted form, rather than silently compiled under
-/// another name than the one the operator wrote.
+/// An id written as a YAML number. Helm reads every number as a float and the chart prints
+/// ids with `%s`, so `clusterId: 9` becomes `cpc.%!s(float64=9).>` in subjects and
+/// `nats-leaf-cpc-%!s(float64=9)` in secret names: the cluster routes nothing it should. Only
+/// the ids the cluster uses are judged (clusterId on a CPC, cpcIds on a CSC), except a number
+/// that does not even read back as written (`1.0`, `010`, `1e3`), which is refused anywhere.
 pub fn numeric_ids(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
     let Some(eb) = root.path(&["global", "eventBus"]) else { return vec![] };
+    let cluster_type = eb.get("clusterType").and_then(Node::as_str).unwrap_or("");
+    let cpc_ids = eb.get("cpcIds").map(Node::items).unwrap_or_default();
     let ids = eb
         .get("clusterId")
         .into_iter()
-        .map(|n| ("clusterId", n))
-        .chain(eb.get("cpcIds").map(Node::items).unwrap_or_default().iter().map(|n| ("the CPC id", n)));
+        .map(|n| ("clusterId", n, cluster_type == "cpc"))
+        .chain(cpc_ids.iter().map(|n| ("the CPC id", n, cluster_type == "csc")));
     let mut out = vec![];
-    for (what, n) in ids {
+    for (what, n, used) in ids {
         if !matches!(n.v, V::Int(_) | V::Float(_)) {
             continue;
         }
         let src = sources.get(n.span.src);
-        let written = src.text.get(n.span.offset as usize..(n.span.offset + n.span.len) as usize).unwrap_or("").trim();
+        let written = src.text.get(n.span.offset as usize..(n.span.offset + n.span.len) as usize).unwrap_or("").trim().to_string();
         let read = n.scalar_text().unwrap_or_default();
-        if written.is_empty() || written == read {
-            continue;
+        let written = if written.is_empty() { read.clone() } else { written };
+        let quoted: Vec<String> =
+            cpc_ids.iter().map(|i| format!("\"{}\"", i.as_str().map(str::to_string).or_else(|| i.scalar_text()).unwrap_or_default())).collect();
+        let fix = match (what == "clusterId", src.name == "--set") {
+            (true, false) => format!("quote it: clusterId: \"{written}\""),
+            (false, false) => format!("quote each id: cpcIds: [{}]", quoted.join(", ")),
+            // `--set` reads digits as a number, in Helm as here; `--set-string` keeps the text.
+            (true, true) => format!("pass it as text: --set-string global.eventBus.clusterId={written}"),
+            (false, true) => "pass the ids as text: --set-string 'global.eventBus.cpcIds={1,2}'".to_string(),
+        };
+        if written != read {
+            out.push(
+                Diagnostic::new(Code::ClusterId, format!("{what} `{written}` is a number that reads as `{read}`, not as written"))
+                    .at(n.span, "numeric id")
+                    .help(format!("{fix} (ids are lower-case letters and digits)")),
+            );
+        } else if used {
+            out.push(
+                Diagnostic::new(
+                    Code::UnquotedId,
+                    format!("{what} `{written}` is a YAML number: the chart prints it as `%!s(float64={read})` in subjects, secret names and env names"),
+                )
+                .at(n.span, "unquoted id")
+                .help(fix),
+            );
         }
-        out.push(
-            Diagnostic::new(Code::ClusterId, format!("{what} `{written}` is a number that reads as `{read}`, not as written"))
-                .at(n.span, "numeric id")
-                .help(format!("quote it so it stays the id you wrote: \"{written}\" (ids are lower-case letters and digits)")),
-        );
     }
     out
 }

@@ -79,6 +79,12 @@ codes! {
     PostRenderEmpty = "natscc::post_render::empty", Error, "The post-renderer got no manifests on stdin; it never answers with an empty stream.";
     PostRenderNothing = "natscc::post_render::no_event_bus", Warning, "The manifest stream holds no NATS config, so there was nothing to check.";
     PostRenderValues = "natscc::post_render::values_mismatch", Error, "The values given to the post-renderer compile ConfigMap contents the rendered stream does not carry, or the other way round.";
+    UnquotedId = "natscc::values::unquoted_id", Error, "A cluster id written as a YAML number: the chart prints it with %s, so subjects, secret and env names read `%!s(float64=9)`.";
+    NumberFormat = "natscc::values::number_format", Error, "A number of a million or more (or below 0.0001) the chart prints into a NATS config in Go's %v form (`1e+06`), which nats-server refuses.";
+    LeafTlsConflict = "natscc::nats_chart::leaf_tls_conflict", Error, "Both nats.config.leafnodes.tls and cscLeafServerTLS are set: the chart's later `tls` key replaces the included cscLeafServerTLS block, whose settings are silently lost.";
+    OAuth2NoJwks = "natscc::auth::oauth2_no_jwks", Error, "OAuth2 identities on a cluster whose auth callout has no JWKS URL (auth-callout.serviceConfig.jwks.url): every OAuth2 connection is rejected.";
+    AuthCalloutVault = "natscc::auth_callout::vault", Error, "auth-callout.vault.enabled without its role, template filename and content, or a secret path: the chart refuses to render.";
+    AuthCalloutTracingRef = "natscc::auth_callout::tracing_ref", Error, "OpenTelemetry operator injection without instrumentationRef or sidecarRef: the chart refuses to render.";
     // --- Plain NATS chart mode (issue 6): the official chart's own values, operator mode, TLS roles. ---
     ChartLegacyKey = "natscc::nats_chart::legacy_key", Error, "A key of the 0.x NATS chart that the 1.x chart no longer reads; the setting is silently lost.";
     ChartType = "natscc::nats_chart::type", Error, "A NATS chart value has the wrong type or an out-of-range value for its key.";
