@@ -6,6 +6,6 @@ fn main() {
     let inputs = natscc::load::Inputs { files: vec![args[1].clone().into()], ..Default::default() };
     let (root, _) = natscc::load::load(&inputs, &mut sources);
     let model = natscc::model::build(&root.expect("values load")).expect("a cluster type");
-    let files = natscc::emit::emit(&model);
+    let files = natscc::emit::emit(&model, &model.bus);
     natscc::emit::write_atomic(std::path::Path::new(&args[2]), &files).expect("write");
 }

@@ -21,7 +21,7 @@ fn main() {
     let d = natscc::check::check(&root, Some(&m), &sources);
     let t_check = t.elapsed();
     let t = Instant::now();
-    let files = natscc::emit::emit(&m);
+    let files = natscc::emit::emit(&m, &m.bus);
     let t_emit = t.elapsed();
     println!(
         "load {t_load:?} schema(first) {t_schema1:?} schema(again) {t_schema2:?} model {t_model:?} all checks {t_check:?} emit {t_emit:?} ({} findings, {} files)",

@@ -126,7 +126,7 @@ fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome 
     let natscc_codes: Vec<Code> = compiled.diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
     // The config the SPEC describes, whatever natscc thinks of it.
     let model = compiled.model.expect("generated values always have a cluster type");
-    let files = natscc::emit::emit(&model);
+    let files = natscc::emit::emit(&model, &model.bus);
     let out = dir.join("out");
     natscc::emit::write_atomic(&out, &files).unwrap();
     let mut vars = vec![];

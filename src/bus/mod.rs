@@ -71,7 +71,7 @@ pub fn build(root: &Node) -> Bus {
 
 /// The NATS chart's ConfigMap of one release: `nats.conf`, in the chart's printing.
 fn server_config_map(i: &Instance) -> ConfigMap {
-    let text = crate::chart::print::format_config(&i.rendered.conf);
+    let text = crate::chart::print::format_config(&i.rendered.conf) + "\n";
     ConfigMap { name: i.rendered.names.config_map.clone(), data: BTreeMap::from([("nats.conf".to_string(), text)]) }
 }
 
