@@ -31,6 +31,8 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("bus-disabled-accounts", &["natscc::schema::type"]),
     ("bus-leaf-tls-nested", &["natscc::values::number_format"]),
     ("bus-quote-escapes", &["natscc::natsconf::syntax"]),
+    ("bus-user-null-over-default", &["natscc::auth::oauth2_no_jwks"]),
+    ("cpc-1-no-jwks", &["natscc::auth::oauth2_no_jwks"]),
 ];
 
 fn refused(name: &str) -> Option<&'static [&'static str]> {

@@ -173,11 +173,11 @@ pub fn read_spec(path: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>
 #[derive(Default)]
 pub struct FileCache {
     files: HashMap<PathBuf, Option<Node>>,
-    defaults: Option<Node>,
+    defaults: Option<crate::load::BusDefaults>,
 }
 
 impl FileCache {
-    fn defaults(&mut self, sources: &mut Sources) -> Node {
+    fn defaults(&mut self, sources: &mut Sources) -> crate::load::BusDefaults {
         self.defaults
             .get_or_insert_with(|| crate::load::bus_defaults(sources))
             .clone()
@@ -238,15 +238,11 @@ fn set_at(node: &mut Node, path: &[String], value: &Node, key_span: Span) {
     let idx = entries.iter().position(|e| e.key == *first);
     if rest.is_empty() {
         match idx {
-            Some(i) if value.is_null() => {
-                entries.remove(i);
-            }
             Some(i) => {
                 let old = std::mem::replace(&mut entries[i].value, Node::map(key_span));
-                entries[i].value = merge::merge(old, value.clone());
+                entries[i].value = merge::merge_user(old, value.clone());
             }
-            None if value.is_null() => {}
-            None => entries.push(Entry { key: first.clone(), key_span, value: merge::merge(Node::map(key_span), value.clone()) }),
+            None => entries.push(Entry { key: first.clone(), key_span, value: value.clone() }),
         }
         return;
     }
@@ -262,11 +258,12 @@ fn set_at(node: &mut Node, path: &[String], value: &Node, key_span: Span) {
 
 /// One cluster's merged values (defaults, files in order, then `set`), and what went wrong.
 pub fn cluster_values(spec: &ClusterSpec, cache: &mut FileCache, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<Node> {
-    let mut root = cache.defaults(sources);
+    let defaults = cache.defaults(sources);
+    let mut root = Node::map(Span::default());
     let mut broken = false;
     for f in &spec.values {
         match cache.file(f, sources, diags) {
-            Some(tree) => root = merge::merge(root, tree.clone()),
+            Some(tree) => root = merge::merge_user(root, tree.clone()),
             None => broken = true,
         }
     }
@@ -281,5 +278,5 @@ pub fn cluster_values(spec: &ClusterSpec, cache: &mut FileCache, sources: &mut S
         }
         set_at(&mut root, &path, &e.value, e.key_span);
     }
-    if broken { None } else { Some(root) }
+    if broken { None } else { Some(defaults.coalesce(root)) }
 }

@@ -27,24 +27,54 @@ pub fn is_builtin(name: &str) -> bool {
     name.starts_with("<chart defaults") || name == crate::chart::DEFAULTS_NAME
 }
 
-/// The event-bus chart's values as Helm sees them before the user's: its values.yaml with
-/// every subchart's values.yaml beneath its alias.
-pub fn bus_defaults(sources: &mut Sources) -> Node {
+/// The event-bus chart's defaults as Helm holds them apart: the chart's own values.yaml and
+/// each subchart's values.yaml, coalesced with the user's values only at the end.
+#[derive(Clone)]
+pub struct BusDefaults {
+    pub chart: Node,
+    pub subcharts: Vec<(&'static str, Node)>,
+}
+
+/// Parses the built-in defaults of the event-bus chart and its subcharts.
+pub fn bus_defaults(sources: &mut Sources) -> BusDefaults {
     let id = sources.add(Source::new(DEFAULTS_NAME, CHART_DEFAULTS));
-    let mut root = yaml::parse(id, sources).0.expect("built-in defaults parse");
-    for (alias, name, text) in SUBCHART_DEFAULTS {
-        let id = sources.add(Source::new(*name, *text));
-        let sub = yaml::parse(id, sources).0.expect("built-in subchart defaults parse");
-        let V::Map(entries) = &mut root.v else { unreachable!("the defaults are a map") };
-        match entries.iter().position(|e| e.key == *alias) {
-            Some(i) => {
-                let parent = std::mem::replace(&mut entries[i].value, Node::map(sub.span));
-                entries[i].value = merge::merge(sub, parent);
+    let chart = yaml::parse(id, sources).0.expect("built-in defaults parse");
+    let subcharts = SUBCHART_DEFAULTS
+        .iter()
+        .map(|(alias, name, text)| {
+            let id = sources.add(Source::new(*name, *text));
+            (*alias, yaml::parse(id, sources).0.expect("built-in subchart defaults parse"))
+        })
+        .collect();
+    BusDefaults { chart, subcharts }
+}
+
+impl BusDefaults {
+    /// The values the chart's templates see: the user's merged values coalesced with the
+    /// chart's defaults (`global` by Helm's global rules) and each subchart section with the
+    /// parent's defaults, then with the subchart's own.
+    pub fn coalesce(&self, user: Node) -> Node {
+        use merge::{Mode, coalesce};
+        let keep = user.entries().iter().any(|e| self.subcharts.iter().any(|(a, _)| *a == e.key));
+        let span = user.span;
+        let V::Map(mut user_entries) = user.v else { return user };
+        let mut out = vec![];
+        for de in self.chart.entries() {
+            let theirs = user_entries.iter().position(|e| e.key == de.key).map(|i| user_entries.remove(i));
+            let key_span = theirs.as_ref().map_or(de.key_span, |e| e.key_span);
+            let user_value = theirs.map(|e| e.value);
+            let value = match self.subcharts.iter().find(|(a, _)| *a == de.key) {
+                Some((_, sub)) => coalesce(coalesce(user_value, Some(&de.value), Mode::Merge), Some(sub), Mode::Chart),
+                None if de.key == "global" => coalesce(user_value, Some(&de.value), Mode::Global { keep }),
+                None => coalesce(user_value, Some(&de.value), Mode::Chart),
+            };
+            if let Some(value) = value {
+                out.push(Entry { key: de.key.clone(), key_span, value });
             }
-            None => entries.push(Entry { key: alias.to_string(), key_span: sub.span, value: sub }),
         }
+        out.extend(user_entries);
+        Node::new(V::Map(out), span)
     }
-    root
 }
 
 /// What to load: files in order (later wins), then `--set` and `--set-string` overrides.
@@ -63,8 +93,9 @@ pub fn add_file(sources: &mut Sources, name: &str, text: String) -> crate::diag:
 /// Loads and merges; returns the merged tree (defaults included) and every finding.
 /// The tree is `None` only when nothing usable could be read.
 pub fn load(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagnostic>) {
-    let root = bus_defaults(sources);
-    load_onto(inputs, sources, root)
+    let defaults = bus_defaults(sources);
+    let (user, diags) = load_user(inputs, sources);
+    (user.map(|u| defaults.coalesce(u)), diags)
 }
 
 /// Like [`load`], on top of other built-in defaults (the plain NATS chart's, for one).
@@ -72,11 +103,14 @@ pub fn load_over(inputs: &Inputs, sources: &mut Sources, defaults_name: &str, de
     let defaults_id = sources.add(Source::new(defaults_name, defaults_text));
     let (defaults, d) = yaml::parse(defaults_id, sources);
     assert!(d.is_empty(), "built-in defaults must parse");
-    load_onto(inputs, sources, defaults.expect("built-in defaults parse"))
+    let defaults = defaults.expect("built-in defaults parse");
+    let (user, diags) = load_user(inputs, sources);
+    (user.and_then(|u| merge::coalesce(Some(u), Some(&defaults), merge::Mode::Chart)), diags)
 }
 
-/// The user's files and `--set`s merged over a tree of defaults.
-pub fn load_onto(inputs: &Inputs, sources: &mut Sources, mut root: Node) -> (Option<Node>, Vec<Diagnostic>) {
+/// The user's files and `--set`s merged among themselves, nulls kept for the coalescing.
+pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagnostic>) {
+    let mut root = Node::map(Default::default());
     let mut diags = vec![];
     let mut broken = false;
     for path in &inputs.files {
@@ -87,7 +121,7 @@ pub fn load_onto(inputs: &Inputs, sources: &mut Sources, mut root: Node) -> (Opt
                 let (tree, d) = yaml::parse(id, sources);
                 diags.extend(d);
                 match tree {
-                    Some(t) => root = merge::merge(root, t),
+                    Some(t) => root = merge::merge_user(root, t),
                     None => broken = true,
                 }
             }

@@ -209,10 +209,6 @@ fn set_path(node: &mut Node, path: &[(Step, Span)], value: Node) -> Result<(), D
                 node.v = V::Map(vec![]);
             }
             let V::Map(es) = &mut node.v else { unreachable!() };
-            if rest.is_empty() && value.is_null() {
-                es.retain(|e| &e.key != k);
-                return Ok(());
-            }
             let i = match es.iter().position(|e| &e.key == k) {
                 Some(i) => i,
                 None => {
