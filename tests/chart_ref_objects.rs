@@ -168,9 +168,6 @@ fn env_equals_the_charts() {
                 if ENV_IGNORE.contains(&n.as_str()) && !mine.contains_key(n) {
                     continue;
                 }
-                if s(v, &["valueFrom", "configMapKeyRef", "name"]) == "nats-env-config" && !mine.contains_key(n) {
-                    continue;
-                }
                 let secret = s(v, &["valueFrom", "secretKeyRef"]).is_object();
                 let used = role == "auth-callout" && (n.starts_with("AUTH_CALLOUT_") || n.starts_with("NKEY_"));
                 if !(secret || used || mine.contains_key(n)) {
@@ -232,8 +229,18 @@ fn secrets_equal_the_charts() {
                         continue;
                     }
                     let mp = format!("{}/", m["mountPath"].as_str().unwrap().trim_end_matches('/'));
+                    // A file under a deeper mount of the same container (`/etc/nats-certs/nats/`
+                    // under `/etc/nats-certs/`) belongs to that mount, not to this one.
+                    let deeper: Vec<String> = c["volumeMounts"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|o| format!("{}/", o["mountPath"].as_str().unwrap_or_default().trim_end_matches('/')))
+                        .filter(|o| o.len() > mp.len() && o.starts_with(&mp))
+                        .collect();
                     let keys: BTreeSet<String> = texts
                         .match_indices(&mp)
+                        .filter(|(i, _)| !deeper.iter().any(|d| texts[*i..].starts_with(d.as_str())))
                         .map(|(i, _)| texts[i + mp.len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect::<String>())
                         .filter(|k| !k.is_empty())
                         .collect();

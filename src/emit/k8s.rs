@@ -150,9 +150,14 @@ fn env_entry(m: &Model, keys: &[names::SecretKey], name: &str) -> Value {
             }
             _ => json!({"name": name, "valueFrom": {"secretKeyRef": {"name": k.secret, "key": k.key}}}),
         },
+        // The chart feeds these from its nats-env-config ConfigMap (the values: `inlined`).
+        None if ENV_CONFIG_KEYS.contains(&name) => json!({"name": name, "valueFrom": {"configMapKeyRef": {"name": "nats-env-config", "key": name}}}),
         None => json!({"name": name}),
     }
 }
+
+/// The keys of the chart's `nats-env-config` ConfigMap.
+const ENV_CONFIG_KEYS: [&str; 4] = ["NATS_CLUSTER_NAME", "NATS_JS_DOMAIN", "NATS_MTLS_SERVER_NAME", "MTLS_LEAF_ACCOUNT"];
 
 /// env.yaml: what each container expects, plus the values natscc inlined.
 pub fn env(m: &Model, nats_vars: &[String], mtls_vars: &[String]) -> Value {
