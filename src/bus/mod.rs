@@ -26,6 +26,42 @@ pub struct Instance {
     pub rendered: Rendered,
     /// Where its pod mounts each ConfigMap: (ConfigMap name, mount folder under /etc).
     pub mounts: Vec<(String, String)>,
+    /// The keys of the TLS Secrets its pod mounts and its config reads: (Secret, key, what).
+    pub tls_secrets: Vec<(String, String, TlsFile)>,
+}
+
+/// What a TLS Secret key holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsFile {
+    Certificate,
+    PrivateKey,
+    Ca,
+}
+
+/// The TLS Secrets the NATS chart mounts (`nats.secretNames`, `nats.tlsCAVolume`): a listener's
+/// `tls.secretName` when the listener is on (the client port always), and `tlsCA.secretName`.
+fn tls_secrets(values: &Node) -> Vec<(String, String, TlsFile)> {
+    let text = |n: Option<&Node>| n.filter(|n| !n.is_null()).and_then(Node::scalar_text).filter(|t| !t.is_empty());
+    let on = |n: Option<&Node>| n.and_then(Node::as_bool).unwrap_or(false);
+    let mut out = vec![];
+    for protocol in ["nats", "leafnodes", "websocket", "mqtt", "cluster", "gateway"] {
+        let block = values.path(&["config", protocol]);
+        let tls = block.and_then(|b| b.get("tls"));
+        let enabled = protocol == "nats" || on(block.and_then(|b| b.get("enabled")));
+        if let (true, true, Some(secret)) = (enabled, on(tls.and_then(|t| t.get("enabled"))), text(tls.and_then(|t| t.get("secretName")))) {
+            let cert = text(tls.and_then(|t| t.get("cert"))).unwrap_or_else(|| "tls.crt".into());
+            let key = text(tls.and_then(|t| t.get("key"))).unwrap_or_else(|| "tls.key".into());
+            out.push((secret.clone(), cert, TlsFile::Certificate));
+            out.push((secret, key, TlsFile::PrivateKey));
+        }
+    }
+    let ca = values.get("tlsCA");
+    if on(ca.and_then(|c| c.get("enabled"))) && text(ca.and_then(|c| c.get("configMapName"))).is_none()
+        && let Some(secret) = text(ca.and_then(|c| c.get("secretName")))
+    {
+        out.push((secret, text(ca.and_then(|c| c.get("key"))).unwrap_or_else(|| "ca.crt".into()), TlsFile::Ca));
+    }
+    out
 }
 
 /// Everything the chart renders for one cluster that natscc compiles.
@@ -53,7 +89,7 @@ fn instance(root: &Node, release: &'static str, mounts: &[(&str, &str)]) -> Inst
     let rendered = render::render(values);
     let mut all = vec![(rendered.names.config_map.clone(), "nats-config".to_string())];
     all.extend(mounts.iter().map(|(c, d)| (c.to_string(), d.to_string())));
-    Instance { release, rendered, mounts: all }
+    Instance { release, rendered, mounts: all, tls_secrets: tls_secrets(values) }
 }
 
 pub fn build(root: &Node) -> Bus {
@@ -77,7 +113,7 @@ fn server_config_map(i: &Instance) -> ConfigMap {
 
 impl Default for Instance {
     fn default() -> Self {
-        Instance { release: "nats", rendered: Rendered::default(), mounts: vec![] }
+        Instance { release: "nats", rendered: Rendered::default(), mounts: vec![], tls_secrets: vec![] }
     }
 }
 

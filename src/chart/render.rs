@@ -268,9 +268,6 @@ pub fn render(root: &Node) -> Rendered {
             doc.set("no_advertise", Conf::Bool(true));
             r.remotes(&mut doc);
         }
-        if key == "websocket" {
-            doc.set("compression", Conf::Bool(true));
-        }
         match r.tls(&format!("{values}.tls"), &at) {
             Some(t) => {
                 doc.set("tls", t);

@@ -8,6 +8,11 @@ pub(crate) fn owned_account_field(m: &Model, key: &str) -> bool {
     matches!(key, "enabled" | "leaf") || (m.is_cpc() && matches!(key, "jetstream" | "mappings"))
 }
 
+/// The fields nats-server 2.15 reads in an account block; any other key stops it at start
+/// (measured with `nats-server -t`).
+const SERVER_ACCOUNT_FIELDS: [&str; 11] =
+    ["nkey", "users", "exports", "imports", "jetstream", "mappings", "maps", "limits", "default_permissions", "msg_trace", "trace_dest"];
+
 const RESERVED: [&str; 5] = ["SYS", "AUTH", "AUTHX", "CSC", "CPC"];
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {
@@ -57,6 +62,20 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
             }
         }
         for f in &a.fields {
+            if !owned_account_field(m, &f.key) && !SERVER_ACCOUNT_FIELDS.contains(&f.key.as_str()) {
+                let near = crate::diag::suggest(&f.key, SERVER_ACCOUNT_FIELDS.iter().copied());
+                out.push(
+                    Diagnostic::new(
+                        Code::AccountField,
+                        format!("`{}` of the extra account `{name}` is not a field of a NATS account: nats-server refuses the config (unknown field)", f.key),
+                    )
+                    .at(f.key_span, "not an account field")
+                    .help(match near {
+                        Some(s) => format!("did you mean `{s}`? An account takes {}", SERVER_ACCOUNT_FIELDS.join(", ")),
+                        None => format!("an account takes {} (connection limits go under `limits`)", SERVER_ACCOUNT_FIELDS.join(", ")),
+                    }),
+                );
+            }
             if owned_account_field(m, &f.key) && matches!(f.key.as_str(), "jetstream" | "mappings") {
                 out.push(
                     Diagnostic::new(

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod cross_layer;
 pub mod gateway;
 pub mod imports;
+pub mod rendered;
 pub mod schema;
 pub mod values;
 
@@ -52,6 +53,7 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
         semantic.extend(chart::leaf_tls_conflict(root, m));
         semantic.extend(chart::check(m, sources));
         semantic.extend(gateway::check(m));
+        semantic.extend(rendered::check(root, m));
         // The import graph needs valid subjects; with none broken it runs beside the overlap rule.
         let graph_rules = !semantic.iter().any(|d| d.code == Code::Subject);
         let (overlap_diags, import_diags) = if graph_rules && is_big(m) {

@@ -192,7 +192,7 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
             continue;
         }
         if !keys.iter().any(|k| k.secret == secret.value && k.key == key.value) {
-            let ks: Vec<&str> = keys.iter().filter(|k| k.secret == secret.value).map(|k| k.key).collect();
+            let ks: Vec<&str> = keys.iter().filter(|k| k.secret == secret.value).map(|k| k.key.as_str()).collect();
             out.push(
                 Diagnostic::new(Code::SecretRefOverride, format!("the secret `{}` has no key `{}`", secret.value, key.value))
                     .at(key.span, "unknown key")

@@ -57,6 +57,7 @@ codes! {
     AccountReserved = "natscc::accounts::reserved", Error, "An extra account uses a name the compiler generates (SYS, AUTH, AUTHX, CSC, CPC, cpc*).";
     AccountTokenCollision = "natscc::accounts::token_collision", Error, "Two extra accounts normalise to the same secret or env token, so their secrets would collide.";
     AccountOwnedField = "natscc::accounts::owned_field", Warning, "An extra account sets a field the compiler owns; it is ignored.";
+    AccountField = "natscc::accounts::field", Error, "An extra account sets a field nats-server does not know in an account block: the server refuses to start.";
     AccountUnknown = "natscc::accounts::unknown", Error, "A permission or import names an account that does not exist.";
     ReservedUser = "natscc::auth::reserved_user", Error, "An operator-defined NKey user uses a name the compiler generates.";
     ReservedEnv = "natscc::auth::reserved_env", Error, "An auth-callout extra env var uses a name the compiler generates.";

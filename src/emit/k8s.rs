@@ -141,7 +141,7 @@ fn env_entry(m: &Model, keys: &[names::SecretKey], name: &str) -> Value {
     }
     let found = keys.iter().find(|k| k.envs.iter().any(|(e, _)| e == name));
     match found {
-        Some(k) => match override_for(m, &k.secret, k.key) {
+        Some(k) => match override_for(m, &k.secret, &k.key) {
             Some(Value::Object(o)) => {
                 let mut e = Map::new();
                 e.insert("name".into(), json!(name));
@@ -208,7 +208,7 @@ pub fn secrets(m: &Model) -> Value {
         if !envs.is_empty() {
             key["env"] = Value::Array(envs);
         }
-        if let Some(o) = override_for(m, &k.secret, k.key) {
+        if let Some(o) = override_for(m, &k.secret, &k.key) {
             key["overriddenBy"] = o.clone();
         }
         match out.iter_mut().find(|(s, _)| *s == k.secret) {

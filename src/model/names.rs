@@ -36,7 +36,7 @@ pub enum KeyKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretKey {
     pub secret: String,
-    pub key: &'static str,
+    pub key: String,
     pub kind: KeyKind,
     /// (env variable, consumer) pairs: which container reads it under which name.
     pub envs: Vec<(String, &'static str)>,
@@ -49,7 +49,7 @@ pub const NACK: &str = "nack";
 pub const SURVEYOR: &str = "surveyor";
 
 fn sk(secret: impl Into<String>, key: &'static str, kind: KeyKind, envs: &[(&str, &'static str)]) -> SecretKey {
-    SecretKey { secret: secret.into(), key, kind, envs: envs.iter().map(|(e, c)| (e.to_string(), *c)).collect() }
+    SecretKey { secret: secret.into(), key: key.into(), kind, envs: envs.iter().map(|(e, c)| (e.to_string(), *c)).collect() }
 }
 
 /// Every Secret key the cluster needs, in a stable order.
@@ -86,13 +86,27 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
             sk("nats-mtls-sys-leaf", "pubkey", UserPublicKey, &[("NKEY_MTLS_SYS_LEAF_PUBKEY", AUTH_CALLOUT)]),
         ]);
     }
+    // The NATS chart's own TLS Secrets, as each release's pod mounts them.
+    for i in m.bus.instances() {
+        for (secret, key, file) in &i.tls_secrets {
+            if v.iter().any(|k| k.secret == *secret && k.key == *key) {
+                continue;
+            }
+            let kind = match file {
+                crate::bus::TlsFile::Certificate => Certificate,
+                crate::bus::TlsFile::PrivateKey => PrivateKey,
+                crate::bus::TlsFile::Ca => CaCertificate,
+            };
+            v.push(SecretKey { secret: secret.clone(), key: key.clone(), kind, envs: vec![] });
+        }
+    }
     match m.cluster_type {
         ClusterType::Cpc => {
             v.push(sk("nats-leaf-csc", "seed", UserSeed, &[("LEAF_USER_SEED", NATS)]));
             for a in &m.extra_accounts {
                 v.push(SecretKey {
                     secret: format!("nats-leaf-{}-csc", a.secret_token),
-                    key: "seed",
+                    key: "seed".into(),
                     kind: UserSeed,
                     envs: vec![(format!("LEAF_{}_USER_SEED", a.env_token), NATS)],
                 });
@@ -102,7 +116,7 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
             for id in &m.cpc_ids {
                 v.push(SecretKey {
                     secret: format!("nats-leaf-cpc-{}", id.value),
-                    key: "pubkey",
+                    key: "pubkey".into(),
                     kind: UserPublicKey,
                     envs: vec![(format!("NKEY_LEAF_CPC_{}_PUBKEY", id.value), AUTH_CALLOUT)],
                 });
@@ -111,7 +125,7 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
                 for id in &m.cpc_ids {
                     v.push(SecretKey {
                         secret: format!("nats-leaf-{}-cpc-{}", a.secret_token, id.value),
-                        key: "pubkey",
+                        key: "pubkey".into(),
                         kind: UserPublicKey,
                         envs: vec![(format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, id.value), AUTH_CALLOUT)],
                     });
