@@ -10,7 +10,7 @@ pub(crate) fn owned_account_field(m: &Model, key: &str) -> bool {
 
 /// The fields nats-server 2.15 reads in an account block; any other key stops it at start
 /// (measured with `nats-server -t`).
-const SERVER_ACCOUNT_FIELDS: [&str; 11] =
+pub(crate) const SERVER_ACCOUNT_FIELDS: [&str; 11] =
     ["nkey", "users", "exports", "imports", "jetstream", "mappings", "maps", "limits", "default_permissions", "msg_trace", "trace_dest"];
 
 const RESERVED: [&str; 5] = ["SYS", "AUTH", "AUTHX", "CSC", "CPC"];

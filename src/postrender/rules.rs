@@ -36,6 +36,11 @@ impl Server<'_> {
 pub fn server(s: &Server, out: &mut Vec<Diagnostic>) {
     let root = &s.parsed.root;
     payload(s, root, out);
+    for e in &root.entries {
+        if let Entry::Kv { value, .. } = e {
+            exponent_numbers(s, value, out);
+        }
+    }
     if let Some((key_pos, Node { v: Val::Map(accounts), .. })) = root.entry("accounts") {
         account_graph(s, *key_pos, accounts, out);
     }
@@ -68,6 +73,7 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
             }
         }
     }
+    account_fields(s, &accs, out);
     let conf = ConfMap { items: accs.iter().map(|(k, n)| Item::Kv(k.to_string(), n.to_conf())).collect() };
     let import_at = |acc: &str, i: usize| -> Option<Span> {
         let (_, n) = accs.iter().find(|(k, _)| *k == acc)?;
@@ -102,6 +108,57 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
     found.retain(|d| d.labels.is_empty() || !d.labels.iter().all(|l| named.contains(&l.span)));
     out.extend(layer);
     out.extend(found);
+}
+
+/// A bare number in Go's `%v` exponent form (`1e+06`): the chart's printing of a values number
+/// of a million or more. nats-server's reader takes it for text, and refuses it where a number
+/// or a duration belongs.
+fn exponent_numbers(s: &Server, n: &Node, out: &mut Vec<Diagnostic>) {
+    match &n.v {
+        Val::Bare(t) if is_go_exponent(t) => out.push(
+            Diagnostic::new(Code::NumberFormat, format!("`{t}` is a number the chart printed in Go's exponent form; nats-server reads it as text and refuses it"))
+                .at(s.span(n.pos), "printed by the chart")
+                .help("in the values, write the number below 1000000 or as the server's own form (a size like 1MB, a duration like 1000s)"),
+        ),
+        Val::List(items) => items.iter().for_each(|i| exponent_numbers(s, i, out)),
+        Val::Map(b) => {
+            for e in &b.entries {
+                if let Entry::Kv { value, .. } = e {
+                    exponent_numbers(s, value, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_go_exponent(t: &str) -> bool {
+    let t = t.strip_prefix('-').unwrap_or(t);
+    let Some((mant, exp)) = t.split_once('e') else { return false };
+    let mant_ok = !mant.is_empty() && mant.split_once('.').map_or(mant.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
+        !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit())
+    });
+    let exp_ok = exp.len() >= 3 && matches!(exp.as_bytes()[0], b'+' | b'-') && exp[1..].chars().all(|c| c.is_ascii_digit());
+    mant_ok && exp_ok
+}
+
+/// Keys nats-server does not know in an account block: it refuses to start ("unknown field").
+fn account_fields(s: &Server, accs: &[(&str, &Node)], out: &mut Vec<Diagnostic>) {
+    use crate::check::accounts::SERVER_ACCOUNT_FIELDS;
+    for (name, node) in accs {
+        let Some(block) = node.as_block() else { continue };
+        for e in &block.entries {
+            if let Entry::Kv { key, key_pos, .. } = e
+                && !SERVER_ACCOUNT_FIELDS.contains(&key.as_str())
+            {
+                out.push(
+                    Diagnostic::new(Code::AccountField, format!("`{key}` in account `{name}` is not a field of a NATS account: nats-server refuses the config (unknown field)"))
+                        .at(s.span(*key_pos), "not an account field")
+                        .help(format!("an account takes {} (connection limits go under `limits`)", SERVER_ACCOUNT_FIELDS.join(", "))),
+                );
+            }
+        }
+    }
 }
 
 /// The three cross-layer lists of a CPC, read back from the imports its accounts carry:
