@@ -4,6 +4,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::Path;
 
+mod common;
+
 fn natscc() -> Command {
     Command::cargo_bin("natscc").unwrap()
 }
@@ -66,19 +68,31 @@ fn set_and_io_errors() {
         .stderr(predicates::str::contains("--set:1:").and(predicates::str::contains("natscc::values::cluster_id")));
 }
 
+/// Every file under `dir` (relative path, contents), recursively.
+fn tree(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    common::files_under(dir).into_iter().map(|rel| (rel.clone(), std::fs::read(dir.join(&rel)).unwrap())).collect()
+}
+
 #[test]
 fn compile_replaces_the_output_folder_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     natscc().current_dir(root()).args(["compile", "-f", "examples/cpc-1.yaml", "-o"]).arg(&out).assert().code(0);
-    assert!(out.join("nats-mtls.conf").exists());
-    // mTLS off: the old nats-mtls.conf must not linger.
+    // Each pod's files where it mounts them.
+    for f in ["nats/nats-config/nats.conf", "nats/nats-accounts/accounts.conf", "nats/nats-leafnodes/leafnodes.conf"] {
+        assert!(out.join(f).is_file(), "{f} is missing");
+    }
+    assert!(out.join("nats-mtls/nats-config/nats.conf").is_file());
+    assert!(out.join("nats-mtls/nats-mtls-accounts/accounts.conf").is_file());
+    // mTLS off: the old nats-mtls pod's files, and their folder, must not linger.
     natscc().current_dir(root()).args(["compile", "-f", "examples/cpc-1.yaml", "--set", "global.eventBus.mtls.enabled=false", "-o"]).arg(&out).assert().code(0);
-    assert!(!out.join("nats-mtls.conf").exists());
-    // A failing compile leaves the folder as it was.
-    let before = std::fs::read(out.join("nats.conf")).unwrap();
+    assert!(!out.join("nats-mtls").exists(), "nats-mtls/ lingers: {:?}", common::files_under(&out));
+    assert!(out.join("nats/nats-config/nats.conf").is_file());
+    // A failing compile leaves the folder as it was, every file of the tree.
+    let before = tree(&out);
+    assert!(before.len() > 3, "{before:?}");
     natscc().current_dir(root()).args(["compile", "-f", "fixtures/bad/subject-space.yaml", "-o"]).arg(&out).assert().code(1);
-    assert_eq!(std::fs::read(out.join("nats.conf")).unwrap(), before);
+    assert_eq!(tree(&out), before);
 }
 
 #[test]

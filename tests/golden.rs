@@ -1,13 +1,15 @@
-//! Golden test of the compile pipeline. Each folder `fixtures/<case>/` (except `bad`) holds values
-//! files and an optional `args` file (the `natscc compile` arguments, whitespace-separated, paths
-//! relative to the case; default `-f values.yaml`). `golden/<case>/` holds every output file plus
-//! `stderr.txt` (concise diagnostics) and `exit-code`. `NATSCC_BLESS=1` rewrites the goldens.
-//! Every case must also compile byte-identically twice, and every accepted case must load in the
-//! real nats-server.
+//! Golden test of the compile pipeline. Each folder `fixtures/<case>/` (except `bad`, `post-render`
+//! and `chart-ref`) holds values files and an optional `args` file (the `natscc compile` arguments,
+//! whitespace-separated, paths relative to the case; default `-f values.yaml`). `golden/<case>/`
+//! mirrors the whole output tree (event-bus cases nest each pod's configs where it mounts them:
+//! `nats/nats-config/nats.conf`, `nats/nats-accounts/accounts.conf`, ...) plus `stderr.txt`
+//! (concise diagnostics) and `exit-code`. `NATSCC_BLESS=1` rewrites the goldens.
+//! Every case must also compile byte-identically twice, and every nats.conf of every accepted
+//! case must load in the real nats-server, its relative includes resolved as in the pod.
 
 mod common;
 
-use common::{check_with_server, natscc};
+use common::{check_with_server, files_under, natscc};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -21,24 +23,21 @@ fn cases() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root().join("fixtures"))
         .expect("fixtures/ exists")
         .map(|e| e.unwrap())
-        // `bad` holds bad-input cases; `post-render` a rendered stream (tests/post_render.rs).
-        .filter(|e| e.path().is_dir() && e.file_name() != "bad" && e.file_name() != "post-render")
+        // `bad` holds bad-input cases; `post-render` a rendered stream (tests/post_render.rs);
+        // `chart-ref` a folder of cases compared with the chart's own renders (tests/chart_ref.rs).
+        .filter(|e| e.path().is_dir() && !["bad", "post-render", "chart-ref"].contains(&&*e.file_name().to_string_lossy()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
     names
 }
 
+/// Every file under `dir`, keyed by its `/`-separated path relative to `dir`.
 fn read_tree(dir: &Path) -> Tree {
-    let mut tree = Tree::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries {
-            let p = e.unwrap().path();
-            assert!(p.is_file(), "{} is not a file: outputs are flat", p.display());
-            tree.insert(p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap());
-        }
+    if !dir.is_dir() {
+        return Tree::new();
     }
-    tree
+    files_under(dir).into_iter().map(|rel| (rel.to_string_lossy().replace('\\', "/"), std::fs::read(dir.join(&rel)).unwrap())).collect()
 }
 
 /// Compiles one case; returns the whole observable result and the output folder (kept alive).
@@ -93,7 +92,9 @@ fn bless(dir: &Path, tree: &Tree) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     for (name, bytes) in tree {
-        std::fs::write(dir.join(name), bytes).unwrap();
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
     }
 }
 
@@ -124,10 +125,13 @@ fn golden_cases() {
             problems.extend(compare(case, &read_tree(&golden_dir), &first));
         }
         if first["exit-code"] == b"0\n" {
-            let out_dir = out.path().join("out");
-            check_with_server(&out_dir, "nats.conf");
-            if out_dir.join("nats-mtls.conf").exists() {
-                check_with_server(&out_dir, "nats-mtls.conf");
+            // Each server's nats.conf: `nats.conf` (plain chart), `<release>/nats-config/nats.conf`.
+            let confs: Vec<&String> = first.keys().filter(|n| *n == "nats.conf" || n.ends_with("/nats-config/nats.conf")).collect();
+            if confs.is_empty() {
+                problems.push(format!("{case}: compiled, but wrote no nats.conf"));
+            }
+            for conf in confs {
+                check_with_server(&out.path().join("out"), conf);
             }
         }
     }

@@ -1,7 +1,11 @@
-//! The NATS config reader against the printer: every config tree the compiler builds for every
-//! golden case prints and reads back to the same tree, every golden .conf file reads and
-//! prints back byte for byte, and random trees survive the round trip (proptest).
+//! The NATS config reader against the printers: every config tree the compiler builds for every
+//! golden case and every chart reference case (`fixtures/chart-ref/<case>/`) prints and reads back
+//! to the same tree, every config file a compile writes reads back, and every golden .conf file
+//! reads and prints back byte for byte with the printer that wrote it (natscc's own, or the
+//! chart's `nats.formatConfig` for the nats.conf each event-bus pod mounts); random trees survive
+//! the round trip (proptest).
 
+use natscc::chart::print::format_config;
 use natscc::emit::conf::{Conf, ConfMap, Item, print};
 use natscc::natsconf::parse_conf;
 use proptest::prelude::*;
@@ -11,10 +15,22 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A golden case's compile inputs, from its `args` file (default `-f values.yaml`).
+/// A case's compile inputs: from its `args` file (golden cases); for a chart reference case (it
+/// holds the chart's `rendered.yaml`) every other .yaml file in name order, as tests/chart_ref.rs
+/// passes them; else `-f values.yaml`.
 fn inputs(case: &Path) -> natscc::load::Inputs {
-    let args = std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "-f values.yaml".into());
     let mut inputs = natscc::load::Inputs::default();
+    if !case.join("args").is_file() && case.join("rendered.yaml").is_file() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(case)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.ends_with("rendered.yaml"))
+            .collect();
+        files.sort();
+        inputs.files = files;
+        return inputs;
+    }
+    let args = std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "-f values.yaml".into());
     let mut it = args.split_whitespace();
     while let Some(a) = it.next() {
         let v = it.next().expect("every flag takes a value");
@@ -28,12 +44,31 @@ fn inputs(case: &Path) -> natscc::load::Inputs {
     inputs
 }
 
+/// Whether a folder is one compile case (golden or chart reference) rather than a folder of them.
+fn is_case(dir: &Path) -> bool {
+    ["args", "values.yaml", "rendered.yaml"].iter().any(|f| dir.join(f).is_file())
+}
+
+/// Every case under fixtures/: the golden cases, and the cases of a folder of cases
+/// (`chart-ref/`), each by its path relative to fixtures/.
 fn cases() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("bad") && !p.ends_with("post-render"))
-        .collect();
+    let fixtures = root().join("fixtures");
+    let mut v = vec![];
+    for dir in std::fs::read_dir(&fixtures).unwrap().map(|e| e.unwrap().path()) {
+        if !dir.is_dir() || dir.ends_with("bad") || dir.ends_with("post-render") {
+            continue;
+        }
+        if is_case(&dir) {
+            v.push(dir);
+            continue;
+        }
+        let subcases: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+        for sub in &subcases {
+            assert!(is_case(sub), "{} is neither a case nor a folder of cases", sub.display());
+        }
+        assert!(!subcases.is_empty(), "{} is neither a case nor a folder of cases", dir.display());
+        v.extend(subcases);
+    }
     v.sort();
     v
 }
@@ -46,50 +81,126 @@ fn round_trip(what: &str, tree: &ConfMap) {
     assert_eq!(print("header", &back), text, "{what}: printing is not stable");
 }
 
+/// An integral float as the integer the printer writes for it (on purpose: the server wants
+/// integers there), everywhere in a tree.
+fn integral_floats_as_ints(tree: &ConfMap) -> ConfMap {
+    fn conf(c: &Conf) -> Conf {
+        match c {
+            Conf::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Conf::Int(*f as i64),
+            Conf::List(l) => Conf::List(l.iter().map(conf).collect()),
+            Conf::Map(m) => Conf::Map(integral_floats_as_ints(m)),
+            other => other.clone(),
+        }
+    }
+    let mut out = tree.clone();
+    for item in &mut out.items {
+        if let Item::Kv(_, v) = item {
+            *v = conf(v);
+        }
+    }
+    out
+}
+
+/// The round trip for the trees of values natscc refuses, which it never writes: the refused
+/// numbers (`1.5e+09` for an integer) print as integers, so they read back as integers.
+fn round_trip_refused(what: &str, tree: &ConfMap) {
+    let text = print("header", tree);
+    let back =
+        parse_conf(&text).unwrap_or_else(|e| panic!("{what}: printed config does not read back at {}:{}: {}\n{text}", e.pos.line, e.pos.col + 1, e.message));
+    assert_eq!(back, integral_floats_as_ints(tree), "{what}: print then parse changed the tree\n{text}");
+    assert_eq!(print("header", &back), text, "{what}: printing is not stable");
+}
+
+fn read_conf(what: &str, text: &str) -> ConfMap {
+    parse_conf(text).unwrap_or_else(|e| panic!("{what} does not read at {}:{}: {}\n{text}", e.pos.line, e.pos.col + 1, e.message))
+}
+
+/// Whether a config file is the nats.conf of an event-bus pod, in the chart's printing.
+fn chart_printed(file: &str) -> bool {
+    file.ends_with("/nats-config/nats.conf")
+}
+
 #[test]
 fn every_config_the_compiler_builds_reads_back() {
-    let mut trees = 0;
+    let (mut trees, mut chart_refs, mut bus_files) = (0, 0, 0);
     for case in cases() {
         let compiled = natscc::compile(&inputs(&case));
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let name = case.strip_prefix(root().join("fixtures")).unwrap().to_string_lossy().into_owned();
+        chart_refs += usize::from(name.starts_with("chart-ref/"));
         let Some(m) = compiled.model.as_ref() else {
             // Plain NATS chart values have no event-bus model; their nats.conf is printed text.
             let text = compiled.files.get("nats.conf").unwrap_or_else(|| panic!("{} compiles no nats.conf", case.display()));
-            let tree = parse_conf(text).unwrap_or_else(|e| panic!("{name}/nats.conf does not read at {}:{}: {}", e.pos.line, e.pos.col + 1, e.message));
+            let tree = read_conf(&format!("{name}/nats.conf"), text);
             round_trip(&format!("{name}/nats.conf"), &tree);
             trees += 1;
             continue;
         };
+        // natscc's own trees of each config (the emit::server API the differential test and
+        // the benches use).
         let mut all = vec![
-            ("nats.conf", natscc::emit::server::main_conf(m)),
-            ("accounts.conf", natscc::emit::server::accounts_conf(m)),
-            ("leafnodes.conf", natscc::emit::server::leafnodes_conf(m)),
+            ("nats.conf".to_string(), natscc::emit::server::main_conf(m)),
+            ("accounts.conf".to_string(), natscc::emit::server::accounts_conf(m)),
+            ("leafnodes.conf".to_string(), natscc::emit::server::leafnodes_conf(m)),
         ];
         if m.mtls {
-            all.push(("nats-mtls.conf", natscc::emit::server::mtls_conf(m)));
-            all.push(("mtls-accounts.conf", natscc::emit::server::mtls_accounts_conf(m)));
+            all.push(("nats-mtls.conf".to_string(), natscc::emit::server::mtls_conf(m)));
+            all.push(("mtls-accounts.conf".to_string(), natscc::emit::server::mtls_accounts_conf(m)));
         }
+        // The tree the chart renders for each server, and that tree with its includes inlined
+        // (what the account graph and the start-time rules check).
+        for i in m.bus.instances() {
+            all.push((format!("{} rendered", i.release), i.rendered.conf.clone()));
+            all.push((format!("{} resolved", i.release), m.bus.resolved(i)));
+        }
+        // Every config file the compile writes (nothing when it refuses the values).
+        for (file, text) in compiled.files.iter().filter(|(f, _)| f.ends_with(".conf")) {
+            let what = format!("{name}/{file}");
+            let tree = read_conf(&what, text);
+            if chart_printed(file) {
+                assert_eq!(format_config(&tree) + "\n", *text, "{what}: the chart's printing does not print back");
+            }
+            all.push((file.clone(), tree));
+            bus_files += 1;
+        }
+        assert!(compiled.has_errors() || compiled.files.contains_key("nats/nats-config/nats.conf"), "{name} compiles without nats/nats-config/nats.conf");
         for (file, tree) in all {
-            round_trip(&format!("{name}/{file}"), &tree);
+            if compiled.has_errors() {
+                round_trip_refused(&format!("{name}/{file} (refused)"), &tree);
+            } else {
+                round_trip(&format!("{name}/{file}"), &tree);
+            }
             trees += 1;
         }
     }
+    assert!(chart_refs >= 12, "only {chart_refs} chart reference cases");
+    assert!(bus_files >= 40, "only {bus_files} event-bus config files read back");
     assert!(trees >= 40, "only {trees} trees checked");
 }
 
 #[test]
 fn every_golden_conf_file_reads_and_prints_back_byte_for_byte() {
+    let golden = root().join("golden");
     let mut files = 0;
-    for dir in std::fs::read_dir(root().join("golden")).unwrap() {
-        for f in std::fs::read_dir(dir.unwrap().path()).unwrap() {
-            let path = f.unwrap().path();
-            if path.extension().is_none_or(|e| e != "conf") {
+    for dir in std::fs::read_dir(&golden).unwrap() {
+        let case = dir.unwrap().path();
+        for rel in common::files_under(&case) {
+            if rel.extension().is_none_or(|e| e != "conf") {
                 continue;
             }
+            let path = case.join(&rel);
+            let file = rel.to_string_lossy().replace('\\', "/");
             let text = std::fs::read_to_string(&path).unwrap();
-            let header: Vec<&str> = text.lines().take_while(|l| l.starts_with("# ")).map(|l| &l[2..]).collect();
             let tree = parse_conf(&text).unwrap_or_else(|e| panic!("{}:{}:{}: {}", path.display(), e.pos.line, e.pos.col + 1, e.message));
-            assert_eq!(print(&header.join("\n"), &tree), text, "{} does not print back", path.display());
+            if chart_printed(&file) {
+                assert_eq!(format_config(&tree) + "\n", text, "{} does not print back in the chart's printing", path.display());
+            } else if text.starts_with("# ") {
+                let header: Vec<&str> = text.lines().take_while(|l| l.starts_with("# ")).map(|l| &l[2..]).collect();
+                assert_eq!(print(&header.join("\n"), &tree), text, "{} does not print back", path.display());
+            } else {
+                // The event-bus chart's own template text (accounts, leaf remotes): no printer
+                // writes it, so it must read, and its tree round-trip.
+                round_trip(&path.display().to_string(), &tree);
+            }
             files += 1;
         }
     }

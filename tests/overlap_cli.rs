@@ -63,13 +63,15 @@ fn cross_layer_overlap_is_refused_with_both_lines_a_witness_and_the_cycle() {
     assert_eq!(files(&out), before);
 }
 
+/// Every file of the output tree (the pods' config folders included), with its contents.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    v.sort();
+    let v: Vec<(String, Vec<u8>)> =
+        common::files_under(dir).into_iter().map(|rel| (rel.to_string_lossy().into_owned(), std::fs::read(dir.join(&rel)).unwrap())).collect();
+    assert!(
+        v.iter().any(|(f, _)| f.ends_with("nats-config/nats.conf")),
+        "the good compile wrote no nats.conf: {:?}",
+        v.iter().map(|(f, _)| f).collect::<Vec<_>>()
+    );
     v
 }
 

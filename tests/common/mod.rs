@@ -65,7 +65,10 @@ fn holds_for(secrets: &Node, container: &str, name: &str) -> Option<String> {
     })
 }
 
-/// Every env var the `nats` and `nats-mtls` containers expect, with a freshly generated value.
+/// Every env var the `nats` and `nats-mtls` containers expect, with a value: the pod name for
+/// `SERVER_NAME`, a literal `value` as given, a freshly generated key for a Secret key, and for a
+/// variable the chart feeds from its nats-env-config ConfigMap (a `configMapKeyRef`, or the name
+/// alone) the value env.yaml's `inlined` map records.
 pub fn server_env(out_dir: &Path) -> Vec<(String, String)> {
     let env = read_yaml(&out_dir.join("env.yaml"));
     let secrets = read_yaml(&out_dir.join("secrets.yaml"));
@@ -78,9 +81,16 @@ pub fn server_env(out_dir: &Path) -> Vec<(String, String)> {
             }
             let value = if var.path(&["valueFrom", "fieldRef"]).is_some() && name == "SERVER_NAME" {
                 "natscc-test".to_string()
+            } else if let Some(v) = var.get("value").and_then(Node::as_str) {
+                v.to_string()
+            } else if (var.get("valueFrom").is_none() || var.path(&["valueFrom", "configMapKeyRef"]).is_some())
+                && let Some(v) = env.path(&["inlined", &name]).and_then(Node::as_str)
+            {
+                v.to_string()
             } else {
-                let holds = holds_for(&secrets, container, &name)
-                    .unwrap_or_else(|| panic!("{container} env var {name} names no secret key in secrets.yaml of {}", out_dir.display()));
+                let holds = holds_for(&secrets, container, &name).unwrap_or_else(|| {
+                    panic!("{container} env var {name} names no secret key in secrets.yaml nor a value in env.yaml of {}", out_dir.display())
+                });
                 generate(&holds)
             };
             out.push((name, value));
@@ -149,30 +159,64 @@ pub fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: 
     lines.collect::<Vec<_>>().join("\n") + "\n"
 }
 
-/// Runs `nats-server -t -c CONF` on a copy of a compiled folder, with every listed env var
-/// set and real certificates in place of the cluster paths; panics with the server's output.
+/// Every file under `dir`, recursively, as paths relative to `dir`, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
+            let e = e.unwrap();
+            let path = e.path();
+            if e.file_type().unwrap().is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut out = vec![];
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Runs `nats-server -t -c nats.conf` in the folder of `conf_file` (a path relative to the
+/// compiled folder, e.g. `nats/nats-config/nats.conf`) on a copy of the whole compiled tree,
+/// so the chart's relative includes (`../nats-accounts/accounts.conf`) resolve as in the pod;
+/// with every listed env var set and real certificates in place of the cluster paths in every
+/// config of the tree. Panics with the server's output and the configs it read.
 pub fn check_with_server(out_dir: &Path, conf_file: &str) {
+    assert!(out_dir.join(conf_file).is_file(), "{} holds no {conf_file}", out_dir.display());
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let files: Vec<PathBuf> = std::fs::read_dir(out_dir).unwrap().map(|e| e.unwrap().path()).collect();
-    for p in &files {
-        std::fs::copy(p, dir.join(p.file_name().unwrap())).unwrap();
+    let dir = tmp.path().join("out");
+    let cert_dir = tmp.path().join("certs");
+    std::fs::create_dir(&cert_dir).unwrap();
+    let files = files_under(out_dir);
+    for rel in &files {
+        let copy = dir.join(rel);
+        std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+        std::fs::copy(out_dir.join(rel), &copy).unwrap();
     }
     let mut certs = None;
-    for p in files.iter().filter(|p| p.extension().is_some_and(|e| e == "conf")) {
-        let copy = dir.join(p.file_name().unwrap());
+    for rel in files.iter().filter(|p| p.extension().is_some_and(|e| e == "conf")) {
+        let copy = dir.join(rel);
         let text = std::fs::read_to_string(&copy).unwrap();
         // Certificates are generated once, and only when some config names cluster paths.
         if text.lines().any(|l| cert_key(l).is_some()) {
-            let files = *certs.get_or_insert_with(|| make_certs(dir));
-            std::fs::write(&copy, rewrite_cert_paths(&text, files, dir)).unwrap();
+            let files = *certs.get_or_insert_with(|| make_certs(&cert_dir));
+            std::fs::write(&copy, rewrite_cert_paths(&text, files, &cert_dir)).unwrap();
         }
     }
-    let out = Command::new(nats_server_path()).args(["-t", "-c", conf_file]).current_dir(dir).envs(server_env(out_dir)).output().expect("nats-server runs");
+    let conf = dir.join(conf_file);
+    let (conf_dir, conf_name) = (conf.parent().unwrap(), conf.file_name().unwrap());
+    let out =
+        Command::new(nats_server_path()).arg("-t").arg("-c").arg(conf_name).current_dir(conf_dir).envs(server_env(out_dir)).output().expect("nats-server runs");
     if !out.status.success() {
-        let conf = std::fs::read_to_string(dir.join(conf_file)).unwrap_or_default();
+        let configs: String = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+            .map(|p| format!("\n--- {}\n{}", p.display(), std::fs::read_to_string(dir.join(p)).unwrap_or_default()))
+            .collect();
         panic!(
-            "nats-server -t -c {conf_file} refused the config compiled in {}:\n{}{}\n--- {conf_file}\n{conf}",
+            "nats-server -t -c {conf_file} refused the config compiled in {}:\n{}{}{configs}",
             out_dir.display(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
