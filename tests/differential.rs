@@ -129,24 +129,53 @@ fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome 
     let files = natscc::emit::emit(&model, &model.bus);
     let out = dir.join("out");
     natscc::emit::write_atomic(&out, &files).unwrap();
-    let mut vars = vec![];
     for conf in [natscc::emit::server::main_conf(&model), natscc::emit::server::accounts_conf(&model), natscc::emit::server::leafnodes_conf(&model)] {
-        natscc::emit::k8s::variables(&conf, &mut vars);
         // The config reader gives back the very tree the printer wrote.
         let text = natscc::emit::conf::print("", &conf);
         assert_eq!(natscc::natsconf::parse_conf(&text).as_ref(), Ok(&conf), "print then parse changed the tree:\n{text}\n--- values.yaml\n{values}");
     }
+    // The variables the main server's config names, includes inlined; those the chart's
+    // nats-env-config ConfigMap sets (cluster name, JetStream domain) get its values.
+    let mut vars = vec![];
+    natscc::emit::k8s::variables(&model.bus.resolved(&model.bus.nats), &mut vars);
+    let env_config = model.bus.config_map("nats-env-config").map(|c| c.data.clone()).unwrap_or_default();
+    let env: Vec<(String, String)> = vars.iter().map(|v| (v.clone(), env_config.get(v).cloned().unwrap_or_else(|| value_for(v)))).collect();
     // The post-renderer, on the same configs as a rendered stream, judges from the configs alone.
     let pr = natscc::postrender::run(files["manifests.yaml"].clone().into_bytes(), None);
     let post_render_errors: Vec<Code> = pr.diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
-    let o = Command::new(server)
+    // The server runs where the pod finds its config, so `../nats-accounts/accounts.conf`
+    // resolves as in the pod.
+    let (server_ok, server_says) = check_config(server, &out.join("nats/nats-config"), env, dir);
+    Outcome { values, natscc_codes, server_ok, server_says, post_render_errors }
+}
+
+/// `nats-server -t -c nats.conf` in `conf_dir`, killed (and the test failed) if it has not
+/// answered within 20 seconds; its output goes through a file in `scratch`.
+fn check_config(server: &PathBuf, conf_dir: &std::path::Path, env: Vec<(String, String)>, scratch: &std::path::Path) -> (bool, String) {
+    let log = scratch.join("server.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(server)
         .args(["-t", "-c", "nats.conf"])
-        .current_dir(&out)
-        .envs(vars.iter().map(|v| (v.clone(), value_for(v))))
-        .output()
+        .current_dir(conf_dir)
+        .envs(env)
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
         .expect("run nats-server");
-    let server_says = String::from_utf8_lossy(&o.stderr).to_string() + &String::from_utf8_lossy(&o.stdout);
-    Outcome { values, natscc_codes, server_ok: o.status.success(), server_says, post_render_errors }
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nats-server -t did not answer within 20 s in {}", conf_dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    (status.success(), std::fs::read_to_string(&log).unwrap_or_default())
 }
 
 /// The codes that name the reason the server gave.

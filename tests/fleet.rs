@@ -38,8 +38,8 @@ fn example_fleet_compiles_into_one_folder_per_cluster() {
     assert_eq!(clusters, ["cpc-1", "cpc-2", "csc"]);
     for c in &clusters {
         let dir = out.join(c);
-        check_with_server(&dir, "nats.conf");
-        check_with_server(&dir, "nats-mtls.conf");
+        check_with_server(&dir, "nats/nats-config/nats.conf");
+        check_with_server(&dir, "nats-mtls/nats-config/nats.conf");
     }
     // Each folder equals what compiling that cluster alone gives.
     let alone = tmp.path().join("alone");
@@ -51,7 +51,8 @@ fn example_fleet_compiles_into_one_folder_per_cluster() {
             "common.yaml",
             "-f",
             "cpc.yaml",
-            "--set",
+            // The fleet sets the id as the text "2"; Helm's --set would make it a number.
+            "--set-string",
             "global.eventBus.clusterId=2",
             "--set",
             "global.eventBus.gateway.routes.mqttMtls.hostnames={mqtt.cpc-2.example.com}",

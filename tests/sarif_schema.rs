@@ -48,7 +48,7 @@ fn lint_sarif_validates_against_the_sarif_2_1_0_schema() {
 
 #[test]
 fn post_render_sarif_validates_too() {
-    let stream = std::fs::read_to_string(root().join("fixtures/post-render/stream.yaml")).unwrap().replacen("        {stream: \"csc2cpc.1.>\"}\n", "", 1);
+    let stream = std::fs::read_to_string(root().join("fixtures/post-render/stream.yaml")).unwrap().replacen("        { stream: \"csc2cpc.1.>\" }\n", "", 1);
     let out = natscc().args(["post-render", "--format", "sarif"]).write_stdin(stream).output().unwrap();
     assert_eq!((out.status.code(), out.stdout.len()), (Some(1), 0));
     let doc = validate("post-render", &out.stderr);

@@ -196,7 +196,10 @@ pub fn local_configs(m: &Model, lc: &LocalCluster, csc_leaf_port: u16) -> (ConfM
     if let Some(Conf::List(remotes)) = leaf.get_mut("remotes") {
         for r in remotes.iter_mut() {
             if let Conf::Map(r) = r {
-                r.set("url", s(format!("nats://127.0.0.1:{csc_leaf_port}")));
+                // The chart lists the CSC's endpoint under `urls`; the server dials `url` and
+                // `urls` alike, so the cluster's address must go for the local one to be used.
+                r.remove("url");
+                r.set("urls", Conf::List(vec![s(format!("nats://127.0.0.1:{csc_leaf_port}"))]));
                 r.remove("tls");
             }
         }
@@ -210,7 +213,7 @@ fn cluster_env(m: &Model, keys: &Path) -> std::io::Result<Vec<(String, String)>>
     for k in secret_keys(m) {
         for (var, consumer) in &k.envs {
             if (*consumer == names::NATS || *consumer == names::AUTH_CALLOUT) && !env.iter().any(|(v, _)| v == var) {
-                let file = keys.join(&k.secret).join(k.key);
+                let file = keys.join(&k.secret).join(&k.key);
                 if let Ok(text) = std::fs::read_to_string(&file) {
                     env.push((var.clone(), text.trim().to_string()));
                 }

@@ -313,7 +313,10 @@ impl Fs {
         let base = path.rsplit('/').next().unwrap_or(path);
         let same_cm = path.strip_prefix(UNMOUNTED).and_then(|r| r.split('/').next());
         let named: Vec<usize> = (0..confs.len()).filter(|&i| confs[i].key == base).collect();
-        if let Some(&i) = named.iter().find(|&&i| Some(confs[i].cm.as_str()) == same_cm) {
+        // The folder names the ConfigMap: its own name, or, as the chart mounts its configs
+        // (ConfigMap `nats-accounts-config` at /etc/nats-accounts), the name without `-config`.
+        let in_folder = |cm: &str| same_cm.is_some_and(|dir| cm == dir || cm.strip_suffix("-config") == Some(dir));
+        if let Some(&i) = named.iter().find(|&&i| in_folder(&confs[i].cm)) {
             return Resolved::Conf(i);
         }
         match named.as_slice() {

@@ -8,6 +8,19 @@ use crate::emit::Files;
 /// The ConfigMap keys the bus's configs live under.
 pub const GENERATED: &[&str] = &["nats.conf", "accounts.conf", "leafnodes.conf", "permissions.json"];
 
+/// The names of the event-bus chart's own ConfigMaps that only some values render (the mTLS
+/// release's two) or that every event-bus values renders: one of them in the stream that the
+/// values do not compile means the stream was rendered from other values.
+const CHART_CONFIG_MAPS: &[&str] = &[
+    "nats-config",
+    "nats-mtls-config",
+    "nats-accounts-config",
+    "nats-leafnodes-config",
+    "nats-mtls-accounts-config",
+    "nats-env-config",
+    "auth-callout-permissions",
+];
+
 /// The ConfigMaps a compile emits (its manifests.yaml): name -> key -> contents.
 fn compiled_config_maps(files: &Files) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
     let mut sources = crate::diag::Sources::default();
@@ -85,11 +98,26 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
     let mut edits: Vec<(usize, usize, String)> = vec![];
     let mut diags = vec![];
     let mut seen: Vec<&str> = vec![];
-    let mismatch = |msg: String| {
-        Diagnostic::new(Code::PostRenderValues, msg).help("pass the same values files and --set options to the post-renderer as to helm")
-    };
+    let mismatch =
+        |msg: String| Diagnostic::new(Code::PostRenderValues, msg).help("pass the same values files and --set options to the post-renderer as to helm");
     for d in docs.iter().filter(|d| d.kind == "ConfigMap" && d.api == "v1") {
-        let Some(data) = compiled.get(d.name) else { continue };
+        let Some(data) = compiled.get(d.name) else {
+            // A chart ConfigMap these values do not render: left as it is, it would keep
+            // configs of other values (an mTLS release the values turn off).
+            if CHART_CONFIG_MAPS.contains(&d.name) {
+                let why = if d.name.contains("mtls") { " (mTLS is off in them)" } else { "" };
+                for e in d.node.get("data").map(crate::load::Node::entries).unwrap_or_default() {
+                    diags.push(
+                        mismatch(format!(
+                            "ConfigMap `{}` carries `{}`, but the values given with --values compile no ConfigMap of that name{why}",
+                            d.name, e.key
+                        ))
+                        .at(e.key_span, "not compiled from these values"),
+                    );
+                }
+            }
+            continue;
+        };
         seen.push(d.name);
         let entries = d.node.get("data").map(crate::load::Node::entries).unwrap_or_default();
         for key in data.keys().filter(|k| !entries.iter().any(|e| &e.key == *k)) {
