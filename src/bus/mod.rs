@@ -56,7 +56,8 @@ fn tls_secrets(values: &Node) -> Vec<(String, String, TlsFile)> {
         }
     }
     let ca = values.get("tlsCA");
-    if on(ca.and_then(|c| c.get("enabled"))) && text(ca.and_then(|c| c.get("configMapName"))).is_none()
+    if on(ca.and_then(|c| c.get("enabled")))
+        && text(ca.and_then(|c| c.get("configMapName"))).is_none()
         && let Some(secret) = text(ca.and_then(|c| c.get("secretName")))
     {
         out.push((secret, text(ca.and_then(|c| c.get("key"))).unwrap_or_else(|| "ca.crt".into()), TlsFile::Ca));
@@ -97,11 +98,7 @@ pub fn build(root: &Node) -> Bus {
     let mtls = mtls_enabled(root).then(|| instance(root, "nats-mtls", &[("nats-mtls-accounts-config", "nats-mtls-accounts")]));
     let mut config_maps = vec![server_config_map(&nats)];
     config_maps.extend(mtls.iter().map(server_config_map));
-    config_maps.extend(
-        templates::config_maps(root)
-            .into_iter()
-            .map(|c| ConfigMap { name: c.name, data: c.data }),
-    );
+    config_maps.extend(templates::config_maps(root).into_iter().map(|c| ConfigMap { name: c.name, data: c.data }));
     Bus { nats, mtls, config_maps }
 }
 

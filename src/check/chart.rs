@@ -2,8 +2,8 @@
 //! drops them without a word; the key table is `chart::keys`) and limits the server only
 //! enforces when it starts.
 
-use crate::diag::{Code, Diagnostic, Sources};
 use super::accounts::owned_account_field;
+use crate::diag::{Code, Diagnostic, Sources};
 use crate::load::{Node, V};
 use crate::model::Model;
 

@@ -178,9 +178,7 @@ pub struct FileCache {
 
 impl FileCache {
     fn defaults(&mut self, sources: &mut Sources) -> crate::load::BusDefaults {
-        self.defaults
-            .get_or_insert_with(|| crate::load::bus_defaults(sources))
-            .clone()
+        self.defaults.get_or_insert_with(|| crate::load::bus_defaults(sources)).clone()
     }
 
     /// The parsed file, reading it on first use; read and parse errors are reported then.

@@ -116,9 +116,12 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
 fn exponent_numbers(s: &Server, n: &Node, out: &mut Vec<Diagnostic>) {
     match &n.v {
         Val::Bare(t) if is_go_exponent(t) => out.push(
-            Diagnostic::new(Code::NumberFormat, format!("`{t}` is a number the chart printed in Go's exponent form; nats-server reads it as text and refuses it"))
-                .at(s.span(n.pos), "printed by the chart")
-                .help("in the values, write the number below 1000000 or as the server's own form (a size like 1MB, a duration like 1000s)"),
+            Diagnostic::new(
+                Code::NumberFormat,
+                format!("`{t}` is a number the chart printed in Go's exponent form; nats-server reads it as text and refuses it"),
+            )
+            .at(s.span(n.pos), "printed by the chart")
+            .help("in the values, write the number below 1000000 or as the server's own form (a size like 1MB, a duration like 1000s)"),
         ),
         Val::List(items) => items.iter().for_each(|i| exponent_numbers(s, i, out)),
         Val::Map(b) => {
@@ -135,9 +138,10 @@ fn exponent_numbers(s: &Server, n: &Node, out: &mut Vec<Diagnostic>) {
 fn is_go_exponent(t: &str) -> bool {
     let t = t.strip_prefix('-').unwrap_or(t);
     let Some((mant, exp)) = t.split_once('e') else { return false };
-    let mant_ok = !mant.is_empty() && mant.split_once('.').map_or(mant.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
-        !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit())
-    });
+    let mant_ok = !mant.is_empty()
+        && mant.split_once('.').map_or(mant.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
+            !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit())
+        });
     let exp_ok = exp.len() >= 3 && matches!(exp.as_bytes()[0], b'+' | b'-') && exp[1..].chars().all(|c| c.is_ascii_digit());
     mant_ok && exp_ok
 }
@@ -152,9 +156,12 @@ fn account_fields(s: &Server, accs: &[(&str, &Node)], out: &mut Vec<Diagnostic>)
                 && !SERVER_ACCOUNT_FIELDS.contains(&key.as_str())
             {
                 out.push(
-                    Diagnostic::new(Code::AccountField, format!("`{key}` in account `{name}` is not a field of a NATS account: nats-server refuses the config (unknown field)"))
-                        .at(s.span(*key_pos), "not an account field")
-                        .help(format!("an account takes {} (connection limits go under `limits`)", SERVER_ACCOUNT_FIELDS.join(", "))),
+                    Diagnostic::new(
+                        Code::AccountField,
+                        format!("`{key}` in account `{name}` is not a field of a NATS account: nats-server refuses the config (unknown field)"),
+                    )
+                    .at(s.span(*key_pos), "not an account field")
+                    .help(format!("an account takes {} (connection limits go under `limits`)", SERVER_ACCOUNT_FIELDS.join(", "))),
                 );
             }
         }
