@@ -179,7 +179,7 @@ pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> std::
     for id in cpcs {
         let cpc = out.join(format!("cpc-{id}"));
         generate_pairs(&cpc, &cluster_pairs(), &mut report)?;
-        let mut leaves = vec![(format!("nats-leaf-csc"), format!("nats-leaf-cpc-{id}"))];
+        let mut leaves = vec![("nats-leaf-csc".to_string(), format!("nats-leaf-cpc-{id}"))];
         for a in extra_accounts {
             let t = secret_token(a);
             leaves.push((format!("nats-leaf-{t}-csc"), format!("nats-leaf-{t}-cpc-{id}")));

@@ -198,8 +198,8 @@ natscc:
     let mut servers = vec![];
     for i in 0..3 {
         let mut t = rewrite_cert_paths(&conf, certs, dir);
-        for k in 0..3 {
-            t = swap(&t, &format!("\"nats://nats-{k}.nats-headless:6222\""), &format!("\"nats://127.0.0.1:{}\"", cluster[k]));
+        for (k, port) in cluster.iter().enumerate() {
+            t = swap(&t, &format!("\"nats://nats-{k}.nats-headless:6222\""), &format!("\"nats://127.0.0.1:{port}\""));
         }
         t = swap(&t, "  port: 6222", &format!("  port: {}", cluster[i]));
         t = swap(&t, "\nport: 4222", &format!("\nport: {}", client[i]));

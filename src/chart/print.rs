@@ -118,7 +118,7 @@ pub fn go_json_float(f: f64) -> String {
         return format!("{f}");
     }
     let abs = f.abs();
-    if abs != 0.0 && (abs < 1e-6 || abs >= 1e21) {
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let e = format!("{f:e}");
         let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
         if let Some(neg) = exp.strip_prefix('-') { format!("{mant}e-{neg}") } else { format!("{mant}e+{exp}") }

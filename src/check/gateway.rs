@@ -33,14 +33,12 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                     );
                 }
             }
-            "natsLeafnode" => {
-                if !handshake_first(m.cpc_leaf_client_tls.as_ref()) {
-                    out.push(
-                        Diagnostic::new(Code::HandshakeFirst, "the leaf route is a TLSRoute, but cpcLeafClientTLS does not set `handshake_first: true`")
-                            .at(r.kind.span, "TLS passthrough")
-                            .help("set `handshake_first: true` in global.eventBus.cpcLeafClientTLS and in the CSC's cscLeafServerTLS, or use a TCPRoute"),
-                    );
-                }
+            "natsLeafnode" if !handshake_first(m.cpc_leaf_client_tls.as_ref()) => {
+                out.push(
+                    Diagnostic::new(Code::HandshakeFirst, "the leaf route is a TLSRoute, but cpcLeafClientTLS does not set `handshake_first: true`")
+                        .at(r.kind.span, "TLS passthrough")
+                        .help("set `handshake_first: true` in global.eventBus.cpcLeafClientTLS and in the CSC's cscLeafServerTLS, or use a TCPRoute"),
+                );
             }
             "natsClient" => {
                 let tls_merge = m.nats.client.tls.as_ref().and_then(|t| t.merge.as_ref());

@@ -234,10 +234,10 @@ impl Walk<'_> {
                 err(Finding::Enum(Value::Array(options.clone())));
             }
         }
-        if let Some(expected) = s.get("const") {
-            if !json_equal(expected, &node.to_json()) {
-                err(Finding::Const(expected.clone()));
-            }
+        if let Some(expected) = s.get("const")
+            && !json_equal(expected, &node.to_json())
+        {
+            err(Finding::Const(expected.clone()));
         }
         if let Some(n) = as_f64(node) {
             if let Some(min) = s.get("minimum").filter(|m| m.as_f64().is_some_and(|m| n < m)) {
@@ -247,20 +247,20 @@ impl Walk<'_> {
                 err(Finding::Maximum(max.clone()));
             }
         }
-        if let (V::Str(text), Some(min)) = (&node.v, s.get("minLength").and_then(Value::as_u64)) {
-            if (text.chars().count() as u64) < min {
-                err(Finding::MinLength(min));
-            }
+        if let (V::Str(text), Some(min)) = (&node.v, s.get("minLength").and_then(Value::as_u64))
+            && (text.chars().count() as u64) < min
+        {
+            err(Finding::MinLength(min));
         }
-        if let (V::Seq(items), Some(min)) = (&node.v, s.get("minItems").and_then(Value::as_u64)) {
-            if (items.len() as u64) < min {
-                err(Finding::MinItems(min));
-            }
+        if let (V::Seq(items), Some(min)) = (&node.v, s.get("minItems").and_then(Value::as_u64))
+            && (items.len() as u64) < min
+        {
+            err(Finding::MinItems(min));
         }
-        if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Value::as_str)) {
-            if !pattern_matches(pattern, text) {
-                err(Finding::Pattern(pattern.to_string()));
-            }
+        if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Value::as_str))
+            && !pattern_matches(pattern, text)
+        {
+            err(Finding::Pattern(pattern.to_string()));
         }
         match &node.v {
             V::Map(entries) => {

@@ -107,16 +107,16 @@ pub fn endpoint_problem(url: &str) -> Option<String> {
 pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
     let mut out = vec![];
     let eb = root.path(&["global", "eventBus"]);
-    if let Some(ct) = eb.and_then(|e| e.get("clusterType")) {
-        if !matches!(ct.as_str(), Some("csc" | "cpc")) {
-            let shown = ct.scalar_text().unwrap_or_else(|| ct.type_name().to_string());
-            let mut d = Diagnostic::new(Code::ClusterType, format!("clusterType `{shown}` is neither `csc` nor `cpc`")).at(ct.span, "unknown cluster type");
-            d = match ct.as_str().map(str::to_ascii_lowercase).as_deref() {
-                Some(l @ ("csc" | "cpc")) => d.help(format!("write it in lower case: `{l}`")),
-                _ => d.help("use `csc` for the central cluster or `cpc` for an edge cluster"),
-            };
-            out.push(d);
-        }
+    if let Some(ct) = eb.and_then(|e| e.get("clusterType"))
+        && !matches!(ct.as_str(), Some("csc" | "cpc"))
+    {
+        let shown = ct.scalar_text().unwrap_or_else(|| ct.type_name().to_string());
+        let mut d = Diagnostic::new(Code::ClusterType, format!("clusterType `{shown}` is neither `csc` nor `cpc`")).at(ct.span, "unknown cluster type");
+        d = match ct.as_str().map(str::to_ascii_lowercase).as_deref() {
+            Some(l @ ("csc" | "cpc")) => d.help(format!("write it in lower case: `{l}`")),
+            _ => d.help("use `csc` for the central cluster or `cpc` for an edge cluster"),
+        };
+        out.push(d);
     }
     let Some(m) = model else { return out };
 

@@ -285,7 +285,7 @@ fn view(d: &Diagnostic, sources: &Sources) -> MietteView {
         let ls = LabeledSpan::new(
             Some(l.text.clone()),
             l.span.offset as usize,
-            (l.span.len as usize).max(1).min(src.text.len().saturating_sub(l.span.offset as usize).max(0)),
+            (l.span.len as usize).max(1).min(src.text.len().saturating_sub(l.span.offset as usize)),
         );
         match primary_src {
             None => {

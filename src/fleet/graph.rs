@@ -119,17 +119,17 @@ pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival>
         for e in g.g.edges_directed(cur.account, petgraph::Direction::Outgoing) {
             match &e.weight().link {
                 Link::Import { kind: ImportKind::Stream, subject: from, to } => {
-                    if Pattern::parse(from).is_ok_and(|p| p.matches(&lit)) {
-                        if let Some(t) = crate::graph::transform(&cur.subject, from, to) {
-                            queue.push((hop(e.target(), t, format!("stream {from} → {to}")), came_in, down));
-                        }
+                    if Pattern::parse(from).is_ok_and(|p| p.matches(&lit))
+                        && let Some(t) = crate::graph::transform(&cur.subject, from, to)
+                    {
+                        queue.push((hop(e.target(), t, format!("stream {from} → {to}")), came_in, down));
                     }
                 }
                 Link::Import { kind: ImportKind::Service, subject: from, to } => {
-                    if Pattern::parse(to).is_ok_and(|p| p.matches(&lit)) {
-                        if let Some(t) = crate::graph::transform(&cur.subject, to, from) {
-                            queue.push((hop(e.target(), t, format!("service {to} → {from}")), came_in, down));
-                        }
+                    if Pattern::parse(to).is_ok_and(|p| p.matches(&lit))
+                        && let Some(t) = crate::graph::transform(&cur.subject, to, from)
+                    {
+                        queue.push((hop(e.target(), t, format!("service {to} → {from}")), came_in, down));
                     }
                 }
                 // Spoke to hub, unless the message came down from the hub: the hub's clients may want anything.

@@ -94,14 +94,14 @@ fn static_users(m: &Model) -> Vec<(String, Conf)> {
         }
         out.push((account.value.clone(), user(fields)));
     }
-    if let Some(n) = &m.permissions.noauth {
-        if let Some(account) = &n.account {
-            let mut fields = vec![("user", s("noauth")), ("password", s(random_token()))];
-            if let Some(p) = n.node.get("permissions") {
-                fields.push(("permissions", conf::from_values(p)));
-            }
-            out.push((account.value.clone(), user(fields)));
+    if let Some(n) = &m.permissions.noauth
+        && let Some(account) = &n.account
+    {
+        let mut fields = vec![("user", s("noauth")), ("password", s(random_token()))];
+        if let Some(p) = n.node.get("permissions") {
+            fields.push(("permissions", conf::from_values(p)));
         }
+        out.push((account.value.clone(), user(fields)));
     }
     out
 }

@@ -42,12 +42,15 @@ struct Parsed {
 }
 
 /// The server's state while imports are added: what each account has imported so far.
+/// Patterns with their ids, and an index over them.
+type Indexed<T> = (Vec<T>, PatternIndex);
+
 struct Replay<'a> {
     imports: &'a [StreamImport],
     parsed: &'a [Option<Parsed>],
     graph: &'a Graph,
     /// Per exporter: export patterns (stream) with their export ids in `graph.exports`, indexed.
-    exports: &'a HashMap<NodeIndex, (Vec<(Pattern, usize)>, PatternIndex)>,
+    exports: &'a HashMap<NodeIndex, Indexed<(Pattern, usize)>>,
     /// Per importer: local-subject index over all its imports, and which are added so far.
     by_importer: &'a HashMap<NodeIndex, (Vec<usize>, PatternIndex)>,
     /// Which imports the server has added so far, by import id.

@@ -158,10 +158,10 @@ impl Graph {
             }
             if let Some(Conf::Map(maps)) = body.get("mappings") {
                 for item in &maps.items {
-                    if let Item::Kv(src, dst) = item {
-                        if let Some(dst) = text(Some(dst)) {
-                            self.mappings.push((importer, src.clone(), dst.clone()));
-                        }
+                    if let Item::Kv(src, dst) = item
+                        && let Some(dst) = text(Some(dst))
+                    {
+                        self.mappings.push((importer, src.clone(), dst.clone()));
                     }
                 }
             }

@@ -28,10 +28,12 @@ pub fn cycle_edges(g: &Graph, cycles: &[super::cycles::Cycle]) -> BTreeSet<EdgeI
         for w in c.hops.windows(2) {
             for e in g.g.edge_references() {
                 let (a, b) = (&g.g[e.source()], &g.g[e.target()]);
-                if let Link::Import { kind: ImportKind::Stream, to, .. } = &e.weight().link {
-                    if a.name == w[0].account && b.name == w[1].account && *to == w[1].subject {
-                        out.insert(e.id());
-                    }
+                if let Link::Import { kind: ImportKind::Stream, to, .. } = &e.weight().link
+                    && a.name == w[0].account
+                    && b.name == w[1].account
+                    && *to == w[1].subject
+                {
+                    out.insert(e.id());
                 }
             }
         }
@@ -146,17 +148,17 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
             };
             match &e.weight().link {
                 Link::Import { kind: ImportKind::Stream, subject: from, to } => {
-                    if Pattern::parse(from).is_ok_and(|p| p.matches(&lit)) {
-                        if let Some(t) = transform(&cur.subject, from, to) {
-                            queue.push(hop(t, edge_label(&e.weight().link)));
-                        }
+                    if Pattern::parse(from).is_ok_and(|p| p.matches(&lit))
+                        && let Some(t) = transform(&cur.subject, from, to)
+                    {
+                        queue.push(hop(t, edge_label(&e.weight().link)));
                     }
                 }
                 Link::Import { kind: ImportKind::Service, subject: from, to } => {
-                    if Pattern::parse(to).is_ok_and(|p| p.matches(&lit)) {
-                        if let Some(t) = transform(&cur.subject, to, from) {
-                            queue.push(hop(t, edge_label(&e.weight().link)));
-                        }
+                    if Pattern::parse(to).is_ok_and(|p| p.matches(&lit))
+                        && let Some(t) = transform(&cur.subject, to, from)
+                    {
+                        queue.push(hop(t, edge_label(&e.weight().link)));
                     }
                 }
                 Link::Leaf => queue.push(hop(cur.subject.clone(), "leaf connection".into())),

@@ -179,10 +179,8 @@ pub fn resolve_plain(s: &str) -> V {
         && unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && unsigned.bytes().any(|b| b.is_ascii_digit())
         && (unsigned.as_bytes()[0].is_ascii_digit() || unsigned.starts_with('.'));
-    if looks_float {
-        if let Ok(f) = s.parse::<f64>() {
-            return V::Float(f);
-        }
+    if looks_float && let Ok(f) = s.parse::<f64>() {
+        return V::Float(f);
     }
     V::Str(s.to_string())
 }
@@ -313,10 +311,10 @@ pub fn parse_stream(id: SourceId, sources: &Sources) -> (Option<Vec<Node>>, Vec<
             }
             // Anchors do not cross documents.
             b.anchors.clear();
-            if let Some(n) = b.node(&events, &mut pos) {
-                if !n.is_null() {
-                    docs.push(n);
-                }
+            if let Some(n) = b.node(&events, &mut pos)
+                && !n.is_null()
+            {
+                docs.push(n);
             }
         } else {
             pos += 1;

@@ -171,11 +171,14 @@ pub struct Parsed {
     pub files: Vec<File>,
 }
 
+/// An environment variable's value by name.
+pub type EnvLookup = dyn Fn(&str) -> Option<String>;
+
 /// How to treat what the file itself does not define.
 #[derive(Default, Clone, Copy)]
 pub struct Options<'a> {
     /// Looks up an environment variable; `None` keeps every undefined `$VAR` as a reference.
-    pub env: Option<&'a dyn Fn(&str) -> Option<String>>,
+    pub env: Option<&'a EnvLookup>,
 }
 
 /// Parses one text with `include` kept as an item (nothing is read).

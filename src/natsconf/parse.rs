@@ -704,16 +704,16 @@ impl Parser<'_, '_, '_> {
                 return Ok(Node { v: n.v.clone(), pos });
             }
         }
-        if let Some(env) = self.s.opts.env {
-            if let Some(value) = env(name) {
-                return match super::parse(&format!("pk={value}")) {
-                    Ok(b) => match b.get("pk") {
-                        Some(n) => Ok(Node { v: n.v.clone(), pos }),
-                        None => self.fail(pos, format!("the environment variable `{name}` holds no value")),
-                    },
-                    Err(e) => self.fail(pos, format!("the environment variable `{name}` holds `{value}`, which does not read as a value: {}", e.message)),
-                };
-            }
+        if let Some(env) = self.s.opts.env
+            && let Some(value) = env(name)
+        {
+            return match super::parse(&format!("pk={value}")) {
+                Ok(b) => match b.get("pk") {
+                    Some(n) => Ok(Node { v: n.v.clone(), pos }),
+                    None => self.fail(pos, format!("the environment variable `{name}` holds no value")),
+                },
+                Err(e) => self.fail(pos, format!("the environment variable `{name}` holds `{value}`, which does not read as a value: {}", e.message)),
+            };
         }
         Ok(Node { v: Val::Var(name.to_string()), pos })
     }

@@ -208,10 +208,10 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
                     includes_of(b, &mut paths);
                 }
                 for p in paths {
-                    if let Resolved::Conf(j) = fs.resolve(&natsconf::join(path, &p), &confs) {
-                        if j != *i {
-                            included.push(j);
-                        }
+                    if let Resolved::Conf(j) = fs.resolve(&natsconf::join(path, &p), &confs)
+                        && j != *i
+                    {
+                        included.push(j);
                     }
                 }
             }

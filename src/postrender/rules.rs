@@ -188,10 +188,11 @@ fn recover_lists(s: &Server, accs: &[(&str, &Node)]) -> Option<([Vec<Spanned<Str
     let own = format!("csc2cpc.{id}.>");
     let (mut e, mut p, mut x) = (vec![], vec![], vec![]);
     for imp in csc.get("imports").map(Node::items).unwrap_or_default() {
-        if let Some((acc, subject, Some(to))) = stream_import(imp) {
-            if acc == "CPC" && to == format!("{prefix}{subject}") {
-                x.push(Spanned::new(subject, s.span(imp.pos)));
-            }
+        if let Some((acc, subject, Some(to))) = stream_import(imp)
+            && acc == "CPC"
+            && to == format!("{prefix}{subject}")
+        {
+            x.push(Spanned::new(subject, s.span(imp.pos)));
         }
     }
     for imp in cpc.get("imports").map(Node::items).unwrap_or_default() {
@@ -335,24 +336,24 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                             .at(l.span, "the listener")
                             .help(help),
                         );
-                    } else if let (Some(p), Some(lp)) = (port, l.port) {
-                        if p.as_i64() != Some(lp) {
-                            out.push(
-                                Diagnostic::new(
-                                    Code::RouteListener,
-                                    format!(
-                                        "{} `{}` asks for port {} of listener `{}`, which listens on {lp}",
-                                        r.kind,
-                                        r.name,
-                                        p.scalar_text().unwrap_or_default(),
-                                        l.name
-                                    ),
-                                )
-                                .at(p.span, "wrong port")
-                                .at(l.span, "the listener")
-                                .help(format!("use port {lp}, or drop the port from the parentRef")),
-                            );
-                        }
+                    } else if let (Some(p), Some(lp)) = (port, l.port)
+                        && p.as_i64() != Some(lp)
+                    {
+                        out.push(
+                            Diagnostic::new(
+                                Code::RouteListener,
+                                format!(
+                                    "{} `{}` asks for port {} of listener `{}`, which listens on {lp}",
+                                    r.kind,
+                                    r.name,
+                                    p.scalar_text().unwrap_or_default(),
+                                    l.name
+                                ),
+                            )
+                            .at(p.span, "wrong port")
+                            .at(l.span, "the listener")
+                            .help(format!("use port {lp}, or drop the port from the parentRef")),
+                        );
                     }
                 }
                 None if !ls.iter().any(fits) => {
