@@ -129,7 +129,7 @@ fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome 
     let files = natscc::emit::emit(&model, &model.bus);
     let out = dir.join("out");
     natscc::emit::write_atomic(&out, &files).unwrap();
-    for conf in [natscc::emit::server::main_conf(&model), natscc::emit::server::accounts_conf(&model), natscc::emit::server::leafnodes_conf(&model)] {
+    for conf in model.bus.instances().map(|i| model.bus.resolved(i)) {
         // The config reader gives back the very tree the printer wrote.
         let text = natscc::emit::conf::print("", &conf);
         assert_eq!(natscc::natsconf::parse_conf(&text).as_ref(), Ok(&conf), "print then parse changed the tree:\n{text}\n--- values.yaml\n{values}");

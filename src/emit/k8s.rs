@@ -192,7 +192,7 @@ pub fn env(m: &Model, nats_vars: &[String], mtls_vars: &[String]) -> Value {
     inlined.insert("NATS_CLUSTER_NAME".into(), json!(m.cluster_name()));
     inlined.insert("NATS_JS_DOMAIN".into(), json!(m.dc_account()));
     if m.mtls {
-        inlined.insert("NATS_MTLS_SERVER_NAME".into(), json!(super::server::mtls_server_name(m)));
+        inlined.insert("NATS_MTLS_SERVER_NAME".into(), json!(m.mtls_server_name()));
         inlined.insert("MTLS_LEAF_ACCOUNT".into(), json!(m.dc_account()));
     }
     doc.insert("inlined".into(), Value::Object(inlined));

@@ -174,6 +174,10 @@ impl Model {
             ClusterType::Cpc => format!("cpc-{}", self.id()),
         }
     }
+    /// `csc-mtls` or `cpc-<id>-mtls`: the mTLS instance's server name.
+    pub fn mtls_server_name(&self) -> String {
+        format!("{}-mtls", self.cluster_name())
+    }
     pub fn id(&self) -> &str {
         self.cluster_id.as_ref().map(|s| s.value.as_str()).unwrap_or("")
     }
