@@ -10,6 +10,11 @@ if ! command -v "$natscc" >/dev/null 2>&1; then
     { echo "$msg" >/dev/tty; } 2>/dev/null || true
     exit 2
 fi
+# The arguments are post-render's own; a leading `post-render` (Helm 3's
+# `--post-renderer-args post-render`, kept when moving to this plugin) is dropped, not doubled.
+if [ "${1:-}" = post-render ]; then
+    shift
+fi
 report="$(mktemp "${TMPDIR:-/tmp}/natscc-post-render.XXXXXX")" || exit 2
 trap 'rm -f "$report"' EXIT
 "$natscc" post-render "$@" 2>"$report"

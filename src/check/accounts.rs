@@ -15,12 +15,23 @@ pub(crate) const SERVER_ACCOUNT_FIELDS: [&str; 11] =
 
 const RESERVED: [&str; 5] = ["SYS", "AUTH", "AUTHX", "CSC", "CPC"];
 
+/// The account name rule (also `natscc keys generate --extra-account`): a letter first, then letters and digits.
+pub(crate) fn account_name_valid(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Names the compiler generates (SYS, AUTH, AUTHX, CSC, CPC, cpc*), refused for an extra account.
+pub(crate) fn account_name_reserved(name: &str) -> bool {
+    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) || name.to_ascii_lowercase().starts_with("cpc")
+}
+
 pub fn check(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
+    let mut env_seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut secret_seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, a) in m.extra_accounts.iter().enumerate() {
         let name = &a.name.value;
-        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric());
-        if !valid {
+        if !account_name_valid(name) {
             let fixed: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
             out.push(
                 Diagnostic::new(Code::AccountName, format!("the extra account name `{name}` must start with a letter and hold only letters and digits"))
@@ -28,7 +39,7 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                     .help(if fixed.is_empty() { "rename the account, e.g. `Analytics`".to_string() } else { format!("rename it, e.g. `{fixed}`") }),
             );
         }
-        if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) || name.to_ascii_lowercase().starts_with("cpc") {
+        if account_name_reserved(name) {
             out.push(
                 Diagnostic::new(
                     Code::AccountReserved,
@@ -38,15 +49,18 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                 .help("choose another name for this extra account"),
             );
         }
-        for b in &m.extra_accounts[..i] {
-            let clash = if b.env_token == a.env_token {
-                Some(format!("env token `{}`", a.env_token))
-            } else if b.secret_token == a.secret_token {
-                Some(format!("secret token `{}`", a.secret_token))
-            } else {
-                None
-            };
-            if let Some(what) = clash {
+        // The first earlier account with the same token, found by lookup: thousands of
+        // accounts cost linear time.
+        let earlier = match (env_seen.get(a.env_token.as_str()), secret_seen.get(a.secret_token.as_str())) {
+            (Some(&j), _) => Some((j, format!("env token `{}`", a.env_token))),
+            (None, Some(&j)) => Some((j, format!("secret token `{}`", a.secret_token))),
+            (None, None) => None,
+        };
+        env_seen.entry(a.env_token.as_str()).or_insert(i);
+        secret_seen.entry(a.secret_token.as_str()).or_insert(i);
+        if let Some((j, what)) = earlier {
+            let b = &m.extra_accounts[j];
+            {
                 out.push(
                     Diagnostic::new(
                         Code::AccountTokenCollision,

@@ -37,6 +37,13 @@ struct Entry<'a> {
     pattern: Pattern,
 }
 
+fn duplicate(kind: ListKind, first: &Spanned<String>, again: &Spanned<String>) -> Diagnostic {
+    Diagnostic::new(Code::CrossLayerDuplicate, format!("`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import", again.value, kind.key()))
+        .at(again.span, "listed again here")
+        .at(first.span, "first listed here")
+        .help("remove the second entry")
+}
+
 pub fn check(m: &Model) -> Vec<Diagnostic> {
     check_lists(ListKind::ALL.map(|k| m.cross.list(k)), m.id())
 }
@@ -47,8 +54,16 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
     let mut out = vec![];
     let mut entries: Vec<Entry> = vec![];
     for (kind, list) in ListKind::ALL.into_iter().zip(lists) {
+        // A repeat is reported against the first entry and then left out, so thousands of
+        // copies cost one finding each, not one per pair.
+        let mut first: std::collections::HashMap<&str, &Spanned<String>> = std::collections::HashMap::new();
         for sub in list {
+            if let Some(a) = first.get(sub.value.as_str()) {
+                out.push(duplicate(kind, a, sub));
+                continue;
+            }
             if let Ok(pattern) = Pattern::parse(&sub.value) {
+                first.insert(&sub.value, sub);
                 entries.push(Entry { kind, sub, pattern });
             }
         }
@@ -91,16 +106,8 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                         .at(a.sub.span, format!("in {}", a.kind.key()))
                         .help(format!("the three crossLayer lists must not overlap: remove `{}` from one of the two lists, or narrow one pattern so no subject (such as `{witness}`) matches both", b.sub.value)),
                 );
-            } else if a.sub.value == b.sub.value || a.pattern == b.pattern {
-                out.push(
-                    Diagnostic::new(
-                        Code::CrossLayerDuplicate,
-                        format!("`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import", b.sub.value, b.kind.key()),
-                    )
-                    .at(b.sub.span, "listed again here")
-                    .at(a.sub.span, "first listed here")
-                    .help("remove the second entry"),
-                );
+            } else if a.pattern == b.pattern {
+                out.push(duplicate(a.kind, a.sub, b.sub));
             } else {
                 let (wide, narrow) = if a.pattern.contains(&b.pattern) {
                     (a, b)

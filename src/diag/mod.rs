@@ -21,6 +21,8 @@ pub struct Source {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Whether the text is all ASCII, where a column is a byte count (the usual case).
+    ascii: bool,
 }
 
 impl Source {
@@ -28,14 +30,29 @@ impl Source {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Source { name: name.into(), text, line_starts }
+        let ascii = text.is_ascii();
+        Source { name: name.into(), text, line_starts, ascii }
     }
 
     /// Byte offset of a 1-based line and 0-based character column.
     pub fn offset(&self, line: usize, col: usize) -> usize {
         let start = *self.line_starts.get(line.saturating_sub(1)).unwrap_or(&self.text.len());
+        if self.ascii {
+            return start.saturating_add(col).min(self.text.len());
+        }
         let rest = &self.text[start.min(self.text.len())..];
         start + rest.char_indices().nth(col).map(|(i, _)| i).unwrap_or(rest.len())
+    }
+
+    /// Like [`Source::offset`], from a known earlier place on the same line, so a reader that
+    /// moves forward along one long line of non-ASCII text pays for each character once.
+    pub fn offset_from(&self, line: usize, col: usize, known: (usize, usize, usize)) -> usize {
+        let (known_line, known_col, known_offset) = known;
+        if self.ascii || known_line != line || col < known_col || known_offset > self.text.len() {
+            return self.offset(line, col);
+        }
+        let rest = &self.text[known_offset..];
+        known_offset + rest.char_indices().nth(col - known_col).map(|(i, _)| i).unwrap_or(rest.len())
     }
 
     pub fn line_text(&self, line: usize) -> &str {

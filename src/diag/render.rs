@@ -280,8 +280,16 @@ fn view(d: &Diagnostic, sources: &Sources) -> MietteView {
     let mut primary_src = None;
     let mut labels = vec![];
     let mut related = vec![];
+    let mut unshown = vec![];
     for (i, l) in d.labels.iter().enumerate() {
         let src = sources.get(l.span.src);
+        // A line too long to print (minified JSON, a one-line list) is named, not drawn: miette
+        // cannot draw past column 65,535, and nobody reads such a line on a terminal.
+        if !drawable(&src.text, l.span.offset as usize) {
+            let (f, line, col) = location(l.span, sources);
+            unshown.push(format!("{f}:{line}:{col} ({}; the line is too long to show)", l.text));
+            continue;
+        }
         let ls = LabeledSpan::new(
             Some(l.text.clone()),
             l.span.offset as usize,
@@ -312,7 +320,18 @@ fn view(d: &Diagnostic, sources: &Sources) -> MietteView {
         let s = sources.get(id);
         NamedSource::new(s.name.clone(), s.text.clone())
     });
-    MietteView { code: d.code.name(), severity: d.severity, message: d.message.clone(), help: d.help.clone(), source, labels, related }
+    let message = if unshown.is_empty() { d.message.clone() } else { format!("{}\n  at {}", d.message, unshown.join("\n  at ")) };
+    MietteView { code: d.code.name(), severity: d.severity, message, help: d.help.clone(), source, labels, related }
+}
+
+/// Whether the line holding `offset` is short enough to draw.
+fn drawable(text: &str, offset: usize) -> bool {
+    const LONGEST_DRAWN_LINE: usize = 4096;
+    let offset = offset.min(text.len());
+    let bytes = text.as_bytes();
+    let start = bytes[..offset].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let end = bytes[offset..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| offset + i);
+    end - start <= LONGEST_DRAWN_LINE
 }
 
 pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {

@@ -217,11 +217,13 @@ struct Builder<'a> {
     alias_nodes: usize,
     /// A limit was hit: the tree is not usable.
     over_limit: bool,
+    /// The last place turned into a byte offset (line, column, offset): events move forward.
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> Builder<'a> {
     fn new(id: SourceId, sources: &'a Sources) -> Self {
-        Builder { id, sources, anchors: HashMap::new(), diags: vec![], depth: 0, deepest: 0, built: 0, alias_nodes: 0, over_limit: false }
+        Builder { id, sources, anchors: HashMap::new(), diags: vec![], depth: 0, deepest: 0, built: 0, alias_nodes: 0, over_limit: false, cursor: std::cell::Cell::new((0, 0, 0)) }
     }
 
     fn too_deep(&mut self, span: Span) {
@@ -239,8 +241,9 @@ impl<'a> Builder<'a> {
         let src = self.sources.get(self.id);
         let line = s.start.line();
         let col = s.start.col();
-        let offset = src.offset(line, col);
-        let end = src.offset(s.end.line(), s.end.col());
+        let offset = src.offset_from(line, col, self.cursor.get());
+        let end = src.offset_from(s.end.line(), s.end.col(), (line, col, offset));
+        self.cursor.set((line, col, offset));
         Span { src: self.id, line: line as u32, col: col as u32, offset: offset as u32, len: end.saturating_sub(offset) as u32 }
     }
 }
@@ -460,6 +463,8 @@ impl Builder<'_> {
             }
             Event::MappingStart(_, _) => {
                 let mut entries: Vec<Entry> = vec![];
+                // The keys set so far, for a duplicate check that stays linear in big maps.
+                let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
                 let mut merged: Vec<Entry> = vec![];
                 while !matches!(events.get(*pos), Some((Event::MappingEnd, _)) | None) {
                     let Some(k) = self.node(events, pos) else { break };
@@ -488,7 +493,8 @@ impl Builder<'_> {
                         }
                         continue;
                     }
-                    if let Some(prev) = entries.iter().find(|e| e.key == key).filter(|_| !self.over_limit) {
+                    let seen = !keys.insert(key.clone());
+                    if let Some(prev) = entries.iter().find(|e| seen && e.key == key).filter(|_| !self.over_limit) {
                         self.diags.push(
                             Diagnostic::new(Code::YamlDuplicateKey, format!("the key `{key}` is set twice in this map"))
                                 .at(k.span, "set again here")
@@ -501,7 +507,7 @@ impl Builder<'_> {
                 }
                 *pos += 1;
                 for m in merged {
-                    if !entries.iter().any(|e| e.key == m.key) {
+                    if keys.insert(m.key.clone()) {
                         entries.push(m);
                     }
                 }
