@@ -1,10 +1,18 @@
 //! `natscc keys`: the NKeys and Secret layout of the bus, generated and checked without
 //! `nsc` or `nk`. One folder per cluster, one folder per Secret, one file per key; files 0600,
 //! folders 0700; a key that exists is never replaced; no seed is ever printed.
+//!
+//! Where keys live (the output folder and everything in it) natscc trusts nothing it did not
+//! make: it never reads or writes through a symbolic link, never uses a file or folder another
+//! user owns, refuses a folder group or others may write, creates every file exclusively (a
+//! planted temporary file cannot receive a seed) and changes the mode of nothing it did not
+//! create. Every failure is one coded diagnostic (`natscc::keys::*`); none holds a key.
 
-use crate::model::names::{env_token, secret_token};
+use crate::diag::{Code, Diagnostic, Sources};
 use nkeys::{KeyPair, KeyPairType, XKey};
-use std::os::unix::fs::PermissionsExt;
+use std::fs::Metadata;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,74 +37,411 @@ impl Kind {
             Kind::Curve => 'X',
         }
     }
+    fn word(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Account => "account",
+            Kind::Curve => "curve (xkey)",
+        }
+    }
 }
 
 /// One key pair and where its seed and public key are stored (secret/file).
 struct Pair {
     kind: Kind,
-    seed: Option<(String, &'static str)>,
+    seed: (String, &'static str),
     public: Vec<(String, String)>,
 }
 
-fn pair(kind: Kind, seed: Option<(&str, &'static str)>, public: &[(&str, &str)]) -> Pair {
-    Pair { kind, seed: seed.map(|(s, f)| (s.to_string(), f)), public: public.iter().map(|(s, f)| (s.to_string(), f.to_string())).collect() }
+fn pair(kind: Kind, seed: (&str, &'static str), public: &[(&str, &str)]) -> Pair {
+    Pair { kind, seed: (seed.0.to_string(), seed.1), public: public.iter().map(|(s, f)| (s.to_string(), f.to_string())).collect() }
 }
 
 /// The pairs every cluster holds (the CSC's and each CPC's own keys).
 fn cluster_pairs() -> Vec<Pair> {
     vec![
-        pair(Kind::Account, Some(("auth-callout-keys", "issuer-seed")), &[("nats-auth-signing", "pubkey")]),
-        pair(Kind::Curve, Some(("auth-callout-keys", "xkey-seed")), &[("nats-xkey", "pubkey")]),
-        pair(Kind::User, Some(("auth-callout-keys", "nkey-seed")), &[("nats-authx-user", "pubkey")]),
-        pair(Kind::User, Some(("nats-nack-user", "nack-user.nk")), &[("nats-nack-user", "pubkey")]),
-        pair(Kind::User, Some(("nats-surveyor", "seed")), &[("nats-surveyor", "pubkey")]),
-        pair(Kind::User, Some(("nats-mtls-leaf", "seed")), &[("nats-mtls-leaf", "pubkey")]),
-        pair(Kind::User, Some(("nats-mtls-authx-leaf", "seed")), &[("nats-mtls-authx-leaf", "pubkey")]),
-        pair(Kind::User, Some(("nats-mtls-sys-leaf", "seed")), &[("nats-mtls-sys-leaf", "pubkey")]),
+        pair(Kind::Account, ("auth-callout-keys", "issuer-seed"), &[("nats-auth-signing", "pubkey")]),
+        pair(Kind::Curve, ("auth-callout-keys", "xkey-seed"), &[("nats-xkey", "pubkey")]),
+        pair(Kind::User, ("auth-callout-keys", "nkey-seed"), &[("nats-authx-user", "pubkey")]),
+        pair(Kind::User, ("nats-nack-user", "nack-user.nk"), &[("nats-nack-user", "pubkey")]),
+        pair(Kind::User, ("nats-surveyor", "seed"), &[("nats-surveyor", "pubkey")]),
+        pair(Kind::User, ("nats-mtls-leaf", "seed"), &[("nats-mtls-leaf", "pubkey")]),
+        pair(Kind::User, ("nats-mtls-authx-leaf", "seed"), &[("nats-mtls-authx-leaf", "pubkey")]),
+        pair(Kind::User, ("nats-mtls-sys-leaf", "seed"), &[("nats-mtls-sys-leaf", "pubkey")]),
     ]
+}
+
+/// The layout marker natscc writes at the top of a keys folder.
+const MARKER: &str = ".natscc-keys";
+/// The suffix of the file a key is written to before it takes its name.
+const TMP_SUFFIX: &str = ".natscc-tmp";
+
+/// Whether a file of the layout holds a secret (a seed, or a Secret manifest with seeds): every
+/// file but the public keys and the marker.
+fn holds_secret(path: &Path) -> bool {
+    !matches!(path.file_name().and_then(|n| n.to_str()), Some("pubkey" | MARKER))
 }
 
 #[derive(Debug, Default)]
 pub struct Report {
     pub created: Vec<PathBuf>,
     pub kept: usize,
+    /// Findings (exit 1), one coded line each; see [`line`].
     pub problems: Vec<String>,
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-        let mut d = dir.to_path_buf();
-        // Every folder we own is 0700, up to the output root.
-        while d.file_name().is_some() {
-            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
-            if d.join(".natscc-keys").exists() {
-                break;
-            }
-            d = match d.parent() {
-                Some(p) => p.to_path_buf(),
-                None => break,
-            };
-        }
+// ---------------------------------------------------------------------------------------------
+// Diagnostics
+
+/// A failure of `natscc keys`: one coded diagnostic. It travels inside an `io::Error`, so
+/// callers (the CLI, `natscc up`) keep their `io::Result`, and displays as the diagnostic does.
+#[derive(Debug, Clone)]
+pub struct KeysError(pub Diagnostic);
+
+impl std::fmt::Display for KeysError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(crate::diag::render::human(&self.0, &Sources::default(), false).trim_end())
     }
-    let tmp = path.with_extension("natscc-tmp");
-    {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode_0600().open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }
 
-trait Mode0600 {
-    fn mode_0600(&mut self) -> &mut Self;
+impl std::error::Error for KeysError {}
+
+/// A diagnostic as the `io::Error` this module's functions return.
+trait Fail {
+    fn fail(self) -> io::Error;
 }
-impl Mode0600 for std::fs::OpenOptions {
-    fn mode_0600(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
+
+impl Fail for Diagnostic {
+    fn fail(self) -> io::Error {
+        io::Error::other(KeysError(self))
     }
+}
+
+/// The diagnostic an error of this module carries (a `natscc::keys::io` one for a bare I/O error).
+pub fn diagnostic_of(e: &io::Error) -> Diagnostic {
+    match e.get_ref().and_then(|i| i.downcast_ref::<KeysError>()) {
+        Some(k) => k.0.clone(),
+        None => Diagnostic::new(Code::KeysIo, e.to_string()),
+    }
+}
+
+/// One finding on one line: `error: natscc::keys::mode: ... (help: ...)`.
+pub fn line(d: &Diagnostic) -> String {
+    let s = crate::diag::render::concise(d, &Sources::default());
+    s.strip_prefix("natscc: ").map(str::to_string).unwrap_or(s)
+}
+
+fn shown(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// An I/O error on `path` as a `natscc::keys::io` diagnostic (a coded one passes unchanged).
+fn io_error(doing: &str, path: &Path, e: io::Error) -> io::Error {
+    if e.get_ref().is_some_and(|i| i.is::<KeysError>()) {
+        return e;
+    }
+    Diagnostic::new(Code::KeysIo, format!("cannot {doing} {}: {e}", shown(path)))
+        .help("check the path and that you may read and write there; nothing already in the keys folder was replaced")
+        .fail()
+}
+
+fn link_diag(path: &Path) -> Diagnostic {
+    let to = std::fs::read_link(path).map(|t| format!(" (to {})", t.display())).unwrap_or_default();
+    Diagnostic::new(Code::KeysLink, format!("{} is a symbolic link{to}: natscc keys never reads or writes a key through a link", shown(path)))
+        .help("remove the link (and check who made it); natscc keys creates real files and folders in its place")
+}
+
+fn owner_diag(path: &Path, found: u32, want: u32) -> Diagnostic {
+    Diagnostic::new(
+        Code::KeysOwner,
+        format!("{} belongs to uid {found}, not to uid {want} who holds the keys: its owner could read or replace them", shown(path)),
+    )
+    .help("remove it, or generate the keys in a folder only their holder owns")
+}
+
+fn not_a_folder(path: &Path, what: &str) -> Diagnostic {
+    Diagnostic::new(Code::KeysNotAFolder, format!("{} is {what}, not a folder", shown(path)))
+        .help("give -o a folder (natscc keys creates it if it does not exist); one folder per cluster and per Secret is natscc's")
+}
+
+/// A mode that lets group or others in: any bit on a secret file, write on a public key or a
+/// folder (natscc makes files 0600 and folders 0700).
+fn mode_diag(path: &Path, meta: &Metadata) -> Option<Diagnostic> {
+    let mode = meta.mode() & 0o7777;
+    let chmod = |m: &str| format!("chmod {m} '{}' (natscc keys creates folders 0700 and files 0600)", shown(path));
+    if meta.is_dir() {
+        (mode & 0o022 != 0).then(|| {
+            Diagnostic::new(
+                Code::KeysMode,
+                format!("the folder {} is writable by group or others (mode {mode:04o}): they can plant, replace or remove keys", shown(path)),
+            )
+            .help(chmod("go-w"))
+        })
+    } else if holds_secret(path) {
+        (mode & 0o077 != 0).then(|| {
+            Diagnostic::new(Code::KeysMode, format!("{} holds a seed and group or others may read or write it (mode {mode:04o})", shown(path)))
+                .help(chmod("600") + "; then replace the keys if someone else may have read them")
+        })
+    } else {
+        (mode & 0o022 != 0).then(|| {
+            Diagnostic::new(Code::KeysMode, format!("{} is writable by group or others (mode {mode:04o}): they can replace this public key", shown(path)))
+                .help(chmod("go-w"))
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files and folders, safely
+
+/// `O_NOFOLLOW`: opening a symbolic link fails instead of following it (std names no such flag
+/// and natscc takes no libc dependency; the values are the kernel's).
+#[cfg(all(target_os = "linux", any(target_arch = "aarch64", target_arch = "arm", target_arch = "powerpc", target_arch = "powerpc64")))]
+const O_NOFOLLOW: i32 = 0o100000;
+#[cfg(all(target_os = "linux", not(any(target_arch = "aarch64", target_arch = "arm", target_arch = "powerpc", target_arch = "powerpc64"))))]
+const O_NOFOLLOW: i32 = 0o400000;
+#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+const O_NOFOLLOW: i32 = 0x100;
+// Elsewhere the lstat/fstat comparison in `read_text` and `create_new` alone keep links out.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+)))]
+const O_NOFOLLOW: i32 = 0;
+
+/// The effective uid natscc runs as (who must own the keys), from /proc; `None` off Linux.
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `lstat`: what is at `path` itself (a link is not followed); `None` when nothing is.
+fn lstat(path: &Path) -> io::Result<Option<Metadata>> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error("inspect", path, e)),
+    }
+}
+
+/// Reads a regular file that is not a link, as it was when `meta` was taken (no swap between).
+fn read_text(path: &Path, meta: &Metadata) -> io::Result<String> {
+    let mut f = std::fs::OpenOptions::new().read(true).custom_flags(O_NOFOLLOW).open(path).map_err(|e| io_error("read", path, e))?;
+    let now = f.metadata().map_err(|e| io_error("read", path, e))?;
+    if (now.dev(), now.ino()) != (meta.dev(), meta.ino()) {
+        return Err(Diagnostic::new(Code::KeysIo, format!("{} was replaced while natscc read it", shown(path)))
+            .help("make sure nobody else writes in the keys folder, then run natscc keys again")
+            .fail());
+    }
+    let mut bytes = vec![];
+    f.read_to_end(&mut bytes).map_err(|e| io_error("read", path, e))?;
+    Ok(String::from_utf8_lossy(&bytes).trim().to_string())
+}
+
+/// Creates `path` 0600 and writes `text` to it; fails if anything (a file, a link) is there.
+fn write_exclusive(path: &Path, text: &str) -> io::Result<()> {
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(O_NOFOLLOW).open(path)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+/// Guards the keys folder of one run: everything in it belongs to `uid`.
+struct Keys {
+    uid: u32,
+}
+
+impl Keys {
+    /// A folder where keys live: a real folder of ours that group and others cannot write, made
+    /// 0700 when missing. An existing folder's mode is left as it is.
+    fn folder(&self, path: &Path) -> io::Result<()> {
+        match lstat(path)? {
+            Some(m) => self.existing_folder(path, &m),
+            None => {
+                match std::fs::DirBuilder::new().mode(0o700).create(path) {
+                    Ok(()) => {}
+                    // Made by someone else between the two calls: judge it as found.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return self.folder_found(path),
+                    Err(e) => return Err(io_error("create the folder", path, e)),
+                }
+                self.made_folder(path)
+            }
+        }
+    }
+
+    fn folder_found(&self, path: &Path) -> io::Result<()> {
+        match lstat(path)? {
+            Some(m) => self.existing_folder(path, &m),
+            None => Err(io_error("create the folder", path, io::ErrorKind::NotFound.into())),
+        }
+    }
+
+    fn existing_folder(&self, path: &Path, m: &Metadata) -> io::Result<()> {
+        if m.file_type().is_symlink() {
+            return Err(link_diag(path).fail());
+        }
+        if !m.is_dir() {
+            return Err(not_a_folder(path, if m.is_file() { "a file" } else { "not a regular folder" }).fail());
+        }
+        if m.uid() != self.uid {
+            return Err(owner_diag(path, m.uid(), self.uid).fail());
+        }
+        match mode_diag(path, m) {
+            Some(d) => Err(d.help("natscc keys writes no key into a folder others may write: run `chmod go-w` on it, or give -o a new folder").fail()),
+            None => Ok(()),
+        }
+    }
+
+    /// A folder natscc just made: exactly 0700, whatever the umask.
+    fn made_folder(&self, path: &Path) -> io::Result<()> {
+        match lstat(path)? {
+            Some(m) if m.is_dir() && !m.file_type().is_symlink() && m.uid() == self.uid => {
+                if m.mode() & 0o7777 != 0o700 {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(|e| io_error("set the mode of", path, e))?;
+                }
+                Ok(())
+            }
+            _ => self.folder_found(path),
+        }
+    }
+
+    /// The text of an existing key file; `None` when there is none. A link or a file of another
+    /// owner is refused; a mode that lets others in is a finding (natscc changes no mode it did
+    /// not set).
+    fn existing(&self, path: &Path, report: &mut Report) -> io::Result<Option<String>> {
+        let Some(m) = lstat(path)? else { return Ok(None) };
+        if m.file_type().is_symlink() {
+            return Err(link_diag(path).fail());
+        }
+        if !m.is_file() {
+            return Err(Diagnostic::new(Code::KeysIo, format!("{} is not a regular file", shown(path)))
+                .help("remove it; natscc keys writes each key as a plain file")
+                .fail());
+        }
+        if m.uid() != self.uid {
+            return Err(owner_diag(path, m.uid(), self.uid).fail());
+        }
+        if let Some(d) = mode_diag(path, &m) {
+            report.problems.push(line(&d));
+        }
+        read_text(path, &m).map(Some)
+    }
+
+    /// Writes a new file 0600 and gives it its name, never replacing anything: the text goes to
+    /// `<name>.natscc-tmp`, created exclusively (`O_CREAT|O_EXCL`, `O_NOFOLLOW`: a planted file
+    /// or link there is never opened), then hard-linked to `path`, which fails if `path` exists.
+    fn create(&self, path: &Path, text: &str) -> io::Result<()> {
+        let name = path.file_name().ok_or_else(|| io_error("write", path, io::ErrorKind::InvalidInput.into()))?;
+        let mut tmp_name = name.to_os_string();
+        tmp_name.push(TMP_SUFFIX);
+        let tmp = path.with_file_name(tmp_name);
+        if let Some(m) = lstat(&tmp)? {
+            if m.file_type().is_symlink() {
+                return Err(link_diag(&tmp).fail());
+            }
+            if m.uid() != self.uid {
+                return Err(owner_diag(&tmp, m.uid(), self.uid).fail());
+            }
+            if !m.is_file() {
+                return Err(Diagnostic::new(Code::KeysIo, format!("{} is in the way and is not a file", shown(&tmp)))
+                    .help("remove it, then run natscc keys again")
+                    .fail());
+            }
+            // Ours, left by an interrupted run.
+            std::fs::remove_file(&tmp).map_err(|e| io_error("remove the leftover", &tmp, e))?;
+        }
+        if let Err(e) = write_exclusive(&tmp, text) {
+            // A create_new that failed made nothing; a failed write leaves our own file to remove.
+            if e.kind() != io::ErrorKind::AlreadyExists {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            return Err(io_error("write", &tmp, e));
+        }
+        let linked = match std::fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                Err(Diagnostic::new(Code::KeysIo, format!("{} appeared while natscc wrote it; it was left unchanged", shown(path)))
+                    .help("make sure no other natscc keys runs on this folder, then run it again")
+                    .fail())
+            }
+            // A file system without hard links: rename (the name was free a moment ago).
+            Err(_) if lstat(path)?.is_none() => std::fs::rename(&tmp, path).map_err(|e| io_error("write", path, e)),
+            Err(e) => Err(io_error("write", path, e)),
+            Ok(()) => Ok(()),
+        };
+        if lstat(&tmp)?.is_some() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        linked
+    }
+
+    /// Reads the seed at `path`, or creates it; `None` when the file there is no seed of `kind`.
+    fn seed_at(&self, path: &Path, kind: Kind, report: &mut Report) -> io::Result<Option<String>> {
+        match self.existing(path, report)? {
+            Some(s) => {
+                report.kept += 1;
+                if public_of(kind, &s).is_err() {
+                    report.problems.push(line(&invalid_seed(path, kind)));
+                    return Ok(None);
+                }
+                Ok(Some(s))
+            }
+            None => {
+                let s = new_seed(kind);
+                self.create(path, &format!("{s}\n"))?;
+                report.created.push(path.to_path_buf());
+                Ok(Some(s))
+            }
+        }
+    }
+
+    fn public_at(&self, path: &Path, seed_path: &Path, public: &str, report: &mut Report) -> io::Result<()> {
+        match self.existing(path, report)? {
+            Some(existing) if existing == public => {
+                report.kept += 1;
+                Ok(())
+            }
+            Some(_) => {
+                report
+                    .problems
+                    .push(line(&mismatch(path, seed_path).help("left unchanged: remove the pubkey (or the seed) and run natscc keys generate again")));
+                Ok(())
+            }
+            None => {
+                self.create(path, &format!("{public}\n"))?;
+                report.created.push(path.to_path_buf());
+                Ok(())
+            }
+        }
+    }
+
+    fn generate_pairs(&self, dir: &Path, pairs: &[Pair], report: &mut Report) -> io::Result<()> {
+        self.folder(dir)?;
+        for p in pairs {
+            let (secret, file) = &p.seed;
+            self.folder(&dir.join(secret))?;
+            let seed_path = dir.join(secret).join(file);
+            let Some(seed) = self.seed_at(&seed_path, p.kind, report)? else { continue };
+            let public = public_of(p.kind, &seed).map_err(|_| invalid_seed(&seed_path, p.kind).fail())?;
+            for (s, f) in &p.public {
+                self.folder(&dir.join(s))?;
+                self.public_at(&dir.join(s).join(f), &seed_path, &public, report)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invalid_seed(path: &Path, kind: Kind) -> Diagnostic {
+    Diagnostic::new(Code::KeysInvalid, format!("{} does not hold a valid {} seed (one starting with {})", shown(path), kind.word(), kind.seed_prefix()))
+        .help("remove the file and run natscc keys generate again to make a new key")
+}
+
+fn mismatch(public: &Path, seed: &Path) -> Diagnostic {
+    Diagnostic::new(Code::KeysMismatch, format!("{} does not match {}", shown(public), shown(seed)))
 }
 
 fn new_seed(kind: Kind) -> String {
@@ -107,142 +452,250 @@ fn new_seed(kind: Kind) -> String {
     }
 }
 
-fn public_of(kind: Kind, seed: &str) -> Result<String, String> {
+/// The public key of a seed of `kind`. The error says nothing of the seed.
+fn public_of(kind: Kind, seed: &str) -> Result<String, ()> {
     let seed = seed.trim();
     if !seed.starts_with(kind.seed_prefix()) {
-        return Err(format!("expected a seed starting with {}", kind.seed_prefix()));
+        return Err(());
     }
     match kind {
-        Kind::Curve => XKey::from_seed(seed).map(|k| k.public_key()).map_err(|e| e.to_string()),
-        _ => KeyPair::from_seed(seed).map(|k| k.public_key()).map_err(|e| e.to_string()),
+        Kind::Curve => XKey::from_seed(seed).map(|k| k.public_key()).map_err(|_| ()),
+        _ => KeyPair::from_seed(seed).map(|k| k.public_key()).map_err(|_| ()),
     }
 }
 
-/// Reads the seed at `path`, or creates it; returns the seed.
-fn seed_at(path: &Path, kind: Kind, report: &mut Report) -> std::io::Result<String> {
-    match std::fs::read_to_string(path) {
-        Ok(s) => {
-            report.kept += 1;
-            Ok(s.trim().to_string())
-        }
-        Err(_) => {
-            let s = new_seed(kind);
-            write_private(path, &format!("{s}\n"))?;
-            report.created.push(path.to_path_buf());
-            Ok(s)
-        }
+/// The output folder: a folder of ours (created 0700 with every missing parent when absent;
+/// existing folders above it are not touched). Returns the uid the keys belong to.
+fn output_root(out: &Path) -> io::Result<u32> {
+    // `keys/` and `keys` are one path; a trailing slash would make lstat follow a link.
+    let out: PathBuf = out.components().collect();
+    if out.as_os_str().is_empty() {
+        return Err(Diagnostic::new(Code::KeysIo, "the keys folder (-o) is empty").help("give -o the folder the keys go to, e.g. `-o keys/`").fail());
     }
-}
-
-fn public_at(path: &Path, public: &str, report: &mut Report) -> std::io::Result<()> {
-    match std::fs::read_to_string(path) {
-        Ok(existing) if existing.trim() == public => {
-            report.kept += 1;
-            Ok(())
-        }
+    let uid = match effective_uid() {
+        Some(u) => u,
+        // Off Linux: the owner of the folder, or of the first folder above it.
+        None => out.ancestors().filter(|a| !a.as_os_str().is_empty()).find_map(|a| std::fs::metadata(a).ok()).map(|m| m.uid()).unwrap_or(0),
+    };
+    let keys = Keys { uid };
+    let absent = |e: &io::Error| matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory);
+    match std::fs::symlink_metadata(&out) {
         Ok(_) => {
-            report.problems.push(format!("{} does not match its seed; left unchanged", path.display()));
-            Ok(())
+            keys.folder(&out)?;
+            return Ok(uid);
         }
-        Err(_) => {
-            write_private(path, &format!("{public}\n"))?;
-            report.created.push(path.to_path_buf());
-            Ok(())
+        Err(e) if absent(&e) => {}
+        Err(e) => return Err(io_error("inspect", &out, e)),
+    }
+    // The missing folders, from the top; the first existing one above them must be a folder.
+    let mut missing = vec![];
+    for a in out.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        match std::fs::metadata(a) {
+            Ok(m) if m.is_dir() => break,
+            Ok(m) => return Err(not_a_folder(a, if m.is_file() { "a file" } else { "not a folder" }).fail()),
+            Err(e) if absent(&e) => missing.push(a.to_path_buf()),
+            Err(e) => return Err(io_error("inspect", a, e)),
         }
     }
+    for (i, dir) in missing.iter().rev().enumerate() {
+        if i + 1 == missing.len() {
+            keys.folder(dir)?;
+        } else {
+            match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+                Ok(()) => keys.made_folder(dir)?,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+                Err(e) => return Err(io_error("create the folder", dir, e)),
+            }
+        }
+    }
+    Ok(uid)
 }
 
-fn generate_pairs(dir: &Path, pairs: &[Pair], report: &mut Report) -> std::io::Result<Vec<String>> {
-    let mut publics = vec![];
-    for p in pairs {
-        let (secret, file) = p.seed.as_ref().expect("generated pairs have seeds");
-        let seed = seed_at(&dir.join(secret).join(file), p.kind, report)?;
-        let public = public_of(p.kind, &seed).map_err(|e| std::io::Error::other(format!("{}/{secret}/{file}: {e}", dir.display())))?;
-        for (s, f) in &p.public {
-            public_at(&dir.join(s).join(f), &public, report)?;
-        }
-        publics.push(public);
+/// `--extra-account` takes the names compile accepts (src/check/accounts.rs has the rule).
+fn extra_account_name(name: &str) -> io::Result<()> {
+    use crate::check::accounts::{account_name_reserved, account_name_valid};
+    let shown = name.escape_debug();
+    if !account_name_valid(name) {
+        return Err(Diagnostic::new(
+            Code::AccountName,
+            format!("--extra-account `{shown}` is not an account name: it must start with a letter and hold only letters and digits"),
+        )
+        .help("give the name the values use under global.eventBus.extraAccounts, e.g. `--extra-account Analytics`")
+        .fail());
     }
-    Ok(publics)
+    if account_name_reserved(name) {
+        return Err(Diagnostic::new(
+            Code::AccountReserved,
+            format!("--extra-account `{shown}` is a name the compiler generates (SYS, AUTH, AUTHX, CSC, CPC, cpc*): natscc compile refuses it"),
+        )
+        .help("give the name of an extra account of the values; the generated accounts' keys are made without --extra-account")
+        .fail());
+    }
+    Ok(())
 }
 
 /// Generates the CSC's keys, and each listed CPC's with the matching pubkeys on the CSC.
-pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> std::io::Result<Report> {
+/// An `Err` carries a [`KeysError`] (exit 2); `Report::problems` are findings (exit 1).
+pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> io::Result<Report> {
+    for a in extra_accounts {
+        extra_account_name(a)?;
+    }
+    for id in cpcs {
+        if !crate::check::values::valid_id(id) {
+            return Err(Diagnostic::new(Code::ClusterId, format!("`{}` is not a valid CPC id", id.escape_debug()))
+                .help("a CPC id is lower-case letters and digits, as clusterId in the CPC's values")
+                .fail());
+        }
+    }
     let mut report = Report::default();
-    std::fs::create_dir_all(out)?;
-    std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o700))?;
-    if !out.join(".natscc-keys").exists() {
-        write_private(&out.join(".natscc-keys"), "natscc keys layout 1\n")?;
+    let keys = Keys { uid: output_root(out)? };
+    let out: PathBuf = out.components().collect();
+    if keys.existing(&out.join(MARKER), &mut report)?.is_none() {
+        keys.create(&out.join(MARKER), "natscc keys layout 1\n")?;
     }
     let csc = out.join("csc");
-    generate_pairs(&csc, &cluster_pairs(), &mut report)?;
+    keys.generate_pairs(&csc, &cluster_pairs(), &mut report)?;
     for id in cpcs {
         let cpc = out.join(format!("cpc-{id}"));
-        generate_pairs(&cpc, &cluster_pairs(), &mut report)?;
+        keys.generate_pairs(&cpc, &cluster_pairs(), &mut report)?;
         let mut leaves = vec![("nats-leaf-csc".to_string(), format!("nats-leaf-cpc-{id}"))];
         for a in extra_accounts {
-            let t = secret_token(a);
+            let t = crate::model::names::secret_token(a);
             leaves.push((format!("nats-leaf-{t}-csc"), format!("nats-leaf-{t}-cpc-{id}")));
         }
         for (cpc_secret, csc_secret) in leaves {
-            let seed = seed_at(&cpc.join(&cpc_secret).join("seed"), Kind::User, &mut report)?;
-            let public = public_of(Kind::User, &seed).map_err(std::io::Error::other)?;
-            public_at(&csc.join(&csc_secret).join("pubkey"), &public, &mut report)?;
+            keys.folder(&cpc.join(&cpc_secret))?;
+            let seed_path = cpc.join(&cpc_secret).join("seed");
+            let Some(seed) = keys.seed_at(&seed_path, Kind::User, &mut report)? else { continue };
+            let public = public_of(Kind::User, &seed).map_err(|_| invalid_seed(&seed_path, Kind::User).fail())?;
+            keys.folder(&csc.join(&csc_secret))?;
+            keys.public_at(&csc.join(&csc_secret).join("pubkey"), &seed_path, &public, &mut report)?;
         }
     }
     Ok(report)
 }
 
-/// Proves each seed matches its pubkey, each key has its type's prefix, and each CPC's leaf
-/// seed matches the pubkey the CSC holds for it.
+// ---------------------------------------------------------------------------------------------
+// keys check
+
+/// What `keys check` found: findings (exit 1), and errors that kept it from looking (exit 2).
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub findings: Vec<Diagnostic>,
+    pub errors: Vec<Diagnostic>,
+}
+
+/// `natscc keys check` for the CLI: one coded line per finding (the CLI prints them and exits
+/// 1 when there is any). An error that kept natscc from looking (no such folder, an unreadable
+/// file) is printed on stderr after the findings and exits 2 here: the CLI would count it as a
+/// finding.
 pub fn check(dir: &Path) -> Vec<String> {
-    let mut problems = vec![];
-    let mut clusters: Vec<PathBuf> =
-        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect()).unwrap_or_default();
+    let c = inspect(dir);
+    let lines: Vec<String> = c.findings.iter().map(|d| format!("natscc keys: {}", line(d))).collect();
+    if !c.errors.is_empty() {
+        for l in &lines {
+            println!("{l}");
+        }
+        let _ = io::stdout().flush();
+        for e in &c.errors {
+            eprintln!("natscc keys: {}", KeysError(e.clone()));
+        }
+        std::process::exit(crate::cli::EXIT_USAGE);
+    }
+    lines
+}
+
+/// Proves each seed matches its pubkey, each key has its type's prefix, and each CPC's leaf
+/// seed matches the pubkey the CSC holds for it; reports every link, every file or folder of
+/// another owner than the keys folder's, and every mode that lets group or others in.
+pub fn inspect(dir: &Path) -> Checked {
+    let mut c = Checked::default();
+    let root = match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => m,
+        Ok(m) => {
+            c.errors.push(
+                not_a_folder(dir, if m.is_file() { "a file" } else { "not a folder" }).help("give natscc keys check the folder natscc keys generate -o wrote"),
+            );
+            return c;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            c.errors.push(
+                Diagnostic::new(Code::KeysIo, format!("there is no keys folder at {}", shown(dir)))
+                    .help("give natscc keys check the folder natscc keys generate -o wrote"),
+            );
+            return c;
+        }
+        Err(e) => {
+            c.errors.push(diagnostic_of(&io_error("read", dir, e)));
+            return c;
+        }
+    };
+    let owner = root.uid();
+    let top: PathBuf = dir.components().collect();
+    if std::fs::symlink_metadata(&top).is_ok_and(|m| m.file_type().is_symlink()) {
+        c.findings.push(link_diag(&top));
+    }
+    c.findings.extend(mode_diag(dir, &root));
+    walk(dir, owner, &mut c);
+
+    let mut clusters: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok()).filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()).collect(),
+        Err(e) => {
+            c.errors.push(diagnostic_of(&io_error("read", dir, e)));
+            return c;
+        }
+    };
     clusters.sort();
     if clusters.is_empty() {
-        problems.push(format!("{} holds no cluster folders", dir.display()));
+        c.findings.push(Diagnostic::new(Code::KeysMissing, format!("{} holds no cluster folders", shown(dir))).help("run natscc keys generate -o on it first"));
     }
-    let read = |p: &Path| std::fs::read_to_string(p).ok().map(|s| s.trim().to_string());
-    for c in &clusters {
+    for cl in &clusters {
         for p in cluster_pairs() {
-            let (secret, file) = p.seed.as_ref().unwrap();
-            let seed_path = c.join(secret).join(file);
-            let Some(seed) = read(&seed_path) else {
-                problems.push(format!("{} is missing", seed_path.display()));
+            let (secret, file) = &p.seed;
+            let seed_path = cl.join(secret).join(file);
+            let seed = match key_text(&seed_path, &mut c) {
+                Got::Text(s) => s,
+                Got::Missing => {
+                    c.findings.push(missing(&seed_path));
+                    continue;
+                }
+                Got::Skip => continue,
+            };
+            let Ok(public) = public_of(p.kind, &seed) else {
+                c.findings.push(invalid_seed(&seed_path, p.kind));
                 continue;
             };
-            match public_of(p.kind, &seed) {
-                Err(e) => problems.push(format!("{}: {e}", seed_path.display())),
-                Ok(public) => {
-                    for (s, f) in &p.public {
-                        let pp = c.join(s).join(f);
-                        match read(&pp) {
-                            None => problems.push(format!("{} is missing", pp.display())),
-                            Some(k) if !k.starts_with(p.kind.pub_prefix()) => {
-                                problems.push(format!("{}: expected a key starting with {}", pp.display(), p.kind.pub_prefix()))
-                            }
-                            Some(k) if k != public => problems.push(format!("{} does not match {}", pp.display(), seed_path.display())),
-                            _ => {}
-                        }
-                    }
+            for (s, f) in &p.public {
+                let pp = cl.join(s).join(f);
+                match key_text(&pp, &mut c) {
+                    Got::Missing => c.findings.push(missing(&pp)),
+                    Got::Skip => {}
+                    Got::Text(k) if !k.starts_with(p.kind.pub_prefix()) => c.findings.push(
+                        Diagnostic::new(
+                            Code::KeysInvalid,
+                            format!("{}: expected a {} public key (starting with {})", shown(&pp), p.kind.word(), p.kind.pub_prefix()),
+                        )
+                        .help("remove it and run natscc keys generate again to derive it from its seed"),
+                    ),
+                    Got::Text(k) if k != public => c.findings.push(mismatch(&pp, &seed_path).help("remove the pubkey and run natscc keys generate again")),
+                    Got::Text(_) => {}
                 }
             }
         }
-        for entry in std::fs::read_dir(c).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("nats-leaf-") {
-                for file in ["seed", "pubkey"] {
-                    let p = entry.path().join(file);
-                    if let Some(k) = read(&p) {
-                        let ok = if file == "seed" {
-                            public_of(Kind::User, &k).is_ok()
-                        } else {
-                            KeyPair::from_public_key(&k).is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User)
-                        };
-                        if !ok {
-                            problems.push(format!("{}: not a valid user {file}", p.display()));
-                        }
+        for entry in leaf_folders(cl) {
+            for file in ["seed", "pubkey"] {
+                let p = entry.join(file);
+                if let Got::Text(k) = key_text(&p, &mut c) {
+                    let ok = if file == "seed" {
+                        public_of(Kind::User, &k).is_ok()
+                    } else {
+                        KeyPair::from_public_key(&k).is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User)
+                    };
+                    if !ok {
+                        c.findings.push(
+                            Diagnostic::new(Code::KeysInvalid, format!("{}: not a valid user {file}", shown(&p)))
+                                .help("remove it and run natscc keys generate again"),
+                        );
                     }
                 }
             }
@@ -250,47 +703,203 @@ pub fn check(dir: &Path) -> Vec<String> {
     }
     // Each CPC's leaf seeds against the pubkeys on the CSC.
     let csc = dir.join("csc");
-    for c in clusters.iter().filter(|c| c.file_name().is_some_and(|n| n.to_string_lossy().starts_with("cpc-"))) {
-        let id = c.file_name().unwrap().to_string_lossy().trim_start_matches("cpc-").to_string();
-        for entry in std::fs::read_dir(c).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
+    for cl in clusters.iter().filter(|c| c.file_name().is_some_and(|n| n.to_string_lossy().starts_with("cpc-"))) {
+        let id = cl.file_name().unwrap_or_default().to_string_lossy().trim_start_matches("cpc-").to_string();
+        for entry in leaf_folders(cl) {
+            let name = entry.file_name().unwrap_or_default().to_string_lossy().into_owned();
             let Some(mid) = name.strip_prefix("nats-leaf-").and_then(|r| r.strip_suffix("csc")) else { continue };
             let csc_secret = format!("nats-leaf-{mid}cpc-{id}");
-            let (Some(seed), Some(public)) = (read(&entry.path().join("seed")), read(&csc.join(&csc_secret).join("pubkey"))) else {
-                problems.push(format!("{}: the CSC has no {csc_secret}/pubkey for this leaf seed", entry.path().display()));
-                continue;
-            };
-            if public_of(Kind::User, &seed).ok().as_deref() != Some(public.as_str()) {
-                problems.push(format!("{}/seed does not match csc/{csc_secret}/pubkey", entry.path().display()));
+            let seed_path = entry.join("seed");
+            let pub_path = csc.join(&csc_secret).join("pubkey");
+            match (key_text(&seed_path, &mut c), key_text(&pub_path, &mut c)) {
+                (Got::Text(seed), Got::Text(public)) => {
+                    if public_of(Kind::User, &seed).ok().as_deref() != Some(public.as_str()) {
+                        c.findings.push(
+                            mismatch(&pub_path, &seed_path)
+                                .help("the CPC's leaf connection is refused; remove the CSC's pubkey and run natscc keys generate again"),
+                        );
+                    }
+                }
+                (Got::Skip, _) | (_, Got::Skip) => {}
+                _ => c.findings.push(
+                    Diagnostic::new(Code::KeysMissing, format!("{}: the CSC has no {csc_secret}/pubkey for this leaf seed", shown(&entry)))
+                        .help("run natscc keys generate with every --cpc and --extra-account of the fleet"),
+                ),
             }
         }
     }
-    let _ = env_token;
-    problems
+    c
 }
 
-/// Kubernetes Secret manifests for one cluster folder (written 0600 beside the keys).
-pub fn k8s_secrets(cluster_dir: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut secrets: Vec<PathBuf> = std::fs::read_dir(cluster_dir)?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+fn missing(path: &Path) -> Diagnostic {
+    Diagnostic::new(Code::KeysMissing, format!("{} is missing", shown(path))).help("run natscc keys generate on this folder to make it")
+}
+
+/// The `nats-leaf-*` Secret folders of a cluster (real folders only; links are reported apart).
+fn leaf_folders(cluster: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(cluster)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("nats-leaf-") && e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
+}
+
+enum Got {
+    Text(String),
+    Missing,
+    /// Reported already (a link, by `walk`) or an error was recorded.
+    Skip,
+}
+
+/// A key file's text for `check`, never through a link.
+fn key_text(path: &Path, c: &mut Checked) -> Got {
+    match lstat(path) {
+        Ok(None) => Got::Missing,
+        Ok(Some(m)) if m.file_type().is_symlink() => Got::Skip,
+        Ok(Some(m)) if !m.is_file() => {
+            c.findings.push(Diagnostic::new(Code::KeysInvalid, format!("{} is not a file", shown(path))).help("remove it and run natscc keys generate again"));
+            Got::Skip
+        }
+        Ok(Some(m)) => match read_text(path, &m) {
+            Ok(s) => Got::Text(s),
+            Err(e) => {
+                c.errors.push(diagnostic_of(&e));
+                Got::Skip
+            }
+        },
+        Err(e) => {
+            c.errors.push(diagnostic_of(&e));
+            Got::Skip
+        }
+    }
+}
+
+/// Every entry under `dir`, links not followed: links, other owners, modes that let others in.
+fn walk(dir: &Path, owner: u32, c: &mut Checked) {
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+        Err(e) => {
+            c.errors.push(diagnostic_of(&io_error("read", dir, e)));
+            return;
+        }
+    };
+    entries.sort();
+    for p in entries {
+        let m = match std::fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            Err(e) => {
+                c.errors.push(diagnostic_of(&io_error("inspect", &p, e)));
+                continue;
+            }
+        };
+        if m.file_type().is_symlink() {
+            c.findings.push(link_diag(&p));
+            continue;
+        }
+        if m.uid() != owner {
+            c.findings.push(owner_diag(&p, m.uid(), owner));
+        }
+        c.findings.extend(mode_diag(&p, &m));
+        if m.is_dir() {
+            walk(&p, owner, c);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secret manifests
+
+/// Kubernetes Secret manifests for one cluster folder (written 0600 beside the keys, as
+/// `<cluster>.secrets.k8s.yaml`). Refuses a link or a file of another owner anywhere it reads,
+/// and at the manifest's own path, so no file from outside the keys can land in a Secret and no
+/// Secret is written through a link.
+pub fn k8s_secrets(cluster_dir: &Path) -> io::Result<String> {
+    let cluster_dir: PathBuf = cluster_dir.components().collect();
+    let uid = match effective_uid() {
+        Some(u) => u,
+        None => std::fs::metadata(&cluster_dir).map_err(|e| io_error("read", &cluster_dir, e))?.uid(),
+    };
+    let keys = Keys { uid };
+    match lstat(&cluster_dir)? {
+        Some(m) => keys.existing_folder(&cluster_dir, &m)?,
+        None => return Err(io_error("read", &cluster_dir, io::ErrorKind::NotFound.into())),
+    }
+    if let (Some(parent), Some(name)) = (cluster_dir.parent(), cluster_dir.file_name()) {
+        let manifest = parent.join(format!("{}.secrets.k8s.yaml", name.to_string_lossy()));
+        if let Some(m) = lstat(&manifest)? {
+            if m.file_type().is_symlink() {
+                return Err(link_diag(&manifest).fail());
+            }
+            if m.uid() != uid {
+                return Err(owner_diag(&manifest, m.uid(), uid).fail());
+            }
+            if !m.is_file() {
+                return Err(Diagnostic::new(Code::KeysIo, format!("{} is not a regular file", shown(&manifest)))
+                    .help("remove it, then run natscc keys again")
+                    .fail());
+            }
+        }
+    }
+    let mut secrets = vec![];
+    for e in std::fs::read_dir(&cluster_dir).map_err(|e| io_error("read", &cluster_dir, e))? {
+        let e = e.map_err(|e| io_error("read", &cluster_dir, e))?;
+        let t = e.file_type().map_err(|err| io_error("inspect", &e.path(), err))?;
+        if t.is_symlink() {
+            return Err(link_diag(&e.path()).fail());
+        }
+        if t.is_dir() {
+            secrets.push(e.path());
+        }
+    }
     secrets.sort();
     let mut docs = vec![];
+    let mut scratch = Report::default();
     for s in secrets {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&s)?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+        keys.folder(&s)?;
+        let mut files = vec![];
+        for e in std::fs::read_dir(&s).map_err(|e| io_error("read", &s, e))? {
+            let e = e.map_err(|e| io_error("read", &s, e))?;
+            let t = e.file_type().map_err(|err| io_error("inspect", &e.path(), err))?;
+            if t.is_symlink() {
+                return Err(link_diag(&e.path()).fail());
+            }
+            if t.is_file() && !e.file_name().to_string_lossy().ends_with(TMP_SUFFIX) {
+                files.push(e.path());
+            }
+        }
         files.sort();
         let mut data = serde_json::Map::new();
         for f in files {
-            let mut text = String::new();
-            std::fs::File::open(&f)?.read_to_string(&mut text)?;
-            data.insert(f.file_name().unwrap().to_string_lossy().into_owned(), serde_json::Value::String(text.trim().to_string()));
+            let text = keys.existing(&f, &mut scratch)?.unwrap_or_default();
+            data.insert(f.file_name().unwrap_or_default().to_string_lossy().into_owned(), serde_json::Value::String(text));
         }
         docs.push(serde_json::json!({
             "apiVersion": "v1",
             "kind": "Secret",
             "type": "Opaque",
-            "metadata": {"name": s.file_name().unwrap().to_string_lossy()},
+            "metadata": {"name": s.file_name().unwrap_or_default().to_string_lossy()},
             "stringData": data,
         }));
     }
     Ok(crate::emit::yaml::stream(&docs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written O_NOFOLLOW is the kernel's: opening a link with it fails.
+    #[test]
+    fn o_nofollow_refuses_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("target"), "x").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("target"), tmp.path().join("link")).unwrap();
+        let opened = std::fs::OpenOptions::new().read(true).custom_flags(O_NOFOLLOW).open(tmp.path().join("link"));
+        assert!(opened.is_err(), "O_NOFOLLOW followed a link");
+        assert!(std::fs::OpenOptions::new().read(true).custom_flags(O_NOFOLLOW).open(tmp.path().join("target")).is_ok());
+    }
 }

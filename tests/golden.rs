@@ -24,8 +24,9 @@ fn cases() -> Vec<String> {
         .expect("fixtures/ exists")
         .map(|e| e.unwrap())
         // `bad` holds bad-input cases; `post-render` a rendered stream (tests/post_render.rs);
-        // `chart-ref` a folder of cases compared with the chart's own renders (tests/chart_ref.rs).
-        .filter(|e| e.path().is_dir() && !["bad", "post-render", "chart-ref"].contains(&&*e.file_name().to_string_lossy()))
+        // `chart-ref` and `chart-plain-ref` folders of cases compared with the charts' own renders
+        // (tests/chart_ref.rs, tests/plain_ref.rs).
+        .filter(|e| e.path().is_dir() && !["bad", "post-render", "chart-ref", "chart-plain-ref"].contains(&&*e.file_name().to_string_lossy()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();

@@ -1,9 +1,10 @@
-//! The files of a plain-chart compile: nats.conf, its ConfigMap as the chart names it, and the
-//! listings of the environment variables and Secrets the server pod needs.
+//! The files of a plain-chart compile: the ConfigMap as the chart names and prints it, nats.conf
+//! (the same config in natscc's own printing), and the listings of the environment variables and
+//! Secrets the server pod needs.
 
 use super::render::Rendered;
 use crate::emit::Files;
-use crate::emit::conf::{self, Conf, ConfMap};
+use crate::emit::conf::{self, ConfMap};
 use crate::emit::yaml;
 use crate::load::Node;
 use serde_json::{Value, json};
@@ -27,26 +28,6 @@ fn secrets(root: &Node) -> Value {
             {"key": key("key"), "holds": "tls-private-key"},
         ]});
         out.push(entry);
-    }
-    // Leaf remotes mount their own Secrets (credentials file, client certificate).
-    let leaf_on = super::render::val(root, "config.leafnodes.enabled").and_then(Node::as_bool).unwrap_or(false);
-    let remotes = super::render::val(root, "config.leafnodes.remotes").filter(|_| leaf_on).map(Node::items).unwrap_or_default();
-    for (i, remote) in remotes.iter().enumerate() {
-        let get = |n: Option<&Node>, k: &str| n.and_then(|n| n.get(k)).and_then(Node::as_str).filter(|t| !t.is_empty()).map(str::to_string);
-        let creds = remote.get("credentials");
-        if let Some(name) = get(creds, "secretName") {
-            let key = get(creds, "key").unwrap_or_else(|| "nats.creds".into());
-            out.push(
-                json!({"name": name, "usedBy": format!("config.leafnodes.remotes[{i}].credentials"), "keys": [{"key": key, "holds": "nats-credentials"}]}),
-            );
-        }
-        let tls = remote.get("tls");
-        if let Some(name) = get(tls, "secretName") {
-            out.push(json!({"name": name, "usedBy": format!("config.leafnodes.remotes[{i}].tls"), "keys": [
-                {"key": get(tls, "cert").unwrap_or_else(|| "tls.crt".into()), "holds": "tls-certificate"},
-                {"key": get(tls, "key").unwrap_or_else(|| "tls.key".into()), "holds": "tls-private-key"},
-            ]}));
-        }
     }
     let ca_on = super::render::val(root, "tlsCA.enabled").and_then(Node::as_bool).unwrap_or(false);
     if ca_on {
@@ -84,17 +65,18 @@ fn env(root: &Node, conf: &ConfMap) -> Value {
 
 pub fn files(root: &Node, r: &Rendered) -> Files {
     let mut files = Files::new();
-    let text = conf::print(HEADER, &r.conf);
+    // The ConfigMap the pod mounts holds the chart's printing (`nats.formatConfig`) byte for
+    // byte; nats.conf beside it is the same tree in natscc's NATS syntax, for reading and diffs.
+    let mounted = super::print::format_config(&r.conf) + "\n";
     let cm = json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": r.names.config_map, "labels": labels()},
-        "data": {"nats.conf": text},
+        "data": {"nats.conf": mounted},
     });
-    files.insert("nats.conf".into(), text);
+    files.insert("nats.conf".into(), conf::print(HEADER, &r.conf));
     files.insert("manifests.yaml".into(), yaml::stream(&[cm]));
     files.insert("env.yaml".into(), format!("# {HEADER}\n{}", yaml::to_yaml(&env(root, &r.conf))));
     files.insert("secrets.yaml".into(), format!("# {HEADER}\n{}", yaml::to_yaml(&secrets(root))));
-    let _ = Conf::Bool(true);
     files
 }

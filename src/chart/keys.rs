@@ -4,9 +4,11 @@
 //! (`check::chart`) and `natscc schema --chart` (schema/nats-chart.schema.json) all read it.
 //!
 //! Source: the chart's `values.yaml` and `files/config/*.yaml` templates in nats-io/k8s
-//! (`helm/charts/nats`), the newest release seen (app 2.14): it adds `config.cluster.noAdvertise`,
-//! `config.leafnodes.remotes` and `config.lameDuckGracePeriod`/`lameDuckDuration` to the 1.0
-//! layout; earlier 1.x releases hard-code those settings to the same defaults.
+//! (`helm/charts/nats`). natscc renders as release 2.12.6 does (the event-bus chart's
+//! dependency), which reads `config.cluster.noAdvertise`. The table also holds three keys only
+//! later releases read, so values written for them stay valid: `config.leafnodes.remotes` and
+//! `config.lameDuckGracePeriod`/`lameDuckDuration`; 2.12.6 renders nothing from them (no remotes,
+//! constant lame-duck settings) and `chart::schema` reports each one set as ignored.
 
 use serde_json::{Map, Value, json};
 

@@ -75,7 +75,12 @@ fn scalar(root: &Node, dotted: &str) -> Conf {
     }
 }
 
-/// Names the chart derives from the release; natscc assumes the release is called `nats`.
+/// The release natscc renders as: `nats`, installed in the namespace `nats`.
+pub const RELEASE: &str = "nats";
+pub const RELEASE_NAMESPACE: &str = "nats";
+const CHART_NAME: &str = "nats";
+
+/// Names the chart derives from the release (see `RELEASE`).
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     pub fullname: String,
@@ -84,14 +89,51 @@ pub struct Names {
     pub config_map: String,
 }
 
+/// Sprig's `trunc 63 | trimSuffix "-"`: at most 63 bytes, then one trailing dash dropped.
+fn dns_label(name: &str) -> String {
+    let mut end = name.len().min(63);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = &name[..end];
+    cut.strip_suffix('-').unwrap_or(cut).to_string()
+}
+
+/// `trimSuffix "/"`: one trailing slash dropped.
+fn trim_slash(dir: &str) -> &str {
+    dir.strip_suffix('/').unwrap_or(dir)
+}
+
 pub fn names(root: &Node) -> Names {
-    let fullname = text(root, "fullnameOverride").unwrap_or_else(|| "nats".into());
+    // The full name: the override as given, else the release name when it already holds the
+    // chart's (or nameOverride's) name, else release-name.
+    let fullname = match text(root, "fullnameOverride") {
+        Some(f) => dns_label(&f),
+        None => {
+            let name = text(root, "nameOverride").unwrap_or_else(|| CHART_NAME.into());
+            if RELEASE.contains(name.as_str()) { dns_label(RELEASE) } else { dns_label(&format!("{RELEASE}-{name}")) }
+        }
+    };
     Names {
         stateful_set: text(root, "statefulSet.name").unwrap_or_else(|| fullname.clone()),
         headless: text(root, "headlessService.name").unwrap_or_else(|| format!("{fullname}-headless")),
         config_map: text(root, "configMap.name").unwrap_or_else(|| format!("{fullname}-config")),
         fullname,
     }
+}
+
+/// Go's `urlquery` (`url.QueryEscape`): letters, digits and `-_.~` as they are, a space as
+/// `+`, every other byte as `%XX`.
+pub fn urlquery(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Default)]
@@ -148,17 +190,16 @@ impl R<'_> {
         if let Some(n) = val(self.root, &format!("{values}.enabled")) {
             self.spans.set(&here, n.span);
         }
-        Some(Conf::Map(self.tls_doc(val(self.root, values), &here, None)))
+        Some(Conf::Map(self.tls_doc(val(self.root, values), &here)))
     }
 
-    /// The body of a `tls` block from its values node; `default_dir` for remotes, whose
-    /// mount path the chart derives from their index.
-    fn tls_doc(&mut self, tls: Option<&Node>, here: &[String], default_dir: Option<String>) -> ConfMap {
+    /// The body of a `tls` block from its values node.
+    fn tls_doc(&mut self, tls: Option<&Node>, here: &[String]) -> ConfMap {
         let mut doc = ConfMap::new();
         let get = |k: &str| tls.and_then(|t| t.get(k)).filter(|n| !n.is_null()).and_then(Node::scalar_text).filter(|t| !t.is_empty());
         if get("secretName").is_some() {
-            let dir = get("dir").or(default_dir).unwrap_or_default();
-            let dir = dir.trim_end_matches('/');
+            let dir = get("dir").unwrap_or_default();
+            let dir = trim_slash(&dir);
             for (key, file, dflt) in [("cert_file", "cert", "tls.crt"), ("key_file", "key", "tls.key")] {
                 let name = get(file).unwrap_or_else(|| dflt.to_string());
                 doc.set(key, s(format!("{dir}/{name}")));
@@ -166,47 +207,14 @@ impl R<'_> {
         }
         if flag(self.root, "tlsCA.enabled") && (text(self.root, "tlsCA.configMapName").is_some() || text(self.root, "tlsCA.secretName").is_some()) {
             let dir = text(self.root, "tlsCA.dir").unwrap_or_default();
-            let key = text(self.root, "tlsCA.key").unwrap_or_default();
-            doc.set("ca_file", s(format!("{}/{key}", dir.trim_end_matches('/'))));
+            let key = text(self.root, "tlsCA.key").unwrap_or_else(|| "ca.crt".into());
+            doc.set("ca_file", s(format!("{}/{key}", trim_slash(&dir))));
             if let Some(n) = val(self.root, "tlsCA.enabled") {
                 self.spans.set(&here.iter().cloned().chain(["ca_file".to_string()]).collect::<Vec<_>>(), n.span);
             }
         }
         self.merge_patch_of(&mut doc, here, tls);
         doc
-    }
-
-    /// `config.leafnodes.remotes` as `files/config/leafnodes.yaml` writes them: `urls` from
-    /// `url` and `urls`, `account`, `credentials` from a mounted Secret, and a `tls` block.
-    fn remotes(&mut self, doc: &mut ConfMap) {
-        let Some(list) = val(self.root, "config.leafnodes.remotes").filter(|l| !l.items().is_empty()) else { return };
-        let mut out = vec![];
-        for (i, remote) in list.items().iter().enumerate() {
-            let at = path(&["leafnodes", "remotes", &i.to_string()]);
-            self.spans.set(&at, remote.span);
-            let get = |n: &Node, k: &str| n.get(k).filter(|v| !v.is_null()).and_then(Node::scalar_text).filter(|t| !t.is_empty());
-            let mut r = ConfMap::new();
-            let mut urls: Vec<Conf> = get(remote, "url").into_iter().map(s).collect();
-            urls.extend(remote.get("urls").map(Node::items).unwrap_or_default().iter().filter_map(Node::scalar_text).map(s));
-            r.set("urls", Conf::List(urls));
-            if let Some(a) = get(remote, "account") {
-                r.set("account", s(a));
-            }
-            if let Some(c) = remote.get("credentials").filter(|c| get(c, "secretName").is_some()) {
-                let dir = get(c, "dir").unwrap_or_else(|| format!("/etc/nats-creds/leafnodes-remote-{i}"));
-                let key = get(c, "key").unwrap_or_else(|| "nats.creds".into());
-                r.set("credentials", s(format!("{}/{key}", dir.trim_end_matches('/'))));
-                self.spans.set(&[at.clone(), vec!["credentials".into()]].concat(), c.span);
-            }
-            if let Some(t) = remote.get("tls").filter(|t| !t.entries().is_empty()) {
-                let here: Vec<String> = [at.clone(), vec!["tls".into()]].concat();
-                self.spans.set(&here, t.span);
-                let body = self.tls_doc(Some(t), &here, Some(format!("/etc/nats-certs/leafnodes-remote-{i}")));
-                r.set("tls", Conf::Map(body));
-            }
-            out.push(Conf::Map(r));
-        }
-        doc.set("remotes", Conf::List(out));
     }
 
     fn enabled(&mut self, values: &str, at: &[String]) -> bool {
@@ -236,20 +244,11 @@ pub fn render(root: &Node) -> Rendered {
         r.spans.set(&[], c.span);
     }
     conf.set("server_name", var("SERVER_NAME"));
-    // Newer releases read these two (same defaults); earlier ones write the defaults.
-    for (key, values, dflt) in [("lame_duck_grace_period", "config.lameDuckGracePeriod", "10s"), ("lame_duck_duration", "config.lameDuckDuration", "30s")] {
-        match val(root, values) {
-            Some(n) => {
-                conf.set(key, from_values(n));
-                r.spans.set(&path(&[key]), n.span);
-            }
-            None => {
-                conf.set(key, s(dflt));
-            }
-        }
-    }
-    let reloader = val(root, "reloader.enabled").and_then(Node::as_bool).unwrap_or(true);
-    conf.set("pid_file", s(if reloader { "/var/run/nats/nats.pid" } else { "/var/run/nats.pid" }));
+    // The 2.12.6 templates write both lame-duck settings and the pid file as constants (later
+    // releases read `config.lameDuck*`; schema.rs reports those keys as not rendered).
+    conf.set("lame_duck_grace_period", s("10s"));
+    conf.set("lame_duck_duration", s("30s"));
+    conf.set("pid_file", s("/var/run/nats/nats.pid"));
 
     r.port(&mut conf, "port", "config.nats.port", &[]);
     if let Some(t) = r.tls("config.nats.tls", &[]) {
@@ -266,7 +265,6 @@ pub fn render(root: &Node) -> Rendered {
         r.port(&mut doc, "port", &format!("{values}.port"), &at);
         if key == "leafnodes" {
             doc.set("no_advertise", Conf::Bool(true));
-            r.remotes(&mut doc);
         }
         match r.tls(&format!("{values}.tls"), &at) {
             Some(t) => {
@@ -302,11 +300,11 @@ pub fn render(root: &Node) -> Rendered {
             _ => (None, None),
         };
         let auth = match (&user, &password) {
-            (Some(u), Some(p)) => format!("{u}:{p}@"),
+            (Some(u), Some(p)) => format!("{}:{}@", urlquery(u), urlquery(p)),
             _ => String::new(),
         };
         let fqdn = if flag(root, "config.cluster.routeURLs.useFQDN") {
-            let ns = text(root, "namespaceOverride").unwrap_or_else(|| "default".into());
+            let ns = text(root, "namespaceOverride").unwrap_or_else(|| RELEASE_NAMESPACE.into());
             format!(".{ns}.svc.{}", text(root, "config.cluster.routeURLs.k8sClusterDomain").unwrap_or_else(|| "cluster.local".into()))
         } else {
             String::new()
@@ -403,12 +401,16 @@ pub fn render(root: &Node) -> Rendered {
     Rendered { conf, spans: r.spans, names, roles }
 }
 
-/// Keys in byte order, as the chart's JSON printer writes them.
+/// Keys in byte order, as the chart's JSON printer writes them; an include sorts as its key
+/// `$include`, so it comes before every plain key, as in the chart's nats.conf.
 pub fn sort(m: &mut ConfMap) {
-    m.items.sort_by(|a, b| match (a, b) {
-        (crate::emit::conf::Item::Kv(x, _), crate::emit::conf::Item::Kv(y, _)) => x.cmp(y),
-        _ => std::cmp::Ordering::Equal,
-    });
+    fn key(item: &crate::emit::conf::Item) -> &[u8] {
+        match item {
+            crate::emit::conf::Item::Kv(k, _) => k.as_bytes(),
+            crate::emit::conf::Item::Include(_) => b"$include",
+        }
+    }
+    m.items.sort_by(|a, b| key(a).cmp(key(b)));
     for item in &mut m.items {
         if let crate::emit::conf::Item::Kv(_, v) = item {
             sort_conf(v);

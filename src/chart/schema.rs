@@ -80,6 +80,33 @@ pub fn check_config(config: &Node, config_at: &str, typed: bool, extra_help: &dy
         }
     };
     walk(config, &keys::CONFIG, config_at, typed, &unknown, out);
+    not_rendered(config, config_at, &["lameDuckGracePeriod", "lameDuckDuration"], out);
+}
+
+/// Keys of the key table that later chart releases read but the 2.12.6 templates never
+/// render, with where the same setting goes in 2.12.6.
+const NOT_RENDERED: &[(&str, &str)] = &[
+    ("lameDuckGracePeriod", "merge.lame_duck_grace_period"),
+    ("lameDuckDuration", "merge.lame_duck_duration"),
+    ("leafnodes.remotes", "leafnodes.merge.remotes"),
+];
+
+/// Reports each of `keys` (dotted, under the `config` map at `config_at`) the values set:
+/// the chart 2.12.6 writes nothing for them.
+fn not_rendered(config: &Node, config_at: &str, keys: &[&str], out: &mut Vec<Diagnostic>) {
+    for (key, instead) in NOT_RENDERED.iter().filter(|(k, _)| keys.contains(k)) {
+        let parts: Vec<&str> = key.split('.').collect();
+        let (parent, last) = parts.split_at(parts.len() - 1);
+        let Some(e) = config.path(parent).and_then(|p| p.entries().iter().find(|e| e.key == last[0])) else { continue };
+        if e.value.is_null() {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(Code::IgnoredChartKey, format!("the NATS chart 2.12.6 renders nothing from `{config_at}.{key}`; Helm drops it without a word"))
+                .at(e.key_span, "not rendered by this chart release")
+                .help(format!("later chart releases read `{key}`; for 2.12.6 set `{config_at}.{instead}`")),
+        );
+    }
 }
 
 /// Reports each 0.x key at its own line: leaves of a moved block, or the block itself when
@@ -156,7 +183,7 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
             };
             if !has("url") && !has("urls") {
                 out.push(
-                    Diagnostic::new(Code::ChartRemoteUrl, format!("`config.leafnodes.remotes[{i}]` has neither `url` nor `urls`; the chart fails the render (\"config.leafnodes.remotes entries must set url or urls\")"))
+                    Diagnostic::new(Code::ChartRemoteUrl, format!("`config.leafnodes.remotes[{i}]` has neither `url` nor `urls`; the chart releases that render remotes fail the render on it (2.12.6 drops every remote)"))
                         .at(remote.span, "remote without a URL")
                         .help("add `url: nats-leaf://host:7422` (or a list under `urls`)"),
                 );
@@ -184,6 +211,8 @@ pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
     }
     if let Some(c) = root.get("config") {
         embedded_refs(c, "config", &mut out);
+        // The event bus reports its subcharts' remotes itself (it writes leaf remotes of its own).
+        not_rendered(c, "config", &["leafnodes.remotes"], &mut out);
     }
     for e in root.entries() {
         let shape = match e.key.as_str() {

@@ -38,10 +38,13 @@ struct Entry<'a> {
 }
 
 fn duplicate(kind: ListKind, first: &Spanned<String>, again: &Spanned<String>) -> Diagnostic {
-    Diagnostic::new(Code::CrossLayerDuplicate, format!("`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import", again.value, kind.key()))
-        .at(again.span, "listed again here")
-        .at(first.span, "first listed here")
-        .help("remove the second entry")
+    Diagnostic::new(
+        Code::CrossLayerDuplicate,
+        format!("`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import", again.value, kind.key()),
+    )
+    .at(again.span, "listed again here")
+    .at(first.span, "first listed here")
+    .help("remove the second entry")
 }
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {

@@ -133,4 +133,13 @@ codes! {
     FleetRouteSection = "natscc::fleet::route_section", Error, "A Gateway route names a Gateway or a sectionName (listener) the cluster's Gateway does not have; it never carries traffic.";
     FleetRouteKind = "natscc::fleet::route_kind", Error, "A route's kind does not fit its listener: a TLSRoute needs a TLS Passthrough listener, a TCPRoute a TCP or TLS Terminate one.";
     FleetMtlsHostname = "natscc::fleet::mtls_hostname", Error, "The host of an mTLS broker URL, the TLSRoute hostnames and the server certificate SANs do not agree; the handshake never reaches NATS.";
+    // natscc keys: the NKeys folder (src/keys.rs).
+    KeysIo = "natscc::keys::io", Error, "natscc keys could not read or write the keys folder, or there is no keys folder where it was pointed.";
+    KeysNotAFolder = "natscc::keys::not_a_folder", Error, "natscc keys needs a folder where there is a file (or something else): -o, or a cluster or Secret folder of the layout.";
+    KeysLink = "natscc::keys::link", Error, "A symbolic link where keys live: natscc keys never reads or writes a key through one, so nothing outside the folder can be read into a Secret or overwritten.";
+    KeysOwner = "natscc::keys::owner", Error, "A file or folder where keys live belongs to another user, who could read or replace the keys.";
+    KeysMode = "natscc::keys::mode", Error, "A seed or Secret manifest that group or others may read or write, a public key or folder that they may write.";
+    KeysMissing = "natscc::keys::missing", Error, "A seed or public key the layout needs is missing.";
+    KeysMismatch = "natscc::keys::mismatch", Error, "A public key does not match its seed (or the CSC's pubkey for a CPC leaf does not match the CPC's leaf seed); the connection is refused.";
+    KeysInvalid = "natscc::keys::invalid", Error, "A key file does not hold a valid NKey of the type its place needs.";
 }

@@ -134,6 +134,9 @@ pub struct Diags {
     pub list: Vec<Diagnostic>,
 }
 
+/// How many findings of one code a run reports before it only counts them.
+pub const SHOWN_PER_CODE: usize = 1000;
+
 impl Diags {
     pub fn push(&mut self, d: Diagnostic) {
         self.list.push(d);
@@ -144,13 +147,38 @@ impl Diags {
     pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
         self.list.extend(other);
     }
-    /// Stable order: by file, line, column, code. Identical findings are reported once.
+    /// Stable order: by file, line, column, code. Identical findings are reported once, and at
+    /// most [`SHOWN_PER_CODE`] of one code, then one finding that counts the rest: a values file
+    /// of a million repeats gets a report a person can read, in bounded time and memory.
     pub fn finish(mut self) -> Vec<Diagnostic> {
         self.list.sort_by(|a, b| {
-            let key = |d: &Diagnostic| (d.primary().map(|s| (s.src, s.line, s.col)), d.code, d.message.clone());
-            key(a).cmp(&key(b))
+            let key = |d: &Diagnostic| (d.primary().map(|s| (s.src, s.line, s.col)), d.code);
+            key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
         });
         self.list.dedup_by(|a, b| a.code == b.code && a.message == b.message && a.primary() == b.primary());
+        let mut shown: std::collections::HashMap<Code, usize> = std::collections::HashMap::new();
+        let mut rest: Vec<(Code, usize, Diagnostic)> = vec![];
+        self.list.retain(|d| {
+            let n = shown.entry(d.code).or_insert(0);
+            *n += 1;
+            if *n <= SHOWN_PER_CODE {
+                return true;
+            }
+            match rest.iter_mut().find(|(c, _, _)| *c == d.code) {
+                Some((_, count, first)) => {
+                    *count += 1;
+                    first.severity = first.severity.max(d.severity);
+                }
+                None => rest.push((d.code, 1, d.clone())),
+            }
+            false
+        });
+        for (code, count, first) in rest {
+            let mut more = Diagnostic::new(code, format!("{count} more findings of {} are not shown, from here on", code.name()));
+            more.severity = first.severity;
+            more.labels = first.labels.into_iter().take(1).collect();
+            self.list.push(more.help(format!("natscc shows the first {SHOWN_PER_CODE} findings of each code: fix those and run again")));
+        }
         self.list
     }
 }

@@ -1,7 +1,7 @@
 //! One renderer per output format. Nothing outside this module knows a format.
 
 use super::{Code, Diagnostic, Severity, Sources, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde_json::{Value, json};
 use std::fmt;
 
@@ -233,6 +233,30 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
     })
 }
 
+/// A source as miette reads it, without copying the text: miette finds the lines around a span
+/// by scanning from the start of what it is given, so it is given only those lines (found with
+/// the source's line table), and its answer is moved back to the place in the whole file.
+#[derive(Debug)]
+struct Window(std::sync::Arc<super::Source>);
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(&'a self, span: &miette::SourceSpan, before: usize, after: usize) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let src = &self.0;
+        let starts = &src.line_starts;
+        let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let (first, last) = (line_of(span.offset()), line_of(span.offset() + span.len()));
+        // Two spare lines each side, so miette draws exactly what it draws from the whole text.
+        let from_line = first.saturating_sub(before + 2);
+        let from = starts[from_line];
+        let to = starts.get(last + after + 3).copied().unwrap_or(src.text.len()).max(from);
+        let window = &src.text[from..to];
+        let inner = window.read_span(&miette::SourceSpan::new((span.offset() - from).into(), span.len()), before, after)?;
+        let at = miette::SourceSpan::new((inner.span().offset() + from).into(), inner.span().len());
+        let data: &'a [u8] = &src.text.as_bytes()[at.offset()..at.offset() + at.len()];
+        Ok(Box::new(miette::MietteSpanContents::new_named(src.name.clone(), data, at, inner.line() + from_line, inner.column(), inner.line_count())))
+    }
+}
+
 /// miette's view of one diagnostic: labels in the primary file, the rest as related reports.
 #[derive(Debug)]
 struct MietteView {
@@ -240,7 +264,7 @@ struct MietteView {
     severity: Severity,
     message: String,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<Window>,
     labels: Vec<LabeledSpan>,
     related: Vec<MietteView>,
 }
@@ -308,7 +332,7 @@ fn view(d: &Diagnostic, sources: &Sources) -> MietteView {
                     severity: d.severity,
                     message: format!("related: {f}:{line}:{col}"),
                     help: None,
-                    source: Some(NamedSource::new(src.name.clone(), src.text.clone())),
+                    source: Some(Window(src.clone())),
                     labels: vec![ls],
                     related: vec![],
                 });
@@ -316,10 +340,7 @@ fn view(d: &Diagnostic, sources: &Sources) -> MietteView {
         }
         let _ = i;
     }
-    let source = primary_src.map(|id| {
-        let s = sources.get(id);
-        NamedSource::new(s.name.clone(), s.text.clone())
-    });
+    let source = primary_src.map(|id| Window(sources.get(id).clone()));
     let message = if unshown.is_empty() { d.message.clone() } else { format!("{}\n  at {}", d.message, unshown.join("\n  at ")) };
     MietteView { code: d.code.name(), severity: d.severity, message, help: d.help.clone(), source, labels, related }
 }

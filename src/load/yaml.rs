@@ -223,7 +223,18 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn new(id: SourceId, sources: &'a Sources) -> Self {
-        Builder { id, sources, anchors: HashMap::new(), diags: vec![], depth: 0, deepest: 0, built: 0, alias_nodes: 0, over_limit: false, cursor: std::cell::Cell::new((0, 0, 0)) }
+        Builder {
+            id,
+            sources,
+            anchors: HashMap::new(),
+            diags: vec![],
+            depth: 0,
+            deepest: 0,
+            built: 0,
+            alias_nodes: 0,
+            over_limit: false,
+            cursor: std::cell::Cell::new((0, 0, 0)),
+        }
     }
 
     fn too_deep(&mut self, span: Span) {
