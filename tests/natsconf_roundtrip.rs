@@ -128,7 +128,11 @@ fn every_config_the_compiler_builds_reads_back() {
         let name = case.strip_prefix(root().join("fixtures")).unwrap().to_string_lossy().into_owned();
         chart_refs += usize::from(name.starts_with("chart-ref/"));
         let Some(m) = compiled.model.as_ref() else {
-            // Plain NATS chart values have no event-bus model; their nats.conf is printed text.
+            // Plain NATS chart values have no event-bus model; their nats.conf is printed text
+            // (none when natscc refuses the values).
+            if compiled.has_errors() {
+                continue;
+            }
             let text = compiled.files.get("nats.conf").unwrap_or_else(|| panic!("{} compiles no nats.conf", case.display()));
             let tree = read_conf(&format!("{name}/nats.conf"), text);
             round_trip(&format!("{name}/nats.conf"), &tree);
