@@ -2,7 +2,7 @@
 //! only enforces when it starts (`nats-server -t` passes them, the pod then crash-loops).
 //! Each fact was measured with the real server: see the README's "What -t does not catch".
 
-use super::render::{Spans, path};
+use super::spans::{Spans, path};
 use crate::diag::{Code, Diagnostic, Span};
 use crate::emit::conf::{Conf, ConfMap, size_bytes};
 

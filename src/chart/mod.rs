@@ -15,6 +15,7 @@ pub mod operator;
 pub mod print;
 pub mod render;
 pub mod schema;
+pub mod spans;
 pub mod tls_roles;
 
 use crate::diag::{Diags, Sources, Span};

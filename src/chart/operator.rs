@@ -6,7 +6,7 @@
 //! (name -> JWT or file); they are not written into nats.conf.
 
 use super::jwt::{self, Jwt, Kind};
-use super::render::{Spans, path};
+use super::spans::{Spans, path};
 use crate::diag::{Code, Diagnostic, Sources, Span};
 use crate::emit::conf::{Conf, ConfMap, Item};
 use crate::load::Node;

@@ -17,7 +17,7 @@
 //! reader by its `role`; a user written by hand in `config.merge` has no role, so it counts as a
 //! reader when its name has the word `reader` in it (see `named_reader`).
 
-use super::render::{Spans, path};
+use super::spans::{Spans, path};
 use crate::diag::{Code, Diagnostic, Span};
 use crate::emit::conf::{Conf, ConfMap, s};
 use crate::load::Node;
