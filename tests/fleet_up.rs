@@ -59,6 +59,16 @@ impl Up {
                 log2.lock().unwrap().push_str(&(line + "\n"));
             }
         });
+        // natscc gives up after 30 s on its own; should it hang silently instead, it is killed
+        // (its servers die with it) so the read below ends and the test fails, never hangs. Only
+        // on a timeout: while this waits, `child` is not reaped, so its pid is still natscc's.
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let pid = child.id().to_string();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = started_rx.recv_timeout(Duration::from_secs(60)) {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            }
+        });
         let mut nats = HashMap::new();
         let mut mqtt = HashMap::new();
         let stdout = BufReader::new(child.stdout.take().unwrap());
@@ -72,6 +82,7 @@ impl Up {
             nats.insert(fields["cluster"].to_string(), fields["nats"].to_string());
             mqtt.insert(fields["cluster"].to_string(), fields["mqtt"].rsplit_once(':').unwrap().1.parse().unwrap());
         }
+        drop(started_tx);
         let startup = t.elapsed();
         assert!(ready, "natscc up never printed ready:\n{}", log.lock().unwrap());
         let dir = dir_rx.recv_timeout(Duration::from_secs(5)).expect("natscc up names its folder");
@@ -101,6 +112,12 @@ impl Up {
 impl Drop for Up {
     fn drop(&mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        // 10 s to stop in order, then SIGKILL (the servers die with natscc either way).
+        let t = Instant::now();
+        while matches!(self.child.try_wait(), Ok(None)) && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
@@ -357,7 +374,8 @@ fn no_loop_crosses_a_leaf_connection() {
 fn an_overlap_is_refused_and_the_server_agrees() {
     let _serial = one_at_a_time();
     let fleet = root().join("fixtures/bad/fleet/shared-overlap/fleet.yaml");
-    let out = common::natscc().args(["up"]).arg(&fleet).env("NATS_SERVER_BIN", common::nats_server_path()).output().unwrap();
+    // Killed after 60 s: a natscc that started the refused fleet would otherwise run forever.
+    let out = common::natscc().args(["up"]).arg(&fleet).env("NATS_SERVER_BIN", common::nats_server_path()).timeout(Duration::from_secs(60)).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("natscc::cross_layer::overlap"));
     assert!(out.stdout.is_empty(), "nothing may start");

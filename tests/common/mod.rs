@@ -207,19 +207,40 @@ pub fn check_with_server(out_dir: &Path, conf_file: &str) {
     }
     let conf = dir.join(conf_file);
     let (conf_dir, conf_name) = (conf.parent().unwrap(), conf.file_name().unwrap());
-    let out =
-        Command::new(nats_server_path()).arg("-t").arg("-c").arg(conf_name).current_dir(conf_dir).envs(server_env(out_dir)).output().expect("nats-server runs");
-    if !out.status.success() {
+    // Its output goes to a file (a full pipe cannot stall it while it is polled), and it is
+    // killed if it has not answered within 20 s: a hung server fails the test, never hangs it.
+    let log = tmp.path().join("server.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(nats_server_path())
+        .arg("-t")
+        .arg("-c")
+        .arg(conf_name)
+        .current_dir(conf_dir)
+        .envs(server_env(out_dir))
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .expect("nats-server runs");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nats-server -t -c {conf_file} did not answer within 20 s for {}", out_dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    if !status.success() {
         let configs: String = files
             .iter()
             .filter(|p| p.extension().is_some_and(|e| e == "conf"))
             .map(|p| format!("\n--- {}\n{}", p.display(), std::fs::read_to_string(dir.join(p)).unwrap_or_default()))
             .collect();
-        panic!(
-            "nats-server -t -c {conf_file} refused the config compiled in {}:\n{}{}{configs}",
-            out_dir.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        panic!("nats-server -t -c {conf_file} refused the config compiled in {}:\n{said}{configs}", out_dir.display());
     }
 }
