@@ -47,6 +47,92 @@ pub fn emit(m: &Model, bus: &Bus) -> Files {
     files
 }
 
+/// The record natscc keeps of what it wrote: `sha256sum` lines (hash, two spaces, path
+/// relative to the folder holding the record), so `sha256sum -c .natscc-manifest` checks it.
+/// It is what lets a later compile tell natscc's own files (safe to replace) from the user's.
+pub const MANIFEST: &str = ".natscc-manifest";
+
+const MANIFEST_HEADER: &str = "# natscc: the files natscc wrote here (SHA-256). A later compile replaces this folder only while they are unchanged.\n";
+
+/// SHA-256 as lowercase hex (FIPS 180-4); small enough to keep rather than add a crate for it.
+pub fn sha256_hex(data: &[u8]) -> String {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+        0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+        0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+        0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    ];
+    let mut h: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&((data.len() as u64).wrapping_mul(8)).to_be_bytes());
+    for block in msg.chunks_exact(64) {
+        let mut w = [0u32; 64];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..64 {
+            let t1 = hh
+                .wrapping_add(e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25))
+                .wrapping_add((e & f) ^ (!e & g))
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22)).wrapping_add((a & b) ^ (a & c) ^ (b & c));
+            (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    h.iter().map(|x| format!("{x:08x}")).collect()
+}
+
+/// The folders that get a manifest: the topmost ones holding a file directly. One compile
+/// gets one at the top of `-o`; a fleet (only cluster folders at the top) one per cluster,
+/// so each cluster's folder is exactly what compiling that cluster alone writes.
+fn manifest_roots(files: &BTreeMap<String, String>) -> Vec<String> {
+    let parents: std::collections::BTreeSet<&str> = files.keys().map(|k| k.rsplit_once('/').map_or("", |(p, _)| p)).collect();
+    let under = |p: &str, root: &str| root.is_empty() || p.starts_with(&format!("{root}/"));
+    parents.iter().filter(|p| !parents.iter().any(|q| q != *p && under(p, q))).map(|p| p.to_string()).collect()
+}
+
+/// The files plus the manifests that record them: everything natscc writes into `-o`.
+fn with_manifests(files: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut all = files.clone();
+    for root in manifest_roots(files) {
+        let prefix = if root.is_empty() { String::new() } else { format!("{root}/") };
+        let mut text = MANIFEST_HEADER.to_string();
+        for (name, body) in files.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {
+            text += &format!("{}  {}\n", sha256_hex(body.as_bytes()), &name[prefix.len()..]);
+        }
+        all.insert(format!("{prefix}{MANIFEST}"), text);
+    }
+    all
+}
+
+/// A manifest's entries (path -> hash). Lenient: a line cut short by a killed write is skipped.
+fn read_manifest(path: &Path) -> Option<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once("  "))
+            .filter(|(h, p)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) && !p.is_empty())
+            .map(|(h, p)| (p.to_string(), h.to_string()))
+            .collect(),
+    )
+}
+
 /// Whether `dir` already holds exactly `files`, byte for byte, and nothing else.
 fn holds_exactly(dir: &Path, files: &BTreeMap<String, String>) -> bool {
     fn count_files(dir: &Path) -> Option<usize> {
@@ -61,68 +147,149 @@ fn holds_exactly(dir: &Path, files: &BTreeMap<String, String>) -> bool {
     count_files(dir) == Some(files.len()) && files.iter().all(|(name, text)| std::fs::read(dir.join(name)).is_ok_and(|old| old == text.as_bytes()))
 }
 
-/// Every file name natscc writes into an output folder (event bus and plain chart).
-const OUTPUT_NAMES: &[&str] = &[
-    "nats.conf",
-    "accounts.conf",
-    "leafnodes.conf",
-    "nats-mtls.conf",
-    "mtls-accounts.conf",
-    "gateway.yaml",
-    "streams.yaml",
-    "permissions.json",
-    "env.yaml",
-    "secrets.yaml",
-    "manifests.yaml",
-];
-
-/// A file under `dir` that is none of natscc's outputs (by name), if there is one.
-fn foreign_file(dir: &Path, files: &BTreeMap<String, String>) -> Option<std::path::PathBuf> {
-    let ours = |name: &str| OUTPUT_NAMES.contains(&name) || files.keys().any(|k| k.rsplit('/').next() == Some(name));
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { return Some(d) };
-        for e in entries.flatten() {
-            let path = e.path();
+/// Why replacing `dir` could lose something of the user's, if it could: the first entry that
+/// is not a file natscc wrote there, unchanged since (by its manifest), or one it is about to
+/// write again byte for byte (an unchanged folder from a natscc that kept no manifest).
+fn foreign(dir: &Path, new: &BTreeMap<String, String>) -> Option<String> {
+    fn walk(top: &Path, dir: &Path, rel: &str, mut record: Option<(String, BTreeMap<String, String>)>, new: &BTreeMap<String, String>) -> Option<String> {
+        let path = |name: &str| top.join(rel).join(name).display().to_string();
+        if record.is_none() && dir.join(MANIFEST).is_file() {
+            record = Some((rel.to_string(), read_manifest(&dir.join(MANIFEST)).unwrap_or_default()));
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else { return Some(format!("it holds {}, which natscc cannot read", dir.display())) };
+        let mut empty = true;
+        for e in entries {
+            empty = false;
+            let Ok(e) = e else { return Some(format!("it holds {}, which natscc cannot read", dir.display())) };
+            let name = e.file_name().to_string_lossy().into_owned();
+            let sub = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(path),
-                _ if ours(&e.file_name().to_string_lossy()) => {}
-                _ => return Some(path),
+                Ok(t) if t.is_dir() => {
+                    if let Some(why) = walk(top, &e.path(), &sub, record.clone(), new) {
+                        return Some(why);
+                    }
+                }
+                Ok(t) if t.is_file() => {
+                    let listed = record.as_ref().and_then(|(root, m)| {
+                        if name == MANIFEST && sub == format!("{root}/{MANIFEST}").trim_start_matches('/') {
+                            return Some(true);
+                        }
+                        let key = if root.is_empty() { sub.as_str() } else { sub.strip_prefix(&format!("{root}/"))? };
+                        Some(m.get(key)? == &std::fs::read(e.path()).map(|b| sha256_hex(&b)).unwrap_or_default())
+                    });
+                    let again = || std::fs::read(e.path()).is_ok_and(|b| new.get(&sub).is_some_and(|t| t.as_bytes() == b));
+                    match listed {
+                        Some(true) => {}
+                        _ if again() => {}
+                        Some(false) => {
+                            return Some(format!("{} was changed since natscc wrote it; replacing the folder would lose the change", path(&name)));
+                        }
+                        None => return Some(format!("it holds {}, which natscc did not write; replacing the folder would delete it", path(&name))),
+                    }
+                }
+                _ => return Some(format!("it holds {}, which is a link or special file natscc did not write", path(&name))),
             }
         }
+        // natscc never writes an empty folder: one inside the output is the user's.
+        (empty && !rel.is_empty()).then(|| format!("it holds the empty folder {}, which natscc did not make", dir.display()))
     }
-    None
+    walk(dir, dir, "", None, new)
 }
 
-/// Writes a tree of files so that `dir` holds either its old contents or all new files,
-/// never a mix: the tree is staged beside `dir` and swapped in by renames. A folder that
-/// already holds exactly these files is left alone, so re-running a compile (a pre-commit
-/// hook, a CI step) touches nothing and keeps modification times.
+/// Whether a leftover folder holds only natscc's own files: each is a manifest or listed in one
+/// (by path; a kill may have cut a file short, so contents are not required to match).
+fn only_ours(dir: &Path) -> bool {
+    fn walk(dir: &Path, rel: &str, mut record: Option<(String, BTreeMap<String, String>)>) -> bool {
+        if record.is_none()
+            && let Some(m) = read_manifest(&dir.join(MANIFEST))
+        {
+            record = Some((rel.to_string(), m));
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else { return false };
+        entries.into_iter().all(|e| {
+            let Ok(e) = e else { return false };
+            let name = e.file_name().to_string_lossy().into_owned();
+            let sub = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            match e.file_type() {
+                Ok(t) if t.is_dir() => walk(&e.path(), &sub, record.clone()),
+                Ok(t) if t.is_file() => {
+                    name == MANIFEST
+                        || record.as_ref().is_some_and(|(root, m)| {
+                            let key = if root.is_empty() { Some(sub.as_str()) } else { sub.strip_prefix(&format!("{root}/")) };
+                            key.is_some_and(|k| m.contains_key(k))
+                        })
+                }
+                _ => false,
+            }
+        })
+    }
+    walk(dir, "", None)
+}
+
+/// Whether process `pid` is running (its staging folder may still be in use).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
+}
+
+/// Removes the staging and old folders of `dir` that killed natscc runs left beside it: only
+/// ones named as natscc names them, whose process is gone, and holding nothing but its files.
+fn remove_leftovers(parent: &Path, base: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = [format!(".{base}.natscc-stage-"), format!(".{base}.natscc-old-")].iter().find_map(|p| name.strip_prefix(p.as_str())) else { continue };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && (pid == std::process::id() || !alive(pid)) && only_ours(&e.path()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+fn refuse(why: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::AlreadyExists, why)
+}
+
+/// Writes a tree of files so that `dir` holds either its old contents or all new files, never
+/// a mix and never nothing, even if natscc is killed: the tree is staged beside `dir` and
+/// exchanged with it in one `renameat2(RENAME_EXCHANGE)`. A `.natscc-manifest` records what was
+/// written; a folder is replaced only while everything in it is natscc's, unchanged. A folder
+/// that already holds exactly these files is left alone, so re-running a compile (a
+/// pre-commit hook, a CI step) touches nothing and keeps modification times.
 pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Result<()> {
-    if dir.is_dir() && holds_exactly(dir, files) {
-        return Ok(());
+    // Without its trailing slash, so that `-o link/` is seen as the link it is.
+    let dir = &dir.components().collect::<std::path::PathBuf>();
+    let meta = std::fs::symlink_metadata(dir);
+    // Replacing a link would swap a real folder in for it; writing through it could not be atomic.
+    if meta.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(refuse("it is a symbolic link, which natscc will not replace: give -o the folder it points to, or a new folder".into()));
     }
     // Renaming a file out of the way would replace the user's file with a folder.
-    if std::fs::symlink_metadata(dir).is_ok() && !dir.is_dir() {
-        return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it exists and is not a folder; name a folder (new or existing) with -o"));
+    if meta.as_ref().is_ok_and(|m| !m.is_dir()) {
+        return Err(refuse("it exists and is not a folder; name a folder (new or existing) with -o".into()));
     }
-    // Replacing a folder deletes what it held: only a folder of natscc outputs may go, never
-    // one holding other files (`-o envs` next to the values, `-o ~` by a slip).
-    if dir.is_dir()
-        && let Some(foreign) = foreign_file(dir, files)
-    {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            format!("it holds {}, which natscc did not write; replacing the folder would delete it: name a new folder or one natscc wrote", foreign.display()),
-        ));
-    }
+    let Some(base) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Err(refuse("it names no folder natscc can replace (`.`, `..` or `/`); name the output folder itself".into()));
+    };
+    let exists = meta.is_ok();
+    let all = with_manifests(files);
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
+    if exists && holds_exactly(dir, &all) {
+        remove_leftovers(&parent, &base);
+        return Ok(());
+    }
+    if exists && let Some(why) = foreign(dir, files) {
+        return Err(refuse(format!("{why}: move it out of the folder (or delete the folder), or name a new folder with -o")));
+    }
+    remove_leftovers(&parent, &base);
     // Folders created for the output are removed again if writing fails.
     let created: Vec<std::path::PathBuf> = parent.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
-    let result = std::fs::create_dir_all(&parent).and_then(|()| write_staged(dir, &parent, files));
+    let result = std::fs::create_dir_all(&parent).and_then(|()| write_staged(dir, &parent, &base, &all));
     if result.is_err() {
         for c in &created {
             let _ = std::fs::remove_dir(c);
@@ -131,31 +298,70 @@ pub fn write_atomic(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Re
     result
 }
 
-fn write_staged(dir: &Path, parent: &Path, files: &BTreeMap<String, String>) -> std::io::Result<()> {
-    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+/// Exchanges two paths in one step (Linux `renameat2(RENAME_EXCHANGE)`); `Unsupported` where
+/// the kernel or file system cannot.
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput));
+        let (a, b) = (c(a)?, c(b)?);
+        // SAFETY: both are valid NUL-terminated paths for the duration of the call.
+        let r = unsafe { libc::syscall(libc::SYS_renameat2, libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP) => Err(std::io::ErrorKind::Unsupported.into()),
+            _ => Err(e),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a, b);
+        Err(std::io::ErrorKind::Unsupported.into())
+    }
+}
+
+fn write_staged(dir: &Path, parent: &Path, base: &str, files: &BTreeMap<String, String>) -> std::io::Result<()> {
     let stage = parent.join(format!(".{base}.natscc-stage-{}", std::process::id()));
     let old = parent.join(format!(".{base}.natscc-old-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&stage);
+    // A folder already at the stage's name that `remove_leftovers` could not prove natscc's
+    // makes this fail rather than be deleted.
+    std::fs::create_dir(&stage)?;
     let result = (|| {
-        for (name, text) in files {
+        // Manifests first: a stage cut short by a kill then proves itself natscc's to the
+        // next run, which removes it.
+        let (manifests, rest): (Vec<_>, Vec<_>) = files.iter().partition(|(name, _)| name.rsplit('/').next() == Some(MANIFEST));
+        for (name, text) in manifests.into_iter().chain(rest) {
             let path = stage.join(name);
             if let Some(p) = path.parent() {
                 std::fs::create_dir_all(p)?;
             }
             std::fs::write(&path, text)?;
         }
-        if dir.exists() {
-            std::fs::rename(dir, &old)?;
-            if let Err(e) = std::fs::rename(&stage, dir) {
-                let _ = std::fs::rename(&old, dir);
-                return Err(e);
-            }
-            // The new folder is in place: a leftover old copy is not a failed write.
-            let _ = std::fs::remove_dir_all(&old);
-        } else {
-            std::fs::rename(&stage, dir)?;
+        if std::fs::symlink_metadata(dir).is_err() {
+            return std::fs::rename(&stage, dir);
         }
-        Ok(())
+        match exchange(&stage, dir) {
+            // The stage now holds the old folder; a leftover old copy is not a failed write.
+            Ok(()) => {
+                let _ = std::fs::remove_dir_all(&stage);
+                Ok(())
+            }
+            // No exchange here: two renames, with a moment in which `dir` is missing.
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                std::fs::rename(dir, &old)?;
+                if let Err(e) = std::fs::rename(&stage, dir) {
+                    let _ = std::fs::rename(&old, dir);
+                    return Err(e);
+                }
+                let _ = std::fs::remove_dir_all(&old);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&stage);

@@ -10,13 +10,25 @@ fn plain_ok(st: &str) -> bool {
         && matches!(crate::load::yaml::resolve_plain(st), crate::load::V::Str(_))
 }
 
+/// A double-quoted scalar: JSON's escapes, plus `\u` escapes for what JSON leaves raw but a
+/// YAML reader refuses (DEL, C1 controls, non-characters) or folds as a line break (NEL, LS, PS).
+fn quoted(st: &str) -> String {
+    let json = serde_json::to_string(st).unwrap();
+    json.chars()
+        .map(|c| match c {
+            c if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') => format!("\\u{:04x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(st) if plain_ok(st) => st.clone(),
-        Value::String(st) => serde_json::to_string(st).unwrap(),
+        Value::String(st) => quoted(st),
         Value::Array(_) => "[]".into(),
         Value::Object(_) => "{}".into(),
     }
@@ -31,7 +43,13 @@ fn is_block(v: &Value) -> bool {
 }
 
 fn multiline(st: &str) -> bool {
-    st.contains('\n') && !st.contains('\r') && !st.contains('\t') && !st.lines().any(|l| l.ends_with(' ')) && !st.starts_with([' ', '\n'])
+    st.contains('\n')
+        && !st.contains('\t')
+        && !st.lines().any(|l| l.ends_with(' '))
+        && !st.starts_with([' ', '\n'])
+        // A literal block holds only printable text; YAML 1.1 readers (go-yaml, PyYAML) also
+        // break lines at NEL, LS and PS.
+        && !st.chars().any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
 }
 
 fn write(v: &Value, indent: usize, out: &mut String) {
@@ -44,8 +62,16 @@ fn write(v: &Value, indent: usize, out: &mut String) {
                 out.push(':');
                 match val {
                     Value::String(st) if multiline(st) => {
-                        out.push_str(if st.ends_with('\n') { " |\n" } else { " |-\n" });
-                        for line in st.lines() {
+                        // The chomping indicator keeps the trailing newlines exactly: `|-` none,
+                        // `|` one, `|+` all (`|` would clip "a\n\n" to "a\n").
+                        let body = st.trim_end_matches('\n');
+                        out.push_str(match st.len() - body.len() {
+                            0 => " |-\n",
+                            1 => " |\n",
+                            _ => " |+\n",
+                        });
+                        // Interior lines (empty ones included), then one empty line per newline kept.
+                        for line in st.strip_suffix('\n').unwrap_or(st).split('\n') {
                             if !line.is_empty() {
                                 out.push_str(&"  ".repeat(indent + 1));
                                 out.push_str(line);
