@@ -1,11 +1,15 @@
-//! The command line: argument parsing and exit codes. No compiler logic lives here.
+//! The command line: argument parsing, severity levels, printing what each command returns,
+//! and exit codes. No compiler logic lives here, and no other module prints findings or picks
+//! an exit code.
 
-use crate::diag::Severity;
+use crate::diag::levels::{Level, Levels};
 use crate::diag::render::{self, Format};
+use crate::diag::{Code, Diagnostic, Severity, Source, Sources};
+use crate::fleet::cli::{Answer, Draw, Up};
 use crate::load::Inputs;
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
 /// Exit codes: 0 clean, 1 findings, 2 usage or I/O error.
 pub const EXIT_OK: i32 = 0;
@@ -41,7 +45,10 @@ impl ValuesArgs {
     }
 }
 
-#[derive(Args, Debug, Clone)]
+/// The severity config file read from the current folder when `--config` is not given.
+pub const CONFIG_FILE: &str = ".natscc.yaml";
+
+#[derive(Args, Debug, Clone, Default)]
 pub struct ReportArgs {
     /// How to print findings.
     #[arg(long, value_enum)]
@@ -49,6 +56,76 @@ pub struct ReportArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Drop the findings of a code (a warning, e.g. natscc::gateway::tlsroute_hostnames); repeatable.
+    #[arg(long = "allow", value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Report a code's findings as warnings; repeatable.
+    #[arg(long = "warn", value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Report a code's findings as errors; repeatable.
+    #[arg(long = "deny", value_name = "CODE")]
+    pub deny: Vec<String>,
+    /// A severity config file (allow/warn/deny lists of codes); default: .natscc.yaml in the
+    /// current folder, when there is one. The command line's levels win over the file's.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// The config file's levels, then the command line's; `Err` is a usage error.
+    pub fn levels(&self) -> Result<Levels, String> {
+        let mut levels = Levels::default();
+        let file = self.config.clone().or_else(|| Some(PathBuf::from(CONFIG_FILE)).filter(|p| p.is_file()));
+        if let Some(path) = file {
+            read_config(&path, &mut levels)?;
+        }
+        for (names, level) in [(&self.allow, Level::Allow), (&self.warn, Level::Warn), (&self.deny, Level::Deny)] {
+            for name in names {
+                levels.set(name, level).map_err(|e| format!("--{} {name}: {e}", level.name()))?;
+            }
+        }
+        Ok(levels)
+    }
+
+    /// One run's findings at their final severities: levels first, then --deny-warnings.
+    fn judge(&self, levels: &Levels, diags: &mut Vec<Diagnostic>) {
+        levels.apply(diags);
+        if self.deny_warnings {
+            diags.iter_mut().for_each(|d| d.severity = Severity::Error);
+        }
+    }
+}
+
+/// Reads a severity config file: `allow:`, `warn:` and `deny:`, each a list of codes.
+fn read_config(path: &Path, levels: &mut Levels) -> Result<(), String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the config file {name}: {e}"))?;
+    let mut sources = Sources::default();
+    let id = sources.add(Source::new(name.clone(), text));
+    let (root, diags) = crate::load::yaml::parse(id, &sources);
+    let at = |sp: crate::diag::Span| format!("{name}:{}:{}", sp.line, sp.col + 1);
+    if let Some(d) = diags.first() {
+        return Err(match d.primary() {
+            Some(sp) => format!("{}: {}", at(sp), d.message),
+            None => format!("{name}: {}", d.message),
+        });
+    }
+    for e in root.as_ref().map(|r| r.entries()).unwrap_or_default() {
+        let level = match e.key.as_str() {
+            "allow" => Level::Allow,
+            "warn" => Level::Warn,
+            "deny" => Level::Deny,
+            other => return Err(format!("{}: unknown key `{other}`; a config file has allow, warn and deny, each a list of codes", at(e.key_span))),
+        };
+        if !e.value.is_null() && !matches!(e.value.v, crate::load::yaml::V::Seq(_)) {
+            return Err(format!("{}: `{}` must be a list of codes", at(e.value.span), e.key));
+        }
+        for item in e.value.items() {
+            let code = item.as_str().ok_or_else(|| format!("{}: a code is a string such as natscc::gateway::tlsroute_hostnames", at(item.span)))?;
+            levels.set(code, level).map_err(|m| format!("{}: {m}", at(item.span)))?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Subcommand, Debug)]
@@ -173,18 +250,276 @@ pub enum GraphFormat {
     Mermaid,
 }
 
-pub(crate) fn report(diags: &mut [crate::diag::Diagnostic], sources: &crate::diag::Sources, args: &ReportArgs) -> bool {
-    if args.deny_warnings {
-        for d in diags.iter_mut() {
-            d.severity = Severity::Error;
+/// Findings that kept natscc from doing its work (a file it cannot read, a malformed --set, an
+/// output folder it cannot write) make the exit code 2, not 1.
+fn is_usage(d: &Diagnostic) -> bool {
+    matches!(d.code, Code::Io | Code::SetSyntax | Code::OutputIo)
+}
+
+/// The README's table: 0 clean, 1 findings, 2 usage or I/O error.
+fn exit_code<'a>(diags: impl IntoIterator<Item = &'a Diagnostic>) -> i32 {
+    let mut code = EXIT_OK;
+    for d in diags {
+        if is_usage(d) {
+            return EXIT_USAGE;
+        }
+        if d.is_error() {
+            code = EXIT_FINDINGS;
         }
     }
+    code
+}
+
+fn usage(command: &str, message: impl std::fmt::Display) -> i32 {
+    eprintln!("natscc {command}: {message}");
+    EXIT_USAGE
+}
+
+/// Prints findings on stderr.
+fn show(diags: &[Diagnostic], sources: &Sources, format: Option<Format>) {
     let stderr = std::io::stderr();
-    let format = args.format.unwrap_or(Format::Human);
+    let format = format.unwrap_or(Format::Human);
     let color = format == Format::Human && stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let text = render::render(format, diags, sources, color);
-    let _ = stderr.lock().write_all(text.as_bytes());
-    diags.iter().any(|d| d.severity == Severity::Error)
+    let _ = stderr.lock().write_all(render::render(format, diags, sources, color).as_bytes());
+}
+
+/// Writes a compiled output folder; a failure is an OutputIo finding (exit 2).
+fn write_out(out: &Path, files: &crate::emit::Files, sources: &Sources, format: Option<Format>) -> i32 {
+    if let Err(e) = crate::emit::write_atomic(out, files) {
+        let d = Diagnostic::new(Code::OutputIo, format!("cannot write the output folder {}: {e}", out.display()))
+            .help("give -o a folder natscc may create or replace; nothing was written");
+        show(&[d], sources, format);
+        return EXIT_USAGE;
+    }
+    EXIT_OK
+}
+
+const PLAIN_NOTE: &str = "this is a plain NATS chart values file (no global.eventBus); graph and explain work on event-bus values";
+
+/// Prints what graph or explain answered. Errors in the values are reported and make the exit
+/// code 1 even when the drawing is printed: a cycle is drawn in red, and it is an error.
+fn answer(command: &str, mut a: Answer) -> i32 {
+    let levels = match ReportArgs::default().levels() {
+        Ok(l) => l,
+        Err(e) => return usage(command, e),
+    };
+    levels.apply(&mut a.diags);
+    if !a.diags.is_empty() {
+        show(&a.diags, &a.sources, None);
+    }
+    if let Some(note) = &a.note {
+        eprintln!("natscc {command}: {note}");
+    }
+    if let Some(u) = &a.usage {
+        return usage(command, u);
+    }
+    let code = exit_code(&a.diags);
+    match &a.text {
+        Some(text) if code != EXIT_USAGE => {
+            print!("{text}");
+            code
+        }
+        _ => code.max(EXIT_FINDINGS),
+    }
+}
+
+fn literal(subject: &str) -> bool {
+    crate::subject::Pattern::parse(subject).is_ok_and(|p| p.is_literal())
+}
+
+fn not_literal(subject: &str) -> String {
+    format!("`{subject}` is not a literal subject (no wildcards): a message is published on one subject")
+}
+
+fn compile(values: &ValuesArgs, out: &Path, r: &ReportArgs) -> i32 {
+    let levels = match r.levels() {
+        Ok(l) => l,
+        Err(e) => return usage("compile", e),
+    };
+    let (mut diags, sources, files, built) = match &values.fleet {
+        Some(path) => {
+            let f = crate::fleet::compile(path, true);
+            let files = f.all_files();
+            let built = !f.clusters.is_empty();
+            (f.diags, f.sources, files, built)
+        }
+        None => {
+            let c = crate::compile(&values.inputs());
+            let built = !c.files.is_empty();
+            (c.diags, c.sources, c.files, built)
+        }
+    };
+    r.judge(&levels, &mut diags);
+    show(&diags, &sources, r.format);
+    let code = exit_code(&diags);
+    if code != EXIT_OK || !built {
+        return code.max(EXIT_FINDINGS);
+    }
+    write_out(out, &files, &sources, r.format)
+}
+
+fn lint(patterns: &[String], with: &[PathBuf], r: &ReportArgs) -> i32 {
+    let levels = match r.levels() {
+        Ok(l) => l,
+        Err(e) => return usage("lint", e),
+    };
+    let mut results = match crate::lint::run(patterns, with) {
+        Ok(results) => results,
+        Err(e) => return usage("lint", e),
+    };
+    for (diags, _) in &mut results {
+        r.judge(&levels, diags);
+    }
+    let items = crate::lint::shared_once(&results);
+    let stdout = std::io::stdout();
+    let format = r.format.unwrap_or(if stdout.is_terminal() { Format::Human } else { Format::Concise });
+    let color = format == Format::Human && stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = stdout.lock().write_all(render::render_many(format, &items, color).as_bytes());
+    exit_code(results.iter().flat_map(|(d, _)| d))
+}
+
+fn post_render(inputs: Option<Inputs>, r: &ReportArgs) -> i32 {
+    let levels = match r.levels() {
+        Ok(l) => l,
+        Err(e) => return usage("post-render", e),
+    };
+    let mut input = vec![];
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut input) {
+        return usage("post-render", format!("cannot read stdin: {e}"));
+    }
+    let mut outcome = crate::postrender::run(input, inputs.as_ref());
+    r.judge(&levels, &mut outcome.diags);
+    show(&outcome.diags, &outcome.sources, r.format);
+    let code = exit_code(&outcome.diags);
+    match outcome.output {
+        Some(text) if code == EXIT_OK => {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                return usage("post-render", format!("cannot write stdout: {e}"));
+            }
+            EXIT_OK
+        }
+        _ => code.max(EXIT_FINDINGS),
+    }
+}
+
+fn graph(values: &ValuesArgs, format: GraphFormat) -> Answer {
+    let draw: Draw = match format {
+        GraphFormat::Dot => crate::graph::render::dot,
+        GraphFormat::Mermaid => crate::graph::render::mermaid,
+    };
+    if let Some(fleet) = &values.fleet {
+        return crate::fleet::cli::graph(fleet, draw);
+    }
+    let c = crate::check_only(&values.inputs());
+    let text = c.model.as_ref().map(|m| {
+        let g = crate::graph::build(m, "");
+        let red = crate::graph::render::cycle_edges(&g, &crate::graph::cycles::find(&g));
+        draw(&g, &red)
+    });
+    let note = (text.is_none() && !c.has_errors()).then(|| PLAIN_NOTE.to_string());
+    Answer { text, note, diags: c.diags, sources: c.sources, usage: None }
+}
+
+fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &str) -> Answer {
+    if let Some(fleet) = &values.fleet {
+        return crate::fleet::cli::explain(fleet, cluster, account, subject);
+    }
+    if !literal(subject) {
+        return Answer { usage: Some(not_literal(subject)), ..Default::default() };
+    }
+    let c = crate::check_only(&values.inputs());
+    let (mut text, mut note, mut problem) = (None, None, None);
+    match &c.model {
+        None if !c.has_errors() => note = Some(PLAIN_NOTE.to_string()),
+        None => {}
+        Some(m) => {
+            let g = crate::graph::build(m, "");
+            match g.find("", account) {
+                Some(start) => text = Some(crate::graph::render::explain_text(&g, start, subject)),
+                None => {
+                    let names: Vec<String> = g.g.node_weights().map(|a| a.name.clone()).collect();
+                    problem = Some(format!("no account `{account}` on this cluster; the accounts are: {}", names.join(", ")));
+                }
+            }
+        }
+    }
+    Answer { text, note, usage: problem, diags: c.diags, sources: c.sources }
+}
+
+fn up(path: &Path) -> i32 {
+    let fleet = crate::fleet::compile(path, false);
+    // Only errors stop a dry run; warnings are compile's to show.
+    let (errors, warnings): (Vec<_>, Vec<_>) = fleet.diags.iter().cloned().partition(|d| d.is_error());
+    show(&errors, &fleet.sources, None);
+    if !warnings.is_empty() {
+        eprintln!("natscc up: {} warning(s); `natscc compile --fleet` shows them", warnings.len());
+    }
+    let code = exit_code(&errors);
+    if code != EXIT_OK {
+        if code == EXIT_FINDINGS {
+            eprintln!("natscc up: the fleet has errors; nothing was started");
+        }
+        return code;
+    }
+    match crate::fleet::cli::up(&fleet) {
+        Up::Stopped => EXIT_OK,
+        Up::Usage(e) => usage("up", e),
+        Up::Failed(e) => {
+            eprintln!("natscc up: {e}");
+            EXIT_FINDINGS
+        }
+    }
+}
+
+fn keys_check(dir: &Path) -> i32 {
+    let checked = crate::keys::inspect(dir);
+    {
+        let mut out = std::io::stdout().lock();
+        for d in &checked.findings {
+            let _ = writeln!(out, "natscc keys: {}", crate::keys::line(d));
+        }
+        let _ = out.flush();
+    }
+    if !checked.errors.is_empty() {
+        for e in &checked.errors {
+            eprintln!("natscc keys: {}", crate::keys::KeysError(e.clone()));
+        }
+        return EXIT_USAGE;
+    }
+    if checked.findings.is_empty() {
+        println!("natscc keys: every key in {} checks out", dir.display());
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    }
+}
+
+/// `natscc rules`: the code table, then how to change a code's severity.
+fn rules() -> i32 {
+    let mut out = std::io::stdout().lock();
+    for c in Code::ALL {
+        let sev = match c.default_severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{:<40} {:<8} {}", c.name(), sev, c.doc());
+    }
+    let _ = out.write_all(
+        concat!(
+            "\nSeverities per code (lint, compile, post-render; repeatable):\n",
+            "  --allow CODE   drop the findings of a warning\n",
+            "  --warn CODE    keep them warnings\n",
+            "  --deny CODE    make them errors\n",
+            "The same lists in a config file, .natscc.yaml in the current folder or the one --config names:\n",
+            "  allow: [natscc::gateway::tlsroute_hostnames]\n",
+            "  deny: [natscc::cross_layer::redundant]\n",
+            "The command line wins over the file; --deny-warnings applies last. Errors cannot be allowed\n",
+            "or lowered: they are what nats-server or Helm refuses. An unknown code is a usage error (exit 2).\n",
+        )
+        .as_bytes(),
+    );
+    EXIT_OK
 }
 
 pub fn main() -> i32 {
@@ -196,80 +531,14 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Compile { values, out, report: r } => {
-            if let Some(fleet) = &values.fleet {
-                return crate::fleet::cli::compile(fleet, &out, &r);
-            }
-            let mut compiled = crate::compile(&values.inputs());
-            let failed = report(&mut compiled.diags, &compiled.sources, &r);
-            if failed || compiled.files.is_empty() {
-                if compiled.diags.iter().any(|d| d.code == crate::diag::Code::Io) {
-                    return EXIT_USAGE;
-                }
-                return EXIT_FINDINGS;
-            }
-            if let Err(e) = crate::emit::write_atomic(&out, &compiled.files) {
-                let d = crate::diag::Diagnostic::new(crate::diag::Code::OutputIo, format!("cannot write the output folder {}: {e}", out.display()))
-                    .help("give -o a folder natscc may create or replace; nothing was written");
-                report(&mut [d], &compiled.sources, &r);
-                return EXIT_USAGE;
-            }
-            EXIT_OK
-        }
-        Command::Lint { patterns, with, report: r } => crate::lint::run(&patterns, &with, &r),
+        Command::Compile { values, out, report: r } => compile(&values, &out, &r),
+        Command::Lint { patterns, with, report: r } => lint(&patterns, &with, &r),
         Command::PostRender { values, set, set_string, report: r } => {
-            let inputs = (!values.is_empty()).then_some(Inputs { files: values, set, set_string });
-            crate::postrender::main(inputs, &r)
+            post_render((!values.is_empty()).then_some(Inputs { files: values, set, set_string }), &r)
         }
-        Command::Graph { values, format } => {
-            if let Some(fleet) = &values.fleet {
-                return crate::fleet::cli::graph(fleet, format);
-            }
-            let compiled = crate::check_only(&values.inputs());
-            let Some(m) = &compiled.model else {
-                let _ = report(&mut compiled.diags.clone(), &compiled.sources, &ReportArgs { format: None, deny_warnings: false });
-                if !compiled.has_errors() {
-                    eprintln!("natscc: this is a plain NATS chart values file (no global.eventBus); graph and explain work on event-bus values");
-                }
-                return if compiled.diags.iter().any(|d| d.code == crate::diag::Code::Io) { EXIT_USAGE } else { EXIT_FINDINGS };
-            };
-            let g = crate::graph::build(m, "");
-            let red = crate::graph::render::cycle_edges(&g, &crate::graph::cycles::find(&g));
-            print!(
-                "{}",
-                match format {
-                    GraphFormat::Dot => crate::graph::render::dot(&g, &red),
-                    GraphFormat::Mermaid => crate::graph::render::mermaid(&g, &red),
-                }
-            );
-            EXIT_OK
-        }
-        Command::Explain { values, account, cluster, subject } => {
-            if let Some(fleet) = &values.fleet {
-                return crate::fleet::cli::explain(fleet, cluster.as_deref(), &account, &subject);
-            }
-            let compiled = crate::check_only(&values.inputs());
-            let Some(m) = &compiled.model else {
-                let _ = report(&mut compiled.diags.clone(), &compiled.sources, &ReportArgs { format: None, deny_warnings: false });
-                if !compiled.has_errors() {
-                    eprintln!("natscc: this is a plain NATS chart values file (no global.eventBus); graph and explain work on event-bus values");
-                }
-                return if compiled.diags.iter().any(|d| d.code == crate::diag::Code::Io) { EXIT_USAGE } else { EXIT_FINDINGS };
-            };
-            if crate::subject::Pattern::parse(&subject).map(|p| !p.is_literal()).unwrap_or(true) {
-                eprintln!("natscc: `{subject}` is not a literal subject (no wildcards): a message is published on one subject");
-                return EXIT_USAGE;
-            }
-            let g = crate::graph::build(m, "");
-            let Some(start) = g.find("", &account) else {
-                let names: Vec<String> = g.g.node_weights().map(|a| a.name.clone()).collect();
-                eprintln!("natscc: no account `{account}` on this cluster; the accounts are: {}", names.join(", "));
-                return EXIT_USAGE;
-            };
-            print!("{}", crate::graph::render::explain_text(&g, start, &subject));
-            EXIT_OK
-        }
-        Command::Up { fleet } => crate::fleet::cli::up(&fleet),
+        Command::Graph { values, format } => answer("graph", graph(&values, format)),
+        Command::Explain { values, account, cluster, subject } => answer("explain", explain(&values, &account, cluster.as_deref(), &subject)),
+        Command::Up { fleet } => up(&fleet),
         Command::Keys(KeysCommand::Generate { cpcs, extra_accounts, out, k8s }) => {
             for id in &cpcs {
                 if !crate::check::values::valid_id(id) {
@@ -318,28 +587,8 @@ pub fn main() -> i32 {
                 }
             }
         }
-        Command::Keys(KeysCommand::Check { dir }) => {
-            let problems = crate::keys::check(&dir);
-            for p in &problems {
-                println!("{p}");
-            }
-            if problems.is_empty() {
-                println!("natscc keys: every key in {} checks out", dir.display());
-                EXIT_OK
-            } else {
-                EXIT_FINDINGS
-            }
-        }
-        Command::Rules => {
-            for c in crate::diag::Code::ALL {
-                let sev = match c.default_severity() {
-                    Severity::Error => "error",
-                    Severity::Warning => "warning",
-                };
-                println!("{:<40} {:<8} {}", c.name(), sev, c.doc());
-            }
-            EXIT_OK
-        }
+        Command::Keys(KeysCommand::Check { dir }) => keys_check(&dir),
+        Command::Rules => rules(),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "natscc", &mut std::io::stdout());
             EXIT_OK

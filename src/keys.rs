@@ -578,31 +578,12 @@ pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> io::R
 // ---------------------------------------------------------------------------------------------
 // keys check
 
-/// What `keys check` found: findings (exit 1), and errors that kept it from looking (exit 2).
+/// What `keys check` found: findings (exit 1), and errors that kept it from looking (exit 2);
+/// the CLI prints them and picks the exit code.
 #[derive(Debug, Default)]
 pub struct Checked {
     pub findings: Vec<Diagnostic>,
     pub errors: Vec<Diagnostic>,
-}
-
-/// `natscc keys check` for the CLI: one coded line per finding (the CLI prints them and exits
-/// 1 when there is any). An error that kept natscc from looking (no such folder, an unreadable
-/// file) is printed on stderr after the findings and exits 2 here: the CLI would count it as a
-/// finding.
-pub fn check(dir: &Path) -> Vec<String> {
-    let c = inspect(dir);
-    let lines: Vec<String> = c.findings.iter().map(|d| format!("natscc keys: {}", line(d))).collect();
-    if !c.errors.is_empty() {
-        for l in &lines {
-            println!("{l}");
-        }
-        let _ = io::stdout().flush();
-        for e in &c.errors {
-            eprintln!("natscc keys: {}", KeysError(e.clone()));
-        }
-        std::process::exit(crate::cli::EXIT_USAGE);
-    }
-    lines
 }
 
 /// Proves each seed matches its pubkey, each key has its type's prefix, and each CPC's leaf

@@ -1,10 +1,8 @@
-//! `natscc lint`: many values files, checked in parallel, one report.
+//! `natscc lint`: many values files, checked in parallel. It returns the findings; the CLI
+//! applies the severity levels, prints the report and picks the exit code.
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ReportArgs};
-use crate::diag::render::{Format, render_many};
-use crate::diag::{Diagnostic, Severity, Sources};
+use crate::diag::{Diagnostic, Sources};
 use crate::load::Inputs;
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Expands files, folders (every .yaml/.yml below) and glob patterns, in a stable order.
@@ -18,6 +16,9 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
                 let pat = format!("{}/**/*.{ext}", glob::Pattern::escape(p.trim_end_matches('/')));
                 out.extend(glob::glob(&pat).map_err(|e| format!("bad pattern {pat}: {e}"))?.filter_map(Result::ok));
             }
+        } else if path.exists() {
+            // A file that exists is that file, even with `[` or `*` in its name.
+            out.push(path.to_path_buf());
         } else if p.contains(['*', '?', '[']) {
             // Folders a pattern matches (`envs/*`) hold the files; they are not values files.
             let matched: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).filter(|m| !m.is_dir()).collect();
@@ -25,8 +26,6 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
                 return Err(format!("no file matches `{p}`"));
             }
             out.extend(matched);
-        } else if path.exists() {
-            out.push(path.to_path_buf());
         } else {
             return Err(format!("no such file: {p}"));
         }
@@ -46,51 +45,40 @@ pub fn lint_files(files: &[PathBuf], with: &[PathBuf]) -> Vec<(Vec<Diagnostic>, 
     })
 }
 
-pub fn run(patterns: &[String], with: &[PathBuf], args: &ReportArgs) -> i32 {
-    let files = match expand(patterns) {
-        Ok(f) if f.is_empty() => {
-            eprintln!("natscc lint: no values files found");
-            return EXIT_USAGE;
-        }
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("natscc lint: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    for w in with {
-        if !w.exists() {
-            eprintln!("natscc lint: no such companion file: {}", w.display());
-            return EXIT_USAGE;
-        }
+/// Each file's findings with its sources, in path order; `Err` is a usage error (no file
+/// matches, a companion file is missing).
+pub fn run(patterns: &[String], with: &[PathBuf]) -> Result<Vec<(Vec<Diagnostic>, Sources)>, String> {
+    if let Some(w) = with.iter().find(|w| !w.is_file()) {
+        return Err(format!("no such companion file: {}", w.display()));
     }
-    let mut results = lint_files(&files, with);
-    if args.deny_warnings {
-        for (diags, _) in &mut results {
-            diags.iter_mut().for_each(|d| d.severity = Severity::Error);
-        }
+    let mut files = expand(patterns)?;
+    if files.is_empty() {
+        return Err("no values files found".into());
     }
-    let io_error = results.iter().any(|(d, _)| d.iter().any(|d| d.code == crate::diag::Code::Io));
-    // A finding in what every file shares (the built-in defaults, a --with companion) is the
-    // same finding for each file: it is reported once, where it first appears.
+    // A companion is checked under every other file, never alone: a shared values-common.yaml
+    // that a pattern (or pre-commit) names too is not a whole cluster's values.
+    let shared: Vec<PathBuf> = with.iter().filter_map(|w| w.canonicalize().ok()).collect();
+    files.retain(|f| !f.canonicalize().is_ok_and(|f| shared.contains(&f)));
+    if files.is_empty() {
+        let names: Vec<String> = with.iter().map(|w| w.display().to_string()).collect();
+        return Err(format!(
+            "every file given is a --with companion ({}); name the values files that use it (pre-commit: `pass_filenames: false` and their pattern)",
+            names.join(", ")
+        ));
+    }
+    Ok(lint_files(&files, with))
+}
+
+/// A finding in what every file shares (the built-in defaults, a --with companion) is the
+/// same finding for each file: it is kept once, where it first appears.
+pub fn shared_once(results: &[(Vec<Diagnostic>, Sources)]) -> Vec<(&Diagnostic, &Sources)> {
     let mut seen = std::collections::HashSet::new();
-    let items: Vec<(&Diagnostic, &Sources)> = results
+    results
         .iter()
         .flat_map(|(ds, s)| ds.iter().map(move |d| (d, s)))
         .filter(|(d, s)| {
             let at: Vec<(&str, u32, u32)> = d.labels.iter().map(|l| (s.get(l.span.src).name.as_str(), l.span.line, l.span.col)).collect();
             d.labels.is_empty() || seen.insert((d.code, d.severity, d.message.clone(), at))
         })
-        .collect();
-    let stdout = std::io::stdout();
-    let format = args.format.unwrap_or(if stdout.is_terminal() { Format::Human } else { Format::Concise });
-    let color = format == Format::Human && stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let _ = stdout.lock().write_all(render_many(format, &items, color).as_bytes());
-    if io_error {
-        EXIT_USAGE
-    } else if items.iter().any(|(d, _)| d.severity == Severity::Error) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
+        .collect()
 }

@@ -145,3 +145,18 @@ fn exit_codes() {
     assert_eq!(code, 2, "an unreadable file is an I/O error: {out}");
     assert!(out.contains("natscc::load::io"), "{out}");
 }
+
+/// A path that exists is that file, even with glob characters in its name.
+#[test]
+fn an_existing_file_is_not_read_as_a_glob() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("fixtures/bad/subject-gt-middle.yaml"), tmp.path().join("values[1].yaml")).unwrap();
+    let (code, out) = lint(tmp.path(), &["values[1].yaml", "--format", "concise"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("values[1].yaml:")), "{out}");
+    std::fs::copy(root().join("fixtures/cpc-cross-layer/values.yaml"), tmp.path().join("values*.yaml")).unwrap();
+    let (code, out) = lint(tmp.path(), &["values*.yaml", "--format", "concise"]);
+    assert_eq!(code, 0, "only the file of that name, not the pattern's matches: {out}");
+    // A pattern still matches.
+    assert_eq!(lint(tmp.path(), &["values?1?.yaml", "--format", "concise"]).0, 1);
+}

@@ -2,6 +2,7 @@
 //! Only the renderers in `render` know about output formats.
 
 mod codes;
+pub mod levels;
 pub mod render;
 
 pub use codes::Code;

@@ -1,146 +1,125 @@
-//! The fleet's commands: `compile --fleet`, `graph --fleet`, `explain --fleet`, `up`.
+//! The fleet's commands: `graph --fleet`, `explain --fleet`, `up` (`compile --fleet` is
+//! `fleet::compile` and a write). Each returns what it found; only `cli.rs` prints findings
+//! and picks exit codes.
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ReportArgs, report};
-use crate::diag::Code;
+use crate::diag::{Diagnostic, Sources};
 use std::path::Path;
 
-fn io_failure(fleet: &super::Fleet) -> bool {
-    fleet.diags.iter().any(|d| d.code == Code::Io)
+/// What graph and explain answer, single cluster or fleet.
+#[derive(Debug, Default)]
+pub struct Answer {
+    /// Every finding on the values: errors make the exit code 1 even when `text` is drawn.
+    pub diags: Vec<Diagnostic>,
+    pub sources: Sources,
+    /// The drawing or explanation for stdout, when there is one.
+    pub text: Option<String>,
+    /// Why nothing was drawn, when the findings do not say it.
+    pub note: Option<String>,
+    /// A usage error (exit 2): a cluster, account or subject the question cannot be about.
+    pub usage: Option<String>,
 }
 
-/// `natscc compile --fleet FLEET -o DIR`: DIR/<cluster>/ for every cluster, all or nothing.
-pub fn compile(path: &Path, out: &Path, args: &ReportArgs) -> i32 {
-    let mut fleet = super::compile(path, true);
-    let failed = report(&mut fleet.diags, &fleet.sources, args);
-    if io_failure(&fleet) {
-        return EXIT_USAGE;
+impl Answer {
+    fn usage(message: String) -> Self {
+        Answer { usage: Some(message), ..Default::default() }
     }
-    if failed || fleet.clusters.is_empty() {
-        return EXIT_FINDINGS;
-    }
-    if let Err(e) = crate::emit::write_atomic(out, &fleet.all_files()) {
-        eprintln!("natscc: cannot write {}: {e}", out.display());
-        return EXIT_USAGE;
-    }
-    EXIT_OK
 }
 
-/// Builds the joined graph, or reports why it cannot be built.
-fn joined(path: &Path) -> Result<super::graph::FleetGraph, i32> {
-    let mut fleet = super::compile(path, false);
-    if let Some(g) = super::graph::build(&fleet) {
-        return Ok(g);
+/// Builds the joined graph; without one, the answer says why.
+fn joined(path: &Path) -> Result<(super::graph::FleetGraph, Answer), Answer> {
+    let fleet = super::compile(path, false);
+    let graph = super::graph::build(&fleet);
+    let answer = Answer { diags: fleet.diags, sources: fleet.sources, ..Default::default() };
+    match graph {
+        Some(g) => Ok((g, answer)),
+        None => Err(Answer { note: Some("the fleet needs exactly one CSC to be drawn".into()), ..answer }),
     }
-    let _ = report(&mut fleet.diags, &fleet.sources, &ReportArgs { format: None, deny_warnings: false });
-    if io_failure(&fleet) {
-        return Err(EXIT_USAGE);
-    }
-    eprintln!("natscc: the fleet needs exactly one CSC to be drawn");
-    Err(EXIT_FINDINGS)
 }
+
+/// The drawing of a graph with its red (cycle) edges, DOT or Mermaid as the CLI chose.
+pub type Draw = fn(&crate::graph::Graph, &std::collections::BTreeSet<petgraph::graph::EdgeIndex>) -> String;
 
 /// `natscc graph --fleet FLEET`: every cluster's accounts, the leaf connections between them.
-pub fn graph(path: &Path, format: crate::cli::GraphFormat) -> i32 {
-    let fg = match joined(path) {
-        Ok(g) => g,
-        Err(code) => return code,
-    };
-    print!(
-        "{}",
-        match format {
-            crate::cli::GraphFormat::Dot => crate::graph::render::dot(&fg.graph, &fg.red),
-            crate::cli::GraphFormat::Mermaid => crate::graph::render::mermaid(&fg.graph, &fg.red),
-        }
-    );
-    EXIT_OK
+pub fn graph(path: &Path, draw: Draw) -> Answer {
+    match joined(path) {
+        Ok((fg, answer)) => Answer { text: Some(draw(&fg.graph, &fg.red)), ..answer },
+        Err(answer) => answer,
+    }
 }
 
 /// `natscc explain --fleet FLEET --cluster C --account A SUBJECT`.
-pub fn explain(path: &Path, cluster: Option<&str>, account: &str, subject: &str) -> i32 {
+pub fn explain(path: &Path, cluster: Option<&str>, account: &str, subject: &str) -> Answer {
     let Some(cluster) = cluster else {
-        eprintln!("natscc: with --fleet, say which cluster the message is published in: --cluster NAME");
-        return EXIT_USAGE;
+        return Answer::usage("with --fleet, say which cluster the message is published in: --cluster NAME".into());
     };
     if crate::subject::Pattern::parse(subject).map(|p| !p.is_literal()).unwrap_or(true) {
-        eprintln!("natscc: `{subject}` is not a literal subject (no wildcards): a message is published on one subject");
-        return EXIT_USAGE;
+        return Answer::usage(format!("`{subject}` is not a literal subject (no wildcards): a message is published on one subject"));
     }
-    let fg = match joined(path) {
-        Ok(g) => g,
-        Err(code) => return code,
+    let (fg, answer) = match joined(path) {
+        Ok(j) => j,
+        Err(answer) => return answer,
     };
     let Some(start) = fg.graph.find(cluster, account) else {
         let clusters: std::collections::BTreeSet<&str> = fg.graph.g.node_weights().map(|a| a.cluster.as_str()).collect();
-        if !clusters.contains(cluster) {
-            eprintln!("natscc: the fleet has no cluster `{cluster}`; its clusters are: {}", clusters.into_iter().collect::<Vec<_>>().join(", "));
+        let usage = if !clusters.contains(cluster) {
+            format!("the fleet has no cluster `{cluster}`; its clusters are: {}", clusters.into_iter().collect::<Vec<_>>().join(", "))
         } else {
             let names: Vec<&str> = fg.graph.g.node_weights().filter(|a| a.cluster == cluster).map(|a| a.name.as_str()).collect();
-            eprintln!("natscc: no account `{account}` on {cluster}; the accounts are: {}", names.join(", "));
-        }
-        return EXIT_USAGE;
+            format!("no account `{account}` on {cluster}; the accounts are: {}", names.join(", "))
+        };
+        return Answer { usage: Some(usage), ..answer };
     };
-    print!("{}", super::graph::explain_text(&fg, start, subject));
-    EXIT_OK
+    Answer { text: Some(super::graph::explain_text(&fg, start, subject)), ..answer }
 }
 
-/// `natscc up FLEET`: the whole fleet on this machine until SIGINT or SIGTERM.
-pub fn up(path: &Path) -> i32 {
+/// How `natscc up` ended, after the CLI found the fleet free of errors.
+#[derive(Debug)]
+pub enum Up {
+    /// Ran until SIGINT or SIGTERM, then stopped every server.
+    Stopped,
+    /// natscc could not do its work (no nats-server, no temporary folder): exit 2.
+    Usage(String),
+    /// A server did not start or exited, or a stream could not be created: exit 1.
+    Failed(String),
+}
+
+/// `natscc up FLEET`: the checked fleet on this machine until SIGINT or SIGTERM. It prints
+/// its progress and each cluster's addresses as they come (the run has no end to wait for).
+pub fn up(fleet: &super::Fleet) -> Up {
     use std::io::Write;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
-            eprintln!("natscc up: cannot handle signal {sig}: {e}");
-            return EXIT_USAGE;
+            return Up::Usage(format!("cannot handle signal {sig}: {e}"));
         }
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let fleet = super::compile(path, false);
-    // Only errors stop a dry run; warnings are compile's to show.
-    let (mut errors, warnings): (Vec<_>, Vec<_>) = fleet.diags.iter().cloned().partition(|d| d.is_error());
-    let failed = report(&mut errors, &fleet.sources, &ReportArgs { format: None, deny_warnings: false });
-    if !warnings.is_empty() {
-        eprintln!("natscc up: {} warning(s); `natscc compile --fleet` shows them", warnings.len());
-    }
-    if io_failure(&fleet) {
-        return EXIT_USAGE;
-    }
-    if failed {
-        eprintln!("natscc up: the fleet has errors; nothing was started");
-        return EXIT_FINDINGS;
-    }
     let Some(server) = super::up::server_binary() else {
-        eprintln!("natscc up: nats-server not found: set NATS_SERVER_BIN or put nats-server on PATH");
-        return EXIT_USAGE;
+        return Up::Usage("nats-server not found: set NATS_SERVER_BIN or put nats-server on PATH".into());
     };
     let dir = match super::up::temp_dir() {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("natscc up: cannot create a temporary folder: {e}");
-            return EXIT_USAGE;
+            return Up::Usage(format!("cannot create a temporary folder: {e}"));
         }
     };
-    let plan = match super::up::plan(&fleet, &dir) {
+    let plan = match super::up::plan(fleet, &dir) {
         Ok(p) => p,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
-            eprintln!("natscc up: {e}");
-            return EXIT_USAGE;
+            return Up::Usage(e.to_string());
         }
     };
     eprintln!("natscc up: starting {} servers in {}", plan.clusters.len(), dir.display());
     // From here on, dropping `running` stops every server and removes the folder.
     let mut running = match super::up::start(plan, &server, deadline, &stop) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("natscc up: {e}");
-            return EXIT_FINDINGS;
-        }
+        Err(e) => return Up::Failed(e.to_string()),
     };
     if let Err(e) = super::up::create_streams(&running.plan) {
-        eprintln!("natscc up: {e}");
-        return EXIT_FINDINGS;
+        return Up::Failed(e.to_string());
     }
     {
         let mut out = std::io::stdout().lock();
@@ -152,12 +131,11 @@ pub fn up(path: &Path) -> i32 {
     }
     while !stop.load(Ordering::Relaxed) {
         if let Some(e) = running.exited() {
-            eprintln!("natscc up: {e}");
-            return EXIT_FINDINGS;
+            return Up::Failed(e.to_string());
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     running.stop();
     eprintln!("natscc up: stopped every server and removed {}", dir.display());
-    EXIT_OK
+    Up::Stopped
 }

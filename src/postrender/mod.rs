@@ -4,18 +4,17 @@
 //! volume mounts; the account graph of each server; the routes against the Gateway's
 //! listeners) and answers with the stream unchanged, byte for byte. With values files, the
 //! generated ConfigMaps' contents are first replaced by what natscc compiles from them.
-//! On any error: diagnostics on stderr, nothing on stdout, exit 1, so `helm install` stops.
+//! It returns an [`Outcome`]; the CLI prints it: on any error, diagnostics on stderr, nothing
+//! on stdout, exit 1, so `helm install` stops.
 
 mod objects;
 mod replace;
 mod rules;
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ReportArgs};
 use crate::diag::{Code, Diagnostic, Diags, Source, Sources};
 use crate::load::{Inputs, Node, yaml};
 use crate::natsconf::{self, Block, Entry, Options, ParseError, Val};
 use objects::{ConfFile, Resolved};
-use std::io::{Read, Write};
 
 /// The name findings give the stream.
 pub const STDIN: &str = "<stdin>";
@@ -266,29 +265,4 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
         }
     }
     out
-}
-
-/// `natscc post-render`: stdin to stdout, findings on stderr.
-pub fn main(inputs: Option<Inputs>, report: &ReportArgs) -> i32 {
-    let mut input = vec![];
-    if let Err(e) = std::io::stdin().lock().read_to_end(&mut input) {
-        eprintln!("natscc post-render: cannot read stdin: {e}");
-        return EXIT_USAGE;
-    }
-    let mut outcome = run(input, inputs.as_ref());
-    let failed = crate::cli::report(&mut outcome.diags, &outcome.sources, report);
-    if outcome.diags.iter().any(|d| d.code == Code::Io) {
-        return EXIT_USAGE;
-    }
-    match outcome.output {
-        Some(text) if !failed => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
-                eprintln!("natscc post-render: cannot write stdout: {e}");
-                return EXIT_USAGE;
-            }
-            EXIT_OK
-        }
-        _ => EXIT_FINDINGS,
-    }
 }
