@@ -204,12 +204,15 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
 }
 
 pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
-    let mut out = vec![];
+    // Seeds anywhere in the values: the chart copies `config.merge` and the rest into nats.conf.
+    let mut out = crate::check::secrets::seeds(root);
     rendering(root, &mut out);
     if let Some(n) = root.get("natscc") {
         natscc_keys(n, &mut out);
     }
     if let Some(c) = root.get("config") {
+        // Raw server options: keys and kinds as nats-server reads them.
+        crate::check::server_conf::config(c, "config", &mut out);
         embedded_refs(c, "config", &mut out);
         // The event bus reports its subcharts' remotes itself (it writes leaf remotes of its own).
         not_rendered(c, "config", &["leafnodes.remotes"], &mut out);

@@ -9,6 +9,9 @@ pub mod gateway;
 pub mod imports;
 pub mod rendered;
 pub mod schema;
+pub mod secrets;
+pub mod server_conf;
+pub mod server_values;
 pub mod values;
 
 use crate::diag::{Code, Diagnostic, Sources};
@@ -45,8 +48,12 @@ fn is_big(m: &Model) -> bool {
 fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
     let mut semantic = values::check(root, model);
     semantic.extend(values::numeric_ids(root, sources));
+    semantic.extend(secrets::seeds(root));
     if let Some(m) = model {
         semantic.extend(accounts::check(m));
+        semantic.extend(secrets::passwords(m));
+        semantic.extend(server_values::check(m));
+        semantic.extend(server_conf::bus(root, m.mtls));
         semantic.extend(auth::check(m));
         semantic.extend(auth::callout(root, m));
         semantic.extend(chart::number_format(m));
@@ -73,6 +80,12 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
         semantic.extend(overlap_diags);
         // A cycle made only of entries the overlap rule already named is that same finding.
         semantic.extend(import_diags.into_iter().filter(|d| d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))));
+    }
+    // A seed is one mistake: the finding that says so wins over others at the same place (an
+    // invalid public key, an upper-case id), which only describe the seed's shape.
+    let seeds: Vec<_> = semantic.iter().filter(|d| d.code == Code::SecretSeed).filter_map(Diagnostic::primary).collect();
+    if !seeds.is_empty() {
+        semantic.retain(|d| d.code == Code::SecretSeed || !d.primary().is_some_and(|p| seeds.contains(&p)));
     }
     semantic
 }

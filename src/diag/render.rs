@@ -22,13 +22,52 @@ pub fn render(format: Format, diags: &[Diagnostic], sources: &Sources, color: bo
 
 /// Renders findings of several compilations (each with its own sources) as one report.
 pub fn render_many(format: Format, items: &[(&Diagnostic, &Sources)], color: bool) -> String {
+    // No format ever prints a private NKey seed: not in a message, a label, a file name, nor
+    // in the source lines the human format draws (those are masked once per set of sources).
+    let diags: Vec<Diagnostic> = items.iter().map(|(d, _)| redacted(d)).collect();
+    let mut masked: Vec<(*const Sources, Sources)> = vec![];
+    for (_, s) in items {
+        if !masked.iter().any(|(p, _)| std::ptr::eq(*p, *s)) {
+            masked.push((*s as *const Sources, masked_sources(s)));
+        }
+    }
+    let sources_of = |s: &Sources| &masked.iter().find(|(p, _)| std::ptr::eq(*p, s)).expect("masked above").1;
+    let items: Vec<(&Diagnostic, &Sources)> = diags.iter().zip(items).map(|(d, (_, s))| (d, sources_of(s))).collect();
+    let items = &items[..];
     match format {
-        Format::Human => items.iter().map(|(d, s)| human(d, s, color)).collect(),
-        Format::Concise => items.iter().map(|(d, s)| concise(d, s) + "\n").collect(),
-        Format::Github => items.iter().map(|(d, s)| github(d, s) + "\n").collect(),
+        Format::Human => items.iter().map(|(d, s)| human_clean(d, s, color)).collect(),
+        Format::Concise => items.iter().map(|(d, s)| concise_clean(d, s) + "\n").collect(),
+        Format::Github => items.iter().map(|(d, s)| github_clean(d, s) + "\n").collect(),
         Format::Json => serde_json::to_string_pretty(&json_list(items)).unwrap() + "\n",
         Format::Sarif => serde_json::to_string_pretty(&sarif(items)).unwrap() + "\n",
     }
+}
+
+/// A diagnostic with every seed in its message, help and labels redacted (`SU…(seed redacted)`).
+fn redacted(d: &Diagnostic) -> Diagnostic {
+    use crate::check::secrets::redact;
+    let mut d = d.clone();
+    d.message = redact(&d.message).into_owned();
+    d.help = d.help.map(|h| redact(&h).into_owned());
+    for l in &mut d.labels {
+        l.text = redact(&l.text).into_owned();
+    }
+    d
+}
+
+/// The sources with every seed masked (`SU*****...`, same byte length, so spans still point
+/// at the same places) and redacted from the file names; sources without one are shared.
+fn masked_sources(sources: &Sources) -> Sources {
+    use crate::check::secrets::{mask, redact};
+    let files = sources
+        .files
+        .iter()
+        .map(|f| match (mask(&f.text), redact(&f.name)) {
+            (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_)) => f.clone(),
+            (text, name) => std::sync::Arc::new(super::Source::new(name.into_owned(), text.into_owned())),
+        })
+        .collect();
+    Sources { files }
 }
 
 fn location(span: Span, sources: &Sources) -> (String, u32, u32) {
@@ -42,7 +81,12 @@ fn sev_word(s: Severity) -> &'static str {
     }
 }
 
+/// One finding on one line (seeds redacted).
 pub fn concise(d: &Diagnostic, sources: &Sources) -> String {
+    concise_clean(&redacted(d), &masked_sources(sources))
+}
+
+fn concise_clean(d: &Diagnostic, sources: &Sources) -> String {
     let mut out = match d.primary() {
         Some(span) => {
             let (f, l, c) = location(span, sources);
@@ -68,7 +112,12 @@ fn github_prop(s: &str) -> String {
     github_escape(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// One GitHub workflow command (seeds redacted).
 pub fn github(d: &Diagnostic, sources: &Sources) -> String {
+    github_clean(&redacted(d), &masked_sources(sources))
+}
+
+fn github_clean(d: &Diagnostic, sources: &Sources) -> String {
     let kind = sev_word(d.severity);
     let mut msg = format!("{}: {}", d.code.name(), d.message);
     if let Some(h) = &d.help {
@@ -355,7 +404,12 @@ fn drawable(text: &str, offset: usize) -> bool {
     end - start <= LONGEST_DRAWN_LINE
 }
 
+/// One finding as miette draws it (seeds redacted, in the drawn source lines too).
 pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
+    human_clean(&redacted(d), &masked_sources(sources), color)
+}
+
+fn human_clean(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();

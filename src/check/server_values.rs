@@ -1,0 +1,165 @@
+//! Values of extra accounts that the chart copies into accounts.conf, judged as nats-server
+//! 2.15.1 judges them (each verdict measured with `nats-server -t`):
+//! - a user `nkey` that is not a public user key: "Not a valid public nkey for a user"
+//!   (`hello`, a seed, an account key, a bad checksum alike; a number stops the parser);
+//! - an NKey user with `user` or `password`: "Nkey users do not take usernames or passwords";
+//! - one user nkey twice, in one account or two: "Duplicate nkey \"U...\" detected";
+//!   one user name twice: "Duplicate user \"a\" detected";
+//! - two service imports of one account from the same exporting account with the same local
+//!   subject (`to`, else `subject`): "Duplicate service import subject"; from two different
+//!   exporting accounts the server accepts them;
+//! - a list directly inside a list (`users: [[0]]`): refused wherever it stands.
+
+use super::secrets::contains_seed;
+use crate::diag::{Code, Diagnostic, Span};
+use crate::load::{Node, V};
+use crate::model::Model;
+
+fn users_of(a: &crate::model::ExtraAccount) -> &[Node] {
+    a.fields.iter().find(|f| f.key == "users").map(|f| f.value.items()).unwrap_or_default()
+}
+
+fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
+    // (nkey, account, span) and (name, account, span) of every user seen so far.
+    let mut nkeys: std::collections::HashMap<String, (String, Span)> = Default::default();
+    let mut names: std::collections::HashMap<String, (String, Span)> = Default::default();
+    for a in &m.extra_accounts {
+        let acc = &a.name.value;
+        for u in users_of(a) {
+            if let Some(e) = u.entry("nkey") {
+                let n = &e.value;
+                match &n.v {
+                    // A seed is reported as a secret (secrets.rs), once.
+                    V::Str(k) if contains_seed(k) => {}
+                    V::Str(k) => {
+                        if let Some(problem) = super::auth::public_key_problem(k, 'U') {
+                            out.push(
+                                Diagnostic::new(
+                                    Code::UserNkey,
+                                    format!("the nkey `{k}` of a user of the extra account `{acc}`: {problem}; nats-server refuses the config (\"Not a valid public nkey for a user\")"),
+                                )
+                                .at(n.span, "not a public user key")
+                                .help("write the user's public key (56 characters, starting with U), as `natscc keys` or `nk -inkey seed -pubout` prints it"),
+                            );
+                        } else if let Some((first_acc, first)) = nkeys.get(k) {
+                            let where_ =
+                                if first_acc == acc { format!("twice in the account `{acc}`") } else { format!("in the accounts `{first_acc}` and `{acc}`") };
+                            out.push(
+                                Diagnostic::new(
+                                    Code::DuplicateUser,
+                                    format!("the user nkey `{k}` is given {where_}; nats-server refuses the config (\"Duplicate nkey detected\")"),
+                                )
+                                .at(n.span, "the same user again")
+                                .at(*first, "first given here")
+                                .help("a user NKey belongs to one account: remove one of the two, or give the other user its own key"),
+                            );
+                        } else {
+                            nkeys.insert(k.clone(), (acc.clone(), n.span));
+                        }
+                    }
+                    V::Null => {}
+                    _ => out.push(
+                        Diagnostic::new(
+                            Code::UserNkey,
+                            format!("the nkey of a user of the extra account `{acc}` is a {}, not a public key; nats-server refuses the config", n.type_name()),
+                        )
+                        .at(n.span, "not a public user key")
+                        .help("write the user's public key as a string (56 characters, starting with U)"),
+                    ),
+                }
+                for other in ["user", "password"] {
+                    if let Some(o) = u.entry(other) {
+                        out.push(
+                            Diagnostic::new(
+                                Code::UserNkey,
+                                format!("a user of the extra account `{acc}` has both `nkey` and `{other}`; nats-server refuses the config (\"Nkey users do not take usernames or passwords\")"),
+                            )
+                            .at(o.key_span, "not for an NKey user")
+                            .help(format!("remove `{other}`: an NKey user proves who it is with its key")),
+                        );
+                    }
+                }
+            } else if let Some(n) = u.get("user").and_then(Node::scalar_text) {
+                let span = u.entry("user").map(|e| e.value.span).unwrap_or(u.span);
+                if let Some((first_acc, first)) = names.get(&n) {
+                    let where_ = if first_acc == acc { format!("twice in the account `{acc}`") } else { format!("in the accounts `{first_acc}` and `{acc}`") };
+                    out.push(
+                        Diagnostic::new(
+                            Code::DuplicateUser,
+                            format!("the user `{n}` is defined {where_}; nats-server refuses the config (\"Duplicate user detected\")"),
+                        )
+                        .at(span, "the same user again")
+                        .at(*first, "first defined here")
+                        .help("user names are unique across all accounts: rename one of them"),
+                    );
+                } else {
+                    names.insert(n, (acc.clone(), span));
+                }
+            }
+        }
+    }
+}
+
+/// Service imports of one account from one exporter to one local subject.
+fn service_imports(m: &Model, out: &mut Vec<Diagnostic>) {
+    for a in &m.extra_accounts {
+        let Some(imports) = a.fields.iter().find(|f| f.key == "imports") else { continue };
+        let mut seen: Vec<(String, String, Span)> = vec![];
+        for imp in imports.value.items() {
+            let Some(svc) = imp.get("service") else { continue };
+            let (Some(exporter), Some(subject)) = (svc.get("account").and_then(Node::as_str), svc.get("subject").and_then(Node::as_str)) else { continue };
+            let local = imp.get("to").and_then(Node::as_str).filter(|t| !t.is_empty()).unwrap_or(subject).to_string();
+            if let Some((_, _, first)) = seen.iter().find(|(e, l, _)| e == exporter && *l == local) {
+                out.push(
+                    Diagnostic::new(
+                        Code::DuplicateImport,
+                        format!(
+                            "account `{}` imports services from `{exporter}` twice onto the subject `{local}`; nats-server refuses that (\"Duplicate service import subject\")",
+                            a.name.value
+                        ),
+                    )
+                    .at(imp.span, "imported again here")
+                    .at(*first, "first imported here")
+                    .help("remove one of the two imports, or give them different `to` subjects"),
+                );
+            } else {
+                seen.push((exporter.to_string(), local, imp.span));
+            }
+        }
+    }
+}
+
+/// Lists directly inside lists, under the node (the chart prints account lists as JSON).
+pub fn nested_lists(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+    match &node.v {
+        V::Map(es) => es.iter().for_each(|e| nested_lists(&e.value, &format!("{at}.{}", e.key), out)),
+        V::Seq(items) => {
+            for (i, it) in items.iter().enumerate() {
+                if matches!(it.v, V::Seq(_)) {
+                    out.push(nested_list_finding(it.span, &format!("{at}[{i}]")));
+                } else {
+                    nested_lists(it, &format!("{at}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn nested_list_finding(span: Span, at: &str) -> Diagnostic {
+    Diagnostic::new(Code::ConfNestedList, format!("`{at}` is a list inside a list; no nats-server option reads one, so the server refuses the config"))
+        .at(span, "list inside a list")
+        .help("write the entries of the inner list directly in the outer one (e.g. `users: [{nkey: U...}]`, not `users: [[...]]`)")
+}
+
+pub fn check(m: &Model) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    user_keys(m, &mut out);
+    service_imports(m, &mut out);
+    for a in &m.extra_accounts {
+        for f in &a.fields {
+            nested_lists(&f.value, &format!("global.eventBus.extraAccounts.{}.{}", a.name.value, f.key), &mut out);
+        }
+    }
+    out
+}
