@@ -68,7 +68,11 @@ fn many_files_every_format_deterministic_and_well_formed() {
                 // The chart defaults' warnings are one finding, not one per file.
                 let defaults = first.lines().filter(|l| l.starts_with("<chart defaults>:")).count();
                 assert!(defaults <= 4, "{defaults} chart-defaults lines");
-                assert!(first.lines().all(|l| l.contains(": error: natscc::") || l.contains(": warning: natscc::")), "{first}");
+                // A finding's line, then one `note` line per related place.
+                assert!(
+                    first.lines().all(|l| l.contains(": error: natscc::") || l.contains(": warning: natscc::") || l.contains(": note: natscc::")),
+                    "{first}"
+                );
             }
             "json" => {
                 let v: serde_json::Value = serde_json::from_str(&first).unwrap();
@@ -84,8 +88,10 @@ fn many_files_every_format_deterministic_and_well_formed() {
             "github" => {
                 for l in first.lines() {
                     let (head, data) = l.split_once("::").map(|(_, rest)| rest.split_once("::").unwrap()).unwrap();
-                    assert!(l.starts_with("::error ") || l.starts_with("::warning "), "{l}");
-                    if let Some(file) = head.split(',').find_map(|p| p.strip_prefix("error file=").or(p.strip_prefix("warning file="))) {
+                    assert!(l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice "), "{l}");
+                    let file =
+                        head.split(',').find_map(|p| p.strip_prefix("error file=").or(p.strip_prefix("warning file=")).or(p.strip_prefix("notice file=")));
+                    if let Some(file) = file {
                         // Per the toolkit: a property escapes % CR LF : , — so the name below reads back.
                         assert!(file.starts_with("env "), "{file}");
                         assert!(!file.contains(',') && !file.contains(':'), "{file}");
@@ -159,4 +165,26 @@ fn an_existing_file_is_not_read_as_a_glob() {
     assert_eq!(code, 0, "only the file of that name, not the pattern's matches: {out}");
     // A pattern still matches.
     assert_eq!(lint(tmp.path(), &["values?1?.yaml", "--format", "concise"]).0, 1);
+}
+
+/// A finding with places in two spots (a cycle through two imports) shows both in every format.
+#[test]
+fn related_locations_reach_every_format() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad/import-cycle-extra-accounts.yaml");
+    let run = |format: &str| {
+        let out = common::natscc().args(["lint", "--format", format]).arg(&file).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+    };
+    assert!(run("concise").contains("import-cycle-extra-accounts.yaml:14:13: note: natscc::graph::cycle: part of the cycle"));
+    let github = run("github");
+    let notice = github.lines().find(|l| l.starts_with("::notice file=")).unwrap_or_else(|| panic!("no related annotation:\n{github}"));
+    assert!(notice.contains("import-cycle-extra-accounts.yaml,line=14,col=13,title=natscc%3A%3Agraph%3A%3Acycle::"), "{notice}");
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let cycle = json.as_array().unwrap().iter().find(|d| d["code"] == "natscc::graph::cycle").unwrap();
+    assert_eq!(cycle["labels"][1]["line"], 14);
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let result = sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == "natscc::graph::cycle").unwrap().clone();
+    assert_eq!(result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 14);
+    assert!(run("human").contains("part of the cycle"));
 }

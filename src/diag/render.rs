@@ -98,8 +98,19 @@ fn concise_clean(d: &Diagnostic, sources: &Sources) -> String {
         out.push_str(&format!(" (help: {h})"));
     }
     // One line per finding, whatever a key or file name holds (`\n` inside a quoted key).
-    if out.contains(char::is_control) {
-        out = out.chars().map(|c| if c.is_control() { c.escape_default().collect() } else { c.to_string() }).collect();
+    let one_line = |line: String| {
+        if line.contains(char::is_control) {
+            line.chars().map(|c| if c.is_control() { c.escape_default().collect() } else { c.to_string() }).collect()
+        } else {
+            line
+        }
+    };
+    out = one_line(out);
+    // Each related place on a line of its own, so an editor can jump to every one.
+    for l in d.labels.iter().skip(1) {
+        let (f, line, col) = location(l.span, sources);
+        out.push('\n');
+        out.push_str(&one_line(format!("{f}:{line}:{col}: note: {}: {}", d.code.name(), l.text)));
     }
     out
 }
@@ -123,7 +134,19 @@ fn github_clean(d: &Diagnostic, sources: &Sources) -> String {
     if let Some(h) = &d.help {
         msg.push_str(&format!("\nhelp: {h}"));
     }
-    match d.primary() {
+    // Each related place in a file gets an annotation of its own, on that file.
+    let related: String = d
+        .labels
+        .iter()
+        .skip(1)
+        .filter(|l| names_a_file(&sources.get(l.span.src).name))
+        .map(|l| {
+            let (f, line, col) = location(l.span, sources);
+            let text = format!("{}: {} (related to: {})", d.code.name(), l.text, d.message);
+            format!("\n::notice file={},line={line},col={col},title={}::{}", github_prop(&f), github_prop(d.code.name()), github_escape(&text))
+        })
+        .collect();
+    let main = match d.primary() {
         Some(span) if names_a_file(&sources.get(span.src).name) => {
             let (f, l, c) = location(span, sources);
             format!("::{kind} file={},line={l},col={c},title={}::{}", github_prop(&f), github_prop(d.code.name()), github_escape(&msg))
@@ -134,7 +157,8 @@ fn github_clean(d: &Diagnostic, sources: &Sources) -> String {
             format!("::{kind} title={}::{}", github_prop(d.code.name()), github_escape(&format!("{f}:{l}:{c}: {msg}")))
         }
         None => format!("::{kind} title={}::{}", github_prop(d.code.name()), github_escape(&msg)),
-    }
+    };
+    main + &related
 }
 
 /// Whether a source name is a path: the built-in defaults (`<chart defaults>`), standard
