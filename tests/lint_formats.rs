@@ -188,3 +188,27 @@ fn related_locations_reach_every_format() {
     assert_eq!(result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 14);
     assert!(run("human").contains("part of the cycle"));
 }
+
+/// Keys the chart reads only for the other cluster type are dropped by Helm without a word:
+/// natscc warns, at the key.
+#[test]
+fn keys_for_the_other_cluster_type_are_warned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csc = tmp.path().join("csc.yaml");
+    std::fs::write(&csc, "global:\n  eventBus:\n    clusterType: csc\n    clusterId: \"4\"\n    cscEndpoint: nats://csc:7422\n").unwrap();
+    let cpc = tmp.path().join("cpc.yaml");
+    std::fs::write(&cpc, "global:\n  eventBus:\n    clusterType: cpc\n    clusterId: \"4\"\n    cscEndpoint: nats://csc:7422\n    cpcIds: [\"1\"]\n    cscLeafServerTLS: {verify: true}\n").unwrap();
+    for (file, lines) in [(&csc, vec![4, 5]), (&cpc, vec![6, 7])] {
+        let out = natscc().args(["lint", "--format", "concise"]).arg(file).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "warnings only");
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        let found: Vec<u32> = text
+            .lines()
+            .filter(|l| l.contains("warning: natscc::values::unused_for_cluster_type"))
+            .filter_map(|l| l.split(':').nth(1).and_then(|n| n.parse().ok()))
+            .collect();
+        assert_eq!(found, lines, "{text}");
+        let denied = natscc().args(["lint", "--deny-warnings"]).arg(file).output().unwrap();
+        assert_eq!(denied.status.code(), Some(1));
+    }
+}

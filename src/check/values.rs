@@ -104,6 +104,31 @@ pub fn endpoint_problem(url: &str) -> Option<String> {
     None
 }
 
+/// Keys the chart reads only for the other cluster type, when the values give them a value
+/// (the chart's defaults are all empty).
+fn unused_for_cluster_type(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>) {
+    let Some(eb) = eb else { return };
+    let (keys, here, there): (&[&str], &str, &str) =
+        if m.is_cpc() { (&["cpcIds", "cscLeafServerTLS"], "CPC", "CSC") } else { (&["clusterId", "cscEndpoint", "cpcLeafClientTLS"], "CSC", "CPC") };
+    for key in keys {
+        let Some(e) = eb.entry(key) else { continue };
+        let set = match &e.value.v {
+            V::Str(s) => !s.is_empty(),
+            V::Seq(items) => !items.is_empty(),
+            V::Map(entries) => !entries.is_empty(),
+            V::Null => false,
+            _ => true,
+        };
+        if set {
+            out.push(
+                Diagnostic::new(Code::UnusedForClusterType, format!("`{key}` does nothing on a {here}: the chart reads it only on a {there}"))
+                    .at(e.key_span, format!("ignored on a {here}"))
+                    .help(format!("remove it from this {here}'s values, or move it to the {there}'s")),
+            );
+        }
+    }
+}
+
 pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
     let mut out = vec![];
     let eb = root.path(&["global", "eventBus"]);
@@ -119,6 +144,7 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
         out.push(d);
     }
     let Some(m) = model else { return out };
+    unused_for_cluster_type(eb, m, &mut out);
 
     if m.is_cpc() {
         match &m.cluster_id {
@@ -148,11 +174,15 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
         }
     }
 
-    for (i, id) in m.cpc_ids.iter().enumerate() {
+    let mut first_of: std::collections::HashMap<&str, &crate::model::Spanned<String>> = std::collections::HashMap::new();
+    for id in &m.cpc_ids {
         if !valid_id(&id.value) {
             out.push(id_diag(&id.value, id.span, "the CPC id"));
         }
-        if let Some(first) = m.cpc_ids[..i].iter().find(|p| p.value == id.value) {
+        if let Some(first) = first_of.get(id.value.as_str()).copied().or_else(|| {
+            first_of.insert(&id.value, id);
+            None
+        }) {
             out.push(
                 Diagnostic::new(Code::DuplicateCpcId, format!("the CPC id `{}` is listed twice in cpcIds", id.value))
                     .at(id.span, "listed again here")

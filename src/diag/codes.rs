@@ -47,6 +47,7 @@ codes! {
     SchemaEnum = "natscc::schema::enum", Error, "A value is not one of the allowed values.";
     SchemaInvalid = "natscc::schema::invalid", Error, "A value breaks a constraint of the values schema.";
     ClusterType = "natscc::values::cluster_type", Error, "clusterType must be csc or cpc.";
+    UnusedForClusterType = "natscc::values::unused_for_cluster_type", Warning, "A key the chart reads only for the other cluster type (clusterId, cscEndpoint or cpcLeafClientTLS on a CSC; cpcIds or cscLeafServerTLS on a CPC): Helm drops it without a word.";
     ClusterId = "natscc::values::cluster_id", Error, "A cluster id must be lower-case letters and digits only.";
     MissingClusterId = "natscc::values::missing_cluster_id", Error, "A CPC needs a clusterId.";
     MissingCscEndpoint = "natscc::values::missing_csc_endpoint", Error, "A CPC needs the cscEndpoint its leaf connection dials.";
