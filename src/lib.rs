@@ -37,11 +37,19 @@ impl Compiled {
     }
 }
 
+/// Plain-chart mode is for values that never name `global.eventBus`: what the user wrote
+/// decides, so a `--set global=[1]` or a `null` over event-bus values is an error of the event
+/// bus, not a quiet switch to the other mode.
+fn is_plain_chart(root: Option<&load::Node>, inputs: &load::Inputs, sources: &Sources) -> bool {
+    let Some(root) = root else { return false };
+    !chart::is_event_bus(root, sources) && !load::names_event_bus(inputs, sources)
+}
+
 /// Loads, checks and, when nothing is wrong, emits one cluster.
 pub fn compile(inputs: &load::Inputs) -> Compiled {
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
-    if root.as_ref().is_some_and(|r| !chart::is_event_bus(r, &sources)) {
+    if is_plain_chart(root.as_ref(), inputs, &sources) {
         return chart::compile(inputs, true);
     }
     compile_tree(root, load_diags, sources, true)
@@ -51,7 +59,7 @@ pub fn compile(inputs: &load::Inputs) -> Compiled {
 pub fn check_only(inputs: &load::Inputs) -> Compiled {
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
-    if root.as_ref().is_some_and(|r| !chart::is_event_bus(r, &sources)) {
+    if is_plain_chart(root.as_ref(), inputs, &sources) {
         return chart::compile(inputs, false);
     }
     compile_tree(root, load_diags, sources, false)

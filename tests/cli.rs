@@ -327,3 +327,19 @@ fn command_modules_return_outcomes() {
     let linted = natscc::lint::run(&[root().join("fixtures/bad/subject-space.yaml").display().to_string()], &[]).unwrap();
     assert!(linted[0].0.iter().any(|d| d.code.name() == "natscc::values::subject"));
 }
+
+/// The mode is what the values say: a `--set` or a `null` that breaks `global.eventBus` is an
+/// error of the event bus, never a quiet compile of the plain NATS chart.
+#[test]
+fn a_set_never_switches_event_bus_values_to_plain_chart_mode() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    // (`--set global.eventBus=null` is no such case: under `global` Helm keeps the chart's
+    // defaults beneath a null, and natscc compiles the chart's default CSC as Helm renders it.)
+    for set in ["global=[1]", "[0]=1"] {
+        let out = tmp.path().join("out");
+        let run = natscc().args(["compile", "-f"]).arg(root.join("examples/cpc-1.yaml")).args(["--set", set, "-o"]).arg(&out).output().unwrap();
+        assert_eq!(run.status.code(), Some(1), "--set {set}: {}", String::from_utf8_lossy(&run.stderr));
+        assert!(!out.exists(), "--set {set} wrote an output");
+    }
+}

@@ -54,6 +54,19 @@ pub fn compile(inputs: &Inputs, emit_files: bool) -> crate::Compiled {
 /// The stages after loading.
 pub fn compile_tree(root: &Node, sources: &Sources, emit_files: bool) -> (crate::emit::Files, Vec<crate::diag::Diagnostic>) {
     let mut diags = schema::check(root, sources);
+    // Every template of the chart reads `config.nats.tls.enabled`; without `config.nats` the
+    // render stops with a nil pointer (measured with Helm 4.2.3 on chart 2.12.6).
+    if root.get("config").is_some_and(|c| c.get("nats").is_none_or(crate::load::Node::is_null)) {
+        let at = root.get("config").and_then(|c| c.entry("nats")).map_or(root.get("config").map_or(root.span, |c| c.span), |e| e.key_span);
+        diags.push(
+            crate::diag::Diagnostic::new(
+                crate::diag::Code::ChartRenderFails,
+                "without `config.nats` the NATS chart's templates fail to render (`nil pointer evaluating interface {}.tls`)",
+            )
+            .at(at, "config.nats removed here")
+            .help("keep `config.nats` (the chart's defaults give it a port and TLS off); to change the port, set `config.nats.port`"),
+        );
+    }
     diags.extend(tls_roles::check_shortcut(root));
     let mut rendered = render::render(root);
     let fallback: Span = root.get("config").map(|c| c.span).unwrap_or(root.span);

@@ -203,9 +203,12 @@ pub fn render(root: &Node) -> Rendered {
     conf.set("lame_duck_duration", s("30s"));
     conf.set("pid_file", s("/var/run/nats/nats.pid"));
 
-    r.port(&mut conf, "port", "config.nats.port", &[]);
-    if let Some(t) = r.tls("config.nats.tls", &[]) {
-        conf.set("tls", t);
+    // `config.nats: null` renders no client block at all (the server's own default port).
+    if val(root, "config.nats").is_some() {
+        r.port(&mut conf, "port", "config.nats.port", &[]);
+        if let Some(t) = r.tls("config.nats.tls", &[]) {
+            conf.set("tls", t);
+        }
     }
 
     let listeners: [(&str, &str); 3] = [("leafnodes", "config.leafnodes"), ("websocket", "config.websocket"), ("mqtt", "config.mqtt")];

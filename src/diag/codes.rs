@@ -92,6 +92,7 @@ codes! {
     ChartType = "natscc::nats_chart::type", Error, "A NATS chart value has the wrong type or an out-of-range value for its key.";
     ChartTlsNoSecret = "natscc::nats_chart::tls_no_secret", Error, "TLS is enabled on a chart listener without secretName: the chart renders an empty tls block and the listener runs without TLS.";
     ChartRemoteUrl = "natscc::nats_chart::remote_url", Error, "A config.leafnodes.remotes entry without url or urls: the chart refuses to render (`helm install` fails).";
+    ChartRenderFails = "natscc::nats_chart::render_fails", Error, "Values the NATS chart's own templates fail on (`helm install` stops with a template error), such as `config.nats: null`.";
     FileRef = "natscc::values::file", Error, "A file named in the values (a JWT) cannot be read.";
     JwtDecode = "natscc::operator::jwt_decode", Error, "A JWT in the values does not decode (three base64url parts, JSON claims, ed25519-nkey, an NKey issuer).";
     JwtSignature = "natscc::operator::jwt_signature", Error, "A JWT's signature does not verify against its issuer; the server refuses it.";

@@ -73,6 +73,10 @@ pub struct Sources {
 pub struct SourceId(pub u32);
 
 impl Sources {
+    /// Every source with its id, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (SourceId, &Source)> {
+        self.files.iter().enumerate().map(|(i, s)| (SourceId(i as u32), s.as_ref()))
+    }
     pub fn add(&mut self, source: Source) -> SourceId {
         self.files.push(Arc::new(source));
         SourceId(self.files.len() as u32 - 1)

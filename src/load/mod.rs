@@ -77,6 +77,19 @@ impl BusDefaults {
     }
 }
 
+/// Whether the user's own values name `global.eventBus` (a values file, or a `--set` key),
+/// whatever later values or `--set`s do to it.
+pub fn names_event_bus(inputs: &Inputs, sources: &Sources) -> bool {
+    let set = inputs.set.iter().chain(&inputs.set_string).any(|s| s.trim_start().starts_with("global.eventBus"));
+    set || inputs.files.iter().any(|path| {
+        let name = path.display().to_string();
+        sources
+            .iter()
+            .filter(|(_, src)| src.name == name)
+            .any(|(id, _)| yaml::parse(id, sources).0.is_some_and(|tree| tree.path(&["global", "eventBus"]).is_some()))
+    })
+}
+
 /// What to load: files in order (later wins), then `--set` and `--set-string` overrides.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
