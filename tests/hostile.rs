@@ -92,7 +92,8 @@ fn repeats_are_reported_once_each_up_to_a_bound_then_counted() {
     let out = common::natscc().args(["lint", "--format", "concise"]).arg(&file).timeout(Duration::from_secs(120)).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains("natscc::cross_layer::duplicate")).collect();
+    // Each finding's own line (its related places follow on `note` lines).
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(": error: natscc::cross_layer::duplicate")).collect();
     let shown = natscc::diag::SHOWN_PER_CODE;
     assert_eq!(lines.len(), shown + 1, "the first {shown} repeats, then one line that counts the rest");
     let repeats = 60_000 / 6 - 1;
