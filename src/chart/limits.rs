@@ -221,7 +221,19 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
         }
     }
 
-    let js = block(conf, "jetstream").is_some();
+    // `jetstream` is a block, or a switch (`true`, `enabled`); another value is the type
+    // rule's finding, and the rules below that depend on it stay quiet.
+    let js_value = conf.get("jetstream");
+    let word = |v: Option<&Conf>| match v {
+        Some(Conf::Str(t) | Conf::Bare(t)) => Some(t.to_ascii_lowercase()),
+        _ => None,
+    };
+    let js = block(conf, "jetstream").is_some()
+        || matches!(js_value, Some(Conf::Bool(true)))
+        || word(js_value).is_some_and(|w| matches!(w.as_str(), "enabled" | "enable" | "true" | "yes" | "on"));
+    let js_off = js_value.is_none()
+        || matches!(js_value, Some(Conf::Bool(false)))
+        || word(js_value).is_some_and(|w| matches!(w.as_str(), "disabled" | "disable" | "false" | "no" | "off"));
     let cluster = block(conf, "cluster");
     let server_name = conf.get("server_name").is_some();
 
@@ -242,12 +254,17 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
         // The server only calls itself standalone with no cluster, no gateway and no leaf
         // remotes (a leaf can reach JetStream elsewhere; seen with nats-server 2.15.1).
         let remotes = block(conf, "leafnodes").and_then(|l| l.get("remotes")).is_some_and(|r| matches!(r, Conf::List(l) if !l.is_empty()));
-        if !js && cluster.is_none() && block(conf, "gateway").is_none() && !remotes {
+        // In a cluster every replica runs this same config, so no server has JetStream: the
+        // servers start (nats-server does not check it there) but keep failing to create their
+        // MQTT streams, and a client's CONNECT never gets a CONNACK.
+        if js_off && block(conf, "gateway").is_none() && !remotes {
+            let message = if cluster.is_none() {
+                "MQTT is enabled but JetStream is not; a standalone nats-server refuses to start (\"mqtt requires JetStream to be enabled\")"
+            } else {
+                "MQTT is enabled but JetStream is not, on every replica of this cluster: the servers start, but cannot create their MQTT streams, and MQTT clients never get a CONNACK"
+            };
             out.push(
-                Diagnostic::new(
-                    Code::MqttJetStream,
-                    "MQTT is enabled but JetStream is not; a standalone nats-server refuses to start (\"mqtt requires JetStream to be enabled\")",
-                )
+                Diagnostic::new(Code::MqttJetStream, message)
                 .at(span(&["mqtt"]), "MQTT without JetStream")
                 .help("set `config.jetstream.enabled: true` (MQTT keeps sessions and retained messages in streams)"),
             );
