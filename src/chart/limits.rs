@@ -265,8 +265,8 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
             };
             out.push(
                 Diagnostic::new(Code::MqttJetStream, message)
-                .at(span(&["mqtt"]), "MQTT without JetStream")
-                .help("set `config.jetstream.enabled: true` (MQTT keeps sessions and retained messages in streams)"),
+                    .at(span(&["mqtt"]), "MQTT without JetStream")
+                    .help("set `config.jetstream.enabled: true` (MQTT keeps sessions and retained messages in streams)"),
             );
         }
         if cluster.is_some() && !server_name {
