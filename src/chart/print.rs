@@ -4,6 +4,7 @@
 //!
 //! Every number is printed as Go prints a float64 (Helm reads values numbers as float64).
 
+use crate::bus::gotmpl::{json_float, json_string};
 use crate::emit::conf::{Conf, ConfMap, Item};
 use regex::Regex;
 use std::sync::OnceLock;
@@ -44,11 +45,11 @@ fn map_json(m: &ConfMap, indent: usize, out: &mut String) {
     out.push_str("{\n");
     for (i, (k, v, inc)) in items.iter().enumerate() {
         pad(indent + 1, out);
-        json_string(k, out);
+        json_string(k, false, out);
         out.push_str(": ");
         match (v, inc) {
             (Some(v), _) => value_json(v, indent + 1, out),
-            (None, Some(p)) => json_string(p, out),
+            (None, Some(p)) => json_string(p, false, out),
             _ => {}
         }
         if i + 1 < items.len() {
@@ -62,14 +63,14 @@ fn map_json(m: &ConfMap, indent: usize, out: &mut String) {
 
 fn value_json(v: &Conf, indent: usize, out: &mut String) {
     match v {
-        Conf::Str(s) => json_string(s, out),
+        Conf::Str(s) => json_string(s, false, out),
         Conf::Var(n) => {
             out.push('$');
             out.push_str(n);
         }
         Conf::Bare(b) => out.push_str(b),
-        Conf::Int(i) => out.push_str(&go_json_float(*i as f64)),
-        Conf::Float(f) => out.push_str(&go_json_float(*f)),
+        Conf::Int(i) => out.push_str(&json_float(*i as f64)),
+        Conf::Float(f) => out.push_str(&json_float(*f)),
         Conf::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Conf::List(items) if items.is_empty() => out.push_str("[]"),
         Conf::List(items) => {
@@ -89,80 +90,24 @@ fn value_json(v: &Conf, indent: usize, out: &mut String) {
     }
 }
 
-/// A string as Go's encoder writes it, after the chart turns `\u0026`, `\u003c` and `\u003e`
-/// back into `&`, `<` and `>`.
-pub fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// A float64 as Go's `encoding/json` writes it: plain digits, or the exponent form outside
-/// [1e-6, 1e21) (`1e+21`, `1e-7`).
-pub fn go_json_float(f: f64) -> String {
-    if !f.is_finite() {
-        return format!("{f}");
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let e = format!("{f:e}");
-        let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-        if let Some(neg) = exp.strip_prefix('-') { format!("{mant}e-{neg}") } else { format!("{mant}e+{exp}") }
-    } else {
-        format!("{f}")
-    }
-}
-
-/// A float64 as Go's `%v` prints it in a template (`1e+06`, `4222`, `0.5`).
-pub fn go_v_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    let e = format!("{f:e}");
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mant}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{f}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn floats() {
-        assert_eq!(go_json_float(1e21), "1e+21");
-        assert_eq!(go_json_float(1e-7), "1e-7");
-        assert_eq!(go_json_float(1000000.0), "1000000");
-        assert_eq!(go_json_float(0.5), "0.5");
-        assert_eq!(go_v_float(1e6), "1e+06");
-        assert_eq!(go_v_float(2e9), "2e+09");
-        assert_eq!(go_v_float(4222.0), "4222");
-        assert_eq!(go_v_float(1234567.0), "1.234567e+06");
-        assert_eq!(go_v_float(0.00001), "1e-05");
+        // Go's encoding/json and `%v` forms, which the chart's printing and templates rely on.
+        let mut s = String::new();
+        json_string("a\u{8}b\u{c}c\u{1}d<&>", false, &mut s);
+        assert_eq!(s, r#""a\bb\fc\u0001d<&>""#);
+        assert_eq!(json_float(1e21), "1e+21");
+        assert_eq!(json_float(1e-7), "1e-7");
+        assert_eq!(json_float(1000000.0), "1000000");
+        assert_eq!(json_float(0.5), "0.5");
+        assert_eq!(crate::bus::gotmpl::go_float(1e6), "1e+06");
+        assert_eq!(crate::bus::gotmpl::go_float(2e9), "2e+09");
+        assert_eq!(crate::bus::gotmpl::go_float(4222.0), "4222");
+        assert_eq!(crate::bus::gotmpl::go_float(1234567.0), "1.234567e+06");
+        assert_eq!(crate::bus::gotmpl::go_float(0.00001), "1e-05");
     }
 }

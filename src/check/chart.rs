@@ -55,20 +55,6 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
     out
 }
 
-/// Go's `%v` of a float64 (every Helm number is one): the exponent form from 1e6 up and
-/// below 1e-4, so `1000000` prints as `1e+06`.
-fn go_prints_exponent(v: f64) -> bool {
-    v != 0.0 && v.is_finite() && (v.abs() >= 1e6 || v.abs() < 1e-4)
-}
-
-/// `1e+06`, `1.5e-05`: Go's exponent form (a sign and at least two exponent digits).
-fn go_exponent(v: f64) -> String {
-    let rust = format!("{v:e}");
-    let (mantissa, exp) = rust.split_once('e').unwrap_or((&rust, "0"));
-    let (sign, digits) = exp.strip_prefix('-').map(|d| ('-', d)).unwrap_or(('+', exp));
-    format!("{mantissa}e{sign}{digits:0>2}")
-}
-
 /// Numbers under a map the chart prints field by field with `{{ $value }}` (its
 /// `natsConfFields`); lists it prints as JSON, which keeps them as written.
 fn printed_numbers(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
@@ -84,9 +70,10 @@ fn printed_numbers(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
                 V::Float(f) => f,
                 _ => unreachable!(),
             };
-            if go_prints_exponent(v) {
+            // Go's `%v` of a float64 (every Helm number is one): `1e+06` from 1e6 up and below 1e-4.
+            let printed = crate::bus::gotmpl::go_float(v);
+            if printed.contains('e') {
                 let shown = node.scalar_text().unwrap_or_default();
-                let printed = go_exponent(v);
                 out.push(
                     Diagnostic::new(
                         Code::NumberFormat,
