@@ -3,10 +3,12 @@
 //! chart's name, keys and bytes, every one the chart renders is emitted, and the post-renderer
 //! passes the chart's stream through unchanged, with and without the same values.
 
-use natscc::diag::{Source, Sources};
-use natscc::load::{Inputs, Node, yaml};
+use natscc::load::Inputs;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+mod common;
+use common::{config_maps, first_difference, stream_docs, values_files};
 
 /// The bus's ConfigMaps the chart renders and natscc must emit.
 const BUS_CONFIG_MAPS: &[&str] = &[
@@ -58,44 +60,6 @@ fn cases() -> Vec<PathBuf> {
     out.sort();
     assert!(out.len() >= 12, "the twelve reference cases are in {}", root.display());
     out
-}
-
-fn values_files(case: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(case)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && p.file_name().unwrap() != "rendered.yaml")
-        .collect();
-    files.sort();
-    files
-}
-
-fn stream_docs(text: &str) -> Vec<Node> {
-    let mut sources = Sources::default();
-    let id = sources.add(Source::new("stream", text.to_string()));
-    yaml::parse_stream(id, &sources).0.expect("the stream parses")
-}
-
-fn config_maps(docs: &[Node]) -> BTreeMap<String, BTreeMap<String, String>> {
-    docs.iter()
-        .filter(|d| d.get("kind").and_then(Node::as_str) == Some("ConfigMap"))
-        .map(|d| {
-            let name = d.path(&["metadata", "name"]).and_then(Node::as_str).unwrap().to_string();
-            let data =
-                d.get("data").map(Node::entries).unwrap_or_default().iter().map(|e| (e.key.clone(), e.value.as_str().unwrap_or("").to_string())).collect();
-            (name, data)
-        })
-        .collect()
-}
-
-fn first_difference(a: &str, b: &str) -> String {
-    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
-    format!(
-        "first difference at line {}:\n  natscc: {:?}\n  chart:  {:?}",
-        line + 1,
-        a.lines().nth(line).unwrap_or("<end>"),
-        b.lines().nth(line).unwrap_or("<end>")
-    )
 }
 
 #[test]

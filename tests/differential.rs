@@ -9,8 +9,6 @@
 mod common;
 
 use natscc::diag::Code;
-use std::path::PathBuf;
-use std::process::Command;
 
 /// `nats-server -t` starts per case the server accepts: nats-server 2.15.1 loads accounts in a
 /// random (Go map) order, and some configs (a subject in both cscExports and cpcExports) are
@@ -121,7 +119,7 @@ struct Outcome {
     post_render_errors: Vec<Code>,
 }
 
-fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome {
+fn run_case(values: String, dir: &std::path::Path) -> Outcome {
     let file = dir.join("values.yaml");
     std::fs::write(&file, &values).unwrap();
     let inputs = natscc::load::Inputs { files: vec![file], ..Default::default() };
@@ -149,42 +147,13 @@ fn run_case(values: String, server: &PathBuf, dir: &std::path::Path) -> Outcome 
     // The server runs where the pod finds its config, so `../nats-accounts/accounts.conf`
     // resolves as in the pod.
     let conf_dir = out.join("nats/nats-config");
-    let (mut server_ok, mut server_says) = check_config(server, &conf_dir, env.clone(), dir);
+    let (mut server_ok, mut server_says) = common::server_test(&conf_dir, "nats.conf", env.clone(), dir);
     let mut server_runs = 1;
     while server_ok && server_runs < SERVER_RUNS {
-        (server_ok, server_says) = check_config(server, &conf_dir, env.clone(), dir);
+        (server_ok, server_says) = common::server_test(&conf_dir, "nats.conf", env.clone(), dir);
         server_runs += 1;
     }
     Outcome { values, natscc_codes, server_ok, server_says, server_runs, post_render_errors }
-}
-
-/// `nats-server -t -c nats.conf` in `conf_dir`, killed (and the test failed) if it has not
-/// answered within 20 seconds; its output goes through a file in `scratch`.
-fn check_config(server: &PathBuf, conf_dir: &std::path::Path, env: Vec<(String, String)>, scratch: &std::path::Path) -> (bool, String) {
-    let log = scratch.join("server.log");
-    let file = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new(server)
-        .args(["-t", "-c", "nats.conf"])
-        .current_dir(conf_dir)
-        .envs(env)
-        .stdin(std::process::Stdio::null())
-        .stdout(file.try_clone().unwrap())
-        .stderr(file)
-        .spawn()
-        .expect("run nats-server");
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > std::time::Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("nats-server -t did not answer within 20 s in {}", conf_dir.display());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    };
-    (status.success(), std::fs::read_to_string(&log).unwrap_or_default())
 }
 
 /// The codes that name the reason the server gave.
@@ -202,7 +171,8 @@ fn codes_for(server_says: &str) -> &'static [Code] {
 fn natscc_agrees_with_nats_server() {
     let cases: usize = std::env::var("NATSCC_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
     let seed: u64 = std::env::var("NATSCC_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_2026);
-    let server = common::nats_server_path();
+    // Fails at once, not after the generation, when the server is missing.
+    common::nats_server_path();
     let started = std::time::Instant::now();
     let mut rng = Rng(seed | 1);
     let inputs: Vec<String> = (0..cases).map(|_| case(&mut rng)).collect();
@@ -217,7 +187,7 @@ fn natscc_agrees_with_nats_server() {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(v) = inputs.get(i) else { break };
-                        done.push(run_case(v.clone(), &server, tmp.path()));
+                        done.push(run_case(v.clone(), tmp.path()));
                     }
                     done
                 })

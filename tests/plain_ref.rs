@@ -6,9 +6,10 @@
 //! back as the same config.
 
 mod common;
+use common::{config_maps, first_difference, stream_docs};
 
-use natscc::diag::{Source, Sources};
-use natscc::load::{Inputs, Node, yaml};
+use natscc::diag::Sources;
+use natscc::load::{Inputs, Node};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -25,34 +26,6 @@ fn cases() -> Vec<PathBuf> {
     out.sort();
     assert!(out.len() >= 8, "the plain-chart reference cases are in {}", root.display());
     out
-}
-
-fn stream_docs(text: &str) -> Vec<Node> {
-    let mut sources = Sources::default();
-    let id = sources.add(Source::new("stream", text.to_string()));
-    yaml::parse_stream(id, &sources).0.expect("the stream parses")
-}
-
-fn config_maps(docs: &[Node]) -> BTreeMap<String, BTreeMap<String, String>> {
-    docs.iter()
-        .filter(|d| d.get("kind").and_then(Node::as_str) == Some("ConfigMap"))
-        .map(|d| {
-            let name = d.path(&["metadata", "name"]).and_then(Node::as_str).unwrap().to_string();
-            let data =
-                d.get("data").map(Node::entries).unwrap_or_default().iter().map(|e| (e.key.clone(), e.value.as_str().unwrap_or("").to_string())).collect();
-            (name, data)
-        })
-        .collect()
-}
-
-fn first_difference(a: &str, b: &str) -> String {
-    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
-    format!(
-        "first difference at line {}:\n  natscc: {:?}\n  chart:  {:?}",
-        line + 1,
-        a.lines().nth(line).unwrap_or("<end>"),
-        b.lines().nth(line).unwrap_or("<end>")
-    )
 }
 
 fn compile(case: &Path) -> natscc::Compiled {

@@ -4,6 +4,7 @@
 
 use natscc::diag::{Source, Sources};
 use natscc::load::{Node, yaml};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -209,14 +210,69 @@ pub fn check_with_server(out_dir: &Path, conf_file: &str) {
     let (conf_dir, conf_name) = (conf.parent().unwrap(), conf.file_name().unwrap());
     // Its output goes to a file (a full pipe cannot stall it while it is polled), and it is
     // killed if it has not answered within 20 s: a hung server fails the test, never hangs it.
-    let log = tmp.path().join("server.log");
+    let (ok, said) = server_test(conf_dir, conf_name.to_str().unwrap(), server_env(out_dir), tmp.path());
+    if !ok {
+        let configs: String = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+            .map(|p| format!("\n--- {}\n{}", p.display(), std::fs::read_to_string(dir.join(p)).unwrap_or_default()))
+            .collect();
+        panic!("nats-server -t -c {conf_file} refused the config compiled in {}:\n{said}{configs}", out_dir.display());
+    }
+}
+
+/// A reference case's values files: every `.yaml` but `rendered.yaml`, in name order.
+pub fn values_files(case: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(case)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && p.file_name().unwrap() != "rendered.yaml")
+        .collect();
+    files.sort();
+    files
+}
+
+/// The documents of a rendered stream, read with natscc's own YAML loader.
+pub fn stream_docs(text: &str) -> Vec<Node> {
+    let mut sources = Sources::default();
+    let id = sources.add(Source::new("stream", text.to_string()));
+    yaml::parse_stream(id, &sources).0.expect("the stream parses")
+}
+
+/// Every ConfigMap of a stream: name -> data key -> text.
+pub fn config_maps(docs: &[Node]) -> BTreeMap<String, BTreeMap<String, String>> {
+    docs.iter()
+        .filter(|d| d.get("kind").and_then(Node::as_str) == Some("ConfigMap"))
+        .map(|d| {
+            let name = d.path(&["metadata", "name"]).and_then(Node::as_str).unwrap().to_string();
+            let data =
+                d.get("data").map(Node::entries).unwrap_or_default().iter().map(|e| (e.key.clone(), e.value.as_str().unwrap_or("").to_string())).collect();
+            (name, data)
+        })
+        .collect()
+}
+
+/// Where two texts first differ, for a failure message.
+pub fn first_difference(a: &str, b: &str) -> String {
+    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
+    format!(
+        "first difference at line {}:\n  natscc: {:?}\n  chart:  {:?}",
+        line + 1,
+        a.lines().nth(line).unwrap_or("<end>"),
+        b.lines().nth(line).unwrap_or("<end>")
+    )
+}
+
+/// `nats-server -t -c CONF` in `conf_dir` with `env`: whether it accepts the config, and what it
+/// said. Its output goes through a file in `scratch` (a full pipe cannot stall it while it is
+/// polled), and it is killed, failing the test, if it has not answered within 20 s.
+pub fn server_test(conf_dir: &Path, conf: &str, env: Vec<(String, String)>, scratch: &Path) -> (bool, String) {
+    let log = scratch.join("server.log");
     let file = std::fs::File::create(&log).unwrap();
     let mut child = Command::new(nats_server_path())
-        .arg("-t")
-        .arg("-c")
-        .arg(conf_name)
+        .args(["-t", "-c", conf])
         .current_dir(conf_dir)
-        .envs(server_env(out_dir))
+        .envs(env)
         .stdin(std::process::Stdio::null())
         .stdout(file.try_clone().unwrap())
         .stderr(file)
@@ -230,17 +286,9 @@ pub fn check_with_server(out_dir: &Path, conf_file: &str) {
         if started.elapsed() > std::time::Duration::from_secs(20) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("nats-server -t -c {conf_file} did not answer within 20 s for {}", out_dir.display());
+            panic!("nats-server -t -c {conf} did not answer within 20 s in {}", conf_dir.display());
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(2));
     };
-    let said = std::fs::read_to_string(&log).unwrap_or_default();
-    if !status.success() {
-        let configs: String = files
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-            .map(|p| format!("\n--- {}\n{}", p.display(), std::fs::read_to_string(dir.join(p)).unwrap_or_default()))
-            .collect();
-        panic!("nats-server -t -c {conf_file} refused the config compiled in {}:\n{said}{configs}", out_dir.display());
-    }
+    (status.success(), std::fs::read_to_string(&log).unwrap_or_default())
 }
