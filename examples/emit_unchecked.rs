@@ -3,7 +3,10 @@
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mut sources = natscc::diag::Sources::default();
-    let inputs = natscc::load::Inputs { files: vec![args[1].clone().into()], ..Default::default() };
+    let inputs = natscc::load::Inputs {
+        files: vec![args[1].clone().into()],
+        ..Default::default()
+    };
     let (root, _) = natscc::load::load(&inputs, &mut sources);
     let model = natscc::model::build(&root.expect("values load")).expect("a cluster type");
     let files = natscc::emit::emit(&model, &model.bus);

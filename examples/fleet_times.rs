@@ -1,4 +1,5 @@
-//! Times a fleet compile in process: `cargo run --release --example fleet_times -- FLEET [check|alone]`.
+//! Times a fleet compile in process: `cargo run --release --example fleet_times -- FLEET
+//! [check|alone]`.
 //! `alone` compiles the fleet folder's common.yaml + cpc.yaml as one cluster 501 times instead.
 use std::time::Instant;
 fn main() {
@@ -19,5 +20,10 @@ fn main() {
         return;
     }
     let f = natscc::fleet::compile(&path, mode != "check");
-    println!("{mode} {:?} ({} clusters, {} findings)", t.elapsed(), f.clusters.len(), f.diags.len());
+    println!(
+        "{mode} {:?} ({} clusters, {} findings)",
+        t.elapsed(),
+        f.clusters.len(),
+        f.diags.len()
+    );
 }

@@ -23,24 +23,72 @@ fn main() {
     let sys = KeyPair::new_account();
     let services = KeyPair::new_account();
     let iot = KeyPair::new_account();
-    let write = |name: &str, text: &str| std::fs::write(dir.join(name), format!("{text}\n")).expect("write");
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), format!("{text}\n")).expect("write")
+    };
 
-    let op = jwt::encode(jwt::operator_claims("fzymgc-house", &operator, &[signing.public_key()], Some(&sys.public_key())), &operator);
+    let op = jwt::encode(
+        jwt::operator_claims(
+            "fzymgc-house",
+            &operator,
+            &[signing.public_key()],
+            Some(&sys.public_key()),
+        ),
+        &operator,
+    );
     write("operator.jwt", &op);
-    let sys_jwt = jwt::encode(jwt::account_claims("SYS", &sys.public_key(), false, &[]), &signing);
+    let sys_jwt = jwt::encode(
+        jwt::account_claims("SYS", &sys.public_key(), false, &[]),
+        &signing,
+    );
     write("sys.jwt", &sys_jwt);
-    write("services.jwt", &jwt::encode(jwt::account_claims("SERVICES", &services.public_key(), true, &[]), &operator));
-    write("iot.jwt", &jwt::encode(jwt::account_claims("IOT", &iot.public_key(), true, &[]), &operator));
-    write("iot-no-js.jwt", &jwt::encode(jwt::account_claims("IOT", &iot.public_key(), false, &[]), &operator));
+    write(
+        "services.jwt",
+        &jwt::encode(
+            jwt::account_claims("SERVICES", &services.public_key(), true, &[]),
+            &operator,
+        ),
+    );
+    write(
+        "iot.jwt",
+        &jwt::encode(
+            jwt::account_claims("IOT", &iot.public_key(), true, &[]),
+            &operator,
+        ),
+    );
+    write(
+        "iot-no-js.jwt",
+        &jwt::encode(
+            jwt::account_claims("IOT", &iot.public_key(), false, &[]),
+            &operator,
+        ),
+    );
     let stranger = KeyPair::new_operator();
     let other = KeyPair::new_account();
-    write("foreign.jwt", &jwt::encode(jwt::account_claims("FOREIGN", &other.public_key(), true, &[]), &stranger));
+    write(
+        "foreign.jwt",
+        &jwt::encode(
+            jwt::account_claims("FOREIGN", &other.public_key(), true, &[]),
+            &stranger,
+        ),
+    );
     let (head, sig) = sys_jwt.rsplit_once('.').unwrap();
-    let mut raw = data_encoding::BASE64URL_NOPAD.decode(sig.as_bytes()).unwrap();
+    let mut raw = data_encoding::BASE64URL_NOPAD
+        .decode(sig.as_bytes())
+        .unwrap();
     raw[7] ^= 0x01;
-    write("tampered.jwt", &format!("{head}.{}", data_encoding::BASE64URL_NOPAD.encode(&raw)));
+    write(
+        "tampered.jwt",
+        &format!("{head}.{}", data_encoding::BASE64URL_NOPAD.encode(&raw)),
+    );
     let user = KeyPair::new_user();
-    write("user.jwt", &jwt::encode(jwt::user_claims("app", &user.public_key(), false, None), &services));
+    write(
+        "user.jwt",
+        &jwt::encode(
+            jwt::user_claims("app", &user.public_key(), false, None),
+            &services,
+        ),
+    );
     write(
         "keys.txt",
         &format!(
@@ -52,5 +100,9 @@ fn main() {
             other.public_key()
         ),
     );
-    println!("wrote JWTs for operator {} to {}", operator.public_key(), dir.display());
+    println!(
+        "wrote JWTs for operator {} to {}",
+        operator.public_key(),
+        dir.display()
+    );
 }

@@ -4,7 +4,10 @@ fn main() {
     let file = std::env::args().nth(1).expect("a values file");
     let t = Instant::now();
     let mut sources = natscc::diag::Sources::default();
-    let inputs = natscc::load::Inputs { files: vec![file.into()], ..Default::default() };
+    let inputs = natscc::load::Inputs {
+        files: vec![file.into()],
+        ..Default::default()
+    };
     let (root, _) = natscc::load::load(&inputs, &mut sources);
     let root = root.unwrap();
     let t_load = t.elapsed();

@@ -10,7 +10,13 @@ fn main() {
     let plan = natscc::fleet::up::plan(&fleet, &dir).unwrap();
     let stop = std::sync::atomic::AtomicBool::new(false);
     let server = natscc::fleet::up::server_binary().expect("nats-server");
-    let running = natscc::fleet::up::start(plan, &server, std::time::Instant::now() + std::time::Duration::from_secs(20), &stop).unwrap();
+    let running = natscc::fleet::up::start(
+        plan,
+        &server,
+        std::time::Instant::now() + std::time::Duration::from_secs(20),
+        &stop,
+    )
+    .unwrap();
     natscc::fleet::up::create_streams(&running.plan).unwrap();
     for lc in &running.plan.clusters {
         println!("{}", natscc::fleet::up::address_line(lc));

@@ -17,7 +17,11 @@ pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "natscc", version, about = "Compile and check NATS event-bus Helm values into NATS server configuration")]
+#[command(
+    name = "natscc",
+    version,
+    about = "Compile and check NATS event-bus Helm values into NATS server configuration"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -26,7 +30,12 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct ValuesArgs {
     /// A values file; give several to merge them in order, later files win (as helm -f).
-    #[arg(short = 'f', long = "values", value_name = "FILE", required_unless_present = "fleet")]
+    #[arg(
+        short = 'f',
+        long = "values",
+        value_name = "FILE",
+        required_unless_present = "fleet"
+    )]
     pub values: Vec<PathBuf>,
     /// A fleet file (the CSC and its CPCs, schema/fleet.schema.json) instead of values files.
     #[arg(long, value_name = "FLEET", conflicts_with_all = ["values", "set", "set_string"])]
@@ -41,7 +50,11 @@ pub struct ValuesArgs {
 
 impl ValuesArgs {
     pub fn inputs(&self) -> Inputs {
-        Inputs { files: self.values.clone(), set: self.set.clone(), set_string: self.set_string.clone() }
+        Inputs {
+            files: self.values.clone(),
+            set: self.set.clone(),
+            set_string: self.set_string.clone(),
+        }
     }
 }
 
@@ -56,7 +69,8 @@ pub struct ReportArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Drop the findings of a code (a warning, e.g. natscc::gateway::tlsroute_hostnames); repeatable.
+    /// Drop the findings of a code (a warning, e.g. natscc::gateway::tlsroute_hostnames);
+    /// repeatable.
     #[arg(long = "allow", value_name = "CODE")]
     pub allow: Vec<String>,
     /// Report a code's findings as warnings; repeatable.
@@ -75,13 +89,22 @@ impl ReportArgs {
     /// The config file's levels, then the command line's; `Err` is a usage error.
     pub fn levels(&self) -> Result<Levels, String> {
         let mut levels = Levels::default();
-        let file = self.config.clone().or_else(|| Some(PathBuf::from(CONFIG_FILE)).filter(|p| p.is_file()));
+        let file = self
+            .config
+            .clone()
+            .or_else(|| Some(PathBuf::from(CONFIG_FILE)).filter(|p| p.is_file()));
         if let Some(path) = file {
             read_config(&path, &mut levels)?;
         }
-        for (names, level) in [(&self.allow, Level::Allow), (&self.warn, Level::Warn), (&self.deny, Level::Deny)] {
+        for (names, level) in [
+            (&self.allow, Level::Allow),
+            (&self.warn, Level::Warn),
+            (&self.deny, Level::Deny),
+        ] {
             for name in names {
-                levels.set(name, level).map_err(|e| format!("--{} {name}: {e}", level.name()))?;
+                levels
+                    .set(name, level)
+                    .map_err(|e| format!("--{} {name}: {e}", level.name()))?;
             }
         }
         Ok(levels)
@@ -99,7 +122,8 @@ impl ReportArgs {
 /// Reads a severity config file: `allow:`, `warn:` and `deny:`, each a list of codes.
 fn read_config(path: &Path, levels: &mut Levels) -> Result<(), String> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the config file {name}: {e}"))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the config file {name}: {e}"))?;
     let mut sources = Sources::default();
     let id = sources.add(Source::new(name.clone(), text));
     let (root, diags) = crate::load::yaml::parse(id, &sources);
@@ -115,14 +139,30 @@ fn read_config(path: &Path, levels: &mut Levels) -> Result<(), String> {
             "allow" => Level::Allow,
             "warn" => Level::Warn,
             "deny" => Level::Deny,
-            other => return Err(format!("{}: unknown key `{other}`; a config file has allow, warn and deny, each a list of codes", at(e.key_span))),
+            other => {
+                return Err(format!(
+                    "{}: unknown key `{other}`; a config file has allow, warn and deny, each a list of codes",
+                    at(e.key_span)
+                ));
+            }
         };
         if !e.value.is_null() && !matches!(e.value.v, crate::load::yaml::V::Seq(_)) {
-            return Err(format!("{}: `{}` must be a list of codes", at(e.value.span), e.key));
+            return Err(format!(
+                "{}: `{}` must be a list of codes",
+                at(e.value.span),
+                e.key
+            ));
         }
         for item in e.value.items() {
-            let code = item.as_str().ok_or_else(|| format!("{}: a code is a string such as natscc::gateway::tlsroute_hostnames", at(item.span)))?;
-            levels.set(code, level).map_err(|m| format!("{}: {m}", at(item.span)))?;
+            let code = item.as_str().ok_or_else(|| {
+                format!(
+                    "{}: a code is a string such as natscc::gateway::tlsroute_hostnames",
+                    at(item.span)
+                )
+            })?;
+            levels
+                .set(code, level)
+                .map_err(|m| format!("{}: {m}", at(item.span)))?;
         }
     }
     Ok(())
@@ -171,13 +211,15 @@ pub enum Command {
         /// A literal subject, e.g. sensor.temp.
         subject: String,
     },
-    /// Helm post-renderer: check the rendered manifests on stdin and write them to stdout unchanged.
+    /// Helm post-renderer: check the rendered manifests on stdin and write them to stdout
+    /// unchanged.
     ///
     /// Helm 3: `helm install ... --post-renderer natscc --post-renderer-args post-render`.
     /// Helm 4: install the plugin in helm-plugin/natscc-postrender and pass
     /// `--post-renderer natscc-postrender`. On any error nothing is written and the exit code is 1.
     PostRender {
-        /// Values files to compile; the generated ConfigMaps' contents are replaced by what they compile to.
+        /// Values files to compile; the generated ConfigMaps' contents are replaced by what they
+        /// compile to.
         #[arg(short = 'f', long = "values", value_name = "FILE", num_args = 1..)]
         values: Vec<PathBuf>,
         /// Override a value (with --values), Helm syntax: a.b[0].c=v.
@@ -206,7 +248,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff); with --out, write one page per command (natscc.1, natscc-lint.1, ...).
+    /// Print the man page (roff); with --out, write one page per command (natscc.1, natscc-lint.1,
+    /// ...).
     Man {
         #[arg(long = "out", value_name = "DIR")]
         out: Option<PathBuf>,
@@ -279,15 +322,26 @@ fn usage(command: &str, message: impl std::fmt::Display) -> i32 {
 fn show(diags: &[Diagnostic], sources: &Sources, format: Option<Format>) {
     let stderr = std::io::stderr();
     let format = format.unwrap_or(Format::Human);
-    let color = format == Format::Human && stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let _ = stderr.lock().write_all(render::render(format, diags, sources, color).as_bytes());
+    let color =
+        format == Format::Human && stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = stderr
+        .lock()
+        .write_all(render::render(format, diags, sources, color).as_bytes());
 }
 
 /// Writes a compiled output folder; a failure is an OutputIo finding (exit 2).
-fn write_out(out: &Path, files: &crate::emit::Files, sources: &Sources, format: Option<Format>) -> i32 {
+fn write_out(
+    out: &Path,
+    files: &crate::emit::Files,
+    sources: &Sources,
+    format: Option<Format>,
+) -> i32 {
     if let Err(e) = crate::emit::write_atomic(out, files) {
-        let d = Diagnostic::new(Code::OutputIo, format!("cannot write the output folder {}: {e}", out.display()))
-            .help("give -o a folder natscc may create or replace; nothing was written");
+        let d = Diagnostic::new(
+            Code::OutputIo,
+            format!("cannot write the output folder {}: {e}", out.display()),
+        )
+        .help("give -o a folder natscc may create or replace; nothing was written");
         show(&[d], sources, format);
         return EXIT_USAGE;
     }
@@ -328,7 +382,9 @@ fn literal(subject: &str) -> bool {
 }
 
 fn not_literal(subject: &str) -> String {
-    format!("`{subject}` is not a literal subject (no wildcards): a message is published on one subject")
+    format!(
+        "`{subject}` is not a literal subject (no wildcards): a message is published on one subject"
+    )
 }
 
 fn compile(values: &ValuesArgs, out: &Path, r: &ReportArgs) -> i32 {
@@ -372,9 +428,16 @@ fn lint(patterns: &[String], with: &[PathBuf], r: &ReportArgs) -> i32 {
     }
     let items = crate::lint::shared_once(&results);
     let stdout = std::io::stdout();
-    let format = r.format.unwrap_or(if stdout.is_terminal() { Format::Human } else { Format::Concise });
-    let color = format == Format::Human && stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let _ = stdout.lock().write_all(render::render_many(format, &items, color).as_bytes());
+    let format = r.format.unwrap_or(if stdout.is_terminal() {
+        Format::Human
+    } else {
+        Format::Concise
+    });
+    let color =
+        format == Format::Human && stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = stdout
+        .lock()
+        .write_all(render::render_many(format, &items, color).as_bytes());
     exit_code(results.iter().flat_map(|(d, _)| d))
 }
 
@@ -394,7 +457,10 @@ fn post_render(inputs: Option<Inputs>, r: &ReportArgs) -> i32 {
     match outcome.output {
         Some(text) if code == EXIT_OK => {
             let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+            if let Err(e) = stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
                 return usage("post-render", format!("cannot write stdout: {e}"));
             }
             EXIT_OK
@@ -418,7 +484,13 @@ fn graph(values: &ValuesArgs, format: GraphFormat) -> Answer {
         draw(&g, &red)
     });
     let note = (text.is_none() && !c.has_errors()).then(|| PLAIN_NOTE.to_string());
-    Answer { text, note, diags: c.diags, sources: c.sources, usage: None }
+    Answer {
+        text,
+        note,
+        diags: c.diags,
+        sources: c.sources,
+        usage: None,
+    }
 }
 
 fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &str) -> Answer {
@@ -426,7 +498,10 @@ fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &
         return crate::fleet::cli::explain(fleet, cluster, account, subject);
     }
     if !literal(subject) {
-        return Answer { usage: Some(not_literal(subject)), ..Default::default() };
+        return Answer {
+            usage: Some(not_literal(subject)),
+            ..Default::default()
+        };
     }
     let c = crate::check_only(&values.inputs());
     let (mut text, mut note, mut problem) = (None, None, None);
@@ -439,21 +514,34 @@ fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &
                 Some(start) => text = Some(crate::graph::render::explain_text(&g, start, subject)),
                 None => {
                     let names: Vec<String> = g.g.node_weights().map(|a| a.name.clone()).collect();
-                    problem = Some(format!("no account `{account}` on this cluster; the accounts are: {}", names.join(", ")));
+                    problem = Some(format!(
+                        "no account `{account}` on this cluster; the accounts are: {}",
+                        names.join(", ")
+                    ));
                 }
             }
         }
     }
-    Answer { text, note, usage: problem, diags: c.diags, sources: c.sources }
+    Answer {
+        text,
+        note,
+        usage: problem,
+        diags: c.diags,
+        sources: c.sources,
+    }
 }
 
 fn up(path: &Path) -> i32 {
     let fleet = crate::fleet::compile(path, false);
     // Only errors stop a dry run; warnings are compile's to show.
-    let (errors, warnings): (Vec<_>, Vec<_>) = fleet.diags.iter().cloned().partition(|d| d.is_error());
+    let (errors, warnings): (Vec<_>, Vec<_>) =
+        fleet.diags.iter().cloned().partition(|d| d.is_error());
     show(&errors, &fleet.sources, None);
     if !warnings.is_empty() {
-        eprintln!("natscc up: {} warning(s); `natscc compile --fleet` shows them", warnings.len());
+        eprintln!(
+            "natscc up: {} warning(s); `natscc compile --fleet` shows them",
+            warnings.len()
+        );
     }
     let code = exit_code(&errors);
     if code != EXIT_OK {
@@ -531,18 +619,51 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Compile { values, out, report: r } => compile(&values, &out, &r),
-        Command::Lint { patterns, with, report: r } => lint(&patterns, &with, &r),
-        Command::PostRender { values, set, set_string, report: r } => {
-            post_render((!values.is_empty()).then_some(Inputs { files: values, set, set_string }), &r)
-        }
+        Command::Compile {
+            values,
+            out,
+            report: r,
+        } => compile(&values, &out, &r),
+        Command::Lint {
+            patterns,
+            with,
+            report: r,
+        } => lint(&patterns, &with, &r),
+        Command::PostRender {
+            values,
+            set,
+            set_string,
+            report: r,
+        } => post_render(
+            (!values.is_empty()).then_some(Inputs {
+                files: values,
+                set,
+                set_string,
+            }),
+            &r,
+        ),
         Command::Graph { values, format } => answer("graph", graph(&values, format)),
-        Command::Explain { values, account, cluster, subject } => answer("explain", explain(&values, &account, cluster.as_deref(), &subject)),
+        Command::Explain {
+            values,
+            account,
+            cluster,
+            subject,
+        } => answer(
+            "explain",
+            explain(&values, &account, cluster.as_deref(), &subject),
+        ),
         Command::Up { fleet } => up(&fleet),
-        Command::Keys(KeysCommand::Generate { cpcs, extra_accounts, out, k8s }) => {
+        Command::Keys(KeysCommand::Generate {
+            cpcs,
+            extra_accounts,
+            out,
+            k8s,
+        }) => {
             for id in &cpcs {
                 if !crate::check::values::valid_id(id) {
-                    eprintln!("natscc keys: `{id}` is not a valid CPC id (lower-case letters and digits)");
+                    eprintln!(
+                        "natscc keys: `{id}` is not a valid CPC id (lower-case letters and digits)"
+                    );
                     return EXIT_USAGE;
                 }
             }
@@ -578,8 +699,17 @@ pub fn main() -> i32 {
                             }
                         }
                     }
-                    println!("natscc keys: {} created, {} kept in {}", r.created.len(), r.kept, out.display());
-                    if r.problems.is_empty() { EXIT_OK } else { EXIT_FINDINGS }
+                    println!(
+                        "natscc keys: {} created, {} kept in {}",
+                        r.created.len(),
+                        r.kept,
+                        out.display()
+                    );
+                    if r.problems.is_empty() {
+                        EXIT_OK
+                    } else {
+                        EXIT_FINDINGS
+                    }
                 }
                 Err(e) => {
                     eprintln!("natscc keys: {e}");
@@ -595,7 +725,10 @@ pub fn main() -> i32 {
         }
         Command::Man { out: None } => {
             let mut page = vec![];
-            match clap_mangen::Man::new(Cli::command()).render(&mut page).and_then(|_| std::io::stdout().write_all(&page)) {
+            match clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .and_then(|_| std::io::stdout().write_all(&page))
+            {
                 Ok(()) => EXIT_OK,
                 Err(e) => {
                     eprintln!("natscc man: {e}");
@@ -603,7 +736,9 @@ pub fn main() -> i32 {
                 }
             }
         }
-        Command::Man { out: Some(dir) } => match std::fs::create_dir_all(&dir).and_then(|_| clap_mangen::generate_to(Cli::command(), &dir)) {
+        Command::Man { out: Some(dir) } => match std::fs::create_dir_all(&dir)
+            .and_then(|_| clap_mangen::generate_to(Cli::command(), &dir))
+        {
             Ok(()) => EXIT_OK,
             Err(e) => {
                 eprintln!("natscc man: cannot write {}: {e}", dir.display());

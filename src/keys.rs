@@ -54,20 +54,59 @@ struct Pair {
 }
 
 fn pair(kind: Kind, seed: (&str, &'static str), public: &[(&str, &str)]) -> Pair {
-    Pair { kind, seed: (seed.0.to_string(), seed.1), public: public.iter().map(|(s, f)| (s.to_string(), f.to_string())).collect() }
+    Pair {
+        kind,
+        seed: (seed.0.to_string(), seed.1),
+        public: public
+            .iter()
+            .map(|(s, f)| (s.to_string(), f.to_string()))
+            .collect(),
+    }
 }
 
 /// The pairs every cluster holds (the CSC's and each CPC's own keys).
 fn cluster_pairs() -> Vec<Pair> {
     vec![
-        pair(Kind::Account, ("auth-callout-keys", "issuer-seed"), &[("nats-auth-signing", "pubkey")]),
-        pair(Kind::Curve, ("auth-callout-keys", "xkey-seed"), &[("nats-xkey", "pubkey")]),
-        pair(Kind::User, ("auth-callout-keys", "nkey-seed"), &[("nats-authx-user", "pubkey")]),
-        pair(Kind::User, ("nats-nack-user", "nack-user.nk"), &[("nats-nack-user", "pubkey")]),
-        pair(Kind::User, ("nats-surveyor", "seed"), &[("nats-surveyor", "pubkey")]),
-        pair(Kind::User, ("nats-mtls-leaf", "seed"), &[("nats-mtls-leaf", "pubkey")]),
-        pair(Kind::User, ("nats-mtls-authx-leaf", "seed"), &[("nats-mtls-authx-leaf", "pubkey")]),
-        pair(Kind::User, ("nats-mtls-sys-leaf", "seed"), &[("nats-mtls-sys-leaf", "pubkey")]),
+        pair(
+            Kind::Account,
+            ("auth-callout-keys", "issuer-seed"),
+            &[("nats-auth-signing", "pubkey")],
+        ),
+        pair(
+            Kind::Curve,
+            ("auth-callout-keys", "xkey-seed"),
+            &[("nats-xkey", "pubkey")],
+        ),
+        pair(
+            Kind::User,
+            ("auth-callout-keys", "nkey-seed"),
+            &[("nats-authx-user", "pubkey")],
+        ),
+        pair(
+            Kind::User,
+            ("nats-nack-user", "nack-user.nk"),
+            &[("nats-nack-user", "pubkey")],
+        ),
+        pair(
+            Kind::User,
+            ("nats-surveyor", "seed"),
+            &[("nats-surveyor", "pubkey")],
+        ),
+        pair(
+            Kind::User,
+            ("nats-mtls-leaf", "seed"),
+            &[("nats-mtls-leaf", "pubkey")],
+        ),
+        pair(
+            Kind::User,
+            ("nats-mtls-authx-leaf", "seed"),
+            &[("nats-mtls-authx-leaf", "pubkey")],
+        ),
+        pair(
+            Kind::User,
+            ("nats-mtls-sys-leaf", "seed"),
+            &[("nats-mtls-sys-leaf", "pubkey")],
+        ),
     ]
 }
 
@@ -79,7 +118,10 @@ const TMP_SUFFIX: &str = ".natscc-tmp";
 /// Whether a file of the layout holds a secret (a seed, or a Secret manifest with seeds): every
 /// file but the public keys and the marker.
 fn holds_secret(path: &Path) -> bool {
-    !matches!(path.file_name().and_then(|n| n.to_str()), Some("pubkey" | MARKER))
+    !matches!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some("pubkey" | MARKER)
+    )
 }
 
 #[derive(Debug, Default)]
@@ -146,7 +188,9 @@ fn io_error(doing: &str, path: &Path, e: io::Error) -> io::Error {
 }
 
 fn link_diag(path: &Path) -> Diagnostic {
-    let to = std::fs::read_link(path).map(|t| format!(" (to {})", t.display())).unwrap_or_default();
+    let to = std::fs::read_link(path)
+        .map(|t| format!(" (to {})", t.display()))
+        .unwrap_or_default();
     Diagnostic::new(Code::KeysLink, format!("{} is a symbolic link{to}: natscc keys never reads or writes a key through a link", shown(path)))
         .help("remove the link (and check who made it); natscc keys creates real files and folders in its place")
 }
@@ -168,7 +212,12 @@ fn not_a_folder(path: &Path, what: &str) -> Diagnostic {
 /// folder (natscc makes files 0600 and folders 0700).
 fn mode_diag(path: &Path, meta: &Metadata) -> Option<Diagnostic> {
     let mode = meta.mode() & 0o7777;
-    let chmod = |m: &str| format!("chmod {m} '{}' (natscc keys creates folders 0700 and files 0600)", shown(path));
+    let chmod = |m: &str| {
+        format!(
+            "chmod {m} '{}' (natscc keys creates folders 0700 and files 0600)",
+            shown(path)
+        )
+    };
     if meta.is_dir() {
         (mode & 0o022 != 0).then(|| {
             Diagnostic::new(
@@ -179,8 +228,14 @@ fn mode_diag(path: &Path, meta: &Metadata) -> Option<Diagnostic> {
         })
     } else if holds_secret(path) {
         (mode & 0o077 != 0).then(|| {
-            Diagnostic::new(Code::KeysMode, format!("{} holds a seed and group or others may read or write it (mode {mode:04o})", shown(path)))
-                .help(chmod("600") + "; then replace the keys if someone else may have read them")
+            Diagnostic::new(
+                Code::KeysMode,
+                format!(
+                    "{} holds a seed and group or others may read or write it (mode {mode:04o})",
+                    shown(path)
+                ),
+            )
+            .help(chmod("600") + "; then replace the keys if someone else may have read them")
         })
     } else {
         (mode & 0o022 != 0).then(|| {
@@ -195,11 +250,34 @@ fn mode_diag(path: &Path, meta: &Metadata) -> Option<Diagnostic> {
 
 /// `O_NOFOLLOW`: opening a symbolic link fails instead of following it (std names no such flag
 /// and natscc takes no libc dependency; the values are the kernel's).
-#[cfg(all(target_os = "linux", any(target_arch = "aarch64", target_arch = "arm", target_arch = "powerpc", target_arch = "powerpc64")))]
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "powerpc",
+        target_arch = "powerpc64"
+    )
+))]
 const O_NOFOLLOW: i32 = 0o100000;
-#[cfg(all(target_os = "linux", not(any(target_arch = "aarch64", target_arch = "arm", target_arch = "powerpc", target_arch = "powerpc64"))))]
+#[cfg(all(
+    target_os = "linux",
+    not(any(
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "powerpc",
+        target_arch = "powerpc64"
+    ))
+))]
 const O_NOFOLLOW: i32 = 0o400000;
-#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
 const O_NOFOLLOW: i32 = 0x100;
 // Elsewhere the lstat/fstat comparison in `read_text` and `create_new` alone keep links out.
 #[cfg(not(any(
@@ -216,7 +294,13 @@ const O_NOFOLLOW: i32 = 0;
 /// The effective uid natscc runs as (who must own the keys), from /proc; `None` off Linux.
 fn effective_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().nth(1)?.parse().ok()
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// `lstat`: what is at `path` itself (a link is not followed); `None` when nothing is.
@@ -230,21 +314,34 @@ fn lstat(path: &Path) -> io::Result<Option<Metadata>> {
 
 /// Reads a regular file that is not a link, as it was when `meta` was taken (no swap between).
 fn read_text(path: &Path, meta: &Metadata) -> io::Result<String> {
-    let mut f = std::fs::OpenOptions::new().read(true).custom_flags(O_NOFOLLOW).open(path).map_err(|e| io_error("read", path, e))?;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| io_error("read", path, e))?;
     let now = f.metadata().map_err(|e| io_error("read", path, e))?;
     if (now.dev(), now.ino()) != (meta.dev(), meta.ino()) {
-        return Err(Diagnostic::new(Code::KeysIo, format!("{} was replaced while natscc read it", shown(path)))
-            .help("make sure nobody else writes in the keys folder, then run natscc keys again")
-            .fail());
+        return Err(Diagnostic::new(
+            Code::KeysIo,
+            format!("{} was replaced while natscc read it", shown(path)),
+        )
+        .help("make sure nobody else writes in the keys folder, then run natscc keys again")
+        .fail());
     }
     let mut bytes = vec![];
-    f.read_to_end(&mut bytes).map_err(|e| io_error("read", path, e))?;
+    f.read_to_end(&mut bytes)
+        .map_err(|e| io_error("read", path, e))?;
     Ok(String::from_utf8_lossy(&bytes).trim().to_string())
 }
 
 /// Creates `path` 0600 and writes `text` to it; fails if anything (a file, a link) is there.
 fn write_exclusive(path: &Path, text: &str) -> io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(O_NOFOLLOW).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(O_NOFOLLOW)
+        .open(path)?;
     f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     f.write_all(text.as_bytes())?;
     f.sync_all()
@@ -265,7 +362,9 @@ impl Keys {
                 match std::fs::DirBuilder::new().mode(0o700).create(path) {
                     Ok(()) => {}
                     // Made by someone else between the two calls: judge it as found.
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return self.folder_found(path),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        return self.folder_found(path);
+                    }
                     Err(e) => return Err(io_error("create the folder", path, e)),
                 }
                 self.made_folder(path)
@@ -276,7 +375,11 @@ impl Keys {
     fn folder_found(&self, path: &Path) -> io::Result<()> {
         match lstat(path)? {
             Some(m) => self.existing_folder(path, &m),
-            None => Err(io_error("create the folder", path, io::ErrorKind::NotFound.into())),
+            None => Err(io_error(
+                "create the folder",
+                path,
+                io::ErrorKind::NotFound.into(),
+            )),
         }
     }
 
@@ -285,7 +388,15 @@ impl Keys {
             return Err(link_diag(path).fail());
         }
         if !m.is_dir() {
-            return Err(not_a_folder(path, if m.is_file() { "a file" } else { "not a regular folder" }).fail());
+            return Err(not_a_folder(
+                path,
+                if m.is_file() {
+                    "a file"
+                } else {
+                    "not a regular folder"
+                },
+            )
+            .fail());
         }
         if m.uid() != self.uid {
             return Err(owner_diag(path, m.uid(), self.uid).fail());
@@ -301,7 +412,8 @@ impl Keys {
         match lstat(path)? {
             Some(m) if m.is_dir() && !m.file_type().is_symlink() && m.uid() == self.uid => {
                 if m.mode() & 0o7777 != 0o700 {
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(|e| io_error("set the mode of", path, e))?;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+                        .map_err(|e| io_error("set the mode of", path, e))?;
                 }
                 Ok(())
             }
@@ -313,14 +425,19 @@ impl Keys {
     /// owner is refused; a mode that lets others in is a finding (natscc changes no mode it did
     /// not set).
     fn existing(&self, path: &Path, report: &mut Report) -> io::Result<Option<String>> {
-        let Some(m) = lstat(path)? else { return Ok(None) };
+        let Some(m) = lstat(path)? else {
+            return Ok(None);
+        };
         if m.file_type().is_symlink() {
             return Err(link_diag(path).fail());
         }
         if !m.is_file() {
-            return Err(Diagnostic::new(Code::KeysIo, format!("{} is not a regular file", shown(path)))
-                .help("remove it; natscc keys writes each key as a plain file")
-                .fail());
+            return Err(Diagnostic::new(
+                Code::KeysIo,
+                format!("{} is not a regular file", shown(path)),
+            )
+            .help("remove it; natscc keys writes each key as a plain file")
+            .fail());
         }
         if m.uid() != self.uid {
             return Err(owner_diag(path, m.uid(), self.uid).fail());
@@ -335,7 +452,9 @@ impl Keys {
     /// `<name>.natscc-tmp`, created exclusively (`O_CREAT|O_EXCL`, `O_NOFOLLOW`: a planted file
     /// or link there is never opened), then hard-linked to `path`, which fails if `path` exists.
     fn create(&self, path: &Path, text: &str) -> io::Result<()> {
-        let name = path.file_name().ok_or_else(|| io_error("write", path, io::ErrorKind::InvalidInput.into()))?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| io_error("write", path, io::ErrorKind::InvalidInput.into()))?;
         let mut tmp_name = name.to_os_string();
         tmp_name.push(TMP_SUFFIX);
         let tmp = path.with_file_name(tmp_name);
@@ -347,9 +466,12 @@ impl Keys {
                 return Err(owner_diag(&tmp, m.uid(), self.uid).fail());
             }
             if !m.is_file() {
-                return Err(Diagnostic::new(Code::KeysIo, format!("{} is in the way and is not a file", shown(&tmp)))
-                    .help("remove it, then run natscc keys again")
-                    .fail());
+                return Err(Diagnostic::new(
+                    Code::KeysIo,
+                    format!("{} is in the way and is not a file", shown(&tmp)),
+                )
+                .help("remove it, then run natscc keys again")
+                .fail());
             }
             // Ours, left by an interrupted run.
             std::fs::remove_file(&tmp).map_err(|e| io_error("remove the leftover", &tmp, e))?;
@@ -362,13 +484,19 @@ impl Keys {
             return Err(io_error("write", &tmp, e));
         }
         let linked = match std::fs::hard_link(&tmp, path) {
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                Err(Diagnostic::new(Code::KeysIo, format!("{} appeared while natscc wrote it; it was left unchanged", shown(path)))
-                    .help("make sure no other natscc keys runs on this folder, then run it again")
-                    .fail())
-            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Diagnostic::new(
+                Code::KeysIo,
+                format!(
+                    "{} appeared while natscc wrote it; it was left unchanged",
+                    shown(path)
+                ),
+            )
+            .help("make sure no other natscc keys runs on this folder, then run it again")
+            .fail()),
             // A file system without hard links: rename (the name was free a moment ago).
-            Err(_) if lstat(path)?.is_none() => std::fs::rename(&tmp, path).map_err(|e| io_error("write", path, e)),
+            Err(_) if lstat(path)?.is_none() => {
+                std::fs::rename(&tmp, path).map_err(|e| io_error("write", path, e))
+            }
             Err(e) => Err(io_error("write", path, e)),
             Ok(()) => Ok(()),
         };
@@ -398,7 +526,13 @@ impl Keys {
         }
     }
 
-    fn public_at(&self, path: &Path, seed_path: &Path, public: &str, report: &mut Report) -> io::Result<()> {
+    fn public_at(
+        &self,
+        path: &Path,
+        seed_path: &Path,
+        public: &str,
+        report: &mut Report,
+    ) -> io::Result<()> {
         match self.existing(path, report)? {
             Some(existing) if existing == public => {
                 report.kept += 1;
@@ -424,8 +558,11 @@ impl Keys {
             let (secret, file) = &p.seed;
             self.folder(&dir.join(secret))?;
             let seed_path = dir.join(secret).join(file);
-            let Some(seed) = self.seed_at(&seed_path, p.kind, report)? else { continue };
-            let public = public_of(p.kind, &seed).map_err(|_| invalid_seed(&seed_path, p.kind).fail())?;
+            let Some(seed) = self.seed_at(&seed_path, p.kind, report)? else {
+                continue;
+            };
+            let public =
+                public_of(p.kind, &seed).map_err(|_| invalid_seed(&seed_path, p.kind).fail())?;
             for (s, f) in &p.public {
                 self.folder(&dir.join(s))?;
                 self.public_at(&dir.join(s).join(f), &seed_path, &public, report)?;
@@ -436,12 +573,23 @@ impl Keys {
 }
 
 fn invalid_seed(path: &Path, kind: Kind) -> Diagnostic {
-    Diagnostic::new(Code::KeysInvalid, format!("{} does not hold a valid {} seed (one starting with {})", shown(path), kind.word(), kind.seed_prefix()))
-        .help("remove the file and run natscc keys generate again to make a new key")
+    Diagnostic::new(
+        Code::KeysInvalid,
+        format!(
+            "{} does not hold a valid {} seed (one starting with {})",
+            shown(path),
+            kind.word(),
+            kind.seed_prefix()
+        ),
+    )
+    .help("remove the file and run natscc keys generate again to make a new key")
 }
 
 fn mismatch(public: &Path, seed: &Path) -> Diagnostic {
-    Diagnostic::new(Code::KeysMismatch, format!("{} does not match {}", shown(public), shown(seed)))
+    Diagnostic::new(
+        Code::KeysMismatch,
+        format!("{} does not match {}", shown(public), shown(seed)),
+    )
 }
 
 fn new_seed(kind: Kind) -> String {
@@ -459,8 +607,12 @@ fn public_of(kind: Kind, seed: &str) -> Result<String, ()> {
         return Err(());
     }
     match kind {
-        Kind::Curve => XKey::from_seed(seed).map(|k| k.public_key()).map_err(|_| ()),
-        _ => KeyPair::from_seed(seed).map(|k| k.public_key()).map_err(|_| ()),
+        Kind::Curve => XKey::from_seed(seed)
+            .map(|k| k.public_key())
+            .map_err(|_| ()),
+        _ => KeyPair::from_seed(seed)
+            .map(|k| k.public_key())
+            .map_err(|_| ()),
     }
 }
 
@@ -470,15 +622,29 @@ fn output_root(out: &Path) -> io::Result<u32> {
     // `keys/` and `keys` are one path; a trailing slash would make lstat follow a link.
     let out: PathBuf = out.components().collect();
     if out.as_os_str().is_empty() {
-        return Err(Diagnostic::new(Code::KeysIo, "the keys folder (-o) is empty").help("give -o the folder the keys go to, e.g. `-o keys/`").fail());
+        return Err(
+            Diagnostic::new(Code::KeysIo, "the keys folder (-o) is empty")
+                .help("give -o the folder the keys go to, e.g. `-o keys/`")
+                .fail(),
+        );
     }
     let uid = match effective_uid() {
         Some(u) => u,
         // Off Linux: the owner of the folder, or of the first folder above it.
-        None => out.ancestors().filter(|a| !a.as_os_str().is_empty()).find_map(|a| std::fs::metadata(a).ok()).map(|m| m.uid()).unwrap_or(0),
+        None => out
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .find_map(|a| std::fs::metadata(a).ok())
+            .map(|m| m.uid())
+            .unwrap_or(0),
     };
     let keys = Keys { uid };
-    let absent = |e: &io::Error| matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory);
+    let absent = |e: &io::Error| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+        )
+    };
     match std::fs::symlink_metadata(&out) {
         Ok(_) => {
             keys.folder(&out)?;
@@ -492,7 +658,17 @@ fn output_root(out: &Path) -> io::Result<u32> {
     for a in out.ancestors().filter(|a| !a.as_os_str().is_empty()) {
         match std::fs::metadata(a) {
             Ok(m) if m.is_dir() => break,
-            Ok(m) => return Err(not_a_folder(a, if m.is_file() { "a file" } else { "not a folder" }).fail()),
+            Ok(m) => {
+                return Err(not_a_folder(
+                    a,
+                    if m.is_file() {
+                        "a file"
+                    } else {
+                        "not a folder"
+                    },
+                )
+                .fail());
+            }
             Err(e) if absent(&e) => missing.push(a.to_path_buf()),
             Err(e) => return Err(io_error("inspect", a, e)),
         }
@@ -542,13 +718,18 @@ pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> io::R
     }
     for id in cpcs {
         if !crate::check::values::valid_id(id) {
-            return Err(Diagnostic::new(Code::ClusterId, format!("`{}` is not a valid CPC id", id.escape_debug()))
-                .help("a CPC id is lower-case letters and digits, as clusterId in the CPC's values")
-                .fail());
+            return Err(Diagnostic::new(
+                Code::ClusterId,
+                format!("`{}` is not a valid CPC id", id.escape_debug()),
+            )
+            .help("a CPC id is lower-case letters and digits, as clusterId in the CPC's values")
+            .fail());
         }
     }
     let mut report = Report::default();
-    let keys = Keys { uid: output_root(out)? };
+    let keys = Keys {
+        uid: output_root(out)?,
+    };
     let out: PathBuf = out.components().collect();
     if keys.existing(&out.join(MARKER), &mut report)?.is_none() {
         keys.create(&out.join(MARKER), "natscc keys layout 1\n")?;
@@ -561,15 +742,26 @@ pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> io::R
         let mut leaves = vec![("nats-leaf-csc".to_string(), format!("nats-leaf-cpc-{id}"))];
         for a in extra_accounts {
             let t = crate::model::names::secret_token(a);
-            leaves.push((format!("nats-leaf-{t}-csc"), format!("nats-leaf-{t}-cpc-{id}")));
+            leaves.push((
+                format!("nats-leaf-{t}-csc"),
+                format!("nats-leaf-{t}-cpc-{id}"),
+            ));
         }
         for (cpc_secret, csc_secret) in leaves {
             keys.folder(&cpc.join(&cpc_secret))?;
             let seed_path = cpc.join(&cpc_secret).join("seed");
-            let Some(seed) = keys.seed_at(&seed_path, Kind::User, &mut report)? else { continue };
-            let public = public_of(Kind::User, &seed).map_err(|_| invalid_seed(&seed_path, Kind::User).fail())?;
+            let Some(seed) = keys.seed_at(&seed_path, Kind::User, &mut report)? else {
+                continue;
+            };
+            let public = public_of(Kind::User, &seed)
+                .map_err(|_| invalid_seed(&seed_path, Kind::User).fail())?;
             keys.folder(&csc.join(&csc_secret))?;
-            keys.public_at(&csc.join(&csc_secret).join("pubkey"), &seed_path, &public, &mut report)?;
+            keys.public_at(
+                &csc.join(&csc_secret).join("pubkey"),
+                &seed_path,
+                &public,
+                &mut report,
+            )?;
         }
     }
     Ok(report)
@@ -595,14 +787,25 @@ pub fn inspect(dir: &Path) -> Checked {
         Ok(m) if m.is_dir() => m,
         Ok(m) => {
             c.errors.push(
-                not_a_folder(dir, if m.is_file() { "a file" } else { "not a folder" }).help("give natscc keys check the folder natscc keys generate -o wrote"),
+                not_a_folder(
+                    dir,
+                    if m.is_file() {
+                        "a file"
+                    } else {
+                        "not a folder"
+                    },
+                )
+                .help("give natscc keys check the folder natscc keys generate -o wrote"),
             );
             return c;
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             c.errors.push(
-                Diagnostic::new(Code::KeysIo, format!("there is no keys folder at {}", shown(dir)))
-                    .help("give natscc keys check the folder natscc keys generate -o wrote"),
+                Diagnostic::new(
+                    Code::KeysIo,
+                    format!("there is no keys folder at {}", shown(dir)),
+                )
+                .help("give natscc keys check the folder natscc keys generate -o wrote"),
             );
             return c;
         }
@@ -620,7 +823,11 @@ pub fn inspect(dir: &Path) -> Checked {
     walk(dir, owner, &mut c);
 
     let mut clusters: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok()).filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()).collect(),
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect(),
         Err(e) => {
             c.errors.push(diagnostic_of(&io_error("read", dir, e)));
             return c;
@@ -628,7 +835,13 @@ pub fn inspect(dir: &Path) -> Checked {
     };
     clusters.sort();
     if clusters.is_empty() {
-        c.findings.push(Diagnostic::new(Code::KeysMissing, format!("{} holds no cluster folders", shown(dir))).help("run natscc keys generate -o on it first"));
+        c.findings.push(
+            Diagnostic::new(
+                Code::KeysMissing,
+                format!("{} holds no cluster folders", shown(dir)),
+            )
+            .help("run natscc keys generate -o on it first"),
+        );
     }
     for cl in &clusters {
         for p in cluster_pairs() {
@@ -670,12 +883,16 @@ pub fn inspect(dir: &Path) -> Checked {
                     let ok = if file == "seed" {
                         public_of(Kind::User, &k).is_ok()
                     } else {
-                        KeyPair::from_public_key(&k).is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User)
+                        KeyPair::from_public_key(&k)
+                            .is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User)
                     };
                     if !ok {
                         c.findings.push(
-                            Diagnostic::new(Code::KeysInvalid, format!("{}: not a valid user {file}", shown(&p)))
-                                .help("remove it and run natscc keys generate again"),
+                            Diagnostic::new(
+                                Code::KeysInvalid,
+                                format!("{}: not a valid user {file}", shown(&p)),
+                            )
+                            .help("remove it and run natscc keys generate again"),
                         );
                     }
                 }
@@ -684,11 +901,28 @@ pub fn inspect(dir: &Path) -> Checked {
     }
     // Each CPC's leaf seeds against the pubkeys on the CSC.
     let csc = dir.join("csc");
-    for cl in clusters.iter().filter(|c| c.file_name().is_some_and(|n| n.to_string_lossy().starts_with("cpc-"))) {
-        let id = cl.file_name().unwrap_or_default().to_string_lossy().trim_start_matches("cpc-").to_string();
+    for cl in clusters.iter().filter(|c| {
+        c.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("cpc-"))
+    }) {
+        let id = cl
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .trim_start_matches("cpc-")
+            .to_string();
         for entry in leaf_folders(cl) {
-            let name = entry.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            let Some(mid) = name.strip_prefix("nats-leaf-").and_then(|r| r.strip_suffix("csc")) else { continue };
+            let name = entry
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let Some(mid) = name
+                .strip_prefix("nats-leaf-")
+                .and_then(|r| r.strip_suffix("csc"))
+            else {
+                continue;
+            };
             let csc_secret = format!("nats-leaf-{mid}cpc-{id}");
             let seed_path = entry.join("seed");
             let pub_path = csc.join(&csc_secret).join("pubkey");
@@ -713,7 +947,8 @@ pub fn inspect(dir: &Path) -> Checked {
 }
 
 fn missing(path: &Path) -> Diagnostic {
-    Diagnostic::new(Code::KeysMissing, format!("{} is missing", shown(path))).help("run natscc keys generate on this folder to make it")
+    Diagnostic::new(Code::KeysMissing, format!("{} is missing", shown(path)))
+        .help("run natscc keys generate on this folder to make it")
 }
 
 /// The `nats-leaf-*` Secret folders of a cluster (real folders only; links are reported apart).
@@ -722,7 +957,10 @@ fn leaf_folders(cluster: &Path) -> Vec<PathBuf> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("nats-leaf-") && e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| {
+            e.file_name().to_string_lossy().starts_with("nats-leaf-")
+                && e.file_type().is_ok_and(|t| t.is_dir())
+        })
         .map(|e| e.path())
         .collect();
     v.sort();
@@ -742,7 +980,10 @@ fn key_text(path: &Path, c: &mut Checked) -> Got {
         Ok(None) => Got::Missing,
         Ok(Some(m)) if m.file_type().is_symlink() => Got::Skip,
         Ok(Some(m)) if !m.is_file() => {
-            c.findings.push(Diagnostic::new(Code::KeysInvalid, format!("{} is not a file", shown(path))).help("remove it and run natscc keys generate again"));
+            c.findings.push(
+                Diagnostic::new(Code::KeysInvalid, format!("{} is not a file", shown(path)))
+                    .help("remove it and run natscc keys generate again"),
+            );
             Got::Skip
         }
         Ok(Some(m)) => match read_text(path, &m) {
@@ -802,12 +1043,20 @@ pub fn k8s_secrets(cluster_dir: &Path) -> io::Result<String> {
     let cluster_dir: PathBuf = cluster_dir.components().collect();
     let uid = match effective_uid() {
         Some(u) => u,
-        None => std::fs::metadata(&cluster_dir).map_err(|e| io_error("read", &cluster_dir, e))?.uid(),
+        None => std::fs::metadata(&cluster_dir)
+            .map_err(|e| io_error("read", &cluster_dir, e))?
+            .uid(),
     };
     let keys = Keys { uid };
     match lstat(&cluster_dir)? {
         Some(m) => keys.existing_folder(&cluster_dir, &m)?,
-        None => return Err(io_error("read", &cluster_dir, io::ErrorKind::NotFound.into())),
+        None => {
+            return Err(io_error(
+                "read",
+                &cluster_dir,
+                io::ErrorKind::NotFound.into(),
+            ));
+        }
     }
     if let (Some(parent), Some(name)) = (cluster_dir.parent(), cluster_dir.file_name()) {
         let manifest = parent.join(format!("{}.secrets.k8s.yaml", name.to_string_lossy()));
@@ -819,16 +1068,21 @@ pub fn k8s_secrets(cluster_dir: &Path) -> io::Result<String> {
                 return Err(owner_diag(&manifest, m.uid(), uid).fail());
             }
             if !m.is_file() {
-                return Err(Diagnostic::new(Code::KeysIo, format!("{} is not a regular file", shown(&manifest)))
-                    .help("remove it, then run natscc keys again")
-                    .fail());
+                return Err(Diagnostic::new(
+                    Code::KeysIo,
+                    format!("{} is not a regular file", shown(&manifest)),
+                )
+                .help("remove it, then run natscc keys again")
+                .fail());
             }
         }
     }
     let mut secrets = vec![];
     for e in std::fs::read_dir(&cluster_dir).map_err(|e| io_error("read", &cluster_dir, e))? {
         let e = e.map_err(|e| io_error("read", &cluster_dir, e))?;
-        let t = e.file_type().map_err(|err| io_error("inspect", &e.path(), err))?;
+        let t = e
+            .file_type()
+            .map_err(|err| io_error("inspect", &e.path(), err))?;
         if t.is_symlink() {
             return Err(link_diag(&e.path()).fail());
         }
@@ -844,7 +1098,9 @@ pub fn k8s_secrets(cluster_dir: &Path) -> io::Result<String> {
         let mut files = vec![];
         for e in std::fs::read_dir(&s).map_err(|e| io_error("read", &s, e))? {
             let e = e.map_err(|e| io_error("read", &s, e))?;
-            let t = e.file_type().map_err(|err| io_error("inspect", &e.path(), err))?;
+            let t = e
+                .file_type()
+                .map_err(|err| io_error("inspect", &e.path(), err))?;
             if t.is_symlink() {
                 return Err(link_diag(&e.path()).fail());
             }
@@ -856,7 +1112,13 @@ pub fn k8s_secrets(cluster_dir: &Path) -> io::Result<String> {
         let mut data = serde_json::Map::new();
         for f in files {
             let text = keys.existing(&f, &mut scratch)?.unwrap_or_default();
-            data.insert(f.file_name().unwrap_or_default().to_string_lossy().into_owned(), serde_json::Value::String(text));
+            data.insert(
+                f.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                serde_json::Value::String(text),
+            );
         }
         docs.push(serde_json::json!({
             "apiVersion": "v1",
@@ -879,8 +1141,17 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("target"), "x").unwrap();
         std::os::unix::fs::symlink(tmp.path().join("target"), tmp.path().join("link")).unwrap();
-        let opened = std::fs::OpenOptions::new().read(true).custom_flags(O_NOFOLLOW).open(tmp.path().join("link"));
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NOFOLLOW)
+            .open(tmp.path().join("link"));
         assert!(opened.is_err(), "O_NOFOLLOW followed a link");
-        assert!(std::fs::OpenOptions::new().read(true).custom_flags(O_NOFOLLOW).open(tmp.path().join("target")).is_ok());
+        assert!(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(O_NOFOLLOW)
+                .open(tmp.path().join("target"))
+                .is_ok()
+        );
     }
 }

@@ -66,7 +66,12 @@ pub fn check_only(inputs: &load::Inputs) -> Compiled {
 }
 
 /// The stages after loading, for callers that load themselves (lint, the fleet).
-pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sources: Sources, emit_files: bool) -> Compiled {
+pub fn compile_tree(
+    root: Option<load::Node>,
+    load_diags: Vec<Diagnostic>,
+    sources: Sources,
+    emit_files: bool,
+) -> Compiled {
     let mut diags = Diags::default();
     diags.extend(load_diags);
     let mut model = None;
@@ -78,5 +83,10 @@ pub fn compile_tree(root: Option<load::Node>, load_diags: Vec<Diagnostic>, sourc
             files = emit::emit(m, &m.bus);
         }
     }
-    Compiled { files, diags: diags.finish(), sources, model }
+    Compiled {
+        files,
+        diags: diags.finish(),
+        sources,
+        model,
+    }
 }

@@ -13,15 +13,26 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
         if path.is_dir() {
             for ext in ["yaml", "yml"] {
                 // The folder's own name is literal, even with `[` or `*` in it.
-                let pat = format!("{}/**/*.{ext}", glob::Pattern::escape(p.trim_end_matches('/')));
-                out.extend(glob::glob(&pat).map_err(|e| format!("bad pattern {pat}: {e}"))?.filter_map(Result::ok));
+                let pat = format!(
+                    "{}/**/*.{ext}",
+                    glob::Pattern::escape(p.trim_end_matches('/'))
+                );
+                out.extend(
+                    glob::glob(&pat)
+                        .map_err(|e| format!("bad pattern {pat}: {e}"))?
+                        .filter_map(Result::ok),
+                );
             }
         } else if path.exists() {
             // A file that exists is that file, even with `[` or `*` in its name.
             out.push(path.to_path_buf());
         } else if p.contains(['*', '?', '[']) {
             // Folders a pattern matches (`envs/*`) hold the files; they are not values files.
-            let matched: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).filter(|m| !m.is_dir()).collect();
+            let matched: Vec<PathBuf> = glob::glob(p)
+                .map_err(|e| format!("bad pattern `{p}`: {e}"))?
+                .filter_map(Result::ok)
+                .filter(|m| !m.is_dir())
+                .collect();
             if matched.is_empty() {
                 return Err(format!("no file matches `{p}`"));
             }
@@ -38,7 +49,10 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
 /// Checks each file (with the companions merged under it) on all cores.
 pub fn lint_files(files: &[PathBuf], with: &[PathBuf]) -> Vec<(Vec<Diagnostic>, Sources)> {
     crate::parallel::map(files.len(), |i| {
-        let mut inputs = Inputs { files: with.to_vec(), ..Default::default() };
+        let mut inputs = Inputs {
+            files: with.to_vec(),
+            ..Default::default()
+        };
         inputs.files.push(files[i].clone());
         let c = crate::check_only(&inputs);
         (c.diags, c.sources)
@@ -47,7 +61,10 @@ pub fn lint_files(files: &[PathBuf], with: &[PathBuf]) -> Vec<(Vec<Diagnostic>, 
 
 /// Each file's findings with its sources, in path order; `Err` is a usage error (no file
 /// matches, a companion file is missing).
-pub fn run(patterns: &[String], with: &[PathBuf]) -> Result<Vec<(Vec<Diagnostic>, Sources)>, String> {
+pub fn run(
+    patterns: &[String],
+    with: &[PathBuf],
+) -> Result<Vec<(Vec<Diagnostic>, Sources)>, String> {
     if let Some(w) = with.iter().find(|w| !w.is_file()) {
         return Err(format!("no such companion file: {}", w.display()));
     }
@@ -77,7 +94,11 @@ pub fn shared_once(results: &[(Vec<Diagnostic>, Sources)]) -> Vec<(&Diagnostic, 
         .iter()
         .flat_map(|(ds, s)| ds.iter().map(move |d| (d, s)))
         .filter(|(d, s)| {
-            let at: Vec<(&str, u32, u32)> = d.labels.iter().map(|l| (s.get(l.span.src).name.as_str(), l.span.line, l.span.col)).collect();
+            let at: Vec<(&str, u32, u32)> = d
+                .labels
+                .iter()
+                .map(|l| (s.get(l.span.src).name.as_str(), l.span.line, l.span.col))
+                .collect();
             d.labels.is_empty() || seen.insert((d.code, d.severity, d.message.clone(), at))
         })
         .collect()

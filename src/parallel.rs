@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// `f(0..count)` on all cores, results in index order. A panicking job panics the caller.
 pub fn map<T: Send>(count: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count.max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(count.max(1));
     let chunks: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -22,20 +24,32 @@ pub fn map<T: Send>(count: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     });
     let mut results: Vec<Option<T>> = (0..count).map(|_| None).collect();
     for (i, r) in chunks.into_iter().flatten() {
         results[i] = Some(r);
     }
-    results.into_iter().map(|r| r.expect("every job ran")).collect()
+    results
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn results_come_back_in_job_order() {
-        assert_eq!(super::map(1000, |i| i * 2), (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(
+            super::map(1000, |i| i * 2),
+            (0..1000).map(|i| i * 2).collect::<Vec<_>>()
+        );
         assert!(super::map(0, |i| i).is_empty());
     }
 }

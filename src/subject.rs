@@ -27,7 +27,11 @@ impl fmt::Display for SubjectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SubjectError::Empty => write!(f, "the subject is empty"),
-            SubjectError::EmptyToken(i) => write!(f, "token {} is empty (two dots in a row, or a dot at an end)", i + 1),
+            SubjectError::EmptyToken(i) => write!(
+                f,
+                "token {} is empty (two dots in a row, or a dot at an end)",
+                i + 1
+            ),
             SubjectError::Whitespace => write!(f, "the subject contains whitespace"),
             SubjectError::TailNotLast => write!(f, "`>` may only stand as the last token"),
         }
@@ -74,7 +78,11 @@ impl Pattern {
             match (a.get(i), b.get(i)) {
                 (None, None) => return Some(Pattern(witness)),
                 (Some(Token::Tail), Some(_)) | (Some(_), Some(Token::Tail)) => {
-                    let rest = if matches!(a.get(i), Some(Token::Tail)) { &b[i..] } else { &a[i..] };
+                    let rest = if matches!(a.get(i), Some(Token::Tail)) {
+                        &b[i..]
+                    } else {
+                        &a[i..]
+                    };
                     witness.extend(rest.iter().map(|t| match t {
                         Token::Lit(l) => Token::Lit(l.clone()),
                         _ => Token::Lit("x".into()),
@@ -147,7 +155,10 @@ mod tests {
 
     #[test]
     fn overlaps() {
-        assert_eq!(p("command.>").overlap(&p("command.*")).unwrap().to_string(), "command.x");
+        assert_eq!(
+            p("command.>").overlap(&p("command.*")).unwrap().to_string(),
+            "command.x"
+        );
         assert!(p("a.*").overlap(&p("*.b")).is_some());
         assert!(p("a.>").overlap(&p("a")).is_none());
         assert!(p("a.b").overlap(&p("a.c")).is_none());
@@ -201,11 +212,22 @@ struct TrieNode {
     tails: u32,
 }
 
-const EMPTY: TrieNode = TrieNode { star: NONE, first_lit: NONE, next_sibling: NONE, ends: NONE, tails: NONE };
+const EMPTY: TrieNode = TrieNode {
+    star: NONE,
+    first_lit: NONE,
+    next_sibling: NONE,
+    ends: NONE,
+    tails: NONE,
+};
 
 impl Default for PatternIndex {
     fn default() -> Self {
-        PatternIndex { nodes: vec![EMPTY], tokens: FastMap::default(), edges: FastMap::default(), ids: vec![] }
+        PatternIndex {
+            nodes: vec![EMPTY],
+            tokens: FastMap::default(),
+            edges: FastMap::default(),
+            ids: vec![],
+        }
     }
 }
 
@@ -242,7 +264,8 @@ impl PatternIndex {
                         None => {
                             let child = self.new_node();
                             self.edges.insert((node, tok), child);
-                            self.nodes[child as usize].next_sibling = self.nodes[node as usize].first_lit;
+                            self.nodes[child as usize].next_sibling =
+                                self.nodes[node as usize].first_lit;
                             self.nodes[node as usize].first_lit = child;
                             child
                         }
@@ -298,7 +321,9 @@ impl PatternIndex {
 
     fn lits(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
         let some = |c: u32| (c != NONE).then_some(c);
-        std::iter::successors(some(self.nodes[node as usize].first_lit), move |&c| some(self.nodes[c as usize].next_sibling))
+        std::iter::successors(some(self.nodes[node as usize].first_lit), move |&c| {
+            some(self.nodes[c as usize].next_sibling)
+        })
     }
 
     fn walk(&self, node: u32, q: &[Token], f: &mut impl FnMut(usize) -> bool) -> bool {
@@ -313,16 +338,29 @@ impl PatternIndex {
         let star = Some(n.star).filter(|&c| c != NONE);
         match first {
             Token::Lit(l) => {
-                let lit = self.tokens.get(l.as_str()).and_then(|tok| self.edges.get(&(node, *tok)));
-                lit.is_some_and(|&c| self.walk(c, rest, f)) || star.is_some_and(|c| self.walk(c, rest, f))
+                let lit = self
+                    .tokens
+                    .get(l.as_str())
+                    .and_then(|tok| self.edges.get(&(node, *tok)));
+                lit.is_some_and(|&c| self.walk(c, rest, f))
+                    || star.is_some_and(|c| self.walk(c, rest, f))
             }
-            Token::Star => self.lits(node).any(|c| self.walk(c, rest, f)) || star.is_some_and(|c| self.walk(c, rest, f)),
-            Token::Tail => self.lits(node).any(|c| self.everything(c, f)) || star.is_some_and(|c| self.everything(c, f)),
+            Token::Star => {
+                self.lits(node).any(|c| self.walk(c, rest, f))
+                    || star.is_some_and(|c| self.walk(c, rest, f))
+            }
+            Token::Tail => {
+                self.lits(node).any(|c| self.everything(c, f))
+                    || star.is_some_and(|c| self.everything(c, f))
+            }
         }
     }
 
     fn everything(&self, node: u32, f: &mut impl FnMut(usize) -> bool) -> bool {
         let n = self.nodes[node as usize];
-        self.emit(n.ends, f) || self.emit(n.tails, f) || self.lits(node).any(|c| self.everything(c, f)) || (n.star != NONE && self.everything(n.star, f))
+        self.emit(n.ends, f)
+            || self.emit(n.tails, f)
+            || self.lits(node).any(|c| self.everything(c, f))
+            || (n.star != NONE && self.everything(n.star, f))
     }
 }

@@ -28,7 +28,12 @@ fn parse_concise(stderr: &str) -> Vec<Finding> {
                 (Some(_col), Some(line), Some(file)) => (line.parse().ok()?, file.to_string()),
                 _ => (0, loc_less(l)?),
             };
-            Some(Finding { file, line, severity: severity.into(), code: code.into() })
+            Some(Finding {
+                file,
+                line,
+                severity: severity.into(),
+                code: code.into(),
+            })
         })
         .collect()
 }
@@ -43,7 +48,10 @@ fn expectations(text: &str) -> Vec<(String, u32)> {
         .map(|e| {
             let mut w = e.split_whitespace();
             let code = w.next().expect("an expect line names a code").to_string();
-            let line = w.next().and_then(|n| n.parse().ok()).expect("an expect line names a line number");
+            let line = w
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("an expect line names a line number");
             (code, line)
         })
         .collect()
@@ -52,10 +60,19 @@ fn expectations(text: &str) -> Vec<(String, u32)> {
 /// What is wrong with the compiler's answer for one bad file, if anything.
 fn check_file(dir: &Path, name: &str) -> Option<String> {
     let expected = expectations(&std::fs::read_to_string(dir.join(name)).unwrap());
-    assert!(!expected.is_empty(), "fixtures/bad/{name} has no `# expect: <code> <line>` line");
+    assert!(
+        !expected.is_empty(),
+        "fixtures/bad/{name} has no `# expect: <code> <line>` line"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let run = natscc().current_dir(dir).args(["compile", "-f", name, "-o"]).arg(&out).args(["--format", "concise"]).output().unwrap();
+    let run = natscc()
+        .current_dir(dir)
+        .args(["compile", "-f", name, "-o"])
+        .arg(&out)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
     let findings = parse_concise(&stderr);
     let mut problems = vec![];
@@ -66,32 +83,70 @@ fn check_file(dir: &Path, name: &str) -> Option<String> {
         problems.push("the output folder was written".into());
     }
     for (code, line) in &expected {
-        if !findings.iter().any(|f| f.file == name && f.line == *line && f.code == *code) {
+        if !findings
+            .iter()
+            .any(|f| f.file == name && f.line == *line && f.code == *code)
+        {
             problems.push(format!("no {code} at line {line}"));
         }
     }
     for f in findings.iter().filter(|f| f.severity == "error") {
         if !(f.file == name && expected.contains(&(f.code.clone(), f.line))) {
-            problems.push(format!("unexpected error {} at {}:{}", f.code, f.file, f.line));
+            problems.push(format!(
+                "unexpected error {} at {}:{}",
+                f.code, f.file, f.line
+            ));
         }
     }
-    (!problems.is_empty()).then(|| format!("fixtures/bad/{name}: {}\n{stderr}", problems.join("; ")))
+    (!problems.is_empty())
+        .then(|| format!("fixtures/bad/{name}: {}\n{stderr}", problems.join("; ")))
 }
 
 #[test]
 fn bad_inputs_are_refused_precisely() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
-    let mut names: Vec<String> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".yaml")).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
     names.sort();
-    assert!(names.len() >= 30, "only {} bad inputs under fixtures/bad", names.len());
+    assert!(
+        names.len() >= 30,
+        "only {} bad inputs under fixtures/bad",
+        names.len()
+    );
     let failures: Vec<String> = names.iter().filter_map(|n| check_file(&dir, n)).collect();
-    assert!(failures.is_empty(), "{} of {} bad inputs not refused as expected:\n\n{}", failures.len(), names.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} bad inputs not refused as expected:\n\n{}",
+        failures.len(),
+        names.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn concise_lines_parse() {
-    let f = parse_concise("a.yaml:3:5: error: natscc::x::y: msg: with colons (help: h)\nnatscc: warning: natscc::z: m\n");
-    assert_eq!(f[0], Finding { file: "a.yaml".into(), line: 3, severity: "error".into(), code: "natscc::x::y".into() });
-    assert_eq!(f[1], Finding { file: "natscc".into(), line: 0, severity: "warning".into(), code: "natscc::z".into() });
+    let f = parse_concise(
+        "a.yaml:3:5: error: natscc::x::y: msg: with colons (help: h)\nnatscc: warning: natscc::z: m\n",
+    );
+    assert_eq!(
+        f[0],
+        Finding {
+            file: "a.yaml".into(),
+            line: 3,
+            severity: "error".into(),
+            code: "natscc::x::y".into()
+        }
+    );
+    assert_eq!(
+        f[1],
+        Finding {
+            file: "natscc".into(),
+            line: 0,
+            severity: "warning".into(),
+            code: "natscc::z".into()
+        }
+    );
 }

@@ -13,7 +13,10 @@ struct Keys {
 }
 
 fn keys() -> Keys {
-    Keys { operator: KeyPair::new_operator(), sys: KeyPair::new_account() }
+    Keys {
+        operator: KeyPair::new_operator(),
+        sys: KeyPair::new_account(),
+    }
 }
 
 fn values(k: &Keys, operator: &str, sys_jwt: &str) -> String {
@@ -26,15 +29,31 @@ fn values(k: &Keys, operator: &str, sys_jwt: &str) -> String {
 fn compile(dir: &std::path::Path, text: &str) -> (i32, String, std::path::PathBuf) {
     std::fs::write(dir.join("values.yaml"), text).unwrap();
     let out = dir.join("out");
-    let run = natscc().current_dir(dir).args(["compile", "-f", "values.yaml", "-o"]).arg(&out).args(["--format", "concise"]).output().unwrap();
-    (run.status.code().unwrap(), String::from_utf8_lossy(&run.stderr).into_owned(), out)
+    let run = natscc()
+        .current_dir(dir)
+        .args(["compile", "-f", "values.yaml", "-o"])
+        .arg(&out)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    (
+        run.status.code().unwrap(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+        out,
+    )
 }
 
 #[test]
 fn inline_jwts_are_checked_and_kept() {
     let k = keys();
-    let op = jwt::encode(jwt::operator_claims("op", &k.operator, &[], None), &k.operator);
-    let sys = jwt::encode(jwt::account_claims("SYS", &k.sys.public_key(), false, &[]), &k.operator);
+    let op = jwt::encode(
+        jwt::operator_claims("op", &k.operator, &[], None),
+        &k.operator,
+    );
+    let sys = jwt::encode(
+        jwt::account_claims("SYS", &k.sys.public_key(), false, &[]),
+        &k.operator,
+    );
     let tmp = tempfile::tempdir().unwrap();
     let (code, stderr, out) = compile(tmp.path(), &values(&k, &op, &sys));
     assert_eq!(code, 0, "{stderr}");
@@ -46,10 +65,18 @@ fn inline_jwts_are_checked_and_kept() {
 #[test]
 fn one_flipped_signature_byte_is_refused() {
     let k = keys();
-    let op = jwt::encode(jwt::operator_claims("op", &k.operator, &[], None), &k.operator);
-    let sys = jwt::encode(jwt::account_claims("SYS", &k.sys.public_key(), false, &[]), &k.operator);
+    let op = jwt::encode(
+        jwt::operator_claims("op", &k.operator, &[], None),
+        &k.operator,
+    );
+    let sys = jwt::encode(
+        jwt::account_claims("SYS", &k.sys.public_key(), false, &[]),
+        &k.operator,
+    );
     let (head, sig) = sys.rsplit_once('.').unwrap();
-    let mut raw = data_encoding::BASE64URL_NOPAD.decode(sig.as_bytes()).unwrap();
+    let mut raw = data_encoding::BASE64URL_NOPAD
+        .decode(sig.as_bytes())
+        .unwrap();
     for i in [0, 31, 63] {
         raw[i] ^= 0x80;
         let tampered = format!("{head}.{}", data_encoding::BASE64URL_NOPAD.encode(&raw));
@@ -57,7 +84,10 @@ fn one_flipped_signature_byte_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let (code, stderr, out) = compile(tmp.path(), &values(&k, &op, &tampered));
         assert_eq!(code, 1, "byte {i} flipped, yet accepted:\n{stderr}");
-        assert!(stderr.contains("natscc::operator::jwt_signature"), "{stderr}");
+        assert!(
+            stderr.contains("natscc::operator::jwt_signature"),
+            "{stderr}"
+        );
         assert!(!out.exists());
     }
 }
@@ -65,11 +95,17 @@ fn one_flipped_signature_byte_is_refused() {
 #[test]
 fn environment_references_are_kept_and_listed() {
     let k = keys();
-    let sys = jwt::encode(jwt::account_claims("SYS", &k.sys.public_key(), false, &[]), &k.operator);
+    let sys = jwt::encode(
+        jwt::account_claims("SYS", &k.sys.public_key(), false, &[]),
+        &k.operator,
+    );
     let tmp = tempfile::tempdir().unwrap();
     let (code, stderr, out) = compile(tmp.path(), &values(&k, "<< $OPERATOR_JWT >>", &sys));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("warning: natscc::operator::jwt_unchecked"), "{stderr}");
+    assert!(
+        stderr.contains("warning: natscc::operator::jwt_unchecked"),
+        "{stderr}"
+    );
     let conf = std::fs::read_to_string(out.join("nats.conf")).unwrap();
     assert!(conf.contains("operator: $OPERATOR_JWT"), "{conf}");
     let env = std::fs::read_to_string(out.join("env.yaml")).unwrap();
@@ -82,31 +118,77 @@ fn files_are_read_beside_the_values_and_inlined() {
     let signing = KeyPair::new_operator();
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("jwt")).unwrap();
-    std::fs::write(tmp.path().join("jwt/op.jwt"), jwt::encode(jwt::operator_claims("op", &k.operator, &[signing.public_key()], None), &k.operator) + "\n")
-        .unwrap();
+    std::fs::write(
+        tmp.path().join("jwt/op.jwt"),
+        jwt::encode(
+            jwt::operator_claims("op", &k.operator, &[signing.public_key()], None),
+            &k.operator,
+        ) + "\n",
+    )
+    .unwrap();
     // Issued by the operator's signing key: trusted.
-    let sys = jwt::encode(jwt::account_claims("SYS", &k.sys.public_key(), false, &[]), &signing);
+    let sys = jwt::encode(
+        jwt::account_claims("SYS", &k.sys.public_key(), false, &[]),
+        &signing,
+    );
     std::fs::write(tmp.path().join("jwt/sys.jwt"), &sys).unwrap();
     let (code, stderr, out) = compile(tmp.path(), &values(&k, "jwt/op.jwt", "jwt/sys.jwt"));
     assert_eq!(code, 0, "{stderr}");
     let conf = std::fs::read_to_string(out.join("nats.conf")).unwrap();
-    assert!(conf.contains(&sys) && !conf.contains("jwt/sys.jwt"), "{conf}");
+    assert!(
+        conf.contains(&sys) && !conf.contains("jwt/sys.jwt"),
+        "{conf}"
+    );
     // Signed by a stranger: refused, naming the issuer.
     let stranger = KeyPair::new_operator();
-    std::fs::write(tmp.path().join("jwt/sys.jwt"), jwt::encode(jwt::account_claims("SYS", &k.sys.public_key(), false, &[]), &stranger)).unwrap();
+    std::fs::write(
+        tmp.path().join("jwt/sys.jwt"),
+        jwt::encode(
+            jwt::account_claims("SYS", &k.sys.public_key(), false, &[]),
+            &stranger,
+        ),
+    )
+    .unwrap();
     let (code, stderr, _) = compile(tmp.path(), &values(&k, "jwt/op.jwt", "jwt/sys.jwt"));
     assert_eq!(code, 1);
-    assert!(stderr.contains("natscc::operator::account_issuer") && stderr.contains(&stranger.public_key()), "{stderr}");
+    assert!(
+        stderr.contains("natscc::operator::account_issuer")
+            && stderr.contains(&stranger.public_key()),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn lint_reads_chart_values() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    natscc().current_dir(root).args(["lint", "fixtures/operator-mode/values.yaml", "fixtures/tls-roles/values.yaml", "--format", "concise"]).assert().code(0);
-    let out = natscc().current_dir(root).args(["lint", "fixtures/bad/chart-legacy-keys.yaml", "--format", "json"]).output().unwrap();
+    natscc()
+        .current_dir(root)
+        .args([
+            "lint",
+            "fixtures/operator-mode/values.yaml",
+            "fixtures/tls-roles/values.yaml",
+            "--format",
+            "concise",
+        ])
+        .assert()
+        .code(0);
+    let out = natscc()
+        .current_dir(root)
+        .args([
+            "lint",
+            "fixtures/bad/chart-legacy-keys.yaml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("natscc::nats_chart::legacy_key") && text.contains("config.jetstream.enabled"), "{text}");
+    assert!(
+        text.contains("natscc::nats_chart::legacy_key")
+            && text.contains("config.jetstream.enabled"),
+        "{text}"
+    );
 }
 
 /// Every rule of plain-chart mode is triggered by at least one bad fixture.
@@ -119,7 +201,13 @@ fn every_chart_rule_has_a_bad_fixture() {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
-    let ours = ["natscc::operator::", "natscc::tls_auth::", "natscc::mqtt::", "natscc::tunable::", "natscc::start::"];
+    let ours = [
+        "natscc::operator::",
+        "natscc::tls_auth::",
+        "natscc::mqtt::",
+        "natscc::tunable::",
+        "natscc::start::",
+    ];
     let named = [
         "natscc::nats_chart::legacy_key",
         "natscc::nats_chart::type",
@@ -135,7 +223,10 @@ fn every_chart_rule_has_a_bad_fixture() {
         .filter(|n| ours.iter().any(|p| n.starts_with(p)) || named.contains(n))
         .filter(|n| !expects.contains(&format!("# expect: {n} ")))
         .collect();
-    assert!(missing.is_empty(), "rules without a bad fixture: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules without a bad fixture: {missing:?}"
+    );
 }
 
 /// A shortcut user is a reader by its role, whatever its name; a user written by hand in
@@ -146,7 +237,12 @@ fn readers_are_judged_by_role_then_by_name() {
     let ca = "tlsCA:\n  enabled: true\n  secretName: ca\n";
     let cases = [
         // An admin by role may publish, though its name says reader.
-        (format!("{tls}{ca}natscc:\n  tlsRoles:\n    subjects: [\"events.>\"]\n    users:\n      - {{ subject: \"CN=reader-sync\", role: admin }}\n"), 0),
+        (
+            format!(
+                "{tls}{ca}natscc:\n  tlsRoles:\n    subjects: [\"events.>\"]\n    users:\n      - {{ subject: \"CN=reader-sync\", role: admin }}\n"
+            ),
+            0,
+        ),
         // A hand-written user named like a reader, with publish rights.
         (
             format!(
@@ -166,6 +262,10 @@ fn readers_are_judged_by_role_then_by_name() {
         let tmp = tempfile::tempdir().unwrap();
         let (code, stderr, _) = compile(tmp.path(), &text);
         assert_eq!(code, want, "{text}\n{stderr}");
-        assert_eq!(stderr.contains("natscc::tls_auth::reader_publishes"), want == 1, "{stderr}");
+        assert_eq!(
+            stderr.contains("natscc::tls_auth::reader_publishes"),
+            want == 1,
+            "{stderr}"
+        );
     }
 }

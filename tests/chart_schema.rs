@@ -15,7 +15,10 @@ fn root() -> &'static Path {
 }
 
 fn validator() -> jsonschema::Validator {
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("schema/nats-chart.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/nats-chart.schema.json")).unwrap(),
+    )
+    .unwrap();
     jsonschema::validator_for(&schema).expect("the chart schema compiles")
 }
 
@@ -23,9 +26,16 @@ fn validator() -> jsonschema::Validator {
 /// it is no YAML map: some bad fixtures are exactly that).
 fn try_load(file: &Path) -> Option<(Node, Node)> {
     let mut sources = Sources::default();
-    let id = load::add_file(&mut sources, "values.yaml", std::fs::read_to_string(file).unwrap());
+    let id = load::add_file(
+        &mut sources,
+        "values.yaml",
+        std::fs::read_to_string(file).unwrap(),
+    );
     let alone = load::yaml::parse(id, &sources).0?;
-    let inputs = load::Inputs { files: vec![file.to_path_buf()], ..Default::default() };
+    let inputs = load::Inputs {
+        files: vec![file.to_path_buf()],
+        ..Default::default()
+    };
     let mut sources = Sources::default();
     let merged = load::load_over(&inputs, &mut sources, chart::DEFAULTS_NAME, chart::DEFAULTS).0?;
     Some((alone, merged))
@@ -50,10 +60,13 @@ fn good_chart_files() -> Vec<PathBuf> {
                 let name = p.file_name().unwrap().to_string_lossy().into_owned();
                 // fixtures/chart-ref holds event-bus cases only: values (some, like zz-jwks.yaml,
                 // only a subchart's part of them) and the streams Helm renders from them.
-                if p.is_dir() && !matches!(name.as_str(), "bad" | "post-render" | "jwt" | "chart-ref") {
+                if p.is_dir()
+                    && !matches!(name.as_str(), "bad" | "post-render" | "jwt" | "chart-ref")
+                {
                     stack.push(p);
                 } else if p.extension().is_some_and(|x| x == "yaml")
-                    // A fleet file, and the Helm output streams of fixtures/chart-ref/*/, are no values.
+                    // A fleet file, and the Helm output streams of fixtures/chart-ref/*/, are no
+                    // values.
                     && !matches!(name.as_str(), "fleet.yaml" | "rendered.yaml")
                     && is_plain(&load(&p).0)
                 {
@@ -69,7 +82,11 @@ fn good_chart_files() -> Vec<PathBuf> {
 #[test]
 fn the_schema_file_is_what_natscc_prints() {
     let file = std::fs::read_to_string(root().join("schema/nats-chart.schema.json")).unwrap();
-    assert_eq!(file, keys::json_schema_text(), "schema/nats-chart.schema.json is stale: run `natscc schema --chart > schema/nats-chart.schema.json`");
+    assert_eq!(
+        file,
+        keys::json_schema_text(),
+        "schema/nats-chart.schema.json is stale: run `natscc schema --chart > schema/nats-chart.schema.json`"
+    );
     let out = natscc().args(["schema", "--chart"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), file);
@@ -79,22 +96,44 @@ fn the_schema_file_is_what_natscc_prints() {
 fn every_good_chart_fixture_validates() {
     let v = validator();
     let files = good_chart_files();
-    let names: Vec<String> = files.iter().map(|f| f.strip_prefix(root()).unwrap().display().to_string()).collect();
-    for case in ["fixtures/chart-plain/values.yaml", "fixtures/operator-mode/values.yaml", "fixtures/tls-roles/values.yaml", "examples/tls-roles.yaml"] {
-        assert!(names.iter().any(|n| n == case), "{case} is not among the chart fixtures: {names:?}");
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(root()).unwrap().display().to_string())
+        .collect();
+    for case in [
+        "fixtures/chart-plain/values.yaml",
+        "fixtures/operator-mode/values.yaml",
+        "fixtures/tls-roles/values.yaml",
+        "examples/tls-roles.yaml",
+    ] {
+        assert!(
+            names.iter().any(|n| n == case),
+            "{case} is not among the chart fixtures: {names:?}"
+        );
     }
     for file in &files {
         let (alone, merged) = load(file);
         for (what, values) in [("alone", alone), ("over the chart defaults", merged)] {
-            let errors: Vec<String> = v.iter_errors(&values.to_json()).map(|e| format!("{}: {e}", e.instance_path())).collect();
-            assert!(errors.is_empty(), "{} ({what}) does not validate:\n{}", file.display(), errors.join("\n"));
+            let errors: Vec<String> = v
+                .iter_errors(&values.to_json())
+                .map(|e| format!("{}: {e}", e.instance_path()))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{} ({what}) does not validate:\n{}",
+                file.display(),
+                errors.join("\n")
+            );
         }
     }
     // The built-in defaults are chart values too.
     let mut sources = Sources::default();
     let id = load::add_file(&mut sources, "defaults.yaml", chart::DEFAULTS.to_string());
     let defaults = load::yaml::parse(id, &sources).0.unwrap();
-    assert!(v.is_valid(&defaults.to_json()), "src/chart/defaults.yaml does not validate");
+    assert!(
+        v.is_valid(&defaults.to_json()),
+        "src/chart/defaults.yaml does not validate"
+    );
 }
 
 /// The key-table findings natscc reports on chart values (not the rendering rules).
@@ -102,8 +141,11 @@ fn table_findings(values: &Node) -> Vec<String> {
     chart::schema::check(values, &Sources::default())
         .into_iter()
         .filter(|d| {
-            matches!(d.code, Code::ChartType | Code::ChartLegacyKey | Code::NatsccKey)
-                || (d.code == Code::IgnoredChartKey && d.message.starts_with("the NATS chart does not read"))
+            matches!(
+                d.code,
+                Code::ChartType | Code::ChartLegacyKey | Code::NatsccKey
+            ) || (d.code == Code::IgnoredChartKey
+                && d.message.starts_with("the NATS chart does not read"))
         })
         .map(|d| d.message)
         .collect()
@@ -118,14 +160,24 @@ fn bad_chart_fixtures_of_the_key_table_fail_the_schema() {
         if p.extension().is_none_or(|x| x != "yaml") {
             continue;
         }
-        let Some((alone, _)) = try_load(&p) else { continue };
+        let Some((alone, _)) = try_load(&p) else {
+            continue;
+        };
         if !is_plain(&alone) || table_findings(&alone).is_empty() {
             continue;
         }
         checked += 1;
-        assert!(!v.is_valid(&alone.to_json()), "{}: natscc refuses it ({:?}) but the schema accepts it", p.display(), table_findings(&alone));
+        assert!(
+            !v.is_valid(&alone.to_json()),
+            "{}: natscc refuses it ({:?}) but the schema accepts it",
+            p.display(),
+            table_findings(&alone)
+        );
     }
-    assert!(checked >= 3, "only {checked} bad chart fixtures concern the key table");
+    assert!(
+        checked >= 3,
+        "only {checked} bad chart fixtures concern the key table"
+    );
 }
 
 /// Renaming any key of a good fixture's `config`, `tlsCA` or `natscc` (at any depth below a
@@ -146,7 +198,13 @@ fn the_schema_and_the_key_table_agree_key_by_key() {
             rename(&mut renamed, &path);
             let ours = table_findings(&renamed);
             let theirs = v.is_valid(&renamed.to_json());
-            assert!(!ours.is_empty() && !theirs, "{}: renaming {} — natscc {:?}, schema valid: {theirs}", file.display(), path.join("."), ours);
+            assert!(
+                !ours.is_empty() && !theirs,
+                "{}: renaming {} — natscc {:?}, schema valid: {theirs}",
+                file.display(),
+                path.join("."),
+                ours
+            );
             mutations += 1;
         }
     }
@@ -170,12 +228,15 @@ fn map_key_paths(n: &Node, at: &mut Vec<String>) -> Vec<Vec<String>> {
 /// Whether a path runs through content the chart passes on as it is (`merge`, `patch`,
 /// Kubernetes objects, natscc's pushed accounts).
 fn under_free(path: &[String]) -> bool {
-    path.iter().any(|p| matches!(p.as_str(), "merge" | "patch" | "ingress" | "pushedAccounts"))
+    path.iter()
+        .any(|p| matches!(p.as_str(), "merge" | "patch" | "ingress" | "pushedAccounts"))
 }
 
 fn rename(n: &mut Node, path: &[String]) {
     let V::Map(es) = &mut n.v else { return };
-    let Some(e) = es.iter_mut().find(|e| e.key == path[0]) else { return };
+    let Some(e) = es.iter_mut().find(|e| e.key == path[0]) else {
+        return;
+    };
     if path.len() == 1 {
         e.key.push_str("Typo");
     } else {

@@ -14,28 +14,58 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The config the chart would render for a fixture, with loopback ports and temporary paths.
 fn render(fixture: &str, dir: &Path) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad").join(fixture);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/bad")
+        .join(fixture);
     let mut sources = Sources::default();
-    let inputs = Inputs { files: vec![path], ..Default::default() };
-    let (root, diags) = load_over(&inputs, &mut sources, natscc::chart::DEFAULTS_NAME, natscc::chart::DEFAULTS);
+    let inputs = Inputs {
+        files: vec![path],
+        ..Default::default()
+    };
+    let (root, diags) = load_over(
+        &inputs,
+        &mut sources,
+        natscc::chart::DEFAULTS_NAME,
+        natscc::chart::DEFAULTS,
+    );
     assert!(diags.is_empty(), "{fixture} does not load: {diags:?}");
     let r = natscc::chart::render::render(&root.unwrap());
     let mut text = natscc::emit::conf::print("test", &r.conf);
-    for (from, to) in [("4222", free_port()), ("8222", free_port()), ("6222", free_port()), ("1883", free_port()), ("8080", free_port())] {
+    for (from, to) in [
+        ("4222", free_port()),
+        ("8222", free_port()),
+        ("6222", free_port()),
+        ("1883", free_port()),
+        ("8080", free_port()),
+    ] {
         text = text.replace(from, &to.to_string());
     }
     text = text.replace("\"/data\"", &format!("\"{}\"", dir.join("js").display()));
-    text.replace("\"/var/run/nats/nats.pid\"", &format!("\"{}\"", dir.join("pid").display()))
+    text.replace(
+        "\"/var/run/nats/nats.pid\"",
+        &format!("\"{}\"", dir.join("pid").display()),
+    )
 }
 
 fn output(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 /// Starts the server and reports whether it exited by itself within a few seconds, and its output.
@@ -46,7 +76,9 @@ fn start(dir: &Path) -> (bool, String) {
         .current_dir(dir)
         .env("SERVER_NAME", "n0")
         .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(dir.join("server.err")).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.join("server.err")).unwrap(),
+        ))
         .spawn()
         .unwrap();
     let begin = Instant::now();
@@ -61,36 +93,61 @@ fn start(dir: &Path) -> (bool, String) {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    let said = std::fs::read_to_string(&log).unwrap_or_default() + &std::fs::read_to_string(dir.join("server.err")).unwrap_or_default();
+    let said = std::fs::read_to_string(&log).unwrap_or_default()
+        + &std::fs::read_to_string(dir.join("server.err")).unwrap_or_default();
     (exited, said)
 }
 
 #[test]
 fn start_time_limits_pass_t_and_fail_at_start() {
     let cases = [
-        ("chart-max-payload.yaml", "cannot be higher than max_pending"),
+        (
+            "chart-max-payload.yaml",
+            "cannot be higher than max_pending",
+        ),
         ("mqtt-no-jetstream.yaml", "mqtt requires JetStream"),
-        ("mqtt-cluster-no-server-name.yaml", "server name to be explicitly set"),
+        (
+            "mqtt-cluster-no-server-name.yaml",
+            "server name to be explicitly set",
+        ),
         ("jetstream-cluster-name.yaml", "requires `cluster.name`"),
         ("websocket-tls.yaml", "websocket requires TLS"),
-        ("start-system-account.yaml", "error resolving system account"),
-        ("start-system-account-jetstream.yaml", "Not allowed to enable JetStream on the system account"),
+        (
+            "start-system-account.yaml",
+            "error resolving system account",
+        ),
+        (
+            "start-system-account-jetstream.yaml",
+            "Not allowed to enable JetStream on the system account",
+        ),
         ("port-conflict.yaml", "address already in use"),
-        ("start-https-no-cert.yaml", "TLS cert and key required for HTTPS"),
+        (
+            "start-https-no-cert.yaml",
+            "TLS cert and key required for HTTPS",
+        ),
     ];
     let mut problems = vec![];
     for (fixture, expected) in cases {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
         std::fs::write(dir.join("nats.conf"), render(fixture, dir)).unwrap();
-        let (ok, said) = output(Command::new(nats_server_path()).args(["-t", "-c", "nats.conf"]).current_dir(dir).env("SERVER_NAME", "n0"));
+        let (ok, said) = output(
+            Command::new(nats_server_path())
+                .args(["-t", "-c", "nats.conf"])
+                .current_dir(dir)
+                .env("SERVER_NAME", "n0"),
+        );
         if !ok {
-            problems.push(format!("{fixture}: -t already refuses it, so the rule's claim is wrong:\n{said}"));
+            problems.push(format!(
+                "{fixture}: -t already refuses it, so the rule's claim is wrong:\n{said}"
+            ));
             continue;
         }
         let (failed, said) = start(dir);
         if !failed || !said.contains(expected) {
-            problems.push(format!("{fixture}: expected the server to stop with `{expected}`; exited={failed}:\n{said}"));
+            problems.push(format!(
+                "{fixture}: expected the server to stop with `{expected}`; exited={failed}:\n{said}"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
@@ -101,9 +158,15 @@ fn type_rules_match_what_t_refuses() {
     let cases = [
         ("tunable-quoted-size.yaml", "interface conversion"),
         ("tunable-bounds.yaml", "too big"),
-        ("operator-resolver-type.yaml", "error parsing account resolver"),
+        (
+            "operator-resolver-type.yaml",
+            "error parsing account resolver",
+        ),
     ];
-    let operator = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/operator-mode/jwt/operator.jwt")).unwrap();
+    let operator = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/operator-mode/jwt/operator.jwt"),
+    )
+    .unwrap();
     for (fixture, expected) in cases {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("nats.conf"), render(fixture, tmp.path())).unwrap();
@@ -114,11 +177,21 @@ fn type_rules_match_what_t_refuses() {
                 .env("SERVER_NAME", "n0")
                 .env("OPERATOR_JWT", operator.trim()),
         );
-        assert!(!ok && said.contains(expected), "{fixture}: nats-server -t should refuse it with `{expected}`:\n{said}");
+        assert!(
+            !ok && said.contains(expected),
+            "{fixture}: nats-server -t should refuse it with `{expected}`:\n{said}"
+        );
     }
     // An integer duration: -t refuses it (pedantic), even though the server would start.
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("nats.conf"), "ping_interval: 20\n").unwrap();
-    let (ok, said) = output(Command::new(nats_server_path()).args(["-t", "-c", "nats.conf"]).current_dir(tmp.path()));
-    assert!(!ok && said.contains("should be converted to a duration"), "{said}");
+    let (ok, said) = output(
+        Command::new(nats_server_path())
+            .args(["-t", "-c", "nats.conf"])
+            .current_dir(tmp.path()),
+    );
+    assert!(
+        !ok && said.contains("should be converted to a duration"),
+        "{said}"
+    );
 }

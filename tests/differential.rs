@@ -43,7 +43,9 @@ impl Rng {
 
 fn pattern(r: &mut Rng) -> String {
     let len = 1 + r.below(3) as usize;
-    let mut toks: Vec<&str> = (0..len).map(|_| r.pick(&["a", "b", "c", "a", "b", "*"])).collect();
+    let mut toks: Vec<&str> = (0..len)
+        .map(|_| r.pick(&["a", "b", "c", "a", "b", "*"]))
+        .collect();
     if r.below(3) == 0 {
         toks.push(">");
     }
@@ -55,7 +57,14 @@ fn list(r: &mut Rng) -> Vec<String> {
 }
 
 fn yaml_list(items: &[String]) -> String {
-    format!("[{}]", items.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// One random CPC values file.
@@ -83,9 +92,14 @@ fn case(r: &mut Rng) -> String {
                 y.push_str("        imports:\n");
                 for _ in 0..n {
                     let s = pattern(r);
-                    y.push_str(&format!("          - stream: {{account: {other}, subject: \"{s}\"}}\n"));
+                    y.push_str(&format!(
+                        "          - stream: {{account: {other}, subject: \"{s}\"}}\n"
+                    ));
                     if r.below(2) == 0 && !s.contains('>') && !s.contains('*') {
-                        y.push_str(&format!("            to: \"{}.{s}\"\n", r.pick(&["in", "a", "b"])));
+                        y.push_str(&format!(
+                            "            to: \"{}.{s}\"\n",
+                            r.pick(&["in", "a", "b"])
+                        ));
                     }
                 }
             }
@@ -122,38 +136,77 @@ struct Outcome {
 fn run_case(values: String, dir: &std::path::Path) -> Outcome {
     let file = dir.join("values.yaml");
     std::fs::write(&file, &values).unwrap();
-    let inputs = natscc::load::Inputs { files: vec![file], ..Default::default() };
+    let inputs = natscc::load::Inputs {
+        files: vec![file],
+        ..Default::default()
+    };
     let compiled = natscc::check_only(&inputs);
-    let natscc_codes: Vec<Code> = compiled.diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
+    let natscc_codes: Vec<Code> = compiled
+        .diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
     // The config the SPEC describes, whatever natscc thinks of it.
-    let model = compiled.model.expect("generated values always have a cluster type");
+    let model = compiled
+        .model
+        .expect("generated values always have a cluster type");
     let files = natscc::emit::emit(&model, &model.bus);
     let out = dir.join("out");
     natscc::emit::write_atomic(&out, &files).unwrap();
     for conf in model.bus.instances().map(|i| model.bus.resolved(i)) {
         // The config reader gives back the very tree the printer wrote.
         let text = natscc::emit::conf::print("", &conf);
-        assert_eq!(natscc::natsconf::parse_conf(&text).as_ref(), Ok(&conf), "print then parse changed the tree:\n{text}\n--- values.yaml\n{values}");
+        assert_eq!(
+            natscc::natsconf::parse_conf(&text).as_ref(),
+            Ok(&conf),
+            "print then parse changed the tree:\n{text}\n--- values.yaml\n{values}"
+        );
     }
     // The variables the main server's config names, includes inlined; those the chart's
     // nats-env-config ConfigMap sets (cluster name, JetStream domain) get its values.
     let mut vars = vec![];
     natscc::emit::k8s::variables(&model.bus.resolved(&model.bus.nats), &mut vars);
-    let env_config = model.bus.config_map("nats-env-config").map(|c| c.data.clone()).unwrap_or_default();
-    let env: Vec<(String, String)> = vars.iter().map(|v| (v.clone(), env_config.get(v).cloned().unwrap_or_else(|| value_for(v)))).collect();
+    let env_config = model
+        .bus
+        .config_map("nats-env-config")
+        .map(|c| c.data.clone())
+        .unwrap_or_default();
+    let env: Vec<(String, String)> = vars
+        .iter()
+        .map(|v| {
+            (
+                v.clone(),
+                env_config.get(v).cloned().unwrap_or_else(|| value_for(v)),
+            )
+        })
+        .collect();
     // The post-renderer, on the same configs as a rendered stream, judges from the configs alone.
     let pr = natscc::postrender::run(files["manifests.yaml"].clone().into_bytes(), None);
-    let post_render_errors: Vec<Code> = pr.diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
+    let post_render_errors: Vec<Code> = pr
+        .diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
     // The server runs where the pod finds its config, so `../nats-accounts/accounts.conf`
     // resolves as in the pod.
     let conf_dir = out.join("nats/nats-config");
-    let (mut server_ok, mut server_says) = common::server_test(&conf_dir, "nats.conf", env.clone(), dir);
+    let (mut server_ok, mut server_says) =
+        common::server_test(&conf_dir, "nats.conf", env.clone(), dir);
     let mut server_runs = 1;
     while server_ok && server_runs < SERVER_RUNS {
         (server_ok, server_says) = common::server_test(&conf_dir, "nats.conf", env.clone(), dir);
         server_runs += 1;
     }
-    Outcome { values, natscc_codes, server_ok, server_says, server_runs, post_render_errors }
+    Outcome {
+        values,
+        natscc_codes,
+        server_ok,
+        server_says,
+        server_runs,
+        post_render_errors,
+    }
 }
 
 /// The codes that name the reason the server gave.
@@ -161,7 +214,11 @@ fn codes_for(server_says: &str) -> &'static [Code] {
     if server_says.contains("cycle") {
         &[Code::CrossLayerOverlap, Code::ImportCycle]
     } else if server_says.contains("already exists") || server_says.contains("duplicate") {
-        &[Code::CrossLayerDuplicate, Code::DuplicateImport, Code::CrossLayerOverlap]
+        &[
+            Code::CrossLayerDuplicate,
+            Code::DuplicateImport,
+            Code::CrossLayerOverlap,
+        ]
     } else {
         &[]
     }
@@ -169,14 +226,22 @@ fn codes_for(server_says: &str) -> &'static [Code] {
 
 #[test]
 fn natscc_agrees_with_nats_server() {
-    let cases: usize = std::env::var("NATSCC_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let seed: u64 = std::env::var("NATSCC_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_2026);
+    let cases: usize = std::env::var("NATSCC_DIFF_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let seed: u64 = std::env::var("NATSCC_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_2026);
     // Fails at once, not after the generation, when the server is missing.
     common::nats_server_path();
     let started = std::time::Instant::now();
     let mut rng = Rng(seed | 1);
     let inputs: Vec<String> = (0..cases).map(|_| case(&mut rng)).collect();
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let outcomes: Vec<Outcome> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
@@ -193,7 +258,10 @@ fn natscc_agrees_with_nats_server() {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
 
     let mut failures = vec![];
@@ -204,19 +272,30 @@ fn natscc_agrees_with_nats_server() {
         // never more than natscc refuses from the values.
         let pr_ok = o.post_render_errors.is_empty();
         if pr_ok && !o.server_ok {
-            failures.push(format!("post-render accepted, nats-server refused: {}\n--- values.yaml\n{}", o.server_says.trim(), o.values));
+            failures.push(format!(
+                "post-render accepted, nats-server refused: {}\n--- values.yaml\n{}",
+                o.server_says.trim(),
+                o.values
+            ));
         }
         if !pr_ok && natscc_ok {
             failures.push(format!(
                 "post-render refused ({:?}), natscc accepted the values\n--- values.yaml\n{}",
-                o.post_render_errors.iter().map(|c| c.name()).collect::<Vec<_>>(),
+                o.post_render_errors
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>(),
                 o.values
             ));
         }
         match (natscc_ok, o.server_ok) {
             (true, true) => both_ok += 1,
             (false, true) => stricter += 1,
-            (true, false) => failures.push(format!("natscc accepted, nats-server refused: {}\n--- values.yaml\n{}", o.server_says.trim(), o.values)),
+            (true, false) => failures.push(format!(
+                "natscc accepted, nats-server refused: {}\n--- values.yaml\n{}",
+                o.server_says.trim(),
+                o.values
+            )),
             (false, false) => {
                 both_refuse += 1;
                 let want = codes_for(&o.server_says);
@@ -232,7 +311,10 @@ fn natscc_agrees_with_nats_server() {
         }
     }
     // Refused in a later start only: what a single `-t` would have called accepted.
-    let late = outcomes.iter().filter(|o| !o.server_ok && o.server_runs > 1).count();
+    let late = outcomes
+        .iter()
+        .filter(|o| !o.server_ok && o.server_runs > 1)
+        .count();
     let starts: usize = outcomes.iter().map(|o| o.server_runs).sum();
     eprintln!(
         "differential: {cases} cases, seed {seed}: {both_ok} both accept, {both_refuse} both refuse, {stricter} refused only by natscc (the documented no-overlap rule); {late} refused by the server only after its first start; {starts} server starts in {:.1?}",
@@ -241,7 +323,12 @@ fn natscc_agrees_with_nats_server() {
     for f in failures.iter().take(5) {
         eprintln!("==== {f}");
     }
-    assert!(failures.is_empty(), "{} disagreements; first:\n{}", failures.len(), failures[0]);
+    assert!(
+        failures.is_empty(),
+        "{} disagreements; first:\n{}",
+        failures.len(),
+        failures[0]
+    );
     // Below 100 cases the share is too noisy to hold to a bound.
     assert!(
         cases < 100 || both_ok * 100 >= MIN_BOTH_ACCEPT_PERCENT * cases,

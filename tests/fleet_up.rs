@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn root() -> &'static Path {
@@ -65,7 +67,9 @@ impl Up {
         let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
         let pid = child.id().to_string();
         std::thread::spawn(move || {
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = started_rx.recv_timeout(Duration::from_secs(60)) {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                started_rx.recv_timeout(Duration::from_secs(60))
+            {
                 let _ = Command::new("kill").args(["-KILL", &pid]).status();
             }
         });
@@ -78,40 +82,71 @@ impl Up {
                 ready = true;
                 break;
             }
-            let fields: HashMap<&str, &str> = line.split(' ').filter_map(|f| f.split_once('=')).collect();
+            let fields: HashMap<&str, &str> =
+                line.split(' ').filter_map(|f| f.split_once('=')).collect();
             nats.insert(fields["cluster"].to_string(), fields["nats"].to_string());
-            mqtt.insert(fields["cluster"].to_string(), fields["mqtt"].rsplit_once(':').unwrap().1.parse().unwrap());
+            mqtt.insert(
+                fields["cluster"].to_string(),
+                fields["mqtt"].rsplit_once(':').unwrap().1.parse().unwrap(),
+            );
         }
         drop(started_tx);
         let startup = t.elapsed();
-        assert!(ready, "natscc up never printed ready:\n{}", log.lock().unwrap());
-        let dir = dir_rx.recv_timeout(Duration::from_secs(5)).expect("natscc up names its folder");
-        Up { child, nats, mqtt, dir, startup }
+        assert!(
+            ready,
+            "natscc up never printed ready:\n{}",
+            log.lock().unwrap()
+        );
+        let dir = dir_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("natscc up names its folder");
+        Up {
+            child,
+            nats,
+            mqtt,
+            dir,
+            startup,
+        }
     }
 
     /// SIGTERM; then nothing may remain: no process, no file.
     fn stop(mut self) {
         let pid = self.child.id();
-        let st = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        let st = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
         assert!(st.success());
         let t = Instant::now();
         let status = loop {
             if let Some(s) = self.child.try_wait().unwrap() {
                 break s;
             }
-            assert!(t.elapsed() < Duration::from_secs(10), "natscc up did not stop after SIGTERM");
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "natscc up did not stop after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
-        assert!(status.success(), "natscc up exited with {status} after SIGTERM");
+        assert!(
+            status.success(),
+            "natscc up exited with {status} after SIGTERM"
+        );
         assert!(!self.dir.exists(), "{} is left behind", self.dir.display());
-        assert!(processes_in(&self.dir).is_empty(), "servers left running: {:?}", processes_in(&self.dir));
+        assert!(
+            processes_in(&self.dir).is_empty(),
+            "servers left running: {:?}",
+            processes_in(&self.dir)
+        );
         std::mem::forget(self);
     }
 }
 
 impl Drop for Up {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         // 10 s to stop in order, then SIGKILL (the servers die with natscc either way).
         let t = Instant::now();
         while matches!(self.child.try_wait(), Ok(None)) && t.elapsed() < Duration::from_secs(10) {
@@ -128,23 +163,38 @@ fn processes_in(dir: &Path) -> Vec<u32> {
         .unwrap()
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
-        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
+        })
         .collect()
 }
 
 async fn connect(url: &str) -> Client {
-    async_nats::connect(url).await.unwrap_or_else(|e| panic!("connect {url}: {e}"))
+    async_nats::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"))
 }
 
 /// Publishes every 100 ms until `sub` sees a message (interest crosses leaf connections
 /// asynchronously), then returns the subject and payload it got.
-async fn publish_until_received(client: &Client, subject: &str, payload: &str, sub: &mut async_nats::Subscriber) -> (String, String) {
+async fn publish_until_received(
+    client: &Client,
+    subject: &str,
+    payload: &str,
+    sub: &mut async_nats::Subscriber,
+) -> (String, String) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        client.publish(subject.to_string(), payload.to_string().into()).await.unwrap();
+        client
+            .publish(subject.to_string(), payload.to_string().into())
+            .await
+            .unwrap();
         client.flush().await.unwrap();
         if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
-            return (m.subject.to_string(), String::from_utf8_lossy(&m.payload).into_owned());
+            return (
+                m.subject.to_string(),
+                String::from_utf8_lossy(&m.payload).into_owned(),
+            );
         }
         assert!(Instant::now() < deadline, "nothing arrived for {subject}");
     }
@@ -155,46 +205,88 @@ async fn drain(sub: &mut async_nats::Subscriber, wait: Duration) -> Vec<(String,
     let mut out = vec![];
     let deadline = tokio::time::Instant::now() + wait;
     while let Ok(Some(m)) = tokio::time::timeout_at(deadline, sub.next()).await {
-        out.push((m.subject.to_string(), String::from_utf8_lossy(&m.payload).into_owned()));
+        out.push((
+            m.subject.to_string(),
+            String::from_utf8_lossy(&m.payload).into_owned(),
+        ));
     }
     out
 }
 
 async fn nats_flows(up: &Up) {
     let csc = connect(&up.nats["csc"]).await;
-    let cpc = [connect(&up.nats["cpc-1"]).await, connect(&up.nats["cpc-2"]).await];
+    let cpc = [
+        connect(&up.nats["cpc-1"]).await,
+        connect(&up.nats["cpc-2"]).await,
+    ];
 
     // CPC-n publishes sensor.temp: the CSC receives cpc.n.sensor.temp; the other CPC nothing.
     let mut at_csc = csc.subscribe("cpc.*.sensor.temp").await.unwrap();
     let mut everything_at_cpc2 = cpc[1].subscribe(">").await.unwrap();
     for (i, client) in cpc.iter().enumerate() {
         let n = i + 1;
-        let (subject, payload) = publish_until_received(client, "sensor.temp", &format!("from-cpc-{n}"), &mut at_csc).await;
+        let (subject, payload) =
+            publish_until_received(client, "sensor.temp", &format!("from-cpc-{n}"), &mut at_csc)
+                .await;
         assert_eq!(subject, format!("cpc.{n}.sensor.temp"));
         assert_eq!(payload, format!("from-cpc-{n}"));
         drain(&mut at_csc, Duration::from_millis(200)).await;
     }
     let seen = drain(&mut everything_at_cpc2, Duration::from_millis(500)).await;
-    assert!(!seen.iter().any(|(_, p)| p == "from-cpc-1"), "CPC-1's sensor.temp reached CPC-2: {seen:?}");
+    assert!(
+        !seen.iter().any(|(_, p)| p == "from-cpc-1"),
+        "CPC-1's sensor.temp reached CPC-2: {seen:?}"
+    );
 
     // The CSC publishes cpc.n.command.restart: only CPC-n receives command.restart.
-    let mut cmd = [cpc[0].subscribe("command.restart").await.unwrap(), cpc[1].subscribe("command.restart").await.unwrap()];
+    let mut cmd = [
+        cpc[0].subscribe("command.restart").await.unwrap(),
+        cpc[1].subscribe("command.restart").await.unwrap(),
+    ];
     for n in 1..=2 {
-        let (subject, payload) = publish_until_received(&csc, &format!("cpc.{n}.command.restart"), &format!("restart-{n}"), &mut cmd[n - 1]).await;
-        assert_eq!((subject.as_str(), payload.as_str()), ("command.restart", format!("restart-{n}").as_str()));
+        let (subject, payload) = publish_until_received(
+            &csc,
+            &format!("cpc.{n}.command.restart"),
+            &format!("restart-{n}"),
+            &mut cmd[n - 1],
+        )
+        .await;
+        assert_eq!(
+            (subject.as_str(), payload.as_str()),
+            ("command.restart", format!("restart-{n}").as_str())
+        );
     }
-    let late = [drain(&mut cmd[0], Duration::from_millis(400)).await, drain(&mut cmd[1], Duration::from_millis(10)).await];
-    assert!(!late[0].iter().any(|(_, p)| p == "restart-2"), "CPC-1 got CPC-2's command: {:?}", late[0]);
-    assert!(!late[1].iter().any(|(_, p)| p == "restart-1"), "CPC-2 got CPC-1's command: {:?}", late[1]);
+    let late = [
+        drain(&mut cmd[0], Duration::from_millis(400)).await,
+        drain(&mut cmd[1], Duration::from_millis(10)).await,
+    ];
+    assert!(
+        !late[0].iter().any(|(_, p)| p == "restart-2"),
+        "CPC-1 got CPC-2's command: {:?}",
+        late[0]
+    );
+    assert!(
+        !late[1].iter().any(|(_, p)| p == "restart-1"),
+        "CPC-2 got CPC-1's command: {:?}",
+        late[1]
+    );
 
     // The CSC publishes broadcast.x: every CPC receives it.
-    let mut bc = [cpc[0].subscribe("broadcast.x").await.unwrap(), cpc[1].subscribe("broadcast.x").await.unwrap()];
+    let mut bc = [
+        cpc[0].subscribe("broadcast.x").await.unwrap(),
+        cpc[1].subscribe("broadcast.x").await.unwrap(),
+    ];
     let (s1, _) = publish_until_received(&csc, "broadcast.x", "to-all", &mut bc[0]).await;
     assert_eq!(s1, "broadcast.x");
     let (s2, p2) = tokio::time::timeout(Duration::from_secs(3), bc[1].next())
         .await
         .expect("CPC-2 gets the broadcast")
-        .map(|m| (m.subject.to_string(), String::from_utf8_lossy(&m.payload).into_owned()))
+        .map(|m| {
+            (
+                m.subject.to_string(),
+                String::from_utf8_lossy(&m.payload).into_owned(),
+            )
+        })
         .unwrap();
     assert_eq!((s2.as_str(), p2.as_str()), ("broadcast.x", "to-all"));
 }
@@ -233,7 +325,10 @@ impl Mqtt {
                 }
             }
         });
-        tokio::time::timeout(Duration::from_secs(5), conn_rx).await.expect("MQTT connects").unwrap();
+        tokio::time::timeout(Duration::from_secs(5), conn_rx)
+            .await
+            .expect("MQTT connects")
+            .unwrap();
         Mqtt { client, rx, task }
     }
 
@@ -244,23 +339,38 @@ impl Mqtt {
     }
 
     async fn publish(&self, topic: &str, payload: &str, retain: bool) {
-        self.client.publish(topic, QoS::AtLeastOnce, retain, payload.as_bytes().to_vec()).await.unwrap();
+        self.client
+            .publish(topic, QoS::AtLeastOnce, retain, payload.as_bytes().to_vec())
+            .await
+            .unwrap();
     }
 
     /// The first message within `wait`, if any.
     async fn next(&mut self, wait: Duration) -> Option<(String, String, bool)> {
-        tokio::time::timeout(wait, self.rx.recv()).await.ok().flatten().map(|(t, p, r)| (t, String::from_utf8_lossy(&p).into_owned(), r))
+        tokio::time::timeout(wait, self.rx.recv())
+            .await
+            .ok()
+            .flatten()
+            .map(|(t, p, r)| (t, String::from_utf8_lossy(&p).into_owned(), r))
     }
 
     /// Publishes on `pub_client` every 200 ms until this client receives something.
-    async fn receive_from(&mut self, pub_client: &Mqtt, topic: &str, payload: &str) -> (String, String) {
+    async fn receive_from(
+        &mut self,
+        pub_client: &Mqtt,
+        topic: &str,
+        payload: &str,
+    ) -> (String, String) {
         let deadline = Instant::now() + Duration::from_secs(6);
         loop {
             pub_client.publish(topic, payload, false).await;
             if let Some((t, p, _)) = self.next(Duration::from_millis(200)).await {
                 return (t, p);
             }
-            assert!(Instant::now() < deadline, "nothing arrived over MQTT for {topic}");
+            assert!(
+                Instant::now() < deadline,
+                "nothing arrived over MQTT for {topic}"
+            );
         }
     }
 }
@@ -281,12 +391,18 @@ async fn mqtt_flows(up: &Up) {
     // so a QoS 1 subscriber there does not get a CPC's QoS 1 publish (the server leaves those to
     // the JetStream consumer). The CSC subscribes with QoS 0, the CPC publishes with QoS 1.
     let mut csc_sensor = Mqtt::connect(up.mqtt["csc"], "csc-sensor").await;
-    csc_sensor.subscribe("cpc/+/sensor/temp", QoS::AtMostOnce).await;
+    csc_sensor
+        .subscribe("cpc/+/sensor/temp", QoS::AtMostOnce)
+        .await;
     let mut cpc2_sensor = Mqtt::connect(up.mqtt["cpc-2"], "cpc2-sensor").await;
     cpc2_sensor.subscribe("sensor/temp", QoS::AtLeastOnce).await;
     let (t, p) = csc_sensor.receive_from(&cpc1, "sensor/temp", "21.5").await;
     assert_eq!((t.as_str(), p.as_str()), ("cpc/1/sensor/temp", "21.5"));
-    assert_eq!(cpc2_sensor.next(Duration::from_millis(500)).await, None, "CPC-1's sensor/temp reached CPC-2 over MQTT");
+    assert_eq!(
+        cpc2_sensor.next(Duration::from_millis(500)).await,
+        None,
+        "CPC-1's sensor/temp reached CPC-2 over MQTT"
+    );
 
     // The CSC publishes cpc/2/command/restart: only CPC-2 receives command/restart. Downward, QoS 1
     // messages reach QoS 1 subscribers through the CPC's $MQTT_msgs, which sources the CSC's
@@ -295,9 +411,15 @@ async fn mqtt_flows(up: &Up) {
     cmd1.subscribe("command/restart", QoS::AtLeastOnce).await;
     let mut cmd2 = Mqtt::connect(up.mqtt["cpc-2"], "cpc2-cmd").await;
     cmd2.subscribe("command/restart", QoS::AtLeastOnce).await;
-    let (t, p) = cmd2.receive_from(&csc, "cpc/2/command/restart", "now").await;
+    let (t, p) = cmd2
+        .receive_from(&csc, "cpc/2/command/restart", "now")
+        .await;
     assert_eq!((t.as_str(), p.as_str()), ("command/restart", "now"));
-    assert_eq!(cmd1.next(Duration::from_millis(500)).await, None, "CPC-1 got CPC-2's MQTT command");
+    assert_eq!(
+        cmd1.next(Duration::from_millis(500)).await,
+        None,
+        "CPC-1 got CPC-2's MQTT command"
+    );
 
     // The CSC broadcasts: every CPC receives it.
     let mut b1 = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-bc").await;
@@ -306,7 +428,10 @@ async fn mqtt_flows(up: &Up) {
     b2.subscribe("broadcast/live", QoS::AtLeastOnce).await;
     let (t, _) = b1.receive_from(&csc, "broadcast/live", "hello").await;
     assert_eq!(t, "broadcast/live");
-    let got = b2.next(Duration::from_secs(3)).await.expect("CPC-2 gets the MQTT broadcast");
+    let got = b2
+        .next(Duration::from_secs(3))
+        .await
+        .expect("CPC-2 gets the MQTT broadcast");
     assert_eq!(got.0, "broadcast/live");
 
     // A retained message from the CSC reaches a CPC subscriber that connects later, through the
@@ -316,14 +441,23 @@ async fn mqtt_flows(up: &Up) {
     let deadline = Instant::now() + Duration::from_secs(6);
     let retained = loop {
         let mut late = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-late").await;
-        late.client.subscribe("broadcast/firmware", QoS::AtLeastOnce).await.unwrap();
+        late.client
+            .subscribe("broadcast/firmware", QoS::AtLeastOnce)
+            .await
+            .unwrap();
         if let Some(m) = late.next(Duration::from_millis(500)).await {
             break m;
         }
         let _ = late.client.disconnect().await;
-        assert!(Instant::now() < deadline, "the retained broadcast never reached a late CPC-1 subscriber");
+        assert!(
+            Instant::now() < deadline,
+            "the retained broadcast never reached a late CPC-1 subscriber"
+        );
     };
-    assert_eq!((retained.0.as_str(), retained.1.as_str(), retained.2), ("broadcast/firmware", "v2", true));
+    assert_eq!(
+        (retained.0.as_str(), retained.1.as_str(), retained.2),
+        ("broadcast/firmware", "v2", true)
+    );
     drop((cpc2, cpc1));
 }
 
@@ -331,9 +465,16 @@ async fn mqtt_flows(up: &Up) {
 fn fleet_up_serves_the_flows_and_leaves_nothing_behind() {
     let _serial = one_at_a_time();
     let up = Up::start(&root().join("examples/fleet/fleet.yaml"));
-    assert!(up.startup < Duration::from_secs(10), "ready after {:?}", up.startup);
+    assert!(
+        up.startup < Duration::from_secs(10),
+        "ready after {:?}",
+        up.startup
+    );
     eprintln!("natscc up: ready after {:?}", up.startup);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(nats_flows(&up));
     rt.block_on(mqtt_flows(&up));
     drop(rt);
@@ -344,9 +485,18 @@ fn fleet_up_serves_the_flows_and_leaves_nothing_behind() {
 fn no_loop_crosses_a_leaf_connection() {
     let _serial = one_at_a_time();
     let fleet = root().join("tests/fleets/leaf-loop/fleet.yaml");
-    common::natscc().args(["compile", "--fleet"]).arg(&fleet).arg("-o").arg(tempfile::tempdir().unwrap().path().join("out")).assert().code(0);
+    common::natscc()
+        .args(["compile", "--fleet"])
+        .arg(&fleet)
+        .arg("-o")
+        .arg(tempfile::tempdir().unwrap().path().join("out"))
+        .assert()
+        .code(0);
     let up = Up::start(&fleet);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         // Clients land in A everywhere. Interest in loop.> in every A, then one message.
         let csc = connect(&up.nats["csc"]).await;
@@ -363,8 +513,15 @@ fn no_loop_crosses_a_leaf_connection() {
         let csc_got = drain(&mut at_csc, Duration::from_secs(1)).await;
         let cpc_got = drain(&mut at_cpc1, Duration::from_millis(100)).await;
         // The CSC's own subscriber once; CPC-1's A directly and through B: never back up.
-        assert_eq!(csc_got.len(), 1, "the message came back to the CSC: {csc_got:?}");
-        assert!(!cpc_got.is_empty() && cpc_got.len() <= 2, "CPC-1 got {cpc_got:?}");
+        assert_eq!(
+            csc_got.len(),
+            1,
+            "the message came back to the CSC: {csc_got:?}"
+        );
+        assert!(
+            !cpc_got.is_empty() && cpc_got.len() <= 2,
+            "CPC-1 got {cpc_got:?}"
+        );
     });
     drop(rt);
     up.stop();
@@ -375,7 +532,13 @@ fn an_overlap_is_refused_and_the_server_agrees() {
     let _serial = one_at_a_time();
     let fleet = root().join("fixtures/bad/fleet/shared-overlap/fleet.yaml");
     // Killed after 60 s: a natscc that started the refused fleet would otherwise run forever.
-    let out = common::natscc().args(["up"]).arg(&fleet).env("NATS_SERVER_BIN", common::nats_server_path()).timeout(Duration::from_secs(60)).output().unwrap();
+    let out = common::natscc()
+        .args(["up"])
+        .arg(&fleet)
+        .env("NATS_SERVER_BIN", common::nats_server_path())
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("natscc::cross_layer::overlap"));
     assert!(out.stdout.is_empty(), "nothing may start");
@@ -411,12 +574,18 @@ fn check_config(dir: &Path, env: &[(String, String)]) -> (bool, String) {
         if t.elapsed() > Duration::from_secs(10) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("nats-server -t did not answer within 10 s in {}", dir.display());
+            panic!(
+                "nats-server -t did not answer within 10 s in {}",
+                dir.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout))
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout),
+    )
 }
 
 /// The server's refusal of an echo overlap: the CPC account's import of what it exports back.
@@ -434,7 +603,12 @@ fn what_the_servers_do_with_an_echo_overlap() {
     let _serial = one_at_a_time();
     let fleet_file = root().join("tests/fleets/echo/fleet.yaml");
     let fleet = natscc::fleet::compile(&fleet_file, false);
-    assert!(fleet.diags.iter().any(|d| d.code == natscc::diag::Code::CrossLayerOverlap));
+    assert!(
+        fleet
+            .diags
+            .iter()
+            .any(|d| d.code == natscc::diag::Code::CrossLayerOverlap)
+    );
 
     // The config alone, several times: accepted, or refused for the cycle, nothing else.
     let dir = natscc::fleet::up::temp_dir().unwrap();
@@ -446,7 +620,10 @@ fn what_the_servers_do_with_an_echo_overlap() {
         if ok {
             loaded += 1;
         } else {
-            assert!(said.contains(ECHO_CYCLE), "nats-server refused the echo overlap for another reason:\n{said}");
+            assert!(
+                said.contains(ECHO_CYCLE),
+                "nats-server refused the echo overlap for another reason:\n{said}"
+            );
             refused += 1;
         }
     }
@@ -459,26 +636,49 @@ fn what_the_servers_do_with_an_echo_overlap() {
         let dir = natscc::fleet::up::temp_dir().unwrap();
         let plan = natscc::fleet::up::plan(&fleet, &dir).unwrap();
         let stop = std::sync::atomic::AtomicBool::new(false);
-        let running = match natscc::fleet::up::start(plan, &common::nats_server_path(), Instant::now() + Duration::from_secs(20), &stop) {
+        let running = match natscc::fleet::up::start(
+            plan,
+            &common::nats_server_path(),
+            Instant::now() + Duration::from_secs(20),
+            &stop,
+        ) {
             Ok(r) => r,
             Err(e) => {
-                assert!(e.contains("the server of cpc-1 exited") && e.contains(ECHO_CYCLE), "the fleet did not start for another reason: {e}");
+                assert!(
+                    e.contains("the server of cpc-1 exited") && e.contains(ECHO_CYCLE),
+                    "the fleet did not start for another reason: {e}"
+                );
                 assert!(!dir.exists(), "{} is left behind", dir.display());
                 continue;
             }
         };
-        let port = |name: &str| running.plan.clusters.iter().find(|c| c.name == name).unwrap().client_port;
-        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let port = |name: &str| {
+            running
+                .plan
+                .clusters
+                .iter()
+                .find(|c| c.name == name)
+                .unwrap()
+                .client_port
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let csc = connect(&format!("nats://127.0.0.1:{}", port("csc"))).await;
             let cpc = connect(&format!("nats://127.0.0.1:{}", port("cpc-1"))).await;
             let mut up = csc.subscribe("cpc.1.>").await.unwrap();
             let mut down = cpc.subscribe("broadcast.>").await.unwrap();
             publish_until_received(&csc, "broadcast.x", "from-csc", &mut down).await;
-            let (subject, _) = publish_until_received(&cpc, "broadcast.local", "from-cpc", &mut up).await;
+            let (subject, _) =
+                publish_until_received(&cpc, "broadcast.local", "from-cpc", &mut up).await;
             assert_eq!(subject, "cpc.1.broadcast.local");
             let seen = drain(&mut up, Duration::from_millis(500)).await;
-            assert!(!seen.iter().any(|(_, p)| p == "from-csc"), "the CSC's broadcast echoed back up: {seen:?}");
+            assert!(
+                !seen.iter().any(|(_, p)| p == "from-csc"),
+                "the CSC's broadcast echoed back up: {seen:?}"
+            );
         });
         drop(rt);
         drop(running);

@@ -26,7 +26,11 @@ fn cases() -> Vec<String> {
         // `bad` holds bad-input cases; `post-render` a rendered stream (tests/post_render.rs);
         // `chart-ref` and `chart-plain-ref` folders of cases compared with the charts' own renders
         // (tests/chart_ref.rs, tests/plain_ref.rs).
-        .filter(|e| e.path().is_dir() && !["bad", "post-render", "chart-ref", "chart-plain-ref"].contains(&&*e.file_name().to_string_lossy()))
+        .filter(|e| {
+            e.path().is_dir()
+                && !["bad", "post-render", "chart-ref", "chart-plain-ref"]
+                    .contains(&&*e.file_name().to_string_lossy())
+        })
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
@@ -38,34 +42,62 @@ fn read_tree(dir: &Path) -> Tree {
     if !dir.is_dir() {
         return Tree::new();
     }
-    // natscc's `.natscc-manifest` (hashes of the other files) is no output of its own: not compared.
+    // natscc's `.natscc-manifest` (hashes of the other files) is no output of its own: not
+    // compared.
     files_under(dir)
         .into_iter()
         .filter(|rel| rel.file_name().is_none_or(|n| n != natscc::emit::MANIFEST))
-        .map(|rel| (rel.to_string_lossy().replace('\\', "/"), std::fs::read(dir.join(&rel)).unwrap()))
+        .map(|rel| {
+            (
+                rel.to_string_lossy().replace('\\', "/"),
+                std::fs::read(dir.join(&rel)).unwrap(),
+            )
+        })
         .collect()
 }
 
 /// Compiles one case; returns the whole observable result and the output folder (kept alive).
 fn run(case_dir: &Path) -> (Tree, tempfile::TempDir) {
-    let args = std::fs::read_to_string(case_dir.join("args")).unwrap_or_else(|_| "-f values.yaml".into());
+    let args =
+        std::fs::read_to_string(case_dir.join("args")).unwrap_or_else(|_| "-f values.yaml".into());
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let output =
-        natscc().current_dir(case_dir).arg("compile").args(args.split_whitespace()).arg("-o").arg(&out_dir).args(["--format", "concise"]).output().unwrap();
+    let output = natscc()
+        .current_dir(case_dir)
+        .arg("compile")
+        .args(args.split_whitespace())
+        .arg("-o")
+        .arg(&out_dir)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
     let mut tree = read_tree(&out_dir);
     tree.insert("stderr.txt".into(), output.stderr);
-    tree.insert("exit-code".into(), format!("{}\n", output.status.code().expect("natscc exited")).into_bytes());
+    tree.insert(
+        "exit-code".into(),
+        format!("{}\n", output.status.code().expect("natscc exited")).into_bytes(),
+    );
     (tree, tmp)
 }
 
 /// The first differing lines of two texts, with a little context, diff-style.
 fn first_difference(expected: &[u8], actual: &[u8]) -> String {
-    let (e, a) = (String::from_utf8_lossy(expected), String::from_utf8_lossy(actual));
+    let (e, a) = (
+        String::from_utf8_lossy(expected),
+        String::from_utf8_lossy(actual),
+    );
     let (e, a): (Vec<&str>, Vec<&str>) = (e.lines().collect(), a.lines().collect());
-    let at = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+    let at = e
+        .iter()
+        .zip(&a)
+        .position(|(x, y)| x != y)
+        .unwrap_or(e.len().min(a.len()));
     // The run of lines that differ pairwise from there (a length change shows its tail).
-    let run = (at..e.len().max(a.len())).take_while(|i| e.get(*i) != a.get(*i)).take(6).count().max(1);
+    let run = (at..e.len().max(a.len()))
+        .take_while(|i| e.get(*i) != a.get(*i))
+        .take(6)
+        .count()
+        .max(1);
     let mut s = format!("@@ line {} @@\n", at + 1);
     for l in &e[at.saturating_sub(2)..at] {
         s += &format!("  {l}\n");
@@ -84,12 +116,17 @@ fn compare(case: &str, expected: &Tree, actual: &Tree) -> Vec<String> {
     for (name, want) in expected {
         match actual.get(name) {
             None => problems.push(format!("{case}: {name} is expected but was not produced")),
-            Some(got) if got != want => problems.push(format!("{case}: {name} differs (- golden, + actual)\n{}", first_difference(want, got))),
+            Some(got) if got != want => problems.push(format!(
+                "{case}: {name} differs (- golden, + actual)\n{}",
+                first_difference(want, got)
+            )),
             _ => {}
         }
     }
     for name in actual.keys().filter(|n| !expected.contains_key(*n)) {
-        problems.push(format!("{case}: {name} was produced but has no golden file"));
+        problems.push(format!(
+            "{case}: {name} was produced but has no golden file"
+        ));
     }
     problems
 }
@@ -111,7 +148,10 @@ fn golden_cases() {
     assert!(!cases.is_empty(), "no golden cases under fixtures/");
     let mut problems = vec![];
     // A golden folder whose fixture was removed would otherwise go stale unnoticed.
-    for e in std::fs::read_dir(root().join("golden")).into_iter().flatten() {
+    for e in std::fs::read_dir(root().join("golden"))
+        .into_iter()
+        .flatten()
+    {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         if !cases.contains(&name) {
             problems.push(format!("golden/{name} has no fixtures/{name}"));
@@ -122,7 +162,10 @@ fn golden_cases() {
         let (first, out) = run(&case_dir);
         let (second, _) = run(&case_dir);
         if first != second {
-            problems.push(format!("{case}: not deterministic; two runs differ:\n{}", compare(case, &first, &second).join("\n")));
+            problems.push(format!(
+                "{case}: not deterministic; two runs differ:\n{}",
+                compare(case, &first, &second).join("\n")
+            ));
         }
         let golden_dir = root().join("golden").join(case);
         if blessing {
@@ -131,8 +174,12 @@ fn golden_cases() {
             problems.extend(compare(case, &read_tree(&golden_dir), &first));
         }
         if first["exit-code"] == b"0\n" {
-            // Each server's nats.conf: `nats.conf` (plain chart), `<release>/nats-config/nats.conf`.
-            let confs: Vec<&String> = first.keys().filter(|n| *n == "nats.conf" || n.ends_with("/nats-config/nats.conf")).collect();
+            // Each server's nats.conf: `nats.conf` (plain chart),
+            // `<release>/nats-config/nats.conf`.
+            let confs: Vec<&String> = first
+                .keys()
+                .filter(|n| *n == "nats.conf" || n.ends_with("/nats-config/nats.conf"))
+                .collect();
             if confs.is_empty() {
                 problems.push(format!("{case}: compiled, but wrote no nats.conf"));
             }
@@ -141,5 +188,10 @@ fn golden_cases() {
             }
         }
     }
-    assert!(problems.is_empty(), "{} golden problem(s) (run with NATSCC_BLESS=1 to accept the new outputs):\n\n{}", problems.len(), problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "{} golden problem(s) (run with NATSCC_BLESS=1 to accept the new outputs):\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
 }

@@ -34,8 +34,13 @@ fn data(name: &str) -> PathBuf {
 /// Runs `cmd` in a process group of its own; on the deadline the whole group is killed and
 /// the test fails.
 fn run(cmd: &mut Command, what: &str) -> Output {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
     let pipe = |mut r: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut buf = vec![];
@@ -51,13 +56,19 @@ fn run(cmd: &mut Command, what: &str) -> Output {
         }
         if Instant::now() > deadline {
             // Not reaped yet, so the group id is still this child's.
-            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.wait();
             panic!("{what} did not finish within {TIMEOUT:?}; its process group was killed");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 /// A temporary copy of the chart with natscc's compile of the good values in its files/, and a
@@ -71,12 +82,28 @@ impl Setup {
     fn new() -> Setup {
         let tmp = tempfile::tempdir().unwrap();
         let compiled = tmp.path().join("compiled");
-        let out = run(Command::new(env!("CARGO_BIN_EXE_natscc")).arg("compile").arg("-f").arg(data("good.yaml")).arg("-o").arg(&compiled), "natscc compile");
-        assert!(out.status.success(), "natscc compiles good.yaml: {}", String::from_utf8_lossy(&out.stderr));
+        let out = run(
+            Command::new(env!("CARGO_BIN_EXE_natscc"))
+                .arg("compile")
+                .arg("-f")
+                .arg(data("good.yaml"))
+                .arg("-o")
+                .arg(&compiled),
+            "natscc compile",
+        );
+        assert!(
+            out.status.success(),
+            "natscc compiles good.yaml: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let chart = tmp.path().join("chart");
         copy_dir(&data("chart"), &chart);
         std::fs::create_dir(chart.join("files")).unwrap();
-        std::fs::copy(compiled.join("manifests.yaml"), chart.join("files/manifests.yaml")).unwrap();
+        std::fs::copy(
+            compiled.join("manifests.yaml"),
+            chart.join("files/manifests.yaml"),
+        )
+        .unwrap();
         let seen = tmp.path().join("seen");
         std::fs::create_dir(&seen).unwrap();
         let recorder = format!(
@@ -101,16 +128,32 @@ impl Setup {
 
     /// What the recorder saw: natscc's arguments, its stdin and its stdout.
     fn seen(&self) -> (Vec<String>, String, String) {
-        let read = |f: &str| std::fs::read_to_string(self.tmp.path().join("seen").join(f)).unwrap_or_else(|e| panic!("the plugin never ran natscc ({f}: {e})"));
-        (read("args").lines().map(str::to_string).collect(), read("stdin"), read("stdout"))
+        let read = |f: &str| {
+            std::fs::read_to_string(self.tmp.path().join("seen").join(f))
+                .unwrap_or_else(|e| panic!("the plugin never ran natscc ({f}: {e})"))
+        };
+        (
+            read("args").lines().map(str::to_string).collect(),
+            read("stdin"),
+            read("stdout"),
+        )
     }
 
     /// `helm install --dry-run=client --post-renderer natscc-postrender` of the chart with
     /// `values`, the plugin running `natscc`: (exit code, the chart's render without a
     /// post-renderer, the manifest with the plugin, Helm's error).
-    fn helm(&self, values: &Path, natscc: &Path, args: &[&str]) -> (i32, String, Option<String>, Option<String>) {
+    fn helm(
+        &self,
+        values: &Path,
+        natscc: &Path,
+        args: &[&str],
+    ) -> (i32, String, Option<String>, Option<String>) {
         let python = repo().join(".tools/venv/bin/python");
-        assert!(python.exists(), "{} is missing: run scripts/setup.sh (./scripts/test.sh does) to install helm-python-sdk", python.display());
+        assert!(
+            python.exists(),
+            "{} is missing: run scripts/setup.sh (./scripts/test.sh does) to install helm-python-sdk",
+            python.display()
+        );
         let mut cmd = Command::new(&python);
         cmd.arg(repo().join("scripts/helm_postrender.py"))
             .arg("--chart")
@@ -130,10 +173,19 @@ impl Setup {
         let out = run(&mut cmd, "scripts/helm_postrender.py");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code().unwrap_or(-1);
-        assert!(code == 0 || code == 1, "scripts/helm_postrender.py failed (exit {code}):\n{stderr}");
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON from helm_postrender.py ({e}):\n{stderr}"));
+        assert!(
+            code == 0 || code == 1,
+            "scripts/helm_postrender.py failed (exit {code}):\n{stderr}"
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("no JSON from helm_postrender.py ({e}):\n{stderr}"));
         let text = |k: &str| json[k].as_str().map(str::to_string);
-        (code, text("render").expect("the chart's render"), text("manifest"), text("error"))
+        (
+            code,
+            text("render").expect("the chart's render"),
+            text("manifest"),
+            text("error"),
+        )
     }
 }
 
@@ -162,15 +214,31 @@ fn helm_installs_the_good_chart_through_the_plugin_unchanged() {
         "  leafnodes.conf: |\n",
         "kind: StatefulSet\n",
     ] {
-        assert!(render.contains(line), "the chart renders {line:?}:\n{render}");
+        assert!(
+            render.contains(line),
+            "the chart renders {line:?}:\n{render}"
+        );
     }
-    assert!(manifest.as_deref() == Some(render.as_str()), "the manifest with the plugin differs from the chart's render:\n{}", manifest.unwrap_or_default());
+    assert!(
+        manifest.as_deref() == Some(render.as_str()),
+        "the manifest with the plugin differs from the chart's render:\n{}",
+        manifest.unwrap_or_default()
+    );
     // The plugin ran `natscc post-render` on the stream and answered with it byte for byte.
     let (args, stdin, stdout) = s.seen();
     assert_eq!(args, ["post-render"]);
-    assert!(stdin.contains("name: nats-accounts-config\n") && stdin.contains("include ../nats-accounts/accounts.conf;"), "{stdin}");
+    assert!(
+        stdin.contains("name: nats-accounts-config\n")
+            && stdin.contains("include ../nats-accounts/accounts.conf;"),
+        "{stdin}"
+    );
     assert!(stdout == stdin, "natscc changed the stream:\n{stdout}");
-    assert!(std::fs::read_to_string(s.report()).unwrap_or_default().is_empty(), "a clean stream reports nothing");
+    assert!(
+        std::fs::read_to_string(s.report())
+            .unwrap_or_default()
+            .is_empty(),
+        "a clean stream reports nothing"
+    );
 }
 
 #[test]
@@ -179,14 +247,25 @@ fn helm_refuses_a_cross_layer_overlap_with_the_plugins_finding() {
     let natscc = PathBuf::from(env!("CARGO_BIN_EXE_natscc"));
     let (code, render, manifest, error) = s.helm(&data("overlap.yaml"), &natscc, &[]);
     // The chart renders the overlap as it is ...
-    assert!(render.contains("        { stream: { account: CSC, subject: \"sensor.>\" } }\n"), "{render}");
+    assert!(
+        render.contains("        { stream: { account: CSC, subject: \"sensor.>\" } }\n"),
+        "{render}"
+    );
     // ... and Helm stops the install because the plugin failed.
     assert_eq!((code, manifest), (1, None));
     let error = error.expect("Helm's error");
-    assert!(error.contains("post-renderer plugin \"natscc-postrender\"") && error.contains("exited with error"), "{error}");
-    let report = std::fs::read_to_string(s.report()).expect("the plugin writes its findings to NATSCC_REPORT");
+    assert!(
+        error.contains("post-renderer plugin \"natscc-postrender\"")
+            && error.contains("exited with error"),
+        "{error}"
+    );
+    let report = std::fs::read_to_string(s.report())
+        .expect("the plugin writes its findings to NATSCC_REPORT");
     assert!(report.contains("natscc::cross_layer::overlap"), "{report}");
-    assert!(report.contains("`sensor.>`") && report.contains("ConfigMap `nats-accounts-config`"), "{report}");
+    assert!(
+        report.contains("`sensor.>`") && report.contains("ConfigMap `nats-accounts-config`"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -194,13 +273,32 @@ fn with_values_the_plugin_leaves_the_charts_render_unchanged() {
     let values = data("good.yaml");
     let values = values.to_str().unwrap();
     // Helm 3's form (`post-render` first) and the plugin's own (post-render's options only).
-    for args in [&["post-render", "--values", values][..], &["--values", values][..]] {
+    for args in [
+        &["post-render", "--values", values][..],
+        &["--values", values][..],
+    ] {
         let s = Setup::new();
         let (code, render, manifest, error) = s.helm(&data("good.yaml"), &s.recorder(), args);
-        assert_eq!((code, error), (0, None), "--post-renderer-args {args:?}: {}", std::fs::read_to_string(s.report()).unwrap_or_default());
-        assert!(manifest.as_deref() == Some(render.as_str()), "--post-renderer-args {args:?} changed the manifest:\n{}", manifest.unwrap_or_default());
+        assert_eq!(
+            (code, error),
+            (0, None),
+            "--post-renderer-args {args:?}: {}",
+            std::fs::read_to_string(s.report()).unwrap_or_default()
+        );
+        assert!(
+            manifest.as_deref() == Some(render.as_str()),
+            "--post-renderer-args {args:?} changed the manifest:\n{}",
+            manifest.unwrap_or_default()
+        );
         let (seen, stdin, stdout) = s.seen();
-        assert_eq!(seen, ["post-render", "--values", values], "--post-renderer-args {args:?}");
-        assert!(stdout == stdin, "--values rewrote the chart's own render of the values:\n{stdout}");
+        assert_eq!(
+            seen,
+            ["post-render", "--values", values],
+            "--post-renderer-args {args:?}"
+        );
+        assert!(
+            stdout == stdin,
+            "--values rewrote the chart's own render of the values:\n{stdout}"
+        );
     }
 }

@@ -15,20 +15,31 @@ type Shape = fn(usize) -> String;
 fn flow_list(bytes: usize) -> String {
     let n = bytes / 10;
     let items: Vec<String> = (0..n).map(|i| format!("\"s{i}.x\"")).collect();
-    format!("global:\n  eventBus:\n    clusterType: csc\n    crossLayer:\n      cpcExports: [{}]\n", items.join(", "))
+    format!(
+        "global:\n  eventBus:\n    clusterType: csc\n    crossLayer:\n      cpcExports: [{}]\n",
+        items.join(", ")
+    )
 }
 
 /// The same entry repeated: every repeat is a finding, and each must cost the same.
 fn repeated_entries(bytes: usize) -> String {
     let n = bytes / 6;
-    format!("global:\n  eventBus:\n    clusterType: csc\n    crossLayer:\n      cpcExports:\n{}", "      - a\n".repeat(n))
+    format!(
+        "global:\n  eventBus:\n    clusterType: csc\n    crossLayer:\n      cpcExports:\n{}",
+        "      - a\n".repeat(n)
+    )
 }
 
 /// Minified JSON (JSON is YAML): many extra accounts on one line.
 fn minified_accounts(bytes: usize) -> String {
     let n = bytes / 60;
-    let accounts: Vec<String> = (0..n).map(|i| format!("\"A{i}\":{{\"jetstream\":true,\"mappings\":{{\"a.{i}\":\"b.{i}\"}}}}")).collect();
-    format!("{{\"global\":{{\"eventBus\":{{\"clusterType\":\"csc\",\"extraAccounts\":{{{}}}}}}}}}", accounts.join(","))
+    let accounts: Vec<String> = (0..n)
+        .map(|i| format!("\"A{i}\":{{\"jetstream\":true,\"mappings\":{{\"a.{i}\":\"b.{i}\"}}}}"))
+        .collect();
+    format!(
+        "{{\"global\":{{\"eventBus\":{{\"clusterType\":\"csc\",\"extraAccounts\":{{{}}}}}}}}}",
+        accounts.join(",")
+    )
 }
 
 /// A finding far past column 65,535 of one line.
@@ -40,7 +51,10 @@ fn long_line(bytes: usize) -> String {
 fn wide_characters(bytes: usize) -> String {
     let n = bytes / 12;
     let items: Vec<String> = (0..n).map(|i| format!("\"é{i}.ü\"")).collect();
-    format!("global:\n  eventBus:\n    clusterType: csc\n    crossLayer:\n      cscExports: [{}]\n", items.join(", "))
+    format!(
+        "global:\n  eventBus:\n    clusterType: csc\n    crossLayer:\n      cscExports: [{}]\n",
+        items.join(", ")
+    )
 }
 
 /// Lints one file as a process, with every output format, and returns the time taken.
@@ -50,12 +64,24 @@ fn lint(dir: &Path, name: &str, text: &str) -> Duration {
     let mut spent = Duration::ZERO;
     for format in ["human", "concise", "json", "sarif", "github"] {
         let start = Instant::now();
-        let out = common::natscc().args(["lint", "--format", format]).arg(&file).timeout(Duration::from_secs(300)).output().unwrap();
+        let out = common::natscc()
+            .args(["lint", "--format", format])
+            .arg(&file)
+            .timeout(Duration::from_secs(300))
+            .output()
+            .unwrap();
         spent += start.elapsed();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "{name} ({format}): natscc panicked:\n{}", &stderr[..stderr.len().min(2000)]);
+        assert!(
+            !stderr.contains("panicked"),
+            "{name} ({format}): natscc panicked:\n{}",
+            &stderr[..stderr.len().min(2000)]
+        );
         let code = out.status.code();
-        assert!(matches!(code, Some(0..=2)), "{name} ({format}): exit {code:?}");
+        assert!(
+            matches!(code, Some(0..=2)),
+            "{name} ({format}): exit {code:?}"
+        );
     }
     spent
 }
@@ -74,14 +100,21 @@ fn hostile_shapes_cost_linear_time_and_never_panic() {
     for (name, shape) in shapes {
         let small = lint(tmp.path(), &format!("{name}-1mb.yaml"), &shape(1 << 20));
         let big = lint(tmp.path(), &format!("{name}-10mb.yaml"), &shape(10 << 20));
-        // Process start-up is in both; a floor keeps a tiny small-case time from inflating the ratio.
+        // Process start-up is in both; a floor keeps a tiny small-case time from inflating the
+        // ratio.
         let ratio = big.as_secs_f64() / small.as_secs_f64().max(0.05);
         eprintln!("{name}: 1 MB {small:?}, 10 MB {big:?}, ratio {ratio:.1}");
         if ratio > 45.0 {
-            failures.push(format!("{name}: 10x the input took {ratio:.1}x the time (1 MB {small:?}, 10 MB {big:?})"));
+            failures.push(format!(
+                "{name}: 10x the input took {ratio:.1}x the time (1 MB {small:?}, 10 MB {big:?})"
+            ));
         }
     }
-    assert!(failures.is_empty(), "work grows faster than the input:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "work grows faster than the input:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -89,13 +122,30 @@ fn repeats_are_reported_once_each_up_to_a_bound_then_counted() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("values.yaml");
     std::fs::write(&file, repeated_entries(60_000)).unwrap();
-    let out = common::natscc().args(["lint", "--format", "concise"]).arg(&file).timeout(Duration::from_secs(120)).output().unwrap();
+    let out = common::natscc()
+        .args(["lint", "--format", "concise"])
+        .arg(&file)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     // Each finding's own line (its related places follow on `note` lines).
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains(": error: natscc::cross_layer::duplicate")).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(": error: natscc::cross_layer::duplicate"))
+        .collect();
     let shown = natscc::diag::SHOWN_PER_CODE;
-    assert_eq!(lines.len(), shown + 1, "the first {shown} repeats, then one line that counts the rest");
+    assert_eq!(
+        lines.len(),
+        shown + 1,
+        "the first {shown} repeats, then one line that counts the rest"
+    );
     let repeats = 60_000 / 6 - 1;
-    assert!(lines[shown].contains(&format!("{} more findings", repeats - shown)), "{}", lines[shown]);
+    assert!(
+        lines[shown].contains(&format!("{} more findings", repeats - shown)),
+        "{}",
+        lines[shown]
+    );
 }

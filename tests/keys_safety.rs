@@ -21,7 +21,13 @@ fn run(args: &[&str], dir: &Path) -> Output {
 }
 
 fn generate(dir: &Path, extra: &[&str]) -> Output {
-    natscc().args(["keys", "generate", "--cpc", "1"]).args(extra).arg("-o").arg(dir).output().unwrap()
+    natscc()
+        .args(["keys", "generate", "--cpc", "1"])
+        .args(extra)
+        .arg("-o")
+        .arg(dir)
+        .output()
+        .unwrap()
 }
 
 fn check(dir: &Path) -> Output {
@@ -29,7 +35,11 @@ fn check(dir: &Path) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn mode(p: &Path) -> u32 {
@@ -43,7 +53,12 @@ fn chmod(p: &Path, m: u32) {
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1)).map(|u| u == "0"))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .map(|u| u == "0")
+        })
         .unwrap_or(false)
 }
 
@@ -77,12 +92,18 @@ fn files(d: &Path) -> Vec<PathBuf> {
 /// No seed under `dir` appears in any output.
 fn assert_no_seed(outputs: &[&Output], dir: &Path) {
     for f in files(dir) {
-        let Ok(t) = std::fs::read_to_string(&f) else { continue };
+        let Ok(t) = std::fs::read_to_string(&f) else {
+            continue;
+        };
         for word in t.split_whitespace() {
             let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
             if word.len() > 50 && word.starts_with('S') {
                 for o in outputs {
-                    assert!(!text(o).contains(word), "a seed of {} was printed", f.display());
+                    assert!(
+                        !text(o).contains(word),
+                        "a seed of {} was printed",
+                        f.display()
+                    );
                 }
             }
         }
@@ -131,7 +152,11 @@ fn generate_sets_modes_only_on_what_it_creates() {
     chmod(&seed, 0o644);
     let again = generate(&keys, &["--extra-account", "Analytics"]);
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));
-    assert!(text(&again).contains("natscc::keys::mode") && text(&again).contains("nats-surveyor/seed"), "{}", text(&again));
+    assert!(
+        text(&again).contains("natscc::keys::mode") && text(&again).contains("nats-surveyor/seed"),
+        "{}",
+        text(&again)
+    );
     assert_eq!(mode(&seed), 0o644);
     assert_no_seed(&[&out, &again], &keys);
 }
@@ -152,9 +177,20 @@ fn generate_refuses_planted_temporary_files() {
     std::os::unix::fs::symlink(&victim, folder.join("seed.natscc-tmp")).unwrap();
     let out = generate(&ww, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("natscc::keys::link") && text(&out).contains("seed.natscc-tmp"), "{}", text(&out));
-    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "someone else's file\n", "the seed went into the planted file");
-    assert!(std::fs::symlink_metadata(folder.join("seed")).is_err(), "a seed was made through the planted link");
+    assert!(
+        text(&out).contains("natscc::keys::link") && text(&out).contains("seed.natscc-tmp"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "someone else's file\n",
+        "the seed went into the planted file"
+    );
+    assert!(
+        std::fs::symlink_metadata(folder.join("seed")).is_err(),
+        "a seed was made through the planted link"
+    );
     assert_no_seed(&[&out], &ww);
 
     // Another user's file in the temporary file's place.
@@ -246,7 +282,10 @@ fn check_finds(spoil: impl FnOnce(&Path) -> bool, code: &str, names: &str) {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{code} {names}: {t}");
     assert!(!t.contains("checks out"), "{t}");
-    assert!(t.lines().any(|l| l.contains(code) && l.contains(names)), "expected {code} on {names}: {t}");
+    assert!(
+        t.lines().any(|l| l.contains(code) && l.contains(names)),
+        "expected {code} on {names}: {t}"
+    );
     assert_no_seed(&[&clean, &out], &keys);
 }
 
@@ -339,8 +378,16 @@ fn check_reports_links_and_foreign_owners() {
         "natscc::keys::link",
         "nats-leaf-csc",
     );
-    check_finds(|k| give_away(&k.join("csc/nats-surveyor/seed")), "natscc::keys::owner", "nats-surveyor/seed");
-    check_finds(|k| give_away(&k.join("cpc-1/nats-xkey")), "natscc::keys::owner", "cpc-1/nats-xkey");
+    check_finds(
+        |k| give_away(&k.join("csc/nats-surveyor/seed")),
+        "natscc::keys::owner",
+        "nats-surveyor/seed",
+    );
+    check_finds(
+        |k| give_away(&k.join("cpc-1/nats-xkey")),
+        "natscc::keys::owner",
+        "cpc-1/nats-xkey",
+    );
 }
 
 /// `--k8s` puts no file from outside the keys into a Secret and writes no Secret through a link.
@@ -350,7 +397,10 @@ fn k8s_refuses_links() {
     let outside = tmp.path().join("passwd");
     std::fs::write(&outside, "root:x:0:0:NOT-A-KEY:/root:/bin/sh\n").unwrap();
     let leaked = |keys: &Path| {
-        files(keys).iter().filter(|f| f.to_string_lossy().ends_with(".k8s.yaml")).any(|f| std::fs::read_to_string(f).unwrap().contains("NOT-A-KEY"))
+        files(keys)
+            .iter()
+            .filter(|f| f.to_string_lossy().ends_with(".k8s.yaml"))
+            .any(|f| std::fs::read_to_string(f).unwrap().contains("NOT-A-KEY"))
     };
 
     // A pubkey that is a link.
@@ -370,7 +420,11 @@ fn k8s_refuses_links() {
     std::os::unix::fs::symlink(&outside, keys.join("csc/nats-surveyor/extra")).unwrap();
     let out = generate(&keys, &["--k8s"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("natscc::keys::link") && text(&out).contains("nats-surveyor/extra"), "{}", text(&out));
+    assert!(
+        text(&out).contains("natscc::keys::link") && text(&out).contains("nats-surveyor/extra"),
+        "{}",
+        text(&out)
+    );
     assert!(!leaked(&keys));
 
     // The manifest's own path a link to another user's writable file.
@@ -384,7 +438,11 @@ fn k8s_refuses_links() {
     let out = generate(&keys, &["--k8s"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("natscc::keys::link"), "{}", text(&out));
-    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "theirs\n", "the Secrets were written into the planted file");
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "theirs\n",
+        "the Secrets were written into the planted file"
+    );
 
     // Without links, the manifests are written, 0600, and check is happy with them.
     let keys = tmp.path().join("k4");
@@ -402,7 +460,18 @@ fn k8s_refuses_links() {
 fn extra_account_names_are_judged_as_compile_judges_them() {
     let tmp = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for name in ["CSC", "SYS", "auth", "AUTHX", "cpc1", "CPCx", "1abc", "a_b", "Analytics", "Ops2"] {
+    for name in [
+        "CSC",
+        "SYS",
+        "auth",
+        "AUTHX",
+        "cpc1",
+        "CPCx",
+        "1abc",
+        "a_b",
+        "Analytics",
+        "Ops2",
+    ] {
         let compiled = natscc()
             .args(["compile", "--format", "concise", "-f"])
             .arg(root.join("examples/csc.yaml"))
@@ -413,7 +482,10 @@ fn extra_account_names_are_judged_as_compile_judges_them() {
             .output()
             .unwrap();
         let codes = |o: &Output| {
-            let mut v: Vec<&str> = ["natscc::accounts::name", "natscc::accounts::reserved"].into_iter().filter(|c| text(o).contains(c)).collect();
+            let mut v: Vec<&str> = ["natscc::accounts::name", "natscc::accounts::reserved"]
+                .into_iter()
+                .filter(|c| text(o).contains(c))
+                .collect();
             v.sort();
             v
         };
@@ -421,11 +493,31 @@ fn extra_account_names_are_judged_as_compile_judges_them() {
         let generated = generate(&keys, &["--extra-account", name]);
         let want = codes(&compiled);
         if want.is_empty() {
-            assert_eq!(compiled.status.code(), Some(0), "{name}: {}", text(&compiled));
-            assert_eq!(generated.status.code(), Some(0), "{name}: {}", text(&generated));
+            assert_eq!(
+                compiled.status.code(),
+                Some(0),
+                "{name}: {}",
+                text(&compiled)
+            );
+            assert_eq!(
+                generated.status.code(),
+                Some(0),
+                "{name}: {}",
+                text(&generated)
+            );
         } else {
-            assert_eq!(generated.status.code(), Some(2), "{name}: {}", text(&generated));
-            assert_eq!(codes(&generated).first(), want.first(), "{name}: {}", text(&generated));
+            assert_eq!(
+                generated.status.code(),
+                Some(2),
+                "{name}: {}",
+                text(&generated)
+            );
+            assert_eq!(
+                codes(&generated).first(),
+                want.first(),
+                "{name}: {}",
+                text(&generated)
+            );
             assert!(!keys.exists(), "{name}: keys were made for a refused name");
         }
     }
@@ -433,7 +525,11 @@ fn extra_account_names_are_judged_as_compile_judges_them() {
     for name in ["csc", "Sys", "Cpc", "cpcAnalytics"] {
         let out = generate(&tmp.path().join("k"), &["--extra-account", name]);
         assert_eq!(out.status.code(), Some(2), "{name}");
-        assert!(text(&out).contains("natscc::accounts::reserved"), "{name}: {}", text(&out));
+        assert!(
+            text(&out).contains("natscc::accounts::reserved"),
+            "{name}: {}",
+            text(&out)
+        );
     }
 }
 
@@ -444,15 +540,40 @@ fn failures_are_coded_with_the_readme_exit_codes() {
     let file = tmp.path().join("file");
     std::fs::write(&file, "not a folder\n").unwrap();
     for (args, target, code) in [
-        (&["keys", "generate", "-o"][..], file.clone(), "natscc::keys::not_a_folder"),
-        (&["keys", "generate", "-o"][..], file.join("keys"), "natscc::keys::not_a_folder"),
-        (&["keys", "check"][..], file.clone(), "natscc::keys::not_a_folder"),
-        (&["keys", "check"][..], tmp.path().join("missing"), "natscc::keys::io"),
+        (
+            &["keys", "generate", "-o"][..],
+            file.clone(),
+            "natscc::keys::not_a_folder",
+        ),
+        (
+            &["keys", "generate", "-o"][..],
+            file.join("keys"),
+            "natscc::keys::not_a_folder",
+        ),
+        (
+            &["keys", "check"][..],
+            file.clone(),
+            "natscc::keys::not_a_folder",
+        ),
+        (
+            &["keys", "check"][..],
+            tmp.path().join("missing"),
+            "natscc::keys::io",
+        ),
     ] {
         let out = run(args, &target);
         let t = text(&out);
-        assert_eq!(out.status.code(), Some(2), "{args:?} {}: {t}", target.display());
-        assert!(t.contains(code) && t.contains("help:"), "{args:?} {}: {t}", target.display());
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?} {}: {t}",
+            target.display()
+        );
+        assert!(
+            t.contains(code) && t.contains("help:"),
+            "{args:?} {}: {t}",
+            target.display()
+        );
         assert!(!t.contains("checks out"), "{t}");
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder\n");
@@ -462,7 +583,11 @@ fn failures_are_coded_with_the_readme_exit_codes() {
     std::fs::remove_file(keys.join("csc/nats-xkey/pubkey")).unwrap();
     let out = check(&keys);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("natscc::keys::missing"), "{}", text(&out));
+    assert!(
+        text(&out).contains("natscc::keys::missing"),
+        "{}",
+        text(&out)
+    );
     assert_no_seed(&[&out], &keys);
 }
 
@@ -472,5 +597,9 @@ fn check_of_a_missing_folder_is_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let out = check(&tmp.path().join("nope"));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("natscc::keys::io"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("natscc::keys::io"),
+        "{}",
+        text(&out)
+    );
 }

@@ -30,7 +30,8 @@ fn inputs(case: &Path) -> natscc::load::Inputs {
         inputs.files = files;
         return inputs;
     }
-    let args = std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "-f values.yaml".into());
+    let args =
+        std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "-f values.yaml".into());
     let mut it = args.split_whitespace();
     while let Some(a) = it.next() {
         let v = it.next().expect("every flag takes a value");
@@ -46,7 +47,9 @@ fn inputs(case: &Path) -> natscc::load::Inputs {
 
 /// Whether a folder is one compile case (golden or chart reference) rather than a folder of them.
 fn is_case(dir: &Path) -> bool {
-    ["args", "values.yaml", "rendered.yaml"].iter().any(|f| dir.join(f).is_file())
+    ["args", "values.yaml", "rendered.yaml"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
 }
 
 /// Every case under fixtures/: the golden cases, and the cases of a folder of cases
@@ -54,7 +57,10 @@ fn is_case(dir: &Path) -> bool {
 fn cases() -> Vec<PathBuf> {
     let fixtures = root().join("fixtures");
     let mut v = vec![];
-    for dir in std::fs::read_dir(&fixtures).unwrap().map(|e| e.unwrap().path()) {
+    for dir in std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+    {
         if !dir.is_dir() || dir.ends_with("bad") || dir.ends_with("post-render") {
             continue;
         }
@@ -62,11 +68,23 @@ fn cases() -> Vec<PathBuf> {
             v.push(dir);
             continue;
         }
-        let subcases: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+        let subcases: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
         for sub in &subcases {
-            assert!(is_case(sub), "{} is neither a case nor a folder of cases", sub.display());
+            assert!(
+                is_case(sub),
+                "{} is neither a case nor a folder of cases",
+                sub.display()
+            );
         }
-        assert!(!subcases.is_empty(), "{} is neither a case nor a folder of cases", dir.display());
+        assert!(
+            !subcases.is_empty(),
+            "{} is neither a case nor a folder of cases",
+            dir.display()
+        );
         v.extend(subcases);
     }
     v.sort();
@@ -75,10 +93,23 @@ fn cases() -> Vec<PathBuf> {
 
 fn round_trip(what: &str, tree: &ConfMap) {
     let text = print("header", tree);
-    let back =
-        parse_conf(&text).unwrap_or_else(|e| panic!("{what}: printed config does not read back at {}:{}: {}\n{text}", e.pos.line, e.pos.col + 1, e.message));
-    assert_eq!(&back, tree, "{what}: print then parse changed the tree\n{text}");
-    assert_eq!(print("header", &back), text, "{what}: printing is not stable");
+    let back = parse_conf(&text).unwrap_or_else(|e| {
+        panic!(
+            "{what}: printed config does not read back at {}:{}: {}\n{text}",
+            e.pos.line,
+            e.pos.col + 1,
+            e.message
+        )
+    });
+    assert_eq!(
+        &back, tree,
+        "{what}: print then parse changed the tree\n{text}"
+    );
+    assert_eq!(
+        print("header", &back),
+        text,
+        "{what}: printing is not stable"
+    );
 }
 
 /// An integral float as the integer the printer writes for it (on purpose: the server wants
@@ -105,14 +136,35 @@ fn integral_floats_as_ints(tree: &ConfMap) -> ConfMap {
 /// numbers (`1.5e+09` for an integer) print as integers, so they read back as integers.
 fn round_trip_refused(what: &str, tree: &ConfMap) {
     let text = print("header", tree);
-    let back =
-        parse_conf(&text).unwrap_or_else(|e| panic!("{what}: printed config does not read back at {}:{}: {}\n{text}", e.pos.line, e.pos.col + 1, e.message));
-    assert_eq!(back, integral_floats_as_ints(tree), "{what}: print then parse changed the tree\n{text}");
-    assert_eq!(print("header", &back), text, "{what}: printing is not stable");
+    let back = parse_conf(&text).unwrap_or_else(|e| {
+        panic!(
+            "{what}: printed config does not read back at {}:{}: {}\n{text}",
+            e.pos.line,
+            e.pos.col + 1,
+            e.message
+        )
+    });
+    assert_eq!(
+        back,
+        integral_floats_as_ints(tree),
+        "{what}: print then parse changed the tree\n{text}"
+    );
+    assert_eq!(
+        print("header", &back),
+        text,
+        "{what}: printing is not stable"
+    );
 }
 
 fn read_conf(what: &str, text: &str) -> ConfMap {
-    parse_conf(text).unwrap_or_else(|e| panic!("{what} does not read at {}:{}: {}\n{text}", e.pos.line, e.pos.col + 1, e.message))
+    parse_conf(text).unwrap_or_else(|e| {
+        panic!(
+            "{what} does not read at {}:{}: {}\n{text}",
+            e.pos.line,
+            e.pos.col + 1,
+            e.message
+        )
+    })
 }
 
 /// Whether a config file is the nats.conf of an event-bus pod, in the chart's printing.
@@ -125,7 +177,11 @@ fn every_config_the_compiler_builds_reads_back() {
     let (mut trees, mut chart_refs, mut bus_files) = (0, 0, 0);
     for case in cases() {
         let compiled = natscc::compile(&inputs(&case));
-        let name = case.strip_prefix(root().join("fixtures")).unwrap().to_string_lossy().into_owned();
+        let name = case
+            .strip_prefix(root().join("fixtures"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         chart_refs += usize::from(name.starts_with("chart-ref/"));
         let Some(m) = compiled.model.as_ref() else {
             // Plain NATS chart values have no event-bus model; their nats.conf is printed text
@@ -133,7 +189,10 @@ fn every_config_the_compiler_builds_reads_back() {
             if compiled.has_errors() {
                 continue;
             }
-            let text = compiled.files.get("nats.conf").unwrap_or_else(|| panic!("{} compiles no nats.conf", case.display()));
+            let text = compiled
+                .files
+                .get("nats.conf")
+                .unwrap_or_else(|| panic!("{} compiles no nats.conf", case.display()));
             let tree = read_conf(&format!("{name}/nats.conf"), text);
             round_trip(&format!("{name}/nats.conf"), &tree);
             trees += 1;
@@ -151,12 +210,19 @@ fn every_config_the_compiler_builds_reads_back() {
             let what = format!("{name}/{file}");
             let tree = read_conf(&what, text);
             if chart_printed(file) {
-                assert_eq!(format_config(&tree) + "\n", *text, "{what}: the chart's printing does not print back");
+                assert_eq!(
+                    format_config(&tree) + "\n",
+                    *text,
+                    "{what}: the chart's printing does not print back"
+                );
             }
             all.push((file.clone(), tree));
             bus_files += 1;
         }
-        assert!(compiled.has_errors() || compiled.files.contains_key("nats/nats-config/nats.conf"), "{name} compiles without nats/nats-config/nats.conf");
+        assert!(
+            compiled.has_errors() || compiled.files.contains_key("nats/nats-config/nats.conf"),
+            "{name} compiles without nats/nats-config/nats.conf"
+        );
         for (file, tree) in all {
             if compiled.has_errors() {
                 round_trip_refused(&format!("{name}/{file} (refused)"), &tree);
@@ -167,7 +233,10 @@ fn every_config_the_compiler_builds_reads_back() {
         }
     }
     assert!(chart_refs >= 12, "only {chart_refs} chart reference cases");
-    assert!(bus_files >= 40, "only {bus_files} event-bus config files read back");
+    assert!(
+        bus_files >= 40,
+        "only {bus_files} event-bus config files read back"
+    );
     assert!(trees >= 40, "only {trees} trees checked");
 }
 
@@ -184,12 +253,34 @@ fn every_golden_conf_file_reads_and_prints_back_byte_for_byte() {
             let path = case.join(&rel);
             let file = rel.to_string_lossy().replace('\\', "/");
             let text = std::fs::read_to_string(&path).unwrap();
-            let tree = parse_conf(&text).unwrap_or_else(|e| panic!("{}:{}:{}: {}", path.display(), e.pos.line, e.pos.col + 1, e.message));
+            let tree = parse_conf(&text).unwrap_or_else(|e| {
+                panic!(
+                    "{}:{}:{}: {}",
+                    path.display(),
+                    e.pos.line,
+                    e.pos.col + 1,
+                    e.message
+                )
+            });
             if chart_printed(&file) {
-                assert_eq!(format_config(&tree) + "\n", text, "{} does not print back in the chart's printing", path.display());
+                assert_eq!(
+                    format_config(&tree) + "\n",
+                    text,
+                    "{} does not print back in the chart's printing",
+                    path.display()
+                );
             } else if text.starts_with("# ") {
-                let header: Vec<&str> = text.lines().take_while(|l| l.starts_with("# ")).map(|l| &l[2..]).collect();
-                assert_eq!(print(&header.join("\n"), &tree), text, "{} does not print back", path.display());
+                let header: Vec<&str> = text
+                    .lines()
+                    .take_while(|l| l.starts_with("# "))
+                    .map(|l| &l[2..])
+                    .collect();
+                assert_eq!(
+                    print(&header.join("\n"), &tree),
+                    text,
+                    "{} does not print back",
+                    path.display()
+                );
             } else {
                 // The event-bus chart's own template text (accounts, leaf remotes): no printer
                 // writes it, so it must read, and its tree round-trip.
@@ -216,8 +307,11 @@ fn key() -> impl Strategy<Value = String> {
         Just("$JS.API.>".to_string()),
         Just(String::new()),
     ]
-    // Keys are written verbatim: both kinds of quote, or a NUL (the server's end of file), cannot be.
-    .prop_filter("a key cannot hold both kinds of quote", |k| !(k.contains('\0') || k.contains('"') && k.contains('\'')))
+    // Keys are written verbatim: both kinds of quote, or a NUL (the server's end of file), cannot
+    // be.
+    .prop_filter("a key cannot hold both kinds of quote", |k| {
+        !(k.contains('\0') || k.contains('"') && k.contains('\''))
+    })
 }
 
 fn leaf() -> impl Strategy<Value = Conf> {
@@ -227,28 +321,41 @@ fn leaf() -> impl Strategy<Value = Conf> {
         any::<i64>().prop_map(Conf::Int),
         (any::<i32>(), 1u32..1000).prop_map(|(i, f)| Conf::Float(i as f64 + f as f64 / 1000.0)),
         any::<bool>().prop_map(Conf::Bool),
-        (1u32..100_000, prop::sample::select(vec!["K", "k", "KB", "Ki", "MB", "M", "G", "Gi", "GiB", "T", "Ti"]))
+        (
+            1u32..100_000,
+            prop::sample::select(vec![
+                "K", "k", "KB", "Ki", "MB", "M", "G", "Gi", "GiB", "T", "Ti"
+            ])
+        )
             .prop_map(|(n, s)| Conf::Bare(format!("{n}{s}"))),
     ]
 }
 
 fn map_of(inner: impl Strategy<Value = Conf> + Clone) -> impl Strategy<Value = ConfMap> {
-    (prop::collection::vec((key(), inner), 0..5), prop::collection::vec((0usize..5, "[a-z./_-]{1,12}"), 0..2)).prop_map(|(kvs, includes)| {
-        let mut m = ConfMap::new();
-        for (k, v) in kvs {
-            m.set(k, v);
-        }
-        for (at, path) in includes {
-            let at = at.min(m.items.len());
-            m.items.insert(at, Item::Include(path));
-        }
-        m
-    })
+    (
+        prop::collection::vec((key(), inner), 0..5),
+        prop::collection::vec((0usize..5, "[a-z./_-]{1,12}"), 0..2),
+    )
+        .prop_map(|(kvs, includes)| {
+            let mut m = ConfMap::new();
+            for (k, v) in kvs {
+                m.set(k, v);
+            }
+            for (at, path) in includes {
+                let at = at.min(m.items.len());
+                m.items.insert(at, Item::Include(path));
+            }
+            m
+        })
 }
 
 fn tree() -> impl Strategy<Value = ConfMap> {
-    let value = leaf()
-        .prop_recursive(4, 48, 6, |inner| prop_oneof![prop::collection::vec(inner.clone(), 0..6).prop_map(Conf::List), map_of(inner).prop_map(Conf::Map)]);
+    let value = leaf().prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Conf::List),
+            map_of(inner).prop_map(Conf::Map)
+        ]
+    });
     map_of(value)
 }
 
@@ -287,7 +394,10 @@ fn the_server_parses_what_the_printer_writes() {
     let dir = tempfile::tempdir().unwrap();
     let mut runner = TestRunner::deterministic();
     let strategy = tree().prop_filter("no includes", |t| !print("", t).contains("include "));
-    let n: usize = std::env::var("NATSCC_CONF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    let n: usize = std::env::var("NATSCC_CONF_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
     for i in 0..n {
         let t = strategy.new_tree(&mut runner).unwrap().current();
         let path = dir.path().join(format!("t{i}.conf"));
@@ -298,8 +408,18 @@ fn the_server_parses_what_the_printer_writes() {
                 vars(c, &mut names)
             }
         });
-        let out = std::process::Command::new(&server).args(["-t", "-c"]).arg(&path).envs(names.iter().map(|n| (n.clone(), "x".to_string()))).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
-        assert!(!err.contains("Parse error") && !err.contains("parse error"), "the server cannot parse:\n{}\n{err}", print("random", &t));
+        let out = std::process::Command::new(&server)
+            .args(["-t", "-c"])
+            .arg(&path)
+            .envs(names.iter().map(|n| (n.clone(), "x".to_string())))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !err.contains("Parse error") && !err.contains("parse error"),
+            "the server cannot parse:\n{}\n{err}",
+            print("random", &t)
+        );
     }
 }

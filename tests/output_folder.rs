@@ -17,27 +17,57 @@ fn root() -> &'static Path {
 }
 
 fn compile(out: &Path, extra: &[&str]) -> std::process::Output {
-    natscc().current_dir(root()).args(["compile", "--format", "concise", "-f", "examples/cpc-1.yaml"]).args(extra).arg("-o").arg(out).output().unwrap()
+    natscc()
+        .current_dir(root())
+        .args([
+            "compile",
+            "--format",
+            "concise",
+            "-f",
+            "examples/cpc-1.yaml",
+        ])
+        .args(extra)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    files_under(dir).into_iter().map(|rel| (rel.clone(), std::fs::read(dir.join(&rel)).unwrap())).collect()
+    files_under(dir)
+        .into_iter()
+        .map(|rel| (rel.clone(), std::fs::read(dir.join(&rel)).unwrap()))
+        .collect()
 }
 
 /// The manifest's entries (path -> hash), comment lines skipped.
 fn manifest(dir: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(dir.join(MANIFEST)).unwrap_or_else(|e| panic!("{}: no manifest: {e}", dir.display()));
-    text.lines().filter(|l| !l.starts_with('#')).map(|l| l.split_once("  ").map(|(h, p)| (p.to_string(), h.to_string())).unwrap()).collect()
+    let text = std::fs::read_to_string(dir.join(MANIFEST))
+        .unwrap_or_else(|e| panic!("{}: no manifest: {e}", dir.display()));
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            l.split_once("  ")
+                .map(|(h, p)| (p.to_string(), h.to_string()))
+                .unwrap()
+        })
+        .collect()
 }
 
 /// The folder is whole: exactly the files its manifest lists (and the manifest), each unchanged.
 fn whole(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     let m = manifest(dir);
-    let mut on_disk: Vec<String> = files_under(dir).iter().map(|p| p.to_string_lossy().into_owned()).filter(|p| p != MANIFEST).collect();
+    let mut on_disk: Vec<String> = files_under(dir)
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p != MANIFEST)
+        .collect();
     on_disk.sort();
     let listed: Vec<String> = m.keys().cloned().collect();
     if on_disk != listed {
-        return Err(format!("files {on_disk:?} but the manifest lists {listed:?}"));
+        return Err(format!(
+            "files {on_disk:?} but the manifest lists {listed:?}"
+        ));
     }
     for (p, h) in &m {
         if sha256_hex(&std::fs::read(dir.join(p)).unwrap()) != *h {
@@ -61,11 +91,23 @@ fn stderr(o: &std::process::Output) -> String {
 
 #[test]
 fn sha256_matches_the_standard() {
-    assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(
+        sha256_hex(b""),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert_eq!(
+        sha256_hex(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
     // Two blocks of padding.
-    assert_eq!(sha256_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    assert_eq!(sha256_hex(&vec![b'a'; 1_000_000]), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    assert_eq!(
+        sha256_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    );
+    assert_eq!(
+        sha256_hex(&vec![b'a'; 1_000_000]),
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+    );
 }
 
 #[test]
@@ -74,10 +116,22 @@ fn the_manifest_lists_every_file_and_sha256sum_agrees() {
     let out = tmp.path().join("out");
     assert_eq!(compile(&out, &[]).status.code(), Some(0));
     let m = whole(&out).unwrap();
-    assert!(m.contains_key("nats/nats-config/nats.conf") && m.contains_key("env.yaml"), "{m:?}");
+    assert!(
+        m.contains_key("nats/nats-config/nats.conf") && m.contains_key("env.yaml"),
+        "{m:?}"
+    );
     // The manifest is in sha256sum's format: the standard tool checks it as it stands.
-    if let Ok(run) = std::process::Command::new("sha256sum").current_dir(&out).args(["--quiet", "-c", MANIFEST]).output() {
-        assert!(run.status.success(), "sha256sum -c: {}{}", String::from_utf8_lossy(&run.stdout), stderr(&run));
+    if let Ok(run) = std::process::Command::new("sha256sum")
+        .current_dir(&out)
+        .args(["--quiet", "-c", MANIFEST])
+        .output()
+    {
+        assert!(
+            run.status.success(),
+            "sha256sum -c: {}{}",
+            String::from_utf8_lossy(&run.stdout),
+            stderr(&run)
+        );
     }
 }
 
@@ -94,8 +148,17 @@ fn user_files_with_output_names_are_refused_not_deleted() {
     let before = tree(&out);
     let run = compile(&out, &[]);
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-    assert!(stderr(&run).contains(": error: natscc::output::io: ") && stderr(&run).contains("natscc did not write"), "{}", stderr(&run));
-    assert!(stderr(&run).contains("move it out") || stderr(&run).contains("new folder"), "says what to do: {}", stderr(&run));
+    assert!(
+        stderr(&run).contains(": error: natscc::output::io: ")
+            && stderr(&run).contains("natscc did not write"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(
+        stderr(&run).contains("move it out") || stderr(&run).contains("new folder"),
+        "says what to do: {}",
+        stderr(&run)
+    );
     assert_eq!(tree(&out), before);
     assert!(out.join("empty").is_dir());
     assert!(leftovers(tmp.path(), "mycfg").is_empty());
@@ -122,16 +185,28 @@ fn a_changed_output_file_is_refused_until_the_change_is_gone() {
     let original = std::fs::read(&conf).unwrap();
     std::fs::write(&conf, b"# tuned by hand\n").unwrap();
     let before = tree(&out);
-    for extra in [&[][..], &["--set", "global.eventBus.mtls.enabled=false"][..]] {
+    for extra in [
+        &[][..],
+        &["--set", "global.eventBus.mtls.enabled=false"][..],
+    ] {
         let run = compile(&out, extra);
         assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-        assert!(stderr(&run).contains("was changed since natscc wrote it"), "{}", stderr(&run));
+        assert!(
+            stderr(&run).contains("was changed since natscc wrote it"),
+            "{}",
+            stderr(&run)
+        );
         assert_eq!(tree(&out), before);
     }
     // A file natscc wrote and the user deleted loses nothing: the folder is replaced.
     std::fs::write(&conf, original).unwrap();
     std::fs::remove_file(out.join("env.yaml")).unwrap();
-    assert_eq!(compile(&out, &["--set", "global.eventBus.mtls.enabled=false"]).status.code(), Some(0));
+    assert_eq!(
+        compile(&out, &["--set", "global.eventBus.mtls.enabled=false"])
+            .status
+            .code(),
+        Some(0)
+    );
     whole(&out).unwrap();
     assert!(!out.join("nats-mtls").exists());
 }
@@ -147,7 +222,12 @@ fn an_unchanged_folder_without_a_manifest_is_adopted() {
     assert_eq!(compile(&out, &[]).status.code(), Some(0));
     whole(&out).unwrap();
     std::fs::remove_file(out.join(MANIFEST)).unwrap();
-    assert_eq!(compile(&out, &["--set", "global.eventBus.mtls.enabled=false"]).status.code(), Some(2));
+    assert_eq!(
+        compile(&out, &["--set", "global.eventBus.mtls.enabled=false"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -160,27 +240,56 @@ fn a_symlink_at_o_is_refused_and_kept() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let run = compile(&link, &["--set", "global.eventBus.mtls.enabled=false"]);
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-    assert!(stderr(&run).contains(": error: natscc::output::io: ") && stderr(&run).contains("symbolic link"), "{}", stderr(&run));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        stderr(&run).contains(": error: natscc::output::io: ")
+            && stderr(&run).contains("symbolic link"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(std::fs::read_link(&link).unwrap(), real);
     assert_eq!(tree(&real), before);
     // Named with a trailing slash, which would otherwise resolve to the folder behind it.
-    let run = compile(Path::new(&format!("{}/", link.display())), &["--set", "global.eventBus.mtls.enabled=false"]);
+    let run = compile(
+        Path::new(&format!("{}/", link.display())),
+        &["--set", "global.eventBus.mtls.enabled=false"],
+    );
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(tree(&real), before);
     // A dangling link too.
     let dangling = tmp.path().join("dangling");
     std::os::unix::fs::symlink(tmp.path().join("nowhere"), &dangling).unwrap();
     assert_eq!(compile(&dangling, &[]).status.code(), Some(2));
-    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink() && !tmp.path().join("nowhere").exists());
+    assert!(
+        std::fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+            && !tmp.path().join("nowhere").exists()
+    );
 }
 
 #[test]
 fn a_failing_compile_writes_nothing_and_a_rerun_touches_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let fresh = tmp.path().join("a/b/fresh");
-    let run = natscc().current_dir(root()).args(["compile", "-f", "fixtures/bad/subject-space.yaml", "-o"]).arg(&fresh).output().unwrap();
+    let run = natscc()
+        .current_dir(root())
+        .args(["compile", "-f", "fixtures/bad/subject-space.yaml", "-o"])
+        .arg(&fresh)
+        .output()
+        .unwrap();
     assert_eq!(run.status.code(), Some(1));
     assert!(!tmp.path().join("a").exists());
     let out = tmp.path().join("out");
@@ -201,8 +310,17 @@ fn a_failing_compile_writes_nothing_and_a_rerun_touches_nothing() {
     let before = (tree(&out), stamp(&out));
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(compile(&out, &[]).status.code(), Some(0));
-    assert_eq!((tree(&out), stamp(&out)), before, "an unchanged re-run touched the folder");
-    let run = natscc().current_dir(root()).args(["compile", "-f", "fixtures/bad/subject-space.yaml", "-o"]).arg(&out).output().unwrap();
+    assert_eq!(
+        (tree(&out), stamp(&out)),
+        before,
+        "an unchanged re-run touched the folder"
+    );
+    let run = natscc()
+        .current_dir(root())
+        .args(["compile", "-f", "fixtures/bad/subject-space.yaml", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(run.status.code(), Some(1));
     assert_eq!((tree(&out), stamp(&out)), before);
     assert_eq!(leftovers(tmp.path(), "out"), Vec::<String>::new());
@@ -220,8 +338,13 @@ fn dead_pid() -> u32 {
 fn leftovers_are_removed_only_when_provably_natscc_s() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let files: BTreeMap<String, String> =
-        [("env.yaml", "a: 1\n"), ("nats/nats-config/nats.conf", "port: 4222\n")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let files: BTreeMap<String, String> = [
+        ("env.yaml", "a: 1\n"),
+        ("nats/nats-config/nats.conf", "port: 4222\n"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.into(), v.into()))
+    .collect();
     write_atomic(&out, &files).unwrap();
     let pid = dead_pid();
     let mk = |name: &str, with: &[(&str, &[u8])]| {
@@ -235,17 +358,41 @@ fn leftovers_are_removed_only_when_provably_natscc_s() {
     };
     let m = std::fs::read(out.join(MANIFEST)).unwrap();
     // A stage cut short: the manifest, one file cut in the middle, one missing.
-    let cut = mk(&format!(".out.natscc-stage-{pid}"), &[(MANIFEST, &m), ("env.yaml", b"a:")]);
+    let cut = mk(
+        &format!(".out.natscc-stage-{pid}"),
+        &[(MANIFEST, &m), ("env.yaml", b"a:")],
+    );
     // An old copy half removed, and a stage killed before it held anything.
-    let old = mk(&format!(".out.natscc-old-{pid}"), &[(MANIFEST, &m), ("nats/nats-config/nats.conf", b"port: 4222\n")]);
-    let empty = mk(&format!(".out.natscc-stage-{}", pid.wrapping_add(1_000_000)), &[]);
+    let old = mk(
+        &format!(".out.natscc-old-{pid}"),
+        &[
+            (MANIFEST, &m),
+            ("nats/nats-config/nats.conf", b"port: 4222\n"),
+        ],
+    );
+    let empty = mk(
+        &format!(".out.natscc-stage-{}", pid.wrapping_add(1_000_000)),
+        &[],
+    );
     // Not provably natscc's: a file no manifest lists, no manifest, another name, a live pid.
-    let foreign = mk(&format!(".out.natscc-stage-{}", pid.wrapping_add(2_000_000)), &[(MANIFEST, &m), ("notes.txt", b"mine")]);
-    let unlisted = mk(&format!(".out.natscc-old-{}", pid.wrapping_add(3_000_000)), &[("env.yaml", b"a: 1\n")]);
+    let foreign = mk(
+        &format!(".out.natscc-stage-{}", pid.wrapping_add(2_000_000)),
+        &[(MANIFEST, &m), ("notes.txt", b"mine")],
+    );
+    let unlisted = mk(
+        &format!(".out.natscc-old-{}", pid.wrapping_add(3_000_000)),
+        &[("env.yaml", b"a: 1\n")],
+    );
     let named = mk(".out.natscc-stage-mine", &[(MANIFEST, &m)]);
     let other = mk(&format!(".other.natscc-stage-{pid}"), &[(MANIFEST, &m)]);
-    let live_child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-    let busy = mk(&format!(".out.natscc-stage-{}", live_child.id()), &[(MANIFEST, &m)]);
+    let live_child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let busy = mk(
+        &format!(".out.natscc-stage-{}", live_child.id()),
+        &[(MANIFEST, &m)],
+    );
     let mut changed = files.clone();
     changed.insert("env.yaml".into(), "a: 2\n".into());
     write_atomic(&out, &changed).unwrap();
@@ -258,20 +405,36 @@ fn leftovers_are_removed_only_when_provably_natscc_s() {
     for kept in [&foreign, &unlisted, &named, &other, &busy] {
         assert!(kept.exists(), "{} was removed", kept.display());
     }
-    assert_eq!(std::fs::read_to_string(out.join("env.yaml")).unwrap(), "a: 2\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("env.yaml")).unwrap(),
+        "a: 2\n"
+    );
 }
 
 #[test]
 fn a_fleet_gets_one_manifest_per_cluster() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("fleet");
-    let files: BTreeMap<String, String> =
-        [("a/env.yaml", "a\n"), ("a/nats/nats-config/nats.conf", "x\n"), ("b/env.yaml", "b\n")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let files: BTreeMap<String, String> = [
+        ("a/env.yaml", "a\n"),
+        ("a/nats/nats-config/nats.conf", "x\n"),
+        ("b/env.yaml", "b\n"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.into(), v.into()))
+    .collect();
     write_atomic(&out, &files).unwrap();
     assert!(!out.join(MANIFEST).exists());
-    assert_eq!(whole(&out.join("a")).unwrap().keys().collect::<Vec<_>>(), ["env.yaml", "nats/nats-config/nats.conf"]);
-    assert_eq!(whole(&out.join("b")).unwrap().keys().collect::<Vec<_>>(), ["env.yaml"]);
-    // The fleet folder is natscc's as a whole: replaced; a file of the user's beside the clusters is not.
+    assert_eq!(
+        whole(&out.join("a")).unwrap().keys().collect::<Vec<_>>(),
+        ["env.yaml", "nats/nats-config/nats.conf"]
+    );
+    assert_eq!(
+        whole(&out.join("b")).unwrap().keys().collect::<Vec<_>>(),
+        ["env.yaml"]
+    );
+    // The fleet folder is natscc's as a whole: replaced; a file of the user's beside the clusters
+    // is not.
     let mut next = files.clone();
     next.remove("b/env.yaml");
     write_atomic(&out, &next).unwrap();
@@ -305,7 +468,13 @@ fn kill_9_at_any_point_leaves_the_old_or_the_new_folder_whole() {
     let spawn = |v: &[&str]| {
         std::process::Command::new(&bin)
             .current_dir(root())
-            .args(["compile", "--format", "concise", "-f", "examples/cpc-1.yaml"])
+            .args([
+                "compile",
+                "--format",
+                "concise",
+                "-f",
+                "examples/cpc-1.yaml",
+            ])
             .args(v)
             .arg("-o")
             .arg(&out)
@@ -324,7 +493,11 @@ fn kill_9_at_any_point_leaves_the_old_or_the_new_folder_whole() {
         .collect();
     times.sort();
     let full = times[times.len() / 2].as_micros() as u64;
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     let mut rng = seed;
     let mut next = move || {
         rng ^= rng << 13;
@@ -333,11 +506,20 @@ fn kill_9_at_any_point_leaves_the_old_or_the_new_folder_whole() {
         rng
     };
     let started = Instant::now();
-    let (mut runs, mut killed, mut finished, mut new, mut old, mut left_behind, mut killed_after_swap) = (0, 0, 0, 0, 0, 0, 0);
+    let (
+        mut runs,
+        mut killed,
+        mut finished,
+        mut new,
+        mut old,
+        mut left_behind,
+        mut killed_after_swap,
+    ) = (0, 0, 0, 0, 0, 0, 0);
     let mut current = expected[0].clone();
     // At least 200 compiles killed; `full` follows the machine's pace so the kills keep landing.
     let mut full = full;
-    while (killed < 200 || runs < 200) && runs < 1000 && started.elapsed() < Duration::from_secs(45) {
+    while (killed < 200 || runs < 200) && runs < 1000 && started.elapsed() < Duration::from_secs(45)
+    {
         // Always the other variant, so every run replaces the folder.
         let other = usize::from(current == expected[0]);
         let want = &expected[other];
@@ -345,7 +527,11 @@ fn kill_9_at_any_point_leaves_the_old_or_the_new_folder_whole() {
         // Half the kills anywhere from 200 µs to a little past a whole compile, half in its
         // last third, where the folder is written and swapped.
         let r = next();
-        let at = if r % 2 == 0 { 200 + (r >> 1) % (full + full / 10) } else { full * 2 / 3 + (r >> 1) % (full / 3 + full / 10) };
+        let at = if r % 2 == 0 {
+            200 + (r >> 1) % (full + full / 10)
+        } else {
+            full * 2 / 3 + (r >> 1) % (full / 3 + full / 10)
+        };
         std::thread::sleep(Duration::from_micros(at));
         let was_killed = child.try_wait().unwrap().is_none();
         if was_killed {
@@ -358,7 +544,8 @@ fn kill_9_at_any_point_leaves_the_old_or_the_new_folder_whole() {
         }
         child.wait().unwrap();
         runs += 1;
-        let got = whole(&out).unwrap_or_else(|e| panic!("run {runs} (seed {seed}): the folder is not whole: {e}"));
+        let got = whole(&out)
+            .unwrap_or_else(|e| panic!("run {runs} (seed {seed}): the folder is not whole: {e}"));
         if got == *want {
             new += 1;
             killed_after_swap += usize::from(was_killed);
@@ -374,7 +561,11 @@ fn kill_9_at_any_point_leaves_the_old_or_the_new_folder_whole() {
     }
     assert_eq!(compile(&out, variants[0]).status.code(), Some(0));
     assert_eq!(whole(&out).unwrap(), expected[0]);
-    assert_eq!(leftovers(tmp.path(), "out"), Vec::<String>::new(), "a normal compile left staging folders");
+    assert_eq!(
+        leftovers(tmp.path(), "out"),
+        Vec::<String>::new(),
+        "a normal compile left staging folders"
+    );
     eprintln!(
         "kill -9: {runs} runs in {:.1?} (one compile ~{full} µs, seed {seed}): {killed} killed, {finished} finished first; folder new {new} ({killed_after_swap} of them killed after the swap), old {old}; \
          {left_behind} runs left a staging folder, all removed by the next compiles",
@@ -451,7 +642,11 @@ fn printed_block_scalars_keep_every_trailing_newline() {
     assert_eq!(text, "a: |+\n  x\n\nb: |\n  x\nc: |-\n  x\n  y\n");
     let doc = document();
     let text = natscc::emit::yaml::to_yaml(&doc);
-    assert_eq!(reparse(&text), doc, "natscc's loader reads back something else:\n{text}");
+    assert_eq!(
+        reparse(&text),
+        doc,
+        "natscc's loader reads back something else:\n{text}"
+    );
     // As a stream too (documents separated by ---).
     let stream = natscc::emit::yaml::stream(&[doc.clone(), doc.clone()]);
     let mut sources = natscc::diag::Sources::default();
@@ -466,9 +661,17 @@ fn printed_block_scalars_keep_every_trailing_newline() {
 /// PyYAML (a YAML 1.1 reader, as Helm's go-yaml is) reads the same strings back.
 #[test]
 fn printed_yaml_reads_back_the_same_in_python() {
-    let python = [root().join(".tools/venv/bin/python"), PathBuf::from("python3")]
-        .into_iter()
-        .find(|p| std::process::Command::new(p).args(["-c", "import yaml"]).output().is_ok_and(|o| o.status.success()));
+    let python = [
+        root().join(".tools/venv/bin/python"),
+        PathBuf::from("python3"),
+    ]
+    .into_iter()
+    .find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import yaml"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     let Some(python) = python else {
         eprintln!("SKIPPED: no Python with the yaml module");
         return;
@@ -483,9 +686,18 @@ fn printed_yaml_reads_back_the_same_in_python() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}\n{stream}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}\n{stream}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(read, serde_json::Value::Array(vec![doc]), "{stream}");
 }

@@ -15,30 +15,55 @@ use std::path::{Path, PathBuf};
 
 /// Cases natscc refuses on purpose (configs nats-server refuses to start), with the codes it
 /// must give; their bytes are still compared.
-const REFUSED: &[(&str, &[&str])] = &[("refused-max-payload", &["natscc::nats_chart::max_payload"])];
+const REFUSED: &[(&str, &[&str])] =
+    &[("refused-max-payload", &["natscc::nats_chart::max_payload"])];
 
 /// Warnings a case must give: keys the chart reads in other releases but 2.12.6 ignores.
 const WARNED: &[(&str, &[&str])] = &[("listeners-tls", &["natscc::nats_chart::ignored_key"])];
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chart-plain-ref");
-    let mut out: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     out.sort();
-    assert!(out.len() >= 8, "the plain-chart reference cases are in {}", root.display());
+    assert!(
+        out.len() >= 8,
+        "the plain-chart reference cases are in {}",
+        root.display()
+    );
     out
 }
 
 fn compile(case: &Path) -> natscc::Compiled {
-    natscc::compile(&Inputs { files: vec![case.join("values.yaml")], ..Default::default() })
+    natscc::compile(&Inputs {
+        files: vec![case.join("values.yaml")],
+        ..Default::default()
+    })
 }
 
 /// The ConfigMap name and nats.conf bytes natscc renders for a case, without its checks.
 fn rendered_alone(case: &Path) -> (String, String) {
-    let inputs = Inputs { files: vec![case.join("values.yaml")], ..Default::default() };
+    let inputs = Inputs {
+        files: vec![case.join("values.yaml")],
+        ..Default::default()
+    };
     let mut sources = Sources::default();
-    let root = natscc::load::load_over(&inputs, &mut sources, natscc::chart::DEFAULTS_NAME, natscc::chart::DEFAULTS).0.expect("the values load");
+    let root = natscc::load::load_over(
+        &inputs,
+        &mut sources,
+        natscc::chart::DEFAULTS_NAME,
+        natscc::chart::DEFAULTS,
+    )
+    .0
+    .expect("the values load");
     let rendered = natscc::chart::render::render(&root);
-    (rendered.names.config_map.clone(), natscc::chart::print::format_config(&rendered.conf) + "\n")
+    (
+        rendered.names.config_map.clone(),
+        natscc::chart::print::format_config(&rendered.conf) + "\n",
+    )
 }
 
 /// Copies the case's own files other than its values and render (included configs) beside
@@ -70,7 +95,10 @@ fn give_user_variables(out: &Path) {
     if names.is_empty() {
         return;
     }
-    let inlined: String = names.iter().map(|n| format!("  {n}: natscc-test-value\n")).collect();
+    let inlined: String = names
+        .iter()
+        .map(|n| format!("  {n}: natscc-test-value\n"))
+        .collect();
     std::fs::write(out.join("env.yaml"), format!("{text}inlined:\n{inlined}")).unwrap();
 }
 
@@ -80,12 +108,19 @@ fn the_config_map_is_the_charts_byte_for_byte_and_loads() {
     for case in cases() {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         let compiled = compile(&case);
-        let errors: Vec<&str> = compiled.diags.iter().filter(|d| d.is_error()).map(|d| d.code.name()).collect();
+        let errors: Vec<&str> = compiled
+            .diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code.name())
+            .collect();
         let warned: Vec<&str> = compiled.diags.iter().map(|d| d.code.name()).collect();
         for (_, codes) in WARNED.iter().filter(|(c, _)| *c == name) {
             for code in *codes {
                 if !warned.contains(code) {
-                    failures.push(format!("{name}: compile must report {code}; it reports {warned:?}"));
+                    failures.push(format!(
+                        "{name}: compile must report {code}; it reports {warned:?}"
+                    ));
                 }
             }
         }
@@ -93,51 +128,82 @@ fn the_config_map_is_the_charts_byte_for_byte_and_loads() {
             Some((_, codes)) => {
                 for code in *codes {
                     if !errors.contains(code) {
-                        failures.push(format!("{name}: compile must refuse with {code}; its errors: {errors:?}"));
+                        failures.push(format!(
+                            "{name}: compile must refuse with {code}; its errors: {errors:?}"
+                        ));
                     }
                 }
                 // Refused, but the bytes natscc would mount are still the chart's.
-                let chart = config_maps(&stream_docs(&std::fs::read_to_string(case.join("rendered.yaml")).unwrap()));
+                let chart = config_maps(&stream_docs(
+                    &std::fs::read_to_string(case.join("rendered.yaml")).unwrap(),
+                ));
                 let (cm, text) = rendered_alone(&case);
                 match chart.get(&cm).and_then(|d| d.get("nats.conf")) {
                     Some(r) if *r == text => {}
-                    Some(r) => failures.push(format!("{name}: {cm}/nats.conf differs; {}", first_difference(&text, r))),
+                    Some(r) => failures.push(format!(
+                        "{name}: {cm}/nats.conf differs; {}",
+                        first_difference(&text, r)
+                    )),
                     None => failures.push(format!("{name}: the chart renders no ConfigMap {cm}")),
                 }
                 continue;
             }
             None if !errors.is_empty() => {
-                let messages: Vec<String> = compiled.diags.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code.name(), d.message)).collect();
-                failures.push(format!("{name}: natscc refuses values the chart renders: {messages:?}"));
+                let messages: Vec<String> = compiled
+                    .diags
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| format!("{}: {}", d.code.name(), d.message))
+                    .collect();
+                failures.push(format!(
+                    "{name}: natscc refuses values the chart renders: {messages:?}"
+                ));
                 continue;
             }
             None => {}
         }
-        let chart = config_maps(&stream_docs(&std::fs::read_to_string(case.join("rendered.yaml")).unwrap()));
+        let chart = config_maps(&stream_docs(
+            &std::fs::read_to_string(case.join("rendered.yaml")).unwrap(),
+        ));
         let Some(manifests) = compiled.files.get("manifests.yaml") else {
             failures.push(format!("{name}: no manifests.yaml"));
             continue;
         };
         let mine = config_maps(&stream_docs(manifests));
-        let (names_mine, names_chart): (Vec<&String>, Vec<&String>) = (mine.keys().collect(), chart.keys().collect());
+        let (names_mine, names_chart): (Vec<&String>, Vec<&String>) =
+            (mine.keys().collect(), chart.keys().collect());
         if names_mine != names_chart {
-            failures.push(format!("{name}: ConfigMaps {names_mine:?}, the chart's {names_chart:?}"));
+            failures.push(format!(
+                "{name}: ConfigMaps {names_mine:?}, the chart's {names_chart:?}"
+            ));
         }
         for (cm, reference) in &chart {
             let Some(data) = mine.get(cm) else { continue };
             let keys = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
             if keys(data) != keys(reference) {
-                failures.push(format!("{name}: ConfigMap {cm} keys {:?}, the chart's {:?}", keys(data), keys(reference)));
+                failures.push(format!(
+                    "{name}: ConfigMap {cm} keys {:?}, the chart's {:?}",
+                    keys(data),
+                    keys(reference)
+                ));
             }
             for (k, text) in data {
                 if let Some(r) = reference.get(k).filter(|r| *r != text) {
-                    failures.push(format!("{name}: {cm}/{k} differs; {}", first_difference(text, r)));
+                    failures.push(format!(
+                        "{name}: {cm}/{k} differs; {}",
+                        first_difference(text, r)
+                    ));
                 }
             }
             let read = |t: Option<&String>| t.and_then(|t| natscc::natsconf::parse_conf(t).ok());
-            let (flat, mounted) = (read(compiled.files.get("nats.conf")), read(data.get("nats.conf")));
+            let (flat, mounted) = (
+                read(compiled.files.get("nats.conf")),
+                read(data.get("nats.conf")),
+            );
             if flat.is_none() || flat != mounted {
-                failures.push(format!("{name}: nats.conf and the ConfigMap's nats.conf are not the same config"));
+                failures.push(format!(
+                    "{name}: nats.conf and the ConfigMap's nats.conf are not the same config"
+                ));
             }
         }
         let tmp = tempfile::tempdir().unwrap();
@@ -154,9 +220,18 @@ fn the_config_map_is_the_charts_byte_for_byte_and_loads() {
         copy_extras(&case, &out);
         give_user_variables(&out);
         if let Err(e) = std::panic::catch_unwind(|| common::check_with_server(&out, "nats.conf")) {
-            let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
             failures.push(format!("{name}: {msg}"));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -12,7 +12,12 @@ use natscc::load::{Node, yaml};
 use std::path::Path;
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/post-render").join(name)).unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/post-render")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn stream() -> String {
@@ -28,7 +33,11 @@ fn post_render(input: &str, args: &[&str]) -> (i32, String, String) {
         .write_stdin(input.as_bytes().to_vec())
         .output()
         .unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 /// A refusal: exit 1, nothing at all on stdout, and the findings (concise) on stderr.
@@ -37,7 +46,11 @@ fn refused(input: &str, args: &[&str]) -> String {
     all.extend(args);
     let (code, stdout, stderr) = post_render(input, &all);
     assert_eq!(code, 1, "must refuse; stderr:\n{stderr}");
-    assert!(stdout.is_empty(), "nothing may reach stdout on a refusal, got {} bytes", stdout.len());
+    assert!(
+        stdout.is_empty(),
+        "nothing may reach stdout on a refusal, got {} bytes",
+        stdout.len()
+    );
     stderr
 }
 
@@ -53,7 +66,10 @@ fn a_valid_stream_passes_byte_for_byte() {
     let (code, stdout, stderr) = post_render(&input, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, input);
-    assert!(stderr.is_empty(), "a clean stream reports nothing: {stderr}");
+    assert!(
+        stderr.is_empty(),
+        "a clean stream reports nothing: {stderr}"
+    );
 }
 
 #[test]
@@ -64,21 +80,46 @@ fn a_cross_layer_overlap_injected_into_the_stream_is_refused() {
         "        { stream: { account: CPC, subject: \"alarm.*.raised\" }, to: \"cpc.1.alarm.*.raised\" }\n",
         "        { stream: { account: CPC, subject: \"alarm.*.raised\" }, to: \"cpc.1.alarm.*.raised\" }\n        { stream: { account: CPC, subject: \"command.*\" }, to: \"cpc.1.command.*\" }\n",
     );
-    let s = s.replacen("        { stream: \"alarm.*.raised\" }\n", "        { stream: \"alarm.*.raised\" }\n        { stream: \"command.*\" }\n", 1);
+    let s = s.replacen(
+        "        { stream: \"alarm.*.raised\" }\n",
+        "        { stream: \"alarm.*.raised\" }\n        { stream: \"command.*\" }\n",
+        1,
+    );
     let err = refused(&s, &[]);
-    let line = s.lines().position(|l| l.contains("subject: \"command.*\" }, to:")).unwrap() + 1;
-    assert!(err.starts_with(&format!("<stdin>:{line}:9: error: natscc::cross_layer::overlap: ")), "{err}");
-    assert!(err.contains("cycle: CPC command.* -> CSC cpc.1.command.* -> CPC command.>"), "{err}");
-    assert!(err.contains("[ConfigMap `nats-accounts-config`, accounts.conf line 15]"), "{err}");
+    let line = s
+        .lines()
+        .position(|l| l.contains("subject: \"command.*\" }, to:"))
+        .unwrap()
+        + 1;
+    assert!(
+        err.starts_with(&format!(
+            "<stdin>:{line}:9: error: natscc::cross_layer::overlap: "
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("cycle: CPC command.* -> CSC cpc.1.command.* -> CPC command.>"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[ConfigMap `nats-accounts-config`, accounts.conf line 15]"),
+        "{err}"
+    );
     // And the real server agrees: it refuses to start with these accounts.
     let why = server_refusal(&s);
-    assert!(why.contains("import forms a cycle"), "nats-server refused the stream, but not for the cycle:\n{why}");
+    assert!(
+        why.contains("import forms a cycle"),
+        "nats-server refused the stream, but not for the cycle:\n{why}"
+    );
 }
 
 #[test]
 fn an_echo_overlap_and_a_duplicate_are_refused_too() {
     // cscExports and cpcExports share `broadcast.>`: it loads, but echoes back up to the CSC.
-    let s = edit("        { stream: \"sensor.>\" }\n", "        { stream: \"sensor.>\" }\n        { stream: \"broadcast.>\" }\n");
+    let s = edit(
+        "        { stream: \"sensor.>\" }\n",
+        "        { stream: \"sensor.>\" }\n        { stream: \"broadcast.>\" }\n",
+    );
     let s = s.replacen(
         "        { service: { account: CPC, subject: \"$JS.API.>\" }",
         "        { stream: { account: CPC, subject: \"broadcast.>\" }, to: \"cpc.1.broadcast.>\" }\n        { service: { account: CPC, subject: \"$JS.API.>\" }",
@@ -98,13 +139,19 @@ fn an_echo_overlap_and_a_duplicate_are_refused_too() {
 fn an_import_of_something_not_exported_is_refused() {
     let s = edit("        { stream: \"csc2cpc.1.>\" }\n", "");
     let err = refused(&s, &[]);
-    assert!(err.contains("natscc::graph::import_not_exported") && err.contains("`csc2cpc.1.>`"), "{err}");
+    assert!(
+        err.contains("natscc::graph::import_not_exported") && err.contains("`csc2cpc.1.>`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_config_that_does_not_parse_is_refused_with_its_place_in_the_stream() {
     // The first `max_payload` of the stream is the mTLS release's (the chart renders it first).
-    let s = edit("      \"max_payload\": 4194304,\n", "      \"max_payload\": 4194304 5,\n");
+    let s = edit(
+        "      \"max_payload\": 4194304,\n",
+        "      \"max_payload\": 4194304 5,\n",
+    );
     let err = refused(&s, &[]);
     let line = s.lines().position(|l| l.contains("4194304 5")).unwrap() + 1;
     assert!(
@@ -123,48 +170,96 @@ fn an_include_the_pod_cannot_see_is_refused() {
         "      - configMap:\n          name: nats-accounts-config\n          items:\n          - key: accounts.conf\n            path: cpc-accounts.conf\n        name: nats-accounts-config\n",
     );
     let err = refused(&s, &[]);
-    assert!(err.contains("natscc::natsconf::include") && err.contains("nothing is mounted at /etc/nats-accounts/accounts.conf in StatefulSet `nats`"), "{err}");
+    assert!(
+        err.contains("natscc::natsconf::include")
+            && err.contains(
+                "nothing is mounted at /etc/nats-accounts/accounts.conf in StatefulSet `nats`"
+            ),
+        "{err}"
+    );
 }
 
 #[test]
 fn routes_are_checked_against_the_gateway_listeners() {
-    let err = refused(&edit("    sectionName: nats-client\n", "    sectionName: nats-clients\n"), &[]);
-    assert!(err.contains("natscc::gateway::route_listener") && err.contains("did you mean `nats-client`?"), "{err}");
+    let err = refused(
+        &edit(
+            "    sectionName: nats-client\n",
+            "    sectionName: nats-clients\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.contains("natscc::gateway::route_listener")
+            && err.contains("did you mean `nats-client`?"),
+        "{err}"
+    );
     // A TLSRoute cannot attach to a listener that terminates TLS.
-    let s = edit("kind: TCPRoute\nmetadata:\n  name: nats-mqtt\n", "kind: TLSRoute\nmetadata:\n  name: nats-mqtt\n");
+    let s = edit(
+        "kind: TCPRoute\nmetadata:\n  name: nats-mqtt\n",
+        "kind: TLSRoute\nmetadata:\n  name: nats-mqtt\n",
+    );
     let err = refused(&s, &[]);
-    assert!(err.contains("TLSRoute `nats-mqtt` attaches to listener `mqtt` (TLS, Terminate)"), "{err}");
+    assert!(
+        err.contains("TLSRoute `nats-mqtt` attaches to listener `mqtt` (TLS, Terminate)"),
+        "{err}"
+    );
 }
 
 #[test]
 fn tls_passthrough_to_the_leaf_listener_needs_handshake_first() {
-    // The leaf route made TLS passthrough (listener and route), but the remote does not handshake first.
+    // The leaf route made TLS passthrough (listener and route), but the remote does not handshake
+    // first.
     let s = edit(
         "  - name: nats-leafnode\n    port: 7422\n    protocol: TLS\n    tls:\n      mode: Terminate\n      certificateRefs:\n      - name: gateway-tls\n    allowedRoutes:\n      kinds:\n      - kind: TCPRoute\n",
         "  - name: nats-leafnode\n    port: 7422\n    protocol: TLS\n    tls:\n      mode: Passthrough\n    allowedRoutes:\n      kinds:\n      - kind: TLSRoute\n",
     );
-    let s = s.replacen("kind: TCPRoute\nmetadata:\n  name: nats-leafnode\n", "kind: TLSRoute\nmetadata:\n  name: nats-leafnode\n", 1);
+    let s = s.replacen(
+        "kind: TCPRoute\nmetadata:\n  name: nats-leafnode\n",
+        "kind: TLSRoute\nmetadata:\n  name: nats-leafnode\n",
+        1,
+    );
     let s = s.replacen("spec:\n  parentRefs:\n  - name: shared-gateway\n    namespace: envoy-gateway-system\n    sectionName: nats-leafnode\n", "spec:\n  hostnames:\n  - leaf.cpc-1.example.net\n  parentRefs:\n  - name: shared-gateway\n    namespace: envoy-gateway-system\n    sectionName: nats-leafnode\n", 1);
     let err = refused(&s, &[]);
-    assert!(err.contains("natscc::gateway::handshake_first") && err.contains("the leaf listener of nats.conf"), "{err}");
+    assert!(
+        err.contains("natscc::gateway::handshake_first")
+            && err.contains("the leaf listener of nats.conf"),
+        "{err}"
+    );
     // With handshake_first in the remote's TLS block it passes.
-    let ok = s.replacen("        account: CSC\n", "        account: CSC\n        tls: {handshake_first: true}\n", 1);
+    let ok = s.replacen(
+        "        account: CSC\n",
+        "        account: CSC\n        tls: {handshake_first: true}\n",
+        1,
+    );
     let (code, stdout, stderr) = post_render(&ok, &[]);
     assert_eq!((code, stdout == ok), (0, true), "{stderr}");
 }
 
 #[test]
 fn empty_input_is_refused() {
-    for input in ["", "\n", "---\n", "# Source: chart/templates/empty.yaml\n---\n---\n"] {
+    for input in [
+        "",
+        "\n",
+        "---\n",
+        "# Source: chart/templates/empty.yaml\n---\n---\n",
+    ] {
         let err = refused(input, &[]);
-        assert!(err.contains("natscc::post_render::empty"), "{input:?}: {err}");
+        assert!(
+            err.contains("natscc::post_render::empty"),
+            "{input:?}: {err}"
+        );
     }
 }
 
 #[test]
 fn broken_yaml_and_binary_input_are_refused() {
     assert!(refused("kind: ConfigMap\n  data: [\n", &[]).contains("natscc::yaml::syntax"));
-    let (code, stdout, _) = natscc().arg("post-render").write_stdin(vec![0xff, 0xfe, 0x00]).output().map(|o| (o.status.code().unwrap(), o.stdout, ())).unwrap();
+    let (code, stdout, _) = natscc()
+        .arg("post-render")
+        .write_stdin(vec![0xff, 0xfe, 0x00])
+        .output()
+        .map(|o| (o.status.code().unwrap(), o.stdout, ()))
+        .unwrap();
     assert_eq!((code, stdout.len()), (1, 0));
 }
 
@@ -173,7 +268,10 @@ fn a_stream_without_nats_configs_passes_with_a_warning() {
     let input = "---\n# Source: other/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\n";
     let (code, stdout, stderr) = post_render(input, &["--format", "concise"]);
     assert_eq!((code, stdout.as_str()), (0, input));
-    assert!(stderr.contains("warning: natscc::post_render::no_event_bus"), "{stderr}");
+    assert!(
+        stderr.contains("warning: natscc::post_render::no_event_bus"),
+        "{stderr}"
+    );
     let (code, stdout, _) = post_render(input, &["--deny-warnings"]);
     assert_eq!((code, stdout.len()), (1, 0));
 }
@@ -194,14 +292,46 @@ fn parse(name: &str, text: &str) -> Vec<Node> {
 /// The ConfigMaps natscc compiles, each with an edit inside its data: the stream as Helm
 /// rendered it from other values (a stale render).
 const STALE: &[(&str, &str, &str)] = &[
-    ("nats-mtls-config", "\"max_payload\": 4194304,", "\"max_payload\": 1048576,"),
-    ("nats-config", "\"max_payload\": 4194304,", "\"max_payload\": 1048576,"),
-    ("nats-accounts-config", "{ stream: \"csc2cpc.1.>\" }", "{ stream: \"csc2cpc.9.>\" }"),
-    ("nats-leafnodes-config", "nats://172.18.200.1:7422", "nats://172.18.200.9:7422"),
-    ("nats-mtls-accounts-config", "jetstream: false", "jetstream: true"),
-    ("nats-env-config", "NATS_CLUSTER_NAME: \"cpc-1\"", "NATS_CLUSTER_NAME: \"cpc-9\""),
-    ("auth-callout-permissions", "\\\"surveyor\\\":{\\\"account\\\":\\\"SYS\\\"", "\\\"surveyor\\\":{\\\"account\\\":\\\"CPC\\\""),
-    ("nats-event-bus-auth-callout-config", "        level: info\n", "        level: debug\n"),
+    (
+        "nats-mtls-config",
+        "\"max_payload\": 4194304,",
+        "\"max_payload\": 1048576,",
+    ),
+    (
+        "nats-config",
+        "\"max_payload\": 4194304,",
+        "\"max_payload\": 1048576,",
+    ),
+    (
+        "nats-accounts-config",
+        "{ stream: \"csc2cpc.1.>\" }",
+        "{ stream: \"csc2cpc.9.>\" }",
+    ),
+    (
+        "nats-leafnodes-config",
+        "nats://172.18.200.1:7422",
+        "nats://172.18.200.9:7422",
+    ),
+    (
+        "nats-mtls-accounts-config",
+        "jetstream: false",
+        "jetstream: true",
+    ),
+    (
+        "nats-env-config",
+        "NATS_CLUSTER_NAME: \"cpc-1\"",
+        "NATS_CLUSTER_NAME: \"cpc-9\"",
+    ),
+    (
+        "auth-callout-permissions",
+        "\\\"surveyor\\\":{\\\"account\\\":\\\"SYS\\\"",
+        "\\\"surveyor\\\":{\\\"account\\\":\\\"CPC\\\"",
+    ),
+    (
+        "nats-event-bus-auth-callout-config",
+        "        level: info\n",
+        "        level: debug\n",
+    ),
 ];
 
 /// Does this document of the stream define ConfigMap `name`?
@@ -214,9 +344,15 @@ fn stale_stream() -> String {
     let fresh = stream();
     let mut docs: Vec<String> = documents(&fresh).into_iter().map(str::to_string).collect();
     for (cm, from, to) in STALE {
-        let doc = docs.iter_mut().find(|d| is_config_map(d, cm)).unwrap_or_else(|| panic!("the fixture has ConfigMap {cm}"));
+        let doc = docs
+            .iter_mut()
+            .find(|d| is_config_map(d, cm))
+            .unwrap_or_else(|| panic!("the fixture has ConfigMap {cm}"));
         let data_at = doc.find("\ndata:\n").unwrap();
-        assert!(doc[data_at..].contains(from), "ConfigMap {cm}'s data holds {from:?}");
+        assert!(
+            doc[data_at..].contains(from),
+            "ConfigMap {cm}'s data holds {from:?}"
+        );
         *doc = doc.replacen(from, to, 1);
     }
     docs.join("\n---\n")
@@ -226,13 +362,22 @@ fn stale_stream() -> String {
 fn values_replace_the_generated_configmaps_and_nothing_else() {
     let fresh = stream();
     let input = stale_stream();
-    let (code, stdout, stderr) = post_render(&input, &["--values", "values.yaml", "--format", "concise"]);
+    let (code, stdout, stderr) =
+        post_render(&input, &["--values", "values.yaml", "--format", "concise"]);
     assert_eq!(code, 0, "{stderr}");
     // The chart-default warning of the values is reported, and nothing else.
-    assert!(stderr.lines().all(|l| l.contains("warning: natscc::nats_chart::ignored_key")), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .all(|l| l.contains("warning: natscc::nats_chart::ignored_key")),
+        "{stderr}"
+    );
     // natscc compiles the chart's own bytes: the stale stream becomes the one Helm renders
     // from these values, every byte outside the replaced data kept.
-    assert!(stdout == fresh, "the rewritten stream differs from the chart's render of the values:\n{stdout}");
+    assert!(
+        stdout == fresh,
+        "the rewritten stream differs from the chart's render of the values:\n{stdout}"
+    );
 
     let (before, after) = (documents(&input), documents(&stdout));
     assert_eq!(before.len(), after.len());
@@ -251,34 +396,79 @@ fn values_replace_the_generated_configmaps_and_nothing_else() {
     // the files each pod mounts.
     let tmp = tempfile::tempdir().unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/post-render");
-    natscc().current_dir(&dir).args(["compile", "-f", "values.yaml", "-o"]).arg(tmp.path().join("out")).assert().success();
+    natscc()
+        .current_dir(&dir)
+        .args(["compile", "-f", "values.yaml", "-o"])
+        .arg(tmp.path().join("out"))
+        .assert()
+        .success();
     let compiled_file = |f: &str| std::fs::read_to_string(tmp.path().join("out").join(f)).unwrap();
     let out_docs = parse("out", &stdout);
     let data = |cm: &str, key: &str| -> String {
         let d = out_docs
             .iter()
-            .find(|d| d.get("kind").and_then(Node::as_str) == Some("ConfigMap") && d.path(&["metadata", "name"]).and_then(Node::as_str) == Some(cm))
+            .find(|d| {
+                d.get("kind").and_then(Node::as_str) == Some("ConfigMap")
+                    && d.path(&["metadata", "name"]).and_then(Node::as_str) == Some(cm)
+            })
             .unwrap();
-        d.path(&["data", key]).and_then(Node::as_str).unwrap().to_string()
+        d.path(&["data", key])
+            .and_then(Node::as_str)
+            .unwrap()
+            .to_string()
     };
     let manifests = parse("manifests.yaml", &compiled_file("manifests.yaml"));
     let mut compiled_cms = 0;
-    for m in manifests.iter().filter(|d| d.get("kind").and_then(Node::as_str) == Some("ConfigMap")) {
-        let cm = m.path(&["metadata", "name"]).and_then(Node::as_str).unwrap();
-        assert!(STALE.iter().any(|(name, _, _)| *name == cm), "natscc compiles ConfigMap {cm}, which the test does not stale");
+    for m in manifests
+        .iter()
+        .filter(|d| d.get("kind").and_then(Node::as_str) == Some("ConfigMap"))
+    {
+        let cm = m
+            .path(&["metadata", "name"])
+            .and_then(Node::as_str)
+            .unwrap();
+        assert!(
+            STALE.iter().any(|(name, _, _)| *name == cm),
+            "natscc compiles ConfigMap {cm}, which the test does not stale"
+        );
         for e in m.get("data").map(Node::entries).unwrap_or_default() {
-            assert_eq!(data(cm, &e.key), e.value.as_str().unwrap(), "{cm}/{}", e.key);
+            assert_eq!(
+                data(cm, &e.key),
+                e.value.as_str().unwrap(),
+                "{cm}/{}",
+                e.key
+            );
         }
         compiled_cms += 1;
     }
     assert_eq!(compiled_cms, STALE.len());
     for (cm, key, file) in [
         ("nats-config", "nats.conf", "nats/nats-config/nats.conf"),
-        ("nats-accounts-config", "accounts.conf", "nats/nats-accounts/accounts.conf"),
-        ("nats-leafnodes-config", "leafnodes.conf", "nats/nats-leafnodes/leafnodes.conf"),
-        ("nats-mtls-config", "nats.conf", "nats-mtls/nats-config/nats.conf"),
-        ("nats-mtls-accounts-config", "accounts.conf", "nats-mtls/nats-mtls-accounts/accounts.conf"),
-        ("auth-callout-permissions", "permissions.json", "permissions.json"),
+        (
+            "nats-accounts-config",
+            "accounts.conf",
+            "nats/nats-accounts/accounts.conf",
+        ),
+        (
+            "nats-leafnodes-config",
+            "leafnodes.conf",
+            "nats/nats-leafnodes/leafnodes.conf",
+        ),
+        (
+            "nats-mtls-config",
+            "nats.conf",
+            "nats-mtls/nats-config/nats.conf",
+        ),
+        (
+            "nats-mtls-accounts-config",
+            "accounts.conf",
+            "nats-mtls/nats-mtls-accounts/accounts.conf",
+        ),
+        (
+            "auth-callout-permissions",
+            "permissions.json",
+            "permissions.json",
+        ),
     ] {
         assert_eq!(data(cm, key), compiled_file(file), "{cm}/{key}");
     }
@@ -290,7 +480,15 @@ fn values_replace_the_generated_configmaps_and_nothing_else() {
 #[test]
 fn values_that_do_not_fit_the_stream_are_refused() {
     // The values turn mTLS off, but the rendered chart carries the mTLS instance.
-    let err = refused(&stream(), &["-f", "values.yaml", "--set", "global.eventBus.mtls.enabled=false"]);
+    let err = refused(
+        &stream(),
+        &[
+            "-f",
+            "values.yaml",
+            "--set",
+            "global.eventBus.mtls.enabled=false",
+        ],
+    );
     assert!(
         err.contains("natscc::post_render::values_mismatch")
             && err.contains("ConfigMap `nats-mtls-config` carries `nats.conf`")
@@ -298,8 +496,19 @@ fn values_that_do_not_fit_the_stream_are_refused() {
         "{err}"
     );
     // Values with an error: the values' own finding, and nothing on stdout.
-    let err = refused(&stream(), &["-f", "values.yaml", "--set", "global.eventBus.crossLayer.cpcExports={command.x}"]);
-    assert!(err.contains("natscc::cross_layer::overlap") && err.contains("--set"), "{err}");
+    let err = refused(
+        &stream(),
+        &[
+            "-f",
+            "values.yaml",
+            "--set",
+            "global.eventBus.crossLayer.cpcExports={command.x}",
+        ],
+    );
+    assert!(
+        err.contains("natscc::cross_layer::overlap") && err.contains("--set"),
+        "{err}"
+    );
 }
 
 /// Writes each server pod's config files where its `nats` container sees them (its ConfigMap
@@ -313,8 +522,14 @@ fn server_refusal(text: &str) -> String {
         Ok(()) => panic!("nats-server accepted the stream"),
         Err(p) => p,
     };
-    let message = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|m| m.to_string())).unwrap_or_default();
-    if !message.starts_with("nats-server -t -c ") || !message.contains(" refused the config compiled in ") {
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|m| m.to_string()))
+        .unwrap_or_default();
+    if !message.starts_with("nats-server -t -c ")
+        || !message.contains(" refused the config compiled in ")
+    {
         std::panic::resume_unwind(panic);
     }
     message
@@ -324,7 +539,12 @@ fn check_stream_with_server(text: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/post-render");
     let compiled = tmp.path().join("compiled");
-    natscc().current_dir(&dir).args(["compile", "-f", "values.yaml", "-o"]).arg(&compiled).assert().success();
+    natscc()
+        .current_dir(&dir)
+        .args(["compile", "-f", "values.yaml", "-o"])
+        .arg(&compiled)
+        .assert()
+        .success();
     let tree = tmp.path().join("pods");
     std::fs::create_dir(&tree).unwrap();
     for f in ["env.yaml", "secrets.yaml"] {
@@ -336,21 +556,45 @@ fn check_stream_with_server(text: &str) {
     for pod in ["nats", "nats-mtls"] {
         let set = docs
             .iter()
-            .find(|d| s(d, &["kind"]).as_deref() == Some("StatefulSet") && s(d, &["metadata", "name"]).as_deref() == Some(pod))
+            .find(|d| {
+                s(d, &["kind"]).as_deref() == Some("StatefulSet")
+                    && s(d, &["metadata", "name"]).as_deref() == Some(pod)
+            })
             .unwrap_or_else(|| panic!("the stream has StatefulSet {pod}"));
         let spec = set.path(&["spec", "template", "spec"]).unwrap();
-        let container = spec.get("containers").unwrap().items().iter().find(|c| s(c, &["name"]).as_deref() == Some("nats")).unwrap();
+        let container = spec
+            .get("containers")
+            .unwrap()
+            .items()
+            .iter()
+            .find(|c| s(c, &["name"]).as_deref() == Some("nats"))
+            .unwrap();
         let volumes = spec.get("volumes").map(Node::items).unwrap_or_default();
         let local = |path: &str| -> String {
-            let rest = path.strip_prefix("/etc/").unwrap_or_else(|| panic!("{pod} mounts {path} outside /etc"));
+            let rest = path
+                .strip_prefix("/etc/")
+                .unwrap_or_else(|| panic!("{pod} mounts {path} outside /etc"));
             format!("{pod}/{rest}")
         };
-        for m in container.get("volumeMounts").map(Node::items).unwrap_or_default() {
+        for m in container
+            .get("volumeMounts")
+            .map(Node::items)
+            .unwrap_or_default()
+        {
             let (name, path) = (s(m, &["name"]).unwrap(), s(m, &["mountPath"]).unwrap());
-            let Some(cm) = volumes.iter().find(|v| s(v, &["name"]).as_ref() == Some(&name)).and_then(|v| s(v, &["configMap", "name"])) else { continue };
+            let Some(cm) = volumes
+                .iter()
+                .find(|v| s(v, &["name"]).as_ref() == Some(&name))
+                .and_then(|v| s(v, &["configMap", "name"]))
+            else {
+                continue;
+            };
             let d = docs
                 .iter()
-                .find(|d| s(d, &["kind"]).as_deref() == Some("ConfigMap") && s(d, &["metadata", "name"]).as_ref() == Some(&cm))
+                .find(|d| {
+                    s(d, &["kind"]).as_deref() == Some("ConfigMap")
+                        && s(d, &["metadata", "name"]).as_ref() == Some(&cm)
+                })
                 .unwrap_or_else(|| panic!("{pod} mounts ConfigMap {cm}, which the stream lacks"));
             let folder = tree.join(local(&path));
             std::fs::create_dir_all(&folder).unwrap();
@@ -358,8 +602,18 @@ fn check_stream_with_server(text: &str) {
                 std::fs::write(folder.join(&e.key), e.value.as_str().unwrap()).unwrap();
             }
         }
-        let args: Vec<String> = container.get("args").map(Node::items).unwrap_or_default().iter().filter_map(|a| a.as_str().map(str::to_string)).collect();
-        let conf = args.iter().position(|a| a == "--config").and_then(|i| args.get(i + 1)).unwrap_or_else(|| panic!("{pod} starts with --config"));
+        let args: Vec<String> = container
+            .get("args")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect();
+        let conf = args
+            .iter()
+            .position(|a| a == "--config")
+            .and_then(|i| args.get(i + 1))
+            .unwrap_or_else(|| panic!("{pod} starts with --config"));
         started.push(local(conf));
     }
     for conf in started {
@@ -381,18 +635,50 @@ fn the_fixture_stream_and_its_values_rewrite_load_in_the_real_server() {
 fn the_helm_4_plugin_manifest_is_a_postrenderer_v1_running_natscc() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("helm-plugin/natscc-postrender");
     let manifest = common::read_yaml(&dir.join("plugin.yaml"));
-    let s = |p: &[&str]| manifest.path(p).and_then(Node::as_str).unwrap_or_default().to_string();
+    let s = |p: &[&str]| {
+        manifest
+            .path(p)
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     assert_eq!(
-        (s(&["apiVersion"]), s(&["type"]), s(&["runtime"]), s(&["name"])),
-        ("v1".into(), "postrenderer/v1".into(), "subprocess".into(), "natscc-postrender".into())
+        (
+            s(&["apiVersion"]),
+            s(&["type"]),
+            s(&["runtime"]),
+            s(&["name"])
+        ),
+        (
+            "v1".into(),
+            "postrenderer/v1".into(),
+            "subprocess".into(),
+            "natscc-postrender".into()
+        )
     );
-    assert!(manifest.get("version").and_then(Node::as_str).is_some_and(|v| v.split('.').count() == 3));
-    let commands = manifest.path(&["runtimeConfig", "platformCommand"]).map(Node::items).unwrap_or_default();
+    assert!(
+        manifest
+            .get("version")
+            .and_then(Node::as_str)
+            .is_some_and(|v| v.split('.').count() == 3)
+    );
+    let commands = manifest
+        .path(&["runtimeConfig", "platformCommand"])
+        .map(Node::items)
+        .unwrap_or_default();
     assert_eq!(commands.len(), 1);
     let command = commands[0].get("command").and_then(Node::as_str).unwrap();
-    let script = dir.join(command.strip_prefix("${HELM_PLUGIN_DIR}/").expect("the command lives in the plugin folder"));
+    let script = dir.join(
+        command
+            .strip_prefix("${HELM_PLUGIN_DIR}/")
+            .expect("the command lives in the plugin folder"),
+    );
     use std::os::unix::fs::PermissionsExt;
-    assert!(std::fs::metadata(&script).unwrap().permissions().mode() & 0o111 != 0, "{} is executable", script.display());
+    assert!(
+        std::fs::metadata(&script).unwrap().permissions().mode() & 0o111 != 0,
+        "{} is executable",
+        script.display()
+    );
 
     // Run as Helm 4 runs it: manifests on stdin, --post-renderer-args appended, stdout captured.
     let bin = assert_cmd::cargo::cargo_bin("natscc");
@@ -402,15 +688,35 @@ fn the_helm_4_plugin_manifest_is_a_postrenderer_v1_running_natscc() {
             .env("NATSCC_BIN", &bin)
             .env("NATSCC_NO_TTY", "1")
             .env("HELM_PLUGIN_DIR", &dir)
-            .current_dir(dir.parent().unwrap().parent().unwrap().join("fixtures/post-render"));
+            .current_dir(
+                dir.parent()
+                    .unwrap()
+                    .parent()
+                    .unwrap()
+                    .join("fixtures/post-render"),
+            );
         if let Some(r) = report {
             cmd.env("NATSCC_REPORT", r);
         }
-        let mut child = cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
-        (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
     };
     let input = stream();
     let (code, stdout, stderr) = run(&input, None, &[]);
@@ -420,9 +726,16 @@ fn the_helm_4_plugin_manifest_is_a_postrenderer_v1_running_natscc() {
     assert_eq!((code, stdout == input), (0, true), "{stderr}");
     let tmp = tempfile::tempdir().unwrap();
     let report = tmp.path().join("findings.txt");
-    let (code, stdout, stderr) = run(&edit("        { stream: \"csc2cpc.1.>\" }\n", ""), Some(&report), &["--format", "concise"]);
+    let (code, stdout, stderr) = run(
+        &edit("        { stream: \"csc2cpc.1.>\" }\n", ""),
+        Some(&report),
+        &["--format", "concise"],
+    );
     assert_eq!((code, stdout.as_str()), (1, ""));
-    assert!(stderr.contains("natscc::graph::import_not_exported"), "{stderr}");
+    assert!(
+        stderr.contains("natscc::graph::import_not_exported"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read_to_string(&report).unwrap(), stderr);
     // No natscc to run: a clear message, nothing on stdout.
     let out = std::process::Command::new(&script)
@@ -440,7 +753,10 @@ fn a_config_in_a_quoted_scalar_is_located_by_its_own_line() {
     let input = "---\n# Source: x/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nats-config\ndata:\n  nats.conf: \"port: 4222\\nmax_payload: [1]\\n\"\n";
     let err = refused(input, &[]);
     assert!(err.starts_with("<stdin>:8:14: error: natscc::natsconf::syntax: nats.conf in ConfigMap `nats-config` (document 1) does not parse:"), "{err}");
-    assert!(err.contains("this `[` is never closed (line 2, column 14 of the config)"), "{err}");
+    assert!(
+        err.contains("this `[` is never closed (line 2, column 14 of the config)"),
+        "{err}"
+    );
 }
 
 proptest::proptest! {
@@ -478,5 +794,8 @@ fn nats_configs_are_told_from_other_charts_conf_files() {
     let input = "---\n# Source: x/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bus\ndata:\n  server.conf: |\n    server_name: $SERVER_NAME\n    max_payload: 100MB\n";
     let err = refused(input, &[]);
     assert!(err.starts_with("<stdin>:10:18: error: natscc::nats_chart::max_payload: max_payload (104857600) is higher than max_pending (67108864)"), "{err}");
-    assert!(err.contains("[ConfigMap `bus`, server.conf line 2]"), "{err}");
+    assert!(
+        err.contains("[ConfigMap `bus`, server.conf line 2]"),
+        "{err}"
+    );
 }

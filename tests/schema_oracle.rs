@@ -56,7 +56,9 @@ fn oracle_with(schema: &Value, instance: &Value) -> BTreeSet<(String, String)> {
                     keys.sort();
                     format!("unknown {}", keys.join(","))
                 }
-                K::Required { property } => format!("required {}", property.as_str().unwrap_or_default()),
+                K::Required { property } => {
+                    format!("required {}", property.as_str().unwrap_or_default())
+                }
                 K::Type { .. } => "type".into(),
                 K::Enum { .. } => "enum".into(),
                 K::Constant { .. } => "const".into(),
@@ -127,7 +129,12 @@ fn agrees_with_jsonschema_on_every_fleet_file() {
     assert!(files.len() > 10);
     for file in files {
         let root = parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        assert_eq!(ours_with(&schema, &root), oracle_with(&schema, &root.to_json()), "{}", file.display());
+        assert_eq!(
+            ours_with(&schema, &root),
+            oracle_with(&schema, &root.to_json()),
+            "{}",
+            file.display()
+        );
     }
 }
 
@@ -136,7 +143,10 @@ fn agrees_with_jsonschema_on_every_fixture() {
     let mut compared = 0;
     for file in fixture_files() {
         // Each file alone and merged over the chart defaults, as compile sees it.
-        let inputs = load::Inputs { files: vec![file.clone()], ..Default::default() };
+        let inputs = load::Inputs {
+            files: vec![file.clone()],
+            ..Default::default()
+        };
         let mut sources = Sources::default();
         let (merged, _) = load::load(&inputs, &mut sources);
         let single = parse(&std::fs::read_to_string(&file).unwrap());
@@ -156,8 +166,22 @@ fn leaf() -> impl Strategy<Value = Value> {
         (-3i64..70_000).prop_map(|n| json!(n)),
         Just(json!(1.5)),
         Just(json!(2.0)),
-        prop::sample::select(vec!["csc", "cpc", "1", "Abc", "a-b", "10s", "1h30m", "0", "x", "", "TLSRoute", "TCPRoute", "nats://h:7422"])
-            .prop_map(|s| json!(s)),
+        prop::sample::select(vec![
+            "csc",
+            "cpc",
+            "1",
+            "Abc",
+            "a-b",
+            "10s",
+            "1h30m",
+            "0",
+            "x",
+            "",
+            "TLSRoute",
+            "TCPRoute",
+            "nats://h:7422"
+        ])
+        .prop_map(|s| json!(s)),
         Just(json!([])),
         Just(json!({})),
         Just(json!(["a", 1])),
@@ -201,7 +225,10 @@ fn good_trees() -> Vec<Value> {
         .into_iter()
         .filter(|f| !f.components().any(|c| c.as_os_str() == "bad"))
         .filter_map(|f| {
-            let inputs = load::Inputs { files: vec![f], ..Default::default() };
+            let inputs = load::Inputs {
+                files: vec![f],
+                ..Default::default()
+            };
             let mut sources = Sources::default();
             load::load(&inputs, &mut sources).0.map(|n| n.to_json())
         })

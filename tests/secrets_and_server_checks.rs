@@ -25,13 +25,24 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 fn server(text: &str) -> (bool, String) {
     let tmp = tempfile::tempdir().unwrap();
     let conf = write(tmp.path(), "t.conf", text);
-    let out = std::process::Command::new(nats_server_path()).arg("-t").arg("-c").arg(&conf).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout))
+    let out = std::process::Command::new(nats_server_path())
+        .arg("-t")
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout),
+    )
 }
 
 fn refused(text: &str, says: &str) {
     let (ok, out) = server(text);
-    assert!(!ok && out.contains(says), "nats-server should refuse `{text}` with `{says}`, said: {out}");
+    assert!(
+        !ok && out.contains(says),
+        "nats-server should refuse `{text}` with `{says}`, said: {out}"
+    );
 }
 
 fn accepted(text: &str) {
@@ -41,34 +52,92 @@ fn accepted(text: &str) {
 
 #[test]
 fn the_server_verdicts_the_rules_follow() {
-    for key in ["hello", SEED, "AAD4RBRAKPPVDXNQ4SDY2WD5TBU7KWYQ3DIIVA4PQYHMTLGWJJYJHCZT", "UDGY6GNR4T73ZROLXDWFKPJEPOKD5LV73TOTJO6JKOIXMF3DIFL4ZXSM"] {
-        refused(&format!("accounts {{ A {{ users: [ {{nkey: {key}}} ] }} }}"), "Not a valid public nkey for a user");
+    for key in [
+        "hello",
+        SEED,
+        "AAD4RBRAKPPVDXNQ4SDY2WD5TBU7KWYQ3DIIVA4PQYHMTLGWJJYJHCZT",
+        "UDGY6GNR4T73ZROLXDWFKPJEPOKD5LV73TOTJO6JKOIXMF3DIFL4ZXSM",
+    ] {
+        refused(
+            &format!("accounts {{ A {{ users: [ {{nkey: {key}}} ] }} }}"),
+            "Not a valid public nkey for a user",
+        );
     }
-    refused(&format!("accounts {{ A {{ users: [ {{nkey: {USER}}} ] }}, B {{ users: [ {{nkey: {USER}}} ] }} }}"), "Duplicate nkey");
-    refused("accounts { A { users: [ {user: a, password: b} ] }, B { users: [ {user: a, password: c} ] } }", "Duplicate user");
-    refused(&format!("accounts {{ A {{ users: [ {{nkey: {USER}, password: b}} ] }} }}"), "Nkey users do not take usernames or passwords");
+    refused(
+        &format!(
+            "accounts {{ A {{ users: [ {{nkey: {USER}}} ] }}, B {{ users: [ {{nkey: {USER}}} ] }} }}"
+        ),
+        "Duplicate nkey",
+    );
+    refused(
+        "accounts { A { users: [ {user: a, password: b} ] }, B { users: [ {user: a, password: c} ] } }",
+        "Duplicate user",
+    );
+    refused(
+        &format!("accounts {{ A {{ users: [ {{nkey: {USER}, password: b}} ] }} }}"),
+        "Nkey users do not take usernames or passwords",
+    );
     let svc = |imports: &str| {
-        format!("accounts {{ A {{ exports: [ {{service: \"x.>\"}} ] }}, C {{ exports: [ {{service: \"x.>\"}} ] }}, B {{ imports: [ {imports} ] }} }}")
+        format!(
+            "accounts {{ A {{ exports: [ {{service: \"x.>\"}} ] }}, C {{ exports: [ {{service: \"x.>\"}} ] }}, B {{ imports: [ {imports} ] }} }}"
+        )
     };
-    refused(&svc("{service: {account: A, subject: \"x.>\"}}, {service: {account: A, subject: \"x.>\"}}"), "Duplicate service import subject");
-    refused(&svc("{service: {account: A, subject: \"x.>\"}}, {service: {account: A, subject: \"x.>\"}, to: \"x.>\"}"), "Duplicate service import subject");
+    refused(
+        &svc(
+            "{service: {account: A, subject: \"x.>\"}}, {service: {account: A, subject: \"x.>\"}}",
+        ),
+        "Duplicate service import subject",
+    );
+    refused(
+        &svc(
+            "{service: {account: A, subject: \"x.>\"}}, {service: {account: A, subject: \"x.>\"}, to: \"x.>\"}",
+        ),
+        "Duplicate service import subject",
+    );
     // From two exporters, or onto two local subjects, the server takes them.
-    accepted(&svc("{service: {account: A, subject: \"x.>\"}}, {service: {account: C, subject: \"x.>\"}}"));
-    accepted(&svc("{service: {account: A, subject: \"x.>\"}, to: \"y.>\"}, {service: {account: A, subject: \"x.>\"}, to: \"z.>\"}"));
-    accepted("accounts { A { users: [ {user: a, password: \"$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUKWrhy\"} ] } }");
+    accepted(&svc(
+        "{service: {account: A, subject: \"x.>\"}}, {service: {account: C, subject: \"x.>\"}}",
+    ));
+    accepted(&svc(
+        "{service: {account: A, subject: \"x.>\"}, to: \"y.>\"}, {service: {account: A, subject: \"x.>\"}, to: \"z.>\"}",
+    ));
+    accepted(
+        "accounts { A { users: [ {user: a, password: \"$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUKWrhy\"} ] } }",
+    );
     // The top level: unknown keys are refused (not ignored), types as in check/server_conf.rs.
     refused("max_paylod: 1048576", "unknown field \"max_paylod\"");
     refused("users: [{user: a, password: b}]", "unknown field \"users\"");
-    refused("port: \"abc\"", "interface conversion: interface {} is string, not int64");
-    refused("jetstream: 5", "Expected map, bool or string to define JetStream, got int64");
-    refused("max_payload: []", "interface conversion: interface {} is []interface {}, not int64");
-    refused("debug: \"yes\"", "interface conversion: interface {} is string, not bool");
+    refused(
+        "port: \"abc\"",
+        "interface conversion: interface {} is string, not int64",
+    );
+    refused(
+        "jetstream: 5",
+        "Expected map, bool or string to define JetStream, got int64",
+    );
+    refused(
+        "max_payload: []",
+        "interface conversion: interface {} is []interface {}, not int64",
+    );
+    refused(
+        "debug: \"yes\"",
+        "interface conversion: interface {} is string, not bool",
+    );
     accepted("PORT: 4222\nMax_Payload: 1MB\njetstream: enabled\nserver_tags: \"a\"");
     accepted("FOO: 5\nport: $FOO");
     // Lists inside lists, where natscc prints them (Go's indented JSON).
-    refused("\"authorization\": {\n  \"users\": [\n    [\n      0\n    ]\n  ]\n}\n", "Expected user entry to be a map/struct");
-    refused("\"cluster\": {\n  \"routes\": [\n    [\n      \"nats://a:1\"\n    ]\n  ]\n}\n", "interface conversion");
-    refused("\"accounts\": {\n  \"A\": {\n  \"exports\": [\n    [\n      {\"stream\": \"a\"}\n    ]\n  ]\n}\n}\n", "Export Items should be a map");
+    refused(
+        "\"authorization\": {\n  \"users\": [\n    [\n      0\n    ]\n  ]\n}\n",
+        "Expected user entry to be a map/struct",
+    );
+    refused(
+        "\"cluster\": {\n  \"routes\": [\n    [\n      \"nats://a:1\"\n    ]\n  ]\n}\n",
+        "interface conversion",
+    );
+    refused(
+        "\"accounts\": {\n  \"A\": {\n  \"exports\": [\n    [\n      {\"stream\": \"a\"}\n    ]\n  ]\n}\n}\n",
+        "Export Items should be a map",
+    );
 }
 
 /// Compiles one values text in every format: exit 1, nothing written, and the texts never seen.
@@ -77,35 +146,54 @@ fn refused_without_echo(values: &str, code: &str, never: &[&str]) {
     let file = write(tmp.path(), "values.yaml", values);
     for format in FORMATS {
         let out = tmp.path().join(format!("out-{format}"));
-        let run = natscc().args(["compile", "-f"]).arg(&file).arg("-o").arg(&out).args(["--format", format]).output().unwrap();
-        let text = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+        let run = natscc()
+            .args(["compile", "-f"])
+            .arg(&file)
+            .arg("-o")
+            .arg(&out)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&run.stdout).into_owned()
+            + &String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{format}: not refused:\n{text}");
         assert!(!out.exists(), "{format}: an output folder was written");
         assert!(text.contains(code), "{format}: no {code}:\n{text}");
         for secret in never {
-            assert!(!text.contains(secret), "{format} echoes `{secret}`:\n{text}");
+            assert!(
+                !text.contains(secret),
+                "{format} echoes `{secret}`:\n{text}"
+            );
         }
     }
 }
 
 #[test]
 fn a_seed_as_an_extra_account_users_nkey_is_refused_and_never_echoed() {
-    let values = format!("global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      Mes:\n        users:\n          - nkey: {SEED}\n");
+    let values = format!(
+        "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      Mes:\n        users:\n          - nkey: {SEED}\n"
+    );
     refused_without_echo(&values, "natscc::secrets::seed", &[SEED]);
 }
 
 #[test]
 fn a_seed_as_a_key_name_account_or_id_is_never_echoed() {
-    let as_account = format!("global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      {SEED}:\n        exports: [{{stream: \"a.>\"}}]\n");
+    let as_account = format!(
+        "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      {SEED}:\n        exports: [{{stream: \"a.>\"}}]\n"
+    );
     refused_without_echo(&as_account, "natscc::secrets::seed", &[SEED]);
     // As a cluster id the id rule (upper case) reports it too: neither echoes it.
-    let as_id = format!("global:\n  eventBus:\n    clusterType: cpc\n    clusterId: {SEED}\n    cscEndpoint: nats://csc:7422\n");
+    let as_id = format!(
+        "global:\n  eventBus:\n    clusterType: cpc\n    clusterId: {SEED}\n    cscEndpoint: nats://csc:7422\n"
+    );
     refused_without_echo(&as_id, "natscc::secrets::seed", &[SEED]);
     let as_landing = format!(
         "global:\n  eventBus:\n    clusterType: csc\n    auth:\n      permissions:\n        nkey:\n          bridge:\n            public_key: {USER}\n            account: {ACCOUNT_SEED}\n"
     );
     refused_without_echo(&as_landing, "natscc::secrets::seed", &[ACCOUNT_SEED]);
-    let in_merge = format!("global:\n  eventBus:\n    clusterType: csc\nnats:\n  config:\n    merge:\n      server_tags: [\"{CURVE_SEED}\"]\n");
+    let in_merge = format!(
+        "global:\n  eventBus:\n    clusterType: csc\nnats:\n  config:\n    merge:\n      server_tags: [\"{CURVE_SEED}\"]\n"
+    );
     refused_without_echo(&in_merge, "natscc::secrets::seed", &[CURVE_SEED]);
     // Plain-chart mode copies config.merge into nats.conf too.
     let plain = format!("config:\n  merge:\n    server_tags: [\"{SEED}\"]\n");
@@ -119,17 +207,42 @@ fn a_clear_password_in_an_extra_account_is_refused_without_repeating_it() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write(tmp.path(), "values.yaml", values);
     for format in ["concise", "json", "sarif", "github"] {
-        let run = natscc().args(["compile", "-f"]).arg(&file).arg("-o").arg(tmp.path().join("out")).args(["--format", format]).output().unwrap();
-        let text = String::from_utf8_lossy(&run.stderr).into_owned() + &String::from_utf8_lossy(&run.stdout);
+        let run = natscc()
+            .args(["compile", "-f"])
+            .arg(&file)
+            .arg("-o")
+            .arg(tmp.path().join("out"))
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&run.stderr).into_owned()
+            + &String::from_utf8_lossy(&run.stdout);
         assert_eq!(run.status.code(), Some(1), "{format}:\n{text}");
-        assert!(text.contains("natscc::secrets::clear_password") && !text.contains("hunter2"), "{format}:\n{text}");
+        assert!(
+            text.contains("natscc::secrets::clear_password") && !text.contains("hunter2"),
+            "{format}:\n{text}"
+        );
     }
     // A bcrypt hash is not a secret in clear: compiled, and the server takes it.
-    let hashed = values.replace("hunter2", "\"$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUKWrhy\"");
+    let hashed = values.replace(
+        "hunter2",
+        "\"$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUKWrhy\"",
+    );
     let file = write(tmp.path(), "hashed.yaml", &hashed);
     let out = tmp.path().join("hashed");
-    let run = natscc().args(["compile", "-f"]).arg(&file).arg("-o").arg(&out).args(["--format", "concise"]).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = natscc()
+        .args(["compile", "-f"])
+        .arg(&file)
+        .arg("-o")
+        .arg(&out)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     check_with_server(&out, "nats/nats-config/nats.conf");
 }
 
@@ -140,21 +253,40 @@ fn lint_of_key_files_draws_no_seed_and_keeps_the_line_shape() {
     write(
         tmp.path(),
         "keys/csc/values.yaml",
-        &format!("global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      Mes:\n        users: [{{nkey: {SEED}}}]\n"),
+        &format!(
+            "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      Mes:\n        users: [{{nkey: {SEED}}}]\n"
+        ),
     );
     for format in FORMATS {
-        let run = natscc().current_dir(tmp.path()).args(["lint", "keys/**/*", "--format", format]).output().unwrap();
-        let text = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+        let run = natscc()
+            .current_dir(tmp.path())
+            .args(["lint", "keys/**/*", "--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&run.stdout).into_owned()
+            + &String::from_utf8_lossy(&run.stderr);
         assert!(!text.contains(SEED), "{format} echoes the seed:\n{text}");
         assert!(text.contains("natscc::secrets::seed"), "{format}:\n{text}");
     }
     // The human format draws the line with the seed masked to the same length, so the
     // underline still sits under the value.
-    let run = natscc().current_dir(tmp.path()).args(["lint", "keys/**/*", "--format", "human"]).output().unwrap();
-    let text = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    let run = natscc()
+        .current_dir(tmp.path())
+        .args(["lint", "keys/**/*", "--format", "human"])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     let masked = format!("SU{}", "*".repeat(56));
-    assert!(text.contains(&format!("users: [{{nkey: {masked}}}]")), "{text}");
-    assert!(text.lines().any(|l| l.trim_end().ends_with(&masked) && l.contains("1 │")), "{text}");
+    assert!(
+        text.contains(&format!("users: [{{nkey: {masked}}}]")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_end().ends_with(&masked) && l.contains("1 │")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -177,11 +309,19 @@ fn redaction_finds_seeds_by_shape_and_checksum() {
 
 #[test]
 fn extra_account_values_are_judged_as_the_server_judges_them() {
-    let acc = |body: &str| format!("global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n{body}");
+    let acc = |body: &str| {
+        format!("global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n{body}")
+    };
     let cases = [
-        (acc("      Mes:\n        users: [{nkey: hello}]\n"), "natscc::accounts::user_nkey", 6),
         (
-            acc(&format!("      Mes:\n        users: [{{nkey: {USER}}}]\n      Vision:\n        users: [{{nkey: {USER}}}]\n")),
+            acc("      Mes:\n        users: [{nkey: hello}]\n"),
+            "natscc::accounts::user_nkey",
+            6,
+        ),
+        (
+            acc(&format!(
+                "      Mes:\n        users: [{{nkey: {USER}}}]\n      Vision:\n        users: [{{nkey: {USER}}}]\n"
+            )),
             "natscc::accounts::duplicate_user",
             8,
         ),
@@ -203,10 +343,20 @@ fn extra_account_values_are_judged_as_the_server_judges_them() {
     let tmp = tempfile::tempdir().unwrap();
     for (i, (values, code, line)) in cases.iter().enumerate() {
         let file = write(tmp.path(), &format!("v{i}.yaml"), values);
-        let run = natscc().args(["compile", "-f"]).arg(&file).arg("-o").arg(tmp.path().join(format!("o{i}"))).args(["--format", "concise"]).output().unwrap();
+        let run = natscc()
+            .args(["compile", "-f"])
+            .arg(&file)
+            .arg("-o")
+            .arg(tmp.path().join(format!("o{i}")))
+            .args(["--format", "concise"])
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{values}\n{text}");
-        assert!(text.contains(&format!("v{i}.yaml:{line}:")) && text.contains(code), "want {code} at line {line}:\n{values}\n{text}");
+        assert!(
+            text.contains(&format!("v{i}.yaml:{line}:")) && text.contains(code),
+            "want {code} at line {line}:\n{values}\n{text}"
+        );
     }
     // What the server accepts natscc compiles: one service from two exporters, a valid user key.
     let ok = acc(&format!(
@@ -214,8 +364,19 @@ fn extra_account_values_are_judged_as_the_server_judges_them() {
     ));
     let file = write(tmp.path(), "ok.yaml", &ok);
     let out = tmp.path().join("ok");
-    let run = natscc().args(["compile", "-f"]).arg(&file).arg("-o").arg(&out).args(["--format", "concise"]).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = natscc()
+        .args(["compile", "-f"])
+        .arg(&file)
+        .arg("-o")
+        .arg(&out)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     check_with_server(&out, "nats/nats-config/nats.conf");
 }
 
@@ -226,14 +387,36 @@ fn merge_blocks_are_judged_as_the_server_reads_them() {
     let ok = "global:\n  eventBus:\n    clusterType: csc\nnats:\n  config:\n    merge:\n      MAX_CONNECTIONS: 100\n      ping_max: 3\n      server_tags: [\"a\", \"b\"]\n      debug: false\n";
     let file = write(tmp.path(), "ok.yaml", ok);
     let out = tmp.path().join("ok");
-    let run = natscc().args(["compile", "-f"]).arg(&file).arg("-o").arg(&out).args(["--format", "concise"]).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = natscc()
+        .args(["compile", "-f"])
+        .arg(&file)
+        .arg("-o")
+        .arg(&out)
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     check_with_server(&out, "nats/nats-config/nats.conf");
     // An unknown key is refused (the server refuses it, it does not merely warn).
     let bad = ok.replace("ping_max: 3", "ping_maks: 3");
     let file = write(tmp.path(), "bad.yaml", &bad);
-    let run = natscc().args(["compile", "-f"]).arg(&file).arg("-o").arg(tmp.path().join("bad")).args(["--format", "concise"]).output().unwrap();
+    let run = natscc()
+        .args(["compile", "-f"])
+        .arg(&file)
+        .arg("-o")
+        .arg(tmp.path().join("bad"))
+        .args(["--format", "concise"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{text}");
-    assert!(text.contains("bad.yaml:8:7: error: natscc::server::unknown_key") && text.contains("did you mean `ping_max`?"), "{text}");
+    assert!(
+        text.contains("bad.yaml:8:7: error: natscc::server::unknown_key")
+            && text.contains("did you mean `ping_max`?"),
+        "{text}"
+    );
 }

@@ -7,11 +7,20 @@ use common::{check_with_server, nats_server_path, natscc, server_env};
 use std::path::{Path, PathBuf};
 
 fn compile(values: &Path, out: &Path) {
-    natscc().arg("compile").arg("-f").arg(values).arg("-o").arg(out).assert().success();
+    natscc()
+        .arg("compile")
+        .arg("-f")
+        .arg(values)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .success();
 }
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
 }
 
 #[test]
@@ -28,7 +37,11 @@ fn examples_load_in_nats_server() {
 
 /// Replaces one exact line fragment, failing loudly if the emitter's text moved.
 fn insert_after(text: &str, anchor: &str, added: &str) -> String {
-    assert_eq!(text.matches(anchor).count(), 1, "`{anchor}` should occur once in:\n{text}");
+    assert_eq!(
+        text.matches(anchor).count(),
+        1,
+        "`{anchor}` should occur once in:\n{text}"
+    );
     text.replace(anchor, &format!("{anchor}\n    {added}"))
 }
 
@@ -53,9 +66,21 @@ fn server_refuses_cross_layer_overlap_as_a_cycle() {
     let accounts = out.join("nats/nats-accounts/accounts.conf");
     let text = std::fs::read_to_string(&accounts).unwrap();
     let main = std::fs::read_to_string(out.join("nats/nats-config/nats.conf")).unwrap();
-    assert!(main.contains("include ../nats-accounts/accounts.conf;"), "nats.conf should include the accounts file:\n{main}");
-    assert!(text.contains(r#"{ stream: { account: CSC, subject: "cpc.1.command.*" }, to: "command.*" }"#), "CPC should import the prefixed export:\n{text}");
-    let text = insert_after(&text, r#"{ stream: "sensor.>" }"#, r#"{ stream: "command.>" }"#);
+    assert!(
+        main.contains("include ../nats-accounts/accounts.conf;"),
+        "nats.conf should include the accounts file:\n{main}"
+    );
+    assert!(
+        text.contains(
+            r#"{ stream: { account: CSC, subject: "cpc.1.command.*" }, to: "command.*" }"#
+        ),
+        "CPC should import the prefixed export:\n{text}"
+    );
+    let text = insert_after(
+        &text,
+        r#"{ stream: "sensor.>" }"#,
+        r#"{ stream: "command.>" }"#,
+    );
     let text = insert_after(
         &text,
         r#"{ stream: { account: CPC, subject: "sensor.>" }, to: "cpc.1.sensor.>" }"#,
@@ -70,7 +95,17 @@ fn server_refuses_cross_layer_overlap_as_a_cycle() {
         .envs(server_env(&out))
         .output()
         .unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
-    assert!(!run.status.success(), "nats-server accepted the overlapping imports:\n{said}\n{text}");
-    assert!(said.contains("cycle"), "nats-server refused, but not for a cycle:\n{said}");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        !run.status.success(),
+        "nats-server accepted the overlapping imports:\n{said}\n{text}"
+    );
+    assert!(
+        said.contains("cycle"),
+        "nats-server refused, but not for a cycle:\n{said}"
+    );
 }

@@ -5,13 +5,17 @@ use natscc::subject::{Pattern, PatternIndex};
 use proptest::prelude::*;
 
 fn pattern() -> impl Strategy<Value = Pattern> {
-    (prop::collection::vec(prop::sample::select(vec!["a", "b", "*"]), 1..4), any::<bool>()).prop_map(|(toks, tail)| {
-        let mut s = toks.join(".");
-        if tail {
-            s.push_str(".>");
-        }
-        Pattern::parse(&s).unwrap()
-    })
+    (
+        prop::collection::vec(prop::sample::select(vec!["a", "b", "*"]), 1..4),
+        any::<bool>(),
+    )
+        .prop_map(|(toks, tail)| {
+            let mut s = toks.join(".");
+            if tail {
+                s.push_str(".>");
+            }
+            Pattern::parse(&s).unwrap()
+        })
 }
 
 proptest! {

@@ -22,14 +22,17 @@ fn fleet() -> PathBuf {
 /// Live processes (zombies have neither) whose working folder lies in `dir` or whose command
 /// line names it: the servers (they run in their cluster's folder) and the watchdog.
 fn processes_in(dir: &Path) -> Vec<(u32, String)> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return vec![] };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
     let needle = dir.display().to_string();
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            let in_dir = std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir));
+            let in_dir = std::fs::read_link(format!("/proc/{pid}/cwd"))
+                .is_ok_and(|cwd| cwd.starts_with(dir));
             (in_dir || cmdline.contains(&needle)).then_some((pid, cmdline))
         })
         .collect()
@@ -87,14 +90,32 @@ impl Up {
         let (tx, rx) = std::sync::mpsc::channel();
         let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
         let tx2 = tx.clone();
-        std::thread::spawn(move || BufReader::new(out).lines().map_while(Result::ok).for_each(|l| drop(tx.send(l))));
-        std::thread::spawn(move || BufReader::new(err).lines().map_while(Result::ok).for_each(|l| drop(tx2.send(l))));
+        std::thread::spawn(move || {
+            BufReader::new(out)
+                .lines()
+                .map_while(Result::ok)
+                .for_each(|l| drop(tx.send(l)))
+        });
+        std::thread::spawn(move || {
+            BufReader::new(err)
+                .lines()
+                .map_while(Result::ok)
+                .for_each(|l| drop(tx2.send(l)))
+        });
         // Once built, the guard cleans up whatever happens next.
-        let mut up = Up { child, tmpdir: tmpdir.to_path_buf(), _tmp: None, dir: PathBuf::new(), known: vec![] };
+        let mut up = Up {
+            child,
+            tmpdir: tmpdir.to_path_buf(),
+            _tmp: None,
+            dir: PathBuf::new(),
+            known: vec![],
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut said = String::new();
         loop {
-            let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).unwrap_or_else(|_| panic!("natscc up never printed ready:\n{said}"));
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("natscc up never printed ready:\n{said}"));
             said.push_str(&line);
             said.push('\n');
             if let Some(d) = line.split(" servers in ").nth(1) {
@@ -104,11 +125,25 @@ impl Up {
                 break;
             }
         }
-        assert!(up.dir.starts_with(&up.tmpdir), "natscc up names its folder under TMPDIR:\n{said}");
+        assert!(
+            up.dir.starts_with(&up.tmpdir),
+            "natscc up names its folder under TMPDIR:\n{said}"
+        );
         assert!(up.dir.is_dir());
-        up.known = processes_in(&up.dir).into_iter().map(|(pid, _)| pid).collect();
-        let servers = processes_in(&up.dir).into_iter().filter(|(_, cmd)| cmd.contains("nats-server")).count();
-        assert_eq!(servers, 3, "a server per cluster runs in {}", up.dir.display());
+        up.known = processes_in(&up.dir)
+            .into_iter()
+            .map(|(pid, _)| pid)
+            .collect();
+        let servers = processes_in(&up.dir)
+            .into_iter()
+            .filter(|(_, cmd)| cmd.contains("nats-server"))
+            .count();
+        assert_eq!(
+            servers,
+            3,
+            "a server per cluster runs in {}",
+            up.dir.display()
+        );
         up
     }
 
@@ -120,7 +155,10 @@ impl Up {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(t.elapsed() < Duration::from_secs(10), "natscc up did not end after signal {sig}");
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "natscc up did not end after signal {sig}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -128,12 +166,18 @@ impl Up {
     /// Waits (5 s at most) until nothing runs under the folder and the folder is gone.
     fn assert_nothing_left(&self, what: &str) {
         let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(5) && (!processes_in(&self.dir).is_empty() || self.dir.exists()) {
+        while t.elapsed() < Duration::from_secs(5)
+            && (!processes_in(&self.dir).is_empty() || self.dir.exists())
+        {
             std::thread::sleep(Duration::from_millis(50));
         }
         let left = processes_in(&self.dir);
         assert!(left.is_empty(), "{what}: still running 5 s later: {left:?}");
-        assert!(!self.dir.exists(), "{what}: {} is left behind", self.dir.display());
+        assert!(
+            !self.dir.exists(),
+            "{what}: {} is left behind",
+            self.dir.display()
+        );
     }
 }
 
@@ -158,7 +202,10 @@ impl Drop for Up {
         for pid in &self.known {
             let t = Instant::now();
             // SAFETY: waitpid on one pid, no status wanted.
-            while unsafe { libc::waitpid(*pid as libc::pid_t, std::ptr::null_mut(), libc::WNOHANG) } == 0 && t.elapsed() < Duration::from_secs(2) {
+            while unsafe { libc::waitpid(*pid as libc::pid_t, std::ptr::null_mut(), libc::WNOHANG) }
+                == 0
+                && t.elapsed() < Duration::from_secs(2)
+            {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
@@ -169,7 +216,10 @@ fn ends_cleanly_on(sig: libc::c_int, name: &str) {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut up = Up::start();
     let status = up.end_with(sig);
-    assert!(status.success(), "natscc up exited with {status} after {name}");
+    assert!(
+        status.success(),
+        "natscc up exited with {status} after {name}"
+    );
     up.assert_nothing_left(name);
 }
 
@@ -195,7 +245,10 @@ fn sigkill_leaves_no_server_and_no_folder() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut up = Up::start();
     let status = up.end_with(libc::SIGKILL);
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGKILL));
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGKILL)
+    );
     up.assert_nothing_left("SIGKILL");
 }
 
@@ -208,16 +261,32 @@ fn the_next_run_removes_a_folder_whose_owner_and_watchdog_were_killed() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut up = Up::start();
     let live = Up::start_in(&up.tmpdir);
-    let watchdogs: Vec<u32> = processes_in(&up.dir).into_iter().filter(|(_, cmd)| cmd.contains("natscc-up-watchdog")).map(|(pid, _)| pid).collect();
-    assert_eq!(watchdogs.len(), 1, "one watchdog per folder: {:?}", processes_in(&up.dir));
+    let watchdogs: Vec<u32> = processes_in(&up.dir)
+        .into_iter()
+        .filter(|(_, cmd)| cmd.contains("natscc-up-watchdog"))
+        .map(|(pid, _)| pid)
+        .collect();
+    assert_eq!(
+        watchdogs.len(),
+        1,
+        "one watchdog per folder: {:?}",
+        processes_in(&up.dir)
+    );
     signal(watchdogs[0], libc::SIGKILL);
     up.end_with(libc::SIGKILL);
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(5) && !processes_in(&up.dir).is_empty() {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(processes_in(&up.dir).is_empty(), "servers outlived natscc: {:?}", processes_in(&up.dir));
-    assert!(up.dir.exists(), "nothing was left to sweep: the watchdog was not killed in time");
+    assert!(
+        processes_in(&up.dir).is_empty(),
+        "servers outlived natscc: {:?}",
+        processes_in(&up.dir)
+    );
+    assert!(
+        up.dir.exists(),
+        "nothing was left to sweep: the watchdog was not killed in time"
+    );
     // The next run, in the same TMPDIR as both folders.
     let next = Command::new(env!("CARGO_BIN_EXE_natscc"))
         .arg("up")
@@ -227,10 +296,26 @@ fn the_next_run_removes_a_folder_whose_owner_and_watchdog_were_killed() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(next.status.code(), Some(1), "{}", String::from_utf8_lossy(&next.stderr));
-    assert!(!up.dir.exists(), "the next run left the orphaned {} behind", up.dir.display());
-    assert!(live.dir.exists(), "the next run removed a live run's folder");
-    let left: Vec<_> = std::fs::read_dir(&up.tmpdir).unwrap().map(|e| e.unwrap().path()).filter(|p| *p != live.dir).collect();
+    assert_eq!(
+        next.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&next.stderr)
+    );
+    assert!(
+        !up.dir.exists(),
+        "the next run left the orphaned {} behind",
+        up.dir.display()
+    );
+    assert!(
+        live.dir.exists(),
+        "the next run removed a live run's folder"
+    );
+    let left: Vec<_> = std::fs::read_dir(&up.tmpdir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| *p != live.dir)
+        .collect();
     assert!(left.is_empty(), "the failed run left {left:?}");
     drop(live);
 }

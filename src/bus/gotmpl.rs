@@ -1,7 +1,8 @@
 //! Go template and Sprig semantics over Helm values, for the templates the event-bus chart renders.
 //!
 //! Helm reads every values number as a float64, so integers from a values file print the way Go
-//! prints a float64: `9`, but `1e+06` for a million. Each helper here says which Go function it stands
+//! prints a float64: `9`, but `1e+06` for a million. Each helper here says which Go function it
+//! stands
 //! for; together they reproduce Helm's text output byte for byte.
 
 use crate::load::yaml::{Node, V, resolve_plain};
@@ -72,37 +73,59 @@ fn go_fixed(neg: bool, digits: &str, exp: i32) -> String {
     out
 }
 
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)`, which is also what `fmt`'s `%v` prints for a float64:
+/// Go's `strconv.FormatFloat(f, 'g', -1, 64)`, which is also what `fmt`'s `%v` prints for a
+/// float64:
 /// the exponent form once the exponent is below -4 or at least 6 (`1e+06`, `1.234567e+06`).
 pub fn go_float(f: f64) -> String {
     if f.is_nan() {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let (digits, exp) = shortest_digits(f);
-    if !(-4..6).contains(&exp) { go_exp(f < 0.0, &digits, exp) } else { go_fixed(f < 0.0, &digits, exp) }
+    if !(-4..6).contains(&exp) {
+        go_exp(f < 0.0, &digits, exp)
+    } else {
+        go_fixed(f < 0.0, &digits, exp)
+    }
 }
 
 /// A float64 as Go's `encoding/json` writes it.
 pub fn json_float(f: f64) -> String {
     if !f.is_finite() {
-        // encoding/json refuses these; Helm's toJson then prints nothing useful. Keep something readable.
+        // encoding/json refuses these; Helm's toJson then prints nothing useful. Keep something
+        // readable.
         return go_float(f);
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let (digits, exp) = shortest_digits(f);
     let abs = f.abs();
     if !(1e-6..1e21).contains(&abs) {
         // 'e' format, with a one-digit negative exponent written as e-7, not e-07.
         let s = go_exp(f < 0.0, &digits, exp);
-        if let Some(i) = s.find("e-0") { format!("{}e-{}", &s[..i], &s[i + 3..]) } else { s }
+        if let Some(i) = s.find("e-0") {
+            format!("{}e-{}", &s[..i], &s[i + 3..])
+        } else {
+            s
+        }
     } else {
         go_fixed(f < 0.0, &digits, exp)
     }
@@ -115,8 +138,18 @@ pub fn fmt_v(n: &Node) -> String {
         V::Bool(b) => b.to_string(),
         V::Int(_) | V::Float(_) => go_float(number(n).unwrap_or_default()),
         V::Str(s) => s.clone(),
-        V::Seq(items) => format!("[{}]", items.iter().map(fmt_v).collect::<Vec<_>>().join(" ")),
-        V::Map(_) => format!("map[{}]", sorted(n).iter().map(|(k, v)| format!("{k}:{}", fmt_v(v))).collect::<Vec<_>>().join(" ")),
+        V::Seq(items) => format!(
+            "[{}]",
+            items.iter().map(fmt_v).collect::<Vec<_>>().join(" ")
+        ),
+        V::Map(_) => format!(
+            "map[{}]",
+            sorted(n)
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", fmt_v(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
     }
 }
 
@@ -132,14 +165,30 @@ pub fn go_print(n: Option<&Node>) -> String {
 /// `printf "%s"` of one argument: strings as they are, anything else as Go's bad-verb text
 /// (`%!s(float64=9)`, `%!s(bool=true)`, `%!s(<nil>)`).
 pub fn sprintf_s(n: Option<&Node>) -> String {
-    let Some(n) = n else { return "%!s(<nil>)".into() };
+    let Some(n) = n else {
+        return "%!s(<nil>)".into();
+    };
     match &n.v {
         V::Null => "%!s(<nil>)".into(),
         V::Bool(b) => format!("%!s(bool={b})"),
         V::Int(_) | V::Float(_) => format!("%!s(float64={})", fmt_v(n)),
         V::Str(s) => s.clone(),
-        V::Seq(items) => format!("[{}]", items.iter().map(|i| sprintf_s(Some(i))).collect::<Vec<_>>().join(" ")),
-        V::Map(_) => format!("map[{}]", sorted(n).iter().map(|(k, v)| format!("{k}:{}", sprintf_s(Some(v)))).collect::<Vec<_>>().join(" ")),
+        V::Seq(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| sprintf_s(Some(i)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        V::Map(_) => format!(
+            "map[{}]",
+            sorted(n)
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", sprintf_s(Some(v))))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
     }
 }
 
@@ -167,7 +216,9 @@ pub fn go_quote(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
             c if go_is_print(c) => out.push(c),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push_str(&format!("\\U{:08x}", c as u32)),
         }
@@ -200,7 +251,8 @@ pub fn quote(n: Option<&Node>) -> String {
     }
 }
 
-/// Go template truth (also Sprig's `empty`, negated): false, 0, nil and empty strings, lists and maps are false.
+/// Go template truth (also Sprig's `empty`, negated): false, 0, nil and empty strings, lists and
+/// maps are false.
 pub fn truthy(n: Option<&Node>) -> bool {
     let Some(n) = n else { return false };
     match &n.v {
@@ -235,7 +287,8 @@ pub fn nindent(n: usize, s: &str) -> String {
     format!("\n{}", indent(n, s))
 }
 
-/// A string as Go's `encoding/json` writes it; `html` escapes `<`, `>` and `&` as `json.Marshal` does.
+/// A string as Go's `encoding/json` writes it; `html` escapes `<`, `>` and `&` as `json.Marshal`
+/// does.
 pub fn json_string(s: &str, html: bool, out: &mut String) {
     out.push('"');
     for c in s.chars() {
@@ -361,7 +414,9 @@ fn to_y(n: &Node) -> Y<'_> {
             let f = number(n).unwrap_or_default();
             let j = json_float(f);
             // JSON integers that fit 64 bits come back as integers; the rest as floats.
-            if j.bytes().all(|b| b.is_ascii_digit() || b == b'-') && (j.parse::<i64>().is_ok() || j.parse::<u64>().is_ok()) {
+            if j.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                && (j.parse::<i64>().is_ok() || j.parse::<u64>().is_ok())
+            {
                 Y::Int(if j == "-0" { "0".into() } else { j })
             } else {
                 Y::Float(f)
@@ -386,7 +441,10 @@ enum Style {
 /// go-yaml v2's printable test (its emitter double-quotes anything else).
 fn yaml_printable(c: char) -> bool {
     let u = c as u32;
-    u == 0x0a || (0x20..=0x7e).contains(&u) || (0xa0..=0xd7ff).contains(&u) || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
+    u == 0x0a
+        || (0x20..=0x7e).contains(&u)
+        || (0xa0..=0xd7ff).contains(&u)
+        || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
 }
 
 /// Whether go-yaml v2 resolves this plain text to something other than a string.
@@ -396,16 +454,29 @@ fn resolves_non_string(s: &str) -> bool {
         let t = s.strip_prefix(['-', '+']).unwrap_or(s);
         let parts: Vec<&str> = t.split(':').collect();
         parts.len() > 1
-            && parts[0].bytes().next().is_some_and(|b| (b'1'..=b'9').contains(&b))
+            && parts[0]
+                .bytes()
+                .next()
+                .is_some_and(|b| (b'1'..=b'9').contains(&b))
             && parts[0].bytes().all(|b| b.is_ascii_digit() || b == b'_')
-            && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()) && p.as_bytes()[0] <= b'5')
+            && parts[1..parts.len() - 1].iter().all(|p| {
+                !p.is_empty()
+                    && p.len() <= 2
+                    && p.bytes().all(|b| b.is_ascii_digit())
+                    && p.as_bytes()[0] <= b'5'
+            })
             && {
                 let last = parts[parts.len() - 1];
                 let (ip, _fp) = last.split_once('.').unwrap_or((last, ""));
-                !ip.is_empty() && ip.len() <= 2 && ip.bytes().all(|b| b.is_ascii_digit()) && ip.as_bytes()[0] <= b'5'
+                !ip.is_empty()
+                    && ip.len() <= 2
+                    && ip.bytes().all(|b| b.is_ascii_digit())
+                    && ip.as_bytes()[0] <= b'5'
             }
     };
-    base60 || !matches!(resolve_plain(s), V::Str(_)) || s.starts_with("0b") && s.len() > 2 && s[2..].bytes().all(|b| b == b'0' || b == b'1')
+    base60
+        || !matches!(resolve_plain(s), V::Str(_))
+        || s.starts_with("0b") && s.len() > 2 && s[2..].bytes().all(|b| b == b'0' || b == b'1')
 }
 
 struct Analysis {
@@ -419,7 +490,13 @@ struct Analysis {
 /// go-yaml v2's `yaml_emitter_analyze_scalar`.
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis { flow_plain: false, block_plain: true, single: true, block: false, multiline: false };
+        return Analysis {
+            flow_plain: false,
+            block_plain: true,
+            single: true,
+            block: false,
+            multiline: false,
+        };
     }
     let chars: Vec<char> = s.chars().collect();
     let mut flow_ind = false;
@@ -428,17 +505,25 @@ fn analyze(s: &str) -> Analysis {
         flow_ind = true;
         block_ind = true;
     }
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
-    let (mut break_space, mut space_break, mut prev_space, mut prev_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
+    let (mut break_space, mut space_break, mut prev_space, mut prev_break) =
+        (false, false, false, false);
     let (mut line_breaks, mut special) = (false, false);
     let mut preceded_by_ws = true;
-    let blankz = |c: Option<&char>| matches!(c, None | Some(' ' | '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}'));
+    let blankz = |c: Option<&char>| {
+        matches!(
+            c,
+            None | Some(' ' | '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+        )
+    };
     let is_break = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
     for (i, &c) in chars.iter().enumerate() {
         let followed_by_ws = blankz(chars.get(i + 1));
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
                     flow_ind = true;
                     block_ind = true;
                 }
@@ -507,7 +592,13 @@ fn analyze(s: &str) -> Analysis {
         }
         preceded_by_ws = blankz(Some(&c));
     }
-    let mut a = Analysis { flow_plain: true, block_plain: true, single: true, block: true, multiline: line_breaks };
+    let mut a = Analysis {
+        flow_plain: true,
+        block_plain: true,
+        single: true,
+        block: true,
+        multiline: line_breaks,
+    };
     if leading_space || leading_break || trailing_space || trailing_break {
         a.flow_plain = false;
         a.block_plain = false;
@@ -549,7 +640,9 @@ fn select_style(s: &str, simple_key: bool) -> Style {
         Style::Plain
     };
     let a = analyze(s);
-    if want == Style::Plain && (!a.block_plain || (s.is_empty() && simple_key) || (simple_key && a.multiline)) {
+    if want == Style::Plain
+        && (!a.block_plain || (s.is_empty() && simple_key) || (simple_key && a.multiline))
+    {
         want = Style::Single;
     }
     if want == Style::Literal && (!a.block || simple_key) {
@@ -596,7 +689,13 @@ impl Emitter {
                 let mut spaces = false;
                 for (i, &c) in chars.iter().enumerate() {
                     if c == ' ' {
-                        if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len() && chars.get(i + 1) != Some(&' ') {
+                        if allow_breaks
+                            && !spaces
+                            && self.column > BEST_WIDTH
+                            && i != 0
+                            && i + 1 != chars.len()
+                            && chars.get(i + 1) != Some(&' ')
+                        {
                             self.newline_indent(indent);
                         } else {
                             self.write(" ");
@@ -622,7 +721,11 @@ impl Emitter {
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && chars.get(i + 1) != Some(&' ') {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && chars.get(i + 1) != Some(&' ')
+                {
                     self.newline_indent(indent);
                 } else {
                     self.write(" ");
@@ -641,7 +744,13 @@ impl Emitter {
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
             let u = c as u32;
-            if !yaml_printable(c) || u == 0xfeff || matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' | '"' | '\\') {
+            if !yaml_printable(c)
+                || u == 0xfeff
+                || matches!(
+                    c,
+                    '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' | '"' | '\\'
+                )
+            {
                 let esc = match c {
                     '\0' => "\\0".to_string(),
                     '\u{7}' => "\\a".into(),
@@ -665,7 +774,12 @@ impl Emitter {
                 self.write(&esc);
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len() {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i + 1 != chars.len()
+                {
                     self.newline_indent(indent);
                     if chars.get(i + 1) == Some(&' ') {
                         self.write("\\");
@@ -729,7 +843,8 @@ impl Emitter {
         }
     }
 
-    /// A block mapping whose keys start at column `indent`; the cursor is at the start of the first key.
+    /// A block mapping whose keys start at column `indent`; the cursor is at the start of the first
+    /// key.
     fn map(&mut self, entries: &[(&str, Y)], indent: usize) {
         for (i, (k, v)) in entries.iter().enumerate() {
             if i > 0 {
@@ -770,10 +885,14 @@ impl Emitter {
     }
 }
 
-/// Helm's `toYaml` (sigs.k8s.io/yaml over go-yaml v2), without the trailing newline, as Helm trims it.
+/// Helm's `toYaml` (sigs.k8s.io/yaml over go-yaml v2), without the trailing newline, as Helm trims
+/// it.
 pub fn to_yaml(n: &Node) -> String {
     let y = to_y(n);
-    let mut e = Emitter { out: String::new(), column: 0 };
+    let mut e = Emitter {
+        out: String::new(),
+        column: 0,
+    };
     match &y {
         Y::Map(es) if !es.is_empty() => e.map(es, 0),
         Y::Seq(items) if !items.is_empty() => e.seq(items, 0),
@@ -800,7 +919,11 @@ mod tests {
             (1e-7, "1e-07", "1e-7"),
             (1e21, "1e+21", "1e+21"),
             (1e20, "1e+20", "100000000000000000000"),
-            (1.2345678901234569e23, "1.2345678901234569e+23", "1.2345678901234569e+23"),
+            (
+                1.2345678901234569e23,
+                "1.2345678901234569e+23",
+                "1.2345678901234569e+23",
+            ),
             (-2.5, "-2.5", "-2.5"),
         ] {
             assert_eq!(go_float(f), v, "{f}");
@@ -810,6 +933,9 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(go_quote("tab\there ü \u{a0} \" \\"), r#""tab\there ü \u00a0 \" \\""#);
+        assert_eq!(
+            go_quote("tab\there ü \u{a0} \" \\"),
+            r#""tab\there ü \u00a0 \" \\""#
+        );
     }
 }

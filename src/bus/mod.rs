@@ -41,14 +41,29 @@ pub enum TlsFile {
 /// The TLS Secrets the NATS chart mounts (`nats.secretNames`, `nats.tlsCAVolume`): a listener's
 /// `tls.secretName` when the listener is on (the client port always), and `tlsCA.secretName`.
 fn tls_secrets(values: &Node) -> Vec<(String, String, TlsFile)> {
-    let text = |n: Option<&Node>| n.filter(|n| !n.is_null()).and_then(Node::scalar_text).filter(|t| !t.is_empty());
+    let text = |n: Option<&Node>| {
+        n.filter(|n| !n.is_null())
+            .and_then(Node::scalar_text)
+            .filter(|t| !t.is_empty())
+    };
     let on = |n: Option<&Node>| n.and_then(Node::as_bool).unwrap_or(false);
     let mut out = vec![];
-    for protocol in ["nats", "leafnodes", "websocket", "mqtt", "cluster", "gateway"] {
+    for protocol in [
+        "nats",
+        "leafnodes",
+        "websocket",
+        "mqtt",
+        "cluster",
+        "gateway",
+    ] {
         let block = values.path(&["config", protocol]);
         let tls = block.and_then(|b| b.get("tls"));
         let enabled = protocol == "nats" || on(block.and_then(|b| b.get("enabled")));
-        if let (true, true, Some(secret)) = (enabled, on(tls.and_then(|t| t.get("enabled"))), text(tls.and_then(|t| t.get("secretName")))) {
+        if let (true, true, Some(secret)) = (
+            enabled,
+            on(tls.and_then(|t| t.get("enabled"))),
+            text(tls.and_then(|t| t.get("secretName"))),
+        ) {
             let cert = text(tls.and_then(|t| t.get("cert"))).unwrap_or_else(|| "tls.crt".into());
             let key = text(tls.and_then(|t| t.get("key"))).unwrap_or_else(|| "tls.key".into());
             out.push((secret.clone(), cert, TlsFile::Certificate));
@@ -60,7 +75,11 @@ fn tls_secrets(values: &Node) -> Vec<(String, String, TlsFile)> {
         && text(ca.and_then(|c| c.get("configMapName"))).is_none()
         && let Some(secret) = text(ca.and_then(|c| c.get("secretName")))
     {
-        out.push((secret, text(ca.and_then(|c| c.get("key"))).unwrap_or_else(|| "ca.crt".into()), TlsFile::Ca));
+        out.push((
+            secret,
+            text(ca.and_then(|c| c.get("key"))).unwrap_or_else(|| "ca.crt".into()),
+            TlsFile::Ca,
+        ));
     }
     out
 }
@@ -81,7 +100,9 @@ pub fn subchart_values<'a>(root: &'a Node, alias: &str) -> Option<&'a Node> {
 }
 
 pub fn mtls_enabled(root: &Node) -> bool {
-    root.path(&["global", "eventBus", "mtls", "enabled"]).and_then(Node::as_bool).unwrap_or(false)
+    root.path(&["global", "eventBus", "mtls", "enabled"])
+        .and_then(Node::as_bool)
+        .unwrap_or(false)
 }
 
 fn instance(root: &Node, release: &'static str, mounts: &[(&str, &str)]) -> Instance {
@@ -90,27 +111,60 @@ fn instance(root: &Node, release: &'static str, mounts: &[(&str, &str)]) -> Inst
     let rendered = render::render(values);
     let mut all = vec![(rendered.names.config_map.clone(), "nats-config".to_string())];
     all.extend(mounts.iter().map(|(c, d)| (c.to_string(), d.to_string())));
-    Instance { release, rendered, mounts: all, tls_secrets: tls_secrets(values) }
+    Instance {
+        release,
+        rendered,
+        mounts: all,
+        tls_secrets: tls_secrets(values),
+    }
 }
 
 pub fn build(root: &Node) -> Bus {
-    let nats = instance(root, "nats", &[("nats-accounts-config", "nats-accounts"), ("nats-leafnodes-config", "nats-leafnodes")]);
-    let mtls = mtls_enabled(root).then(|| instance(root, "nats-mtls", &[("nats-mtls-accounts-config", "nats-mtls-accounts")]));
+    let nats = instance(
+        root,
+        "nats",
+        &[
+            ("nats-accounts-config", "nats-accounts"),
+            ("nats-leafnodes-config", "nats-leafnodes"),
+        ],
+    );
+    let mtls = mtls_enabled(root).then(|| {
+        instance(
+            root,
+            "nats-mtls",
+            &[("nats-mtls-accounts-config", "nats-mtls-accounts")],
+        )
+    });
     let mut config_maps = vec![server_config_map(&nats)];
     config_maps.extend(mtls.iter().map(server_config_map));
-    config_maps.extend(templates::config_maps(root).into_iter().map(|c| ConfigMap { name: c.name, data: c.data }));
-    Bus { nats, mtls, config_maps }
+    config_maps.extend(templates::config_maps(root).into_iter().map(|c| ConfigMap {
+        name: c.name,
+        data: c.data,
+    }));
+    Bus {
+        nats,
+        mtls,
+        config_maps,
+    }
 }
 
 /// The NATS chart's ConfigMap of one release: `nats.conf`, in the chart's printing.
 fn server_config_map(i: &Instance) -> ConfigMap {
     let text = crate::chart::print::format_config(&i.rendered.conf) + "\n";
-    ConfigMap { name: i.rendered.names.config_map.clone(), data: BTreeMap::from([("nats.conf".to_string(), text)]) }
+    ConfigMap {
+        name: i.rendered.names.config_map.clone(),
+        data: BTreeMap::from([("nats.conf".to_string(), text)]),
+    }
 }
 
 impl Default for Instance {
     fn default() -> Self {
-        Instance { release: "nats", rendered: Rendered::default(), mounts: vec![], tls_secrets: vec![] }
+        Instance {
+            release: "nats",
+            rendered: Rendered::default(),
+            mounts: vec![],
+            tls_secrets: vec![],
+        }
     }
 }
 
@@ -128,7 +182,9 @@ impl Bus {
     pub fn pod_files(&self, i: &Instance) -> Vec<(String, String)> {
         let mut out = vec![];
         for (cm, dir) in &i.mounts {
-            let Some(c) = self.config_map(cm) else { continue };
+            let Some(c) = self.config_map(cm) else {
+                continue;
+            };
             for (key, text) in &c.data {
                 out.push((format!("{}/{dir}/{key}", i.release), text.clone()));
             }
@@ -141,7 +197,12 @@ impl Bus {
     pub fn resolved(&self, i: &Instance) -> ConfMap {
         let files: BTreeMap<String, String> = self.pod_files(i).into_iter().collect();
         let mut conf = i.rendered.conf.clone();
-        inline(&mut conf, &format!("{}/nats-config/nats.conf", i.release), &files, 0);
+        inline(
+            &mut conf,
+            &format!("{}/nats-config/nats.conf", i.release),
+            &files,
+            0,
+        );
         conf
     }
 
@@ -161,7 +222,10 @@ fn inline(m: &mut ConfMap, at: &str, files: &BTreeMap<String, String>, depth: us
         match item {
             Item::Include(path) if depth < 8 => {
                 let full = crate::natsconf::join(at, &path);
-                if let Some(parsed) = files.get(&full).and_then(|t| crate::natsconf::parse_conf(t).ok()) {
+                if let Some(parsed) = files
+                    .get(&full)
+                    .and_then(|t| crate::natsconf::parse_conf(t).ok())
+                {
                     let mut sub = parsed;
                     inline(&mut sub, &full, files, depth + 1);
                     items.extend(sub.items);

@@ -7,7 +7,10 @@
 //! chomped newline, every blank line and indentation included), and that text is then read as YAML,
 //! as the API server reads it, so the data strings are the ones a pod mounts.
 
-use super::gotmpl::{fmt_v, go_print, indent, nindent, quote, sorted, sprintf_s, to_json, to_raw_json, to_string, to_yaml, truthy};
+use super::gotmpl::{
+    fmt_v, go_print, indent, nindent, quote, sorted, sprintf_s, to_json, to_raw_json, to_string,
+    to_yaml, truthy,
+};
 use crate::diag::{Source, Sources};
 use crate::load::yaml::{Node, V};
 use std::collections::BTreeMap;
@@ -32,15 +35,27 @@ pub struct BusConfigMap {
 /// user's files, with the auth-callout subchart's values.yaml under `auth-callout`.
 pub fn config_maps(values: &Node) -> Vec<BusConfigMap> {
     let mut out = vec![];
-    let mut push = |name: String, text: String| out.push(BusConfigMap { name, data: read_data(&text), data_text: text });
+    let mut push = |name: String, text: String| {
+        out.push(BusConfigMap {
+            name,
+            data: read_data(&text),
+            data_text: text,
+        })
+    };
     push("nats-accounts-config".into(), accounts_conf(values));
     push("nats-leafnodes-config".into(), leafnodes_conf(values));
     if mtls_enabled(values) {
-        push("nats-mtls-accounts-config".into(), mtls_accounts_conf(values));
+        push(
+            "nats-mtls-accounts-config".into(),
+            mtls_accounts_conf(values),
+        );
     }
     push("nats-env-config".into(), env_config(values));
     push("auth-callout-permissions".into(), permissions(values));
-    push(format!("{}-config", auth_callout_fullname(values, RELEASE)), auth_callout_config(values));
+    push(
+        format!("{}-config", auth_callout_fullname(values, RELEASE)),
+        auth_callout_config(values),
+    );
     out
 }
 
@@ -72,7 +87,9 @@ fn eb<'a>(values: &'a Node, key: &str) -> Option<&'a Node> {
 }
 
 fn cluster_type(values: &Node) -> &str {
-    eb(values, "clusterType").and_then(Node::as_str).unwrap_or("")
+    eb(values, "clusterType")
+        .and_then(Node::as_str)
+        .unwrap_or("")
 }
 
 fn mtls_enabled(values: &Node) -> bool {
@@ -81,14 +98,22 @@ fn mtls_enabled(values: &Node) -> bool {
 
 /// `nats-event-bus.dcAccount`.
 fn dc_account(values: &Node) -> &'static str {
-    if cluster_type(values) == "csc" { "CSC" } else { "CPC" }
+    if cluster_type(values) == "csc" {
+        "CSC"
+    } else {
+        "CPC"
+    }
 }
 
 /// Go's `strings.ToUpper`/`ToLower` map rune by rune; a rune whose mapping is several runes stays.
 fn map_runes(s: &str, upper: bool) -> String {
     s.chars()
         .map(|c| {
-            let mut m: Vec<char> = if upper { c.to_uppercase().collect() } else { c.to_lowercase().collect() };
+            let mut m: Vec<char> = if upper {
+                c.to_uppercase().collect()
+            } else {
+                c.to_lowercase().collect()
+            };
             if m.len() == 1 { m.pop().unwrap() } else { c }
         })
         .collect()
@@ -96,24 +121,57 @@ fn map_runes(s: &str, upper: bool) -> String {
 
 /// `nats-event-bus.extraAccountEnvName`: upper case, every rune outside `A-Z0-9` becomes `_`.
 pub fn extra_account_env_name(name: &str) -> String {
-    map_runes(name, true).chars().map(|c| if c.is_ascii_uppercase() || c.is_ascii_digit() { c } else { '_' }).collect()
+    map_runes(name, true)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
-/// `nats-event-bus.extraAccountSecretName`: lower case, outside `a-z0-9-` becomes `-`, dashes trimmed.
+/// `nats-event-bus.extraAccountSecretName`: lower case, outside `a-z0-9-` becomes `-`, dashes
+/// trimmed.
 pub fn extra_account_secret_name(name: &str) -> String {
-    let t: String = map_runes(name, false).chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' { c } else { '-' }).collect();
+    let t: String = map_runes(name, false)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     t.trim_matches('-').to_string()
 }
 
 /// The extra accounts the templates keep: sorted by name, `enabled` absent or true (Go truth).
 fn enabled_extra_accounts(values: &Node) -> Vec<(&str, &Node)> {
-    let Some(accounts) = eb(values, "extraAccounts") else { return vec![] };
-    sorted(accounts).into_iter().filter(|(_, config)| config.entry("enabled").is_none_or(|e| truthy(Some(&e.value)))).collect()
+    let Some(accounts) = eb(values, "extraAccounts") else {
+        return vec![];
+    };
+    sorted(accounts)
+        .into_iter()
+        .filter(|(_, config)| {
+            config
+                .entry("enabled")
+                .is_none_or(|e| truthy(Some(&e.value)))
+        })
+        .collect()
 }
 
 /// A copy of a map without some keys (Sprig's `omit`).
 fn omit(n: &Node, keys: &[&str]) -> Node {
-    let es = n.entries().iter().filter(|e| !keys.contains(&e.key.as_str())).cloned().collect();
+    let es = n
+        .entries()
+        .iter()
+        .filter(|e| !keys.contains(&e.key.as_str()))
+        .cloned()
+        .collect();
     Node::new(V::Map(es), n.span)
 }
 
@@ -128,17 +186,28 @@ fn nats_conf_value(v: &Node) -> String {
 
 /// `nats-event-bus.natsConfField`.
 fn nats_conf_field(key: &str, v: &Node) -> String {
-    if let V::Map(_) = v.v { format!("{key}: {{\n{}\n}}", indent(2, &nats_conf_fields(v))) } else { format!("{key}: {}", nats_conf_value(v)) }
+    if let V::Map(_) = v.v {
+        format!("{key}: {{\n{}\n}}", indent(2, &nats_conf_fields(v)))
+    } else {
+        format!("{key}: {}", nats_conf_value(v))
+    }
 }
 
 /// `nats-event-bus.natsConfFields`: one `\n<field>` per key, in key order.
 fn nats_conf_fields(m: &Node) -> String {
-    sorted(m).into_iter().map(|(k, v)| format!("\n{}", nats_conf_field(k, v))).collect()
+    sorted(m)
+        .into_iter()
+        .map(|(k, v)| format!("\n{}", nats_conf_field(k, v)))
+        .collect()
 }
 
 /// `nats-event-bus.natsConfBlock`.
 fn nats_conf_block(name: &str, fields: &Node) -> String {
-    if truthy(Some(fields)) { format!("{name}: {{\n{}\n}}", indent(2, &nats_conf_fields(fields))) } else { String::new() }
+    if truthy(Some(fields)) {
+        format!("{name}: {{\n{}\n}}", indent(2, &nats_conf_fields(fields)))
+    } else {
+        String::new()
+    }
 }
 
 fn list(n: Option<&Node>) -> &[Node] {
@@ -152,7 +221,10 @@ pub fn accounts_conf(values: &Node) -> String {
     if ct == "csc" {
         t.push_str("\n    CSC {\n      jetstream: true\n    }");
         for (name, config) in enabled_extra_accounts(values) {
-            t.push_str(&format!("\n    {name} {{\n{}\n    }}", indent(6, &nats_conf_fields(&omit(config, &["enabled", "leaf"])))));
+            t.push_str(&format!(
+                "\n    {name} {{\n{}\n    }}",
+                indent(6, &nats_conf_fields(&omit(config, &["enabled", "leaf"])))
+            ));
         }
         t.push('\n');
     } else if ct == "cpc" {
@@ -168,13 +240,26 @@ pub fn accounts_conf(values: &Node) -> String {
         for e in csc_exports.iter().chain(csc_prefixed) {
             t.push_str(&format!("\n        {{ stream: {} }}", quote(Some(e))));
         }
-        t.push_str(&format!("\n        {{ stream: {} }}", q(format!("cpc.{sid}.>"))));
+        t.push_str(&format!(
+            "\n        {{ stream: {} }}",
+            q(format!("cpc.{sid}.>"))
+        ));
         t.push_str("\n        { service: \"$JS.API.>\", response_type: stream }\n        { service: \"$JS.FC.>\" }");
-        t.push_str(&format!("\n        {{ stream: {} }}\n      ]\n      imports: [", q(format!("csc2cpc.{sid}.>"))));
+        t.push_str(&format!(
+            "\n        {{ stream: {} }}\n      ]\n      imports: [",
+            q(format!("csc2cpc.{sid}.>"))
+        ));
         for e in cpc_exports {
-            t.push_str(&format!("\n        {{ stream: {{ account: CPC, subject: {} }}, to: {} }}", quote(Some(e)), q(format!("cpc.{sid}.{}", s(e)))));
+            t.push_str(&format!(
+                "\n        {{ stream: {{ account: CPC, subject: {} }}, to: {} }}",
+                quote(Some(e)),
+                q(format!("cpc.{sid}.{}", s(e)))
+            ));
         }
-        t.push_str(&format!("\n        {{ service: {{ account: CPC, subject: \"$JS.API.>\" }}, to: {} }}\n      ]", q(format!("$JS.CPC-{sid}.API.>"))));
+        t.push_str(&format!(
+            "\n        {{ service: {{ account: CPC, subject: \"$JS.API.>\" }}, to: {} }}\n      ]",
+            q(format!("$JS.CPC-{sid}.API.>"))
+        ));
         t.push_str(concat!(
             "\n      mappings: {",
             "\n        \"$JS.API.>\": \"$JS.CSC.API.>\"",
@@ -188,16 +273,30 @@ pub fn accounts_conf(values: &Node) -> String {
         }
         t.push_str("\n        { service: \"$JS.API.>\", response_type: stream }\n        { service: \"$JS.FC.>\" }\n      ]\n      imports: [");
         for e in csc_exports {
-            t.push_str(&format!("\n        {{ stream: {{ account: CSC, subject: {} }} }}", quote(Some(e))));
+            t.push_str(&format!(
+                "\n        {{ stream: {{ account: CSC, subject: {} }} }}",
+                quote(Some(e))
+            ));
         }
         for e in csc_prefixed {
-            t.push_str(&format!("\n        {{ stream: {{ account: CSC, subject: {} }}, to: {} }}", q(format!("cpc.{sid}.{}", s(e))), quote(Some(e))));
+            t.push_str(&format!(
+                "\n        {{ stream: {{ account: CSC, subject: {} }}, to: {} }}",
+                q(format!("cpc.{sid}.{}", s(e))),
+                quote(Some(e))
+            ));
         }
         t.push_str("\n        { service: { account: CSC, subject: \"$JS.API.>\" }, to: \"$JS.CSC.API.>\" }\n        { service: { account: CSC, subject: \"$JS.FC.>\" } }");
-        t.push_str(&format!("\n        {{ stream: {{ account: CSC, subject: {} }} }}\n      ]\n    }}", q(format!("csc2cpc.{sid}.>"))));
+        t.push_str(&format!(
+            "\n        {{ stream: {{ account: CSC, subject: {} }} }}\n      ]\n    }}",
+            q(format!("csc2cpc.{sid}.>"))
+        ));
         for (name, config) in enabled_extra_accounts(values) {
-            let fields = nats_conf_fields(&omit(config, &["enabled", "leaf", "jetstream", "mappings"]));
-            t.push_str(&format!("\n    {name} {{\n      jetstream: false\n{}", indent(6, &fields)));
+            let fields =
+                nats_conf_fields(&omit(config, &["enabled", "leaf", "jetstream", "mappings"]));
+            t.push_str(&format!(
+                "\n    {name} {{\n      jetstream: false\n{}",
+                indent(6, &fields)
+            ));
             t.push_str(concat!(
                 "\n      mappings: {",
                 "\n        \"$JS.API.>\": \"$JS.CSC.API.>\"",
@@ -228,7 +327,9 @@ pub fn leafnodes_conf(values: &Node) -> String {
     }
     let endpoint = eb(values, "cscEndpoint");
     if ct == "cpc" && truthy(endpoint) {
-        let remote_tls_text = remote_tls.map(|tls| format!("\n{}", nindent(8, &nats_conf_block("tls", tls)))).unwrap_or_default();
+        let remote_tls_text = remote_tls
+            .map(|tls| format!("\n{}", nindent(8, &nats_conf_block("tls", tls))))
+            .unwrap_or_default();
         let url = quote(endpoint);
         t.push_str(&format!(
             "\n    remotes: [\n      {{\n        urls: [{url}]\n        nkey: $LEAF_USER_SEED\n        account: CSC{remote_tls_text}\n      }}"
@@ -281,12 +382,25 @@ pub fn env_config(values: &Node) -> String {
     let ct_node = eb(values, "clusterType");
     let ct = cluster_type(values);
     let id = eb(values, "clusterId");
-    let cluster_name = if ct == "cpc" { go_quote(&format!("{}-{}", sprintf_s(ct_node), sprintf_s(id))) } else { quote(ct_node) };
-    let mut t = format!("data:\n  NATS_CLUSTER_NAME: {cluster_name}\n  NATS_JS_DOMAIN: {}", go_quote(&super::gotmpl::to_string(ct_node).to_uppercase()));
+    let cluster_name = if ct == "cpc" {
+        go_quote(&format!("{}-{}", sprintf_s(ct_node), sprintf_s(id)))
+    } else {
+        quote(ct_node)
+    };
+    let mut t = format!(
+        "data:\n  NATS_CLUSTER_NAME: {cluster_name}\n  NATS_JS_DOMAIN: {}",
+        go_quote(&super::gotmpl::to_string(ct_node).to_uppercase())
+    );
     if mtls_enabled(values) {
-        let server =
-            if ct == "cpc" { go_quote(&format!("{}-{}-mtls", sprintf_s(ct_node), sprintf_s(id))) } else { go_quote(&format!("{}-mtls", sprintf_s(ct_node))) };
-        t.push_str(&format!("\n  NATS_MTLS_SERVER_NAME: {server}\n  MTLS_LEAF_ACCOUNT: {}", go_quote(dc_account(values))));
+        let server = if ct == "cpc" {
+            go_quote(&format!("{}-{}-mtls", sprintf_s(ct_node), sprintf_s(id)))
+        } else {
+            go_quote(&format!("{}-mtls", sprintf_s(ct_node)))
+        };
+        t.push_str(&format!(
+            "\n  NATS_MTLS_SERVER_NAME: {server}\n  MTLS_LEAF_ACCOUNT: {}",
+            go_quote(dc_account(values))
+        ));
     }
     t.push('\n');
     t
@@ -299,8 +413,16 @@ fn s(text: &str) -> Node {
 fn nkey_entry(public_key: String, account: &str) -> Node {
     let mut n = Node::map(Default::default());
     if let V::Map(es) = &mut n.v {
-        es.push(crate::load::Entry { key: "public_key".into(), key_span: Default::default(), value: s(&public_key) });
-        es.push(crate::load::Entry { key: "account".into(), key_span: Default::default(), value: s(account) });
+        es.push(crate::load::Entry {
+            key: "public_key".into(),
+            key_span: Default::default(),
+            value: s(&public_key),
+        });
+        es.push(crate::load::Entry {
+            key: "account".into(),
+            key_span: Default::default(),
+            value: s(account),
+        });
     }
     n
 }
@@ -325,26 +447,47 @@ fn merge_keep_dst(dst: &Node, src: &Node) -> Node {
 pub fn permissions_tree(values: &Node) -> Node {
     let dc = dc_account(values);
     let mut auto: Vec<(String, Node)> = vec![
-        ("nack-controller".into(), nkey_entry("${NKEY_NACK_USER_PUBKEY}".into(), dc)),
-        ("surveyor".into(), nkey_entry("${NKEY_SURVEYOR_PUBKEY}".into(), "SYS")),
+        (
+            "nack-controller".into(),
+            nkey_entry("${NKEY_NACK_USER_PUBKEY}".into(), dc),
+        ),
+        (
+            "surveyor".into(),
+            nkey_entry("${NKEY_SURVEYOR_PUBKEY}".into(), "SYS"),
+        ),
     ];
     if mtls_enabled(values) {
-        auto.push(("mtls-leaf".into(), nkey_entry("${NKEY_MTLS_LEAF_PUBKEY}".into(), dc)));
-        auto.push(("mtls-authx-leaf".into(), nkey_entry("${NKEY_MTLS_AUTHX_LEAF_PUBKEY}".into(), "AUTHX")));
-        auto.push(("mtls-sys-leaf".into(), nkey_entry("${NKEY_MTLS_SYS_LEAF_PUBKEY}".into(), "SYS")));
+        auto.push((
+            "mtls-leaf".into(),
+            nkey_entry("${NKEY_MTLS_LEAF_PUBKEY}".into(), dc),
+        ));
+        auto.push((
+            "mtls-authx-leaf".into(),
+            nkey_entry("${NKEY_MTLS_AUTHX_LEAF_PUBKEY}".into(), "AUTHX"),
+        ));
+        auto.push((
+            "mtls-sys-leaf".into(),
+            nkey_entry("${NKEY_MTLS_SYS_LEAF_PUBKEY}".into(), "SYS"),
+        ));
     }
     if cluster_type(values) == "csc" {
         let cpc_ids = list(eb(values, "cpcIds"));
         for id in cpc_ids {
             let sid = sprintf_s(Some(id));
-            auto.push((format!("leaf-cpc-{sid}"), nkey_entry(format!("${{NKEY_LEAF_CPC_{sid}_PUBKEY}}"), "CSC")));
+            auto.push((
+                format!("leaf-cpc-{sid}"),
+                nkey_entry(format!("${{NKEY_LEAF_CPC_{sid}_PUBKEY}}"), "CSC"),
+            ));
         }
         for (name, _) in enabled_extra_accounts(values) {
             let env = extra_account_env_name(name);
             let secret = extra_account_secret_name(name);
             for id in cpc_ids {
                 let cpc = to_string(Some(id));
-                auto.push((format!("leaf-{secret}-cpc-{cpc}"), nkey_entry(format!("${{NKEY_LEAF_{env}_CPC_{cpc}_PUBKEY}}"), name)));
+                auto.push((
+                    format!("leaf-{secret}-cpc-{cpc}"),
+                    nkey_entry(format!("${{NKEY_LEAF_{env}_CPC_{cpc}_PUBKEY}}"), name),
+                ));
             }
         }
     }
@@ -353,11 +496,17 @@ pub fn permissions_tree(values: &Node) -> Node {
     if let V::Map(es) = &mut auto_map.v {
         for (k, v) in auto {
             es.retain(|e| e.key != k);
-            es.push(crate::load::Entry { key: k, key_span: Default::default(), value: v });
+            es.push(crate::load::Entry {
+                key: k,
+                key_span: Default::default(),
+                value: v,
+            });
         }
     }
     let perms = eb(values, "auth").and_then(|a| a.get("permissions"));
-    let user = perms.and_then(|p| p.get("nkey")).filter(|n| truthy(Some(n)));
+    let user = perms
+        .and_then(|p| p.get("nkey"))
+        .filter(|n| truthy(Some(n)));
     let merged = match user {
         Some(u) if matches!(u.v, V::Map(_)) => merge_keep_dst(u, &auto_map),
         _ => auto_map,
@@ -369,7 +518,11 @@ pub fn permissions_tree(values: &Node) -> Node {
     if let V::Map(es) = &mut out.v {
         match es.iter_mut().find(|e| e.key == "nkey") {
             Some(e) => e.value = merged,
-            None => es.push(crate::load::Entry { key: "nkey".into(), key_span: Default::default(), value: merged }),
+            None => es.push(crate::load::Entry {
+                key: "nkey".into(),
+                key_span: Default::default(),
+                value: merged,
+            }),
         }
     }
     out
@@ -377,7 +530,10 @@ pub fn permissions_tree(values: &Node) -> Node {
 
 /// `templates/auth-callout-permissions.yaml`, the `data:` block.
 pub fn permissions(values: &Node) -> String {
-    format!("data:\n  permissions.json: {}\n", super::gotmpl::go_quote(&to_json(&permissions_tree(values))))
+    format!(
+        "data:\n  permissions.json: {}\n",
+        super::gotmpl::go_quote(&to_json(&permissions_tree(values)))
+    )
 }
 
 fn auth_callout(values: &Node) -> Option<&Node> {
@@ -396,13 +552,26 @@ pub fn auth_callout_fullname(values: &Node, release: &str) -> String {
         return trunc(go_print(full));
     }
     let over = ac.and_then(|a| a.get("nameOverride"));
-    let name = if truthy(over) { go_print(over) } else { "auth-callout".to_string() };
-    if release.contains(&name) { trunc(release.to_string()) } else { trunc(format!("{release}-{name}")) }
+    let name = if truthy(over) {
+        go_print(over)
+    } else {
+        "auth-callout".to_string()
+    };
+    if release.contains(&name) {
+        trunc(release.to_string())
+    } else {
+        trunc(format!("{release}-{name}"))
+    }
 }
 
 /// `charts/auth-callout/templates/configmap.yaml`, the `data:` block.
 pub fn auth_callout_config(values: &Node) -> String {
     let null = Node::new(V::Null, Default::default());
-    let sc = auth_callout(values).and_then(|a| a.get("serviceConfig")).unwrap_or(&null);
-    format!("data:\n  # Configuration file that can be mounted as a volume\n  config.yaml: |\n{}\n", indent(4, &to_yaml(sc)))
+    let sc = auth_callout(values)
+        .and_then(|a| a.get("serviceConfig"))
+        .unwrap_or(&null);
+    format!(
+        "data:\n  # Configuration file that can be mounted as a volume\n  config.yaml: |\n{}\n",
+        indent(4, &to_yaml(sc))
+    )
 }

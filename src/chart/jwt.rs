@@ -39,12 +39,21 @@ pub struct Jwt {
 }
 
 impl Jwt {
-    /// `nats.signing_keys`, as plain strings (operator signing keys may also be objects with `key`).
+    /// `nats.signing_keys`, as plain strings (operator signing keys may also be objects with
+    /// `key`).
     pub fn signing_keys(&self) -> Vec<String> {
         self.claims
             .pointer("/nats/signing_keys")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string).or_else(|| k.get("key").and_then(Value::as_str).map(str::to_string))).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| {
+                        k.as_str()
+                            .map(str::to_string)
+                            .or_else(|| k.get("key").and_then(Value::as_str).map(str::to_string))
+                    })
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -52,14 +61,24 @@ impl Jwt {
     /// or any tiered limit (the server's own reading of the account claims).
     pub fn jetstream_enabled(&self) -> bool {
         let limits = self.claims.pointer("/nats/limits");
-        let nonzero = |k: &str| limits.and_then(|l| l.get(k)).and_then(Value::as_i64).is_some_and(|v| v != 0);
-        let tiered = limits.and_then(|l| l.get("tiered_limits")).and_then(Value::as_object).is_some_and(|t| !t.is_empty());
+        let nonzero = |k: &str| {
+            limits
+                .and_then(|l| l.get(k))
+                .and_then(Value::as_i64)
+                .is_some_and(|v| v != 0)
+        };
+        let tiered = limits
+            .and_then(|l| l.get("tiered_limits"))
+            .and_then(Value::as_object)
+            .is_some_and(|t| !t.is_empty());
         nonzero("mem_storage") || nonzero("disk_storage") || tiered
     }
 
     /// `nats.system_account` of an operator JWT.
     pub fn operator_system_account(&self) -> Option<&str> {
-        self.claims.pointer("/nats/system_account").and_then(Value::as_str)
+        self.claims
+            .pointer("/nats/system_account")
+            .and_then(Value::as_str)
     }
 }
 
@@ -79,7 +98,10 @@ impl std::fmt::Display for DecodeError {
             DecodeError::Shape => write!(f, "a JWT is three base64url parts separated by dots"),
             DecodeError::Base64(part) => write!(f, "the {part} is not base64url"),
             DecodeError::Json(part) => write!(f, "the {part} is not a JSON object"),
-            DecodeError::Algorithm(a) => write!(f, "the header names algorithm `{a}`, not `ed25519-nkey` (or the v1 `ed25519`)"),
+            DecodeError::Algorithm(a) => write!(
+                f,
+                "the header names algorithm `{a}`, not `ed25519-nkey` (or the v1 `ed25519`)"
+            ),
             DecodeError::Issuer(i) => write!(f, "the issuer `{i}` is not an NKey public key"),
         }
     }
@@ -98,33 +120,66 @@ pub fn decode(text: &str) -> Result<Jwt, DecodeError> {
     if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
         return Err(DecodeError::Shape);
     }
-    let header_bytes = BASE64URL_NOPAD.decode(parts[0].as_bytes()).map_err(|_| DecodeError::Base64("header"))?;
-    let claim_bytes = BASE64URL_NOPAD.decode(parts[1].as_bytes()).map_err(|_| DecodeError::Base64("claims part"))?;
-    let sig = BASE64URL_NOPAD.decode(parts[2].as_bytes()).map_err(|_| DecodeError::Base64("signature"))?;
-    let header: Value = serde_json::from_slice(&header_bytes).map_err(|_| DecodeError::Json("header"))?;
-    let claims: Value = serde_json::from_slice(&claim_bytes).map_err(|_| DecodeError::Json("claims part"))?;
+    let header_bytes = BASE64URL_NOPAD
+        .decode(parts[0].as_bytes())
+        .map_err(|_| DecodeError::Base64("header"))?;
+    let claim_bytes = BASE64URL_NOPAD
+        .decode(parts[1].as_bytes())
+        .map_err(|_| DecodeError::Base64("claims part"))?;
+    let sig = BASE64URL_NOPAD
+        .decode(parts[2].as_bytes())
+        .map_err(|_| DecodeError::Base64("signature"))?;
+    let header: Value =
+        serde_json::from_slice(&header_bytes).map_err(|_| DecodeError::Json("header"))?;
+    let claims: Value =
+        serde_json::from_slice(&claim_bytes).map_err(|_| DecodeError::Json("claims part"))?;
     if !header.is_object() {
         return Err(DecodeError::Json("header"));
     }
     if !claims.is_object() {
         return Err(DecodeError::Json("claims part"));
     }
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("").to_string();
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if !alg.eq_ignore_ascii_case("ed25519-nkey") && !alg.eq_ignore_ascii_case("ed25519") {
         return Err(DecodeError::Algorithm(alg));
     }
-    let issuer = claims.get("iss").and_then(Value::as_str).unwrap_or("").to_string();
+    let issuer = claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let key = KeyPair::from_public_key(&issuer).map_err(|_| DecodeError::Issuer(issuer.clone()))?;
     let signed = &text[..parts[0].len() + 1 + parts[1].len()];
     let signature_ok = key.verify(signed.as_bytes(), &sig).is_ok();
-    let kind = match claims.pointer("/nats/type").and_then(Value::as_str).or_else(|| claims.get("type").and_then(Value::as_str)) {
+    let kind = match claims
+        .pointer("/nats/type")
+        .and_then(Value::as_str)
+        .or_else(|| claims.get("type").and_then(Value::as_str))
+    {
         Some("operator") => Kind::Operator,
         Some("account") => Kind::Account,
         Some("user") => Kind::User,
         _ => Kind::Other,
     };
-    let s = |k: &str| claims.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    Ok(Jwt { subject: s("sub"), name: s("name"), claims, kind, issuer, signature_ok })
+    let s = |k: &str| {
+        claims
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    Ok(Jwt {
+        subject: s("sub"),
+        name: s("name"),
+        claims,
+        kind,
+        issuer,
+        signature_ok,
+    })
 }
 
 /// Signs claims as `signer`: sets `iss`, `iat` and `jti` and returns the JWT text.
@@ -159,7 +214,12 @@ fn simple_hash(bytes: &[u8]) -> [u8; 16] {
 }
 
 /// Operator claims: `signing_keys` and an optional system account.
-pub fn operator_claims(name: &str, operator: &KeyPair, signing_keys: &[String], system_account: Option<&str>) -> Value {
+pub fn operator_claims(
+    name: &str,
+    operator: &KeyPair,
+    signing_keys: &[String],
+    system_account: Option<&str>,
+) -> Value {
     let mut nats = json!({"type": "operator", "version": 2});
     if !signing_keys.is_empty() {
         nats["signing_keys"] = json!(signing_keys);
@@ -171,7 +231,12 @@ pub fn operator_claims(name: &str, operator: &KeyPair, signing_keys: &[String], 
 }
 
 /// Account claims with unlimited core limits; `jetstream` adds unlimited JetStream storage.
-pub fn account_claims(name: &str, account_public: &str, jetstream: bool, signing_keys: &[String]) -> Value {
+pub fn account_claims(
+    name: &str,
+    account_public: &str,
+    jetstream: bool,
+    signing_keys: &[String],
+) -> Value {
     let mut limits = json!({"subs": -1, "conn": -1, "leaf": -1, "imports": -1, "exports": -1, "data": -1, "payload": -1, "wildcards": true});
     if jetstream {
         for k in ["mem_storage", "disk_storage", "streams", "consumer"] {
@@ -190,7 +255,12 @@ pub fn account_claims(name: &str, account_public: &str, jetstream: bool, signing
 }
 
 /// User claims with unlimited limits; `issuer_account` when signed by an account signing key.
-pub fn user_claims(name: &str, user_public: &str, bearer: bool, issuer_account: Option<&str>) -> Value {
+pub fn user_claims(
+    name: &str,
+    user_public: &str,
+    bearer: bool,
+    issuer_account: Option<&str>,
+) -> Value {
     let mut nats = json!({"type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1});
     if bearer {
         nats["bearer_token"] = json!(true);

@@ -48,13 +48,25 @@ const fn k(name: &'static str, t: T, doc: &'static str) -> K {
     K { name, t, doc }
 }
 
-const MERGE: K = k("merge", T::Merge, "NATS config merged over the rendered block");
-const PATCH: K = k("patch", T::Patch, "JSON Patch operations applied to the rendered block");
+const MERGE: K = k(
+    "merge",
+    T::Merge,
+    "NATS config merged over the rendered block",
+);
+const PATCH: K = k(
+    "patch",
+    T::Patch,
+    "JSON Patch operations applied to the rendered block",
+);
 
 /// `files/config/tls.yaml`: cert and key from the mounted Secret, the CA from `tlsCA`.
 const TLS_KEYS: &[K] = &[
     k("enabled", T::Bool, "renders this listener's `tls` block"),
-    k("secretName", T::Str, "Secret mounted at `dir`; without it the chart writes no cert_file/key_file"),
+    k(
+        "secretName",
+        T::Str,
+        "Secret mounted at `dir`; without it the chart writes no cert_file/key_file",
+    ),
     k("dir", T::Str, "mount path of the Secret"),
     k("cert", T::Str, "`cert_file` is dir/cert"),
     k("key", T::Str, "`key_file` is dir/key"),
@@ -64,7 +76,11 @@ const TLS_KEYS: &[K] = &[
 const TLS: T = T::Map(TLS_KEYS);
 
 const PVC: T = T::Map(&[
-    k("enabled", T::Bool, "a volume claim template for the directory"),
+    k(
+        "enabled",
+        T::Bool,
+        "a volume claim template for the directory",
+    ),
     k("size", T::Size, "claim size"),
     k("storageClassName", T::Str, "storage class of the claim"),
     k("name", T::Str, "claim name"),
@@ -80,9 +96,17 @@ const REMOTE: &[K] = &[
     k(
         "credentials",
         T::Map(&[
-            k("secretName", T::Str, "Secret holding the credentials file; `credentials` is dir/key"),
+            k(
+                "secretName",
+                T::Str,
+                "Secret holding the credentials file; `credentials` is dir/key",
+            ),
             k("key", T::Str, "key of the credentials file in the Secret"),
-            k("dir", T::Str, "mount path (default /etc/nats-creds/leafnodes-remote-<index>)"),
+            k(
+                "dir",
+                T::Str,
+                "mount path (default /etc/nats-creds/leafnodes-remote-<index>)",
+            ),
         ]),
         "the remote's `credentials` file",
     ),
@@ -90,7 +114,11 @@ const REMOTE: &[K] = &[
         "tls",
         T::Map(&[
             k("secretName", T::Str, "Secret with the client certificate"),
-            k("dir", T::Str, "mount path (default /etc/nats-certs/leafnodes-remote-<index>)"),
+            k(
+                "dir",
+                T::Str,
+                "mount path (default /etc/nats-certs/leafnodes-remote-<index>)",
+            ),
             k("cert", T::Str, "`cert_file` is dir/cert"),
             k("key", T::Str, "`key_file` is dir/key"),
             MERGE,
@@ -106,15 +134,39 @@ pub const CONFIG: T = T::Map(&[
         "cluster",
         T::Map(&[
             k("enabled", T::Bool, "renders the `cluster` block"),
-            k("port", T::Port, "`cluster.port` and the port of every route"),
-            k("replicas", T::Count, "one route per replica in `cluster.routes`"),
-            k("noAdvertise", T::Bool, "`cluster.no_advertise` (earlier releases always write true)"),
+            k(
+                "port",
+                T::Port,
+                "`cluster.port` and the port of every route",
+            ),
+            k(
+                "replicas",
+                T::Count,
+                "one route per replica in `cluster.routes`",
+            ),
+            k(
+                "noAdvertise",
+                T::Bool,
+                "`cluster.no_advertise` (earlier releases always write true)",
+            ),
             k(
                 "routeURLs",
                 T::Map(&[
-                    k("user", T::Str, "with password: route URL credentials and `cluster.authorization`"),
-                    k("password", T::Str, "with user: route URL credentials and `cluster.authorization`"),
-                    k("useFQDN", T::Bool, "routes use <pod>.<headless>.<namespace>.svc.<domain>"),
+                    k(
+                        "user",
+                        T::Str,
+                        "with password: route URL credentials and `cluster.authorization`",
+                    ),
+                    k(
+                        "password",
+                        T::Str,
+                        "with user: route URL credentials and `cluster.authorization`",
+                    ),
+                    k(
+                        "useFQDN",
+                        T::Bool,
+                        "routes use <pod>.<headless>.<namespace>.svc.<domain>",
+                    ),
                     k("k8sClusterDomain", T::Str, "cluster domain of FQDN routes"),
                 ]),
                 "how the route URLs are written",
@@ -134,14 +186,21 @@ pub const CONFIG: T = T::Map(&[
                 T::Map(&[
                     k("enabled", T::Bool, "off: `max_file_store: 0`"),
                     k("dir", T::Str, "`jetstream.store_dir`"),
-                    k("pvc", PVC, "volume for the store; its size is the default `max_file_store`"),
+                    k(
+                        "pvc",
+                        PVC,
+                        "volume for the store; its size is the default `max_file_store`",
+                    ),
                     k("maxSize", T::Size, "`jetstream.max_file_store`"),
                 ]),
                 "file storage",
             ),
             k(
                 "memoryStore",
-                T::Map(&[k("enabled", T::Bool, "off: `max_memory_store: 0`"), k("maxSize", T::Size, "`jetstream.max_memory_store`")]),
+                T::Map(&[
+                    k("enabled", T::Bool, "off: `max_memory_store: 0`"),
+                    k("maxSize", T::Size, "`jetstream.max_memory_store`"),
+                ]),
                 "memory storage",
             ),
             MERGE,
@@ -149,13 +208,24 @@ pub const CONFIG: T = T::Map(&[
         ]),
         "`jetstream`",
     ),
-    k("nats", T::Map(&[k("port", T::Port, "client `port`"), k("tls", TLS, "client `tls`")]), "the client listener"),
+    k(
+        "nats",
+        T::Map(&[
+            k("port", T::Port, "client `port`"),
+            k("tls", TLS, "client `tls`"),
+        ]),
+        "the client listener",
+    ),
     k(
         "leafnodes",
         T::Map(&[
             k("enabled", T::Bool, "renders the `leafnodes` block"),
             k("port", T::Port, "`leafnodes.port`"),
-            k("remotes", T::List(REMOTE), "`leafnodes.remotes` (newer releases; else `merge.remotes`)"),
+            k(
+                "remotes",
+                T::List(REMOTE),
+                "`leafnodes.remotes` (newer releases; else `merge.remotes`)",
+            ),
             k("tls", TLS, "`leafnodes.tls`"),
             MERGE,
             PATCH,
@@ -167,7 +237,11 @@ pub const CONFIG: T = T::Map(&[
         T::Map(&[
             k("enabled", T::Bool, "renders the `websocket` block"),
             k("port", T::Port, "`websocket.port`"),
-            k("tls", TLS, "`websocket.tls`; without it the chart writes `no_tls: true`"),
+            k(
+                "tls",
+                TLS,
+                "`websocket.tls`; without it the chart writes `no_tls: true`",
+            ),
             k("ingress", T::Any, "a Kubernetes Ingress"),
             MERGE,
             PATCH,
@@ -176,12 +250,24 @@ pub const CONFIG: T = T::Map(&[
     ),
     k(
         "mqtt",
-        T::Map(&[k("enabled", T::Bool, "renders the `mqtt` block"), k("port", T::Port, "`mqtt.port`"), k("tls", TLS, "`mqtt.tls`"), MERGE, PATCH]),
+        T::Map(&[
+            k("enabled", T::Bool, "renders the `mqtt` block"),
+            k("port", T::Port, "`mqtt.port`"),
+            k("tls", TLS, "`mqtt.tls`"),
+            MERGE,
+            PATCH,
+        ]),
         "`mqtt`",
     ),
     k(
         "gateway",
-        T::Map(&[k("enabled", T::Bool, "renders the `gateway` block"), k("port", T::Port, "`gateway.port`"), k("tls", TLS, "`gateway.tls`"), MERGE, PATCH]),
+        T::Map(&[
+            k("enabled", T::Bool, "renders the `gateway` block"),
+            k("port", T::Port, "`gateway.port`"),
+            k("tls", TLS, "`gateway.tls`"),
+            MERGE,
+            PATCH,
+        ]),
         "`gateway`",
     ),
     k(
@@ -189,15 +275,34 @@ pub const CONFIG: T = T::Map(&[
         T::Map(&[
             k("enabled", T::Bool, "renders `http_port`"),
             k("port", T::Port, "`http_port` (`https_port` with tls)"),
-            k("tls", T::Map(&[k("enabled", T::Bool, "`https_port` with the client TLS settings")]), "HTTPS monitoring"),
+            k(
+                "tls",
+                T::Map(&[k(
+                    "enabled",
+                    T::Bool,
+                    "`https_port` with the client TLS settings",
+                )]),
+                "HTTPS monitoring",
+            ),
         ]),
         "the monitoring endpoint",
     ),
-    k("profiling", T::Map(&[k("enabled", T::Bool, "renders `prof_port`"), k("port", T::Port, "`prof_port`")]), "the profiling endpoint"),
+    k(
+        "profiling",
+        T::Map(&[
+            k("enabled", T::Bool, "renders `prof_port`"),
+            k("port", T::Port, "`prof_port`"),
+        ]),
+        "the profiling endpoint",
+    ),
     k(
         "resolver",
         T::Map(&[
-            k("enabled", T::Bool, "renders `resolver` with only its `dir` (give `merge.type`)"),
+            k(
+                "enabled",
+                T::Bool,
+                "renders `resolver` with only its `dir` (give `merge.type`)",
+            ),
             k("dir", T::Str, "`resolver.dir`"),
             k("pvc", PVC, "volume for the resolver's JWTs"),
             MERGE,
@@ -205,18 +310,42 @@ pub const CONFIG: T = T::Map(&[
         ]),
         "`resolver` (the NATS-based account resolver's directory)",
     ),
-    k("lameDuckGracePeriod", T::Duration, "`lame_duck_grace_period` (earlier releases always write 10s)"),
-    k("lameDuckDuration", T::Duration, "`lame_duck_duration` (earlier releases always write 30s)"),
-    k("serverNamePrefix", T::Str, "prefix of `server_name` (the pod name)"),
+    k(
+        "lameDuckGracePeriod",
+        T::Duration,
+        "`lame_duck_grace_period` (earlier releases always write 10s)",
+    ),
+    k(
+        "lameDuckDuration",
+        T::Duration,
+        "`lame_duck_duration` (earlier releases always write 30s)",
+    ),
+    k(
+        "serverNamePrefix",
+        T::Str,
+        "prefix of `server_name` (the pod name)",
+    ),
     MERGE,
     PATCH,
 ]);
 
 /// `tlsCA`: one CA for every `tls` block (`ca_file`); `verify` still has to be set per block.
 pub const TLS_CA: T = T::Map(&[
-    k("enabled", T::Bool, "adds `ca_file` to every rendered tls block"),
-    k("configMapName", T::Str, "ConfigMap holding the CA, mounted at dir"),
-    k("secretName", T::Str, "Secret holding the CA, mounted at dir"),
+    k(
+        "enabled",
+        T::Bool,
+        "adds `ca_file` to every rendered tls block",
+    ),
+    k(
+        "configMapName",
+        T::Str,
+        "ConfigMap holding the CA, mounted at dir",
+    ),
+    k(
+        "secretName",
+        T::Str,
+        "Secret holding the CA, mounted at dir",
+    ),
     k("dir", T::Str, "mount path"),
     k("key", T::Str, "`ca_file` is dir/key"),
 ]);
@@ -226,17 +355,32 @@ pub const NATSCC: T = T::Map(&[
     k(
         "tlsRoles",
         T::Map(&[
-            k("account", T::Str, "account of the admin and reader users (default APP)"),
-            k("subjects", T::Strings, "the data subjects admin and reader apply to"),
+            k(
+                "account",
+                T::Str,
+                "account of the admin and reader users (default APP)",
+            ),
+            k(
+                "subjects",
+                T::Strings,
+                "the data subjects admin and reader apply to",
+            ),
             k(
                 "users",
-                T::List(&[k("subject", T::Str, "the client certificate's subject (a DN)"), k("role", T::Str, "superuser, admin or reader")]),
+                T::List(&[
+                    k("subject", T::Str, "the client certificate's subject (a DN)"),
+                    k("role", T::Str, "superuser, admin or reader"),
+                ]),
                 "certificate users and their roles",
             ),
         ]),
         "TLS certificate roles",
     ),
-    k("pushedAccounts", T::Any, "account JWTs pushed to the resolver after start, checked like preloaded ones"),
+    k(
+        "pushedAccounts",
+        T::Any,
+        "account JWTs pushed to the resolver after start, checked like preloaded ones",
+    ),
 ]);
 
 /// Top-level keys of the chart. Only `config`, `tlsCA` and `natscc` are walked key by key; the
@@ -272,35 +416,83 @@ pub const RETIRED: &[(&str, &str)] = &[(
 
 /// Keys of the 0.x chart and where the 1.x chart reads the same setting. Longest prefix wins.
 pub const LEGACY: &[(&str, &str)] = &[
-    ("nats", "the 1.x chart reads server settings under `config` (see its values.yaml)"),
+    (
+        "nats",
+        "the 1.x chart reads server settings under `config` (see its values.yaml)",
+    ),
     ("nats.image", "`container.image`"),
     ("nats.resources", "`container.merge.resources`"),
     ("nats.serverNamePrefix", "`config.serverNamePrefix`"),
-    ("nats.tls", "`config.nats.tls` (secretName, cert, key; verify and CA through `config.nats.tls.merge` and `tlsCA`)"),
+    (
+        "nats.tls",
+        "`config.nats.tls` (secretName, cert, key; verify and CA through `config.nats.tls.merge` and `tlsCA`)",
+    ),
     ("nats.jetstream", "`config.jetstream`"),
     ("nats.jetstream.enabled", "`config.jetstream.enabled`"),
     ("nats.jetstream.domain", "`config.jetstream.merge.domain`"),
-    ("nats.jetstream.encryption", "`config.jetstream.merge` (`cipher`, `key`)"),
-    ("nats.jetstream.memStorage", "`config.jetstream.memoryStore`"),
-    ("nats.jetstream.memStorage.enabled", "`config.jetstream.memoryStore.enabled`"),
-    ("nats.jetstream.memStorage.size", "`config.jetstream.memoryStore.maxSize`"),
+    (
+        "nats.jetstream.encryption",
+        "`config.jetstream.merge` (`cipher`, `key`)",
+    ),
+    (
+        "nats.jetstream.memStorage",
+        "`config.jetstream.memoryStore`",
+    ),
+    (
+        "nats.jetstream.memStorage.enabled",
+        "`config.jetstream.memoryStore.enabled`",
+    ),
+    (
+        "nats.jetstream.memStorage.size",
+        "`config.jetstream.memoryStore.maxSize`",
+    ),
     ("nats.jetstream.fileStorage", "`config.jetstream.fileStore`"),
-    ("nats.jetstream.fileStorage.enabled", "`config.jetstream.fileStore.enabled`"),
-    ("nats.jetstream.fileStorage.storageDirectory", "`config.jetstream.fileStore.dir`"),
-    ("nats.jetstream.fileStorage.size", "`config.jetstream.fileStore.pvc.size`"),
-    ("nats.jetstream.fileStorage.storageClassName", "`config.jetstream.fileStore.pvc.storageClassName`"),
-    ("nats.jetstream.fileStorage.existingClaim", "`config.jetstream.fileStore.pvc` (merge) or `statefulSet.patch`"),
+    (
+        "nats.jetstream.fileStorage.enabled",
+        "`config.jetstream.fileStore.enabled`",
+    ),
+    (
+        "nats.jetstream.fileStorage.storageDirectory",
+        "`config.jetstream.fileStore.dir`",
+    ),
+    (
+        "nats.jetstream.fileStorage.size",
+        "`config.jetstream.fileStore.pvc.size`",
+    ),
+    (
+        "nats.jetstream.fileStorage.storageClassName",
+        "`config.jetstream.fileStore.pvc.storageClassName`",
+    ),
+    (
+        "nats.jetstream.fileStorage.existingClaim",
+        "`config.jetstream.fileStore.pvc` (merge) or `statefulSet.patch`",
+    ),
     ("nats.limits", "`config.merge` (raw server options)"),
-    ("nats.limits.maxConnections", "`config.merge.max_connections`"),
-    ("nats.limits.maxSubscriptions", "`config.merge.max_subscriptions`"),
-    ("nats.limits.maxControlLine", "`config.merge.max_control_line`"),
+    (
+        "nats.limits.maxConnections",
+        "`config.merge.max_connections`",
+    ),
+    (
+        "nats.limits.maxSubscriptions",
+        "`config.merge.max_subscriptions`",
+    ),
+    (
+        "nats.limits.maxControlLine",
+        "`config.merge.max_control_line`",
+    ),
     ("nats.limits.maxPayload", "`config.merge.max_payload`"),
     ("nats.limits.writeDeadline", "`config.merge.write_deadline`"),
     ("nats.limits.maxPending", "`config.merge.max_pending`"),
     ("nats.limits.maxPings", "`config.merge.ping_max`"),
-    ("nats.limits.lameDuckDuration", "`config.lameDuckDuration` (or `config.merge.lame_duck_duration`)"),
+    (
+        "nats.limits.lameDuckDuration",
+        "`config.lameDuckDuration` (or `config.merge.lame_duck_duration`)",
+    ),
     ("nats.pingInterval", "`config.merge.ping_interval`"),
-    ("nats.logging", "`config.merge` (`debug`, `trace`, `logtime`)"),
+    (
+        "nats.logging",
+        "`config.merge` (`debug`, `trace`, `logtime`)",
+    ),
     ("cluster", "`config.cluster`"),
     ("cluster.enabled", "`config.cluster.enabled`"),
     ("cluster.replicas", "`config.cluster.replicas`"),
@@ -308,12 +500,21 @@ pub const LEGACY: &[(&str, &str)] = &[
     ("cluster.name", "`config.cluster.merge.name`"),
     ("cluster.authorization", "`config.cluster.routeURLs`"),
     ("cluster.extraRoutes", "`config.cluster.merge.routes`"),
-    ("cluster.noAdvertise", "`config.cluster.noAdvertise` (the 1.x chart writes `no_advertise: true` by default)"),
+    (
+        "cluster.noAdvertise",
+        "`config.cluster.noAdvertise` (the 1.x chart writes `no_advertise: true` by default)",
+    ),
     ("leafnodes", "`config.leafnodes`"),
     ("leafnodes.enabled", "`config.leafnodes.enabled`"),
-    ("leafnodes.remotes", "`config.leafnodes.remotes` (or `config.leafnodes.merge.remotes`)"),
+    (
+        "leafnodes.remotes",
+        "`config.leafnodes.remotes` (or `config.leafnodes.merge.remotes`)",
+    ),
     ("leafnodes.tls", "`config.leafnodes.tls`"),
-    ("leafnodes.noAdvertise", "nowhere: the 1.x chart always writes `no_advertise: true` (override it in `config.leafnodes.merge`)"),
+    (
+        "leafnodes.noAdvertise",
+        "nowhere: the 1.x chart always writes `no_advertise: true` (override it in `config.leafnodes.merge`)",
+    ),
     ("gateway", "`config.gateway`"),
     ("gateway.enabled", "`config.gateway.enabled`"),
     ("gateway.name", "`config.gateway.merge.name`"),
@@ -327,38 +528,92 @@ pub const LEGACY: &[(&str, &str)] = &[
     ("websocket", "`config.websocket`"),
     ("websocket.enabled", "`config.websocket.enabled`"),
     ("websocket.port", "`config.websocket.port`"),
-    ("websocket.noTLS", "nowhere: the chart writes `no_tls: true` whenever `config.websocket.tls` is off"),
-    ("websocket.sameOrigin", "`config.websocket.merge.same_origin`"),
-    ("websocket.allowedOrigins", "`config.websocket.merge.allowed_origins`"),
-    ("auth", "`config.merge` (`authorization`, `accounts`) or operator mode in `config.merge`"),
-    ("auth.resolver", "`config.resolver` and `config.merge.resolver`"),
-    ("auth.resolver.type", "`config.resolver.enabled` with `config.resolver.merge.type: full`, or `config.merge.resolver: MEMORY`"),
+    (
+        "websocket.noTLS",
+        "nowhere: the chart writes `no_tls: true` whenever `config.websocket.tls` is off",
+    ),
+    (
+        "websocket.sameOrigin",
+        "`config.websocket.merge.same_origin`",
+    ),
+    (
+        "websocket.allowedOrigins",
+        "`config.websocket.merge.allowed_origins`",
+    ),
+    (
+        "auth",
+        "`config.merge` (`authorization`, `accounts`) or operator mode in `config.merge`",
+    ),
+    (
+        "auth.resolver",
+        "`config.resolver` and `config.merge.resolver`",
+    ),
+    (
+        "auth.resolver.type",
+        "`config.resolver.enabled` with `config.resolver.merge.type: full`, or `config.merge.resolver: MEMORY`",
+    ),
     ("auth.resolver.operator", "`config.merge.operator`"),
-    ("auth.resolver.systemAccount", "`config.merge.system_account`"),
-    ("auth.resolver.resolverPreload", "`config.merge.resolver_preload`"),
-    ("auth.resolver.store", "`config.resolver.dir` and `config.resolver.pvc`"),
+    (
+        "auth.resolver.systemAccount",
+        "`config.merge.system_account`",
+    ),
+    (
+        "auth.resolver.resolverPreload",
+        "`config.merge.resolver_preload`",
+    ),
+    (
+        "auth.resolver.store",
+        "`config.resolver.dir` and `config.resolver.pvc`",
+    ),
     ("auth.resolver.store.dir", "`config.resolver.dir`"),
     ("auth.resolver.store.size", "`config.resolver.pvc.size`"),
     ("auth.systemAccount", "`config.merge.system_account`"),
     ("auth.operatorjwt", "`config.merge.operator`"),
-    ("auth.basic", "`config.merge.accounts` or `config.merge.authorization`"),
+    (
+        "auth.basic",
+        "`config.merge.accounts` or `config.merge.authorization`",
+    ),
     ("auth.token", "`config.merge.authorization.token`"),
     ("auth.nkeys", "`config.merge.authorization.users`"),
     ("natsbox", "`natsBox`"),
     ("exporter", "`promExporter`"),
-    ("bootconfig", "nowhere: the 1.x chart has no boot-config container"),
-    ("securityContext", "`podTemplate.merge.spec.securityContext`"),
+    (
+        "bootconfig",
+        "nowhere: the 1.x chart has no boot-config container",
+    ),
+    (
+        "securityContext",
+        "`podTemplate.merge.spec.securityContext`",
+    ),
     ("podAnnotations", "`podTemplate.merge.metadata.annotations`"),
     ("affinity", "`podTemplate.merge.spec.affinity`"),
     ("nodeSelector", "`podTemplate.merge.spec.nodeSelector`"),
     ("tolerations", "`podTemplate.merge.spec.tolerations`"),
-    ("topologySpreadConstraints", "`podTemplate.topologySpreadConstraints`"),
-    ("priorityClassName", "`podTemplate.merge.spec.priorityClassName`"),
-    ("statefulSetAnnotations", "`statefulSet.merge.metadata.annotations`"),
-    ("statefulSetPodLabels", "`podTemplate.merge.metadata.labels`"),
+    (
+        "topologySpreadConstraints",
+        "`podTemplate.topologySpreadConstraints`",
+    ),
+    (
+        "priorityClassName",
+        "`podTemplate.merge.spec.priorityClassName`",
+    ),
+    (
+        "statefulSetAnnotations",
+        "`statefulSet.merge.metadata.annotations`",
+    ),
+    (
+        "statefulSetPodLabels",
+        "`podTemplate.merge.metadata.labels`",
+    ),
     ("serviceAnnotations", "`service.merge.metadata.annotations`"),
-    ("networkPolicy", "nowhere: the 1.x chart has no NetworkPolicy (add one under `extraResources`)"),
-    ("k8sClusterDomain", "`config.cluster.routeURLs.k8sClusterDomain`"),
+    (
+        "networkPolicy",
+        "nowhere: the 1.x chart has no NetworkPolicy (add one under `extraResources`)",
+    ),
+    (
+        "k8sClusterDomain",
+        "`config.cluster.routeURLs.k8sClusterDomain`",
+    ),
     ("imagePullSecrets", "`global.image.pullSecretNames`"),
 ];
 
@@ -392,12 +647,19 @@ pub fn places(name: &str, prefix: &str) -> Vec<String> {
 
 /// What a retired key's setting should be written as, by its dotted path under `config`.
 pub fn retired(under_config: &str) -> Option<&'static str> {
-    RETIRED.iter().find(|(p, _)| *p == under_config).map(|(_, h)| *h)
+    RETIRED
+        .iter()
+        .find(|(p, _)| *p == under_config)
+        .map(|(_, h)| *h)
 }
 
 /// Where the 1.x chart reads a 0.x key (longest matching prefix).
 pub fn legacy_place(dotted: &str) -> Option<&'static str> {
-    LEGACY.iter().filter(|(p, _)| dotted == *p || dotted.starts_with(&format!("{p}."))).max_by_key(|(p, _)| p.len()).map(|(_, place)| *place)
+    LEGACY
+        .iter()
+        .filter(|(p, _)| dotted == *p || dotted.starts_with(&format!("{p}.")))
+        .max_by_key(|(p, _)| p.len())
+        .map(|(_, place)| *place)
 }
 
 /// A value's problem against its key's type, or None (null always passes).
@@ -411,17 +673,27 @@ pub fn type_problem(t: &T, n: &crate::load::Node) -> Option<String> {
         T::Port => n.as_i64().is_some_and(|p| (1..=65535).contains(&p)),
         T::Count => n.as_i64().is_some_and(|c| c >= 1),
         T::Str => matches!(n.v, V::Str(_)),
-        T::Size => n.as_i64().is_some_and(|i| i >= 0) || n.as_str().is_some_and(crate::emit::conf::is_size_word),
+        T::Size => {
+            n.as_i64().is_some_and(|i| i >= 0)
+                || n.as_str().is_some_and(crate::emit::conf::is_size_word)
+        }
         T::Duration => n.as_str().is_some_and(is_duration),
-        T::Strings => matches!(n.v, V::Seq(_)) && n.items().iter().all(|i| matches!(i.v, V::Str(_))),
+        T::Strings => {
+            matches!(n.v, V::Seq(_)) && n.items().iter().all(|i| matches!(i.v, V::Str(_)))
+        }
         T::Merge => matches!(n.v, V::Map(_)),
         T::Patch => {
             matches!(n.v, V::Seq(_))
-                && n.items().iter().all(|op| op.get("op").and_then(Node::as_str).is_some() && op.get("path").and_then(Node::as_str).is_some())
+                && n.items().iter().all(|op| {
+                    op.get("op").and_then(Node::as_str).is_some()
+                        && op.get("path").and_then(Node::as_str).is_some()
+                })
         }
         T::Any => true,
         T::Map(_) => matches!(n.v, V::Map(_)),
-        T::List(_) => matches!(n.v, V::Seq(_)) && n.items().iter().all(|i| matches!(i.v, V::Map(_))),
+        T::List(_) => {
+            matches!(n.v, V::Seq(_)) && n.items().iter().all(|i| matches!(i.v, V::Map(_)))
+        }
     };
     if ok {
         return None;
@@ -464,7 +736,9 @@ fn schema_of(t: &T, doc: &str) -> Value {
         T::Port => json!({"type": nullable("integer"), "minimum": 1, "maximum": 65535}),
         T::Count => json!({"type": nullable("integer"), "minimum": 1}),
         T::Str => json!({"type": nullable("string")}),
-        T::Size => json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": SIZE_PATTERN}, {"type": "null"}]}),
+        T::Size => {
+            json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": SIZE_PATTERN}, {"type": "null"}]})
+        }
         T::Duration => json!({"type": nullable("string"), "pattern": DURATION_PATTERN}),
         T::Strings => json!({"type": nullable("array"), "items": {"type": "string"}}),
         T::Merge => json!({"type": nullable("object")}),
@@ -501,9 +775,15 @@ pub fn json_schema() -> Value {
     let mut props = Map::new();
     for name in TOP {
         let s = match *name {
-            "config" => schema_of(&CONFIG, "the NATS server config the chart renders (files/config/*.yaml)"),
+            "config" => schema_of(
+                &CONFIG,
+                "the NATS server config the chart renders (files/config/*.yaml)",
+            ),
             "tlsCA" => schema_of(&TLS_CA, "one CA for every tls block"),
-            "natscc" => schema_of(&NATSCC, "natscc's own shortcuts; they compile to plain nats.conf"),
+            "natscc" => schema_of(
+                &NATSCC,
+                "natscc's own shortcuts; they compile to plain nats.conf",
+            ),
             _ => json!({}),
         };
         props.insert(name.to_string(), s);

@@ -27,13 +27,20 @@ pub fn go_duration(text: &str) -> Option<f64> {
     }
     let mut total = 0.0;
     while !rest.is_empty() {
-        let n = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
         if n == 0 {
             return None;
         }
         let num: f64 = rest[..n].parse().ok()?;
         rest = &rest[n..];
-        let u = rest.chars().take_while(|c| c.is_alphabetic()).map(char::len_utf8).sum::<usize>();
+        let u = rest
+            .chars()
+            .take_while(|c| c.is_alphabetic())
+            .map(char::len_utf8)
+            .sum::<usize>();
         let unit = match &rest[..u] {
             "ns" => 1e-9,
             "us" | "µs" | "μs" => 1e-6,
@@ -66,9 +73,18 @@ const TUNABLES: &[(&[&str], Kind)] = &[
     (&["ping_interval"], Kind::Duration { always_ok: false }),
     (&["write_deadline"], Kind::Duration { always_ok: false }),
     (&["lame_duck_duration"], Kind::Duration { always_ok: false }),
-    (&["lame_duck_grace_period"], Kind::Duration { always_ok: false }),
-    (&["jetstream", "sync_interval"], Kind::Duration { always_ok: true }),
-    (&["jetstream", "max_outstanding_catchup"], Kind::Size { max: None }),
+    (
+        &["lame_duck_grace_period"],
+        Kind::Duration { always_ok: false },
+    ),
+    (
+        &["jetstream", "sync_interval"],
+        Kind::Duration { always_ok: true },
+    ),
+    (
+        &["jetstream", "max_outstanding_catchup"],
+        Kind::Size { max: None },
+    ),
 ];
 
 fn get<'a>(conf: &'a ConfMap, p: &[&str]) -> Option<&'a Conf> {
@@ -90,7 +106,12 @@ fn block<'a>(conf: &'a ConfMap, key: &str) -> Option<&'a ConfMap> {
     }
 }
 
-pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool) -> Vec<Diagnostic> {
+pub fn check(
+    conf: &ConfMap,
+    spans: &Spans,
+    fallback: Span,
+    operator_mode: bool,
+) -> Vec<Diagnostic> {
     let mut out = vec![];
     let span = |p: &[&str]| spans.at(&path(p)).unwrap_or(fallback);
     let dotted = |p: &[&str]| p.join(".");
@@ -151,7 +172,10 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
 
     // max_payload above max_pending: -t passes, the server refuses to start.
     let payload = conf.get("max_payload").and_then(size_bytes);
-    let pending = conf.get("max_pending").and_then(size_bytes).unwrap_or(DEFAULT_MAX_PENDING);
+    let pending = conf
+        .get("max_pending")
+        .and_then(size_bytes)
+        .unwrap_or(DEFAULT_MAX_PENDING);
     if let Some(p) = payload {
         if p > pending && p <= I32_MAX {
             out.push(
@@ -230,10 +254,12 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
     };
     let js = block(conf, "jetstream").is_some()
         || matches!(js_value, Some(Conf::Bool(true)))
-        || word(js_value).is_some_and(|w| matches!(w.as_str(), "enabled" | "enable" | "true" | "yes" | "on"));
+        || word(js_value)
+            .is_some_and(|w| matches!(w.as_str(), "enabled" | "enable" | "true" | "yes" | "on"));
     let js_off = js_value.is_none()
         || matches!(js_value, Some(Conf::Bool(false)))
-        || word(js_value).is_some_and(|w| matches!(w.as_str(), "disabled" | "disable" | "false" | "no" | "off"));
+        || word(js_value)
+            .is_some_and(|w| matches!(w.as_str(), "disabled" | "disable" | "false" | "no" | "off"));
     let cluster = block(conf, "cluster");
     let server_name = conf.get("server_name").is_some();
 
@@ -241,7 +267,11 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
     if let (true, Some(c)) = (js, cluster)
         && (c.get("name").is_none() || !server_name)
     {
-        let missing = if c.get("name").is_none() { "`cluster.name`" } else { "`server_name`" };
+        let missing = if c.get("name").is_none() {
+            "`cluster.name`"
+        } else {
+            "`server_name`"
+        };
         out.push(
             Diagnostic::new(Code::JetStreamCluster, format!("clustered JetStream needs {missing}; nats-server passes -t but refuses to start"))
                 .at(span(&["cluster"]), "JetStream cluster")
@@ -253,7 +283,9 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
     if block(conf, "mqtt").is_some() {
         // The server only calls itself standalone with no cluster, no gateway and no leaf
         // remotes (a leaf can reach JetStream elsewhere; seen with nats-server 2.15.1).
-        let remotes = block(conf, "leafnodes").and_then(|l| l.get("remotes")).is_some_and(|r| matches!(r, Conf::List(l) if !l.is_empty()));
+        let remotes = block(conf, "leafnodes")
+            .and_then(|l| l.get("remotes"))
+            .is_some_and(|r| matches!(r, Conf::List(l) if !l.is_empty()));
         // In a cluster every replica runs this same config, so no server has JetStream: the
         // servers start (nats-server does not check it there) but keep failing to create their
         // MQTT streams, and a client's CONNECT never gets a CONNACK.
@@ -291,7 +323,10 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
     }
 
     // HTTPS monitoring serves with the client TLS certificate; without one the server stops.
-    if conf.get("https_port").is_some() && block(conf, "tls").is_none_or(|t| t.get("cert_file").is_none() && t.get("certs").is_none()) {
+    if conf.get("https_port").is_some()
+        && block(conf, "tls")
+            .is_none_or(|t| t.get("cert_file").is_none() && t.get("certs").is_none())
+    {
         out.push(
             Diagnostic::new(Code::StartHttps, "HTTPS monitoring (`config.monitor.tls`) without a client TLS certificate; nats-server passes -t but refuses to start (\"TLS cert and key required for HTTPS\")")
                 .at(span(&["https_port"]), "HTTPS without a certificate")
@@ -301,8 +336,14 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
 
     // A listener whose chart TLS has no certificate (tls.enabled without secretName).
     for key in ["", "mqtt", "leafnodes", "websocket", "cluster", "gateway"] {
-        let (t, at): (Option<&ConfMap>, Vec<&str>) =
-            if key.is_empty() { (block(conf, "tls"), vec!["tls"]) } else { (block(conf, key).and_then(|b| block(b, "tls")), vec![key, "tls"]) };
+        let (t, at): (Option<&ConfMap>, Vec<&str>) = if key.is_empty() {
+            (block(conf, "tls"), vec!["tls"])
+        } else {
+            (
+                block(conf, key).and_then(|b| block(b, "tls")),
+                vec![key, "tls"],
+            )
+        };
         // `tls: {}` with `allow_non_tls: true` is the documented setup behind a
         // TLS-terminating proxy (the event-bus chart's own default): plaintext is meant.
         let proxied = key.is_empty() && conf.get("allow_non_tls") == Some(&Conf::Bool(true));
@@ -311,7 +352,11 @@ pub fn check(conf: &ConfMap, spans: &Spans, fallback: Span, operator_mode: bool)
             && t.get("cert_file").is_none()
             && t.get("certs").is_none()
         {
-            let values = if key.is_empty() { "config.nats.tls".to_string() } else { format!("config.{key}.tls") };
+            let values = if key.is_empty() {
+                "config.nats.tls".to_string()
+            } else {
+                format!("config.{key}.tls")
+            };
             out.push(
                 Diagnostic::new(
                     Code::ChartTlsNoSecret,

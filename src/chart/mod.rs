@@ -27,7 +27,12 @@ pub const DEFAULTS_NAME: &str = "<NATS chart defaults>";
 /// Whether the user's values (not the built-in defaults) set `global.eventBus`.
 pub fn is_event_bus(root: &Node, sources: &Sources) -> bool {
     match root.path(&["global", "eventBus"]) {
-        Some(n) => !load::is_builtin(&sources.get(n.span.src).name) || n.entries().iter().any(|e| !load::is_builtin(&sources.get(e.key_span.src).name)),
+        Some(n) => {
+            !load::is_builtin(&sources.get(n.span.src).name)
+                || n.entries()
+                    .iter()
+                    .any(|e| !load::is_builtin(&sources.get(e.key_span.src).name))
+        }
         None => false,
     }
 }
@@ -48,16 +53,33 @@ pub fn compile(inputs: &Inputs, emit_files: bool) -> crate::Compiled {
     if diags.iter().any(|d| d.is_error()) {
         files.clear();
     }
-    crate::Compiled { files, diags, sources, model: None }
+    crate::Compiled {
+        files,
+        diags,
+        sources,
+        model: None,
+    }
 }
 
 /// The stages after loading.
-pub fn compile_tree(root: &Node, sources: &Sources, emit_files: bool) -> (crate::emit::Files, Vec<crate::diag::Diagnostic>) {
+pub fn compile_tree(
+    root: &Node,
+    sources: &Sources,
+    emit_files: bool,
+) -> (crate::emit::Files, Vec<crate::diag::Diagnostic>) {
     let mut diags = schema::check(root, sources);
     // Every template of the chart reads `config.nats.tls.enabled`; without `config.nats` the
     // render stops with a nil pointer (measured with Helm 4.2.3 on chart 2.12.6).
-    if root.get("config").is_some_and(|c| c.get("nats").is_none_or(crate::load::Node::is_null)) {
-        let at = root.get("config").and_then(|c| c.entry("nats")).map_or(root.get("config").map_or(root.span, |c| c.span), |e| e.key_span);
+    if root
+        .get("config")
+        .is_some_and(|c| c.get("nats").is_none_or(crate::load::Node::is_null))
+    {
+        let at = root
+            .get("config")
+            .and_then(|c| c.entry("nats"))
+            .map_or(root.get("config").map_or(root.span, |c| c.span), |e| {
+                e.key_span
+            });
         diags.push(
             crate::diag::Diagnostic::new(
                 crate::diag::Code::ChartRenderFails,
@@ -70,11 +92,36 @@ pub fn compile_tree(root: &Node, sources: &Sources, emit_files: bool) -> (crate:
     diags.extend(tls_roles::check_shortcut(root));
     let mut rendered = render::render(root);
     let fallback: Span = root.get("config").map(|c| c.span).unwrap_or(root.span);
-    diags.extend(operator::inline_files(&mut rendered.conf, &rendered.spans, sources, fallback));
+    diags.extend(operator::inline_files(
+        &mut rendered.conf,
+        &rendered.spans,
+        sources,
+        fallback,
+    ));
     let operator_mode = rendered.conf.get("operator").is_some();
-    diags.extend(operator::check(&rendered.conf, &rendered.spans, root, sources, fallback));
-    diags.extend(tls_roles::check(&rendered.conf, &rendered.spans, &rendered.roles, fallback));
-    diags.extend(limits::check(&rendered.conf, &rendered.spans, fallback, operator_mode));
-    let files = if emit_files && !diags.iter().any(|d| d.is_error()) { emit::files(root, &rendered) } else { crate::emit::Files::new() };
+    diags.extend(operator::check(
+        &rendered.conf,
+        &rendered.spans,
+        root,
+        sources,
+        fallback,
+    ));
+    diags.extend(tls_roles::check(
+        &rendered.conf,
+        &rendered.spans,
+        &rendered.roles,
+        fallback,
+    ));
+    diags.extend(limits::check(
+        &rendered.conf,
+        &rendered.spans,
+        fallback,
+        operator_mode,
+    ));
+    let files = if emit_files && !diags.iter().any(|d| d.is_error()) {
+        emit::files(root, &rendered)
+    } else {
+        crate::emit::Files::new()
+    };
     (files, diags)
 }

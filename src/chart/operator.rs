@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 /// Where a JWT came from, for messages.
 fn base_dir(sources: &Sources, span: Span) -> PathBuf {
     let name = &sources.get(span.src).name;
-    Path::new(name).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(name)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 enum Loaded {
@@ -32,7 +35,11 @@ fn load_ref(text: &str, span: Span, sources: &Sources) -> Loaded {
         return Loaded::Inline(t.to_string());
     }
     let p = Path::new(t);
-    let candidate = if p.is_absolute() { p.to_path_buf() } else { base_dir(sources, span).join(p) };
+    let candidate = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base_dir(sources, span).join(p)
+    };
     match std::fs::read_to_string(&candidate) {
         Ok(content) => Loaded::File(content.trim().to_string()),
         Err(_) if p.is_absolute() => Loaded::Pod(t.to_string()),
@@ -41,7 +48,12 @@ fn load_ref(text: &str, span: Span, sources: &Sources) -> Loaded {
 }
 
 /// Replaces JWT file references in `operator` and `resolver_preload` by the files' contents.
-pub fn inline_files(conf: &mut ConfMap, spans: &Spans, sources: &Sources, fallback: Span) -> Vec<Diagnostic> {
+pub fn inline_files(
+    conf: &mut ConfMap,
+    spans: &Spans,
+    sources: &Sources,
+    fallback: Span,
+) -> Vec<Diagnostic> {
     let mut out = vec![];
     let fix = |c: &mut Conf, at: Vec<String>, must_inline: bool, out: &mut Vec<Diagnostic>| {
         let Conf::Str(text) = c else { return };
@@ -87,7 +99,13 @@ pub fn inline_files(conf: &mut ConfMap, spans: &Spans, sources: &Sources, fallba
 }
 
 /// Decodes one JWT and reports what is wrong with it; `None` when unusable.
-fn decoded(text: &str, span: Span, want: Kind, what: &str, out: &mut Vec<Diagnostic>) -> Option<Jwt> {
+fn decoded(
+    text: &str,
+    span: Span,
+    want: Kind,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Jwt> {
     match jwt::decode(text) {
         Err(e) => {
             out.push(
@@ -99,17 +117,30 @@ fn decoded(text: &str, span: Span, want: Kind, what: &str, out: &mut Vec<Diagnos
         }
         Ok(j) if !j.signature_ok => {
             out.push(
-                Diagnostic::new(Code::JwtSignature, format!("{what}: the signature does not verify against its issuer `{}`", j.issuer))
-                    .at(span, "bad signature")
-                    .help("the JWT was altered or truncated; export it again from nsc"),
+                Diagnostic::new(
+                    Code::JwtSignature,
+                    format!(
+                        "{what}: the signature does not verify against its issuer `{}`",
+                        j.issuer
+                    ),
+                )
+                .at(span, "bad signature")
+                .help("the JWT was altered or truncated; export it again from nsc"),
             );
             None
         }
         Ok(j) if j.kind != want => {
             out.push(
-                Diagnostic::new(Code::JwtKind, format!("{what} is {} JWT, not {} JWT", article(j.kind), article(want)))
-                    .at(span, "wrong kind of JWT")
-                    .help(format!("give the {} JWT here", want.name())),
+                Diagnostic::new(
+                    Code::JwtKind,
+                    format!(
+                        "{what} is {} JWT, not {} JWT",
+                        article(j.kind),
+                        article(want)
+                    ),
+                )
+                .at(span, "wrong kind of JWT")
+                .help(format!("give the {} JWT here", want.name())),
             );
             None
         }
@@ -139,7 +170,13 @@ struct AccountRef {
     jwt: Jwt,
 }
 
-pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fallback: Span) -> Vec<Diagnostic> {
+pub fn check(
+    conf: &ConfMap,
+    spans: &Spans,
+    root: &Node,
+    sources: &Sources,
+    fallback: Span,
+) -> Vec<Diagnostic> {
     let mut out = vec![];
     let span = |p: &[&str]| spans.at(&path(p)).unwrap_or(fallback);
 
@@ -147,7 +184,11 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
     let mut trusted: Vec<String> = vec![];
     let mut operators: Vec<Jwt> = vec![];
     let op_items: Vec<(Vec<String>, &Conf)> = match conf.get("operator") {
-        Some(Conf::List(items)) => items.iter().enumerate().map(|(i, c)| (path(&["operator", &i.to_string()]), c)).collect(),
+        Some(Conf::List(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (path(&["operator", &i.to_string()]), c))
+            .collect(),
         Some(c) => vec![(path(&["operator"]), c)],
         None => vec![],
     };
@@ -181,8 +222,15 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
         Some(Conf::Map(m)) => Some(m),
         _ => None,
     };
-    if !has_operator && (resolver.is_some() || preload.is_some()) && conf.get("trusted_keys").is_none() {
-        let at = if resolver.is_some() { span(&["resolver"]) } else { span(&["resolver_preload"]) };
+    if !has_operator
+        && (resolver.is_some() || preload.is_some())
+        && conf.get("trusted_keys").is_none()
+    {
+        let at = if resolver.is_some() {
+            span(&["resolver"])
+        } else {
+            span(&["resolver_preload"])
+        };
         out.push(
             Diagnostic::new(Code::OperatorMissing, "an account resolver without an `operator`: nothing says which account JWTs to trust")
                 .at(at, "resolver without operator")
@@ -195,9 +243,14 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
             let up = r.to_ascii_uppercase();
             if up != "MEMORY" && up != "MEM" && !up.starts_with("URL(") {
                 out.push(
-                    Diagnostic::new(Code::ResolverType, format!("resolver `{r}` is neither MEMORY nor URL(...); nats-server refuses it"))
-                        .at(span(&["resolver"]), "unknown resolver")
-                        .help("use `MEMORY`, or a map `{ type: full, dir: /data/resolver }`"),
+                    Diagnostic::new(
+                        Code::ResolverType,
+                        format!(
+                            "resolver `{r}` is neither MEMORY nor URL(...); nats-server refuses it"
+                        ),
+                    )
+                    .at(span(&["resolver"]), "unknown resolver")
+                    .help("use `MEMORY`, or a map `{ type: full, dir: /data/resolver }`"),
                 );
             }
         }
@@ -210,7 +263,8 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
                         Code::ResolverType,
                         match &ty {
                             Some(t) => format!("resolver type `{t}` is neither full nor cache; nats-server refuses it"),
-                            // The chart's files/config/resolver.yaml writes only `dir`, never a type.
+                            // The chart's files/config/resolver.yaml writes only `dir`, never a
+                            // type.
                             None => "the resolver map has no `type`: `config.resolver` renders only its `dir`, and nats-server refuses a map without a type (\"should be MEM or URL(\\\"url\\\") or a map containing dir and type\")".into(),
                         },
                     )
@@ -234,7 +288,9 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
     if let Some(pre) = preload {
         for item in &pre.items {
             let Item::Kv(key, v) = item else { continue };
-            let sp = spans.at(&path(&["resolver_preload", key])).unwrap_or(fallback);
+            let sp = spans
+                .at(&path(&["resolver_preload", key]))
+                .unwrap_or(fallback);
             match v {
                 Conf::Str(t) if t.is_empty() => {}
                 Conf::Str(t) => {
@@ -251,7 +307,11 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
             }
         }
     }
-    for e in root.path(&["natscc", "pushedAccounts"]).map(Node::entries).unwrap_or_default() {
+    for e in root
+        .path(&["natscc", "pushedAccounts"])
+        .map(Node::entries)
+        .unwrap_or_default()
+    {
         let Some(t) = e.value.as_str() else { continue };
         let content = match load_ref(t, e.value.span, sources) {
             Loaded::Inline(c) | Loaded::File(c) => c,
@@ -264,8 +324,19 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
                 continue;
             }
         };
-        if let Some(j) = decoded(&content, e.value.span, Kind::Account, &format!("pushed account `{}`", e.key), &mut out) {
-            accounts.push(AccountRef { label: format!("pushed account `{}`", e.key), key: None, span: e.value.span, jwt: j });
+        if let Some(j) = decoded(
+            &content,
+            e.value.span,
+            Kind::Account,
+            &format!("pushed account `{}`", e.key),
+            &mut out,
+        ) {
+            accounts.push(AccountRef {
+                label: format!("pushed account `{}`", e.key),
+                key: None,
+                span: e.value.span,
+                jwt: j,
+            });
         }
     }
 
@@ -274,9 +345,18 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
             && *k != a.jwt.subject
         {
             out.push(
-                Diagnostic::new(Code::PreloadKey, format!("{} maps key `{k}` to the JWT of account `{}`", a.label, a.jwt.subject))
-                    .at(a.span, "key and JWT disagree")
-                    .help(format!("key the entry by the JWT's subject `{}`", a.jwt.subject)),
+                Diagnostic::new(
+                    Code::PreloadKey,
+                    format!(
+                        "{} maps key `{k}` to the JWT of account `{}`",
+                        a.label, a.jwt.subject
+                    ),
+                )
+                .at(a.span, "key and JWT disagree")
+                .help(format!(
+                    "key the entry by the JWT's subject `{}`",
+                    a.jwt.subject
+                )),
             );
         }
         if !operators.is_empty() && !trusted.contains(&a.jwt.issuer) {
@@ -297,7 +377,8 @@ pub fn check(conf: &ConfMap, spans: &Spans, root: &Node, sources: &Sources, fall
         match sys {
             None => {}
             Some(s) => {
-                let is_account_key = s.starts_with('A') && nkeys::KeyPair::from_public_key(s).is_ok();
+                let is_account_key =
+                    s.starts_with('A') && nkeys::KeyPair::from_public_key(s).is_ok();
                 let preloaded = preload.is_some_and(|p| p.get(s).is_some());
                 if !is_account_key {
                     out.push(

@@ -17,7 +17,8 @@ pub fn format_config(conf: &ConfMap) -> String {
     static INCLUDE: OnceLock<Regex> = OnceLock::new();
     static RAW: OnceLock<Regex> = OnceLock::new();
     let include = INCLUDE.get_or_init(|| Regex::new(r#"".*\$include": "(.*)",?"#).expect("regex"));
-    let raw = RAW.get_or_init(|| Regex::new(r#""<<[\t\n\x0C\r ]+(.*?)[\t\n\x0C\r ]+>>""#).expect("regex"));
+    let raw = RAW
+        .get_or_init(|| Regex::new(r#""<<[\t\n\x0C\r ]+(.*?)[\t\n\x0C\r ]+>>""#).expect("regex"));
     let text = include.replace_all(&json, "include ${1};");
     raw.replace_all(&text, "${1}").into_owned()
 }

@@ -9,7 +9,8 @@ use crate::load::{Node, V};
 
 /// A value at a dotted path of the values.
 pub fn val<'a>(root: &'a Node, dotted: &str) -> Option<&'a Node> {
-    root.path(&dotted.split('.').collect::<Vec<_>>()).filter(|n| !n.is_null())
+    root.path(&dotted.split('.').collect::<Vec<_>>())
+        .filter(|n| !n.is_null())
 }
 
 fn flag(root: &Node, dotted: &str) -> bool {
@@ -17,7 +18,9 @@ fn flag(root: &Node, dotted: &str) -> bool {
 }
 
 fn text(root: &Node, dotted: &str) -> Option<String> {
-    val(root, dotted).and_then(Node::scalar_text).filter(|t| !t.is_empty())
+    val(root, dotted)
+        .and_then(Node::scalar_text)
+        .filter(|t| !t.is_empty())
 }
 
 /// A chart value written into the config as the chart prints it (a port, a size, a name).
@@ -64,12 +67,17 @@ pub fn names(root: &Node) -> Names {
         Some(f) => dns_label(&f),
         None => {
             let name = text(root, "nameOverride").unwrap_or_else(|| CHART_NAME.into());
-            if RELEASE.contains(name.as_str()) { dns_label(RELEASE) } else { dns_label(&format!("{RELEASE}-{name}")) }
+            if RELEASE.contains(name.as_str()) {
+                dns_label(RELEASE)
+            } else {
+                dns_label(&format!("{RELEASE}-{name}"))
+            }
         }
     };
     Names {
         stateful_set: text(root, "statefulSet.name").unwrap_or_else(|| fullname.clone()),
-        headless: text(root, "headlessService.name").unwrap_or_else(|| format!("{fullname}-headless")),
+        headless: text(root, "headlessService.name")
+            .unwrap_or_else(|| format!("{fullname}-headless")),
         config_map: text(root, "configMap.name").unwrap_or_else(|| format!("{fullname}-config")),
         fullname,
     }
@@ -81,7 +89,9 @@ pub fn urlquery(text: &str) -> String {
     let mut out = String::new();
     for b in text.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -124,9 +134,15 @@ impl R<'_> {
         if let Some(p) = values.get("patch").filter(|p| matches!(p.v, V::Seq(_))) {
             crate::emit::patch::apply(doc, p);
             for op in p.items() {
-                if let (Some(ptr), Some(v)) = (op.get("path").and_then(Node::as_str), op.get("value")) {
+                if let (Some(ptr), Some(v)) =
+                    (op.get("path").and_then(Node::as_str), op.get("value"))
+                {
                     let mut full = at.to_vec();
-                    full.extend(ptr.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")));
+                    full.extend(
+                        ptr.split('/')
+                            .skip(1)
+                            .map(|t| t.replace("~1", "/").replace("~0", "~")),
+                    );
                     self.spans.index(&full, v);
                 }
             }
@@ -149,21 +165,39 @@ impl R<'_> {
     /// The body of a `tls` block from its values node.
     fn tls_doc(&mut self, tls: Option<&Node>, here: &[String]) -> ConfMap {
         let mut doc = ConfMap::new();
-        let get = |k: &str| tls.and_then(|t| t.get(k)).filter(|n| !n.is_null()).and_then(Node::scalar_text).filter(|t| !t.is_empty());
+        let get = |k: &str| {
+            tls.and_then(|t| t.get(k))
+                .filter(|n| !n.is_null())
+                .and_then(Node::scalar_text)
+                .filter(|t| !t.is_empty())
+        };
         if get("secretName").is_some() {
             let dir = get("dir").unwrap_or_default();
             let dir = trim_slash(&dir);
-            for (key, file, dflt) in [("cert_file", "cert", "tls.crt"), ("key_file", "key", "tls.key")] {
+            for (key, file, dflt) in [
+                ("cert_file", "cert", "tls.crt"),
+                ("key_file", "key", "tls.key"),
+            ] {
                 let name = get(file).unwrap_or_else(|| dflt.to_string());
                 doc.set(key, s(format!("{dir}/{name}")));
             }
         }
-        if flag(self.root, "tlsCA.enabled") && (text(self.root, "tlsCA.configMapName").is_some() || text(self.root, "tlsCA.secretName").is_some()) {
+        if flag(self.root, "tlsCA.enabled")
+            && (text(self.root, "tlsCA.configMapName").is_some()
+                || text(self.root, "tlsCA.secretName").is_some())
+        {
             let dir = text(self.root, "tlsCA.dir").unwrap_or_default();
             let key = text(self.root, "tlsCA.key").unwrap_or_else(|| "ca.crt".into());
             doc.set("ca_file", s(format!("{}/{key}", trim_slash(&dir))));
             if let Some(n) = val(self.root, "tlsCA.enabled") {
-                self.spans.set(&here.iter().cloned().chain(["ca_file".to_string()]).collect::<Vec<_>>(), n.span);
+                self.spans.set(
+                    &here
+                        .iter()
+                        .cloned()
+                        .chain(["ca_file".to_string()])
+                        .collect::<Vec<_>>(),
+                    n.span,
+                );
             }
         }
         self.merge_patch_of(&mut doc, here, tls);
@@ -191,7 +225,10 @@ impl R<'_> {
 /// The whole nats.conf tree.
 pub fn render(root: &Node) -> Rendered {
     let names = names(root);
-    let mut r = R { root, spans: Spans::default() };
+    let mut r = R {
+        root,
+        spans: Spans::default(),
+    };
     let mut conf = ConfMap::new();
     if let Some(c) = val(root, "config") {
         r.spans.set(&[], c.span);
@@ -211,7 +248,11 @@ pub fn render(root: &Node) -> Rendered {
         }
     }
 
-    let listeners: [(&str, &str); 3] = [("leafnodes", "config.leafnodes"), ("websocket", "config.websocket"), ("mqtt", "config.mqtt")];
+    let listeners: [(&str, &str); 3] = [
+        ("leafnodes", "config.leafnodes"),
+        ("websocket", "config.websocket"),
+        ("mqtt", "config.mqtt"),
+    ];
     for (key, values) in listeners {
         let at = path(&[key]);
         if !r.enabled(values, &at) {
@@ -241,7 +282,9 @@ pub fn render(root: &Node) -> Rendered {
         doc.set("name", s(names.stateful_set.clone()));
         r.port(&mut doc, "port", "config.cluster.port", &at);
         // Newer releases read `noAdvertise` (default true); earlier ones write true.
-        let no_advertise = val(root, "config.cluster.noAdvertise").and_then(Node::as_bool).unwrap_or(true);
+        let no_advertise = val(root, "config.cluster.noAdvertise")
+            .and_then(Node::as_bool)
+            .unwrap_or(true);
         doc.set("no_advertise", Conf::Bool(no_advertise));
         if let Some(n) = val(root, "config.cluster.noAdvertise") {
             r.spans.set(&path(&["cluster", "no_advertise"]), n.span);
@@ -261,13 +304,29 @@ pub fn render(root: &Node) -> Rendered {
         };
         let fqdn = if flag(root, "config.cluster.routeURLs.useFQDN") {
             let ns = text(root, "namespaceOverride").unwrap_or_else(|| RELEASE_NAMESPACE.into());
-            format!(".{ns}.svc.{}", text(root, "config.cluster.routeURLs.k8sClusterDomain").unwrap_or_else(|| "cluster.local".into()))
+            format!(
+                ".{ns}.svc.{}",
+                text(root, "config.cluster.routeURLs.k8sClusterDomain")
+                    .unwrap_or_else(|| "cluster.local".into())
+            )
         } else {
             String::new()
         };
-        let port = val(root, "config.cluster.port").and_then(Node::scalar_text).unwrap_or_else(|| "6222".into());
-        let replicas = val(root, "config.cluster.replicas").and_then(Node::as_i64).unwrap_or(0).clamp(0, 1000);
-        let routes = (0..replicas).map(|i| s(format!("{proto}://{auth}{}-{i}.{}{fqdn}:{port}", names.stateful_set, names.headless))).collect();
+        let port = val(root, "config.cluster.port")
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "6222".into());
+        let replicas = val(root, "config.cluster.replicas")
+            .and_then(Node::as_i64)
+            .unwrap_or(0)
+            .clamp(0, 1000);
+        let routes = (0..replicas)
+            .map(|i| {
+                s(format!(
+                    "{proto}://{auth}{}-{i}.{}{fqdn}:{port}",
+                    names.stateful_set, names.headless
+                ))
+            })
+            .collect();
         doc.set("routes", Conf::List(routes));
         if let Some(n) = val(root, "config.cluster.replicas") {
             r.spans.set(&path(&["cluster", "routes"]), n.span);
@@ -321,15 +380,19 @@ pub fn render(root: &Node) -> Rendered {
         if flag(root, "config.jetstream.memoryStore.enabled") {
             if let Some(n) = val(root, "config.jetstream.memoryStore.maxSize") {
                 doc.set("max_memory_store", size(n));
-                r.spans.set(&path(&["jetstream", "max_memory_store"]), n.span);
+                r.spans
+                    .set(&path(&["jetstream", "max_memory_store"]), n.span);
             }
         } else {
             doc.set("max_memory_store", Conf::Int(0));
         }
         if flag(root, "config.jetstream.fileStore.enabled") {
             r.port(&mut doc, "store_dir", "config.jetstream.fileStore.dir", &at);
-            let max = val(root, "config.jetstream.fileStore.maxSize")
-                .or_else(|| flag(root, "config.jetstream.fileStore.pvc.enabled").then(|| val(root, "config.jetstream.fileStore.pvc.size")).flatten());
+            let max = val(root, "config.jetstream.fileStore.maxSize").or_else(|| {
+                flag(root, "config.jetstream.fileStore.pvc.enabled")
+                    .then(|| val(root, "config.jetstream.fileStore.pvc.size"))
+                    .flatten()
+            });
             if let Some(n) = max {
                 doc.set("max_file_store", size(n));
                 r.spans.set(&path(&["jetstream", "max_file_store"]), n.span);
@@ -354,7 +417,12 @@ pub fn render(root: &Node) -> Rendered {
 
     r.merge_patch(&mut conf, &[], "config");
     sort(&mut conf);
-    Rendered { conf, spans: r.spans, names, roles }
+    Rendered {
+        conf,
+        spans: r.spans,
+        names,
+        roles,
+    }
 }
 
 /// Keys in byte order, as the chart's JSON printer writes them; an include sorts as its key

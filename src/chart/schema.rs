@@ -16,7 +16,14 @@ fn walk(node: &Node, t: &T, at: &str, typed: bool, unknown: &Unknown, out: &mut 
     match t {
         T::List(_) => {
             for (i, item) in node.items().iter().enumerate() {
-                walk(item, &T::Map(keys::entries(t)), &format!("{at}[{i}]"), typed, unknown, out);
+                walk(
+                    item,
+                    &T::Map(keys::entries(t)),
+                    &format!("{at}[{i}]"),
+                    typed,
+                    unknown,
+                    out,
+                );
             }
         }
         T::Map(entries) => {
@@ -24,11 +31,15 @@ fn walk(node: &Node, t: &T, at: &str, typed: bool, unknown: &Unknown, out: &mut 
                 let here = format!("{at}.{}", e.key);
                 match entries.iter().find(|k| k.name == e.key) {
                     Some(k) => {
-                        if let Some(p) = typed.then(|| keys::type_problem(&k.t, &e.value)).flatten() {
+                        if let Some(p) = typed.then(|| keys::type_problem(&k.t, &e.value)).flatten()
+                        {
                             out.push(
-                                Diagnostic::new(Code::ChartType, format!("`{here}` {p}, not a {}", e.value.type_name()))
-                                    .at(e.value.span, "wrong type")
-                                    .help(format!("`{here}` {p}")),
+                                Diagnostic::new(
+                                    Code::ChartType,
+                                    format!("`{here}` {p}, not a {}", e.value.type_name()),
+                                )
+                                .at(e.value.span, "wrong type")
+                                .help(format!("`{here}` {p}")),
                             );
                             continue;
                         }
@@ -45,16 +56,36 @@ fn walk(node: &Node, t: &T, at: &str, typed: bool, unknown: &Unknown, out: &mut 
 /// The report on a `config` key the chart does not read, with where it does read that setting.
 /// `config_at` is the path of the `config` map itself (`config`, or `nats.config` for the event
 /// bus's subchart).
-pub fn ignored_key(e: &Entry, here: &str, at: &str, siblings: &[K], config_at: Option<&str>) -> Diagnostic {
-    let under_config = config_at.and_then(|c| here.strip_prefix(c)).and_then(|r| r.strip_prefix('.')).map(|r| r.split('[').next().unwrap_or("").to_string());
-    let elsewhere = config_at.map(|c| keys::places(&e.key, c)).unwrap_or_default();
+pub fn ignored_key(
+    e: &Entry,
+    here: &str,
+    at: &str,
+    siblings: &[K],
+    config_at: Option<&str>,
+) -> Diagnostic {
+    let under_config = config_at
+        .and_then(|c| here.strip_prefix(c))
+        .and_then(|r| r.strip_prefix('.'))
+        .map(|r| r.split('[').next().unwrap_or("").to_string());
+    let elsewhere = config_at
+        .map(|c| keys::places(&e.key, c))
+        .unwrap_or_default();
     let help = if let Some(h) = under_config.as_deref().and_then(keys::retired) {
         h.to_string()
     } else if let (Some(c), "merge" | "patch") = (config_at, e.key.as_str()) {
         // Blocks without a merge of their own: the raw option goes in the top-level one.
-        let tls = siblings.iter().any(|k| k.name == "tls" && keys::entries(&k.t).iter().any(|t| t.name == e.key));
-        let also = if tls { format!(" (TLS options in `{at}.tls.{}`)", e.key) } else { String::new() };
-        format!("`{at}` has no `{}` of its own: put raw server options in `{c}.{}`{also}", e.key, e.key)
+        let tls = siblings
+            .iter()
+            .any(|k| k.name == "tls" && keys::entries(&k.t).iter().any(|t| t.name == e.key));
+        let also = if tls {
+            format!(" (TLS options in `{at}.tls.{}`)", e.key)
+        } else {
+            String::new()
+        };
+        format!(
+            "`{at}` has no `{}` of its own: put raw server options in `{c}.{}`{also}",
+            e.key, e.key
+        )
     } else if !elsewhere.is_empty() {
         format!("the chart reads `{}` at {}", e.key, elsewhere.join(", "))
     } else if let Some(s) = suggest(&e.key, siblings.iter().map(|k| k.name)) {
@@ -62,16 +93,32 @@ pub fn ignored_key(e: &Entry, here: &str, at: &str, siblings: &[K], config_at: O
     } else if siblings.iter().any(|k| k.name == "merge") {
         format!("to set a raw NATS option, put it under `{at}.merge`")
     } else {
-        format!("the chart reads only {} here", siblings.iter().map(|k| format!("`{}`", k.name)).collect::<Vec<_>>().join(", "))
+        format!(
+            "the chart reads only {} here",
+            siblings
+                .iter()
+                .map(|k| format!("`{}`", k.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
-    Diagnostic::new(Code::IgnoredChartKey, format!("the NATS chart does not read `{here}`; Helm drops it without a word"))
-        .at(e.key_span, "ignored by the chart")
-        .help(help)
+    Diagnostic::new(
+        Code::IgnoredChartKey,
+        format!("the NATS chart does not read `{here}`; Helm drops it without a word"),
+    )
+    .at(e.key_span, "ignored by the chart")
+    .help(help)
 }
 
 /// Walks a `config` map (at `config_at`) for keys the chart does not read; with `typed`, values
 /// of the wrong type too. Shared by plain-chart mode and the event bus's NATS subcharts.
-pub fn check_config(config: &Node, config_at: &str, typed: bool, extra_help: &dyn Fn(&Entry, &str) -> Option<String>, out: &mut Vec<Diagnostic>) {
+pub fn check_config(
+    config: &Node,
+    config_at: &str,
+    typed: bool,
+    extra_help: &dyn Fn(&Entry, &str) -> Option<String>,
+    out: &mut Vec<Diagnostic>,
+) {
     let unknown = |e: &Entry, here: &str, at: &str, siblings: &[K]| {
         let d = ignored_key(e, here, at, siblings, Some(config_at));
         match (extra_help(e, here), d.help.clone()) {
@@ -80,7 +127,12 @@ pub fn check_config(config: &Node, config_at: &str, typed: bool, extra_help: &dy
         }
     };
     walk(config, &keys::CONFIG, config_at, typed, &unknown, out);
-    not_rendered(config, config_at, &["lameDuckGracePeriod", "lameDuckDuration"], out);
+    not_rendered(
+        config,
+        config_at,
+        &["lameDuckGracePeriod", "lameDuckDuration"],
+        out,
+    );
 }
 
 /// Keys of the key table that later chart releases read but the 2.12.6 templates never
@@ -97,7 +149,12 @@ fn not_rendered(config: &Node, config_at: &str, keys: &[&str], out: &mut Vec<Dia
     for (key, instead) in NOT_RENDERED.iter().filter(|(k, _)| keys.contains(k)) {
         let parts: Vec<&str> = key.split('.').collect();
         let (parent, last) = parts.split_at(parts.len() - 1);
-        let Some(e) = config.path(parent).and_then(|p| p.entries().iter().find(|e| e.key == last[0])) else { continue };
+        let Some(e) = config
+            .path(parent)
+            .and_then(|p| p.entries().iter().find(|e| e.key == last[0]))
+        else {
+            continue;
+        };
         if e.value.is_null() {
             continue;
         }
@@ -113,8 +170,14 @@ fn not_rendered(config: &Node, config_at: &str, keys: &[&str], out: &mut Vec<Dia
 /// the table moves it whole (no finer entry below it).
 fn legacy(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     for e in node.entries() {
-        let here = if at.is_empty() { e.key.clone() } else { format!("{at}.{}", e.key) };
-        let finer = LEGACY.iter().any(|(p, _)| p.starts_with(&format!("{here}.")));
+        let here = if at.is_empty() {
+            e.key.clone()
+        } else {
+            format!("{at}.{}", e.key)
+        };
+        let finer = LEGACY
+            .iter()
+            .any(|(p, _)| p.starts_with(&format!("{here}.")));
         if finer && matches!(e.value.v, V::Map(_)) && !e.value.entries().is_empty() {
             legacy(&e.value, &here, out);
             continue;
@@ -138,20 +201,33 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             if (in_url || !whole) && t.contains("<<") && t.contains(">>") {
                 let (msg, help) = if in_url {
                     (
-                        format!("`{at}` is a `<< ... >>` reference, but the chart writes route credentials inside the route URLs, where it is never unwrapped"),
+                        format!(
+                            "`{at}` is a `<< ... >>` reference, but the chart writes route credentials inside the route URLs, where it is never unwrapped"
+                        ),
                         "give the route credentials literally, or set the routes yourself in `config.cluster.merge.routes`",
                     )
                 } else {
                     (
-                        format!("`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"),
+                        format!(
+                            "`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"
+                        ),
                         "make the reference the whole value, or write the text without `<< >>`",
                     )
                 };
-                out.push(Diagnostic::new(Code::ChartEmbeddedRef, msg).at(node.span, "not unwrapped").help(help));
+                out.push(
+                    Diagnostic::new(Code::ChartEmbeddedRef, msg)
+                        .at(node.span, "not unwrapped")
+                        .help(help),
+                );
             }
         }
-        V::Map(es) => es.iter().for_each(|e| embedded_refs(&e.value, &format!("{at}.{}", e.key), out)),
-        V::Seq(items) => items.iter().enumerate().for_each(|(i, n)| embedded_refs(n, &format!("{at}[{i}]"), out)),
+        V::Map(es) => es
+            .iter()
+            .for_each(|e| embedded_refs(&e.value, &format!("{at}.{}", e.key), out)),
+        V::Seq(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, n)| embedded_refs(n, &format!("{at}[{i}]"), out)),
         _ => {}
     }
 }
@@ -162,9 +238,21 @@ fn natscc_keys(node: &Node, out: &mut Vec<Diagnostic>) {
         let names: Vec<&str> = siblings.iter().map(|k| k.name).collect();
         let help = match suggest(&e.key, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("natscc reads {} in `{at}`", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+            None => format!(
+                "natscc reads {} in `{at}`",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
-        Diagnostic::new(Code::NatsccKey, format!("`{here}` is not a key natscc reads")).at(e.key_span, "unknown key").help(help)
+        Diagnostic::new(
+            Code::NatsccKey,
+            format!("`{here}` is not a key natscc reads"),
+        )
+        .at(e.key_span, "unknown key")
+        .help(help)
     };
     walk(node, &keys::NATSCC, "natscc", false, &unknown, out);
 }
@@ -172,9 +260,18 @@ fn natscc_keys(node: &Node, out: &mut Vec<Diagnostic>) {
 /// Values the chart reads but renders in a way that surprises: a remote it refuses, route
 /// credentials it drops.
 fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
-    let on = |dotted: &str| super::render::val(root, dotted).and_then(Node::as_bool).unwrap_or(false);
+    let on = |dotted: &str| {
+        super::render::val(root, dotted)
+            .and_then(Node::as_bool)
+            .unwrap_or(false)
+    };
     if on("config.leafnodes.enabled") {
-        for (i, remote) in super::render::val(root, "config.leafnodes.remotes").map(Node::items).unwrap_or_default().iter().enumerate() {
+        for (i, remote) in super::render::val(root, "config.leafnodes.remotes")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let has = |k: &str| {
                 remote.get(k).is_some_and(|v| match &v.v {
                     V::Seq(items) => !items.is_empty(),
@@ -225,10 +322,17 @@ pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
         };
         if let Some(shape) = shape {
             match keys::type_problem(shape, &e.value) {
-                Some(p) => out.push(Diagnostic::new(Code::ChartType, format!("`{}` {p}", e.key)).at(e.value.span, "wrong type")),
-                None if e.key == "config" => check_config(&e.value, "config", true, &|_, _| None, &mut out),
+                Some(p) => out.push(
+                    Diagnostic::new(Code::ChartType, format!("`{}` {p}", e.key))
+                        .at(e.value.span, "wrong type"),
+                ),
+                None if e.key == "config" => {
+                    check_config(&e.value, "config", true, &|_, _| None, &mut out)
+                }
                 None => {
-                    let unknown = |e: &Entry, here: &str, at: &str, siblings: &[K]| ignored_key(e, here, at, siblings, None);
+                    let unknown = |e: &Entry, here: &str, at: &str, siblings: &[K]| {
+                        ignored_key(e, here, at, siblings, None)
+                    };
                     walk(&e.value, shape, &e.key, true, &unknown, &mut out);
                 }
             }

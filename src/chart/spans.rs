@@ -18,7 +18,9 @@ impl Spans {
     }
     /// The span of a path, or of its nearest ancestor that has one.
     pub fn at(&self, path: &[String]) -> Option<Span> {
-        (0..=path.len()).rev().find_map(|n| self.map.get(&path[..n]).copied())
+        (0..=path.len())
+            .rev()
+            .find_map(|n| self.map.get(&path[..n]).copied())
     }
     /// Whether this exact path was written by a value.
     pub fn exact(&self, path: &[String]) -> Option<Span> {

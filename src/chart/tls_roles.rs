@@ -38,28 +38,64 @@ pub type Roles = std::collections::BTreeMap<String, String>;
 /// the roles it gave.
 pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) -> Roles {
     let mut given = Roles::new();
-    let Some(roles) = root.path(&["natscc", "tlsRoles"]) else { return given };
-    let account = roles.get("account").and_then(Node::as_str).unwrap_or("APP").to_string();
-    let subjects: Vec<String> = roles.get("subjects").map(|n| n.items().iter().filter_map(Node::as_str).map(str::to_string).collect()).unwrap_or_default();
+    let Some(roles) = root.path(&["natscc", "tlsRoles"]) else {
+        return given;
+    };
+    let account = roles
+        .get("account")
+        .and_then(Node::as_str)
+        .unwrap_or("APP")
+        .to_string();
+    let subjects: Vec<String> = roles
+        .get("subjects")
+        .map(|n| {
+            n.items()
+                .iter()
+                .filter_map(Node::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut with_inbox = subjects.clone();
     with_inbox.push("_INBOX.>".into());
     let mut admin_pub = subjects.clone();
-    admin_pub.extend(["$JS.API.>".to_string(), "$JS.ACK.>".to_string(), "_INBOX.>".to_string()]);
+    admin_pub.extend([
+        "$JS.API.>".to_string(),
+        "$JS.ACK.>".to_string(),
+        "_INBOX.>".to_string(),
+    ]);
     let mut sys_users = vec![];
     let mut data_users = vec![];
-    for (i, u) in roles.get("users").map(Node::items).unwrap_or_default().iter().enumerate() {
-        let (Some(subject), Some(role)) = (u.get("subject").and_then(Node::as_str), u.get("role").and_then(Node::as_str)) else { continue };
+    for (i, u) in roles
+        .get("users")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let (Some(subject), Some(role)) = (
+            u.get("subject").and_then(Node::as_str),
+            u.get("role").and_then(Node::as_str),
+        ) else {
+            continue;
+        };
         given.insert(subject.to_string(), role.to_string());
         let user = ConfMap::new().with("user", s(subject));
         match role {
             "superuser" => sys_users.push((user, u.span, i)),
             "admin" => {
-                let perms = ConfMap::new().with("publish", allow(&admin_pub)).with("subscribe", allow(&with_inbox));
+                let perms = ConfMap::new()
+                    .with("publish", allow(&admin_pub))
+                    .with("subscribe", allow(&with_inbox));
                 data_users.push((user.with("permissions", Conf::Map(perms)), u.span, i));
             }
             "reader" => {
-                let perms =
-                    ConfMap::new().with("publish", Conf::Map(ConfMap::new().with("deny", list(&[">".to_string()])))).with("subscribe", allow(&with_inbox));
+                let perms = ConfMap::new()
+                    .with(
+                        "publish",
+                        Conf::Map(ConfMap::new().with("deny", list(&[">".to_string()]))),
+                    )
+                    .with("subscribe", allow(&with_inbox));
                 data_users.push((user.with("permissions", Conf::Map(perms)), u.span, i));
             }
             _ => {}
@@ -69,7 +105,15 @@ pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) -> Roles {
     if !sys_users.is_empty() {
         let sys = accounts.block("SYS");
         let n = sys_users.len();
-        sys.set("users", Conf::List(sys_users.iter().map(|(u, _, _)| Conf::Map(u.clone())).collect()));
+        sys.set(
+            "users",
+            Conf::List(
+                sys_users
+                    .iter()
+                    .map(|(u, _, _)| Conf::Map(u.clone()))
+                    .collect(),
+            ),
+        );
         for (k, (_, span, _)) in sys_users.iter().enumerate() {
             spans.set(&path(&["accounts", "SYS", "users", &k.to_string()]), *span);
         }
@@ -81,9 +125,20 @@ pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) -> Roles {
     if jetstream {
         data.set("jetstream", s("enabled"));
     }
-    data.set("users", Conf::List(data_users.iter().map(|(u, _, _)| Conf::Map(u.clone())).collect()));
+    data.set(
+        "users",
+        Conf::List(
+            data_users
+                .iter()
+                .map(|(u, _, _)| Conf::Map(u.clone()))
+                .collect(),
+        ),
+    );
     for (k, (_, span, _)) in data_users.iter().enumerate() {
-        spans.set(&path(&["accounts", &account, "users", &k.to_string()]), *span);
+        spans.set(
+            &path(&["accounts", &account, "users", &k.to_string()]),
+            *span,
+        );
     }
     spans.set(&path(&["accounts"]), roles.span);
     if !sys_users.is_empty() {
@@ -100,7 +155,9 @@ pub fn apply(root: &Node, conf: &mut ConfMap, spans: &mut Spans) -> Roles {
 /// Checks the shortcut's own shape (roles and subjects).
 pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
     let mut out = vec![];
-    let Some(roles) = root.path(&["natscc", "tlsRoles"]) else { return out };
+    let Some(roles) = root.path(&["natscc", "tlsRoles"]) else {
+        return out;
+    };
     let subjects = roles.get("subjects");
     if subjects.map(|s| s.items().is_empty()).unwrap_or(true) {
         out.push(
@@ -110,8 +167,21 @@ pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
         );
     }
     for sub in subjects.map(Node::items).unwrap_or_default() {
-        if let Some(p) = sub.as_str().map(crate::subject::Pattern::parse).and_then(Result::err) {
-            out.push(Diagnostic::new(Code::Subject, format!("`{}` is not a valid NATS subject: {p}", sub.as_str().unwrap_or(""))).at(sub.span, "bad subject"));
+        if let Some(p) = sub
+            .as_str()
+            .map(crate::subject::Pattern::parse)
+            .and_then(Result::err)
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::Subject,
+                    format!(
+                        "`{}` is not a valid NATS subject: {p}",
+                        sub.as_str().unwrap_or("")
+                    ),
+                )
+                .at(sub.span, "bad subject"),
+            );
         }
     }
     for u in roles.get("users").map(Node::items).unwrap_or_default() {
@@ -187,22 +257,34 @@ fn truthy(c: Option<&Conf>) -> bool {
 fn subjects(c: &Conf) -> Vec<String> {
     match c {
         Conf::Str(t) => vec![t.clone()],
-        Conf::List(items) => items.iter().filter_map(|i| text(Some(i)).map(str::to_string)).collect(),
+        Conf::List(items) => items
+            .iter()
+            .filter_map(|i| text(Some(i)).map(str::to_string))
+            .collect(),
         _ => vec![],
     }
 }
 
 /// Publishing a reader may do: replies to inboxes and JetStream acks and consumer reads.
 fn harmless(subject: &str) -> bool {
-    subject.starts_with("_INBOX.") || subject.starts_with("$JS.ACK.") || subject.starts_with("$JS.API.CONSUMER.")
+    subject.starts_with("_INBOX.")
+        || subject.starts_with("$JS.ACK.")
+        || subject.starts_with("$JS.API.CONSUMER.")
 }
 
 /// The subjects a user may publish to beyond the harmless ones (`>` when unrestricted).
 fn publishes(perms: Option<&Conf>) -> Option<String> {
-    let Some(Conf::Map(p)) = perms else { return Some(">".into()) };
-    let Some(publish) = p.get("publish") else { return Some(">".into()) };
+    let Some(Conf::Map(p)) = perms else {
+        return Some(">".into());
+    };
+    let Some(publish) = p.get("publish") else {
+        return Some(">".into());
+    };
     let (allowed, denied) = match publish {
-        Conf::Map(m) => (m.get("allow").map(subjects).unwrap_or_default(), m.get("deny").map(subjects).unwrap_or_default()),
+        Conf::Map(m) => (
+            m.get("allow").map(subjects).unwrap_or_default(),
+            m.get("deny").map(subjects).unwrap_or_default(),
+        ),
         other => (subjects(other), vec![]),
     };
     if denied.iter().any(|d| d == ">") {
@@ -218,7 +300,9 @@ fn publishes(perms: Option<&Conf>) -> Option<String> {
 /// the word `reader` (or `readers`, `readonly`) in it, e.g. `CN=reader` or `CN=dash-reader,O=acme`.
 /// Whole words only, so `CN=proofreader` is not a reader.
 fn named_reader(user: &str) -> bool {
-    user.to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).any(|w| matches!(w, "reader" | "readers" | "readonly"))
+    user.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| matches!(w, "reader" | "readers" | "readonly"))
 }
 
 fn is_mapped(user: &str) -> bool {
@@ -301,7 +385,10 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
                 let empty = match c {
                     Conf::Str(t) => t.is_empty(),
                     Conf::List(l) => l.is_empty(),
-                    Conf::Map(m) => m.get("allow").map(subjects).unwrap_or_default().is_empty() && m.get("deny").map(subjects).unwrap_or_default().is_empty(),
+                    Conf::Map(m) => {
+                        m.get("allow").map(subjects).unwrap_or_default().is_empty()
+                            && m.get("deny").map(subjects).unwrap_or_default().is_empty()
+                    }
                     _ => false,
                 };
                 if empty {
@@ -325,7 +412,10 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
         };
         if reader && let Some(subject) = publishes(perms) {
             let (why, help) = if roles.contains_key(&name) {
-                ("has role reader in natscc.tlsRoles", "a later `config.merge` or `config.patch` changed its permissions: keep `publish: { deny: [\">\"] }`")
+                (
+                    "has role reader in natscc.tlsRoles",
+                    "a later `config.merge` or `config.patch` changed its permissions: keep `publish: { deny: [\">\"] }`",
+                )
             } else {
                 (
                     "is named as a reader",
@@ -333,9 +423,12 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
                 )
             };
             out.push(
-                Diagnostic::new(Code::TlsReaderPublishes, format!("user `{name}` {why} but may publish (`{subject}`)"))
-                    .at(span(&u.at), "reader with publish rights")
-                    .help(help),
+                Diagnostic::new(
+                    Code::TlsReaderPublishes,
+                    format!("user `{name}` {why} but may publish (`{subject}`)"),
+                )
+                .at(span(&u.at), "reader with publish rights")
+                .help(help),
             );
         }
     }
@@ -348,7 +441,13 @@ mod tests {
 
     #[test]
     fn reader_names_are_whole_words() {
-        for yes in ["CN=reader", "CN=dash-reader,O=acme", "reader", "CN=app,OU=Readers", "readonly"] {
+        for yes in [
+            "CN=reader",
+            "CN=dash-reader,O=acme",
+            "reader",
+            "CN=app,OU=Readers",
+            "readonly",
+        ] {
             assert!(named_reader(yes), "{yes}");
         }
         for no in ["CN=proofreader", "CN=admin", "CN=readerbot", "CN=reading"] {

@@ -10,19 +10,33 @@ pub(crate) fn owned_account_field(m: &Model, key: &str) -> bool {
 
 /// The fields nats-server 2.15 reads in an account block; any other key stops it at start
 /// (measured with `nats-server -t`).
-pub(crate) const SERVER_ACCOUNT_FIELDS: [&str; 11] =
-    ["nkey", "users", "exports", "imports", "jetstream", "mappings", "maps", "limits", "default_permissions", "msg_trace", "trace_dest"];
+pub(crate) const SERVER_ACCOUNT_FIELDS: [&str; 11] = [
+    "nkey",
+    "users",
+    "exports",
+    "imports",
+    "jetstream",
+    "mappings",
+    "maps",
+    "limits",
+    "default_permissions",
+    "msg_trace",
+    "trace_dest",
+];
 
 const RESERVED: [&str; 5] = ["SYS", "AUTH", "AUTHX", "CSC", "CPC"];
 
-/// The account name rule (also `natscc keys generate --extra-account`): a letter first, then letters and digits.
+/// The account name rule (also `natscc keys generate --extra-account`): a letter first, then
+/// letters and digits.
 pub(crate) fn account_name_valid(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric())
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Names the compiler generates (SYS, AUTH, AUTHX, CSC, CPC, cpc*), refused for an extra account.
 pub(crate) fn account_name_reserved(name: &str) -> bool {
-    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) || name.to_ascii_lowercase().starts_with("cpc")
+    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name))
+        || name.to_ascii_lowercase().starts_with("cpc")
 }
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {
@@ -51,7 +65,10 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
         }
         // The first earlier account with the same token, found by lookup: thousands of
         // accounts cost linear time.
-        let earlier = match (env_seen.get(a.env_token.as_str()), secret_seen.get(a.secret_token.as_str())) {
+        let earlier = match (
+            env_seen.get(a.env_token.as_str()),
+            secret_seen.get(a.secret_token.as_str()),
+        ) {
             (Some(&j), _) => Some((j, format!("env token `{}`", a.env_token))),
             (None, Some(&j)) => Some((j, format!("secret token `{}`", a.secret_token))),
             (None, None) => None,
@@ -90,7 +107,8 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                     }),
                 );
             }
-            if owned_account_field(m, &f.key) && matches!(f.key.as_str(), "jetstream" | "mappings") {
+            if owned_account_field(m, &f.key) && matches!(f.key.as_str(), "jetstream" | "mappings")
+            {
                 out.push(
                     Diagnostic::new(
                         Code::AccountOwnedField,

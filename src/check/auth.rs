@@ -7,7 +7,12 @@ use crate::model::{Identity, Model};
 
 /// The accounts a client can land in on this cluster.
 pub fn known_accounts(m: &Model) -> Vec<String> {
-    let mut v: Vec<String> = vec!["SYS".into(), "AUTH".into(), "AUTHX".into(), m.dc_account().into()];
+    let mut v: Vec<String> = vec![
+        "SYS".into(),
+        "AUTH".into(),
+        "AUTHX".into(),
+        m.dc_account().into(),
+    ];
     if m.is_cpc() {
         v.push("CSC".into());
     }
@@ -24,12 +29,21 @@ fn is_env_ref(s: &str) -> bool {
 pub fn public_key_problem(key: &str, prefix: char) -> Option<String> {
     match nkeys::KeyPair::from_public_key(key) {
         Err(e) => Some(format!("it is not a valid public NKey ({e})")),
-        Ok(_) if !key.starts_with(prefix) => Some(format!("it starts with `{}`, but this needs a key starting with `{prefix}`", &key[..1])),
+        Ok(_) if !key.starts_with(prefix) => Some(format!(
+            "it starts with `{}`, but this needs a key starting with `{prefix}`",
+            &key[..1]
+        )),
         Ok(_) => None,
     }
 }
 
-fn account_check(id: &Identity, kind: &str, known: &[String], disabled: &[String], out: &mut Vec<Diagnostic>) {
+fn account_check(
+    id: &Identity,
+    kind: &str,
+    known: &[String],
+    disabled: &[String],
+    out: &mut Vec<Diagnostic>,
+) {
     if let Some(acc) = &id.account {
         if disabled.contains(&acc.value) {
             out.push(
@@ -46,10 +60,12 @@ fn account_check(id: &Identity, kind: &str, known: &[String], disabled: &[String
                 format!("the {kind} identity `{}` lands in account `{}`, which does not exist on this cluster", id.name.value, acc.value),
             )
             .at(acc.span, "unknown account");
-            out.push(match suggest(&acc.value, known.iter().map(String::as_str)) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!("the accounts are: {}", known.join(", "))),
-            });
+            out.push(
+                match suggest(&acc.value, known.iter().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("the accounts are: {}", known.join(", "))),
+                },
+            );
         }
     }
 }
@@ -98,7 +114,12 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
 /// written) and the ones natscc generates (ids in upper case), so an operator env var in
 /// `auth-callout.extraEnvs` never shadows a key the callout reads.
 fn reserved_callout_envs(m: &Model) -> Vec<String> {
-    let mut v: Vec<String> = secret_keys(m).into_iter().flat_map(|k| k.envs).filter(|(_, c)| *c == AUTH_CALLOUT).map(|(e, _)| e).collect();
+    let mut v: Vec<String> = secret_keys(m)
+        .into_iter()
+        .flat_map(|k| k.envs)
+        .filter(|(_, c)| *c == AUTH_CALLOUT)
+        .map(|(e, _)| e)
+        .collect();
     if !m.is_cpc() {
         for id in &m.cpc_ids {
             v.push(format!("NKEY_LEAF_CPC_{}_PUBKEY", id.value));
@@ -113,7 +134,8 @@ fn reserved_callout_envs(m: &Model) -> Vec<String> {
 }
 
 fn non_empty_str(n: Option<&Node>) -> bool {
-    n.and_then(Node::scalar_text).is_some_and(|s| !s.trim().is_empty())
+    n.and_then(Node::scalar_text)
+        .is_some_and(|s| !s.trim().is_empty())
 }
 
 /// What Helm's `required` lets through: anything but a missing key, null or "".
@@ -140,7 +162,11 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     let ac = root.get("auth-callout");
     let reserved = reserved_callout_envs(m);
-    for e in ac.and_then(|a| a.get("extraEnvs")).map(Node::entries).unwrap_or_default() {
+    for e in ac
+        .and_then(|a| a.get("extraEnvs"))
+        .map(Node::entries)
+        .unwrap_or_default()
+    {
         if reserved.contains(&e.key) {
             out.push(
                 Diagnostic::new(Code::ReservedEnv, format!("`auth-callout.extraEnvs.{}` is an env variable the chart generates for the auth callout", e.key))
@@ -173,13 +199,24 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
         }
     }
     let Some(ac) = ac else { return out };
-    if let Some(vault) = ac.get("vault").filter(|v| v.get("enabled").is_some_and(truthy)) {
+    if let Some(vault) = ac
+        .get("vault")
+        .filter(|v| v.get("enabled").is_some_and(truthy))
+    {
         let at = ac.entry("vault").map(|e| e.key_span).unwrap_or(vault.span);
         // The subchart's defaults: role "", template.filename "config-secrets.yaml", content "".
         for (path, key, default_set) in [
             (&["role"][..], "vault.role", false),
-            (&["template", "filename"][..], "vault.template.filename", true),
-            (&["template", "content"][..], "vault.template.content", false),
+            (
+                &["template", "filename"][..],
+                "vault.template.filename",
+                true,
+            ),
+            (
+                &["template", "content"][..],
+                "vault.template.content",
+                false,
+            ),
         ] {
             let v = vault.path(path);
             if !(present(v) || (default_set && v.is_none())) {
@@ -207,7 +244,9 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
             );
         }
     }
-    let tracing_on = ac.path(&["serviceConfig", "observability", "tracing", "enabled"]).is_none_or(truthy);
+    let tracing_on = ac
+        .path(&["serviceConfig", "observability", "tracing", "enabled"])
+        .is_none_or(truthy);
     let tracing = ac.path(&["observability", "tracing"]);
     let injection = tracing.and_then(|t| t.path(&["operatorInjection", "enabled"]));
     if tracing_on && injection.is_some_and(truthy) {

@@ -18,7 +18,11 @@ fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Di
     crate::chart::schema::check_config(raw, config_at, false, &extra, &mut found);
     // The chart's own values.yaml sets a key its templates never read (`nats-mtls.config.tls`):
     // the chart's quirk, not the user's mistake.
-    out.extend(found.into_iter().filter(|d| !d.labels.first().is_some_and(|l| crate::load::is_builtin(&sources.get(l.span.src).name))));
+    out.extend(found.into_iter().filter(|d| {
+        !d.labels
+            .first()
+            .is_some_and(|l| crate::load::is_builtin(&sources.get(l.span.src).name))
+    }));
 }
 
 pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
@@ -30,7 +34,10 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
         if let Some(raw) = &cfg.raw {
             ignored_keys(raw, &format!("{release}.config"), sources, &mut out);
             // Newer chart releases read leaf remotes, but the bus writes its own (leafnodes.conf).
-            if let Some(r) = raw.path(&["leafnodes", "remotes"]).filter(|r| !r.items().is_empty()) {
+            if let Some(r) = raw
+                .path(&["leafnodes", "remotes"])
+                .filter(|r| !r.items().is_empty())
+            {
                 out.push(
                     Diagnostic::new(
                         Code::IgnoredChartKey,
@@ -70,7 +77,8 @@ fn printed_numbers(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
                 V::Float(f) => f,
                 _ => unreachable!(),
             };
-            // Go's `%v` of a float64 (every Helm number is one): `1e+06` from 1e6 up and below 1e-4.
+            // Go's `%v` of a float64 (every Helm number is one): `1e+06` from 1e6 up and below
+            // 1e-4.
             let printed = crate::bus::gotmpl::go_float(v);
             if printed.contains('e') {
                 let shown = node.scalar_text().unwrap_or_default();
@@ -98,10 +106,18 @@ pub fn number_format(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     for a in &m.extra_accounts {
         for f in a.fields.iter().filter(|f| !owned_account_field(m, &f.key)) {
-            printed_numbers(&f.value, &format!("global.eventBus.extraAccounts.{}.{}", a.name.value, f.key), &mut out);
+            printed_numbers(
+                &f.value,
+                &format!("global.eventBus.extraAccounts.{}.{}", a.name.value, f.key),
+                &mut out,
+            );
         }
     }
-    let (key, tls) = if m.is_cpc() { ("cpcLeafClientTLS", &m.cpc_leaf_client_tls) } else { ("cscLeafServerTLS", &m.csc_leaf_server_tls) };
+    let (key, tls) = if m.is_cpc() {
+        ("cpcLeafClientTLS", &m.cpc_leaf_client_tls)
+    } else {
+        ("cscLeafServerTLS", &m.csc_leaf_server_tls)
+    };
     if let Some(t) = tls {
         printed_numbers(t, &format!("global.eventBus.{key}"), &mut out);
     }
@@ -112,14 +128,28 @@ pub fn number_format(m: &Model) -> Vec<Diagnostic> {
 /// leafnodes.conf that carries cscLeafServerTLS; nats-server keeps the later key, so the
 /// cscLeafServerTLS block (handshake_first, verify, its CA) is silently replaced.
 pub fn leaf_tls_conflict(root: &Node, m: &Model) -> Vec<Diagnostic> {
-    let (Some(server_tls), false) = (&m.csc_leaf_server_tls, m.is_cpc()) else { return vec![] };
+    let (Some(server_tls), false) = (&m.csc_leaf_server_tls, m.is_cpc()) else {
+        return vec![];
+    };
     let leaf = root.path(&["nats", "config", "leafnodes"]);
     if leaf.and_then(|l| l.get("enabled")).and_then(Node::as_bool) == Some(false) {
         return vec![];
     }
-    let Some(tls) = leaf.and_then(|l| l.get("tls")).filter(|t| t.get("enabled").and_then(Node::as_bool) == Some(true)) else { return vec![] };
-    let at = leaf.and_then(|l| l.entry("tls")).map(|e| e.key_span).unwrap_or(tls.span);
-    let server_at = root.path(&["global", "eventBus"]).and_then(|e| e.entry("cscLeafServerTLS")).map(|e| e.key_span).unwrap_or(server_tls.span);
+    let Some(tls) = leaf
+        .and_then(|l| l.get("tls"))
+        .filter(|t| t.get("enabled").and_then(Node::as_bool) == Some(true))
+    else {
+        return vec![];
+    };
+    let at = leaf
+        .and_then(|l| l.entry("tls"))
+        .map(|e| e.key_span)
+        .unwrap_or(tls.span);
+    let server_at = root
+        .path(&["global", "eventBus"])
+        .and_then(|e| e.entry("cscLeafServerTLS"))
+        .map(|e| e.key_span)
+        .unwrap_or(server_tls.span);
     vec![
         Diagnostic::new(
             Code::LeafTlsConflict,

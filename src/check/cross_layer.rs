@@ -22,7 +22,9 @@ fn effect(a: ListKind, b: ListKind, id: &str) -> String {
 
 /// Is this span one of the cross-layer list entries?
 pub fn is_list_entry(m: &Model, span: crate::diag::Span) -> bool {
-    ListKind::ALL.iter().any(|k| m.cross.list(*k).iter().any(|e| e.span == span))
+    ListKind::ALL
+        .iter()
+        .any(|k| m.cross.list(*k).iter().any(|e| e.span == span))
 }
 
 /// The loop a prefixed-export/cpc-export overlap makes, in message order.
@@ -40,7 +42,11 @@ struct Entry<'a> {
 fn duplicate(kind: ListKind, first: &Spanned<String>, again: &Spanned<String>) -> Diagnostic {
     Diagnostic::new(
         Code::CrossLayerDuplicate,
-        format!("`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import", again.value, kind.key()),
+        format!(
+            "`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import",
+            again.value,
+            kind.key()
+        ),
     )
     .at(again.span, "listed again here")
     .at(first.span, "first listed here")
@@ -59,7 +65,8 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
     for (kind, list) in ListKind::ALL.into_iter().zip(lists) {
         // A repeat is reported against the first entry and then left out, so thousands of
         // copies cost one finding each, not one per pair.
-        let mut first: std::collections::HashMap<&str, &Spanned<String>> = std::collections::HashMap::new();
+        let mut first: std::collections::HashMap<&str, &Spanned<String>> =
+            std::collections::HashMap::new();
         for sub in list {
             if let Some(a) = first.get(sub.value.as_str()) {
                 out.push(duplicate(kind, a, sub));
@@ -81,11 +88,20 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                 continue;
             }
             let b = &entries[j];
-            let witness = a.pattern.overlap(&b.pattern).map(|w| w.to_string()).unwrap_or_default();
+            let witness = a
+                .pattern
+                .overlap(&b.pattern)
+                .map(|w| w.to_string())
+                .unwrap_or_default();
             if a.kind != b.kind {
                 let same = a.sub.value == b.sub.value;
                 let msg = if same {
-                    format!("`{}` is in both crossLayer.{} and crossLayer.{}", a.sub.value, a.kind.key(), b.kind.key())
+                    format!(
+                        "`{}` is in both crossLayer.{} and crossLayer.{}",
+                        a.sub.value,
+                        a.kind.key(),
+                        b.kind.key()
+                    )
                 } else {
                     format!(
                         "`{}` in crossLayer.{} and `{}` in crossLayer.{} overlap: both match `{witness}`",
@@ -101,7 +117,10 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                     (ListKind::CscPrefixedExports, ListKind::CpcExports) => Some((b, a)),
                     _ => None,
                 } {
-                    what.push_str(&format!(" (cycle: {})", cycle_path(&x.sub.value, &p.sub.value, id)));
+                    what.push_str(&format!(
+                        " (cycle: {})",
+                        cycle_path(&x.sub.value, &p.sub.value, id)
+                    ));
                 }
                 out.push(
                     Diagnostic::new(Code::CrossLayerOverlap, format!("{msg}; {what}"))
@@ -122,7 +141,12 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                 out.push(
                     Diagnostic::new(
                         Code::CrossLayerRedundant,
-                        format!("`{}` in crossLayer.{} adds nothing: `{}` already covers it", narrow.sub.value, narrow.kind.key(), wide.sub.value),
+                        format!(
+                            "`{}` in crossLayer.{} adds nothing: `{}` already covers it",
+                            narrow.sub.value,
+                            narrow.kind.key(),
+                            wide.sub.value
+                        ),
                     )
                     .at(narrow.sub.span, "covered")
                     .at(wide.sub.span, "by this pattern")

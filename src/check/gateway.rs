@@ -5,15 +5,20 @@ use crate::load::Node;
 use crate::model::{ClusterType, Model, RouteKind};
 
 fn handshake_first(tls: Option<&Node>) -> bool {
-    tls.and_then(|t| t.get("handshake_first")).is_some_and(|h| match h.as_bool() {
-        Some(b) => b,
-        None => h.as_str().is_some_and(|s| !s.is_empty() && s != "false"),
-    })
+    tls.and_then(|t| t.get("handshake_first"))
+        .is_some_and(|h| match h.as_bool() {
+            Some(b) => b,
+            None => h.as_str().is_some_and(|s| !s.is_empty() && s != "false"),
+        })
 }
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
-    for r in m.routes.iter().filter(|r| r.enabled && r.kind.value == RouteKind::Tls) {
+    for r in m
+        .routes
+        .iter()
+        .filter(|r| r.enabled && r.kind.value == RouteKind::Tls)
+    {
         if r.hostnames.is_empty() {
             out.push(
                 Diagnostic::new(Code::TlsRouteHostnames, format!("the {} route is a TLSRoute without hostnames", r.key))
@@ -21,7 +26,8 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                     .help("list the SNI names clients use (they must match the server certificate SANs and the clients' broker URL); newer Gateway API versions require them"),
             );
         }
-        // Passthrough needs TLS first: the NATS and leaf protocols otherwise open with a plaintext INFO.
+        // Passthrough needs TLS first: the NATS and leaf protocols otherwise open with a plaintext
+        // INFO.
         match r.key {
             "natsLeafnode" if m.cluster_type == ClusterType::Csc => {
                 let server_tls = m.csc_leaf_server_tls.as_ref();

@@ -19,7 +19,14 @@ use crate::load::Node;
 use crate::model::Model;
 
 fn is_schema(c: Code) -> bool {
-    matches!(c, Code::SchemaType | Code::SchemaUnknownKey | Code::SchemaRequired | Code::SchemaEnum | Code::SchemaInvalid)
+    matches!(
+        c,
+        Code::SchemaType
+            | Code::SchemaUnknownKey
+            | Code::SchemaRequired
+            | Code::SchemaEnum
+            | Code::SchemaInvalid
+    )
 }
 
 /// Runs the schema and every semantic rule.
@@ -30,7 +37,12 @@ pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagn
         std::thread::scope(|scope| {
             let schema = scope.spawn(|| schema::check(root));
             let semantic = semantic(root, model, sources);
-            (schema.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), semantic)
+            (
+                schema
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                semantic,
+            )
         })
     } else {
         (schema::check(root), semantic(root, model, sources))
@@ -42,7 +54,8 @@ pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagn
 
 /// Big values (many cross-layer entries) are checked on two threads.
 fn is_big(m: &Model) -> bool {
-    m.cross.csc_exports.len() + m.cross.csc_prefixed_exports.len() + m.cross.cpc_exports.len() >= PARALLEL_FROM
+    m.cross.csc_exports.len() + m.cross.csc_prefixed_exports.len() + m.cross.cpc_exports.len()
+        >= PARALLEL_FROM
 }
 
 fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
@@ -67,10 +80,22 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
             std::thread::scope(|scope| {
                 let imports = scope.spawn(|| imports::check(m));
                 let overlap = cross_layer::check(m);
-                (overlap, imports.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                (
+                    overlap,
+                    imports
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                )
             })
         } else {
-            (cross_layer::check(m), if graph_rules { imports::check(m) } else { vec![] })
+            (
+                cross_layer::check(m),
+                if graph_rules {
+                    imports::check(m)
+                } else {
+                    vec![]
+                },
+            )
         };
         let overlaps: Vec<_> = overlap_diags
             .iter()
@@ -79,13 +104,21 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
             .collect();
         semantic.extend(overlap_diags);
         // A cycle made only of entries the overlap rule already named is that same finding.
-        semantic.extend(import_diags.into_iter().filter(|d| d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))));
+        semantic.extend(import_diags.into_iter().filter(|d| {
+            d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))
+        }));
     }
     // A seed is one mistake: the finding that says so wins over others at the same place (an
     // invalid public key, an upper-case id), which only describe the seed's shape.
-    let seeds: Vec<_> = semantic.iter().filter(|d| d.code == Code::SecretSeed).filter_map(Diagnostic::primary).collect();
+    let seeds: Vec<_> = semantic
+        .iter()
+        .filter(|d| d.code == Code::SecretSeed)
+        .filter_map(Diagnostic::primary)
+        .collect();
     if !seeds.is_empty() {
-        semantic.retain(|d| d.code == Code::SecretSeed || !d.primary().is_some_and(|p| seeds.contains(&p)));
+        semantic.retain(|d| {
+            d.code == Code::SecretSeed || !d.primary().is_some_and(|p| seeds.contains(&p))
+        });
     }
     semantic
 }

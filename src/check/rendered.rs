@@ -13,10 +13,20 @@ pub fn check(root: &Node, m: &Model) -> Vec<Diagnostic> {
             if !path.ends_with(".conf") {
                 continue;
             }
-            let Err(e) = crate::natsconf::parse(&text) else { continue };
-            let line = text.lines().nth(e.pos.line.saturating_sub(1) as usize).unwrap_or_default().trim();
+            let Err(e) = crate::natsconf::parse(&text) else {
+                continue;
+            };
+            let line = text
+                .lines()
+                .nth(e.pos.line.saturating_sub(1) as usize)
+                .unwrap_or_default()
+                .trim();
             // The accounts files come from the extra accounts; anything else from the bus values.
-            let from = if path.contains("accounts") { root.path(&["global", "eventBus", "extraAccounts"]) } else { None };
+            let from = if path.contains("accounts") {
+                root.path(&["global", "eventBus", "extraAccounts"])
+            } else {
+                None
+            };
             let span = from.map_or(m.event_bus_span, |n| n.span);
             out.push(
                 Diagnostic::new(
@@ -37,5 +47,9 @@ pub fn check(root: &Node, m: &Model) -> Vec<Diagnostic> {
 }
 
 fn shorten(line: &str) -> String {
-    if line.chars().count() > 80 { line.chars().take(77).collect::<String>() + "..." } else { line.to_string() }
+    if line.chars().count() > 80 {
+        line.chars().take(77).collect::<String>() + "..."
+    } else {
+        line.to_string()
+    }
 }

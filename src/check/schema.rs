@@ -36,12 +36,19 @@ fn known_keys(pointer: &str) -> Vec<String> {
             },
         };
     }
-    node.get("properties").and_then(|p| p.as_object()).map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    node.get("properties")
+        .and_then(|p| p.as_object())
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn dotted(pointer: &str) -> String {
     let p: Vec<&str> = pointer.split('/').skip(1).collect();
-    if p.is_empty() { "the values".into() } else { p.join(".") }
+    if p.is_empty() {
+        "the values".into()
+    } else {
+        p.join(".")
+    }
 }
 
 /// What a schema keyword found wrong at one place.
@@ -90,7 +97,15 @@ pub struct SchemaError {
 }
 
 /// Keywords that only annotate; they never make a value invalid.
-const ANNOTATIONS: &[&str] = &["$schema", "$id", "$comment", "title", "description", "default", "examples"];
+const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "title",
+    "description",
+    "default",
+    "examples",
+];
 /// Keywords the interpreter applies.
 pub const KEYWORDS: &[&str] = &[
     "type",
@@ -122,7 +137,9 @@ pub fn unsupported_keywords(schema: &Value) -> Vec<String> {
         let Some(obj) = s.as_object() else { continue };
         for (k, v) in obj {
             match k.as_str() {
-                "properties" | "definitions" => stack.extend(v.as_object().into_iter().flat_map(|m| m.values())),
+                "properties" | "definitions" => {
+                    stack.extend(v.as_object().into_iter().flat_map(|m| m.values()))
+                }
                 "allOf" => stack.extend(v.as_array().into_iter().flatten()),
                 "additionalProperties" | "items" | "if" | "then" | "else" => stack.push(v),
                 k if KEYWORDS.contains(&k) || ANNOTATIONS.contains(&k) => {}
@@ -150,7 +167,11 @@ struct Walk<'s> {
 
 fn json_type_matches(ty: &str, node: &Node) -> bool {
     match (&node.v, ty) {
-        (V::Null, "null") | (V::Bool(_), "boolean") | (V::Str(_), "string") | (V::Seq(_), "array") | (V::Map(_), "object") => true,
+        (V::Null, "null")
+        | (V::Bool(_), "boolean")
+        | (V::Str(_), "string")
+        | (V::Seq(_), "array")
+        | (V::Map(_), "object") => true,
         (V::Int(_), "integer" | "number") | (V::Float(_), "number") => true,
         // JSON Schema counts 2.0 as an integer.
         (V::Float(f), "integer") => f.fract() == 0.0 && f.is_finite(),
@@ -170,8 +191,14 @@ fn as_f64(node: &Node) -> Option<f64> {
 fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w))),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -182,7 +209,9 @@ fn pattern_matches(pattern: &str, text: &str) -> bool {
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        let re = c.entry(pattern.to_string()).or_insert_with(|| regex::Regex::new(pattern).ok());
+        let re = c
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::Regex::new(pattern).ok());
         // A pattern the regex engine cannot read constrains nothing (the schema test catches it).
         re.as_ref().is_none_or(|re| re.is_match(text))
     })
@@ -205,23 +234,40 @@ impl Walk<'_> {
     fn apply(&self, schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<SchemaError>) {
         let Some(s) = schema.as_object() else {
             if schema == &Value::Bool(false) {
-                out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Type(vec![]) });
+                out.push(SchemaError {
+                    pointer: pointer.clone(),
+                    finding: Finding::Type(vec![]),
+                });
             }
             return;
         };
         if let Some(reference) = s.get("$ref").and_then(Value::as_str) {
             // Draft 7: a `$ref` replaces its siblings.
-            match reference.strip_prefix('#').and_then(|p| self.root.pointer(p)) {
+            match reference
+                .strip_prefix('#')
+                .and_then(|p| self.root.pointer(p))
+            {
                 Some(target) => self.apply(target, node, pointer, out),
-                None => out.push(SchemaError { pointer: pointer.clone(), finding: Finding::BadRef(reference.to_string()) }),
+                None => out.push(SchemaError {
+                    pointer: pointer.clone(),
+                    finding: Finding::BadRef(reference.to_string()),
+                }),
             }
             return;
         }
-        let mut err = |finding| out.push(SchemaError { pointer: pointer.clone(), finding });
+        let mut err = |finding| {
+            out.push(SchemaError {
+                pointer: pointer.clone(),
+                finding,
+            })
+        };
         if let Some(ty) = s.get("type") {
             let allowed: Vec<String> = match ty {
                 Value::String(t) => vec![t.clone()],
-                Value::Array(ts) => ts.iter().filter_map(|t| t.as_str().map(str::to_string)).collect(),
+                Value::Array(ts) => ts
+                    .iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect(),
                 _ => vec![],
             };
             if !allowed.iter().any(|t| json_type_matches(t, node)) {
@@ -240,10 +286,16 @@ impl Walk<'_> {
             err(Finding::Const(expected.clone()));
         }
         if let Some(n) = as_f64(node) {
-            if let Some(min) = s.get("minimum").filter(|m| m.as_f64().is_some_and(|m| n < m)) {
+            if let Some(min) = s
+                .get("minimum")
+                .filter(|m| m.as_f64().is_some_and(|m| n < m))
+            {
                 err(Finding::Minimum(min.clone()));
             }
-            if let Some(max) = s.get("maximum").filter(|m| m.as_f64().is_some_and(|m| n > m)) {
+            if let Some(max) = s
+                .get("maximum")
+                .filter(|m| m.as_f64().is_some_and(|m| n > m))
+            {
                 err(Finding::Maximum(max.clone()));
             }
         }
@@ -285,7 +337,10 @@ impl Walk<'_> {
                     pointer.truncate(len);
                 }
                 if !unknown.is_empty() {
-                    out.push(SchemaError { pointer: pointer.clone(), finding: Finding::Unknown(unknown) });
+                    out.push(SchemaError {
+                        pointer: pointer.clone(),
+                        finding: Finding::Unknown(unknown),
+                    });
                 }
             }
             V::Seq(items) => {
@@ -299,13 +354,22 @@ impl Walk<'_> {
             }
             _ => {}
         }
-        for sub in s.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        for sub in s
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             self.apply(sub, node, pointer, out);
         }
         if let Some(cond) = s.get("if") {
             let mut probe = vec![];
             self.apply(cond, node, &mut pointer.clone(), &mut probe);
-            let branch = if probe.is_empty() { s.get("then") } else { s.get("else") };
+            let branch = if probe.is_empty() {
+                s.get("then")
+            } else {
+                s.get("else")
+            };
             if let Some(branch) = branch {
                 self.apply(branch, node, pointer, out);
             }
@@ -322,12 +386,19 @@ fn without_nulls(node: &Node) -> Node {
             v: V::Map(
                 es.iter()
                     .filter(|e| !e.value.is_null())
-                    .map(|e| crate::load::Entry { key: e.key.clone(), key_span: e.key_span, value: without_nulls(&e.value) })
+                    .map(|e| crate::load::Entry {
+                        key: e.key.clone(),
+                        key_span: e.key_span,
+                        value: without_nulls(&e.value),
+                    })
                     .collect(),
             ),
             span: node.span,
         },
-        V::Seq(items) => Node { v: V::Seq(items.iter().map(without_nulls).collect()), span: node.span },
+        V::Seq(items) => Node {
+            v: V::Seq(items.iter().map(without_nulls).collect()),
+            span: node.span,
+        },
         _ => node.clone(),
     }
 }
@@ -339,15 +410,25 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
     for err in validate(schema_json(), root) {
         let pointer = err.pointer.as_str();
         let (node, entry) = root.at_pointer(pointer);
-        let span = entry.map(|e| e.value.span).or(node.map(|n| n.span)).unwrap_or_default();
+        let span = entry
+            .map(|e| e.value.span)
+            .or(node.map(|n| n.span))
+            .unwrap_or_default();
         let where_ = dotted(pointer);
         let value_text = || node.map(|n| n.to_json().to_string()).unwrap_or_default();
         let d = match err.finding {
             Finding::Unknown(keys) => {
                 let known = known_keys(pointer);
                 for key in keys {
-                    let key_span = node.and_then(|n| n.entry(&key)).map(|e| e.key_span).unwrap_or(span);
-                    let mut d = Diagnostic::new(Code::SchemaUnknownKey, format!("`{key}` is not a key of {where_}")).at(key_span, "unknown key");
+                    let key_span = node
+                        .and_then(|n| n.entry(&key))
+                        .map(|e| e.key_span)
+                        .unwrap_or(span);
+                    let mut d = Diagnostic::new(
+                        Code::SchemaUnknownKey,
+                        format!("`{key}` is not a key of {where_}"),
+                    )
+                    .at(key_span, "unknown key");
                     d = match suggest(&key, known.iter().map(String::as_str)) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(format!("the keys of {where_} are: {}", known.join(", "))),
@@ -356,32 +437,72 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
                 }
                 continue;
             }
-            Finding::Required(prop) => Diagnostic::new(Code::SchemaRequired, format!("{where_} needs the key `{prop}`"))
-                .at(entry.map(|e| e.key_span).unwrap_or(span), format!("`{prop}` is missing here"))
-                .help(format!("add `{prop}:` under {where_}")),
+            Finding::Required(prop) => Diagnostic::new(
+                Code::SchemaRequired,
+                format!("{where_} needs the key `{prop}`"),
+            )
+            .at(
+                entry.map(|e| e.key_span).unwrap_or(span),
+                format!("`{prop}` is missing here"),
+            )
+            .help(format!("add `{prop}:` under {where_}")),
             Finding::Type(allowed) => {
                 let found = node.map(Node::type_name).unwrap_or("value");
-                let found = if found == "integer" { "an integer".to_string() } else { format!("a {found}") };
-                Diagnostic::new(Code::SchemaType, format!("{where_} must be {}, not {found}", type_words(&allowed)))
-                    .at(span, found)
-                    .help(type_help(&allowed, node))
+                let found = if found == "integer" {
+                    "an integer".to_string()
+                } else {
+                    format!("a {found}")
+                };
+                Diagnostic::new(
+                    Code::SchemaType,
+                    format!("{where_} must be {}, not {found}", type_words(&allowed)),
+                )
+                .at(span, found)
+                .help(type_help(&allowed, node))
             }
-            Finding::Enum(options) => Diagnostic::new(Code::SchemaEnum, format!("{where_} must be one of {options}"))
-                .at(span, "not an allowed value")
-                .help(format!("use one of {options}")),
-            Finding::Const(expected) => {
-                Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {expected} was expected")).at(span, "here").help(format!("set it to {expected}"))
-            }
-            Finding::Pattern(pattern) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {} does not match \"{pattern}\"", value_text()))
-                .at(span, "does not match the pattern")
-                .help(format!("write a value that matches the regular expression {pattern}")),
-            Finding::Minimum(min) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {} is less than the minimum of {min}", value_text()))
-                .at(span, "too small")
-                .help(format!("use a value of at least {min}")),
-            Finding::Maximum(max) => Diagnostic::new(Code::SchemaInvalid, format!("{where_}: {} is greater than the maximum of {max}", value_text()))
-                .at(span, "too large")
-                .help(format!("use a value of at most {max}")),
-            other => Diagnostic::new(Code::SchemaInvalid, format!("{where_} {}", other.describe())).at(span, "here"),
+            Finding::Enum(options) => Diagnostic::new(
+                Code::SchemaEnum,
+                format!("{where_} must be one of {options}"),
+            )
+            .at(span, "not an allowed value")
+            .help(format!("use one of {options}")),
+            Finding::Const(expected) => Diagnostic::new(
+                Code::SchemaInvalid,
+                format!("{where_}: {expected} was expected"),
+            )
+            .at(span, "here")
+            .help(format!("set it to {expected}")),
+            Finding::Pattern(pattern) => Diagnostic::new(
+                Code::SchemaInvalid,
+                format!("{where_}: {} does not match \"{pattern}\"", value_text()),
+            )
+            .at(span, "does not match the pattern")
+            .help(format!(
+                "write a value that matches the regular expression {pattern}"
+            )),
+            Finding::Minimum(min) => Diagnostic::new(
+                Code::SchemaInvalid,
+                format!(
+                    "{where_}: {} is less than the minimum of {min}",
+                    value_text()
+                ),
+            )
+            .at(span, "too small")
+            .help(format!("use a value of at least {min}")),
+            Finding::Maximum(max) => Diagnostic::new(
+                Code::SchemaInvalid,
+                format!(
+                    "{where_}: {} is greater than the maximum of {max}",
+                    value_text()
+                ),
+            )
+            .at(span, "too large")
+            .help(format!("use a value of at most {max}")),
+            other => Diagnostic::new(
+                Code::SchemaInvalid,
+                format!("{where_} {}", other.describe()),
+            )
+            .at(span, "here"),
         };
         out.push(d);
     }
@@ -394,17 +515,24 @@ fn type_help(allowed: &[String], node: Option<&Node>) -> String {
     let quoted_scalar = node.and_then(Node::as_str).map(str::trim);
     match allowed.first().map(String::as_str) {
         Some("boolean") => match quoted_scalar {
-            Some(b @ ("true" | "false")) => format!("remove the quotes: `{b}` is a boolean, `\"{b}\"` a string"),
+            Some(b @ ("true" | "false")) => {
+                format!("remove the quotes: `{b}` is a boolean, `\"{b}\"` a string")
+            }
             _ => "write `true` or `false`".into(),
         },
         Some("array") => match quoted_scalar {
             Some(s) if s.contains(',') => {
                 let items: Vec<&str> = s.split(',').map(str::trim).collect();
-                format!("write a YAML list, not a comma-separated string: `[{}]`", items.join(", "))
+                format!(
+                    "write a YAML list, not a comma-separated string: `[{}]`",
+                    items.join(", ")
+                )
             }
             _ => "write a YAML list: `[a, b]`, or one `- item` per line under the key".into(),
         },
-        Some("object") => "write a map: `key: value` lines indented under this key (`{}` for an empty one)".into(),
+        Some("object") => {
+            "write a map: `key: value` lines indented under this key (`{}` for an empty one)".into()
+        }
         Some("string") => match text {
             Some(t) => format!("quote it so YAML reads text: \"{t}\""),
             None => "write a text value (quote it if it looks like a number or boolean)".into(),

@@ -17,7 +17,9 @@ fn base32(b: u8) -> bool {
 
 /// Whether `s` is a private NKey seed (any key type, curve keys too), checksum included.
 pub fn is_seed(s: &str) -> bool {
-    s.len() == SEED_LEN && s.starts_with('S') && (nkeys::KeyPair::from_seed(s).is_ok() || nkeys::XKey::from_seed(s).is_ok())
+    s.len() == SEED_LEN
+        && s.starts_with('S')
+        && (nkeys::KeyPair::from_seed(s).is_ok() || nkeys::XKey::from_seed(s).is_ok())
 }
 
 /// Byte ranges of seeds in `text`. A run of exactly 58 base32 characters starting with `S`
@@ -111,11 +113,29 @@ fn seed_finding(span: Span, path: &str, in_key: bool) -> Diagnostic {
 
 /// The overrides whose literal `value` the override rule already refuses (values.rs).
 fn override_value(path: &[&str]) -> bool {
-    matches!(path, ["global", "eventBus", "nkeySecretRefOverrides", _, _, "value"])
+    matches!(
+        path,
+        [
+            "global",
+            "eventBus",
+            "nkeySecretRefOverrides",
+            _,
+            _,
+            "value"
+        ]
+    )
 }
 
 fn walk(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) {
-    let dotted = |p: &[String]| p.iter().fold(String::new(), |acc, k| if k.starts_with('[') || acc.is_empty() { acc + k } else { acc + "." + k });
+    let dotted = |p: &[String]| {
+        p.iter().fold(String::new(), |acc, k| {
+            if k.starts_with('[') || acc.is_empty() {
+                acc + k
+            } else {
+                acc + "." + k
+            }
+        })
+    };
     match &node.v {
         V::Str(s) if contains_seed(s) => {
             let parts: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -164,16 +184,23 @@ fn is_bcrypt(s: &str) -> bool {
 pub fn passwords(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     for a in &m.extra_accounts {
-        let Some(users) = a.fields.iter().find(|f| f.key == "users") else { continue };
+        let Some(users) = a.fields.iter().find(|f| f.key == "users") else {
+            continue;
+        };
         for (i, u) in users.value.items().iter().enumerate() {
-            let Some(p) = u.entry("password") else { continue };
+            let Some(p) = u.entry("password") else {
+                continue;
+            };
             let clear = match &p.value.v {
                 V::Str(s) => !is_bcrypt(s) && !contains_seed(s),
                 V::Null => false,
                 _ => true,
             };
             if clear {
-                let who = u.get("user").and_then(Node::scalar_text).map_or(format!("user {i}"), |n| format!("the user `{n}`"));
+                let who = u
+                    .get("user")
+                    .and_then(Node::scalar_text)
+                    .map_or(format!("user {i}"), |n| format!("the user `{n}`"));
                 out.push(
                     Diagnostic::new(
                         Code::ClearPassword,

@@ -151,7 +151,14 @@ fn kind(n: &Node) -> Option<u8> {
             Some(w) if w.starts_with('$') => return None,
             // The server's lexer reads sizes as integers and yes/no/true/false as booleans.
             Some(w) if is_size_word(w) || w.parse::<i64>().is_ok() => INT,
-            Some(w) if matches!(w.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off") => BOOL,
+            Some(w)
+                if matches!(
+                    w.to_ascii_lowercase().as_str(),
+                    "true" | "false" | "yes" | "no" | "on" | "off"
+                ) =>
+            {
+                BOOL
+            }
             Some(_) => STR,
         },
     })
@@ -175,7 +182,11 @@ fn kind_word(k: u8) -> &'static str {
 }
 
 fn allowed_words(mask: u8) -> String {
-    let words: Vec<&str> = [INT, STR, BOOL, MAP, LIST].into_iter().filter(|k| mask & k != 0).map(kind_word).collect();
+    let words: Vec<&str> = [INT, STR, BOOL, MAP, LIST]
+        .into_iter()
+        .filter(|k| mask & k != 0)
+        .map(kind_word)
+        .collect();
     match words.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
         _ => words.join(""),
@@ -185,7 +196,10 @@ fn allowed_words(mask: u8) -> String {
 /// Whether `<< $name >>` appears anywhere under the node: then `name` is a config variable.
 fn uses_var(n: &Node, name: &str) -> bool {
     match &n.v {
-        V::Str(s) => bare(s).is_some_and(|w| w.strip_prefix('$').is_some_and(|v| v.trim_matches(|c| c == '{' || c == '}') == name)),
+        V::Str(s) => bare(s).is_some_and(|w| {
+            w.strip_prefix('$')
+                .is_some_and(|v| v.trim_matches(|c| c == '{' || c == '}') == name)
+        }),
         V::Seq(items) => items.iter().any(|i| uses_var(i, name)),
         V::Map(es) => es.iter().any(|e| uses_var(&e.value, name)),
         _ => false,
@@ -226,10 +240,22 @@ pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     Code::ConfType,
-                    format!("`{at}.{key}` is {}; nats-server reads {} there and refuses the config", kind_word(k), allowed_words(mask)),
+                    format!(
+                        "`{at}.{key}` is {}; nats-server reads {} there and refuses the config",
+                        kind_word(k),
+                        allowed_words(mask)
+                    ),
                 )
                 .at(e.value.span, "wrong type")
-                .help(format!("give `{key}` {}{}", allowed_words(mask), if mask & INT != 0 && k == STR { " (unquoted)" } else { "" })),
+                .help(format!(
+                    "give `{key}` {}{}",
+                    allowed_words(mask),
+                    if mask & INT != 0 && k == STR {
+                        " (unquoted)"
+                    } else {
+                        ""
+                    }
+                )),
             );
         }
     }
@@ -250,7 +276,9 @@ fn merges(n: &Node, at: &str, out: &mut Vec<Diagnostic>) {
         let here = format!("{at}.{}", e.key);
         if e.key == "merge" {
             super::server_values::nested_lists(&e.value, &here, out);
-        } else if matches!(e.value.v, V::Map(_)) && e.value.get("enabled").and_then(Node::as_bool) != Some(false) {
+        } else if matches!(e.value.v, V::Map(_))
+            && e.value.get("enabled").and_then(Node::as_bool) != Some(false)
+        {
             // A block switched off renders nothing, its merge included.
             merges(&e.value, &here, out);
         }

@@ -16,7 +16,11 @@ use crate::load::{Node, V};
 use crate::model::Model;
 
 fn users_of(a: &crate::model::ExtraAccount) -> &[Node] {
-    a.fields.iter().find(|f| f.key == "users").map(|f| f.value.items()).unwrap_or_default()
+    a.fields
+        .iter()
+        .find(|f| f.key == "users")
+        .map(|f| f.value.items())
+        .unwrap_or_default()
 }
 
 fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
@@ -82,7 +86,11 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
             } else if let Some(n) = u.get("user").and_then(Node::scalar_text) {
                 let span = u.entry("user").map(|e| e.value.span).unwrap_or(u.span);
                 if let Some((first_acc, first)) = names.get(&n) {
-                    let where_ = if first_acc == acc { format!("twice in the account `{acc}`") } else { format!("in the accounts `{first_acc}` and `{acc}`") };
+                    let where_ = if first_acc == acc {
+                        format!("twice in the account `{acc}`")
+                    } else {
+                        format!("in the accounts `{first_acc}` and `{acc}`")
+                    };
                     out.push(
                         Diagnostic::new(
                             Code::DuplicateUser,
@@ -103,13 +111,28 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
 /// Service imports of one account from one exporter to one local subject.
 fn service_imports(m: &Model, out: &mut Vec<Diagnostic>) {
     for a in &m.extra_accounts {
-        let Some(imports) = a.fields.iter().find(|f| f.key == "imports") else { continue };
+        let Some(imports) = a.fields.iter().find(|f| f.key == "imports") else {
+            continue;
+        };
         let mut seen: Vec<(String, String, Span)> = vec![];
         for imp in imports.value.items() {
-            let Some(svc) = imp.get("service") else { continue };
-            let (Some(exporter), Some(subject)) = (svc.get("account").and_then(Node::as_str), svc.get("subject").and_then(Node::as_str)) else { continue };
-            let local = imp.get("to").and_then(Node::as_str).filter(|t| !t.is_empty()).unwrap_or(subject).to_string();
-            if let Some((_, _, first)) = seen.iter().find(|(e, l, _)| e == exporter && *l == local) {
+            let Some(svc) = imp.get("service") else {
+                continue;
+            };
+            let (Some(exporter), Some(subject)) = (
+                svc.get("account").and_then(Node::as_str),
+                svc.get("subject").and_then(Node::as_str),
+            ) else {
+                continue;
+            };
+            let local = imp
+                .get("to")
+                .and_then(Node::as_str)
+                .filter(|t| !t.is_empty())
+                .unwrap_or(subject)
+                .to_string();
+            if let Some((_, _, first)) = seen.iter().find(|(e, l, _)| e == exporter && *l == local)
+            {
                 out.push(
                     Diagnostic::new(
                         Code::DuplicateImport,
@@ -132,7 +155,9 @@ fn service_imports(m: &Model, out: &mut Vec<Diagnostic>) {
 /// Lists directly inside lists, under the node (the chart prints account lists as JSON).
 pub fn nested_lists(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     match &node.v {
-        V::Map(es) => es.iter().for_each(|e| nested_lists(&e.value, &format!("{at}.{}", e.key), out)),
+        V::Map(es) => es
+            .iter()
+            .for_each(|e| nested_lists(&e.value, &format!("{at}.{}", e.key), out)),
         V::Seq(items) => {
             for (i, it) in items.iter().enumerate() {
                 if matches!(it.v, V::Seq(_)) {
@@ -158,7 +183,11 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     service_imports(m, &mut out);
     for a in &m.extra_accounts {
         for f in &a.fields {
-            nested_lists(&f.value, &format!("global.eventBus.extraAccounts.{}.{}", a.name.value, f.key), &mut out);
+            nested_lists(
+                &f.value,
+                &format!("global.eventBus.extraAccounts.{}.{}", a.name.value, f.key),
+                &mut out,
+            );
         }
     }
     out

@@ -6,14 +6,28 @@ use crate::model::{ListKind, Model, names::secret_keys};
 use crate::subject::Pattern;
 
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 fn id_diag(id: &str, span: crate::diag::Span, what: &str) -> Diagnostic {
-    let fixed: String = id.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    Diagnostic::new(Code::ClusterId, format!("{what} `{id}` is not lower-case letters and digits only"))
-        .at(span, "invalid id")
-        .help(if fixed.is_empty() || fixed == id { "use only a-z and 0-9, e.g. `1` or `edge7`".to_string() } else { format!("write it as `{fixed}`") })
+    let fixed: String = id
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    Diagnostic::new(
+        Code::ClusterId,
+        format!("{what} `{id}` is not lower-case letters and digits only"),
+    )
+    .at(span, "invalid id")
+    .help(if fixed.is_empty() || fixed == id {
+        "use only a-z and 0-9, e.g. `1` or `edge7`".to_string()
+    } else {
+        format!("write it as `{fixed}`")
+    })
 }
 
 /// An id written as a YAML number. Helm reads every number as a float and the chart prints
@@ -22,37 +36,71 @@ fn id_diag(id: &str, span: crate::diag::Span, what: &str) -> Diagnostic {
 /// the ids the cluster uses are judged (clusterId on a CPC, cpcIds on a CSC), except a number
 /// that does not even read back as written (`1.0`, `010`, `1e3`), which is refused anywhere.
 pub fn numeric_ids(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
-    let Some(eb) = root.path(&["global", "eventBus"]) else { return vec![] };
+    let Some(eb) = root.path(&["global", "eventBus"]) else {
+        return vec![];
+    };
     let cluster_type = eb.get("clusterType").and_then(Node::as_str).unwrap_or("");
     let cpc_ids = eb.get("cpcIds").map(Node::items).unwrap_or_default();
     let ids = eb
         .get("clusterId")
         .into_iter()
         .map(|n| ("clusterId", n, cluster_type == "cpc"))
-        .chain(cpc_ids.iter().map(|n| ("the CPC id", n, cluster_type == "csc")));
+        .chain(
+            cpc_ids
+                .iter()
+                .map(|n| ("the CPC id", n, cluster_type == "csc")),
+        );
     let mut out = vec![];
     for (what, n, used) in ids {
         if !matches!(n.v, V::Int(_) | V::Float(_)) {
             continue;
         }
         let src = sources.get(n.span.src);
-        let written = src.text.get(n.span.offset as usize..(n.span.offset + n.span.len) as usize).unwrap_or("").trim().to_string();
+        let written = src
+            .text
+            .get(n.span.offset as usize..(n.span.offset + n.span.len) as usize)
+            .unwrap_or("")
+            .trim()
+            .to_string();
         let read = n.scalar_text().unwrap_or_default();
-        let written = if written.is_empty() { read.clone() } else { written };
-        let quoted: Vec<String> =
-            cpc_ids.iter().map(|i| format!("\"{}\"", i.as_str().map(str::to_string).or_else(|| i.scalar_text()).unwrap_or_default())).collect();
+        let written = if written.is_empty() {
+            read.clone()
+        } else {
+            written
+        };
+        let quoted: Vec<String> = cpc_ids
+            .iter()
+            .map(|i| {
+                format!(
+                    "\"{}\"",
+                    i.as_str()
+                        .map(str::to_string)
+                        .or_else(|| i.scalar_text())
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
         let fix = match (what == "clusterId", src.name == "--set") {
             (true, false) => format!("quote it: clusterId: \"{written}\""),
             (false, false) => format!("quote each id: cpcIds: [{}]", quoted.join(", ")),
             // `--set` reads digits as a number, in Helm as here; `--set-string` keeps the text.
-            (true, true) => format!("pass it as text: --set-string global.eventBus.clusterId={written}"),
-            (false, true) => "pass the ids as text: --set-string 'global.eventBus.cpcIds={1,2}'".to_string(),
+            (true, true) => {
+                format!("pass it as text: --set-string global.eventBus.clusterId={written}")
+            }
+            (false, true) => {
+                "pass the ids as text: --set-string 'global.eventBus.cpcIds={1,2}'".to_string()
+            }
         };
         if written != read {
             out.push(
-                Diagnostic::new(Code::ClusterId, format!("{what} `{written}` is a number that reads as `{read}`, not as written"))
-                    .at(n.span, "numeric id")
-                    .help(format!("{fix} (ids are lower-case letters and digits)")),
+                Diagnostic::new(
+                    Code::ClusterId,
+                    format!(
+                        "{what} `{written}` is a number that reads as `{read}`, not as written"
+                    ),
+                )
+                .at(n.span, "numeric id")
+                .help(format!("{fix} (ids are lower-case letters and digits)")),
             );
         } else if used {
             out.push(
@@ -74,7 +122,9 @@ pub fn endpoint_problem(url: &str) -> Option<String> {
         return Some("it has no scheme; write nats://host:7422 or tls://host:7422".into());
     };
     if !matches!(scheme, "nats" | "tls" | "ws" | "wss") {
-        return Some(format!("the scheme `{scheme}` is not one a leaf remote dials (nats, tls, ws, wss)"));
+        return Some(format!(
+            "the scheme `{scheme}` is not one a leaf remote dials (nats, tls, ws, wss)"
+        ));
     }
     let authority = rest.split('/').next().unwrap_or("");
     let hostport = authority.rsplit('@').next().unwrap_or("");
@@ -108,8 +158,15 @@ pub fn endpoint_problem(url: &str) -> Option<String> {
 /// (the chart's defaults are all empty).
 fn unused_for_cluster_type(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>) {
     let Some(eb) = eb else { return };
-    let (keys, here, there): (&[&str], &str, &str) =
-        if m.is_cpc() { (&["cpcIds", "cscLeafServerTLS"], "CPC", "CSC") } else { (&["clusterId", "cscEndpoint", "cpcLeafClientTLS"], "CSC", "CPC") };
+    let (keys, here, there): (&[&str], &str, &str) = if m.is_cpc() {
+        (&["cpcIds", "cscLeafServerTLS"], "CPC", "CSC")
+    } else {
+        (
+            &["clusterId", "cscEndpoint", "cpcLeafClientTLS"],
+            "CSC",
+            "CPC",
+        )
+    };
     for key in keys {
         let Some(e) = eb.entry(key) else { continue };
         let set = match &e.value.v {
@@ -121,9 +178,16 @@ fn unused_for_cluster_type(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnosti
         };
         if set {
             out.push(
-                Diagnostic::new(Code::UnusedForClusterType, format!("`{key}` does nothing on a {here}: the chart reads it only on a {there}"))
-                    .at(e.key_span, format!("ignored on a {here}"))
-                    .help(format!("remove it from this {here}'s values, or move it to the {there}'s")),
+                Diagnostic::new(
+                    Code::UnusedForClusterType,
+                    format!(
+                        "`{key}` does nothing on a {here}: the chart reads it only on a {there}"
+                    ),
+                )
+                .at(e.key_span, format!("ignored on a {here}"))
+                .help(format!(
+                    "remove it from this {here}'s values, or move it to the {there}'s"
+                )),
             );
         }
     }
@@ -135,8 +199,14 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
     if let Some(ct) = eb.and_then(|e| e.get("clusterType"))
         && !matches!(ct.as_str(), Some("csc" | "cpc"))
     {
-        let shown = ct.scalar_text().unwrap_or_else(|| ct.type_name().to_string());
-        let mut d = Diagnostic::new(Code::ClusterType, format!("clusterType `{shown}` is neither `csc` nor `cpc`")).at(ct.span, "unknown cluster type");
+        let shown = ct
+            .scalar_text()
+            .unwrap_or_else(|| ct.type_name().to_string());
+        let mut d = Diagnostic::new(
+            Code::ClusterType,
+            format!("clusterType `{shown}` is neither `csc` nor `cpc`"),
+        )
+        .at(ct.span, "unknown cluster type");
         d = match ct.as_str().map(str::to_ascii_lowercase).as_deref() {
             Some(l @ ("csc" | "cpc")) => d.help(format!("write it in lower case: `{l}`")),
             _ => d.help("use `csc` for the central cluster or `cpc` for an edge cluster"),
@@ -158,23 +228,33 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
         }
         match &m.csc_endpoint {
             None => out.push(
-                Diagnostic::new(Code::MissingCscEndpoint, "a CPC needs `cscEndpoint`, the CSC leaf listener it dials")
-                    .at(m.event_bus_span, "global.eventBus has no cscEndpoint")
-                    .help("add e.g. `cscEndpoint: nats://csc-gateway:7422` under global.eventBus"),
+                Diagnostic::new(
+                    Code::MissingCscEndpoint,
+                    "a CPC needs `cscEndpoint`, the CSC leaf listener it dials",
+                )
+                .at(m.event_bus_span, "global.eventBus has no cscEndpoint")
+                .help("add e.g. `cscEndpoint: nats://csc-gateway:7422` under global.eventBus"),
             ),
             Some(ep) => {
                 if let Some(problem) = endpoint_problem(&ep.value) {
                     out.push(
-                        Diagnostic::new(Code::CscEndpoint, format!("cscEndpoint `{}` is not a usable leaf URL: {problem}", ep.value))
-                            .at(ep.span, "invalid endpoint")
-                            .help("write it as nats://HOST:7422 or tls://HOST:7422"),
+                        Diagnostic::new(
+                            Code::CscEndpoint,
+                            format!(
+                                "cscEndpoint `{}` is not a usable leaf URL: {problem}",
+                                ep.value
+                            ),
+                        )
+                        .at(ep.span, "invalid endpoint")
+                        .help("write it as nats://HOST:7422 or tls://HOST:7422"),
                     );
                 }
             }
         }
     }
 
-    let mut first_of: std::collections::HashMap<&str, &crate::model::Spanned<String>> = std::collections::HashMap::new();
+    let mut first_of: std::collections::HashMap<&str, &crate::model::Spanned<String>> =
+        std::collections::HashMap::new();
     for id in &m.cpc_ids {
         if !valid_id(&id.value) {
             out.push(id_diag(&id.value, id.span, "the CPC id"));
@@ -184,10 +264,13 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
             None
         }) {
             out.push(
-                Diagnostic::new(Code::DuplicateCpcId, format!("the CPC id `{}` is listed twice in cpcIds", id.value))
-                    .at(id.span, "listed again here")
-                    .at(first.span, "first listed here")
-                    .help("remove the second entry"),
+                Diagnostic::new(
+                    Code::DuplicateCpcId,
+                    format!("the CPC id `{}` is listed twice in cpcIds", id.value),
+                )
+                .at(id.span, "listed again here")
+                .at(first.span, "first listed here")
+                .help("remove the second entry"),
             );
         }
     }
@@ -212,26 +295,48 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
             names.dedup();
             let d = Diagnostic::new(
                 Code::SecretRefOverride,
-                format!("nkeySecretRefOverrides names the secret `{}`, which this cluster does not use", secret.value),
+                format!(
+                    "nkeySecretRefOverrides names the secret `{}`, which this cluster does not use",
+                    secret.value
+                ),
             )
             .at(secret.span, "unknown secret");
             out.push(match suggest(&secret.value, names.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!("the secrets of this cluster are: {}", names.join(", "))),
+                None => d.help(format!(
+                    "the secrets of this cluster are: {}",
+                    names.join(", ")
+                )),
             });
             continue;
         }
-        if !keys.iter().any(|k| k.secret == secret.value && k.key == key.value) {
-            let ks: Vec<&str> = keys.iter().filter(|k| k.secret == secret.value).map(|k| k.key.as_str()).collect();
+        if !keys
+            .iter()
+            .any(|k| k.secret == secret.value && k.key == key.value)
+        {
+            let ks: Vec<&str> = keys
+                .iter()
+                .filter(|k| k.secret == secret.value)
+                .map(|k| k.key.as_str())
+                .collect();
             out.push(
-                Diagnostic::new(Code::SecretRefOverride, format!("the secret `{}` has no key `{}`", secret.value, key.value))
-                    .at(key.span, "unknown key")
-                    .help(format!("its keys are: {}", ks.join(", "))),
+                Diagnostic::new(
+                    Code::SecretRefOverride,
+                    format!("the secret `{}` has no key `{}`", secret.value, key.value),
+                )
+                .at(key.span, "unknown key")
+                .help(format!("its keys are: {}", ks.join(", "))),
             );
             continue;
         }
-        let literal = value.get("value").and_then(|v| v.as_str()).unwrap_or_default();
-        if literal.starts_with('S') && (nkeys::KeyPair::from_seed(literal).is_ok() || nkeys::XKey::from_seed(literal).is_ok()) {
+        let literal = value
+            .get("value")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        if literal.starts_with('S')
+            && (nkeys::KeyPair::from_seed(literal).is_ok()
+                || nkeys::XKey::from_seed(literal).is_ok())
+        {
             out.push(
                 Diagnostic::new(
                     Code::SecretRefOverride,
@@ -245,12 +350,20 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
             );
             continue;
         }
-        let ok = value.as_object().is_some_and(|o| o.contains_key("valueFrom") || o.contains_key("value"));
+        let ok = value
+            .as_object()
+            .is_some_and(|o| o.contains_key("valueFrom") || o.contains_key("value"));
         if !ok {
             out.push(
-                Diagnostic::new(Code::SecretRefOverride, format!("the override for `{}`/`{}` is not an env value tree", secret.value, key.value))
-                    .at(key.span, "needs `valueFrom:` or `value:`")
-                    .help("write e.g. `valueFrom: {secretKeyRef: {name: my-secret, key: seed}}`"),
+                Diagnostic::new(
+                    Code::SecretRefOverride,
+                    format!(
+                        "the override for `{}`/`{}` is not an env value tree",
+                        secret.value, key.value
+                    ),
+                )
+                .at(key.span, "needs `valueFrom:` or `value:`")
+                .help("write e.g. `valueFrom: {secretKeyRef: {name: my-secret, key: seed}}`"),
             );
         }
     }

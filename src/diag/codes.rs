@@ -87,7 +87,8 @@ codes! {
     OAuth2NoJwks = "natscc::auth::oauth2_no_jwks", Error, "OAuth2 identities on a cluster whose auth callout has no JWKS URL (auth-callout.serviceConfig.jwks.url): every OAuth2 connection is rejected.";
     AuthCalloutVault = "natscc::auth_callout::vault", Error, "auth-callout.vault.enabled without its role, template filename and content, or a secret path: the chart refuses to render.";
     AuthCalloutTracingRef = "natscc::auth_callout::tracing_ref", Error, "OpenTelemetry operator injection without instrumentationRef or sidecarRef: the chart refuses to render.";
-    // --- Plain NATS chart mode (issue 6): the official chart's own values, operator mode, TLS roles. ---
+    // --- Plain NATS chart mode (issue 6): the official chart's own values, operator mode, TLS
+    // roles. ---
     ChartLegacyKey = "natscc::nats_chart::legacy_key", Error, "A key of the 0.x NATS chart that the 1.x chart no longer reads; the setting is silently lost.";
     ChartType = "natscc::nats_chart::type", Error, "A NATS chart value has the wrong type or an out-of-range value for its key.";
     ChartTlsNoSecret = "natscc::nats_chart::tls_no_secret", Error, "TLS is enabled on a chart listener without secretName: the chart renders an empty tls block and the listener runs without TLS.";

@@ -28,9 +28,14 @@ pub struct Levels {
     by_code: BTreeMap<Code, Level>,
 }
 
-/// The code a name stands for: `natscc::gateway::tlsroute_hostnames` or `gateway::tlsroute_hostnames`.
+/// The code a name stands for: `natscc::gateway::tlsroute_hostnames` or
+/// `gateway::tlsroute_hostnames`.
 pub fn parse_code(name: &str) -> Result<Code, String> {
-    let full = if name.starts_with("natscc::") { name.to_string() } else { format!("natscc::{name}") };
+    let full = if name.starts_with("natscc::") {
+        name.to_string()
+    } else {
+        format!("natscc::{name}")
+    };
     if let Some(c) = Code::ALL.iter().find(|c| c.name() == full) {
         return Ok(*c);
     }
@@ -38,7 +43,9 @@ pub fn parse_code(name: &str) -> Result<Code, String> {
         Some(s) => format!("; did you mean `{s}`?"),
         None => String::new(),
     };
-    Err(format!("unknown code `{name}`{hint} (`natscc rules` lists every code)"))
+    Err(format!(
+        "unknown code `{name}`{hint} (`natscc rules` lists every code)"
+    ))
 }
 
 impl Levels {
@@ -85,15 +92,28 @@ mod tests {
     fn levels_drop_raise_and_refuse() {
         let mut l = Levels::default();
         l.set("gateway::tlsroute_hostnames", Level::Allow).unwrap();
-        l.set("natscc::cross_layer::redundant", Level::Deny).unwrap();
-        let mut diags =
-            vec![Diagnostic::new(Code::TlsRouteHostnames, "a"), Diagnostic::new(Code::CrossLayerRedundant, "b"), Diagnostic::new(Code::AccountOwnedField, "c")];
+        l.set("natscc::cross_layer::redundant", Level::Deny)
+            .unwrap();
+        let mut diags = vec![
+            Diagnostic::new(Code::TlsRouteHostnames, "a"),
+            Diagnostic::new(Code::CrossLayerRedundant, "b"),
+            Diagnostic::new(Code::AccountOwnedField, "c"),
+        ];
         l.apply(&mut diags);
         assert_eq!(diags.len(), 2);
         assert_eq!(diags[0].severity, Severity::Error);
         assert_eq!(diags[1].severity, Severity::Warning);
-        assert!(l.set("natscc::graph::cycle", Level::Allow).unwrap_err().contains("cannot be lowered"));
-        let e = l.set("natscc::gateway::tlsroute_hostname", Level::Allow).unwrap_err();
-        assert!(e.contains("did you mean `natscc::gateway::tlsroute_hostnames`"), "{e}");
+        assert!(
+            l.set("natscc::graph::cycle", Level::Allow)
+                .unwrap_err()
+                .contains("cannot be lowered")
+        );
+        let e = l
+            .set("natscc::gateway::tlsroute_hostname", Level::Allow)
+            .unwrap_err();
+        assert!(
+            e.contains("did you mean `natscc::gateway::tlsroute_hostnames`"),
+            "{e}"
+        );
     }
 }

@@ -32,17 +32,30 @@ impl Source {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let ascii = text.is_ascii();
-        Source { name: name.into(), text, line_starts, ascii }
+        Source {
+            name: name.into(),
+            text,
+            line_starts,
+            ascii,
+        }
     }
 
     /// Byte offset of a 1-based line and 0-based character column.
     pub fn offset(&self, line: usize, col: usize) -> usize {
-        let start = *self.line_starts.get(line.saturating_sub(1)).unwrap_or(&self.text.len());
+        let start = *self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .unwrap_or(&self.text.len());
         if self.ascii {
             return start.saturating_add(col).min(self.text.len());
         }
         let rest = &self.text[start.min(self.text.len())..];
-        start + rest.char_indices().nth(col).map(|(i, _)| i).unwrap_or(rest.len())
+        start
+            + rest
+                .char_indices()
+                .nth(col)
+                .map(|(i, _)| i)
+                .unwrap_or(rest.len())
     }
 
     /// Like [`Source::offset`], from a known earlier place on the same line, so a reader that
@@ -53,11 +66,19 @@ impl Source {
             return self.offset(line, col);
         }
         let rest = &self.text[known_offset..];
-        known_offset + rest.char_indices().nth(col - known_col).map(|(i, _)| i).unwrap_or(rest.len())
+        known_offset
+            + rest
+                .char_indices()
+                .nth(col - known_col)
+                .map(|(i, _)| i)
+                .unwrap_or(rest.len())
     }
 
     pub fn line_text(&self, line: usize) -> &str {
-        let start = *self.line_starts.get(line.saturating_sub(1)).unwrap_or(&self.text.len());
+        let start = *self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .unwrap_or(&self.text.len());
         let rest = &self.text[start.min(self.text.len())..];
         rest.split('\n').next().unwrap_or("").trim_end_matches('\r')
     }
@@ -75,7 +96,10 @@ pub struct SourceId(pub u32);
 impl Sources {
     /// Every source with its id, in the order they were added.
     pub fn iter(&self) -> impl Iterator<Item = (SourceId, &Source)> {
-        self.files.iter().enumerate().map(|(i, s)| (SourceId(i as u32), s.as_ref()))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (SourceId(i as u32), s.as_ref()))
     }
     pub fn add(&mut self, source: Source) -> SourceId {
         self.files.push(Arc::new(source));
@@ -115,10 +139,19 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity: code.default_severity(), message: message.into(), help: None, labels: vec![] }
+        Diagnostic {
+            code,
+            severity: code.default_severity(),
+            message: message.into(),
+            help: None,
+            labels: vec![],
+        }
     }
     pub fn at(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.labels.push(Label { span, text: text.into() });
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+        });
         self
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -160,7 +193,9 @@ impl Diags {
             let key = |d: &Diagnostic| (d.primary().map(|s| (s.src, s.line, s.col)), d.code);
             key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
         });
-        self.list.dedup_by(|a, b| a.code == b.code && a.message == b.message && a.primary() == b.primary());
+        self.list.dedup_by(|a, b| {
+            a.code == b.code && a.message == b.message && a.primary() == b.primary()
+        });
         let mut shown: std::collections::HashMap<Code, usize> = std::collections::HashMap::new();
         let mut rest: Vec<(Code, usize, Diagnostic)> = vec![];
         self.list.retain(|d| {
@@ -179,7 +214,13 @@ impl Diags {
             false
         });
         for (code, count, first) in rest {
-            let mut more = Diagnostic::new(code, format!("{count} more findings of {} are not shown, from here on", code.name()));
+            let mut more = Diagnostic::new(
+                code,
+                format!(
+                    "{count} more findings of {} are not shown, from here on",
+                    code.name()
+                ),
+            );
             more.severity = first.severity;
             more.labels = first.labels.into_iter().take(1).collect();
             self.list.push(more.help(format!("natscc shows the first {SHOWN_PER_CODE} findings of each code: fix those and run again")));

@@ -31,13 +31,32 @@ pub fn render_many(format: Format, items: &[(&Diagnostic, &Sources)], color: boo
             masked.push((*s as *const Sources, masked_sources(s)));
         }
     }
-    let sources_of = |s: &Sources| &masked.iter().find(|(p, _)| std::ptr::eq(*p, s)).expect("masked above").1;
-    let items: Vec<(&Diagnostic, &Sources)> = diags.iter().zip(items).map(|(d, (_, s))| (d, sources_of(s))).collect();
+    let sources_of = |s: &Sources| {
+        &masked
+            .iter()
+            .find(|(p, _)| std::ptr::eq(*p, s))
+            .expect("masked above")
+            .1
+    };
+    let items: Vec<(&Diagnostic, &Sources)> = diags
+        .iter()
+        .zip(items)
+        .map(|(d, (_, s))| (d, sources_of(s)))
+        .collect();
     let items = &items[..];
     match format {
-        Format::Human => items.iter().map(|(d, s)| human_clean(d, s, color)).collect(),
-        Format::Concise => items.iter().map(|(d, s)| concise_clean(d, s) + "\n").collect(),
-        Format::Github => items.iter().map(|(d, s)| github_clean(d, s) + "\n").collect(),
+        Format::Human => items
+            .iter()
+            .map(|(d, s)| human_clean(d, s, color))
+            .collect(),
+        Format::Concise => items
+            .iter()
+            .map(|(d, s)| concise_clean(d, s) + "\n")
+            .collect(),
+        Format::Github => items
+            .iter()
+            .map(|(d, s)| github_clean(d, s) + "\n")
+            .collect(),
         Format::Json => serde_json::to_string_pretty(&json_list(items)).unwrap() + "\n",
         Format::Sarif => serde_json::to_string_pretty(&sarif(items)).unwrap() + "\n",
     }
@@ -64,7 +83,9 @@ fn masked_sources(sources: &Sources) -> Sources {
         .iter()
         .map(|f| match (mask(&f.text), redact(&f.name)) {
             (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_)) => f.clone(),
-            (text, name) => std::sync::Arc::new(super::Source::new(name.into_owned(), text.into_owned())),
+            (text, name) => {
+                std::sync::Arc::new(super::Source::new(name.into_owned(), text.into_owned()))
+            }
         })
         .collect();
     Sources { files }
@@ -90,9 +111,19 @@ fn concise_clean(d: &Diagnostic, sources: &Sources) -> String {
     let mut out = match d.primary() {
         Some(span) => {
             let (f, l, c) = location(span, sources);
-            format!("{f}:{l}:{c}: {}: {}: {}", sev_word(d.severity), d.code.name(), d.message)
+            format!(
+                "{f}:{l}:{c}: {}: {}: {}",
+                sev_word(d.severity),
+                d.code.name(),
+                d.message
+            )
         }
-        None => format!("natscc: {}: {}: {}", sev_word(d.severity), d.code.name(), d.message),
+        None => format!(
+            "natscc: {}: {}: {}",
+            sev_word(d.severity),
+            d.code.name(),
+            d.message
+        ),
     };
     if let Some(h) = &d.help {
         out.push_str(&format!(" (help: {h})"));
@@ -100,7 +131,15 @@ fn concise_clean(d: &Diagnostic, sources: &Sources) -> String {
     // One line per finding, whatever a key or file name holds (`\n` inside a quoted key).
     let one_line = |line: String| {
         if line.contains(char::is_control) {
-            line.chars().map(|c| if c.is_control() { c.escape_default().collect() } else { c.to_string() }).collect()
+            line.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
         } else {
             line
         }
@@ -110,13 +149,19 @@ fn concise_clean(d: &Diagnostic, sources: &Sources) -> String {
     for l in d.labels.iter().skip(1) {
         let (f, line, col) = location(l.span, sources);
         out.push('\n');
-        out.push_str(&one_line(format!("{f}:{line}:{col}: note: {}: {}", d.code.name(), l.text)));
+        out.push_str(&one_line(format!(
+            "{f}:{line}:{col}: note: {}: {}",
+            d.code.name(),
+            l.text
+        )));
     }
     out
 }
 
 fn github_escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn github_prop(s: &str) -> String {
@@ -143,20 +188,38 @@ fn github_clean(d: &Diagnostic, sources: &Sources) -> String {
         .map(|l| {
             let (f, line, col) = location(l.span, sources);
             let text = format!("{}: {} (related to: {})", d.code.name(), l.text, d.message);
-            format!("\n::notice file={},line={line},col={col},title={}::{}", github_prop(&f), github_prop(d.code.name()), github_escape(&text))
+            format!(
+                "\n::notice file={},line={line},col={col},title={}::{}",
+                github_prop(&f),
+                github_prop(d.code.name()),
+                github_escape(&text)
+            )
         })
         .collect();
     let main = match d.primary() {
         Some(span) if names_a_file(&sources.get(span.src).name) => {
             let (f, l, c) = location(span, sources);
-            format!("::{kind} file={},line={l},col={c},title={}::{}", github_prop(&f), github_prop(d.code.name()), github_escape(&msg))
+            format!(
+                "::{kind} file={},line={l},col={c},title={}::{}",
+                github_prop(&f),
+                github_prop(d.code.name()),
+                github_escape(&msg)
+            )
         }
         // Built-in defaults, --set, stdin: no file in the repository to annotate.
         Some(span) => {
             let (f, l, c) = location(span, sources);
-            format!("::{kind} title={}::{}", github_prop(d.code.name()), github_escape(&format!("{f}:{l}:{c}: {msg}")))
+            format!(
+                "::{kind} title={}::{}",
+                github_prop(d.code.name()),
+                github_escape(&format!("{f}:{l}:{c}: {msg}"))
+            )
         }
-        None => format!("::{kind} title={}::{}", github_prop(d.code.name()), github_escape(&msg)),
+        None => format!(
+            "::{kind} title={}::{}",
+            github_prop(d.code.name()),
+            github_escape(&msg)
+        ),
     };
     main + &related
 }
@@ -189,7 +252,10 @@ const NOT_A_FILE: &str = "NATSCC_INPUT";
 /// SARIF's artifactLocation: a relative URI with a base id, a file URI, or a named non-file.
 fn artifact_location(name: &str) -> Value {
     if !names_a_file(name) {
-        let slug: Vec<&str> = name.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let slug: Vec<&str> = name
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
         return json!({"uri": slug.join("-"), "uriBaseId": NOT_A_FILE, "description": {"text": format!("{name}: an input of natscc, not a file")}});
     }
     let path = name.replace('\\', "/");
@@ -282,7 +348,13 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
     // the repository root, which is where CI runs natscc).
     let relative = results
         .iter()
-        .flat_map(|r| r["locations"].as_array().into_iter().flatten().chain(r["relatedLocations"].as_array().into_iter().flatten()))
+        .flat_map(|r| {
+            r["locations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(r["relatedLocations"].as_array().into_iter().flatten())
+        })
         .any(|l| l["physicalLocation"]["artifactLocation"]["uriBaseId"] == SRCROOT);
     let mut run = json!({
         "tool": {"driver": {
@@ -297,7 +369,8 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
     });
     if let (true, Ok(cwd)) = (relative, std::env::current_dir()) {
         let dir = cwd.to_string_lossy().replace('\\', "/");
-        run["originalUriBaseIds"] = json!({SRCROOT: {"uri": format!("file://{}/", uri_path(dir.trim_end_matches('/')))}});
+        run["originalUriBaseIds"] =
+            json!({SRCROOT: {"uri": format!("file://{}/", uri_path(dir.trim_end_matches('/')))}});
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -313,7 +386,12 @@ fn sarif(items: &[(&Diagnostic, &Sources)]) -> Value {
 struct Window(std::sync::Arc<super::Source>);
 
 impl miette::SourceCode for Window {
-    fn read_span<'a>(&'a self, span: &miette::SourceSpan, before: usize, after: usize) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
         let src = &self.0;
         let starts = &src.line_starts;
         let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
@@ -321,12 +399,27 @@ impl miette::SourceCode for Window {
         // Two spare lines each side, so miette draws exactly what it draws from the whole text.
         let from_line = first.saturating_sub(before + 2);
         let from = starts[from_line];
-        let to = starts.get(last + after + 3).copied().unwrap_or(src.text.len()).max(from);
+        let to = starts
+            .get(last + after + 3)
+            .copied()
+            .unwrap_or(src.text.len())
+            .max(from);
         let window = &src.text[from..to];
-        let inner = window.read_span(&miette::SourceSpan::new((span.offset() - from).into(), span.len()), before, after)?;
+        let inner = window.read_span(
+            &miette::SourceSpan::new((span.offset() - from).into(), span.len()),
+            before,
+            after,
+        )?;
         let at = miette::SourceSpan::new((inner.span().offset() + from).into(), inner.span().len());
         let data: &'a [u8] = &src.text.as_bytes()[at.offset()..at.offset() + at.len()];
-        Ok(Box::new(miette::MietteSpanContents::new_named(src.name.clone(), data, at, inner.line() + from_line, inner.column(), inner.line_count())))
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            src.name.clone(),
+            data,
+            at,
+            inner.line() + from_line,
+            inner.column(),
+            inner.line_count(),
+        )))
     }
 }
 
@@ -360,16 +453,28 @@ impl miette::Diagnostic for MietteView {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.labels.is_empty() { None } else { Some(Box::new(self.labels.iter().cloned())) }
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        if self.related.is_empty() { None } else { Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic))) }
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
+        }
     }
 }
 
@@ -384,18 +489,26 @@ fn view(d: &Diagnostic, sources: &Sources) -> MietteView {
         // cannot draw past column 65,535, and nobody reads such a line on a terminal.
         if !drawable(&src.text, l.span.offset as usize) {
             let (f, line, col) = location(l.span, sources);
-            unshown.push(format!("{f}:{line}:{col} ({}; the line is too long to show)", l.text));
+            unshown.push(format!(
+                "{f}:{line}:{col} ({}; the line is too long to show)",
+                l.text
+            ));
             continue;
         }
         let ls = LabeledSpan::new(
             Some(l.text.clone()),
             l.span.offset as usize,
-            (l.span.len as usize).max(1).min(src.text.len().saturating_sub(l.span.offset as usize)),
+            (l.span.len as usize)
+                .max(1)
+                .min(src.text.len().saturating_sub(l.span.offset as usize)),
         );
         match primary_src {
             None => {
                 primary_src = Some(l.span.src);
-                labels.push(LabeledSpan::new_primary_with_span(ls.label().map(str::to_string), *ls.inner()));
+                labels.push(LabeledSpan::new_primary_with_span(
+                    ls.label().map(str::to_string),
+                    *ls.inner(),
+                ));
             }
             Some(p) if p == l.span.src => labels.push(ls),
             Some(_) => {
@@ -414,8 +527,20 @@ fn view(d: &Diagnostic, sources: &Sources) -> MietteView {
         let _ = i;
     }
     let source = primary_src.map(|id| Window(sources.get(id).clone()));
-    let message = if unshown.is_empty() { d.message.clone() } else { format!("{}\n  at {}", d.message, unshown.join("\n  at ")) };
-    MietteView { code: d.code.name(), severity: d.severity, message, help: d.help.clone(), source, labels, related }
+    let message = if unshown.is_empty() {
+        d.message.clone()
+    } else {
+        format!("{}\n  at {}", d.message, unshown.join("\n  at "))
+    };
+    MietteView {
+        code: d.code.name(),
+        severity: d.severity,
+        message,
+        help: d.help.clone(),
+        source,
+        labels,
+        related,
+    }
 }
 
 /// Whether the line holding `offset` is short enough to draw.
@@ -423,8 +548,14 @@ fn drawable(text: &str, offset: usize) -> bool {
     const LONGEST_DRAWN_LINE: usize = 4096;
     let offset = offset.min(text.len());
     let bytes = text.as_bytes();
-    let start = bytes[..offset].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let end = bytes[offset..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| offset + i);
+    let start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| offset + i);
     end - start <= LONGEST_DRAWN_LINE
 }
 
@@ -434,8 +565,14 @@ pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
 }
 
 fn human_clean(d: &Diagnostic, sources: &Sources, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     let _ = handler.render_report(&mut out, &view(d, sources));
     out

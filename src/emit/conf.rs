@@ -35,7 +35,11 @@ impl ConfMap {
     /// Sets a key, replacing an earlier value in place.
     pub fn set(&mut self, key: impl Into<String>, v: Conf) -> &mut Self {
         let key = key.into();
-        match self.items.iter_mut().find(|i| matches!(i, Item::Kv(k, _) if *k == key)) {
+        match self
+            .items
+            .iter_mut()
+            .find(|i| matches!(i, Item::Kv(k, _) if *k == key))
+        {
             Some(Item::Kv(_, old)) => *old = v,
             _ => self.items.push(Item::Kv(key, v)),
         }
@@ -61,7 +65,10 @@ impl ConfMap {
         })
     }
     pub fn remove(&mut self, key: &str) -> Option<Conf> {
-        let i = self.items.iter().position(|i| matches!(i, Item::Kv(k, _) if k == key))?;
+        let i = self
+            .items
+            .iter()
+            .position(|i| matches!(i, Item::Kv(k, _) if k == key))?;
         match self.items.remove(i) {
             Item::Kv(_, v) => Some(v),
             Item::Include(_) => None,
@@ -110,7 +117,11 @@ pub fn from_values(n: &Node) -> Conf {
         V::Bool(b) => Conf::Bool(*b),
         V::Int(i) => Conf::Int(*i),
         V::Float(f) => Conf::Float(*f),
-        V::Str(st) => match st.trim().strip_prefix("<<").and_then(|r| r.strip_suffix(">>")) {
+        V::Str(st) => match st
+            .trim()
+            .strip_prefix("<<")
+            .and_then(|r| r.strip_suffix(">>"))
+        {
             Some(inner) => {
                 let inner = inner.trim();
                 match inner.strip_prefix('$') {
@@ -142,7 +153,12 @@ pub fn size(n: Option<&Node>, default: &str) -> Conf {
 pub fn is_size_word(st: &str) -> bool {
     let digits = st.bytes().take_while(u8::is_ascii_digit).count();
     let suffix = st[digits..].to_ascii_lowercase();
-    digits > 0 && ["", "k", "kb", "ki", "kib", "m", "mb", "mi", "mib", "g", "gb", "gi", "gib", "t", "tb", "ti", "tib"].contains(&suffix.as_str())
+    digits > 0
+        && [
+            "", "k", "kb", "ki", "kib", "m", "mb", "mi", "mib", "g", "gb", "gi", "gib", "t", "tb",
+            "ti", "tib",
+        ]
+        .contains(&suffix.as_str())
 }
 
 /// Parses a size the way the server does, to bytes.
@@ -172,9 +188,15 @@ pub fn size_bytes(c: &Conf) -> Option<i64> {
 
 fn key_text(k: &str) -> String {
     let bare = !k.is_empty()
-        && k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !matches!(k.to_ascii_lowercase().as_str(), "include" | "true" | "false" | "yes" | "no" | "on" | "off");
+        && k.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !matches!(
+            k.to_ascii_lowercase().as_str(),
+            "include" | "true" | "false" | "yes" | "no" | "on" | "off"
+        );
     if bare { k.to_string() } else { verbatim(k) }
 }
 
@@ -263,11 +285,16 @@ fn inline_into(v: &Conf, out: &mut String, limit: usize) -> bool {
 const INLINE_WIDTH: usize = 88;
 
 fn value_text(v: &Conf, indent: usize, out: &mut String) {
-    let non_empty = matches!(v, Conf::List(l) if !l.is_empty()) || matches!(v, Conf::Map(m) if !m.items.is_empty());
+    let non_empty = matches!(v, Conf::List(l) if !l.is_empty())
+        || matches!(v, Conf::Map(m) if !m.items.is_empty());
     if non_empty {
-        let has_include = matches!(v, Conf::Map(m) if m.items.iter().any(|i| matches!(i, Item::Include(_))));
+        let has_include =
+            matches!(v, Conf::Map(m) if m.items.iter().any(|i| matches!(i, Item::Include(_))));
         let mut one_line = String::new();
-        if !has_include && inline_into(v, &mut one_line, INLINE_WIDTH.saturating_sub(indent * 2)) && !one_line.contains('\n') {
+        if !has_include
+            && inline_into(v, &mut one_line, INLINE_WIDTH.saturating_sub(indent * 2))
+            && !one_line.contains('\n')
+        {
             out.push_str(&one_line);
             return;
         }

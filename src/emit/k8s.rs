@@ -24,7 +24,11 @@ pub fn routes(m: &Model) -> Vec<Value> {
                 "rules": [{"backendRefs": [{"name": r.backend, "port": r.port}]}],
             });
             if r.kind.value == RouteKind::Tls && !r.hostnames.is_empty() {
-                spec["hostnames"] = r.hostnames.iter().map(|h| Value::String(h.value.clone())).collect();
+                spec["hostnames"] = r
+                    .hostnames
+                    .iter()
+                    .map(|h| Value::String(h.value.clone()))
+                    .collect();
             }
             json!({
                 // The chart's template names this version whatever the values say.
@@ -100,10 +104,17 @@ pub fn streams(m: &Model) -> Vec<Value> {
 /// The auth-callout permissions: the operator's identities plus the generated NKey users.
 pub fn permissions(m: &Model) -> Value {
     let p = &m.permissions;
-    let group = |ids: &[crate::model::Identity]| -> Map<String, Value> { ids.iter().map(|i| (i.name.value.clone(), i.node.to_json())).collect() };
+    let group = |ids: &[crate::model::Identity]| -> Map<String, Value> {
+        ids.iter()
+            .map(|i| (i.name.value.clone(), i.node.to_json()))
+            .collect()
+    };
     let mut nkey = group(&p.nkey);
     for u in generated_users(m) {
-        nkey.insert(u.name, json!({"public_key": format!("${{{}}}", u.pubkey_env), "account": u.account}));
+        nkey.insert(
+            u.name,
+            json!({"public_key": format!("${{{}}}", u.pubkey_env), "account": u.account}),
+        );
     }
     json!({
         "oauth2": group(&p.oauth2),
@@ -131,7 +142,10 @@ pub fn variables(m: &ConfMap, out: &mut Vec<String>) {
 }
 
 fn override_for<'a>(m: &'a Model, secret: &str, key: &str) -> Option<&'a Value> {
-    m.secret_overrides.iter().find(|(s, k, _)| s.value == secret && k.value == key).map(|(_, _, v)| v)
+    m.secret_overrides
+        .iter()
+        .find(|(s, k, _)| s.value == secret && k.value == key)
+        .map(|(_, _, v)| v)
 }
 
 /// Where one env variable's value comes from, honouring `nkeySecretRefOverrides`.
@@ -148,32 +162,55 @@ fn env_entry(m: &Model, keys: &[names::SecretKey], name: &str) -> Value {
                 e.extend(o.clone());
                 Value::Object(e)
             }
-            _ => json!({"name": name, "valueFrom": {"secretKeyRef": {"name": k.secret, "key": k.key}}}),
+            _ => {
+                json!({"name": name, "valueFrom": {"secretKeyRef": {"name": k.secret, "key": k.key}}})
+            }
         },
         // The chart feeds these from its nats-env-config ConfigMap (the values: `inlined`).
-        None if ENV_CONFIG_KEYS.contains(&name) => json!({"name": name, "valueFrom": {"configMapKeyRef": {"name": "nats-env-config", "key": name}}}),
+        None if ENV_CONFIG_KEYS.contains(&name) => {
+            json!({"name": name, "valueFrom": {"configMapKeyRef": {"name": "nats-env-config", "key": name}}})
+        }
         None => json!({"name": name}),
     }
 }
 
 /// The keys of the chart's `nats-env-config` ConfigMap.
-const ENV_CONFIG_KEYS: [&str; 4] = ["NATS_CLUSTER_NAME", "NATS_JS_DOMAIN", "NATS_MTLS_SERVER_NAME", "MTLS_LEAF_ACCOUNT"];
+const ENV_CONFIG_KEYS: [&str; 4] = [
+    "NATS_CLUSTER_NAME",
+    "NATS_JS_DOMAIN",
+    "NATS_MTLS_SERVER_NAME",
+    "MTLS_LEAF_ACCOUNT",
+];
 
 /// env.yaml: what each container expects, plus the values natscc inlined.
 pub fn env(m: &Model, nats_vars: &[String], mtls_vars: &[String]) -> Value {
     let mut doc = Map::new();
     // Listed once: a CSC with many CPCs has many keys, and each variable looks its key up.
     let keys = secret_keys(m);
-    doc.insert("nats".into(), nats_vars.iter().map(|v| env_entry(m, &keys, v)).collect());
+    doc.insert(
+        "nats".into(),
+        nats_vars.iter().map(|v| env_entry(m, &keys, v)).collect(),
+    );
     if m.mtls {
-        doc.insert("nats-mtls".into(), mtls_vars.iter().map(|v| env_entry(m, &keys, v)).collect());
+        doc.insert(
+            "nats-mtls".into(),
+            mtls_vars.iter().map(|v| env_entry(m, &keys, v)).collect(),
+        );
     }
-    let mut callout: Vec<String> =
-        secret_keys(m).into_iter().flat_map(|k| k.envs.into_iter().filter(|(_, c)| *c == names::AUTH_CALLOUT).map(|(e, _)| e)).collect();
+    let mut callout: Vec<String> = secret_keys(m)
+        .into_iter()
+        .flat_map(|k| {
+            k.envs
+                .into_iter()
+                .filter(|(_, c)| *c == names::AUTH_CALLOUT)
+                .map(|(e, _)| e)
+        })
+        .collect();
     callout.dedup();
     let mut callout_env: Vec<Value> = callout.iter().map(|v| env_entry(m, &keys, v)).collect();
     if m.mtls {
-        callout_env.push(json!({"name": "AUTH_CALLOUT_MTLS_CA_PATH", "value": "/etc/mtls-ca/ca.crt"}));
+        callout_env
+            .push(json!({"name": "AUTH_CALLOUT_MTLS_CA_PATH", "value": "/etc/mtls-ca/ca.crt"}));
     }
     // `auth-callout.extraEnvs`: a map the auth-callout chart renders as env entries.
     for (name, v) in &m.auth_callout_extra_envs {
@@ -204,7 +241,11 @@ pub fn secrets(m: &Model) -> Value {
     let mut out: Vec<(String, Vec<Value>)> = vec![];
     for k in secret_keys(m) {
         let mut key = json!({"key": k.key, "holds": k.kind});
-        let envs: Vec<Value> = k.envs.iter().map(|(e, c)| json!({"name": e, "container": c})).collect();
+        let envs: Vec<Value> = k
+            .envs
+            .iter()
+            .map(|(e, c)| json!({"name": e, "container": c}))
+            .collect();
         if !envs.is_empty() {
             key["env"] = Value::Array(envs);
         }

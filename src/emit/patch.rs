@@ -9,7 +9,9 @@ fn unescape(tok: &str) -> String {
 }
 
 fn apply_at(map: &mut ConfMap, toks: &[String], op: &str, value: Option<&Node>) {
-    let Some((first, rest)) = toks.split_first() else { return };
+    let Some((first, rest)) = toks.split_first() else {
+        return;
+    };
     if rest.is_empty() {
         match op {
             "add" => {
@@ -39,8 +41,14 @@ fn apply_in(c: &mut Conf, toks: &[String], op: &str, value: Option<&Node>) {
     match c {
         Conf::Map(m) => apply_at(m, toks, op, value),
         Conf::List(items) => {
-            let Some((first, rest)) = toks.split_first() else { return };
-            let index = if first == "-" { Some(items.len()) } else { first.parse::<usize>().ok().filter(|i| *i <= items.len()) };
+            let Some((first, rest)) = toks.split_first() else {
+                return;
+            };
+            let index = if first == "-" {
+                Some(items.len())
+            } else {
+                first.parse::<usize>().ok().filter(|i| *i <= items.len())
+            };
             let Some(i) = index else { return };
             if !rest.is_empty() {
                 if let Some(item) = items.get_mut(i) {
@@ -64,7 +72,10 @@ fn apply_in(c: &mut Conf, toks: &[String], op: &str, value: Option<&Node>) {
 /// Applies each operation in order; one whose path does not resolve changes nothing.
 pub fn apply(root: &mut ConfMap, patch: &Node) {
     for op in patch.items() {
-        let (Some(kind), Some(path)) = (op.get("op").and_then(Node::as_str), op.get("path").and_then(Node::as_str)) else {
+        let (Some(kind), Some(path)) = (
+            op.get("op").and_then(Node::as_str),
+            op.get("path").and_then(Node::as_str),
+        ) else {
             continue;
         };
         let toks: Vec<String> = path.split('/').skip(1).map(unescape).collect();
@@ -86,13 +97,24 @@ mod tests {
     #[test]
     fn list_items_by_index_and_past_the_end() {
         let mut conf = ConfMap::new();
-        conf.merge_values(&node("users:\n  - { user: a, permissions: { publish: { deny: ['>'] } } }\n  - { user: b }\n"));
+        conf.merge_values(&node(
+            "users:\n  - { user: a, permissions: { publish: { deny: ['>'] } } }\n  - { user: b }\n",
+        ));
         let patch = node(
             "p:\n- { op: replace, path: /users/0/permissions/publish, value: { allow: [x] } }\n- { op: add, path: /users/-, value: { user: c } }\n- { op: remove, path: /users/1 }\n- { op: add, path: /users/9/user, value: z }\n",
         );
         apply(&mut conf, patch.get("p").unwrap());
         let text = super::super::conf::print("t", &conf);
-        assert!(text.contains("allow: [\"x\"]") && !text.contains("deny"), "{text}");
-        assert!(text.contains("\"a\"") && !text.contains("\"b\"") && text.contains("\"c\"") && !text.contains("\"z\""), "{text}");
+        assert!(
+            text.contains("allow: [\"x\"]") && !text.contains("deny"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"a\"")
+                && !text.contains("\"b\"")
+                && text.contains("\"c\"")
+                && !text.contains("\"z\""),
+            "{text}"
+        );
     }
 }

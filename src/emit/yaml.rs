@@ -5,7 +5,9 @@ use serde_json::Value;
 
 fn plain_ok(st: &str) -> bool {
     !st.is_empty()
-        && st.chars().all(|c| c.is_ascii_alphanumeric() || "_./-$@".contains(c))
+        && st
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-$@".contains(c))
         && !st.starts_with(['-', '.', '@'])
         && matches!(crate::load::yaml::resolve_plain(st), crate::load::V::Str(_))
 }
@@ -16,7 +18,14 @@ fn quoted(st: &str) -> String {
     let json = serde_json::to_string(st).unwrap();
     json.chars()
         .map(|c| match c {
-            c if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') => format!("\\u{:04x}", c as u32),
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
+            {
+                format!("\\u{:04x}", c as u32)
+            }
             c => c.to_string(),
         })
         .collect()
@@ -70,7 +79,8 @@ fn write(v: &Value, indent: usize, out: &mut String) {
                             1 => " |\n",
                             _ => " |+\n",
                         });
-                        // Interior lines (empty ones included), then one empty line per newline kept.
+                        // Interior lines (empty ones included), then one empty line per newline
+                        // kept.
                         for line in st.strip_suffix('\n').unwrap_or(st).split('\n') {
                             if !line.is_empty() {
                                 out.push_str(&"  ".repeat(indent + 1));
@@ -81,7 +91,15 @@ fn write(v: &Value, indent: usize, out: &mut String) {
                     }
                     _ if is_block(val) => {
                         out.push('\n');
-                        write(val, if matches!(val, Value::Array(_)) { indent } else { indent + 1 }, out);
+                        write(
+                            val,
+                            if matches!(val, Value::Array(_)) {
+                                indent
+                            } else {
+                                indent + 1
+                            },
+                            out,
+                        );
                     }
                     _ => {
                         out.push(' ');
@@ -123,5 +141,7 @@ pub fn to_yaml(v: &Value) -> String {
 
 /// Several documents as one stream.
 pub fn stream(docs: &[Value]) -> String {
-    docs.iter().map(|d| format!("---\n{}", to_yaml(d))).collect()
+    docs.iter()
+        .map(|d| format!("---\n{}", to_yaml(d)))
+        .collect()
 }

@@ -11,7 +11,9 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
     let Some(spec) = &fleet.spec else { return out };
     for c in &fleet.clusters {
         let Some(m) = &c.model else { continue };
-        if m.cluster_name() != c.name() && (m.cluster_type == ClusterType::Csc || m.cluster_id.is_some()) {
+        if m.cluster_name() != c.name()
+            && (m.cluster_type == ClusterType::Csc || m.cluster_id.is_some())
+        {
             let mut d = Diagnostic::new(
                 Code::FleetClusterName,
                 format!(
@@ -24,14 +26,25 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
             if let Some(id) = &m.cluster_id {
                 d = d.at(id.span, "clusterId");
             }
-            out.push(d.help(format!("name it `{}` in the fleet file, or fix its clusterId", m.cluster_name())));
+            out.push(d.help(format!(
+                "name it `{}` in the fleet file, or fix its clusterId",
+                m.cluster_name()
+            )));
         }
         if let Some(gw) = &c.spec.gateway {
             out.extend(gateway_routes(m, gw));
         }
         out.extend(mtls_hostnames(c, m));
     }
-    let cscs: Vec<&Cluster> = fleet.clusters.iter().filter(|c| c.model.as_ref().is_some_and(|m| m.cluster_type == ClusterType::Csc)).collect();
+    let cscs: Vec<&Cluster> = fleet
+        .clusters
+        .iter()
+        .filter(|c| {
+            c.model
+                .as_ref()
+                .is_some_and(|m| m.cluster_type == ClusterType::Csc)
+        })
+        .collect();
     match cscs.as_slice() {
         [] if fleet.complete => out.push(
             Diagnostic::new(Code::FleetOneCsc, "the fleet has no CSC: every CPC's leaf connection needs the central cluster to dial")
@@ -54,12 +67,28 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
     // No two CPCs share an id.
     for (i, (c, m)) in cpcs.iter().enumerate() {
         let Some(id) = &m.cluster_id else { continue };
-        if let Some((first, fm)) = cpcs[..i].iter().find(|(_, o)| o.cluster_id.as_ref().is_some_and(|o| o.value == id.value)) {
+        if let Some((first, fm)) = cpcs[..i]
+            .iter()
+            .find(|(_, o)| o.cluster_id.as_ref().is_some_and(|o| o.value == id.value))
+        {
             out.push(
-                Diagnostic::new(Code::FleetDuplicateCpcId, format!("`{}` and `{}` both have clusterId `{}`", first.name(), c.name(), id.value))
-                    .at(id.span, format!("{}'s id", c.name()))
-                    .at(fm.cluster_id.as_ref().unwrap().span, format!("{}'s id", first.name()))
-                    .help("every CPC needs its own id: it prefixes its subjects and names its leaf user"),
+                Diagnostic::new(
+                    Code::FleetDuplicateCpcId,
+                    format!(
+                        "`{}` and `{}` both have clusterId `{}`",
+                        first.name(),
+                        c.name(),
+                        id.value
+                    ),
+                )
+                .at(id.span, format!("{}'s id", c.name()))
+                .at(
+                    fm.cluster_id.as_ref().unwrap().span,
+                    format!("{}'s id", first.name()),
+                )
+                .help(
+                    "every CPC needs its own id: it prefixes its subjects and names its leaf user",
+                ),
             );
         }
     }
@@ -94,20 +123,42 @@ fn group(tagged: Vec<(&str, Diagnostic)>) -> Vec<Diagnostic> {
         .map(|(mut d, others)| {
             if !others.is_empty() {
                 let shown: Vec<&str> = others.iter().take(4).copied().collect();
-                let more = if others.len() > 4 { format!(" and {} more", others.len() - 4) } else { String::new() };
-                d.message.push_str(&format!(" (the same holds for {}{more})", shown.join(", ")));
+                let more = if others.len() > 4 {
+                    format!(" and {} more", others.len() - 4)
+                } else {
+                    String::new()
+                };
+                d.message
+                    .push_str(&format!(" (the same holds for {}{more})", shown.join(", ")));
             }
             d
         })
         .collect()
 }
 
-fn cpc_ids(fleet: &Fleet, csc: &Cluster, cm: &Model, cpcs: &[(&Cluster, &Model)]) -> Vec<Diagnostic> {
+fn cpc_ids(
+    fleet: &Fleet,
+    csc: &Cluster,
+    cm: &Model,
+    cpcs: &[(&Cluster, &Model)],
+) -> Vec<Diagnostic> {
     let mut out = vec![];
     let spec = fleet.spec.as_ref().unwrap();
     let listed = |id: &str| cm.cpc_ids.iter().any(|x| x.value == id);
-    let cpc_ids_span = cm.cpc_ids.first().map(|s| s.span).unwrap_or(cm.event_bus_span);
-    let listed_text = if cm.cpc_ids.is_empty() { "none".to_string() } else { cm.cpc_ids.iter().map(|x| x.value.as_str()).collect::<Vec<_>>().join(", ") };
+    let cpc_ids_span = cm
+        .cpc_ids
+        .first()
+        .map(|s| s.span)
+        .unwrap_or(cm.event_bus_span);
+    let listed_text = if cm.cpc_ids.is_empty() {
+        "none".to_string()
+    } else {
+        cm.cpc_ids
+            .iter()
+            .map(|x| x.value.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for (c, m) in cpcs {
         let Some(id) = &m.cluster_id else { continue };
         if !listed(&id.value) {
@@ -129,7 +180,10 @@ fn cpc_ids(fleet: &Fleet, csc: &Cluster, cm: &Model, cpcs: &[(&Cluster, &Model)]
     // Only when every CPC's id is known: an unknown id is reported by the CPC's own checks.
     if fleet.complete && cpcs.iter().all(|(_, m)| m.cluster_id.is_some()) {
         for id in &cm.cpc_ids {
-            if !cpcs.iter().any(|(_, m)| m.cluster_id.as_ref().is_some_and(|x| x.value == id.value)) {
+            if !cpcs
+                .iter()
+                .any(|(_, m)| m.cluster_id.as_ref().is_some_and(|x| x.value == id.value))
+            {
                 out.push(
                     Diagnostic::new(Code::FleetCpcIds, format!("the CSC's cpcIds list `{}`, but no CPC of the fleet has that clusterId", id.value))
                         .at(id.span, "no such CPC in the fleet")
@@ -187,37 +241,62 @@ fn truthy(n: &Node) -> bool {
 }
 
 fn handshake_first(tls: Option<&Node>) -> bool {
-    tls.and_then(|t| t.get("handshake_first")).is_some_and(truthy)
+    tls.and_then(|t| t.get("handshake_first"))
+        .is_some_and(truthy)
 }
 
-/// The CSC's accepting leaf listener: whether the server itself speaks TLS there, and where that is set.
+/// The CSC's accepting leaf listener: whether the server itself speaks TLS there, and where that is
+/// set.
 fn server_leaf_tls(cm: &Model) -> Option<(Span, bool)> {
     if let Some(t) = &cm.csc_leaf_server_tls {
         return Some((t.span, handshake_first(Some(t))));
     }
     let chart = cm.nats.leafnodes.tls.as_ref()?;
-    let span = cm.nats.raw.as_ref().and_then(|r| r.path(&["leafnodes", "tls"])).map(|n| n.span).unwrap_or(cm.event_bus_span);
+    let span = cm
+        .nats
+        .raw
+        .as_ref()
+        .and_then(|r| r.path(&["leafnodes", "tls"]))
+        .map(|n| n.span)
+        .unwrap_or(cm.event_bus_span);
     Some((span, handshake_first(chart.merge.as_ref())))
 }
 
 fn config_span(m: &Model, path: &[&str]) -> Span {
-    m.nats.raw.as_ref().and_then(|r| r.path(path)).map(|n| n.span).unwrap_or(m.event_bus_span)
+    m.nats
+        .raw
+        .as_ref()
+        .and_then(|r| r.path(path))
+        .map(|n| n.span)
+        .unwrap_or(m.event_bus_span)
 }
 
 /// The Gateway listener the CSC's leaf route attaches to, when the fleet states the Gateway.
 fn leaf_listener<'a>(csc: &'a Cluster, cm: &Model) -> Option<&'a Listener> {
-    let route = cm.routes.iter().find(|r| r.key == "natsLeafnode" && r.enabled)?;
-    csc.spec.gateway.as_ref()?.listeners.iter().find(|l| l.name.value == route.section_name.value)
+    let route = cm
+        .routes
+        .iter()
+        .find(|r| r.key == "natsLeafnode" && r.enabled)?;
+    csc.spec
+        .gateway
+        .as_ref()?
+        .listeners
+        .iter()
+        .find(|l| l.name.value == route.section_name.value)
 }
 
 fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
-    let Some(ep) = &m.csc_endpoint else { return out };
+    let Some(ep) = &m.csc_endpoint else {
+        return out;
+    };
     // A malformed URL is the CPC's own finding.
     if crate::check::values::endpoint_problem(&ep.value).is_some() {
         return out;
     }
-    let Some((scheme, _host, port)) = split_url(&ep.value) else { return out };
+    let Some((scheme, _host, port)) = split_url(&ep.value) else {
+        return out;
+    };
     let websocket = matches!(scheme.as_str(), "ws" | "wss");
     let scheme_tls = matches!(scheme.as_str(), "tls" | "wss");
     let listener = leaf_listener(csc, cm);
@@ -228,14 +307,23 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
     // Scheme.
     let scheme_problem = if websocket && !cm.nats.websocket.enabled {
         Some((
-            format!("{} dials the CSC over websocket (`{}`), but the CSC has no websocket listener", c.name(), ep.value),
+            format!(
+                "{} dials the CSC over websocket (`{}`), but the CSC has no websocket listener",
+                c.name(),
+                ep.value
+            ),
             config_span(cm, &["websocket"]),
             "the CSC's websocket block".to_string(),
-            "dial nats://HOST:7422 (or tls://), or enable nats.config.websocket on the CSC".to_string(),
+            "dial nats://HOST:7422 (or tls://), or enable nats.config.websocket on the CSC"
+                .to_string(),
         ))
     } else if scheme_tls && server_tls.is_none() && !gw_terminates {
         Some((
-            format!("{} dials `{}` with TLS, but neither the CSC's leaf listener nor its Gateway speaks TLS", c.name(), ep.value),
+            format!(
+                "{} dials `{}` with TLS, but neither the CSC's leaf listener nor its Gateway speaks TLS",
+                c.name(),
+                ep.value
+            ),
             cm.event_bus_span,
             "no cscLeafServerTLS on the CSC".to_string(),
             "dial nats://, or give the CSC a cscLeafServerTLS block".to_string(),
@@ -243,34 +331,68 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
     } else if !scheme_tls && client_block.is_none() && gw_terminates {
         let l = listener.unwrap();
         Some((
-            format!("{} dials `{}` in plain text, but the CSC's Gateway listener {} terminates TLS", c.name(), ep.value, l.describe()),
+            format!(
+                "{} dials `{}` in plain text, but the CSC's Gateway listener {} terminates TLS",
+                c.name(),
+                ep.value,
+                l.describe()
+            ),
             l.tls_mode.span,
             "terminates TLS".to_string(),
-            format!("dial tls://HOST:{} and set `handshake_first: true` in cpcLeafClientTLS", l.port.value),
+            format!(
+                "dial tls://HOST:{} and set `handshake_first: true` in cpcLeafClientTLS",
+                l.port.value
+            ),
         ))
     } else {
         None
     };
     if let Some((msg, other, label, help)) = scheme_problem {
-        out.push(Diagnostic::new(Code::FleetEndpointScheme, msg).at(ep.span, "cscEndpoint").at(other, label).help(help));
+        out.push(
+            Diagnostic::new(Code::FleetEndpointScheme, msg)
+                .at(ep.span, "cscEndpoint")
+                .at(other, label)
+                .help(help),
+        );
         return out;
     }
 
     // Port.
     let (expected, where_span, what): (u16, Span, String) = if websocket {
-        (cm.nats.websocket.port as u16, config_span(cm, &["websocket", "port"]), "the CSC's websocket port".into())
+        (
+            cm.nats.websocket.port as u16,
+            config_span(cm, &["websocket", "port"]),
+            "the CSC's websocket port".into(),
+        )
     } else if let Some(l) = listener {
-        (l.port.value, l.port.span, format!("the CSC Gateway listener `{}`", l.name.value))
+        (
+            l.port.value,
+            l.port.span,
+            format!("the CSC Gateway listener `{}`", l.name.value),
+        )
     } else if !cm.nats.leafnodes.enabled {
         out.push(
-            Diagnostic::new(Code::FleetEndpointPort, format!("{} dials the CSC's leaf listener, but the CSC has leafnodes switched off", c.name()))
-                .at(ep.span, "cscEndpoint")
-                .at(config_span(cm, &["leafnodes", "enabled"]), "leafnodes off on the CSC")
-                .help("enable nats.config.leafnodes on the CSC"),
+            Diagnostic::new(
+                Code::FleetEndpointPort,
+                format!(
+                    "{} dials the CSC's leaf listener, but the CSC has leafnodes switched off",
+                    c.name()
+                ),
+            )
+            .at(ep.span, "cscEndpoint")
+            .at(
+                config_span(cm, &["leafnodes", "enabled"]),
+                "leafnodes off on the CSC",
+            )
+            .help("enable nats.config.leafnodes on the CSC"),
         );
         return out;
     } else {
-        (cm.nats.leafnodes.port as u16, config_span(cm, &["leafnodes", "port"]), "the CSC's leaf listener".into())
+        (
+            cm.nats.leafnodes.port as u16,
+            config_span(cm, &["leafnodes", "port"]),
+            "the CSC's leaf listener".into(),
+        )
     };
     // Without a port a leaf remote dials the leafnode default; a websocket one the web default.
     let actual = port.unwrap_or(match scheme.as_str() {
@@ -280,10 +402,17 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
     });
     if actual != expected {
         out.push(
-            Diagnostic::new(Code::FleetEndpointPort, format!("{} dials port {actual} (`{}`), but {what} is on port {expected}", c.name(), ep.value))
-                .at(ep.span, format!("port {actual}"))
-                .at(where_span, format!("port {expected}"))
-                .help(format!("dial port {expected}")),
+            Diagnostic::new(
+                Code::FleetEndpointPort,
+                format!(
+                    "{} dials port {actual} (`{}`), but {what} is on port {expected}",
+                    c.name(),
+                    ep.value
+                ),
+            )
+            .at(ep.span, format!("port {actual}"))
+            .at(where_span, format!("port {expected}"))
+            .help(format!("dial port {expected}")),
         );
     }
 
@@ -340,15 +469,26 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
     let mut out = vec![];
     let names: Vec<&str> = gw.listeners.iter().map(|l| l.name.value.as_str()).collect();
     let elsewhere = |r: &&crate::model::Route| {
-        gw.name.as_ref().is_some_and(|n| n.value != r.gateway_name) || gw.namespace.as_ref().is_some_and(|n| n.value != r.gateway_namespace)
+        gw.name.as_ref().is_some_and(|n| n.value != r.gateway_name)
+            || gw
+                .namespace
+                .as_ref()
+                .is_some_and(|n| n.value != r.gateway_namespace)
     };
-    let wrong: Vec<&crate::model::Route> = m.routes.iter().filter(|r| r.enabled).filter(elsewhere).collect();
+    let wrong: Vec<&crate::model::Route> = m
+        .routes
+        .iter()
+        .filter(|r| r.enabled)
+        .filter(elsewhere)
+        .collect();
     if !wrong.is_empty() {
         let this = match (&gw.namespace, &gw.name) {
             (Some(ns), Some(n)) => format!("{}/{}", ns.value, n.value),
             (Some(ns), None) => format!("{}/(any name)", ns.value),
             (None, Some(n)) => n.value.clone(),
-            (None, None) => unreachable!("a route is elsewhere only when the fleet names the Gateway"),
+            (None, None) => {
+                unreachable!("a route is elsewhere only when the fleet names the Gateway")
+            }
         };
         let keys: Vec<&str> = wrong.iter().map(|r| r.key).collect();
         let mut d = Diagnostic::new(
@@ -369,7 +509,11 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
         );
     }
     for r in m.routes.iter().filter(|r| r.enabled && !elsewhere(r)) {
-        let Some(l) = gw.listeners.iter().find(|l| l.name.value == r.section_name.value) else {
+        let Some(l) = gw
+            .listeners
+            .iter()
+            .find(|l| l.name.value == r.section_name.value)
+        else {
             let d = Diagnostic::new(
                 Code::FleetRouteSection,
                 format!(
@@ -381,19 +525,32 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
             )
             .at(r.section_name.span, "no such listener")
             .at(gw.span, "the Gateway's listeners");
-            out.push(match suggest(&r.section_name.value, names.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help("set sectionName to the name of the listener that carries this traffic"),
-            });
+            out.push(
+                match suggest(&r.section_name.value, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(
+                        "set sectionName to the name of the listener that carries this traffic",
+                    ),
+                },
+            );
             continue;
         };
         let fits = match r.kind.value {
-            RouteKind::Tls => l.protocol.value == super::Protocol::Tls && l.tls_mode.value == super::TlsMode::Passthrough,
-            RouteKind::Tcp => !(l.protocol.value == super::Protocol::Tls && l.tls_mode.value == super::TlsMode::Passthrough),
+            RouteKind::Tls => {
+                l.protocol.value == super::Protocol::Tls
+                    && l.tls_mode.value == super::TlsMode::Passthrough
+            }
+            RouteKind::Tcp => {
+                !(l.protocol.value == super::Protocol::Tls
+                    && l.tls_mode.value == super::TlsMode::Passthrough)
+            }
         };
         if !fits {
             let (needs, fix) = match r.kind.value {
-                RouteKind::Tls => ("a TLSRoute needs a TLS listener in Passthrough mode", "TCPRoute"),
+                RouteKind::Tls => (
+                    "a TLSRoute needs a TLS listener in Passthrough mode",
+                    "TCPRoute",
+                ),
                 RouteKind::Tcp => ("a Passthrough listener takes only TLSRoutes", "TLSRoute"),
             };
             out.push(
@@ -414,7 +571,9 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
 fn san_matches(san: &str, host: &str) -> bool {
     let (san, host) = (san.to_ascii_lowercase(), host.to_ascii_lowercase());
     match san.strip_prefix("*.") {
-        Some(rest) => host.split_once('.').is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
+        Some(rest) => host
+            .split_once('.')
+            .is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
         None => san == host,
     }
 }
@@ -429,28 +588,59 @@ fn route_hostname_matches(pattern: &str, host: &str) -> bool {
 }
 
 fn list(items: &[Spanned<String>]) -> String {
-    if items.is_empty() { "none".into() } else { items.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(", ") }
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items
+            .iter()
+            .map(|i| i.value.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
-    let Some(facts) = &c.spec.mtls else { return out };
-    let Some(route) = m.routes.iter().find(|r| r.key == "mqttMtls" && r.enabled) else { return out };
-    let hostnames: &[Spanned<String>] = if route.kind.value == RouteKind::Tls { &route.hostnames } else { &[] };
+    let Some(facts) = &c.spec.mtls else {
+        return out;
+    };
+    let Some(route) = m.routes.iter().find(|r| r.key == "mqttMtls" && r.enabled) else {
+        return out;
+    };
+    let hostnames: &[Spanned<String>] = if route.kind.value == RouteKind::Tls {
+        &route.hostnames
+    } else {
+        &[]
+    };
     let sans = &facts.sans;
     let hostnames_span = hostnames.first().map(|h| h.span).unwrap_or(route.span);
     let sans_span = sans.first().map(|s| s.span).unwrap_or(facts.span);
     let three = |host: &str| {
         format!(
             "SNI `{host}`; TLSRoute hostnames: {}; certificate SANs: {}",
-            if hostnames.is_empty() { "any (none listed)".into() } else { list(hostnames) },
-            if sans.is_empty() { "not stated".into() } else { list(sans) }
+            if hostnames.is_empty() {
+                "any (none listed)".into()
+            } else {
+                list(hostnames)
+            },
+            if sans.is_empty() {
+                "not stated".into()
+            } else {
+                list(sans)
+            }
         )
     };
     for url in &facts.broker_urls {
-        let host =
-            split_url(&url.value).map(|(_, h, _)| h).unwrap_or_else(|| url.value.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or(url.value.clone()));
-        let route_ok = hostnames.is_empty() || hostnames.iter().any(|h| route_hostname_matches(&h.value, &host));
+        let host = split_url(&url.value).map(|(_, h, _)| h).unwrap_or_else(|| {
+            url.value
+                .rsplit_once(':')
+                .map(|(h, _)| h.to_string())
+                .unwrap_or(url.value.clone())
+        });
+        let route_ok = hostnames.is_empty()
+            || hostnames
+                .iter()
+                .any(|h| route_hostname_matches(&h.value, &host));
         let san_ok = sans.is_empty() || sans.iter().any(|s| san_matches(&s.value, &host));
         if route_ok && san_ok {
             continue;
@@ -470,7 +660,9 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
     }
     if !sans.is_empty() {
         for h in hostnames {
-            let covered = sans.iter().any(|s| s.value.eq_ignore_ascii_case(&h.value) || san_matches(&s.value, &h.value));
+            let covered = sans
+                .iter()
+                .any(|s| s.value.eq_ignore_ascii_case(&h.value) || san_matches(&s.value, &h.value));
             if !covered {
                 let urls = list(&facts.broker_urls);
                 out.push(

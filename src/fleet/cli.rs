@@ -21,7 +21,10 @@ pub struct Answer {
 
 impl Answer {
     fn usage(message: String) -> Self {
-        Answer { usage: Some(message), ..Default::default() }
+        Answer {
+            usage: Some(message),
+            ..Default::default()
+        }
     }
 }
 
@@ -29,20 +32,31 @@ impl Answer {
 fn joined(path: &Path) -> Result<(super::graph::FleetGraph, Answer), Answer> {
     let fleet = super::compile(path, false);
     let graph = super::graph::build(&fleet);
-    let answer = Answer { diags: fleet.diags, sources: fleet.sources, ..Default::default() };
+    let answer = Answer {
+        diags: fleet.diags,
+        sources: fleet.sources,
+        ..Default::default()
+    };
     match graph {
         Some(g) => Ok((g, answer)),
-        None => Err(Answer { note: Some("the fleet needs exactly one CSC to be drawn".into()), ..answer }),
+        None => Err(Answer {
+            note: Some("the fleet needs exactly one CSC to be drawn".into()),
+            ..answer
+        }),
     }
 }
 
 /// The drawing of a graph with its red (cycle) edges, DOT or Mermaid as the CLI chose.
-pub type Draw = fn(&crate::graph::Graph, &std::collections::BTreeSet<petgraph::graph::EdgeIndex>) -> String;
+pub type Draw =
+    fn(&crate::graph::Graph, &std::collections::BTreeSet<petgraph::graph::EdgeIndex>) -> String;
 
 /// `natscc graph --fleet FLEET`: every cluster's accounts, the leaf connections between them.
 pub fn graph(path: &Path, draw: Draw) -> Answer {
     match joined(path) {
-        Ok((fg, answer)) => Answer { text: Some(draw(&fg.graph, &fg.red)), ..answer },
+        Ok((fg, answer)) => Answer {
+            text: Some(draw(&fg.graph, &fg.red)),
+            ..answer
+        },
         Err(answer) => answer,
     }
 }
@@ -50,26 +64,56 @@ pub fn graph(path: &Path, draw: Draw) -> Answer {
 /// `natscc explain --fleet FLEET --cluster C --account A SUBJECT`.
 pub fn explain(path: &Path, cluster: Option<&str>, account: &str, subject: &str) -> Answer {
     let Some(cluster) = cluster else {
-        return Answer::usage("with --fleet, say which cluster the message is published in: --cluster NAME".into());
+        return Answer::usage(
+            "with --fleet, say which cluster the message is published in: --cluster NAME".into(),
+        );
     };
-    if crate::subject::Pattern::parse(subject).map(|p| !p.is_literal()).unwrap_or(true) {
-        return Answer::usage(format!("`{subject}` is not a literal subject (no wildcards): a message is published on one subject"));
+    if crate::subject::Pattern::parse(subject)
+        .map(|p| !p.is_literal())
+        .unwrap_or(true)
+    {
+        return Answer::usage(format!(
+            "`{subject}` is not a literal subject (no wildcards): a message is published on one subject"
+        ));
     }
     let (fg, answer) = match joined(path) {
         Ok(j) => j,
         Err(answer) => return answer,
     };
     let Some(start) = fg.graph.find(cluster, account) else {
-        let clusters: std::collections::BTreeSet<&str> = fg.graph.g.node_weights().map(|a| a.cluster.as_str()).collect();
+        let clusters: std::collections::BTreeSet<&str> = fg
+            .graph
+            .g
+            .node_weights()
+            .map(|a| a.cluster.as_str())
+            .collect();
         let usage = if !clusters.contains(cluster) {
-            format!("the fleet has no cluster `{cluster}`; its clusters are: {}", clusters.into_iter().collect::<Vec<_>>().join(", "))
+            format!(
+                "the fleet has no cluster `{cluster}`; its clusters are: {}",
+                clusters.into_iter().collect::<Vec<_>>().join(", ")
+            )
         } else {
-            let names: Vec<&str> = fg.graph.g.node_weights().filter(|a| a.cluster == cluster).map(|a| a.name.as_str()).collect();
-            format!("no account `{account}` on {cluster}; the accounts are: {}", names.join(", "))
+            let names: Vec<&str> = fg
+                .graph
+                .g
+                .node_weights()
+                .filter(|a| a.cluster == cluster)
+                .map(|a| a.name.as_str())
+                .collect();
+            format!(
+                "no account `{account}` on {cluster}; the accounts are: {}",
+                names.join(", ")
+            )
         };
-        return Answer { usage: Some(usage), ..answer };
+        return Answer {
+            usage: Some(usage),
+            ..answer
+        };
     };
-    Answer { text: Some(super::graph::explain_text(&fg, start, subject)), ..answer }
+    Answer {
+        text: Some(super::graph::explain_text(&fg, start, subject)),
+        ..answer
+    }
 }
 
 /// How `natscc up` ended, after the CLI found the fleet free of errors.
@@ -97,7 +141,9 @@ pub fn up(fleet: &super::Fleet) -> Up {
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let Some(server) = super::up::server_binary() else {
-        return Up::Usage("nats-server not found: set NATS_SERVER_BIN or put nats-server on PATH".into());
+        return Up::Usage(
+            "nats-server not found: set NATS_SERVER_BIN or put nats-server on PATH".into(),
+        );
     };
     let dir = match super::up::temp_dir() {
         Ok(d) => d,
@@ -112,7 +158,11 @@ pub fn up(fleet: &super::Fleet) -> Up {
             return Up::Usage(e.to_string());
         }
     };
-    eprintln!("natscc up: starting {} servers in {}", plan.clusters.len(), dir.display());
+    eprintln!(
+        "natscc up: starting {} servers in {}",
+        plan.clusters.len(),
+        dir.display()
+    );
     // From here on, dropping `running` stops every server and removes the folder.
     let mut running = match super::up::start(plan, &server, deadline, &stop) {
         Ok(r) => r,
@@ -136,6 +186,9 @@ pub fn up(fleet: &super::Fleet) -> Up {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     running.stop();
-    eprintln!("natscc up: stopped every server and removed {}", dir.display());
+    eprintln!(
+        "natscc up: stopped every server and removed {}",
+        dir.display()
+    );
     Up::Stopped
 }

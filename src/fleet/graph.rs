@@ -32,8 +32,17 @@ pub struct FleetGraph {
 fn interest(g: &Graph) -> HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> {
     let mut out: HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> = HashMap::new();
     for e in g.g.edge_references() {
-        let Link::Import { kind: ImportKind::Stream, subject, .. } = &e.weight().link else { continue };
-        let Ok(from) = Pattern::parse(subject) else { continue };
+        let Link::Import {
+            kind: ImportKind::Stream,
+            subject,
+            ..
+        } = &e.weight().link
+        else {
+            continue;
+        };
+        let Ok(from) = Pattern::parse(subject) else {
+            continue;
+        };
         let (list, index) = out.entry(e.source()).or_default();
         index.insert(&from, list.len());
         list.push(from);
@@ -50,7 +59,8 @@ pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
     for c in &fleet.clusters {
         let Some(m) = &c.model else { continue };
         let local = crate::graph::build(m, c.name());
-        let local_red = crate::graph::render::cycle_edges(&local, &crate::graph::cycles::find(&local));
+        let local_red =
+            crate::graph::render::cycle_edges(&local, &crate::graph::cycles::find(&local));
         let nodes: Vec<NodeIndex> = local
             .g
             .node_indices()
@@ -62,12 +72,21 @@ pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
             })
             .collect();
         for e in local.g.edge_references() {
-            let id = g.g.add_edge(nodes[e.source().index()], nodes[e.target().index()], e.weight().clone());
+            let id = g.g.add_edge(
+                nodes[e.source().index()],
+                nodes[e.target().index()],
+                e.weight().clone(),
+            );
             if local_red.contains(&e.id()) {
                 red.insert(id);
             }
         }
-        g.mappings.extend(local.mappings.into_iter().map(|(n, a, b)| (nodes[n.index()], a, b)));
+        g.mappings.extend(
+            local
+                .mappings
+                .into_iter()
+                .map(|(n, a, b)| (nodes[n.index()], a, b)),
+        );
         g.exports.extend(local.exports.into_iter().map(|mut x| {
             x.account = nodes[x.account.index()];
             x
@@ -77,10 +96,25 @@ pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
     let hub = csc.name().to_string();
     for (c, m) in fleet.of_type(crate::model::ClusterType::Cpc) {
         let mut bound = vec!["CSC".to_string()];
-        bound.extend(m.extra_accounts.iter().map(|a| a.name.value.clone()).filter(|n| cm.extra_accounts.iter().any(|b| b.name.value == *n)));
+        bound.extend(
+            m.extra_accounts
+                .iter()
+                .map(|a| a.name.value.clone())
+                .filter(|n| cm.extra_accounts.iter().any(|b| b.name.value == *n)),
+        );
         for name in bound {
-            if let (Some(&s), Some(&h)) = (index.get(&(c.name().to_string(), name.clone())), index.get(&(hub.clone(), name))) {
-                g.g.add_edge(s, h, Edge { link: Link::Leaf, origin: None });
+            if let (Some(&s), Some(&h)) = (
+                index.get(&(c.name().to_string(), name.clone())),
+                index.get(&(hub.clone(), name)),
+            ) {
+                g.g.add_edge(
+                    s,
+                    h,
+                    Edge {
+                        link: Link::Leaf,
+                        origin: None,
+                    },
+                );
             }
         }
     }
@@ -91,61 +125,135 @@ pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
 pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
     let g = &fg.graph;
     let imports = interest(g);
-    let Ok(_) = Pattern::parse(subject) else { return vec![] };
+    let Ok(_) = Pattern::parse(subject) else {
+        return vec![];
+    };
     // An account on a CPC pulls a subject over its leaf only if something there imports it.
-    let wanted = |n: NodeIndex, lit: &Pattern| imports.get(&n).is_some_and(|(list, index)| index.overlapping(lit).into_iter().any(|k| list[k].matches(lit)));
+    let wanted = |n: NodeIndex, lit: &Pattern| {
+        imports.get(&n).is_some_and(|(list, index)| {
+            index
+                .overlapping(lit)
+                .into_iter()
+                .any(|k| list[k].matches(lit))
+        })
+    };
     let mut out: Vec<Arrival> = vec![];
     let mut seen: HashSet<(NodeIndex, String)> = HashSet::new();
     // (arrival, the leaf connection it came in on, whether it came down from the hub)
-    let mut queue = vec![(Arrival { account: start, subject: subject.to_string(), chain: vec![] }, None::<EdgeIndex>, false)];
+    let mut queue = vec![(
+        Arrival {
+            account: start,
+            subject: subject.to_string(),
+            chain: vec![],
+        },
+        None::<EdgeIndex>,
+        false,
+    )];
     while let Some((cur, came_in, down)) = queue.pop() {
         if !seen.insert((cur.account, cur.subject.clone())) || out.len() > 10_000 {
             continue;
         }
         out.push(cur.clone());
-        let Ok(lit) = Pattern::parse(&cur.subject) else { continue };
+        let Ok(lit) = Pattern::parse(&cur.subject) else {
+            continue;
+        };
         let hop = |next: NodeIndex, to_subject: String, what: String| {
             let mut chain = cur.chain.clone();
-            chain.push(format!("{} → {}: {what}", g.g[cur.account].label(), g.g[next].label()));
-            Arrival { account: next, subject: to_subject, chain }
+            chain.push(format!(
+                "{} → {}: {what}",
+                g.g[cur.account].label(),
+                g.g[next].label()
+            ));
+            Arrival {
+                account: next,
+                subject: to_subject,
+                chain,
+            }
         };
-        if let Some((_, src, dst)) = g.mappings.iter().find(|(a, src, dst)| *a == cur.account && crate::graph::transform(&cur.subject, src, dst).is_some()) {
+        if let Some((_, src, dst)) = g.mappings.iter().find(|(a, src, dst)| {
+            *a == cur.account && crate::graph::transform(&cur.subject, src, dst).is_some()
+        }) {
             let mapped = crate::graph::transform(&cur.subject, src, dst).unwrap();
             let mut chain = cur.chain.clone();
-            chain.push(format!("{} mapping {src} → {dst}", g.g[cur.account].label()));
-            queue.push((Arrival { account: cur.account, subject: mapped, chain }, came_in, down));
+            chain.push(format!(
+                "{} mapping {src} → {dst}",
+                g.g[cur.account].label()
+            ));
+            queue.push((
+                Arrival {
+                    account: cur.account,
+                    subject: mapped,
+                    chain,
+                },
+                came_in,
+                down,
+            ));
             continue;
         }
-        for e in g.g.edges_directed(cur.account, petgraph::Direction::Outgoing) {
+        for e in
+            g.g.edges_directed(cur.account, petgraph::Direction::Outgoing)
+        {
             match &e.weight().link {
-                Link::Import { kind: ImportKind::Stream, subject: from, to } => {
+                Link::Import {
+                    kind: ImportKind::Stream,
+                    subject: from,
+                    to,
+                } => {
                     if Pattern::parse(from).is_ok_and(|p| p.matches(&lit))
                         && let Some(t) = crate::graph::transform(&cur.subject, from, to)
                     {
-                        queue.push((hop(e.target(), t, format!("stream {from} → {to}")), came_in, down));
+                        queue.push((
+                            hop(e.target(), t, format!("stream {from} → {to}")),
+                            came_in,
+                            down,
+                        ));
                     }
                 }
-                Link::Import { kind: ImportKind::Service, subject: from, to } => {
+                Link::Import {
+                    kind: ImportKind::Service,
+                    subject: from,
+                    to,
+                } => {
                     if Pattern::parse(to).is_ok_and(|p| p.matches(&lit))
                         && let Some(t) = crate::graph::transform(&cur.subject, to, from)
                     {
-                        queue.push((hop(e.target(), t, format!("service {to} → {from}")), came_in, down));
+                        queue.push((
+                            hop(e.target(), t, format!("service {to} → {from}")),
+                            came_in,
+                            down,
+                        ));
                     }
                 }
-                // Spoke to hub, unless the message came down from the hub: the hub's clients may want anything.
-                Link::Leaf if !down => queue.push((hop(e.target(), cur.subject.clone(), "leaf connection".into()), Some(e.id()), false)),
+                // Spoke to hub, unless the message came down from the hub: the hub's clients may
+                // want anything.
+                Link::Leaf if !down => queue.push((
+                    hop(e.target(), cur.subject.clone(), "leaf connection".into()),
+                    Some(e.id()),
+                    false,
+                )),
                 Link::Leaf => {}
             }
         }
         // Hub to spoke, only where the spoke has interest.
-        for e in g.g.edges_directed(cur.account, petgraph::Direction::Incoming) {
-            if matches!(e.weight().link, Link::Leaf) && came_in != Some(e.id()) && wanted(e.source(), &lit) {
-                queue.push((hop(e.source(), cur.subject.clone(), "leaf connection".into()), Some(e.id()), true));
+        for e in
+            g.g.edges_directed(cur.account, petgraph::Direction::Incoming)
+        {
+            if matches!(e.weight().link, Link::Leaf)
+                && came_in != Some(e.id())
+                && wanted(e.source(), &lit)
+            {
+                queue.push((
+                    hop(e.source(), cur.subject.clone(), "leaf connection".into()),
+                    Some(e.id()),
+                    true,
+                ));
             }
         }
     }
     out.remove(0);
-    out.sort_by(|a, b| (g.g[a.account].label(), &a.subject).cmp(&(g.g[b.account].label(), &b.subject)));
+    out.sort_by(|a, b| {
+        (g.g[a.account].label(), &a.subject).cmp(&(g.g[b.account].label(), &b.subject))
+    });
     out
 }
 

@@ -30,7 +30,9 @@ fn known_keys(pointer: &str) -> &'static [&'static str] {
         [] => &["clusters"],
         ["clusters", _] => &["name", "values", "set", "gateway", "mtls"],
         ["clusters", _, "gateway"] => &["name", "namespace", "listeners"],
-        ["clusters", _, "gateway", "listeners", _] => &["name", "port", "protocol", "tlsMode", "hostname"],
+        ["clusters", _, "gateway", "listeners", _] => {
+            &["name", "port", "protocol", "tlsMode", "hostname"]
+        }
         ["clusters", _, "mtls"] => &["serverCertSans", "brokerUrls"],
         _ => &[],
     }
@@ -44,15 +46,29 @@ fn schema_check(root: &Node) -> Vec<Diagnostic> {
     for err in crate::check::schema::validate(schema(), root) {
         let pointer = err.pointer.clone();
         let (node, entry) = root.at_pointer(&pointer);
-        let span = entry.map(|e| e.value.span).or(node.map(|n| n.span)).unwrap_or(root.span);
-        let where_ = if pointer.is_empty() { "the fleet file".to_string() } else { pointer.trim_start_matches('/').replace('/', ".") };
+        let span = entry
+            .map(|e| e.value.span)
+            .or(node.map(|n| n.span))
+            .unwrap_or(root.span);
+        let where_ = if pointer.is_empty() {
+            "the fleet file".to_string()
+        } else {
+            pointer.trim_start_matches('/').replace('/', ".")
+        };
         match &err.finding {
             Finding::Unknown(unexpected) => {
                 typo_at.push(pointer.clone());
                 for key in unexpected {
-                    let key_span = node.and_then(|n| n.entry(key)).map(|e| e.key_span).unwrap_or(span);
+                    let key_span = node
+                        .and_then(|n| n.entry(key))
+                        .map(|e| e.key_span)
+                        .unwrap_or(span);
                     let known = known_keys(&pointer);
-                    let d = file_diag(format!("`{key}` is not a key of {where_}"), key_span, "unknown key");
+                    let d = file_diag(
+                        format!("`{key}` is not a key of {where_}"),
+                        key_span,
+                        "unknown key",
+                    );
                     out.push(match suggest(key, known.iter().copied()) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(format!("the keys of {where_} are: {}", known.join(", "))),
@@ -62,15 +78,27 @@ fn schema_check(root: &Node) -> Vec<Diagnostic> {
             Finding::Required(prop) => {
                 required.push((
                     pointer.clone(),
-                    file_diag(format!("{where_} needs the key `{prop}`"), entry.map(|e| e.key_span).unwrap_or(span), &format!("`{prop}` is missing"))
-                        .help(format!("add `{prop}:` (see schema/fleet.schema.json)")),
+                    file_diag(
+                        format!("{where_} needs the key `{prop}`"),
+                        entry.map(|e| e.key_span).unwrap_or(span),
+                        &format!("`{prop}` is missing"),
+                    )
+                    .help(format!("add `{prop}:` (see schema/fleet.schema.json)")),
                 ));
             }
-            other => out.push(file_diag(format!("{where_} {}", other.describe()), span, "here").help("see schema/fleet.schema.json")),
+            other => out.push(
+                file_diag(format!("{where_} {}", other.describe()), span, "here")
+                    .help("see schema/fleet.schema.json"),
+            ),
         }
     }
     // A missing key beside an unknown one is the same typo, reported once as the unknown key.
-    out.extend(required.into_iter().filter(|(p, _)| !typo_at.contains(p)).map(|(_, d)| d));
+    out.extend(
+        required
+            .into_iter()
+            .filter(|(p, _)| !typo_at.contains(p))
+            .map(|(_, d)| d),
+    );
     out
 }
 
@@ -79,7 +107,8 @@ fn text(n: Option<&Node>) -> Option<Spanned<String>> {
 }
 
 fn texts(n: Option<&Node>) -> Vec<Spanned<String>> {
-    n.map(|n| n.items().iter().filter_map(|i| text(Some(i))).collect()).unwrap_or_default()
+    n.map(|n| n.items().iter().filter_map(|i| text(Some(i))).collect())
+        .unwrap_or_default()
 }
 
 fn gateway(n: &Node) -> GatewayFacts {
@@ -107,21 +136,36 @@ fn gateway(n: &Node) -> GatewayFacts {
                 name,
                 port,
                 protocol: Spanned::new(protocol, protocol_node.span),
-                tls_mode: Spanned::new(tls_mode, mode_node.map(|m| m.span).unwrap_or(protocol_node.span)),
+                tls_mode: Spanned::new(
+                    tls_mode,
+                    mode_node.map(|m| m.span).unwrap_or(protocol_node.span),
+                ),
                 span: l.span,
             })
         })
         .collect();
-    GatewayFacts { name: text(n.get("name")), namespace: text(n.get("namespace")), listeners, span: n.span }
+    GatewayFacts {
+        name: text(n.get("name")),
+        namespace: text(n.get("namespace")),
+        listeners,
+        span: n.span,
+    }
 }
 
 /// Reads and checks the fleet file. `None` when it cannot be read or parsed at all.
-pub fn read_spec(path: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<FleetSpec> {
+pub fn read_spec(
+    path: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<FleetSpec> {
     let name = path.display().to_string();
     let body = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(Diagnostic::new(Code::Io, format!("cannot read the fleet file {name}: {e}")).help("check the path given with --fleet"));
+            diags.push(
+                Diagnostic::new(Code::Io, format!("cannot read the fleet file {name}: {e}"))
+                    .help("check the path given with --fleet"),
+            );
             return None;
         }
     };
@@ -130,43 +174,77 @@ pub fn read_spec(path: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>
     diags.extend(d);
     let root = root?;
     if !matches!(root.v, V::Map(_)) {
-        diags.push(file_diag("a fleet file is a map with a `clusters` list", root.span, "not a map").help("start the file with `clusters:`"));
+        diags.push(
+            file_diag(
+                "a fleet file is a map with a `clusters` list",
+                root.span,
+                "not a map",
+            )
+            .help("start the file with `clusters:`"),
+        );
         return None;
     }
     diags.extend(schema_check(&root));
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut clusters: Vec<ClusterSpec> = vec![];
     for c in root.get("clusters").map(Node::items).unwrap_or_default() {
-        let Some(name) = text(c.get("name")) else { continue };
-        // A cluster without values is the schema's finding; compiling chart defaults alone says nothing.
+        let Some(name) = text(c.get("name")) else {
+            continue;
+        };
+        // A cluster without values is the schema's finding; compiling chart defaults alone says
+        // nothing.
         if texts(c.get("values")).is_empty() {
             continue;
         }
         if let Some(first) = clusters.iter().find(|f| f.name.value == name.value) {
             diags.push(
-                file_diag(format!("the fleet names the cluster `{}` twice", name.value), name.span, "named again here")
-                    .at(first.name.span, "first named here")
-                    .help("give every cluster its own name: it is also its output folder"),
+                file_diag(
+                    format!("the fleet names the cluster `{}` twice", name.value),
+                    name.span,
+                    "named again here",
+                )
+                .at(first.name.span, "first named here")
+                .help("give every cluster its own name: it is also its output folder"),
             );
             continue;
         }
-        let values = texts(c.get("values")).into_iter().map(|v| Spanned::new(dir.join(&v.value), v.span)).collect();
-        let set = c.get("set").map(|s| s.entries().to_vec()).unwrap_or_default();
+        let values = texts(c.get("values"))
+            .into_iter()
+            .map(|v| Spanned::new(dir.join(&v.value), v.span))
+            .collect();
+        let set = c
+            .get("set")
+            .map(|s| s.entries().to_vec())
+            .unwrap_or_default();
         clusters.push(ClusterSpec {
             name,
             values,
             set,
-            gateway: c.get("gateway").filter(|g| matches!(g.v, V::Map(_))).map(gateway),
-            mtls: c.get("mtls").filter(|m| matches!(m.v, V::Map(_))).map(|m| MtlsFacts {
-                sans: texts(m.get("serverCertSans")),
-                broker_urls: texts(m.get("brokerUrls")),
-                span: m.span,
-            }),
+            gateway: c
+                .get("gateway")
+                .filter(|g| matches!(g.v, V::Map(_)))
+                .map(gateway),
+            mtls: c
+                .get("mtls")
+                .filter(|m| matches!(m.v, V::Map(_)))
+                .map(|m| MtlsFacts {
+                    sans: texts(m.get("serverCertSans")),
+                    broker_urls: texts(m.get("brokerUrls")),
+                    span: m.span,
+                }),
             span: c.span,
         });
     }
-    let clusters_span = root.entry("clusters").map(|e| e.key_span).unwrap_or(root.span);
-    Some(FleetSpec { path: path.to_path_buf(), source: id, clusters, clusters_span })
+    let clusters_span = root
+        .entry("clusters")
+        .map(|e| e.key_span)
+        .unwrap_or(root.span);
+    Some(FleetSpec {
+        path: path.to_path_buf(),
+        source: id,
+        clusters,
+        clusters_span,
+    })
 }
 
 /// Parsed values files, each read once for the whole fleet.
@@ -178,11 +256,18 @@ pub struct FileCache {
 
 impl FileCache {
     fn defaults(&mut self, sources: &mut Sources) -> crate::load::BusDefaults {
-        self.defaults.get_or_insert_with(|| crate::load::bus_defaults(sources)).clone()
+        self.defaults
+            .get_or_insert_with(|| crate::load::bus_defaults(sources))
+            .clone()
     }
 
     /// The parsed file, reading it on first use; read and parse errors are reported then.
-    fn file(&mut self, path: &Spanned<PathBuf>, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<&Node> {
+    fn file(
+        &mut self,
+        path: &Spanned<PathBuf>,
+        sources: &mut Sources,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<&Node> {
         if !self.files.contains_key(&path.value) {
             let name = path.value.display().to_string();
             let tree = match std::fs::read_to_string(&path.value) {
@@ -231,7 +316,9 @@ fn set_at(node: &mut Node, path: &[String], value: &Node, key_span: Span) {
     if !matches!(node.v, V::Map(_)) {
         *node = Node::map(key_span);
     }
-    let V::Map(entries) = &mut node.v else { unreachable!() };
+    let V::Map(entries) = &mut node.v else {
+        unreachable!()
+    };
     let (first, rest) = path.split_first().expect("a set path has a key");
     let idx = entries.iter().position(|e| e.key == *first);
     if rest.is_empty() {
@@ -240,14 +327,22 @@ fn set_at(node: &mut Node, path: &[String], value: &Node, key_span: Span) {
                 let old = std::mem::replace(&mut entries[i].value, Node::map(key_span));
                 entries[i].value = merge::merge_user(old, value.clone());
             }
-            None => entries.push(Entry { key: first.clone(), key_span, value: value.clone() }),
+            None => entries.push(Entry {
+                key: first.clone(),
+                key_span,
+                value: value.clone(),
+            }),
         }
         return;
     }
     let i = match idx {
         Some(i) => i,
         None => {
-            entries.push(Entry { key: first.clone(), key_span, value: Node::map(key_span) });
+            entries.push(Entry {
+                key: first.clone(),
+                key_span,
+                value: Node::map(key_span),
+            });
             entries.len() - 1
         }
     };
@@ -255,7 +350,12 @@ fn set_at(node: &mut Node, path: &[String], value: &Node, key_span: Span) {
 }
 
 /// One cluster's merged values (defaults, files in order, then `set`), and what went wrong.
-pub fn cluster_values(spec: &ClusterSpec, cache: &mut FileCache, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<Node> {
+pub fn cluster_values(
+    spec: &ClusterSpec,
+    cache: &mut FileCache,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Node> {
     let defaults = cache.defaults(sources);
     let mut root = Node::map(Span::default());
     let mut broken = false;
@@ -269,12 +369,22 @@ pub fn cluster_values(spec: &ClusterSpec, cache: &mut FileCache, sources: &mut S
         let path = set_path(&e.key);
         if path.iter().any(String::is_empty) {
             diags.push(
-                file_diag(format!("the set key `{}` is not a dotted path of map keys", e.key), e.key_span, "empty key")
-                    .help("write e.g. `global.eventBus.clusterId: \"1\"`; give a list whole as the value"),
+                file_diag(
+                    format!("the set key `{}` is not a dotted path of map keys", e.key),
+                    e.key_span,
+                    "empty key",
+                )
+                .help(
+                    "write e.g. `global.eventBus.clusterId: \"1\"`; give a list whole as the value",
+                ),
             );
             continue;
         }
         set_at(&mut root, &path, &e.value, e.key_span);
     }
-    if broken { None } else { Some(defaults.coalesce(root)) }
+    if broken {
+        None
+    } else {
+        Some(defaults.coalesce(root))
+    }
 }

@@ -48,8 +48,14 @@ impl Listener {
     pub fn describe(&self) -> String {
         match (self.protocol.value, self.tls_mode.value) {
             (Protocol::Tcp, _) => format!("`{}` (TCP, port {})", self.name.value, self.port.value),
-            (Protocol::Tls, TlsMode::Terminate) => format!("`{}` (TLS Terminate, port {})", self.name.value, self.port.value),
-            (Protocol::Tls, TlsMode::Passthrough) => format!("`{}` (TLS Passthrough, port {})", self.name.value, self.port.value),
+            (Protocol::Tls, TlsMode::Terminate) => format!(
+                "`{}` (TLS Terminate, port {})",
+                self.name.value, self.port.value
+            ),
+            (Protocol::Tls, TlsMode::Passthrough) => format!(
+                "`{}` (TLS Passthrough, port {})",
+                self.name.value, self.port.value
+            ),
         }
     }
     /// The Gateway ends TLS here: clients speak TLS to it, the pod sees plain TCP.
@@ -129,13 +135,22 @@ impl Fleet {
     }
     /// Clusters with a model of the given type.
     pub fn of_type(&self, t: ClusterType) -> impl Iterator<Item = (&Cluster, &Model)> {
-        self.clusters.iter().filter_map(move |c| c.model.as_ref().filter(|m| m.cluster_type == t).map(|m| (c, m)))
+        self.clusters.iter().filter_map(move |c| {
+            c.model
+                .as_ref()
+                .filter(|m| m.cluster_type == t)
+                .map(|m| (c, m))
+        })
     }
     /// The one CSC, when there is exactly one.
     pub fn csc(&self) -> Option<(&Cluster, &Model)> {
         let mut it = self.of_type(ClusterType::Csc);
         let first = it.next()?;
-        if it.next().is_some() { None } else { Some(first) }
+        if it.next().is_some() {
+            None
+        } else {
+            Some(first)
+        }
     }
     /// Every output file of every cluster, as `<cluster>/<file>`.
     pub fn all_files(&self) -> Files {
@@ -159,18 +174,27 @@ pub fn compile(path: &std::path::Path, emit: bool) -> Fleet {
     };
     // Load every cluster in fleet order, sharing parsed files.
     let mut cache = load::FileCache::default();
-    let roots: Vec<Option<Node>> = spec.clusters.iter().map(|c| load::cluster_values(c, &mut cache, &mut fleet.sources, &mut diags)).collect();
+    let roots: Vec<Option<Node>> = spec
+        .clusters
+        .iter()
+        .map(|c| load::cluster_values(c, &mut cache, &mut fleet.sources, &mut diags))
+        .collect();
     drop(cache);
     let sources = fleet.sources.clone();
     let per_cluster = compile_all(roots, &sources, emit);
     let mut named_diags = vec![];
     for (c, (model, files, d)) in spec.clusters.iter().zip(per_cluster) {
         named_diags.push((c.name.value.clone(), d));
-        fleet.clusters.push(Cluster { spec: c.clone(), model, files });
+        fleet.clusters.push(Cluster {
+            spec: c.clone(),
+            model,
+            files,
+        });
     }
     diags.extend(merge_cluster_diags(named_diags));
-    fleet.complete = !diags.iter().any(|d| d.is_error() && matches!(d.code, crate::diag::Code::FleetFile | crate::diag::Code::Io))
-        && fleet.clusters.iter().all(|c| c.model.is_some());
+    fleet.complete = !diags.iter().any(|d| {
+        d.is_error() && matches!(d.code, crate::diag::Code::FleetFile | crate::diag::Code::Io)
+    }) && fleet.clusters.iter().all(|c| c.model.is_some());
     fleet.spec = Some(spec);
     diags.extend(check::check(&fleet));
     let mut all = Diags::default();
@@ -188,9 +212,13 @@ type ClusterResult = (Option<Model>, Files, Vec<Diagnostic>);
 
 /// Runs the single-cluster pipeline for every cluster, on all cores.
 fn compile_all(roots: Vec<Option<Node>>, sources: &Sources, emit: bool) -> Vec<ClusterResult> {
-    let jobs: Vec<std::sync::Mutex<Option<Node>>> = roots.into_iter().map(std::sync::Mutex::new).collect();
+    let jobs: Vec<std::sync::Mutex<Option<Node>>> =
+        roots.into_iter().map(std::sync::Mutex::new).collect();
     crate::parallel::map(jobs.len(), |i| {
-        let root = jobs[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let root = jobs[i]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         if root.is_none() {
             return (None, Files::new(), vec![]);
         }
@@ -225,7 +253,16 @@ fn merge_cluster_diags(per_cluster: Vec<(String, Vec<Diagnostic>)>) -> Vec<Diagn
         .into_iter()
         .map(|k| {
             let (mut d, names) = groups.remove(&k).unwrap();
-            let who = if names.len() <= 4 { names.join(", ") } else { format!("{}, {} and {} more clusters", names[0], names[1], names.len() - 2) };
+            let who = if names.len() <= 4 {
+                names.join(", ")
+            } else {
+                format!(
+                    "{}, {} and {} more clusters",
+                    names[0],
+                    names[1],
+                    names.len() - 2
+                )
+            };
             d.message = format!("{who}: {}", d.message);
             d
         })

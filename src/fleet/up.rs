@@ -51,8 +51,13 @@ fn io(e: impl std::fmt::Display) -> std::io::Error {
 
 /// Ports nothing listens on now; all held open until every one is chosen, so none repeats.
 fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
-    let listeners: Vec<std::net::TcpListener> = (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>()?;
-    listeners.iter().map(|l| l.local_addr().map(|a| a.port())).collect()
+    let listeners: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect()
 }
 
 /// A fresh private folder under the system temporary folder, removed however natscc ends.
@@ -68,14 +73,19 @@ pub fn temp_dir() -> std::io::Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     stop_on_hangup();
     remove_orphans();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     let name = format!("natscc-up-{}-{nanos}", std::process::id());
     // Locked before it gets its name, so a sweep never sees it without an owner.
     let staging = std::env::temp_dir().join(format!(".{name}.new"));
     std::fs::create_dir(&staging)?;
     std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o700))?;
     let dir = std::env::temp_dir().join(name);
-    let lock = std::fs::File::create(staging.join(LOCK_FILE)).and_then(|f| lock_now(&f).map(|_| f)).and_then(|f| std::fs::rename(&staging, &dir).map(|_| f));
+    let lock = std::fs::File::create(staging.join(LOCK_FILE))
+        .and_then(|f| lock_now(&f).map(|_| f))
+        .and_then(|f| std::fs::rename(&staging, &dir).map(|_| f));
     let lock = match lock {
         Ok(f) => f,
         Err(e) => {
@@ -84,7 +94,11 @@ pub fn temp_dir() -> std::io::Result<PathBuf> {
         }
     };
     let watchdog = watchdog(&dir);
-    owned().push(Owned { dir: dir.clone(), _lock: lock, watchdog });
+    owned().push(Owned {
+        dir: dir.clone(),
+        _lock: lock,
+        watchdog,
+    });
     Ok(dir)
 }
 
@@ -111,18 +125,30 @@ fn lock_now(f: &std::fs::File) -> std::io::Result<bool> {
         return Ok(true);
     }
     let e = std::io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::EWOULDBLOCK) { Ok(false) } else { Err(e) }
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
 }
 
 /// Removes the `natscc-up-*` folders of runs that are gone (their lock is free). Folders
 /// without a lock file (another user's, an older natscc's) are left alone.
 fn remove_orphans() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
     for e in entries.flatten() {
-        if !e.file_name().to_str().is_some_and(|n| n.starts_with("natscc-up-")) {
+        if !e
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with("natscc-up-"))
+        {
             continue;
         }
-        let Ok(lock) = std::fs::File::open(e.path().join(LOCK_FILE)) else { continue };
+        let Ok(lock) = std::fs::File::open(e.path().join(LOCK_FILE)) else {
+            continue;
+        };
         if lock_now(&lock).unwrap_or(false) {
             let _ = std::fs::remove_dir_all(e.path());
         }
@@ -155,7 +181,9 @@ fn watchdog(dir: &Path) -> Option<(std::io::PipeWriter, Child)> {
 fn release(dir: &Path) {
     let gone: Vec<Owned> = {
         let mut owned = owned();
-        let (gone, keep) = std::mem::take(&mut *owned).into_iter().partition(|o| o.dir == dir);
+        let (gone, keep) = std::mem::take(&mut *owned)
+            .into_iter()
+            .partition(|o| o.dir == dir);
         *owned = keep;
         gone
     };
@@ -197,9 +225,17 @@ fn user(fields: Vec<(&str, Conf)>) -> Conf {
 
 /// The static users that stand in for the auth callout: account -> users.
 fn static_users(m: &Model) -> Vec<(String, Conf)> {
-    let mut out: Vec<(String, Conf)> = generated_users(m).into_iter().map(|u| (u.account, user(vec![("nkey", Conf::Var(u.pubkey_env))]))).collect();
+    let mut out: Vec<(String, Conf)> = generated_users(m)
+        .into_iter()
+        .map(|u| (u.account, user(vec![("nkey", Conf::Var(u.pubkey_env))])))
+        .collect();
     for id in &m.permissions.nkey {
-        let (Some(account), Some(key)) = (&id.account, id.node.get("public_key").and_then(|k| k.as_str())) else { continue };
+        let (Some(account), Some(key)) = (
+            &id.account,
+            id.node.get("public_key").and_then(|k| k.as_str()),
+        ) else {
+            continue;
+        };
         let key = match key.strip_prefix("${").and_then(|k| k.strip_suffix('}')) {
             Some(var) => Conf::Var(var.to_string()),
             None => s(key),
@@ -226,7 +262,9 @@ fn static_users(m: &Model) -> Vec<(String, Conf)> {
 fn add_users(maps: &mut [&mut ConfMap], users: &[(String, Conf)]) {
     for (account, u) in users {
         for accounts in maps.iter_mut() {
-            let Some(Conf::Map(body)) = accounts.get_mut(account) else { continue };
+            let Some(Conf::Map(body)) = accounts.get_mut(account) else {
+                continue;
+            };
             match body.get_mut("users") {
                 Some(Conf::List(list)) => list.push(u.clone()),
                 _ => {
@@ -247,7 +285,12 @@ fn block<'a>(root: &'a mut ConfMap, key: &str) -> Option<&'a mut ConfMap> {
 
 /// A compiled ConfigMap file of the bus, read back.
 fn bus_file(m: &Model, cm: &str, key: &str) -> ConfMap {
-    let text = m.bus.config_map(cm).and_then(|c| c.data.get(key)).map(String::as_str).unwrap_or("");
+    let text = m
+        .bus
+        .config_map(cm)
+        .and_then(|c| c.data.get(key))
+        .map(String::as_str)
+        .unwrap_or("");
     crate::natsconf::parse_conf(text).unwrap_or_default()
 }
 
@@ -256,7 +299,9 @@ fn bus_file(m: &Model, cm: &str, key: &str) -> ConfMap {
 fn flatten_includes(m: &mut ConfMap) {
     for item in &mut m.items {
         match item {
-            crate::emit::conf::Item::Include(p) => *p = p.rsplit('/').next().unwrap_or(p).to_string(),
+            crate::emit::conf::Item::Include(p) => {
+                *p = p.rsplit('/').next().unwrap_or(p).to_string()
+            }
             crate::emit::conf::Item::Kv(_, Conf::Map(sub)) => flatten_includes(sub),
             _ => {}
         }
@@ -264,7 +309,11 @@ fn flatten_includes(m: &mut ConfMap) {
 }
 
 /// The three config files of one cluster's main server, overlaid for a local run.
-pub fn local_configs(m: &Model, lc: &LocalCluster, csc_leaf_port: u16) -> (ConfMap, ConfMap, ConfMap) {
+pub fn local_configs(
+    m: &Model,
+    lc: &LocalCluster,
+    csc_leaf_port: u16,
+) -> (ConfMap, ConfMap, ConfMap) {
     let path = |p: &str| s(lc.dir.join(p).display().to_string());
     // The chart's configs as compiled; their includes name the files beside them here.
     let mut main = m.bus.nats.rendered.conf.clone();
@@ -279,7 +328,12 @@ pub fn local_configs(m: &Model, lc: &LocalCluster, csc_leaf_port: u16) -> (ConfM
     for key in ["cluster", "tls", "websocket", "authorization"] {
         main.remove(key);
     }
-    let noauth = m.permissions.noauth.as_ref().and_then(|n| n.account.as_ref()).is_some();
+    let noauth = m
+        .permissions
+        .noauth
+        .as_ref()
+        .and_then(|n| n.account.as_ref())
+        .is_some();
     if noauth {
         main.set("no_auth_user", s("noauth"));
     }
@@ -303,7 +357,8 @@ pub fn local_configs(m: &Model, lc: &LocalCluster, csc_leaf_port: u16) -> (ConfM
     let mut accounts = bus_file(m, "nats-accounts-config", "accounts.conf");
     let users = static_users(m);
     {
-        let mut main_accounts = std::mem::take(block(&mut main, "accounts").expect("every main config has accounts"));
+        let mut main_accounts =
+            std::mem::take(block(&mut main, "accounts").expect("every main config has accounts"));
         add_users(&mut [&mut main_accounts, &mut accounts], &users);
         main.set("accounts", Conf::Map(main_accounts));
     }
@@ -315,7 +370,10 @@ pub fn local_configs(m: &Model, lc: &LocalCluster, csc_leaf_port: u16) -> (ConfM
                 // The chart lists the CSC's endpoint under `urls`; the server dials `url` and
                 // `urls` alike, so the cluster's address must go for the local one to be used.
                 r.remove("url");
-                r.set("urls", Conf::List(vec![s(format!("nats://127.0.0.1:{csc_leaf_port}"))]));
+                r.set(
+                    "urls",
+                    Conf::List(vec![s(format!("nats://127.0.0.1:{csc_leaf_port}"))]),
+                );
                 r.remove("tls");
             }
         }
@@ -328,7 +386,9 @@ fn cluster_env(m: &Model, keys: &Path) -> std::io::Result<Vec<(String, String)>>
     let mut env = vec![];
     for k in secret_keys(m) {
         for (var, consumer) in &k.envs {
-            if (*consumer == names::NATS || *consumer == names::AUTH_CALLOUT) && !env.iter().any(|(v, _)| v == var) {
+            if (*consumer == names::NATS || *consumer == names::AUTH_CALLOUT)
+                && !env.iter().any(|(v, _)| v == var)
+            {
                 let file = keys.join(&k.secret).join(&k.key);
                 if let Ok(text) = std::fs::read_to_string(&file) {
                     env.push((var.clone(), text.trim().to_string()));
@@ -342,12 +402,25 @@ fn cluster_env(m: &Model, keys: &Path) -> std::io::Result<Vec<(String, String)>>
 /// Writes keys and configs for every cluster of the fleet into `dir`. Works on any fleet with
 /// a CSC (checked or not), so tests can also start what natscc would refuse.
 pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
-    let (_, cm) = fleet.csc().ok_or_else(|| io("the fleet needs exactly one CSC"))?;
-    let cpc_ids: Vec<String> = fleet.of_type(ClusterType::Cpc).map(|(_, m)| m.id().to_string()).collect();
-    let extra: Vec<String> = cm.extra_accounts.iter().map(|a| a.name.value.clone()).collect();
+    let (_, cm) = fleet
+        .csc()
+        .ok_or_else(|| io("the fleet needs exactly one CSC"))?;
+    let cpc_ids: Vec<String> = fleet
+        .of_type(ClusterType::Cpc)
+        .map(|(_, m)| m.id().to_string())
+        .collect();
+    let extra: Vec<String> = cm
+        .extra_accounts
+        .iter()
+        .map(|a| a.name.value.clone())
+        .collect();
     let keys = dir.join("keys");
     crate::keys::generate(&keys, &cpc_ids, &extra)?;
-    let models: Vec<(&str, &Model)> = fleet.clusters.iter().filter_map(|c| c.model.as_ref().map(|m| (c.name(), m))).collect();
+    let models: Vec<(&str, &Model)> = fleet
+        .clusters
+        .iter()
+        .filter_map(|c| c.model.as_ref().map(|m| (c.name(), m)))
+        .collect();
     let ports = free_ports(models.len() * 4)?;
     let mut clusters = vec![];
     let mut csc_leafs = 0;
@@ -360,8 +433,14 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
         if let Some(cm) = m.bus.config_map("nats-env-config") {
             env.extend(cm.data.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        let nack_seed = std::fs::read_to_string(key_dir.join("nats-nack-user/nack-user.nk"))?.trim().to_string();
-        let leafs = if m.is_cpc() { 1 + m.extra_accounts.len() } else { 0 };
+        let nack_seed = std::fs::read_to_string(key_dir.join("nats-nack-user/nack-user.nk"))?
+            .trim()
+            .to_string();
+        let leafs = if m.is_cpc() {
+            1 + m.extra_accounts.len()
+        } else {
+            0
+        };
         csc_leafs += leafs;
         clusters.push(LocalCluster {
             name: name.to_string(),
@@ -377,7 +456,11 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
             streams: crate::emit::k8s::streams(m),
         });
     }
-    let csc_leaf_port = clusters.iter().find(|c| c.is_csc).map(|c| c.leaf_port).unwrap_or(0);
+    let csc_leaf_port = clusters
+        .iter()
+        .find(|c| c.is_csc)
+        .map(|c| c.leaf_port)
+        .unwrap_or(0);
     for (lc, (_, m)) in clusters.iter_mut().zip(&models) {
         if lc.is_csc {
             lc.leafs = csc_leafs;
@@ -395,7 +478,10 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
             return Err(io(format!("{}: no local value for ${missing}", lc.name)));
         }
     }
-    Ok(Plan { dir: dir.to_path_buf(), clusters })
+    Ok(Plan {
+        dir: dir.to_path_buf(),
+        clusters,
+    })
 }
 
 /// The nats-server binary: NATS_SERVER_BIN, else the first on PATH.
@@ -403,7 +489,9 @@ pub fn server_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
         return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("nats-server")).find(|p| p.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("nats-server"))
+        .find(|p| p.is_file())
 }
 
 /// The servers of a plan, running. Dropping it stops them and removes the plan's folder.
@@ -417,9 +505,21 @@ impl Running {
     pub fn exited(&mut self) -> Option<String> {
         for (name, child) in &mut self.children {
             if let Ok(Some(status)) = child.try_wait() {
-                let log = std::fs::read_to_string(self.plan.dir.join(name.as_str()).join("server.log")).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect();
-                return Some(format!("the server of {name} exited ({status}):\n{}", tail.join("\n")));
+                let log =
+                    std::fs::read_to_string(self.plan.dir.join(name.as_str()).join("server.log"))
+                        .unwrap_or_default();
+                let tail: Vec<&str> = log
+                    .lines()
+                    .rev()
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                return Some(format!(
+                    "the server of {name} exited ({status}):\n{}",
+                    tail.join("\n")
+                ));
             }
         }
         None
@@ -470,7 +570,14 @@ fn die_with_parent(cmd: &mut Command) {
     // SAFETY: prctl, getppid and raise are async-signal-safe and allocate nothing.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
                 return Err(std::io::Error::last_os_error());
             }
             // natscc died between fork and prctl: the signal will never come, so go now.
@@ -485,7 +592,13 @@ fn die_with_parent(cmd: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_: &mut Command) {}
 
-fn wait_until(deadline: Instant, stop: &AtomicBool, running: &mut Running, what: &str, mut ready: impl FnMut() -> bool) -> Result<(), String> {
+fn wait_until(
+    deadline: Instant,
+    stop: &AtomicBool,
+    running: &mut Running,
+    what: &str,
+    mut ready: impl FnMut() -> bool,
+) -> Result<(), String> {
     loop {
         if ready() {
             return Ok(());
@@ -517,29 +630,57 @@ fn leaf_count(port: u16) -> usize {
 
 /// Starts the CSC, then every CPC, and waits for every leaf connection. The servers die with
 /// the calling thread (PR_SET_PDEATHSIG), so call it from one that outlives `Running`.
-pub fn start(plan: Plan, server: &Path, deadline: Instant, stop: &AtomicBool) -> Result<Running, String> {
+pub fn start(
+    plan: Plan,
+    server: &Path,
+    deadline: Instant,
+    stop: &AtomicBool,
+) -> Result<Running, String> {
     stop_on_hangup();
-    let mut running = Running { plan, children: vec![] };
+    let mut running = Running {
+        plan,
+        children: vec![],
+    };
     let order: Vec<LocalCluster> = {
         let mut v = running.plan.clusters.clone();
         v.sort_by_key(|c| !c.is_csc);
         v
     };
     for lc in &order {
-        let child = spawn(server, lc).map_err(|e| format!("cannot start {}: {e}", server.display()))?;
+        let child =
+            spawn(server, lc).map_err(|e| format!("cannot start {}: {e}", server.display()))?;
         running.children.push((lc.name.clone(), child));
         // The CSC first and healthy, so each CPC's first leaf attempt succeeds.
         if lc.is_csc {
-            wait_until(deadline, stop, &mut running, &format!("{} to start", lc.name), || healthy(lc.http_port))?;
+            wait_until(
+                deadline,
+                stop,
+                &mut running,
+                &format!("{} to start", lc.name),
+                || healthy(lc.http_port),
+            )?;
         }
     }
     for lc in &order {
-        wait_until(deadline, stop, &mut running, &format!("{} to start", lc.name), || healthy(lc.http_port))?;
+        wait_until(
+            deadline,
+            stop,
+            &mut running,
+            &format!("{} to start", lc.name),
+            || healthy(lc.http_port),
+        )?;
     }
     for lc in &order {
-        wait_until(deadline, stop, &mut running, &format!("the leaf connections of {} ({} expected)", lc.name, lc.leafs), || {
-            leaf_count(lc.http_port) >= lc.leafs
-        })?;
+        wait_until(
+            deadline,
+            stop,
+            &mut running,
+            &format!(
+                "the leaf connections of {} ({} expected)",
+                lc.name, lc.leafs
+            ),
+            || leaf_count(lc.http_port) >= lc.leafs,
+        )?;
     }
     Ok(running)
 }
@@ -552,10 +693,14 @@ pub fn duration_nanos(text: &str) -> Option<i64> {
         return Some(0);
     }
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let n: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let mult = match &rest[..unit_len] {
             "ns" => 1.0,
             "us" | "µs" => 1e3,
@@ -613,17 +758,27 @@ pub fn create_streams(plan: &Plan) -> Result<(), String> {
     let mut order: Vec<&LocalCluster> = plan.clusters.iter().collect();
     order.sort_by_key(|c| !c.is_csc);
     for lc in order {
-        let mut conn = Conn::connect(lc.client_port, Some(&lc.nack_seed), Duration::from_secs(2))
-            .map_err(|e| format!("{}: cannot connect as nack-controller: {e}", lc.name))?;
+        let mut conn =
+            Conn::connect(lc.client_port, Some(&lc.nack_seed), Duration::from_secs(2))
+                .map_err(|e| format!("{}: cannot connect as nack-controller: {e}", lc.name))?;
         for spec in &lc.streams {
             let cfg = stream_config(&spec["spec"]);
             let name = cfg["name"].as_str().unwrap_or_default().to_string();
             let reply = conn
-                .request(&format!("$JS.API.STREAM.CREATE.{name}"), cfg.to_string().as_bytes(), Duration::from_secs(3))
+                .request(
+                    &format!("$JS.API.STREAM.CREATE.{name}"),
+                    cfg.to_string().as_bytes(),
+                    Duration::from_secs(3),
+                )
                 .map_err(|e| format!("{}: creating stream {name}: {e}", lc.name))?;
-            let reply: Value = serde_json::from_slice(&reply).map_err(|e| format!("{}: stream {name}: bad reply: {e}", lc.name))?;
+            let reply: Value = serde_json::from_slice(&reply)
+                .map_err(|e| format!("{}: stream {name}: bad reply: {e}", lc.name))?;
             if let Some(e) = reply.get("error") {
-                return Err(format!("{}: the server refused stream {name}: {}", lc.name, e["description"].as_str().unwrap_or("unknown error")));
+                return Err(format!(
+                    "{}: the server refused stream {name}: {}",
+                    lc.name,
+                    e["description"].as_str().unwrap_or("unknown error")
+                ));
             }
         }
     }
@@ -632,7 +787,10 @@ pub fn create_streams(plan: &Plan) -> Result<(), String> {
 
 /// The line `natscc up` prints per cluster.
 pub fn address_line(lc: &LocalCluster) -> String {
-    format!("cluster={} nats=nats://127.0.0.1:{} mqtt=127.0.0.1:{}", lc.name, lc.client_port, lc.mqtt_port)
+    format!(
+        "cluster={} nats=nats://127.0.0.1:{} mqtt=127.0.0.1:{}",
+        lc.name, lc.client_port, lc.mqtt_port
+    )
 }
 
 #[cfg(test)]
@@ -640,7 +798,10 @@ mod tests {
     #[test]
     fn go_durations() {
         assert_eq!(super::duration_nanos("3h"), Some(3 * 3600 * 1_000_000_000));
-        assert_eq!(super::duration_nanos("1h30m"), Some(90 * 60 * 1_000_000_000));
+        assert_eq!(
+            super::duration_nanos("1h30m"),
+            Some(90 * 60 * 1_000_000_000)
+        );
         assert_eq!(super::duration_nanos("500ms"), Some(500_000_000));
         assert_eq!(super::duration_nanos("3x"), None);
     }

@@ -28,7 +28,11 @@ pub struct Cycle {
 
 impl Cycle {
     pub fn path(&self) -> String {
-        self.hops.iter().map(|h| format!("{} {}", h.account, h.subject)).collect::<Vec<_>>().join(" -> ")
+        self.hops
+            .iter()
+            .map(|h| format!("{} {}", h.account, h.subject))
+            .collect::<Vec<_>>()
+            .join(" -> ")
     }
 }
 
@@ -61,18 +65,26 @@ struct Replay<'a> {
 
 impl<'a> Replay<'a> {
     fn has_export_matching(&self, acc: NodeIndex, subject: &Pattern) -> bool {
-        let Some((pats, index)) = self.exports.get(&acc) else { return false };
+        let Some((pats, index)) = self.exports.get(&acc) else {
+            return false;
+        };
         index.visit_overlapping(subject, |k| pats[k].0.contains(subject))
     }
 
     /// The server's authorisation of an import: an export of `acc` covers `subject` and
     /// names `importer` among its accounts, or names none.
     fn authorised(&self, acc: NodeIndex, subject: &Pattern, importer: NodeIndex) -> bool {
-        let Some((pats, index)) = self.exports.get(&acc) else { return false };
+        let Some((pats, index)) = self.exports.get(&acc) else {
+            return false;
+        };
         let importer = &self.graph.g[importer].name;
         index.visit_overlapping(subject, |k| {
             let (p, x) = &pats[k];
-            p.contains(subject) && self.graph.exports[*x].accounts.as_ref().is_none_or(|accs| accs.iter().any(|a| a == importer))
+            p.contains(subject)
+                && self.graph.exports[*x]
+                    .accounts
+                    .as_ref()
+                    .is_none_or(|accs| accs.iter().any(|a| a == importer))
         })
     }
 
@@ -96,7 +108,13 @@ impl<'a> Replay<'a> {
     }
 
     /// The server's walk: Err carries the chain of imports that closed the cycle.
-    fn walk(&self, acc: NodeIndex, to: &Pattern, visited: &mut Vec<NodeIndex>, chain: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+    fn walk(
+        &self,
+        acc: NodeIndex,
+        to: &Pattern,
+        visited: &mut Vec<NodeIndex>,
+        chain: &mut Vec<usize>,
+    ) -> Result<(), Vec<usize>> {
         match self.reachable(acc, to) {
             Some(candidates) => self.walk_through(acc, to, &candidates, visited, chain),
             None => Ok(()),
@@ -115,7 +133,8 @@ impl<'a> Replay<'a> {
     where
         'a: 'p,
     {
-        // As in the server, a narrower subject found on the way replaces `to` for the rest of the loop.
+        // As in the server, a narrower subject found on the way replaces `to` for the rest of the
+        // loop.
         let mut to: &'p Pattern = to;
         for &i in candidates {
             if !self.added[i] {
@@ -193,10 +212,16 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
 
 fn cycle_from_chain(g: &Graph, imports: &[StreamImport], chain: &[usize]) -> Cycle {
     let last = &imports[*chain.last().unwrap()];
-    let mut hops = vec![Hop { account: g.g[last.exporter].name.clone(), subject: last.subject.clone() }];
+    let mut hops = vec![Hop {
+        account: g.g[last.exporter].name.clone(),
+        subject: last.subject.clone(),
+    }];
     for &c in chain.iter().rev() {
         let imp = &imports[c];
-        hops.push(Hop { account: g.g[imp.importer].name.clone(), subject: imp.to.clone() });
+        hops.push(Hop {
+            account: g.g[imp.importer].name.clone(),
+            subject: imp.to.clone(),
+        });
     }
     let mut origins: Vec<Span> = chain.iter().filter_map(|&c| imports[c].origin).collect();
     origins.dedup();
@@ -221,10 +246,22 @@ pub struct Replayed {
 /// `replay`, also telling which imports the exporters authorise.
 pub fn replay_all(g: &Graph) -> Replayed {
     let imports = g.stream_imports();
-    let parsed: Vec<Option<Parsed>> =
-        imports.iter().map(|i| Some(Parsed { from: Pattern::parse(&i.subject).ok()?, to: Pattern::parse(&i.to).ok()? })).collect();
+    let parsed: Vec<Option<Parsed>> = imports
+        .iter()
+        .map(|i| {
+            Some(Parsed {
+                from: Pattern::parse(&i.subject).ok()?,
+                to: Pattern::parse(&i.to).ok()?,
+            })
+        })
+        .collect();
     let mut exports: HashMap<NodeIndex, (Vec<(Pattern, usize)>, PatternIndex)> = HashMap::new();
-    for (k, x) in g.exports.iter().enumerate().filter(|(_, x)| x.kind == super::ImportKind::Stream) {
+    for (k, x) in g
+        .exports
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.kind == super::ImportKind::Stream)
+    {
         if let Ok(p) = Pattern::parse(&x.subject) {
             let (pats, index) = exports.entry(x.account).or_default();
             index.insert(&p, pats.len());
@@ -247,9 +284,19 @@ pub fn replay_all(g: &Graph) -> Replayed {
     let parallel = imports.len() >= PARALLEL_FROM;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let first: Vec<FirstStep> = {
-        let ctx = Replay { graph: g, imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: vec![], first: &[] };
+        let ctx = Replay {
+            graph: g,
+            imports: &imports,
+            parsed: &parsed,
+            exports: &exports,
+            by_importer: &by_importer,
+            added: vec![],
+            first: &[],
+        };
         let step = |i: usize| -> FirstStep {
-            let (Some(p), imp) = (&parsed[i], &imports[i]) else { return FirstStep::default() };
+            let (Some(p), imp) = (&parsed[i], &imports[i]) else {
+                return FirstStep::default();
+            };
             FirstStep {
                 authorised: ctx.authorised(imp.exporter, &p.from, imp.importer),
                 from_to: ctx.reachable(imp.exporter, &p.to),
@@ -263,13 +310,37 @@ pub fn replay_all(g: &Graph) -> Replayed {
             let step = &step;
             std::thread::scope(|scope| {
                 // Spawn every chunk first, then join them in order.
-                let handles: Vec<_> = (0..n).step_by(chunk).map(|a| scope.spawn(move || (a..(a + chunk).min(n)).map(step).collect::<Vec<_>>())).collect();
-                handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+                let handles: Vec<_> = (0..n)
+                    .step_by(chunk)
+                    .map(|a| {
+                        scope.spawn(move || (a..(a + chunk).min(n)).map(step).collect::<Vec<_>>())
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| {
+                        h.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
             })
         }
     };
-    let ctx = Replay { graph: g, imports: &imports, parsed: &parsed, exports: &exports, by_importer: &by_importer, added: vec![], first: &first };
-    let replay_all = |orders: &[Vec<usize>]| -> Vec<Vec<Found>> { orders.iter().map(|o| ctx.add_in_order(o, &order_of_accounts)).collect() };
+    let ctx = Replay {
+        graph: g,
+        imports: &imports,
+        parsed: &parsed,
+        exports: &exports,
+        by_importer: &by_importer,
+        added: vec![],
+        first: &first,
+    };
+    let replay_all = |orders: &[Vec<usize>]| -> Vec<Vec<Found>> {
+        orders
+            .iter()
+            .map(|o| ctx.add_in_order(o, &order_of_accounts))
+            .collect()
+    };
     // Orders are independent; on big configs they share the cores.
     let threads = threads.min(orders.len());
     let found: Vec<Vec<Found>> = if !parallel || threads < 2 {
@@ -277,8 +348,17 @@ pub fn replay_all(g: &Graph) -> Replayed {
     } else {
         let chunk = orders.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = orders.chunks(chunk).map(|c| scope.spawn(move || replay_all(c))).collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+            let handles: Vec<_> = orders
+                .chunks(chunk)
+                .map(|c| scope.spawn(move || replay_all(c)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
         })
     };
     let mut refusals: Vec<Refusal> = vec![];
@@ -300,8 +380,16 @@ pub fn replay_all(g: &Graph) -> Replayed {
             }
         }
     }
-    let authorised = first.iter().zip(&parsed).map(|(f, p)| p.as_ref().map(|_| f.authorised)).collect();
-    Replayed { imports, refusals, authorised }
+    let authorised = first
+        .iter()
+        .zip(&parsed)
+        .map(|(f, p)| p.as_ref().map(|_| f.authorised))
+        .collect();
+    Replayed {
+        imports,
+        refusals,
+        authorised,
+    }
 }
 
 /// Imports below this many are replayed on one thread (spawning costs more than it saves).
@@ -316,11 +404,15 @@ enum Found {
 impl<'a> Replay<'a> {
     /// Adds every import as the server would with accounts in `order`.
     fn add_in_order(&self, order: &[usize], accounts: &[NodeIndex]) -> Vec<Found> {
-        let mut r = Replay { added: vec![false; self.imports.len()], ..*self };
+        let mut r = Replay {
+            added: vec![false; self.imports.len()],
+            ..*self
+        };
         let mut found = vec![];
         let (mut visited, mut chain) = (vec![], vec![]);
         // The server's duplicate test: same exporter and same subject, already added.
-        let mut added_keys: rustc_hash::FxHashMap<(NodeIndex, NodeIndex, &str), usize> = Default::default();
+        let mut added_keys: rustc_hash::FxHashMap<(NodeIndex, NodeIndex, &str), usize> =
+            Default::default();
         for &a in order {
             let acc = accounts[a];
             for &i in &self.by_importer[&acc].0 {
@@ -334,12 +426,16 @@ impl<'a> Replay<'a> {
                 let mut failed = false;
                 // 2.15 walks from the delivered subject and from the imported one.
                 for (start, reachable) in [(&p.to, &step.from_to), (&p.from, &step.from_subject)] {
-                    let Some(candidates) = reachable else { continue };
+                    let Some(candidates) = reachable else {
+                        continue;
+                    };
                     visited.clear();
                     visited.push(imp.importer);
                     chain.clear();
                     chain.push(i);
-                    if let Err(cycle) = r.walk_through(imp.exporter, start, candidates, &mut visited, &mut chain) {
+                    if let Err(cycle) =
+                        r.walk_through(imp.exporter, start, candidates, &mut visited, &mut chain)
+                    {
                         found.push(Found::Cycle(cycle));
                         failed = true;
                         break;
@@ -348,7 +444,9 @@ impl<'a> Replay<'a> {
                 if failed {
                     continue;
                 }
-                if let Some(&first) = added_keys.get(&(imp.importer, imp.exporter, imp.subject.as_str())) {
+                if let Some(&first) =
+                    added_keys.get(&(imp.importer, imp.exporter, imp.subject.as_str()))
+                {
                     found.push(Found::Duplicate(first.min(i), first.max(i)));
                     continue;
                 }
@@ -378,7 +476,9 @@ pub fn duplicates(g: &Graph) -> Vec<(StreamImport, StreamImport)> {
     refusals
         .into_iter()
         .filter_map(|r| match r {
-            Refusal::Duplicate { first, second } => Some((imports[first].clone(), imports[second].clone())),
+            Refusal::Duplicate { first, second } => {
+                Some((imports[first].clone(), imports[second].clone()))
+            }
             Refusal::Cycle(_) => None,
         })
         .collect()

@@ -26,7 +26,11 @@ pub struct Account {
 
 impl Account {
     pub fn label(&self) -> String {
-        if self.cluster.is_empty() { self.name.clone() } else { format!("{}/{}", self.cluster, self.name) }
+        if self.cluster.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.cluster, self.name)
+        }
     }
 }
 
@@ -34,7 +38,11 @@ impl Account {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Link {
     /// `importer` imports `subject` from the exporter, delivered locally as `to`.
-    Import { kind: ImportKind, subject: String, to: String },
+    Import {
+        kind: ImportKind,
+        subject: String,
+        to: String,
+    },
     /// A leaf connection binds the same-named account on both ends (fleet graphs).
     Leaf,
 }
@@ -85,8 +93,14 @@ impl Graph {
         if let Some(i) = self.find(cluster, name) {
             return i;
         }
-        let i = self.g.add_node(Account { cluster: cluster.to_string(), name: name.to_string() });
-        self.by_name.entry(cluster.to_string()).or_default().insert(name.to_string(), i);
+        let i = self.g.add_node(Account {
+            cluster: cluster.to_string(),
+            name: name.to_string(),
+        });
+        self.by_name
+            .entry(cluster.to_string())
+            .or_default()
+            .insert(name.to_string(), i);
         i
     }
 
@@ -101,9 +115,18 @@ impl Graph {
             .filter_map(|e| {
                 let (from, to_node) = self.g.edge_endpoints(e)?;
                 match &self.g[e].link {
-                    Link::Import { kind: ImportKind::Stream, subject, to } => {
-                        Some(StreamImport { edge: e, importer: to_node, exporter: from, subject: subject.clone(), to: to.clone(), origin: self.g[e].origin })
-                    }
+                    Link::Import {
+                        kind: ImportKind::Stream,
+                        subject,
+                        to,
+                    } => Some(StreamImport {
+                        edge: e,
+                        importer: to_node,
+                        exporter: from,
+                        subject: subject.clone(),
+                        to: to.clone(),
+                        origin: self.g[e].origin,
+                    }),
                     _ => None,
                 }
             })
@@ -115,43 +138,82 @@ impl Graph {
         self.add_accounts_traced(cluster, accounts, &|_, _| None);
     }
 
-    /// Like `add_accounts`; `origin(account, i)` says where the account's `i`-th import was written.
-    pub fn add_accounts_traced(&mut self, cluster: &str, accounts: &ConfMap, origin: &dyn Fn(&str, usize) -> Option<Span>) {
+    /// Like `add_accounts`; `origin(account, i)` says where the account's `i`-th import was
+    /// written.
+    pub fn add_accounts_traced(
+        &mut self,
+        cluster: &str,
+        accounts: &ConfMap,
+        origin: &dyn Fn(&str, usize) -> Option<Span>,
+    ) {
         for item in &accounts.items {
-            let Item::Kv(name, Conf::Map(body)) = item else { continue };
+            let Item::Kv(name, Conf::Map(body)) = item else {
+                continue;
+            };
             let importer = self.node(cluster, name);
             self.defined.push(importer);
             if let Some(Conf::List(imports)) = body.get("imports") {
                 for (i, imp) in imports.iter().enumerate() {
                     let Conf::Map(imp) = imp else { continue };
-                    for (kind, key) in [(ImportKind::Stream, "stream"), (ImportKind::Service, "service")] {
-                        let Some(Conf::Map(src)) = imp.get(key) else { continue };
-                        let (Some(acc), Some(subject)) = (text(src.get("account")), text(src.get("subject"))) else { continue };
+                    for (kind, key) in [
+                        (ImportKind::Stream, "stream"),
+                        (ImportKind::Service, "service"),
+                    ] {
+                        let Some(Conf::Map(src)) = imp.get(key) else {
+                            continue;
+                        };
+                        let (Some(acc), Some(subject)) =
+                            (text(src.get("account")), text(src.get("subject")))
+                        else {
+                            continue;
+                        };
                         let to = match (text(imp.get("to")), text(imp.get("prefix"))) {
                             (_, Some(p)) => format!("{p}.{subject}"),
                             (Some(t), None) => t.clone(),
                             _ => subject.clone(),
                         };
                         let exporter = self.node(cluster, acc);
-                        // Streams flow exporter -> importer; service requests flow importer -> exporter.
+                        // Streams flow exporter -> importer; service requests flow importer ->
+                        // exporter.
                         let (a, b) = match kind {
                             ImportKind::Stream => (exporter, importer),
                             ImportKind::Service => (importer, exporter),
                         };
-                        self.g.add_edge(a, b, Edge { link: Link::Import { kind, subject: subject.clone(), to }, origin: origin(name, i) });
+                        self.g.add_edge(
+                            a,
+                            b,
+                            Edge {
+                                link: Link::Import {
+                                    kind,
+                                    subject: subject.clone(),
+                                    to,
+                                },
+                                origin: origin(name, i),
+                            },
+                        );
                     }
                 }
             }
             if let Some(Conf::List(exports)) = body.get("exports") {
                 for exp in exports {
                     let Conf::Map(exp) = exp else { continue };
-                    for (kind, key) in [(ImportKind::Stream, "stream"), (ImportKind::Service, "service")] {
+                    for (kind, key) in [
+                        (ImportKind::Stream, "stream"),
+                        (ImportKind::Service, "service"),
+                    ] {
                         if let Some(subject) = text(exp.get(key)) {
                             let accounts = match exp.get("accounts") {
-                                Some(Conf::List(l)) => Some(l.iter().filter_map(|a| text(Some(a)).cloned()).collect()),
+                                Some(Conf::List(l)) => {
+                                    Some(l.iter().filter_map(|a| text(Some(a)).cloned()).collect())
+                                }
                                 _ => None,
                             };
-                            self.exports.push(Export { account: importer, kind, subject: subject.clone(), accounts });
+                            self.exports.push(Export {
+                                account: importer,
+                                kind,
+                                subject: subject.clone(),
+                                accounts,
+                            });
                         }
                     }
                 }
@@ -200,37 +262,72 @@ pub fn build(m: &Model, cluster: &str) -> Graph {
 /// Points each generated import back at the values entry that caused it.
 fn attach_origins(g: &mut Graph, m: &Model) {
     let id = m.id();
-    let spans = |kind: ListKind| -> std::collections::HashMap<&str, Span> { m.cross.list(kind).iter().rev().map(|x| (x.value.as_str(), x.span)).collect() };
-    let (e_spans, p_spans, x_spans) = (spans(ListKind::CscExports), spans(ListKind::CscPrefixedExports), spans(ListKind::CpcExports));
+    let spans = |kind: ListKind| -> std::collections::HashMap<&str, Span> {
+        m.cross
+            .list(kind)
+            .iter()
+            .rev()
+            .map(|x| (x.value.as_str(), x.span))
+            .collect()
+    };
+    let (e_spans, p_spans, x_spans) = (
+        spans(ListKind::CscExports),
+        spans(ListKind::CscPrefixedExports),
+        spans(ListKind::CpcExports),
+    );
     let prefix = format!("cpc.{id}.");
     let edges: Vec<_> = g.g.edge_indices().collect();
     for e in edges {
         let (a, b) = g.g.edge_endpoints(e).unwrap();
-        let Link::Import { kind: ImportKind::Stream, subject, to } = &g.g[e].link else { continue };
+        let Link::Import {
+            kind: ImportKind::Stream,
+            subject,
+            to,
+        } = &g.g[e].link
+        else {
+            continue;
+        };
         let origin = match (g.g[a].name.as_str(), g.g[b].name.as_str()) {
             ("CPC", "CSC") if m.is_cpc() => x_spans.get(subject.as_str()).copied(),
             ("CSC", "CPC") if m.is_cpc() && subject == to => e_spans.get(subject.as_str()).copied(),
-            ("CSC", "CPC") if m.is_cpc() => p_spans.get(to.as_str()).copied().filter(|_| subject.strip_prefix(&prefix) == Some(to.as_str())),
+            ("CSC", "CPC") if m.is_cpc() => p_spans
+                .get(to.as_str())
+                .copied()
+                .filter(|_| subject.strip_prefix(&prefix) == Some(to.as_str())),
             (from, to_acc) => extra_origin(m, to_acc, from, subject, to),
         };
         g.g[e].origin = origin;
     }
 }
 
-fn extra_origin(m: &Model, importer: &str, exporter: &str, subject: &str, to: &str) -> Option<Span> {
+fn extra_origin(
+    m: &Model,
+    importer: &str,
+    exporter: &str,
+    subject: &str,
+    to: &str,
+) -> Option<Span> {
     let acc = m.extra_accounts.iter().find(|a| a.name.value == importer)?;
     let imports = acc.fields.iter().find(|f| f.key == "imports")?;
     imports.value.items().iter().find_map(|imp| {
         let src = imp.get("stream").or(imp.get("service"))?;
         let local = imp.get("to").and_then(|n| n.as_str()).unwrap_or(subject);
-        let same = src.get("account").and_then(|n| n.as_str()) == Some(exporter) && src.get("subject").and_then(|n| n.as_str()) == Some(subject) && local == to;
+        let same = src.get("account").and_then(|n| n.as_str()) == Some(exporter)
+            && src.get("subject").and_then(|n| n.as_str()) == Some(subject)
+            && local == to;
         same.then_some(imp.span)
     })
 }
 
 /// Maps a literal subject matched by `from` onto `to`, wildcard by wildcard, as imports do.
 pub fn transform(subject: &str, from: &str, to: &str) -> Option<String> {
-    let (Ok(f), Ok(t), Ok(s)) = (Pattern::parse(from), Pattern::parse(to), Pattern::parse(subject)) else { return None };
+    let (Ok(f), Ok(t), Ok(s)) = (
+        Pattern::parse(from),
+        Pattern::parse(to),
+        Pattern::parse(subject),
+    ) else {
+        return None;
+    };
     if !f.matches(&s) {
         return None;
     }

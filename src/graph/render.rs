@@ -9,10 +9,26 @@ use std::collections::BTreeSet;
 
 fn edge_label(link: &Link) -> String {
     match link {
-        Link::Import { kind: ImportKind::Stream, subject, to } if subject == to => format!("stream {subject}"),
-        Link::Import { kind: ImportKind::Stream, subject, to } => format!("stream {subject} → {to}"),
-        Link::Import { kind: ImportKind::Service, subject, to } if subject == to => format!("service {subject}"),
-        Link::Import { kind: ImportKind::Service, subject, to } => format!("service {to} → {subject}"),
+        Link::Import {
+            kind: ImportKind::Stream,
+            subject,
+            to,
+        } if subject == to => format!("stream {subject}"),
+        Link::Import {
+            kind: ImportKind::Stream,
+            subject,
+            to,
+        } => format!("stream {subject} → {to}"),
+        Link::Import {
+            kind: ImportKind::Service,
+            subject,
+            to,
+        } if subject == to => format!("service {subject}"),
+        Link::Import {
+            kind: ImportKind::Service,
+            subject,
+            to,
+        } => format!("service {to} → {subject}"),
         Link::Leaf => "leaf".into(),
     }
 }
@@ -28,7 +44,11 @@ pub fn cycle_edges(g: &Graph, cycles: &[super::cycles::Cycle]) -> BTreeSet<EdgeI
         for w in c.hops.windows(2) {
             for e in g.g.edge_references() {
                 let (a, b) = (&g.g[e.source()], &g.g[e.target()]);
-                if let Link::Import { kind: ImportKind::Stream, to, .. } = &e.weight().link
+                if let Link::Import {
+                    kind: ImportKind::Stream,
+                    to,
+                    ..
+                } = &e.weight().link
                     && a.name == w[0].account
                     && b.name == w[1].account
                     && *to == w[1].subject
@@ -54,10 +74,17 @@ pub fn dot(g: &Graph, red: &BTreeSet<EdgeIndex>) -> String {
     for (ci, cluster) in clusters(g).iter().enumerate() {
         let indent = if cluster.is_empty() { "  " } else { "    " };
         if !cluster.is_empty() {
-            out.push_str(&format!("  subgraph cluster_{ci} {{\n    label=\"{}\";\n", dot_escape(cluster)));
+            out.push_str(&format!(
+                "  subgraph cluster_{ci} {{\n    label=\"{}\";\n",
+                dot_escape(cluster)
+            ));
         }
         for n in g.g.node_indices().filter(|n| g.g[*n].cluster == *cluster) {
-            out.push_str(&format!("{indent}{} [label=\"{}\"];\n", id(n), dot_escape(&g.g[n].name)));
+            out.push_str(&format!(
+                "{indent}{} [label=\"{}\"];\n",
+                id(n),
+                dot_escape(&g.g[n].name)
+            ));
         }
         if !cluster.is_empty() {
             out.push_str("  }\n");
@@ -67,12 +94,22 @@ pub fn dot(g: &Graph, red: &BTreeSet<EdgeIndex>) -> String {
         let mut attrs = format!("label=\"{}\"", dot_escape(&edge_label(&e.weight().link)));
         if red.contains(&e.id()) {
             attrs.push_str(", color=red, fontcolor=red, penwidth=2");
-        } else if matches!(e.weight().link, Link::Import { kind: ImportKind::Service, .. }) {
+        } else if matches!(
+            e.weight().link,
+            Link::Import {
+                kind: ImportKind::Service,
+                ..
+            }
+        ) {
             attrs.push_str(", style=dashed");
         } else if matches!(e.weight().link, Link::Leaf) {
             attrs.push_str(", dir=both, style=bold");
         }
-        out.push_str(&format!("  {} -> {} [{attrs}];\n", id(e.source()), id(e.target())));
+        out.push_str(&format!(
+            "  {} -> {} [{attrs}];\n",
+            id(e.source()),
+            id(e.target())
+        ));
     }
     out.push_str("}\n");
     out
@@ -86,10 +123,18 @@ pub fn mermaid(g: &Graph, red: &BTreeSet<EdgeIndex>) -> String {
     let mut out = String::from("flowchart LR\n");
     for cluster in clusters(g) {
         if !cluster.is_empty() {
-            out.push_str(&format!("  subgraph {}[{}]\n", cluster.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), mermaid_text(&cluster)));
+            out.push_str(&format!(
+                "  subgraph {}[{}]\n",
+                cluster.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+                mermaid_text(&cluster)
+            ));
         }
         for n in g.g.node_indices().filter(|n| g.g[*n].cluster == cluster) {
-            out.push_str(&format!("  n{}[{}]\n", n.index(), mermaid_text(&g.g[n].name)));
+            out.push_str(&format!(
+                "  n{}[{}]\n",
+                n.index(),
+                mermaid_text(&g.g[n].name)
+            ));
         }
         if !cluster.is_empty() {
             out.push_str("  end\n");
@@ -97,14 +142,32 @@ pub fn mermaid(g: &Graph, red: &BTreeSet<EdgeIndex>) -> String {
     }
     let mut red_links = vec![];
     for (i, e) in g.g.edge_references().enumerate() {
-        let arrow = if matches!(e.weight().link, Link::Import { kind: ImportKind::Service, .. }) { "-.->" } else { "-->" };
-        out.push_str(&format!("  n{} {arrow}|{}| n{}\n", e.source().index(), mermaid_text(&edge_label(&e.weight().link)), e.target().index()));
+        let arrow = if matches!(
+            e.weight().link,
+            Link::Import {
+                kind: ImportKind::Service,
+                ..
+            }
+        ) {
+            "-.->"
+        } else {
+            "-->"
+        };
+        out.push_str(&format!(
+            "  n{} {arrow}|{}| n{}\n",
+            e.source().index(),
+            mermaid_text(&edge_label(&e.weight().link)),
+            e.target().index()
+        ));
         if red.contains(&e.id()) {
             red_links.push(i.to_string());
         }
     }
     if !red_links.is_empty() {
-        out.push_str(&format!("  linkStyle {} stroke:red,stroke-width:3px,color:red\n", red_links.join(",")));
+        out.push_str(&format!(
+            "  linkStyle {} stroke:red,stroke-width:3px,color:red\n",
+            red_links.join(",")
+        ));
     }
     out
 }
@@ -118,43 +181,76 @@ pub struct Arrival {
 }
 
 fn apply_mappings(g: &Graph, account: NodeIndex, subject: &str) -> Option<(String, String)> {
-    g.mappings.iter().filter(|(a, ..)| *a == account).find_map(|(_, src, dst)| {
-        let mapped = transform(subject, src, dst)?;
-        Some((mapped.clone(), format!("mapping {src} → {dst}")))
-    })
+    g.mappings
+        .iter()
+        .filter(|(a, ..)| *a == account)
+        .find_map(|(_, src, dst)| {
+            let mapped = transform(subject, src, dst)?;
+            Some((mapped.clone(), format!("mapping {src} → {dst}")))
+        })
 }
 
 /// Every account and subject a message published on `subject` in `start` reaches.
 pub fn explain(g: &Graph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
     let mut out: Vec<Arrival> = vec![];
-    let mut queue = vec![Arrival { account: start, subject: subject.to_string(), chain: vec![] }];
+    let mut queue = vec![Arrival {
+        account: start,
+        subject: subject.to_string(),
+        chain: vec![],
+    }];
     while let Some(cur) = queue.pop() {
-        if out.iter().any(|a| a.account == cur.account && a.subject == cur.subject) || out.len() > 10_000 {
+        if out
+            .iter()
+            .any(|a| a.account == cur.account && a.subject == cur.subject)
+            || out.len() > 10_000
+        {
             continue;
         }
         out.push(cur.clone());
-        let Ok(lit) = Pattern::parse(&cur.subject) else { continue };
+        let Ok(lit) = Pattern::parse(&cur.subject) else {
+            continue;
+        };
         if let Some((mapped, how)) = apply_mappings(g, cur.account, &cur.subject) {
             let mut chain = cur.chain.clone();
             chain.push(format!("{} {how}", g.g[cur.account].label()));
-            queue.push(Arrival { account: cur.account, subject: mapped, chain });
+            queue.push(Arrival {
+                account: cur.account,
+                subject: mapped,
+                chain,
+            });
         }
         for e in g.g.edges(cur.account) {
             let next = e.target();
             let hop = |to_subject: String, what: String| {
                 let mut chain = cur.chain.clone();
-                chain.push(format!("{} → {}: {what}", g.g[cur.account].label(), g.g[next].label()));
-                Arrival { account: next, subject: to_subject, chain }
+                chain.push(format!(
+                    "{} → {}: {what}",
+                    g.g[cur.account].label(),
+                    g.g[next].label()
+                ));
+                Arrival {
+                    account: next,
+                    subject: to_subject,
+                    chain,
+                }
             };
             match &e.weight().link {
-                Link::Import { kind: ImportKind::Stream, subject: from, to } => {
+                Link::Import {
+                    kind: ImportKind::Stream,
+                    subject: from,
+                    to,
+                } => {
                     if Pattern::parse(from).is_ok_and(|p| p.matches(&lit))
                         && let Some(t) = transform(&cur.subject, from, to)
                     {
                         queue.push(hop(t, edge_label(&e.weight().link)));
                     }
                 }
-                Link::Import { kind: ImportKind::Service, subject: from, to } => {
+                Link::Import {
+                    kind: ImportKind::Service,
+                    subject: from,
+                    to,
+                } => {
                     if Pattern::parse(to).is_ok_and(|p| p.matches(&lit))
                         && let Some(t) = transform(&cur.subject, to, from)
                     {
@@ -166,7 +262,9 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
         }
     }
     out.remove(0);
-    out.sort_by(|a, b| (g.g[a.account].label(), &a.subject).cmp(&(g.g[b.account].label(), &b.subject)));
+    out.sort_by(|a, b| {
+        (g.g[a.account].label(), &a.subject).cmp(&(g.g[b.account].label(), &b.subject))
+    });
     out
 }
 
@@ -182,7 +280,11 @@ pub fn arrivals_text(g: &Graph, start: NodeIndex, subject: &str, arrivals: Vec<A
         out.push_str("  reaches no other account or subject\n");
     }
     for a in arrivals {
-        out.push_str(&format!("  reaches {} as {}\n", g.g[a.account].label(), a.subject));
+        out.push_str(&format!(
+            "  reaches {} as {}\n",
+            g.g[a.account].label(),
+            a.subject
+        ));
         for step in &a.chain {
             out.push_str(&format!("    via {step}\n"));
         }

@@ -19,13 +19,28 @@ pub fn merge(base: Node, over: Node) -> Node {
                     Some(i) => {
                         let be = base_entries.remove(i);
                         let value = merge(be.value, oe.value);
-                        base_entries.insert(i, Entry { key: oe.key, key_span: oe.key_span, value });
+                        base_entries.insert(
+                            i,
+                            Entry {
+                                key: oe.key,
+                                key_span: oe.key_span,
+                                value,
+                            },
+                        );
                     }
-                    None => base_entries.push(Entry { key: oe.key, key_span: oe.key_span, value: strip_nulls(oe.value) }),
+                    None => base_entries.push(Entry {
+                        key: oe.key,
+                        key_span: oe.key_span,
+                        value: strip_nulls(oe.value),
+                    }),
                 }
             }
-            // The map is located where it was last written, so findings about it point at the user's file.
-            Node { v: V::Map(base_entries), span: over.span }
+            // The map is located where it was last written, so findings about it point at the
+            // user's file.
+            Node {
+                v: V::Map(base_entries),
+                span: over.span,
+            }
         }
         (_, v) => strip_nulls(Node { v, span: over.span }),
     }
@@ -34,10 +49,22 @@ pub fn merge(base: Node, over: Node) -> Node {
 /// A null inside a newly added map means "no such key", as it does after Helm's coalescing.
 fn strip_nulls(n: Node) -> Node {
     match n.v {
-        V::Map(es) => {
-            Node { v: V::Map(es.into_iter().filter(|e| !e.value.is_null()).map(|e| Entry { value: strip_nulls(e.value), ..e }).collect()), span: n.span }
-        }
-        other => Node { v: other, span: n.span },
+        V::Map(es) => Node {
+            v: V::Map(
+                es.into_iter()
+                    .filter(|e| !e.value.is_null())
+                    .map(|e| Entry {
+                        value: strip_nulls(e.value),
+                        ..e
+                    })
+                    .collect(),
+            ),
+            span: n.span,
+        },
+        other => Node {
+            v: other,
+            span: n.span,
+        },
     }
 }
 
@@ -52,12 +79,22 @@ pub fn merge_user(base: Node, over: Node) -> Node {
                     Some(i) => {
                         let be = base_entries.remove(i);
                         let value = merge_user(be.value, oe.value);
-                        base_entries.insert(i, Entry { key: oe.key, key_span: oe.key_span, value });
+                        base_entries.insert(
+                            i,
+                            Entry {
+                                key: oe.key,
+                                key_span: oe.key_span,
+                                value,
+                            },
+                        );
                     }
                     None => base_entries.push(oe),
                 }
             }
-            Node { v: V::Map(base_entries), span: over.span }
+            Node {
+                v: V::Map(base_entries),
+                span: over.span,
+            }
         }
         (_, v) => Node { v, span: over.span },
     }
@@ -90,26 +127,39 @@ pub fn coalesce(user: Option<Node>, default: Option<&Node>, mode: Mode) -> Optio
             (None, _) => None,
         };
     };
-    let Some(default) = default else { return Some(user) };
+    let Some(default) = default else {
+        return Some(user);
+    };
     match (user.v, &default.v, mode) {
         (V::Null, V::Null, _) => Some(Node::new(V::Null, user.span)),
         (V::Null, _, Mode::Global { keep }) => coalesce(None, Some(default), Mode::Global { keep }),
         (V::Null, _, Mode::Chart) => None,
         (V::Null, _, Mode::Merge) => Some(Node::new(V::Null, user.span)),
         (V::Map(mut user_entries), V::Map(default_entries), _) => {
-            let mut out: Vec<Entry> = Vec::with_capacity(default_entries.len() + user_entries.len());
+            let mut out: Vec<Entry> =
+                Vec::with_capacity(default_entries.len() + user_entries.len());
             for de in default_entries {
-                let theirs = user_entries.iter().position(|e| e.key == de.key).map(|i| user_entries.remove(i));
+                let theirs = user_entries
+                    .iter()
+                    .position(|e| e.key == de.key)
+                    .map(|i| user_entries.remove(i));
                 let (key_span, user_value) = match theirs {
                     Some(e) => (e.key_span, Some(e.value)),
                     None => (de.key_span, None),
                 };
                 if let Some(value) = coalesce(user_value, Some(&de.value), mode) {
-                    out.push(Entry { key: de.key.clone(), key_span, value });
+                    out.push(Entry {
+                        key: de.key.clone(),
+                        key_span,
+                        value,
+                    });
                 }
             }
             out.extend(user_entries);
-            Some(Node { v: V::Map(out), span: user.span })
+            Some(Node {
+                v: V::Map(out),
+                span: user.span,
+            })
         }
         (v, _, _) => Some(Node { v, span: user.span }),
     }

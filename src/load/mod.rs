@@ -15,11 +15,31 @@ pub const DEFAULTS_NAME: &str = "<chart defaults>";
 /// The subcharts' values.yaml, each under its alias, as Helm coalesces them beneath the
 /// parent's values (the parent wins; its `null` removes a subchart default).
 pub const SUBCHART_DEFAULTS: &[(&str, &str, &str)] = &[
-    ("nats", "<chart defaults: nats>", include_str!("defaults/nats.yaml")),
-    ("nats-mtls", "<chart defaults: nats-mtls>", include_str!("defaults/nats.yaml")),
-    ("nack", "<chart defaults: nack>", include_str!("defaults/nack.yaml")),
-    ("auth-callout", "<chart defaults: auth-callout>", include_str!("defaults/auth-callout.yaml")),
-    ("surveyor", "<chart defaults: surveyor>", include_str!("defaults/surveyor.yaml")),
+    (
+        "nats",
+        "<chart defaults: nats>",
+        include_str!("defaults/nats.yaml"),
+    ),
+    (
+        "nats-mtls",
+        "<chart defaults: nats-mtls>",
+        include_str!("defaults/nats.yaml"),
+    ),
+    (
+        "nack",
+        "<chart defaults: nack>",
+        include_str!("defaults/nack.yaml"),
+    ),
+    (
+        "auth-callout",
+        "<chart defaults: auth-callout>",
+        include_str!("defaults/auth-callout.yaml"),
+    ),
+    (
+        "surveyor",
+        "<chart defaults: surveyor>",
+        include_str!("defaults/surveyor.yaml"),
+    ),
 ];
 
 /// Whether a source is one of natscc's built-in defaults rather than the user's.
@@ -43,7 +63,12 @@ pub fn bus_defaults(sources: &mut Sources) -> BusDefaults {
         .iter()
         .map(|(alias, name, text)| {
             let id = sources.add(Source::new(*name, *text));
-            (*alias, yaml::parse(id, sources).0.expect("built-in subchart defaults parse"))
+            (
+                *alias,
+                yaml::parse(id, sources)
+                    .0
+                    .expect("built-in subchart defaults parse"),
+            )
         })
         .collect();
     BusDefaults { chart, subcharts }
@@ -55,21 +80,39 @@ impl BusDefaults {
     /// parent's defaults, then with the subchart's own.
     pub fn coalesce(&self, user: Node) -> Node {
         use merge::{Mode, coalesce};
-        let keep = user.entries().iter().any(|e| self.subcharts.iter().any(|(a, _)| *a == e.key));
+        let keep = user
+            .entries()
+            .iter()
+            .any(|e| self.subcharts.iter().any(|(a, _)| *a == e.key));
         let span = user.span;
-        let V::Map(mut user_entries) = user.v else { return user };
+        let V::Map(mut user_entries) = user.v else {
+            return user;
+        };
         let mut out = vec![];
         for de in self.chart.entries() {
-            let theirs = user_entries.iter().position(|e| e.key == de.key).map(|i| user_entries.remove(i));
+            let theirs = user_entries
+                .iter()
+                .position(|e| e.key == de.key)
+                .map(|i| user_entries.remove(i));
             let key_span = theirs.as_ref().map_or(de.key_span, |e| e.key_span);
             let user_value = theirs.map(|e| e.value);
             let value = match self.subcharts.iter().find(|(a, _)| *a == de.key) {
-                Some((_, sub)) => coalesce(coalesce(user_value, Some(&de.value), Mode::Merge), Some(sub), Mode::Chart),
-                None if de.key == "global" => coalesce(user_value, Some(&de.value), Mode::Global { keep }),
+                Some((_, sub)) => coalesce(
+                    coalesce(user_value, Some(&de.value), Mode::Merge),
+                    Some(sub),
+                    Mode::Chart,
+                ),
+                None if de.key == "global" => {
+                    coalesce(user_value, Some(&de.value), Mode::Global { keep })
+                }
                 None => coalesce(user_value, Some(&de.value), Mode::Chart),
             };
             if let Some(value) = value {
-                out.push(Entry { key: de.key.clone(), key_span, value });
+                out.push(Entry {
+                    key: de.key.clone(),
+                    key_span,
+                    value,
+                });
             }
         }
         out.extend(user_entries);
@@ -80,13 +123,21 @@ impl BusDefaults {
 /// Whether the user's own values name `global.eventBus` (a values file, or a `--set` key),
 /// whatever later values or `--set`s do to it.
 pub fn names_event_bus(inputs: &Inputs, sources: &Sources) -> bool {
-    let set = inputs.set.iter().chain(&inputs.set_string).any(|s| s.trim_start().starts_with("global.eventBus"));
+    let set = inputs
+        .set
+        .iter()
+        .chain(&inputs.set_string)
+        .any(|s| s.trim_start().starts_with("global.eventBus"));
     set || inputs.files.iter().any(|path| {
         let name = path.display().to_string();
         sources
             .iter()
             .filter(|(_, src)| src.name == name)
-            .any(|(id, _)| yaml::parse(id, sources).0.is_some_and(|tree| tree.path(&["global", "eventBus"]).is_some()))
+            .any(|(id, _)| {
+                yaml::parse(id, sources)
+                    .0
+                    .is_some_and(|tree| tree.path(&["global", "eventBus"]).is_some())
+            })
     })
 }
 
@@ -112,13 +163,21 @@ pub fn load(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagno
 }
 
 /// Like [`load`], on top of other built-in defaults (the plain NATS chart's, for one).
-pub fn load_over(inputs: &Inputs, sources: &mut Sources, defaults_name: &str, defaults_text: &str) -> (Option<Node>, Vec<Diagnostic>) {
+pub fn load_over(
+    inputs: &Inputs,
+    sources: &mut Sources,
+    defaults_name: &str,
+    defaults_text: &str,
+) -> (Option<Node>, Vec<Diagnostic>) {
     let defaults_id = sources.add(Source::new(defaults_name, defaults_text));
     let (defaults, d) = yaml::parse(defaults_id, sources);
     assert!(d.is_empty(), "built-in defaults must parse");
     let defaults = defaults.expect("built-in defaults parse");
     let (user, diags) = load_user(inputs, sources);
-    (user.and_then(|u| merge::coalesce(Some(u), Some(&defaults), merge::Mode::Chart)), diags)
+    (
+        user.and_then(|u| merge::coalesce(Some(u), Some(&defaults), merge::Mode::Chart)),
+        diags,
+    )
 }
 
 /// The user's files and `--set`s merged among themselves, nulls kept for the coalescing.
@@ -144,15 +203,20 @@ pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<D
                     Diagnostic::new(Code::Io, format!("values file {name} is not UTF-8 text (a binary, encrypted or differently encoded file?)"))
                         .help("values files are UTF-8 YAML, as Helm reads them: name the values file here, or save it as UTF-8")
                 } else if path.is_dir() {
-                    Diagnostic::new(Code::Io, format!("values file {name} is a folder")).help("name a values file here (`natscc lint` takes folders)")
+                    Diagnostic::new(Code::Io, format!("values file {name} is a folder"))
+                        .help("name a values file here (`natscc lint` takes folders)")
                 } else {
-                    Diagnostic::new(Code::Io, format!("cannot read values file {name}: {e}")).help("check the path given with -f")
+                    Diagnostic::new(Code::Io, format!("cannot read values file {name}: {e}"))
+                        .help("check the path given with -f")
                 };
                 diags.push(d);
             }
         }
     }
-    for (args, string_only, label) in [(&inputs.set, false, "--set"), (&inputs.set_string, true, "--set-string")] {
+    for (args, string_only, label) in [
+        (&inputs.set, false, "--set"),
+        (&inputs.set_string, true, "--set-string"),
+    ] {
         if args.is_empty() {
             continue;
         }

@@ -26,7 +26,13 @@ impl Cursor<'_> {
         let end_off = src.offset(self.line as usize, end);
         // At least one character, so an empty value is still marked, but never past the text.
         let len = (end_off - offset).max(1).min(src.text.len() - offset);
-        Span { src: self.id, line: self.line, col: start as u32, offset: offset as u32, len: len as u32 }
+        Span {
+            src: self.id,
+            line: self.line,
+            col: start as u32,
+            offset: offset as u32,
+            len: len as u32,
+        }
     }
     fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).copied()
@@ -34,11 +40,22 @@ impl Cursor<'_> {
 }
 
 /// Applies the `--set` arguments (one per line of the source `id`) to `root`.
-pub fn apply(root: &mut Node, id: SourceId, sources: &Sources, string_only: bool) -> Vec<Diagnostic> {
+pub fn apply(
+    root: &mut Node,
+    id: SourceId,
+    sources: &Sources,
+    string_only: bool,
+) -> Vec<Diagnostic> {
     let text = sources.get(id).text.clone();
     let mut diags = vec![];
     for (i, line) in text.lines().enumerate() {
-        let mut c = Cursor { chars: line.chars().collect(), pos: 0, line: i as u32 + 1, id, sources };
+        let mut c = Cursor {
+            chars: line.chars().collect(),
+            pos: 0,
+            line: i as u32 + 1,
+            id,
+            sources,
+        };
         while c.pos < c.chars.len() {
             match parse_one(&mut c, string_only) {
                 Ok((path, value)) => {
@@ -79,7 +96,10 @@ fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Vec<(Step, Span)>, No
             }
             Some('.') => {
                 if !key.is_empty() {
-                    path.push((Step::Key(std::mem::take(&mut key)), c.span(key_start, c.pos)));
+                    path.push((
+                        Step::Key(std::mem::take(&mut key)),
+                        c.span(key_start, c.pos),
+                    ));
                 } else if !matches!(path.last(), Some((Step::Index(_), _))) {
                     return Err(bad(c, start, "an empty key"));
                 }
@@ -88,7 +108,10 @@ fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Vec<(Step, Span)>, No
             }
             Some('[') => {
                 if !key.is_empty() {
-                    path.push((Step::Key(std::mem::take(&mut key)), c.span(key_start, c.pos)));
+                    path.push((
+                        Step::Key(std::mem::take(&mut key)),
+                        c.span(key_start, c.pos),
+                    ));
                 }
                 let open = c.pos;
                 c.pos += 1;
@@ -98,10 +121,16 @@ fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Vec<(Step, Span)>, No
                     c.pos += 1;
                 }
                 if c.peek() != Some(']') || digits.is_empty() {
-                    return Err(bad(c, start, "a list index must be a number in brackets, like [0]"));
+                    return Err(bad(
+                        c,
+                        start,
+                        "a list index must be a number in brackets, like [0]",
+                    ));
                 }
                 c.pos += 1;
-                let idx: usize = digits.parse().map_err(|_| bad(c, start, "the list index is too large"))?;
+                let idx: usize = digits
+                    .parse()
+                    .map_err(|_| bad(c, start, "the list index is too large"))?;
                 if idx > 65536 {
                     return Err(bad(c, start, "the list index is too large"));
                 }
@@ -110,7 +139,10 @@ fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Vec<(Step, Span)>, No
             }
             Some('=') => {
                 if !key.is_empty() {
-                    path.push((Step::Key(std::mem::take(&mut key)), c.span(key_start, c.pos)));
+                    path.push((
+                        Step::Key(std::mem::take(&mut key)),
+                        c.span(key_start, c.pos),
+                    ));
                 }
                 c.pos += 1;
                 break;
@@ -143,7 +175,10 @@ fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Vec<(Step, Span)>, No
                 Some(',') | Some('}') => {
                     let closing = c.peek() == Some('}');
                     if !(closing && cur.is_empty() && items.is_empty()) {
-                        items.push(Node::new(typed(&std::mem::take(&mut cur), string_only), c.span(item_start, c.pos)));
+                        items.push(Node::new(
+                            typed(&std::mem::take(&mut cur), string_only),
+                            c.span(item_start, c.pos),
+                        ));
                     }
                     c.pos += 1;
                     item_start = c.pos;
@@ -208,11 +243,17 @@ fn set_path(node: &mut Node, path: &[(Step, Span)], value: Node) -> Result<(), D
             if !matches!(node.v, V::Map(_)) {
                 node.v = V::Map(vec![]);
             }
-            let V::Map(es) = &mut node.v else { unreachable!() };
+            let V::Map(es) = &mut node.v else {
+                unreachable!()
+            };
             let i = match es.iter().position(|e| &e.key == k) {
                 Some(i) => i,
                 None => {
-                    es.push(Entry { key: k.clone(), key_span: *span, value: Node::new(V::Null, *span) });
+                    es.push(Entry {
+                        key: k.clone(),
+                        key_span: *span,
+                        value: Node::new(V::Null, *span),
+                    });
                     es.len() - 1
                 }
             };
@@ -222,7 +263,9 @@ fn set_path(node: &mut Node, path: &[(Step, Span)], value: Node) -> Result<(), D
             if !matches!(node.v, V::Seq(_)) {
                 node.v = V::Seq(vec![]);
             }
-            let V::Seq(items) = &mut node.v else { unreachable!() };
+            let V::Seq(items) = &mut node.v else {
+                unreachable!()
+            };
             while items.len() <= *i {
                 items.push(Node::new(V::Null, *span));
             }

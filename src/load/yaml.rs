@@ -35,7 +35,10 @@ impl Node {
         Node { v, span }
     }
     pub fn map(span: Span) -> Self {
-        Node { v: V::Map(vec![]), span }
+        Node {
+            v: V::Map(vec![]),
+            span,
+        }
     }
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entry(key).map(|e| &e.value)
@@ -112,10 +115,16 @@ impl Node {
             V::Null => J::Null,
             V::Bool(b) => J::Bool(*b),
             V::Int(i) => J::from(*i),
-            V::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            V::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             V::Str(s) => J::String(s.clone()),
             V::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            V::Map(es) => J::Object(es.iter().map(|e| (e.key.clone(), e.value.to_json())).collect()),
+            V::Map(es) => J::Object(
+                es.iter()
+                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .collect(),
+            ),
         }
     }
     /// The node at a JSON pointer (as the schema validator reports instance paths).
@@ -147,15 +156,23 @@ impl Node {
 }
 
 pub fn format_float(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e21 { format!("{}", f as i128) } else { format!("{f}") }
+    if f.fract() == 0.0 && f.abs() < 1e21 {
+        format!("{}", f as i128)
+    } else {
+        format!("{f}")
+    }
 }
 
 /// Resolves a plain scalar the way Helm's YAML 1.1 reader does.
 pub fn resolve_plain(s: &str) -> V {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return V::Null,
-        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => return V::Bool(true),
-        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => return V::Bool(false),
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
+            return V::Bool(true);
+        }
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
+            return V::Bool(false);
+        }
         ".inf" | ".Inf" | ".INF" | "+.inf" => return V::Float(f64::INFINITY),
         "-.inf" | "-.Inf" | "-.INF" => return V::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return V::Float(f64::NAN),
@@ -167,7 +184,10 @@ pub fn resolve_plain(s: &str) -> V {
         i64::from_str_radix(&h.replace('_', ""), 16).ok()
     } else if let Some(o) = unsigned.strip_prefix("0o") {
         i64::from_str_radix(o, 8).ok()
-    } else if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'_') && unsigned.as_bytes()[0].is_ascii_digit() {
+    } else if !unsigned.is_empty()
+        && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+        && unsigned.as_bytes()[0].is_ascii_digit()
+    {
         unsigned.replace('_', "").parse::<i64>().ok()
     } else {
         None
@@ -176,7 +196,9 @@ pub fn resolve_plain(s: &str) -> V {
         return V::Int(if neg { -i } else { i });
     }
     let looks_float = !unsigned.is_empty()
-        && unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && unsigned.bytes().any(|b| b.is_ascii_digit())
         && (unsigned.as_bytes()[0].is_ascii_digit() || unsigned.starts_with('.'));
     if looks_float && let Ok(f) = s.parse::<f64>() {
@@ -255,7 +277,13 @@ impl<'a> Builder<'a> {
         let offset = src.offset_from(line, col, self.cursor.get());
         let end = src.offset_from(s.end.line(), s.end.col(), (line, col, offset));
         self.cursor.set((line, col, offset));
-        Span { src: self.id, line: line as u32, col: col as u32, offset: offset as u32, len: end.saturating_sub(offset) as u32 }
+        Span {
+            src: self.id,
+            line: line as u32,
+            col: col as u32,
+            offset: offset as u32,
+            len: end.saturating_sub(offset) as u32,
+        }
     }
 }
 
@@ -281,8 +309,17 @@ fn events(id: SourceId, sources: &Sources) -> Result<Events<'_>, Diagnostic> {
                     offset: offset as u32,
                     len: src.text[offset..].chars().next().map_or(0, char::len_utf8) as u32,
                 };
-                let code = if e.info().contains("unknown anchor") { Code::YamlUnknownAlias } else { Code::YamlSyntax };
-                return Err(Diagnostic::new(code, format!("the YAML does not parse: {}", e.info())).at(span, "here").help(syntax_help(e.info())));
+                let code = if e.info().contains("unknown anchor") {
+                    Code::YamlUnknownAlias
+                } else {
+                    Code::YamlSyntax
+                };
+                return Err(Diagnostic::new(
+                    code,
+                    format!("the YAML does not parse: {}", e.info()),
+                )
+                .at(span, "here")
+                .help(syntax_help(e.info())));
             }
         }
     }
@@ -364,16 +401,28 @@ pub fn parse(id: SourceId, sources: &Sources) -> (Option<Node>, Vec<Diagnostic>)
     if b.over_limit {
         return (None, b.diags);
     }
-    let whole = Span { src: id, line: 1, col: 0, offset: 0, len: 0 };
+    let whole = Span {
+        src: id,
+        line: 1,
+        col: 0,
+        offset: 0,
+        len: 0,
+    };
     let root = match root {
         None => Node::map(whole),
         Some(n) if n.is_null() => Node::map(n.span),
         Some(n) if matches!(n.v, V::Map(_)) => n,
         Some(n) => {
             b.diags.push(
-                Diagnostic::new(Code::YamlNotAMap, format!("a values file must be a map of keys, but this one is a {}", n.type_name()))
-                    .at(n.span, "expected `key: value` lines")
-                    .help("start the file with a top-level key such as `global:`"),
+                Diagnostic::new(
+                    Code::YamlNotAMap,
+                    format!(
+                        "a values file must be a map of keys, but this one is a {}",
+                        n.type_name()
+                    ),
+                )
+                .at(n.span, "expected `key: value` lines")
+                .help("start the file with a top-level key such as `global:`"),
             );
             return (None, b.diags);
         }
@@ -401,7 +450,11 @@ impl Builder<'_> {
         n
     }
 
-    fn node_within_limits(&mut self, events: &[(Event, saphyr_parser::Span)], pos: &mut usize) -> Option<Node> {
+    fn node_within_limits(
+        &mut self,
+        events: &[(Event, saphyr_parser::Span)],
+        pos: &mut usize,
+    ) -> Option<Node> {
         let (ev, sp) = events.get(*pos)?;
         let span = self.span(*sp);
         *pos += 1;
@@ -411,25 +464,39 @@ impl Builder<'_> {
         let n = self.build(ev, span, events, pos);
         // An anchored node remembers what a copy of it costs.
         let anchor = match ev {
-            Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) => *a,
+            Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) => {
+                *a
+            }
             _ => 0,
         };
         if anchor > 0
             && let Some(n) = &n
         {
-            let a = Anchored { node: n.clone(), size: self.built - built_before, height: self.deepest + 1 - self.depth };
+            let a = Anchored {
+                node: n.clone(),
+                size: self.built - built_before,
+                height: self.deepest + 1 - self.depth,
+            };
             self.anchors.insert(anchor, a);
         }
         self.deepest = self.deepest.max(deepest_before);
         n
     }
 
-    fn build(&mut self, ev: &Event, span: Span, events: &[(Event, saphyr_parser::Span)], pos: &mut usize) -> Option<Node> {
+    fn build(
+        &mut self,
+        ev: &Event,
+        span: Span,
+        events: &[(Event, saphyr_parser::Span)],
+        pos: &mut usize,
+    ) -> Option<Node> {
         match ev {
             Event::Scalar(text, style, _, tag) => {
                 let v = match (tag.as_ref().map(|t| t.suffix.as_str()), style) {
                     (Some("str"), _) => V::Str(text.to_string()),
-                    (Some("bool" | "int" | "float" | "null"), _) | (None, ScalarStyle::Plain) => resolve_plain(text),
+                    (Some("bool" | "int" | "float" | "null"), _) | (None, ScalarStyle::Plain) => {
+                        resolve_plain(text)
+                    }
                     _ => V::Str(text.to_string()),
                 };
                 Some(Node::new(v, span))
@@ -452,13 +519,20 @@ impl Builder<'_> {
                 }
                 Some(a) => {
                     self.alias_nodes += a.size;
-                    // The copy counts as built, so anchors that contain aliases cost their expansion.
+                    // The copy counts as built, so anchors that contain aliases cost their
+                    // expansion.
                     self.built += a.size - 1;
                     self.deepest = self.deepest.max(self.depth + a.height - 1);
                     Some(a.node.clone())
                 }
                 None => {
-                    self.diags.push(Diagnostic::new(Code::YamlUnknownAlias, "this alias names no anchor defined before it").at(span, "unknown alias"));
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::YamlUnknownAlias,
+                            "this alias names no anchor defined before it",
+                        )
+                        .at(span, "unknown alias"),
+                    );
                     Some(Node::new(V::Null, span))
                 }
             },
@@ -478,19 +552,30 @@ impl Builder<'_> {
                 let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
                 let mut merged: Vec<Entry> = vec![];
                 while !matches!(events.get(*pos), Some((Event::MappingEnd, _)) | None) {
-                    let Some(k) = self.node(events, pos) else { break };
-                    let Some(value) = self.node(events, pos) else { break };
+                    let Some(k) = self.node(events, pos) else {
+                        break;
+                    };
+                    let Some(value) = self.node(events, pos) else {
+                        break;
+                    };
                     let key = match &k.v {
                         V::Str(s) => s.clone(),
                         V::Seq(_) | V::Map(_) => {
-                            self.diags.push(Diagnostic::new(Code::YamlSyntax, "a map key must be a plain value, not a list or map").at(k.span, "complex key"));
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::YamlSyntax,
+                                    "a map key must be a plain value, not a list or map",
+                                )
+                                .at(k.span, "complex key"),
+                            );
                             continue;
                         }
                         V::Null => "null".into(),
                         _ => k.scalar_text().unwrap_or_default(),
                     };
                     if key == "<<" {
-                        // YAML merge key: entries of the aliased map(s) that the map does not set itself.
+                        // YAML merge key: entries of the aliased map(s) that the map does not set
+                        // itself.
                         let sources: Vec<&Node> = match &value.v {
                             V::Seq(items) => items.iter().collect(),
                             _ => vec![&value],
@@ -505,16 +590,27 @@ impl Builder<'_> {
                         continue;
                     }
                     let seen = !keys.insert(key.clone());
-                    if let Some(prev) = entries.iter().find(|e| seen && e.key == key).filter(|_| !self.over_limit) {
+                    if let Some(prev) = entries
+                        .iter()
+                        .find(|e| seen && e.key == key)
+                        .filter(|_| !self.over_limit)
+                    {
                         self.diags.push(
-                            Diagnostic::new(Code::YamlDuplicateKey, format!("the key `{key}` is set twice in this map"))
-                                .at(k.span, "set again here")
-                                .at(prev.key_span, "first set here")
-                                .help("remove one of the two; Helm would silently keep only the last"),
+                            Diagnostic::new(
+                                Code::YamlDuplicateKey,
+                                format!("the key `{key}` is set twice in this map"),
+                            )
+                            .at(k.span, "set again here")
+                            .at(prev.key_span, "first set here")
+                            .help("remove one of the two; Helm would silently keep only the last"),
                         );
                         entries.retain(|e| e.key != key);
                     }
-                    entries.push(Entry { key, key_span: k.span, value });
+                    entries.push(Entry {
+                        key,
+                        key_span: k.span,
+                        value,
+                    });
                 }
                 *pos += 1;
                 for m in merged {

@@ -46,7 +46,11 @@ pub enum ListKind {
 }
 
 impl ListKind {
-    pub const ALL: [ListKind; 3] = [ListKind::CscExports, ListKind::CscPrefixedExports, ListKind::CpcExports];
+    pub const ALL: [ListKind; 3] = [
+        ListKind::CscExports,
+        ListKind::CscPrefixedExports,
+        ListKind::CpcExports,
+    ];
     pub fn key(self) -> &'static str {
         match self {
             ListKind::CscExports => "cscExports",
@@ -155,7 +159,8 @@ pub struct Model {
     pub nats: ServerConfig,
     pub nats_mtls: ServerConfig,
     pub auth_callout_env: Vec<Spanned<String>>,
-    /// `auth-callout.extraEnvs`: env name -> its value tree, in name order (the chart ranges over the map).
+    /// `auth-callout.extraEnvs`: env name -> its value tree, in name order (the chart ranges over
+    /// the map).
     pub auth_callout_extra_envs: Vec<(String, serde_json::Value)>,
     /// Where `global.eventBus` was written, for findings about missing keys.
     pub event_bus_span: Span,
@@ -179,7 +184,10 @@ impl Model {
         format!("{}-mtls", self.cluster_name())
     }
     pub fn id(&self) -> &str {
-        self.cluster_id.as_ref().map(|s| s.value.as_str()).unwrap_or("")
+        self.cluster_id
+            .as_ref()
+            .map(|s| s.value.as_str())
+            .unwrap_or("")
     }
     /// The data-centre account and JetStream domain: `CSC` or `CPC`.
     pub fn dc_account(&self) -> &'static str {
@@ -199,7 +207,8 @@ pub(crate) fn text(n: Option<&Node>) -> Option<Spanned<String>> {
 }
 
 fn string_list(n: Option<&Node>) -> Vec<Spanned<String>> {
-    n.map(|n| n.items().iter().filter_map(|i| text(Some(i))).collect()).unwrap_or_default()
+    n.map(|n| n.items().iter().filter_map(|i| text(Some(i))).collect())
+        .unwrap_or_default()
 }
 
 fn identities(n: Option<&Node>) -> Vec<Identity> {
@@ -207,7 +216,11 @@ fn identities(n: Option<&Node>) -> Vec<Identity> {
     let mut out: Vec<Identity> = n
         .entries()
         .iter()
-        .map(|e| Identity { name: Spanned::new(e.key.clone(), e.key_span), node: e.value.clone(), account: text(e.value.get("account")) })
+        .map(|e| Identity {
+            name: Spanned::new(e.key.clone(), e.key_span),
+            node: e.value.clone(),
+            account: text(e.value.get("account")),
+        })
         .collect();
     out.sort_by(|a, b| a.name.value.cmp(&b.name.value));
     out
@@ -223,7 +236,10 @@ const ROUTES: [(&str, &str, &str, u16); 4] = [
 /// Builds the model from the merged tree. Returns `None` when there is no usable cluster type.
 pub fn build(root: &Node) -> Option<Model> {
     let typed = build_typed(root)?;
-    Some(Model { bus: crate::bus::build(root), ..typed })
+    Some(Model {
+        bus: crate::bus::build(root),
+        ..typed
+    })
 }
 
 /// The typed values alone, before rendering.
@@ -259,9 +275,17 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
     extra_accounts.sort_by(|a, b| a.name.value.cmp(&b.name.value));
 
     let mut secret_overrides = vec![];
-    for secret in eb.get("nkeySecretRefOverrides").map(|n| n.entries()).unwrap_or_default() {
+    for secret in eb
+        .get("nkeySecretRefOverrides")
+        .map(|n| n.entries())
+        .unwrap_or_default()
+    {
         for key in secret.value.entries() {
-            secret_overrides.push((Spanned::new(secret.key.clone(), secret.key_span), Spanned::new(key.key.clone(), key.key_span), key.value.to_json()));
+            secret_overrides.push((
+                Spanned::new(secret.key.clone(), secret.key_span),
+                Spanned::new(key.key.clone(), key.key_span),
+                key.value.to_json(),
+            ));
         }
     }
 
@@ -270,14 +294,20 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
         oauth2: identities(perms.and_then(|p| p.get("oauth2"))),
         mtls: identities(perms.and_then(|p| p.get("mtls"))),
         nkey: identities(perms.and_then(|p| p.get("nkey"))),
-        noauth: perms.and_then(|p| p.entry("noauth")).filter(|e| !e.value.is_null()).map(|e| Identity {
-            name: Spanned::new("noauth".into(), e.key_span),
-            node: e.value.clone(),
-            account: text(e.value.get("account")),
-        }),
+        noauth: perms
+            .and_then(|p| p.entry("noauth"))
+            .filter(|e| !e.value.is_null())
+            .map(|e| Identity {
+                name: Spanned::new("noauth".into(), e.key_span),
+                node: e.value.clone(),
+                account: text(e.value.get("account")),
+            }),
     };
 
-    let mtls = eb.path(&["mtls", "enabled"]).and_then(Node::as_bool).unwrap_or(true);
+    let mtls = eb
+        .path(&["mtls", "enabled"])
+        .and_then(Node::as_bool)
+        .unwrap_or(true);
     let gw = eb.get("gateway");
     let routes = ROUTES
         .iter()
@@ -287,7 +317,11 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             let span = raw.map(|r| r.span).unwrap_or(eb.span);
             // `routes.<key>: null` deletes the user's override: Helm renders values.yaml's route.
             let r = raw.filter(|r| !r.is_null());
-            let default_kind = if key == "mqttMtls" { RouteKind::Tls } else { RouteKind::Tcp };
+            let default_kind = if key == "mqttMtls" {
+                RouteKind::Tls
+            } else {
+                RouteKind::Tcp
+            };
             let kind_node = r.and_then(|r| r.get("kind"));
             let kind = match kind_node.and_then(Node::as_str) {
                 Some("TLSRoute") => RouteKind::Tls,
@@ -296,7 +330,11 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
                 None => RouteKind::Tcp,
             };
             let s = |k: &str, default: &str| match r {
-                Some(r) => r.get(k).and_then(Node::as_str).unwrap_or_default().to_string(),
+                Some(r) => r
+                    .get(k)
+                    .and_then(Node::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
                 None => default.to_string(),
             };
             let default_section = match key {
@@ -308,12 +346,17 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             Route {
                 key,
                 resource,
-                enabled: r.and_then(|r| r.get("enabled")).and_then(Node::as_bool).unwrap_or(true),
+                enabled: r
+                    .and_then(|r| r.get("enabled"))
+                    .and_then(Node::as_bool)
+                    .unwrap_or(true),
                 kind: Spanned::new(kind, kind_node.map(|n| n.span).unwrap_or(span)),
                 gateway_name: s("gatewayName", "shared-gateway"),
                 gateway_namespace: s("gatewayNamespace", "envoy-gateway-system"),
                 section_name: match r {
-                    Some(r) => text(r.get("sectionName")).unwrap_or(Spanned::new(String::new(), span)),
+                    Some(r) => {
+                        text(r.get("sectionName")).unwrap_or(Spanned::new(String::new(), span))
+                    }
                     None => Spanned::new(default_section.to_string(), span),
                 },
                 hostnames: string_list(r.and_then(|r| r.get("hostnames"))),
@@ -329,14 +372,34 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
     let mqtt_streams = MqttStreams {
         max_bytes: mq("maxBytes").and_then(Node::as_i64).unwrap_or(67108864),
         replicas: mq("replicas").and_then(Node::as_i64).unwrap_or(3),
-        storage: mq("storage").and_then(Node::as_str).unwrap_or("memory").to_string(),
-        max_age: mq("maxAge").and_then(Node::scalar_text).unwrap_or_else(|| "3h".into()),
+        storage: mq("storage")
+            .and_then(Node::as_str)
+            .unwrap_or("memory")
+            .to_string(),
+        max_age: mq("maxAge")
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "3h".into()),
     };
 
-    let auth_callout_env = root.path(&["auth-callout", "extraEnv"]).map(|n| n.items().iter().filter_map(|i| text(i.get("name"))).collect()).unwrap_or_default();
+    let auth_callout_env = root
+        .path(&["auth-callout", "extraEnv"])
+        .map(|n| {
+            n.items()
+                .iter()
+                .filter_map(|i| text(i.get("name")))
+                .collect()
+        })
+        .unwrap_or_default();
 
-    let mut auth_callout_extra_envs: Vec<(String, serde_json::Value)> =
-        root.path(&["auth-callout", "extraEnvs"]).map(|n| n.entries().iter().map(|e| (e.key.clone(), e.value.to_json())).collect()).unwrap_or_default();
+    let mut auth_callout_extra_envs: Vec<(String, serde_json::Value)> = root
+        .path(&["auth-callout", "extraEnvs"])
+        .map(|n| {
+            n.entries()
+                .iter()
+                .map(|e| (e.key.clone(), e.value.to_json()))
+                .collect()
+        })
+        .unwrap_or_default();
     auth_callout_extra_envs.sort_by(|a, b| a.0.cmp(&b.0));
 
     Some(Model {
@@ -360,14 +423,22 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             .collect(),
         secret_overrides,
         permissions,
-        route_api_version: gw.and_then(|g| g.get("apiVersion")).and_then(Node::as_str).unwrap_or("gateway.networking.k8s.io/v1alpha2").to_string(),
+        route_api_version: gw
+            .and_then(|g| g.get("apiVersion"))
+            .and_then(Node::as_str)
+            .unwrap_or("gateway.networking.k8s.io/v1alpha2")
+            .to_string(),
         routes,
         mqtt_streams,
         nats: ServerConfig::from_values(root.path(&["nats", "config"])),
         nats_mtls: ServerConfig::from_values(root.path(&["nats-mtls", "config"])),
         auth_callout_env,
         auth_callout_extra_envs,
-        event_bus_span: root.get("global").and_then(|g| g.entry("eventBus")).map(|e| e.key_span).unwrap_or(eb.span),
+        event_bus_span: root
+            .get("global")
+            .and_then(|g| g.entry("eventBus"))
+            .map(|e| e.key_span)
+            .unwrap_or(eb.span),
         bus: crate::bus::Bus::default(),
     })
 }

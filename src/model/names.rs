@@ -5,13 +5,31 @@ use super::{ClusterType, Model};
 
 /// `LEAF_<TOKEN>_USER_SEED`: upper case, every character outside `A-Z0-9` becomes `_`.
 pub fn env_token(name: &str) -> String {
-    name.chars().map(|c| c.to_ascii_uppercase()).map(|c| if c.is_ascii_uppercase() || c.is_ascii_digit() { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| c.to_ascii_uppercase())
+        .map(|c| {
+            if c.is_ascii_uppercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// `nats-leaf-<token>-csc`: lower case, outside `a-z0-9-` becomes `-`, dashes trimmed.
 pub fn secret_token(name: &str) -> String {
-    let t: String =
-        name.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' { c } else { '-' }).collect();
+    let t: String = name
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     t.trim_matches('-').to_string()
 }
 
@@ -48,24 +66,74 @@ pub const AUTH_CALLOUT: &str = "auth-callout";
 pub const NACK: &str = "nack";
 pub const SURVEYOR: &str = "surveyor";
 
-fn sk(secret: impl Into<String>, key: &'static str, kind: KeyKind, envs: &[(&str, &'static str)]) -> SecretKey {
-    SecretKey { secret: secret.into(), key: key.into(), kind, envs: envs.iter().map(|(e, c)| (e.to_string(), *c)).collect() }
+fn sk(
+    secret: impl Into<String>,
+    key: &'static str,
+    kind: KeyKind,
+    envs: &[(&str, &'static str)],
+) -> SecretKey {
+    SecretKey {
+        secret: secret.into(),
+        key: key.into(),
+        kind,
+        envs: envs.iter().map(|(e, c)| (e.to_string(), *c)).collect(),
+    }
 }
 
 /// Every Secret key the cluster needs, in a stable order.
 pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
     use KeyKind::*;
     let mut v = vec![
-        sk("nats-auth-signing", "pubkey", AccountPublicKey, &[("AUTH_SIGNING_KEY", NATS), ("AUTH_SIGNING_KEY", NATS_MTLS)]),
-        sk("nats-xkey", "pubkey", CurvePublicKey, &[("XKEY_PUBKEY", NATS), ("XKEY_PUBKEY", NATS_MTLS)]),
-        sk("nats-authx-user", "pubkey", UserPublicKey, &[("AUTHX_USER_NKEY", NATS), ("AUTHX_USER_NKEY", NATS_MTLS)]),
-        sk("auth-callout-keys", "nkey-seed", UserSeed, &[("AUTH_CALLOUT_NATS_NKEY_SEED", AUTH_CALLOUT)]),
-        sk("auth-callout-keys", "issuer-seed", AccountSeed, &[("AUTH_CALLOUT_NATS_ISSUER_SEED", AUTH_CALLOUT)]),
-        sk("auth-callout-keys", "xkey-seed", CurveSeed, &[("AUTH_CALLOUT_NATS_XKEY_SEED", AUTH_CALLOUT)]),
+        sk(
+            "nats-auth-signing",
+            "pubkey",
+            AccountPublicKey,
+            &[("AUTH_SIGNING_KEY", NATS), ("AUTH_SIGNING_KEY", NATS_MTLS)],
+        ),
+        sk(
+            "nats-xkey",
+            "pubkey",
+            CurvePublicKey,
+            &[("XKEY_PUBKEY", NATS), ("XKEY_PUBKEY", NATS_MTLS)],
+        ),
+        sk(
+            "nats-authx-user",
+            "pubkey",
+            UserPublicKey,
+            &[("AUTHX_USER_NKEY", NATS), ("AUTHX_USER_NKEY", NATS_MTLS)],
+        ),
+        sk(
+            "auth-callout-keys",
+            "nkey-seed",
+            UserSeed,
+            &[("AUTH_CALLOUT_NATS_NKEY_SEED", AUTH_CALLOUT)],
+        ),
+        sk(
+            "auth-callout-keys",
+            "issuer-seed",
+            AccountSeed,
+            &[("AUTH_CALLOUT_NATS_ISSUER_SEED", AUTH_CALLOUT)],
+        ),
+        sk(
+            "auth-callout-keys",
+            "xkey-seed",
+            CurveSeed,
+            &[("AUTH_CALLOUT_NATS_XKEY_SEED", AUTH_CALLOUT)],
+        ),
         sk("nats-nack-user", "nack-user.nk", UserNkFile, &[]),
-        sk("nats-nack-user", "pubkey", UserPublicKey, &[("NKEY_NACK_USER_PUBKEY", AUTH_CALLOUT)]),
+        sk(
+            "nats-nack-user",
+            "pubkey",
+            UserPublicKey,
+            &[("NKEY_NACK_USER_PUBKEY", AUTH_CALLOUT)],
+        ),
         sk("nats-surveyor", "seed", UserSeed, &[]),
-        sk("nats-surveyor", "pubkey", UserPublicKey, &[("NKEY_SURVEYOR_PUBKEY", AUTH_CALLOUT)]),
+        sk(
+            "nats-surveyor",
+            "pubkey",
+            UserPublicKey,
+            &[("NKEY_SURVEYOR_PUBKEY", AUTH_CALLOUT)],
+        ),
     ];
     if !m.mtls {
         // Without the mTLS instance nothing named nats-mtls reads these keys.
@@ -78,12 +146,42 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
             sk("nats-mtls-server-tls", "ca.crt", CaCertificate, &[]),
             sk("nats-mtls-server-tls", "tls.crt", Certificate, &[]),
             sk("nats-mtls-server-tls", "tls.key", PrivateKey, &[]),
-            sk("nats-mtls-leaf", "seed", UserSeed, &[("MTLS_LEAF_USER_SEED", NATS_MTLS)]),
-            sk("nats-mtls-leaf", "pubkey", UserPublicKey, &[("NKEY_MTLS_LEAF_PUBKEY", AUTH_CALLOUT)]),
-            sk("nats-mtls-authx-leaf", "seed", UserSeed, &[("AUTHX_LEAF_USER_SEED", NATS_MTLS)]),
-            sk("nats-mtls-authx-leaf", "pubkey", UserPublicKey, &[("NKEY_MTLS_AUTHX_LEAF_PUBKEY", AUTH_CALLOUT)]),
-            sk("nats-mtls-sys-leaf", "seed", UserSeed, &[("MTLS_SYS_LEAF_USER_SEED", NATS_MTLS)]),
-            sk("nats-mtls-sys-leaf", "pubkey", UserPublicKey, &[("NKEY_MTLS_SYS_LEAF_PUBKEY", AUTH_CALLOUT)]),
+            sk(
+                "nats-mtls-leaf",
+                "seed",
+                UserSeed,
+                &[("MTLS_LEAF_USER_SEED", NATS_MTLS)],
+            ),
+            sk(
+                "nats-mtls-leaf",
+                "pubkey",
+                UserPublicKey,
+                &[("NKEY_MTLS_LEAF_PUBKEY", AUTH_CALLOUT)],
+            ),
+            sk(
+                "nats-mtls-authx-leaf",
+                "seed",
+                UserSeed,
+                &[("AUTHX_LEAF_USER_SEED", NATS_MTLS)],
+            ),
+            sk(
+                "nats-mtls-authx-leaf",
+                "pubkey",
+                UserPublicKey,
+                &[("NKEY_MTLS_AUTHX_LEAF_PUBKEY", AUTH_CALLOUT)],
+            ),
+            sk(
+                "nats-mtls-sys-leaf",
+                "seed",
+                UserSeed,
+                &[("MTLS_SYS_LEAF_USER_SEED", NATS_MTLS)],
+            ),
+            sk(
+                "nats-mtls-sys-leaf",
+                "pubkey",
+                UserPublicKey,
+                &[("NKEY_MTLS_SYS_LEAF_PUBKEY", AUTH_CALLOUT)],
+            ),
         ]);
     }
     // The NATS chart's own TLS Secrets, as each release's pod mounts them.
@@ -97,12 +195,22 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
                 crate::bus::TlsFile::PrivateKey => PrivateKey,
                 crate::bus::TlsFile::Ca => CaCertificate,
             };
-            v.push(SecretKey { secret: secret.clone(), key: key.clone(), kind, envs: vec![] });
+            v.push(SecretKey {
+                secret: secret.clone(),
+                key: key.clone(),
+                kind,
+                envs: vec![],
+            });
         }
     }
     match m.cluster_type {
         ClusterType::Cpc => {
-            v.push(sk("nats-leaf-csc", "seed", UserSeed, &[("LEAF_USER_SEED", NATS)]));
+            v.push(sk(
+                "nats-leaf-csc",
+                "seed",
+                UserSeed,
+                &[("LEAF_USER_SEED", NATS)],
+            ));
             for a in &m.extra_accounts {
                 v.push(SecretKey {
                     secret: format!("nats-leaf-{}-csc", a.secret_token),
@@ -127,7 +235,10 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
                         secret: format!("nats-leaf-{}-cpc-{}", a.secret_token, id.value),
                         key: "pubkey".into(),
                         kind: UserPublicKey,
-                        envs: vec![(format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, id.value), AUTH_CALLOUT)],
+                        envs: vec![(
+                            format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, id.value),
+                            AUTH_CALLOUT,
+                        )],
                     });
                 }
             }
@@ -146,8 +257,15 @@ pub struct GeneratedUser {
 
 pub fn generated_users(m: &Model) -> Vec<GeneratedUser> {
     let dc = m.dc_account().to_string();
-    let u = |name: &str, env: &str, acc: &str| GeneratedUser { name: name.into(), pubkey_env: env.into(), account: acc.into() };
-    let mut v = vec![u("nack-controller", "NKEY_NACK_USER_PUBKEY", &dc), u("surveyor", "NKEY_SURVEYOR_PUBKEY", "SYS")];
+    let u = |name: &str, env: &str, acc: &str| GeneratedUser {
+        name: name.into(),
+        pubkey_env: env.into(),
+        account: acc.into(),
+    };
+    let mut v = vec![
+        u("nack-controller", "NKEY_NACK_USER_PUBKEY", &dc),
+        u("surveyor", "NKEY_SURVEYOR_PUBKEY", "SYS"),
+    ];
     if m.mtls {
         v.push(u("mtls-leaf", "NKEY_MTLS_LEAF_PUBKEY", &dc));
         v.push(u("mtls-authx-leaf", "NKEY_MTLS_AUTHX_LEAF_PUBKEY", "AUTHX"));
@@ -155,11 +273,19 @@ pub fn generated_users(m: &Model) -> Vec<GeneratedUser> {
     }
     if m.cluster_type == ClusterType::Csc {
         for id in &m.cpc_ids {
-            v.push(u(&format!("leaf-cpc-{}", id.value), &format!("NKEY_LEAF_CPC_{}_PUBKEY", id.value), "CSC"));
+            v.push(u(
+                &format!("leaf-cpc-{}", id.value),
+                &format!("NKEY_LEAF_CPC_{}_PUBKEY", id.value),
+                "CSC",
+            ));
         }
         for a in &m.extra_accounts {
             for id in &m.cpc_ids {
-                v.push(u(&format!("leaf-{}-cpc-{}", a.secret_token, id.value), &format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, id.value), &a.name.value));
+                v.push(u(
+                    &format!("leaf-{}-cpc-{}", a.secret_token, id.value),
+                    &format!("NKEY_LEAF_{}_CPC_{}_PUBKEY", a.env_token, id.value),
+                    &a.name.value,
+                ));
             }
         }
     }
@@ -177,7 +303,10 @@ pub fn reserved_user_names(m: &Model) -> Vec<String> {
 
 /// Every env variable the compiler generates, for the auth-callout collision rule.
 pub fn generated_env_names(m: &Model) -> Vec<String> {
-    let mut v: Vec<String> = secret_keys(m).into_iter().flat_map(|k| k.envs.into_iter().map(|(e, _)| e)).collect();
+    let mut v: Vec<String> = secret_keys(m)
+        .into_iter()
+        .flat_map(|k| k.envs.into_iter().map(|(e, _)| e))
+        .collect();
     v.sort();
     v.dedup();
     v

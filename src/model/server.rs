@@ -51,11 +51,15 @@ pub struct ServerConfig {
 }
 
 fn flag(n: Option<&Node>, key: &str, default: bool) -> bool {
-    n.and_then(|n| n.get(key)).and_then(Node::as_bool).unwrap_or(default)
+    n.and_then(|n| n.get(key))
+        .and_then(Node::as_bool)
+        .unwrap_or(default)
 }
 
 fn map_of(n: Option<&Node>, key: &str) -> Option<Node> {
-    n.and_then(|n| n.get(key)).filter(|m| matches!(m.v, V::Map(_))).cloned()
+    n.and_then(|n| n.get(key))
+        .filter(|m| matches!(m.v, V::Map(_)))
+        .cloned()
 }
 
 fn chart_tls(n: Option<&Node>, default_dir: &str) -> Option<ChartTls> {
@@ -64,15 +68,27 @@ fn chart_tls(n: Option<&Node>, default_dir: &str) -> Option<ChartTls> {
         return None;
     }
     let s = |k: &str, d: &str| t.get(k).and_then(Node::as_str).unwrap_or(d).to_string();
-    Some(ChartTls { enabled: true, dir: s("dir", default_dir), cert: s("cert", "tls.crt"), key: s("key", "tls.key"), merge: map_of(Some(t), "merge") })
+    Some(ChartTls {
+        enabled: true,
+        dir: s("dir", default_dir),
+        cert: s("cert", "tls.crt"),
+        key: s("key", "tls.key"),
+        merge: map_of(Some(t), "merge"),
+    })
 }
 
 fn listener(cfg: Option<&Node>, key: &str, default_port: i64, default_on: bool) -> Listener {
     let b = cfg.and_then(|c| c.get(key));
     Listener {
         enabled: flag(b, "enabled", default_on),
-        port: b.and_then(|b| b.get("port")).and_then(Node::as_i64).unwrap_or(default_port),
-        tls: chart_tls(b.and_then(|b| b.get("tls")), &format!("/etc/nats-certs/{key}")),
+        port: b
+            .and_then(|b| b.get("port"))
+            .and_then(Node::as_i64)
+            .unwrap_or(default_port),
+        tls: chart_tls(
+            b.and_then(|b| b.get("tls")),
+            &format!("/etc/nats-certs/{key}"),
+        ),
         merge: map_of(b, "merge"),
     }
 }
@@ -85,13 +101,20 @@ impl ServerConfig {
         ServerConfig {
             client: listener(cfg, "nats", 4222, true),
             cluster: listener(cfg, "cluster", 6222, false),
-            replicas: cfg.and_then(|c| c.path(&["cluster", "replicas"])).and_then(Node::as_i64).unwrap_or(3),
+            replicas: cfg
+                .and_then(|c| c.path(&["cluster", "replicas"]))
+                .and_then(Node::as_i64)
+                .unwrap_or(3),
             jetstream: JetStream {
                 enabled: flag(js, "enabled", false),
                 memory_enabled: flag(mem, "enabled", true),
                 memory_max: mem.and_then(|m| m.get("maxSize")).cloned(),
                 file_enabled: flag(file, "enabled", false),
-                file_dir: file.and_then(|f| f.get("dir")).and_then(Node::as_str).unwrap_or("/data").to_string(),
+                file_dir: file
+                    .and_then(|f| f.get("dir"))
+                    .and_then(Node::as_str)
+                    .unwrap_or("/data")
+                    .to_string(),
                 file_max: file.and_then(|f| f.get("maxSize")).cloned(),
                 merge: map_of(js, "merge"),
             },
@@ -100,7 +123,10 @@ impl ServerConfig {
             websocket: listener(cfg, "websocket", 8080, false),
             monitor: listener(cfg, "monitor", 8222, true),
             merge: map_of(cfg, "merge"),
-            patch: cfg.and_then(|c| c.get("patch")).filter(|p| matches!(p.v, V::Seq(_))).cloned(),
+            patch: cfg
+                .and_then(|c| c.get("patch"))
+                .filter(|p| matches!(p.v, V::Seq(_)))
+                .cloned(),
             raw: cfg.cloned(),
         }
     }

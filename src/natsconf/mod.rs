@@ -53,11 +53,9 @@ pub enum Entry {
         key_pos: Pos,
         value: Node,
     },
-    /// Kept only when no reader resolves includes (or the reader says the file is not ours to read).
-    Include {
-        path: String,
-        pos: Pos,
-    },
+    /// Kept only when no reader resolves includes (or the reader says the file is not ours to
+    /// read).
+    Include { path: String, pos: Pos },
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -75,7 +73,11 @@ impl Block {
     }
     pub fn entry(&self, key: &str) -> Option<(&Pos, &Node)> {
         self.entries.iter().rev().find_map(|e| match e {
-            Entry::Kv { key: k, key_pos, value } if k == key => Some((key_pos, value)),
+            Entry::Kv {
+                key: k,
+                key_pos,
+                value,
+            } if k == key => Some((key_pos, value)),
             _ => None,
         })
     }
@@ -153,7 +155,9 @@ pub struct FsReader;
 
 impl Reader for FsReader {
     fn read(&self, path: &str) -> Result<Found, String> {
-        std::fs::read_to_string(path).map(|t| Found::Text(path.to_string(), t)).map_err(|e| e.to_string())
+        std::fs::read_to_string(path)
+            .map(|t| Found::Text(path.to_string(), t))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -184,7 +188,10 @@ pub struct Options<'a> {
 /// Parses one text with `include` kept as an item (nothing is read).
 pub fn parse(text: &str) -> Result<Block, ParseError> {
     let mut s = parse::Session::new(None, Options::default());
-    s.files.push(File { path: String::new(), text: text.to_string() });
+    s.files.push(File {
+        path: String::new(),
+        text: text.to_string(),
+    });
     s.parse_file(0)
 }
 
@@ -197,12 +204,23 @@ pub fn parse_conf(text: &str) -> Result<ConfMap, ParseError> {
 pub type Failed = (ParseError, Vec<File>);
 
 /// Parses a file named `path` holding `text`, reading and splicing its includes through `reader`.
-pub fn parse_with(path: &str, text: &str, reader: &dyn Reader, opts: Options) -> Result<Parsed, Failed> {
+pub fn parse_with(
+    path: &str,
+    text: &str,
+    reader: &dyn Reader,
+    opts: Options,
+) -> Result<Parsed, Failed> {
     let mut s = parse::Session::new(Some(reader), opts);
-    s.files.push(File { path: path.to_string(), text: text.to_string() });
+    s.files.push(File {
+        path: path.to_string(),
+        text: text.to_string(),
+    });
     s.stack.push(path.to_string());
     match s.parse_file(0) {
-        Ok(root) => Ok(Parsed { root, files: s.files }),
+        Ok(root) => Ok(Parsed {
+            root,
+            files: s.files,
+        }),
         Err(e) => Err((e, s.files)),
     }
 }

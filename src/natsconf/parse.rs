@@ -20,12 +20,27 @@ const MAX_NEST: usize = 100;
 
 impl<'a> Session<'a> {
     pub fn new(reader: Option<&'a dyn Reader>, opts: Options<'a>) -> Self {
-        Session { reader, opts, files: vec![], stack: vec![], nest: 0 }
+        Session {
+            reader,
+            opts,
+            files: vec![],
+            stack: vec![],
+            nest: 0,
+        }
     }
 
     pub fn parse_file(&mut self, file: usize) -> Result<Block, ParseError> {
         let text = self.files[file].text.clone();
-        let mut p = Parser { s: self, t: &text, file: file as u32, i: 0, line: 1, line_start: 0, scopes: vec![vec![]], depth: 0 };
+        let mut p = Parser {
+            s: self,
+            t: &text,
+            file: file as u32,
+            i: 0,
+            line: 1,
+            line_start: 0,
+            scopes: vec![vec![]],
+            depth: 0,
+        };
         p.top()
     }
 }
@@ -104,11 +119,21 @@ impl Parser<'_, '_, '_> {
         Some(c)
     }
     fn mark(&self) -> Mark {
-        Mark { i: self.i, line: self.line, line_start: self.line_start }
+        Mark {
+            i: self.i,
+            line: self.line,
+            line_start: self.line_start,
+        }
     }
     fn pos(&self, m: Mark) -> Pos {
         let col = self.t[m.line_start..m.i].chars().count();
-        Pos { file: self.file, line: m.line, col: col as u32, offset: m.i as u32, len: (self.i - m.i) as u32 }
+        Pos {
+            file: self.file,
+            line: m.line,
+            col: col as u32,
+            offset: m.i as u32,
+            len: (self.i - m.i) as u32,
+        }
     }
     /// The next character, as a one-character place for an error.
     fn here(&self) -> Pos {
@@ -117,7 +142,10 @@ impl Parser<'_, '_, '_> {
         p
     }
     fn fail<T>(&self, pos: Pos, message: impl Into<String>) -> R<T> {
-        Err(ParseError { pos, message: message.into() })
+        Err(ParseError {
+            pos,
+            message: message.into(),
+        })
     }
     fn is_comment_start(&self) -> bool {
         match self.peek() {
@@ -151,7 +179,9 @@ impl Parser<'_, '_, '_> {
                     self.bump();
                 }
                 _ if self.is_comment_start() => self.comment(),
-                Some('/') => return self.fail(self.here(), "a lone `/`: comments start with `//` or `#`"),
+                Some('/') => {
+                    return self.fail(self.here(), "a lone `/`: comments start with `//` or `#`");
+                }
                 Some('{') => {
                     self.bump();
                     self.depth += 1;
@@ -187,7 +217,15 @@ impl Parser<'_, '_, '_> {
                     self.depth = self.depth.saturating_sub(1);
                     return Ok(());
                 }
-                other => return self.fail(self.here(), format!("expected a new line, `;` or `,` after this value, found {}", show(other))),
+                other => {
+                    return self.fail(
+                        self.here(),
+                        format!(
+                            "expected a new line, `;` or `,` after this value, found {}",
+                            show(other)
+                        ),
+                    );
+                }
             }
         }
     }
@@ -208,7 +246,15 @@ impl Parser<'_, '_, '_> {
                     self.bump();
                     return Ok(true);
                 }
-                other => return self.fail(self.here(), format!("expected `,`, `;`, a new line or `}}` after this value, found {}", show(other))),
+                other => {
+                    return self.fail(
+                        self.here(),
+                        format!(
+                            "expected `,`, `;`, a new line or `}}` after this value, found {}",
+                            show(other)
+                        ),
+                    );
+                }
             }
         }
     }
@@ -230,17 +276,26 @@ impl Parser<'_, '_, '_> {
                 }
                 (self.t[start..self.i - 1].to_string(), false)
             }
-            Some(c @ ('=' | ':')) => return self.fail(self.here(), format!("a key is missing before `{c}`")),
+            Some(c @ ('=' | ':')) => {
+                return self.fail(self.here(), format!("a key is missing before `{c}`"));
+            }
             _ => {
                 let start = self.i;
-                while self.peek().is_some_and(|c| !(c.is_whitespace() || c == '=' || c == ':')) {
+                while self
+                    .peek()
+                    .is_some_and(|c| !(c.is_whitespace() || c == '=' || c == ':'))
+                {
                     self.bump();
                 }
                 if ctx == Ctx::Map && self.peek().is_none() {
-                    return self.fail(self.pos(m), "the file ends inside a block: a `}` is missing");
+                    return self.fail(
+                        self.pos(m),
+                        "the file ends inside a block: a `}` is missing",
+                    );
                 }
                 let key = &self.t[start..self.i];
-                let include = key.eq_ignore_ascii_case("include") && self.peek().is_some_and(char::is_whitespace);
+                let include = key.eq_ignore_ascii_case("include")
+                    && self.peek().is_some_and(char::is_whitespace);
                 (key.to_string(), include)
             }
         };
@@ -257,9 +312,22 @@ impl Parser<'_, '_, '_> {
             Ctx::Map => {
                 self.skip_space();
                 match self.peek() {
-                    Some(',') => return self.fail(self.here(), format!("`{key}` has no value before this `,`")),
-                    Some('}') => return self.fail(self.here(), format!("`{key}` has no value before this `}}`")),
-                    None => return self.fail(self.pos(m), "the file ends inside a block: a `}` is missing"),
+                    Some(',') => {
+                        return self
+                            .fail(self.here(), format!("`{key}` has no value before this `,`"));
+                    }
+                    Some('}') => {
+                        return self.fail(
+                            self.here(),
+                            format!("`{key}` has no value before this `}}`"),
+                        );
+                    }
+                    None => {
+                        return self.fail(
+                            self.pos(m),
+                            "the file ends inside a block: a `}` is missing",
+                        );
+                    }
                     _ => {}
                 }
             }
@@ -271,8 +339,15 @@ impl Parser<'_, '_, '_> {
             }
         }
         let value = self.value()?;
-        self.scopes.last_mut().expect("a scope").push((key.clone(), value.clone()));
-        b.entries.push(Entry::Kv { key, key_pos, value });
+        self.scopes
+            .last_mut()
+            .expect("a scope")
+            .push((key.clone(), value.clone()));
+        b.entries.push(Entry::Kv {
+            key,
+            key_pos,
+            value,
+        });
         Ok(())
     }
 
@@ -293,15 +368,28 @@ impl Parser<'_, '_, '_> {
                 self.t[start..self.i - 1].to_string()
             }
             Some('[') => return self.fail(self.here(), "an include takes a file path, not a list"),
-            Some('{') => return self.fail(self.here(), "an include takes a file path, not a block"),
-            Some('(') => return self.fail(self.here(), "an include takes a file path, not a `(` block"),
-            Some(c) if c.is_ascii_digit() || c == '-' => return self.fail(self.here(), "an include takes a file path, not a number"),
-            Some('\\') => return self.fail(self.here(), "an include path cannot start with an escape"),
-            Some(c) if is_nl(c) => return self.fail(self.here(), "an include needs its path on the same line"),
+            Some('{') => {
+                return self.fail(self.here(), "an include takes a file path, not a block");
+            }
+            Some('(') => {
+                return self.fail(self.here(), "an include takes a file path, not a `(` block");
+            }
+            Some(c) if c.is_ascii_digit() || c == '-' => {
+                return self.fail(self.here(), "an include takes a file path, not a number");
+            }
+            Some('\\') => {
+                return self.fail(self.here(), "an include path cannot start with an escape");
+            }
+            Some(c) if is_nl(c) => {
+                return self.fail(self.here(), "an include needs its path on the same line");
+            }
             None => return self.fail(self.here(), "an include needs a path"),
             Some(_) => {
                 let start = self.i;
-                while self.peek().is_some_and(|c| !(is_nl(c) || is_ws(c) || c == ';' || c == '}' || c == '\'')) {
+                while self
+                    .peek()
+                    .is_some_and(|c| !(is_nl(c) || is_ws(c) || c == ';' || c == '}' || c == '\''))
+                {
                     self.bump();
                 }
                 let path = self.t[start..self.i].to_string();
@@ -312,7 +400,8 @@ impl Parser<'_, '_, '_> {
             }
         };
         let pos = self.pos(m);
-        // An optional quoted digest may follow the path (nats-server 2.12+); it is not ours to check.
+        // An optional quoted digest may follow the path (nats-server 2.12+); it is not ours to
+        // check.
         self.skip_ws();
         if let Some(q @ ('"' | '\'')) = self.peek() {
             let dm = self.mark();
@@ -336,17 +425,30 @@ impl Parser<'_, '_, '_> {
                 b.entries.push(Entry::Include { path, pos });
                 return Ok(());
             }
-            Err(e) => return self.fail(pos, format!("cannot read the included file `{path}` (at {full}): {e}")),
+            Err(e) => {
+                return self.fail(
+                    pos,
+                    format!("cannot read the included file `{path}` (at {full}): {e}"),
+                );
+            }
         };
         if let Some(at) = self.s.stack.iter().position(|p| *p == name) {
             let mut chain = self.s.stack[at..].to_vec();
             chain.push(name);
             return self.fail(pos, format!("includes form a loop: {}", chain.join(" -> ")));
         }
-        let idx = match self.s.files.iter().position(|f| f.path == name && f.text == text) {
+        let idx = match self
+            .s
+            .files
+            .iter()
+            .position(|f| f.path == name && f.text == text)
+        {
             Some(i) => i,
             None => {
-                self.s.files.push(File { path: name.clone(), text });
+                self.s.files.push(File {
+                    path: name.clone(),
+                    text,
+                });
                 self.s.files.len() - 1
             }
         };
@@ -361,7 +463,10 @@ impl Parser<'_, '_, '_> {
         // The included keys land in this block, where later `$NAME`s can see them.
         for e in inner?.entries {
             if let Entry::Kv { key, value, .. } = &e {
-                self.scopes.last_mut().expect("a scope").push((key.clone(), value.clone()));
+                self.scopes
+                    .last_mut()
+                    .expect("a scope")
+                    .push((key.clone(), value.clone()));
             }
             b.entries.push(e);
         }
@@ -372,7 +477,10 @@ impl Parser<'_, '_, '_> {
         let m = self.mark();
         match self.peek() {
             None => self.fail(self.here(), "expected a value, found the end of the file"),
-            Some(c) if is_nl(c) => self.fail(self.here(), "expected a value on this line, found a new line"),
+            Some(c) if is_nl(c) => self.fail(
+                self.here(),
+                "expected a value on this line, found a new line",
+            ),
             Some(c @ ('[' | '{')) => {
                 if self.s.nest >= MAX_NEST {
                     return self.fail(self.here(), format!("blocks and lists are nested more than {MAX_NEST} levels deep here; no server config needs that"));
@@ -393,7 +501,10 @@ impl Parser<'_, '_, '_> {
                         Some(_) => {}
                     }
                 }
-                Ok(Node { v: Val::Str(self.t[start..self.i - 1].to_string()), pos: self.pos(m) })
+                Ok(Node {
+                    v: Val::Str(self.t[start..self.i - 1].to_string()),
+                    pos: self.pos(m),
+                })
             }
             Some('"') => {
                 self.bump();
@@ -406,7 +517,10 @@ impl Parser<'_, '_, '_> {
                         Some(c) => buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
                     }
                 }
-                Ok(Node { v: Val::Str(String::from_utf8_lossy(&buf).into_owned()), pos: self.pos(m) })
+                Ok(Node {
+                    v: Val::Str(String::from_utf8_lossy(&buf).into_owned()),
+                    pos: self.pos(m),
+                })
             }
             Some('-') => self.negative(m),
             Some('(') => self.paren_block(m),
@@ -429,10 +543,19 @@ impl Parser<'_, '_, '_> {
                 let b = self.bump();
                 let hex: String = [a, b].iter().flatten().collect();
                 match (a, b) {
-                    (Some(a), Some(b)) if !is_nl(a) && !is_nl(b) && hex.len() == 2 => match u8::from_str_radix(&hex, 16) {
-                        Ok(v) => buf.push(v),
-                        Err(_) => return self.fail(at, format!("expected two hexadecimal digits after `\\x`, found `{hex}`")),
-                    },
+                    (Some(a), Some(b)) if !is_nl(a) && !is_nl(b) && hex.len() == 2 => {
+                        match u8::from_str_radix(&hex, 16) {
+                            Ok(v) => buf.push(v),
+                            Err(_) => {
+                                return self.fail(
+                                    at,
+                                    format!(
+                                        "expected two hexadecimal digits after `\\x`, found `{hex}`"
+                                    ),
+                                );
+                            }
+                        }
+                    }
                     _ => return self.fail(at, "expected two hexadecimal digits after `\\x`"),
                 }
             }
@@ -459,7 +582,9 @@ impl Parser<'_, '_, '_> {
                     self.comment();
                     continue;
                 }
-                Some(',') => return self.fail(self.here(), "a list value is missing before this `,`"),
+                Some(',') => {
+                    return self.fail(self.here(), "a list value is missing before this `,`");
+                }
                 Some(']') => {
                     self.bump();
                     break;
@@ -483,14 +608,25 @@ impl Parser<'_, '_, '_> {
                         end = true;
                         break;
                     }
-                    other => return self.fail(self.here(), format!("expected `,`, a new line or `]` after a list value, found {}", show(other))),
+                    other => {
+                        return self.fail(
+                            self.here(),
+                            format!(
+                                "expected `,`, a new line or `]` after a list value, found {}",
+                                show(other)
+                            ),
+                        );
+                    }
                 }
             }
             if end {
                 break;
             }
         }
-        Ok(Node { v: Val::List(items), pos: self.pos(m) })
+        Ok(Node {
+            v: Val::List(items),
+            pos: self.pos(m),
+        })
     }
 
     fn map(&mut self, m: Mark) -> R<Node> {
@@ -507,7 +643,9 @@ impl Parser<'_, '_, '_> {
                     break;
                 }
                 _ if self.is_comment_start() => self.comment(),
-                Some(c @ (']' | ',' | ';')) => return self.fail(self.here(), format!("expected a key or `}}`, found `{c}`")),
+                Some(c @ (']' | ',' | ';')) => {
+                    return self.fail(self.here(), format!("expected a key or `}}`, found `{c}`"));
+                }
                 Some(_) => {
                     self.entry(&mut b, Ctx::Map)?;
                     if self.after_map_value()? {
@@ -517,7 +655,10 @@ impl Parser<'_, '_, '_> {
             }
         }
         self.scopes.pop();
-        Ok(Node { v: Val::Map(b), pos: self.pos(m) })
+        Ok(Node {
+            v: Val::Map(b),
+            pos: self.pos(m),
+        })
     }
 
     /// `( ... )` with the `)` alone on its line: raw text.
@@ -526,10 +667,21 @@ impl Parser<'_, '_, '_> {
         let start = self.i;
         loop {
             match self.bump() {
-                None => return self.fail(self.pos(m), "this `(` block is never closed: end it with `)` alone on a line"),
-                Some(')') if self.t[..self.i - 1].ends_with('\n') && matches!(self.peek(), None | Some('\n')) => {
+                None => {
+                    return self.fail(
+                        self.pos(m),
+                        "this `(` block is never closed: end it with `)` alone on a line",
+                    );
+                }
+                Some(')')
+                    if self.t[..self.i - 1].ends_with('\n')
+                        && matches!(self.peek(), None | Some('\n')) =>
+                {
                     let end = (self.i - 2).max(start);
-                    return Ok(Node { v: Val::Str(self.t[start..end].to_string()), pos: self.pos(m) });
+                    return Ok(Node {
+                        v: Val::Str(self.t[start..end].to_string()),
+                        pos: self.pos(m),
+                    });
                 }
                 Some(_) => {}
             }
@@ -538,8 +690,16 @@ impl Parser<'_, '_, '_> {
 
     fn int(&self, m: Mark, start: usize) -> R<i64> {
         let text = &self.t[start..self.i];
-        let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '-').len();
-        text[..digits].parse::<i64>().or_else(|_| self.fail(self.pos(m), format!("`{text}` is outside the range of a 64-bit integer")))
+        let digits = text.len()
+            - text
+                .trim_start_matches(|c: char| c.is_ascii_digit() || c == '-')
+                .len();
+        text[..digits].parse::<i64>().or_else(|_| {
+            self.fail(
+                self.pos(m),
+                format!("`{text}` is outside the range of a 64-bit integer"),
+            )
+        })
     }
 
     fn number(&mut self, m: Mark) -> R<Node> {
@@ -550,7 +710,12 @@ impl Parser<'_, '_, '_> {
                     self.bump();
                 }
                 Some('-') if self.i - start == 4 => return self.date(m, start),
-                Some('-') => return self.fail(self.here(), "a date must be written in full, as 2006-01-02T15:04:05Z"),
+                Some('-') => {
+                    return self.fail(
+                        self.here(),
+                        "a date must be written in full, as 2006-01-02T15:04:05Z",
+                    );
+                }
                 Some('.') => {
                     self.bump();
                     return self.float(m, start);
@@ -563,13 +728,17 @@ impl Parser<'_, '_, '_> {
                 Some(c) if is_int_end(c) => break,
                 Some(_) => {
                     // Not a number after all: the server reads the whole word as text, and it has
-                    // already taken this character, even a `]` (so `[1]` is an unclosed list there).
+                    // already taken this character, even a `]` (so `[1]` is an unclosed list
+                    // there).
                     self.bump();
                     return self.word(m, start);
                 }
             }
         }
-        Ok(Node { v: Val::Int(self.int(m, start)?), pos: self.pos(m) })
+        Ok(Node {
+            v: Val::Int(self.int(m, start)?),
+            pos: self.pos(m),
+        })
     }
 
     fn negative(&mut self, m: Mark) -> R<Node> {
@@ -577,8 +746,15 @@ impl Parser<'_, '_, '_> {
         self.bump();
         match self.peek() {
             Some(c) if c.is_ascii_digit() => {}
-            Some('.') => return self.fail(self.here(), "a number must start with a digit, not `.`"),
-            other => return self.fail(self.here(), format!("expected a digit after `-`, found {}", show(other))),
+            Some('.') => {
+                return self.fail(self.here(), "a number must start with a digit, not `.`");
+            }
+            other => {
+                return self.fail(
+                    self.here(),
+                    format!("expected a digit after `-`, found {}", show(other)),
+                );
+            }
         }
         loop {
             match self.peek() {
@@ -596,7 +772,10 @@ impl Parser<'_, '_, '_> {
                 _ => break,
             }
         }
-        Ok(Node { v: Val::Int(self.int(m, start)?), pos: self.pos(m) })
+        Ok(Node {
+            v: Val::Int(self.int(m, start)?),
+            pos: self.pos(m),
+        })
     }
 
     /// A number with a size suffix (`64K`, `1MB`, `2Gi`): kept as written.
@@ -611,26 +790,44 @@ impl Parser<'_, '_, '_> {
             Some(_) => return self.word(m, start),
         }
         self.int(m, start)?;
-        Ok(Node { v: Val::Bare(self.t[start..self.i].to_string()), pos: self.pos(m) })
+        Ok(Node {
+            v: Val::Bare(self.t[start..self.i].to_string()),
+            pos: self.pos(m),
+        })
     }
 
     fn float(&mut self, m: Mark, start: usize) -> R<Node> {
         if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            return self.fail(self.here(), format!("a digit must follow the `.` of a number, found {}", show(self.peek())));
+            return self.fail(
+                self.here(),
+                format!(
+                    "a digit must follow the `.` of a number, found {}",
+                    show(self.peek())
+                ),
+            );
         }
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.bump();
         }
         if self.peek() == Some('.') {
             // A second dot: an IP address (with an optional port), kept as text.
-            while self.peek().is_some_and(|c| c.is_ascii_digit() || matches!(c, '.' | ':' | '-')) {
+            while self
+                .peek()
+                .is_some_and(|c| c.is_ascii_digit() || matches!(c, '.' | ':' | '-'))
+            {
                 self.bump();
             }
-            return Ok(Node { v: Val::Bare(self.t[start..self.i].to_string()), pos: self.pos(m) });
+            return Ok(Node {
+                v: Val::Bare(self.t[start..self.i].to_string()),
+                pos: self.pos(m),
+            });
         }
         let text = &self.t[start..self.i];
         match text.parse::<f64>() {
-            Ok(f) => Ok(Node { v: Val::Float(f), pos: self.pos(m) }),
+            Ok(f) => Ok(Node {
+                v: Val::Float(f),
+                pos: self.pos(m),
+            }),
             Err(_) => self.fail(self.pos(m), format!("`{text}` is not a number")),
         }
     }
@@ -639,13 +836,26 @@ impl Parser<'_, '_, '_> {
         self.bump();
         for want in "00-00T00:00:00Z".chars() {
             let c = self.peek();
-            let ok = if want == '0' { c.is_some_and(|c| c.is_ascii_digit()) } else { c == Some(want) };
+            let ok = if want == '0' {
+                c.is_some_and(|c| c.is_ascii_digit())
+            } else {
+                c == Some(want)
+            };
             if !ok {
-                return self.fail(self.here(), format!("a date must be written in full, as 2006-01-02T15:04:05Z; found {}", show(c)));
+                return self.fail(
+                    self.here(),
+                    format!(
+                        "a date must be written in full, as 2006-01-02T15:04:05Z; found {}",
+                        show(c)
+                    ),
+                );
             }
             self.bump();
         }
-        Ok(Node { v: Val::Bare(self.t[start..self.i].to_string()), pos: self.pos(m) })
+        Ok(Node {
+            v: Val::Bare(self.t[start..self.i].to_string()),
+            pos: self.pos(m),
+        })
     }
 
     /// An unquoted word from `start` (which may already hold digits): a string, a boolean or
@@ -678,18 +888,30 @@ impl Parser<'_, '_, '_> {
         let pos = self.pos(m);
         let text = String::from_utf8_lossy(&buf).into_owned();
         if escaped || quote_ended {
-            return Ok(Node { v: Val::Str(text), pos });
+            return Ok(Node {
+                v: Val::Str(text),
+                pos,
+            });
         }
         if text.is_empty() {
-            return self.fail(self.here(), format!("expected a value, found {}", show(self.peek())));
+            return self.fail(
+                self.here(),
+                format!("expected a value, found {}", show(self.peek())),
+            );
         }
         if let Some(b) = is_bool(&text) {
-            return Ok(Node { v: Val::Bool(b), pos });
+            return Ok(Node {
+                v: Val::Bool(b),
+                pos,
+            });
         }
         if let Some(name) = text.strip_prefix('$') {
             return self.variable(name, pos);
         }
-        Ok(Node { v: Val::Bare(text), pos })
+        Ok(Node {
+            v: Val::Bare(text),
+            pos,
+        })
     }
 
     /// `$NAME`: the value of an earlier key in this or an enclosing block, else the environment
@@ -697,11 +919,17 @@ impl Parser<'_, '_, '_> {
     fn variable(&self, name: &str, pos: Pos) -> R<Node> {
         // The server reads an unquoted bcrypt hash (`$2a$...`) as text, not as a variable.
         if name.starts_with("2a$") {
-            return Ok(Node { v: Val::Str(format!("${name}")), pos });
+            return Ok(Node {
+                v: Val::Str(format!("${name}")),
+                pos,
+            });
         }
         for scope in self.scopes.iter().rev() {
             if let Some((_, n)) = scope.iter().rev().find(|(k, _)| k == name) {
-                return Ok(Node { v: n.v.clone(), pos });
+                return Ok(Node {
+                    v: n.v.clone(),
+                    pos,
+                });
             }
         }
         if let Some(env) = self.s.opts.env
@@ -715,6 +943,9 @@ impl Parser<'_, '_, '_> {
                 Err(e) => self.fail(pos, format!("the environment variable `{name}` holds `{value}`, which does not read as a value: {}", e.message)),
             };
         }
-        Ok(Node { v: Val::Var(name.to_string()), pos })
+        Ok(Node {
+            v: Val::Var(name.to_string()),
+            pos,
+        })
     }
 }

@@ -50,12 +50,22 @@ fn blocks_arrays_and_comments() {
     let m = conf(
         "# top\n// also a comment\ncluster {\n  port: 6222 # trailing\n  routes = [\n    nats://a:6222 // one\n    \"nats://b:6222\",\n  ]\n}\nempty {}\nlist: []\ninline: { a: 1, b: [1, 2 ] }\n",
     );
-    let Conf::Map(c) = get(&m, "cluster") else { panic!() };
+    let Conf::Map(c) = get(&m, "cluster") else {
+        panic!()
+    };
     assert_eq!(get(c, "port"), &Conf::Int(6222));
-    assert_eq!(get(c, "routes"), &Conf::List(vec![Conf::Bare("nats://a:6222".into()), Conf::Str("nats://b:6222".into())]));
+    assert_eq!(
+        get(c, "routes"),
+        &Conf::List(vec![
+            Conf::Bare("nats://a:6222".into()),
+            Conf::Str("nats://b:6222".into())
+        ])
+    );
     assert_eq!(get(&m, "empty"), &Conf::Map(ConfMap::new()));
     assert_eq!(get(&m, "list"), &Conf::List(vec![]));
-    let Conf::Map(i) = get(&m, "inline") else { panic!() };
+    let Conf::Map(i) = get(&m, "inline") else {
+        panic!()
+    };
     assert_eq!(get(i, "b"), &Conf::List(vec![Conf::Int(1), Conf::Int(2)]));
 }
 
@@ -64,8 +74,13 @@ fn the_chart_json_style_parses() {
     // What the NATS Helm chart renders: a JSON object, `<< $VAR >>` unquoted, includes spliced in.
     let text = "{\n  \"accounts\": {\n    include ../accounts/accounts.conf;\n    \"SYS\": {}\n  },\n  \"jetstream\": {\n    \"max_memory_store\": 2Gi\n  },\n  \"lame_duck_duration\": \"30s\",\n  \"port\": 4222,\n  \"server_name\": $SERVER_NAME\n}\n";
     let m = conf(text);
-    let Conf::Map(a) = get(&m, "accounts") else { panic!() };
-    assert_eq!(a.items[0], Item::Include("../accounts/accounts.conf".into()));
+    let Conf::Map(a) = get(&m, "accounts") else {
+        panic!()
+    };
+    assert_eq!(
+        a.items[0],
+        Item::Include("../accounts/accounts.conf".into())
+    );
     assert_eq!(get(&m, "server_name"), &Conf::Var("SERVER_NAME".into()));
     assert_eq!(get(&m, "port"), &Conf::Int(4222));
     // And printing it and reading it back gives the same tree.
@@ -74,8 +89,12 @@ fn the_chart_json_style_parses() {
 
 #[test]
 fn variables_resolve_from_enclosing_blocks_and_stay_references_otherwise() {
-    let m = conf("TOKEN: \"s3cr3t\"\nsize: 1MB\nauthorization { token: $TOKEN }\nmax_payload: $size\nserver_name: $SERVER_NAME\nhash: $2a$11$abc\n");
-    let Conf::Map(a) = get(&m, "authorization") else { panic!() };
+    let m = conf(
+        "TOKEN: \"s3cr3t\"\nsize: 1MB\nauthorization { token: $TOKEN }\nmax_payload: $size\nserver_name: $SERVER_NAME\nhash: $2a$11$abc\n",
+    );
+    let Conf::Map(a) = get(&m, "authorization") else {
+        panic!()
+    };
     assert_eq!(get(a, "token"), &Conf::Str("s3cr3t".into()));
     assert_eq!(get(&m, "max_payload"), &Conf::Bare("1MB".into()));
     assert_eq!(get(&m, "server_name"), &Conf::Var("SERVER_NAME".into()));
@@ -85,8 +104,14 @@ fn variables_resolve_from_enclosing_blocks_and_stay_references_otherwise() {
     // With an environment, references resolve and are typed like any value.
     let env = |n: &str| (n == "PORT").then(|| "4333".to_string());
     let mut s = parse::Session::new(None, Options { env: Some(&env) });
-    s.files.push(File { path: String::new(), text: "port: $PORT\n".into() });
-    assert_eq!(s.parse_file(0).unwrap().to_conf().get("port"), Some(&Conf::Int(4333)));
+    s.files.push(File {
+        path: String::new(),
+        text: "port: $PORT\n".into(),
+    });
+    assert_eq!(
+        s.parse_file(0).unwrap().to_conf().get("port"),
+        Some(&Conf::Int(4333))
+    );
 }
 
 #[test]
@@ -94,8 +119,14 @@ fn server_quirks_are_kept() {
     // `[1]`: the server takes `1]` as text and the list stays open; it ends at the next `]`.
     let e = err("x: [1]\n");
     assert!(e.message.contains("never closed"), "{e:?}");
-    assert_eq!(get(&conf("x: [1 ]\n"), "x"), &Conf::List(vec![Conf::Int(1)]));
-    assert_eq!(get(&conf("x: [1k]\n"), "x"), &Conf::List(vec![Conf::Bare("1k".into())]));
+    assert_eq!(
+        get(&conf("x: [1 ]\n"), "x"),
+        &Conf::List(vec![Conf::Int(1)])
+    );
+    assert_eq!(
+        get(&conf("x: [1k]\n"), "x"),
+        &Conf::List(vec![Conf::Bare("1k".into())])
+    );
     // A top-level `{` that is never closed is accepted, as the server accepts it.
     assert_eq!(get(&conf("{\nport: 4444\n"), "port"), &Conf::Int(4444));
     // Unquoted text runs to whitespace; `#` inside a word is text.
@@ -128,16 +159,34 @@ fn errors_carry_line_and_column() {
 struct Mem(Vec<(&'static str, &'static str)>);
 impl Reader for Mem {
     fn read(&self, path: &str) -> Result<Found, String> {
-        self.0.iter().find(|(p, _)| *p == path).map(|(p, t)| Found::Text(p.to_string(), t.to_string())).ok_or_else(|| "no such file".into())
+        self.0
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(p, t)| Found::Text(p.to_string(), t.to_string()))
+            .ok_or_else(|| "no such file".into())
     }
 }
 
 #[test]
 fn includes_resolve_relative_to_the_including_file() {
-    let mem = Mem(vec![("/etc/nats/accounts.conf", "A { users: [{user: a}] }\ninclude \"more/b.conf\"\n"), ("/etc/nats/more/b.conf", "B: {}\n")]);
-    let p = parse_with("/etc/nats/nats.conf", "port: 4222\naccounts {\n  include accounts.conf\n  C {}\n}\nx: $A\n", &mem, Options::default()).unwrap();
+    let mem = Mem(vec![
+        (
+            "/etc/nats/accounts.conf",
+            "A { users: [{user: a}] }\ninclude \"more/b.conf\"\n",
+        ),
+        ("/etc/nats/more/b.conf", "B: {}\n"),
+    ]);
+    let p = parse_with(
+        "/etc/nats/nats.conf",
+        "port: 4222\naccounts {\n  include accounts.conf\n  C {}\n}\nx: $A\n",
+        &mem,
+        Options::default(),
+    )
+    .unwrap();
     let m = p.root.to_conf();
-    let Conf::Map(a) = get(&m, "accounts") else { panic!() };
+    let Conf::Map(a) = get(&m, "accounts") else {
+        panic!()
+    };
     let keys: Vec<_> = a
         .items
         .iter()
@@ -149,29 +198,60 @@ fn includes_resolve_relative_to_the_including_file() {
     assert_eq!(keys, ["A", "B", "C"]);
     assert_eq!(p.files.len(), 3);
     // Nodes remember which file they came from.
-    let b = p.root.get("accounts").unwrap().as_block().unwrap().entry("B").unwrap().0;
-    assert_eq!((p.files[b.file as usize].path.as_str(), b.line), ("/etc/nats/more/b.conf", 1));
+    let b = p
+        .root
+        .get("accounts")
+        .unwrap()
+        .as_block()
+        .unwrap()
+        .entry("B")
+        .unwrap()
+        .0;
+    assert_eq!(
+        (p.files[b.file as usize].path.as_str(), b.line),
+        ("/etc/nats/more/b.conf", 1)
+    );
     // Variables are per file: `$A` in nats.conf does not see keys inside the accounts block.
     assert_eq!(get(&m, "x"), &Conf::Var("A".into()));
 }
 
 #[test]
 fn include_errors_point_at_the_include() {
-    let mem = Mem(vec![("/c/a.conf", "include b.conf\n"), ("/c/b.conf", "include a.conf\n"), ("/c/bad.conf", "x: [\n")]);
+    let mem = Mem(vec![
+        ("/c/a.conf", "include b.conf\n"),
+        ("/c/b.conf", "include a.conf\n"),
+        ("/c/bad.conf", "x: [\n"),
+    ]);
     let (e, _) = parse_with("/c/a.conf", "include b.conf\n", &mem, Options::default()).unwrap_err();
     assert!(e.message.contains("loop"), "{e:?}");
-    let (e, _) = parse_with("/c/m.conf", "\n  include missing.conf\n", &mem, Options::default()).unwrap_err();
+    let (e, _) = parse_with(
+        "/c/m.conf",
+        "\n  include missing.conf\n",
+        &mem,
+        Options::default(),
+    )
+    .unwrap_err();
     assert_eq!((e.pos.line, e.pos.col), (2, 10));
     assert!(e.message.contains("/c/missing.conf"), "{e:?}");
-    let (e, files) = parse_with("/c/m.conf", "include bad.conf\n", &mem, Options::default()).unwrap_err();
+    let (e, files) =
+        parse_with("/c/m.conf", "include bad.conf\n", &mem, Options::default()).unwrap_err();
     assert_eq!(files[e.pos.file as usize].path, "/c/bad.conf");
 }
 
 #[test]
 fn paths_join_as_the_server_joins_them() {
-    assert_eq!(join("/etc/nats-config/nats.conf", "accounts.conf"), "/etc/nats-config/accounts.conf");
-    assert_eq!(join("/etc/nats-config/nats.conf", "../accounts/a.conf"), "/etc/accounts/a.conf");
-    assert_eq!(join("/etc/nats-config/nats.conf", "/abs/x.conf"), "/etc/nats-config/abs/x.conf");
+    assert_eq!(
+        join("/etc/nats-config/nats.conf", "accounts.conf"),
+        "/etc/nats-config/accounts.conf"
+    );
+    assert_eq!(
+        join("/etc/nats-config/nats.conf", "../accounts/a.conf"),
+        "/etc/accounts/a.conf"
+    );
+    assert_eq!(
+        join("/etc/nats-config/nats.conf", "/abs/x.conf"),
+        "/etc/nats-config/abs/x.conf"
+    );
     assert_eq!(join("nats.conf", "./x.conf"), "x.conf");
 }
 
@@ -182,7 +262,10 @@ fn printer_output_for_awkward_strings_reads_back() {
     m.set("key with \"quote", Conf::Int(1));
     m.set("it's", Conf::List(vec![Conf::Int(1), Conf::Int(22)]));
     m.set("neg", Conf::List(vec![Conf::Int(-1)]));
-    m.set("floats", Conf::List(vec![Conf::Float(0.1), Conf::Float(-2.5)]));
+    m.set(
+        "floats",
+        Conf::List(vec![Conf::Float(0.1), Conf::Float(-2.5)]),
+    );
     assert_eq!(conf(&print("h", &m)), m);
 }
 
@@ -192,7 +275,10 @@ fn deep_nesting_is_refused_not_a_stack_overflow() {
     if let Err(e) = parse(&ok) {
         panic!("{}", e.message);
     }
-    for deep in [format!("a {}1{}", "[".repeat(20_000), "]".repeat(20_000)), format!("a {}", "{b ".repeat(20_000))] {
+    for deep in [
+        format!("a {}1{}", "[".repeat(20_000), "]".repeat(20_000)),
+        format!("a {}", "{b ".repeat(20_000)),
+    ] {
         assert!(err(&deep).message.contains("nested more than"));
     }
 }

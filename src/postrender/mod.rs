@@ -29,7 +29,11 @@ pub struct Outcome {
 fn refuse(diags: Vec<Diagnostic>, sources: Sources) -> Outcome {
     let mut d = Diags::default();
     d.extend(diags);
-    Outcome { output: None, diags: d.finish(), sources }
+    Outcome {
+        output: None,
+        diags: d.finish(),
+        sources,
+    }
 }
 
 /// Checks (and with `values`, first rewrites) one rendered stream.
@@ -40,7 +44,10 @@ pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
         Err(e) => {
             let d = Diagnostic::new(
                 Code::YamlSyntax,
-                format!("the manifest stream on stdin is not UTF-8 text (a bad byte at offset {})", e.utf8_error().valid_up_to()),
+                format!(
+                    "the manifest stream on stdin is not UTF-8 text (a bad byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
             )
             .help("Helm renders UTF-8; check what is piped into natscc post-render");
             return refuse(vec![d], sources);
@@ -48,7 +55,9 @@ pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
     };
     let id = sources.add(Source::new(STDIN, text.clone()));
     let (nodes, mut diags) = yaml::parse_stream(id, &sources);
-    let Some(mut nodes) = nodes else { return refuse(diags, sources) };
+    let Some(mut nodes) = nodes else {
+        return refuse(diags, sources);
+    };
     if nodes.is_empty() {
         diags.push(
             Diagnostic::new(Code::PostRenderEmpty, "the manifest stream on stdin is empty; a post-renderer never answers with an empty stream")
@@ -72,7 +81,10 @@ pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
                 return refuse(diags, sources);
             }
             Ok(new) if new != out_text => {
-                let new_id = sources.add(Source::new(format!("{STDIN} with the compiled ConfigMaps"), new.clone()));
+                let new_id = sources.add(Source::new(
+                    format!("{STDIN} with the compiled ConfigMaps"),
+                    new.clone(),
+                ));
                 let (n, d) = yaml::parse_stream(new_id, &sources);
                 diags.extend(d);
                 match n {
@@ -89,7 +101,11 @@ pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
     d.extend(diags);
     let diags = d.finish();
     let ok = !diags.iter().any(Diagnostic::is_error);
-    Outcome { output: ok.then_some(out_text), diags, sources }
+    Outcome {
+        output: ok.then_some(out_text),
+        diags,
+        sources,
+    }
 }
 
 /// Every `include` path in a block, nested blocks included.
@@ -127,21 +143,30 @@ const NATS_KEYS: &[&str] = &[
 /// Which `.conf` keys are NATS configs: the names the bus uses, anything named for NATS or
 /// reading like a NATS server config, and whatever those include. Other charts' `.conf`
 /// files (nginx, fluent-bit, ...) are not ours to judge.
-fn nats_configs(confs: &[ConfFile], parsed: &[Result<Block, ParseError>], filesystems: &[objects::Fs]) -> Vec<bool> {
+fn nats_configs(
+    confs: &[ConfFile],
+    parsed: &[Result<Block, ParseError>],
+    filesystems: &[objects::Fs],
+) -> Vec<bool> {
     let mut nats: Vec<bool> = confs
         .iter()
         .zip(parsed)
         .map(|(c, p)| {
-            let named =
-                replace::GENERATED.contains(&c.key.as_str()) || c.cm.to_ascii_lowercase().contains("nats") || c.key.to_ascii_lowercase().contains("nats");
-            named || p.as_ref().is_ok_and(|b| NATS_KEYS.iter().any(|k| b.get(k).is_some()))
+            let named = replace::GENERATED.contains(&c.key.as_str())
+                || c.cm.to_ascii_lowercase().contains("nats")
+                || c.key.to_ascii_lowercase().contains("nats");
+            named
+                || p.as_ref()
+                    .is_ok_and(|b| NATS_KEYS.iter().any(|k| b.get(k).is_some()))
         })
         .collect();
     loop {
         let mut grew = false;
         for fs in filesystems {
             for (i, path) in fs.confs() {
-                let (true, Ok(b)) = (nats[i], &parsed[i]) else { continue };
+                let (true, Ok(b)) = (nats[i], &parsed[i]) else {
+                    continue;
+                };
                 let mut paths = vec![];
                 includes_of(b, &mut paths);
                 for p in paths {
@@ -160,7 +185,15 @@ fn nats_configs(confs: &[ConfFile], parsed: &[Result<Block, ParseError>], filesy
 
 /// Where in the config a finding is, for configs whose lines do not map onto the stream.
 fn in_config(c: &ConfFile, e: &ParseError) -> String {
-    if c.mapped() { String::new() } else { format!(" (line {}, column {} of the config)", e.pos.line, e.pos.col + 1) }
+    if c.mapped() {
+        String::new()
+    } else {
+        format!(
+            " (line {}, column {} of the config)",
+            e.pos.line,
+            e.pos.col + 1
+        )
+    }
 }
 
 /// The rules on the objects of one stream.
@@ -171,7 +204,8 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
     let filesystems = objects::filesystems(&docs, &confs);
 
     // Each file alone: its syntax (reported only for NATS configs, below).
-    let parsed: Vec<Result<Block, ParseError>> = confs.iter().map(|c| natsconf::parse(&c.text)).collect();
+    let parsed: Vec<Result<Block, ParseError>> =
+        confs.iter().map(|c| natsconf::parse(&c.text)).collect();
     let nats = nats_configs(&confs, &parsed, &filesystems);
     let mut broken = vec![false; confs.len()];
     let mut trees = vec![];
@@ -198,7 +232,11 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
     let mut servers = vec![];
     for fs in &filesystems {
         let here: Vec<(usize, &str)> = fs.confs().into_iter().filter(|(i, _)| nats[*i]).collect();
-        let mut roots: Vec<(usize, &str)> = fs.started_with.iter().filter_map(|p| here.iter().find(|(_, q)| q == p).copied()).collect();
+        let mut roots: Vec<(usize, &str)> = fs
+            .started_with
+            .iter()
+            .filter_map(|p| here.iter().find(|(_, q)| q == p).copied())
+            .collect();
         if roots.is_empty() {
             let mut included = vec![];
             for (i, path) in &here {
@@ -214,7 +252,11 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
                     }
                 }
             }
-            roots = here.iter().filter(|(i, _)| !included.contains(i)).copied().collect();
+            roots = here
+                .iter()
+                .filter(|(i, _)| !included.contains(i))
+                .copied()
+                .collect();
         }
         roots.dedup();
         for (i, path) in roots {
@@ -223,14 +265,25 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
             }
             let vfs = objects::Vfs { fs, confs: &confs };
             match natsconf::parse_with(path, &confs[i].text, &vfs, Options::default()) {
-                Ok(parsed) => servers.push(rules::Server { parsed, root: i, vfs, sources }),
+                Ok(parsed) => servers.push(rules::Server {
+                    parsed,
+                    root: i,
+                    vfs,
+                    sources,
+                }),
                 Err((e, files)) => {
-                    let Some(at) = vfs.conf_at(&files[e.pos.file as usize].path) else { continue };
+                    let Some(at) = vfs.conf_at(&files[e.pos.file as usize].path) else {
+                        continue;
+                    };
                     if broken[at] {
                         continue;
                     }
                     let f = &confs[at];
-                    let pod = if fs.owner.is_empty() { String::new() } else { format!(" in {}", fs.owner) };
+                    let pod = if fs.owner.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in {}", fs.owner)
+                    };
                     out.push(
                         Diagnostic::new(Code::NatsConfInclude, format!("{} in {}: {}{}", f.key, f.describe(), e.message, in_config(f, &e)))
                             .at(f.span(e.pos, sources), "include")

@@ -74,10 +74,21 @@ impl ConfFile {
                 let offset = src.offset(line as usize, col as usize);
                 // A finding on a multi-line value underlines its first line.
                 let line_end = src.offset(line as usize, 0) + src.line_text(line as usize).len();
-                let len = (pos.len as usize).min(line_end.saturating_sub(offset)).max(1);
-                Span { src: self.value_span.src, line, col, offset: offset as u32, len: len as u32 }
+                let len = (pos.len as usize)
+                    .min(line_end.saturating_sub(offset))
+                    .max(1);
+                Span {
+                    src: self.value_span.src,
+                    line,
+                    col,
+                    offset: offset as u32,
+                    len: len as u32,
+                }
             }
-            None => Span { len: 1, ..self.value_span },
+            None => Span {
+                len: 1,
+                ..self.value_span
+            },
         }
     }
     /// Do the config's lines sit in the stream line by line (a literal block)?
@@ -89,12 +100,19 @@ impl ConfFile {
     }
     /// Is this place of the stream inside the config's text?
     pub fn contains(&self, sp: Span) -> bool {
-        sp.src == self.value_span.src && sp.offset >= self.value_span.offset && sp.offset < self.value_span.offset + self.value_span.len.max(1)
+        sp.src == self.value_span.src
+            && sp.offset >= self.value_span.offset
+            && sp.offset < self.value_span.offset + self.value_span.len.max(1)
     }
     /// Names a place inside the config for a message: ConfigMap, key and the config's own line.
     pub fn place(&self, sp: Span) -> String {
         match self.lines {
-            Some(lm) => format!("ConfigMap `{}`, {} line {}", self.cm, self.key, sp.line.saturating_sub(lm.first_line) + 1),
+            Some(lm) => format!(
+                "ConfigMap `{}`, {} line {}",
+                self.cm,
+                self.key,
+                sp.line.saturating_sub(lm.first_line) + 1
+            ),
             None => format!("ConfigMap `{}`, {}", self.cm, self.key),
         }
     }
@@ -103,13 +121,17 @@ impl ConfFile {
 /// Checks that every line of `text` sits in the stream at `value` line by line, indented.
 fn line_map(text: &str, value: Span, sources: &Sources) -> Option<LineMap> {
     let src = sources.get(value.src);
-    let lm = LineMap { first_line: value.line, indent: value.col };
+    let lm = LineMap {
+        first_line: value.line,
+        indent: value.col,
+    };
     for (i, l) in text.lines().enumerate() {
         let line = src.line_text(value.line as usize + i);
         let ok = if l.is_empty() {
             line.trim().is_empty()
         } else {
-            line.chars().take(lm.indent as usize).all(|c| c == ' ') && line.chars().skip(lm.indent as usize).collect::<String>() == l
+            line.chars().take(lm.indent as usize).all(|c| c == ' ')
+                && line.chars().skip(lm.indent as usize).collect::<String>() == l
         };
         if !ok {
             return None;
@@ -121,9 +143,14 @@ fn line_map(text: &str, value: Span, sources: &Sources) -> Option<LineMap> {
 /// Every `.conf` key of every ConfigMap, in stream order.
 pub fn conf_files(docs: &[Doc], sources: &Sources) -> Vec<ConfFile> {
     let mut out = vec![];
-    for d in docs.iter().filter(|d| d.kind == "ConfigMap" && d.api == "v1") {
+    for d in docs
+        .iter()
+        .filter(|d| d.kind == "ConfigMap" && d.api == "v1")
+    {
         for e in d.node.get("data").map(Node::entries).unwrap_or_default() {
-            let Some(text) = e.value.as_str() else { continue };
+            let Some(text) = e.value.as_str() else {
+                continue;
+            };
             if !e.key.ends_with(".conf") {
                 continue;
             }
@@ -165,7 +192,9 @@ pub struct Fs {
 fn pod_spec<'a>(d: &Doc<'a>) -> Option<&'a Node> {
     match d.kind {
         "Pod" => d.node.get("spec"),
-        "CronJob" => d.node.path(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        "CronJob" => d
+            .node
+            .path(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => d.node.path(&["spec", "template", "spec"]),
     }
 }
@@ -177,9 +206,18 @@ type CmSource = (String, Option<Vec<(String, String)>>);
 fn volume_sources(v: &Node) -> (Vec<CmSource>, bool) {
     let one = |cm: &Node| -> Option<CmSource> {
         let name = cm.get("name")?.as_str()?.to_string();
-        let items = cm
-            .get("items")
-            .map(|items| items.items().iter().filter_map(|i| Some((i.get("key")?.as_str()?.to_string(), i.get("path")?.as_str()?.to_string()))).collect());
+        let items = cm.get("items").map(|items| {
+            items
+                .items()
+                .iter()
+                .filter_map(|i| {
+                    Some((
+                        i.get("key")?.as_str()?.to_string(),
+                        i.get("path")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        });
         Some((name, items))
     };
     if let Some(cm) = v.get("configMap") {
@@ -201,7 +239,11 @@ fn volume_sources(v: &Node) -> (Vec<CmSource>, bool) {
 
 /// The config files given on a container's command line.
 fn config_args(c: &Node) -> Vec<String> {
-    let args: Vec<&str> = ["command", "args"].iter().flat_map(|k| c.get(k).map(Node::items).unwrap_or_default()).filter_map(Node::as_str).collect();
+    let args: Vec<&str> = ["command", "args"]
+        .iter()
+        .flat_map(|k| c.get(k).map(Node::items).unwrap_or_default())
+        .filter_map(Node::as_str)
+        .collect();
     let mut out = vec![];
     for (i, a) in args.iter().enumerate() {
         match *a {
@@ -218,34 +260,80 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
     let keys_of = |cm: &str| -> Vec<String> {
         docs.iter()
             .filter(|d| d.kind == "ConfigMap" && d.name == cm)
-            .flat_map(|d| d.node.get("data").map(Node::entries).unwrap_or_default().iter().map(|e| e.key.clone()))
+            .flat_map(|d| {
+                d.node
+                    .get("data")
+                    .map(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|e| e.key.clone())
+            })
             .collect()
     };
-    let conf = |cm: &str, key: &str| confs.iter().position(|c| c.cm == cm && c.key == key).map_or(Target::Opaque, Target::Conf);
+    let conf = |cm: &str, key: &str| {
+        confs
+            .iter()
+            .position(|c| c.cm == cm && c.key == key)
+            .map_or(Target::Opaque, Target::Conf)
+    };
     let mut out: Vec<Fs> = vec![];
     for d in docs {
         let Some(spec) = pod_spec(d) else { continue };
-        let mut fs = Fs { owner: format!("{} `{}`", d.kind, d.name), files: BTreeMap::new(), dirs: vec![], opaque_dirs: vec![], started_with: vec![] };
-        let volumes: Vec<(&str, &Node)> =
-            spec.get("volumes").map(Node::items).unwrap_or_default().iter().filter_map(|v| Some((v.get("name")?.as_str()?, v))).collect();
-        for c in ["containers", "initContainers"].into_iter().flat_map(|k| spec.get(k).map(Node::items).unwrap_or_default()) {
+        let mut fs = Fs {
+            owner: format!("{} `{}`", d.kind, d.name),
+            files: BTreeMap::new(),
+            dirs: vec![],
+            opaque_dirs: vec![],
+            started_with: vec![],
+        };
+        let volumes: Vec<(&str, &Node)> = spec
+            .get("volumes")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| Some((v.get("name")?.as_str()?, v)))
+            .collect();
+        for c in ["containers", "initContainers"]
+            .into_iter()
+            .flat_map(|k| spec.get(k).map(Node::items).unwrap_or_default())
+        {
             fs.started_with.extend(config_args(c));
             for vm in c.get("volumeMounts").map(Node::items).unwrap_or_default() {
-                let (Some(vol), Some(path)) = (vm.get("name").and_then(Node::as_str), vm.get("mountPath").and_then(Node::as_str)) else { continue };
-                let Some((_, v)) = volumes.iter().find(|(n, _)| *n == vol) else { continue };
+                let (Some(vol), Some(path)) = (
+                    vm.get("name").and_then(Node::as_str),
+                    vm.get("mountPath").and_then(Node::as_str),
+                ) else {
+                    continue;
+                };
+                let Some((_, v)) = volumes.iter().find(|(n, _)| *n == vol) else {
+                    continue;
+                };
                 let path = clean(path);
                 let (sources, other) = volume_sources(v);
                 // (file name inside the volume, target) for every file the volume shows.
                 let mut entries: Vec<(String, Target)> = vec![];
                 for (cm, items) in sources {
                     match items {
-                        Some(items) => entries.extend(items.into_iter().map(|(key, p)| (p, conf(&cm, &key)))),
-                        None => entries.extend(keys_of(&cm).into_iter().map(|key| (key.clone(), conf(&cm, &key)))),
+                        Some(items) => {
+                            entries.extend(items.into_iter().map(|(key, p)| (p, conf(&cm, &key))))
+                        }
+                        None => entries.extend(
+                            keys_of(&cm)
+                                .into_iter()
+                                .map(|key| (key.clone(), conf(&cm, &key))),
+                        ),
                     }
                 }
-                match vm.get("subPath").and_then(Node::as_str).filter(|s| !s.is_empty()) {
+                match vm
+                    .get("subPath")
+                    .and_then(Node::as_str)
+                    .filter(|s| !s.is_empty())
+                {
                     Some(sub) => {
-                        let t = entries.into_iter().find(|(p, _)| clean(p) == clean(sub)).map_or(Target::Opaque, |(_, t)| t);
+                        let t = entries
+                            .into_iter()
+                            .find(|(p, _)| clean(p) == clean(sub))
+                            .map_or(Target::Opaque, |(_, t)| t);
                         fs.files.entry(path).or_insert(t);
                     }
                     None => {
@@ -264,10 +352,33 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
             out.push(fs);
         }
     }
-    let mounted: Vec<usize> = out.iter().flat_map(|fs| fs.files.values().filter_map(|t| if let Target::Conf(i) = t { Some(*i) } else { None })).collect();
-    let mut loose = Fs { owner: String::new(), files: BTreeMap::new(), dirs: vec![], opaque_dirs: vec![], started_with: vec![] };
-    for (i, c) in confs.iter().enumerate().filter(|(i, _)| !mounted.contains(i)) {
-        loose.files.insert(format!("{UNMOUNTED}{}/{}", c.cm, c.key), Target::Conf(i));
+    let mounted: Vec<usize> = out
+        .iter()
+        .flat_map(|fs| {
+            fs.files.values().filter_map(|t| {
+                if let Target::Conf(i) = t {
+                    Some(*i)
+                } else {
+                    None
+                }
+            })
+        })
+        .collect();
+    let mut loose = Fs {
+        owner: String::new(),
+        files: BTreeMap::new(),
+        dirs: vec![],
+        opaque_dirs: vec![],
+        started_with: vec![],
+    };
+    for (i, c) in confs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !mounted.contains(i))
+    {
+        loose
+            .files
+            .insert(format!("{UNMOUNTED}{}/{}", c.cm, c.key), Target::Conf(i));
     }
     if !loose.files.is_empty() {
         out.push(loose);
@@ -276,7 +387,8 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
 }
 
 fn under(dirs: &[String], path: &str) -> bool {
-    dirs.iter().any(|d| path == d || path.starts_with(&format!("{}/", d.trim_end_matches('/'))))
+    dirs.iter()
+        .any(|d| path == d || path.starts_with(&format!("{}/", d.trim_end_matches('/'))))
 }
 
 /// What an include path leads to.
@@ -289,7 +401,16 @@ pub enum Resolved {
 impl Fs {
     /// The configs this file system shows, with their paths.
     pub fn confs(&self) -> Vec<(usize, &str)> {
-        self.files.iter().filter_map(|(p, t)| if let Target::Conf(i) = t { Some((*i, p.as_str())) } else { None }).collect()
+        self.files
+            .iter()
+            .filter_map(|(p, t)| {
+                if let Target::Conf(i) = t {
+                    Some((*i, p.as_str()))
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// The config at `path`, as the server in this pod would open it.
@@ -303,7 +424,10 @@ impl Fs {
             return Resolved::Opaque;
         }
         if under(&self.dirs, path) {
-            return Resolved::Missing(format!("nothing is mounted at {path} in {}: no ConfigMap key of the stream is placed there", self.owner));
+            return Resolved::Missing(format!(
+                "nothing is mounted at {path} in {}: no ConfigMap key of the stream is placed there",
+                self.owner
+            ));
         }
         if !self.owner.is_empty() {
             // Outside every volume: the container image's own files, which are not ours to see.
@@ -311,11 +435,15 @@ impl Fs {
         }
         // No workload shows where these configs live: match the file by name among the ConfigMaps.
         let base = path.rsplit('/').next().unwrap_or(path);
-        let same_cm = path.strip_prefix(UNMOUNTED).and_then(|r| r.split('/').next());
+        let same_cm = path
+            .strip_prefix(UNMOUNTED)
+            .and_then(|r| r.split('/').next());
         let named: Vec<usize> = (0..confs.len()).filter(|&i| confs[i].key == base).collect();
         // The folder names the ConfigMap: its own name, or, as the chart mounts its configs
         // (ConfigMap `nats-accounts-config` at /etc/nats-accounts), the name without `-config`.
-        let in_folder = |cm: &str| same_cm.is_some_and(|dir| cm == dir || cm.strip_suffix("-config") == Some(dir));
+        let in_folder = |cm: &str| {
+            same_cm.is_some_and(|dir| cm == dir || cm.strip_suffix("-config") == Some(dir))
+        };
         if let Some(&i) = named.iter().find(|&&i| in_folder(&confs[i].cm)) {
             return Resolved::Conf(i);
         }
@@ -324,7 +452,10 @@ impl Fs {
             [] => Resolved::Missing(format!("no ConfigMap of the stream carries a key `{base}`")),
             many => Resolved::Missing(format!(
                 "several ConfigMaps carry `{base}` ({}) and no workload of the stream mounts them, so which one is meant is unknown",
-                many.iter().map(|&i| format!("`{}`", confs[i].cm)).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|&i| format!("`{}`", confs[i].cm))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
     }
@@ -351,7 +482,12 @@ impl Reader for Vfs<'_> {
         match self.fs.resolve(path, self.confs) {
             // The stand-in's name-matched file is named by its own path.
             Resolved::Conf(i) => {
-                let name = self.fs.confs().into_iter().find(|(j, _)| *j == i).map_or(path.to_string(), |(_, p)| p.to_string());
+                let name = self
+                    .fs
+                    .confs()
+                    .into_iter()
+                    .find(|(j, _)| *j == i)
+                    .map_or(path.to_string(), |(_, p)| p.to_string());
                 Ok(Found::Text(name, self.confs[i].text.clone()))
             }
             Resolved::Opaque => Ok(Found::Opaque),

@@ -6,7 +6,12 @@ use crate::diag::{Code, Diagnostic, Span};
 use crate::emit::Files;
 
 /// The ConfigMap keys the bus's configs live under.
-pub const GENERATED: &[&str] = &["nats.conf", "accounts.conf", "leafnodes.conf", "permissions.json"];
+pub const GENERATED: &[&str] = &[
+    "nats.conf",
+    "accounts.conf",
+    "leafnodes.conf",
+    "permissions.json",
+];
 
 /// The names of the event-bus chart's own ConfigMaps that only some values render (the mTLS
 /// release's two) or that every event-bus values renders: one of them in the stream that the
@@ -22,17 +27,34 @@ const CHART_CONFIG_MAPS: &[&str] = &[
 ];
 
 /// The ConfigMaps a compile emits (its manifests.yaml): name -> key -> contents.
-fn compiled_config_maps(files: &Files) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+fn compiled_config_maps(
+    files: &Files,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
     let mut sources = crate::diag::Sources::default();
-    let Some(text) = files.get("manifests.yaml") else { return Default::default() };
+    let Some(text) = files.get("manifests.yaml") else {
+        return Default::default();
+    };
     let id = sources.add(crate::diag::Source::new("manifests.yaml", text.clone()));
-    let docs = crate::load::yaml::parse_stream(id, &sources).0.unwrap_or_default();
+    let docs = crate::load::yaml::parse_stream(id, &sources)
+        .0
+        .unwrap_or_default();
     docs.iter()
         .filter(|d| d.get("kind").and_then(crate::load::Node::as_str) == Some("ConfigMap"))
         .filter_map(|d| {
-            let name = d.path(&["metadata", "name"]).and_then(crate::load::Node::as_str)?.to_string();
-            let data = d.get("data").map(crate::load::Node::entries).unwrap_or_default();
-            Some((name, data.iter().filter_map(|e| Some((e.key.clone(), e.value.as_str()?.to_string()))).collect()))
+            let name = d
+                .path(&["metadata", "name"])
+                .and_then(crate::load::Node::as_str)?
+                .to_string();
+            let data = d
+                .get("data")
+                .map(crate::load::Node::entries)
+                .unwrap_or_default();
+            Some((
+                name,
+                data.iter()
+                    .filter_map(|e| Some((e.key.clone(), e.value.as_str()?.to_string())))
+                    .collect(),
+            ))
         })
         .collect()
 }
@@ -40,8 +62,17 @@ fn compiled_config_maps(files: &Files) -> std::collections::BTreeMap<String, std
 /// Can `text` be written as a literal block scalar and read back unchanged?
 fn literal_safe(text: &str) -> bool {
     !text.is_empty()
-        && text.chars().all(|c| c == '\n' || c == '\t' || (c >= ' ' && c != '\u{7f}' && c != '\u{feff}' && !('\u{80}'..='\u{9f}').contains(&c)))
-        && !text.lines().any(|l| l.ends_with([' ', '\t']) && l.trim().is_empty())
+        && text.chars().all(|c| {
+            c == '\n'
+                || c == '\t'
+                || (c >= ' '
+                    && c != '\u{7f}'
+                    && c != '\u{feff}'
+                    && !('\u{80}'..='\u{9f}').contains(&c))
+        })
+        && !text
+            .lines()
+            .any(|l| l.ends_with([' ', '\t']) && l.trim().is_empty())
 }
 
 /// `key: |` and the text, indented; the header says how to keep the final new lines.
@@ -54,7 +85,11 @@ fn literal(text: &str, indent: usize) -> String {
         ""
     };
     let first = text.lines().find(|l| !l.is_empty()).unwrap_or("");
-    let indicator = if first.starts_with(' ') { indent.to_string() } else { String::new() };
+    let indicator = if first.starts_with(' ') {
+        indent.to_string()
+    } else {
+        String::new()
+    };
     let mut out = format!(": |{indicator}{chomp}\n");
     for l in text.split_inclusive('\n') {
         if l != "\n" {
@@ -71,7 +106,9 @@ fn literal(text: &str, indent: usize) -> String {
 /// The end of a block scalar whose content starts at `value`: the last line indented at
 /// least as deep, blank lines inside included; returns the byte after that line's new line.
 fn block_end(text: &str, value: Span) -> usize {
-    let start_of_line = text[..value.offset as usize].rfind('\n').map_or(0, |i| i + 1);
+    let start_of_line = text[..value.offset as usize]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let indent = value.col as usize;
     let mut end = start_of_line;
     let mut at = start_of_line;
@@ -98,15 +135,29 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
     let mut edits: Vec<(usize, usize, String)> = vec![];
     let mut diags = vec![];
     let mut seen: Vec<&str> = vec![];
-    let mismatch =
-        |msg: String| Diagnostic::new(Code::PostRenderValues, msg).help("pass the same values files and --set options to the post-renderer as to helm");
-    for d in docs.iter().filter(|d| d.kind == "ConfigMap" && d.api == "v1") {
+    let mismatch = |msg: String| {
+        Diagnostic::new(Code::PostRenderValues, msg)
+            .help("pass the same values files and --set options to the post-renderer as to helm")
+    };
+    for d in docs
+        .iter()
+        .filter(|d| d.kind == "ConfigMap" && d.api == "v1")
+    {
         let Some(data) = compiled.get(d.name) else {
             // A chart ConfigMap these values do not render: left as it is, it would keep
             // configs of other values (an mTLS release the values turn off).
             if CHART_CONFIG_MAPS.contains(&d.name) {
-                let why = if d.name.contains("mtls") { " (mTLS is off in them)" } else { "" };
-                for e in d.node.get("data").map(crate::load::Node::entries).unwrap_or_default() {
+                let why = if d.name.contains("mtls") {
+                    " (mTLS is off in them)"
+                } else {
+                    ""
+                };
+                for e in d
+                    .node
+                    .get("data")
+                    .map(crate::load::Node::entries)
+                    .unwrap_or_default()
+                {
                     diags.push(
                         mismatch(format!(
                             "ConfigMap `{}` carries `{}`, but the values given with --values compile no ConfigMap of that name{why}",
@@ -119,8 +170,15 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
             continue;
         };
         seen.push(d.name);
-        let entries = d.node.get("data").map(crate::load::Node::entries).unwrap_or_default();
-        for key in data.keys().filter(|k| !entries.iter().any(|e| &e.key == *k)) {
+        let entries = d
+            .node
+            .get("data")
+            .map(crate::load::Node::entries)
+            .unwrap_or_default();
+        for key in data
+            .keys()
+            .filter(|k| !entries.iter().any(|e| &e.key == *k))
+        {
             diags.push(mismatch(format!("the values given with --values compile `{key}` in ConfigMap `{}`, which the stream's has not", d.name)));
         }
         for e in entries {
@@ -139,10 +197,18 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
                 let indent = (e.value.span.col as usize).max(e.key_span.col as usize + 2);
                 edits.push((key_end, block_end(text, e.value.span), literal(new, indent)));
             } else if e.value.span.line > e.key_span.line {
-                edits.push((key_end, block_end(text, e.value.span), format!(": {}\n", serde_json::to_string(new).expect("a string"))));
+                edits.push((
+                    key_end,
+                    block_end(text, e.value.span),
+                    format!(": {}\n", serde_json::to_string(new).expect("a string")),
+                ));
             } else {
                 let start = e.value.span.offset as usize;
-                edits.push((start, start + e.value.span.len as usize, serde_json::to_string(new).expect("a string")));
+                edits.push((
+                    start,
+                    start + e.value.span.len as usize,
+                    serde_json::to_string(new).expect("a string"),
+                ));
             }
         }
     }

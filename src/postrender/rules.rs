@@ -41,15 +41,27 @@ pub fn server(s: &Server, out: &mut Vec<Diagnostic>) {
             exponent_numbers(s, value, out);
         }
     }
-    if let Some((key_pos, Node { v: Val::Map(accounts), .. })) = root.entry("accounts") {
+    if let Some((
+        key_pos,
+        Node {
+            v: Val::Map(accounts),
+            ..
+        },
+    )) = root.entry("accounts")
+    {
         account_graph(s, *key_pos, accounts, out);
     }
 }
 
 /// What the server checks at start but `-t` does not: the payload limit against max_pending.
 fn payload(s: &Server, root: &Block, out: &mut Vec<Diagnostic>) {
-    let Some(p) = root.get("max_payload") else { return };
-    let pending = root.get("max_pending").and_then(|n| size_bytes(&n.to_conf())).unwrap_or(64 * 1024 * 1024);
+    let Some(p) = root.get("max_payload") else {
+        return;
+    };
+    let pending = root
+        .get("max_pending")
+        .and_then(|n| size_bytes(&n.to_conf()))
+        .unwrap_or(64 * 1024 * 1024);
     if let Some(bytes) = size_bytes(&p.to_conf()).filter(|b| *b > pending) {
         out.push(
             Diagnostic::new(
@@ -74,7 +86,12 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
         }
     }
     account_fields(s, &accs, out);
-    let conf = ConfMap { items: accs.iter().map(|(k, n)| Item::Kv(k.to_string(), n.to_conf())).collect() };
+    let conf = ConfMap {
+        items: accs
+            .iter()
+            .map(|(k, n)| Item::Kv(k.to_string(), n.to_conf()))
+            .collect(),
+    };
     let import_at = |acc: &str, i: usize| -> Option<Span> {
         let (_, n) = accs.iter().find(|(k, _)| *k == acc)?;
         Some(s.span(n.as_block()?.get("imports")?.items().get(i)?.pos))
@@ -83,18 +100,26 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
     g.add_accounts_traced("", &conf, &import_at);
 
     let lists = recover_lists(s, &accs);
-    let list_spans: Vec<Span> = lists.iter().flat_map(|(l, _)| l.iter().flatten().map(|x| x.span)).collect();
+    let list_spans: Vec<Span> = lists
+        .iter()
+        .flat_map(|(l, _)| l.iter().flatten().map(|x| x.span))
+        .collect();
     let mut layer = match &lists {
         Some((l, id)) => cross_layer::check_lists([&l[0], &l[1], &l[2]], id),
         None => vec![],
     };
     for d in &mut layer {
         if let Some(h) = &mut d.help {
-            h.push_str(" (here the lists are read back from the imports of the CSC and CPC accounts)");
+            h.push_str(
+                " (here the lists are read back from the imports of the CSC and CPC accounts)",
+            );
         }
     }
-    let named: Vec<Span> =
-        layer.iter().filter(|d| matches!(d.code, Code::CrossLayerOverlap | Code::CrossLayerDuplicate)).flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
+    let named: Vec<Span> = layer
+        .iter()
+        .filter(|d| matches!(d.code, Code::CrossLayerOverlap | Code::CrossLayerDuplicate))
+        .flat_map(|d| d.labels.iter().map(|l| l.span))
+        .collect();
     let reported = |sp: Option<Span>| sp.is_some_and(|sp| list_spans.contains(&sp));
     let none = |_: &str, _: &str, _: &str| None;
     let ctx = imports::Context {
@@ -137,12 +162,21 @@ fn exponent_numbers(s: &Server, n: &Node, out: &mut Vec<Diagnostic>) {
 
 fn is_go_exponent(t: &str) -> bool {
     let t = t.strip_prefix('-').unwrap_or(t);
-    let Some((mant, exp)) = t.split_once('e') else { return false };
+    let Some((mant, exp)) = t.split_once('e') else {
+        return false;
+    };
     let mant_ok = !mant.is_empty()
-        && mant.split_once('.').map_or(mant.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
-            !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit())
-        });
-    let exp_ok = exp.len() >= 3 && matches!(exp.as_bytes()[0], b'+' | b'-') && exp[1..].chars().all(|c| c.is_ascii_digit());
+        && mant
+            .split_once('.')
+            .map_or(mant.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.chars().all(|c| c.is_ascii_digit())
+                    && b.chars().all(|c| c.is_ascii_digit())
+            });
+    let exp_ok = exp.len() >= 3
+        && matches!(exp.as_bytes()[0], b'+' | b'-')
+        && exp[1..].chars().all(|c| c.is_ascii_digit());
     mant_ok && exp_ok
 }
 
@@ -150,7 +184,9 @@ fn is_go_exponent(t: &str) -> bool {
 fn account_fields(s: &Server, accs: &[(&str, &Node)], out: &mut Vec<Diagnostic>) {
     use crate::check::accounts::SERVER_ACCOUNT_FIELDS;
     for (name, node) in accs {
-        let Some(block) = node.as_block() else { continue };
+        let Some(block) = node.as_block() else {
+            continue;
+        };
         for e in &block.entries {
             if let Entry::Kv { key, key_pos, .. } = e
                 && !SERVER_ACCOUNT_FIELDS.contains(&key.as_str())
@@ -171,18 +207,32 @@ fn account_fields(s: &Server, accs: &[(&str, &Node)], out: &mut Vec<Diagnostic>)
 /// The three cross-layer lists of a CPC, read back from the imports its accounts carry:
 /// CSC imports `s` from CPC to `cpc.<id>.s` (cpcExports); CPC imports `s` from CSC unchanged
 /// (cscExports) or `cpc.<id>.s` to `s` (cscPrefixedExports).
-fn recover_lists(s: &Server, accs: &[(&str, &Node)]) -> Option<([Vec<Spanned<String>>; 3], String)> {
-    let find = |name: &str| accs.iter().find(|(k, _)| *k == name).and_then(|(_, n)| n.as_block());
+fn recover_lists(
+    s: &Server,
+    accs: &[(&str, &Node)],
+) -> Option<([Vec<Spanned<String>>; 3], String)> {
+    let find = |name: &str| {
+        accs.iter()
+            .find(|(k, _)| *k == name)
+            .and_then(|(_, n)| n.as_block())
+    };
     let (csc, cpc) = (find("CSC")?, find("CPC")?);
-    let id = csc
-        .get("exports")?
-        .items()
-        .iter()
-        .find_map(|e| e.as_block()?.get("stream")?.as_text()?.strip_prefix("csc2cpc.")?.strip_suffix(".>").map(str::to_string))?;
+    let id = csc.get("exports")?.items().iter().find_map(|e| {
+        e.as_block()?
+            .get("stream")?
+            .as_text()?
+            .strip_prefix("csc2cpc.")?
+            .strip_suffix(".>")
+            .map(str::to_string)
+    })?;
     let stream_import = |n: &Node| -> Option<(String, String, Option<String>)> {
         let b = n.as_block()?;
         let src = b.get("stream")?.as_block()?;
-        Some((src.get("account")?.as_text()?.to_string(), src.get("subject")?.as_text()?.to_string(), b.get("to").and_then(Node::as_text).map(str::to_string)))
+        Some((
+            src.get("account")?.as_text()?.to_string(),
+            src.get("subject")?.as_text()?.to_string(),
+            b.get("to").and_then(Node::as_text).map(str::to_string),
+        ))
     };
     let prefix = format!("cpc.{id}.");
     let own = format!("csc2cpc.{id}.>");
@@ -196,14 +246,18 @@ fn recover_lists(s: &Server, accs: &[(&str, &Node)]) -> Option<([Vec<Spanned<Str
         }
     }
     for imp in cpc.get("imports").map(Node::items).unwrap_or_default() {
-        let Some((acc, subject, to)) = stream_import(imp) else { continue };
+        let Some((acc, subject, to)) = stream_import(imp) else {
+            continue;
+        };
         if acc != "CSC" || subject == own {
             continue;
         }
         match to {
             None => e.push(Spanned::new(subject, s.span(imp.pos))),
             Some(to) if to == subject => e.push(Spanned::new(subject, s.span(imp.pos))),
-            Some(to) if subject == format!("{prefix}{to}") => p.push(Spanned::new(to, s.span(imp.pos))),
+            Some(to) if subject == format!("{prefix}{to}") => {
+                p.push(Spanned::new(to, s.span(imp.pos)))
+            }
             Some(_) => {}
         }
     }
@@ -237,7 +291,11 @@ impl Listener<'_> {
         v.iter().map(|s| s.to_string()).collect()
     }
     fn describe(&self) -> String {
-        if self.protocol == "TLS" { format!("`{}` (TLS, {})", self.name, self.mode) } else { format!("`{}` ({})", self.name, self.protocol) }
+        if self.protocol == "TLS" {
+            format!("`{}` (TLS, {})", self.name, self.mode)
+        } else {
+            format!("`{}` ({})", self.name, self.protocol)
+        }
     }
 }
 
@@ -253,9 +311,22 @@ fn listeners<'a>(gw: &Doc<'a>) -> Vec<Listener<'a>> {
                 name: name.as_str()?,
                 span: name.span,
                 port: l.get("port").and_then(YNode::as_i64),
-                protocol: l.get("protocol").and_then(YNode::as_str).unwrap_or("").to_ascii_uppercase(),
-                mode: l.path(&["tls", "mode"]).and_then(YNode::as_str).unwrap_or("Terminate").to_string(),
-                kinds: l.path(&["allowedRoutes", "kinds"]).map(|k| k.items().iter().filter_map(|k| k.get("kind")?.as_str().map(str::to_string)).collect()),
+                protocol: l
+                    .get("protocol")
+                    .and_then(YNode::as_str)
+                    .unwrap_or("")
+                    .to_ascii_uppercase(),
+                mode: l
+                    .path(&["tls", "mode"])
+                    .and_then(YNode::as_str)
+                    .unwrap_or("Terminate")
+                    .to_string(),
+                kinds: l.path(&["allowedRoutes", "kinds"]).map(|k| {
+                    k.items()
+                        .iter()
+                        .filter_map(|k| k.get("kind")?.as_str().map(str::to_string))
+                        .collect()
+                }),
             })
         })
         .collect()
@@ -267,32 +338,60 @@ fn is_route(d: &Doc) -> bool {
 
 /// Routes against the listeners of a Gateway the stream carries (others are not known here).
 pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
-    let gateways: Vec<&Doc> = docs.iter().filter(|d| d.is_gateway_api() && d.kind == "Gateway").collect();
+    let gateways: Vec<&Doc> = docs
+        .iter()
+        .filter(|d| d.is_gateway_api() && d.kind == "Gateway")
+        .collect();
     for r in docs.iter().filter(|d| is_route(d)) {
         let kind_span = r.node.get("kind").map(|k| k.span).unwrap_or(r.node.span);
-        if r.kind == "TLSRoute" && r.node.path(&["spec", "hostnames"]).is_none_or(|h| h.items().is_empty()) {
+        if r.kind == "TLSRoute"
+            && r.node
+                .path(&["spec", "hostnames"])
+                .is_none_or(|h| h.items().is_empty())
+        {
             out.push(
                 Diagnostic::new(Code::TlsRouteHostnames, format!("TLSRoute `{}` has no hostnames", r.name))
                     .at(kind_span, "TLSRoute")
                     .help("list the SNI names clients use (they must match the server certificate SANs and the clients' broker URL); newer Gateway API versions require them"),
             );
         }
-        for pr in r.node.path(&["spec", "parentRefs"]).map(YNode::items).unwrap_or_default() {
-            if pr.get("kind").and_then(YNode::as_str).is_some_and(|k| k != "Gateway") {
+        for pr in r
+            .node
+            .path(&["spec", "parentRefs"])
+            .map(YNode::items)
+            .unwrap_or_default()
+        {
+            if pr
+                .get("kind")
+                .and_then(YNode::as_str)
+                .is_some_and(|k| k != "Gateway")
+            {
                 continue;
             }
-            let Some(gname) = pr.get("name").and_then(YNode::as_str) else { continue };
+            let Some(gname) = pr.get("name").and_then(YNode::as_str) else {
+                continue;
+            };
             let ns = pr.get("namespace").and_then(YNode::as_str);
-            let Some(gw) = gateways.iter().find(|g| g.name == gname && (ns.is_none() || g.namespace.is_none() || g.namespace == ns)) else { continue };
+            let Some(gw) = gateways.iter().find(|g| {
+                g.name == gname && (ns.is_none() || g.namespace.is_none() || g.namespace == ns)
+            }) else {
+                continue;
+            };
             let ls = listeners(gw);
             let port = pr.get("port");
-            let fits = |l: &Listener| l.takes().iter().any(|k| k == r.kind) && port.and_then(YNode::as_i64).is_none_or(|p| l.port == Some(p));
+            let fits = |l: &Listener| {
+                l.takes().iter().any(|k| k == r.kind)
+                    && port
+                        .and_then(YNode::as_i64)
+                        .is_none_or(|p| l.port == Some(p))
+            };
             match pr.get("sectionName") {
                 Some(section) => {
                     let sname = section.as_str().unwrap_or("");
                     let Some(l) = ls.iter().find(|l| l.name == sname) else {
                         let names: Vec<&str> = ls.iter().map(|l| l.name).collect();
-                        let mut help = format!("the listeners of `{}` are: {}", gw.name, names.join(", "));
+                        let mut help =
+                            format!("the listeners of `{}` are: {}", gw.name, names.join(", "));
                         if let Some(s) = suggest(sname, names.iter().copied()) {
                             help.push_str(&format!("; did you mean `{s}`?"));
                         }
@@ -320,7 +419,11 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                             }
                             _ => "attach the route to a listener whose protocol carries it",
                         };
-                        let takes = if takes.is_empty() { "no TCP or TLS routes".to_string() } else { format!("{} only", takes.join(" or ")) };
+                        let takes = if takes.is_empty() {
+                            "no TCP or TLS routes".to_string()
+                        } else {
+                            format!("{} only", takes.join(" or "))
+                        };
                         out.push(
                             Diagnostic::new(
                                 Code::RouteListener,
@@ -381,7 +484,11 @@ fn truthy(n: Option<&Node>) -> bool {
 }
 
 fn handshake_first(b: Option<&Block>) -> bool {
-    truthy(b.and_then(|b| b.get("tls")).and_then(Node::as_block).and_then(|t| t.get("handshake_first")))
+    truthy(
+        b.and_then(|b| b.get("tls"))
+            .and_then(Node::as_block)
+            .and_then(|t| t.get("handshake_first")),
+    )
 }
 
 /// TLS passthrough to a NATS client or leaf listener needs TLS first at both ends: the
@@ -395,11 +502,25 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
             .map(YNode::items)
             .unwrap_or_default()
             .iter()
-            .flat_map(|rule| rule.get("backendRefs").map(YNode::items).unwrap_or_default());
+            .flat_map(|rule| {
+                rule.get("backendRefs")
+                    .map(YNode::items)
+                    .unwrap_or_default()
+            });
         for b in backends {
-            let (Some(name), Some(port)) = (b.get("name").and_then(YNode::as_str), b.get("port").and_then(YNode::as_i64)) else { continue };
+            let (Some(name), Some(port)) = (
+                b.get("name").and_then(YNode::as_str),
+                b.get("port").and_then(YNode::as_i64),
+            ) else {
+                continue;
+            };
             // The NATS chart names a release's config ConfigMap `<release>-config`.
-            let Some(s) = servers.iter().find(|s| s.root_conf().cm == format!("{name}-config")) else { continue };
+            let Some(s) = servers
+                .iter()
+                .find(|s| s.root_conf().cm == format!("{name}-config"))
+            else {
+                continue;
+            };
             let root = &s.parsed.root;
             let client_port = match root.get("port").map(|n| &n.v) {
                 Some(Val::Int(p)) => *p,
@@ -412,7 +533,10 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
             };
             let mut d = None;
             if port == client_port && !handshake_first(Some(root)) {
-                let at = root.get("tls").map(|t| t.pos).unwrap_or(root.entry("port").map(|(k, _)| *k).unwrap_or_default());
+                let at = root
+                    .get("tls")
+                    .map(|t| t.pos)
+                    .unwrap_or(root.entry("port").map(|(k, _)| *k).unwrap_or_default());
                 d = Some(
                     Diagnostic::new(Code::HandshakeFirst, format!("TLSRoute `{}` passes TLS through to {name}:{port}, the NATS client listener of {}, which does not set `handshake_first: true` in its tls block; clients never connect", r.name, s.root_conf().key))
                         .at(kind_span, "TLS passthrough")
@@ -422,9 +546,15 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
             } else if Some(port) == leaf_port {
                 let l = leaf.expect("a leaf port comes from a leafnodes block");
                 let remotes = l.get("remotes").map(Node::items).unwrap_or_default();
-                let missing: Vec<&Node> = remotes.iter().filter(|r| !handshake_first(r.as_block())).collect();
+                let missing: Vec<&Node> = remotes
+                    .iter()
+                    .filter(|r| !handshake_first(r.as_block()))
+                    .collect();
                 let (bad, at) = if remotes.is_empty() {
-                    (!handshake_first(Some(l)), vec![root.get("leafnodes").map(|n| n.pos).unwrap_or_default()])
+                    (
+                        !handshake_first(Some(l)),
+                        vec![root.get("leafnodes").map(|n| n.pos).unwrap_or_default()],
+                    )
                 } else {
                     (!missing.is_empty(), missing.iter().map(|n| n.pos).collect())
                 };
@@ -432,7 +562,14 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                     let mut diag = Diagnostic::new(Code::HandshakeFirst, format!("TLSRoute `{}` passes TLS through to {name}:{port}, the leaf listener of {}, but the leaf connection does not set `handshake_first: true` at this end; the leaf never connects", r.name, s.root_conf().key))
                         .at(kind_span, "TLS passthrough");
                     for p in at {
-                        diag = diag.at(s.span(p), if remotes.is_empty() { "leafnodes block" } else { "remote without handshake_first" });
+                        diag = diag.at(
+                            s.span(p),
+                            if remotes.is_empty() {
+                                "leafnodes block"
+                            } else {
+                                "remote without handshake_first"
+                            },
+                        );
                     }
                     d = Some(diag.help(
                         "set `handshake_first: true` in the leaf TLS block at both ends (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",

@@ -17,25 +17,37 @@ pub fn natscc() -> assert_cmd::Command {
 pub fn nats_server_path() -> PathBuf {
     if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
         let p = PathBuf::from(p);
-        assert!(p.is_file(), "NATS_SERVER_BIN={} does not exist; run scripts/setup.sh", p.display());
+        assert!(
+            p.is_file(),
+            "NATS_SERVER_BIN={} does not exist; run scripts/setup.sh",
+            p.display()
+        );
         return p;
     }
     let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/nats-server");
     if local.is_file() {
         return local;
     }
-    let on_path =
-        std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).map(|d| d.join("nats-server")).find(|p| p.is_file());
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("nats-server"))
+        .find(|p| p.is_file());
     on_path.unwrap_or_else(|| panic!("nats-server not found (NATS_SERVER_BIN, .tools/venv/bin/nats-server, PATH): run scripts/setup.sh"))
 }
 
 /// Parses a YAML output file with the compiler's own loader.
 pub fn read_yaml(path: &Path) -> Node {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let mut sources = Sources::default();
     let id = sources.add(Source::new(path.display().to_string(), text));
     let (node, diags) = yaml::parse(id, &sources);
-    assert!(diags.is_empty(), "{} does not parse: {diags:?}", path.display());
+    assert!(
+        diags.is_empty(),
+        "{} does not parse: {diags:?}",
+        path.display()
+    );
     node.unwrap_or_else(|| panic!("{} is empty", path.display()))
 }
 
@@ -56,14 +68,19 @@ fn generate(holds: &str) -> String {
 /// Finds what the secret key behind env var `name` of `container` holds. secrets.yaml lists
 /// the consuming env vars on each key, which also covers keys moved by nkeySecretRefOverrides.
 fn holds_for(secrets: &Node, container: &str, name: &str) -> Option<String> {
-    secrets.get("secrets")?.items().iter().flat_map(|s| s.get("keys").map(Node::items).unwrap_or_default()).find_map(|k| {
-        let used = k
-            .get("env")?
-            .items()
-            .iter()
-            .any(|e| e.get("container").and_then(Node::as_str) == Some(container) && e.get("name").and_then(Node::as_str) == Some(name));
-        used.then(|| k.get("holds").and_then(Node::as_str).map(str::to_string)).flatten()
-    })
+    secrets
+        .get("secrets")?
+        .items()
+        .iter()
+        .flat_map(|s| s.get("keys").map(Node::items).unwrap_or_default())
+        .find_map(|k| {
+            let used = k.get("env")?.items().iter().any(|e| {
+                e.get("container").and_then(Node::as_str) == Some(container)
+                    && e.get("name").and_then(Node::as_str) == Some(name)
+            });
+            used.then(|| k.get("holds").and_then(Node::as_str).map(str::to_string))
+                .flatten()
+        })
 }
 
 /// Every env var the `nats` and `nats-mtls` containers expect, with a value: the pod name for
@@ -76,7 +93,11 @@ pub fn server_env(out_dir: &Path) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = vec![];
     for container in ["nats", "nats-mtls"] {
         for var in env.get(container).map(Node::items).unwrap_or_default() {
-            let name = var.get("name").and_then(Node::as_str).expect("env entry has a name").to_string();
+            let name = var
+                .get("name")
+                .and_then(Node::as_str)
+                .expect("env entry has a name")
+                .to_string();
             if out.iter().any(|(n, _)| *n == name) {
                 continue; // both containers share e.g. AUTH_SIGNING_KEY; one value serves both
             }
@@ -84,7 +105,8 @@ pub fn server_env(out_dir: &Path) -> Vec<(String, String)> {
                 "natscc-test".to_string()
             } else if let Some(v) = var.get("value").and_then(Node::as_str) {
                 v.to_string()
-            } else if (var.get("valueFrom").is_none() || var.path(&["valueFrom", "configMapKeyRef"]).is_some())
+            } else if (var.get("valueFrom").is_none()
+                || var.path(&["valueFrom", "configMapKeyRef"]).is_some())
                 && let Some(v) = env.path(&["inlined", &name]).and_then(Node::as_str)
             {
                 v.to_string()
@@ -101,15 +123,58 @@ pub fn server_env(out_dir: &Path) -> Vec<(String, String)> {
 }
 
 pub fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
-    assert!(out.status.success(), "openssl {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A CA and a server certificate for localhost, 127.0.0.1: (ca, cert, key) file names.
 pub fn make_certs(dir: &Path) -> (&'static str, &'static str, &'static str) {
-    openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=natscc test CA", "-keyout", "ca.key", "-out", "ca.pem"]);
-    openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server-key.pem", "-out", "server.csr"]);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=natscc test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server-key.pem",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
     openssl(
         dir,
         &[
@@ -138,7 +203,10 @@ fn cert_key(line: &str) -> Option<&'static str> {
     // The key may be quoted, as in the JSON style the NATS chart renders.
     let trimmed = line.trim_start().trim_start_matches('"');
     ["cert_file", "key_file", "ca_file"].into_iter().find(|k| {
-        let value = trimmed.strip_prefix(k).map(|r| r.trim_start_matches('"').trim_start()).and_then(|r| r.strip_prefix([':', '=']));
+        let value = trimmed
+            .strip_prefix(k)
+            .map(|r| r.trim_start_matches('"').trim_start())
+            .and_then(|r| r.strip_prefix([':', '=']));
         value.is_some_and(|v| v.trim().trim_matches('"').starts_with('/'))
     })
 }
@@ -163,7 +231,9 @@ pub fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: 
 /// Every file under `dir`, recursively, as paths relative to `dir`, sorted.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
+        for e in
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        {
             let e = e.unwrap();
             let path = e.path();
             if e.file_type().unwrap().is_dir() {
@@ -185,7 +255,11 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// with every listed env var set and real certificates in place of the cluster paths in every
 /// config of the tree. Panics with the server's output and the configs it read.
 pub fn check_with_server(out_dir: &Path, conf_file: &str) {
-    assert!(out_dir.join(conf_file).is_file(), "{} holds no {conf_file}", out_dir.display());
+    assert!(
+        out_dir.join(conf_file).is_file(),
+        "{} holds no {conf_file}",
+        out_dir.display()
+    );
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     let cert_dir = tmp.path().join("certs");
@@ -197,7 +271,10 @@ pub fn check_with_server(out_dir: &Path, conf_file: &str) {
         std::fs::copy(out_dir.join(rel), &copy).unwrap();
     }
     let mut certs = None;
-    for rel in files.iter().filter(|p| p.extension().is_some_and(|e| e == "conf")) {
+    for rel in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+    {
         let copy = dir.join(rel);
         let text = std::fs::read_to_string(&copy).unwrap();
         // Certificates are generated once, and only when some config names cluster paths.
@@ -210,14 +287,28 @@ pub fn check_with_server(out_dir: &Path, conf_file: &str) {
     let (conf_dir, conf_name) = (conf.parent().unwrap(), conf.file_name().unwrap());
     // Its output goes to a file (a full pipe cannot stall it while it is polled), and it is
     // killed if it has not answered within 20 s: a hung server fails the test, never hangs it.
-    let (ok, said) = server_test(conf_dir, conf_name.to_str().unwrap(), server_env(out_dir), tmp.path());
+    let (ok, said) = server_test(
+        conf_dir,
+        conf_name.to_str().unwrap(),
+        server_env(out_dir),
+        tmp.path(),
+    );
     if !ok {
         let configs: String = files
             .iter()
             .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-            .map(|p| format!("\n--- {}\n{}", p.display(), std::fs::read_to_string(dir.join(p)).unwrap_or_default()))
+            .map(|p| {
+                format!(
+                    "\n--- {}\n{}",
+                    p.display(),
+                    std::fs::read_to_string(dir.join(p)).unwrap_or_default()
+                )
+            })
             .collect();
-        panic!("nats-server -t -c {conf_file} refused the config compiled in {}:\n{said}{configs}", out_dir.display());
+        panic!(
+            "nats-server -t -c {conf_file} refused the config compiled in {}:\n{said}{configs}",
+            out_dir.display()
+        );
     }
 }
 
@@ -226,7 +317,9 @@ pub fn values_files(case: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(case)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && p.file_name().unwrap() != "rendered.yaml")
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "yaml") && p.file_name().unwrap() != "rendered.yaml"
+        })
         .collect();
     files.sort();
     files
@@ -236,7 +329,9 @@ pub fn values_files(case: &Path) -> Vec<PathBuf> {
 pub fn stream_docs(text: &str) -> Vec<Node> {
     let mut sources = Sources::default();
     let id = sources.add(Source::new("stream", text.to_string()));
-    yaml::parse_stream(id, &sources).0.expect("the stream parses")
+    yaml::parse_stream(id, &sources)
+        .0
+        .expect("the stream parses")
 }
 
 /// Every ConfigMap of a stream: name -> data key -> text.
@@ -244,9 +339,18 @@ pub fn config_maps(docs: &[Node]) -> BTreeMap<String, BTreeMap<String, String>> 
     docs.iter()
         .filter(|d| d.get("kind").and_then(Node::as_str) == Some("ConfigMap"))
         .map(|d| {
-            let name = d.path(&["metadata", "name"]).and_then(Node::as_str).unwrap().to_string();
-            let data =
-                d.get("data").map(Node::entries).unwrap_or_default().iter().map(|e| (e.key.clone(), e.value.as_str().unwrap_or("").to_string())).collect();
+            let name = d
+                .path(&["metadata", "name"])
+                .and_then(Node::as_str)
+                .unwrap()
+                .to_string();
+            let data = d
+                .get("data")
+                .map(Node::entries)
+                .unwrap_or_default()
+                .iter()
+                .map(|e| (e.key.clone(), e.value.as_str().unwrap_or("").to_string()))
+                .collect();
             (name, data)
         })
         .collect()
@@ -254,7 +358,11 @@ pub fn config_maps(docs: &[Node]) -> BTreeMap<String, BTreeMap<String, String>> 
 
 /// Where two texts first differ, for a failure message.
 pub fn first_difference(a: &str, b: &str) -> String {
-    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
+    let line = a
+        .lines()
+        .zip(b.lines())
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.lines().count().min(b.lines().count()));
     format!(
         "first difference at line {}:\n  natscc: {:?}\n  chart:  {:?}",
         line + 1,
@@ -266,7 +374,12 @@ pub fn first_difference(a: &str, b: &str) -> String {
 /// `nats-server -t -c CONF` in `conf_dir` with `env`: whether it accepts the config, and what it
 /// said. Its output goes through a file in `scratch` (a full pipe cannot stall it while it is
 /// polled), and it is killed, failing the test, if it has not answered within 20 s.
-pub fn server_test(conf_dir: &Path, conf: &str, env: Vec<(String, String)>, scratch: &Path) -> (bool, String) {
+pub fn server_test(
+    conf_dir: &Path,
+    conf: &str,
+    env: Vec<(String, String)>,
+    scratch: &Path,
+) -> (bool, String) {
     let log = scratch.join("server.log");
     let file = std::fs::File::create(&log).unwrap();
     let mut child = Command::new(nats_server_path())
@@ -286,9 +399,15 @@ pub fn server_test(conf_dir: &Path, conf: &str, env: Vec<(String, String)>, scra
         if started.elapsed() > std::time::Duration::from_secs(20) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("nats-server -t -c {conf} did not answer within 20 s in {}", conf_dir.display());
+            panic!(
+                "nats-server -t -c {conf} did not answer within 20 s in {}",
+                conf_dir.display()
+            );
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
     };
-    (status.success(), std::fs::read_to_string(&log).unwrap_or_default())
+    (
+        status.success(),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
 }
