@@ -27,10 +27,10 @@ pub fn emit(m: &Model, bus: &Bus) -> Files {
         files.extend(bus.pod_files(i));
     }
     let mut nats_vars = vec![];
-    k8s::variables(&bus.resolved(&bus.nats), &mut nats_vars);
+    k8s::variables(bus.resolved(&bus.nats), &mut nats_vars);
     let mut mtls_vars = vec![];
     if let Some(i) = &bus.mtls {
-        k8s::variables(&bus.resolved(i), &mut mtls_vars);
+        k8s::variables(bus.resolved(i), &mut mtls_vars);
     }
     let routes = k8s::routes(m);
     let streams = k8s::streams(m);

@@ -10,36 +10,42 @@ use super::yaml::{Entry, Node, V};
 use crate::diag::{SourceId, Sources, Span};
 
 /// Every built-in YAML source with its stored tree, by path under `src/`.
-pub const STORED: &[(&str, &str, &[u8])] = &[
+pub const STORED: &[(&str, &str, &[u8], u64)] = &[
     (
         "load/defaults/nats-event-bus.yaml",
         include_str!("defaults/nats-event-bus.yaml"),
         include_bytes!("defaults/nats-event-bus.yaml.tree"),
+        text_hash(include_str!("defaults/nats-event-bus.yaml")),
     ),
     (
         "load/defaults/nats.yaml",
         include_str!("defaults/nats.yaml"),
         include_bytes!("defaults/nats.yaml.tree"),
+        text_hash(include_str!("defaults/nats.yaml")),
     ),
     (
         "load/defaults/nack.yaml",
         include_str!("defaults/nack.yaml"),
         include_bytes!("defaults/nack.yaml.tree"),
+        text_hash(include_str!("defaults/nack.yaml")),
     ),
     (
         "load/defaults/auth-callout.yaml",
         include_str!("defaults/auth-callout.yaml"),
         include_bytes!("defaults/auth-callout.yaml.tree"),
+        text_hash(include_str!("defaults/auth-callout.yaml")),
     ),
     (
         "load/defaults/surveyor.yaml",
         include_str!("defaults/surveyor.yaml"),
         include_bytes!("defaults/surveyor.yaml.tree"),
+        text_hash(include_str!("defaults/surveyor.yaml")),
     ),
     (
         "chart/defaults.yaml",
         include_str!("../chart/defaults.yaml"),
         include_bytes!("../chart/defaults.yaml.tree"),
+        text_hash(include_str!("../chart/defaults.yaml")),
     ),
 ];
 
@@ -49,8 +55,8 @@ pub fn builtin(name: &str, text: &'static str, sources: &mut Sources) -> Node {
     let id = sources.add(crate::diag::Source::new(name, text));
     let stored = STORED
         .iter()
-        .find(|(_, t, _)| std::ptr::eq(*t, text) || *t == text)
-        .and_then(|(_, _, tree)| decode(tree, text, id));
+        .find(|(_, t, _, _)| *t == text)
+        .and_then(|(_, _, tree, hash)| decode(tree, *hash, id));
     stored.unwrap_or_else(|| {
         super::yaml::parse(id, sources)
             .0
@@ -58,11 +64,17 @@ pub fn builtin(name: &str, text: &'static str, sources: &mut Sources) -> Node {
     })
 }
 
-/// FNV-1a over the YAML text: a staleness check, not a security measure.
-fn text_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// FNV-1a over the YAML text: a staleness check, not a security measure. Computed when natscc
+/// is built (the table above is a constant), so checking costs nothing at run time.
+pub const fn text_hash(text: &str) -> u64 {
+    let bytes = text.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        h = (h ^ bytes[i] as u64).wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
 }
 
 pub fn encode(node: &Node, text: &str) -> Vec<u8> {
@@ -71,10 +83,11 @@ pub fn encode(node: &Node, text: &str) -> Vec<u8> {
     out
 }
 
-/// The stored tree, when it was made from `text`; spans point into source `src`.
-pub fn decode(bytes: &[u8], text: &str, src: SourceId) -> Option<Node> {
+/// The stored tree, when it was made from the text of hash `text_hash`; spans point into
+/// source `src`.
+pub fn decode(bytes: &[u8], text_hash: u64, src: SourceId) -> Option<Node> {
     let (hash, rest) = bytes.split_first_chunk::<8>()?;
-    if u64::from_le_bytes(*hash) != text_hash(text) {
+    if u64::from_le_bytes(*hash) != text_hash {
         return None;
     }
     let mut r = Reader { bytes: rest, src };
@@ -234,14 +247,15 @@ mod tests {
     fn stored_trees_are_current() {
         let bless = std::env::var("NATSCC_BLESS").is_ok_and(|v| v == "1");
         let mut stale = vec![];
-        for (path, text, stored) in STORED {
+        for (path, text, stored, hash) in STORED {
+            assert_eq!(*hash, text_hash(text));
             let mut sources = Sources::default();
             let id = sources.add(crate::diag::Source::new(*path, *text));
             let (tree, diags) = super::super::yaml::parse(id, &sources);
             assert!(diags.is_empty(), "{path} parses without findings");
             let tree = tree.expect("built-in defaults parse");
             let fresh = encode(&tree, text);
-            assert_eq!(decode(&fresh, text, id).as_ref(), Some(&tree), "{path}");
+            assert_eq!(decode(&fresh, *hash, id).as_ref(), Some(&tree), "{path}");
             if fresh != *stored {
                 let file = format!("{}/src/{path}.tree", env!("CARGO_MANIFEST_DIR"));
                 if bless {
@@ -259,8 +273,8 @@ mod tests {
 
     #[test]
     fn a_tree_of_other_text_or_damaged_is_not_used() {
-        let (_, text, stored) = STORED[2];
-        assert!(decode(stored, "other: text\n", SourceId(0)).is_none());
-        assert!(decode(&stored[..stored.len() - 3], text, SourceId(0)).is_none());
+        let (_, _, stored, hash) = STORED[2];
+        assert!(decode(stored, text_hash("other: text\n"), SourceId(0)).is_none());
+        assert!(decode(&stored[..stored.len() - 3], hash, SourceId(0)).is_none());
     }
 }
