@@ -8,6 +8,7 @@ pub mod bus;
 pub mod chart;
 pub mod check;
 pub mod cli;
+pub mod conf;
 pub mod diag;
 pub mod emit;
 pub mod fleet;

@@ -156,7 +156,7 @@ fn run_case(values: String, dir: &std::path::Path) -> Outcome {
     natscc::emit::write_atomic(&out, &files).unwrap();
     for conf in model.bus.instances().map(|i| model.bus.resolved(i)) {
         // The config reader gives back the very tree the printer wrote.
-        let text = natscc::emit::conf::print("", conf);
+        let text = natscc::conf::print("", conf);
         assert_eq!(
             natscc::natsconf::parse_conf(&text).as_ref(),
             Ok(conf),

@@ -6,7 +6,7 @@
 //! the round trip (proptest).
 
 use natscc::chart::print::format_config;
-use natscc::emit::conf::{Conf, ConfMap, Item, print};
+use natscc::conf::{Conf, ConfMap, Item, print};
 use natscc::natsconf::parse_conf;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};

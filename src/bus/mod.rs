@@ -8,7 +8,7 @@ pub mod gotmpl;
 pub mod templates;
 
 use crate::chart::render::{self, Rendered};
-use crate::emit::conf::{Conf, ConfMap, Item};
+use crate::conf::{Conf, ConfMap, Item};
 use crate::load::Node;
 use std::collections::BTreeMap;
 

@@ -5,7 +5,7 @@
 //! Every number is printed as Go prints a float64 (Helm reads values numbers as float64).
 
 use crate::bus::gotmpl::{json_float, json_string};
-use crate::emit::conf::{Conf, ConfMap, Item};
+use crate::conf::{Conf, ConfMap, Item};
 use regex_lite::Regex;
 use std::sync::OnceLock;
 
