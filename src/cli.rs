@@ -231,12 +231,17 @@ pub enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
-    /// Run the whole fleet locally: one nats-server per cluster on loopback, leaf connections
-    /// up, streams created; prints each cluster's addresses, then `ready`; Ctrl-C stops it all.
+    /// Run the whole fleet locally as production runs it: every cluster's nats replicas
+    /// (routed), its nats-mtls server and its auth callout, from the compiled files with only
+    /// loopback addresses, free ports and local certificates; prints each cluster's addresses,
+    /// then `ready` once every route, leaf connection and stream source is up; Ctrl-C stops it.
     Up {
         /// The fleet file.
-        #[arg(value_name = "FLEET")]
-        fleet: PathBuf,
+        #[arg(value_name = "FLEET", required_unless_present = "explain_overlay")]
+        fleet: Option<PathBuf>,
+        /// Print every rewrite natscc up makes to the compiled files, and start nothing.
+        #[arg(long)]
+        explain_overlay: bool,
     },
     /// Generate or check the NKeys and Secret layout (no nsc or nk needed).
     #[command(subcommand)]
@@ -652,7 +657,17 @@ pub fn main() -> i32 {
             "explain",
             explain(&values, &account, cluster.as_deref(), &subject),
         ),
-        Command::Up { fleet } => up(&fleet),
+        Command::Up {
+            explain_overlay: true,
+            ..
+        } => {
+            print!("{}", crate::fleet::overlay::explain());
+            EXIT_OK
+        }
+        Command::Up {
+            fleet: Some(fleet), ..
+        } => up(&fleet),
+        Command::Up { fleet: None, .. } => usage("up", "give the fleet file"),
         Command::Keys(KeysCommand::Generate {
             cpcs,
             extra_accounts,
