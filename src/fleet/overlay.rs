@@ -137,28 +137,37 @@ pub const ENV_REWRITES: &[Rewrite] = &[
     },
     Rewrite {
         path: "auth-callout AUTH_CALLOUT_MTLS_CA_PATH",
-        becomes: "the run's local CA certificate",
+        becomes: "the run's local CA certificate (also --mtls-ca)",
         why: "it verifies the client certificates the local CA issued",
+    },
+    Rewrite {
+        path: "auth-callout nats.url",
+        becomes: "--nats-url nats://127.0.0.1:<client port> of each nats server",
+        why: "the `nats` Service does not resolve here",
+    },
+    Rewrite {
+        path: "auth-callout permissions.file",
+        becomes: "--permissions <cluster>/auth-callout/permissions.json (the compiled file)",
+        why: "/etc/auth-callout is the pod's",
     },
 ];
 
-/// The explanation `natscc up --explain-overlay` prints.
+/// The explanation `natscc up --explain-overlay` prints: the config rewrites, then the
+/// environment's, one per line as `PATH  -> WHAT  (WHY)`.
 pub fn explain() -> String {
-    let mut out = String::from(
-        "natscc up runs the compiled files of every pod (nats-0..N-1 per cluster, nats-mtls-0 when mTLS is on) with only these rewrites:\n\n",
-    );
     let width = REWRITES
         .iter()
         .chain(ENV_REWRITES)
         .map(|r| r.path.len())
         .max()
         .unwrap_or(0);
-    for r in REWRITES.iter().chain(ENV_REWRITES) {
-        out.push_str(&format!(
-            "{:width$}  -> {}  ({})\n",
-            r.path, r.becomes, r.why
-        ));
-    }
+    let line = |r: &Rewrite| format!("  {:width$}  -> {}  ({})\n", r.path, r.becomes, r.why);
+    let mut out = String::from(
+        "natscc up runs the files compile writes for every pod (nats-0..N-1 per cluster, nats-mtls-0 when mTLS is on) and the auth callout, with only these rewrites.\n\nIn the server configs (key paths, includes read in place):\n",
+    );
+    REWRITES.iter().for_each(|r| out.push_str(&line(r)));
+    out.push_str("\nIn the environment and the auth callout's command line:\n");
+    ENV_REWRITES.iter().for_each(|r| out.push_str(&line(r)));
     out
 }
 
