@@ -550,6 +550,30 @@ fn after_ready_a_retained_message_reaches_a_late_cpc_subscriber_on_the_first_try
     }
 }
 
+/// Leaf TLS at both ends, with certificates from the run's CA: the CSC verifies the CPC's
+/// client certificate, the CPC the CSC's server certificate; messages cross both ways.
+#[test]
+fn leaf_tls_at_both_ends_carries_the_flows() {
+    let _serial = one_at_a_time();
+    let up = Up::start(&root().join("tests/fleets/tls/fleet.yaml"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let csc = connect(&up.nats["csc"]).await;
+        let cpc = connect(&up.nats["cpc-1"]).await;
+        let mut at_csc = csc.subscribe("cpc.1.sensor.>").await.unwrap();
+        let (subject, _) = publish_until_received(&cpc, "sensor.temp", "up", &mut at_csc).await;
+        assert_eq!(subject, "cpc.1.sensor.temp");
+        let mut at_cpc = cpc.subscribe("broadcast.>").await.unwrap();
+        let (subject, _) = publish_until_received(&csc, "broadcast.x", "down", &mut at_cpc).await;
+        assert_eq!(subject, "broadcast.x");
+    });
+    drop(rt);
+    up.stop();
+}
+
 #[test]
 fn no_loop_crosses_a_leaf_connection() {
     let _serial = one_at_a_time();

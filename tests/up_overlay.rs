@@ -127,7 +127,7 @@ fn the_example_fleet_runs_its_compiled_configs_with_only_the_listed_rewrites() {
 
 #[test]
 fn a_fleet_with_leaf_tls_runs_its_compiled_configs_with_only_the_listed_rewrites() {
-    only_listed_rewrites("tests/fleets/tls/fleet.yaml", 8);
+    only_listed_rewrites("tests/fleets/tls/fleet.yaml", 7);
 }
 
 /// The README's section on `natscc up` lists every rewrite --explain-overlay prints.
@@ -184,11 +184,11 @@ fn every_certificate_comes_from_the_local_ca() {
             }
         }
     }
-    // Leaf TLS at both ends on every nats replica (3 + 3), the mTLS listener of both clusters.
-    assert_eq!(certs, 8);
-    let csc = plan.clusters.iter().find(|c| c.is_csc).unwrap();
-    assert_eq!(csc.clients.len(), 1);
-    let cert = csc.clients[0].dir.join("tls.crt").display().to_string();
+    // Leaf TLS at both ends on every nats replica (3 + 3), the CPC's mTLS listener.
+    assert_eq!(certs, 7);
+    let cpc = plan.clusters.iter().find(|c| !c.is_csc).unwrap();
+    assert_eq!(cpc.clients.len(), 1);
+    let cert = cpc.clients[0].dir.join("tls.crt").display().to_string();
     let subject = openssl(&[
         "x509", "-in", &cert, "-noout", "-subject", "-nameopt", "RFC2253",
     ]);
