@@ -80,52 +80,20 @@ fn container_env(out: &Path, keys: &Path, container: &str) -> BTreeMap<String, S
     m
 }
 
-/// The compiled nats.conf with only what cannot be the pod's replaced: listen ports (free
-/// loopback ones), the route URLs (the server's own cluster port), the pid file and a
-/// JetStream store inside the test folder. Returns the text and the client port.
-fn rewrite_conf(text: &str, dir: &Path) -> (String, u16) {
-    let client = free_port();
-    let cluster = free_port();
-    let swaps: Vec<(String, String)> = vec![
-        ("\"port\": 4222".into(), format!("\"port\": {client}")),
-        (
-            "\"http_port\": 8222".into(),
-            format!("\"http_port\": {}", free_port()),
-        ),
-        ("\"port\": 6222".into(), format!("\"port\": {cluster}")),
-        (
-            "\"port\": 7422".into(),
-            format!("\"port\": {}", free_port()),
-        ),
-        (
-            "\"port\": 1883".into(),
-            format!("\"port\": {}", free_port()),
-        ),
-        (
-            "\"/var/run/nats/nats.pid\"".into(),
-            format!("{:?}", dir.join("nats.pid").display().to_string()),
-        ),
-        (
-            "\"jetstream\": {".into(),
-            format!(
-                "\"jetstream\": {{\n    \"store_dir\": {:?},",
-                dir.join("js").display().to_string()
-            ),
-        ),
-    ];
+/// A compiled config with only what cannot be the pod's replaced: each `from` by its `to`
+/// (listen ports, certificate paths, the pid file, remote URLs), and the i-th route URL of the
+/// `cluster` block by `routes[i]`. Every other line stays as compiled.
+fn rewrite_conf(text: &str, swaps: &[(String, String)], routes: &[String]) -> String {
     let mut out = String::new();
-    let mut routes = 0;
+    let mut route = 0;
     for line in text.lines() {
         let mut l = line.to_string();
-        if l.contains("nats-headless:6222") {
-            // The first route is this server's own (which it recognises and drops); the
-            // others, its peers in the pod, are loopback ports where nothing listens.
+        if l.contains("-headless:6222") {
             let comma = if l.trim_end().ends_with(',') { "," } else { "" };
-            let port = if routes == 0 { cluster } else { free_port() };
-            routes += 1;
-            l = format!("      \"nats://127.0.0.1:{port}\"{comma}");
+            l = format!("      \"{}\"{comma}", routes[route]);
+            route += 1;
         }
-        for (from, to) in &swaps {
+        for (from, to) in swaps {
             if l.contains(from.as_str()) {
                 l = l.replace(from.as_str(), to);
             }
@@ -133,13 +101,90 @@ fn rewrite_conf(text: &str, dir: &Path) -> (String, u16) {
         out.push_str(&l);
         out.push('\n');
     }
-    (out, client)
+    out
+}
+
+fn path_str(p: &Path) -> String {
+    format!("{:?}", p.display().to_string())
+}
+
+/// The ports one `nats` replica listens on.
+#[derive(Clone, Copy)]
+struct Ports {
+    client: u16,
+    cluster: u16,
+    leaf: u16,
+}
+
+/// Starts replica `i` of the compiled main `nats` config: its own ports, routes to every
+/// replica's cluster port, its own pid file and JetStream store (the values' `/data`).
+fn start_nats(
+    out: &Path,
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    ports: &[Ports],
+    i: usize,
+) -> Proc {
+    let conf_dir = out.join("nats/nats-config");
+    let compiled = std::fs::read_to_string(conf_dir.join("nats.conf")).unwrap();
+    let p = ports[i];
+    let swaps: Vec<(String, String)> = vec![
+        ("\"port\": 4222".into(), format!("\"port\": {}", p.client)),
+        (
+            "\"http_port\": 8222".into(),
+            format!("\"http_port\": {}", free_port()),
+        ),
+        ("\"port\": 6222".into(), format!("\"port\": {}", p.cluster)),
+        ("\"port\": 7422".into(), format!("\"port\": {}", p.leaf)),
+        (
+            "\"port\": 1883".into(),
+            format!("\"port\": {}", free_port()),
+        ),
+        (
+            "\"/var/run/nats/nats.pid\"".into(),
+            path_str(&dir.join(format!("nats-{i}.pid"))),
+        ),
+        (
+            "\"store_dir\": \"/data\"".into(),
+            format!("\"store_dir\": {}", path_str(&dir.join(format!("js-{i}")))),
+        ),
+    ];
+    // The pod's routes name replicas 0, 1, 2; with fewer replicas here, the rest are loopback
+    // ports where nothing listens (as a pod whose peers are not up yet).
+    let routes: Vec<String> = (0..3)
+        .map(|r| {
+            let port = ports.get(r).map(|p| p.cluster).unwrap_or_else(free_port);
+            format!("nats://127.0.0.1:{port}")
+        })
+        .collect();
+    let name = format!("nats-{i}.conf");
+    std::fs::write(
+        conf_dir.join(&name),
+        rewrite_conf(&compiled, &swaps, &routes),
+    )
+    .unwrap();
+    let mut env = env.clone();
+    env.insert("SERVER_NAME".into(), format!("nats-{i}"));
+    let log = std::fs::File::create(dir.join(format!("nats-{i}.log"))).unwrap();
+    let server = Command::new(common::nats_server_path())
+        .arg("-c")
+        .arg(&name)
+        .current_dir(&conf_dir)
+        .envs(env)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("nats-server starts");
+    Proc(server)
 }
 
 struct Bus {
     dir: tempfile::TempDir,
-    _server: Proc,
+    servers: Vec<Proc>,
+    ports: Vec<Ports>,
     port: u16,
+    out: PathBuf,
+    keys: PathBuf,
     /// The callout pod's env and its compiled config file.
     callout_env: BTreeMap<String, String>,
     callout_config: PathBuf,
@@ -155,7 +200,7 @@ const AUD: &str = "event-bus";
 impl Bus {
     /// Compiles the test CSC (plus an operator NKey user whose public key is generated here),
     /// generates its keys, starts its main `nats` server.
-    fn start() -> Bus {
+    fn start(replicas: usize) -> Bus {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let keys = d.join("keys");
@@ -185,22 +230,21 @@ impl Bus {
             .arg(&out)
             .assert()
             .success();
-        let conf = out.join("nats/nats-config/nats.conf");
-        let compiled = std::fs::read_to_string(&conf).unwrap();
-        let (text, port) = rewrite_conf(&compiled, d);
-        std::fs::write(&conf, &text).unwrap();
-        let log = std::fs::File::create(d.join("nats.log")).unwrap();
-        let server = Command::new(common::nats_server_path())
-            .arg("-c")
-            .arg("nats.conf")
-            .current_dir(conf.parent().unwrap())
-            .envs(container_env(&out, &keys, "nats"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("nats-server starts");
-        let server = Proc(server);
-        wait_port(port, "nats-server");
+        let ports: Vec<Ports> = (0..replicas)
+            .map(|_| Ports {
+                client: free_port(),
+                cluster: free_port(),
+                leaf: free_port(),
+            })
+            .collect();
+        let nats_env = container_env(&out, &keys, "nats");
+        let servers: Vec<Proc> = (0..replicas)
+            .map(|i| start_nats(&out, d, &nats_env, &ports, i))
+            .collect();
+        for p in &ports {
+            wait_port(p.client, "nats-server");
+        }
+        let port = ports[0].client;
 
         // The callout's config file, as its ConfigMap carries it.
         let docs =
@@ -238,8 +282,11 @@ impl Bus {
             .trim()
             .to_string();
         Bus {
-            _server: server,
+            servers,
+            ports,
             port,
+            out,
+            keys,
             callout_env,
             callout_config,
             issuer,
@@ -274,7 +321,12 @@ impl Bus {
     }
 
     fn server_log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("nats.log")).unwrap_or_default()
+        (0..self.servers.len())
+            .map(|i| {
+                std::fs::read_to_string(self.dir.path().join(format!("nats-{i}.log")))
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     fn callout_log(&self) -> String {
@@ -391,6 +443,32 @@ async fn check_subscribe(
     assert_eq!(m.subject.as_str(), subject);
 }
 
+/// Connecting with `opts` is refused (an authorization violation), and the server's log
+/// carries `said`. A callout answer that misses the server's auth timeout on a loaded machine
+/// refuses the client without the line, so the attempt is repeated until the line appears.
+async fn refused_with(bus: &Bus, opts: impl Fn() -> ConnectOptions, said: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let e = connect(&bus.url(), opts())
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("must be refused: {said}"));
+        assert_eq!(
+            e.kind(),
+            async_nats::ConnectErrorKind::AuthorizationViolation,
+            "{said}: {e}"
+        );
+        let log = bus.server_log();
+        if log.contains(said) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server's log does not carry `{said}`:\n{log}"
+        );
+    }
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -401,7 +479,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 #[test]
 fn nkey_and_noauth_clients_get_exactly_their_permissions() {
-    let bus = Bus::start();
+    let bus = Bus::start(1);
     let _callout = bus.callout();
     rt().block_on(async {
         // The NACK controller's NKey: CSC, no restriction (the chart's own entry).
@@ -431,23 +509,16 @@ fn nkey_and_noauth_clients_get_exactly_their_permissions() {
         .expect("user/password falls back to noauth, as in the peer");
         check_publish(&mut up, &observer, "public.x", "private.x").await;
 
-        // An NKey permissions.json does not list is refused.
+        // An NKey permissions.json does not list is refused, with the callout's reason in the
+        // server's log.
         let stranger = nkeys::KeyPair::new_user().seed().unwrap();
-        let e = connect(&bus.url(), ConnectOptions::with_nkey(stranger))
-            .await
-            .err()
-            .expect("an unknown NKey is refused");
-        assert_eq!(
-            e.kind(),
-            async_nats::ConnectErrorKind::AuthorizationViolation,
-            "{e}"
-        );
+        refused_with(
+            &bus,
+            || ConnectOptions::with_nkey(stranger.clone()),
+            "Auth callout service returned an error: authentication failed: NKey not found in permissions config",
+        )
+        .await;
     });
-    let log = bus.server_log();
-    assert!(
-        log.contains("Auth callout service returned an error: authentication failed: NKey not found in permissions config"),
-        "the server logs the callout's denial:\n{log}"
-    );
     let clog = bus.callout_log();
     assert!(
         clog.contains("\"msg\":\"NKey authentication successful\""),
@@ -466,7 +537,7 @@ fn nkey_and_noauth_clients_get_exactly_their_permissions() {
 
 #[test]
 fn oauth2_tokens_get_their_identity_and_bad_tokens_are_refused() {
-    let bus = Bus::start();
+    let bus = Bus::start(1);
     let _callout = bus.callout();
     let good = bus.token("dashboard");
     let reporter = bus.token("reporter");
@@ -562,25 +633,10 @@ fn oauth2_tokens_get_their_identity_and_bad_tokens_are_refused() {
         .expect("the reporter's token is accepted as the password of user oauthtoken");
         check_publish(&mut rep, &observer, "reports.daily", "broadcast.x").await;
 
-        for (what, token, _) in &bad {
-            let e = connect(&bus.url(), ConnectOptions::with_token(token.clone()))
-                .await
-                .err()
-                .unwrap_or_else(|| panic!("a token with {what} must be refused"));
-            assert_eq!(
-                e.kind(),
-                async_nats::ConnectErrorKind::AuthorizationViolation,
-                "{what}: {e}"
-            );
+        for (_, token, said) in &bad {
+            refused_with(&bus, || ConnectOptions::with_token(token.clone()), said).await;
         }
     });
-    let log = bus.server_log();
-    for (what, _, said) in &bad {
-        assert!(
-            log.contains(said),
-            "{what}: the server's log does not carry `{said}`:\n{log}"
-        );
-    }
 }
 
 impl Drop for Bus {
@@ -590,4 +646,324 @@ impl Drop for Bus {
             eprintln!("--- callout log ---\n{}", self.callout_log());
         }
     }
+}
+
+/// A certificate signed by the test CA, with its private key, both PEM.
+fn issue(
+    ca: &rcgen::Issuer<'static, rcgen::KeyPair>,
+    cn: &str,
+    sans: &[&str],
+    usage: rcgen::ExtendedKeyUsagePurpose,
+) -> (String, String) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    p.subject_alt_names = sans
+        .iter()
+        .map(|s| match s.parse::<std::net::IpAddr>() {
+            Ok(ip) => rcgen::SanType::IpAddress(ip),
+            Err(_) => rcgen::SanType::DnsName(s.to_string().try_into().unwrap()),
+        })
+        .collect();
+    p.extended_key_usages = vec![usage];
+    let cert = p.signed_by(&key, ca).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+impl Bus {
+    /// The compiled `nats-mtls` config with its ports, its own route, its leaf remotes (the
+    /// chart's `nats://nats:7422`, here replica 0's leaf port) and its certificate paths
+    /// (`/etc/nats-certs/*`, a server certificate for localhost from the test CA) rewritten.
+    fn start_mtls(&self) -> (Proc, u16) {
+        let d = self.dir.path();
+        let certs = d.join("nats-certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        let (crt, key) = issue(
+            &self.ca,
+            "nats-mtls",
+            &["localhost", "127.0.0.1"],
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        std::fs::write(certs.join("tls.crt"), crt).unwrap();
+        std::fs::write(certs.join("tls.key"), key).unwrap();
+        std::fs::copy(d.join("ca.crt"), certs.join("ca.crt")).unwrap();
+        let conf_dir = self.out.join("nats-mtls/nats-config");
+        let compiled = std::fs::read_to_string(conf_dir.join("nats.conf")).unwrap();
+        let (client, cluster, mqtt) = (free_port(), free_port(), free_port());
+        let mut swaps: Vec<(String, String)> = vec![
+            ("\"port\": 4222".into(), format!("\"port\": {client}")),
+            (
+                "\"http_port\": 8222".into(),
+                format!("\"http_port\": {}", free_port()),
+            ),
+            ("\"port\": 6222".into(), format!("\"port\": {cluster}")),
+            (
+                "\"port\": 7422".into(),
+                format!("\"port\": {}", free_port()),
+            ),
+            ("\"port\": 1883".into(), format!("\"port\": {mqtt}")),
+            (
+                "\"/var/run/nats/nats.pid\"".into(),
+                path_str(&d.join("nats-mtls.pid")),
+            ),
+            (
+                "\"nats://nats:7422\"".into(),
+                format!("\"nats://127.0.0.1:{}\"", self.ports[0].leaf),
+            ),
+        ];
+        for f in ["ca.crt", "tls.crt", "tls.key"] {
+            swaps.push((format!("\"/etc/nats-certs/{f}\""), path_str(&certs.join(f))));
+        }
+        let routes = vec![format!("nats://127.0.0.1:{cluster}")];
+        std::fs::write(
+            conf_dir.join("nats-mtls-0.conf"),
+            rewrite_conf(&compiled, &swaps, &routes),
+        )
+        .unwrap();
+        let log = std::fs::File::create(d.join("nats-mtls.log")).unwrap();
+        let server = Command::new(common::nats_server_path())
+            .arg("-c")
+            .arg("nats-mtls-0.conf")
+            .current_dir(&conf_dir)
+            .envs(container_env(&self.out, &self.keys, "nats-mtls"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("nats-server (nats-mtls) starts");
+        wait_port(mqtt, "nats-mtls");
+        (Proc(server), mqtt)
+    }
+}
+
+/// An MQTT client over TLS with a client certificate; its event loop runs on a task that
+/// forwards what the server sends. `Err(None)`: the connection closed before any CONNACK.
+struct Mqtt {
+    client: rumqttc::AsyncClient,
+    events: tokio::sync::mpsc::UnboundedReceiver<rumqttc::Packet>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Mqtt {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn mqtt_tls(
+    port: u16,
+    id: &str,
+    ca: &str,
+    cert: &(String, String),
+) -> Result<Mqtt, Option<rumqttc::ConnectReturnCode>> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut o = rumqttc::MqttOptions::new(id, "localhost", port);
+    o.set_keep_alive(Duration::from_secs(30));
+    o.set_transport(rumqttc::Transport::tls_with_config(
+        rumqttc::TlsConfiguration::Simple {
+            ca: ca.as_bytes().to_vec(),
+            alpn: None,
+            client_auth: Some((cert.0.as_bytes().to_vec(), cert.1.as_bytes().to_vec())),
+        },
+    ));
+    let (client, mut el) = rumqttc::AsyncClient::new(o, 16);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        loop {
+            match el.poll().await {
+                Ok(rumqttc::Event::Incoming(p)) => {
+                    if tx.send(p).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
+                    let _ = tx.send(rumqttc::Packet::ConnAck(rumqttc::ConnAck {
+                        session_present: false,
+                        code,
+                    }));
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    let ack = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match rx.recv().await {
+                Some(rumqttc::Packet::ConnAck(a)) => return Some(a.code),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    })
+    .await
+    .expect("a CONNACK (or a closed connection) within 20 s");
+    if ack != Some(rumqttc::ConnectReturnCode::Success) {
+        task.abort();
+        return Err(ack);
+    }
+    Ok(Mqtt {
+        client,
+        events: rx,
+        task,
+    })
+}
+
+impl Mqtt {
+    /// The next packet of the kind `pick` accepts.
+    async fn next<T>(&mut self, mut pick: impl FnMut(rumqttc::Packet) -> Option<T>) -> T {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let p = self.events.recv().await.expect("the MQTT connection is up");
+                if let Some(t) = pick(p) {
+                    return t;
+                }
+            }
+        })
+        .await
+        .expect("the expected MQTT packet within the wait")
+    }
+}
+
+#[test]
+fn mtls_client_certificates_through_nats_mtls() {
+    // Three replicas, as the chart runs them: MQTT sessions need the main cluster's JetStream,
+    // whose meta group expects the three peers its routes name.
+    let bus = Bus::start(3);
+    let _callout = bus.callout();
+    let (_mtls, mqtt_port) = bus.start_mtls();
+    let ca = std::fs::read_to_string(bus.dir.path().join("ca.crt")).unwrap();
+    let client_auth = rcgen::ExtendedKeyUsagePurpose::ClientAuth;
+    let plant = issue(&bus.ca, "plant-gw.csc", &[], client_auth.clone());
+    let stranger = issue(&bus.ca, "stranger.csc", &[], client_auth.clone());
+    rt().block_on(async {
+        let observer = connect(&bus.url(), ConnectOptions::with_nkey(bus.nack_seed.clone()))
+            .await
+            .unwrap()
+            .nc;
+        // The leaf connections of nats-mtls went through the callout too (its NKey entries);
+        // MQTT may answer before they are up, so the first client retries until its CONNACK.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut gw = loop {
+            match mqtt_tls(mqtt_port, "plant-gw", &ca, &plant).await {
+                Ok(c) => break c,
+                Err(code) => {
+                    // Refused or dropped while nats-mtls' leaf connections come up.
+                    assert!(Instant::now() < deadline, "plant-gw refused: {code:?}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        };
+        // Subscribe: plant/+ (NATS plant.*) is granted; plant/# is refused by the server, since
+        // MQTT's `#` subscribes NATS `plant` too, which `plant.>` does not allow; plant/secret/#
+        // is refused by the deny list.
+        gw.client
+            .subscribe("plant/#", rumqttc::QoS::AtMostOnce)
+            .await
+            .unwrap();
+        let codes = gw
+            .next(|p| match p {
+                rumqttc::Packet::SubAck(a) => Some(a.return_codes),
+                _ => None,
+            })
+            .await;
+        assert_eq!(codes, [rumqttc::SubscribeReasonCode::Failure]);
+        gw.client
+            .subscribe("plant/+", rumqttc::QoS::AtMostOnce)
+            .await
+            .unwrap();
+        let codes = gw
+            .next(|p| match p {
+                rumqttc::Packet::SubAck(a) => Some(a.return_codes),
+                _ => None,
+            })
+            .await;
+        assert_eq!(
+            codes,
+            [rumqttc::SubscribeReasonCode::Success(
+                rumqttc::QoS::AtMostOnce
+            )]
+        );
+        gw.client
+            .subscribe("plant/secret/#", rumqttc::QoS::AtMostOnce)
+            .await
+            .unwrap();
+        let codes = gw
+            .next(|p| match p {
+                rumqttc::Packet::SubAck(a) => Some(a.return_codes),
+                _ => None,
+            })
+            .await;
+        assert_eq!(codes, [rumqttc::SubscribeReasonCode::Failure]);
+
+        // Publish: the denied one first, so once the allowed one reached the main cluster's
+        // CSC account (over nats-mtls' leaf), the denied one would have too.
+        let mut sub = observer.subscribe(">").await.unwrap();
+        observer.publish("probe.ready", "".into()).await.unwrap();
+        let probe = tokio::time::timeout(WAIT, sub.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(probe.subject.as_str(), "probe.ready");
+        gw.client
+            .publish("other/x", rumqttc::QoS::AtMostOnce, false, "no")
+            .await
+            .unwrap();
+        gw.client
+            .publish("plant/line1", rumqttc::QoS::AtMostOnce, false, "yes")
+            .await
+            .unwrap();
+        let m = loop {
+            let m = tokio::time::timeout(WAIT, sub.next())
+                .await
+                .expect("plant/line1 reaches the main cluster")
+                .unwrap();
+            // MQTT's own JetStream traffic crosses too; only application subjects count.
+            if !m.subject.starts_with("$") && !m.subject.starts_with("_") {
+                break m;
+            }
+        };
+        assert_eq!(m.subject.as_str(), "plant.line1");
+
+        // And a message to plant.line2 from the main cluster reaches the MQTT subscriber (which
+        // also gets its own plant/line1 back: MQTT 3.1.1 has no "no local").
+        observer
+            .publish("plant.line2", "down".into())
+            .await
+            .unwrap();
+        let got = gw
+            .next(|p| match p {
+                rumqttc::Packet::Publish(p) if p.topic != "plant/line1" => Some(p.topic),
+                _ => None,
+            })
+            .await;
+        assert_eq!(got, "plant/line2");
+
+        // A certificate of the CA whose identity permissions.json does not list is refused,
+        // and nats-mtls logs the callout's reason. (On a loaded machine a callout answer can
+        // miss the server's auth timeout, which refuses the client without that line: retry.)
+        let said =
+            "mTLS authentication failed: user not found in permissions config: CN=stranger.csc";
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let refused = mqtt_tls(mqtt_port, "stranger", &ca, &stranger).await;
+            assert_eq!(
+                refused.err(),
+                Some(Some(rumqttc::ConnectReturnCode::NotAuthorized))
+            );
+            let log = std::fs::read_to_string(bus.dir.path().join("nats-mtls.log")).unwrap();
+            if log.contains(said) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nats-mtls does not log `{said}`:\n{log}"
+            );
+        }
+    });
+    let clog = bus.callout_log();
+    assert!(
+        clog.contains("\"identity\":\"CN=plant-gw.csc\""),
+        "the callout logs the identity:\n{clog}"
+    );
 }

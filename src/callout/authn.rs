@@ -71,7 +71,7 @@ fn oauth2(o: &OAuth2, perms: &Permissions, token: &str, now: f64) -> Result<Prof
             .split_whitespace()
             .any(|x| x == entry.required_scope)
     } else {
-        c.scopes.iter().any(|x| *x == entry.required_scope)
+        c.scopes.contains(&entry.required_scope)
     };
     if !has {
         return Err(wrap(format!(
@@ -128,17 +128,17 @@ impl Authenticators {
         now: f64,
     ) -> Result<(Profile, Method, String), String> {
         let failed = |e: String| format!("authentication failed: {e}");
-        if let Some(o) = &self.oauth2 {
-            if let Some(token) = oauth2_token(req) {
-                let p = oauth2(o, perms, token, now).map_err(failed)?;
-                return Ok((p, Method::OAuth2, String::new()));
-            }
+        if let Some(o) = &self.oauth2
+            && let Some(token) = oauth2_token(req)
+        {
+            let p = oauth2(o, perms, token, now).map_err(failed)?;
+            return Ok((p, Method::OAuth2, String::new()));
         }
-        if let Some(ca) = &self.mtls {
-            if has_mtls(req) {
-                let (p, identity) = mtls_auth(ca, perms, req).map_err(failed)?;
-                return Ok((p, Method::Mtls, identity));
-            }
+        if let Some(ca) = &self.mtls
+            && has_mtls(req)
+        {
+            let (p, identity) = mtls_auth(ca, perms, req).map_err(failed)?;
+            return Ok((p, Method::Mtls, identity));
         }
         if !s(req, &["connect_opts", "nkey"]).is_empty() {
             let p = nkey(perms, req).map_err(failed)?;

@@ -180,10 +180,8 @@ impl Jwks {
             (JwksSource::Url(_), Some(t)) => t.elapsed() > Duration::from_secs(5),
             _ => true,
         };
-        if due {
-            if let Ok(keys) = self.fetch() {
-                *g = (keys, Some(Instant::now()));
-            }
+        if due && let Ok(keys) = self.fetch() {
+            *g = (keys, Some(Instant::now()));
         }
         g.0.get(kid).cloned()
     }
@@ -317,10 +315,10 @@ pub fn verify(
         Some(exp) if now >= exp => errs.push("token is expired".into()),
         _ => {}
     }
-    if let Some(nbf) = numeric_date(&claims, "nbf")? {
-        if now < nbf {
-            errs.push("token is not valid yet".into());
-        }
+    if let Some(nbf) = numeric_date(&claims, "nbf")?
+        && now < nbf
+    {
+        errs.push("token is not valid yet".into());
     }
     let aud: Vec<String> = match &claims["aud"] {
         Value::String(s) => vec![s.clone()],

@@ -164,10 +164,10 @@ fn field(entry: &Map<String, Value>, key: &str, env: &BTreeMap<String, String>) 
     )
 }
 
-fn entries<'a>(
-    root: &'a Map<String, Value>,
-    key: &str,
-) -> Result<Vec<(&'a String, &'a Map<String, Value>)>, String> {
+/// The named entries of one method's map.
+type Entries<'a> = Vec<(&'a String, &'a Map<String, Value>)>;
+
+fn entries<'a>(root: &'a Map<String, Value>, key: &str) -> Result<Entries<'a>, String> {
     match root.get(key) {
         None | Some(Value::Null) => Ok(vec![]),
         Some(Value::Object(m)) => {
