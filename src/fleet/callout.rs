@@ -22,6 +22,19 @@ pub struct CalloutPlan {
     pub nats_urls: Vec<String>,
     /// The CA its mTLS authenticator verifies client certificates with (mTLS on).
     pub mtls_ca: Option<PathBuf>,
+    /// The run's OAuth2 issuer, when the cluster has OAuth2 identities or a JWKS URL.
+    pub oauth2: Option<OAuth2>,
+}
+
+/// The local OAuth2 issuer the callout trusts in place of the values' identity provider.
+#[derive(Debug, Clone)]
+pub struct OAuth2 {
+    /// The issuer's JWKS file.
+    pub jwks: PathBuf,
+    /// `iss` and `aud`: the values' `jwks.issuer` and `jwks.audience`, else natscc-local and
+    /// natscc.
+    pub issuer: String,
+    pub audience: String,
 }
 
 /// The command line of the callout (`natscc auth-callout`), as `--explain-overlay` shows it.
@@ -37,6 +50,14 @@ pub fn command(natscc: &Path, p: &CalloutPlan) -> Command {
     }
     if let Some(ca) = &p.mtls_ca {
         cmd.arg("--mtls-ca").arg(ca);
+    }
+    if let Some(o) = &p.oauth2 {
+        cmd.arg("--jwks").arg(&o.jwks).args([
+            "--jwks-issuer",
+            &o.issuer,
+            "--jwks-audience",
+            &o.audience,
+        ]);
     }
     cmd.env_clear()
         .envs(p.env.iter().map(|(k, v)| (k, v)))

@@ -146,6 +146,21 @@ pub const ENV_REWRITES: &[Rewrite] = &[
         why: "the `nats` Service does not resolve here",
     },
     Rewrite {
+        path: "auth-callout jwks.url",
+        becomes: "--jwks <temporary folder>/oauth2/jwks.json, the run's OAuth2 issuer (when the cluster has OAuth2 identities or a JWKS URL)",
+        why: "the identity provider is not here; natscc up mints each OAuth2 identity's token",
+    },
+    Rewrite {
+        path: "auth-callout jwks.issuer",
+        becomes: "--jwks-issuer: the values' issuer, else natscc-local",
+        why: "the tokens natscc up mints name it",
+    },
+    Rewrite {
+        path: "auth-callout jwks.audience",
+        becomes: "--jwks-audience: the values' audience, else natscc",
+        why: "the tokens natscc up mints name it",
+    },
+    Rewrite {
         path: "auth-callout permissions.file",
         becomes: "--permissions <cluster>/auth-callout/permissions.json (the compiled file)",
         why: "/etc/auth-callout is the pod's",

@@ -54,6 +54,15 @@ impl LocalServer {
     }
 }
 
+/// A token file for one OAuth2 identity of the values, minted by the run's issuer.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub identity: String,
+    /// The JWT (0600): present it as the CONNECT `auth_token`, or as the password of the user
+    /// `oauthtoken` (MQTT too).
+    pub file: PathBuf,
+}
+
 /// A client certificate for one mTLS identity of the values.
 #[derive(Debug, Clone)]
 pub struct ClientCert {
@@ -80,6 +89,7 @@ pub struct LocalCluster {
     /// Leaf connections its `nats` servers accept, in all.
     pub accepts: usize,
     pub clients: Vec<ClientCert>,
+    pub tokens: Vec<Token>,
     /// The servers' certificate SANs of the mTLS instance (the fleet file's, else the defaults).
     pub mtls_sans: Vec<String>,
 }
@@ -263,6 +273,78 @@ fn issue_certs(
     Ok(())
 }
 
+/// The run's OAuth2 issuer for a cluster with OAuth2 identities or a JWKS URL: one signing key
+/// per run (RS256, the chart's default), its JWKS, the callout pointed at it, and a token per
+/// identity (valid a day), written 0600.
+fn oauth2(
+    m: &Model,
+    callout: &mut CalloutPlan,
+    dir: &Path,
+    cdir: &Path,
+    issuer: &mut Option<crate::callout::LocalIssuer>,
+) -> std::io::Result<Vec<Token>> {
+    use crate::callout::config::Settings;
+    let mut settings = Settings::defaults();
+    settings
+        .merge_file(&callout.dir.join("config.yaml"))
+        .map_err(|e| {
+            io(format!(
+                "{}: auth-callout config.yaml: {}",
+                m.cluster_name(),
+                e.0
+            ))
+        })?;
+    if m.permissions.oauth2.is_empty() && settings.get("jwks.url").is_empty() {
+        return Ok(vec![]);
+    }
+    let local = |e: crate::callout::CalloutError| io(format!("local OAuth2 issuer: {}", e.0));
+    let jwks = dir.join("oauth2/jwks.json");
+    if issuer.is_none() {
+        let i = crate::callout::LocalIssuer::generate("RS256").map_err(local)?;
+        std::fs::create_dir_all(dir.join("oauth2"))?;
+        i.write_jwks(&jwks).map_err(local)?;
+        *issuer = Some(i);
+    }
+    let Some(i) = issuer.as_ref() else {
+        return Ok(vec![]);
+    };
+    let or = |v: &str, d: &str| {
+        if v.is_empty() {
+            d.to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let o = super::callout::OAuth2 {
+        jwks,
+        issuer: or(settings.get("jwks.issuer"), "natscc-local"),
+        audience: or(settings.get("jwks.audience"), "natscc"),
+    };
+    let env: std::collections::BTreeMap<String, String> = callout.env.iter().cloned().collect();
+    let perms = crate::callout::Permissions::load(&callout.dir.join("permissions.json"), &env)
+        .map_err(|e| io(format!("{}: permissions.json: {e}", m.cluster_name())))?;
+    let mut tokens = vec![];
+    for id in &m.permissions.oauth2 {
+        let jwt = i
+            .mint(
+                &perms,
+                &id.name.value,
+                &o.issuer,
+                &o.audience,
+                Duration::from_secs(24 * 3600),
+            )
+            .map_err(local)?;
+        let file = cdir.join("clients").join(&id.name.value).join("token");
+        pki::write_private(&file, &jwt)?;
+        tokens.push(Token {
+            identity: id.name.value.clone(),
+            file,
+        });
+    }
+    callout.oauth2 = Some(o);
+    Ok(tokens)
+}
+
 /// Reads a running config back with its includes inlined, as nats-server reads it.
 pub fn read_config(path: &Path) -> Result<ConfMap, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -298,6 +380,7 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
     let keys = dir.join("keys");
     crate::keys::generate(&keys, &cpc_ids, &extra)?;
     let ca = LocalCa::new()?;
+    let mut issuer = None;
     let ca_file = dir.join("ca/ca.crt");
     pki::write_private(&ca_file, &ca.cert_pem)?;
 
@@ -483,7 +566,10 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
                 .map(|s| format!("nats://127.0.0.1:{}", s.addr.client))
                 .collect(),
             mtls_ca: m.mtls.then(|| ca_file.clone()),
+            oauth2: None,
         };
+        let mut callout = callout;
+        let tokens = oauth2(m, &mut callout, dir, &cdir, &mut issuer)?;
         // A client certificate per mTLS identity, subject from its `identity`.
         let mut clients = vec![];
         for id in &m.permissions.mtls {
@@ -514,6 +600,7 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
             streams: crate::emit::k8s::streams(m),
             accepts: 0,
             clients,
+            tokens,
             mtls_sans,
         });
     }
@@ -874,6 +961,14 @@ pub fn address_lines(lc: &LocalCluster) -> Vec<String> {
         ));
     }
     let mut out = vec![line];
+    for t in &lc.tokens {
+        out.push(format!(
+            "cluster={} oauth2-client={} token-file={}",
+            lc.name,
+            t.identity,
+            t.file.display()
+        ));
+    }
     for c in &lc.clients {
         out.push(format!(
             "cluster={} mtls-client={} subject={:?} cert={} key={} ca={}",
