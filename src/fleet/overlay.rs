@@ -427,9 +427,12 @@ mod tests {
 
     #[test]
     fn diffs() {
-        let a = crate::natsconf::parse_conf("a: 1\nb { c: 2, d: [1] }\nr: [{u: 1}]").unwrap();
-        let b =
-            crate::natsconf::parse_conf("a: 1\nb { c: 3, d: [1,2] }\nr: [{u: 2}]\nz: 1").unwrap();
-        assert_eq!(diff(&a, &b), vec!["b.c", "b.d", "r[].u", "z"]);
+        let a = "a: 1\nd: [\"x\"]\nb {\n  c: 2\n}\nr: [{u: 1}]\n";
+        let b = "a: 1\nd: [\"x\", \"y\"]\nb {\n  c: 3\n}\nr: [{u: 2}]\nz: 1\n";
+        let (a, b) = (
+            crate::natsconf::parse_conf(a).unwrap(),
+            crate::natsconf::parse_conf(b).unwrap(),
+        );
+        assert_eq!(diff(&a, &b), vec!["b.c", "d", "r[].u", "z"]);
     }
 }
