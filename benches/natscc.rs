@@ -233,6 +233,12 @@ fn main() {
     } else {
         println!("Helm's engine: ../shared/helm/render.py is not beside the project; no figure");
     }
+    if wanted("up") {
+        // 2b. `natscc up` of the example fleet on the chart's defaults (1 CSC + 2 CPCs, each 3
+        // nats replicas + nats-mtls: 12 servers, and 3 auth callouts) until `ready`, against one
+        // nats-server started until healthy, in the same run.
+        up_bench(exe, root, tmp.path());
+    }
     if !wanted("checks") && !wanted("fleet") && !wanted("lint") && !wanted("post-render") {
         return;
     }
@@ -357,6 +363,103 @@ fn main() {
             );
         }
     }
+}
+
+/// Spawn to `/healthz` 200 of one nats-server (JetStream on, a free port): the reference.
+fn one_server_start(dir: &Path, run: usize) -> Duration {
+    let port = |_| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (client, http) = (port(0), port(1));
+    let d = dir.join(format!("server-{run}"));
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("nats.conf"),
+        format!(
+            "host: 127.0.0.1\nport: {client}\nhttp_port: {http}\njetstream {{ store_dir: \"{}\" }}\n",
+            d.join("js").display()
+        ),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let mut child = Command::new(nats_server())
+        .args(["-c", "nats.conf"])
+        .current_dir(&d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    loop {
+        let ok = std::net::TcpStream::connect(("127.0.0.1", http)).is_ok_and(|mut s| {
+            use std::io::{Read, Write};
+            let _ = s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
+            let mut text = String::new();
+            let _ = s.read_to_string(&mut text);
+            text.starts_with("HTTP/1.0 200") || text.starts_with("HTTP/1.1 200")
+        });
+        if ok {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "nats-server never got healthy"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let took = t.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    took
+}
+
+/// `natscc up FLEET` from spawn to `ready`, then SIGTERM and wait for it to end.
+fn up_ready(exe: &str, fleet: &Path) -> Duration {
+    use std::io::BufRead;
+    let t = Instant::now();
+    let mut child = Command::new(exe)
+        .arg("up")
+        .arg(fleet)
+        .env("NATS_SERVER_BIN", nats_server())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut ready = None;
+    for line in out.lines().map_while(Result::ok) {
+        if line == "ready" {
+            ready = Some(t.elapsed());
+            break;
+        }
+    }
+    // SAFETY: kill(2) on the child this function started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = child.wait();
+    ready.expect("natscc up printed ready")
+}
+
+fn up_bench(exe: &str, root: &Path, tmp: &Path) {
+    let fleet = root.join("examples/fleet/fleet.yaml");
+    let mut run = 0;
+    let reference = median(
+        (0..7)
+            .map(|_| {
+                run += 1;
+                one_server_start(tmp, run)
+            })
+            .collect(),
+    );
+    let up = median((0..5).map(|_| up_ready(exe, &fleet)).collect());
+    println!(
+        "natscc up of the example fleet on the chart's defaults (1 CSC + 2 CPCs: 12 servers, 3 auth callouts) to ready: median {:.0} ms; one nats-server start to healthy: median {:.0} ms; ratio {:.1}",
+        ms(up),
+        ms(reference),
+        ms(up) / ms(reference)
+    );
 }
 
 fn fleet_bench(exe: &str, tmp: &Path, reference: Duration) {

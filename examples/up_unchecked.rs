@@ -1,5 +1,6 @@
 //! Runs a fleet locally even when natscc refuses it, to see what the servers do:
-//! `cargo run --release --example up_unchecked -- FLEET SECONDS`.
+//! `cargo run --release --example up_unchecked -- FLEET SECONDS`. The auth callouts are the
+//! release binary's (`target/release/natscc`, else NATSCC_BIN).
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let fleet = natscc::fleet::compile(std::path::Path::new(&args[1]), false);
@@ -9,18 +10,27 @@ fn main() {
     let dir = natscc::fleet::up::temp_dir().unwrap();
     let plan = natscc::fleet::up::plan(&fleet, &dir).unwrap();
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let server = natscc::fleet::up::server_binary().expect("nats-server");
+    let tools = natscc::fleet::up::Tools {
+        nats_server: natscc::fleet::up::server_binary().expect("nats-server"),
+        natscc: std::env::var_os("NATSCC_BIN")
+            .map(Into::into)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/natscc")
+            }),
+    };
+    let t = std::time::Instant::now();
     let running = natscc::fleet::up::start(
         plan,
-        &server,
-        std::time::Instant::now() + std::time::Duration::from_secs(20),
+        &tools,
+        std::time::Instant::now() + std::time::Duration::from_secs(30),
         &stop,
     )
-    .unwrap();
-    natscc::fleet::up::create_streams(&running.plan).unwrap();
+    .unwrap_or_else(|e| panic!("{e}"));
     for lc in &running.plan.clusters {
-        println!("{}", natscc::fleet::up::address_line(lc));
+        for line in natscc::fleet::up::address_lines(lc) {
+            println!("{line}");
+        }
     }
-    println!("ready");
+    println!("ready after {:?}", t.elapsed());
     std::thread::sleep(std::time::Duration::from_secs(args[2].parse().unwrap()));
 }

@@ -231,13 +231,29 @@ pub enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
-    /// Run the whole fleet locally: one nats-server per cluster on loopback, leaf connections
-    /// up, streams created; prints each cluster's addresses, then `ready`; Ctrl-C stops it all.
+    /// Run the whole fleet locally as production runs it: every cluster's nats replicas
+    /// (routed), its nats-mtls server and its auth callout, from the compiled files with only
+    /// loopback addresses, free ports and local certificates; prints each cluster's addresses,
+    /// then `ready` once every route, leaf connection and stream source is up; Ctrl-C stops it.
     Up {
         /// The fleet file.
-        #[arg(value_name = "FLEET")]
-        fleet: PathBuf,
+        #[arg(value_name = "FLEET", required_unless_present = "explain_overlay")]
+        fleet: Option<PathBuf>,
+        /// Print every rewrite natscc up makes to the compiled files, and start nothing.
+        #[arg(long)]
+        explain_overlay: bool,
     },
+    /// Run the auth callout alone: answer $SYS.REQ.USER.AUTH as the chart's auth-callout
+    /// service does (OAuth2, mTLS, NKey, no-auth against permissions.json).
+    ///
+    /// Keys from the environment, as the pod gets them: AUTH_CALLOUT_NATS_NKEY_SEED,
+    /// AUTH_CALLOUT_NATS_ISSUER_SEED, AUTH_CALLOUT_NATS_XKEY_SEED. Prints `ready` once
+    /// subscribed; logs JSON lines on stderr; stops on SIGINT, SIGTERM or SIGHUP.
+    AuthCallout(AuthCalloutArgs),
+    /// A local OAuth2 issuer: `--generate-key KEY --jwks JWKS` creates a signing key and its
+    /// JWKS; `token NAME --key KEY ...` prints a token for the OAuth2 identity NAME of
+    /// permissions.json that the auth callout accepts.
+    Token(TokenArgs),
     /// Generate or check the NKeys and Secret layout (no nsc or nk needed).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -261,6 +277,244 @@ pub enum Command {
         #[arg(long)]
         chart: bool,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct AuthCalloutArgs {
+    /// permissions.json as natscc compiles it (the `auth-callout-permissions` ConfigMap);
+    /// default: permissions.file of the config, else /etc/auth-callout/permissions.json.
+    #[arg(long, value_name = "FILE")]
+    pub permissions: Option<PathBuf>,
+    /// The service's config.yaml (the compiled `auth-callout-config` ConfigMap's key).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The server to connect to (repeatable: tried in turn); default: nats.url of the config.
+    #[arg(long = "nats-url", value_name = "URL")]
+    pub nats_url: Vec<String>,
+    /// The JWKS (a file or an http:// URL); turns the OAuth2 authenticator on.
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: Option<String>,
+    /// The `iss` OAuth2 tokens must carry.
+    #[arg(long = "jwks-issuer", value_name = "ISS")]
+    pub jwks_issuer: Option<String>,
+    /// The `aud` OAuth2 tokens must carry.
+    #[arg(long = "jwks-audience", value_name = "AUD")]
+    pub jwks_audience: Option<String>,
+    /// The accepted signing algorithms (comma-separated; the peer's default: RS256).
+    #[arg(
+        long = "jwks-signing-algorithms",
+        value_name = "ALG,...",
+        value_delimiter = ','
+    )]
+    pub jwks_signing_algorithms: Vec<String>,
+    /// The mTLS CA certificate (PEM); turns the mTLS authenticator on.
+    #[arg(long = "mtls-ca", value_name = "FILE")]
+    pub mtls_ca: Option<PathBuf>,
+    /// How long to wait for the server before giving up (exit 1), e.g. 30s, 500ms.
+    #[arg(long = "ready-timeout", value_name = "DURATION", default_value = "30s")]
+    pub ready_timeout: String,
+    /// Append the JSON log lines to this file instead of stderr.
+    #[arg(long = "log-file", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// The OAuth2 identity (its name under `oauth2` in permissions.json).
+    #[arg(value_name = "NAME", required_unless_present = "generate_key")]
+    pub name: Option<String>,
+    /// Create a signing key here (0600) and its JWKS (--jwks), instead of a token.
+    #[arg(
+        long = "generate-key",
+        value_name = "KEY",
+        conflicts_with = "name",
+        requires = "jwks"
+    )]
+    pub generate_key: Option<PathBuf>,
+    /// With --generate-key: where the JWKS goes.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+    /// With --generate-key: the signing algorithm (one the callout's signing-algorithms lists).
+    #[arg(long, value_name = "ALG", default_value = "RS256")]
+    pub alg: String,
+    /// The signing key --generate-key wrote.
+    #[arg(long, value_name = "KEY", required_unless_present = "generate_key")]
+    pub key: Option<PathBuf>,
+    /// permissions.json.
+    #[arg(long, value_name = "FILE", required_unless_present = "generate_key")]
+    pub permissions: Option<PathBuf>,
+    /// The token's `iss` (the callout's jwks.issuer).
+    #[arg(long, value_name = "ISS", required_unless_present = "generate_key")]
+    pub issuer: Option<String>,
+    /// The token's `aud` (the callout's jwks.audience).
+    #[arg(long, value_name = "AUD", required_unless_present = "generate_key")]
+    pub audience: Option<String>,
+    /// How long the token is valid, e.g. 1h, 30m, 90s.
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub ttl: String,
+    /// Write the token to this file (0600) instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `30s`, `500ms`, `5m`, `1h`, or plain seconds.
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 30s, 500ms, 5m, 1h)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}` is not a duration (e.g. 30s, 500ms, 5m, 1h)")),
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+fn auth_callout(a: &AuthCalloutArgs) -> i32 {
+    use crate::callout::{Callout, CalloutConfig, JwksSource, OAuth2Config};
+    let ready_timeout = match duration(&a.ready_timeout) {
+        Ok(d) => d,
+        Err(e) => return usage("auth-callout", e),
+    };
+    let mut cfg = match CalloutConfig::from_pod_env(a.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return usage("auth-callout", e),
+    };
+    if let Some(p) = &a.permissions {
+        cfg.permissions = p.clone();
+    }
+    if !a.nats_url.is_empty() {
+        cfg.nats_urls = a.nats_url.clone();
+    }
+    if let Some(j) = &a.jwks {
+        let source = match JwksSource::from_setting(j) {
+            Ok(s) => s,
+            Err(e) => return usage("auth-callout", e),
+        };
+        let prev = cfg.oauth2.take();
+        cfg.oauth2 = Some(OAuth2Config {
+            jwks: source,
+            issuer: prev.as_ref().map(|o| o.issuer.clone()).unwrap_or_default(),
+            audience: prev
+                .as_ref()
+                .map(|o| o.audience.clone())
+                .unwrap_or_default(),
+            signing_algorithms: prev
+                .map(|o| o.signing_algorithms)
+                .unwrap_or_else(|| vec!["RS256".into()]),
+        });
+    }
+    if let Some(o) = cfg.oauth2.as_mut() {
+        if let Some(i) = &a.jwks_issuer {
+            o.issuer = i.clone();
+        }
+        if let Some(au) = &a.jwks_audience {
+            o.audience = au.clone();
+        }
+        if !a.jwks_signing_algorithms.is_empty() {
+            o.signing_algorithms = a.jwks_signing_algorithms.clone();
+        }
+    }
+    if let Some(ca) = &a.mtls_ca {
+        cfg.mtls_ca = Some(ca.clone());
+    }
+    cfg.log = a.log_file.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        if let Err(e) = signal_hook::flag::register(sig, std::sync::Arc::clone(&stop)) {
+            return usage("auth-callout", format!("cannot handle signals: {e}"));
+        }
+    }
+    let callout = match Callout::start(cfg, ready_timeout) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("natscc auth-callout: {e}");
+            return if e.0.contains("could not subscribe") {
+                EXIT_FINDINGS
+            } else {
+                EXIT_USAGE
+            };
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "ready");
+        let _ = out.flush();
+    }
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    callout.stop();
+    EXIT_OK
+}
+
+fn token(a: &TokenArgs) -> i32 {
+    use crate::callout::{LocalIssuer, Permissions};
+    if let Some(key) = &a.generate_key {
+        let Some(jwks) = &a.jwks else {
+            return usage("token", "--generate-key needs --jwks FILE");
+        };
+        let r = LocalIssuer::generate(&a.alg)
+            .and_then(|i| i.write_key(key).map(|_| i))
+            .and_then(|i| i.write_jwks(jwks).map(|_| i));
+        return match r {
+            Ok(i) => {
+                println!(
+                    "natscc token: {} key {} written to {} (0600), its JWKS to {}",
+                    i.alg(),
+                    i.kid(),
+                    key.display(),
+                    jwks.display()
+                );
+                EXIT_OK
+            }
+            Err(e) => usage("token", e),
+        };
+    }
+    let (Some(name), Some(key), Some(perms), Some(iss), Some(aud)) =
+        (&a.name, &a.key, &a.permissions, &a.issuer, &a.audience)
+    else {
+        return usage(
+            "token",
+            "NAME, --key, --permissions, --issuer and --audience are needed",
+        );
+    };
+    let ttl = match duration(&a.ttl) {
+        Ok(d) => d,
+        Err(e) => return usage("token", e),
+    };
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let perms = match Permissions::load(perms, &env) {
+        Ok(p) => p,
+        Err(e) => return usage("token", format!("{}: {e}", perms.display())),
+    };
+    let token = match LocalIssuer::load_key(key).and_then(|i| i.mint(&perms, name, iss, aud, ttl)) {
+        Ok(t) => t,
+        Err(e) => return usage("token", e),
+    };
+    match &a.out {
+        Some(p) => {
+            match crate::callout::issuer::write_private(p, format!("{token}\n").as_bytes()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => usage("token", e),
+            }
+        }
+        None => {
+            println!("{token}");
+            EXIT_OK
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -652,7 +906,19 @@ pub fn main() -> i32 {
             "explain",
             explain(&values, &account, cluster.as_deref(), &subject),
         ),
-        Command::Up { fleet } => up(&fleet),
+        Command::Up {
+            explain_overlay: true,
+            ..
+        } => {
+            print!("{}", crate::fleet::overlay::explain());
+            EXIT_OK
+        }
+        Command::Up {
+            fleet: Some(fleet), ..
+        } => up(&fleet),
+        Command::Up { fleet: None, .. } => usage("up", "give the fleet file"),
+        Command::AuthCallout(a) => auth_callout(&a),
+        Command::Token(a) => token(&a),
         Command::Keys(KeysCommand::Generate {
             cpcs,
             extra_accounts,

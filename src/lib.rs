@@ -5,6 +5,7 @@
 //! [`diag`] is the one diagnostic type every stage reports with.
 
 pub mod bus;
+pub mod callout;
 pub mod chart;
 pub mod check;
 pub mod cli;

@@ -1,5 +1,9 @@
-//! The federation on real servers: `natscc up` on the example fleet (a CSC and two CPCs), then
-//! NATS and MQTT clients prove the flows the values promise, and that nothing else flows.
+//! The federation on real servers: `natscc up` on the example fleet (a CSC and two CPCs, each
+//! 3 nats replicas, nats-mtls and its auth callout: production's bus), then NATS and MQTT
+//! clients, authenticated by the auth callout as production clients are (no-auth where
+//! permissions.json allows it), prove the flows the values promise, and that nothing else flows.
+//! `ready` means ready: a retained message published on the CSC right after it reaches a late
+//! CPC subscriber on the first try, 20 runs in a row.
 //! Also: a fleet with an overlap is refused, and the same accounts forced into a server make it
 //! refuse to start; and a loop that extra accounts would form across the leaf connections does
 //! not happen. `natscc up` must print `ready` within 10 seconds and leave nothing behind.
@@ -34,6 +38,8 @@ struct Up {
     child: Child,
     nats: HashMap<String, String>,
     mqtt: HashMap<String, u16>,
+    /// OAuth2 identity -> the token natscc up minted for it.
+    tokens: HashMap<String, PathBuf>,
     dir: PathBuf,
     startup: Duration,
 }
@@ -55,7 +61,7 @@ impl Up {
         let log2 = log.clone();
         std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
-                if let Some(d) = line.split(" servers in ").nth(1) {
+                if let Some(d) = line.split(" auth callouts in ").nth(1) {
                     let _ = dir_tx.send(PathBuf::from(d));
                 }
                 log2.lock().unwrap().push_str(&(line + "\n"));
@@ -75,6 +81,7 @@ impl Up {
         });
         let mut nats = HashMap::new();
         let mut mqtt = HashMap::new();
+        let mut tokens = HashMap::new();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let mut ready = false;
         for line in stdout.lines().map_while(Result::ok) {
@@ -84,10 +91,24 @@ impl Up {
             }
             let fields: HashMap<&str, &str> =
                 line.split(' ').filter_map(|f| f.split_once('=')).collect();
-            nats.insert(fields["cluster"].to_string(), fields["nats"].to_string());
+            if let (Some(id), Some(file)) = (fields.get("oauth2-client"), fields.get("token-file"))
+            {
+                tokens.insert(id.to_string(), PathBuf::from(file));
+            }
+            // One line per cluster (its servers' addresses, nats-0's first), one per client
+            // certificate.
+            let (Some(cluster), Some(urls), Some(ports)) = (
+                fields.get("cluster"),
+                fields.get("nats"),
+                fields.get("mqtt"),
+            ) else {
+                continue;
+            };
+            let first = |list: &str| list.split(',').next().unwrap().to_string();
+            nats.insert(cluster.to_string(), first(urls));
             mqtt.insert(
-                fields["cluster"].to_string(),
-                fields["mqtt"].rsplit_once(':').unwrap().1.parse().unwrap(),
+                cluster.to_string(),
+                first(ports).rsplit_once(':').unwrap().1.parse().unwrap(),
             );
         }
         drop(started_tx);
@@ -104,6 +125,7 @@ impl Up {
             child,
             nats,
             mqtt,
+            tokens,
             dir,
             startup,
         }
@@ -481,6 +503,98 @@ fn fleet_up_serves_the_flows_and_leaves_nothing_behind() {
     up.stop();
 }
 
+/// Publishes one retained QoS 1 message on `port` and waits for its PUBACK (the CSC stored it).
+async fn publish_retained(port: u16, id: &str, topic: &str, payload: &str) {
+    let opts = rumqttc::MqttOptions::new(id, "127.0.0.1", port);
+    let (client, mut events) = rumqttc::AsyncClient::new(opts, 16);
+    client
+        .publish(topic, QoS::AtLeastOnce, true, payload.as_bytes().to_vec())
+        .await
+        .unwrap();
+    let acked = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match events.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_))) => return,
+                Ok(_) => {}
+                Err(e) => panic!("publishing {topic} on {port}: {e}"),
+            }
+        }
+    })
+    .await;
+    assert!(acked.is_ok(), "no PUBACK for {topic} within 10 s");
+    let _ = client.disconnect().await;
+}
+
+/// The first thing after `ready`: a retained message on the CSC; then a late CPC subscriber (it
+/// connects half a second after the CSC acknowledged the message: sourcing is asynchronous, so
+/// one that subscribes in the same millisecond can miss it in the steady state too) gets it,
+/// retained, on its one and only subscription. 20 runs of `natscc up` in a row, no retry
+/// anywhere. Before `ready` waited for the stream sources, this failed on the first run.
+#[test]
+fn after_ready_a_retained_message_reaches_a_late_cpc_subscriber_on_the_first_try() {
+    let _serial = one_at_a_time();
+    let fleet = root().join("examples/fleet/fleet.yaml");
+    for run in 1..=20 {
+        let up = Up::start(&fleet);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let got = rt.block_on(async {
+            let payload = format!("v{run}");
+            publish_retained(up.mqtt["csc"], "csc-fw", "broadcast/firmware", &payload).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let mut late = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-late").await;
+            late.client
+                .subscribe("broadcast/firmware", QoS::AtLeastOnce)
+                .await
+                .unwrap();
+            late.next(Duration::from_secs(10)).await
+        });
+        drop(rt);
+        assert_eq!(
+            got,
+            Some(("broadcast/firmware".into(), format!("v{run}"), true)),
+            "run {run}: the retained message did not reach the late CPC subscriber"
+        );
+        up.stop();
+    }
+}
+
+/// Leaf TLS at both ends, with certificates from the run's CA: the CSC verifies the CPC's
+/// client certificate, the CPC the CSC's server certificate; messages cross both ways.
+#[test]
+fn leaf_tls_at_both_ends_carries_the_flows() {
+    let _serial = one_at_a_time();
+    let up = Up::start(&root().join("tests/fleets/tls/fleet.yaml"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let csc = connect(&up.nats["csc"]).await;
+        let cpc = connect(&up.nats["cpc-1"]).await;
+        let mut at_csc = csc.subscribe("cpc.1.sensor.>").await.unwrap();
+        let (subject, _) = publish_until_received(&cpc, "sensor.temp", "up", &mut at_csc).await;
+        assert_eq!(subject, "cpc.1.sensor.temp");
+        let mut at_cpc = cpc.subscribe("broadcast.>").await.unwrap();
+        let (subject, _) = publish_until_received(&csc, "broadcast.x", "down", &mut at_cpc).await;
+        assert_eq!(subject, "broadcast.x");
+        // An OAuth2 client with the token natscc up minted: the callout admits it into CSC
+        // with its permissions; it receives what it may subscribe to.
+        let token = std::fs::read_to_string(&up.tokens["dashboard"]).unwrap();
+        let dashboard = async_nats::ConnectOptions::with_token(token.trim().to_string())
+            .connect(&up.nats["csc"])
+            .await
+            .expect("the OAuth2 client is admitted");
+        let mut sensors = dashboard.subscribe("cpc.1.sensor.>").await.unwrap();
+        let (subject, _) = publish_until_received(&cpc, "sensor.rpm", "x", &mut sensors).await;
+        assert_eq!(subject, "cpc.1.sensor.rpm");
+    });
+    drop(rt);
+    up.stop();
+}
+
 #[test]
 fn no_loop_crosses_a_leaf_connection() {
     let _serial = one_at_a_time();
@@ -547,7 +661,12 @@ fn an_overlap_is_refused_and_the_server_agrees() {
     assert!(compiled.has_errors());
     let tmp = tempfile::tempdir().unwrap();
     let plan = natscc::fleet::up::plan(&compiled, tmp.path()).unwrap();
-    let cpc = plan.clusters.iter().find(|c| c.name == "cpc-1").unwrap();
+    let cpc = &plan
+        .clusters
+        .iter()
+        .find(|c| c.name == "cpc-1")
+        .unwrap()
+        .servers[0];
     // In every start, whatever order the server loads the accounts in (checked several times,
     // each with a timeout).
     for _ in 0..5 {
@@ -557,11 +676,12 @@ fn an_overlap_is_refused_and_the_server_agrees() {
     }
 }
 
-/// Runs `nats-server -t -c nats.conf` in `dir` with `env`, killed if it has not answered within
+/// Runs `nats-server -t -c nats-config/nats.conf` in the pod folder `dir` with `env`, killed if it has not answered within
 /// 10 seconds: (whether it accepted the config, what it said).
 fn check_config(dir: &Path, env: &[(String, String)]) -> (bool, String) {
     let mut child = Command::new(common::nats_server_path())
-        .args(["-t", "-c", "nats.conf"])
+        .args(["-t", "-c", "nats-config/nats.conf"])
+        .env_clear()
         .current_dir(dir)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
@@ -586,6 +706,14 @@ fn check_config(dir: &Path, env: &[(String, String)]) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout),
     )
+}
+
+/// What `natscc up` starts: the real server, and natscc for the auth callouts.
+fn tools() -> natscc::fleet::up::Tools {
+    natscc::fleet::up::Tools {
+        nats_server: common::nats_server_path(),
+        natscc: PathBuf::from(env!("CARGO_BIN_EXE_natscc")),
+    }
 }
 
 /// The server's refusal of an echo overlap: the CPC account's import of what it exports back.
@@ -613,7 +741,12 @@ fn what_the_servers_do_with_an_echo_overlap() {
     // The config alone, several times: accepted, or refused for the cycle, nothing else.
     let dir = natscc::fleet::up::temp_dir().unwrap();
     let plan = natscc::fleet::up::plan(&fleet, &dir).unwrap();
-    let cpc = plan.clusters.iter().find(|c| c.name == "cpc-1").unwrap();
+    let cpc = &plan
+        .clusters
+        .iter()
+        .find(|c| c.name == "cpc-1")
+        .unwrap()
+        .servers[0];
     let (mut loaded, mut refused) = (0, 0);
     for _ in 0..12 {
         let (ok, said) = check_config(&cpc.dir, &cpc.env);
@@ -638,14 +771,14 @@ fn what_the_servers_do_with_an_echo_overlap() {
         let stop = std::sync::atomic::AtomicBool::new(false);
         let running = match natscc::fleet::up::start(
             plan,
-            &common::nats_server_path(),
+            &tools(),
             Instant::now() + Duration::from_secs(20),
             &stop,
         ) {
             Ok(r) => r,
             Err(e) => {
                 assert!(
-                    e.contains("the server of cpc-1 exited") && e.contains(ECHO_CYCLE),
+                    e.contains("cpc-1/nats-") && e.contains("exited") && e.contains(ECHO_CYCLE),
                     "the fleet did not start for another reason: {e}"
                 );
                 assert!(!dir.exists(), "{} is left behind", dir.display());
@@ -659,7 +792,7 @@ fn what_the_servers_do_with_an_echo_overlap() {
                 .iter()
                 .find(|c| c.name == name)
                 .unwrap()
-                .client_port
+                .client_port()
         };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()

@@ -1,5 +1,6 @@
 //! `natscc up` leaves nothing behind however it ends: after SIGINT, SIGTERM, SIGHUP or SIGKILL
-//! (sent once it printed `ready`), no nats-server it started remains and its temporary folder is
+//! (sent once it printed `ready`), no nats-server or auth callout it started (12 servers and 3
+//! callouts on the example fleet) remains and its temporary folder is
 //! gone, within a few seconds. SIGKILL runs none of natscc's code: the servers die by
 //! PR_SET_PDEATHSIG, the folder goes by its watchdog; and if the watchdog died too, the next
 //! `natscc up` removes the orphaned folder.
@@ -118,7 +119,7 @@ impl Up {
                 .unwrap_or_else(|_| panic!("natscc up never printed ready:\n{said}"));
             said.push_str(&line);
             said.push('\n');
-            if let Some(d) = line.split(" servers in ").nth(1) {
+            if let Some(d) = line.split(" auth callouts in ").nth(1) {
                 up.dir = PathBuf::from(d);
             }
             if line == "ready" {
@@ -134,16 +135,23 @@ impl Up {
             .into_iter()
             .map(|(pid, _)| pid)
             .collect();
-        let servers = processes_in(&up.dir)
-            .into_iter()
+        let running = processes_in(&up.dir);
+        let servers = running
+            .iter()
             .filter(|(_, cmd)| cmd.contains("nats-server"))
             .count();
+        // 3 clusters x (3 nats replicas + nats-mtls), and an auth callout per cluster.
         assert_eq!(
             servers,
-            3,
-            "a server per cluster runs in {}",
+            12,
+            "every pod's server runs in {}",
             up.dir.display()
         );
+        let callouts = running
+            .iter()
+            .filter(|(_, cmd)| cmd.contains("auth-callout"))
+            .count();
+        assert_eq!(callouts, 3, "an auth callout per cluster: {running:?}");
         up
     }
 

@@ -140,10 +140,19 @@ pub fn up(fleet: &super::Fleet) -> Up {
         }
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let Some(server) = super::up::server_binary() else {
+    let Some(nats_server) = super::up::server_binary() else {
         return Up::Usage(
             "nats-server not found: set NATS_SERVER_BIN or put nats-server on PATH".into(),
         );
+    };
+    // The auth callouts are natscc's own responder: this very binary.
+    let natscc = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => return Up::Usage(format!("cannot find natscc's own binary: {e}")),
+    };
+    let tools = super::up::Tools {
+        nats_server,
+        natscc,
     };
     let dir = match super::up::temp_dir() {
         Ok(d) => d,
@@ -158,23 +167,23 @@ pub fn up(fleet: &super::Fleet) -> Up {
             return Up::Usage(e.to_string());
         }
     };
+    let servers: usize = plan.clusters.iter().map(|c| c.servers.len()).sum();
     eprintln!(
-        "natscc up: starting {} servers in {}",
+        "natscc up: starting {servers} servers and {} auth callouts in {}",
         plan.clusters.len(),
         dir.display()
     );
-    // From here on, dropping `running` stops every server and removes the folder.
-    let mut running = match super::up::start(plan, &server, deadline, &stop) {
+    // From here on, dropping `running` stops every process and removes the folder.
+    let mut running = match super::up::start(plan, &tools, deadline, &stop) {
         Ok(r) => r,
         Err(e) => return Up::Failed(e.to_string()),
     };
-    if let Err(e) = super::up::create_streams(&running.plan) {
-        return Up::Failed(e.to_string());
-    }
     {
         let mut out = std::io::stdout().lock();
         for lc in &running.plan.clusters {
-            let _ = writeln!(out, "{}", super::up::address_line(lc));
+            for line in super::up::address_lines(lc) {
+                let _ = writeln!(out, "{line}");
+            }
         }
         let _ = writeln!(out, "ready");
         let _ = out.flush();
@@ -187,7 +196,7 @@ pub fn up(fleet: &super::Fleet) -> Up {
     }
     running.stop();
     eprintln!(
-        "natscc up: stopped every server and removed {}",
+        "natscc up: stopped every server and callout and removed {}",
         dir.display()
     );
     Up::Stopped

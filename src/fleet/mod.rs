@@ -7,11 +7,16 @@
 //!
 //! **All or nothing**: a fleet with an error in any cluster, or between clusters, emits no file.
 
+pub mod callout;
 pub mod check;
+mod cleanup;
 pub mod cli;
 pub mod graph;
+mod jetstream;
 pub mod load;
 pub(crate) mod nats;
+pub mod overlay;
+pub mod pki;
 pub mod up;
 
 use crate::diag::{Diagnostic, Diags, Severity, SourceId, Sources, Span};

@@ -1,21 +1,76 @@
-//! `natscc up`: the whole fleet on this machine. Each cluster's main server is built from the
-//! same config trees `compile` prints, with a local overlay: loopback and free ports, one
-//! replica, no TLS, the CPCs' leaf remotes pointed at the local CSC, keys generated into a
-//! temporary folder, and static users in place of the auth callout (the generated NKey users,
-//! the operator's NKey users, and `no_auth_user` into the account `auth.permissions.noauth`
-//! names). Then the NACK streams of streams.yaml are created through the JetStream API, as NACK
-//! would create them. Everything started is stopped, and the folder removed, on the way out.
+//! `natscc up`: the whole fleet on this machine, as production runs it. For every cluster, its
+//! `nats` servers (one per replica, routed to each other), its `nats-mtls` server when mTLS is
+//! on, and its auth callout, each from the very files `compile` writes, laid out as the pods
+//! mount them, with only the rewrites of [`super::overlay`] (loopback addresses, free ports,
+//! routes, leaf remotes, certificate and file paths). The environment is what each pod gets
+//! (env.yaml): ConfigMap values, keys generated into the temporary folder as `natscc keys`
+//! generates them, the pod's name. A local CA ([`super::pki`]) issues every certificate the
+//! configs name and one per mTLS identity. `start` returns once everything is ready: every
+//! route and leaf connection up, JetStream current, every NACK stream created and every stream
+//! source active.
 
 use super::Fleet;
-use super::nats::{Conn, http_get};
-use crate::conf::{self, Conf, ConfMap, s};
-use crate::model::names::{self, generated_users, secret_keys};
+use super::callout::CalloutPlan;
+use super::nats::http_get;
+use super::overlay::{self, Addresses};
+use super::pki::{self, LocalCa};
+use crate::conf::{self, Conf, ConfMap};
 use crate::model::{ClusterType, Model};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+pub use super::cleanup::temp_dir;
+pub use super::jetstream::{duration_nanos, stream_config};
+
+/// One nats-server process: a pod of a cluster's `nats` or `nats-mtls` StatefulSet.
+#[derive(Debug, Clone)]
+pub struct LocalServer {
+    pub cluster: String,
+    /// The pod's name: `nats-0`, `nats-1`, ..., `nats-mtls-0`.
+    pub pod: String,
+    /// `nats` or `nats-mtls`.
+    pub release: &'static str,
+    /// The pod folder: its mounts (`nats-config/nats.conf`, `nats-accounts/...`), its
+    /// certificates, its JetStream store and its log.
+    pub dir: PathBuf,
+    pub addr: Addresses,
+    /// The environment its container gets.
+    pub env: Vec<(String, String)>,
+    /// Leaf connections it dials (one per remote).
+    pub remotes: usize,
+    /// Replicas of its release (routes it expects: replicas - 1).
+    pub replicas: usize,
+}
+
+impl LocalServer {
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("nats-config/nats.conf")
+    }
+    fn label(&self) -> String {
+        format!("{}/{}", self.cluster, self.pod)
+    }
+}
+
+/// A token file for one OAuth2 identity of the values, minted by the run's issuer.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub identity: String,
+    /// The JWT (0600): present it as the CONNECT `auth_token`, or as the password of the user
+    /// `oauthtoken` (MQTT too).
+    pub file: PathBuf,
+}
+
+/// A client certificate for one mTLS identity of the values.
+#[derive(Debug, Clone)]
+pub struct ClientCert {
+    pub identity: String,
+    pub subject: String,
+    /// Holds tls.crt, tls.key, ca.crt.
+    pub dir: PathBuf,
+}
 
 /// One cluster as it runs locally.
 #[derive(Debug, Clone)]
@@ -23,19 +78,33 @@ pub struct LocalCluster {
     /// The fleet's name for it.
     pub name: String,
     pub dir: PathBuf,
-    pub client_port: u16,
-    pub mqtt_port: u16,
-    pub http_port: u16,
-    pub leaf_port: u16,
-    /// The environment its config expects (keys from the temporary key folder).
-    pub env: Vec<(String, String)>,
+    pub is_csc: bool,
+    /// Its `nats` servers, then its `nats-mtls` server.
+    pub servers: Vec<LocalServer>,
+    pub callout: CalloutPlan,
     /// The NACK controller's seed, to create the streams as NACK would.
     pub nack_seed: String,
-    pub is_csc: bool,
-    /// Leaf connections this server dials (CPC) or accepts (CSC, the sum over every CPC).
-    pub leafs: usize,
     /// The NACK streams to create (streams.yaml, as JSON).
     pub streams: Vec<Value>,
+    /// Leaf connections its `nats` servers accept, in all.
+    pub accepts: usize,
+    pub clients: Vec<ClientCert>,
+    pub tokens: Vec<Token>,
+    /// The servers' certificate SANs of the mTLS instance (the fleet file's, else the defaults).
+    pub mtls_sans: Vec<String>,
+}
+
+impl LocalCluster {
+    pub fn nats(&self) -> impl Iterator<Item = &LocalServer> {
+        self.servers.iter().filter(|s| s.release == "nats")
+    }
+    pub fn mtls(&self) -> Option<&LocalServer> {
+        self.servers.iter().find(|s| s.release == "nats-mtls")
+    }
+    /// The first `nats` server's client port.
+    pub fn client_port(&self) -> u16 {
+        self.nats().next().map(|s| s.addr.client).unwrap_or(0)
+    }
 }
 
 /// The local fleet, written to disk and ready to start.
@@ -43,6 +112,8 @@ pub struct LocalCluster {
 pub struct Plan {
     pub dir: PathBuf,
     pub clusters: Vec<LocalCluster>,
+    /// The local CA's certificate.
+    pub ca: PathBuf,
 }
 
 fn io(e: impl std::fmt::Display) -> std::io::Error {
@@ -60,345 +131,239 @@ fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
         .collect()
 }
 
-/// A fresh private folder under the system temporary folder, removed however natscc ends.
-///
-/// The normal ways out (`Running::stop`, Ctrl-C, SIGTERM, SIGHUP) remove it in process. A
-/// SIGKILL runs no code of ours, so two things outside the process cover it:
-/// - a watchdog (`sh`, in its own process group) reads a pipe only this process holds open; the
-///   kernel closes it when natscc dies, however, and the watchdog then removes the folder;
-/// - the folder holds a lock (`flock`) for as long as its owner lives; each new `natscc up`
-///   first removes every `natscc-up-*` folder whose lock is free (its owner is gone), in case
-///   the watchdog died with natscc (a killed cgroup, a reboot without a tmpfs /tmp).
-pub fn temp_dir() -> std::io::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    stop_on_hangup();
-    remove_orphans();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let name = format!("natscc-up-{}-{nanos}", std::process::id());
-    // Locked before it gets its name, so a sweep never sees it without an owner.
-    let staging = std::env::temp_dir().join(format!(".{name}.new"));
-    std::fs::create_dir(&staging)?;
-    std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o700))?;
-    let dir = std::env::temp_dir().join(name);
-    let lock = std::fs::File::create(staging.join(LOCK_FILE))
-        .and_then(|f| lock_now(&f).map(|_| f))
-        .and_then(|f| std::fs::rename(&staging, &dir).map(|_| f));
-    let lock = match lock {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    let watchdog = watchdog(&dir);
-    owned().push(Owned {
-        dir: dir.clone(),
-        _lock: lock,
-        watchdog,
-    });
-    Ok(dir)
-}
-
-/// The file whose `flock` says a `natscc up` folder's owner is alive.
-const LOCK_FILE: &str = ".owner.lock";
-
-/// The folders this process made with `temp_dir`: their lock and watchdog.
-struct Owned {
-    dir: PathBuf,
-    _lock: std::fs::File,
-    watchdog: Option<(std::io::PipeWriter, Child)>,
-}
-
-fn owned() -> std::sync::MutexGuard<'static, Vec<Owned>> {
-    static OWNED: std::sync::Mutex<Vec<Owned>> = std::sync::Mutex::new(Vec::new());
-    OWNED.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Takes `f`'s exclusive lock without waiting: Ok(false) when another open file holds it.
-fn lock_now(f: &std::fs::File) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: flock on a descriptor this File owns.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-        return Ok(true);
-    }
-    let e = std::io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(false)
-    } else {
-        Err(e)
+/// Replicas of a release: the chart lists one route per replica (none without a cluster).
+fn replicas(conf: &ConfMap) -> usize {
+    match conf.get("cluster") {
+        Some(Conf::Map(c)) => match c.get("routes") {
+            Some(Conf::List(r)) if !r.is_empty() => r.len(),
+            _ => 1,
+        },
+        _ => 1,
     }
 }
 
-/// Removes the `natscc-up-*` folders of runs that are gone (their lock is free). Folders
-/// without a lock file (another user's, an older natscc's) are left alone.
-fn remove_orphans() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if !e
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with("natscc-up-"))
-        {
-            continue;
-        }
-        let Ok(lock) = std::fs::File::open(e.path().join(LOCK_FILE)) else {
-            continue;
+/// Leaf remotes of a config with its includes inlined.
+fn remote_count(resolved: &ConfMap) -> usize {
+    match resolved.get("leafnodes") {
+        Some(Conf::Map(l)) => match l.get("remotes") {
+            Some(Conf::List(r)) => r.len(),
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// The value of one env.yaml entry, as the pod would get it.
+fn env_value(
+    m: &Model,
+    keys: &Path,
+    pod: &str,
+    entry: &Value,
+    ca: &Path,
+) -> std::io::Result<Option<(String, String)>> {
+    let name = entry["name"].as_str().unwrap_or_default().to_string();
+    if let Some(v) = entry.get("value") {
+        let v = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
         };
-        if lock_now(&lock).unwrap_or(false) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
-}
-
-/// A `sh` that waits for EOF on a pipe whose only writer is this process, then removes `dir`
-/// (retrying while the servers, killed at the same moment, finish dying). None if it cannot
-/// start: the in-process cleanup and the next run's sweep remain.
-fn watchdog(dir: &Path) -> Option<(std::io::PipeWriter, Child)> {
-    use std::os::unix::process::CommandExt;
-    // The pipe's ends are close-on-exec: no server inherits the writer, so EOF means natscc died.
-    let (reader, writer) = std::io::pipe().ok()?;
-    const SCRIPT: &str = r#"trap '' HUP INT; read -r _; i=0; while [ -e "$1" ] && [ $i -lt 50 ]; do rm -rf -- "$1" 2>/dev/null || sleep 0.1; i=$((i+1)); done"#;
-    let child = Command::new("/bin/sh")
-        .args(["-c", SCRIPT, "natscc-up-watchdog"])
-        .arg(dir)
-        .current_dir("/")
-        .stdin(reader)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        // Its own process group: a Ctrl-C or a kill of natscc's group leaves it to clean up.
-        .process_group(0)
-        .spawn()
-        .ok()?;
-    Some((writer, child))
-}
-
-/// Forgets a folder `temp_dir` made (already removed): its watchdog is told and waited for.
-fn release(dir: &Path) {
-    let gone: Vec<Owned> = {
-        let mut owned = owned();
-        let (gone, keep) = std::mem::take(&mut *owned)
-            .into_iter()
-            .partition(|o| o.dir == dir);
-        *owned = keep;
-        gone
-    };
-    for o in gone {
-        if let Some((writer, mut child)) = o.watchdog {
-            drop(writer);
-            let _ = child.wait();
-        }
-    }
-}
-
-/// SIGHUP (a closed terminal, a hangup) stops `natscc up` as SIGTERM does: the handler raises
-/// SIGTERM, which `natscc up` handles (where SIGTERM is not handled, both kill the process).
-fn stop_on_hangup() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: the action only calls raise(3), which is async-signal-safe.
-        let _ = unsafe {
-            signal_hook::low_level::register(signal_hook::consts::SIGHUP, || {
-                libc::raise(libc::SIGTERM);
-            })
+        // The only path the pods' env names: the callout's mTLS CA, the local CA here.
+        let v = if name == "AUTH_CALLOUT_MTLS_CA_PATH" {
+            ca.display().to_string()
+        } else {
+            v
         };
-    });
-}
-
-/// A password nobody types: the no-credentials user's, read by nothing but the local server.
-fn random_token() -> String {
-    let kp = nkeys::KeyPair::new_user();
-    kp.public_key()[1..25].to_string()
-}
-
-fn user(fields: Vec<(&str, Conf)>) -> Conf {
-    let mut m = ConfMap::new();
-    for (k, v) in fields {
-        m.set(k, v);
+        return Ok(Some((name, v)));
     }
-    Conf::Map(m)
+    let from = &entry["valueFrom"];
+    if let Some(r) = from.get("secretKeyRef") {
+        let (secret, key) = (
+            r["name"].as_str().unwrap_or_default(),
+            r["key"].as_str().unwrap_or_default(),
+        );
+        let text = std::fs::read_to_string(keys.join(secret).join(key)).map_err(|e| {
+            io(format!(
+                "{}: no local value for ${name} (Secret {secret}, key {key}): {e}",
+                m.cluster_name()
+            ))
+        })?;
+        return Ok(Some((name, text.trim().to_string())));
+    }
+    if let Some(r) = from.get("configMapKeyRef") {
+        let (cm, key) = (
+            r["name"].as_str().unwrap_or_default(),
+            r["key"].as_str().unwrap_or_default(),
+        );
+        let v = m
+            .bus
+            .config_map(cm)
+            .and_then(|c| c.data.get(key))
+            .ok_or_else(|| io(format!("{}: no ConfigMap key {cm}/{key}", m.cluster_name())))?;
+        return Ok(Some((name, v.clone())));
+    }
+    if from["fieldRef"]["fieldPath"] == "metadata.name" {
+        return Ok(Some((name, pod.to_string())));
+    }
+    Ok(None)
 }
 
-/// The static users that stand in for the auth callout: account -> users.
-fn static_users(m: &Model) -> Vec<(String, Conf)> {
-    let mut out: Vec<(String, Conf)> = generated_users(m)
-        .into_iter()
-        .map(|u| (u.account, user(vec![("nkey", Conf::Var(u.pubkey_env))])))
-        .collect();
-    for id in &m.permissions.nkey {
-        let (Some(account), Some(key)) = (
-            &id.account,
-            id.node.get("public_key").and_then(|k| k.as_str()),
-        ) else {
-            continue;
-        };
-        let key = match key.strip_prefix("${").and_then(|k| k.strip_suffix('}')) {
-            Some(var) => Conf::Var(var.to_string()),
-            None => s(key),
-        };
-        let mut fields = vec![("nkey", key)];
-        if let Some(p) = id.node.get("permissions") {
-            fields.push(("permissions", conf::from_values(p)));
+/// Every variable of a container's env.yaml section.
+fn container_env(
+    m: &Model,
+    env_doc: &Value,
+    container: &str,
+    keys: &Path,
+    pod: &str,
+    ca: &Path,
+) -> std::io::Result<Vec<(String, String)>> {
+    let mut out = vec![];
+    for e in env_doc[container].as_array().into_iter().flatten() {
+        if let Some(kv) = env_value(m, keys, pod, e, ca)? {
+            out.push(kv);
         }
-        out.push((account.value.clone(), user(fields)));
     }
-    if let Some(n) = &m.permissions.noauth
-        && let Some(account) = &n.account
-    {
-        let mut fields = vec![("user", s("noauth")), ("password", s(random_token()))];
-        if let Some(p) = n.node.get("permissions") {
-            fields.push(("permissions", conf::from_values(p)));
-        }
-        out.push((account.value.clone(), user(fields)));
-    }
-    out
+    Ok(out)
 }
 
-/// Adds users to whichever of the account maps holds each account.
-fn add_users(maps: &mut [&mut ConfMap], users: &[(String, Conf)]) {
-    for (account, u) in users {
-        for accounts in maps.iter_mut() {
-            let Some(Conf::Map(body)) = accounts.get_mut(account) else {
-                continue;
-            };
-            match body.get_mut("users") {
-                Some(Conf::List(list)) => list.push(u.clone()),
-                _ => {
-                    body.set("users", Conf::List(vec![u.clone()]));
-                }
+/// The certificates one pod's rewritten configs name: every `tls` block's files, issued once
+/// per path (server certificates for listeners and leaf connections, the CA for `ca_file`).
+fn issue_certs(
+    ca: &LocalCa,
+    conf: &ConfMap,
+    sans: &[String],
+    done: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    fn walk(c: &ConfMap, out: &mut Vec<ConfMap>) {
+        for item in &c.items {
+            let conf::Item::Kv(k, v) = item else { continue };
+            if let (true, Conf::Map(t)) = (k == "tls", v) {
+                out.push(t.clone());
             }
-            break;
+            walk_conf(v, out);
         }
     }
-}
-
-fn block<'a>(root: &'a mut ConfMap, key: &str) -> Option<&'a mut ConfMap> {
-    match root.get_mut(key) {
-        Some(Conf::Map(m)) => Some(m),
-        _ => None,
-    }
-}
-
-/// A compiled ConfigMap file of the bus, read back.
-fn bus_file(m: &Model, cm: &str, key: &str) -> ConfMap {
-    let text = m
-        .bus
-        .config_map(cm)
-        .and_then(|c| c.data.get(key))
-        .map(String::as_str)
-        .unwrap_or("");
-    crate::natsconf::parse_conf(text).unwrap_or_default()
-}
-
-/// `include ../nats-accounts/accounts.conf` -> `include accounts.conf`: a local run keeps
-/// one server's files in one folder.
-fn flatten_includes(m: &mut ConfMap) {
-    for item in &mut m.items {
-        match item {
-            crate::conf::Item::Include(p) => *p = p.rsplit('/').next().unwrap_or(p).to_string(),
-            crate::conf::Item::Kv(_, Conf::Map(sub)) => flatten_includes(sub),
+    fn walk_conf(c: &Conf, out: &mut Vec<ConfMap>) {
+        match c {
+            Conf::Map(m) => walk(m, out),
+            Conf::List(l) => l.iter().for_each(|x| walk_conf(x, out)),
             _ => {}
         }
     }
+    let mut blocks = vec![];
+    walk(conf, &mut blocks);
+    let path = |t: &ConfMap, k: &str| match t.get(k) {
+        Some(Conf::Str(p)) => Some(PathBuf::from(p)),
+        _ => None,
+    };
+    for t in blocks {
+        if let Some(p) = path(&t, "ca_file").filter(|p| !done.contains(p)) {
+            pki::write_private(&p, &ca.cert_pem)?;
+            done.push(p);
+        }
+        if let (Some(c), Some(k)) = (path(&t, "cert_file"), path(&t, "key_file"))
+            && !done.contains(&c)
+        {
+            let issued = ca.server(sans)?;
+            pki::write_private(&c, &issued.cert_pem)?;
+            pki::write_private(&k, &issued.key_pem)?;
+            done.push(c);
+            done.push(k);
+        }
+    }
+    Ok(())
 }
 
-/// The three config files of one cluster's main server, overlaid for a local run.
-pub fn local_configs(
+/// The run's OAuth2 issuer for a cluster with OAuth2 identities or a JWKS URL: one signing key
+/// per run (RS256, the chart's default), its JWKS, the callout pointed at it, and a token per
+/// identity (valid a day), written 0600.
+fn oauth2(
     m: &Model,
-    lc: &LocalCluster,
-    csc_leaf_port: u16,
-) -> (ConfMap, ConfMap, ConfMap) {
-    let path = |p: &str| s(lc.dir.join(p).display().to_string());
-    // The chart's configs as compiled; their includes name the files beside them here.
-    let mut main = m.bus.nats.rendered.conf.clone();
-    flatten_includes(&mut main);
-    main.set("server_name", s(lc.name.clone()));
-    main.set("pid_file", path("nats.pid"));
-    main.set("host", s("127.0.0.1"));
-    main.set("port", Conf::Int(lc.client_port.into()));
-    main.remove("http_port");
-    main.set("http", s(format!("127.0.0.1:{}", lc.http_port)));
-    // One replica, no TLS: certificates are the PKI's business, not a local dry run's.
-    for key in ["cluster", "tls", "websocket", "authorization"] {
-        main.remove(key);
+    callout: &mut CalloutPlan,
+    dir: &Path,
+    cdir: &Path,
+    issuer: &mut Option<crate::callout::LocalIssuer>,
+) -> std::io::Result<Vec<Token>> {
+    use crate::callout::config::Settings;
+    let mut settings = Settings::defaults();
+    settings
+        .merge_file(&callout.dir.join("config.yaml"))
+        .map_err(|e| {
+            io(format!(
+                "{}: auth-callout config.yaml: {}",
+                m.cluster_name(),
+                e.0
+            ))
+        })?;
+    if m.permissions.oauth2.is_empty() && settings.get("jwks.url").is_empty() {
+        return Ok(vec![]);
     }
-    let noauth = m
-        .permissions
-        .noauth
-        .as_ref()
-        .and_then(|n| n.account.as_ref())
-        .is_some();
-    if noauth {
-        main.set("no_auth_user", s("noauth"));
+    let local = |e: crate::callout::CalloutError| io(format!("local OAuth2 issuer: {}", e.0));
+    let jwks = dir.join("oauth2/jwks.json");
+    if issuer.is_none() {
+        let i = crate::callout::LocalIssuer::generate("RS256").map_err(local)?;
+        std::fs::create_dir_all(dir.join("oauth2"))?;
+        i.write_jwks(&jwks).map_err(local)?;
+        *issuer = Some(i);
     }
-    if let Some(js) = block(&mut main, "jetstream") {
-        js.set("store_dir", path("jetstream"));
-    }
-    if let Some(mq) = block(&mut main, "mqtt") {
-        mq.set("host", s("127.0.0.1"));
-        mq.set("port", Conf::Int(lc.mqtt_port.into()));
-        mq.set("stream_replicas", Conf::Int(1));
-        mq.remove("tls");
-        if noauth {
-            mq.set("no_auth_user", s("noauth"));
+    let Some(i) = issuer.as_ref() else {
+        return Ok(vec![]);
+    };
+    let or = |v: &str, d: &str| {
+        if v.is_empty() {
+            d.to_string()
+        } else {
+            v.to_string()
         }
+    };
+    let o = super::callout::OAuth2 {
+        jwks,
+        issuer: or(settings.get("jwks.issuer"), "natscc-local"),
+        audience: or(settings.get("jwks.audience"), "natscc"),
+    };
+    let env: std::collections::BTreeMap<String, String> = callout.env.iter().cloned().collect();
+    let perms = crate::callout::Permissions::load(&callout.dir.join("permissions.json"), &env)
+        .map_err(|e| io(format!("{}: permissions.json: {e}", m.cluster_name())))?;
+    let mut tokens = vec![];
+    for id in &m.permissions.oauth2 {
+        let jwt = i
+            .mint(
+                &perms,
+                &id.name.value,
+                &o.issuer,
+                &o.audience,
+                Duration::from_secs(24 * 3600),
+            )
+            .map_err(local)?;
+        let file = cdir.join("clients").join(&id.name.value).join("token");
+        pki::write_private(&file, &jwt)?;
+        tokens.push(Token {
+            identity: id.name.value.clone(),
+            file,
+        });
     }
-    if let Some(lf) = block(&mut main, "leafnodes") {
-        lf.set("host", s("127.0.0.1"));
-        lf.set("port", Conf::Int(lc.leaf_port.into()));
-        lf.remove("tls");
-    }
-    let mut accounts = bus_file(m, "nats-accounts-config", "accounts.conf");
-    let users = static_users(m);
-    {
-        let mut main_accounts =
-            std::mem::take(block(&mut main, "accounts").expect("every main config has accounts"));
-        add_users(&mut [&mut main_accounts, &mut accounts], &users);
-        main.set("accounts", Conf::Map(main_accounts));
-    }
-    let mut leaf = bus_file(m, "nats-leafnodes-config", "leafnodes.conf");
-    leaf.remove("tls");
-    if let Some(Conf::List(remotes)) = leaf.get_mut("remotes") {
-        for r in remotes.iter_mut() {
-            if let Conf::Map(r) = r {
-                // The chart lists the CSC's endpoint under `urls`; the server dials `url` and
-                // `urls` alike, so the cluster's address must go for the local one to be used.
-                r.remove("url");
-                r.set(
-                    "urls",
-                    Conf::List(vec![s(format!("nats://127.0.0.1:{csc_leaf_port}"))]),
-                );
-                r.remove("tls");
-            }
-        }
-    }
-    (main, accounts, leaf)
+    callout.oauth2 = Some(o);
+    Ok(tokens)
 }
 
-/// Every env var a cluster's main server reads, from the generated key folder.
-fn cluster_env(m: &Model, keys: &Path) -> std::io::Result<Vec<(String, String)>> {
-    let mut env = vec![];
-    for k in secret_keys(m) {
-        for (var, consumer) in &k.envs {
-            if (*consumer == names::NATS || *consumer == names::AUTH_CALLOUT)
-                && !env.iter().any(|(v, _)| v == var)
-            {
-                let file = keys.join(&k.secret).join(&k.key);
-                if let Ok(text) = std::fs::read_to_string(&file) {
-                    env.push((var.clone(), text.trim().to_string()));
-                }
-            }
-        }
-    }
-    Ok(env)
+/// Reads a running config back with its includes inlined, as nats-server reads it.
+pub fn read_config(path: &Path) -> Result<ConfMap, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::natsconf::parse_with(
+        &path.display().to_string(),
+        &text,
+        &crate::natsconf::FsReader,
+        crate::natsconf::Options::default(),
+    )
+    .map(|p| p.root.to_conf())
+    .map_err(|(e, _)| format!("{}: {e:?}", path.display()))
 }
 
-/// Writes keys and configs for every cluster of the fleet into `dir`. Works on any fleet with
-/// a CSC (checked or not), so tests can also start what natscc would refuse.
+/// Ports per server: client, http, cluster, leaf, mqtt, websocket, gateway.
+const PORTS: usize = 7;
+
+/// Writes keys, certificates, configs and callout files for every cluster of the fleet into
+/// `dir`. Works on any fleet with a CSC (checked or not), so tests can also start what natscc
+/// would refuse.
 pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
     let (_, cm) = fleet
         .csc()
@@ -414,71 +379,249 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
         .collect();
     let keys = dir.join("keys");
     crate::keys::generate(&keys, &cpc_ids, &extra)?;
-    let models: Vec<(&str, &Model)> = fleet
+    let ca = LocalCa::new()?;
+    let mut issuer = None;
+    let ca_file = dir.join("ca/ca.crt");
+    pki::write_private(&ca_file, &ca.cert_pem)?;
+
+    // Every server of every cluster first, with its ports, so remotes know whom to dial.
+    struct Pod<'a> {
+        cluster: usize,
+        release: &'static str,
+        ordinal: usize,
+        replicas: usize,
+        instance: &'a crate::bus::Instance,
+    }
+    let models: Vec<(&str, &Model, Option<&super::MtlsFacts>)> = fleet
         .clusters
         .iter()
-        .filter_map(|c| c.model.as_ref().map(|m| (c.name(), m)))
+        .filter_map(|c| {
+            c.model
+                .as_ref()
+                .map(|m| (c.name(), m, c.spec.mtls.as_ref()))
+        })
         .collect();
-    let ports = free_ports(models.len() * 4)?;
-    let mut clusters = vec![];
-    let mut csc_leafs = 0;
-    for (i, (name, m)) in models.iter().enumerate() {
+    let mut pods = vec![];
+    for (ci, (_, m, _)) in models.iter().enumerate() {
+        for i in m.bus.instances() {
+            let n = replicas(&i.rendered.conf);
+            for ordinal in 0..n {
+                pods.push(Pod {
+                    cluster: ci,
+                    release: i.release,
+                    ordinal,
+                    replicas: n,
+                    instance: i,
+                });
+            }
+        }
+    }
+    let ports = free_ports(pods.len() * PORTS)?;
+    let port = |pi: usize, k: usize| ports[pi * PORTS + k];
+    let leaf_of = |ci: usize| -> Vec<String> {
+        pods.iter()
+            .enumerate()
+            .filter(|(_, p)| p.cluster == ci && p.release == "nats")
+            .map(|(pi, _)| format!("127.0.0.1:{}", port(pi, 3)))
+            .collect()
+    };
+    let csc_index = models
+        .iter()
+        .position(|(_, m, _)| !m.is_cpc())
+        .ok_or_else(|| io("the fleet needs exactly one CSC"))?;
+
+    let mut clusters: Vec<LocalCluster> = vec![];
+    for (ci, (name, m, mtls_facts)) in models.iter().enumerate() {
         let cdir = dir.join(name);
         std::fs::create_dir_all(&cdir)?;
         let key_dir = keys.join(m.cluster_name());
-        let mut env = cluster_env(m, &key_dir)?;
-        // What the pod takes from nats-env-config (cluster name, JetStream domain).
-        if let Some(cm) = m.bus.config_map("nats-env-config") {
-            env.extend(cm.data.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let env_doc = {
+            let mut nats_vars = vec![];
+            crate::emit::k8s::variables(m.bus.resolved(&m.bus.nats), &mut nats_vars);
+            let mut mtls_vars = vec![];
+            if let Some(i) = &m.bus.mtls {
+                crate::emit::k8s::variables(m.bus.resolved(i), &mut mtls_vars);
+            }
+            crate::emit::k8s::env(m, &nats_vars, &mtls_vars)
+        };
+        let mtls_sans: Vec<String> = mtls_facts
+            .map(|f| f.sans.iter().map(|s| s.value.clone()).collect())
+            .filter(|v: &Vec<String>| !v.is_empty())
+            .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into()]);
+        let default_sans = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+        let mut servers = vec![];
+        for (pi, p) in pods.iter().enumerate().filter(|(_, p)| p.cluster == ci) {
+            let pod = if p.release == "nats" {
+                format!("nats-{}", p.ordinal)
+            } else {
+                format!("{}-{}", p.release, p.ordinal)
+            };
+            let pdir = cdir.join(&pod);
+            let routes = pods
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| q.cluster == ci && q.release == p.release)
+                .map(|(qi, _)| format!("nats://127.0.0.1:{}", port(qi, 2)))
+                .collect();
+            let leaf_targets = match (p.release, m.is_cpc()) {
+                ("nats", true) => leaf_of(csc_index),
+                ("nats", false) => vec![],
+                _ => leaf_of(ci),
+            };
+            let addr = Addresses {
+                client: port(pi, 0),
+                http: port(pi, 1),
+                cluster: port(pi, 2),
+                leaf: port(pi, 3),
+                mqtt: port(pi, 4),
+                websocket: port(pi, 5),
+                gateway: port(pi, 6),
+                routes,
+                leaf_targets,
+            };
+            // The pod's files as compile writes them, each rewritten; nats.conf printed by the
+            // chart's own printer, as compile prints it.
+            let prefix = format!("{}/", p.release);
+            let sans = if p.release == "nats-mtls" {
+                &mtls_sans
+            } else {
+                &default_sans
+            };
+            let mut issued = vec![];
+            for (path, text) in m.bus.pod_files(p.instance) {
+                let rel = path.strip_prefix(&prefix).unwrap_or(&path);
+                let target = pdir.join(rel);
+                std::fs::create_dir_all(target.parent().unwrap_or(&pdir))?;
+                let out = if rel == "nats-config/nats.conf" {
+                    let mut c = p.instance.rendered.conf.clone();
+                    overlay::main_config(&mut c, &pdir, &addr);
+                    issue_certs(&ca, &c, sans, &mut issued)?;
+                    crate::chart::print::format_config(&c) + "\n"
+                } else {
+                    let mut c = crate::natsconf::parse_conf(&text)
+                        .map_err(|e| io(format!("{name}: {path}: {e:?}")))?;
+                    let before = c.clone();
+                    overlay::included(&mut c, &pdir, &addr, rel.starts_with("nats-leafnodes/"));
+                    issue_certs(&ca, &c, sans, &mut issued)?;
+                    if c == before {
+                        text
+                    } else {
+                        conf::print("", &c)
+                    }
+                };
+                std::fs::write(&target, out)?;
+            }
+            let env = container_env(m, &env_doc, p.release, &key_dir, &pod, &ca_file)?;
+            let resolved = m.bus.resolved(p.instance);
+            let mut vars = vec![];
+            crate::emit::k8s::variables(resolved, &mut vars);
+            if let Some(missing) = vars.iter().find(|v| !env.iter().any(|(n, _)| n == *v)) {
+                return Err(io(format!("{name}/{pod}: no local value for ${missing}")));
+            }
+            servers.push(LocalServer {
+                cluster: name.to_string(),
+                pod,
+                release: p.release,
+                dir: pdir,
+                addr,
+                env,
+                remotes: remote_count(resolved),
+                replicas: p.replicas,
+            });
+        }
+        // The auth callout: its compiled files, its pod's environment.
+        let callout_dir = cdir.join("auth-callout");
+        std::fs::create_dir_all(&callout_dir)?;
+        let perms = m
+            .bus
+            .config_map("auth-callout-permissions")
+            .and_then(|c| c.data.get("permissions.json"))
+            .cloned()
+            .unwrap_or_else(|| "{}".into());
+        std::fs::write(callout_dir.join("permissions.json"), perms)?;
+        let config_yaml = m
+            .bus
+            .config_maps
+            .iter()
+            .find(|c| c.name.ends_with("auth-callout-config"))
+            .and_then(|c| c.data.get("config.yaml"))
+            .cloned()
+            .unwrap_or_default();
+        std::fs::write(callout_dir.join("config.yaml"), config_yaml)?;
+        let callout_env = container_env(
+            m,
+            &env_doc,
+            "auth-callout",
+            &key_dir,
+            "auth-callout",
+            &ca_file,
+        )?;
+        let callout = CalloutPlan {
+            cluster: name.to_string(),
+            dir: callout_dir,
+            env: callout_env,
+            nats_urls: servers
+                .iter()
+                .filter(|s| s.release == "nats")
+                .map(|s| format!("nats://127.0.0.1:{}", s.addr.client))
+                .collect(),
+            mtls_ca: m.mtls.then(|| ca_file.clone()),
+            oauth2: None,
+        };
+        let mut callout = callout;
+        let tokens = oauth2(m, &mut callout, dir, &cdir, &mut issuer)?;
+        // A client certificate per mTLS identity, subject from its `identity`.
+        let mut clients = vec![];
+        for id in &m.permissions.mtls {
+            let Some(subject) = id.node.get("identity").and_then(|n| n.as_str()) else {
+                continue;
+            };
+            let cdir = cdir.join("clients").join(&id.name.value);
+            let issued = ca.client(subject)?;
+            pki::write_private(&cdir.join("tls.crt"), &issued.cert_pem)?;
+            pki::write_private(&cdir.join("tls.key"), &issued.key_pem)?;
+            pki::write_private(&cdir.join("ca.crt"), &ca.cert_pem)?;
+            clients.push(ClientCert {
+                identity: id.name.value.clone(),
+                subject: subject.to_string(),
+                dir: cdir,
+            });
         }
         let nack_seed = std::fs::read_to_string(key_dir.join("nats-nack-user/nack-user.nk"))?
             .trim()
             .to_string();
-        let leafs = if m.is_cpc() {
-            1 + m.extra_accounts.len()
-        } else {
-            0
-        };
-        csc_leafs += leafs;
         clusters.push(LocalCluster {
             name: name.to_string(),
             dir: cdir,
-            client_port: ports[4 * i],
-            mqtt_port: ports[4 * i + 1],
-            http_port: ports[4 * i + 2],
-            leaf_port: ports[4 * i + 3],
-            env,
-            nack_seed,
             is_csc: !m.is_cpc(),
-            leafs,
+            servers,
+            callout,
+            nack_seed,
             streams: crate::emit::k8s::streams(m),
+            accepts: 0,
+            clients,
+            tokens,
+            mtls_sans,
         });
     }
-    let csc_leaf_port = clusters
-        .iter()
-        .find(|c| c.is_csc)
-        .map(|c| c.leaf_port)
-        .unwrap_or(0);
-    for (lc, (_, m)) in clusters.iter_mut().zip(&models) {
-        if lc.is_csc {
-            lc.leafs = csc_leafs;
+    // Who dials whom: a CPC's nats servers its CSC's, a nats-mtls server its own cluster's.
+    let mut accepts = vec![0; clusters.len()];
+    for (ci, c) in clusters.iter().enumerate() {
+        for s in &c.servers {
+            match (s.release, c.is_csc) {
+                ("nats", false) => accepts[csc_index] += s.remotes,
+                ("nats", true) => {}
+                _ => accepts[ci] += s.remotes,
+            }
         }
-        let (main, accounts, leaf) = local_configs(m, lc, csc_leaf_port);
-        let header = "Written by natscc up: a local overlay of the compiled config (loopback, free ports, no TLS, static users).";
-        std::fs::write(lc.dir.join("nats.conf"), conf::print(header, &main))?;
-        std::fs::write(lc.dir.join("accounts.conf"), conf::print(header, &accounts))?;
-        std::fs::write(lc.dir.join("leafnodes.conf"), conf::print(header, &leaf))?;
-        let mut vars = vec![];
-        for c in [&main, &accounts, &leaf] {
-            crate::emit::k8s::variables(c, &mut vars);
-        }
-        if let Some(missing) = vars.iter().find(|v| !lc.env.iter().any(|(n, _)| n == *v)) {
-            return Err(io(format!("{}: no local value for ${missing}", lc.name)));
-        }
+    }
+    for (c, n) in clusters.iter_mut().zip(accepts) {
+        c.accepts = n;
     }
     Ok(Plan {
         dir: dir.to_path_buf(),
         clusters,
+        ca: ca_file,
     })
 }
 
@@ -492,47 +635,44 @@ pub fn server_binary() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The servers of a plan, running. Dropping it stops them and removes the plan's folder.
+/// The programs `natscc up` starts: nats-server, and natscc itself for the auth callouts.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub nats_server: PathBuf,
+    pub natscc: PathBuf,
+}
+
+/// The processes of a plan, running. Dropping it stops them and removes the plan's folder.
 pub struct Running {
     pub plan: Plan,
-    children: Vec<(String, Child)>,
+    /// (label, process, its log).
+    children: Vec<(String, Child, PathBuf)>,
 }
 
 impl Running {
-    /// A server that has exited, with the tail of its log.
+    /// A process that has exited, with the tail of its log.
     pub fn exited(&mut self) -> Option<String> {
-        for (name, child) in &mut self.children {
+        for (name, child, log) in &mut self.children {
             if let Ok(Some(status)) = child.try_wait() {
-                let log =
-                    std::fs::read_to_string(self.plan.dir.join(name.as_str()).join("server.log"))
-                        .unwrap_or_default();
-                let tail: Vec<&str> = log
-                    .lines()
-                    .rev()
-                    .take(8)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
-                return Some(format!(
-                    "the server of {name} exited ({status}):\n{}",
-                    tail.join("\n")
-                ));
+                let log = std::fs::read_to_string(&*log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(8).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                return Some(format!("{name} exited ({status}):\n{}", tail.join("\n")));
             }
         }
         None
     }
 
     pub fn stop(&mut self) {
-        for (_, child) in &mut self.children {
+        for (_, child, _) in &mut self.children {
             let _ = child.kill();
         }
-        for (_, child) in &mut self.children {
+        for (_, child, _) in &mut self.children {
             let _ = child.wait();
         }
         self.children.clear();
         let _ = std::fs::remove_dir_all(&self.plan.dir);
-        release(&self.plan.dir);
+        super::cleanup::release(&self.plan.dir);
     }
 }
 
@@ -542,53 +682,23 @@ impl Drop for Running {
     }
 }
 
-fn spawn(server: &Path, lc: &LocalCluster) -> std::io::Result<Child> {
+fn spawn(server: &Path, s: &LocalServer) -> std::io::Result<(Child, PathBuf)> {
     use std::os::unix::process::CommandExt;
-    let log = std::fs::File::create(lc.dir.join("server.log"))?;
+    let log_path = s.dir.join("server.log");
+    let log = std::fs::File::create(&log_path)?;
     let mut cmd = Command::new(server);
-    cmd.args(["-c", "nats.conf"])
-        .current_dir(&lc.dir)
-        .envs(lc.env.iter().map(|(k, v)| (k, v)))
+    cmd.args(["-c", "nats-config/nats.conf"])
+        .current_dir(&s.dir)
+        .env_clear()
+        .envs(s.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
         // Its own process group: a Ctrl-C reaches natscc, which stops the servers in order.
         .process_group(0);
-    die_with_parent(&mut cmd);
-    cmd.spawn()
+    super::cleanup::die_with_parent(&mut cmd);
+    Ok((cmd.spawn()?, log_path))
 }
-
-/// The child gets SIGKILL when the thread that started it dies, however it dies (even by
-/// SIGKILL, which runs none of natscc's cleanup). Linux only; elsewhere only the in-process
-/// stop covers the servers.
-#[cfg(target_os = "linux")]
-fn die_with_parent(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: prctl, getppid and raise are async-signal-safe and allocate nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            // natscc died between fork and prctl: the signal will never come, so go now.
-            if libc::getppid() != parent {
-                libc::raise(libc::SIGKILL);
-            }
-            Ok(())
-        })
-    };
-}
-
-#[cfg(not(target_os = "linux"))]
-fn die_with_parent(_: &mut Command) {}
 
 fn wait_until(
     deadline: Instant,
@@ -610,197 +720,265 @@ fn wait_until(
         if Instant::now() > deadline {
             return Err(format!("timed out waiting for {what}"));
         }
-        std::thread::sleep(Duration::from_millis(25));
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-fn healthy(port: u16) -> bool {
-    http_get(port, "/healthz", Duration::from_millis(500)).is_ok_and(|(code, _)| code == 200)
-}
-
-fn leaf_count(port: u16) -> usize {
-    http_get(port, "/leafz", Duration::from_millis(500))
+fn json_of(port: u16, path: &str) -> Option<Value> {
+    http_get(port, path, Duration::from_millis(500))
         .ok()
-        .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
-        .and_then(|v| v["leafnodes"].as_u64())
-        .unwrap_or(0) as usize
+        .filter(|(code, _)| *code == 200)
+        .and_then(|(_, body)| serde_json::from_str(&body).ok())
 }
 
-/// Starts the CSC, then every CPC, and waits for every leaf connection. The servers die with
-/// the calling thread (PR_SET_PDEATHSIG), so call it from one that outlives `Running`.
+/// The monitoring endpoint answers: the server has loaded its config and listens.
+fn listening(s: &LocalServer) -> bool {
+    http_get(s.addr.http, "/varz", Duration::from_millis(300)).is_ok_and(|(c, _)| c == 200)
+}
+
+/// JetStream (where on) is current and the server healthy.
+fn healthy(s: &LocalServer) -> bool {
+    http_get(s.addr.http, "/healthz", Duration::from_millis(500)).is_ok_and(|(c, _)| c == 200)
+}
+
+/// Routes to every other replica of its release are up.
+fn routed(s: &LocalServer) -> bool {
+    if s.replicas <= 1 {
+        return true;
+    }
+    let Some(v) = json_of(s.addr.http, "/routez") else {
+        return false;
+    };
+    let peers: std::collections::BTreeSet<&str> = v["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["remote_name"].as_str())
+        .collect();
+    peers.len() + 1 >= s.replicas
+}
+
+/// (leaf connections it dialled, leaf connections it accepted).
+fn leafs(s: &LocalServer) -> (usize, usize) {
+    let Some(v) = json_of(s.addr.http, "/leafz") else {
+        return (0, 0);
+    };
+    let all = v["leafs"].as_array().cloned().unwrap_or_default();
+    let dialled = all.iter().filter(|l| l["is_spoke"] == true).count();
+    (dialled, all.len() - dialled)
+}
+
+/// Starts one process and records it.
+fn launch(
+    running: &mut Running,
+    label: String,
+    r: std::io::Result<(Child, PathBuf)>,
+) -> Result<(), String> {
+    let (child, log) = r.map_err(|e| format!("cannot start {label}: {e}"))?;
+    running.children.push((label, child, log));
+    Ok(())
+}
+
+/// Starts one cluster's auth callout (natscc's responder, as the chart's Deployment runs it)
+/// and waits until it is subscribed.
+fn start_callout(
+    running: &mut Running,
+    ci: usize,
+    natscc: &Path,
+    deadline: Instant,
+    stop: &AtomicBool,
+) -> Result<(), String> {
+    let p = running.plan.clusters[ci].callout.clone();
+    let label = format!("{}/auth-callout", p.cluster);
+    let (child, ready) =
+        super::callout::start(natscc, &p).map_err(|e| format!("cannot start {label}: {e}"))?;
+    running
+        .children
+        .push((label.clone(), child, p.dir.join("auth-callout.log")));
+    wait_until(
+        deadline,
+        stop,
+        running,
+        &format!("{label} to be ready"),
+        || ready.try_recv().is_ok(),
+    )
+}
+
+/// Starts the fleet and returns once it is ready: the CSC's servers and callout first (every
+/// CPC's leaf connections authenticate through it), then the CPCs' servers and callouts, then
+/// the nats-mtls servers (their leaf connections authenticate through their own cluster's
+/// callout); then every route, leaf connection and JetStream is up, every NACK stream exists
+/// and every stream source is active. The processes die with the calling thread
+/// (PR_SET_PDEATHSIG), so call it from one that outlives `Running`.
 pub fn start(
     plan: Plan,
-    server: &Path,
+    tools: &Tools,
     deadline: Instant,
     stop: &AtomicBool,
 ) -> Result<Running, String> {
-    stop_on_hangup();
+    super::cleanup::stop_on_hangup();
     let mut running = Running {
         plan,
         children: vec![],
     };
-    let order: Vec<LocalCluster> = {
-        let mut v = running.plan.clusters.clone();
-        v.sort_by_key(|c| !c.is_csc);
-        v
-    };
-    for lc in &order {
-        let child =
-            spawn(server, lc).map_err(|e| format!("cannot start {}: {e}", server.display()))?;
-        running.children.push((lc.name.clone(), child));
-        // The CSC first and healthy, so each CPC's first leaf attempt succeeds.
-        if lc.is_csc {
+    let csc: Vec<usize> = (0..running.plan.clusters.len())
+        .filter(|&i| running.plan.clusters[i].is_csc)
+        .collect();
+    let cpcs: Vec<usize> = (0..running.plan.clusters.len())
+        .filter(|&i| !running.plan.clusters[i].is_csc)
+        .collect();
+    for group in [&csc, &cpcs] {
+        let servers: Vec<LocalServer> = group
+            .iter()
+            .flat_map(|&ci| {
+                running.plan.clusters[ci]
+                    .nats()
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for s in &servers {
+            launch(&mut running, s.label(), spawn(&tools.nats_server, s))?;
+        }
+        for s in &servers {
             wait_until(
                 deadline,
                 stop,
                 &mut running,
-                &format!("{} to start", lc.name),
-                || healthy(lc.http_port),
+                &format!("{} to listen", s.label()),
+                || listening(s),
             )?;
         }
+        for &ci in group.iter() {
+            start_callout(&mut running, ci, &tools.natscc, deadline, stop)?;
+        }
     }
-    for lc in &order {
+    let mtls: Vec<LocalServer> = running
+        .plan
+        .clusters
+        .iter()
+        .filter_map(|c| c.mtls().cloned())
+        .collect();
+    for s in &mtls {
+        launch(&mut running, s.label(), spawn(&tools.nats_server, s))?;
+    }
+    let all: Vec<LocalServer> = running
+        .plan
+        .clusters
+        .iter()
+        .flat_map(|c| c.servers.clone())
+        .collect();
+    for s in &all {
         wait_until(
             deadline,
             stop,
             &mut running,
-            &format!("{} to start", lc.name),
-            || healthy(lc.http_port),
+            &format!("{} to be healthy", s.label()),
+            || healthy(s),
         )?;
-    }
-    for lc in &order {
         wait_until(
             deadline,
             stop,
             &mut running,
-            &format!(
-                "the leaf connections of {} ({} expected)",
-                lc.name, lc.leafs
-            ),
-            || leaf_count(lc.http_port) >= lc.leafs,
+            &format!("the routes of {} ({} replicas)", s.label(), s.replicas),
+            || routed(s),
+        )?;
+        wait_until(
+            deadline,
+            stop,
+            &mut running,
+            &format!("the {} leaf connections {} dials", s.remotes, s.label()),
+            || leafs(s).0 >= s.remotes,
         )?;
     }
+    let clusters = running.plan.clusters.clone();
+    for c in &clusters {
+        wait_until(
+            deadline,
+            stop,
+            &mut running,
+            &format!("the {} leaf connections {} accepts", c.accepts, c.name),
+            || c.nats().map(|s| leafs(s).1).sum::<usize>() >= c.accepts,
+        )?;
+    }
+    create_streams(&running.plan, deadline)?;
     Ok(running)
 }
 
-/// Parses a Go duration (`3h`, `1h30m`, `90s`, `500ms`) to nanoseconds.
-pub fn duration_nanos(text: &str) -> Option<i64> {
-    let mut total: f64 = 0.0;
-    let mut rest = text.trim();
-    if rest == "0" {
-        return Some(0);
+/// Creates every stream of every cluster as NACK would, the CSC's first (the CPCs' streams
+/// source them), the CPCs' side by side, and waits until every source is active.
+pub fn create_streams(plan: &Plan, deadline: Instant) -> Result<(), String> {
+    let run = |c: &LocalCluster| {
+        super::jetstream::create_and_wait(
+            &c.name,
+            c.client_port(),
+            &c.nack_seed,
+            &c.streams,
+            deadline,
+        )
+    };
+    for c in plan.clusters.iter().filter(|c| c.is_csc) {
+        run(c)?;
     }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += n * mult;
-        rest = &rest[unit_len..];
-    }
-    Some(total as i64)
-}
-
-/// A NACK Stream spec as the JetStream API's stream configuration.
-pub fn stream_config(spec: &Value) -> Value {
-    let mut c = json!({
-        "name": spec["name"],
-        "subjects": spec["subjects"],
-        "retention": spec["retention"],
-        "discard": spec["discard"],
-        "storage": spec["storage"],
-        "num_replicas": 1,
-        "max_bytes": spec["maxBytes"],
-    });
-    if let Some(age) = spec["maxAge"].as_str().and_then(duration_nanos) {
-        c["max_age"] = json!(age);
-    }
-    if let Some(n) = spec["maxMsgsPerSubject"].as_i64() {
-        c["max_msgs_per_subject"] = json!(n);
-    }
-    if let Some(sources) = spec["sources"].as_array() {
-        c["sources"] = sources
-            .iter()
-            .map(|src| {
-                let mut out = json!({"name": src["name"]});
-                if src.get("externalApiPrefix").is_some() {
-                    out["external"] = json!({"api": src["externalApiPrefix"], "deliver": src["externalDeliverPrefix"]});
-                }
-                let transforms: Vec<Value> =
-                    src["subjectTransforms"].as_array().into_iter().flatten().map(|t| json!({"src": t["source"], "dest": t["dest"]})).collect();
-                if !transforms.is_empty() {
-                    out["subject_transforms"] = Value::Array(transforms);
-                }
-                out
+    let cpcs: Vec<&LocalCluster> = plan.clusters.iter().filter(|c| !c.is_csc).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = cpcs.iter().map(|c| scope.spawn(|| run(c))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a stream thread panicked".into()))
             })
-            .collect();
-    }
-    c
-}
-
-/// Creates every stream of every cluster (the CSC's first: the CPCs' streams source them).
-pub fn create_streams(plan: &Plan) -> Result<(), String> {
-    let mut order: Vec<&LocalCluster> = plan.clusters.iter().collect();
-    order.sort_by_key(|c| !c.is_csc);
-    for lc in order {
-        let mut conn =
-            Conn::connect(lc.client_port, Some(&lc.nack_seed), Duration::from_secs(2))
-                .map_err(|e| format!("{}: cannot connect as nack-controller: {e}", lc.name))?;
-        for spec in &lc.streams {
-            let cfg = stream_config(&spec["spec"]);
-            let name = cfg["name"].as_str().unwrap_or_default().to_string();
-            let reply = conn
-                .request(
-                    &format!("$JS.API.STREAM.CREATE.{name}"),
-                    cfg.to_string().as_bytes(),
-                    Duration::from_secs(3),
-                )
-                .map_err(|e| format!("{}: creating stream {name}: {e}", lc.name))?;
-            let reply: Value = serde_json::from_slice(&reply)
-                .map_err(|e| format!("{}: stream {name}: bad reply: {e}", lc.name))?;
-            if let Some(e) = reply.get("error") {
-                return Err(format!(
-                    "{}: the server refused stream {name}: {}",
-                    lc.name,
-                    e["description"].as_str().unwrap_or("unknown error")
-                ));
-            }
-        }
-    }
+            .collect::<Result<Vec<()>, String>>()
+    })?;
     Ok(())
 }
 
-/// The line `natscc up` prints per cluster.
-pub fn address_line(lc: &LocalCluster) -> String {
-    format!(
-        "cluster={} nats=nats://127.0.0.1:{} mqtt=127.0.0.1:{}",
-        lc.name, lc.client_port, lc.mqtt_port
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn go_durations() {
-        assert_eq!(super::duration_nanos("3h"), Some(3 * 3600 * 1_000_000_000));
-        assert_eq!(
-            super::duration_nanos("1h30m"),
-            Some(90 * 60 * 1_000_000_000)
-        );
-        assert_eq!(super::duration_nanos("500ms"), Some(500_000_000));
-        assert_eq!(super::duration_nanos("3x"), None);
+/// The lines `natscc up` prints per cluster: its addresses, then one per client certificate.
+pub fn address_lines(lc: &LocalCluster) -> Vec<String> {
+    let nats: Vec<String> = lc
+        .nats()
+        .map(|s| format!("nats://127.0.0.1:{}", s.addr.client))
+        .collect();
+    let mqtt: Vec<String> = lc
+        .nats()
+        .map(|s| format!("127.0.0.1:{}", s.addr.mqtt))
+        .collect();
+    let mut line = format!(
+        "cluster={} nats={} mqtt={}",
+        lc.name,
+        nats.join(","),
+        mqtt.join(",")
+    );
+    if let Some(m) = lc.mtls() {
+        line.push_str(&format!(
+            " mqtt-mtls=127.0.0.1:{} mtls-server-name={}",
+            m.addr.mqtt,
+            lc.mtls_sans
+                .first()
+                .map(String::as_str)
+                .unwrap_or("localhost")
+        ));
     }
+    let mut out = vec![line];
+    for t in &lc.tokens {
+        out.push(format!(
+            "cluster={} oauth2-client={} token-file={}",
+            lc.name,
+            t.identity,
+            t.file.display()
+        ));
+    }
+    for c in &lc.clients {
+        out.push(format!(
+            "cluster={} mtls-client={} subject={:?} cert={} key={} ca={}",
+            lc.name,
+            c.identity,
+            c.subject,
+            c.dir.join("tls.crt").display(),
+            c.dir.join("tls.key").display(),
+            c.dir.join("ca.crt").display()
+        ));
+    }
+    out
 }

@@ -1,0 +1,167 @@
+//! The NACK streams of each cluster's streams.yaml, created through the JetStream API as the
+//! NACK controller creates them, and the readiness of what they source.
+
+use super::nats::Conn;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Parses a Go duration (`3h`, `1h30m`, `90s`, `500ms`) to nanoseconds.
+pub fn duration_nanos(text: &str) -> Option<i64> {
+    let mut total: f64 = 0.0;
+    let mut rest = text.trim();
+    if rest == "0" {
+        return Some(0);
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let mult = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += n * mult;
+        rest = &rest[unit_len..];
+    }
+    Some(total as i64)
+}
+
+/// A NACK Stream spec as the JetStream API's stream configuration.
+pub fn stream_config(spec: &Value) -> Value {
+    let mut c = json!({
+        "name": spec["name"],
+        "subjects": spec["subjects"],
+        "retention": spec["retention"],
+        "discard": spec["discard"],
+        "storage": spec["storage"],
+        "num_replicas": spec["replicas"].as_i64().unwrap_or(1),
+        "max_bytes": spec["maxBytes"],
+    });
+    if let Some(age) = spec["maxAge"].as_str().and_then(duration_nanos) {
+        c["max_age"] = json!(age);
+    }
+    if let Some(n) = spec["maxMsgsPerSubject"].as_i64() {
+        c["max_msgs_per_subject"] = json!(n);
+    }
+    if let Some(sources) = spec["sources"].as_array() {
+        c["sources"] = sources
+            .iter()
+            .map(|src| {
+                let mut out = json!({"name": src["name"]});
+                if src.get("externalApiPrefix").is_some() {
+                    out["external"] = json!({"api": src["externalApiPrefix"], "deliver": src["externalDeliverPrefix"]});
+                }
+                let transforms: Vec<Value> =
+                    src["subjectTransforms"].as_array().into_iter().flatten().map(|t| json!({"src": t["source"], "dest": t["dest"]})).collect();
+                if !transforms.is_empty() {
+                    out["subject_transforms"] = Value::Array(transforms);
+                }
+                out
+            })
+            .collect();
+    }
+    c
+}
+
+/// Creates the streams of one cluster (connected as its NACK controller user) and waits until
+/// every source of every stream is active (its sourcing consumer has reported in), or the
+/// deadline passes.
+pub fn create_and_wait(
+    cluster: &str,
+    port: u16,
+    nack_seed: &str,
+    streams: &[Value],
+    deadline: Instant,
+) -> Result<(), String> {
+    let mut conn = Conn::connect(port, Some(nack_seed), Duration::from_secs(3))
+        .map_err(|e| format!("{cluster}: cannot connect as nack-controller: {e}"))?;
+    let mut sourced = vec![];
+    for spec in streams {
+        let cfg = stream_config(&spec["spec"]);
+        let name = cfg["name"].as_str().unwrap_or_default().to_string();
+        let reply = api(
+            &mut conn,
+            &format!("$JS.API.STREAM.CREATE.{name}"),
+            &cfg,
+            deadline,
+        )
+        .map_err(|e| format!("{cluster}: creating stream {name}: {e}"))?;
+        if let Some(e) = reply.get("error") {
+            return Err(format!(
+                "{cluster}: the server refused stream {name}: {}",
+                e["description"].as_str().unwrap_or("unknown error")
+            ));
+        }
+        if cfg.get("sources").is_some() {
+            sourced.push(name);
+        }
+    }
+    for name in sourced {
+        loop {
+            let info = api(
+                &mut conn,
+                &format!("$JS.API.STREAM.INFO.{name}"),
+                &json!({}),
+                deadline,
+            )
+            .map_err(|e| format!("{cluster}: stream {name}: {e}"))?;
+            if sources_active(&info) {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{cluster}: timed out waiting for the sources of stream {name} to be active: {}",
+                    info["sources"]
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+    Ok(())
+}
+
+/// A JetStream API request; its JSON reply.
+fn api(conn: &mut Conn, subject: &str, body: &Value, deadline: Instant) -> Result<Value, String> {
+    let wait = deadline
+        .saturating_duration_since(Instant::now())
+        .clamp(Duration::from_millis(500), Duration::from_secs(5));
+    let reply = conn
+        .request(subject, body.to_string().as_bytes(), wait)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&reply).map_err(|e| format!("bad reply: {e}"))
+}
+
+/// Every source has been heard from (`active` is the time since, -1 before) and reports no error.
+pub fn sources_active(info: &Value) -> bool {
+    let Some(sources) = info["sources"].as_array() else {
+        return false;
+    };
+    !sources.is_empty()
+        && sources
+            .iter()
+            .all(|s| s.get("error").is_none() && s["active"].as_i64().is_some_and(|a| a >= 0))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn go_durations() {
+        assert_eq!(super::duration_nanos("3h"), Some(3 * 3600 * 1_000_000_000));
+        assert_eq!(
+            super::duration_nanos("1h30m"),
+            Some(90 * 60 * 1_000_000_000)
+        );
+        assert_eq!(super::duration_nanos("500ms"), Some(500_000_000));
+        assert_eq!(super::duration_nanos("3x"), None);
+    }
+}

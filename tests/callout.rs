@@ -1,0 +1,969 @@
+//! natscc's auth callout against a real nats-server running the compiled main `nats` config
+//! (only its listen ports, routes, pid file and JetStream store moved into the test's folder),
+//! with the env the pods get: keys from `natscc keys generate`, read through env.yaml's
+//! Secret references. Every identity kind of permissions.json connects and gets exactly its
+//! permissions; what it may not do is refused by the server (a permissions violation), and bad
+//! credentials are refused at connect (an authorization violation).
+
+mod common;
+
+use async_nats::{ConnectOptions, Event, ServerError};
+use futures_util::StreamExt;
+use natscc::callout::config::Settings;
+use natscc::callout::{Callout, CalloutConfig, JwksSource, LocalIssuer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_port(port: u16, what: &str) {
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < WAIT,
+            "{what} did not listen on {port} within {WAIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One container's env as the pod gets it: Secret keys from the generated keys folder, literal
+/// values, ConfigMap values from env.yaml's `inlined`, the pod name for `SERVER_NAME`.
+fn container_env(out: &Path, keys: &Path, container: &str) -> BTreeMap<String, String> {
+    let env = common::read_yaml(&out.join("env.yaml"));
+    let mut m = BTreeMap::new();
+    for var in env.get(container).map(|n| n.items()).unwrap_or_default() {
+        let name = var
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap()
+            .to_string();
+        let value = if let Some(v) = var.get("value").and_then(|n| n.as_str()) {
+            v.to_string()
+        } else if let Some(r) = var.path(&["valueFrom", "secretKeyRef"]) {
+            let secret = r.get("name").and_then(|n| n.as_str()).unwrap();
+            let key = r.get("key").and_then(|n| n.as_str()).unwrap();
+            std::fs::read_to_string(keys.join(secret).join(key))
+                .unwrap_or_else(|e| panic!("{container} {name}: no key {secret}/{key}: {e}"))
+                .trim()
+                .to_string()
+        } else if var.path(&["valueFrom", "fieldRef"]).is_some() {
+            "nats-0".to_string()
+        } else {
+            env.path(&["inlined", &name])
+                .and_then(|n| n.as_str())
+                .unwrap_or_else(|| panic!("{container} {name}: no value"))
+                .to_string()
+        };
+        m.insert(name, value);
+    }
+    m
+}
+
+/// A compiled config with only what cannot be the pod's replaced: each `from` by its `to`
+/// (listen ports, certificate paths, the pid file, remote URLs), and the i-th route URL of the
+/// `cluster` block by `routes[i]`. Every other line stays as compiled.
+fn rewrite_conf(text: &str, swaps: &[(String, String)], routes: &[String]) -> String {
+    let mut out = String::new();
+    let mut route = 0;
+    for line in text.lines() {
+        let mut l = line.to_string();
+        if l.contains("-headless:6222") {
+            let comma = if l.trim_end().ends_with(',') { "," } else { "" };
+            l = format!("      \"{}\"{comma}", routes[route]);
+            route += 1;
+        }
+        for (from, to) in swaps {
+            if l.contains(from.as_str()) {
+                l = l.replace(from.as_str(), to);
+            }
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+fn path_str(p: &Path) -> String {
+    format!("{:?}", p.display().to_string())
+}
+
+/// The ports one `nats` replica listens on.
+#[derive(Clone, Copy)]
+struct Ports {
+    client: u16,
+    cluster: u16,
+    leaf: u16,
+}
+
+/// Starts replica `i` of the compiled main `nats` config: its own ports, routes to every
+/// replica's cluster port, its own pid file and JetStream store (the values' `/data`).
+fn start_nats(
+    out: &Path,
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    ports: &[Ports],
+    i: usize,
+) -> Proc {
+    let conf_dir = out.join("nats/nats-config");
+    let compiled = std::fs::read_to_string(conf_dir.join("nats.conf")).unwrap();
+    let p = ports[i];
+    let swaps: Vec<(String, String)> = vec![
+        ("\"port\": 4222".into(), format!("\"port\": {}", p.client)),
+        (
+            "\"http_port\": 8222".into(),
+            format!("\"http_port\": {}", free_port()),
+        ),
+        ("\"port\": 6222".into(), format!("\"port\": {}", p.cluster)),
+        ("\"port\": 7422".into(), format!("\"port\": {}", p.leaf)),
+        (
+            "\"port\": 1883".into(),
+            format!("\"port\": {}", free_port()),
+        ),
+        (
+            "\"/var/run/nats/nats.pid\"".into(),
+            path_str(&dir.join(format!("nats-{i}.pid"))),
+        ),
+        (
+            "\"store_dir\": \"/data\"".into(),
+            format!("\"store_dir\": {}", path_str(&dir.join(format!("js-{i}")))),
+        ),
+    ];
+    // The pod's routes name replicas 0, 1, 2; with fewer replicas here, the rest are loopback
+    // ports where nothing listens (as a pod whose peers are not up yet).
+    let routes: Vec<String> = (0..3)
+        .map(|r| {
+            let port = ports.get(r).map(|p| p.cluster).unwrap_or_else(free_port);
+            format!("nats://127.0.0.1:{port}")
+        })
+        .collect();
+    let name = format!("nats-{i}.conf");
+    std::fs::write(
+        conf_dir.join(&name),
+        rewrite_conf(&compiled, &swaps, &routes),
+    )
+    .unwrap();
+    let mut env = env.clone();
+    env.insert("SERVER_NAME".into(), format!("nats-{i}"));
+    let log = std::fs::File::create(dir.join(format!("nats-{i}.log"))).unwrap();
+    let server = Command::new(common::nats_server_path())
+        .arg("-c")
+        .arg(&name)
+        .current_dir(&conf_dir)
+        .envs(env)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("nats-server starts");
+    Proc(server)
+}
+
+struct Bus {
+    dir: tempfile::TempDir,
+    servers: Vec<Proc>,
+    ports: Vec<Ports>,
+    port: u16,
+    out: PathBuf,
+    keys: PathBuf,
+    /// The callout pod's env and its compiled config file.
+    callout_env: BTreeMap<String, String>,
+    callout_config: PathBuf,
+    issuer: LocalIssuer,
+    ca: rcgen::Issuer<'static, rcgen::KeyPair>,
+    ops_seed: String,
+    nack_seed: String,
+}
+
+const ISS: &str = "https://idp.example.com";
+const AUD: &str = "event-bus";
+
+impl Bus {
+    /// Compiles the test CSC (plus an operator NKey user whose public key is generated here),
+    /// generates its keys, starts its main `nats` server.
+    fn start(replicas: usize) -> Bus {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let keys = d.join("keys");
+        common::natscc()
+            .args(["keys", "generate", "--cpc", "1", "-o"])
+            .arg(&keys)
+            .assert()
+            .success();
+        let keys = keys.join("csc");
+        let ops = nkeys::KeyPair::new_user();
+        std::fs::write(
+            d.join("ops.yaml"),
+            format!(
+                "global:\n  eventBus:\n    auth:\n      permissions:\n        nkey:\n          ops-tool:\n            public_key: {}\n            account: CSC\n            permissions:\n              pub:\n                allow: [\"command.>\"]\n              sub:\n                allow: [\"sensor.>\", \"_INBOX.>\"]\n",
+                ops.public_key()
+            ),
+        )
+        .unwrap();
+        let out = d.join("out");
+        common::natscc()
+            .arg("compile")
+            .arg("-f")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/callout/csc.yaml"))
+            .arg("-f")
+            .arg(d.join("ops.yaml"))
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        let ports: Vec<Ports> = (0..replicas)
+            .map(|_| Ports {
+                client: free_port(),
+                cluster: free_port(),
+                leaf: free_port(),
+            })
+            .collect();
+        let nats_env = container_env(&out, &keys, "nats");
+        let servers: Vec<Proc> = (0..replicas)
+            .map(|i| start_nats(&out, d, &nats_env, &ports, i))
+            .collect();
+        for p in &ports {
+            wait_port(p.client, "nats-server");
+        }
+        let port = ports[0].client;
+
+        // The callout's config file, as its ConfigMap carries it.
+        let docs =
+            common::stream_docs(&std::fs::read_to_string(out.join("manifests.yaml")).unwrap());
+        let maps = common::config_maps(&docs);
+        let config = maps
+            .iter()
+            .find(|(name, _)| name.ends_with("auth-callout-config"))
+            .and_then(|(_, m)| m.get("config.yaml"))
+            .expect("the auth callout's config ConfigMap");
+        let callout_config = d.join("callout-config.yaml");
+        std::fs::write(&callout_config, config).unwrap();
+        std::fs::copy(out.join("permissions.json"), d.join("permissions.json")).unwrap();
+
+        // The mTLS CA the pod mounts at AUTH_CALLOUT_MTLS_CA_PATH.
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "natscc test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        std::fs::write(d.join("ca.crt"), ca_cert.pem()).unwrap();
+        let ca = rcgen::Issuer::new(ca_params, ca_key);
+
+        let mut callout_env = container_env(&out, &keys, "auth-callout");
+        callout_env.insert(
+            "AUTH_CALLOUT_MTLS_CA_PATH".into(),
+            d.join("ca.crt").display().to_string(),
+        );
+        let issuer = LocalIssuer::generate("RS256").unwrap();
+        issuer.write_jwks(&d.join("jwks.json")).unwrap();
+        let nack_seed = std::fs::read_to_string(keys.join("nats-nack-user/nack-user.nk"))
+            .unwrap()
+            .trim()
+            .to_string();
+        Bus {
+            servers,
+            ports,
+            port,
+            out,
+            keys,
+            callout_env,
+            callout_config,
+            issuer,
+            ca,
+            ops_seed: ops.seed().unwrap(),
+            nack_seed,
+            dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The callout's config the pod's way (config file, then env), with the rewrites a local
+    /// run needs: the server's address, the local JWKS instead of the IdP's URL.
+    fn callout_config(&self) -> CalloutConfig {
+        let mut s = Settings::defaults();
+        s.merge_file(&self.callout_config).unwrap();
+        s.merge_env(&self.callout_env);
+        let mut c = s.to_config(self.callout_env.clone()).unwrap();
+        c.nats_urls = vec![self.url()];
+        c.permissions = self.dir.path().join("permissions.json");
+        c.oauth2.as_mut().expect("the values configure a JWKS").jwks =
+            JwksSource::File(self.dir.path().join("jwks.json"));
+        c.log = Some(self.dir.path().join("callout.log"));
+        c
+    }
+
+    fn callout(&self) -> Callout {
+        Callout::start(self.callout_config(), WAIT).expect("the callout gets ready")
+    }
+
+    fn server_log(&self) -> String {
+        (0..self.servers.len())
+            .map(|i| {
+                std::fs::read_to_string(self.dir.path().join(format!("nats-{i}.log")))
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    fn callout_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("callout.log")).unwrap_or_default()
+    }
+
+    fn token(&self, name: &str) -> String {
+        let perms = natscc::callout::Permissions::load(
+            &self.dir.path().join("permissions.json"),
+            &self.callout_env,
+        )
+        .unwrap();
+        self.issuer
+            .mint(&perms, name, ISS, AUD, Duration::from_secs(300))
+            .unwrap()
+    }
+}
+
+/// A client whose server errors (permissions violations) are collected.
+struct Client {
+    nc: async_nats::Client,
+    errors: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+async fn connect(url: &str, opts: ConnectOptions) -> Result<Client, async_nats::ConnectError> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let nc = opts
+        .connection_timeout(WAIT)
+        .max_reconnects(1)
+        .event_callback(move |ev| {
+            let tx = tx.clone();
+            async move {
+                if let Event::ServerError(ServerError::Other(e)) = ev {
+                    let _ = tx.send(e);
+                }
+            }
+        })
+        .connect(url)
+        .await?;
+    Ok(Client { nc, errors: rx })
+}
+
+async fn expect_error(c: &mut Client, needle: &str) {
+    let got = tokio::time::timeout(WAIT, c.errors.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no server error `{needle}` within {WAIT:?}"))
+        .expect("error channel open");
+    assert!(
+        got.to_lowercase().contains(&needle.to_lowercase()),
+        "expected the server to say `{needle}`, it said `{got}`"
+    );
+}
+
+/// Publishes `denied` then `allowed` from `c`; `observer` (unrestricted, same account) sees
+/// only `allowed`, and the server tells `c` it refused `denied`. Order on one connection is
+/// kept, so once `allowed` arrived, `denied` would have arrived before it.
+async fn check_publish(c: &mut Client, observer: &async_nats::Client, allowed: &str, denied: &str) {
+    let mut sub = observer.subscribe(">").await.unwrap();
+    // async-nats' flush only writes; the observer's own probe coming back proves the server
+    // holds the subscription.
+    observer.publish("probe.ready", "".into()).await.unwrap();
+    let probe = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .expect("the probe returns")
+        .unwrap();
+    assert_eq!(probe.subject.as_str(), "probe.ready");
+    c.nc.publish(denied.to_string(), "no".into()).await.unwrap();
+    c.nc.publish(allowed.to_string(), "yes".into())
+        .await
+        .unwrap();
+    c.nc.flush().await.unwrap();
+    let m = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .unwrap_or_else(|_| panic!("the allowed publish of {allowed} arrives"))
+        .unwrap();
+    assert_eq!(
+        m.subject.as_str(),
+        allowed,
+        "the denied publish must not arrive"
+    );
+    expect_error(
+        c,
+        &format!("Permissions Violation for Publish to \"{denied}\""),
+    )
+    .await;
+}
+
+/// Subscribes `c` to `allowed` and `denied`; the server refuses `denied`, and a message the
+/// observer publishes on `allowed` arrives.
+async fn check_subscribe(
+    c: &mut Client,
+    observer: &async_nats::Client,
+    allowed: &str,
+    denied: &str,
+) {
+    let mut ok = c.nc.subscribe(allowed.to_string()).await.unwrap();
+    let _refused = c.nc.subscribe(denied.to_string()).await.unwrap();
+    c.nc.flush().await.unwrap();
+    expect_error(
+        c,
+        &format!("Permissions Violation for Subscription to \"{denied}\""),
+    )
+    .await;
+    let subject = allowed.replace('>', "x").replace('*', "y");
+    observer
+        .publish(subject.clone(), "hi".into())
+        .await
+        .unwrap();
+    observer.flush().await.unwrap();
+    let m = tokio::time::timeout(WAIT, ok.next())
+        .await
+        .expect("the allowed subscription gets the message")
+        .unwrap();
+    assert_eq!(m.subject.as_str(), subject);
+}
+
+/// Connecting with `opts` is refused (an authorization violation), and the server's log
+/// carries `said`. A callout answer that misses the server's auth timeout on a loaded machine
+/// refuses the client without the line, so the attempt is repeated until the line appears.
+async fn refused_with(bus: &Bus, opts: impl Fn() -> ConnectOptions, said: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let e = connect(&bus.url(), opts())
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("must be refused: {said}"));
+        assert_eq!(
+            e.kind(),
+            async_nats::ConnectErrorKind::AuthorizationViolation,
+            "{said}: {e}"
+        );
+        let log = bus.server_log();
+        if log.contains(said) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server's log does not carry `{said}`:\n{log}"
+        );
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn nkey_and_noauth_clients_get_exactly_their_permissions() {
+    let bus = Bus::start(1);
+    let _callout = bus.callout();
+    rt().block_on(async {
+        // The NACK controller's NKey: CSC, no restriction (the chart's own entry).
+        let observer = connect(&bus.url(), ConnectOptions::with_nkey(bus.nack_seed.clone()))
+            .await
+            .expect("the NACK controller's NKey is accepted")
+            .nc;
+        let mut ops = connect(&bus.url(), ConnectOptions::with_nkey(bus.ops_seed.clone()))
+            .await
+            .expect("the operator's NKey user is accepted");
+        check_publish(&mut ops, &observer, "command.restart", "broadcast.x").await;
+        check_subscribe(&mut ops, &observer, "sensor.>", "command.>").await;
+
+        let mut anon = connect(&bus.url(), ConnectOptions::new())
+            .await
+            .expect("a client without credentials lands in the noauth account");
+        check_publish(&mut anon, &observer, "public.news", "command.x").await;
+        check_subscribe(&mut anon, &observer, "public.>", "sensor.>").await;
+
+        // A user/password client presents no token, certificate or NKey: the peer treats it
+        // as no-auth too.
+        let mut up = connect(
+            &bus.url(),
+            ConnectOptions::with_user_and_password("someone".into(), "pw".into()),
+        )
+        .await
+        .expect("user/password falls back to noauth, as in the peer");
+        check_publish(&mut up, &observer, "public.x", "private.x").await;
+
+        // An NKey permissions.json does not list is refused, with the callout's reason in the
+        // server's log.
+        let stranger = nkeys::KeyPair::new_user().seed().unwrap();
+        refused_with(
+            &bus,
+            || ConnectOptions::with_nkey(stranger.clone()),
+            "Auth callout service returned an error: authentication failed: NKey not found in permissions config",
+        )
+        .await;
+    });
+    let clog = bus.callout_log();
+    assert!(
+        clog.contains("\"msg\":\"NKey authentication successful\""),
+        "{clog}"
+    );
+    assert!(clog.contains("\"name\":\"ops-tool\""), "{clog}");
+    for (k, v) in &bus.callout_env {
+        if k.ends_with("SEED") {
+            assert!(
+                !clog.contains(v.as_str()),
+                "{k} leaked into the callout's log"
+            );
+        }
+    }
+}
+
+#[test]
+fn oauth2_tokens_get_their_identity_and_bad_tokens_are_refused() {
+    let bus = Bus::start(1);
+    let _callout = bus.callout();
+    let good = bus.token("dashboard");
+    let reporter = bus.token("reporter");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = |over: serde_json::Value| {
+        let mut c = serde_json::json!({"iss": ISS, "aud": AUD, "sub": "x", "azp": "dashboard",
+            "scope": "openid mqtt", "iat": now, "exp": now + 300});
+        for (k, v) in over.as_object().unwrap() {
+            if v.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        bus.issuer.sign_claims(&c).unwrap()
+    };
+    let other = LocalIssuer::generate("RS256").unwrap();
+    let mut forged_parts: Vec<String> = claims(serde_json::json!({}))
+        .split('.')
+        .map(str::to_string)
+        .collect();
+    let other_sig = other
+        .sign_claims(&serde_json::json!({"x": 1}))
+        .unwrap()
+        .rsplit('.')
+        .next()
+        .unwrap()
+        .to_string();
+    forged_parts[2] = other_sig;
+    let bad: Vec<(&str, String, &str)> = vec![
+        (
+            "expired",
+            claims(serde_json::json!({"exp": now - 10})),
+            "token has invalid claims: token is expired",
+        ),
+        (
+            "no exp",
+            claims(serde_json::json!({"exp": null})),
+            "token is missing required claim: exp claim is required",
+        ),
+        (
+            "wrong audience",
+            claims(serde_json::json!({"aud": "someone-else"})),
+            "token has invalid audience",
+        ),
+        (
+            "wrong issuer",
+            claims(serde_json::json!({"iss": "https://evil.example.com"})),
+            "token has invalid issuer",
+        ),
+        (
+            "missing scope",
+            claims(serde_json::json!({"scope": "openid"})),
+            "missing required scope: mqtt",
+        ),
+        (
+            "unknown identity",
+            claims(serde_json::json!({"azp": "nobody"})),
+            "user not found in permissions config: sub=x, azp=nobody",
+        ),
+        (
+            "forged signature",
+            forged_parts.join("."),
+            "token signature is invalid: crypto/rsa: verification error",
+        ),
+        (
+            "not a JWT",
+            "not-a-token".to_string(),
+            "invalid token format",
+        ),
+    ];
+    rt().block_on(async {
+        let observer = connect(&bus.url(), ConnectOptions::with_nkey(bus.nack_seed.clone()))
+            .await
+            .unwrap()
+            .nc;
+        let mut dash = connect(&bus.url(), ConnectOptions::with_token(good))
+            .await
+            .expect("the dashboard's token is accepted");
+        check_publish(&mut dash, &observer, "broadcast.all", "command.x").await;
+        check_subscribe(&mut dash, &observer, "cpc.*.sensor.>", "command.>").await;
+
+        // MQTT-style: user `oauthtoken`, the token as password; a subject-keyed identity with
+        // its own required scope.
+        let mut rep = connect(
+            &bus.url(),
+            ConnectOptions::with_user_and_password("oauthtoken".into(), reporter),
+        )
+        .await
+        .expect("the reporter's token is accepted as the password of user oauthtoken");
+        check_publish(&mut rep, &observer, "reports.daily", "broadcast.x").await;
+
+        for (_, token, said) in &bad {
+            refused_with(&bus, || ConnectOptions::with_token(token.clone()), said).await;
+        }
+    });
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- nats-server log ---\n{}", self.server_log());
+            eprintln!("--- callout log ---\n{}", self.callout_log());
+        }
+    }
+}
+
+/// A certificate signed by the test CA, with its private key, both PEM.
+fn issue(
+    ca: &rcgen::Issuer<'static, rcgen::KeyPair>,
+    cn: &str,
+    sans: &[&str],
+    usage: rcgen::ExtendedKeyUsagePurpose,
+) -> (String, String) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    p.subject_alt_names = sans
+        .iter()
+        .map(|s| match s.parse::<std::net::IpAddr>() {
+            Ok(ip) => rcgen::SanType::IpAddress(ip),
+            Err(_) => rcgen::SanType::DnsName(s.to_string().try_into().unwrap()),
+        })
+        .collect();
+    p.extended_key_usages = vec![usage];
+    let cert = p.signed_by(&key, ca).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+impl Bus {
+    /// The compiled `nats-mtls` config with its ports, its own route, its leaf remotes (the
+    /// chart's `nats://nats:7422`, here replica 0's leaf port) and its certificate paths
+    /// (`/etc/nats-certs/*`, a server certificate for localhost from the test CA) rewritten.
+    fn start_mtls(&self) -> (Proc, u16) {
+        let d = self.dir.path();
+        let certs = d.join("nats-certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        let (crt, key) = issue(
+            &self.ca,
+            "nats-mtls",
+            &["localhost", "127.0.0.1"],
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        std::fs::write(certs.join("tls.crt"), crt).unwrap();
+        std::fs::write(certs.join("tls.key"), key).unwrap();
+        std::fs::copy(d.join("ca.crt"), certs.join("ca.crt")).unwrap();
+        let conf_dir = self.out.join("nats-mtls/nats-config");
+        let compiled = std::fs::read_to_string(conf_dir.join("nats.conf")).unwrap();
+        let (client, cluster, mqtt) = (free_port(), free_port(), free_port());
+        let mut swaps: Vec<(String, String)> = vec![
+            ("\"port\": 4222".into(), format!("\"port\": {client}")),
+            (
+                "\"http_port\": 8222".into(),
+                format!("\"http_port\": {}", free_port()),
+            ),
+            ("\"port\": 6222".into(), format!("\"port\": {cluster}")),
+            (
+                "\"port\": 7422".into(),
+                format!("\"port\": {}", free_port()),
+            ),
+            ("\"port\": 1883".into(), format!("\"port\": {mqtt}")),
+            (
+                "\"/var/run/nats/nats.pid\"".into(),
+                path_str(&d.join("nats-mtls.pid")),
+            ),
+            (
+                "\"nats://nats:7422\"".into(),
+                format!("\"nats://127.0.0.1:{}\"", self.ports[0].leaf),
+            ),
+        ];
+        for f in ["ca.crt", "tls.crt", "tls.key"] {
+            swaps.push((format!("\"/etc/nats-certs/{f}\""), path_str(&certs.join(f))));
+        }
+        let routes = vec![format!("nats://127.0.0.1:{cluster}")];
+        std::fs::write(
+            conf_dir.join("nats-mtls-0.conf"),
+            rewrite_conf(&compiled, &swaps, &routes),
+        )
+        .unwrap();
+        let log = std::fs::File::create(d.join("nats-mtls.log")).unwrap();
+        let server = Command::new(common::nats_server_path())
+            .arg("-c")
+            .arg("nats-mtls-0.conf")
+            .current_dir(&conf_dir)
+            .envs(container_env(&self.out, &self.keys, "nats-mtls"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("nats-server (nats-mtls) starts");
+        wait_port(mqtt, "nats-mtls");
+        (Proc(server), mqtt)
+    }
+}
+
+/// An MQTT client over TLS with a client certificate; its event loop runs on a task that
+/// forwards what the server sends. `Err(None)`: the connection closed before any CONNACK.
+struct Mqtt {
+    client: rumqttc::AsyncClient,
+    events: tokio::sync::mpsc::UnboundedReceiver<rumqttc::Packet>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Mqtt {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn mqtt_tls(
+    port: u16,
+    id: &str,
+    ca: &str,
+    cert: &(String, String),
+) -> Result<Mqtt, Option<rumqttc::ConnectReturnCode>> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut o = rumqttc::MqttOptions::new(id, "localhost", port);
+    o.set_keep_alive(Duration::from_secs(30));
+    o.set_transport(rumqttc::Transport::tls_with_config(
+        rumqttc::TlsConfiguration::Simple {
+            ca: ca.as_bytes().to_vec(),
+            alpn: None,
+            client_auth: Some((cert.0.as_bytes().to_vec(), cert.1.as_bytes().to_vec())),
+        },
+    ));
+    let (client, mut el) = rumqttc::AsyncClient::new(o, 16);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        loop {
+            match el.poll().await {
+                Ok(rumqttc::Event::Incoming(p)) => {
+                    if tx.send(p).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
+                    let _ = tx.send(rumqttc::Packet::ConnAck(rumqttc::ConnAck {
+                        session_present: false,
+                        code,
+                    }));
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    let ack = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match rx.recv().await {
+                Some(rumqttc::Packet::ConnAck(a)) => return Some(a.code),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    })
+    .await
+    .expect("a CONNACK (or a closed connection) within 20 s");
+    if ack != Some(rumqttc::ConnectReturnCode::Success) {
+        task.abort();
+        return Err(ack);
+    }
+    Ok(Mqtt {
+        client,
+        events: rx,
+        task,
+    })
+}
+
+impl Mqtt {
+    /// The next packet of the kind `pick` accepts.
+    async fn next<T>(&mut self, mut pick: impl FnMut(rumqttc::Packet) -> Option<T>) -> T {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let p = self.events.recv().await.expect("the MQTT connection is up");
+                if let Some(t) = pick(p) {
+                    return t;
+                }
+            }
+        })
+        .await
+        .expect("the expected MQTT packet within the wait")
+    }
+}
+
+#[test]
+fn mtls_client_certificates_through_nats_mtls() {
+    // Three replicas, as the chart runs them: MQTT sessions need the main cluster's JetStream,
+    // whose meta group expects the three peers its routes name.
+    let bus = Bus::start(3);
+    let _callout = bus.callout();
+    let (_mtls, mqtt_port) = bus.start_mtls();
+    let ca = std::fs::read_to_string(bus.dir.path().join("ca.crt")).unwrap();
+    let client_auth = rcgen::ExtendedKeyUsagePurpose::ClientAuth;
+    let plant = issue(&bus.ca, "plant-gw.csc", &[], client_auth.clone());
+    let stranger = issue(&bus.ca, "stranger.csc", &[], client_auth.clone());
+    rt().block_on(async {
+        let observer = connect(&bus.url(), ConnectOptions::with_nkey(bus.nack_seed.clone()))
+            .await
+            .unwrap()
+            .nc;
+        // The leaf connections of nats-mtls went through the callout too (its NKey entries);
+        // MQTT may answer before they are up, so the first client retries until its CONNACK.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut gw = loop {
+            match mqtt_tls(mqtt_port, "plant-gw", &ca, &plant).await {
+                Ok(c) => break c,
+                Err(code) => {
+                    // Refused or dropped while nats-mtls' leaf connections come up.
+                    assert!(Instant::now() < deadline, "plant-gw refused: {code:?}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        };
+        // Subscribe: plant/+ (NATS plant.*) is granted; plant/# is refused by the server, since
+        // MQTT's `#` subscribes NATS `plant` too, which `plant.>` does not allow; plant/secret/#
+        // is refused by the deny list.
+        gw.client
+            .subscribe("plant/#", rumqttc::QoS::AtMostOnce)
+            .await
+            .unwrap();
+        let codes = gw
+            .next(|p| match p {
+                rumqttc::Packet::SubAck(a) => Some(a.return_codes),
+                _ => None,
+            })
+            .await;
+        assert_eq!(codes, [rumqttc::SubscribeReasonCode::Failure]);
+        gw.client
+            .subscribe("plant/+", rumqttc::QoS::AtMostOnce)
+            .await
+            .unwrap();
+        let codes = gw
+            .next(|p| match p {
+                rumqttc::Packet::SubAck(a) => Some(a.return_codes),
+                _ => None,
+            })
+            .await;
+        assert_eq!(
+            codes,
+            [rumqttc::SubscribeReasonCode::Success(
+                rumqttc::QoS::AtMostOnce
+            )]
+        );
+        gw.client
+            .subscribe("plant/secret/#", rumqttc::QoS::AtMostOnce)
+            .await
+            .unwrap();
+        let codes = gw
+            .next(|p| match p {
+                rumqttc::Packet::SubAck(a) => Some(a.return_codes),
+                _ => None,
+            })
+            .await;
+        assert_eq!(codes, [rumqttc::SubscribeReasonCode::Failure]);
+
+        // Publish: the denied one first, so once the allowed one reached the main cluster's
+        // CSC account (over nats-mtls' leaf), the denied one would have too.
+        let mut sub = observer.subscribe(">").await.unwrap();
+        observer.publish("probe.ready", "".into()).await.unwrap();
+        let probe = tokio::time::timeout(WAIT, sub.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(probe.subject.as_str(), "probe.ready");
+        gw.client
+            .publish("other/x", rumqttc::QoS::AtMostOnce, false, "no")
+            .await
+            .unwrap();
+        gw.client
+            .publish("plant/line1", rumqttc::QoS::AtMostOnce, false, "yes")
+            .await
+            .unwrap();
+        let m = loop {
+            let m = tokio::time::timeout(WAIT, sub.next())
+                .await
+                .expect("plant/line1 reaches the main cluster")
+                .unwrap();
+            // MQTT's own JetStream traffic crosses too; only application subjects count.
+            if !m.subject.starts_with("$") && !m.subject.starts_with("_") {
+                break m;
+            }
+        };
+        assert_eq!(m.subject.as_str(), "plant.line1");
+
+        // And a message to plant.line2 from the main cluster reaches the MQTT subscriber (which
+        // also gets its own plant/line1 back: MQTT 3.1.1 has no "no local").
+        observer
+            .publish("plant.line2", "down".into())
+            .await
+            .unwrap();
+        let got = gw
+            .next(|p| match p {
+                rumqttc::Packet::Publish(p) if p.topic != "plant/line1" => Some(p.topic),
+                _ => None,
+            })
+            .await;
+        assert_eq!(got, "plant/line2");
+
+        // A certificate of the CA whose identity permissions.json does not list is refused,
+        // and nats-mtls logs the callout's reason. (On a loaded machine a callout answer can
+        // miss the server's auth timeout, which refuses the client without that line: retry.)
+        let said =
+            "mTLS authentication failed: user not found in permissions config: CN=stranger.csc";
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let refused = mqtt_tls(mqtt_port, "stranger", &ca, &stranger).await;
+            assert_eq!(
+                refused.err(),
+                Some(Some(rumqttc::ConnectReturnCode::NotAuthorized))
+            );
+            let log = std::fs::read_to_string(bus.dir.path().join("nats-mtls.log")).unwrap();
+            if log.contains(said) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nats-mtls does not log `{said}`:\n{log}"
+            );
+        }
+    });
+    let clog = bus.callout_log();
+    assert!(
+        clog.contains("\"identity\":\"CN=plant-gw.csc\""),
+        "the callout logs the identity:\n{clog}"
+    );
+}
