@@ -435,10 +435,9 @@ fn auth_callout(a: &AuthCalloutArgs) -> i32 {
         Ok(c) => c,
         Err(e) => {
             eprintln!("natscc auth-callout: {e}");
-            return if e.0.contains("could not subscribe") {
-                EXIT_FINDINGS
-            } else {
-                EXIT_USAGE
+            return match e {
+                crate::callout::CalloutError::NotReady(_) => EXIT_FINDINGS,
+                crate::callout::CalloutError::Invalid(_) => EXIT_USAGE,
             };
         }
     };

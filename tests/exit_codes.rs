@@ -322,6 +322,58 @@ fn every_command_keeps_the_exit_code_table() {
             &["keys", "check", &s(mismatched.clone())],
             1,
         ),
+        // token: the local OAuth2 issuer (auth-callout itself needs a server: tests/callout.rs)
+        case(
+            "token clean: a new key",
+            &[
+                "token",
+                "--generate-key",
+                &s(d.join("issuer.pem")),
+                "--jwks",
+                &s(d.join("jwks.json")),
+            ],
+            0,
+        ),
+        case("token usage: nothing to do", &["token"], 2),
+        case(
+            "token usage: --generate-key without --jwks",
+            &["token", "--generate-key", &s(d.join("k.pem"))],
+            2,
+        ),
+        case(
+            "token usage: an algorithm it cannot sign with",
+            &[
+                "token",
+                "--generate-key",
+                &s(d.join("k.pem")),
+                "--jwks",
+                &s(d.join("j.json")),
+                "--alg",
+                "HS256",
+            ],
+            2,
+        ),
+        case(
+            "token I/O: a missing key",
+            &[
+                "token",
+                "app",
+                "--key",
+                "missing.pem",
+                "--permissions",
+                &s(d.join("permissions.json")),
+                "--issuer",
+                "i",
+                "--audience",
+                "a",
+            ],
+            2,
+        ),
+        case(
+            "auth-callout usage: a bad --ready-timeout",
+            &["auth-callout", "--ready-timeout", "soon"],
+            2,
+        ),
         // the commands without inputs
         case("rules clean", &["rules"], 0),
         case("rules usage", &["rules", "extra"], 2),

@@ -24,7 +24,7 @@ pub struct LocalIssuer {
 }
 
 fn err<T>(m: impl Into<String>) -> Result<T, CalloutError> {
-    Err(CalloutError(m.into()))
+    Err(CalloutError::Invalid(m.into()))
 }
 
 /// Writes `text` to `path` through a 0600 temporary file beside it and a rename, so a reader

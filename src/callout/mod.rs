@@ -32,18 +32,25 @@ use std::time::{Duration, Instant};
 /// Why the callout could not start (bad keys, an unreadable permissions file, a JWKS it cannot
 /// read, no server within the ready timeout). Never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CalloutError(pub String);
+pub enum CalloutError {
+    /// A setting, key or file the responder cannot use: nothing was started.
+    Invalid(String),
+    /// No server confirmed the subscription within the ready timeout: it was stopped again.
+    NotReady(String),
+}
 
 impl std::fmt::Display for CalloutError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            CalloutError::Invalid(m) | CalloutError::NotReady(m) => f.write_str(m),
+        }
     }
 }
 
 impl std::error::Error for CalloutError {}
 
 fn fail<T>(msg: impl Into<String>) -> Result<T, CalloutError> {
-    Err(CalloutError(msg.into()))
+    Err(CalloutError::Invalid(msg.into()))
 }
 
 /// A running responder: its thread, and how to stop it.
@@ -357,10 +364,10 @@ impl Callout {
             Ok(()) => Ok(callout),
             Err(_) => {
                 drop(callout);
-                fail(format!(
+                Err(CalloutError::NotReady(format!(
                     "the auth callout could not subscribe on {urls} within {:.1}s",
                     t0.elapsed().as_secs_f64()
-                ))
+                )))
             }
         }
     }
