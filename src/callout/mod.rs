@@ -179,6 +179,8 @@ fn instance_id() -> String {
 
 struct Shared {
     stop: Arc<AtomicBool>,
+    /// Why the last connection attempt failed, for the not-ready error.
+    last_error: Arc<Mutex<Option<String>>>,
     stopper: Arc<Mutex<Option<conn::Stopper>>>,
     requests: AtomicU64,
     errors: AtomicU64,
@@ -208,6 +210,8 @@ fn run(
         ) {
             Ok(c) => c,
             Err(e) => {
+                *shared.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("{url}: {e}"));
                 r.log.debug(
                     "NATS reconnect failed",
                     &[
@@ -342,8 +346,10 @@ impl Callout {
         let r = responder(&cfg)?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopper = Arc::new(Mutex::new(None));
+        let last_error = Arc::new(Mutex::new(None));
         let shared = Shared {
             stop: stop.clone(),
+            last_error: last_error.clone(),
             stopper: stopper.clone(),
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),
@@ -364,8 +370,14 @@ impl Callout {
             Ok(()) => Ok(callout),
             Err(_) => {
                 drop(callout);
+                let why = last_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .map(|e| format!(" (last attempt: {e})"))
+                    .unwrap_or_default();
                 Err(CalloutError::NotReady(format!(
-                    "the auth callout could not subscribe on {urls} within {:.1}s",
+                    "the auth callout could not subscribe on {urls} within {:.1}s{why}",
                     t0.elapsed().as_secs_f64()
                 )))
             }
