@@ -336,6 +336,17 @@ fn every_command_keeps_the_exit_code_table() {
         ),
         case("token usage: nothing to do", &["token"], 2),
         case(
+            "token usage: a key that exists is never replaced",
+            &[
+                "token",
+                "--generate-key",
+                &s(d.join("a-file")),
+                "--jwks",
+                &s(d.join("j2.json")),
+            ],
+            2,
+        ),
+        case(
             "token usage: --generate-key without --jwks",
             &["token", "--generate-key", &s(d.join("k.pem"))],
             2,
