@@ -1084,3 +1084,58 @@ fn the_commands_run_the_callout_and_mint_its_tokens() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// An edit of permissions.json applies without a restart, as the peer's file watcher does it
+/// (the callout looks again at most every 5 s), and a broken edit keeps the last good one.
+#[test]
+fn permissions_json_edits_apply_without_restart() {
+    let bus = Bus::start(1);
+    let _callout = bus.callout();
+    let path = bus.dir.path().join("permissions.json");
+    let newcomer = nkeys::KeyPair::new_user();
+    rt().block_on(async {
+        let seed = newcomer.seed().unwrap();
+        let e = connect(&bus.url(), ConnectOptions::with_nkey(seed.clone()))
+            .await
+            .err()
+            .expect("not listed yet");
+        assert_eq!(
+            e.kind(),
+            async_nats::ConnectErrorKind::AuthorizationViolation
+        );
+        // A broken file first: the callout keeps what it had.
+        let good = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, "{ not json").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !bus.callout_log().contains("Error reloading config") {
+            assert!(
+                Instant::now() < deadline,
+                "the broken edit was never noticed"
+            );
+            // Requests drive the look at the file.
+            let _ = connect(&bus.url(), ConnectOptions::new()).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        connect(&bus.url(), ConnectOptions::new())
+            .await
+            .expect("the last good permissions still admit no-auth clients");
+        let mut p: serde_json::Value = serde_json::from_str(&good).unwrap();
+        p["nkey"]["newcomer"] =
+            serde_json::json!({"account": "CSC", "public_key": newcomer.public_key()});
+        std::fs::write(&path, p.to_string()).unwrap();
+        loop {
+            match connect(&bus.url(), ConnectOptions::with_nkey(seed.clone())).await {
+                Ok(_) => break,
+                Err(e) => {
+                    assert_eq!(
+                        e.kind(),
+                        async_nats::ConnectErrorKind::AuthorizationViolation
+                    );
+                    assert!(Instant::now() < deadline, "the edit never applied");
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+            }
+        }
+    });
+    assert!(bus.callout_log().contains("Config reloaded successfully"));
+}

@@ -159,10 +159,19 @@ fn responder(cfg: &CalloutConfig) -> Result<service::Responder, CalloutError> {
             Some(pool)
         }
     };
+    let modified = std::fs::metadata(&cfg.permissions)
+        .and_then(|m| m.modified())
+        .ok();
     Ok(service::Responder {
         issuer,
         xkey,
-        perms,
+        perms: Mutex::new(service::PermsFile {
+            path: cfg.permissions.clone(),
+            env: cfg.env.clone(),
+            current: Arc::new(perms),
+            modified,
+            checked: Instant::now(),
+        }),
         authn: authn::Authenticators { oauth2, mtls },
         log,
     })
