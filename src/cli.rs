@@ -323,7 +323,8 @@ pub struct TokenArgs {
     /// The OAuth2 identity (its name under `oauth2` in permissions.json).
     #[arg(value_name = "NAME", required_unless_present = "generate_key")]
     pub name: Option<String>,
-    /// Create a signing key here (0600) and its JWKS (--jwks), instead of a token.
+    /// Create a signing key here (0600; an existing file is refused) and its JWKS (--jwks),
+    /// instead of a token.
     #[arg(
         long = "generate-key",
         value_name = "KEY",
@@ -440,10 +441,9 @@ fn auth_callout(a: &AuthCalloutArgs) -> i32 {
         Ok(c) => c,
         Err(e) => {
             eprintln!("natscc auth-callout: {e}");
-            return if e.0.contains("could not subscribe") {
-                EXIT_FINDINGS
-            } else {
-                EXIT_USAGE
+            return match e {
+                crate::callout::CalloutError::NotReady(_) => EXIT_FINDINGS,
+                crate::callout::CalloutError::Invalid(_) => EXIT_USAGE,
             };
         }
     };
@@ -465,6 +465,16 @@ fn token(a: &TokenArgs) -> i32 {
         let Some(jwks) = &a.jwks else {
             return usage("token", "--generate-key needs --jwks FILE");
         };
+        // Tokens signed with a key stay valid only while its JWKS does: never replace one.
+        if std::fs::symlink_metadata(key).is_ok() {
+            return usage(
+                "token",
+                format!(
+                    "{} exists; natscc never replaces a signing key (remove it, or mint with it)",
+                    key.display()
+                ),
+            );
+        }
         let r = LocalIssuer::generate(&a.alg)
             .and_then(|i| i.write_key(key).map(|_| i))
             .and_then(|i| i.write_jwks(jwks).map(|_| i));

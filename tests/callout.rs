@@ -967,3 +967,175 @@ fn mtls_client_certificates_through_nats_mtls() {
         "the callout logs the identity:\n{clog}"
     );
 }
+
+/// `natscc token` and `natscc auth-callout` as a user runs them: the key and JWKS from
+/// `token --generate-key`, the callout from the compiled config with the pod's env, a token
+/// from `token NAME` accepted; `ready` on stdout, JSON logs on stderr without a seed or token,
+/// a clean exit on SIGTERM, and exit 1 when no server answers within --ready-timeout.
+#[test]
+fn the_commands_run_the_callout_and_mint_its_tokens() {
+    let bus = Bus::start(1);
+    let d = bus.dir.path();
+    common::natscc()
+        .args(["token", "--generate-key"])
+        .arg(d.join("cli-issuer.pem"))
+        .arg("--jwks")
+        .arg(d.join("cli-jwks.json"))
+        .assert()
+        .success();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.join("cli-issuer.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the issuer key is private");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_natscc"));
+    cmd.arg("auth-callout")
+        .arg("--config")
+        .arg(&bus.callout_config)
+        .arg("--permissions")
+        .arg(d.join("permissions.json"))
+        .arg("--nats-url")
+        .arg(bus.url())
+        .arg("--jwks")
+        .arg(d.join("cli-jwks.json"))
+        .args(["--ready-timeout", "10s"])
+        .env_clear()
+        .envs(&bus.callout_env)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(d.join("cli-callout.log")).unwrap());
+    let mut child = Proc(cmd.spawn().expect("natscc auth-callout starts"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "ready\n");
+
+    let token = common::natscc()
+        .args(["token", "dashboard", "--key"])
+        .arg(d.join("cli-issuer.pem"))
+        .arg("--permissions")
+        .arg(d.join("permissions.json"))
+        .args(["--issuer", ISS, "--audience", AUD, "--ttl", "5m"])
+        .output()
+        .unwrap();
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    rt().block_on(async {
+        let observer = connect(&bus.url(), ConnectOptions::with_nkey(bus.nack_seed.clone()))
+            .await
+            .unwrap()
+            .nc;
+        let mut dash = connect(&bus.url(), ConnectOptions::with_token(token.clone()))
+            .await
+            .expect("the token `natscc token` wrote is accepted");
+        check_publish(&mut dash, &observer, "broadcast.all", "command.x").await;
+    });
+
+    // SIGTERM: a clean exit, within the wait.
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t0.elapsed() < WAIT, "natscc auth-callout ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let log = std::fs::read_to_string(d.join("cli-callout.log")).unwrap();
+    assert!(
+        log.contains("\"msg\":\"OAuth2 authentication successful\""),
+        "{log}"
+    );
+    let key = std::fs::read_to_string(d.join("cli-issuer.pem")).unwrap();
+    let secrets = bus
+        .callout_env
+        .iter()
+        .filter(|(k, _)| k.ends_with("SEED"))
+        .map(|(_, v)| v.clone())
+        .chain([token, key.lines().nth(2).unwrap().to_string()]);
+    for s in secrets {
+        assert!(!log.contains(&s), "a secret reached the callout's log");
+    }
+
+    // No server: exit 1 after --ready-timeout.
+    let out = Command::new(env!("CARGO_BIN_EXE_natscc"))
+        .arg("auth-callout")
+        .arg("--permissions")
+        .arg(d.join("permissions.json"))
+        .arg("--nats-url")
+        .arg(format!("nats://127.0.0.1:{}", free_port()))
+        .args(["--ready-timeout", "300ms"])
+        .env_clear()
+        .envs(&bus.callout_env)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An edit of permissions.json applies without a restart, as the peer's file watcher does it
+/// (the callout looks again at most every 5 s), and a broken edit keeps the last good one.
+#[test]
+fn permissions_json_edits_apply_without_restart() {
+    let bus = Bus::start(1);
+    let _callout = bus.callout();
+    let path = bus.dir.path().join("permissions.json");
+    let newcomer = nkeys::KeyPair::new_user();
+    rt().block_on(async {
+        let seed = newcomer.seed().unwrap();
+        let e = connect(&bus.url(), ConnectOptions::with_nkey(seed.clone()))
+            .await
+            .err()
+            .expect("not listed yet");
+        assert_eq!(
+            e.kind(),
+            async_nats::ConnectErrorKind::AuthorizationViolation
+        );
+        // A broken file first: the callout keeps what it had.
+        let good = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, "{ not json").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !bus.callout_log().contains("Error reloading config") {
+            assert!(
+                Instant::now() < deadline,
+                "the broken edit was never noticed"
+            );
+            // Requests drive the look at the file.
+            let _ = connect(&bus.url(), ConnectOptions::new()).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        connect(&bus.url(), ConnectOptions::new())
+            .await
+            .expect("the last good permissions still admit no-auth clients");
+        let mut p: serde_json::Value = serde_json::from_str(&good).unwrap();
+        p["nkey"]["newcomer"] =
+            serde_json::json!({"account": "CSC", "public_key": newcomer.public_key()});
+        std::fs::write(&path, p.to_string()).unwrap();
+        loop {
+            match connect(&bus.url(), ConnectOptions::with_nkey(seed.clone())).await {
+                Ok(_) => break,
+                Err(e) => {
+                    assert_eq!(
+                        e.kind(),
+                        async_nats::ConnectErrorKind::AuthorizationViolation
+                    );
+                    assert!(Instant::now() < deadline, "the edit never applied");
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+            }
+        }
+    });
+    assert!(bus.callout_log().contains("Config reloaded successfully"));
+}

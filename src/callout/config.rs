@@ -109,7 +109,7 @@ impl Settings {
         use crate::diag::{Source, Sources};
         use crate::load::yaml::{self, Node, V};
         let text = std::fs::read_to_string(path).map_err(|e| {
-            CalloutError(format!(
+            CalloutError::Invalid(format!(
                 "stat config file {:?}: {e}",
                 path.display().to_string()
             ))
@@ -118,7 +118,7 @@ impl Settings {
         let id = sources.add(Source::new(path.display().to_string(), text));
         let (node, diags) = yaml::parse(id, &sources);
         if let Some(d) = diags.first() {
-            return Err(CalloutError(format!(
+            return Err(CalloutError::Invalid(format!(
                 "load config file {:?}: {}",
                 path.display().to_string(),
                 d.message

@@ -24,7 +24,7 @@ pub struct LocalIssuer {
 }
 
 fn err<T>(m: impl Into<String>) -> Result<T, CalloutError> {
-    Err(CalloutError(m.into()))
+    Err(CalloutError::Invalid(m.into()))
 }
 
 /// Writes `text` to `path` through a 0600 temporary file beside it and a rename, so a reader
@@ -300,5 +300,51 @@ impl LocalIssuer {
             c["azp"] = e.azp.clone().into();
         }
         self.sign_claims(&c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callout::jwks::{self, Jwks, JwksSource};
+
+    /// Every algorithm the local issuer signs with verifies through the callout's JWKS path,
+    /// and only when the config lists it.
+    #[test]
+    fn tokens_of_every_algorithm_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let perms = Permissions::parse(
+            br#"{"oauth2":{"app":{"azp":"app-client","account":"CSC","required_scope":"events"}}}"#,
+            &Default::default(),
+        )
+        .unwrap();
+        for alg in ["RS256", "PS384", "ES256", "ES384", "EdDSA"] {
+            let i = LocalIssuer::generate(alg).unwrap();
+            let key = dir.path().join(format!("{alg}.pem"));
+            i.write_key(&key).unwrap();
+            let i = LocalIssuer::load_key(&key).unwrap();
+            let jwks_path = dir.path().join(format!("{alg}.json"));
+            i.write_jwks(&jwks_path).unwrap();
+            let set = Jwks::new(JwksSource::File(jwks_path)).unwrap();
+            let t = i
+                .mint(&perms, "app", "iss", "aud", Duration::from_secs(60))
+                .unwrap();
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            let c = jwks::verify(&t, &set, &[alg.to_string()], "iss", "aud", now)
+                .unwrap_or_else(|e| panic!("{alg}: {e}"));
+            assert_eq!((c.azp.as_str(), c.scope.as_str()), ("app-client", "events"));
+            let other = if alg == "RS256" { "ES256" } else { "RS256" };
+            assert_eq!(
+                jwks::verify(&t, &set, &[other.to_string()], "iss", "aud", now).unwrap_err(),
+                format!("token signature is invalid: signing method {alg} is invalid")
+            );
+            assert_eq!(
+                jwks::verify(&t, &set, &[alg.to_string()], "iss", "aud", now + 120.0).unwrap_err(),
+                "token has invalid claims: token is expired"
+            );
+        }
     }
 }

@@ -32,18 +32,25 @@ use std::time::{Duration, Instant};
 /// Why the callout could not start (bad keys, an unreadable permissions file, a JWKS it cannot
 /// read, no server within the ready timeout). Never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CalloutError(pub String);
+pub enum CalloutError {
+    /// A setting, key or file the responder cannot use: nothing was started.
+    Invalid(String),
+    /// No server confirmed the subscription within the ready timeout: it was stopped again.
+    NotReady(String),
+}
 
 impl std::fmt::Display for CalloutError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            CalloutError::Invalid(m) | CalloutError::NotReady(m) => f.write_str(m),
+        }
     }
 }
 
 impl std::error::Error for CalloutError {}
 
 fn fail<T>(msg: impl Into<String>) -> Result<T, CalloutError> {
-    Err(CalloutError(msg.into()))
+    Err(CalloutError::Invalid(msg.into()))
 }
 
 /// A running responder: its thread, and how to stop it.
@@ -152,10 +159,19 @@ fn responder(cfg: &CalloutConfig) -> Result<service::Responder, CalloutError> {
             Some(pool)
         }
     };
+    let modified = std::fs::metadata(&cfg.permissions)
+        .and_then(|m| m.modified())
+        .ok();
     Ok(service::Responder {
         issuer,
         xkey,
-        perms,
+        perms: Mutex::new(service::PermsFile {
+            path: cfg.permissions.clone(),
+            env: cfg.env.clone(),
+            current: Arc::new(perms),
+            modified,
+            checked: Instant::now(),
+        }),
         authn: authn::Authenticators { oauth2, mtls },
         log,
     })
@@ -172,6 +188,8 @@ fn instance_id() -> String {
 
 struct Shared {
     stop: Arc<AtomicBool>,
+    /// Why the last connection attempt failed, for the not-ready error.
+    last_error: Arc<Mutex<Option<String>>>,
     stopper: Arc<Mutex<Option<conn::Stopper>>>,
     requests: AtomicU64,
     errors: AtomicU64,
@@ -201,6 +219,8 @@ fn run(
         ) {
             Ok(c) => c,
             Err(e) => {
+                *shared.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("{url}: {e}"));
                 r.log.debug(
                     "NATS reconnect failed",
                     &[
@@ -335,8 +355,10 @@ impl Callout {
         let r = responder(&cfg)?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopper = Arc::new(Mutex::new(None));
+        let last_error = Arc::new(Mutex::new(None));
         let shared = Shared {
             stop: stop.clone(),
+            last_error: last_error.clone(),
             stopper: stopper.clone(),
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),
@@ -357,10 +379,16 @@ impl Callout {
             Ok(()) => Ok(callout),
             Err(_) => {
                 drop(callout);
-                fail(format!(
-                    "the auth callout could not subscribe on {urls} within {:.1}s",
+                let why = last_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .map(|e| format!(" (last attempt: {e})"))
+                    .unwrap_or_default();
+                Err(CalloutError::NotReady(format!(
+                    "the auth callout could not subscribe on {urls} within {:.1}s{why}",
                     t0.elapsed().as_secs_f64()
-                ))
+                )))
             }
         }
     }

@@ -67,7 +67,10 @@ impl CaPool {
         )
         .map(|_| ())
         .map_err(|e| match e {
-            webpki::Error::UnknownIssuer => "x509: certificate signed by unknown authority".into(),
+            // Go names a candidate CA whose signature does not verify an unknown authority too.
+            webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey => {
+                "x509: certificate signed by unknown authority".into()
+            }
             webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. } => {
                 "x509: certificate has expired or is not yet valid".into()
             }
@@ -136,4 +139,89 @@ pub fn identify(cert_pem: &str, ca: &CaPool) -> Result<String, String> {
             .map_err(|e| format!("certificate validation failed: {e}"))?;
     }
     identity(&cert).ok_or_else(|| "could not extract identity from certificate".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_ca() -> (rcgen::Issuer<'static, rcgen::KeyPair>, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p.distinguished_name.push(rcgen::DnType::CommonName, "ca");
+        let pem = p.self_signed(&key).unwrap().pem();
+        (rcgen::Issuer::new(p, key), pem)
+    }
+
+    fn leaf(
+        ca: &rcgen::Issuer<'static, rcgen::KeyPair>,
+        dn: &[(rcgen::DnType, &str)],
+        sans: Vec<rcgen::SanType>,
+        eku: rcgen::ExtendedKeyUsagePurpose,
+    ) -> String {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        for (t, v) in dn {
+            p.distinguished_name.push(t.clone(), *v);
+        }
+        p.subject_alt_names = sans;
+        p.extended_key_usages = vec![eku];
+        p.signed_by(&key, ca).unwrap().pem()
+    }
+
+    /// The peer's identity order, and the CA and usage checks.
+    #[test]
+    fn identities_and_verification() {
+        use rcgen::{DnType, ExtendedKeyUsagePurpose as E, SanType};
+        let (ca, ca_pem) = new_ca();
+        let pool = CaPool::from_pem(ca_pem.as_bytes()).unwrap();
+        let cn = leaf(
+            &ca,
+            &[
+                (DnType::OrganizationName, "Org"),
+                (DnType::CommonName, "gw"),
+            ],
+            vec![],
+            E::ClientAuth,
+        );
+        assert_eq!(identify(&cn, &pool).unwrap(), "CN=gw");
+        let email = leaf(
+            &ca,
+            &[(DnType::OrganizationName, "Org")],
+            vec![
+                SanType::DnsName("h.example".try_into().unwrap()),
+                SanType::Rfc822Name("a@example.com".try_into().unwrap()),
+            ],
+            E::ClientAuth,
+        );
+        assert_eq!(identify(&email, &pool).unwrap(), "a@example.com");
+        let dns = leaf(
+            &ca,
+            &[],
+            vec![SanType::DnsName("h.example".try_into().unwrap())],
+            E::ClientAuth,
+        );
+        assert_eq!(identify(&dns, &pool).unwrap(), "h.example");
+        let org = leaf(
+            &ca,
+            &[(DnType::OrganizationName, "Org")],
+            vec![],
+            E::ClientAuth,
+        );
+        assert_eq!(identify(&org, &pool).unwrap(), "O=Org");
+        let server_only = leaf(&ca, &[(DnType::CommonName, "srv")], vec![], E::ServerAuth);
+        assert_eq!(
+            identify(&server_only, &pool).unwrap_err(),
+            "certificate validation failed: x509: certificate specifies an incompatible key usage"
+        );
+        let (other, _) = new_ca();
+        let foreign = leaf(&other, &[(DnType::CommonName, "gw")], vec![], E::ClientAuth);
+        assert_eq!(
+            identify(&foreign, &pool).unwrap_err(),
+            "certificate validation failed: x509: certificate signed by unknown authority"
+        );
+        assert!(CaPool::from_pem(b"not a pem").is_err());
+    }
 }

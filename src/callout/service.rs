@@ -16,10 +16,22 @@ const EXPECTED_AUDIENCE: &str = "nats-authorization-request";
 const DENIAL_HEADERS: &str =
     "NATS/1.0\r\nNats-Service-Error: unauthorized\r\nNats-Service-Error-Code: 401\r\n\r\n";
 
+/// permissions.json and when it was last looked at: the peer re-reads it when it changes
+/// (polling every 5 s), so an operator's edit applies without a restart.
+pub struct PermsFile {
+    pub path: std::path::PathBuf,
+    pub env: std::collections::BTreeMap<String, String>,
+    pub current: std::sync::Arc<Permissions>,
+    pub modified: Option<std::time::SystemTime>,
+    pub checked: std::time::Instant,
+}
+
+const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Responder {
     pub issuer: nkeys::KeyPair,
     pub xkey: Option<nkeys::XKey>,
-    pub perms: Permissions,
+    pub perms: std::sync::Mutex<PermsFile>,
     pub authn: Authenticators,
     pub log: Log,
 }
@@ -39,6 +51,30 @@ fn now() -> (i64, f64) {
 }
 
 impl Responder {
+    /// The permissions to decide with: reloaded when the file changed since the last look (at
+    /// most every 5 s); a file that no longer parses keeps the previous permissions, as the peer.
+    fn permissions(&self) -> std::sync::Arc<Permissions> {
+        let mut f = self.perms.lock().unwrap_or_else(|e| e.into_inner());
+        if f.checked.elapsed() >= RELOAD_EVERY {
+            f.checked = std::time::Instant::now();
+            let modified = std::fs::metadata(&f.path).and_then(|m| m.modified()).ok();
+            if modified != f.modified {
+                f.modified = modified;
+                self.log.info("Config file changed, reloading...", &[]);
+                match Permissions::load(&f.path, &f.env) {
+                    Ok(p) => {
+                        f.current = std::sync::Arc::new(p);
+                        self.log.info("Config reloaded successfully", &[]);
+                    }
+                    Err(e) => self
+                        .log
+                        .error("Error reloading config", &[("error", e.into())]),
+                }
+            }
+        }
+        f.current.clone()
+    }
+
     fn abort(&self, why: String) -> Option<Reply> {
         self.log.error(&why, &[]);
         None
@@ -113,7 +149,8 @@ impl Responder {
             ],
         );
         let (secs, fsecs) = now();
-        let (user_jwt, error) = match self.authn.authenticate(&self.perms, req, fsecs) {
+        let perms = self.permissions();
+        let (user_jwt, error) = match self.authn.authenticate(&perms, req, fsecs) {
             Ok((p, method, identity)) => {
                 let (what, mut fields) = match method {
                     Method::OAuth2 => ("OAuth2 authentication successful", vec![]),
