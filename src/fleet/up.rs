@@ -291,13 +291,13 @@ fn oauth2(
             io(format!(
                 "{}: auth-callout config.yaml: {}",
                 m.cluster_name(),
-                e.0
+                e
             ))
         })?;
     if m.permissions.oauth2.is_empty() && settings.get("jwks.url").is_empty() {
         return Ok(vec![]);
     }
-    let local = |e: crate::callout::CalloutError| io(format!("local OAuth2 issuer: {}", e.0));
+    let local = |e: crate::callout::CalloutError| io(format!("local OAuth2 issuer: {}", e));
     let jwks = dir.join("oauth2/jwks.json");
     if issuer.is_none() {
         let i = crate::callout::LocalIssuer::generate("RS256").map_err(local)?;
