@@ -525,11 +525,12 @@ async fn publish_retained(port: u16, id: &str, topic: &str, payload: &str) {
     let _ = client.disconnect().await;
 }
 
-/// The first thing after `ready`: a retained message on the CSC; then a late CPC subscriber (it
-/// connects half a second after the CSC acknowledged the message: sourcing is asynchronous, so
-/// one that subscribes in the same millisecond can miss it in the steady state too) gets it,
-/// retained, on its one and only subscription. 20 runs of `natscc up` in a row, no retry
-/// anywhere. Before `ready` waited for the stream sources, this failed on the first run.
+/// The first thing after `ready`: CPC-1's retained stream already sources the CSC's (what
+/// `ready` waits for), and a retained message on the CSC reaches a late CPC subscriber,
+/// retained, on its one and only subscription. The subscriber comes once the copy is stored on
+/// CPC-1: sourcing is asynchronous in the steady state too, so one that subscribes in the same
+/// millisecond can miss it on any bus. 20 runs of `natscc up` in a row, no retry anywhere.
+/// Before `ready` waited for the stream sources, this failed on the first run.
 #[test]
 fn after_ready_a_retained_message_reaches_a_late_cpc_subscriber_on_the_first_try() {
     let _serial = one_at_a_time();
@@ -540,9 +541,27 @@ fn after_ready_a_retained_message_reaches_a_late_cpc_subscriber_on_the_first_try
             .enable_all()
             .build()
             .unwrap();
+        // What `ready` promises: the CPC's retained stream already sources the CSC's.
+        let monitors = monitor_ports(&up.dir.join("cpc-1"));
+        let sources = rmsgs_sources(&monitors);
+        assert!(
+            !sources.is_empty() && sources.iter().all(|active| *active >= 0),
+            "run {run}: right after ready, CPC-1's $MQTT_rmsgs source is not active: {sources:?}"
+        );
         let got = rt.block_on(async {
             let payload = format!("v{run}");
             publish_retained(up.mqtt["csc"], "csc-fw", "broadcast/firmware", &payload).await;
+            // Sourcing is asynchronous in the steady state too: the late subscriber comes once
+            // the copy is stored on CPC-1 (and a moment for the server's retained-message
+            // consumer), so a slow machine cannot make it early.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while rmsgs_count(&monitors) < 1 {
+                assert!(
+                    Instant::now() < deadline,
+                    "run {run}: the retained message never reached CPC-1's $MQTT_rmsgs"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             tokio::time::sleep(Duration::from_millis(500)).await;
             let mut late = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-late").await;
             late.client
@@ -818,4 +837,70 @@ fn what_the_servers_do_with_an_echo_overlap() {
         assert!(!dir.exists());
         break;
     }
+}
+
+/// The monitoring ports of a cluster's `nats` replicas in a running `natscc up` folder.
+fn monitor_ports(cluster_dir: &Path) -> Vec<u16> {
+    let mut ports = vec![];
+    for entry in std::fs::read_dir(cluster_dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("nats-") || name.starts_with("nats-mtls") {
+            continue;
+        }
+        let conf = std::fs::read_to_string(entry.path().join("nats-config/nats.conf")).unwrap();
+        let port = conf
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("\"http_port\": "))
+            .and_then(|p| p.trim_end_matches(',').parse().ok())
+            .expect("every replica has a monitoring port");
+        ports.push(port);
+    }
+    ports
+}
+
+/// `/jsz` of one server, with every account's streams.
+fn jsz(port: u16) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET /jsz?accounts=true&streams=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
+}
+
+fn rmsgs_streams(port: u16) -> Vec<serde_json::Value> {
+    let j = jsz(port);
+    let accounts = j["account_details"].as_array().cloned().unwrap_or_default();
+    accounts
+        .iter()
+        .flat_map(|a| a["stream_detail"].as_array().cloned().unwrap_or_default())
+        .filter(|s| s["name"] == "$MQTT_rmsgs")
+        .collect()
+}
+
+/// The `active` figure of every source of CPC's `$MQTT_rmsgs` the replicas report (-1, or no
+/// figure, while a source is not running).
+fn rmsgs_sources(ports: &[u16]) -> Vec<i64> {
+    ports
+        .iter()
+        .flat_map(|p| rmsgs_streams(*p))
+        .flat_map(|s| s["sources"].as_array().cloned().unwrap_or_default())
+        .map(|src| src["active"].as_i64().unwrap_or(-1))
+        .collect()
+}
+
+/// The most messages any replica's `$MQTT_rmsgs` holds.
+fn rmsgs_count(ports: &[u16]) -> u64 {
+    ports
+        .iter()
+        .flat_map(|p| rmsgs_streams(*p))
+        .filter_map(|s| s["state"]["messages"].as_u64())
+        .max()
+        .unwrap_or(0)
 }
