@@ -79,9 +79,8 @@ pub fn compile_tree(
     let mut model = None;
     let mut files = emit::Files::new();
     if let Some(root) = &root {
-        let (built, findings) = check::build_and_check(root, &sources);
-        model = built;
-        diags.extend(findings);
+        model = model::build(root);
+        diags.extend(check::check(root, model.as_ref(), &sources));
         if let (Some(m), false, true) = (&model, diags.has_errors(), emit_files) {
             files = emit::emit(m, &m.bus);
         }
