@@ -77,6 +77,25 @@ fn the_server_verdicts_the_rules_follow() {
         &format!("accounts {{ A {{ users: [ {{nkey: {USER}, password: b}} ] }} }}"),
         "Nkey users do not take usernames or passwords",
     );
+    // A user's keys in any case, `username` and `pass` as synonyms.
+    refused(
+        "accounts { A { users: [ {NKey: hello} ] } }",
+        "Not a valid public nkey for a user",
+    );
+    for other in ["Username: x", "pass: x", "USER: x"] {
+        refused(
+            &format!("accounts {{ A {{ users: [ {{NKEY: {USER}, {other}}} ] }} }}"),
+            "Nkey users do not take usernames or passwords",
+        );
+    }
+    refused(
+        "accounts { A { users: [ {username: a} ] }, B { users: [ {User: a} ] } }",
+        "Duplicate user",
+    );
+    refused(
+        "accounts { A { users: [ {user: a, pass: 5} ] } }",
+        "interface conversion",
+    );
     let svc = |imports: &str| {
         format!(
             "accounts {{ A {{ exports: [ {{service: \"x.>\"}} ] }}, C {{ exports: [ {{service: \"x.>\"}} ] }}, B {{ imports: [ {imports} ] }} }}"
@@ -203,10 +222,10 @@ fn a_seed_as_a_key_name_account_or_id_is_never_echoed() {
 #[test]
 fn a_clear_password_in_an_extra_account_is_refused_without_repeating_it() {
     let values = "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      Mes:\n        users: [{user: bob, password: hunter2}]\n";
-    // The concise and machine formats carry no source line: the password must not be there.
+    // Every format, the human one too: it draws the source line, with the password masked.
     let tmp = tempfile::tempdir().unwrap();
     let file = write(tmp.path(), "values.yaml", values);
-    for format in ["concise", "json", "sarif", "github"] {
+    for format in FORMATS {
         let run = natscc()
             .args(["compile", "-f"])
             .arg(&file)
@@ -244,6 +263,90 @@ fn a_clear_password_in_an_extra_account_is_refused_without_repeating_it() {
         String::from_utf8_lossy(&run.stderr)
     );
     check_with_server(&out, "nats/nats-config/nats.conf");
+}
+
+/// Every way a password can be written where the chart copies it (an extra account's users;
+/// nats-server reads `pass` and `password` in any case): refused, and no format shows it, nor
+/// the human format's drawn source lines (the flagged line and its neighbours).
+#[test]
+fn clear_passwords_are_refused_and_masked_in_every_format() {
+    let acc = |users: &str| {
+        format!(
+            "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      Mes:\n        users:\n{users}"
+        )
+    };
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (acc("          - {user: bob, password: hunter2}\n"), vec!["hunter2"]),
+        (acc("          - user: bob\n            password: \"Correct Horse, \\\"battery\\\"\"\n"), vec!["Correct Horse", "battery"]),
+        (acc("          - user: bob\n            pass: 'it''s-a-secret'\n"), vec!["it''s-a-secret", "s-a-secret"]),
+        (acc("          - {user: bob, PassWord: Tr0ub4dor}\n"), vec!["Tr0ub4dor"]),
+        (acc("          - user: bob\n            password: |\n              first-line-secret\n              second-line-secret\n"), vec!["first-line-secret", "second-line-secret"]),
+        (acc("          - user: bob\n            password: 31415926535\n"), vec!["31415926535"]),
+        // JSON is YAML too.
+        ("{\"global\": {\"eventBus\": {\"clusterType\": \"csc\", \"extraAccounts\": {\"Mes\": {\"users\": [{\"user\": \"bob\", \"password\": \"json-secret\"}]}}}}}\n".to_string(), vec!["json-secret"]),
+        // An NKey user with a password: two findings draw the line, neither shows it.
+        (acc(&format!("          - {{nkey: {USER}, pass: nkey-and-secret}}\n")), vec!["nkey-and-secret"]),
+    ];
+    for (values, secrets) in &cases {
+        refused_without_echo(values, "natscc::secrets::clear_password", secrets);
+    }
+    // The drawn line keeps its shape, the password masked to the same length.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "values.yaml", &cases[0].0);
+    let run = natscc()
+        .args(["lint", "--format", "human"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("- {user: bob, password: *******}"), "{text}");
+}
+
+/// The masking the human format draws source lines with finds passwords and tokens by their
+/// key in YAML, JSON and the NATS config format, and a URL's password; a variable reference
+/// names no secret and stays.
+#[test]
+fn source_masking_finds_passwords_by_their_key() {
+    use natscc::check::secrets::mask_secrets;
+    let cases = [
+        (
+            "users: [{user: a, password: s3cr3t}]",
+            "users: [{user: a, password: ******}]",
+        ),
+        (
+            "  password: s3cr3t # why\n  user: a\n",
+            "  password: ****** # why\n  user: a\n",
+        ),
+        ("\"password\": \"s3\\\"cr\",", "\"password\": \"******\","),
+        (
+            "authorization { token = s3cr3t }",
+            "authorization { token = ****** }",
+        ),
+        ("pass: 'a''b' ", "pass: '****' "),
+        (
+            "routes: [nats://user:s3cr3t@host:6222]",
+            "routes: [nats://user:******@host:6222]",
+        ),
+        ("password: $ROUTE_PASSWORD\n", "password: $ROUTE_PASSWORD\n"),
+        (
+            "password: << $ROUTE_PASSWORD >>\n",
+            "password: << $ROUTE_PASSWORD >>\n",
+        ),
+        (
+            "a:\n  password: |\n    x1\n    x2\n  b: 1\n",
+            "a:\n  password: *\n******\n******\n  b: 1\n",
+        ),
+        (
+            "passwords: 1, bypass: 2, password_file: x",
+            "passwords: 1, bypass: 2, password_file: x",
+        ),
+        ("pässword: ü, password: ü", "pässword: ü, password: **"),
+    ];
+    for (text, want) in cases {
+        let got = mask_secrets(text);
+        assert_eq!(got, want, "masking {text:?}");
+        assert_eq!(got.len(), text.len(), "the same length in bytes: {text:?}");
+    }
 }
 
 #[test]
@@ -338,6 +441,32 @@ fn extra_account_values_are_judged_as_the_server_judges_them() {
             ),
             "natscc::graph::duplicate_import",
             10,
+        ),
+        // nats-server lowercases a user's keys and reads `username` and `pass` as `user` and
+        // `password` (measured in the_server_verdicts_the_rules_follow).
+        (
+            acc("      Mes:\n        users: [{NKey: hello}]\n"),
+            "natscc::accounts::user_nkey",
+            6,
+        ),
+        (
+            acc(&format!(
+                "      Mes:\n        users: [{{NKEY: {USER}, Username: x}}]\n"
+            )),
+            "natscc::accounts::user_nkey",
+            6,
+        ),
+        (
+            acc("      Mes:\n        users: [{username: a}, {User: a}]\n"),
+            "natscc::accounts::duplicate_user",
+            6,
+        ),
+        (
+            acc(&format!(
+                "      Mes:\n        users: [{{nkey: {USER}}}]\n      Vision:\n        users: [{{Nkey: {USER}}}]\n"
+            )),
+            "natscc::accounts::duplicate_user",
+            8,
         ),
     ];
     let tmp = tempfile::tempdir().unwrap();

@@ -98,6 +98,244 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8(bytes).expect("masking keeps UTF-8"))
 }
 
+/// Keys whose value is a secret wherever they sit: a user's or an `authorization` block's
+/// password (nats-server reads `password` and `pass`), a token, and the chart's
+/// `routeURLs.password` and `registry.password`. Compared ignoring case, as nats-server does.
+const SECRET_KEYS: &[&str] = &["password", "pass", "passwd", "token", "auth_token"];
+
+fn key_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Where the forward scan stands: the current line's start and indentation, and the depth of
+/// flow collections opened on it, kept as the scan moves so no line is read twice (a 10 MB
+/// one-line flow list costs one pass).
+#[derive(Default)]
+struct Line {
+    at: usize,
+    start: usize,
+    indent: usize,
+    indenting: bool,
+    depth: i64,
+}
+
+impl Line {
+    fn advance(&mut self, bytes: &[u8], to: usize) {
+        while self.at < to.min(bytes.len()) {
+            match bytes[self.at] {
+                b'\n' => {
+                    self.start = self.at + 1;
+                    self.indent = 0;
+                    self.indenting = true;
+                    self.depth = 0;
+                }
+                b' ' | b'\t' if self.indenting => self.indent += 1,
+                b => {
+                    self.indenting = false;
+                    match b {
+                        b'{' | b'[' => self.depth += 1,
+                        b'}' | b']' => self.depth -= 1,
+                        _ => {}
+                    }
+                }
+            }
+            self.at += 1;
+        }
+    }
+}
+
+/// Where the value that starts at `v` (after `key:`) begins and ends, quotes left out, and
+/// whether it is a secret to mask
+/// (an environment variable reference, `$NAME` or `<< $NAME >>`, names no secret).
+fn secret_value(bytes: &[u8], line: &Line, v: usize) -> (usize, usize, bool) {
+    let n = bytes.len();
+    let eol = |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(n, |i| from + i)
+    };
+    match bytes.get(v) {
+        None => (v, v, false),
+        Some(b'$') => (v, v, false),
+        Some(b'<') if bytes[v..].starts_with(b"<<") => (v, v, false),
+        Some(b'"') => {
+            let mut i = v + 1;
+            while i < n && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            (v + 1, i.min(n), true)
+        }
+        Some(b'\'') => {
+            let mut i = v + 1;
+            while i < n {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            (v + 1, i.min(n), true)
+        }
+        Some(b'{' | b'[') => {
+            let mut depth = 0i64;
+            let mut i = v;
+            while i < n {
+                match bytes[i] {
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return (v, i + 1, true);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            (v, n, true)
+        }
+        Some(b'\n' | b'\r' | b'#' | b'|' | b'>') => {
+            // A block scalar, or a plain scalar on the following lines: every following line
+            // indented deeper than the key's (or blank) belongs to the value.
+            let indent = line.indent;
+            let mut end = eol(v);
+            while end < n {
+                let next = end + 1;
+                let line_end = eol(next);
+                let line = &bytes[next..line_end];
+                let blank = line.iter().all(|b| b.is_ascii_whitespace());
+                let deeper = line
+                    .iter()
+                    .take_while(|&&b| b == b' ' || b == b'\t')
+                    .count()
+                    > indent;
+                if !(blank || deeper) {
+                    break;
+                }
+                end = line_end;
+            }
+            (v, end, true)
+        }
+        Some(_) => {
+            let flow = line.depth > 0;
+            let mut i = v;
+            while i < n && bytes[i] != b'\n' {
+                if flow && matches!(bytes[i], b',' | b'}' | b']') {
+                    break;
+                }
+                if bytes[i] == b'#' && bytes[i - 1].is_ascii_whitespace() {
+                    break;
+                }
+                i += 1;
+            }
+            // Spaces before a comment or the end of the line are not the value.
+            while i > v && matches!(bytes[i - 1], b' ' | b'\t' | b'\r') {
+                i -= 1;
+            }
+            (v, i, true)
+        }
+    }
+}
+
+/// Byte ranges of clear passwords and tokens in `text`: the values of [`SECRET_KEYS`] (in
+/// YAML, JSON and the NATS config format alike) and the password of a URL's user info
+/// (`nats://user:pass@host`). One forward pass: a masked value is skipped whole.
+fn password_ranges(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut out = vec![];
+    let mut line = Line {
+        indenting: true,
+        ..Line::default()
+    };
+    let mut i = 0;
+    while i < n {
+        line.advance(bytes, i);
+        // A URL's user info: `scheme://user:password@host`.
+        if bytes[i..].starts_with(b"://") {
+            let from = i + 3;
+            let end = bytes[from..]
+                .iter()
+                .position(|&b| {
+                    b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\'' | b',' | b'>' | b'<')
+                })
+                .map_or(n, |p| from + p);
+            if let Some(at) = bytes[from..end].iter().rposition(|&b| b == b'@') {
+                let userinfo = &bytes[from..from + at];
+                if let Some(colon) = userinfo.iter().position(|&b| b == b':')
+                    && colon + 1 < at
+                {
+                    out.push((from + colon + 1, from + at));
+                }
+            }
+            i = end.max(i + 3);
+            continue;
+        }
+        if !key_char(bytes[i]) || (i > 0 && key_char(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let word_end = bytes[i..]
+            .iter()
+            .position(|&b| !key_char(b))
+            .map_or(n, |p| i + p);
+        let word = &text[i..word_end];
+        if !SECRET_KEYS.iter().any(|k| word.eq_ignore_ascii_case(k)) {
+            i = word_end;
+            continue;
+        }
+        // `key`, an optional closing quote, spaces, then `:` or `=`.
+        let mut j = word_end;
+        if matches!(bytes.get(j), Some(b'"' | b'\'')) {
+            j += 1;
+        }
+        while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        if !matches!(bytes.get(j), Some(b':' | b'=')) {
+            i = word_end;
+            continue;
+        }
+        j += 1;
+        while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        line.advance(bytes, i);
+        let (start, end, secret) = secret_value(bytes, &line, j);
+        if secret && end > start {
+            out.push((start, end));
+        }
+        i = end.max(word_end);
+    }
+    out
+}
+
+/// `text` with every seed's characters after its first two, and every clear password's or
+/// token's characters, replaced by `*`: same length in bytes, so the offsets of a drawn source
+/// stay right. For the source lines the human format draws.
+pub fn mask_secrets(text: &str) -> Cow<'_, str> {
+    let seeds = mask(text);
+    let ranges = password_ranges(&seeds);
+    if ranges.is_empty() {
+        return seeds;
+    }
+    let mut bytes = seeds.as_bytes().to_vec();
+    for (s, e) in ranges {
+        // Line breaks stay, so a drawn source keeps its line numbers.
+        for b in &mut bytes[s..e] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b'*';
+            }
+        }
+    }
+    // Whole characters are replaced: every range starts and ends at an ASCII byte or the end.
+    Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 fn seed_finding(span: Span, path: &str, in_key: bool) -> Diagnostic {
     let what = if in_key { "the key name" } else { "the value" };
     Diagnostic::new(
@@ -188,7 +426,9 @@ pub fn passwords(m: &Model) -> Vec<Diagnostic> {
             continue;
         };
         for (i, u) in users.value.items().iter().enumerate() {
-            let Some(p) = u.entry("password") else {
+            // As nats-server reads it: `pass` too, in any case.
+            let Some(p) = super::server_values::user_field(u, super::server_values::PASSWORD)
+            else {
                 continue;
             };
             let clear = match &p.value.v {
@@ -197,9 +437,8 @@ pub fn passwords(m: &Model) -> Vec<Diagnostic> {
                 _ => true,
             };
             if clear {
-                let who = u
-                    .get("user")
-                    .and_then(Node::scalar_text)
+                let who = super::server_values::user_field(u, super::server_values::USER)
+                    .and_then(|e| e.value.scalar_text())
                     .map_or(format!("user {i}"), |n| format!("the user `{n}`"));
                 out.push(
                     Diagnostic::new(

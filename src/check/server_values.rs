@@ -12,8 +12,21 @@
 
 use super::secrets::contains_seed;
 use crate::diag::{Code, Diagnostic, Span};
-use crate::load::{Node, V};
+use crate::load::{Entry, Node, V};
 use crate::model::Model;
+
+/// The key names nats-server reads a user's fields by (it lowercases every key first).
+pub(crate) const NKEY: &[&str] = &["nkey"];
+pub(crate) const USER: &[&str] = &["user", "username"];
+pub(crate) const PASSWORD: &[&str] = &["password", "pass"];
+
+/// A user's field as nats-server reads it: the key in any case, or one of its synonyms
+/// (`{Username: a}` is the user `a`, `{nkey: U..., pass: x}` an NKey user with a password).
+pub(crate) fn user_field<'a>(u: &'a Node, names: &[&str]) -> Option<&'a Entry> {
+    u.entries()
+        .iter()
+        .find(|e| names.iter().any(|n| e.key.eq_ignore_ascii_case(n)))
+}
 
 fn users_of(a: &crate::model::ExtraAccount) -> &[Node] {
     a.fields
@@ -30,7 +43,7 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
     for a in &m.extra_accounts {
         let acc = &a.name.value;
         for u in users_of(a) {
-            if let Some(e) = u.entry("nkey") {
+            if let Some(e) = user_field(u, NKEY) {
                 let n = &e.value;
                 match &n.v {
                     // A seed is reported as a secret (secrets.rs), once.
@@ -71,8 +84,14 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                         .help("write the user's public key as a string (56 characters, starting with U)"),
                     ),
                 }
-                for other in ["user", "password"] {
-                    if let Some(o) = u.entry(other) {
+                let others = u.entries().iter().filter(|o| {
+                    USER.iter()
+                        .chain(PASSWORD)
+                        .any(|n| o.key.eq_ignore_ascii_case(n))
+                });
+                for o in others {
+                    let other = &o.key;
+                    {
                         out.push(
                             Diagnostic::new(
                                 Code::UserNkey,
@@ -83,8 +102,10 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                         );
                     }
                 }
-            } else if let Some(n) = u.get("user").and_then(Node::scalar_text) {
-                let span = u.entry("user").map(|e| e.value.span).unwrap_or(u.span);
+            } else if let Some(e) = user_field(u, USER)
+                && let Some(n) = e.value.scalar_text()
+            {
+                let span = e.value.span;
                 if let Some((first_acc, first)) = names.get(&n) {
                     let where_ = if first_acc == acc {
                         format!("twice in the account `{acc}`")

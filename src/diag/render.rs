@@ -23,7 +23,8 @@ pub fn render(format: Format, diags: &[Diagnostic], sources: &Sources, color: bo
 /// Renders findings of several compilations (each with its own sources) as one report.
 pub fn render_many(format: Format, items: &[(&Diagnostic, &Sources)], color: bool) -> String {
     // No format ever prints a private NKey seed: not in a message, a label, a file name, nor
-    // in the source lines the human format draws (those are masked once per set of sources).
+    // in the source lines the human format draws (those are masked once per set of sources,
+    // clear passwords and tokens too).
     let diags: Vec<Diagnostic> = items.iter().map(|(d, _)| redacted(d)).collect();
     let mut masked: Vec<(*const Sources, Sources)> = vec![];
     for (_, s) in items {
@@ -74,14 +75,16 @@ fn redacted(d: &Diagnostic) -> Diagnostic {
     d
 }
 
-/// The sources with every seed masked (`SU*****...`, same byte length, so spans still point
-/// at the same places) and redacted from the file names; sources without one are shared.
+/// The sources with every seed (`SU*****...`) and every clear password or token (`password:
+/// *******`) masked, same byte length, so spans still point at the same places, and seeds
+/// redacted from the file names; sources without one are shared. The human format draws
+/// source lines, the flagged one and its neighbours, whatever the finding is about.
 fn masked_sources(sources: &Sources) -> Sources {
-    use crate::check::secrets::{mask, redact};
+    use crate::check::secrets::{mask_secrets, redact};
     let files = sources
         .files
         .iter()
-        .map(|f| match (mask(&f.text), redact(&f.name)) {
+        .map(|f| match (mask_secrets(&f.text), redact(&f.name)) {
             (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_)) => f.clone(),
             (text, name) => {
                 std::sync::Arc::new(super::Source::new(name.into_owned(), text.into_owned()))
