@@ -287,8 +287,37 @@ fn clear_passwords_are_refused_and_masked_in_every_format() {
         // An NKey user with a password: two findings draw the line, neither shows it.
         (acc(&format!("          - {{nkey: {USER}, pass: nkey-and-secret}}\n")), vec!["nkey-and-secret"]),
     ];
-    for (values, secrets) in &cases {
+    // Wherever else the chart copies a password into a config or a ConfigMap (issue 11's fuzz
+    // found each one compiled with exit 0 and the password in the outputs).
+    let bus = "global:\n  eventBus:\n    clusterType: csc\n";
+    let more: Vec<(String, Vec<&str>)> = vec![
+        (format!("{bus}nats:\n  config:\n    merge:\n      authorization: {{user: a, password: merge-secret}}\n"), vec!["merge-secret"]),
+        (format!("{bus}nats:\n  config:\n    merge:\n      authorization: {{Token: tok-secret}}\n"), vec!["tok-secret"]),
+        (format!("{bus}nats:\n  config:\n    leafnodes:\n      merge:\n        remotes: [{{url: \"nats://u:url-secret@hub:7422\"}}]\n"), vec!["url-secret"]),
+        (format!("{bus}auth-callout:\n  serviceConfig:\n    users: [{{user: bob, Password: callout-secret}}]\n"), vec!["callout-secret"]),
+        ("config:\n  cluster:\n    enabled: true\n    routeURLs:\n      user: route\n      password: route-secret\n".to_string(), vec!["route-secret"]),
+        ("config:\n  merge:\n    authorization: {user: a, pass: 12345678}\n".to_string(), vec!["12345678"]),
+    ];
+    for (values, secrets) in cases.iter().chain(&more) {
         refused_without_echo(values, "natscc::secrets::clear_password", secrets);
+    }
+    // A variable, a bcrypt hash or nothing at all is no password in clear.
+    for ok in [
+        format!(
+            "{bus}nats:\n  config:\n    merge:\n      authorization: {{user: a, password: << $PW >>}}\n"
+        ),
+        format!("{bus}nats:\n  config:\n    merge:\n      authorization: {{token: \"$TOKEN\"}}\n"),
+        format!("{bus}auth-callout:\n  registry:\n    password: \"\"\n"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = write(tmp.path(), "values.yaml", &ok);
+        let run = natscc()
+            .args(["lint", "--format", "concise"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&run.stdout);
+        assert!(!text.contains("clear_password"), "{ok}\n{text}");
     }
     // The drawn line keeps its shape, the password masked to the same length.
     let tmp = tempfile::tempdir().unwrap();

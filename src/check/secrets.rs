@@ -1,11 +1,11 @@
-//! Secrets in the values: private NKey seeds wherever natscc copies values into its outputs,
-//! and clear-text passwords of extra-account users (the chart copies them into the accounts
-//! ConfigMap). Also the one definition of "looks like a seed" the renderers redact with, so
-//! no diagnostic repeats a secret (`diag::render`).
+//! Secrets in the values: private NKey seeds and clear-text passwords and tokens, wherever they
+//! sit (natscc copies the values into configs and ConfigMaps: extra accounts' users, merge
+//! blocks, route credentials, the auth callout's free-form config). Also the one definition of
+//! "looks like a seed" and of "a password's place in a text" the renderers redact and mask
+//! with, so no diagnostic repeats a secret (`diag::render`).
 
 use crate::diag::{Code, Diagnostic, Span};
 use crate::load::{Node, V};
-use crate::model::Model;
 use std::borrow::Cow;
 
 /// An encoded seed: `S`, the key type, then base32 for the rest (58 characters in all).
@@ -417,45 +417,115 @@ fn is_bcrypt(s: &str) -> bool {
     s.len() == 60 && (s.starts_with("$2a$") || s.starts_with("$2b$") || s.starts_with("$2y$"))
 }
 
-/// Extra-account users with a clear-text password: the chart writes it (quoted, so never an
-/// env variable) into accounts.conf and the nats-accounts-config ConfigMap.
-pub fn passwords(m: &Model) -> Vec<Diagnostic> {
-    let mut out = vec![];
-    for a in &m.extra_accounts {
-        let Some(users) = a.fields.iter().find(|f| f.key == "users") else {
-            continue;
-        };
-        for (i, u) in users.value.items().iter().enumerate() {
-            // As nats-server reads it: `pass` too, in any case.
-            let Some(p) = super::server_values::user_field(u, super::server_values::PASSWORD)
-            else {
-                continue;
-            };
-            let clear = match &p.value.v {
-                V::Str(s) => !is_bcrypt(s) && !contains_seed(s),
-                V::Null => false,
-                _ => true,
-            };
-            if clear {
-                let who = super::server_values::user_field(u, super::server_values::USER)
-                    .and_then(|e| e.value.scalar_text())
-                    .map_or(format!("user {i}"), |n| format!("the user `{n}`"));
-                out.push(
-                    Diagnostic::new(
-                        Code::ClearPassword,
-                        format!(
-                            "{who} of the extra account `{}` has a clear-text password: the chart copies it into accounts.conf and the nats-accounts-config ConfigMap",
-                            a.name.value
-                        ),
-                    )
-                    .at(p.key_span, "password in clear")
-                    .help(
-                        "give the user an NKey instead (`nkey: U...`, the public key; the seed stays with the client), or write a bcrypt \
-                         hash (`nats server passwd`); treat this password as leaked and change it",
-                    ),
-                );
+/// A value that names a secret kept elsewhere: a variable (`$NAME`, `${NAME}`, `<< $NAME >>`),
+/// which nats-server reads from the environment, or a bcrypt hash.
+fn names_no_secret(s: &str) -> bool {
+    let t = s.trim();
+    let t = t
+        .strip_prefix("<<")
+        .and_then(|t| t.strip_suffix(">>"))
+        .map_or(t, str::trim);
+    let var = t
+        .strip_prefix("${")
+        .and_then(|t| t.strip_suffix('}'))
+        .or_else(|| t.strip_prefix('$'));
+    t.is_empty()
+        || is_bcrypt(t)
+        || var.is_some_and(|v| {
+            !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// The password of a URL's user info (`nats://user:password@host`), when it is one in clear.
+fn url_password(s: &str) -> Option<&str> {
+    let rest = &s[s.find("://")? + 3..];
+    let authority = rest.split(['/', '?', '#', ' ', ',']).next()?;
+    let userinfo = &authority[..authority.rfind('@')?];
+    let password = &userinfo[userinfo.find(':')? + 1..];
+    (!names_no_secret(password)).then_some(password)
+}
+
+fn password_finding(span: Span, path: &str, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::ClearPassword,
+        format!(
+            "{what} at `{}` is in clear: natscc copies the values into the configs and ConfigMaps it writes (accounts.conf, nats.conf, the auth callout's config), where anyone who can read a ConfigMap reads it",
+            redact(path)
+        ),
+    )
+    .at(span, "password in clear")
+    .help(
+        "give a user an NKey instead (`nkey: U...`, the public key; the seed stays with the client), write a bcrypt hash \
+         (`nats server passwd`), or name an environment variable (`<< $ROUTE_PASSWORD >>`) set from a Secret; treat this \
+         password as leaked and change it",
+    )
+}
+
+fn walk_passwords(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) {
+    let dotted = |p: &[String]| {
+        p.iter().fold(String::new(), |acc, k| {
+            if k.starts_with('[') || acc.is_empty() {
+                acc + k
+            } else {
+                acc + "." + k
+            }
+        })
+    };
+    match &node.v {
+        V::Str(s) if url_password(s).is_some() => {
+            out.push(password_finding(
+                node.span,
+                &dotted(path),
+                "the password of a URL",
+            ));
+        }
+        V::Map(entries) => {
+            for e in entries {
+                path.push(e.key.clone());
+                let secret_key = PASSWORD_KEYS.iter().any(|k| e.key.eq_ignore_ascii_case(k));
+                let clear = match &e.value.v {
+                    // A seed is reported as a secret of its own (`seeds`), once.
+                    V::Str(s) => !names_no_secret(s) && !contains_seed(s),
+                    V::Int(_) | V::Float(_) | V::Bool(_) => true,
+                    _ => false,
+                };
+                if secret_key && clear {
+                    let what = if e.key.to_ascii_lowercase().contains("token") {
+                        "the token"
+                    } else {
+                        "the password"
+                    };
+                    out.push(password_finding(e.key_span, &dotted(path), what));
+                } else {
+                    walk_passwords(&e.value, path, out);
+                }
+                path.pop();
             }
         }
+        V::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(format!("[{i}]"));
+                walk_passwords(item, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
     }
+}
+
+/// Keys whose value nats-server (and the NATS chart, `config.cluster.routeURLs.password`) reads
+/// as a password or a token: a user's `password`/`pass`, an `authorization` block's `token`.
+const PASSWORD_KEYS: &[&str] = &["password", "pass", "token", "auth_token"];
+
+/// Every clear-text password or token the user wrote in the values: under a password key (an
+/// extra account's user, an `authorization` block in a merge, the chart's route credentials,
+/// a free-form block the chart copies such as `auth-callout.serviceConfig`) or in a URL
+/// (`nats://user:password@host`). natscc copies the values into configs and ConfigMaps, so a
+/// password anywhere reaches an output, as a seed does. Variables and bcrypt hashes are no
+/// secret in clear. (The built-in defaults hold no password, so the whole coalesced tree is
+/// walked.)
+pub fn passwords(root: &Node) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    walk_passwords(root, &mut vec![], &mut out);
     out
 }
