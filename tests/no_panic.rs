@@ -856,10 +856,30 @@ fn key_names(trees: &[J]) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// One structure-aware mutation of `tree`.
-fn mutate_tree(tree: &mut J, rng: &mut Rng, donors: &[J], keys: &[String], planted: &Planted) {
+/// One structure-aware mutation of `tree`; true when it planted a password.
+fn mutate_tree(
+    tree: &mut J,
+    rng: &mut Rng,
+    donors: &[J],
+    keys: &[String],
+    planted: &Planted,
+) -> bool {
     let place = random_place(tree, rng);
-    match rng.below(14) {
+    let op = rng.below(14);
+    mutate_with(op, place, tree, rng, donors, keys, planted);
+    matches!(op, 8 | 9)
+}
+
+fn mutate_with(
+    op: usize,
+    place: Option<Vec<J>>,
+    tree: &mut J,
+    rng: &mut Rng,
+    donors: &[J],
+    keys: &[String],
+    planted: &Planted,
+) {
+    match op {
         // Drop a key or a list item.
         0 => {
             if let Some(p) = place
@@ -886,7 +906,12 @@ fn mutate_tree(tree: &mut J, rng: &mut Rng, donors: &[J], keys: &[String], plant
                 match (parent, last) {
                     (J::Object(m), J::String(k)) => {
                         let v = m[k].clone();
-                        let near = match rng.below(3) {
+                        // A password's key stays one (`PASSWORD`): under `passwords` or
+                        // `drowssap` nothing says the value is a secret.
+                        let secret = ["pass", "token"]
+                            .iter()
+                            .any(|s| k.to_lowercase().contains(s));
+                        let near = match if secret { 0 } else { rng.below(3) } {
                             0 => k.to_uppercase(),
                             1 => format!("{k}s"),
                             _ => k.chars().rev().collect(),
@@ -1120,18 +1145,20 @@ fn print_docs(docs: &[J], stream: bool) -> String {
 
 /// A mutated copy of a fixture's text.
 fn mutated(f: &Fixture, rng: &mut Rng, donors: &[J], keys: &[String], planted: &Planted) -> String {
+    let mut password = false;
     let mut text = match parse_yaml_docs(&f.text) {
         Some(mut docs) if !docs.is_empty() => {
             for _ in 0..1 + rng.below(4) {
                 let d = rng.below(docs.len());
-                mutate_tree(&mut docs[d], rng, donors, keys, planted);
+                password |= mutate_tree(&mut docs[d], rng, donors, keys, planted);
             }
             print_docs(&docs, f.is_stream)
         }
         _ => f.text.clone(),
     };
     // Now and then a byte-level mangle on top: broken YAML, duplicate keys, odd indentation.
-    if rng.below(4) == 0 {
+    // Not over a planted password: a mangled key (`Pas: sword: x`) no longer says it holds one.
+    if !password && rng.below(4) == 0 {
         let m = match rng.below(5) {
             0 => Mutation::Delete(rng.next() as u16, rng.next() as u8),
             1 => Mutation::Insert(rng.next() as u16, rng.below(TOKENS.len())),

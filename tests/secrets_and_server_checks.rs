@@ -201,6 +201,20 @@ fn a_seed_as_a_key_name_account_or_id_is_never_echoed() {
         "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      {SEED}:\n        exports: [{{stream: \"a.>\"}}]\n"
     );
     refused_without_echo(&as_account, "natscc::secrets::seed", &[SEED]);
+    // graph and explain still draw and explain values with errors: the seed is redacted there.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "values.yaml", &as_account);
+    for args in [
+        vec!["graph", "-f"],
+        vec!["graph", "--format", "mermaid", "-f"],
+        vec!["explain", "--account", SEED, "a.b", "-f"],
+    ] {
+        let run = natscc().args(&args).arg(&file).output().unwrap();
+        let text = String::from_utf8_lossy(&run.stdout).into_owned()
+            + &String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?}:\n{text}");
+        assert!(!text.contains(SEED), "{args:?} shows the seed:\n{text}");
+    }
     // As a cluster id the id rule (upper case) reports it too: neither echoes it.
     let as_id = format!(
         "global:\n  eventBus:\n    clusterType: cpc\n    clusterId: {SEED}\n    cscEndpoint: nats://csc:7422\n"
@@ -297,6 +311,7 @@ fn clear_passwords_are_refused_and_masked_in_every_format() {
         (format!("{bus}auth-callout:\n  serviceConfig:\n    users: [{{user: bob, Password: callout-secret}}]\n"), vec!["callout-secret"]),
         ("config:\n  cluster:\n    enabled: true\n    routeURLs:\n      user: route\n      password: route-secret\n".to_string(), vec!["route-secret"]),
         ("config:\n  merge:\n    authorization: {user: a, pass: 12345678}\n".to_string(), vec!["12345678"]),
+        (format!("{bus}auth-callout:\n  serviceConfig:\n    password:\n    - listed-secret\n"), vec!["listed-secret"]),
     ];
     for (values, secrets) in cases.iter().chain(&more) {
         refused_without_echo(values, "natscc::secrets::clear_password", secrets);
@@ -369,6 +384,11 @@ fn source_masking_finds_passwords_by_their_key() {
             "passwords: 1, bypass: 2, password_file: x",
             "passwords: 1, bypass: 2, password_file: x",
         ),
+        (
+            "password:\n- s3cr3t\nuser: a\n",
+            "password:\n********\nuser: a\n",
+        ),
+        ("password: [s3cr3t]\n", "password: ********\n"),
         ("pässword: ü, password: ü", "pässword: ü, password: **"),
     ];
     for (text, want) in cases {

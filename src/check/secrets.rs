@@ -208,12 +208,13 @@ fn secret_value(bytes: &[u8], line: &Line, v: usize) -> (usize, usize, bool) {
                 let line_end = eol(next);
                 let line = &bytes[next..line_end];
                 let blank = line.iter().all(|b| b.is_ascii_whitespace());
-                let deeper = line
+                let lead = line
                     .iter()
                     .take_while(|&&b| b == b' ' || b == b'\t')
-                    .count()
-                    > indent;
-                if !(blank || deeper) {
+                    .count();
+                // A block list may sit at its key's own indentation (`password:` then `- x`).
+                let item = lead == indent && line[lead..].starts_with(b"-");
+                if !(blank || lead > indent || item) {
                     break;
                 }
                 end = line_end;
@@ -461,6 +462,19 @@ fn password_finding(span: Span, path: &str, what: &str) -> Diagnostic {
     )
 }
 
+/// Whether a password key's value holds a secret in clear: a string that names none, a
+/// number, or such a value anywhere inside a list or map (`password: [hunter2]`). A seed is
+/// reported as a secret of its own (`seeds`), once.
+fn clear(n: &Node) -> bool {
+    match &n.v {
+        V::Str(s) => !names_no_secret(s) && !contains_seed(s),
+        V::Int(_) | V::Float(_) | V::Bool(_) => true,
+        V::Seq(items) => items.iter().any(clear),
+        V::Map(es) => es.iter().any(|e| clear(&e.value)),
+        V::Null => false,
+    }
+}
+
 fn walk_passwords(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) {
     let dotted = |p: &[String]| {
         p.iter().fold(String::new(), |acc, k| {
@@ -483,13 +497,7 @@ fn walk_passwords(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>
             for e in entries {
                 path.push(e.key.clone());
                 let secret_key = PASSWORD_KEYS.iter().any(|k| e.key.eq_ignore_ascii_case(k));
-                let clear = match &e.value.v {
-                    // A seed is reported as a secret of its own (`seeds`), once.
-                    V::Str(s) => !names_no_secret(s) && !contains_seed(s),
-                    V::Int(_) | V::Float(_) | V::Bool(_) => true,
-                    _ => false,
-                };
-                if secret_key && clear {
+                if secret_key && clear(&e.value) {
                     let what = if e.key.to_ascii_lowercase().contains("token") {
                         "the token"
                     } else {
