@@ -597,4 +597,79 @@ fn merge_blocks_are_judged_as_the_server_reads_them() {
             && text.contains("did you mean `ping_max`?"),
         "{text}"
     );
+    // The blocks' own merges, and what the differential found natscc passing (each refused by
+    // nats-server 2.15.1: "unknown field", "invalid duration", "strconv.ParseInt", "should in
+    // [0..65535] range", "interface conversion", "User entry requires a user").
+    let bus = "global:\n  eventBus:\n    clusterType: csc\n";
+    let cases = [
+        (
+            format!("{bus}nats:\n  config:\n    leafnodes:\n      merge: {{bogus_key: 1}}\n"),
+            "natscc::server::unknown_key",
+            7,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    leafnodes:\n      merge: {{reconnect: []}}\n"),
+            "natscc::server::type",
+            7,
+        ),
+        (
+            format!(
+                "{bus}nats:\n  config:\n    jetstream:\n      merge: {{max_memory_store: \"abc\"}}\n"
+            ),
+            "natscc::server::type",
+            7,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    mqtt:\n      merge: {{ack_wait: \"x\"}}\n"),
+            "natscc::server::type",
+            7,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    mqtt:\n      merge: {{max_ack_pending: 70000}}\n"),
+            "natscc::server::type",
+            7,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    merge: {{MAX_PENDING: \"64MB\"}}\n"),
+            "natscc::server::type",
+            6,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    merge: {{authorization: {{timeout: \"x\"}}}}\n"),
+            "natscc::server::type",
+            6,
+        ),
+        (
+            format!("{bus}    extraAccounts:\n      Mes:\n        users: [{{password: x}}]\n"),
+            "natscc::accounts::user_nkey",
+            6,
+        ),
+    ];
+    for (i, (values, code, line)) in cases.iter().enumerate() {
+        let file = write(tmp.path(), &format!("block{i}.yaml"), values);
+        let run = natscc()
+            .args(["lint", "--format", "concise"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("block{i}.yaml:{line}:"))
+                    && l.contains(&format!("error: {code}:"))),
+            "{values}\nexpected {code} at line {line}:\n{text}"
+        );
+    }
+    // Durations and sizes as the server reads them pass.
+    let ok = format!(
+        "{bus}nats:\n  config:\n    jetstream:\n      merge: {{max_memory_store: \"1G\", sync_interval: \"1h30m\"}}\n    leafnodes:\n      merge: {{reconnect: \"1.5s\"}}\n"
+    );
+    let file = write(tmp.path(), "durations.yaml", &ok);
+    let run = natscc()
+        .args(["lint", "--format", "concise"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(!text.contains("natscc::server::"), "{text}");
 }

@@ -8,7 +8,9 @@
 //! - two service imports of one account from the same exporting account with the same local
 //!   subject (`to`, else `subject`): "Duplicate service import subject"; from two different
 //!   exporting accounts the server accepts them;
-//! - a list directly inside a list (`users: [[0]]`): refused wherever it stands.
+//! - a list directly inside a list (`users: [[0]]`): refused wherever it stands;
+//! - a user without `user` or `nkey` (`{}`, `{user: ""}`, `{password: x}`): "User entry
+//!   requires a user".
 
 use super::secrets::contains_seed;
 use crate::diag::{Code, Diagnostic, Span};
@@ -102,6 +104,17 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                         );
                     }
                 }
+            } else if matches!(u.v, V::Map(_))
+                && user_field(u, USER).is_none_or(|e| e.value.as_str() == Some(""))
+            {
+                out.push(
+                    Diagnostic::new(
+                        Code::UserNkey,
+                        format!("a user of the extra account `{acc}` has neither a `user` nor an `nkey`; nats-server refuses the config (\"User entry requires a user\")"),
+                    )
+                    .at(u.span, "no user name, no key")
+                    .help("give the user a name (`user: ...`, with a bcrypt `password`) or a public NKey (`nkey: U...`)"),
+                );
             } else if let Some(e) = user_field(u, USER)
                 && let Some(n) = e.value.scalar_text()
             {
