@@ -449,6 +449,15 @@ fn redaction_finds_seeds_by_shape_and_checksum() {
     // Inside other text, and inside a longer base32 run (checksum found).
     assert_eq!(redact(&format!("seed={SEED}.")), "seed=SU…(seed redacted).");
     assert_eq!(redact(&format!("XX{SEED}")), "XXSU…(seed redacted)");
+    // A URL's password too (graph draws ids and subjects built from the values).
+    assert_eq!(
+        redact("stream csc2cpc.map[routes:[nats://bob:s3cr3t@host:6222]].>"),
+        "stream csc2cpc.map[routes:[nats://bob:***@host:6222]].>"
+    );
+    assert_eq!(
+        redact("nats://host:4222 and tls://a@b"),
+        "nats://host:4222 and tls://a@b"
+    );
     // A mistyped seed is still a secret: masked by its shape, though not reported as a seed.
     let typo = SEED.replace("C5CQ", "C5CR");
     assert!(!contains_seed(&typo));

@@ -64,9 +64,50 @@ pub fn contains_seed(text: &str) -> bool {
     !seed_ranges(text, true).is_empty()
 }
 
-/// `text` with every seed replaced by `SU…(seed redacted)` (the key type kept): for messages,
-/// help and labels.
+/// Byte ranges of the passwords of URLs' user info (`nats://user:password@host`) in `text`.
+fn url_password_ranges(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = vec![];
+    for (i, _) in text.match_indices("://") {
+        let from = i + 3;
+        let end = bytes[from..]
+            .iter()
+            .position(|&b| {
+                b.is_ascii_whitespace()
+                    || matches!(b, b'/' | b'"' | b'\'' | b',' | b'>' | b'<' | b']' | b'}')
+            })
+            .map_or(bytes.len(), |p| from + p);
+        if let Some(at) = bytes[from..end].iter().rposition(|&b| b == b'@')
+            && let Some(colon) = bytes[from..from + at].iter().position(|&b| b == b':')
+            && colon + 1 < at
+        {
+            out.push((from + colon + 1, from + at));
+        }
+    }
+    out
+}
+
+/// `text` with every seed replaced by `SU…(seed redacted)` (the key type kept), and every
+/// URL's password by `***`: for messages, help, labels, and what graph and explain print
+/// (a drawing names subjects and ids built from the values).
 pub fn redact(text: &str) -> Cow<'_, str> {
+    let seeds = redact_seeds(text);
+    let urls = url_password_ranges(&seeds);
+    if urls.is_empty() {
+        return seeds;
+    }
+    let mut out = String::with_capacity(seeds.len());
+    let mut at = 0;
+    for (s, e) in urls {
+        out.push_str(&seeds[at..s]);
+        out.push_str("***");
+        at = e;
+    }
+    out.push_str(&seeds[at..]);
+    Cow::Owned(out)
+}
+
+fn redact_seeds(text: &str) -> Cow<'_, str> {
     let ranges = seed_ranges(text, false);
     if ranges.is_empty() {
         return Cow::Borrowed(text);
