@@ -5,8 +5,9 @@
 //! On every case: natscc accepts => nats-server accepts the emitted config; nats-server refuses
 //! => natscc refused first, with a code that says why.
 //!
-//! `NATSCC_DIFF_CASES` sets the number of cases (default 1000; the long mode in the README uses
-//! 5000), `NATSCC_DIFF_SEED` the seed. A failing case is printed as a values file.
+//! `NATSCC_DIFF_CASES` sets the number of cases (default 1000; `NATSCC_LONG=1` runs 5000, each
+//! accepted one started 30 times), `NATSCC_DIFF_SEED` the seed. A failing case is printed as a
+//! values file.
 
 mod common;
 
@@ -17,6 +18,15 @@ use natscc::diag::Code;
 /// refused only in some starts; an acceptance is the server's verdict only if it holds in every
 /// one of these.
 const SERVER_RUNS: usize = 10;
+
+/// `NATSCC_LONG=1`: 5,000 cases and 30 starts per case the server accepts.
+fn long() -> bool {
+    std::env::var_os("NATSCC_LONG").is_some_and(|v| v == "1")
+}
+
+fn server_runs() -> usize {
+    if long() { 30 } else { SERVER_RUNS }
+}
 
 /// The least share (percent) of cases both natscc and the server must accept, so a natscc that
 /// refused everything cannot pass. Measured with the default seed and
@@ -291,7 +301,7 @@ struct Outcome {
     post_render_errors: Vec<Code>,
 }
 
-/// Runs `nats-server -t -c CONF` in `conf_dir` until it refuses, at most [`SERVER_RUNS`]
+/// Runs `nats-server -t -c CONF` in `conf_dir` until it refuses, at most `server_runs()`
 /// times: (accepted in every run, what it said last, runs).
 fn server_verdict(
     conf_dir: &std::path::Path,
@@ -301,7 +311,7 @@ fn server_verdict(
 ) -> (bool, String, usize) {
     let (mut ok, mut says) = common::server_test(conf_dir, conf, env.to_vec(), scratch);
     let mut runs = 1;
-    while ok && runs < SERVER_RUNS {
+    while ok && runs < server_runs() {
         (ok, says) = common::server_test(conf_dir, conf, env.to_vec(), scratch);
         runs += 1;
     }
@@ -448,7 +458,7 @@ fn natscc_agrees_with_nats_server() {
     let cases: usize = std::env::var("NATSCC_DIFF_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1000);
+        .unwrap_or(if long() { 5000 } else { 1000 });
     let seed: u64 = std::env::var("NATSCC_DIFF_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
