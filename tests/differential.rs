@@ -118,7 +118,7 @@ fn user(r: &mut Rng, keys: &Keys) -> String {
 
 /// A `merge` block's entries (flow style), from keys with values of the kinds nats-server
 /// takes and of kinds it refuses, misspelt keys, keys in upper case and lists inside lists.
-fn merge_entries(r: &mut Rng, pool: &[(&str, &[&str])]) -> String {
+fn merge_entries(r: &mut Rng, pool: &Pool) -> String {
     let n = 1 + r.below(3);
     let entries: Vec<String> = (0..n)
         .map(|_| {
@@ -130,7 +130,10 @@ fn merge_entries(r: &mut Rng, pool: &[(&str, &[&str])]) -> String {
 }
 
 /// `config.merge`: the top of nats.conf.
-const TOP_MERGE: &[(&str, &[&str])] = &[
+/// Keys, each with the values it is tried with.
+type Pool = [(&'static str, &'static [&'static str])];
+
+const TOP_MERGE: &Pool = &[
     (
         "max_payload",
         &["1048576", "\"1MB\"", "[]", "\"abc\"", "65536"],
@@ -156,7 +159,7 @@ const TOP_MERGE: &[(&str, &[&str])] = &[
 ];
 
 /// Per-block merges (`config.<block>.merge`), each landing inside its block of nats.conf.
-const BLOCK_MERGE: &[(&str, &[(&str, &[&str])])] = &[
+const BLOCK_MERGE: &[(&str, &Pool)] = &[
     (
         "jetstream",
         &[
