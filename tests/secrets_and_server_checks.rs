@@ -312,6 +312,9 @@ fn clear_passwords_are_refused_and_masked_in_every_format() {
         ("config:\n  cluster:\n    enabled: true\n    routeURLs:\n      user: route\n      password: route-secret\n".to_string(), vec!["route-secret"]),
         ("config:\n  merge:\n    authorization: {user: a, pass: 12345678}\n".to_string(), vec!["12345678"]),
         (format!("{bus}auth-callout:\n  serviceConfig:\n    password:\n    - listed-secret\n"), vec!["listed-secret"]),
+        // A message that quotes the value: a resolver_preload "JWT file" named by a password
+        // (found by the mutation fuzz: "the JWT file cannot be read: .../secret-as-path").
+        ("config:\n  merge:\n    resolver_preload:\n      password: secret-as-path\n".to_string(), vec!["secret-as-path"]),
     ];
     for (values, secrets) in cases.iter().chain(&more) {
         refused_without_echo(values, "natscc::secrets::clear_password", secrets);

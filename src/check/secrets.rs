@@ -356,6 +356,55 @@ fn password_ranges(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The clear passwords and tokens written in `text` (as [`mask_secrets`] finds them), at least
+/// four characters long: a message that quotes one (a JWT "file" named by a value planted
+/// under `password:`) has it redacted, whole words only, so short ones mask nothing else.
+pub fn password_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = password_ranges(text)
+        .into_iter()
+        .flat_map(|(s, e)| {
+            text[s..e]
+                .split(['\n', '\r', ' ', ',', '[', ']', '{', '}', '"', '\''])
+                .filter(|w| w.chars().count() >= 4)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// `text` with every whole-word occurrence of `words` replaced by `***`.
+pub fn redact_words<'a>(text: &'a str, words: &[String]) -> Cow<'a, str> {
+    let mut out: Cow<'a, str> = Cow::Borrowed(text);
+    for w in words {
+        if !out.contains(w.as_str()) {
+            continue;
+        }
+        let cur = out.into_owned();
+        let mut next = String::with_capacity(cur.len());
+        let mut at = 0;
+        for (i, _) in cur.match_indices(w.as_str()) {
+            if i < at {
+                continue;
+            }
+            let before = cur[..i].chars().next_back();
+            let after = cur[i + w.len()..].chars().next();
+            let word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if word_char(before) || word_char(after) {
+                continue;
+            }
+            next.push_str(&cur[at..i]);
+            next.push_str("***");
+            at = i + w.len();
+        }
+        next.push_str(&cur[at..]);
+        out = Cow::Owned(next);
+    }
+    out
+}
+
 /// `text` with every seed's characters after its first two, and every clear password's or
 /// token's characters, replaced by `*`: same length in bytes, so the offsets of a drawn source
 /// stay right. For the source lines the human format draws.
