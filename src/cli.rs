@@ -365,8 +365,15 @@ fn answer(command: &str, mut a: Answer) -> i32 {
         show(&a.diags, &a.sources, None);
     }
     // A drawing or an explanation names accounts, users and subjects from the values: a seed
-    // written there (an error of its own) is redacted as in every report.
-    use crate::check::secrets::redact;
+    // or a clear password written there (an error of its own; a map-valued id is printed as
+    // Go prints maps, `map[Password:x]`) is redacted as in every report.
+    use crate::check::secrets::{password_words, redact_words};
+    let words: Vec<String> = a
+        .sources
+        .iter()
+        .flat_map(|(_, s)| password_words(&s.text))
+        .collect();
+    let redact = |t: &str| redact_words(&crate::check::secrets::redact(t), &words).into_owned();
     if let Some(note) = &a.note {
         eprintln!("natscc {command}: {}", redact(note));
     }

@@ -201,6 +201,22 @@ fn a_seed_as_a_key_name_account_or_id_is_never_echoed() {
         "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      {SEED}:\n        exports: [{{stream: \"a.>\"}}]\n"
     );
     refused_without_echo(&as_account, "natscc::secrets::seed", &[SEED]);
+    // A map-valued id holding a password is drawn as Go prints maps: redacted too (found by the
+    // mutation fuzz: `cpc.map[authorization:map[Password:x]].telemetry.>`).
+    let map_id = "global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://csc:7422\n    clusterId:\n      authorization:\n        Password: drawn-secret\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "values.yaml", map_id);
+    let run = natscc().args(["graph", "-f"]).arg(&file).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    assert!(
+        text.contains("cpc.map["),
+        "the drawing names the id:\n{text}"
+    );
+    assert!(
+        !text.contains("drawn-secret"),
+        "graph shows the password:\n{text}"
+    );
     // graph and explain still draw and explain values with errors: the seed is redacted there.
     let tmp = tempfile::tempdir().unwrap();
     let file = write(tmp.path(), "values.yaml", &as_account);
