@@ -172,7 +172,7 @@ fn main() {
     };
     // The main server's variables, includes inlined; nats-env-config's keys get its values.
     let mut vars = vec![];
-    natscc::emit::k8s::variables(&model.bus.resolved(&model.bus.nats), &mut vars);
+    natscc::emit::k8s::variables(model.bus.resolved(&model.bus.nats), &mut vars);
     let env_config = model
         .bus
         .config_map("nats-env-config")

@@ -8,6 +8,7 @@ pub mod bus;
 pub mod chart;
 pub mod check;
 pub mod cli;
+pub mod conf;
 pub mod diag;
 pub mod emit;
 pub mod fleet;
@@ -77,8 +78,9 @@ pub fn compile_tree(
     let mut model = None;
     let mut files = emit::Files::new();
     if let Some(root) = &root {
-        model = model::build(root);
-        diags.extend(check::check(root, model.as_ref(), &sources));
+        let (built, findings) = check::build_and_check(root, &sources);
+        model = built;
+        diags.extend(findings);
         if let (Some(m), false, true) = (&model, diags.has_errors(), emit_files) {
             files = emit::emit(m, &m.bus);
         }

@@ -39,7 +39,7 @@ fn render(fixture: &str, dir: &Path) -> String {
     );
     assert!(diags.is_empty(), "{fixture} does not load: {diags:?}");
     let r = natscc::chart::render::render(&root.unwrap());
-    let mut text = natscc::emit::conf::print("test", &r.conf);
+    let mut text = natscc::conf::print("test", &r.conf);
     for (from, to) in [
         ("4222", free_port()),
         ("8222", free_port()),

@@ -394,17 +394,17 @@ fn run_case(values: String, dir: &std::path::Path) -> Outcome {
     natscc::emit::write_atomic(&out, &files).unwrap();
     for conf in model.bus.instances().map(|i| model.bus.resolved(i)) {
         // The config reader gives back the very tree the printer wrote.
-        let text = natscc::emit::conf::print("", &conf);
+        let text = natscc::conf::print("", conf);
         assert_eq!(
             natscc::natsconf::parse_conf(&text).as_ref(),
-            Ok(&conf),
+            Ok(conf),
             "print then parse changed the tree:\n{text}\n--- values.yaml\n{values}"
         );
     }
     // The variables the main server's config names, includes inlined; those the chart's
     // nats-env-config ConfigMap sets (cluster name, JetStream domain) get its values.
     let mut vars = vec![];
-    natscc::emit::k8s::variables(&model.bus.resolved(&model.bus.nats), &mut vars);
+    natscc::emit::k8s::variables(model.bus.resolved(&model.bus.nats), &mut vars);
     let env_config = model
         .bus
         .config_map("nats-env-config")

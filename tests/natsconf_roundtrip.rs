@@ -6,7 +6,7 @@
 //! the round trip (proptest).
 
 use natscc::chart::print::format_config;
-use natscc::emit::conf::{Conf, ConfMap, Item, print};
+use natscc::conf::{Conf, ConfMap, Item, print};
 use natscc::natsconf::parse_conf;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -203,7 +203,7 @@ fn every_config_the_compiler_builds_reads_back() {
         // (what the account graph and the start-time rules check).
         for i in m.bus.instances() {
             all.push((format!("{} rendered", i.release), i.rendered.conf.clone()));
-            all.push((format!("{} resolved", i.release), m.bus.resolved(i)));
+            all.push((format!("{} resolved", i.release), m.bus.resolved(i).clone()));
         }
         // Every config file the compile writes (nothing when it refuses the values).
         for (file, text) in compiled.files.iter().filter(|(f, _)| f.ends_with(".conf")) {

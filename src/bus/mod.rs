@@ -8,7 +8,7 @@ pub mod gotmpl;
 pub mod templates;
 
 use crate::chart::render::{self, Rendered};
-use crate::emit::conf::{Conf, ConfMap, Item};
+use crate::conf::{Conf, ConfMap, Item};
 use crate::load::Node;
 use std::collections::BTreeMap;
 
@@ -28,6 +28,18 @@ pub struct Instance {
     pub mounts: Vec<(String, String)>,
     /// The keys of the TLS Secrets its pod mounts and its config reads: (Secret, key, what).
     pub tls_secrets: Vec<(String, String, TlsFile)>,
+    /// Its files read back as nats-server reads them, once for every rule and listing.
+    pub read_back: ReadBack,
+}
+
+/// A pod's `.conf` files as nats-server reads them.
+#[derive(Debug, Clone, Default)]
+pub struct ReadBack {
+    /// The server's config tree with its includes read back and inlined: what the account
+    /// graph, the start-time rules and the variable listing see.
+    pub resolved: ConfMap,
+    /// The files nats-server could not parse, in mount order: (path, error, the line it is on).
+    pub unreadable: Vec<(String, crate::natsconf::ParseError, String)>,
 }
 
 /// What a TLS Secret key holds.
@@ -116,6 +128,7 @@ fn instance(root: &Node, release: &'static str, mounts: &[(&str, &str)]) -> Inst
         rendered,
         mounts: all,
         tls_secrets: tls_secrets(values),
+        read_back: ReadBack::default(),
     }
 }
 
@@ -141,11 +154,16 @@ pub fn build(root: &Node) -> Bus {
         name: c.name,
         data: c.data,
     }));
-    Bus {
+    let mut bus = Bus {
         nats,
         mtls,
         config_maps,
+    };
+    bus.nats.read_back = bus.read_back(&bus.nats);
+    if let Some(i) = &bus.mtls {
+        bus.mtls.as_mut().expect("just seen").read_back = bus.read_back(i);
     }
+    bus
 }
 
 /// The NATS chart's ConfigMap of one release: `nats.conf`, in the chart's printing.
@@ -164,6 +182,7 @@ impl Default for Instance {
             rendered: Rendered::default(),
             mounts: vec![],
             tls_secrets: vec![],
+            read_back: ReadBack::default(),
         }
     }
 }
@@ -194,39 +213,62 @@ impl Bus {
 
     /// A server's config tree with its includes read back and inlined, as nats-server sees
     /// it: what the account graph and the start-time rules check.
-    pub fn resolved(&self, i: &Instance) -> ConfMap {
-        let files: BTreeMap<String, String> = self.pod_files(i).into_iter().collect();
-        let mut conf = i.rendered.conf.clone();
+    pub fn resolved<'a>(&self, i: &'a Instance) -> &'a ConfMap {
+        &i.read_back.resolved
+    }
+
+    /// Reads every `.conf` file of the pod once: the unreadable ones are kept for their rule,
+    /// the readable ones inlined where the config includes them.
+    fn read_back(&self, i: &Instance) -> ReadBack {
+        let files = self.pod_files(i);
+        let mut parsed = BTreeMap::new();
+        let mut unreadable = vec![];
+        for (path, text) in &files {
+            if !path.ends_with(".conf") {
+                continue;
+            }
+            match crate::natsconf::parse_conf(text) {
+                Ok(conf) => {
+                    parsed.insert(path.as_str(), conf);
+                }
+                Err(e) => {
+                    let line = text.lines().nth(e.pos.line.saturating_sub(1) as usize);
+                    let line = line.unwrap_or_default().trim().to_string();
+                    unreadable.push((path.clone(), e, line));
+                }
+            }
+        }
+        let mut resolved = i.rendered.conf.clone();
         inline(
-            &mut conf,
+            &mut resolved,
             &format!("{}/nats-config/nats.conf", i.release),
-            &files,
+            &parsed,
             0,
         );
-        conf
+        ReadBack {
+            resolved,
+            unreadable,
+        }
     }
 
     /// All accounts of the main server, includes inlined.
     pub fn main_accounts(&self) -> ConfMap {
-        match self.resolved(&self.nats).get("accounts") {
+        match self.nats.read_back.resolved.get("accounts") {
             Some(Conf::Map(a)) => a.clone(),
             _ => ConfMap::new(),
         }
     }
 }
 
-/// Replaces each `include` by the entries of the file it names (read back with natsconf).
-fn inline(m: &mut ConfMap, at: &str, files: &BTreeMap<String, String>, depth: usize) {
+/// Replaces each `include` by the entries of the file it names (already read back).
+fn inline(m: &mut ConfMap, at: &str, files: &BTreeMap<&str, ConfMap>, depth: usize) {
     let mut items = vec![];
     for item in std::mem::take(&mut m.items) {
         match item {
             Item::Include(path) if depth < 8 => {
                 let full = crate::natsconf::join(at, &path);
-                if let Some(parsed) = files
-                    .get(&full)
-                    .and_then(|t| crate::natsconf::parse_conf(t).ok())
-                {
-                    let mut sub = parsed;
+                if let Some(parsed) = files.get(full.as_str()) {
+                    let mut sub = parsed.clone();
                     inline(&mut sub, &full, files, depth + 1);
                     items.extend(sub.items);
                 }
@@ -241,7 +283,7 @@ fn inline(m: &mut ConfMap, at: &str, files: &BTreeMap<String, String>, depth: us
     m.items = items;
 }
 
-fn inline_conf(c: &mut Conf, at: &str, files: &BTreeMap<String, String>, depth: usize) {
+fn inline_conf(c: &mut Conf, at: &str, files: &BTreeMap<&str, ConfMap>, depth: usize) {
     match c {
         Conf::Map(m) => inline(m, at, files, depth),
         Conf::List(l) => l.iter_mut().for_each(|x| inline_conf(x, at, files, depth)),

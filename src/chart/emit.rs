@@ -3,8 +3,8 @@
 //! Secrets the server pod needs.
 
 use super::render::Rendered;
+use crate::conf::{self, ConfMap};
 use crate::emit::Files;
-use crate::emit::conf::{self, ConfMap};
 use crate::emit::yaml;
 use crate::load::Node;
 use serde_json::{Value, json};

@@ -674,8 +674,7 @@ pub fn type_problem(t: &T, n: &crate::load::Node) -> Option<String> {
         T::Count => n.as_i64().is_some_and(|c| c >= 1),
         T::Str => matches!(n.v, V::Str(_)),
         T::Size => {
-            n.as_i64().is_some_and(|i| i >= 0)
-                || n.as_str().is_some_and(crate::emit::conf::is_size_word)
+            n.as_i64().is_some_and(|i| i >= 0) || n.as_str().is_some_and(crate::conf::is_size_word)
         }
         T::Duration => n.as_str().is_some_and(is_duration),
         T::Strings => {

@@ -3,8 +3,8 @@
 //! Each fact was measured with the real server: see the README's "What -t does not catch".
 
 use super::spans::{Spans, path};
+use crate::conf::{Conf, ConfMap, size_bytes};
 use crate::diag::{Code, Diagnostic, Span};
-use crate::emit::conf::{Conf, ConfMap, size_bytes};
 
 const I32_MAX: i64 = i32::MAX as i64;
 /// The server's default `max_pending` (64 MB).
@@ -124,7 +124,7 @@ pub fn check(
                 Conf::Str(t) => out.push(
                     Diagnostic::new(Code::TunableType, format!("`{name}` is the quoted string \"{t}\"; nats-server refuses a quoted size here (\"interface conversion: interface {{}} is string, not int64\")"))
                         .at(span(p), "quoted size")
-                        .help(if crate::emit::conf::is_size_word(t) { format!("write `{name}: << {t} >>` (the chart writes it bare) or a plain number") } else { format!("write a number for `{name}`") }),
+                        .help(if crate::conf::is_size_word(t) { format!("write `{name}: << {t} >>` (the chart writes it bare) or a plain number") } else { format!("write a number for `{name}`") }),
                 ),
                 other => {
                     if let (Some(b), Some(max)) = (size_bytes(other), max)

@@ -7,8 +7,8 @@
 
 use super::jwt::{self, Jwt, Kind};
 use super::spans::{Spans, path};
+use crate::conf::{Conf, ConfMap, Item};
 use crate::diag::{Code, Diagnostic, Sources, Span};
-use crate::emit::conf::{Conf, ConfMap, Item};
 use crate::load::Node;
 use std::path::{Path, PathBuf};
 

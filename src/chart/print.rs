@@ -5,8 +5,8 @@
 //! Every number is printed as Go prints a float64 (Helm reads values numbers as float64).
 
 use crate::bus::gotmpl::{json_float, json_string};
-use crate::emit::conf::{Conf, ConfMap, Item};
-use regex::Regex;
+use crate::conf::{Conf, ConfMap, Item};
+use regex_lite::Regex;
 use std::sync::OnceLock;
 
 /// The bytes `nats.formatConfig` prints for this config (no trailing newline; the ConfigMap's
@@ -19,8 +19,22 @@ pub fn format_config(conf: &ConfMap) -> String {
     let include = INCLUDE.get_or_init(|| Regex::new(r#"".*\$include": "(.*)",?"#).expect("regex"));
     let raw = RAW
         .get_or_init(|| Regex::new(r#""<<[\t\n\x0C\r ]+(.*?)[\t\n\x0C\r ]+>>""#).expect("regex"));
-    let text = include.replace_all(&json, "include ${1};");
-    raw.replace_all(&text, "${1}").into_owned()
+    // Both rewrites stay within a line (`.` stops at a newline, and JSON strings hold none), so
+    // only the lines that can match go through the regex engine.
+    let mut out = String::with_capacity(json.len());
+    for line in json.split_inclusive('\n') {
+        let line = if line.contains("$include\": \"") {
+            include.replace_all(line, "include ${1};")
+        } else {
+            line.into()
+        };
+        if line.contains("\"<<") {
+            out.push_str(&raw.replace_all(&line, "${1}"));
+        } else {
+            out.push_str(&line);
+        }
+    }
+    out
 }
 
 fn pad(n: usize, out: &mut String) {

@@ -4,7 +4,7 @@
 //! value that put it there, so a rule on the finished config can point at the user's line.
 
 use super::spans::{Spans, path};
-use crate::emit::conf::{Conf, ConfMap, from_values, s, var};
+use crate::conf::{Conf, ConfMap, from_values, s, var};
 use crate::load::{Node, V};
 
 /// A value at a dotted path of the values.
@@ -428,15 +428,15 @@ pub fn render(root: &Node) -> Rendered {
 /// Keys in byte order, as the chart's JSON printer writes them; an include sorts as its key
 /// `$include`, so it comes before every plain key, as in the chart's nats.conf.
 pub fn sort(m: &mut ConfMap) {
-    fn key(item: &crate::emit::conf::Item) -> &[u8] {
+    fn key(item: &crate::conf::Item) -> &[u8] {
         match item {
-            crate::emit::conf::Item::Kv(k, _) => k.as_bytes(),
-            crate::emit::conf::Item::Include(_) => b"$include",
+            crate::conf::Item::Kv(k, _) => k.as_bytes(),
+            crate::conf::Item::Include(_) => b"$include",
         }
     }
     m.items.sort_by(|a, b| key(a).cmp(key(b)));
     for item in &mut m.items {
-        if let crate::emit::conf::Item::Kv(_, v) = item {
+        if let crate::conf::Item::Kv(_, v) = item {
             sort_conf(v);
         }
     }

@@ -18,8 +18,8 @@
 //! reader when its name has the word `reader` in it (see `named_reader`).
 
 use super::spans::{Spans, path};
+use crate::conf::{Conf, ConfMap, s};
 use crate::diag::{Code, Diagnostic, Span};
-use crate::emit::conf::{Conf, ConfMap, s};
 use crate::load::Node;
 
 fn list(items: &[String]) -> Conf {
@@ -234,7 +234,7 @@ fn users(conf: &ConfMap) -> Vec<User<'_>> {
     }
     if let Some(Conf::Map(accounts)) = conf.get("accounts") {
         for item in &accounts.items {
-            if let crate::emit::conf::Item::Kv(name, Conf::Map(acc)) = item {
+            if let crate::conf::Item::Kv(name, Conf::Map(acc)) = item {
                 push_users(&mut out, path(&["accounts", name]), acc.get("users"));
             }
         }
@@ -372,7 +372,7 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
             if !p
                 .items
                 .iter()
-                .any(|i| matches!(i, crate::emit::conf::Item::Kv(k, _) if matches!(k.as_str(), "publish" | "subscribe" | "pub" | "sub" | "allow_responses")))
+                .any(|i| matches!(i, crate::conf::Item::Kv(k, _) if matches!(k.as_str(), "publish" | "subscribe" | "pub" | "sub" | "allow_responses")))
             {
                 out.push(
                     Diagnostic::new(Code::PermissionEmpty, format!("user `{name}` has a permissions block that names no subject; it restricts nothing"))

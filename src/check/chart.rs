@@ -54,7 +54,7 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
     for i in m.bus.instances() {
         let fallback = i.rendered.spans.at(&[]).unwrap_or(m.event_bus_span);
         let resolved = m.bus.resolved(i);
-        for mut d in crate::chart::limits::check(&resolved, &i.rendered.spans, fallback, false) {
+        for mut d in crate::chart::limits::check(resolved, &i.rendered.spans, fallback, false) {
             d.message = format!("{}: {}", i.release, d.message);
             out.push(d);
         }

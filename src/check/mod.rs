@@ -31,22 +31,26 @@ fn is_schema(c: Code) -> bool {
 
 /// Runs the schema and every semantic rule.
 pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
-    // The schema walk needs only the tree, so big values run it on a second core. Small ones
-    // do not: waking another core costs more than the walk (tens of microseconds).
-    let (mut out, semantic) = if model.is_some_and(is_big) {
-        std::thread::scope(|scope| {
-            let schema = scope.spawn(|| schema::check(root));
-            let semantic = semantic(root, model, sources);
-            (
-                schema
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                semantic,
-            )
-        })
-    } else {
-        (schema::check(root), semantic(root, model, sources))
-    };
+    combine(schema::check(root), semantic(root, model, sources))
+}
+
+/// Builds the model and runs every rule, the schema walk on a second thread beside the model
+/// and the semantic rules: it needs only the tree, and on a small compile it was a fifth of
+/// the work (its first run also reads the schema).
+pub fn build_and_check(root: &Node, sources: &Sources) -> (Option<Model>, Vec<Diagnostic>) {
+    std::thread::scope(|scope| {
+        let schema = scope.spawn(|| schema::check(root));
+        let model = crate::model::build(root);
+        let semantic = semantic(root, model.as_ref(), sources);
+        let schema = schema
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (model, combine(schema, semantic))
+    })
+}
+
+/// The schema's findings, less those a specific rule makes at the same place, then the rest.
+fn combine(mut out: Vec<Diagnostic>, semantic: Vec<Diagnostic>) -> Vec<Diagnostic> {
     out.retain(|d| !(is_schema(d.code) && semantic.iter().any(|s| s.primary() == d.primary())));
     out.extend(semantic);
     out

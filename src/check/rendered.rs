@@ -9,18 +9,7 @@ use crate::model::Model;
 pub fn check(root: &Node, m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     for i in m.bus.instances() {
-        for (path, text) in m.bus.pod_files(i) {
-            if !path.ends_with(".conf") {
-                continue;
-            }
-            let Err(e) = crate::natsconf::parse(&text) else {
-                continue;
-            };
-            let line = text
-                .lines()
-                .nth(e.pos.line.saturating_sub(1) as usize)
-                .unwrap_or_default()
-                .trim();
+        for (path, e, line) in &i.read_back.unreadable {
             // The accounts files come from the extra accounts; anything else from the bus values.
             let from = if path.contains("accounts") {
                 root.path(&["global", "eventBus", "extraAccounts"])

@@ -205,13 +205,13 @@ fn json_equal(a: &Value, b: &Value) -> bool {
 
 fn pattern_matches(pattern: &str, text: &str) -> bool {
     thread_local! {
-        static CACHE: RefCell<HashMap<String, Option<regex::Regex>>> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<HashMap<String, Option<regex_lite::Regex>>> = RefCell::new(HashMap::new());
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         let re = c
             .entry(pattern.to_string())
-            .or_insert_with(|| regex::Regex::new(pattern).ok());
+            .or_insert_with(|| regex_lite::Regex::new(pattern).ok());
         // A pattern the regex engine cannot read constrains nothing (the schema test catches it).
         re.as_ref().is_none_or(|re| re.is_match(text))
     })

@@ -8,8 +8,8 @@
 //! refused by every key but `accounts`. Lists inside lists are refused wherever measured
 //! (users, routes, remotes, exports, server_tags, unique_tag, mappings).
 
+use crate::conf::is_size_word;
 use crate::diag::{Code, Diagnostic};
-use crate::emit::conf::is_size_word;
 use crate::load::{Node, V};
 
 const INT: u8 = 1;

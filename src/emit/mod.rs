@@ -1,7 +1,8 @@
 //! Stage 5: the files of one cluster, as text, and their atomic writing.
 //! Emit runs only on a model with no error; everything it writes is deterministic.
 
-pub mod conf;
+// The config tree moved to `crate::conf`; kept here until in-flight branches are merged.
+pub use crate::conf;
 pub mod k8s;
 pub mod patch;
 pub mod yaml;
@@ -27,10 +28,10 @@ pub fn emit(m: &Model, bus: &Bus) -> Files {
         files.extend(bus.pod_files(i));
     }
     let mut nats_vars = vec![];
-    k8s::variables(&bus.resolved(&bus.nats), &mut nats_vars);
+    k8s::variables(bus.resolved(&bus.nats), &mut nats_vars);
     let mut mtls_vars = vec![];
     if let Some(i) = &bus.mtls {
-        k8s::variables(&bus.resolved(i), &mut mtls_vars);
+        k8s::variables(bus.resolved(i), &mut mtls_vars);
     }
     let routes = k8s::routes(m);
     let streams = k8s::streams(m);

@@ -8,7 +8,7 @@
 
 use super::Fleet;
 use super::nats::{Conn, http_get};
-use crate::emit::conf::{self, Conf, ConfMap, s};
+use crate::conf::{self, Conf, ConfMap, s};
 use crate::model::names::{self, generated_users, secret_keys};
 use crate::model::{ClusterType, Model};
 use serde_json::{Value, json};
@@ -299,10 +299,8 @@ fn bus_file(m: &Model, cm: &str, key: &str) -> ConfMap {
 fn flatten_includes(m: &mut ConfMap) {
     for item in &mut m.items {
         match item {
-            crate::emit::conf::Item::Include(p) => {
-                *p = p.rsplit('/').next().unwrap_or(p).to_string()
-            }
-            crate::emit::conf::Item::Kv(_, Conf::Map(sub)) => flatten_includes(sub),
+            crate::conf::Item::Include(p) => *p = p.rsplit('/').next().unwrap_or(p).to_string(),
+            crate::conf::Item::Kv(_, Conf::Map(sub)) => flatten_includes(sub),
             _ => {}
         }
     }

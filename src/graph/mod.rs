@@ -5,8 +5,8 @@
 pub mod cycles;
 pub mod render;
 
+use crate::conf::{Conf, ConfMap, Item};
 use crate::diag::Span;
-use crate::emit::conf::{Conf, ConfMap, Item};
 use crate::model::{ListKind, Model};
 use crate::subject::{Pattern, Token};
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -3,6 +3,7 @@
 
 pub mod merge;
 pub mod set;
+pub mod stored;
 pub mod yaml;
 
 use crate::diag::{Code, Diagnostic, Source, Sources};
@@ -57,19 +58,10 @@ pub struct BusDefaults {
 
 /// Parses the built-in defaults of the event-bus chart and its subcharts.
 pub fn bus_defaults(sources: &mut Sources) -> BusDefaults {
-    let id = sources.add(Source::new(DEFAULTS_NAME, CHART_DEFAULTS));
-    let chart = yaml::parse(id, sources).0.expect("built-in defaults parse");
+    let chart = stored::builtin(DEFAULTS_NAME, CHART_DEFAULTS, sources);
     let subcharts = SUBCHART_DEFAULTS
         .iter()
-        .map(|(alias, name, text)| {
-            let id = sources.add(Source::new(*name, *text));
-            (
-                *alias,
-                yaml::parse(id, sources)
-                    .0
-                    .expect("built-in subchart defaults parse"),
-            )
-        })
+        .map(|(alias, name, text)| (*alias, stored::builtin(name, text, sources)))
         .collect();
     BusDefaults { chart, subcharts }
 }
@@ -167,12 +159,9 @@ pub fn load_over(
     inputs: &Inputs,
     sources: &mut Sources,
     defaults_name: &str,
-    defaults_text: &str,
+    defaults_text: &'static str,
 ) -> (Option<Node>, Vec<Diagnostic>) {
-    let defaults_id = sources.add(Source::new(defaults_name, defaults_text));
-    let (defaults, d) = yaml::parse(defaults_id, sources);
-    assert!(d.is_empty(), "built-in defaults must parse");
-    let defaults = defaults.expect("built-in defaults parse");
+    let defaults = stored::builtin(defaults_name, defaults_text, sources);
     let (user, diags) = load_user(inputs, sources);
     (
         user.and_then(|u| merge::coalesce(Some(u), Some(&defaults), merge::Mode::Chart)),

@@ -1,4 +1,4 @@
-//! Reading the NATS server configuration format: the inverse of `emit::conf`'s printer.
+//! Reading the NATS server configuration format: the inverse of `conf`'s printer.
 //!
 //! The reader follows nats-server's own lexer (2.15), quirks included, so that what it accepts
 //! and how it types a value match what the server does: `include` (resolved relative to the
@@ -13,7 +13,7 @@
 
 mod parse;
 
-use crate::emit::conf::{Conf, ConfMap, Item};
+use crate::conf::{Conf, ConfMap, Item};
 
 /// Where something was written: a file of the [`Parsed`] set, 1-based line, 0-based character
 /// column, byte offset and byte length.

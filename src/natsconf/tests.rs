@@ -1,5 +1,5 @@
 use super::*;
-use crate::emit::conf::{Conf, ConfMap, Item, print};
+use crate::conf::{Conf, ConfMap, Item, print};
 
 fn conf(text: &str) -> ConfMap {
     parse_conf(text).unwrap_or_else(|e| panic!("{}:{}: {}", e.pos.line, e.pos.col + 1, e.message))
@@ -32,13 +32,13 @@ fn scalars_are_typed_as_the_server_types_them() {
     assert_eq!(get(&m, "n"), &Conf::Int(-42));
     assert_eq!(get(&m, "f"), &Conf::Float(1.5));
     assert_eq!(get(&m, "sz"), &Conf::Bare("2Gi".into()));
-    assert_eq!(crate::emit::conf::size_bytes(get(&m, "sz")), Some(2 << 30));
-    assert_eq!(crate::emit::conf::size_bytes(get(&m, "k")), Some(64_000));
-    assert_eq!(crate::emit::conf::size_bytes(get(&m, "mb")), Some(1 << 20));
+    assert_eq!(crate::conf::size_bytes(get(&m, "sz")), Some(2 << 30));
+    assert_eq!(crate::conf::size_bytes(get(&m, "k")), Some(64_000));
+    assert_eq!(crate::conf::size_bytes(get(&m, "mb")), Some(1 << 20));
     // A number followed by letters that are no size suffix is text to the server: a duration.
     assert_eq!(get(&m, "d"), &Conf::Bare("10s".into()));
     // ...but `m` is the mega suffix: `2m` is two million, not two minutes, as in the server.
-    assert_eq!(crate::emit::conf::size_bytes(get(&m, "m")), Some(2_000_000));
+    assert_eq!(crate::conf::size_bytes(get(&m, "m")), Some(2_000_000));
     assert_eq!(get(&m, "ip"), &Conf::Bare("127.0.0.1:4222".into()));
     assert_eq!(get(&m, "w"), &Conf::Bare("MEMORY".into()));
     assert_eq!(get(&m, "url"), &Conf::Bare("nats://h:4222".into()));

@@ -5,8 +5,8 @@
 
 use super::objects::{ConfFile, Doc, Vfs};
 use crate::check::{cross_layer, imports};
+use crate::conf::{ConfMap, Item, size_bytes};
 use crate::diag::{Code, Diagnostic, Sources, Span, suggest};
-use crate::emit::conf::{ConfMap, Item, size_bytes};
 use crate::graph::Graph;
 use crate::load::Node as YNode;
 use crate::model::Spanned;
