@@ -578,7 +578,10 @@ fn exit_code<'a>(diags: impl IntoIterator<Item = &'a Diagnostic>) -> i32 {
 }
 
 fn usage(command: &str, message: impl std::fmt::Display) -> i32 {
-    eprintln!("natscc {command}: {message}");
+    eprintln!(
+        "natscc {command}: {}",
+        crate::check::secrets::redact(&message.to_string())
+    );
     EXIT_USAGE
 }
 
@@ -625,8 +628,18 @@ fn answer(command: &str, mut a: Answer) -> i32 {
     if !a.diags.is_empty() {
         show(&a.diags, &a.sources, None);
     }
+    // A drawing or an explanation names accounts, users and subjects from the values: a seed
+    // or a clear password written there (an error of its own; a map-valued id is printed as
+    // Go prints maps, `map[Password:x]`) is redacted as in every report.
+    use crate::check::secrets::{password_words, redact_words};
+    let words: Vec<String> = a
+        .sources
+        .iter()
+        .flat_map(|(_, s)| password_words(&s.text))
+        .collect();
+    let redact = |t: &str| redact_words(&crate::check::secrets::redact(t), &words).into_owned();
     if let Some(note) = &a.note {
-        eprintln!("natscc {command}: {note}");
+        eprintln!("natscc {command}: {}", redact(note));
     }
     if let Some(u) = &a.usage {
         return usage(command, u);
@@ -634,7 +647,7 @@ fn answer(command: &str, mut a: Answer) -> i32 {
     let code = exit_code(&a.diags);
     match &a.text {
         Some(text) if code != EXIT_USAGE => {
-            print!("{text}");
+            print!("{}", redact(text));
             code
         }
         _ => code.max(EXIT_FINDINGS),

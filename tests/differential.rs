@@ -1,10 +1,13 @@
 //! Differential test against the real nats-server: random cross-layer lists (shared prefixes,
-//! `*` and `>`, so overlaps are common) and random extra-account imports and exports.
+//! `*` and `>`, so overlaps are common), random extra-account imports, exports and users (NKey
+//! and password users, keys in any case, repeated names and keys), and random merge blocks
+//! (`nats.config.merge`, per-block merges, and plain-chart `config.merge`).
 //! On every case: natscc accepts => nats-server accepts the emitted config; nats-server refuses
 //! => natscc refused first, with a code that says why.
 //!
-//! `NATSCC_DIFF_CASES` sets the number of cases (default 1000; the long mode in the README uses
-//! 5000), `NATSCC_DIFF_SEED` the seed. A failing case is printed as a values file.
+//! `NATSCC_DIFF_CASES` sets the number of cases (default 1000; `NATSCC_LONG=1` runs 5000, each
+//! accepted one started 30 times), `NATSCC_DIFF_SEED` the seed. A failing case is printed as a
+//! values file.
 
 mod common;
 
@@ -15,6 +18,15 @@ use natscc::diag::Code;
 /// refused only in some starts; an acceptance is the server's verdict only if it holds in every
 /// one of these.
 const SERVER_RUNS: usize = 10;
+
+/// `NATSCC_LONG=1`: 5,000 cases and 30 starts per case the server accepts.
+fn long() -> bool {
+    std::env::var_os("NATSCC_LONG").is_some_and(|v| v == "1")
+}
+
+fn server_runs() -> usize {
+    if long() { 30 } else { SERVER_RUNS }
+}
 
 /// The least share (percent) of cases both natscc and the server must accept, so a natscc that
 /// refused everything cannot pass. Measured with the default seed and
@@ -67,8 +79,152 @@ fn yaml_list(items: &[String]) -> String {
     )
 }
 
+/// Keys the users of the extra accounts draw from: a few public user keys (so one key lands
+/// in two accounts now and then), an account key, a bcrypt hash.
+struct Keys {
+    users: Vec<String>,
+    account: String,
+}
+
+const BCRYPT: &str = "\"$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUKWrhy\"";
+
+/// One user of an extra account, as nats-server reads users: keys in any case, `username` and
+/// `pass` as synonyms, NKey users that may not have a name or password, names and keys unique
+/// across all accounts, no list inside the list.
+fn user(r: &mut Rng, keys: &Keys) -> String {
+    let key = &keys.users[r.below(keys.users.len() as u64) as usize];
+    let name = r.pick(&["a", "b", "c", "svc"]);
+    match r.below(12) {
+        0 | 1 => format!("{{user: {name}, password: {BCRYPT}}}"),
+        2 | 3 => format!("{{nkey: {key}}}"),
+        4 => "{nkey: hello}".to_string(),
+        5 => format!("{{NKey: {key}}}"),
+        6 => format!("{{Username: {name}, pass: {BCRYPT}}}"),
+        7 => format!(
+            "{{nkey: {key}, {}: x}}",
+            r.pick(&["user", "Username", "pass"])
+        ),
+        8 => format!("{{nkey: {}}}", keys.account),
+        9 => format!(
+            "{{user: {name}, permissions: {{publish: \"{}\"}}}}",
+            pattern(r)
+        ),
+        10 => "[0]".to_string(),
+        _ => r
+            .pick(&["{nkey: 5}", "{user: a, pass: 5}", "{}", "{user: null}"])
+            .to_string(),
+    }
+}
+
+/// A `merge` block's entries (flow style), from keys with values of the kinds nats-server
+/// takes and of kinds it refuses, misspelt keys, keys in upper case and lists inside lists.
+fn merge_entries(r: &mut Rng, pool: &Pool) -> String {
+    let n = 1 + r.below(3);
+    let entries: Vec<String> = (0..n)
+        .map(|_| {
+            let (k, vs) = pool[r.below(pool.len() as u64) as usize];
+            format!("{k}: {}", r.pick(vs))
+        })
+        .collect();
+    format!("{{{}}}", entries.join(", "))
+}
+
+/// `config.merge`: the top of nats.conf.
+/// Keys, each with the values it is tried with.
+type Pool = [(&'static str, &'static [&'static str])];
+
+const TOP_MERGE: &Pool = &[
+    (
+        "max_payload",
+        &["1048576", "\"1MB\"", "[]", "\"abc\"", "65536"],
+    ),
+    ("MAX_PENDING", &["67108864", "\"64MB\"", "1024"]),
+    ("max_connections", &["100", "\"100\"", "true"]),
+    ("ping_interval", &["\"2m\"", "5", "\"abc\""]),
+    ("ping_max", &["3", "\"x\""]),
+    ("debug", &["true", "false", "\"yes\"", "5"]),
+    ("server_tags", &["[\"a\", \"b\"]", "[[\"a\"]]", "\"a\""]),
+    ("jetstream", &["5", "true", "{max_memory_store: 1048576}"]),
+    ("port", &["\"abc\"", "4333", "[1]"]),
+    ("max_paylod", &["1048576"]),
+    ("write_deadline", &["\"10s\"", "10", "{}"]),
+    ("lame_duck_duration", &["\"30s\"", "\"abc\""]),
+    ("max_control_line", &["4096", "\"4KB\""]),
+    (
+        "authorization",
+        &["{timeout: 3}", "{users: [[0]]}", "{timeout: \"x\"}"],
+    ),
+    ("logtime", &["false", "\"no\""]),
+    ("max_subscriptions", &["0", "-1", "[]"]),
+];
+
+/// Per-block merges (`config.<block>.merge`), each landing inside its block of nats.conf.
+const BLOCK_MERGE: &[(&str, &Pool)] = &[
+    (
+        "jetstream",
+        &[
+            ("max_memory_store", &["1048576", "\"1G\"", "\"abc\"", "[]"]),
+            ("max_file_store", &["1073741824", "\"x\"", "true"]),
+            ("domain", &["\"d\"", "5"]),
+            ("sync_interval", &["\"2m\"", "\"always\"", "5"]),
+            ("strict", &["true", "\"x\""]),
+            ("bogus_key", &["1"]),
+        ],
+    ),
+    (
+        "leafnodes",
+        &[
+            ("no_advertise", &["true", "\"x\""]),
+            ("reconnect", &["\"1s\"", "5", "[]"]),
+            ("compression", &["\"s2_auto\"", "\"bad\"", "true"]),
+            ("authorization", &["{timeout: 3}", "{timeout: \"x\"}"]),
+            ("bogus_key", &["1"]),
+        ],
+    ),
+    (
+        "mqtt",
+        &[
+            ("ack_wait", &["\"1m\"", "5", "\"x\""]),
+            ("max_ack_pending", &["100", "\"x\"", "70000"]),
+            ("bogus_key", &["1"]),
+        ],
+    ),
+    (
+        "cluster",
+        &[
+            ("pool_size", &["3", "\"x\""]),
+            ("no_advertise", &["true", "5"]),
+            ("bogus_key", &["1"]),
+        ],
+    ),
+];
+
+/// A `config:` section of the NATS chart with merge blocks, indented by `indent` spaces.
+/// `enable` names blocks to switch on (plain-chart mode has them all off by default).
+fn merge_config(r: &mut Rng, indent: usize, enable: &[&str]) -> String {
+    let pad = " ".repeat(indent);
+    let mut y = format!("{pad}config:\n");
+    if r.below(3) != 0 {
+        y.push_str(&format!("{pad}  merge: {}\n", merge_entries(r, TOP_MERGE)));
+    }
+    for (block, pool) in BLOCK_MERGE {
+        let on = enable.contains(block);
+        let merge = r.below(3) == 0;
+        if on || merge {
+            y.push_str(&format!("{pad}  {block}:\n"));
+        }
+        if on {
+            y.push_str(&format!("{pad}    enabled: true\n"));
+        }
+        if merge {
+            y.push_str(&format!("{pad}    merge: {}\n", merge_entries(r, pool)));
+        }
+    }
+    y
+}
+
 /// One random CPC values file.
-fn case(r: &mut Rng) -> String {
+fn case(r: &mut Rng, keys: &Keys) -> String {
     let (e, p, x) = (list(r), list(r), list(r));
     let mut y = format!(
         "global:\n  eventBus:\n    clusterType: cpc\n    clusterId: \"1\"\n    cscEndpoint: nats://127.0.0.1:7422\n    mtls:\n      enabled: false\n    crossLayer:\n      cscExports: {}\n      cscPrefixedExports: {}\n      cpcExports: {}\n",
@@ -86,6 +242,10 @@ fn case(r: &mut Rng) -> String {
                 for s in &exports {
                     y.push_str(&format!("          - stream: \"{s}\"\n"));
                 }
+            }
+            if r.below(2) == 0 {
+                let users: Vec<String> = (0..1 + r.below(3)).map(|_| user(r, keys)).collect();
+                y.push_str(&format!("        users: [{}]\n", users.join(", ")));
             }
             let n = r.below(3);
             if n > 0 {
@@ -105,7 +265,18 @@ fn case(r: &mut Rng) -> String {
             }
         }
     }
+    if r.below(2) == 0 {
+        y.push_str("nats:\n");
+        y.push_str(&merge_config(r, 2, &[]));
+    }
     y
+}
+
+/// One random plain-chart values file (no `global.eventBus`): merge blocks over the official
+/// chart's defaults, JetStream on or off.
+fn plain_case(r: &mut Rng) -> String {
+    let enable: &[&str] = if r.below(2) == 0 { &["jetstream"] } else { &[] };
+    merge_config(r, 0, enable)
 }
 
 fn value_for(var: &str) -> String {
@@ -133,7 +304,74 @@ struct Outcome {
     post_render_errors: Vec<Code>,
 }
 
+/// Runs `nats-server -t -c CONF` in `conf_dir` until it refuses, at most `server_runs()`
+/// times: (accepted in every run, what it said last, runs).
+fn server_verdict(
+    conf_dir: &std::path::Path,
+    conf: &str,
+    env: &[(String, String)],
+    scratch: &std::path::Path,
+) -> (bool, String, usize) {
+    let (mut ok, mut says) = common::server_test(conf_dir, conf, env.to_vec(), scratch);
+    let mut runs = 1;
+    while ok && runs < server_runs() {
+        (ok, says) = common::server_test(conf_dir, conf, env.to_vec(), scratch);
+        runs += 1;
+    }
+    (ok, says, runs)
+}
+
+/// A plain-chart case: natscc compiles it as the official chart renders it; what it accepts
+/// goes to the server (what it refuses writes nothing, so the server has nothing to read).
+fn run_plain_case(values: String, dir: &std::path::Path) -> Outcome {
+    let file = dir.join("values.yaml");
+    std::fs::write(&file, &values).unwrap();
+    let inputs = natscc::load::Inputs {
+        files: vec![file],
+        ..Default::default()
+    };
+    let compiled = natscc::compile(&inputs);
+    let natscc_codes: Vec<Code> = compiled
+        .diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    if !natscc_codes.is_empty() {
+        return Outcome {
+            values,
+            natscc_codes,
+            server_ok: false,
+            server_says: String::new(),
+            server_runs: 0,
+            post_render_errors: vec![],
+        };
+    }
+    let out = dir.join("out");
+    natscc::emit::write_atomic(&out, &compiled.files).unwrap();
+    let pr = natscc::postrender::run(compiled.files["manifests.yaml"].clone().into_bytes(), None);
+    let post_render_errors = pr
+        .diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    let (server_ok, server_says, server_runs) =
+        server_verdict(&out, "nats.conf", &common::server_env(&out), dir);
+    Outcome {
+        values,
+        natscc_codes,
+        server_ok,
+        server_says,
+        server_runs,
+        post_render_errors,
+    }
+}
+
 fn run_case(values: String, dir: &std::path::Path) -> Outcome {
+    if !values.contains("eventBus") {
+        return run_plain_case(values, dir);
+    }
     let file = dir.join("values.yaml");
     std::fs::write(&file, &values).unwrap();
     let inputs = natscc::load::Inputs {
@@ -192,13 +430,7 @@ fn run_case(values: String, dir: &std::path::Path) -> Outcome {
     // The server runs where the pod finds its config, so `../nats-accounts/accounts.conf`
     // resolves as in the pod.
     let conf_dir = out.join("nats/nats-config");
-    let (mut server_ok, mut server_says) =
-        common::server_test(&conf_dir, "nats.conf", env.clone(), dir);
-    let mut server_runs = 1;
-    while server_ok && server_runs < SERVER_RUNS {
-        (server_ok, server_says) = common::server_test(&conf_dir, "nats.conf", env.clone(), dir);
-        server_runs += 1;
-    }
+    let (server_ok, server_says, server_runs) = server_verdict(&conf_dir, "nats.conf", &env, dir);
     Outcome {
         values,
         natscc_codes,
@@ -229,7 +461,7 @@ fn natscc_agrees_with_nats_server() {
     let cases: usize = std::env::var("NATSCC_DIFF_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1000);
+        .unwrap_or(if long() { 5000 } else { 1000 });
     let seed: u64 = std::env::var("NATSCC_DIFF_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -238,7 +470,22 @@ fn natscc_agrees_with_nats_server() {
     common::nats_server_path();
     let started = std::time::Instant::now();
     let mut rng = Rng(seed | 1);
-    let inputs: Vec<String> = (0..cases).map(|_| case(&mut rng)).collect();
+    let keys = Keys {
+        users: (0..3)
+            .map(|_| nkeys::KeyPair::new_user().public_key())
+            .collect(),
+        account: nkeys::KeyPair::new_account().public_key(),
+    };
+    // One case in five is a plain-chart one.
+    let inputs: Vec<String> = (0..cases)
+        .map(|_| {
+            if rng.below(5) == 0 {
+                plain_case(&mut rng)
+            } else {
+                case(&mut rng, &keys)
+            }
+        })
+        .collect();
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -265,13 +512,25 @@ fn natscc_agrees_with_nats_server() {
     });
 
     let mut failures = vec![];
-    let (mut both_ok, mut both_refuse, mut stricter) = (0, 0, 0);
+    let (mut both_ok, mut both_refuse, mut stricter, mut unjudged) = (0, 0, 0, 0);
+    let mut post_render_misses = 0;
     for o in &outcomes {
+        if o.server_runs == 0 {
+            // A plain-chart case natscc refused: nothing was written for the server to read.
+            unjudged += 1;
+            continue;
+        }
         let natscc_ok = o.natscc_codes.is_empty();
         // The post-renderer sees only the configs: it refuses all the server refuses, and
         // never more than natscc refuses from the values.
         let pr_ok = o.post_render_errors.is_empty();
-        if pr_ok && !o.server_ok {
+        // The post-renderer does not yet judge merge blocks' keys nor extra-account users in
+        // the configs it reads (natscc judges them in the values): its misses there are
+        // counted and printed, not failed.
+        let pr_judges = !o.values.contains("merge:") && !o.values.contains("users:");
+        if pr_ok && !o.server_ok && !pr_judges {
+            post_render_misses += 1;
+        } else if pr_ok && !o.server_ok {
             failures.push(format!(
                 "post-render accepted, nats-server refused: {}\n--- values.yaml\n{}",
                 o.server_says.trim(),
@@ -316,12 +575,25 @@ fn natscc_agrees_with_nats_server() {
         .filter(|o| !o.server_ok && o.server_runs > 1)
         .count();
     let starts: usize = outcomes.iter().map(|o| o.server_runs).sum();
+    let with = |what: &str| outcomes.iter().filter(|o| o.values.contains(what)).count();
+    let plain = outcomes
+        .iter()
+        .filter(|o| !o.values.contains("eventBus"))
+        .count();
     eprintln!(
-        "differential: {cases} cases, seed {seed}: {both_ok} both accept, {both_refuse} both refuse, {stricter} refused only by natscc (the documented no-overlap rule); {late} refused by the server only after its first start; {starts} server starts in {:.1?}",
+        "differential: {cases} cases, seed {seed} ({} with extra-account users, {} with merge blocks, {plain} plain-chart): {both_ok} both accept, {both_refuse} both refuse, {stricter} refused only by natscc; {unjudged} plain-chart cases natscc refused (nothing written, server not run); {late} refused by the server only after its first start; {post_render_misses} refused by the server, passed by post-render (merge blocks, users: not judged there yet); {starts} server starts in {:.1?}",
+        with("users:"),
+        with("merge:"),
         started.elapsed()
     );
+    // natscc's own misses first: they are what a user would deploy.
+    failures.sort_by_key(|f| !f.starts_with("natscc accepted"));
     for f in failures.iter().take(5) {
         eprintln!("==== {f}");
+    }
+    // Every disagreement's first line, to see them by kind.
+    for f in &failures {
+        eprintln!("- {}", f.lines().next().unwrap_or(""));
     }
     assert!(
         failures.is_empty(),

@@ -511,6 +511,55 @@ fn values_that_do_not_fit_the_stream_are_refused() {
     );
 }
 
+/// A ConfigMap key holding an empty block scalar (a CSC's `leafnodes.conf: |`, then the next
+/// document) that the values fill: the replaced block ends at the document, not at the end of
+/// the stream (issue 11's fuzz: exit 101, "begin > end" in replace.rs).
+#[test]
+fn values_that_fill_an_empty_block_replace_it_in_place() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let csc =
+        std::fs::read_to_string(root.join("fixtures/chart-ref/csc-basic/rendered.yaml")).unwrap();
+    assert!(
+        csc.contains("  leafnodes.conf: |\n\n---\n"),
+        "the fixture's empty block"
+    );
+    let cpc = root.join("examples/cpc-1.yaml");
+    let (code, stdout, stderr) = post_render(
+        &csc,
+        &["--format", "concise", "--values", cpc.to_str().unwrap()],
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The CPC compiles the same ConfigMaps: they are replaced, the leaf block filled where it
+    // stands, and every other document kept as it was.
+    assert_eq!(code, 0, "{stderr}");
+    let (before, after) = (documents(&csc), documents(&stdout));
+    assert_eq!(before.len(), after.len(), "documents lost:\n{stdout}");
+    let leaf = before
+        .iter()
+        .position(|d| is_config_map(d, "nats-leafnodes-config"))
+        .unwrap();
+    assert!(after[leaf].contains("remotes"), "{}", after[leaf]);
+    for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+        if !b.contains("kind: ConfigMap") {
+            assert_eq!(b, a, "document {i} changed");
+        }
+    }
+    // The CSC's own values give the stream back byte for byte.
+    let case = root.join("fixtures/chart-ref/csc-basic");
+    let values: Vec<String> = ["common.yaml", "csc.yaml", "zz-jwks.yaml"]
+        .iter()
+        .flat_map(|f| ["--values".to_string(), case.join(f).display().to_string()])
+        .collect();
+    let mut args = vec!["--format", "concise"];
+    args.extend(values.iter().map(String::as_str));
+    let (code, stdout, stderr) = post_render(&csc, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout, csc,
+        "the chart's own render comes back byte for byte"
+    );
+}
+
 /// Writes each server pod's config files where its `nats` container sees them (its ConfigMap
 /// volume mounts, `/etc/<folder>` as `<release>/<folder>`) beside the compiled env.yaml and
 /// secrets.yaml, and runs the real `nats-server -t` on the config the container starts with.

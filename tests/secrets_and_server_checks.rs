@@ -77,6 +77,25 @@ fn the_server_verdicts_the_rules_follow() {
         &format!("accounts {{ A {{ users: [ {{nkey: {USER}, password: b}} ] }} }}"),
         "Nkey users do not take usernames or passwords",
     );
+    // A user's keys in any case, `username` and `pass` as synonyms.
+    refused(
+        "accounts { A { users: [ {NKey: hello} ] } }",
+        "Not a valid public nkey for a user",
+    );
+    for other in ["Username: x", "pass: x", "USER: x"] {
+        refused(
+            &format!("accounts {{ A {{ users: [ {{NKEY: {USER}, {other}}} ] }} }}"),
+            "Nkey users do not take usernames or passwords",
+        );
+    }
+    refused(
+        "accounts { A { users: [ {username: a} ] }, B { users: [ {User: a} ] } }",
+        "Duplicate user",
+    );
+    refused(
+        "accounts { A { users: [ {user: a, pass: 5} ] } }",
+        "interface conversion",
+    );
     let svc = |imports: &str| {
         format!(
             "accounts {{ A {{ exports: [ {{service: \"x.>\"}} ] }}, C {{ exports: [ {{service: \"x.>\"}} ] }}, B {{ imports: [ {imports} ] }} }}"
@@ -182,6 +201,36 @@ fn a_seed_as_a_key_name_account_or_id_is_never_echoed() {
         "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      {SEED}:\n        exports: [{{stream: \"a.>\"}}]\n"
     );
     refused_without_echo(&as_account, "natscc::secrets::seed", &[SEED]);
+    // A map-valued id holding a password is drawn as Go prints maps: redacted too (found by the
+    // mutation fuzz: `cpc.map[authorization:map[Password:x]].telemetry.>`).
+    let map_id = "global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://csc:7422\n    clusterId:\n      authorization:\n        Password: drawn-secret\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "values.yaml", map_id);
+    let run = natscc().args(["graph", "-f"]).arg(&file).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    assert!(
+        text.contains("cpc.map["),
+        "the drawing names the id:\n{text}"
+    );
+    assert!(
+        !text.contains("drawn-secret"),
+        "graph shows the password:\n{text}"
+    );
+    // graph and explain still draw and explain values with errors: the seed is redacted there.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "values.yaml", &as_account);
+    for args in [
+        vec!["graph", "-f"],
+        vec!["graph", "--format", "mermaid", "-f"],
+        vec!["explain", "--account", SEED, "a.b", "-f"],
+    ] {
+        let run = natscc().args(&args).arg(&file).output().unwrap();
+        let text = String::from_utf8_lossy(&run.stdout).into_owned()
+            + &String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?}:\n{text}");
+        assert!(!text.contains(SEED), "{args:?} shows the seed:\n{text}");
+    }
     // As a cluster id the id rule (upper case) reports it too: neither echoes it.
     let as_id = format!(
         "global:\n  eventBus:\n    clusterType: cpc\n    clusterId: {SEED}\n    cscEndpoint: nats://csc:7422\n"
@@ -203,10 +252,10 @@ fn a_seed_as_a_key_name_account_or_id_is_never_echoed() {
 #[test]
 fn a_clear_password_in_an_extra_account_is_refused_without_repeating_it() {
     let values = "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      Mes:\n        users: [{user: bob, password: hunter2}]\n";
-    // The concise and machine formats carry no source line: the password must not be there.
+    // Every format, the human one too: it draws the source line, with the password masked.
     let tmp = tempfile::tempdir().unwrap();
     let file = write(tmp.path(), "values.yaml", values);
-    for format in ["concise", "json", "sarif", "github"] {
+    for format in FORMATS {
         let run = natscc()
             .args(["compile", "-f"])
             .arg(&file)
@@ -244,6 +293,128 @@ fn a_clear_password_in_an_extra_account_is_refused_without_repeating_it() {
         String::from_utf8_lossy(&run.stderr)
     );
     check_with_server(&out, "nats/nats-config/nats.conf");
+}
+
+/// Every way a password can be written where the chart copies it (an extra account's users;
+/// nats-server reads `pass` and `password` in any case): refused, and no format shows it, nor
+/// the human format's drawn source lines (the flagged line and its neighbours).
+#[test]
+fn clear_passwords_are_refused_and_masked_in_every_format() {
+    let acc = |users: &str| {
+        format!(
+            "global:\n  eventBus:\n    clusterType: csc\n    extraAccounts:\n      Mes:\n        users:\n{users}"
+        )
+    };
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (acc("          - {user: bob, password: hunter2}\n"), vec!["hunter2"]),
+        (acc("          - user: bob\n            password: \"Correct Horse, \\\"battery\\\"\"\n"), vec!["Correct Horse", "battery"]),
+        (acc("          - user: bob\n            pass: 'it''s-a-secret'\n"), vec!["it''s-a-secret", "s-a-secret"]),
+        (acc("          - {user: bob, PassWord: Tr0ub4dor}\n"), vec!["Tr0ub4dor"]),
+        (acc("          - user: bob\n            password: |\n              first-line-secret\n              second-line-secret\n"), vec!["first-line-secret", "second-line-secret"]),
+        (acc("          - user: bob\n            password: 31415926535\n"), vec!["31415926535"]),
+        // JSON is YAML too.
+        ("{\"global\": {\"eventBus\": {\"clusterType\": \"csc\", \"extraAccounts\": {\"Mes\": {\"users\": [{\"user\": \"bob\", \"password\": \"json-secret\"}]}}}}}\n".to_string(), vec!["json-secret"]),
+        // An NKey user with a password: two findings draw the line, neither shows it.
+        (acc(&format!("          - {{nkey: {USER}, pass: nkey-and-secret}}\n")), vec!["nkey-and-secret"]),
+    ];
+    // Wherever else the chart copies a password into a config or a ConfigMap (issue 11's fuzz
+    // found each one compiled with exit 0 and the password in the outputs).
+    let bus = "global:\n  eventBus:\n    clusterType: csc\n";
+    let more: Vec<(String, Vec<&str>)> = vec![
+        (format!("{bus}nats:\n  config:\n    merge:\n      authorization: {{user: a, password: merge-secret}}\n"), vec!["merge-secret"]),
+        (format!("{bus}nats:\n  config:\n    merge:\n      authorization: {{Token: tok-secret}}\n"), vec!["tok-secret"]),
+        (format!("{bus}nats:\n  config:\n    leafnodes:\n      merge:\n        remotes: [{{url: \"nats://u:url-secret@hub:7422\"}}]\n"), vec!["url-secret"]),
+        (format!("{bus}auth-callout:\n  serviceConfig:\n    users: [{{user: bob, Password: callout-secret}}]\n"), vec!["callout-secret"]),
+        ("config:\n  cluster:\n    enabled: true\n    routeURLs:\n      user: route\n      password: route-secret\n".to_string(), vec!["route-secret"]),
+        ("config:\n  merge:\n    authorization: {user: a, pass: 12345678}\n".to_string(), vec!["12345678"]),
+        (format!("{bus}auth-callout:\n  serviceConfig:\n    password:\n    - listed-secret\n"), vec!["listed-secret"]),
+        // A message that quotes the value: a resolver_preload "JWT file" named by a password
+        // (found by the mutation fuzz: "the JWT file cannot be read: .../secret-as-path").
+        ("config:\n  merge:\n    resolver_preload:\n      password: secret-as-path\n".to_string(), vec!["secret-as-path"]),
+    ];
+    for (values, secrets) in cases.iter().chain(&more) {
+        refused_without_echo(values, "natscc::secrets::clear_password", secrets);
+    }
+    // A variable, a bcrypt hash or nothing at all is no password in clear.
+    for ok in [
+        format!(
+            "{bus}nats:\n  config:\n    merge:\n      authorization: {{user: a, password: << $PW >>}}\n"
+        ),
+        format!("{bus}nats:\n  config:\n    merge:\n      authorization: {{token: \"$TOKEN\"}}\n"),
+        format!("{bus}auth-callout:\n  registry:\n    password: \"\"\n"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = write(tmp.path(), "values.yaml", &ok);
+        let run = natscc()
+            .args(["lint", "--format", "concise"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&run.stdout);
+        assert!(!text.contains("clear_password"), "{ok}\n{text}");
+    }
+    // The drawn line keeps its shape, the password masked to the same length.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "values.yaml", &cases[0].0);
+    let run = natscc()
+        .args(["lint", "--format", "human"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("- {user: bob, password: *******}"), "{text}");
+}
+
+/// The masking the human format draws source lines with finds passwords and tokens by their
+/// key in YAML, JSON and the NATS config format, and a URL's password; a variable reference
+/// names no secret and stays.
+#[test]
+fn source_masking_finds_passwords_by_their_key() {
+    use natscc::check::secrets::mask_secrets;
+    let cases = [
+        (
+            "users: [{user: a, password: s3cr3t}]",
+            "users: [{user: a, password: ******}]",
+        ),
+        (
+            "  password: s3cr3t # why\n  user: a\n",
+            "  password: ****** # why\n  user: a\n",
+        ),
+        ("\"password\": \"s3\\\"cr\",", "\"password\": \"******\","),
+        (
+            "authorization { token = s3cr3t }",
+            "authorization { token = ****** }",
+        ),
+        ("pass: 'a''b' ", "pass: '****' "),
+        (
+            "routes: [nats://user:s3cr3t@host:6222]",
+            "routes: [nats://user:******@host:6222]",
+        ),
+        ("password: $ROUTE_PASSWORD\n", "password: $ROUTE_PASSWORD\n"),
+        (
+            "password: << $ROUTE_PASSWORD >>\n",
+            "password: << $ROUTE_PASSWORD >>\n",
+        ),
+        (
+            "a:\n  password: |\n    x1\n    x2\n  b: 1\n",
+            "a:\n  password: *\n******\n******\n  b: 1\n",
+        ),
+        (
+            "passwords: 1, bypass: 2, password_file: x",
+            "passwords: 1, bypass: 2, password_file: x",
+        ),
+        (
+            "password:\n- s3cr3t\nuser: a\n",
+            "password:\n********\nuser: a\n",
+        ),
+        ("password: [s3cr3t]\n", "password: ********\n"),
+        ("pässword: ü, password: ü", "pässword: ü, password: **"),
+    ];
+    for (text, want) in cases {
+        let got = mask_secrets(text);
+        assert_eq!(got, want, "masking {text:?}");
+        assert_eq!(got.len(), text.len(), "the same length in bytes: {text:?}");
+    }
 }
 
 #[test]
@@ -297,6 +468,15 @@ fn redaction_finds_seeds_by_shape_and_checksum() {
     // Inside other text, and inside a longer base32 run (checksum found).
     assert_eq!(redact(&format!("seed={SEED}.")), "seed=SU…(seed redacted).");
     assert_eq!(redact(&format!("XX{SEED}")), "XXSU…(seed redacted)");
+    // A URL's password too (graph draws ids and subjects built from the values).
+    assert_eq!(
+        redact("stream csc2cpc.map[routes:[nats://bob:s3cr3t@host:6222]].>"),
+        "stream csc2cpc.map[routes:[nats://bob:***@host:6222]].>"
+    );
+    assert_eq!(
+        redact("nats://host:4222 and tls://a@b"),
+        "nats://host:4222 and tls://a@b"
+    );
     // A mistyped seed is still a secret: masked by its shape, though not reported as a seed.
     let typo = SEED.replace("C5CQ", "C5CR");
     assert!(!contains_seed(&typo));
@@ -338,6 +518,32 @@ fn extra_account_values_are_judged_as_the_server_judges_them() {
             ),
             "natscc::graph::duplicate_import",
             10,
+        ),
+        // nats-server lowercases a user's keys and reads `username` and `pass` as `user` and
+        // `password` (measured in the_server_verdicts_the_rules_follow).
+        (
+            acc("      Mes:\n        users: [{NKey: hello}]\n"),
+            "natscc::accounts::user_nkey",
+            6,
+        ),
+        (
+            acc(&format!(
+                "      Mes:\n        users: [{{NKEY: {USER}, Username: x}}]\n"
+            )),
+            "natscc::accounts::user_nkey",
+            6,
+        ),
+        (
+            acc("      Mes:\n        users: [{username: a}, {User: a}]\n"),
+            "natscc::accounts::duplicate_user",
+            6,
+        ),
+        (
+            acc(&format!(
+                "      Mes:\n        users: [{{nkey: {USER}}}]\n      Vision:\n        users: [{{Nkey: {USER}}}]\n"
+            )),
+            "natscc::accounts::duplicate_user",
+            8,
         ),
     ];
     let tmp = tempfile::tempdir().unwrap();
@@ -419,4 +625,79 @@ fn merge_blocks_are_judged_as_the_server_reads_them() {
             && text.contains("did you mean `ping_max`?"),
         "{text}"
     );
+    // The blocks' own merges, and what the differential found natscc passing (each refused by
+    // nats-server 2.15.1: "unknown field", "invalid duration", "strconv.ParseInt", "should in
+    // [0..65535] range", "interface conversion", "User entry requires a user").
+    let bus = "global:\n  eventBus:\n    clusterType: csc\n";
+    let cases = [
+        (
+            format!("{bus}nats:\n  config:\n    leafnodes:\n      merge: {{bogus_key: 1}}\n"),
+            "natscc::server::unknown_key",
+            7,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    leafnodes:\n      merge: {{reconnect: []}}\n"),
+            "natscc::server::type",
+            7,
+        ),
+        (
+            format!(
+                "{bus}nats:\n  config:\n    jetstream:\n      merge: {{max_memory_store: \"abc\"}}\n"
+            ),
+            "natscc::server::type",
+            7,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    mqtt:\n      merge: {{ack_wait: \"x\"}}\n"),
+            "natscc::server::type",
+            7,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    mqtt:\n      merge: {{max_ack_pending: 70000}}\n"),
+            "natscc::server::type",
+            7,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    merge: {{MAX_PENDING: \"64MB\"}}\n"),
+            "natscc::server::type",
+            6,
+        ),
+        (
+            format!("{bus}nats:\n  config:\n    merge: {{authorization: {{timeout: \"x\"}}}}\n"),
+            "natscc::server::type",
+            6,
+        ),
+        (
+            format!("{bus}    extraAccounts:\n      Mes:\n        users: [{{password: x}}]\n"),
+            "natscc::accounts::user_nkey",
+            6,
+        ),
+    ];
+    for (i, (values, code, line)) in cases.iter().enumerate() {
+        let file = write(tmp.path(), &format!("block{i}.yaml"), values);
+        let run = natscc()
+            .args(["lint", "--format", "concise"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("block{i}.yaml:{line}:"))
+                    && l.contains(&format!("error: {code}:"))),
+            "{values}\nexpected {code} at line {line}:\n{text}"
+        );
+    }
+    // Durations and sizes as the server reads them pass.
+    let ok = format!(
+        "{bus}nats:\n  config:\n    jetstream:\n      merge: {{max_memory_store: \"1G\", sync_interval: \"1h30m\"}}\n    leafnodes:\n      merge: {{reconnect: \"1.5s\"}}\n"
+    );
+    let file = write(tmp.path(), "durations.yaml", &ok);
+    let run = natscc()
+        .args(["lint", "--format", "concise"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(!text.contains("natscc::server::"), "{text}");
 }

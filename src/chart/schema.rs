@@ -303,6 +303,7 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
 pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
     // Seeds anywhere in the values: the chart copies `config.merge` and the rest into nats.conf.
     let mut out = crate::check::secrets::seeds(root);
+    out.extend(crate::check::secrets::passwords(root));
     rendering(root, &mut out);
     if let Some(n) = root.get("natscc") {
         natscc_keys(n, &mut out);

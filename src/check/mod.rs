@@ -62,9 +62,9 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
     let mut semantic = values::check(root, model);
     semantic.extend(values::numeric_ids(root, sources));
     semantic.extend(secrets::seeds(root));
+    semantic.extend(secrets::passwords(root));
     if let Some(m) = model {
         semantic.extend(accounts::check(m));
-        semantic.extend(secrets::passwords(m));
         semantic.extend(server_values::check(m));
         semantic.extend(server_conf::bus(root, m.mtls));
         semantic.extend(auth::check(m));

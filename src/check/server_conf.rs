@@ -233,9 +233,13 @@ pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             );
             continue;
         };
+        authorization_timeout(&lower, &e.value, &format!("{at}.{key}"), out);
         let Some(k) = kind(&e.value) else { continue };
-        // A quoted size or an integer duration is reported by `chart::limits` (TunableType).
-        let handled = TYPED_ELSEWHERE.contains(&lower.as_str()) && matches!(k, INT | STR | 0);
+        // A quoted size or an integer duration is reported by `chart::limits` (TunableType),
+        // which reads the key as written in lower case: `MAX_PENDING` is judged here.
+        let handled = *key == lower
+            && TYPED_ELSEWHERE.contains(&lower.as_str())
+            && matches!(k, INT | STR | 0);
         if mask & k == 0 && !handled {
             out.push(
                 Diagnostic::new(
@@ -261,12 +265,331 @@ pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// What a block key's string must read as, beyond its kind.
+const DURATION: u8 = 32;
+const SIZE: u8 = 64;
+const U16: u8 = 128;
+
+/// The keys of the blocks a chart block's `merge` lands in (`config.cluster.merge` inside
+/// `cluster { }`), with the kinds nats-server 2.15.1 takes: measured as the top level was, each
+/// key of the server's parseCluster, parseJetStream, parseLeafNodes, parseMQTT, parseWebsocket
+/// and parseGateway given an integer, a string, a duration string, a boolean, a map and a list
+/// under `nats-server -t`. DURATION: a string must be a Go duration (`1m30s`); SIZE: a string
+/// must be digits and K, M, G or T (`"1G"`, not `"1GB"`); U16: at most 65,535.
+const BLOCKS: &[(&str, &[(&str, u8)])] = &[
+    (
+        "cluster",
+        &[
+            ("name", STR),
+            ("listen", INT | STR),
+            ("port", INT),
+            ("host", STR),
+            ("net", STR),
+            ("authorization", MAP),
+            ("routes", LIST),
+            ("tls", MAP),
+            ("cluster_advertise", STR),
+            ("advertise", STR),
+            ("no_advertise", BOOL),
+            ("connect_retries", INT),
+            ("connect_backoff", BOOL),
+            ("permissions", MAP),
+            ("pool_size", INT),
+            ("accounts", STR | LIST),
+            ("compression", STR | BOOL | MAP),
+            ("ping_interval", STR | DURATION),
+            ("ping_max", INT),
+            ("write_deadline", STR | DURATION),
+            ("write_timeout", STR),
+        ],
+    ),
+    (
+        "jetstream",
+        &[
+            ("enabled", BOOL),
+            ("enable", BOOL),
+            ("strict", BOOL),
+            ("store", STR),
+            ("store_dir", STR),
+            ("storedir", STR),
+            ("sync", STR | DURATION),
+            ("sync_interval", STR | DURATION),
+            ("max_memory_store", INT | STR | SIZE),
+            ("max_mem_store", INT | STR | SIZE),
+            ("max_mem", INT | STR | SIZE),
+            ("max_file_store", INT | STR | SIZE),
+            ("max_file", INT | STR | SIZE),
+            ("domain", STR),
+            ("key", STR),
+            ("ek", STR),
+            ("encryption_key", STR),
+            ("prev_key", STR),
+            ("prev_ek", STR),
+            ("prev_encryption_key", STR),
+            ("cipher", STR),
+            ("extension_hint", STR),
+            ("limits", MAP),
+            ("tpm", MAP),
+            ("unique_tag", STR),
+            ("max_outstanding_catchup", INT | STR | SIZE),
+            ("max_buffered_size", INT | STR | SIZE),
+            ("max_buffered_msgs", INT),
+            ("request_queue_limit", INT),
+            ("info_queue_limit", INT),
+            ("meta_compact", INT),
+            ("meta_compact_size", INT | STR | SIZE),
+            ("meta_compact_sync", BOOL),
+            ("max_concurrent_io", INT),
+        ],
+    ),
+    (
+        "leafnodes",
+        &[
+            ("listen", INT | STR),
+            ("port", INT),
+            ("host", STR),
+            ("net", STR),
+            ("authorization", MAP),
+            ("remotes", LIST),
+            ("reconnect", STR | DURATION),
+            ("reconnect_delay", STR | DURATION),
+            ("reconnect_interval", STR | DURATION),
+            ("dial_timeout", STR | DURATION),
+            ("tls", MAP),
+            ("leafnode_advertise", STR),
+            ("advertise", STR),
+            ("no_advertise", BOOL),
+            ("min_version", STR),
+            ("minimum_version", STR),
+            ("compression", STR | BOOL | MAP),
+            ("isolate_leafnode_interest", BOOL),
+            ("isolate", BOOL),
+            ("write_deadline", STR | DURATION),
+            ("write_timeout", STR),
+        ],
+    ),
+    (
+        "mqtt",
+        &[
+            ("listen", INT | STR),
+            ("port", INT),
+            ("host", STR),
+            ("net", STR),
+            ("tls", MAP),
+            ("authorization", MAP),
+            ("authentication", MAP),
+            ("no_auth_user", STR),
+            ("ack_wait", STR | DURATION),
+            ("ackwait", STR | DURATION),
+            ("js_api_timeout", STR | DURATION),
+            ("api_timeout", STR | DURATION),
+            ("max_ack_pending", INT | U16),
+            ("max_pending", INT | U16),
+            ("max_inflight", INT | U16),
+            ("js_domain", STR),
+            ("stream_replicas", INT),
+            ("consumer_replicas", INT),
+            ("consumer_memory_storage", BOOL),
+            ("consumer_inactive_threshold", STR | DURATION),
+            ("consumer_auto_cleanup", STR | DURATION),
+        ],
+    ),
+    (
+        "websocket",
+        &[
+            ("listen", INT | STR),
+            ("port", INT),
+            ("host", STR),
+            ("net", STR),
+            ("advertise", STR),
+            ("no_tls", BOOL),
+            ("tls", MAP),
+            ("same_origin", BOOL),
+            ("allowed_origins", STR | LIST),
+            ("allowed_origin", STR | LIST),
+            ("allow_origins", STR | LIST),
+            ("allow_origin", STR | LIST),
+            ("origins", STR | LIST),
+            ("origin", STR | LIST),
+            ("handshake_timeout", INT | STR | DURATION),
+            ("compress", BOOL),
+            ("compression", BOOL),
+            ("authorization", MAP),
+            ("authentication", MAP),
+            ("jwt_cookie", STR),
+            ("user_cookie", STR),
+            ("pass_cookie", STR),
+            ("token_cookie", STR),
+            ("no_auth_user", STR),
+            ("headers", MAP),
+            ("ping_interval", STR | DURATION),
+        ],
+    ),
+    (
+        "gateway",
+        &[
+            ("name", STR),
+            ("listen", INT | STR),
+            ("port", INT),
+            ("host", STR),
+            ("net", STR),
+            ("authorization", MAP),
+            ("tls", MAP),
+            ("advertise", STR),
+            ("connect_retries", INT),
+            ("connect_backoff", BOOL),
+            ("gateways", LIST),
+            ("reject_unknown", BOOL),
+            ("reject_unknown_cluster", BOOL),
+            ("write_deadline", STR | DURATION),
+            ("write_timeout", STR),
+        ],
+    ),
+];
+
+/// Whether `s` reads as a Go duration (`time.ParseDuration`): `0`, or numbers with units.
+fn go_duration(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if s == "0" {
+        return true;
+    }
+    let mut rest = s;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let num = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n = &rest[..num];
+        if n.is_empty() || n == "." || n.matches('.').count() > 1 {
+            return false;
+        }
+        rest = &rest[num..];
+        let Some(unit) = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u) && !(*u == "m" && rest.starts_with("ms")))
+        else {
+            return false;
+        };
+        rest = &rest[unit.len()..];
+    }
+    true
+}
+
+/// The keys, kinds and values of a block's merge (`at` is its path in the values).
+fn block_merge(table: &[(&str, u8)], merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+    for e in merge.entries() {
+        let key = &e.key;
+        if key.contains("$include") {
+            continue;
+        }
+        let lower = key.to_ascii_lowercase();
+        let Some(&(_, mask)) = table.iter().find(|(k, _)| *k == lower) else {
+            if uses_var(merge, key) {
+                continue;
+            }
+            let near = crate::diag::suggest(key, table.iter().map(|(k, _)| *k));
+            out.push(
+                Diagnostic::new(
+                    Code::ConfUnknownKey,
+                    format!("`{at}.{key}` is not an option of that block; nats-server refuses the config (unknown field \"{key}\")"),
+                )
+                .at(e.key_span, "unknown option")
+                .help(match near {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "check the spelling against the nats-server configuration reference, or remove the key".to_string(),
+                }),
+            );
+            continue;
+        };
+        authorization_timeout(&lower, &e.value, &format!("{at}.{key}"), out);
+        let Some(k) = kind(&e.value) else { continue };
+        let wrong = |what: String, help: String| {
+            Diagnostic::new(
+                Code::ConfType,
+                format!("`{at}.{key}` is {what}; nats-server refuses the config"),
+            )
+            .at(e.value.span, "wrong value")
+            .help(help)
+        };
+        if mask & k == 0 {
+            out.push(wrong(
+                format!(
+                    "{}, where it reads {}",
+                    kind_word(k),
+                    allowed_words(mask & ANY)
+                ),
+                format!("give `{key}` {}", allowed_words(mask & ANY)),
+            ));
+            continue;
+        }
+        match &e.value.v {
+            V::Str(s) if k == STR && mask & DURATION != 0 && !go_duration(s) => out.push(wrong(
+                format!("`{s}`, not a duration"),
+                "write a duration with its unit: `30s`, `2m`, `1h30m`".to_string(),
+            )),
+            V::Str(s) if k == STR && mask & SIZE != 0 && !is_storage_size(s) => out.push(wrong(
+                format!("`{s}`, not a size"),
+                "write a number of bytes, unquoted, or a quoted number with one of K, M, G, T (`\"1G\"`)".to_string(),
+            )),
+            V::Int(n) if mask & U16 != 0 && !(0..=65535).contains(n) => out.push(wrong(
+                format!("{n}, out of range"),
+                "give a number from 0 to 65535".to_string(),
+            )),
+            _ => {}
+        }
+    }
+}
+
+/// An `authorization` block's `timeout` as a string: nats-server reads it as a Go duration
+/// ("error parsing authorization config, 'timeout' time: invalid duration").
+fn authorization_timeout(key: &str, value: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+    if key != "authorization" {
+        return;
+    }
+    for e in value.entries() {
+        if let V::Str(s) = &e.value.v
+            && e.key.eq_ignore_ascii_case("timeout")
+            && bare(s).is_none()
+            && !go_duration(s)
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::ConfType,
+                    format!(
+                        "`{at}.{}` is `{s}`, not a duration; nats-server refuses the config",
+                        e.key
+                    ),
+                )
+                .at(e.value.span, "not a duration")
+                .help("give seconds as a number (`2`), or a duration with its unit (`2s`)"),
+            );
+        }
+    }
+}
+
+/// A size as a quoted string, as the server's JetStream reads it: digits, then K, M, G or T.
+fn is_storage_size(s: &str) -> bool {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && matches!(&s[digits..], "K" | "M" | "G" | "T")
+}
+
 /// Every `merge` block under a chart `config` (`config.merge`, `config.cluster.merge`,
-/// `config.nats.tls.merge`, ...): the top-level one is checked key by key, and all of them for
-/// lists inside lists.
+/// `config.nats.tls.merge`, ...): the top-level one and those of the server's blocks (cluster,
+/// jetstream, leafnodes, mqtt, websocket, gateway) are checked key by key, and all of them for
+/// lists inside lists. A block switched off renders nothing, its merge included.
 pub fn config(config: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     if let Some(m) = config.get("merge") {
         merge_block(m, &format!("{at}.merge"), out);
+    }
+    for (block, table) in BLOCKS {
+        if let Some(b) = config.get(block)
+            && b.get("enabled").and_then(Node::as_bool) != Some(false)
+            && let Some(m) = b.get("merge")
+        {
+            block_merge(table, m, &format!("{at}.{block}.merge"), out);
+        }
     }
     merges(config, at, out);
 }

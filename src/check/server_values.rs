@@ -8,12 +8,27 @@
 //! - two service imports of one account from the same exporting account with the same local
 //!   subject (`to`, else `subject`): "Duplicate service import subject"; from two different
 //!   exporting accounts the server accepts them;
-//! - a list directly inside a list (`users: [[0]]`): refused wherever it stands.
+//! - a list directly inside a list (`users: [[0]]`): refused wherever it stands;
+//! - a user without `user` or `nkey` (`{}`, `{user: ""}`, `{password: x}`): "User entry
+//!   requires a user".
 
 use super::secrets::contains_seed;
 use crate::diag::{Code, Diagnostic, Span};
-use crate::load::{Node, V};
+use crate::load::{Entry, Node, V};
 use crate::model::Model;
+
+/// The key names nats-server reads a user's fields by (it lowercases every key first).
+pub(crate) const NKEY: &[&str] = &["nkey"];
+pub(crate) const USER: &[&str] = &["user", "username"];
+pub(crate) const PASSWORD: &[&str] = &["password", "pass"];
+
+/// A user's field as nats-server reads it: the key in any case, or one of its synonyms
+/// (`{Username: a}` is the user `a`, `{nkey: U..., pass: x}` an NKey user with a password).
+pub(crate) fn user_field<'a>(u: &'a Node, names: &[&str]) -> Option<&'a Entry> {
+    u.entries()
+        .iter()
+        .find(|e| names.iter().any(|n| e.key.eq_ignore_ascii_case(n)))
+}
 
 fn users_of(a: &crate::model::ExtraAccount) -> &[Node] {
     a.fields
@@ -30,7 +45,7 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
     for a in &m.extra_accounts {
         let acc = &a.name.value;
         for u in users_of(a) {
-            if let Some(e) = u.entry("nkey") {
+            if let Some(e) = user_field(u, NKEY) {
                 let n = &e.value;
                 match &n.v {
                     // A seed is reported as a secret (secrets.rs), once.
@@ -71,8 +86,14 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                         .help("write the user's public key as a string (56 characters, starting with U)"),
                     ),
                 }
-                for other in ["user", "password"] {
-                    if let Some(o) = u.entry(other) {
+                let others = u.entries().iter().filter(|o| {
+                    USER.iter()
+                        .chain(PASSWORD)
+                        .any(|n| o.key.eq_ignore_ascii_case(n))
+                });
+                for o in others {
+                    let other = &o.key;
+                    {
                         out.push(
                             Diagnostic::new(
                                 Code::UserNkey,
@@ -83,8 +104,21 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                         );
                     }
                 }
-            } else if let Some(n) = u.get("user").and_then(Node::scalar_text) {
-                let span = u.entry("user").map(|e| e.value.span).unwrap_or(u.span);
+            } else if matches!(u.v, V::Map(_))
+                && user_field(u, USER).is_none_or(|e| e.value.as_str() == Some(""))
+            {
+                out.push(
+                    Diagnostic::new(
+                        Code::UserNkey,
+                        format!("a user of the extra account `{acc}` has neither a `user` nor an `nkey`; nats-server refuses the config (\"User entry requires a user\")"),
+                    )
+                    .at(u.span, "no user name, no key")
+                    .help("give the user a name (`user: ...`, with a bcrypt `password`) or a public NKey (`nkey: U...`)"),
+                );
+            } else if let Some(e) = user_field(u, USER)
+                && let Some(n) = e.value.scalar_text()
+            {
+                let span = e.value.span;
                 if let Some((first_acc, first)) = names.get(&n) {
                     let where_ = if first_acc == acc {
                         format!("twice in the account `{acc}`")

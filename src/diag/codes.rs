@@ -147,10 +147,10 @@ codes! {
     KeysInvalid = "natscc::keys::invalid", Error, "A key file does not hold a valid NKey of the type its place needs.";
     // Secrets in the values and values the server refuses (issue 11).
     SecretSeed = "natscc::secrets::seed", Error, "A private NKey seed is written in the values where natscc copies it (a config, a ConfigMap, a listing): it would reach the outputs in clear. Give the public key and keep the seed in a Secret.";
-    ClearPassword = "natscc::secrets::clear_password", Error, "An extra account's user has a clear-text password: the chart copies it into the accounts ConfigMap. Use an NKey user, or a bcrypt hash.";
+    ClearPassword = "natscc::secrets::clear_password", Error, "A clear-text password or token in the values (a user's `password`/`pass`, an `authorization` token, route credentials, a URL's `user:password@`): the chart copies it into a config and its ConfigMap. Use an NKey user, a bcrypt hash, or a variable set from a Secret.";
     UserNkey = "natscc::accounts::user_nkey", Error, "An extra account's user has an nkey that is not a public user NKey (56 characters, U, valid checksum), or an NKey user with a name or password: nats-server refuses the config.";
     DuplicateUser = "natscc::accounts::duplicate_user", Error, "The same user NKey (or user name) twice in the accounts: nats-server refuses the config (\"Duplicate nkey detected\").";
-    ConfUnknownKey = "natscc::server::unknown_key", Error, "A top-level key of the NATS config (from a config.merge block) that nats-server 2.15 does not know: it refuses the config (\"unknown field\").";
-    ConfType = "natscc::server::type", Error, "A top-level NATS config option (from a config.merge block) has a type nats-server 2.15 refuses (a quoted port, `jetstream: 5`, a list for a size).";
+    ConfUnknownKey = "natscc::server::unknown_key", Error, "A key of the NATS config (from a config.merge block, or a block's merge: cluster, jetstream, leafnodes, mqtt, websocket, gateway) that nats-server 2.15 does not know there: it refuses the config (\"unknown field\").";
+    ConfType = "natscc::server::type", Error, "A NATS config option (from a config.merge block or a block's merge) has a type or value nats-server 2.15 refuses (a quoted port, `jetstream: 5`, a list for a size, `\"abc\"` for a duration or a size, 70000 MQTT pending acks).";
     ConfNestedList = "natscc::server::nested_list", Error, "A list directly inside a list: no nats-server option reads one, and it refuses the config.";
 }

@@ -23,14 +23,27 @@ pub fn render(format: Format, diags: &[Diagnostic], sources: &Sources, color: bo
 /// Renders findings of several compilations (each with its own sources) as one report.
 pub fn render_many(format: Format, items: &[(&Diagnostic, &Sources)], color: bool) -> String {
     // No format ever prints a private NKey seed: not in a message, a label, a file name, nor
-    // in the source lines the human format draws (those are masked once per set of sources).
-    let diags: Vec<Diagnostic> = items.iter().map(|(d, _)| redacted(d)).collect();
+    // in the source lines the human format draws (those are masked once per set of sources,
+    // clear passwords and tokens too).
     let mut masked: Vec<(*const Sources, Sources)> = vec![];
+    let mut words: Vec<(*const Sources, Vec<String>)> = vec![];
     for (_, s) in items {
         if !masked.iter().any(|(p, _)| std::ptr::eq(*p, *s)) {
             masked.push((*s as *const Sources, masked_sources(s)));
+            words.push((*s as *const Sources, password_words(s)));
         }
     }
+    let diags: Vec<Diagnostic> = items
+        .iter()
+        .map(|(d, s)| {
+            let w = &words
+                .iter()
+                .find(|(p, _)| std::ptr::eq(*p, *s))
+                .expect("collected above")
+                .1;
+            redacted(d, w)
+        })
+        .collect();
     let sources_of = |s: &Sources| {
         &masked
             .iter()
@@ -63,25 +76,39 @@ pub fn render_many(format: Format, items: &[(&Diagnostic, &Sources)], color: boo
 }
 
 /// A diagnostic with every seed in its message, help and labels redacted (`SU…(seed redacted)`).
-fn redacted(d: &Diagnostic) -> Diagnostic {
-    use crate::check::secrets::redact;
+/// Clear passwords and tokens are also redacted where a message quotes one: `words` are those
+/// written in the diagnostic's sources.
+fn redacted(d: &Diagnostic, words: &[String]) -> Diagnostic {
+    use crate::check::secrets::{redact, redact_words};
+    let clean = |t: &str| redact_words(&redact(t), words).into_owned();
     let mut d = d.clone();
-    d.message = redact(&d.message).into_owned();
-    d.help = d.help.map(|h| redact(&h).into_owned());
+    d.message = clean(&d.message);
+    d.help = d.help.map(|h| clean(&h));
     for l in &mut d.labels {
-        l.text = redact(&l.text).into_owned();
+        l.text = clean(&l.text);
     }
     d
 }
 
-/// The sources with every seed masked (`SU*****...`, same byte length, so spans still point
-/// at the same places) and redacted from the file names; sources without one are shared.
+/// The clear passwords and tokens written in any of the sources.
+fn password_words(sources: &Sources) -> Vec<String> {
+    sources
+        .files
+        .iter()
+        .flat_map(|f| crate::check::secrets::password_words(&f.text))
+        .collect()
+}
+
+/// The sources with every seed (`SU*****...`) and every clear password or token (`password:
+/// *******`) masked, same byte length, so spans still point at the same places, and seeds
+/// redacted from the file names; sources without one are shared. The human format draws
+/// source lines, the flagged one and its neighbours, whatever the finding is about.
 fn masked_sources(sources: &Sources) -> Sources {
-    use crate::check::secrets::{mask, redact};
+    use crate::check::secrets::{mask_secrets, redact};
     let files = sources
         .files
         .iter()
-        .map(|f| match (mask(&f.text), redact(&f.name)) {
+        .map(|f| match (mask_secrets(&f.text), redact(&f.name)) {
             (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_)) => f.clone(),
             (text, name) => {
                 std::sync::Arc::new(super::Source::new(name.into_owned(), text.into_owned()))
@@ -104,7 +131,10 @@ fn sev_word(s: Severity) -> &'static str {
 
 /// One finding on one line (seeds redacted).
 pub fn concise(d: &Diagnostic, sources: &Sources) -> String {
-    concise_clean(&redacted(d), &masked_sources(sources))
+    concise_clean(
+        &redacted(d, &password_words(sources)),
+        &masked_sources(sources),
+    )
 }
 
 fn concise_clean(d: &Diagnostic, sources: &Sources) -> String {
@@ -170,7 +200,10 @@ fn github_prop(s: &str) -> String {
 
 /// One GitHub workflow command (seeds redacted).
 pub fn github(d: &Diagnostic, sources: &Sources) -> String {
-    github_clean(&redacted(d), &masked_sources(sources))
+    github_clean(
+        &redacted(d, &password_words(sources)),
+        &masked_sources(sources),
+    )
 }
 
 fn github_clean(d: &Diagnostic, sources: &Sources) -> String {
@@ -561,7 +594,11 @@ fn drawable(text: &str, offset: usize) -> bool {
 
 /// One finding as miette draws it (seeds redacted, in the drawn source lines too).
 pub fn human(d: &Diagnostic, sources: &Sources, color: bool) -> String {
-    human_clean(&redacted(d), &masked_sources(sources), color)
+    human_clean(
+        &redacted(d, &password_words(sources)),
+        &masked_sources(sources),
+        color,
+    )
 }
 
 fn human_clean(d: &Diagnostic, sources: &Sources, color: bool) -> String {

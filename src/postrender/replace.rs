@@ -103,13 +103,16 @@ fn literal(text: &str, indent: usize) -> String {
     out
 }
 
-/// The end of a block scalar whose content starts at `value`: the last line indented at
-/// least as deep, blank lines inside included; returns the byte after that line's new line.
-fn block_end(text: &str, value: Span) -> usize {
+/// The end of a block scalar whose content starts at `value` under a key at column `key_col`:
+/// the last line indented at least as deep and deeper than the key, blank lines inside
+/// included; returns the byte after that line's new line. An empty block (`leafnodes.conf: |`
+/// then `---`) has its span on the next line at column 0: the key's column bounds it, or the
+/// block would run to the end of the stream.
+fn block_end(text: &str, value: Span, key_col: usize) -> usize {
     let start_of_line = text[..value.offset as usize]
         .rfind('\n')
         .map_or(0, |i| i + 1);
-    let indent = value.col as usize;
+    let indent = (value.col as usize).max(key_col + 1);
     let mut end = start_of_line;
     let mut at = start_of_line;
     for line in text[start_of_line..].split_inclusive('\n') {
@@ -195,11 +198,15 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
             let key_end = (e.key_span.offset + e.key_span.len) as usize;
             if e.value.span.line > e.key_span.line && literal_safe(new) {
                 let indent = (e.value.span.col as usize).max(e.key_span.col as usize + 2);
-                edits.push((key_end, block_end(text, e.value.span), literal(new, indent)));
+                edits.push((
+                    key_end,
+                    block_end(text, e.value.span, e.key_span.col as usize),
+                    literal(new, indent),
+                ));
             } else if e.value.span.line > e.key_span.line {
                 edits.push((
                     key_end,
-                    block_end(text, e.value.span),
+                    block_end(text, e.value.span, e.key_span.col as usize),
                     format!(": {}\n", serde_json::to_string(new).expect("a string")),
                 ));
             } else {
