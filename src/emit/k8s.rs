@@ -1,6 +1,6 @@
 //! Kubernetes objects and the listing files: routes, NACK streams, permissions, env, secrets.
 
-use super::conf::{Conf, ConfMap, Item};
+use crate::conf::{Conf, ConfMap, Item};
 use crate::model::names::{self, generated_users, secret_keys};
 use crate::model::{Model, RouteKind};
 use serde_json::{Map, Value, json};

@@ -1,8 +1,6 @@
 //! Stage 5: the files of one cluster, as text, and their atomic writing.
 //! Emit runs only on a model with no error; everything it writes is deterministic.
 
-// The config tree moved to `crate::conf`; kept here until in-flight branches are merged.
-pub use crate::conf;
 pub mod k8s;
 pub mod patch;
 pub mod yaml;

@@ -1,7 +1,7 @@
 //! The chart's `patch` lists: JSON Patch (add, replace, remove) applied to the finished config,
 //! through maps and list items (`/users/0/...`, `-` to append).
 
-use super::conf::{Conf, ConfMap, from_values};
+use crate::conf::{Conf, ConfMap, from_values};
 use crate::load::Node;
 
 fn unescape(tok: &str) -> String {
@@ -104,7 +104,7 @@ mod tests {
             "p:\n- { op: replace, path: /users/0/permissions/publish, value: { allow: [x] } }\n- { op: add, path: /users/-, value: { user: c } }\n- { op: remove, path: /users/1 }\n- { op: add, path: /users/9/user, value: z }\n",
         );
         apply(&mut conf, patch.get("p").unwrap());
-        let text = super::super::conf::print("t", &conf);
+        let text = crate::conf::print("t", &conf);
         assert!(
             text.contains("allow: [\"x\"]") && !text.contains("deny"),
             "{text}"
