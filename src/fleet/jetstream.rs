@@ -73,6 +73,10 @@ pub fn stream_config(spec: &Value) -> Value {
     c
 }
 
+/// JetStream errors of a cluster still forming: no suitable peers for placement (10005), and
+/// JetStream not yet available in the cluster (10008).
+const TRANSIENT: [u64; 2] = [10005, 10008];
+
 /// Creates the streams of one cluster (connected as its NACK controller user) and waits until
 /// every source of every stream is active (its sourcing consumer has reported in), or the
 /// deadline passes.
@@ -89,13 +93,25 @@ pub fn create_and_wait(
     for spec in streams {
         let cfg = stream_config(&spec["spec"]);
         let name = cfg["name"].as_str().unwrap_or_default().to_string();
-        let reply = api(
-            &mut conn,
-            &format!("$JS.API.STREAM.CREATE.{name}"),
-            &cfg,
-            deadline,
-        )
-        .map_err(|e| format!("{cluster}: creating stream {name}: {e}"))?;
+        // Right after start the meta leader may not yet count every peer of an R3 stream
+        // ("no suitable peers for placement, peer offline"); NACK keeps reconciling in
+        // production, so creation is retried until the deadline.
+        let reply = loop {
+            let reply = api(
+                &mut conn,
+                &format!("$JS.API.STREAM.CREATE.{name}"),
+                &cfg,
+                deadline,
+            )
+            .map_err(|e| format!("{cluster}: creating stream {name}: {e}"))?;
+            let transient = reply["error"]["err_code"]
+                .as_u64()
+                .is_some_and(|c| TRANSIENT.contains(&c));
+            if !transient || Instant::now() > deadline {
+                break reply;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         if let Some(e) = reply.get("error") {
             return Err(format!(
                 "{cluster}: the server refused stream {name}: {}",
