@@ -96,14 +96,21 @@ pub fn create_and_wait(
         // Right after start the meta leader may not yet count every peer of an R3 stream
         // ("no suitable peers for placement, peer offline"); NACK keeps reconciling in
         // production, so creation is retried until the deadline.
+        // A request can also go unanswered while the meta leader is being elected.
         let reply = loop {
-            let reply = api(
+            let reply = match api(
                 &mut conn,
                 &format!("$JS.API.STREAM.CREATE.{name}"),
                 &cfg,
                 deadline,
-            )
-            .map_err(|e| format!("{cluster}: creating stream {name}: {e}"))?;
+            ) {
+                Ok(reply) => reply,
+                Err(e) if e.unanswered && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+                Err(e) => return Err(format!("{cluster}: creating stream {name}: {e}")),
+            };
             let transient = reply["error"]["err_code"]
                 .as_u64()
                 .is_some_and(|c| TRANSIENT.contains(&c));
@@ -124,13 +131,19 @@ pub fn create_and_wait(
     }
     for name in sourced {
         loop {
-            let info = api(
+            let info = match api(
                 &mut conn,
                 &format!("$JS.API.STREAM.INFO.{name}"),
                 &json!({}),
                 deadline,
-            )
-            .map_err(|e| format!("{cluster}: stream {name}: {e}"))?;
+            ) {
+                Ok(info) => info,
+                Err(e) if e.unanswered && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+                Err(e) => return Err(format!("{cluster}: stream {name}: {e}")),
+            };
             if sources_active(&info) {
                 break;
             }
@@ -146,15 +159,38 @@ pub fn create_and_wait(
     Ok(())
 }
 
+/// Why a JetStream API request failed; `unanswered` when no reply came in time (worth asking
+/// again while the deadline allows).
+struct ApiError {
+    unanswered: bool,
+    message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// A JetStream API request; its JSON reply.
-fn api(conn: &mut Conn, subject: &str, body: &Value, deadline: Instant) -> Result<Value, String> {
+fn api(conn: &mut Conn, subject: &str, body: &Value, deadline: Instant) -> Result<Value, ApiError> {
     let wait = deadline
         .saturating_duration_since(Instant::now())
-        .clamp(Duration::from_millis(500), Duration::from_secs(5));
+        .clamp(Duration::from_millis(500), Duration::from_secs(2));
     let reply = conn
         .request(subject, body.to_string().as_bytes(), wait)
-        .map_err(|e| e.to_string())?;
-    serde_json::from_slice(&reply).map_err(|e| format!("bad reply: {e}"))
+        .map_err(|e| ApiError {
+            // No reply in time, or no JetStream API responder yet: both pass as the cluster forms.
+            unanswered: matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) || e.to_string().starts_with("no responders"),
+            message: e.to_string(),
+        })?;
+    serde_json::from_slice(&reply).map_err(|e| ApiError {
+        unanswered: false,
+        message: format!("bad reply: {e}"),
+    })
 }
 
 /// Every source has been heard from (`active` is the time since, -1 before) and reports no error.

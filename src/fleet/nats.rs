@@ -116,7 +116,10 @@ impl Conn {
         let deadline = Instant::now() + timeout;
         loop {
             if Instant::now() > deadline {
-                return Err(err(format!("no reply to {subject}")));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no reply to {subject}"),
+                ));
             }
             let l = self.line()?;
             let parts: Vec<&str> = l.split(' ').collect();
