@@ -10,7 +10,7 @@
 
 use crate::conf::is_size_word;
 use crate::diag::{Code, Diagnostic};
-use crate::load::{Node, V};
+use crate::load::{Entry, Node, V};
 
 const INT: u8 = 1;
 const STR: u8 = 2;
@@ -206,6 +206,24 @@ fn uses_var(n: &Node, name: &str) -> bool {
     }
 }
 
+/// A merge key the server does not know, at `at` (`what` says what it is not, and who refuses).
+fn unknown_option(e: &Entry, at: &str, table: &[(&str, u8)], what: &str) -> Diagnostic {
+    let key = &e.key;
+    let near = crate::diag::suggest(key, table.iter().map(|(k, _)| *k));
+    Diagnostic::new(
+        Code::ConfUnknownKey,
+        format!("`{at}.{key}` is not {what} refuses the config (unknown field \"{key}\")"),
+    )
+    .at(e.key_span, "unknown option")
+    .help(match near {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => {
+            "check the spelling against the nats-server configuration reference, or remove the key"
+                .to_string()
+        }
+    })
+}
+
 /// The keys and kinds of one top-level merge block (`at` is its path in the values).
 pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     for e in merge.entries() {
@@ -216,21 +234,14 @@ pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
         }
         let lower = key.to_ascii_lowercase();
         let Some(&(_, mask)) = TOP.iter().find(|(k, _)| *k == lower) else {
-            if uses_var(merge, key) {
-                continue;
+            if !uses_var(merge, key) {
+                out.push(unknown_option(
+                    e,
+                    at,
+                    TOP,
+                    "a nats-server option; the server",
+                ));
             }
-            let near = crate::diag::suggest(key, TOP.iter().map(|(k, _)| *k));
-            out.push(
-                Diagnostic::new(
-                    Code::ConfUnknownKey,
-                    format!("`{at}.{key}` is not a nats-server option; the server refuses the config (unknown field \"{key}\")"),
-                )
-                .at(e.key_span, "unknown option")
-                .help(match near {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => "check the spelling against the nats-server configuration reference, or remove the key".to_string(),
-                }),
-            );
             continue;
         };
         authorization_timeout(&lower, &e.value, &format!("{at}.{key}"), out);
@@ -486,21 +497,14 @@ fn block_merge(table: &[(&str, u8)], merge: &Node, at: &str, out: &mut Vec<Diagn
         }
         let lower = key.to_ascii_lowercase();
         let Some(&(_, mask)) = table.iter().find(|(k, _)| *k == lower) else {
-            if uses_var(merge, key) {
-                continue;
+            if !uses_var(merge, key) {
+                out.push(unknown_option(
+                    e,
+                    at,
+                    table,
+                    "an option of that block; nats-server",
+                ));
             }
-            let near = crate::diag::suggest(key, table.iter().map(|(k, _)| *k));
-            out.push(
-                Diagnostic::new(
-                    Code::ConfUnknownKey,
-                    format!("`{at}.{key}` is not an option of that block; nats-server refuses the config (unknown field \"{key}\")"),
-                )
-                .at(e.key_span, "unknown option")
-                .help(match near {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => "check the spelling against the nats-server configuration reference, or remove the key".to_string(),
-                }),
-            );
             continue;
         };
         authorization_timeout(&lower, &e.value, &format!("{at}.{key}"), out);
