@@ -224,28 +224,42 @@ fn unknown_option(e: &Entry, at: &str, table: &[(&str, u8)], what: &str) -> Diag
     })
 }
 
-/// The keys and kinds of one top-level merge block (`at` is its path in the values).
-pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+/// The entries of a merge that `table` knows, each with its lower-case key, the kinds the
+/// server reads there and its value's kind. `$include`s (they become `include x;` lines) and
+/// keys set through a variable pass; unknown keys are reported, and `authorization.timeout`
+/// is judged on the way.
+fn known_entries<'a>(
+    table: &[(&str, u8)],
+    merge: &'a Node,
+    at: &str,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<(&'a Entry, String, u8, u8)> {
+    let mut known = vec![];
     for e in merge.entries() {
-        let key = &e.key;
-        // `$include` entries become `include x;` lines.
-        if key.contains("$include") {
+        if e.key.contains("$include") {
             continue;
         }
-        let lower = key.to_ascii_lowercase();
-        let Some(&(_, mask)) = TOP.iter().find(|(k, _)| *k == lower) else {
-            if !uses_var(merge, key) {
-                out.push(unknown_option(
-                    e,
-                    at,
-                    TOP,
-                    "a nats-server option; the server",
-                ));
+        let lower = e.key.to_ascii_lowercase();
+        let Some(&(_, mask)) = table.iter().find(|(k, _)| *k == lower) else {
+            if !uses_var(merge, &e.key) {
+                out.push(unknown_option(e, at, table, what));
             }
             continue;
         };
-        authorization_timeout(&lower, &e.value, &format!("{at}.{key}"), out);
-        let Some(k) = kind(&e.value) else { continue };
+        authorization_timeout(&lower, &e.value, &format!("{at}.{}", e.key), out);
+        if let Some(k) = kind(&e.value) {
+            known.push((e, lower, mask, k));
+        }
+    }
+    known
+}
+
+/// The keys and kinds of one top-level merge block (`at` is its path in the values).
+pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+    let what = "a nats-server option; the server";
+    for (e, lower, mask, k) in known_entries(TOP, merge, at, what, out) {
+        let key = &e.key;
         // A quoted size or an integer duration is reported by `chart::limits` (TunableType),
         // which reads the key as written in lower case: `MAX_PENDING` is judged here.
         let handled = *key == lower
@@ -490,25 +504,9 @@ fn go_duration(s: &str) -> bool {
 
 /// The keys, kinds and values of a block's merge (`at` is its path in the values).
 fn block_merge(table: &[(&str, u8)], merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
-    for e in merge.entries() {
+    let what = "an option of that block; nats-server";
+    for (e, _, mask, k) in known_entries(table, merge, at, what, out) {
         let key = &e.key;
-        if key.contains("$include") {
-            continue;
-        }
-        let lower = key.to_ascii_lowercase();
-        let Some(&(_, mask)) = table.iter().find(|(k, _)| *k == lower) else {
-            if !uses_var(merge, key) {
-                out.push(unknown_option(
-                    e,
-                    at,
-                    table,
-                    "an option of that block; nats-server",
-                ));
-            }
-            continue;
-        };
-        authorization_timeout(&lower, &e.value, &format!("{at}.{key}"), out);
-        let Some(k) = kind(&e.value) else { continue };
         let wrong = |what: String, help: String| {
             Diagnostic::new(
                 Code::ConfType,
