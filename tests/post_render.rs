@@ -848,3 +848,63 @@ fn nats_configs_are_told_from_other_charts_conf_files() {
         "{err}"
     );
 }
+
+/// What compile judges in the values' merge blocks and extra accounts, post-render judges in
+/// the configs of a stream alone: each edit below is one the real server refuses, and
+/// post-render names it with the code compile gives.
+#[test]
+fn options_and_account_users_the_server_refuses_are_refused_in_the_stream() {
+    let user_a = "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4";
+    let user_b = "UAHYFZAGZV6Y6X3X4WTXB67MBE6TZ7SN7OTTGYDNV7OSOGAABHBDGXLQ";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            edit(
+                "      \"lame_duck_duration\": \"30s\",\n",
+                "      \"lame_duck_duration\": \"30s\",\n      \"max_paylod\": 1048576,\n",
+            ),
+            "natscc::server::unknown_key",
+        ),
+        (
+            edit(
+                "      \"lame_duck_grace_period\": \"10s\",\n",
+                "      \"lame_duck_grace_period\": \"abc\",\n",
+            ),
+            "natscc::server::type",
+        ),
+        (
+            edit(
+                "      \"lame_duck_duration\": \"30s\",\n",
+                "      \"lame_duck_duration\": \"30s\",\n      \"jetstream\": 5,\n",
+            ),
+            "natscc::server::type",
+        ),
+        (
+            edit(
+                "    CSC {\n      jetstream: false\n",
+                "    CSC {\n      jetstream: false\n      users: [{ nkey: hello }]\n",
+            ),
+            "natscc::accounts::user_nkey",
+        ),
+        (
+            edit(
+                "    CSC {\n      jetstream: false\n",
+                &format!(
+                    "    CSC {{\n      jetstream: false\n      users: [{{ nkey: {user_a} }}, {{ nkey: {user_b} }}, {{ nkey: {user_a} }}]\n"
+                ),
+            ),
+            "natscc::accounts::duplicate_user",
+        ),
+        (
+            edit(
+                "    CSC {\n      jetstream: false\n",
+                "    CSC {\n      jetstream: false\n      users: [[{ nkey: hello }]]\n",
+            ),
+            "natscc::server::nested_list",
+        ),
+    ];
+    for (text, code) in cases {
+        let err = refused(&text, &[]);
+        assert!(err.contains(code), "post-render must say {code}:\n{err}");
+        server_refusal(&text);
+    }
+}

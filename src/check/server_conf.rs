@@ -51,10 +51,10 @@ const TOP: &[(&str, u8)] = &[
     ("prof_port", INT),
     ("prof_block_rate", INT),
     ("jetstream", BOOL | MAP | STR),
-    ("lame_duck_duration", STR),
-    ("lame_duck_grace_period", STR),
-    ("ping_interval", STR),
-    ("write_deadline", STR),
+    ("lame_duck_duration", STR | DURATION),
+    ("lame_duck_grace_period", STR | DURATION),
+    ("ping_interval", STR | DURATION),
+    ("write_deadline", STR | DURATION),
     ("write_timeout", STR),
     ("leaf", MAP),
     ("leafnodes", MAP),
@@ -257,15 +257,68 @@ fn known_entries<'a>(
 
 /// The keys and kinds of one top-level merge block (`at` is its path in the values).
 pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+    top_level(merge, at, true, out);
+}
+
+/// The top level of a whole config read back from a rendered stream (`at` names the file),
+/// its server blocks key by key, and lists inside lists anywhere: what the merge rules judge
+/// in the values, judged where only the config is known. Values set from the environment
+/// (`<< $X >>`) and `null`s (the caller's mark for what another rule reports) pass.
+pub fn rendered(conf: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+    // A config without one server option is an include that no config of the stream includes
+    // (accounts or leaf remotes alone): no server reads it at the top.
+    let known = |e: &Entry| TOP.iter().any(|(k, _)| e.key.eq_ignore_ascii_case(k));
+    if !conf.entries().iter().any(known) {
+        return;
+    }
+    top_level(conf, at, false, out);
+    for (block, table) in BLOCKS {
+        if let Some(b) = conf
+            .entries()
+            .iter()
+            .rev()
+            .find(|e| e.key.eq_ignore_ascii_case(block))
+            .filter(|e| matches!(e.value.v, V::Map(_)))
+        {
+            block_merge(table, &b.value, &format!("{at}.{}", b.key), out);
+        }
+    }
+    super::server_values::nested_lists(conf, at, out);
+}
+
+/// `typed_elsewhere`: a quoted size or an integer duration under the keys `chart::limits`
+/// types is left to it (in the values, not in a rendered config).
+fn top_level(merge: &Node, at: &str, typed_elsewhere: bool, out: &mut Vec<Diagnostic>) {
     let what = "a nats-server option; the server";
     for (e, lower, mask, k) in known_entries(TOP, merge, at, what, out) {
         let key = &e.key;
         // A quoted size or an integer duration is reported by `chart::limits` (TunableType),
         // which reads the key as written in lower case: `MAX_PENDING` is judged here.
-        let handled = *key == lower
+        let handled = typed_elsewhere
+            && *key == lower
             && TYPED_ELSEWHERE.contains(&lower.as_str())
             && matches!(k, INT | STR | 0);
-        if mask & k == 0 && !handled {
+        if handled {
+            continue;
+        }
+        if let V::Str(s) = &e.value.v
+            && k == STR
+            && mask & DURATION != 0
+            && !go_duration(bare(s).unwrap_or(s))
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::ConfType,
+                    format!(
+                        "`{at}.{key}` is `{s}`, not a duration; nats-server refuses the config"
+                    ),
+                )
+                .at(e.value.span, "not a duration")
+                .help("write a duration with its unit: `30s`, `2m`, `1h30m`"),
+            );
+        }
+        if mask & k == 0 {
+            let mask = mask & ANY;
             out.push(
                 Diagnostic::new(
                     Code::ConfType,
@@ -526,12 +579,13 @@ fn block_merge(table: &[(&str, u8)], merge: &Node, at: &str, out: &mut Vec<Diagn
             ));
             continue;
         }
+        // The chart writes `<< X >>` as the bare `X`: the server reads the word.
         match &e.value.v {
-            V::Str(s) if k == STR && mask & DURATION != 0 && !go_duration(s) => out.push(wrong(
+            V::Str(s) if k == STR && mask & DURATION != 0 && !go_duration(bare(s).unwrap_or(s)) => out.push(wrong(
                 format!("`{s}`, not a duration"),
                 "write a duration with its unit: `30s`, `2m`, `1h30m`".to_string(),
             )),
-            V::Str(s) if k == STR && mask & SIZE != 0 && !is_storage_size(s) => out.push(wrong(
+            V::Str(s) if k == STR && mask & SIZE != 0 && !is_storage_size(bare(s).unwrap_or(s)) => out.push(wrong(
                 format!("`{s}`, not a size"),
                 "write a number of bytes, unquoted, or a quoted number with one of K, M, G, T (`\"1G\"`)".to_string(),
             )),

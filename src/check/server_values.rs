@@ -30,27 +30,55 @@ pub(crate) fn user_field<'a>(u: &'a Node, names: &[&str]) -> Option<&'a Entry> {
         .find(|e| names.iter().any(|n| e.key.eq_ignore_ascii_case(n)))
 }
 
-fn users_of(a: &crate::model::ExtraAccount) -> &[Node] {
-    a.fields
-        .iter()
-        .find(|f| f.key == "users")
-        .map(|f| f.value.items())
-        .unwrap_or_default()
+/// An account as these rules read it: its name and its fields (from the values, or read back
+/// from a rendered config).
+pub struct Account<'a> {
+    pub name: &'a str,
+    pub fields: &'a [Entry],
 }
 
-fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
+impl<'a> Account<'a> {
+    fn field(&self, key: &str) -> Option<&'a Node> {
+        self.fields.iter().find(|f| f.key == key).map(|f| &f.value)
+    }
+}
+
+/// A value only the running server knows: an environment variable, `<< $NAME >>` as the
+/// chart writes it.
+fn from_env(s: &str) -> bool {
+    word(s).starts_with('$')
+}
+
+/// The text the server reads: the chart writes `<< X >>` as the bare `X`.
+fn word(s: &str) -> &str {
+    let t = s.trim();
+    match t.strip_prefix("<<").and_then(|t| t.strip_suffix(">>")) {
+        Some(w) => w.trim(),
+        None => s,
+    }
+}
+
+fn text(n: &Node) -> Option<&str> {
+    n.as_str().map(word)
+}
+
+/// Every user of the accounts: the nkey and name rules, and each nkey or name once across
+/// all of them.
+pub fn user_keys(accounts: &[Account], out: &mut Vec<Diagnostic>) {
     // (nkey, account, span) and (name, account, span) of every user seen so far.
     let mut nkeys: std::collections::HashMap<String, (String, Span)> = Default::default();
     let mut names: std::collections::HashMap<String, (String, Span)> = Default::default();
-    for a in &m.extra_accounts {
-        let acc = &a.name.value;
-        for u in users_of(a) {
+    for a in accounts {
+        let acc = a.name;
+        for u in a.field("users").map(Node::items).unwrap_or_default() {
             if let Some(e) = user_field(u, NKEY) {
                 let n = &e.value;
                 match &n.v {
                     // A seed is reported as a secret (secrets.rs), once.
                     V::Str(k) if contains_seed(k) => {}
+                    V::Str(k) if from_env(k) => {}
                     V::Str(k) => {
+                        let k = word(k);
                         if let Some(problem) = super::auth::public_key_problem(k, 'U') {
                             out.push(
                                 Diagnostic::new(
@@ -61,8 +89,11 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                                 .help("write the user's public key (56 characters, starting with U), as `natscc keys` or `nk -inkey seed -pubout` prints it"),
                             );
                         } else if let Some((first_acc, first)) = nkeys.get(k) {
-                            let where_ =
-                                if first_acc == acc { format!("twice in the account `{acc}`") } else { format!("in the accounts `{first_acc}` and `{acc}`") };
+                            let where_ = if first_acc == acc {
+                                format!("twice in the account `{acc}`")
+                            } else {
+                                format!("in the accounts `{first_acc}` and `{acc}`")
+                            };
                             out.push(
                                 Diagnostic::new(
                                     Code::DuplicateUser,
@@ -73,7 +104,7 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                                 .help("a user NKey belongs to one account: remove one of the two, or give the other user its own key"),
                             );
                         } else {
-                            nkeys.insert(k.clone(), (acc.clone(), n.span));
+                            nkeys.insert(k.to_string(), (acc.to_string(), n.span));
                         }
                     }
                     V::Null => {}
@@ -105,7 +136,7 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                     }
                 }
             } else if matches!(u.v, V::Map(_))
-                && user_field(u, USER).is_none_or(|e| e.value.as_str() == Some(""))
+                && user_field(u, USER).is_none_or(|e| text(&e.value) == Some(""))
             {
                 out.push(
                     Diagnostic::new(
@@ -118,6 +149,7 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
             } else if let Some(e) = user_field(u, USER)
                 && let Some(n) = e.value.scalar_text()
             {
+                let n = word(&n).to_string();
                 let span = e.value.span;
                 if let Some((first_acc, first)) = names.get(&n) {
                     let where_ = if first_acc == acc {
@@ -135,7 +167,7 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
                         .help("user names are unique across all accounts: rename one of them"),
                     );
                 } else {
-                    names.insert(n, (acc.clone(), span));
+                    names.insert(n, (acc.to_string(), span));
                 }
             }
         }
@@ -143,25 +175,25 @@ fn user_keys(m: &Model, out: &mut Vec<Diagnostic>) {
 }
 
 /// Service imports of one account from one exporter to one local subject.
-fn service_imports(m: &Model, out: &mut Vec<Diagnostic>) {
-    for a in &m.extra_accounts {
-        let Some(imports) = a.fields.iter().find(|f| f.key == "imports") else {
+pub fn service_imports(accounts: &[Account], out: &mut Vec<Diagnostic>) {
+    for a in accounts {
+        let Some(imports) = a.field("imports") else {
             continue;
         };
         let mut seen: Vec<(String, String, Span)> = vec![];
-        for imp in imports.value.items() {
+        for imp in imports.items() {
             let Some(svc) = imp.get("service") else {
                 continue;
             };
             let (Some(exporter), Some(subject)) = (
-                svc.get("account").and_then(Node::as_str),
-                svc.get("subject").and_then(Node::as_str),
+                svc.get("account").and_then(text),
+                svc.get("subject").and_then(text),
             ) else {
                 continue;
             };
             let local = imp
                 .get("to")
-                .and_then(Node::as_str)
+                .and_then(text)
                 .filter(|t| !t.is_empty())
                 .unwrap_or(subject)
                 .to_string();
@@ -172,7 +204,7 @@ fn service_imports(m: &Model, out: &mut Vec<Diagnostic>) {
                         Code::DuplicateImport,
                         format!(
                             "account `{}` imports services from `{exporter}` twice onto the subject `{local}`; nats-server refuses that (\"Duplicate service import subject\")",
-                            a.name.value
+                            a.name
                         ),
                     )
                     .at(imp.span, "imported again here")
@@ -213,8 +245,16 @@ pub fn nested_list_finding(span: Span, at: &str) -> Diagnostic {
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
-    user_keys(m, &mut out);
-    service_imports(m, &mut out);
+    let accounts: Vec<Account> = m
+        .extra_accounts
+        .iter()
+        .map(|a| Account {
+            name: &a.name.value,
+            fields: &a.fields,
+        })
+        .collect();
+    user_keys(&accounts, &mut out);
+    service_imports(&accounts, &mut out);
     for a in &m.extra_accounts {
         for f in &a.fields {
             nested_lists(

@@ -4,11 +4,11 @@
 //! Gateway's listeners and the servers behind them.
 
 use super::objects::{ConfFile, Doc, Vfs};
-use crate::check::{cross_layer, imports};
+use crate::check::{cross_layer, imports, server_values};
 use crate::conf::{ConfMap, Item, size_bytes};
 use crate::diag::{Code, Diagnostic, Sources, Span, suggest};
 use crate::graph::Graph;
-use crate::load::Node as YNode;
+use crate::load::{Entry as YEntry, Node as YNode, V};
 use crate::model::Spanned;
 use crate::natsconf::{Block, Entry, Node, Parsed, Pos, Val};
 
@@ -41,6 +41,22 @@ pub fn server(s: &Server, out: &mut Vec<Diagnostic>) {
             exponent_numbers(s, value, out);
         }
     }
+    // The options, kinds and account users as nats-server reads them: the rules compile
+    // applies to the values' merge blocks and extra accounts, here on the config itself.
+    let tree = as_values_block(s, root);
+    crate::check::server_conf::rendered(&tree, &s.root_conf().key, out);
+    if let Some(accounts) = tree.get("accounts") {
+        let accounts: Vec<server_values::Account> = accounts
+            .entries()
+            .iter()
+            .map(|a| server_values::Account {
+                name: &a.key,
+                fields: a.value.entries(),
+            })
+            .collect();
+        server_values::user_keys(&accounts, out);
+        server_values::service_imports(&accounts, out);
+    }
     if let Some((
         key_pos,
         Node {
@@ -50,6 +66,55 @@ pub fn server(s: &Server, out: &mut Vec<Diagnostic>) {
     )) = root.entry("accounts")
     {
         account_graph(s, *key_pos, accounts, out);
+    }
+}
+
+/// A config block as the values rules read a tree: bare words and variables in the chart's
+/// `<< X >>` form (the server types them by their word), and a Go exponent as `null`, as
+/// `exponent_numbers` reports it. Places stay the stream's.
+fn as_values_block(s: &Server, b: &Block) -> YNode {
+    let entries = b
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Kv {
+                key,
+                key_pos,
+                value,
+            } => Some(YEntry {
+                key: key.clone(),
+                key_span: s.span(*key_pos),
+                value: as_values(s, value),
+            }),
+            Entry::Include { .. } => None,
+        })
+        .collect::<Vec<_>>();
+    let span = entries.first().map(|e| e.key_span).unwrap_or_default();
+    YNode {
+        v: V::Map(entries),
+        span,
+    }
+}
+
+fn as_values(s: &Server, n: &Node) -> YNode {
+    let v = match &n.v {
+        Val::Str(t) => V::Str(t.clone()),
+        Val::Var(t) => V::Str(format!("<< ${t} >>")),
+        Val::Bare(t) if is_go_exponent(t) => V::Null,
+        Val::Bare(t) => V::Str(format!("<< {t} >>")),
+        Val::Int(i) => V::Int(*i),
+        Val::Float(f) => V::Float(*f),
+        Val::Bool(b) => V::Bool(*b),
+        Val::List(items) => V::Seq(items.iter().map(|i| as_values(s, i)).collect()),
+        Val::Map(b) => {
+            let mut block = as_values_block(s, b);
+            block.span = s.span(n.pos);
+            return block;
+        }
+    };
+    YNode {
+        v,
+        span: s.span(n.pos),
     }
 }
 
