@@ -29,20 +29,26 @@ impl Spans {
     /// Records a values node and everything inside it under `prefix`.
     pub fn index(&mut self, prefix: &[String], node: &Node) {
         self.set(prefix, node.span);
+        self.index_inside(&mut prefix.to_vec(), node);
+    }
+    /// One path grows and shrinks as the walk goes: each place costs one key, not a copy of
+    /// the path per step. A map entry is marked by its key's span, a list item by its own.
+    fn index_inside(&mut self, path: &mut Vec<String>, node: &Node) {
         match &node.v {
             V::Map(es) => {
                 for e in es {
-                    let mut p = prefix.to_vec();
-                    p.push(e.key.clone());
-                    self.index(&p, &e.value);
-                    self.map.insert(p, e.key_span);
+                    path.push(e.key.clone());
+                    self.map.insert(path.clone(), e.key_span);
+                    self.index_inside(path, &e.value);
+                    path.pop();
                 }
             }
             V::Seq(items) => {
                 for (i, it) in items.iter().enumerate() {
-                    let mut p = prefix.to_vec();
-                    p.push(i.to_string());
-                    self.index(&p, it);
+                    path.push(i.to_string());
+                    self.map.insert(path.clone(), it.span);
+                    self.index_inside(path, it);
+                    path.pop();
                 }
             }
             _ => {}

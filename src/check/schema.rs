@@ -18,10 +18,22 @@ use std::sync::OnceLock;
 
 pub const SCHEMA_TEXT: &str = include_str!("../../schema/values.schema.json");
 
+static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
+
 /// The schema, parsed once per process.
 pub fn schema_json() -> &'static serde_json::Value {
-    static S: OnceLock<serde_json::Value> = OnceLock::new();
-    S.get_or_init(|| serde_json::from_str(SCHEMA_TEXT).expect("schema is JSON"))
+    SCHEMA.get_or_init(|| serde_json::from_str(SCHEMA_TEXT).expect("schema is JSON"))
+}
+
+/// Starts parsing the schema on another thread: it is a third of a small compile's checks,
+/// and the values take as long to load, so on a second core it costs no time at all. Whoever
+/// needs the schema first waits for it (or parses it, if the thread has not begun).
+pub fn warm_up() {
+    if SCHEMA.get().is_none() {
+        std::thread::spawn(|| {
+            schema_json();
+        });
+    }
 }
 
 /// The property names the schema allows at an instance path (for "did you mean").
@@ -154,15 +166,25 @@ pub fn unsupported_keywords(schema: &Value) -> Vec<String> {
 
 /// Applies `schema` to `node` and returns every violation (all of them, not the first).
 pub fn validate(schema: &Value, node: &Node) -> Vec<SchemaError> {
+    walk(schema, node, false)
+}
+
+/// `nulls_absent`: a map entry whose value is `null` counts as not there.
+fn walk(schema: &Value, node: &Node, nulls_absent: bool) -> Vec<SchemaError> {
     let mut out = vec![];
     let mut pointer = String::new();
-    Walk { root: schema }.apply(schema, node, &mut pointer, &mut out);
+    Walk {
+        root: schema,
+        nulls_absent,
+    }
+    .apply(schema, node, &mut pointer, &mut out);
     out
 }
 
 /// The schema being applied, for resolving `$ref`s (local ones: `#/definitions/x`).
 struct Walk<'s> {
     root: &'s Value,
+    nulls_absent: bool,
 }
 
 fn json_type_matches(ty: &str, node: &Node) -> bool {
@@ -231,6 +253,14 @@ fn push_pointer(pointer: &mut String, token: &str) -> usize {
 }
 
 impl Walk<'_> {
+    /// A value as JSON, as the walk sees it.
+    fn json(&self, node: &Node) -> Value {
+        match &node.v {
+            V::Map(_) | V::Seq(_) if self.nulls_absent => without_nulls(node).to_json(),
+            _ => node.to_json(),
+        }
+    }
+
     fn apply(&self, schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<SchemaError>) {
         let Some(s) = schema.as_object() else {
             if schema == &Value::Bool(false) {
@@ -275,13 +305,13 @@ impl Walk<'_> {
             }
         }
         if let Some(options) = s.get("enum").and_then(Value::as_array) {
-            let here = node.to_json();
+            let here = self.json(node);
             if !options.iter().any(|o| json_equal(o, &here)) {
                 err(Finding::Enum(Value::Array(options.clone())));
             }
         }
         if let Some(expected) = s.get("const")
-            && !json_equal(expected, &node.to_json())
+            && !json_equal(expected, &self.json(node))
         {
             err(Finding::Const(expected.clone()));
         }
@@ -316,9 +346,10 @@ impl Walk<'_> {
         }
         match &node.v {
             V::Map(entries) => {
+                let present = |e: &&crate::load::Entry| !(self.nulls_absent && e.value.is_null());
                 if let Some(required) = s.get("required").and_then(Value::as_array) {
                     for prop in required.iter().filter_map(Value::as_str) {
-                        if !entries.iter().any(|e| e.key == prop) {
+                        if !entries.iter().filter(present).any(|e| e.key == prop) {
                             err(Finding::Required(prop.to_string()));
                         }
                     }
@@ -326,7 +357,7 @@ impl Walk<'_> {
                 let props = s.get("properties").and_then(Value::as_object);
                 let additional = s.get("additionalProperties");
                 let mut unknown = vec![];
-                for e in entries {
+                for e in entries.iter().filter(present) {
                     let len = push_pointer(pointer, &e.key);
                     match (props.and_then(|p| p.get(&e.key)), additional) {
                         (Some(sub), _) => self.apply(sub, &e.value, pointer, out),
@@ -377,9 +408,7 @@ impl Walk<'_> {
     }
 }
 
-/// Applies the values schema and turns each violation into a diagnostic at its value.
-/// The tree without `null` map entries: after Helm's merge a null can only come from a
-/// chart's own values.yaml (a user's null deletes the key), where it means "not set".
+/// The tree without `null` map entries.
 fn without_nulls(node: &Node) -> Node {
     match &node.v {
         V::Map(es) => Node {
@@ -403,11 +432,12 @@ fn without_nulls(node: &Node) -> Node {
     }
 }
 
+/// Applies the values schema and turns each violation into a diagnostic at its value.
 pub fn check(root: &Node) -> Vec<Diagnostic> {
     let mut out = vec![];
-    let stripped = without_nulls(root);
-    let root = &stripped;
-    for err in validate(schema_json(), root) {
+    // After Helm's merge a null can only come from a chart's own values.yaml (a user's null
+    // deletes the key), where it means "not set".
+    for err in walk(schema_json(), root, true) {
         let pointer = err.pointer.as_str();
         let (node, entry) = root.at_pointer(pointer);
         let span = entry

@@ -441,40 +441,52 @@ fn seed_finding(span: Span, path: &str, in_key: bool) -> Diagnostic {
 }
 
 /// The overrides whose literal `value` the override rule already refuses (values.rs).
-fn override_value(path: &[&str]) -> bool {
+fn override_value(path: &[Seg]) -> bool {
     matches!(
         path,
         [
-            "global",
-            "eventBus",
-            "nkeySecretRefOverrides",
+            Seg::Key("global"),
+            Seg::Key("eventBus"),
+            Seg::Key("nkeySecretRefOverrides"),
             _,
             _,
-            "value"
+            Seg::Key("value")
         ]
     )
 }
 
-fn walk(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) {
-    let dotted = |p: &[String]| {
-        p.iter().fold(String::new(), |acc, k| {
-            if k.starts_with('[') || acc.is_empty() {
-                acc + k
-            } else {
-                acc + "." + k
+/// A step of a place in the values; the walks keep these borrowed and spell the place out
+/// only for a finding, so walking the whole tree allocates nothing.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn dotted(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() && !k.starts_with('[') {
+                    s.push('.');
+                }
+                s.push_str(k);
             }
-        })
-    };
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+fn walk<'a>(node: &'a Node, path: &mut Vec<Seg<'a>>, out: &mut Vec<Diagnostic>) {
     match &node.v {
-        V::Str(s) if contains_seed(s) => {
-            let parts: Vec<&str> = path.iter().map(String::as_str).collect();
-            if !override_value(&parts) {
-                out.push(seed_finding(node.span, &dotted(path), false));
-            }
+        V::Str(s) if contains_seed(s) && !override_value(path) => {
+            out.push(seed_finding(node.span, &dotted(path), false));
         }
         V::Map(entries) => {
             for e in entries {
-                path.push(e.key.clone());
+                path.push(Seg::Key(&e.key));
                 if contains_seed(&e.key) {
                     out.push(seed_finding(e.key_span, &dotted(path), true));
                 }
@@ -484,7 +496,7 @@ fn walk(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) {
         }
         V::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(format!("[{i}]"));
+                path.push(Seg::Index(i));
                 walk(item, path, out);
                 path.pop();
             }
@@ -565,16 +577,7 @@ fn clear(n: &Node) -> bool {
     }
 }
 
-fn walk_passwords(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) {
-    let dotted = |p: &[String]| {
-        p.iter().fold(String::new(), |acc, k| {
-            if k.starts_with('[') || acc.is_empty() {
-                acc + k
-            } else {
-                acc + "." + k
-            }
-        })
-    };
+fn walk_passwords<'a>(node: &'a Node, path: &mut Vec<Seg<'a>>, out: &mut Vec<Diagnostic>) {
     match &node.v {
         V::Str(s) if url_password(s).is_some() => {
             out.push(password_finding(
@@ -585,7 +588,7 @@ fn walk_passwords(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>
         }
         V::Map(entries) => {
             for e in entries {
-                path.push(e.key.clone());
+                path.push(Seg::Key(&e.key));
                 let secret_key = PASSWORD_KEYS.iter().any(|k| e.key.eq_ignore_ascii_case(k));
                 if secret_key && clear(&e.value) {
                     let what = if e.key.to_ascii_lowercase().contains("token") {
@@ -602,7 +605,7 @@ fn walk_passwords(node: &Node, path: &mut Vec<String>, out: &mut Vec<Diagnostic>
         }
         V::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(format!("[{i}]"));
+                path.push(Seg::Index(i));
                 walk_passwords(item, path, out);
                 path.pop();
             }
