@@ -908,3 +908,39 @@ fn options_and_account_users_the_server_refuses_are_refused_in_the_stream() {
         server_refusal(&text);
     }
 }
+
+/// Helm prints a ConfigMap value as a quoted scalar when a line of it ends in spaces (the
+/// chart's extra accounts leave such a line): the config then maps onto the stream only as a
+/// whole. A duplicate import between extra accounts is still refused there, beside a CPC's
+/// cross-layer lists (their places once covered every import of the config).
+#[test]
+fn a_duplicate_import_in_a_quoted_accounts_config_is_refused() {
+    let s = stream();
+    let head = "  accounts.conf: |\n";
+    let at = s
+        .find(head)
+        .expect("the fixture has accounts.conf as a block");
+    let body_start = at + head.len();
+    let body_len = s[body_start..].find("\n---").expect("the ConfigMap ends");
+    let mut conf: String = s[body_start..body_start + body_len]
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    conf.push_str("Ext1 {\n  jetstream: false\n  \n  exports: [{\"stream\":\"b.>\"}]\n}\n");
+    conf.push_str("Ext2 {\n  jetstream: false\n  \n  imports: [{\"stream\":{\"account\":\"Ext1\",\"subject\":\"b.>\"}},{\"stream\":{\"account\":\"Ext1\",\"subject\":\"b.>\"}}]\n}\n");
+    let quoted = format!(
+        "  accounts.conf: \"{}\"",
+        conf.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    );
+    let edited = format!("{}{}{}", &s[..at], quoted, &s[body_start + body_len..]);
+    let err = refused(&edited, &[]);
+    assert!(
+        err.contains(
+            "natscc::graph::duplicate_import: account `Ext2` imports stream `b.>` from `Ext1` twice"
+        ),
+        "{err}"
+    );
+    server_refusal(&edited);
+}

@@ -165,8 +165,13 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
     g.add_accounts_traced("", &conf, &import_at);
 
     let lists = recover_lists(s, &accs);
+    // A config the stream holds as a quoted scalar maps to the stream only as a whole: all
+    // its imports share one place, so places cannot tell which finding another one already
+    // covers, and none is dropped for it.
+    let traced = accs.iter().all(|(_, n)| s.conf_of(n.pos).mapped());
     let list_spans: Vec<Span> = lists
         .iter()
+        .filter(|_| traced)
         .flat_map(|(l, _)| l.iter().flatten().map(|x| x.span))
         .collect();
     let mut layer = match &lists {
@@ -182,7 +187,7 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
     }
     let named: Vec<Span> = layer
         .iter()
-        .filter(|d| matches!(d.code, Code::CrossLayerOverlap | Code::CrossLayerDuplicate))
+        .filter(|d| traced && matches!(d.code, Code::CrossLayerOverlap | Code::CrossLayerDuplicate))
         .flat_map(|d| d.labels.iter().map(|l| l.span))
         .collect();
     let reported = |sp: Option<Span>| sp.is_some_and(|sp| list_spans.contains(&sp));
