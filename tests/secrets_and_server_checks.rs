@@ -335,6 +335,24 @@ fn clear_passwords_are_refused_and_masked_in_every_format() {
     for (values, secrets) in cases.iter().chain(&more) {
         refused_without_echo(values, "natscc::secrets::clear_password", secrets);
     }
+    // A route password cannot come from a Secret (the chart writes it into every route URL):
+    // the help says to remove the credentials, not to use a variable.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(
+        tmp.path(),
+        "values.yaml",
+        "config:\n  cluster:\n    enabled: true\n    routeURLs:\n      user: route\n      password: route-secret\n",
+    );
+    let run = natscc()
+        .args(["lint", "--format", "concise"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("remove `routeURLs.user` and `routeURLs.password`") && !text.contains("<< $"),
+        "{text}"
+    );
     // A variable, a bcrypt hash or nothing at all is no password in clear.
     for ok in [
         format!(

@@ -557,11 +557,18 @@ fn password_finding(span: Span, path: &str, what: &str) -> Diagnostic {
         ),
     )
     .at(span, "password in clear")
-    .help(
+    .help(if path.ends_with("routeURLs.password") || path.ends_with("routeURLs.user") {
+        // The chart quotes the password into `cluster.authorization` and URL-encodes it into
+        // every route URL: neither a bcrypt hash nor a variable can stand in for it there.
+        "remove `routeURLs.user` and `routeURLs.password`: the chart writes the password into every route URL, so it \
+         cannot come from a Secret or a hash; routes between the replicas of one release need no credentials \
+         (`config.cluster.tls` encrypts and authenticates them, a NetworkPolicy on port 6222 keeps others out); \
+         treat this password as leaked and change it"
+    } else {
         "give a user an NKey instead (`nkey: U...`, the public key; the seed stays with the client), write a bcrypt hash \
-         (`nats server passwd`), or name an environment variable (`<< $ROUTE_PASSWORD >>`) set from a Secret; treat this \
-         password as leaked and change it",
-    )
+         (`nats server passwd`), or name an environment variable (`<< $PASSWORD >>`) set from a Secret; treat this \
+         password as leaked and change it"
+    })
 }
 
 /// Whether a password key's value holds a secret in clear: a string that names none, a
