@@ -14,32 +14,38 @@ fn plain_ok(st: &str) -> bool {
 
 /// A double-quoted scalar: JSON's escapes, plus `\u` escapes for what JSON leaves raw but a
 /// YAML reader refuses (DEL, C1 controls, non-characters) or folds as a line break (NEL, LS, PS).
-fn quoted(st: &str) -> String {
+fn push_quoted(st: &str, out: &mut String) {
     let json = serde_json::to_string(st).unwrap();
-    json.chars()
-        .map(|c| match c {
-            c if c.is_control()
-                || matches!(
-                    c,
-                    '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-                ) =>
-            {
-                format!("\\u{:04x}", c as u32)
-            }
-            c => c.to_string(),
-        })
-        .collect()
+    for c in json.chars() {
+        if c.is_control()
+            || matches!(
+                c,
+                '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+            )
+        {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
 }
 
-fn scalar(v: &Value) -> String {
+fn push_str_scalar(st: &str, out: &mut String) {
+    if plain_ok(st) {
+        out.push_str(st);
+    } else {
+        push_quoted(st, out);
+    }
+}
+
+fn push_scalar(v: &Value, out: &mut String) {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(st) if plain_ok(st) => st.clone(),
-        Value::String(st) => quoted(st),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(st) => push_str_scalar(st, out),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
     }
 }
 
@@ -61,13 +67,24 @@ fn multiline(st: &str) -> bool {
         && !st.chars().any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
 }
 
-fn write(v: &Value, indent: usize, out: &mut String) {
-    let pad = "  ".repeat(indent);
+fn push_pad(indent: usize, out: &mut String) {
+    for _ in 0..indent {
+        out.push_str("  ");
+    }
+}
+
+/// `first_padded`: the caller already wrote the first line's indentation (a list item's
+/// `- `), so the value's first line starts without it.
+fn write(v: &Value, indent: usize, first_padded: bool, out: &mut String) {
+    let mut pad = !first_padded;
     match v {
         Value::Object(o) => {
             for (k, val) in o {
-                out.push_str(&pad);
-                out.push_str(&scalar(&Value::String(k.clone())));
+                if pad {
+                    push_pad(indent, out);
+                }
+                pad = true;
+                push_str_scalar(k, out);
                 out.push(':');
                 match val {
                     Value::String(st) if multiline(st) => {
@@ -83,7 +100,7 @@ fn write(v: &Value, indent: usize, out: &mut String) {
                         // kept.
                         for line in st.strip_suffix('\n').unwrap_or(st).split('\n') {
                             if !line.is_empty() {
-                                out.push_str(&"  ".repeat(indent + 1));
+                                push_pad(indent + 1, out);
                                 out.push_str(line);
                             }
                             out.push('\n');
@@ -91,19 +108,16 @@ fn write(v: &Value, indent: usize, out: &mut String) {
                     }
                     _ if is_block(val) => {
                         out.push('\n');
-                        write(
-                            val,
-                            if matches!(val, Value::Array(_)) {
-                                indent
-                            } else {
-                                indent + 1
-                            },
-                            out,
-                        );
+                        let inner = if matches!(val, Value::Array(_)) {
+                            indent
+                        } else {
+                            indent + 1
+                        };
+                        write(val, inner, false, out);
                     }
                     _ => {
                         out.push(' ');
-                        out.push_str(&scalar(val));
+                        push_scalar(val, out);
                         out.push('\n');
                     }
                 }
@@ -111,22 +125,25 @@ fn write(v: &Value, indent: usize, out: &mut String) {
         }
         Value::Array(a) => {
             for item in a {
-                out.push_str(&pad);
+                if pad {
+                    push_pad(indent, out);
+                }
+                pad = true;
                 out.push_str("- ");
                 if is_block(item) {
-                    let mut inner = String::new();
-                    write(item, indent + 1, &mut inner);
                     // The first line of the nested block goes on the dash line.
-                    out.push_str(inner.trim_start());
+                    write(item, indent + 1, true, out);
                 } else {
-                    out.push_str(&scalar(item));
+                    push_scalar(item, out);
                     out.push('\n');
                 }
             }
         }
         other => {
-            out.push_str(&pad);
-            out.push_str(&scalar(other));
+            if pad {
+                push_pad(indent, out);
+            }
+            push_scalar(other, out);
             out.push('\n');
         }
     }
@@ -135,13 +152,16 @@ fn write(v: &Value, indent: usize, out: &mut String) {
 /// One document, without a leading `---`.
 pub fn to_yaml(v: &Value) -> String {
     let mut out = String::new();
-    write(v, 0, &mut out);
+    write(v, 0, false, &mut out);
     out
 }
 
 /// Several documents as one stream.
 pub fn stream(docs: &[Value]) -> String {
-    docs.iter()
-        .map(|d| format!("---\n{}", to_yaml(d)))
-        .collect()
+    let mut out = String::new();
+    for d in docs {
+        out.push_str("---\n");
+        write(d, 0, false, &mut out);
+    }
+    out
 }
