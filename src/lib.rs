@@ -49,7 +49,6 @@ fn is_plain_chart(root: Option<&load::Node>, inputs: &load::Inputs, sources: &So
 
 /// Loads, checks and, when nothing is wrong, emits one cluster.
 pub fn compile(inputs: &load::Inputs) -> Compiled {
-    check::schema::warm_up();
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
     if is_plain_chart(root.as_ref(), inputs, &sources) {
@@ -60,7 +59,6 @@ pub fn compile(inputs: &load::Inputs) -> Compiled {
 
 /// Loads and checks only: what lint and the pre-commit hook need.
 pub fn check_only(inputs: &load::Inputs) -> Compiled {
-    check::schema::warm_up();
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
     if is_plain_chart(root.as_ref(), inputs, &sources) {
@@ -82,19 +80,11 @@ pub fn compile_tree(
     let mut files = emit::Files::new();
     if let Some(root) = &root {
         model = model::build(root);
-        let printable = model.as_ref().filter(|_| emit_files && !diags.has_errors());
-        // The checks and the files read the finished model only: on a second core the files
-        // are printed while the checks run, and dropped if a check fails.
-        let (found, printed) = std::thread::scope(|scope| {
-            let printer = printable.map(|m| scope.spawn(move || emit::emit(m, &m.bus)));
-            let found = check::check(root, model.as_ref(), &sources);
-            let printed =
-                printer.map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            (found, printed)
-        });
-        diags.extend(found);
-        if let (Some(printed), false) = (printed, diags.has_errors()) {
-            files = printed;
+        diags.extend(check::check(root, model.as_ref(), &sources));
+        // Measured: printing the files (or parsing the schema) on a second thread made a
+        // compile slower on the 2-core VM: waking the other core costs more than the work.
+        if let (Some(m), false, true) = (&model, diags.has_errors(), emit_files) {
+            files = emit::emit(m, &m.bus);
         }
     }
     Compiled {

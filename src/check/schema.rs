@@ -18,22 +18,10 @@ use std::sync::OnceLock;
 
 pub const SCHEMA_TEXT: &str = include_str!("../../schema/values.schema.json");
 
-static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
-
 /// The schema, parsed once per process.
 pub fn schema_json() -> &'static serde_json::Value {
+    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
     SCHEMA.get_or_init(|| serde_json::from_str(SCHEMA_TEXT).expect("schema is JSON"))
-}
-
-/// Starts parsing the schema on another thread: it is a third of a small compile's checks,
-/// and the values take as long to load, so on a second core it costs no time at all. Whoever
-/// needs the schema first waits for it (or parses it, if the thread has not begun).
-pub fn warm_up() {
-    if SCHEMA.get().is_none() {
-        std::thread::spawn(|| {
-            schema_json();
-        });
-    }
 }
 
 /// The property names the schema allows at an instance path (for "did you mean").
