@@ -59,9 +59,10 @@ fn seed_ranges(text: &str, validated: bool) -> Vec<(usize, usize)> {
     out
 }
 
-/// Whether `text` holds a private NKey seed (checksum verified).
+/// Whether `text` holds a private NKey seed (checksum verified). Most values are far shorter
+/// than a seed: they are answered without a scan.
 pub fn contains_seed(text: &str) -> bool {
-    !seed_ranges(text, true).is_empty()
+    text.len() >= SEED_LEN && !seed_ranges(text, true).is_empty()
 }
 
 /// Byte ranges of the passwords of URLs' user info (`nats://user:password@host`) in `text`.
@@ -541,6 +542,10 @@ fn names_no_secret(s: &str) -> bool {
 
 /// The password of a URL's user info (`nats://user:password@host`), when it is one in clear.
 fn url_password(s: &str) -> Option<&str> {
+    // No `@`, no user info: most values are answered by one memchr.
+    if !s.contains('@') {
+        return None;
+    }
     let rest = &s[s.find("://")? + 3..];
     let authority = rest.split(['/', '?', '#', ' ', ',']).next()?;
     let userinfo = &authority[..authority.rfind('@')?];
