@@ -2,7 +2,8 @@
 //! interpreter (fast to start). These tests hold it to the `jsonschema` crate's verdicts: on
 //! every fixture, good and bad, and on hundreds of files made by mutating them at random.
 
-use natscc::check::schema::{Finding, schema_json, unsupported_keywords, validate};
+use natscc::check::schema::{Finding, SCHEMA_TEXT, schema_json, unsupported_keywords, validate};
+use natscc::check::schema_data::{FLEET, Json};
 use natscc::diag::Sources;
 use natscc::load::{self, Node};
 use proptest::prelude::*;
@@ -15,7 +16,7 @@ fn ours(root: &Node) -> BTreeSet<(String, String)> {
     ours_with(schema_json(), root)
 }
 
-fn ours_with(schema: &Value, root: &Node) -> BTreeSet<(String, String)> {
+fn ours_with(schema: &'static Json, root: &Node) -> BTreeSet<(String, String)> {
     validate(schema, root)
         .into_iter()
         .map(|e| {
@@ -41,7 +42,7 @@ fn ours_with(schema: &Value, root: &Node) -> BTreeSet<(String, String)> {
 }
 
 fn oracle(instance: &Value) -> BTreeSet<(String, String)> {
-    oracle_with(schema_json(), instance)
+    oracle_with(&values_schema(), instance)
 }
 
 fn oracle_with(schema: &Value, instance: &Value) -> BTreeSet<(String, String)> {
@@ -102,10 +103,21 @@ fn fleet_schema() -> Value {
     serde_json::from_str(natscc::fleet::load::SCHEMA_TEXT).unwrap()
 }
 
+fn values_schema() -> Value {
+    serde_json::from_str(SCHEMA_TEXT).unwrap()
+}
+
 #[test]
 fn the_schemas_use_only_keywords_the_interpreter_applies() {
     assert_eq!(unsupported_keywords(schema_json()), Vec::<String>::new());
-    assert_eq!(unsupported_keywords(&fleet_schema()), Vec::<String>::new());
+    assert_eq!(unsupported_keywords(&FLEET), Vec::<String>::new());
+}
+
+/// The schemas built into the binary are the schema files, value for value.
+#[test]
+fn the_built_in_schemas_are_the_files() {
+    assert_eq!(schema_json().to_value(), values_schema());
+    assert_eq!(FLEET.to_value(), fleet_schema());
 }
 
 /// Every fleet file in the repository (the example and each bad fleet).
@@ -130,7 +142,7 @@ fn agrees_with_jsonschema_on_every_fleet_file() {
     for file in files {
         let root = parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
         assert_eq!(
-            ours_with(&schema, &root),
+            ours_with(&FLEET, &root),
             oracle_with(&schema, &root.to_json()),
             "{}",
             file.display()
@@ -288,6 +300,6 @@ proptest! {
             }
         }
         let root = parse(&value.to_string()).expect("JSON is YAML");
-        prop_assert_eq!(ours_with(&schema, &root), oracle_with(&schema, &root.to_json()));
+        prop_assert_eq!(ours_with(&FLEET, &root), oracle_with(&schema, &root.to_json()));
     }
 }

@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod imports;
 pub mod rendered;
 pub mod schema;
+pub mod schema_data;
 pub mod secrets;
 pub mod server_conf;
 pub mod server_values;

@@ -8,20 +8,19 @@
 //! `jsonschema` crate's verdicts on every fixture and on generated values, and another test
 //! refuses any schema keyword it does not know, so the two cannot drift apart.
 
+use super::schema_data::Json;
 use crate::diag::{Code, Diagnostic, suggest};
 use crate::load::Node;
 use crate::load::V;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 pub const SCHEMA_TEXT: &str = include_str!("../../schema/values.schema.json");
 
-/// The schema, parsed once per process.
-pub fn schema_json() -> &'static serde_json::Value {
-    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| serde_json::from_str(SCHEMA_TEXT).expect("schema is JSON"))
+/// The schema, built into the binary from `SCHEMA_TEXT` (see `schema_data`).
+pub fn schema_json() -> &'static Json {
+    &super::schema_data::VALUES
 }
 
 /// The property names the schema allows at an instance path (for "did you mean").
@@ -31,14 +30,14 @@ fn known_keys(pointer: &str) -> Vec<String> {
         node = match node.get("properties").and_then(|p| p.get(tok)) {
             Some(n) => n,
             None => match node.get("additionalProperties") {
-                Some(n) if n.is_object() => n,
+                Some(n @ Json::Obj(_)) => n,
                 _ => return vec![],
             },
         };
     }
     node.get("properties")
-        .and_then(|p| p.as_object())
-        .map(|o| o.keys().cloned().collect())
+        .and_then(Json::as_object)
+        .map(|o| o.iter().map(|(k, _)| k.to_string()).collect())
         .unwrap_or_default()
 }
 
@@ -130,16 +129,18 @@ pub const KEYWORDS: &[&str] = &[
 
 /// Every keyword in a schema that the interpreter would not apply (for the test that keeps
 /// the schema inside what `validate` understands).
-pub fn unsupported_keywords(schema: &Value) -> Vec<String> {
+pub fn unsupported_keywords(schema: &Json) -> Vec<String> {
     let mut out = vec![];
     let mut stack = vec![schema];
     while let Some(s) = stack.pop() {
         let Some(obj) = s.as_object() else { continue };
         for (k, v) in obj {
-            match k.as_str() {
-                "properties" | "definitions" => {
-                    stack.extend(v.as_object().into_iter().flat_map(|m| m.values()))
-                }
+            match *k {
+                "properties" | "definitions" => stack.extend(
+                    v.as_object()
+                        .into_iter()
+                        .flat_map(|m| m.iter().map(|(_, v)| v)),
+                ),
                 "allOf" => stack.extend(v.as_array().into_iter().flatten()),
                 "additionalProperties" | "items" | "if" | "then" | "else" => stack.push(v),
                 k if KEYWORDS.contains(&k) || ANNOTATIONS.contains(&k) => {}
@@ -153,12 +154,12 @@ pub fn unsupported_keywords(schema: &Value) -> Vec<String> {
 }
 
 /// Applies `schema` to `node` and returns every violation (all of them, not the first).
-pub fn validate(schema: &Value, node: &Node) -> Vec<SchemaError> {
+pub fn validate(schema: &'static Json, node: &Node) -> Vec<SchemaError> {
     walk(schema, node, false)
 }
 
 /// `nulls_absent`: a map entry whose value is `null` counts as not there.
-fn walk(schema: &Value, node: &Node, nulls_absent: bool) -> Vec<SchemaError> {
+fn walk(schema: &'static Json, node: &Node, nulls_absent: bool) -> Vec<SchemaError> {
     let mut out = vec![];
     let mut pointer = String::new();
     Walk {
@@ -170,8 +171,8 @@ fn walk(schema: &Value, node: &Node, nulls_absent: bool) -> Vec<SchemaError> {
 }
 
 /// The schema being applied, for resolving `$ref`s (local ones: `#/definitions/x`).
-struct Walk<'s> {
-    root: &'s Value,
+struct Walk {
+    root: &'static Json,
     nulls_absent: bool,
 }
 
@@ -198,18 +199,21 @@ fn as_f64(node: &Node) -> Option<f64> {
 }
 
 /// JSON equality as JSON Schema defines it (1 equals 1.0).
-fn json_equal(a: &Value, b: &Value) -> bool {
+fn json_equal(a: &Json, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
+        (Json::Int(_) | Json::Float(_), Value::Number(y)) => a.as_f64() == y.as_f64(),
+        (Json::Null, Value::Null) => true,
+        (Json::Bool(x), Value::Bool(y)) => x == y,
+        (Json::Str(x), Value::String(y)) => x == y,
+        (Json::Arr(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
         }
-        (Value::Object(x), Value::Object(y)) => {
+        (Json::Obj(x), Value::Object(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+                    .all(|(k, v)| y.get(*k).is_some_and(|w| json_equal(v, w)))
         }
-        _ => a == b,
+        _ => false,
     }
 }
 
@@ -240,7 +244,7 @@ fn push_pointer(pointer: &mut String, token: &str) -> usize {
     len
 }
 
-impl Walk<'_> {
+impl Walk {
     /// A value as JSON, as the walk sees it.
     fn json(&self, node: &Node) -> Value {
         match &node.v {
@@ -249,9 +253,16 @@ impl Walk<'_> {
         }
     }
 
-    fn apply(&self, schema: &Value, node: &Node, pointer: &mut String, out: &mut Vec<SchemaError>) {
-        let Some(s) = schema.as_object() else {
-            if schema == &Value::Bool(false) {
+    fn apply(
+        &self,
+        schema: &'static Json,
+        node: &Node,
+        pointer: &mut String,
+        out: &mut Vec<SchemaError>,
+    ) {
+        let s = schema;
+        if s.as_object().is_none() {
+            if matches!(schema, Json::Bool(false)) {
                 out.push(SchemaError {
                     pointer: pointer.clone(),
                     finding: Finding::Type(vec![]),
@@ -259,7 +270,7 @@ impl Walk<'_> {
             }
             return;
         };
-        if let Some(reference) = s.get("$ref").and_then(Value::as_str) {
+        if let Some(reference) = s.get("$ref").and_then(Json::as_str) {
             // Draft 7: a `$ref` replaces its siblings.
             match reference
                 .strip_prefix('#')
@@ -280,54 +291,63 @@ impl Walk<'_> {
             })
         };
         if let Some(ty) = s.get("type") {
-            let allowed: Vec<String> = match ty {
-                Value::String(t) => vec![t.clone()],
-                Value::Array(ts) => ts
-                    .iter()
-                    .filter_map(|t| t.as_str().map(str::to_string))
-                    .collect(),
-                _ => vec![],
+            let allowed: &[Json] = match ty {
+                Json::Str(_) => std::slice::from_ref(ty),
+                Json::Arr(ts) => ts,
+                _ => &[],
             };
-            if !allowed.iter().any(|t| json_type_matches(t, node)) {
-                err(Finding::Type(allowed));
+            if !allowed
+                .iter()
+                .filter_map(Json::as_str)
+                .any(|t| json_type_matches(t, node))
+            {
+                err(Finding::Type(
+                    allowed
+                        .iter()
+                        .filter_map(Json::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                ));
             }
         }
-        if let Some(options) = s.get("enum").and_then(Value::as_array) {
+        if let Some(options) = s.get("enum").and_then(Json::as_array) {
             let here = self.json(node);
             if !options.iter().any(|o| json_equal(o, &here)) {
-                err(Finding::Enum(Value::Array(options.clone())));
+                err(Finding::Enum(Value::Array(
+                    options.iter().map(Json::to_value).collect(),
+                )));
             }
         }
         if let Some(expected) = s.get("const")
             && !json_equal(expected, &self.json(node))
         {
-            err(Finding::Const(expected.clone()));
+            err(Finding::Const(expected.to_value()));
         }
         if let Some(n) = as_f64(node) {
             if let Some(min) = s
                 .get("minimum")
                 .filter(|m| m.as_f64().is_some_and(|m| n < m))
             {
-                err(Finding::Minimum(min.clone()));
+                err(Finding::Minimum(min.to_value()));
             }
             if let Some(max) = s
                 .get("maximum")
                 .filter(|m| m.as_f64().is_some_and(|m| n > m))
             {
-                err(Finding::Maximum(max.clone()));
+                err(Finding::Maximum(max.to_value()));
             }
         }
-        if let (V::Str(text), Some(min)) = (&node.v, s.get("minLength").and_then(Value::as_u64))
+        if let (V::Str(text), Some(min)) = (&node.v, s.get("minLength").and_then(Json::as_u64))
             && (text.chars().count() as u64) < min
         {
             err(Finding::MinLength(min));
         }
-        if let (V::Seq(items), Some(min)) = (&node.v, s.get("minItems").and_then(Value::as_u64))
+        if let (V::Seq(items), Some(min)) = (&node.v, s.get("minItems").and_then(Json::as_u64))
             && (items.len() as u64) < min
         {
             err(Finding::MinItems(min));
         }
-        if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Value::as_str))
+        if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Json::as_str))
             && !pattern_matches(pattern, text)
         {
             err(Finding::Pattern(pattern.to_string()));
@@ -335,21 +355,21 @@ impl Walk<'_> {
         match &node.v {
             V::Map(entries) => {
                 let present = |e: &&crate::load::Entry| !(self.nulls_absent && e.value.is_null());
-                if let Some(required) = s.get("required").and_then(Value::as_array) {
-                    for prop in required.iter().filter_map(Value::as_str) {
+                if let Some(required) = s.get("required").and_then(Json::as_array) {
+                    for prop in required.iter().filter_map(Json::as_str) {
                         if !entries.iter().filter(present).any(|e| e.key == prop) {
                             err(Finding::Required(prop.to_string()));
                         }
                     }
                 }
-                let props = s.get("properties").and_then(Value::as_object);
+                let props = s.get("properties");
                 let additional = s.get("additionalProperties");
                 let mut unknown = vec![];
                 for e in entries.iter().filter(present) {
                     let len = push_pointer(pointer, &e.key);
                     match (props.and_then(|p| p.get(&e.key)), additional) {
                         (Some(sub), _) => self.apply(sub, &e.value, pointer, out),
-                        (None, Some(Value::Bool(false))) => unknown.push(e.key.clone()),
+                        (None, Some(Json::Bool(false))) => unknown.push(e.key.clone()),
                         (None, Some(sub)) => self.apply(sub, &e.value, pointer, out),
                         (None, None) => {}
                     }
@@ -375,7 +395,7 @@ impl Walk<'_> {
         }
         for sub in s
             .get("allOf")
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .into_iter()
             .flatten()
         {

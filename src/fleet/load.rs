@@ -9,14 +9,13 @@ use crate::load::{Entry, Node, V, merge, yaml};
 use crate::model::Spanned;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 pub const SCHEMA_TEXT: &str = include_str!("../../schema/fleet.schema.json");
 
-/// The fleet schema, applied by the same interpreter as the values schema.
-fn schema() -> &'static serde_json::Value {
-    static S: OnceLock<serde_json::Value> = OnceLock::new();
-    S.get_or_init(|| serde_json::from_str(SCHEMA_TEXT).expect("fleet schema is JSON"))
+/// The fleet schema (built into the binary from `SCHEMA_TEXT`), applied by the same
+/// interpreter as the values schema.
+fn schema() -> &'static crate::check::schema_data::Json {
+    &crate::check::schema_data::FLEET
 }
 
 fn file_diag(message: impl Into<String>, span: Span, label: &str) -> Diagnostic {
