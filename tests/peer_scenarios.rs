@@ -722,6 +722,50 @@ fn mtls_auth(fleet: Fleet, up: &Up, cluster: &str) -> Auth {
     }
 }
 
+/// Whether the server delivered `topic` from `publisher`. A no-auth `observer` in the same
+/// account holds one subscription to everything; `marker` (which the publisher may publish) is
+/// sent until it arrives, so that interest has reached the publisher's server (across
+/// nats-mtls' leaf connection too). Then `topic`, then `marker` again: messages from one
+/// connection keep their order, so a `topic` the server let through arrives before the second
+/// marker; one it refused does not arrive at all.
+async fn published_before_marker(
+    publisher: &mut Mqtt,
+    topic: &str,
+    marker: &str,
+    qos: QoS,
+    observer: &Nats,
+) -> bool {
+    let (subject, marker_subject) = (nats_form(topic), nats_form(marker));
+    let mut all = observer.subscribe_held(">").await;
+    let deadline = Instant::now() + WAIT;
+    'probe: loop {
+        publisher.publish(marker, "probe", qos, false).await;
+        let round = tokio::time::Instant::now() + Duration::from_millis(200);
+        while let Ok(Some(m)) = tokio::time::timeout_at(round, all.next()).await {
+            if m.subject.as_str() == marker_subject {
+                break 'probe;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the marker {marker} never reached the observer"
+        );
+    }
+    publisher.publish(topic, "row", qos, false).await;
+    publisher.publish(marker, "after", qos, false).await;
+    let mut seen = false;
+    loop {
+        let m = tokio::time::timeout(WAIT, all.next())
+            .await
+            .unwrap_or_else(|_| panic!("the marker {marker} did not come back"))
+            .unwrap();
+        seen |= m.subject.as_str() == subject;
+        if m.subject.as_str() == marker_subject && m.payload.as_ref() == b"after" {
+            return seen;
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // federation_test.go
 // ---------------------------------------------------------------------------------------------
@@ -986,27 +1030,12 @@ fn test_restricted_mtls_mqtt_qos1() {
             // observer in the same account (on the main cluster, across nats-mtls' leaf) sees
             // the allowed one first, so the server dropped the denied one.
             let observer = anonymous(&up.cluster(c).nats).await;
-            let forbidden = format!("forbidden.{id}");
-            let mut watch = observer.subscribe_held(&forbidden).await;
-            let marker = format!("{prefix}.mtls.marker.{id}");
-            let mut marks = observer.subscribe_held(&marker).await;
-            let deadline = Instant::now() + WAIT;
-            loop {
-                publisher
-                    .publish(&forbidden.replace('.', "/"), "no", QoS::AtLeastOnce, false)
+            let forbidden = format!("forbidden/{id}");
+            let marker = format!("{prefix}/mtls/marker/{id}");
+            let leaked =
+                published_before_marker(&mut publisher, &forbidden, &marker, QoS::AtLeastOnce, &observer)
                     .await;
-                publisher
-                    .publish(&marker.replace('.', "/"), "yes", QoS::AtLeastOnce, false)
-                    .await;
-                if let Ok(Some(_)) =
-                    tokio::time::timeout(Duration::from_millis(200), marks.next()).await
-                {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "{c}: the allowed marker never arrived");
-            }
-            let leaked = tokio::time::timeout(Duration::from_millis(500), watch.next()).await;
-            assert!(leaked.is_err(), "{c}: the denied publish was delivered");
+            assert!(!leaked, "{c}: the denied publish was delivered");
             assert_eq!(
                 sub.subscribe("forbidden/#", QoS::AtLeastOnce).await,
                 SubscribeReasonCode::Failure,
@@ -1172,6 +1201,210 @@ fn test_tcp_to_mtls_routing() {
     on_fleets(&FLEETS, |fleet, up| async move {
         for c in CLUSTERS {
             across_transports(fleet, up, c, false).await;
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// topic_auth_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// The NATS subject an MQTT topic or filter stands for (`#` at the end: `>`).
+fn nats_form(topic: &str) -> String {
+    let s = topic.replace('/', ".").replace('+', "*");
+    match s.strip_suffix('#') {
+        Some(head) => format!("{head}>"),
+        None => s,
+    }
+}
+
+/// One row of the peer's table: who subscribes to what, who publishes what, and what the
+/// permissions allow. `marker` is a topic the publisher may publish (the proof that a denied
+/// publish was dropped: it is sent after the denied one and arrives first).
+struct AuthCase {
+    name: String,
+    pub_topic: String,
+    sub_filter: String,
+    pub_auth: Auth,
+    sub_auth: Auth,
+    marker: String,
+    can_publish: bool,
+    can_subscribe: bool,
+}
+
+/// Runs one row on an MQTT listener, with a no-auth NATS observer in the identities' account.
+async fn authorization_case(port: u16, observer_url: &str, case: &AuthCase) {
+    let id = unique();
+    let what = &case.name;
+    let mut sub = mqtt(port, &format!("sub-{id}"), &case.sub_auth).await;
+    let code = sub.subscribe(&case.sub_filter, QoS::AtMostOnce).await;
+    assert_eq!(
+        matches!(code, SubscribeReasonCode::Success(_)),
+        case.can_subscribe,
+        "{what}: SUBACK for {} is {code:?}",
+        case.sub_filter
+    );
+    let mut publisher = mqtt(port, &format!("pub-{id}"), &case.pub_auth).await;
+    let observer = anonymous(observer_url).await;
+    let published = published_before_marker(
+        &mut publisher,
+        &case.pub_topic,
+        &case.marker,
+        QoS::AtMostOnce,
+        &observer,
+    )
+    .await;
+    assert_eq!(
+        published, case.can_publish,
+        "{what}: the publish on {} {} the observer",
+        case.pub_topic,
+        if published { "reached" } else { "did not reach" }
+    );
+    let delivered = sub.next(Duration::from_millis(500)).await;
+    assert_eq!(
+        delivered.is_some(),
+        case.can_publish && case.can_subscribe,
+        "{what}: delivery to the subscriber: {delivered:?}"
+    );
+}
+
+/// The same identity over NATS: the server names what it refuses.
+async fn nats_authorization_case(url: &str, case: &AuthCase) {
+    let (Auth::Token(pub_token), Auth::Token(sub_token)) = (&case.pub_auth, &case.sub_auth)
+    else {
+        return;
+    };
+    if !case.can_publish {
+        let mut c = with_token(url, pub_token).await;
+        let subject = nats_form(&case.pub_topic);
+        c.nc.publish(subject.clone(), "x".into()).await.unwrap();
+        c.nc.flush().await.unwrap();
+        c.refused(&format!("Permissions Violation for Publish to \"{subject}\""))
+            .await;
+    }
+    if !case.can_subscribe {
+        let mut c = with_token(url, sub_token).await;
+        let subject = nats_form(&case.sub_filter);
+        let _sub = c.nc.subscribe(subject.clone()).await.unwrap();
+        c.nc.flush().await.unwrap();
+        c.refused(&format!(
+            "Permissions Violation for Subscription to \"{subject}\""
+        ))
+        .await;
+    }
+}
+
+/// The peer's table for the lab's OAuth2 identities (`mqtt-client` full access to test.>,
+/// perf.>, cpc.*.test.>; `mqtt-publisher` may publish there and subscribe dummy.> only;
+/// `mqtt-subscriber` the other way round), with the tokens `natscc up` minted for `cluster`.
+fn lab_auth_table(up: &Up, cluster: &str) -> Vec<AuthCase> {
+    let token = |n: &str| Auth::Token(up.cluster(cluster).tokens[n].clone());
+    let (full, pub_only, sub_only) = (
+        token("mqtt-client"),
+        token("mqtt-publisher"),
+        token("mqtt-subscriber"),
+    );
+    let id = unique();
+    let row = |name: &str, p: String, s: String, pa: &Auth, sa: &Auth, cp: bool, cs: bool| {
+        let marker = if pa.same(&sub_only) {
+            format!("dummy/marker/{id}")
+        } else {
+            format!("test/marker/{id}")
+        };
+        AuthCase {
+            name: format!("{cluster} {name}"),
+            pub_topic: p,
+            sub_filter: s,
+            pub_auth: pa.clone(),
+            sub_auth: sa.clone(),
+            marker,
+            can_publish: cp,
+            can_subscribe: cs,
+        }
+    };
+    let s = |t: &str| t.to_string();
+    vec![
+        row("FullAccess_Simple", format!("test/data/{id}"), format!("test/data/{id}"), &full, &full, true, true),
+        row("FullAccess_Nested", format!("test/a/b/c/{id}"), format!("test/a/b/c/{id}"), &full, &full, true, true),
+        row("FullAccess_MultiLevel", format!("test/{id}/x/y"), format!("test/{id}/#"), &full, &full, true, true),
+        row("FullAccess_SingleLevel", format!("test/{id}/s1/data"), format!("test/{id}/+/data"), &full, &full, true, true),
+        row("FullAccess_Mixed", format!("test/{id}/d/s/ok"), format!("test/{id}/+/s/#"), &full, &full, true, true),
+        row("FullAccess_Admin", s("admin/config"), s("admin/config"), &full, &full, false, false),
+        row("FullAccess_System", s("system/metrics"), s("system/+"), &full, &full, false, false),
+        row("FullAccess_Sys", s("$SYS/broker/stats"), s("$SYS/#"), &full, &full, false, false),
+        row("FullAccess_WrongPrefix", s("testing/foo"), s("testing/#"), &full, &full, false, false),
+        row("FullAccess_RootWildcard", s("any/topic"), s("#"), &full, &full, false, false),
+        row("PubOnly_CanPublish", format!("test/pub/{id}"), format!("test/pub/{id}"), &pub_only, &full, true, true),
+        row("PubOnly_CannotSubscribe", format!("test/nopub/{id}"), format!("test/nopub/{id}"), &full, &pub_only, true, false),
+        row("SubOnly_CanSubscribe", format!("test/sub/{id}"), format!("test/sub/{id}"), &full, &sub_only, true, true),
+        row("SubOnly_CannotPublish", format!("test/nosub/{id}"), format!("test/nosub/{id}"), &sub_only, &full, false, true),
+    ]
+}
+
+/// The example fleet has no OAuth2 identity: its table is the same kinds of rows for the mTLS
+/// identity of each cluster, on nats-mtls (the CSC console may publish broadcast.> and
+/// cpc.*.command.>, subscribe broadcast.> and cpc.*.sensor.>; the plant gateway may publish
+/// sensor.> and alarm.*, subscribe sensor.>, command.> and broadcast.>).
+fn example_auth_table(up: &Up, cluster: &str) -> Vec<AuthCase> {
+    let auth = mtls_auth(Fleet::Example, up, cluster);
+    let id = unique();
+    let row = |name: &str, p: String, s: String, cp: bool, cs: bool, marker: &str| AuthCase {
+        name: format!("{cluster} {name}"),
+        pub_topic: p,
+        sub_filter: s,
+        pub_auth: auth.clone(),
+        sub_auth: auth.clone(),
+        marker: format!("{marker}/marker/{id}"),
+        can_publish: cp,
+        can_subscribe: cs,
+    };
+    let s = |t: &str| t.to_string();
+    let mut rows = if cluster == "csc" {
+        vec![
+            row("Both", format!("broadcast/x/{id}"), format!("broadcast/x/{id}"), true, true, "broadcast"),
+            row("Both_Wildcards", format!("broadcast/{id}/a/b"), format!("broadcast/{id}/+/#"), true, true, "broadcast"),
+            row("SubscribeOnly", format!("cpc/1/sensor/{id}"), format!("cpc/+/sensor/{id}"), false, true, "broadcast"),
+            row("PublishOnly", format!("cpc/1/command/{id}"), format!("cpc/1/command/{id}"), true, false, "broadcast"),
+        ]
+    } else {
+        vec![
+            row("Both", format!("sensor/x/{id}"), format!("sensor/x/{id}"), true, true, "sensor"),
+            row("SubscribeOnly", format!("command/{id}"), format!("command/{id}"), false, true, "sensor"),
+            row("PublishOnly", format!("alarm/{id}"), format!("alarm/{id}"), true, false, "sensor"),
+        ]
+    };
+    let marker = if cluster == "csc" { "broadcast" } else { "sensor" };
+    rows.extend([
+        row("Admin", s("admin/config"), s("admin/config"), false, false, marker),
+        row("Sys", s("$SYS/broker/stats"), s("$SYS/#"), false, false, marker),
+        row("RootWildcard", s("any/topic"), s("#"), false, false, marker),
+    ]);
+    rows
+}
+
+impl Auth {
+    fn same(&self, other: &Auth) -> bool {
+        matches!((self, other), (Auth::Token(a), Auth::Token(b)) if a == b)
+    }
+}
+
+/// topic_auth_test.go TestTopicAuthorization: every row of the peer's table on every cluster.
+/// Subscriptions outside the permissions get the SUBACK failure code; publishes outside them
+/// are acknowledged (MQTT 3.1.1) and dropped by the server; over NATS the server answers the
+/// same identity with `Permissions Violation`.
+#[test]
+fn test_topic_authorization() {
+    on_fleets(&FLEETS, |fleet, up| async move {
+        for c in CLUSTERS {
+            let (table, port) = match fleet {
+                Fleet::Lab => (lab_auth_table(up, c), up.cluster(c).mqtt),
+                Fleet::Example => (example_auth_table(up, c), up.cluster(c).mqtt_mtls),
+            };
+            for case in &table {
+                eprintln!("{}", case.name);
+                authorization_case(port, &up.cluster(c).nats, case).await;
+                nats_authorization_case(&up.cluster(c).nats, case).await;
+            }
         }
     });
 }
