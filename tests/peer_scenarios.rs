@@ -1408,3 +1408,290 @@ fn test_topic_authorization() {
         }
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// nats_leaf_test.go: the lab's LaunchLayer account, shared by every cluster over its own leaf
+// connections, with JetStream on the CSC only (a CPC maps the JetStream API to the CSC domain)
+// ---------------------------------------------------------------------------------------------
+
+/// The LaunchLayer client on `cluster`, with the token `natscc up` minted there.
+async fn launch_layer(up: &Up, cluster: &str) -> Nats {
+    let c = up.cluster(cluster);
+    with_token(&c.nats, &c.tokens["launchlayer-client"]).await
+}
+
+fn jetstream(n: &Nats) -> async_nats::jetstream::Context {
+    let mut js = async_nats::jetstream::new(n.nc.clone());
+    js.set_timeout(WAIT);
+    js
+}
+
+/// nats_leaf_test.go TestLaunchLayerLeafNodeRoutesNATSMessages: a LaunchLayer subject crosses
+/// the leaf connection both ways, unchanged. The example fleet has no such account: there the
+/// same check runs in its own terms, on the CSC/CPC leaf connection with the cross-layer
+/// subjects (up with the cpc.N. prefix, broadcast down).
+#[test]
+fn test_launch_layer_leaf_node_routes_nats_messages() {
+    on_fleets(&FLEETS, |fleet, up| async move {
+        for (source, target, n) in [
+            ("cpc-1", "csc", 1),
+            ("cpc-2", "csc", 2),
+            ("csc", "cpc-1", 1),
+            ("csc", "cpc-2", 2),
+        ] {
+            let id = unique();
+            let (pub_subject, sub_subject, from, to) = match fleet {
+                Fleet::Lab => {
+                    let s = format!("launchlayer.leaf.{id}");
+                    (
+                        s.clone(),
+                        s,
+                        launch_layer(up, source).await,
+                        launch_layer(up, target).await,
+                    )
+                }
+                Fleet::Example => {
+                    let (p, s) = if source == "csc" {
+                        (format!("broadcast.leaf.{id}"), format!("broadcast.leaf.{id}"))
+                    } else {
+                        (format!("sensor.leaf.{id}"), format!("cpc.{n}.sensor.leaf.{id}"))
+                    };
+                    let (a, b) = (&up.cluster(source).nats, &up.cluster(target).nats);
+                    (p, s, anonymous(a).await, anonymous(b).await)
+                }
+            };
+            let mut sub = to.subscribe_held(&sub_subject).await;
+            let payload = format!("{source}-to-{target}-{id}");
+            let got = publish_until_received(&from.nc, &pub_subject, &payload, &mut sub).await;
+            assert_eq!(got, sub_subject, "{source} -> {target}");
+        }
+    });
+}
+
+fn memory_stream(name: &str, subjects: Vec<String>) -> async_nats::jetstream::stream::Config {
+    async_nats::jetstream::stream::Config {
+        name: name.to_string(),
+        subjects,
+        storage: async_nats::jetstream::stream::StorageType::Memory,
+        num_replicas: 1,
+        ..Default::default()
+    }
+}
+
+/// A JetStream resource name no other case uses.
+fn resource(prefix: &str) -> String {
+    format!("{prefix}_{}", unique())
+}
+
+/// nats_leaf_test.go TestLaunchLayerJetStreamStoresLeafMessages: a stream on the CSC stores
+/// core publishes on its subject from the CSC itself and from each CPC (once the stream's
+/// interest has crossed the leaf connection).
+#[test]
+fn test_launch_layer_jet_stream_stores_leaf_messages() {
+    on_fleets(&[Fleet::Lab], |_, up| async move {
+        for source in CLUSTERS {
+            let owner = launch_layer(up, "csc").await;
+            let js = jetstream(&owner);
+            let name = resource("LL");
+            let subject = format!("launchlayer.js.{}", unique());
+            let stream = js
+                .create_stream(memory_stream(&name, vec![subject.clone()]))
+                .await
+                .unwrap_or_else(|e| panic!("create stream {name} on the CSC: {e}"));
+            let from = launch_layer(up, source).await;
+            let payload = format!("jetstream-{source}-to-csc");
+            let deadline = Instant::now() + WAIT;
+            let stored = loop {
+                from.nc
+                    .publish(subject.clone(), payload.clone().into())
+                    .await
+                    .unwrap();
+                from.nc.flush().await.unwrap();
+                if let Ok(m) = stream.get_last_raw_message_by_subject(&subject).await {
+                    break m;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{source}: the CSC stream never stored {subject}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            assert_eq!(stored.payload.as_ref(), payload.as_bytes(), "{source}");
+            js.delete_stream(&name).await.unwrap();
+        }
+    });
+}
+
+/// nats_leaf_test.go TestLaunchLayerJetStreamAPIProxiesToCSC: a stream created through one
+/// cluster, updated through the next, inspected, published to, consumed and acknowledged
+/// through every cluster, deleted through the third: the JetStream API of every cluster is the
+/// CSC's.
+#[test]
+fn test_launch_layer_jet_stream_api_proxies_to_csc() {
+    on_fleets(&[Fleet::Lab], |_, up| async move {
+        for i in 0..3 {
+            let (creator, updater, deleter) = (CLUSTERS[i], CLUSTERS[(i + 1) % 3], CLUSTERS[(i + 2) % 3]);
+            let name = resource("LL_API");
+            let prefix = format!("launchlayer.jsapi.{}", unique());
+            let mut config = memory_stream(&name, vec![format!("{prefix}.>")]);
+            let c = launch_layer(up, creator).await;
+            jetstream(&c)
+                .create_stream(config.clone())
+                .await
+                .unwrap_or_else(|e| panic!("create stream through {creator}: {e}"));
+            config.description = Some(format!("updated through {updater}"));
+            let u = launch_layer(up, updater).await;
+            jetstream(&u)
+                .update_stream(config.clone())
+                .await
+                .unwrap_or_else(|e| panic!("update stream through {updater}: {e}"));
+            for endpoint in CLUSTERS {
+                let e = launch_layer(up, endpoint).await;
+                let mut stream = jetstream(&e)
+                    .get_stream(&name)
+                    .await
+                    .unwrap_or_else(|err| panic!("inspect stream through {endpoint}: {err}"));
+                let info = stream.info().await.unwrap();
+                assert_eq!(info.config.description, config.description, "{endpoint}");
+            }
+            for endpoint in CLUSTERS {
+                let e = launch_layer(up, endpoint).await;
+                let js = jetstream(&e);
+                let subject = format!("{prefix}.{endpoint}");
+                let stream = js.get_stream(&name).await.unwrap();
+                let consumer = stream
+                    .create_consumer(async_nats::jetstream::consumer::pull::Config {
+                        durable_name: Some(format!("C_{}", endpoint.replace('-', "_"))),
+                        filter_subject: subject.clone(),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap_or_else(|err| panic!("create pull consumer through {endpoint}: {err}"));
+                js.publish(subject.clone(), format!("from-{endpoint}").into())
+                    .await
+                    .unwrap()
+                    .await
+                    .unwrap_or_else(|err| panic!("publish through {endpoint}: {err}"));
+                let mut batch = consumer
+                    .fetch()
+                    .max_messages(1)
+                    .expires(WAIT)
+                    .messages()
+                    .await
+                    .unwrap();
+                let m = batch
+                    .next()
+                    .await
+                    .unwrap_or_else(|| panic!("fetch through {endpoint}: nothing"))
+                    .unwrap();
+                let reply = m.reply.as_ref().map(|r| r.to_string()).unwrap_or_default();
+                assert!(
+                    reply.starts_with(&format!("$JS.ACK.{name}.")),
+                    "{endpoint}: ACK subject {reply}"
+                );
+                m.double_ack()
+                    .await
+                    .unwrap_or_else(|err| panic!("ACK through {endpoint}: {err}"));
+            }
+            let d = launch_layer(up, deleter).await;
+            jetstream(&d)
+                .delete_stream(&name)
+                .await
+                .unwrap_or_else(|e| panic!("delete stream through {deleter}: {e}"));
+        }
+    });
+}
+
+/// nats_leaf_test.go TestLaunchLayerJetStreamKVProxiesToCSC: a KV bucket created through
+/// CPC-1, written through CPC-2, read and updated through the CSC, read and deleted through
+/// CPC-2.
+#[test]
+fn test_launch_layer_jet_stream_kv_proxies_to_csc() {
+    on_fleets(&[Fleet::Lab], |_, up| async move {
+        let (c1, c2, csc) = (
+            launch_layer(up, "cpc-1").await,
+            launch_layer(up, "cpc-2").await,
+            launch_layer(up, "csc").await,
+        );
+        let bucket = resource("LL_KV");
+        jetstream(&c1)
+            .create_key_value(async_nats::jetstream::kv::Config {
+                bucket: bucket.clone(),
+                storage: async_nats::jetstream::stream::StorageType::Memory,
+                num_replicas: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("create KV bucket through CPC-1: {e}"));
+        let kv2 = jetstream(&c2)
+            .get_key_value(&bucket)
+            .await
+            .unwrap_or_else(|e| panic!("bind KV bucket through CPC-2: {e}"));
+        let kvc = jetstream(&csc)
+            .get_key_value(&bucket)
+            .await
+            .unwrap_or_else(|e| panic!("bind KV bucket through the CSC: {e}"));
+        let revision = kv2
+            .put("cross-cluster", "from-cpc-2".into())
+            .await
+            .unwrap_or_else(|e| panic!("put through CPC-2: {e}"));
+        let got = kvc.get("cross-cluster").await.unwrap();
+        assert_eq!(got.as_deref(), Some(&b"from-cpc-2"[..]));
+        kvc.update("cross-cluster", "from-csc".into(), revision)
+            .await
+            .unwrap_or_else(|e| panic!("update through the CSC: {e}"));
+        let got = kv2.get("cross-cluster").await.unwrap();
+        assert_eq!(got.as_deref(), Some(&b"from-csc"[..]));
+        kv2.delete("cross-cluster")
+            .await
+            .unwrap_or_else(|e| panic!("delete through CPC-2: {e}"));
+        jetstream(&c1).delete_key_value(&bucket).await.unwrap();
+    });
+}
+
+/// nats_leaf_test.go TestLaunchLayerJetStreamObjectStoreProxiesToCSC: an object store created
+/// through CPC-1, an object put through CPC-2, read through the CSC, deleted through CPC-2.
+#[test]
+fn test_launch_layer_jet_stream_object_store_proxies_to_csc() {
+    on_fleets(&[Fleet::Lab], |_, up| async move {
+        use tokio::io::AsyncReadExt;
+        let (c1, c2, csc) = (
+            launch_layer(up, "cpc-1").await,
+            launch_layer(up, "cpc-2").await,
+            launch_layer(up, "csc").await,
+        );
+        let bucket = resource("LL_OBJ");
+        jetstream(&c1)
+            .create_object_store(async_nats::jetstream::object_store::Config {
+                bucket: bucket.clone(),
+                storage: async_nats::jetstream::stream::StorageType::Memory,
+                num_replicas: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("create object store through CPC-1: {e}"));
+        let s2 = jetstream(&c2)
+            .get_object_store(&bucket)
+            .await
+            .unwrap_or_else(|e| panic!("bind object store through CPC-2: {e}"));
+        let sc = jetstream(&csc)
+            .get_object_store(&bucket)
+            .await
+            .unwrap_or_else(|e| panic!("bind object store through the CSC: {e}"));
+        let payload = b"object-from-cpc-2";
+        s2.put("cross-cluster", &mut &payload[..])
+            .await
+            .unwrap_or_else(|e| panic!("put through CPC-2: {e}"));
+        let mut object = sc
+            .get("cross-cluster")
+            .await
+            .unwrap_or_else(|e| panic!("get through the CSC: {e}"));
+        let mut got = vec![];
+        object.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, payload);
+        s2.delete("cross-cluster")
+            .await
+            .unwrap_or_else(|e| panic!("delete through CPC-2: {e}"));
+        jetstream(&c1).delete_object_store(&bucket).await.unwrap();
+    });
+}
