@@ -1218,6 +1218,23 @@ fn nats_form(topic: &str) -> String {
     }
 }
 
+/// Waits until the server's log file holds `needle` (the server's own words for a refusal).
+async fn logged(log: &Path, needle: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains(needle) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} does not say `{needle}` within {WAIT:?}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// One row of the peer's table: who subscribes to what, who publishes what, and what the
 /// permissions allow. `marker` is a topic the publisher may publish (the proof that a denied
 /// publish was dropped: it is sent after the denied one and arrives first).
@@ -1232,8 +1249,9 @@ struct AuthCase {
     can_subscribe: bool,
 }
 
-/// Runs one row on an MQTT listener, with a no-auth NATS observer in the identities' account.
-async fn authorization_case(port: u16, observer_url: &str, case: &AuthCase) {
+/// Runs one row on an MQTT listener (whose server logs to `log`), with a no-auth NATS observer
+/// in the identities' account.
+async fn authorization_case(port: u16, log: &Path, observer_url: &str, case: &AuthCase) {
     let id = unique();
     let what = &case.name;
     let mut sub = mqtt(port, &format!("sub-{id}"), &case.sub_auth).await;
@@ -1244,6 +1262,9 @@ async fn authorization_case(port: u16, observer_url: &str, case: &AuthCase) {
         "{what}: SUBACK for {} is {code:?}",
         case.sub_filter
     );
+    if !case.can_subscribe {
+        logged(log, &format!("\"sub-{id}\" - Subscription Violation - Subject")).await;
+    }
     let mut publisher = mqtt(port, &format!("pub-{id}"), &case.pub_auth).await;
     let observer = anonymous(observer_url).await;
     let published = published_before_marker(
@@ -1260,6 +1281,14 @@ async fn authorization_case(port: u16, observer_url: &str, case: &AuthCase) {
         case.pub_topic,
         if published { "reached" } else { "did not reach" }
     );
+    if !case.can_publish {
+        let subject = nats_form(&case.pub_topic);
+        logged(
+            log,
+            &format!("\"pub-{id}\" - Publish Violation - Subject \"{subject}\""),
+        )
+        .await;
+    }
     let delivered = sub.next(Duration::from_millis(500)).await;
     assert_eq!(
         delivered.is_some(),
@@ -1284,7 +1313,12 @@ async fn nats_authorization_case(url: &str, case: &AuthCase) {
     }
     if !case.can_subscribe {
         let mut c = with_token(url, sub_token).await;
-        let subject = nats_form(&case.sub_filter);
+        // `P/#` is two NATS subscriptions, `P.>` and `P`; the second is the one every refused
+        // row of the table has in common (and the only one `P.>` permissions refuse).
+        let subject = match case.sub_filter.strip_suffix("/#") {
+            Some(parent) => nats_form(parent),
+            None => nats_form(&case.sub_filter),
+        };
         let _sub = c.nc.subscribe(subject.clone()).await.unwrap();
         c.nc.flush().await.unwrap();
         c.refused(&format!(
@@ -1338,6 +1372,9 @@ fn lab_auth_table(up: &Up, cluster: &str) -> Vec<AuthCase> {
         row("PubOnly_CannotSubscribe", format!("test/nopub/{id}"), format!("test/nopub/{id}"), &full, &pub_only, true, false),
         row("SubOnly_CanSubscribe", format!("test/sub/{id}"), format!("test/sub/{id}"), &full, &sub_only, true, true),
         row("SubOnly_CannotPublish", format!("test/nosub/{id}"), format!("test/nosub/{id}"), &sub_only, &full, false, true),
+        // Not in the peer's table: `test/#` also subscribes NATS `test`, which `test.>` does
+        // not allow, so the server refuses it ("Subscription Violation - Subject \"test\"").
+        row("FullAccess_MultiLevelAtTheTop", format!("test/{id}"), s("test/#"), &full, &full, true, false),
     ]
 }
 
@@ -1378,6 +1415,8 @@ fn example_auth_table(up: &Up, cluster: &str) -> Vec<AuthCase> {
         row("Admin", s("admin/config"), s("admin/config"), false, false, marker),
         row("Sys", s("$SYS/broker/stats"), s("$SYS/#"), false, false, marker),
         row("RootWildcard", s("any/topic"), s("#"), false, false, marker),
+        // `P/#` also subscribes NATS `P`, which `P.>` does not allow.
+        row("MultiLevelAtTheTop", format!("{marker}/{id}"), format!("{marker}/#"), true, false, marker),
     ]);
     rows
 }
@@ -1396,13 +1435,19 @@ impl Auth {
 fn test_topic_authorization() {
     on_fleets(&FLEETS, |fleet, up| async move {
         for c in CLUSTERS {
-            let (table, port) = match fleet {
-                Fleet::Lab => (lab_auth_table(up, c), up.cluster(c).mqtt),
-                Fleet::Example => (example_auth_table(up, c), up.cluster(c).mqtt_mtls),
+            // The MQTT port `natscc up` prints is nats-0's (nats-mtls-0's for mTLS).
+            let (table, port, pod) = match fleet {
+                Fleet::Lab => (lab_auth_table(up, c), up.cluster(c).mqtt, "nats-0"),
+                Fleet::Example => (
+                    example_auth_table(up, c),
+                    up.cluster(c).mqtt_mtls,
+                    "nats-mtls-0",
+                ),
             };
+            let log = up.dir.join(c).join(pod).join("server.log");
             for case in &table {
                 eprintln!("{}", case.name);
-                authorization_case(port, &up.cluster(c).nats, case).await;
+                authorization_case(port, &log, &up.cluster(c).nats, case).await;
                 nats_authorization_case(&up.cluster(c).nats, case).await;
             }
         }
