@@ -285,9 +285,10 @@ extern "C" fn stop_all() {
             failed = true;
             let _ = child.kill();
             eprintln!(
-                "natscc up did not stop cleanly after SIGTERM: status {status:?}, folder {} {}, processes left {left:?}",
+                "natscc up did not stop cleanly after SIGTERM: status {status:?}, folder {} {}, processes left {left:?}; it said:\n{}",
                 up.dir.display(),
                 if up.dir.exists() { "left" } else { "removed" },
+                up.log.lock().map(|l| l.clone()).unwrap_or_default(),
             );
         }
     }
@@ -629,6 +630,21 @@ impl Mqtt {
         })
         .await
         .expect("the expected MQTT acknowledgement within the wait")
+    }
+
+    /// Subscribes: the server's SUBACK code, or None when it closed the connection instead.
+    async fn try_subscribe(&mut self, topic: &str, qos: QoS) -> Option<SubscribeReasonCode> {
+        self.client.subscribe(topic, qos).await.unwrap();
+        tokio::time::timeout(WAIT, async {
+            loop {
+                match self.acks.recv().await? {
+                    rumqttc::Packet::SubAck(a) => return a.return_codes.first().copied(),
+                    _ => continue,
+                }
+            }
+        })
+        .await
+        .expect("a SUBACK or a closed connection within the wait")
     }
 
     /// Subscribes and returns the server's SUBACK code.
@@ -1739,4 +1755,102 @@ fn test_launch_layer_jet_stream_object_store_proxies_to_csc() {
             .unwrap_or_else(|e| panic!("delete through CPC-2: {e}"));
         jetstream(&c1).delete_object_store(&bucket).await.unwrap();
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the real bus differs from what the peer expects (README: "The peer's scenarios")
+// ---------------------------------------------------------------------------------------------
+
+/// Waits until one of `logs` holds `needle`.
+async fn logged_any(logs: &[PathBuf], needle: &str) {
+    let deadline = Instant::now() + WAIT;
+    while !logs
+        .iter()
+        .any(|l| std::fs::read_to_string(l).unwrap_or_default().contains(needle))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no server log says `{needle}` within {WAIT:?}: {logs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn nats_logs(up: &Up, cluster: &str) -> Vec<PathBuf> {
+    (0..3)
+        .map(|i| up.dir.join(cluster).join(format!("nats-{i}/server.log")))
+        .collect()
+}
+
+/// The chart's defaults give `max_file_store: 0` (fileStore disabled) and NACK streams for
+/// MQTT in memory, in the CSC/CPC account only: there MQTT works (every scenario above). An
+/// MQTT client of another JetStream account (the lab's LaunchLayer, on the CSC) is accepted,
+/// but its first subscription needs a session stream in file storage, and the server closes
+/// the connection: `unable to persist session ... insufficient resources`, `JetStream file
+/// resource limits exceeded for server`.
+#[test]
+fn mqtt_outside_the_accounts_nack_prepares_meets_max_file_store_0() {
+    on_fleets(&[Fleet::Lab], |_, up| async move {
+        let id = format!("ll-{}", unique());
+        let token = Auth::Token(up.cluster("csc").tokens["launchlayer-client"].clone());
+        let mut m = mqtt(up.cluster("csc").mqtt, &id, &token).await;
+        let code = m.try_subscribe("launchlayer/mqtt", QoS::AtLeastOnce).await;
+        assert_eq!(code, None, "the server answered the subscription: {code:?}");
+        let logs = nats_logs(up, "csc");
+        logged_any(&logs, &format!("\"{id}\" - unable to persist session")).await;
+        logged_any(&logs, "JetStream file resource limits exceeded for server").await;
+    });
+}
+
+/// With mTLS on (the chart's default) on a CSC whose leaf listener requires TLS and verifies
+/// client certificates, the CSC's nats-mtls never joins: its remotes are plain `nats://` with
+/// no certificate (the chart renders none for them), so the peer's mTLS scenarios cannot pass
+/// on that CSC. natscc compiles the fleet; the servers refuse the connection, in their words:
+/// nats-mtls "TLS leafnode handshake error: tls: failed to verify certificate: x509:
+/// certificate signed by unknown authority" (it has no CA for the leaf listener), the CSC
+/// "TLS leafnode handshake error: remote error: tls: bad certificate".
+#[test]
+fn nats_mtls_cannot_join_a_csc_leaf_listener_that_verifies() {
+    let _turn = turn();
+    let fleet = root().join("tests/fleets/mtls-csc-leaf-tls/fleet.yaml");
+    common::natscc()
+        .args(["compile", "--fleet"])
+        .arg(&fleet)
+        .arg("-o")
+        .arg(tempfile::tempdir().unwrap().path().join("out"))
+        .assert()
+        .code(0);
+    let mut child = spawn_up(&fleet);
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (dir_tx, dir_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(d) = line.split(" auth callouts in ").nth(1) {
+                let _ = dir_tx.send(PathBuf::from(d));
+            }
+        }
+    });
+    let dir = dir_rx.recv_timeout(WAIT).expect("natscc up names its folder");
+    let csc = dir.join("csc");
+    rt().block_on(async {
+        logged_any(
+            &[csc.join("nats-mtls-0/server.log")],
+            "TLS leafnode handshake error: tls: failed to verify certificate: x509: certificate signed by unknown authority",
+        )
+        .await;
+        let hub: Vec<PathBuf> = (0..3)
+            .map(|i| csc.join(format!("nats-{i}/server.log")))
+            .collect();
+        logged_any(&hub, "TLS leafnode handshake error: remote error: tls: bad certificate").await;
+    });
+    // SIGTERM: natscc stops everything it started and removes its folder.
+    // SAFETY: natscc's pid, not yet reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let t = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(t.elapsed() < WAIT, "natscc up did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+    assert!(processes_in(&dir).is_empty(), "{:?}", processes_in(&dir));
 }
