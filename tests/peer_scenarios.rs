@@ -235,7 +235,9 @@ fn start(fleet: &Path) -> Up {
         fleet.display(),
         log.lock().unwrap()
     );
-    let dir = dir_rx.recv_timeout(WAIT).expect("natscc up names its folder");
+    let dir = dir_rx
+        .recv_timeout(WAIT)
+        .expect("natscc up names its folder");
     eprintln!("natscc up {}: ready", fleet.display());
     Up {
         child: Mutex::new(child),
@@ -397,10 +399,10 @@ async fn publish_until_received(
             .await
             .unwrap();
         client.flush().await.unwrap();
-        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
-            if m.payload.as_ref() == payload.as_bytes() {
-                return m.subject.to_string();
-            }
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await
+            && m.payload.as_ref() == payload.as_bytes()
+        {
+            return m.subject.to_string();
         }
         assert!(Instant::now() < deadline, "{subject} never arrived");
     }
@@ -566,7 +568,13 @@ async fn mqtt_connect(
                 Ok(_) => {}
                 Err(e) => {
                     // No reconnect: a closed connection ends this client.
-                    let _ = ack_tx.send(Err(e.to_string()));
+                    let said = match e {
+                        rumqttc::ConnectionError::ConnectionRefused(code) => {
+                            format!("CONNACK {code:?}")
+                        }
+                        e => e.to_string(),
+                    };
+                    let _ = ack_tx.send(Err(said));
                     return;
                 }
             }
@@ -835,10 +843,14 @@ fn test_csc_broadcast() {
             s.subscribed(&topic, QoS::AtMostOnce).await;
             subs.push(s);
         }
-        let mut publisher = mqtt(up.cluster("csc").mqtt, &format!("bc-pub-{id}"), &Auth::None).await;
+        let mut publisher =
+            mqtt(up.cluster("csc").mqtt, &format!("bc-pub-{id}"), &Auth::None).await;
         mqtt_until_received(&mut publisher, &topic, &id, &mut subs[0]).await;
         let m = subs[1].expect("CPC-2 gets the broadcast").await;
-        assert_eq!((m.topic.as_str(), m.payload.as_str()), (topic.as_str(), id.as_str()));
+        assert_eq!(
+            (m.topic.as_str(), m.payload.as_str()),
+            (topic.as_str(), id.as_str())
+        );
     });
 }
 
@@ -851,9 +863,11 @@ fn test_cpc_isolation() {
         for (source, target, n) in [("cpc-1", "cpc-2", 1), ("cpc-2", "cpc-1", 2)] {
             let id = unique();
             let topic = format!("sensor/temp/{id}");
-            let mut at_target = mqtt(up.cluster(target).mqtt, &format!("iso-t-{id}"), &Auth::None).await;
+            let mut at_target =
+                mqtt(up.cluster(target).mqtt, &format!("iso-t-{id}"), &Auth::None).await;
             at_target.subscribed(&topic, QoS::AtMostOnce).await;
-            let mut at_csc = mqtt(up.cluster("csc").mqtt, &format!("iso-c-{id}"), &Auth::None).await;
+            let mut at_csc =
+                mqtt(up.cluster("csc").mqtt, &format!("iso-c-{id}"), &Auth::None).await;
             at_csc
                 .subscribed(&format!("cpc/{n}/sensor/temp/{id}"), QoS::AtMostOnce)
                 .await;
@@ -883,7 +897,9 @@ async fn retained_flow(
     let id = unique();
     let (pub_topic, sub_topic) = (format!("{pub_topic}/{id}"), format!("{sub_topic}/{id}"));
     let mut publisher = mqtt(up.cluster(from).mqtt, &format!("ret-pub-{id}"), &Auth::None).await;
-    publisher.publish(&pub_topic, &id, QoS::AtMostOnce, true).await;
+    publisher
+        .publish(&pub_topic, &id, QoS::AtMostOnce, true)
+        .await;
     publisher.disconnect().await;
     tokio::time::sleep(settle).await;
     let mut sub = mqtt(up.cluster(to).mqtt, &format!("ret-sub-{id}"), &Auth::None).await;
@@ -956,14 +972,22 @@ async fn pub_sub(port: u16, auth: &Auth, sub_topic: &str, pub_topics: &[String],
     sub.subscribed(sub_topic, qos).await;
     let mut publisher = mqtt(port, &format!("pub-{id}"), auth).await;
     for (i, t) in pub_topics.iter().enumerate() {
-        publisher.publish(t, &format!("message-{i}"), qos, false).await;
+        publisher
+            .publish(t, &format!("message-{i}"), qos, false)
+            .await;
     }
     let mut got: Vec<String> = vec![];
     for _ in pub_topics {
-        got.push(sub.expect(&format!("messages on {sub_topic}")).await.payload);
+        got.push(
+            sub.expect(&format!("messages on {sub_topic}"))
+                .await
+                .payload,
+        );
     }
     got.sort();
-    let mut want: Vec<String> = (0..pub_topics.len()).map(|i| format!("message-{i}")).collect();
+    let mut want: Vec<String> = (0..pub_topics.len())
+        .map(|i| format!("message-{i}"))
+        .collect();
     want.sort();
     assert_eq!(got, want, "on {sub_topic}");
 }
@@ -975,7 +999,14 @@ fn test_mqtt_pub_sub_qos0() {
         for c in CLUSTERS {
             let topic = format!("test/qos0/{}", unique());
             let topics = vec![topic.clone(); 10];
-            pub_sub(up.cluster(c).mqtt, &Auth::None, &topic, &topics, QoS::AtMostOnce).await;
+            pub_sub(
+                up.cluster(c).mqtt,
+                &Auth::None,
+                &topic,
+                &topics,
+                QoS::AtMostOnce,
+            )
+            .await;
         }
     });
 }
@@ -987,7 +1018,14 @@ fn test_mqtt_pub_sub_qos1() {
         for c in CLUSTERS {
             let topic = format!("test/qos1/{}", unique());
             let topics = vec![topic.clone(); 10];
-            pub_sub(up.cluster(c).mqtt, &Auth::None, &topic, &topics, QoS::AtLeastOnce).await;
+            pub_sub(
+                up.cluster(c).mqtt,
+                &Auth::None,
+                &topic,
+                &topics,
+                QoS::AtLeastOnce,
+            )
+            .await;
         }
     });
 }
@@ -1015,7 +1053,14 @@ fn test_mqtt_wildcards() {
                 .map(|i| format!("test/wildcard/{id}/sensor{i}/data"))
                 .collect();
             let filter = format!("test/wildcard/{id}/+/data");
-            pub_sub(up.cluster(c).mqtt, &Auth::None, &filter, &topics, QoS::AtMostOnce).await;
+            pub_sub(
+                up.cluster(c).mqtt,
+                &Auth::None,
+                &filter,
+                &topics,
+                QoS::AtMostOnce,
+            )
+            .await;
         }
     });
 }
@@ -1048,9 +1093,14 @@ fn test_restricted_mtls_mqtt_qos1() {
             let observer = anonymous(&up.cluster(c).nats).await;
             let forbidden = format!("forbidden/{id}");
             let marker = format!("{prefix}/mtls/marker/{id}");
-            let leaked =
-                published_before_marker(&mut publisher, &forbidden, &marker, QoS::AtLeastOnce, &observer)
-                    .await;
+            let leaked = published_before_marker(
+                &mut publisher,
+                &forbidden,
+                &marker,
+                QoS::AtLeastOnce,
+                &observer,
+            )
+            .await;
             assert!(!leaked, "{c}: the denied publish was delivered");
             assert_eq!(
                 sub.subscribe("forbidden/#", QoS::AtLeastOnce).await,
@@ -1082,7 +1132,9 @@ fn test_restricted_mtls_mqtt_persistent_session() {
                 .await;
             publisher.disconnect().await;
             let mut back = mqtt_connect(port, &client_id, &auth, false).await.unwrap();
-            let m = back.expect(&format!("{c}: the message stored while offline")).await;
+            let m = back
+                .expect(&format!("{c}: the message stored while offline"))
+                .await;
             assert_eq!(m.payload, "stored while offline", "{c}");
             back.disconnect().await;
             // Leave no session behind: a clean connection with the same id ends it.
@@ -1144,10 +1196,16 @@ fn test_mtls_connection() {
                 with_cert: false,
             };
             let refused = mqtt_connect(port, &format!("no-mtls-{id}"), &no_cert, true).await;
-            assert!(refused.is_err(), "{c}: TLS without a client certificate connected");
+            assert!(
+                refused.is_err(),
+                "{c}: TLS without a client certificate connected"
+            );
             eprintln!("{c}: without a certificate: {}", refused.err().unwrap());
             let refused = mqtt_connect(port, &format!("no-tls-{id}"), &Auth::None, true).await;
-            assert!(refused.is_err(), "{c}: a plain connection to the mTLS listener connected");
+            assert!(
+                refused.is_err(),
+                "{c}: a plain connection to the mTLS listener connected"
+            );
             eprintln!("{c}: without TLS: {}", refused.err().unwrap());
         }
     });
@@ -1162,7 +1220,14 @@ fn test_mtls_pub_sub() {
             let auth = mtls_auth(fleet, up, c);
             let topic = format!("{prefix}/mtls/{}", unique());
             let topics = vec![topic.clone(); 10];
-            pub_sub(up.cluster(c).mqtt_mtls, &auth, &topic, &topics, QoS::AtMostOnce).await;
+            pub_sub(
+                up.cluster(c).mqtt_mtls,
+                &auth,
+                &topic,
+                &topics,
+                QoS::AtMostOnce,
+            )
+            .await;
         }
     });
 }
@@ -1192,7 +1257,9 @@ async fn across_transports(fleet: Fleet, up: &Up, c: &str, mtls_publishes: bool)
     }
     for i in 1..5 {
         loop {
-            let m = sub.expect(&format!("{c}: cross-transport message {i}")).await;
+            let m = sub
+                .expect(&format!("{c}: cross-transport message {i}"))
+                .await;
             if m.payload != "first" {
                 assert_eq!(m.payload, format!("cross-{i}"), "{c}");
                 break;
@@ -1279,7 +1346,11 @@ async fn authorization_case(port: u16, log: &Path, observer_url: &str, case: &Au
         case.sub_filter
     );
     if !case.can_subscribe {
-        logged(log, &format!("\"sub-{id}\" - Subscription Violation - Subject")).await;
+        logged(
+            log,
+            &format!("\"sub-{id}\" - Subscription Violation - Subject"),
+        )
+        .await;
     }
     let mut publisher = mqtt(port, &format!("pub-{id}"), &case.pub_auth).await;
     let observer = anonymous(observer_url).await;
@@ -1292,10 +1363,15 @@ async fn authorization_case(port: u16, log: &Path, observer_url: &str, case: &Au
     )
     .await;
     assert_eq!(
-        published, case.can_publish,
+        published,
+        case.can_publish,
         "{what}: the publish on {} {} the observer",
         case.pub_topic,
-        if published { "reached" } else { "did not reach" }
+        if published {
+            "reached"
+        } else {
+            "did not reach"
+        }
     );
     if !case.can_publish {
         let subject = nats_form(&case.pub_topic);
@@ -1315,8 +1391,7 @@ async fn authorization_case(port: u16, log: &Path, observer_url: &str, case: &Au
 
 /// The same identity over NATS: the server names what it refuses.
 async fn nats_authorization_case(url: &str, case: &AuthCase) {
-    let (Auth::Token(pub_token), Auth::Token(sub_token)) = (&case.pub_auth, &case.sub_auth)
-    else {
+    let (Auth::Token(pub_token), Auth::Token(sub_token)) = (&case.pub_auth, &case.sub_auth) else {
         return;
     };
     if !case.can_publish {
@@ -1324,8 +1399,10 @@ async fn nats_authorization_case(url: &str, case: &AuthCase) {
         let subject = nats_form(&case.pub_topic);
         c.nc.publish(subject.clone(), "x".into()).await.unwrap();
         c.nc.flush().await.unwrap();
-        c.refused(&format!("Permissions Violation for Publish to \"{subject}\""))
-            .await;
+        c.refused(&format!(
+            "Permissions Violation for Publish to \"{subject}\""
+        ))
+        .await;
     }
     if !case.can_subscribe {
         let mut c = with_token(url, sub_token).await;
@@ -1374,23 +1451,143 @@ fn lab_auth_table(up: &Up, cluster: &str) -> Vec<AuthCase> {
     };
     let s = |t: &str| t.to_string();
     vec![
-        row("FullAccess_Simple", format!("test/data/{id}"), format!("test/data/{id}"), &full, &full, true, true),
-        row("FullAccess_Nested", format!("test/a/b/c/{id}"), format!("test/a/b/c/{id}"), &full, &full, true, true),
-        row("FullAccess_MultiLevel", format!("test/{id}/x/y"), format!("test/{id}/#"), &full, &full, true, true),
-        row("FullAccess_SingleLevel", format!("test/{id}/s1/data"), format!("test/{id}/+/data"), &full, &full, true, true),
-        row("FullAccess_Mixed", format!("test/{id}/d/s/ok"), format!("test/{id}/+/s/#"), &full, &full, true, true),
-        row("FullAccess_Admin", s("admin/config"), s("admin/config"), &full, &full, false, false),
-        row("FullAccess_System", s("system/metrics"), s("system/+"), &full, &full, false, false),
-        row("FullAccess_Sys", s("$SYS/broker/stats"), s("$SYS/#"), &full, &full, false, false),
-        row("FullAccess_WrongPrefix", s("testing/foo"), s("testing/#"), &full, &full, false, false),
-        row("FullAccess_RootWildcard", s("any/topic"), s("#"), &full, &full, false, false),
-        row("PubOnly_CanPublish", format!("test/pub/{id}"), format!("test/pub/{id}"), &pub_only, &full, true, true),
-        row("PubOnly_CannotSubscribe", format!("test/nopub/{id}"), format!("test/nopub/{id}"), &full, &pub_only, true, false),
-        row("SubOnly_CanSubscribe", format!("test/sub/{id}"), format!("test/sub/{id}"), &full, &sub_only, true, true),
-        row("SubOnly_CannotPublish", format!("test/nosub/{id}"), format!("test/nosub/{id}"), &sub_only, &full, false, true),
+        row(
+            "FullAccess_Simple",
+            format!("test/data/{id}"),
+            format!("test/data/{id}"),
+            &full,
+            &full,
+            true,
+            true,
+        ),
+        row(
+            "FullAccess_Nested",
+            format!("test/a/b/c/{id}"),
+            format!("test/a/b/c/{id}"),
+            &full,
+            &full,
+            true,
+            true,
+        ),
+        row(
+            "FullAccess_MultiLevel",
+            format!("test/{id}/x/y"),
+            format!("test/{id}/#"),
+            &full,
+            &full,
+            true,
+            true,
+        ),
+        row(
+            "FullAccess_SingleLevel",
+            format!("test/{id}/s1/data"),
+            format!("test/{id}/+/data"),
+            &full,
+            &full,
+            true,
+            true,
+        ),
+        row(
+            "FullAccess_Mixed",
+            format!("test/{id}/d/s/ok"),
+            format!("test/{id}/+/s/#"),
+            &full,
+            &full,
+            true,
+            true,
+        ),
+        row(
+            "FullAccess_Admin",
+            s("admin/config"),
+            s("admin/config"),
+            &full,
+            &full,
+            false,
+            false,
+        ),
+        row(
+            "FullAccess_System",
+            s("system/metrics"),
+            s("system/+"),
+            &full,
+            &full,
+            false,
+            false,
+        ),
+        row(
+            "FullAccess_Sys",
+            s("$SYS/broker/stats"),
+            s("$SYS/#"),
+            &full,
+            &full,
+            false,
+            false,
+        ),
+        row(
+            "FullAccess_WrongPrefix",
+            s("testing/foo"),
+            s("testing/#"),
+            &full,
+            &full,
+            false,
+            false,
+        ),
+        row(
+            "FullAccess_RootWildcard",
+            s("any/topic"),
+            s("#"),
+            &full,
+            &full,
+            false,
+            false,
+        ),
+        row(
+            "PubOnly_CanPublish",
+            format!("test/pub/{id}"),
+            format!("test/pub/{id}"),
+            &pub_only,
+            &full,
+            true,
+            true,
+        ),
+        row(
+            "PubOnly_CannotSubscribe",
+            format!("test/nopub/{id}"),
+            format!("test/nopub/{id}"),
+            &full,
+            &pub_only,
+            true,
+            false,
+        ),
+        row(
+            "SubOnly_CanSubscribe",
+            format!("test/sub/{id}"),
+            format!("test/sub/{id}"),
+            &full,
+            &sub_only,
+            true,
+            true,
+        ),
+        row(
+            "SubOnly_CannotPublish",
+            format!("test/nosub/{id}"),
+            format!("test/nosub/{id}"),
+            &sub_only,
+            &full,
+            false,
+            true,
+        ),
         // Not in the peer's table: `test/#` also subscribes NATS `test`, which `test.>` does
         // not allow, so the server refuses it ("Subscription Violation - Subject \"test\"").
-        row("FullAccess_MultiLevelAtTheTop", format!("test/{id}"), s("test/#"), &full, &full, true, false),
+        row(
+            "FullAccess_MultiLevelAtTheTop",
+            format!("test/{id}"),
+            s("test/#"),
+            &full,
+            &full,
+            true,
+            false,
+        ),
     ]
 }
 
@@ -1414,25 +1611,99 @@ fn example_auth_table(up: &Up, cluster: &str) -> Vec<AuthCase> {
     let s = |t: &str| t.to_string();
     let mut rows = if cluster == "csc" {
         vec![
-            row("Both", format!("broadcast/x/{id}"), format!("broadcast/x/{id}"), true, true, "broadcast"),
-            row("Both_Wildcards", format!("broadcast/{id}/a/b"), format!("broadcast/{id}/+/#"), true, true, "broadcast"),
-            row("SubscribeOnly", format!("cpc/1/sensor/{id}"), format!("cpc/+/sensor/{id}"), false, true, "broadcast"),
-            row("PublishOnly", format!("cpc/1/command/{id}"), format!("cpc/1/command/{id}"), true, false, "broadcast"),
+            row(
+                "Both",
+                format!("broadcast/x/{id}"),
+                format!("broadcast/x/{id}"),
+                true,
+                true,
+                "broadcast",
+            ),
+            row(
+                "Both_Wildcards",
+                format!("broadcast/{id}/a/b"),
+                format!("broadcast/{id}/+/#"),
+                true,
+                true,
+                "broadcast",
+            ),
+            row(
+                "SubscribeOnly",
+                format!("cpc/1/sensor/{id}"),
+                format!("cpc/+/sensor/{id}"),
+                false,
+                true,
+                "broadcast",
+            ),
+            row(
+                "PublishOnly",
+                format!("cpc/1/command/{id}"),
+                format!("cpc/1/command/{id}"),
+                true,
+                false,
+                "broadcast",
+            ),
         ]
     } else {
         vec![
-            row("Both", format!("sensor/x/{id}"), format!("sensor/x/{id}"), true, true, "sensor"),
-            row("SubscribeOnly", format!("command/{id}"), format!("command/{id}"), false, true, "sensor"),
-            row("PublishOnly", format!("alarm/{id}"), format!("alarm/{id}"), true, false, "sensor"),
+            row(
+                "Both",
+                format!("sensor/x/{id}"),
+                format!("sensor/x/{id}"),
+                true,
+                true,
+                "sensor",
+            ),
+            row(
+                "SubscribeOnly",
+                format!("command/{id}"),
+                format!("command/{id}"),
+                false,
+                true,
+                "sensor",
+            ),
+            row(
+                "PublishOnly",
+                format!("alarm/{id}"),
+                format!("alarm/{id}"),
+                true,
+                false,
+                "sensor",
+            ),
         ]
     };
-    let marker = if cluster == "csc" { "broadcast" } else { "sensor" };
+    let marker = if cluster == "csc" {
+        "broadcast"
+    } else {
+        "sensor"
+    };
     rows.extend([
-        row("Admin", s("admin/config"), s("admin/config"), false, false, marker),
-        row("Sys", s("$SYS/broker/stats"), s("$SYS/#"), false, false, marker),
+        row(
+            "Admin",
+            s("admin/config"),
+            s("admin/config"),
+            false,
+            false,
+            marker,
+        ),
+        row(
+            "Sys",
+            s("$SYS/broker/stats"),
+            s("$SYS/#"),
+            false,
+            false,
+            marker,
+        ),
         row("RootWildcard", s("any/topic"), s("#"), false, false, marker),
         // `P/#` also subscribes NATS `P`, which `P.>` does not allow.
-        row("MultiLevelAtTheTop", format!("{marker}/{id}"), format!("{marker}/#"), true, false, marker),
+        row(
+            "MultiLevelAtTheTop",
+            format!("{marker}/{id}"),
+            format!("{marker}/#"),
+            true,
+            false,
+            marker,
+        ),
     ]);
     rows
 }
@@ -1513,9 +1784,15 @@ fn test_launch_layer_leaf_node_routes_nats_messages() {
                 }
                 Fleet::Example => {
                     let (p, s) = if source == "csc" {
-                        (format!("broadcast.leaf.{id}"), format!("broadcast.leaf.{id}"))
+                        (
+                            format!("broadcast.leaf.{id}"),
+                            format!("broadcast.leaf.{id}"),
+                        )
                     } else {
-                        (format!("sensor.leaf.{id}"), format!("cpc.{n}.sensor.leaf.{id}"))
+                        (
+                            format!("sensor.leaf.{id}"),
+                            format!("cpc.{n}.sensor.leaf.{id}"),
+                        )
                     };
                     let (a, b) = (&up.cluster(source).nats, &up.cluster(target).nats);
                     (p, s, anonymous(a).await, anonymous(b).await)
@@ -1591,7 +1868,8 @@ fn test_launch_layer_jet_stream_stores_leaf_messages() {
 fn test_launch_layer_jet_stream_api_proxies_to_csc() {
     on_fleets(&[Fleet::Lab], |_, up| async move {
         for i in 0..3 {
-            let (creator, updater, deleter) = (CLUSTERS[i], CLUSTERS[(i + 1) % 3], CLUSTERS[(i + 2) % 3]);
+            let (creator, updater, deleter) =
+                (CLUSTERS[i], CLUSTERS[(i + 1) % 3], CLUSTERS[(i + 2) % 3]);
             let name = resource("LL_API");
             let prefix = format!("launchlayer.jsapi.{}", unique());
             let mut config = memory_stream(&name, vec![format!("{prefix}.>")]);
@@ -1764,10 +2042,11 @@ fn test_launch_layer_jet_stream_object_store_proxies_to_csc() {
 /// Waits until one of `logs` holds `needle`.
 async fn logged_any(logs: &[PathBuf], needle: &str) {
     let deadline = Instant::now() + WAIT;
-    while !logs
-        .iter()
-        .any(|l| std::fs::read_to_string(l).unwrap_or_default().contains(needle))
-    {
+    while !logs.iter().any(|l| {
+        std::fs::read_to_string(l)
+            .unwrap_or_default()
+            .contains(needle)
+    }) {
         assert!(
             Instant::now() < deadline,
             "no server log says `{needle}` within {WAIT:?}: {logs:?}"
@@ -1830,7 +2109,9 @@ fn nats_mtls_cannot_join_a_csc_leaf_listener_that_verifies() {
             }
         }
     });
-    let dir = dir_rx.recv_timeout(WAIT).expect("natscc up names its folder");
+    let dir = dir_rx
+        .recv_timeout(WAIT)
+        .expect("natscc up names its folder");
     let csc = dir.join("csc");
     rt().block_on(async {
         logged_any(
@@ -1853,4 +2134,45 @@ fn nats_mtls_cannot_join_a_csc_leaf_listener_that_verifies() {
     }
     assert!(!dir.exists(), "{} is left behind", dir.display());
     assert!(processes_in(&dir).is_empty(), "{:?}", processes_in(&dir));
+}
+
+/// The auth callout's mTLS identity is `CN=<common name>` alone (the peer's extractIdentity;
+/// natscc's callout does the same), so an identity written with more of the subject, such as
+/// tests/fleets/tls's `CN=plant-gateway,O=Example`, is never matched: `natscc up` issues the
+/// certificate with that subject, and the client is refused. nats-mtls logs the callout's
+/// reason "mTLS authentication failed: user not found in permissions config: CN=plant-gateway";
+/// the client gets CONNACK "not authorized". (The example fleet's identities are CN only.)
+#[test]
+fn an_mtls_identity_with_more_than_the_common_name_is_never_matched() {
+    let _turn = turn();
+    let up = start(&root().join("tests/fleets/tls/fleet.yaml"));
+    let c = up.cluster("cpc-1");
+    let auth = Auth::Tls {
+        files: c.certs["plant-gateway"].clone(),
+        server_name: c.server_name.clone(),
+        with_cert: true,
+    };
+    rt().block_on(async {
+        let refused = mqtt_connect(c.mqtt_mtls, "plant-gateway", &auth, true).await;
+        assert_eq!(refused.err().as_deref(), Some("CONNACK NotAuthorized"));
+        logged(
+            &up.dir.join("cpc-1/nats-mtls-0/server.log"),
+            "mTLS authentication failed: user not found in permissions config: CN=plant-gateway",
+        )
+        .await;
+    });
+    let mut child = up.child.into_inner().unwrap();
+    // SAFETY: natscc's pid, not yet reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t.elapsed() < WAIT, "natscc up did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "natscc up exited with {status}");
+    assert!(!up.dir.exists(), "{} is left behind", up.dir.display());
+    assert!(processes_in(&up.dir).is_empty());
 }
