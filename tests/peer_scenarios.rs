@@ -138,13 +138,15 @@ fn up(fleet: Fleet) -> &'static Up {
 /// Spawns `natscc up` from a thread that lives as long as the process, so PR_SET_PDEATHSIG
 /// (which fires when the spawning thread ends) sends it SIGTERM only when the test process dies.
 fn spawn_up(fleet: &Path) -> Child {
+    // Resolved here, so a missing nats-server fails the test with its own message.
+    let server = common::nats_server_path();
     let (tx, rx) = std::sync::mpsc::channel();
     let fleet = fleet.to_path_buf();
     std::thread::spawn(move || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_natscc"));
         cmd.arg("up")
             .arg(&fleet)
-            .env("NATS_SERVER_BIN", common::nats_server_path())
+            .env("NATS_SERVER_BIN", server)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -308,7 +310,7 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Runs `scenario` on each fleet `which` selects, one after the other, each in its own runtime.
+/// Runs `scenario` on each of `fleets`, one after the other, each in its own runtime.
 fn on_fleets<F, Fut>(fleets: &[Fleet], scenario: F)
 where
     F: Fn(Fleet, &'static Up) -> Fut,
