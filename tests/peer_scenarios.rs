@@ -2,9 +2,12 @@
 //! federation_test.go, mqtt_test.go, mtls_test.go, nats_leaf_test.go, topic_auth_test.go),
 //! ported to Rust and run against `natscc up` on two fleets: the example fleet
 //! (`examples/fleet/fleet.yaml`) and the peer's own Kind lab values (`tests/fleets/lab/`).
-//! Each test is named after the Go test it ports and runs every case on both fleets (where the
+//! Each test is named after the Go test it ports and runs every case on both fleets, where the
 //! fleet has what the case needs: the lab alone has OAuth2 identities and the LaunchLayer
-//! account; the example fleet's leaf path is the CSC/CPC one, which tests/fleet_up.rs runs).
+//! account, so on the example fleet topic authorization runs on its mTLS identities and the
+//! leaf routing on its CSC/CPC leaf connections, and the JetStream-through-the-leaf scenarios
+//! run on the lab only. The last three tests record where the real bus parts from what the
+//! peer expects or what natscc accepts.
 //!
 //! One `natscc up` per fleet serves every test of this binary: started on first use, stopped
 //! with SIGTERM when the process exits (an `atexit` hook, which also fails the run should a
@@ -12,9 +15,9 @@
 //! die first (PR_SET_PDEATHSIG). Tests take turns (a lock), so scenarios never overlap.
 //!
 //! Every denial asserted here comes from the servers: a NATS client's `Permissions Violation`,
-//! an MQTT SUBACK failure code, a refused CONNACK or TLS handshake; a denied MQTT publish (which
-//! MQTT 3.1.1 acknowledges anyway) is shown absent by an allowed publish sent after it on the
-//! same connection arriving first. Where the real bus differs from what the peer's tests
+//! an MQTT SUBACK failure code, a refused CONNACK or TLS handshake, the server's log line; a
+//! denied MQTT publish (which MQTT 3.1.1 acknowledges anyway) is also shown absent by an
+//! allowed publish sent after it on the same connection arriving first. Where the real bus differs from what the peer's tests
 //! expect, the test asserts what the servers do and says so (README: "The peer's scenarios").
 
 mod common;
