@@ -125,6 +125,13 @@ fn the_example_fleet_runs_its_compiled_configs_with_only_the_listed_rewrites() {
     only_listed_rewrites("examples/fleet/fleet.yaml", 12);
 }
 
+/// The peer's Kind lab values (tests/fleets/lab): 3 clusters x (3 nats replicas + nats-mtls),
+/// with the LaunchLayer extra account's leaf remotes and OAuth2 and mTLS identities.
+#[test]
+fn the_lab_fleet_runs_its_compiled_configs_with_only_the_listed_rewrites() {
+    only_listed_rewrites("tests/fleets/lab/fleet.yaml", 12);
+}
+
 #[test]
 fn a_fleet_with_leaf_tls_runs_its_compiled_configs_with_only_the_listed_rewrites() {
     only_listed_rewrites("tests/fleets/tls/fleet.yaml", 7);
