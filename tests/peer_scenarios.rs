@@ -2092,7 +2092,8 @@ fn mqtt_outside_the_accounts_nack_prepares_meets_max_file_store_0() {
 /// With mTLS on (the chart's default) on a CSC whose leaf listener requires TLS and verifies
 /// client certificates, the CSC's nats-mtls never joins: its remotes are plain `nats://` with
 /// no certificate (the chart renders none for them), so the peer's mTLS scenarios cannot pass
-/// on that CSC. natscc compiles the fleet; the servers refuse the connection, in their words:
+/// on that CSC. natscc compiles the fleet with a warning (`natscc::mtls::leaf_tls`: the chart's
+/// own reference values do the same); the servers refuse the connection, in their words:
 /// nats-mtls "TLS leafnode handshake error: tls: failed to verify certificate: x509:
 /// certificate signed by unknown authority" (it has no CA for the leaf listener), the CSC
 /// "TLS leafnode handshake error: remote error: tls: bad certificate".
@@ -2100,13 +2101,16 @@ fn mqtt_outside_the_accounts_nack_prepares_meets_max_file_store_0() {
 fn nats_mtls_cannot_join_a_csc_leaf_listener_that_verifies() {
     let _turn = turn();
     let fleet = root().join("tests/fleets/mtls-csc-leaf-tls/fleet.yaml");
-    common::natscc()
-        .args(["compile", "--fleet"])
+    let compiled = common::natscc()
+        .args(["compile", "--format", "concise", "--fleet"])
         .arg(&fleet)
         .arg("-o")
         .arg(tempfile::tempdir().unwrap().path().join("out"))
-        .assert()
-        .code(0);
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&compiled.stderr).into_owned();
+    assert_eq!(compiled.status.code(), Some(0), "{said}");
+    assert!(said.contains("warning: natscc::mtls::leaf_tls"), "{said}");
     let mut child = spawn_up(&fleet);
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let (dir_tx, dir_rx) = std::sync::mpsc::channel();
@@ -2145,13 +2149,41 @@ fn nats_mtls_cannot_join_a_csc_leaf_listener_that_verifies() {
 }
 
 /// The auth callout's mTLS identity is `CN=<common name>` alone (the peer's extractIdentity;
-/// natscc's callout does the same), so an identity written with more of the subject, such as
-/// tests/fleets/tls's `CN=plant-gateway,O=Example`, is never matched: `natscc up` issues the
-/// certificate with that subject, and the client is refused. nats-mtls logs the callout's
-/// reason "mTLS authentication failed: user not found in permissions config: CN=plant-gateway";
-/// the client gets CONNACK "not authorized". (The example fleet's identities are CN only.)
+/// natscc's callout does the same). Run on real servers, an identity written with more of the
+/// subject (`CN=plant-gateway,O=Example`) got its certificate from `up` and was refused at every
+/// connection: CONNACK "not authorized", nats-mtls logging "mTLS authentication failed: user not
+/// found in permissions config: CN=plant-gateway" (README). natscc now refuses such values
+/// before anything runs; written as `CN=plant-gateway` (tests/fleets/tls), the same client is
+/// let in with up's certificate.
 #[test]
-fn an_mtls_identity_with_more_than_the_common_name_is_never_matched() {
+fn an_mtls_identity_with_more_than_the_common_name_is_refused_and_the_common_name_alone_connects() {
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["fleet.yaml", "csc.yaml", "cpc.yaml"] {
+        let text = std::fs::read_to_string(root().join("tests/fleets/tls").join(f)).unwrap();
+        let text = text.replace(
+            "identity: \"CN=plant-gateway\"",
+            "identity: \"CN=plant-gateway,O=Example\"",
+        );
+        std::fs::write(tmp.path().join(f), text).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let run = common::natscc()
+        .args(["compile", "--format", "concise", "--fleet"])
+        .arg(tmp.path().join("fleet.yaml"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&run.stderr).into_owned() + &String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("natscc::auth::mtls_identity")
+            && said.contains("write `identity: \"CN=plant-gateway\"`"),
+        "{said}"
+    );
+    assert!(!out.exists());
+
     let _turn = turn();
     let up = start(&root().join("tests/fleets/tls/fleet.yaml"));
     let c = up.cluster("cpc-1");
@@ -2161,13 +2193,8 @@ fn an_mtls_identity_with_more_than_the_common_name_is_never_matched() {
         with_cert: true,
     };
     rt().block_on(async {
-        let refused = mqtt_connect(c.mqtt_mtls, "plant-gateway", &auth, true).await;
-        assert_eq!(refused.err().as_deref(), Some("CONNACK NotAuthorized"));
-        logged(
-            &up.dir.join("cpc-1/nats-mtls-0/server.log"),
-            "mTLS authentication failed: user not found in permissions config: CN=plant-gateway",
-        )
-        .await;
+        let conn = mqtt_connect(c.mqtt_mtls, "plant-gateway", &auth, true).await;
+        assert!(conn.is_ok(), "{:?}", conn.err());
     });
     let mut child = up.child.into_inner().unwrap();
     // SAFETY: natscc's pid, not yet reaped.

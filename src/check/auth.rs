@@ -70,6 +70,68 @@ fn account_check(
     }
 }
 
+/// The identity the auth callout reads from a client certificate is one of `CN=<cn>`, its
+/// first e-mail or DNS SAN, `O=<o>` or `OU=<ou>` (the peer's `extractIdentity`, and
+/// `callout::mtls`): an identity written as a fuller subject never equals it, and every client
+/// is refused ("user not found in permissions config").
+fn mtls_identity(id: &Identity, out: &mut Vec<Diagnostic>) {
+    let Some(n) = id.node.get("identity") else {
+        return;
+    };
+    let Some(text) = n.as_str() else { return };
+    const ATTRIBUTES: [&str; 10] = [
+        "CN",
+        "O",
+        "OU",
+        "C",
+        "L",
+        "ST",
+        "DC",
+        "UID",
+        "SERIALNUMBER",
+        "E",
+    ];
+    let attribute = |part: &str| {
+        part.split_once('=')
+            .is_some_and(|(k, _)| ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(k.trim())))
+    };
+    let parts: Vec<&str> = text
+        .split([',', '+', '/'])
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    let named = parts.iter().filter(|p| attribute(p)).count();
+    let single = |prefix: &str| text.strip_prefix(prefix).is_some_and(|v| !v.is_empty());
+    let readable = if named >= 2 {
+        false
+    } else if text.contains('=') {
+        single("CN=") || single("O=") || single("OU=")
+    } else {
+        true
+    };
+    if readable {
+        return;
+    }
+    let cn = parts.iter().find_map(|p| {
+        p.trim()
+            .strip_prefix("CN=")
+            .or_else(|| p.trim().strip_prefix("cn="))
+    });
+    out.push(
+        Diagnostic::new(
+            Code::MtlsIdentity,
+            format!(
+                "the mTLS identity `{}` of `{}` is never matched: the auth callout names a certificate by its common name alone (`CN=<cn>`), else by its e-mail or DNS name, `O=` or `OU=`, so every client is refused (\"user not found in permissions config\")",
+                text, id.name.value
+            ),
+        )
+        .at(n.span, "not an identity the callout reads")
+        .help(match cn {
+            Some(cn) => format!("write `identity: \"CN={cn}\"`"),
+            None => "write the certificate's common name as `CN=<cn>` (or its e-mail or DNS SAN, `O=<o>`, `OU=<ou>`)".to_string(),
+        }),
+    );
+}
+
 pub fn check(m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     let known = known_accounts(m);
@@ -82,6 +144,9 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     }
     if let Some(n) = &p.noauth {
         account_check(n, "noauth", &known, &m.disabled_accounts, &mut out);
+    }
+    for id in &p.mtls {
+        mtls_identity(id, &mut out);
     }
     for id in &p.nkey {
         if reserved.contains(&id.name.value) {

@@ -193,6 +193,34 @@ fn unused_for_cluster_type(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnosti
     }
 }
 
+/// On a CSC, nats-mtls joins the bus through the cluster's own leaf listener, with remotes the
+/// chart renders without TLS settings: no CA, no certificate. A listener serving TLS from a
+/// private CA fails their handshake, and one that verifies client certificates refuses them
+/// (measured with `natscc up`: nats-mtls logs "x509: certificate signed by unknown authority",
+/// the CSC "tls: bad certificate"). The chart's own reference values do this, so it warns.
+fn mtls_behind_leaf_tls(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>) {
+    let Some(tls) = eb.and_then(|e| e.get("cscLeafServerTLS")) else {
+        return;
+    };
+    let Some(cert) = tls
+        .get("cert_file")
+        .filter(|c| c.as_str().is_some_and(|s| !s.is_empty()))
+    else {
+        return;
+    };
+    if m.is_cpc() || !m.mtls {
+        return;
+    }
+    out.push(
+        Diagnostic::new(
+            Code::MtlsLeafTls,
+            "mTLS is on, and this CSC's leaf listener serves TLS (cscLeafServerTLS): nats-mtls joins through that listener with remotes the chart renders without a CA or a certificate, so the handshake fails (\"x509: certificate signed by unknown authority\"; with `verify`, \"tls: bad certificate\") and MQTT clients on the mTLS listener reach no other client",
+        )
+        .at(cert.span, "TLS on the leaf listener nats-mtls dials")
+        .help("turn mTLS off on this CSC (`global.eventBus.mtls.enabled: false`), or serve its leaf listener without TLS"),
+    );
+}
+
 pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
     let mut out = vec![];
     let eb = root.path(&["global", "eventBus"]);
@@ -215,6 +243,7 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
     }
     let Some(m) = model else { return out };
     unused_for_cluster_type(eb, m, &mut out);
+    mtls_behind_leaf_tls(eb, m, &mut out);
 
     if m.is_cpc() {
         match &m.cluster_id {

@@ -62,6 +62,8 @@ codes! {
     AccountUnknown = "natscc::accounts::unknown", Error, "A permission or import names an account that does not exist.";
     ReservedUser = "natscc::auth::reserved_user", Error, "An operator-defined NKey user uses a name the compiler generates.";
     ReservedEnv = "natscc::auth::reserved_env", Error, "An auth-callout extra env var uses a name the compiler generates.";
+    MtlsLeafTls = "natscc::mtls::leaf_tls", Warning, "mTLS is on on a CSC whose leaf listener serves TLS (cscLeafServerTLS): nats-mtls dials that listener with remotes the chart renders without a CA or a certificate, so it never joins and its MQTT clients reach nothing else.";
+    MtlsIdentity = "natscc::auth::mtls_identity", Error, "An mTLS identity the auth callout can never match: it names a certificate by its common name alone (`CN=<cn>`), else by its first e-mail or DNS SAN, `O=` or `OU=`; a full subject (`CN=a,O=b`) is refused at every connection.";
     NkeyPublicKey = "natscc::auth::nkey", Error, "A public NKey has the wrong prefix or a bad checksum.";
     SecretRefOverride = "natscc::secrets::unknown_ref", Error, "nkeySecretRefOverrides names a secret or key the cluster does not use.";
     IgnoredChartKey = "natscc::nats_chart::ignored_key", Warning, "The NATS chart does not read this config key; Helm silently drops it.";
