@@ -125,6 +125,24 @@ fn write_fleet(dir: &Path, cpcs: usize, n: usize) -> PathBuf {
     path
 }
 
+/// The natscc the figures are for: the binary `cargo install --path . --profile dist` installs
+/// (LTO, one codegen unit), built here, or `NATSCC_BENCH_EXE` when set.
+fn natscc_exe(root: &Path) -> PathBuf {
+    if let Some(p) = std::env::var_os("NATSCC_BENCH_EXE") {
+        return PathBuf::from(p);
+    }
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--profile", "dist", "--bin", "natscc"])
+        .current_dir(root)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "cargo build --profile dist failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    target.join("dist/natscc")
+}
+
 fn main() {
     // `cargo bench --bench natscc -- compile checks fleet lint post-render` runs only the named
     // sections (the one-cluster comparison with nats-server -t always runs first).
@@ -133,8 +151,9 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
-    let exe = env!("CARGO_BIN_EXE_natscc");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe_path = natscc_exe(root);
+    let exe = exe_path.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let example = root.join("examples/cpc-1.yaml");
     let out = tmp.path().join("out");

@@ -2160,10 +2160,16 @@ fn an_mtls_identity_with_more_than_the_common_name_is_refused_and_the_common_nam
     let tmp = tempfile::tempdir().unwrap();
     for f in ["fleet.yaml", "csc.yaml", "cpc.yaml"] {
         let text = std::fs::read_to_string(root().join("tests/fleets/tls").join(f)).unwrap();
-        let text = text.replace(
-            "identity: \"CN=plant-gateway\"",
-            "identity: \"CN=plant-gateway,O=Example\"",
-        );
+        let common = root().join("examples/fleet/common.yaml");
+        let text = text
+            .replace(
+                "identity: \"CN=plant-gateway\"",
+                "identity: \"CN=plant-gateway,O=Example\"",
+            )
+            .replace(
+                "../../../examples/fleet/common.yaml",
+                common.to_str().unwrap(),
+            );
         std::fs::write(tmp.path().join(f), text).unwrap();
     }
     let out = tmp.path().join("out");
