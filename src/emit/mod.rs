@@ -456,10 +456,15 @@ fn write_staged(
         let (manifests, rest): (Vec<_>, Vec<_>) = files
             .iter()
             .partition(|(name, _)| name.rsplit('/').next() == Some(MANIFEST));
+        // Each folder once: on a busy disk every file-system call counts.
+        let mut made: Vec<std::path::PathBuf> = vec![stage.clone()];
         for (name, text) in manifests.into_iter().chain(rest) {
             let path = stage.join(name);
-            if let Some(p) = path.parent() {
+            if let Some(p) = path.parent()
+                && !made.iter().any(|m| m == p)
+            {
                 std::fs::create_dir_all(p)?;
+                made.push(p.to_path_buf());
             }
             std::fs::write(&path, text)?;
         }
