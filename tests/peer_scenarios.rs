@@ -2074,9 +2074,26 @@ fn nats_logs(up: &Up, cluster: &str) -> Vec<PathBuf> {
 /// MQTT client of another JetStream account (the lab's LaunchLayer, on the CSC) is accepted,
 /// but its first subscription needs a session stream in file storage, and the server closes
 /// the connection: `unable to persist session ... insufficient resources`, `JetStream file
-/// resource limits exceeded for server`.
+/// resource limits exceeded for server`. natscc warns of it on the lab's values
+/// (`natscc::mqtt::file_store`, at LaunchLayer's `jetstream`).
 #[test]
 fn mqtt_outside_the_accounts_nack_prepares_meets_max_file_store_0() {
+    let lab = root().join("tests/fleets/lab");
+    let lint = common::natscc()
+        .args(["lint", "--format", "concise", "--with"])
+        .arg(lab.join("local-dev-values.yaml"))
+        .arg(lab.join("csc.yaml"))
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&lint.stdout).into_owned() + &String::from_utf8_lossy(&lint.stderr);
+    assert!(
+        said.contains("warning: natscc::mqtt::file_store")
+            && said.contains(
+                "the identity `launchlayer-client` lands in the extra account `LaunchLayer`"
+            ),
+        "{said}"
+    );
     on_fleets(&[Fleet::Lab], |_, up| async move {
         let id = format!("ll-{}", unique());
         let token = Auth::Token(up.cluster("csc").tokens["launchlayer-client"].clone());

@@ -221,6 +221,58 @@ fn mtls_behind_leaf_tls(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>)
     );
 }
 
+/// An MQTT client keeps its session in a file-stored stream of its own account. NACK creates
+/// the MQTT streams in memory for the CSC and CPC accounts only, so with the file store off
+/// (the chart's default) a client landing in an extra account with JetStream connects, then is
+/// disconnected at its first subscription (measured with `natscc up` on the lab values: "unable
+/// to persist session ... insufficient resources", "JetStream file resource limits exceeded").
+fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
+    use crate::bus::gotmpl::truthy;
+    let on = |path: &[&str]| truthy(root.path(path));
+    if !on(&["nats", "config", "mqtt", "enabled"])
+        || !on(&["nats", "config", "jetstream", "enabled"])
+        || on(&["nats", "config", "jetstream", "fileStore", "enabled"])
+    {
+        return;
+    }
+    let p = &m.permissions;
+    let identities = p.oauth2.iter().chain(&p.nkey).chain(&p.noauth);
+    for a in &m.extra_accounts {
+        let Some(js) = a.fields.iter().find(|f| f.key == "jetstream") else {
+            continue;
+        };
+        if !truthy(Some(&js.value)) || crate::check::accounts::owned_account_field(m, "jetstream") {
+            continue;
+        }
+        let users: Vec<&str> = identities
+            .clone()
+            .filter(|id| {
+                id.account
+                    .as_ref()
+                    .is_some_and(|acc| acc.value == a.name.value)
+            })
+            .map(|id| id.name.value.as_str())
+            .collect();
+        if users.is_empty() {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                Code::MqttFileStore,
+                format!(
+                    "MQTT is on and the file store is off, and {} `{}` {} in the extra account `{}`, which has JetStream: an MQTT client there connects, then is disconnected at its first subscription (\"unable to persist session ... insufficient resources\"): NACK prepares MQTT streams in memory only for the CSC and CPC accounts",
+                    if users.len() == 1 { "the identity" } else { "the identities" },
+                    users.join("`, `"),
+                    if users.len() == 1 { "lands" } else { "land" },
+                    a.name.value
+                ),
+            )
+            .at(js.key_span, "JetStream in this account, no file store")
+            .help("turn the file store on (`nats.config.jetstream.fileStore.enabled: true`), or have MQTT clients land in the CSC or CPC account; NATS clients of this account are not affected"),
+        );
+    }
+}
+
 pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
     let mut out = vec![];
     let eb = root.path(&["global", "eventBus"]);
@@ -244,6 +296,7 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
     let Some(m) = model else { return out };
     unused_for_cluster_type(eb, m, &mut out);
     mtls_behind_leaf_tls(eb, m, &mut out);
+    mqtt_without_file_store(root, m, &mut out);
 
     if m.is_cpc() {
         match &m.cluster_id {
