@@ -398,32 +398,45 @@ natscc:
         assert!(anonymous.is_err(), "a client without credentials connected");
     });
 
-    // MQTT: TLS comes first (handshake_first), the password is a bearer user JWT of IOT.
+    // MQTT: TLS comes first (handshake_first), the password is a bearer user JWT of IOT. The
+    // account's MQTT streams are created on the first CONNECT, by a cluster that has just
+    // formed: the server may close that first connection ("unable to persist session ...
+    // timeout"), and a client reconnects, as production clients do. So the CONNECT is sent
+    // again until a CONNACK comes, for at most 60 s.
     let (_, bearer) = user_creds(&iot, "mqtt-bridge", true);
-    let mut ssl = Command::new("openssl")
-        .args(["s_client", "-quiet", "-verify_return_error", "-CAfile"])
-        .arg(&ca)
-        .args([
-            "-servername",
-            "localhost",
-            "-connect",
-            &format!("127.0.0.1:{}", mqtt[0]),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    ssl.stdin
-        .as_mut()
-        .unwrap()
-        .write_all(&mqtt_connect("natscc-test", "bridge", &bearer))
-        .unwrap();
-    let mut connack = [0u8; 4];
-    let read = ssl.stdout.as_mut().unwrap().read_exact(&mut connack);
-    let _ = ssl.kill();
-    let _ = ssl.wait();
-    read.unwrap_or_else(|e| panic!("no CONNACK over TLS-first MQTT: {e}\n{}", logs()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let connack = loop {
+        let mut ssl = Command::new("openssl")
+            .args(["s_client", "-quiet", "-verify_return_error", "-CAfile"])
+            .arg(&ca)
+            .args([
+                "-servername",
+                "localhost",
+                "-connect",
+                &format!("127.0.0.1:{}", mqtt[0]),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        ssl.stdin
+            .as_mut()
+            .unwrap()
+            .write_all(&mqtt_connect("natscc-test", "bridge", &bearer))
+            .unwrap();
+        let mut connack = [0u8; 4];
+        let read = ssl.stdout.as_mut().unwrap().read_exact(&mut connack);
+        let _ = ssl.kill();
+        let _ = ssl.wait();
+        match read {
+            Ok(()) => break connack,
+            Err(e) if std::time::Instant::now() > deadline => {
+                panic!("no CONNACK over TLS-first MQTT in 60 s: {e}\n{}", logs())
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
     assert_eq!(
         connack,
         [0x20, 0x02, 0x00, 0x00],
