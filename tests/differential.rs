@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::Rng;
 use natscc::diag::Code;
 
 /// `nats-server -t` starts per case the server accepts: nats-server 2.15.1 loads accounts in a
@@ -35,28 +36,10 @@ fn server_runs() -> usize {
 /// took 19 s on 2 cores, so every accepted case gets all ten (no sampling needed).
 const MIN_BOTH_ACCEPT_PERCENT: usize = 10;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*: deterministic per seed, no dependency.
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545F4914F6CDD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
-
 fn pattern(r: &mut Rng) -> String {
-    let len = 1 + r.below(3) as usize;
+    let len = 1 + r.below(3);
     let mut toks: Vec<&str> = (0..len)
-        .map(|_| r.pick(&["a", "b", "c", "a", "b", "*"]))
+        .map(|_| *r.pick(&["a", "b", "c", "a", "b", "*"]))
         .collect();
     if r.below(3) == 0 {
         toks.push(">");
@@ -92,7 +75,7 @@ const BCRYPT: &str = "\"$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUK
 /// `pass` as synonyms, NKey users that may not have a name or password, names and keys unique
 /// across all accounts, no list inside the list.
 fn user(r: &mut Rng, keys: &Keys) -> String {
-    let key = &keys.users[r.below(keys.users.len() as u64) as usize];
+    let key = &keys.users[r.below(keys.users.len())];
     let name = r.pick(&["a", "b", "c", "svc"]);
     match r.below(12) {
         0 | 1 => format!("{{user: {name}, password: {BCRYPT}}}"),
@@ -122,7 +105,7 @@ fn merge_entries(r: &mut Rng, pool: &Pool) -> String {
     let n = 1 + r.below(3);
     let entries: Vec<String> = (0..n)
         .map(|_| {
-            let (k, vs) = pool[r.below(pool.len() as u64) as usize];
+            let (k, vs) = pool[r.below(pool.len())];
             format!("{k}: {}", r.pick(vs))
         })
         .collect();
@@ -321,6 +304,15 @@ fn server_verdict(
     (ok, says, runs)
 }
 
+/// The codes of the errors among `diags`: natscc's verdict on a case.
+fn error_codes(diags: &[natscc::diag::Diagnostic]) -> Vec<Code> {
+    diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect()
+}
+
 /// A plain-chart case: natscc compiles it as the official chart renders it; what it accepts
 /// goes to the server (what it refuses writes nothing, so the server has nothing to read).
 fn run_plain_case(values: String, dir: &std::path::Path) -> Outcome {
@@ -331,12 +323,7 @@ fn run_plain_case(values: String, dir: &std::path::Path) -> Outcome {
         ..Default::default()
     };
     let compiled = natscc::compile(&inputs);
-    let natscc_codes: Vec<Code> = compiled
-        .diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect();
+    let natscc_codes = error_codes(&compiled.diags);
     if !natscc_codes.is_empty() {
         return Outcome {
             values,
@@ -350,12 +337,7 @@ fn run_plain_case(values: String, dir: &std::path::Path) -> Outcome {
     let out = dir.join("out");
     natscc::emit::write_atomic(&out, &compiled.files).unwrap();
     let pr = natscc::postrender::run(compiled.files["manifests.yaml"].clone().into_bytes(), None);
-    let post_render_errors = pr
-        .diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect();
+    let post_render_errors = error_codes(&pr.diags);
     let (server_ok, server_says, server_runs) =
         server_verdict(&out, "nats.conf", &common::server_env(&out), dir);
     Outcome {
@@ -379,12 +361,7 @@ fn run_case(values: String, dir: &std::path::Path) -> Outcome {
         ..Default::default()
     };
     let compiled = natscc::check_only(&inputs);
-    let natscc_codes: Vec<Code> = compiled
-        .diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect();
+    let natscc_codes = error_codes(&compiled.diags);
     // The config the SPEC describes, whatever natscc thinks of it.
     let model = compiled
         .model
@@ -421,12 +398,7 @@ fn run_case(values: String, dir: &std::path::Path) -> Outcome {
         .collect();
     // The post-renderer, on the same configs as a rendered stream, judges from the configs alone.
     let pr = natscc::postrender::run(files["manifests.yaml"].clone().into_bytes(), None);
-    let post_render_errors: Vec<Code> = pr
-        .diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect();
+    let post_render_errors = error_codes(&pr.diags);
     // The server runs where the pod finds its config, so `../nats-accounts/accounts.conf`
     // resolves as in the pod.
     let conf_dir = out.join("nats/nats-config");

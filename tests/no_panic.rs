@@ -23,20 +23,7 @@ fn root() -> PathBuf {
 
 /// Every YAML file under fixtures/ and examples/: good, bad, values and manifest streams.
 fn corpus() -> Vec<String> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
-            if e.is_dir() {
-                walk(&e, out);
-            } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-                out.push(e);
-            }
-        }
-    }
-    let mut paths = vec![];
-    walk(&root().join("fixtures"), &mut paths);
-    walk(&root().join("examples"), &mut paths);
-    paths.sort();
-    paths
+    common::corpus_files()
         .iter()
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .collect()
@@ -639,26 +626,9 @@ fn hostile_files_through_lint_graph_and_explain() {
 // file it wrote. 5,000 cases (issue 11's figure), `NATSCC_MUTATIONS` to change it, 20,000
 // with `NATSCC_LONG=1`; `NATSCC_FUZZ_SEED` picks the cases.
 
+use common::Rng;
 use serde_json::Value as J;
 use std::time::{Duration, Instant};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*: deterministic per seed.
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545F4914F6CDD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// One fixture: its values (or stream) as text, and the rendered stream that goes with it.
 struct Fixture {
@@ -669,19 +639,7 @@ struct Fixture {
 }
 
 fn fixtures() -> Vec<Fixture> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
-            if e.is_dir() {
-                walk(&e, out);
-            } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-                out.push(e);
-            }
-        }
-    }
-    let mut paths = vec![];
-    walk(&root().join("fixtures"), &mut paths);
-    walk(&root().join("examples"), &mut paths);
-    paths.sort();
+    let paths = common::corpus_files();
     paths
         .into_iter()
         .filter_map(|p| {

@@ -251,19 +251,9 @@ pub fn quote(n: Option<&Node>) -> String {
     }
 }
 
-/// Go template truth (also Sprig's `empty`, negated): false, 0, nil and empty strings, lists and
-/// maps are false.
+/// Go template truth of an optional value (a missing key is false): see [`Node::truthy`].
 pub fn truthy(n: Option<&Node>) -> bool {
-    let Some(n) = n else { return false };
-    match &n.v {
-        V::Null => false,
-        V::Bool(b) => *b,
-        V::Int(i) => *i != 0,
-        V::Float(f) => *f != 0.0,
-        V::Str(s) => !s.is_empty(),
-        V::Seq(items) => !items.is_empty(),
-        V::Map(es) => !es.is_empty(),
-    }
+    n.is_some_and(Node::truthy)
 }
 
 /// Map entries in the order Go's `range` and `encoding/json` visit them (byte order of keys).

@@ -208,19 +208,6 @@ fn present(n: Option<&Node>) -> bool {
     n.is_some_and(|n| !matches!(n.v, V::Null) && n.as_str() != Some(""))
 }
 
-/// Go templates' truth (sprig's `empty` is its negation): false, 0, "", null, {} and [] are false.
-fn truthy(n: &Node) -> bool {
-    match &n.v {
-        V::Null => false,
-        V::Bool(b) => *b,
-        V::Int(i) => *i != 0,
-        V::Float(f) => *f != 0.0,
-        V::Str(s) => !s.is_empty(),
-        V::Seq(items) => !items.is_empty(),
-        V::Map(entries) => !entries.is_empty(),
-    }
-}
-
 /// Rules over the `auth-callout` subchart values: reserved env names, the JWKS an OAuth2
 /// identity needs, and the subchart's own refusals (vault, tracing injection).
 pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
@@ -266,7 +253,7 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
     let Some(ac) = ac else { return out };
     if let Some(vault) = ac
         .get("vault")
-        .filter(|v| v.get("enabled").is_some_and(truthy))
+        .filter(|v| v.get("enabled").is_some_and(Node::truthy))
     {
         let at = ac.entry("vault").map(|e| e.key_span).unwrap_or(vault.span);
         // The subchart's defaults: role "", template.filename "config-secrets.yaml", content "".
@@ -297,7 +284,7 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
             }
         }
         let secrets = vault.get("secrets");
-        let has_path = secrets.is_some_and(|s| s.entries().iter().any(|e| truthy(&e.value)));
+        let has_path = secrets.is_some_and(|s| s.entries().iter().any(|e| e.value.truthy()));
         if !has_path {
             out.push(
                 Diagnostic::new(
@@ -311,10 +298,10 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
     }
     let tracing_on = ac
         .path(&["serviceConfig", "observability", "tracing", "enabled"])
-        .is_none_or(truthy);
+        .is_none_or(Node::truthy);
     let tracing = ac.path(&["observability", "tracing"]);
     let injection = tracing.and_then(|t| t.path(&["operatorInjection", "enabled"]));
-    if tracing_on && injection.is_some_and(truthy) {
+    if tracing_on && injection.is_some_and(Node::truthy) {
         for key in ["instrumentationRef", "sidecarRef"] {
             // Both refs have defaults in the subchart; only an explicit null or "" loses them.
             let v = tracing.and_then(|t| t.get(key));

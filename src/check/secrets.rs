@@ -5,7 +5,7 @@
 //! with, so no diagnostic repeats a secret (`diag::render`).
 
 use crate::diag::{Code, Diagnostic, Span};
-use crate::load::{Node, V};
+use crate::load::{Entry, Node, V};
 use std::borrow::Cow;
 
 /// An encoded seed: `S`, the key type, then base32 for the rest (58 characters in all).
@@ -480,29 +480,39 @@ fn dotted(path: &[Seg]) -> String {
     s
 }
 
-fn walk<'a>(node: &'a Node, path: &mut Vec<Seg<'a>>, out: &mut Vec<Diagnostic>) {
+/// What a walk over the values meets: a map entry (before its value) or a scalar.
+enum Met<'a> {
+    Entry(&'a Entry),
+    Scalar(&'a Node),
+}
+
+/// The one walk of the secret rules: every entry and scalar under `node`, with its place;
+/// `f` answers whether to go on into an entry's value.
+fn visit<'a>(
+    node: &'a Node,
+    path: &mut Vec<Seg<'a>>,
+    f: &mut impl FnMut(Met<'a>, &[Seg<'a>]) -> bool,
+) {
     match &node.v {
-        V::Str(s) if contains_seed(s) && !override_value(path) => {
-            out.push(seed_finding(node.span, &dotted(path), false));
-        }
         V::Map(entries) => {
             for e in entries {
                 path.push(Seg::Key(&e.key));
-                if contains_seed(&e.key) {
-                    out.push(seed_finding(e.key_span, &dotted(path), true));
+                if f(Met::Entry(e), path) {
+                    visit(&e.value, path, f);
                 }
-                walk(&e.value, path, out);
                 path.pop();
             }
         }
         V::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
                 path.push(Seg::Index(i));
-                walk(item, path, out);
+                visit(item, path, f);
                 path.pop();
             }
         }
-        _ => {}
+        _ => {
+            f(Met::Scalar(node), path);
+        }
     }
 }
 
@@ -512,7 +522,23 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<Seg<'a>>, out: &mut Vec<Diagnostic>) 
 /// hold no seed, so the whole coalesced tree is walked.)
 pub fn seeds(root: &Node) -> Vec<Diagnostic> {
     let mut out = vec![];
-    walk(root, &mut vec![], &mut out);
+    visit(root, &mut vec![], &mut |met, path| {
+        match met {
+            Met::Entry(e) if contains_seed(&e.key) => {
+                out.push(seed_finding(e.key_span, &dotted(path), true))
+            }
+            Met::Scalar(n) => {
+                if let V::Str(s) = &n.v
+                    && contains_seed(s)
+                    && !override_value(path)
+                {
+                    out.push(seed_finding(n.span, &dotted(path), false));
+                }
+            }
+            Met::Entry(_) => {}
+        }
+        true
+    });
     out
 }
 
@@ -589,43 +615,6 @@ fn clear(n: &Node) -> bool {
     }
 }
 
-fn walk_passwords<'a>(node: &'a Node, path: &mut Vec<Seg<'a>>, out: &mut Vec<Diagnostic>) {
-    match &node.v {
-        V::Str(s) if url_password(s).is_some() => {
-            out.push(password_finding(
-                node.span,
-                &dotted(path),
-                "the password of a URL",
-            ));
-        }
-        V::Map(entries) => {
-            for e in entries {
-                path.push(Seg::Key(&e.key));
-                let secret_key = PASSWORD_KEYS.iter().any(|k| e.key.eq_ignore_ascii_case(k));
-                if secret_key && clear(&e.value) {
-                    let what = if e.key.to_ascii_lowercase().contains("token") {
-                        "the token"
-                    } else {
-                        "the password"
-                    };
-                    out.push(password_finding(e.key_span, &dotted(path), what));
-                } else {
-                    walk_passwords(&e.value, path, out);
-                }
-                path.pop();
-            }
-        }
-        V::Seq(items) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                walk_passwords(item, path, out);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Keys whose value nats-server (and the NATS chart, `config.cluster.routeURLs.password`) reads
 /// as a password or a token: a user's `password`/`pass`, an `authorization` block's `token`.
 const PASSWORD_KEYS: &[&str] = &["password", "pass", "token", "auth_token"];
@@ -639,6 +628,33 @@ const PASSWORD_KEYS: &[&str] = &["password", "pass", "token", "auth_token"];
 /// walked.)
 pub fn passwords(root: &Node) -> Vec<Diagnostic> {
     let mut out = vec![];
-    walk_passwords(root, &mut vec![], &mut out);
+    visit(root, &mut vec![], &mut |met, path| match met {
+        Met::Entry(e) => {
+            let secret_key = PASSWORD_KEYS.iter().any(|k| e.key.eq_ignore_ascii_case(k));
+            let in_clear = secret_key && clear(&e.value);
+            if in_clear {
+                let what = if e.key.to_ascii_lowercase().contains("token") {
+                    "the token"
+                } else {
+                    "the password"
+                };
+                out.push(password_finding(e.key_span, &dotted(path), what));
+            }
+            // Once reported, the value is not searched again (a URL in it would say it twice).
+            !in_clear
+        }
+        Met::Scalar(n) => {
+            if let V::Str(s) = &n.v
+                && url_password(s).is_some()
+            {
+                out.push(password_finding(
+                    n.span,
+                    &dotted(path),
+                    "the password of a URL",
+                ));
+            }
+            true
+        }
+    });
     out
 }

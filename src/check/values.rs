@@ -227,8 +227,7 @@ fn mtls_behind_leaf_tls(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>)
 /// disconnected at its first subscription (measured with `natscc up` on the lab values: "unable
 /// to persist session ... insufficient resources", "JetStream file resource limits exceeded").
 fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
-    use crate::bus::gotmpl::truthy;
-    let on = |path: &[&str]| truthy(root.path(path));
+    let on = |path: &[&str]| root.path(path).is_some_and(Node::truthy);
     if !on(&["nats", "config", "mqtt", "enabled"])
         || !on(&["nats", "config", "jetstream", "enabled"])
         || on(&["nats", "config", "jetstream", "fileStore", "enabled"])
@@ -241,7 +240,7 @@ fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
         let Some(js) = a.fields.iter().find(|f| f.key == "jetstream") else {
             continue;
         };
-        if !truthy(Some(&js.value)) || crate::check::accounts::owned_account_field(m, "jetstream") {
+        if !js.value.truthy() || crate::check::accounts::owned_account_field(m, "jetstream") {
             continue;
         }
         let users: Vec<&str> = identities

@@ -71,6 +71,20 @@ impl Node {
             _ => None,
         }
     }
+    /// What a Go template's `if` (and the negation of Sprig's `empty`) makes of the value:
+    /// false, 0, null, "" and empty lists and maps are false. The chart's templates, and the
+    /// rules that predict them, decide by it.
+    pub fn truthy(&self) -> bool {
+        match &self.v {
+            V::Null => false,
+            V::Bool(b) => *b,
+            V::Int(i) => *i != 0,
+            V::Float(f) => *f != 0.0,
+            V::Str(s) => !s.is_empty(),
+            V::Seq(items) => !items.is_empty(),
+            V::Map(entries) => !entries.is_empty(),
+        }
+    }
     pub fn as_bool(&self) -> Option<bool> {
         match self.v {
             V::Bool(b) => Some(b),

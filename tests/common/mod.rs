@@ -411,3 +411,43 @@ pub fn server_test(
         std::fs::read_to_string(&log).unwrap_or_default(),
     )
 }
+
+/// A small deterministic random source for the generated-input tests (xorshift64*): the same
+/// seed gives the same cases on every machine, with no dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Every YAML file under fixtures/ and examples/ (good, bad, values and manifest streams), in
+/// a stable order: the corpus the fuzz and mutation tests start from.
+pub fn corpus_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if e.is_dir() {
+                walk(&e, out);
+            } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                out.push(e);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = vec![];
+    walk(&root.join("fixtures"), &mut paths);
+    walk(&root.join("examples"), &mut paths);
+    paths.sort();
+    paths
+}
