@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::free_port;
+
 use async_nats::{ConnectOptions, Event, ServerError};
 use futures_util::StreamExt;
 use natscc::callout::config::Settings;
@@ -17,14 +19,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn wait_port(port: u16, what: &str) {
     let t0 = Instant::now();

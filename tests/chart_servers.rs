@@ -11,22 +11,16 @@
 
 mod common;
 
+use common::free_port;
+
 use common::{make_certs, nats_server_path, natscc, openssl, rewrite_cert_paths};
 use natscc::chart::jwt;
 use nkeys::KeyPair;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A running server, stopped (by its own pid) when dropped.
 struct Server {

@@ -5,21 +5,14 @@
 
 mod common;
 
+use common::free_port;
+
 use common::nats_server_path;
 use natscc::diag::Sources;
 use natscc::load::{Inputs, load_over};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The config the chart would render for a fixture, with loopback ports and temporary paths.
 fn render(fixture: &str, dir: &Path) -> String {

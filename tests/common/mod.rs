@@ -451,3 +451,21 @@ pub fn corpus_files() -> Vec<PathBuf> {
     paths.sort();
     paths
 }
+
+/// A loopback port free a moment ago, never one this test process handed out before: tests
+/// of one binary run in parallel, and a port released by one test's probe must not become
+/// another test's route port (seen in CI: "attempted to connect to route port").
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN.lock().unwrap_or_else(|p| p.into_inner()).insert(port) {
+            return port;
+        }
+    }
+}
