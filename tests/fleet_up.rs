@@ -904,3 +904,109 @@ fn rmsgs_count(ports: &[u16]) -> u64 {
         .max()
         .unwrap_or(0)
 }
+
+/// What the server said to a client, through async-nats's event callback.
+fn with_errors(
+    opts: async_nats::ConnectOptions,
+) -> (
+    async_nats::ConnectOptions,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let opts = opts.event_callback(move |event| {
+        let tx = tx.clone();
+        async move {
+            if let async_nats::Event::ServerError(e) = event {
+                let _ = tx.send(e.to_string());
+            }
+        }
+    });
+    (opts, rx)
+}
+
+/// Publishes on a subject the identity may not publish to, and waits for the server's
+/// permissions violation; then an allowed subject reaches a subscriber.
+async fn denied_then_allowed(
+    client: &Client,
+    errors: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    denied: &str,
+    allowed: &str,
+    watcher: &Client,
+) {
+    client
+        .publish(denied.to_string(), "x".into())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    let said = tokio::time::timeout(Duration::from_secs(10), errors.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no permissions violation for a publish to {denied}"))
+        .unwrap();
+    assert!(
+        said.to_lowercase().contains("permissions violation") && said.contains(denied),
+        "{said}"
+    );
+    let mut sub = watcher.subscribe(allowed.to_string()).await.unwrap();
+    let (subject, _) = publish_until_received(client, allowed, "ok", &mut sub).await;
+    assert_eq!(subject, allowed);
+}
+
+/// The permissions compiled into permissions.json are what the server enforces, for an OAuth2,
+/// an NKey and the no-auth identity (the mTLS identities' MQTT rows are in
+/// tests/peer_scenarios.rs, `test_topic_authorization`): each may publish what `pub.allow`
+/// names and gets a permissions violation elsewhere. Before natscc refused the server's
+/// `publish:` form, an identity written that way published anywhere.
+#[test]
+fn each_identity_kind_is_held_to_its_compiled_permissions() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let user = nkeys::KeyPair::new_user();
+    let common = root().join("examples/fleet/common.yaml");
+    for f in ["fleet.yaml", "csc.yaml", "cpc.yaml"] {
+        let mut text = std::fs::read_to_string(root().join("tests/fleets/tls").join(f))
+            .unwrap()
+            .replace(
+                "../../../examples/fleet/common.yaml",
+                common.to_str().unwrap(),
+            );
+        if f == "csc.yaml" {
+            text = text.replace(
+                "        noauth:\n          account: CSC\n",
+                &format!(
+                    "        nkey:\n          exporter:\n            public_key: {}\n            account: CSC\n            permissions:\n              pub: {{allow: [\"report.>\"]}}\n        noauth:\n          account: CSC\n          permissions:\n            pub: {{allow: [\"public.>\"]}}\n",
+                    user.public_key()
+                ),
+            );
+            assert!(text.contains("exporter:"), "{text}");
+        }
+        std::fs::write(tmp.path().join(f), text).unwrap();
+    }
+    let up = Up::start(&tmp.path().join("fleet.yaml"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = up.nats["csc"].clone();
+    let token = std::fs::read_to_string(&up.tokens["dashboard"]).unwrap();
+    rt.block_on(async {
+        // A no-auth client has no `sub` restriction: it watches the allowed publishes.
+        let watcher = connect(&url).await;
+
+        let (opts, mut errors) = with_errors(async_nats::ConnectOptions::with_token(
+            token.trim().to_string(),
+        ));
+        let dashboard = opts.connect(&url).await.expect("OAuth2 client admitted");
+        denied_then_allowed(&dashboard, &mut errors, "secret.x", "command.x", &watcher).await;
+
+        let (opts, mut errors) =
+            with_errors(async_nats::ConnectOptions::with_nkey(user.seed().unwrap()));
+        let exporter = opts.connect(&url).await.expect("NKey client admitted");
+        denied_then_allowed(&exporter, &mut errors, "secret.y", "report.y", &watcher).await;
+
+        let (opts, mut errors) = with_errors(async_nats::ConnectOptions::new());
+        let anonymous = opts.connect(&url).await.expect("no-auth client admitted");
+        denied_then_allowed(&anonymous, &mut errors, "secret.z", "public.z", &watcher).await;
+    });
+    drop(rt);
+    up.stop();
+}

@@ -75,7 +75,7 @@ fn account_check(
 /// `callout::mtls`): an identity written as a fuller subject never equals it, and every client
 /// is refused ("user not found in permissions config").
 fn mtls_identity(id: &Identity, out: &mut Vec<Diagnostic>) {
-    let Some(n) = id.node.get("identity") else {
+    let Some(n) = id.node.get_go("identity") else {
         return;
     };
     let Some(text) = n.as_str() else { return };
@@ -156,7 +156,7 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                     .help("rename this user; generated users are nack-controller, surveyor, mtls-*-leaf and leaf-*-cpc-<id>"),
             );
         }
-        if let Some(pk) = id.node.get("public_key") {
+        if let Some(pk) = id.node.get_go("public_key") {
             match pk.as_str() {
                 Some(k) if is_env_ref(k) => {}
                 Some(k) => {

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod cross_layer;
 pub mod gateway;
 pub mod imports;
+pub mod permissions;
 pub mod rendered;
 pub mod schema;
 pub mod schema_data;
@@ -69,6 +70,7 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
         semantic.extend(server_values::check(m));
         semantic.extend(server_conf::bus(root, m.mtls));
         semantic.extend(auth::check(m));
+        semantic.extend(permissions::check(m));
         semantic.extend(auth::callout(root, m));
         semantic.extend(chart::number_format(m));
         semantic.extend(chart::leaf_tls_conflict(root, m));

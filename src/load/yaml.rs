@@ -49,6 +49,17 @@ impl Node {
             _ => None,
         }
     }
+    /// The value Go's `encoding/json` decodes into the struct field `field` (an ASCII name)
+    /// from this map after the chart's `toJson`: keys match the field without regard to case
+    /// (Go's simple folding), and `toJson` sorts keys, so of several matching keys the one
+    /// last in byte order is decoded last and wins.
+    pub fn get_go(&self, field: &str) -> Option<&Node> {
+        self.entries()
+            .iter()
+            .filter(|e| go_fold_eq(&e.key, field))
+            .max_by(|a, b| a.key.cmp(&b.key))
+            .map(|e| &e.value)
+    }
     /// Follows a dotted path of map keys.
     pub fn path(&self, path: &[&str]) -> Option<&Node> {
         path.iter().try_fold(self, |n, k| n.get(k))
@@ -653,4 +664,23 @@ fn skip_node(events: &[(Event, saphyr_parser::Span)], pos: &mut usize) {
             return;
         }
     }
+}
+
+/// Go's `bytes.EqualFold` of a JSON key with an ASCII struct field name: ASCII letters in
+/// either case, and the two non-ASCII letters that fold to ASCII ones (the Kelvin sign to `k`,
+/// the long s to `s`).
+pub fn go_fold_eq(key: &str, field: &str) -> bool {
+    let mut k = key.chars();
+    for f in field.chars() {
+        let folded = match k.next() {
+            Some('\u{212A}') => 'k',
+            Some('\u{17F}') => 's',
+            Some(c) => c.to_ascii_lowercase(),
+            None => return false,
+        };
+        if folded != f.to_ascii_lowercase() {
+            return false;
+        }
+    }
+    k.next().is_none()
 }

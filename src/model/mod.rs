@@ -219,7 +219,7 @@ fn identities(n: Option<&Node>) -> Vec<Identity> {
         .map(|e| Identity {
             name: Spanned::new(e.key.clone(), e.key_span),
             node: e.value.clone(),
-            account: text(e.value.get("account")),
+            account: text(e.value.get_go("account")),
         })
         .collect();
     out.sort_by(|a, b| a.name.value.cmp(&b.name.value));
@@ -300,7 +300,7 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             .map(|e| Identity {
                 name: Spanned::new("noauth".into(), e.key_span),
                 node: e.value.clone(),
-                account: text(e.value.get("account")),
+                account: text(e.value.get_go("account")),
             }),
     };
 
