@@ -2,6 +2,7 @@
 //! and exit codes. No compiler logic lives here, and no other module prints findings or picks
 //! an exit code.
 
+use crate::access::Question;
 use crate::diag::levels::{Level, Levels};
 use crate::diag::render::{self, Format};
 use crate::diag::{Code, Diagnostic, Severity, Source, Sources};
@@ -198,18 +199,28 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
     },
-    /// Show every account and subject a message published in ACCOUNT on SUBJECT reaches.
+    /// Show every account and subject a message published in ACCOUNT on SUBJECT reaches; with
+    /// --who-can, which identities may publish or subscribe SUBJECT; with --identity, what one
+    /// identity may do (as the auth callout grants it) and where its messages flow.
     Explain {
         #[command(flatten)]
         values: ValuesArgs,
         /// The account the message is published in (e.g. CPC, CSC).
-        #[arg(long)]
-        account: String,
-        /// With --fleet: the cluster the message is published in (e.g. cpc-1).
+        #[arg(long, required_unless_present_any = ["who_can", "identity"])]
+        account: Option<String>,
+        /// With --fleet: the cluster the message is published in (e.g. cpc-1); with --who-can
+        /// or --identity, only that cluster's identities.
         #[arg(long, requires = "fleet")]
         cluster: Option<String>,
+        /// Which identities may publish or subscribe SUBJECT, and where it then flows.
+        #[arg(long, value_enum, conflicts_with_all = ["account", "identity"])]
+        who_can: Option<crate::access::Action>,
+        /// What the identity NAME (its permissions.json entry) may do.
+        #[arg(long, value_name = "NAME", conflicts_with = "account")]
+        identity: Option<String>,
         /// A literal subject, e.g. sensor.temp.
-        subject: String,
+        #[arg(required_unless_present = "identity")]
+        subject: Option<String>,
     },
     /// Helm post-renderer: check the rendered manifests on stdin and write them to stdout
     /// unchanged.
@@ -770,6 +781,42 @@ fn graph(values: &ValuesArgs, format: GraphFormat) -> Answer {
     }
 }
 
+/// `explain --who-can` / `--identity` on one cluster's values.
+fn access(values: &ValuesArgs, cluster: Option<&str>, q: &Question) -> Answer {
+    if let Question::WhoCan(_, subject) = q
+        && !literal(subject)
+    {
+        return Answer {
+            usage: Some(not_literal(subject)),
+            ..Default::default()
+        };
+    }
+    if let Some(fleet) = &values.fleet {
+        return crate::fleet::cli::access(fleet, cluster, q);
+    }
+    let c = crate::check_only(&values.inputs());
+    let mut a = Answer::default();
+    match &c.model {
+        None if !c.has_errors() => a.note = Some(PLAIN_NOTE.to_string()),
+        None => {}
+        Some(m) => {
+            let g = crate::graph::build(m, "");
+            let explain = |n, s: &str| crate::graph::render::explain(&g, n, s);
+            let flows = crate::access::Flows {
+                graph: &g,
+                explain: &explain,
+            };
+            match crate::access::cluster_grants("", m) {
+                Ok(grants) => (a.text, a.usage) = crate::access::answer(&flows, &grants, q),
+                Err(e) => a.usage = Some(e),
+            }
+        }
+    }
+    a.diags = c.diags;
+    a.sources = c.sources;
+    a
+}
+
 fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &str) -> Answer {
     if let Some(fleet) = &values.fleet {
         return crate::fleet::cli::explain(fleet, cluster, account, subject);
@@ -924,11 +971,27 @@ pub fn main() -> i32 {
             values,
             account,
             cluster,
+            who_can,
+            identity,
             subject,
-        } => answer(
-            "explain",
-            explain(&values, &account, cluster.as_deref(), &subject),
-        ),
+        } => {
+            let subject = subject.unwrap_or_default();
+            let query = match (who_can, identity) {
+                (Some(action), _) => Some(Question::WhoCan(action, subject.clone())),
+                (_, Some(name)) => Some(Question::Identity(name)),
+                _ => None,
+            };
+            let a = match query {
+                Some(q) => access(&values, cluster.as_deref(), &q),
+                None => explain(
+                    &values,
+                    account.as_deref().unwrap_or_default(),
+                    cluster.as_deref(),
+                    &subject,
+                ),
+            };
+            answer("explain", a)
+        }
         Command::Up {
             explain_overlay: true,
             ..

@@ -4,6 +4,7 @@
 //! [`check`] (schema and rules) over [`model`] (typed values) -> [`emit`] (files).
 //! [`diag`] is the one diagnostic type every stage reports with.
 
+pub mod access;
 pub mod bus;
 pub mod callout;
 pub mod chart;

@@ -104,6 +104,34 @@ impl Pattern {
         }
     }
 
+    /// The subjects both patterns match, as one pattern (`a.*` and `*.b` give `a.b`).
+    pub fn intersect(&self, other: &Pattern) -> Option<Pattern> {
+        let (a, b) = (&self.0, &other.0);
+        let mut out = vec![];
+        for i in 0.. {
+            let tok = match (a.get(i), b.get(i)) {
+                (None, None) => return Some(Pattern(out)),
+                (Some(Token::Tail), Some(_)) => {
+                    out.extend(b[i..].iter().cloned());
+                    return Some(Pattern(out));
+                }
+                (Some(_), Some(Token::Tail)) => {
+                    out.extend(a[i..].iter().cloned());
+                    return Some(Pattern(out));
+                }
+                (Some(Token::Lit(l)), Some(Token::Lit(m))) if l == m => Token::Lit(l.clone()),
+                (Some(Token::Lit(_)), Some(Token::Lit(_))) => return None,
+                (Some(Token::Lit(l)), Some(_)) | (Some(_), Some(Token::Lit(l))) => {
+                    Token::Lit(l.clone())
+                }
+                (Some(_), Some(_)) => Token::Star,
+                _ => return None,
+            };
+            out.push(tok);
+        }
+        unreachable!()
+    }
+
     /// Every subject that matches `other` also matches `self`.
     pub fn contains(&self, other: &Pattern) -> bool {
         let (a, b) = (&self.0, &other.0);

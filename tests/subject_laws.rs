@@ -56,6 +56,19 @@ proptest! {
     }
 
     #[test]
+    fn intersection_is_exactly_what_both_match(a in pattern(), b in pattern(), s in pattern()) {
+        // Literal subjects: what both patterns match is what their intersection matches.
+        if s.is_literal() {
+            let both = a.matches(&s) && b.matches(&s);
+            prop_assert_eq!(a.intersect(&b).is_some_and(|i| i.matches(&s)), both);
+        }
+        prop_assert_eq!(a.intersect(&b).is_some(), a.overlap(&b).is_some());
+        if let Some(i) = a.intersect(&b) {
+            prop_assert!(a.contains(&i) && b.contains(&i), "{} is not in {} and {}", i, a, b);
+        }
+    }
+
+    #[test]
     fn display_round_trips(a in pattern()) {
         prop_assert_eq!(Pattern::parse(&a.to_string()).unwrap(), a);
     }

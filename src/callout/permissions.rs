@@ -295,6 +295,27 @@ impl Permissions {
         self.noauth.as_ref()
     }
 
+    /// Every identity with its method and the key it is found by (the NKey, the certificate
+    /// identity, the token's subject or azp), ordered by name then method (for `explain`).
+    pub fn each(&self) -> Vec<(&'static str, &str, &Profile)> {
+        let mut v: Vec<(&'static str, &str, &Profile)> = self
+            .oauth2
+            .iter()
+            .map(|((sub, azp), e)| {
+                (
+                    "oauth2",
+                    if sub.is_empty() { azp } else { sub }.as_str(),
+                    &e.profile,
+                )
+            })
+            .chain(self.mtls.iter().map(|(k, p)| ("mtls", k.as_str(), p)))
+            .chain(self.nkey.iter().map(|(k, p)| ("nkey", k.as_str(), p)))
+            .chain(self.noauth.iter().map(|p| ("noauth", "", p)))
+            .collect();
+        v.sort_by(|a, b| (a.2.name.as_str(), a.0).cmp(&(b.2.name.as_str(), b.0)));
+        v
+    }
+
     /// The counts the peer logs once loaded.
     pub fn summary(&self) -> (usize, usize, usize, Option<&str>) {
         (

@@ -116,6 +116,52 @@ pub fn explain(path: &Path, cluster: Option<&str>, account: &str, subject: &str)
     }
 }
 
+/// `natscc explain --fleet FLEET --who-can ...` / `--identity ...`: every cluster's
+/// identities (or `cluster`'s alone) over the joined graph.
+pub fn access(path: &Path, cluster: Option<&str>, q: &crate::access::Question) -> Answer {
+    let fleet = super::compile(path, false);
+    let Some(fg) = super::graph::build(&fleet) else {
+        return Answer {
+            note: Some("the fleet needs exactly one CSC to be drawn".into()),
+            diags: fleet.diags,
+            sources: fleet.sources,
+            ..Default::default()
+        };
+    };
+    let mut answer = Answer::default();
+    if let Some(name) = cluster
+        && fleet.cluster(name).is_none()
+    {
+        let names: Vec<&str> = fleet.clusters.iter().map(|c| c.name()).collect();
+        answer.usage = Some(format!(
+            "the fleet has no cluster `{name}`; its clusters are: {}",
+            names.join(", ")
+        ));
+    }
+    let mut grants = vec![];
+    for c in &fleet.clusters {
+        let Some(m) = &c.model else { continue };
+        if cluster.is_some_and(|name| name != c.name()) {
+            continue;
+        }
+        match crate::access::cluster_grants(c.name(), m) {
+            Ok(g) => grants.extend(g),
+            Err(e) => answer.usage = Some(format!("{}: {e}", c.name())),
+        }
+    }
+    if answer.usage.is_none() {
+        let explain = |n, s: &str| super::graph::explain(&fg, n, s);
+        let flows = crate::access::Flows {
+            graph: &fg.graph,
+            explain: &explain,
+        };
+        (answer.text, answer.usage) = crate::access::answer(&flows, &grants, q);
+    }
+    answer.diags = fleet.diags;
+    answer.sources = fleet.sources;
+    answer
+}
+
 /// How `natscc up` ended, after the CLI found the fleet free of errors.
 #[derive(Debug)]
 pub enum Up {

@@ -128,14 +128,20 @@ pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival>
     let Ok(_) = Pattern::parse(subject) else {
         return vec![];
     };
-    // An account on a CPC pulls a subject over its leaf only if something there imports it.
-    let wanted = |n: NodeIndex, lit: &Pattern| {
-        imports.get(&n).is_some_and(|(list, index)| {
-            index
-                .overlapping(lit)
-                .into_iter()
-                .any(|k| list[k].matches(lit))
-        })
+    // An account on a CPC pulls a subject over its leaf only if something there imports it,
+    // and only the part it imports (all of a literal subject; of a pattern, each overlap).
+    let wanted = |n: NodeIndex, lit: &Pattern| -> BTreeSet<String> {
+        imports
+            .get(&n)
+            .map(|(list, index)| {
+                index
+                    .overlapping(lit)
+                    .into_iter()
+                    .filter_map(|k| list[k].intersect(lit))
+                    .map(|p| p.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     let mut out: Vec<Arrival> = vec![];
     let mut seen: HashSet<(NodeIndex, String)> = HashSet::new();
@@ -199,9 +205,7 @@ pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival>
                     subject: from,
                     to,
                 } => {
-                    if Pattern::parse(from).is_ok_and(|p| p.matches(&lit))
-                        && let Some(t) = crate::graph::transform(&cur.subject, from, to)
-                    {
+                    if let Some(t) = crate::graph::transform(&cur.subject, from, to) {
                         queue.push((
                             hop(e.target(), t, format!("stream {from} → {to}")),
                             came_in,
@@ -214,9 +218,7 @@ pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival>
                     subject: from,
                     to,
                 } => {
-                    if Pattern::parse(to).is_ok_and(|p| p.matches(&lit))
-                        && let Some(t) = crate::graph::transform(&cur.subject, to, from)
-                    {
+                    if let Some(t) = crate::graph::transform(&cur.subject, to, from) {
                         queue.push((
                             hop(e.target(), t, format!("service {to} → {from}")),
                             came_in,
@@ -238,12 +240,12 @@ pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival>
         for e in
             g.g.edges_directed(cur.account, petgraph::Direction::Incoming)
         {
-            if matches!(e.weight().link, Link::Leaf)
-                && came_in != Some(e.id())
-                && wanted(e.source(), &lit)
-            {
+            if !matches!(e.weight().link, Link::Leaf) || came_in == Some(e.id()) {
+                continue;
+            }
+            for part in wanted(e.source(), &lit) {
                 queue.push((
-                    hop(e.source(), cur.subject.clone(), "leaf connection".into()),
+                    hop(e.source(), part, "leaf connection".into()),
                     Some(e.id()),
                     true,
                 ));

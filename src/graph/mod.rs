@@ -319,7 +319,8 @@ fn extra_origin(
     })
 }
 
-/// Maps a literal subject matched by `from` onto `to`, wildcard by wildcard, as imports do.
+/// Maps the part of `subject` that `from` matches onto `to`, wildcard by wildcard, as imports
+/// do; `None` when they share no subject.
 pub fn transform(subject: &str, from: &str, to: &str) -> Option<String> {
     let (Ok(f), Ok(t), Ok(s)) = (
         Pattern::parse(from),
@@ -328,9 +329,9 @@ pub fn transform(subject: &str, from: &str, to: &str) -> Option<String> {
     ) else {
         return None;
     };
-    if !f.matches(&s) {
-        return None;
-    }
+    // A pattern subject (an identity's permission) is carried as the subjects it shares
+    // with `from`; a literal one only when `from` matches it.
+    let s = f.intersect(&s)?;
     let mut captured: Vec<String> = vec![];
     for (i, tok) in f.0.iter().enumerate() {
         match tok {

@@ -684,3 +684,21 @@ pub fn go_fold_eq(key: &str, field: &str) -> bool {
     }
     k.next().is_none()
 }
+
+#[cfg(test)]
+mod go_fold_tests {
+    use super::go_fold_eq;
+
+    #[test]
+    fn folds_as_go_bytes_equal_fold() {
+        assert!(go_fold_eq("Pub", "pub"));
+        assert!(go_fold_eq("ALLOW", "allow"));
+        assert!(go_fold_eq("Required_Scope", "required_scope"));
+        // The Kelvin sign folds to k, the long s to s (Go's simple folding).
+        assert!(go_fold_eq("\u{212A}ey", "key"));
+        assert!(go_fold_eq("pub\u{17F}", "pubs"));
+        assert!(!go_fold_eq("publish", "pub"));
+        assert!(!go_fold_eq("pu", "pub"));
+        assert!(!go_fold_eq("required-scope", "required_scope"));
+    }
+}

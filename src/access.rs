@@ -1,0 +1,392 @@
+//! Who may do what: `natscc explain --who-can` and `--identity`, the access review a security
+//! team asks for. Each cluster's identities are read from the permissions.json it compiles to,
+//! with the auth callout's own decoder (`callout::permissions`), so the answer is what the
+//! callout grants, not what the values seem to say; where a permitted message then flows is
+//! the explain search over the account graph (one cluster's, or the fleet's joined one).
+
+use crate::callout::permissions::{Permissions, Profile};
+use crate::graph::Graph;
+use crate::graph::render::{Arrival, arrivals_text};
+use crate::subject::Pattern;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
+
+/// Publish or subscribe, as `--who-can` asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Action {
+    Publish,
+    Subscribe,
+}
+
+impl Action {
+    fn key(self) -> &'static str {
+        match self {
+            Action::Publish => "pub",
+            Action::Subscribe => "sub",
+        }
+    }
+    fn verb(self) -> &'static str {
+        match self {
+            Action::Publish => "publish",
+            Action::Subscribe => "subscribe",
+        }
+    }
+}
+
+/// An access question of `explain`.
+pub enum Question {
+    /// `--who-can publish|subscribe SUBJECT`.
+    WhoCan(Action, String),
+    /// `--identity NAME`.
+    Identity(String),
+}
+
+/// One identity of one cluster, as the callout grants it.
+pub struct Grant {
+    pub cluster: String,
+    pub method: &'static str,
+    pub name: String,
+    /// An NKey user the chart generates (its key is a variable the pod's Secret fills).
+    pub generated: bool,
+    pub account: String,
+    /// `pub`/`sub` with `allow`/`deny`, `resp`: the user JWT's permissions.
+    pub permissions: Value,
+}
+
+/// The identities of one cluster from its compiled permissions.json. `${VAR}`s (the chart's
+/// generated NKey users) stay as written, so each generated user keeps its own entry.
+pub fn grants(cluster: &str, permissions_json: &str) -> Result<Vec<Grant>, String> {
+    let env = own_names(permissions_json);
+    let p = Permissions::parse(permissions_json.as_bytes(), &env)?;
+    Ok(p.each()
+        .into_iter()
+        .map(
+            |(method, key, profile): (&'static str, &str, &Profile)| Grant {
+                cluster: cluster.to_string(),
+                method,
+                generated: key.starts_with("${"),
+                name: profile.name.clone(),
+                account: profile.account.clone(),
+                permissions: profile.permissions.clone(),
+            },
+        )
+        .collect())
+}
+
+/// The identities of one compiled cluster (its `auth-callout-permissions` ConfigMap).
+pub fn cluster_grants(cluster: &str, m: &crate::model::Model) -> Result<Vec<Grant>, String> {
+    match m
+        .bus
+        .config_map("auth-callout-permissions")
+        .and_then(|c| c.data.get("permissions.json"))
+    {
+        Some(json) => grants(cluster, json),
+        None => Ok(vec![]),
+    }
+}
+
+fn own_names(text: &str) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        rest = &rest[i + 2..];
+        if let Some(j) = rest.find('}') {
+            env.insert(rest[..j].to_string(), format!("${{{}}}", &rest[..j]));
+            rest = &rest[j..];
+        }
+    }
+    env
+}
+
+fn list(perms: &Value, dir: &str, key: &str) -> Vec<String> {
+    perms
+        .get(dir)
+        .and_then(|d| d.get(key))
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether the grant lets its holder act on the literal `subject`, and why (the allow entry
+/// that admits it, or the deny entry that refuses it), as nats-server applies a JWT's
+/// permissions: no allow list admits everything, and a deny entry wins.
+fn may(g: &Grant, action: Action, subject: &Pattern) -> Result<String, String> {
+    let covers = |p: &String| Pattern::parse(p).is_ok_and(|p| p.contains(subject));
+    let dir = action.key();
+    if let Some(d) = list(&g.permissions, dir, "deny").iter().find(|p| covers(p)) {
+        return Err(format!("{dir}.deny {d}"));
+    }
+    let allow = list(&g.permissions, dir, "allow");
+    if allow.is_empty() {
+        return Ok(format!("no {dir}.allow: every subject"));
+    }
+    match allow.iter().find(|p| covers(p)) {
+        Some(a) => Ok(format!("{dir}.allow {a}")),
+        None => Err(format!("not in {dir}.allow")),
+    }
+}
+
+fn who(g: &Grant) -> String {
+    if g.method == "noauth" {
+        "the no-auth identity (anonymous)".into()
+    } else if g.generated {
+        format!("{} identity {} (generated by the chart)", g.method, g.name)
+    } else {
+        format!("{} identity {}", g.method, g.name)
+    }
+}
+
+/// The graph and its explain search (one cluster's or the fleet's).
+pub struct Flows<'a> {
+    pub graph: &'a Graph,
+    pub explain: &'a dyn Fn(NodeIndex, &str) -> Vec<Arrival>,
+}
+
+impl Flows<'_> {
+    fn account(&self, g: &Grant) -> Option<NodeIndex> {
+        self.graph.find(&g.cluster, &g.account)
+    }
+
+    fn label(&self, g: &Grant) -> String {
+        self.account(g)
+            .map(|n| self.graph.g[n].label())
+            .unwrap_or_else(|| g.account.clone())
+    }
+
+    /// Where a message on `subject` in `account` may come from: accounts and subjects whose
+    /// messages the explain search carries here, found backwards along the graph's edges and
+    /// kept only when the forward search confirms them.
+    fn sources(&self, account: NodeIndex, subject: &str) -> Vec<(NodeIndex, String)> {
+        let g = self.graph;
+        let mut seen: HashSet<(NodeIndex, String)> = HashSet::new();
+        let mut queue = vec![(account, subject.to_string())];
+        while let Some((n, s)) = queue.pop() {
+            if seen.len() > 10_000 || !seen.insert((n, s.clone())) {
+                continue;
+            }
+            for e in g.g.edges_directed(n, petgraph::Direction::Incoming) {
+                let back = match &e.weight().link {
+                    crate::graph::Link::Import {
+                        kind: crate::graph::ImportKind::Stream,
+                        subject: from,
+                        to,
+                    } => crate::graph::transform(&s, to, from),
+                    crate::graph::Link::Import {
+                        subject: from, to, ..
+                    } => crate::graph::transform(&s, from, to),
+                    crate::graph::Link::Leaf => Some(s.clone()),
+                };
+                queue.extend(back.map(|b| (e.source(), b)));
+            }
+            for e in g.g.edges_directed(n, petgraph::Direction::Outgoing) {
+                if matches!(e.weight().link, crate::graph::Link::Leaf) {
+                    queue.push((e.target(), s.clone()));
+                }
+            }
+            for (a, src, dst) in &g.mappings {
+                if *a == n {
+                    queue.extend(crate::graph::transform(&s, dst, src).map(|b| (n, b)));
+                }
+            }
+        }
+        let mut out: Vec<(NodeIndex, String)> = seen
+            .into_iter()
+            .filter(|(n, s)| (*n, s.as_str()) != (account, subject))
+            .filter(|(n, s)| {
+                Pattern::parse(s).is_ok_and(|p| p.is_literal())
+                    && (self.explain)(*n, s)
+                        .iter()
+                        .any(|a| a.account == account && a.subject == subject)
+            })
+            .collect();
+        out.sort_by(|a, b| (g.g[a.0].label(), &a.1).cmp(&(g.g[b.0].label(), &b.1)));
+        out
+    }
+}
+
+/// `--who-can publish|subscribe SUBJECT`: every identity that may, with the entry that admits
+/// it and where the message goes (publish) or comes from (subscribe); then those that may not.
+pub fn who_can(flows: &Flows, grants: &[Grant], action: Action, subject: &str) -> String {
+    let Ok(lit) = Pattern::parse(subject) else {
+        return String::new();
+    };
+    let mut out = format!(
+        "who may {} {subject} (as the auth callout grants it):\n",
+        action.verb()
+    );
+    let mut refused = vec![];
+    let mut any = false;
+    for g in grants {
+        match may(g, action, &lit) {
+            Ok(why) => {
+                any = true;
+                let _ = writeln!(out, "  {}: {} ({why})", flows.label(g), who(g));
+                let Some(start) = flows.account(g) else {
+                    continue;
+                };
+                match action {
+                    Action::Publish => {
+                        let text = arrivals_text(
+                            flows.graph,
+                            start,
+                            subject,
+                            (flows.explain)(start, subject),
+                        );
+                        for line in text.lines().skip(1) {
+                            let _ = writeln!(out, "  {line}");
+                        }
+                    }
+                    Action::Subscribe => {
+                        subscriber_sources(flows, grants, start, subject, &mut out)
+                    }
+                }
+            }
+            Err(why) => refused.push(format!("{}: {} ({why})", flows.label(g), who(g))),
+        }
+    }
+    if !any {
+        out.push_str("  no identity\n");
+    }
+    if !refused.is_empty() {
+        let _ = writeln!(out, "may not:");
+        for r in refused {
+            let _ = writeln!(out, "  {r}");
+        }
+    }
+    out
+}
+
+fn subscriber_sources(
+    flows: &Flows,
+    grants: &[Grant],
+    start: NodeIndex,
+    subject: &str,
+    out: &mut String,
+) {
+    for (n, s) in flows.sources(start, subject) {
+        let publishers: Vec<String> = grants
+            .iter()
+            .filter(|g| flows.account(g) == Some(n))
+            .filter(|g| Pattern::parse(&s).is_ok_and(|p| may(g, Action::Publish, &p).is_ok()))
+            .map(who)
+            .collect();
+        // An account where no identity may publish the subject sends nothing here.
+        if !publishers.is_empty() {
+            let _ = writeln!(
+                out,
+                "    receives {s} published in {} by {}",
+                flows.graph.g[n].label(),
+                publishers.join(", ")
+            );
+        }
+    }
+}
+
+/// `--identity NAME`: what one identity may do on every cluster that defines it, and where
+/// what it may publish then flows.
+pub fn identity(flows: &Flows, grants: &[Grant], name: &str) -> Option<String> {
+    let mine: Vec<&Grant> = grants.iter().filter(|g| g.name == name).collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for g in mine {
+        let _ = writeln!(
+            out,
+            "{}: {} lands in {}",
+            if g.cluster.is_empty() {
+                "this cluster"
+            } else {
+                &g.cluster
+            },
+            who(g),
+            flows.label(g)
+        );
+        for action in [Action::Publish, Action::Subscribe] {
+            let dir = action.key();
+            let allow = list(&g.permissions, dir, "allow");
+            let deny = list(&g.permissions, dir, "deny");
+            let allowed = if allow.is_empty() {
+                "every subject".to_string()
+            } else {
+                allow.join(", ")
+            };
+            let except = if deny.is_empty() {
+                String::new()
+            } else {
+                format!(" except {}", deny.join(", "))
+            };
+            let _ = writeln!(out, "  may {}: {allowed}{except}", action.verb());
+        }
+        let _ = match g.permissions.get("resp") {
+            Some(r) => writeln!(
+                out,
+                "  may answer requests: {} repl{} each, for {} ns (0: no limit)",
+                r.get("max").and_then(Value::as_i64).unwrap_or(0),
+                if r.get("max").and_then(Value::as_i64) == Some(1) {
+                    "y"
+                } else {
+                    "ies"
+                },
+                r.get("ttl").and_then(Value::as_i64).unwrap_or(0)
+            ),
+            None => writeln!(
+                out,
+                "  may answer requests: only as its publish permission allows"
+            ),
+        };
+        let Some(start) = flows.account(g) else {
+            continue;
+        };
+        let mut allow = list(&g.permissions, "pub", "allow");
+        if allow.is_empty() {
+            allow.push(">".into());
+        }
+        for pattern in allow {
+            let arrivals = (flows.explain)(start, &pattern);
+            if arrivals.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  what it publishes on {pattern} stays in {}",
+                    flows.label(g)
+                );
+                continue;
+            }
+            let _ = writeln!(out, "  what it publishes on {pattern}:");
+            let text = arrivals_text(flows.graph, start, &pattern, arrivals);
+            for line in text.lines().skip(1) {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The answer to an access question, or why there is none (a usage error).
+pub fn answer(flows: &Flows, grants: &[Grant], q: &Question) -> (Option<String>, Option<String>) {
+    match q {
+        Question::WhoCan(action, subject) => (Some(who_can(flows, grants, *action, subject)), None),
+        Question::Identity(name) => match identity(flows, grants, name) {
+            Some(t) => (Some(t), None),
+            None => {
+                let mut names: Vec<&str> = grants.iter().map(|g| g.name.as_str()).collect();
+                names.dedup();
+                (
+                    None,
+                    Some(format!(
+                        "no identity `{name}`; the identities are: {}",
+                        names.join(", ")
+                    )),
+                )
+            }
+        },
+    }
+}

@@ -1,0 +1,114 @@
+//! `natscc explain --who-can` and `--identity` on the example fleet, against reviewed answers
+//! in golden/access/ (`NATSCC_BLESS=1` writes them anew: review every changed line). The
+//! identities are read from each cluster's compiled permissions.json with the auth callout's
+//! own decoder; the flows are the fleet's explain search.
+
+mod common;
+
+use std::path::Path;
+
+const QUERIES: &[(&str, &[&str])] = &[
+    // An identity allowed on the CSC whose commands cross down to one CPC only.
+    (
+        "who-can-publish-command",
+        &["--who-can", "publish", "cpc.1.command.stop"],
+    ),
+    // The CSC console may subscribe what a CPC's plant gateway publishes, across the leaf.
+    (
+        "who-can-subscribe-sensor",
+        &["--who-can", "subscribe", "cpc.1.sensor.temp"],
+    ),
+    // What one CPC identity may publish, and where it goes: up to the CSC, prefixed.
+    ("identity-plant-gateway", &["--identity", "plant-gateway"]),
+    (
+        "identity-console",
+        &["--identity", "console", "--cluster", "csc"],
+    ),
+];
+
+#[test]
+fn answers_on_the_example_fleet_are_the_reviewed_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bless = std::env::var_os("NATSCC_BLESS").is_some();
+    let mut failures = vec![];
+    for (name, args) in QUERIES {
+        let run = common::natscc()
+            .args(["explain", "--fleet"])
+            .arg(root.join("examples/fleet/fleet.yaml"))
+            .args(*args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let got = String::from_utf8(run.stdout).unwrap();
+        let golden = root.join("golden/access").join(format!("{name}.txt"));
+        if bless {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_default();
+        if got != want {
+            failures.push(format!(
+                "{name}: got\n{got}\nwant ({})\n{want}",
+                golden.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_unknown_identity_names_the_known_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = common::natscc()
+        .args(["explain", "--fleet"])
+        .arg(root.join("examples/fleet/fleet.yaml"))
+        .args(["--identity", "nobody"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        said.contains("no identity `nobody`") && said.contains("plant-gateway"),
+        "{said}"
+    );
+}
+
+#[test]
+fn who_can_takes_a_literal_subject_and_one_cluster_values() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = common::natscc()
+        .args(["explain", "-f"])
+        .arg(root.join("fixtures/csc-full/values.yaml"))
+        .args(["--who-can", "publish", "report.daily"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&run.stdout);
+    // batch-exporter may publish report.>; reporting (sub only) may publish anything: it has
+    // no `pub`, and the callout grants what is not restricted.
+    assert!(
+        said.contains("Analytics: nkey identity batch-exporter (pub.allow report.>)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Analytics: oauth2 identity reporting (no pub.allow: every subject)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("CSC: mtls identity plant-gateway (not in pub.allow)"),
+        "{said}"
+    );
+    let run = common::natscc()
+        .args(["explain", "-f"])
+        .arg(root.join("fixtures/csc-full/values.yaml"))
+        .args(["--who-can", "publish", "report.*"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+}
