@@ -1,5 +1,5 @@
 //! `natscc explain --who-can` and `--identity` on the example fleet, against reviewed answers
-//! in golden/access/ (`NATSCC_BLESS=1` writes them anew: review every changed line). The
+//! in golden/access/ for the queries of fixtures/access/queries.txt (`NATSCC_BLESS=1` writes them anew: review every changed line). The
 //! identities are read from each cluster's compiled permissions.json with the auth callout's
 //! own decoder; the flows are the fleet's explain search.
 
@@ -7,35 +7,21 @@ mod common;
 
 use std::path::Path;
 
-const QUERIES: &[(&str, &[&str])] = &[
-    // An identity allowed on the CSC whose commands cross down to one CPC only.
-    (
-        "who-can-publish-command",
-        &["--who-can", "publish", "cpc.1.command.stop"],
-    ),
-    // The CSC console may subscribe what a CPC's plant gateway publishes, across the leaf.
-    (
-        "who-can-subscribe-sensor",
-        &["--who-can", "subscribe", "cpc.1.sensor.temp"],
-    ),
-    // What one CPC identity may publish, and where it goes: up to the CSC, prefixed.
-    ("identity-plant-gateway", &["--identity", "plant-gateway"]),
-    (
-        "identity-console",
-        &["--identity", "console", "--cluster", "csc"],
-    ),
-];
-
 #[test]
 fn answers_on_the_example_fleet_are_the_reviewed_ones() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bless = std::env::var_os("NATSCC_BLESS").is_some();
     let mut failures = vec![];
-    for (name, args) in QUERIES {
+    let queries = std::fs::read_to_string(root.join("fixtures/access/queries.txt")).unwrap();
+    let queries = queries
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_once(": ").expect("`<name>: <args>`"));
+    for (name, args) in queries {
         let run = common::natscc()
             .args(["explain", "--fleet"])
             .arg(root.join("examples/fleet/fleet.yaml"))
-            .args(*args)
+            .args(args.split_whitespace())
             .output()
             .unwrap();
         assert_eq!(
