@@ -1,7 +1,8 @@
-//! `natscc explain --who-can` and `--identity` on the example fleet, against reviewed answers
-//! in golden/access/ for the queries of fixtures/access/queries.txt (`NATSCC_BLESS=1` writes them anew: review every changed line). The
-//! identities are read from each cluster's compiled permissions.json with the auth callout's
-//! own decoder; the flows are the fleet's explain search.
+//! `natscc explain --who-can` and `--identity` on the example fleet: the queries of
+//! fixtures/access/queries.txt against reviewed answers in golden/access/ (`NATSCC_BLESS=1`
+//! writes them anew: review every changed line). The identities are read from each cluster's
+//! compiled permissions.json with the auth callout's own decoder; the flows are the fleet's
+//! explain search.
 
 mod common;
 
