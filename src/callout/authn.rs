@@ -4,9 +4,9 @@
 //! the denial the server logs.
 
 use super::jwks::Jwks;
-use super::token;
 use super::mtls::{self, CaPool};
 use super::permissions::{Permissions, Profile};
+use super::token;
 use data_encoding::BASE64URL_NOPAD;
 use serde_json::Value;
 

@@ -393,7 +393,9 @@ pub fn go_quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -444,13 +446,7 @@ impl Errors {
 
     /// A `[]string`-kind field (`go_type` names it): an array replaces it (null elements stay
     /// empty strings), null makes it nil.
-    pub fn strings(
-        &mut self,
-        v: &Json,
-        at: At<'_>,
-        go_type: &str,
-        into: &mut Option<Vec<String>>,
-    ) {
+    pub fn strings(&mut self, v: &Json, at: At<'_>, go_type: &str, into: &mut Option<Vec<String>>) {
         match v {
             Json::Null => *into = None,
             Json::Arr(items) => {
@@ -523,6 +519,9 @@ mod tests {
         assert_eq!(field("PUB", &names), Some("pub"));
         assert_eq!(field("\u{17F}ub", &names), Some("sub"));
         assert_eq!(field("publish", &names), None);
-        assert_eq!(field("public_\u{212A}ey", &["public_key"]), Some("public_key"));
+        assert_eq!(
+            field("public_\u{212A}ey", &["public_key"]),
+            Some("public_key")
+        );
     }
 }

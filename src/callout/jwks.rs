@@ -40,8 +40,14 @@ pub enum JwksSource {
 /// A public key of the set, as ring verifies with it.
 #[derive(Debug, Clone)]
 enum Key {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    Ec { crv: String, point: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    Ec {
+        crv: String,
+        point: Vec<u8>,
+    },
     Ed25519(Vec<u8>),
     /// A key jwkset keeps but natscc cannot verify with (`oct`, another curve): it still
     /// holds its place, and its `kid`, in the set.
@@ -375,4 +381,3 @@ pub fn verify_sig(alg: &str, jwk: &Jwk, msg: &[u8], sig: &[u8]) -> Result<(), &'
         _ => Err("natscc cannot verify this signing method"),
     }
 }
-

@@ -25,8 +25,8 @@ mod token;
 pub use config::{CalloutConfig, Keys, OAuth2Config};
 pub use issuer::LocalIssuer;
 pub use jwks::JwksSource;
-pub use token::verify as verify_token;
 pub use permissions::Permissions;
+pub use token::verify as verify_token;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

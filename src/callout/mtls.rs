@@ -87,9 +87,7 @@ impl CaPool {
 /// Go's `parseASN1String`: the string types x509 reads in a name, each checked as Go checks
 /// it; any other type makes the whole certificate unreadable, as in Go.
 fn go_string(tag: u8, v: &[u8]) -> Result<String, String> {
-    let printable = |b: u8| {
-        b.is_ascii_alphanumeric() || b"'()+,-./ :=?*&".contains(&b)
-    };
+    let printable = |b: u8| b.is_ascii_alphanumeric() || b"'()+,-./ :=?*&".contains(&b);
     match tag {
         // T61String, read as Latin-1.
         20 => Ok(v.iter().map(|&b| b as char).collect()),
@@ -99,7 +97,10 @@ fn go_string(tag: u8, v: &[u8]) -> Result<String, String> {
             .map(str::to_string)
             .map_err(|_| "invalid UTF-8 string".into()),
         30 => {
-            let v = v.strip_suffix(&[0, 0]).filter(|_| v.len() % 2 == 0).unwrap_or(v);
+            let v = v
+                .strip_suffix(&[0, 0])
+                .filter(|_| v.len() % 2 == 0)
+                .unwrap_or(v);
             if v.len() % 2 != 0 {
                 return Err("invalid BMPString".into());
             }
@@ -142,9 +143,8 @@ fn go_name(name: &x509_parser::x509::X509Name<'_>) -> Result<GoName, String> {
         let h = &any.header;
         let id = ((h.class() as u8) << 6) | (u8::from(h.constructed()) << 5);
         let tag = id | h.tag().0.min(31) as u8;
-        let value = go_string(tag, any.data.as_ref()).map_err(|e| {
-            format!("x509: invalid RDNSequence: invalid attribute value: {e}")
-        })?;
+        let value = go_string(tag, any.data.as_ref())
+            .map_err(|e| format!("x509: invalid RDNSequence: invalid attribute value: {e}"))?;
         let t = atv.attr_type();
         if *t == OID_X509_COMMON_NAME {
             n.common_name = value;
@@ -158,7 +158,10 @@ fn go_name(name: &x509_parser::x509::X509Name<'_>) -> Result<GoName, String> {
 }
 
 /// The peer's `extractIdentity`; `None` when the certificate names nothing it reads.
-fn identity(cert: &x509_parser::certificate::X509Certificate<'_>, subject: &GoName) -> Option<String> {
+fn identity(
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+    subject: &GoName,
+) -> Option<String> {
     use x509_parser::extensions::GeneralName;
     if !subject.common_name.is_empty() {
         return Some(format!("CN={}", subject.common_name));
@@ -197,14 +200,16 @@ pub fn identify(cert_pem: &str, ca: &CaPool) -> Result<String, String> {
         format!("failed to parse certificate: failed to parse certificate: x509: {e}")
     })?;
     // Go reads both names while parsing: an attribute it cannot read refuses the certificate.
-    let parse_failed = |e: String| format!("failed to parse certificate: failed to parse certificate: {e}");
+    let parse_failed =
+        |e: String| format!("failed to parse certificate: failed to parse certificate: {e}");
     go_name(cert.issuer()).map_err(parse_failed)?;
     let subject = go_name(cert.subject()).map_err(parse_failed)?;
     if !ca.roots.is_empty() {
         ca.verify(&der)
             .map_err(|e| format!("certificate validation failed: {e}"))?;
     }
-    identity(&cert, &subject).ok_or_else(|| "could not extract identity from certificate".to_string())
+    identity(&cert, &subject)
+        .ok_or_else(|| "could not extract identity from certificate".to_string())
 }
 
 #[cfg(test)]
@@ -235,6 +240,20 @@ mod tests {
         p.subject_alt_names = sans;
         p.extended_key_usages = vec![eku];
         p.signed_by(&key, ca).unwrap().pem()
+    }
+
+    /// Go's string readers: T61 as Latin-1, BMP as UCS-2 (a terminator dropped, surrogates and
+    /// noncharacters refused), PrintableString's set, anything else unsupported.
+    #[test]
+    fn go_name_strings() {
+        assert_eq!(go_string(20, b"caf\xe9").unwrap(), "café");
+        assert_eq!(go_string(30, &[0, b'g', 0, b'w', 0, 0]).unwrap(), "gw");
+        assert!(go_string(30, &[0xd8, 0]).is_err() && go_string(30, &[0, 1, 2]).is_err());
+        assert!(go_string(19, b"a_b").is_err() && go_string(19, b"a*b&c").is_ok());
+        assert_eq!(
+            go_string(28, b"x").unwrap_err(),
+            "unsupported string type: 28"
+        );
     }
 
     /// The peer's identity order, and the CA and usage checks.

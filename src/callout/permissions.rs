@@ -83,7 +83,6 @@ pub fn expand_env(s: &str, env: &BTreeMap<String, String>) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-
 /// jwt.Permission: `allow`, `deny` (nil and empty lists are both left out when re-encoded).
 #[derive(Default, Clone)]
 struct Permission {

@@ -344,7 +344,11 @@ pub fn verify(
             }
             jwks::verify_sig(alg, &jwk, signed.as_bytes(), &sig)
         }
-        Some(_) => return Err(keyfunc_error("could not convert kid in JWT header to string")),
+        Some(_) => {
+            return Err(keyfunc_error(
+                "could not convert kid in JWT header to string",
+            ));
+        }
     };
     result.map_err(|e| format!("token signature is invalid: {e}"))?;
     validate(&claims, issuer, audience, now)?;
