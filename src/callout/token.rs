@@ -58,7 +58,7 @@ fn check_floats(v: &Json) -> Result<(), String> {
     let mut todo = vec![v];
     while let Some(v) = todo.pop() {
         match v {
-            Json::Num(n) if n.parse::<f64>().map_or(true, |f| f.is_infinite()) => {
+            Json::Num(n) if !n.parse::<f64>().is_ok_and(f64::is_finite) => {
                 return Err(format!(
                     "json: cannot unmarshal number {n} into Go value of type float64"
                 ));
