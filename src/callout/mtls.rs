@@ -99,9 +99,9 @@ fn go_string(tag: u8, v: &[u8]) -> Result<String, String> {
         30 => {
             let v = v
                 .strip_suffix(&[0, 0])
-                .filter(|_| v.len() % 2 == 0)
+                .filter(|_| v.len().is_multiple_of(2))
                 .unwrap_or(v);
-            if v.len() % 2 != 0 {
+            if !v.len().is_multiple_of(2) {
                 return Err("invalid BMPString".into());
             }
             let mut out = String::new();
@@ -143,7 +143,7 @@ fn go_name(name: &x509_parser::x509::X509Name<'_>) -> Result<GoName, String> {
         let h = &any.header;
         let id = ((h.class() as u8) << 6) | (u8::from(h.constructed()) << 5);
         let tag = id | h.tag().0.min(31) as u8;
-        let value = go_string(tag, any.data.as_ref())
+        let value = go_string(tag, any.data)
             .map_err(|e| format!("x509: invalid RDNSequence: invalid attribute value: {e}"))?;
         let t = atv.attr_type();
         if *t == OID_X509_COMMON_NAME {

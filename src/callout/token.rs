@@ -39,7 +39,7 @@ pub fn go_b64(seg: &str) -> Result<Vec<u8>, String> {
         last = i;
         bits = (bits << 6) | v as u32;
         n += 1;
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             out.extend_from_slice(&[(bits >> 16) as u8, (bits >> 8) as u8, bits as u8]);
             bits = 0;
         }
@@ -101,7 +101,8 @@ type Date = Option<i128>;
 /// seconds wrap, so such dates lie in the far past, as in the peer.
 fn go_seconds(f: f64) -> i128 {
     const UNIX_TO_INTERNAL: i64 = 62_135_596_800;
-    let sec = if (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f) {
+    let limit = 2f64.powi(63);
+    let sec = if (-limit..limit).contains(&f) {
         let whole = f.trunc();
         let mut s = whole as i64;
         if (((f - whole) * 1e9) as i64) < 0 {
@@ -323,9 +324,14 @@ pub fn verify(
                     "token is unverifiable: keyfunc returned empty verification key set".into(),
                 );
             }
-            all.iter().fold(Err(""), |r, (_, k)| {
-                r.or_else(|_| jwks::verify_sig(alg, k, signed.as_bytes(), &sig))
-            })
+            let mut r = Err("");
+            for (_, k) in all.iter() {
+                r = jwks::verify_sig(alg, k, signed.as_bytes(), &sig);
+                if r.is_ok() {
+                    break;
+                }
+            }
+            r
         }
         Some(Json::Str(kid)) => {
             // keyfunc joins jwkset's error and its own with a newline, as `errors.Join` does.
