@@ -1133,3 +1133,492 @@ fn permissions_json_edits_apply_without_restart() {
     });
     assert!(bus.callout_log().contains("Config reloaded successfully"));
 }
+
+// ---- Decoding as the chart's Go callout decodes (issue 22) ----
+
+/// permissions.json decoded into the peer's structs by Go's encoding/json: `profile` is the
+/// permissions an identity gets (as the user JWT carries them), or the load error.
+fn go_permissions(json: &str, kind: &str, id: &str) -> Result<serde_json::Value, String> {
+    let p = natscc::callout::Permissions::parse(json.as_bytes(), &BTreeMap::new())?;
+    let profile = match kind {
+        "nkey" => p.nkey(id),
+        "mtls" => p.mtls(id),
+        "noauth" => p.noauth(),
+        _ => p.oauth2(id, "").map(|e| &e.profile),
+    };
+    Ok(profile
+        .expect("the identity is in the file")
+        .permissions
+        .clone())
+}
+
+/// Keys in any case reach the field Go's case-insensitive matching gives them, at every
+/// level; unknown keys are dropped; entry names stay case-sensitive.
+#[test]
+fn permissions_json_keys_match_as_go_matches_them() {
+    let json = r#"{"NKey": {"ops": {"Public_Key": "UA", "ACCOUNT": "CSC",
+        "Permissions": {"Pub": {"Allow": ["only.>"], "DENY": ["only.secret"]},
+                        "sUb": {"allow": ["in.>"]}, "Resp": {"MAX": 1, "TTL": 5000000000},
+                        "publish": ["ignored.>"]}}}}"#;
+    assert_eq!(
+        go_permissions(json, "nkey", "UA").unwrap(),
+        serde_json::json!({"pub": {"allow": ["only.>"], "deny": ["only.secret"]},
+            "sub": {"allow": ["in.>"]}, "resp": {"max": 1, "ttl": 5000000000i64}})
+    );
+    // Go folds Unicode too: the long s (ſ) is an `s`, the Kelvin sign (K) a `k`.
+    let json = "{\"nkey\": {\"n\": {\"public_\u{212A}ey\": \"UB\", \"account\": \"A\",
+        \"permi\u{17F}\u{17F}ions\": {\"\u{17F}ub\": {\"allow\": [\"x\"]}}}}}";
+    assert_eq!(
+        go_permissions(json, "nkey", "UB").unwrap(),
+        serde_json::json!({"pub": {}, "sub": {"allow": ["x"]}})
+    );
+    // An OAuth2 entry's `Required_Scope` is its required scope.
+    let p = natscc::callout::Permissions::parse(
+        br#"{"oauth2": {"c": {"AZP": "cl", "Account": "CSC", "Required_Scope": "nats:admin"}}}"#,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(p.oauth2("x", "cl").unwrap().required_scope, "nats:admin");
+    // Entry names are map keys: case-sensitive, both kept.
+    let p = natscc::callout::Permissions::parse(
+        br#"{"nkey": {"a": {"public_key": "U1", "account": "A"},
+                      "A": {"public_key": "U2", "account": "B"}}}"#,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            p.nkey("U1").unwrap().name.as_str(),
+            p.nkey("U2").unwrap().name.as_str()
+        ),
+        ("a", "A")
+    );
+}
+
+/// A repeated key is decoded over the earlier one: into a struct, fields the later object
+/// leaves out keep their earlier values; arrays replace; map entries of one name replace.
+#[test]
+fn permissions_json_repeated_keys_decode_as_go_does() {
+    let json = r#"{"noauth": {"account": "PUB",
+                   "permissions": {"pub": {"allow": ["a.>"], "deny": ["a.x"]}}},
+        "noauth": {"permissions": {"pub": {"allow": ["b.>"]}, "sub": {"allow": ["s.>"]}},
+                   "Permissions": {"sub": {"deny": ["s.x"]}}}}"#;
+    assert_eq!(
+        go_permissions(json, "noauth", "").unwrap(),
+        serde_json::json!({"pub": {"allow": ["b.>"], "deny": ["a.x"]},
+            "sub": {"allow": ["s.>"], "deny": ["s.x"]}})
+    );
+    let p = natscc::callout::Permissions::parse(json.as_bytes(), &BTreeMap::new()).unwrap();
+    assert_eq!(p.noauth().unwrap().account, "PUB");
+    // A map entry is decoded afresh each time its name appears; the maps themselves merge.
+    let json = r#"{"nkey": {"n": {"public_key": "U1", "account": "A",
+                                  "permissions": {"pub": {"allow": ["x"]}}}},
+        "nkey": {"m": {"public_key": "U2", "account": "B"},
+                 "n": {"public_key": "U1", "account": "C"}}}"#;
+    let p = natscc::callout::Permissions::parse(json.as_bytes(), &BTreeMap::new()).unwrap();
+    let n = p.nkey("U1").unwrap();
+    assert_eq!(n.account, "C");
+    assert_eq!(n.permissions, serde_json::json!({"pub": {}, "sub": {}}));
+    assert_eq!(p.nkey("U2").unwrap().account, "B");
+    // `resp: null` after a `resp` clears it (a pointer); `allow: null` clears a list.
+    let json = r#"{"noauth": {"account": "A", "permissions": {"resp": {"max": 1}, "resp": null,
+        "pub": {"allow": ["x"], "allow": null}}}}"#;
+    assert_eq!(
+        go_permissions(json, "noauth", "").unwrap(),
+        serde_json::json!({"pub": {}, "sub": {}})
+    );
+}
+
+/// Values of the wrong type refuse the file, with Go's words (the peer keeps its previous
+/// permissions, or does not start).
+#[test]
+fn permissions_json_types_are_refused_as_go_refuses_them() {
+    let cases = [
+        (
+            r#"{"noauth": {"account": "A", "permissions": {"resp": {"max": 1, "ttl": 1.5}}}}"#,
+            "failed to parse config JSON: json: cannot unmarshal number 1.5 into Go struct \
+             field ResponsePermission.noauth.permissions.resp.ttl of type time.Duration",
+        ),
+        (
+            r#"{"noauth": {"account": "A", "permissions": {"resp": {"max": "1"}}}}"#,
+            "failed to parse config JSON: json: cannot unmarshal string into Go struct field \
+             ResponsePermission.noauth.permissions.resp.max of type int",
+        ),
+        (
+            r#"{"nkey": {"n": {"public_key": "U", "account": "A",
+                              "permissions": {"pub": {"allow": ["a", 1]}}}}}"#,
+            "failed to parse config JSON: json: cannot unmarshal number into Go struct field \
+             Permission.nkey.permissions.pub.allow of type string",
+        ),
+        (
+            r#"{"nkey": {"n": {"public_key": "U", "account": "A",
+                              "permissions": {"Pub": "a.>"}}}}"#,
+            "failed to parse config JSON: json: cannot unmarshal string into Go struct field \
+             Permissions.nkey.permissions.pub of type jwt.Permission",
+        ),
+        (
+            r#"{"mtls": {"m": {"identity": 7, "account": "A"}}}"#,
+            "failed to parse config JSON: json: cannot unmarshal number into Go struct field \
+             MTLSEntry.mtls.identity of type string",
+        ),
+        (
+            r#"{"oauth2": {"c": null}}"#,
+            "OAuth2 entry 'c' is null: the chart's callout would crash on it (a nil entry); \
+             remove it or give it an object",
+        ),
+        (
+            r#"{"noauth": {"account": "A"}} x"#,
+            "failed to parse config JSON: invalid character 'x' after top-level value",
+        ),
+    ];
+    for (json, want) in cases {
+        assert_eq!(
+            natscc::callout::Permissions::parse(json.as_bytes(), &BTreeMap::new())
+                .err()
+                .as_deref(),
+            Some(want),
+            "{json}"
+        );
+    }
+}
+
+/// A certificate whose subject carries a CN Go reads but another library might skip: Go's
+/// x509 reads every string type it knows and keeps the last CN.
+fn cert_with_dn(dn: &[(rcgen::DnType, rcgen::DnValue)]) -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    for (t, v) in dn {
+        p.distinguished_name.push(t.clone(), v.clone());
+    }
+    p.subject_alt_names = vec![rcgen::SanType::DnsName("h.example".try_into().unwrap())];
+    p.self_signed(&key).unwrap().pem()
+}
+
+#[test]
+fn mtls_common_names_are_read_as_go_reads_them() {
+    use natscc::callout::mtls::{CaPool, identify};
+    use rcgen::{DnType, DnValue};
+    let none = CaPool::from_pem(b"").unwrap();
+    // A second CN attribute (the same OID, 2.5.4.3) in a BMPString: Go keeps the last CN.
+    let second_cn = DnType::CustomDnType(vec![2, 5, 4, 3]);
+    let two = cert_with_dn(&[
+        (DnType::CommonName, DnValue::Utf8String("first".into())),
+        (
+            second_cn.clone(),
+            DnValue::BmpString("second".try_into().unwrap()),
+        ),
+    ]);
+    assert_eq!(identify(&two, &none).unwrap(), "CN=second");
+    // Only a BMPString CN: it is the identity (not the DNS SAN after it).
+    let bmp = cert_with_dn(&[(
+        DnType::CommonName,
+        DnValue::BmpString("gw".try_into().unwrap()),
+    )]);
+    assert_eq!(identify(&bmp, &none).unwrap(), "CN=gw");
+    // T61String, PrintableString, IA5String.
+    for (v, want) in [
+        (DnValue::TeletexString("t61".try_into().unwrap()), "CN=t61"),
+        (
+            DnValue::PrintableString("p-1".try_into().unwrap()),
+            "CN=p-1",
+        ),
+        (DnValue::Ia5String("i5".try_into().unwrap()), "CN=i5"),
+    ] {
+        assert_eq!(
+            identify(&cert_with_dn(&[(DnType::CommonName, v)]), &none).unwrap(),
+            want
+        );
+    }
+    // A string type Go's x509 does not read makes the certificate unreadable in Go.
+    let universal = cert_with_dn(&[(
+        DnType::CommonName,
+        DnValue::UniversalString("u".try_into().unwrap()),
+    )]);
+    assert_eq!(
+        identify(&universal, &none).unwrap_err(),
+        "failed to parse certificate: failed to parse certificate: x509: invalid RDNSequence: \
+         invalid attribute value: unsupported string type: 28"
+    );
+}
+
+/// The local bus's permissions.json with `edit` applied, written where the callout reads it.
+fn edit_permissions(bus: &Bus, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = bus.dir.path().join("permissions.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&path, v.to_string()).unwrap();
+}
+
+/// On real servers: `Pub`/`Allow` written in another case restrict the NKey user as the
+/// chart's callout restricts it, and `Required_Scope` is required.
+#[test]
+fn permissions_in_another_case_restrict_on_a_real_server() {
+    let bus = Bus::start(1);
+    let ops_key = nkeys::KeyPair::from_seed(&bus.ops_seed)
+        .unwrap()
+        .public_key();
+    edit_permissions(&bus, |v| {
+        v["nkey"]["ops-tool"] = serde_json::json!({"Public_Key": ops_key, "Account": "CSC",
+            "Permissions": {"Pub": {"Allow": ["only.>"]}, "SUB": {"ALLOW": ["_INBOX.>"]}}});
+        let dash = v["oauth2"]["dashboard"].take();
+        v["oauth2"]["dashboard"] = serde_json::json!({"AZP": dash["azp"],
+            "Account": dash["account"],
+            "Required_Scope": "nats:admin", "permissions": dash["permissions"]});
+    });
+    let _callout = bus.callout();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = |scope: &str| {
+        bus.issuer
+            .sign_claims(&serde_json::json!({"iss": ISS, "aud": AUD, "sub": "x",
+                "azp": "dashboard", "scope": scope, "exp": now + 300}))
+            .unwrap()
+    };
+    let (mqtt_scope, admin) = (token("openid mqtt"), token("nats:admin"));
+    rt().block_on(async {
+        let observer = connect(&bus.url(), ConnectOptions::with_nkey(bus.nack_seed.clone()))
+            .await
+            .unwrap()
+            .nc;
+        let mut ops = connect(&bus.url(), ConnectOptions::with_nkey(bus.ops_seed.clone()))
+            .await
+            .expect("the operator's NKey user is accepted");
+        check_publish(&mut ops, &observer, "only.x", "command.x").await;
+        refused_with(
+            &bus,
+            || ConnectOptions::with_token(mqtt_scope.clone()),
+            "missing required scope: nats:admin",
+        )
+        .await;
+        connect(&bus.url(), ConnectOptions::with_token(admin))
+            .await
+            .expect("a token with the required scope is accepted");
+    });
+}
+
+/// On real servers: provider tokens golang-jwt refuses are refused (an `aud` entry that is
+/// not a string, a numeric `sub` or `scope`), claim names match case-insensitively, and of two
+/// JWKS keys with one `kid` the first is used.
+#[test]
+fn provider_tokens_are_decoded_as_golang_jwt_decodes_them() {
+    let bus = Bus::start(1);
+    // The JWKS: the issuer's key, then another key under the same kid.
+    let other = LocalIssuer::generate("RS256").unwrap();
+    let mine: serde_json::Value = serde_json::from_str(&bus.issuer.jwks_json().unwrap()).unwrap();
+    let mut theirs: serde_json::Value = serde_json::from_str(&other.jwks_json().unwrap()).unwrap();
+    theirs["keys"][0]["kid"] = bus.issuer.kid().into();
+    let set = serde_json::json!({"keys": [mine["keys"][0], theirs["keys"][0]]});
+    std::fs::write(bus.dir.path().join("jwks.json"), set.to_string()).unwrap();
+    let _callout = bus.callout();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = |over: serde_json::Value| {
+        let mut c = serde_json::json!({"iss": ISS, "aud": AUD, "sub": "x", "azp": "dashboard",
+            "scope": "openid mqtt", "exp": now + 300});
+        for (k, v) in over.as_object().unwrap() {
+            match v {
+                serde_json::Value::Null => c.as_object_mut().unwrap().remove(k),
+                v => c.as_object_mut().unwrap().insert(k.clone(), v.clone()),
+            };
+        }
+        bus.issuer.sign_claims(&c).unwrap()
+    };
+    let good = claims(serde_json::json!({}));
+    let upper = claims(
+        serde_json::json!({"scope": null, "SCOPE": "mqtt", "AZP": "dashboard",
+        "azp": null}),
+    );
+    let bad = [
+        (
+            claims(serde_json::json!({"aud": [AUD, 1]})),
+            "token is malformed: could not JSON decode claim: invalid type for claim",
+        ),
+        (
+            claims(serde_json::json!({"sub": 5})),
+            "token is malformed: could not JSON decode claim: json: cannot unmarshal number \
+             into Go struct field Claims.RegisteredClaims.sub of type string",
+        ),
+        (
+            claims(serde_json::json!({"scope": 5, "scopes": ["mqtt"]})),
+            "token is malformed: could not JSON decode claim: json: cannot unmarshal number \
+             into Go struct field Claims.scope of type string",
+        ),
+    ];
+    rt().block_on(async {
+        connect(&bus.url(), ConnectOptions::with_token(good))
+            .await
+            .expect("the first key of the kid verifies the issuer's token");
+        connect(&bus.url(), ConnectOptions::with_token(upper))
+            .await
+            .expect("`SCOPE` and `AZP` are the scope and azp claims, as Go decodes them");
+        for (token, said) in &bad {
+            refused_with(&bus, || ConnectOptions::with_token(token.clone()), said).await;
+        }
+    });
+}
+
+/// A JWKS endpoint that answers its first request at once and every later one after `delay`;
+/// it counts the requests. Dropping it stops it.
+struct SlowIdp {
+    port: u16,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SlowIdp {
+    fn start(body: String, delay: Duration) -> SlowIdp {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (r, s) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                let Ok((mut c, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                let (body, s) = (body.clone(), s.clone());
+                let n = r.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let _ = c.set_nonblocking(false);
+                    let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut buf = [0u8; 4096];
+                    let _ = c.read(&mut buf);
+                    let t0 = Instant::now();
+                    while n > 0 && t0.elapsed() < delay && !s.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    let _ = c.write_all(
+                        format!("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{body}")
+                            .as_bytes(),
+                    );
+                });
+            }
+        });
+        SlowIdp {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for SlowIdp {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// With a JWKS URL that answers after 6 s, tokens with unknown `kid`s do not hold up anyone:
+/// every good login succeeds while they arrive, and only one refresh is asked of the provider
+/// for three of them (keyfunc's limit: one unknown-`kid` refresh per 5 minutes).
+#[test]
+fn a_slow_identity_provider_stalls_no_login() {
+    let bus = Bus::start(1);
+    let idp = SlowIdp::start(bus.issuer.jwks_json().unwrap(), Duration::from_secs(6));
+    let mut cfg = bus.callout_config();
+    cfg.oauth2.as_mut().unwrap().jwks =
+        JwksSource::Url(format!("http://127.0.0.1:{}/jwks.json", idp.port));
+    let _callout = Callout::start(cfg, WAIT).expect("the callout gets ready");
+    let good = bus.token("dashboard");
+    let stranger = LocalIssuer::generate("RS256").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let garbage = stranger
+        .sign_claims(&serde_json::json!({"iss": ISS, "aud": AUD, "sub": "x",
+            "azp": "dashboard", "scope": "mqtt", "exp": now + 300}))
+        .unwrap();
+    let (ok, tried) = rt().block_on(async {
+        let url = bus.url();
+        // A login counts when the client's publish reaches the observer: async-nats' connect
+        // returns at the server's first word, which need not be the auth verdict.
+        let observer = connect(&url, ConnectOptions::with_nkey(bus.nack_seed.clone()))
+            .await
+            .unwrap()
+            .nc;
+        let mut seen = observer.subscribe("broadcast.all").await.unwrap();
+        observer
+            .publish("broadcast.all", "probe".into())
+            .await
+            .unwrap();
+        tokio::time::timeout(WAIT, seen.next())
+            .await
+            .unwrap()
+            .unwrap();
+        let t0 = Instant::now();
+        let mut garbage_tasks = vec![];
+        let (mut ok, mut tried) = (0, 0);
+        while t0.elapsed() < Duration::from_secs(12) {
+            // Three garbage tokens, at 1 s, 3 s and 5 s, each in its own task.
+            let due = garbage_tasks.len();
+            if due < 3 && t0.elapsed() >= Duration::from_secs(1 + 2 * due as u64) {
+                let (url, token) = (url.clone(), garbage.clone());
+                garbage_tasks.push(tokio::spawn(async move {
+                    let _ = connect(&url, ConnectOptions::with_token(token)).await;
+                }));
+            }
+            tried += 1;
+            let started = Instant::now();
+            let tag = format!("login {tried}");
+            let login = tokio::time::timeout(Duration::from_secs(3), async {
+                let c = connect(&url, ConnectOptions::with_token(good.clone()))
+                    .await
+                    .ok()?;
+                c.nc.publish("broadcast.all", tag.clone().into())
+                    .await
+                    .ok()?;
+                c.nc.flush().await.ok()?;
+                while let Some(m) = seen.next().await {
+                    if m.payload.as_ref() == tag.as_bytes() {
+                        return Some(());
+                    }
+                }
+                None
+            })
+            .await;
+            if matches!(login, Ok(Some(()))) {
+                ok += 1;
+            } else {
+                eprintln!("good {tag} failed after {:?}", started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        for t in garbage_tasks {
+            t.await.unwrap();
+        }
+        (ok, tried)
+    });
+    assert_eq!(
+        ok, tried,
+        "every good login succeeds while garbage tokens arrive"
+    );
+    assert!(tried >= 20, "{tried} logins tried");
+    let refusals = bus
+        .callout_log()
+        .matches("could not read JWK from storage")
+        .count();
+    assert_eq!(refusals, 3, "each token with an unknown kid is refused");
+    // The start's fetch and one unknown-kid refresh: the 2nd and 3rd wait their 5 minutes.
+    assert_eq!(
+        idp.requests.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "JWKS requests"
+    );
+}

@@ -3,9 +3,10 @@
 //! request decides; its failure is final. Errors carry the peer's texts, since they end up in
 //! the denial the server logs.
 
-use super::jwks::{self, Jwks};
+use super::jwks::Jwks;
 use super::mtls::{self, CaPool};
 use super::permissions::{Permissions, Profile};
+use super::token;
 use data_encoding::BASE64URL_NOPAD;
 use serde_json::Value;
 
@@ -58,7 +59,7 @@ fn oauth2(o: &OAuth2, perms: &Permissions, token: &str, now: f64) -> Result<Prof
         return Err("invalid token format".into());
     }
     let wrap = |e: String| format!("OAuth2 authentication failed: {e}");
-    let c = jwks::verify(token, &o.jwks, &o.algorithms, &o.issuer, &o.audience, now)
+    let c = token::verify(token, &o.jwks, &o.algorithms, &o.issuer, &o.audience, now)
         .map_err(|e| wrap(format!("failed to parse JWT: {e}")))?;
     let entry = perms.oauth2(&c.subject, &c.azp).ok_or_else(|| {
         wrap(format!(

@@ -306,7 +306,8 @@ impl LocalIssuer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::callout::jwks::{self, Jwks, JwksSource};
+    use crate::callout::jwks::{Jwks, JwksSource};
+    use crate::callout::token as jwks;
 
     /// Every algorithm the local issuer signs with verifies through the callout's JWKS path,
     /// and only when the config lists it.

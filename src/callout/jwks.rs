@@ -1,15 +1,28 @@
-//! OAuth2 bearer tokens as the peer checks them (golang-jwt v5 with keyfunc v3 over a JWKS):
-//! the algorithm must be one the config lists, the key is the JWKS key named by the token's
-//! `kid`, `exp` is required, `iss` and `aud` must match. Error texts follow golang-jwt's, since
-//! they reach the server's log inside the callout's denial.
+//! The JWK Set behind OAuth2 tokens, kept as keyfunc v3.8.1's default client keeps it
+//! (`keyfunc.NewDefaultCtx` over jwkset's `NewDefaultHTTPClientCtx`): the keys in the set's
+//! order, a `kid` read as the first key carrying it; the set fetched once at start (a failure
+//! only logged), again every hour, and again when a token names a `kid` it does not hold, at
+//! most once per 5 minutes (a token bucket of one, `rate.Every(5*time.Minute)`, full at start;
+//! the attempt spends it whether or not it succeeds). Unlike the peer, no request waits on the
+//! identity provider: fetches run on a refresher thread; the request whose unknown `kid` starts
+//! one waits for it at most half a second, the others not at all (the peer waits up to a
+//! minute, holding every login behind it).
 
 use data_encoding::{BASE64URL, BASE64URL_NOPAD};
 use ring::signature::{self, UnparsedPublicKey};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// keyfunc's periodic refresh (`RefreshInterval`).
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(3600);
+/// keyfunc's unknown-`kid` refresh limit: one per this long (`RefreshUnknownKID`).
+pub const UNKNOWN_KID_EVERY: Duration = Duration::from_secs(300);
+/// jwkset's `HTTPTimeout` default, for one fetch.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the request whose unknown `kid` started a refresh waits for it.
+const TRIGGER_WAIT: Duration = Duration::from_millis(500);
 
 /// The algorithms the peer accepts in its config (`supportedOAuth2SigningAlgorithms`).
 pub const SUPPORTED: &[&str] = &[
@@ -27,20 +40,56 @@ pub enum JwksSource {
 /// A public key of the set, as ring verifies with it.
 #[derive(Debug, Clone)]
 enum Key {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    Ec { crv: String, point: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    Ec {
+        crv: String,
+        point: Vec<u8>,
+    },
     Ed25519(Vec<u8>),
+    /// A key jwkset keeps but natscc cannot verify with (`oct`, another curve): it still
+    /// holds its place, and its `kid`, in the set.
+    Other,
 }
 
 #[derive(Debug, Clone)]
-struct Jwk {
-    alg: Option<String>,
+pub struct Jwk {
+    pub alg: Option<String>,
     key: Key,
 }
 
-pub struct Jwks {
+/// The keys in the set's order, with their `kid` (empty when the key has none).
+type Keys = Arc<Vec<(String, Jwk)>>;
+
+struct State {
+    keys: Keys,
+    /// When the unknown-`kid` bucket holds a token again (`None`: it is full).
+    next_token: Option<Instant>,
+    /// A fetch asked of the refresher and not started yet.
+    pending: bool,
+    /// Fetches finished, so a waiter sees its own end.
+    done: u64,
+    stop: bool,
+    /// Why the last fetch failed, for the log.
+    last_error: Option<String>,
+}
+
+struct Shared {
     source: JwksSource,
-    keys: Mutex<(HashMap<String, Jwk>, Option<Instant>)>,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub struct Jwks {
+    shared: Arc<Shared>,
 }
 
 fn b64(v: &Value) -> Option<Vec<u8>> {
@@ -51,26 +100,22 @@ fn b64(v: &Value) -> Option<Vec<u8>> {
         .or_else(|| BASE64URL.decode(s.as_bytes()).ok())
 }
 
-/// Parses a JWK Set; keys that are not signing keys natscc can use are skipped, as keyfunc
-/// skips keys it cannot read.
-fn parse_set(text: &[u8]) -> Result<HashMap<String, Jwk>, String> {
+/// Parses a JWK Set in order. Keys are kept whatever their `use` (keyfunc's default has no
+/// `use` whitelist) and without a `kid` too (jwkset stores them under ""); a key natscc cannot
+/// verify with keeps its place as `Key::Other`.
+fn parse_set(text: &[u8]) -> Result<Vec<(String, Jwk)>, String> {
     let v: Value =
         serde_json::from_slice(text).map_err(|e| format!("failed to decode the JWK Set: {e}"))?;
     let keys = v["keys"]
         .as_array()
         .ok_or("the JWK Set has no \"keys\" array")?;
-    let mut out = HashMap::new();
+    let mut out = vec![];
     for k in keys {
-        let Some(kid) = k["kid"].as_str() else {
-            continue;
-        };
-        if k["use"].as_str().is_some_and(|u| u != "sig") {
-            continue;
-        }
+        let kid = k["kid"].as_str().unwrap_or_default();
         let key = match k["kty"].as_str() {
             Some("RSA") => match (b64(&k["n"]), b64(&k["e"])) {
                 (Some(n), Some(e)) => Key::Rsa { n, e },
-                _ => continue,
+                _ => Key::Other,
             },
             Some("EC") => match (k["crv"].as_str(), b64(&k["x"]), b64(&k["y"])) {
                 (Some(crv), Some(x), Some(y)) => {
@@ -82,27 +127,22 @@ fn parse_set(text: &[u8]) -> Result<HashMap<String, Jwk>, String> {
                         point,
                     }
                 }
-                _ => continue,
+                _ => Key::Other,
             },
             Some("OKP") if k["crv"] == "Ed25519" => match b64(&k["x"]) {
                 Some(x) => Key::Ed25519(x),
-                None => continue,
+                None => Key::Other,
             },
-            _ => continue,
+            _ => Key::Other,
         };
-        out.insert(
-            kid.to_string(),
-            Jwk {
-                alg: k["alg"].as_str().map(str::to_string),
-                key,
-            },
-        );
+        let alg = k["alg"].as_str().map(str::to_string);
+        out.push((kid.to_string(), Jwk { alg, key }));
     }
     Ok(out)
 }
 
 /// A GET over plain HTTP/1.0 (no chunking to undo), for a JWKS URL.
-fn http_get(url: &str) -> Result<Vec<u8>, String> {
+fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     use std::io::{Read, Write};
     use std::net::{TcpStream, ToSocketAddrs};
     let rest = url
@@ -124,18 +164,32 @@ fn http_get(url: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
         .next()
         .ok_or_else(|| format!("{host} resolves to no address"))?;
-    let t = Duration::from_secs(10);
+    let deadline = Instant::now() + timeout;
+    let left = || {
+        deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("{url}: no answer within {}s", timeout.as_secs()))
+    };
     let mut s =
-        TcpStream::connect_timeout(&sa, t).map_err(|e| format!("cannot reach {url}: {e}"))?;
-    s.set_read_timeout(Some(t)).map_err(|e| e.to_string())?;
+        TcpStream::connect_timeout(&sa, left()?).map_err(|e| format!("cannot reach {url}: {e}"))?;
     s.write_all(
         format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\n\r\n")
             .as_bytes(),
     )
     .map_err(|e| e.to_string())?;
     let mut buf = vec![];
-    s.read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read {url}: {e}"))?;
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        s.set_read_timeout(Some(left()?))
+            .map_err(|e| e.to_string())?;
+        match s.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("cannot read {url}: {e}")),
+        }
+    }
     let split = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -148,55 +202,142 @@ fn http_get(url: &str) -> Result<Vec<u8>, String> {
     Ok(buf[split + 4..].to_vec())
 }
 
+fn fetch(source: &JwksSource) -> Result<Vec<(String, Jwk)>, String> {
+    let text = match source {
+        JwksSource::File(p) => std::fs::read(p)
+            .map_err(|e| format!("cannot read the JWKS file {}: {e}", p.display()))?,
+        JwksSource::Url(u) => http_get(u, HTTP_TIMEOUT)?,
+    };
+    parse_set(&text)
+}
+
+/// The refresher: a fetch when one is asked for or the interval passed; the set is swapped
+/// only when the fetch succeeds (jwkset keeps the old keys otherwise).
+fn refresher(shared: Arc<Shared>) {
+    let mut last = Instant::now();
+    loop {
+        let mut st = shared.lock();
+        while !st.stop && !st.pending && last.elapsed() < REFRESH_INTERVAL {
+            let wait = REFRESH_INTERVAL.saturating_sub(last.elapsed());
+            st = shared
+                .changed
+                .wait_timeout(st, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        if st.stop {
+            return;
+        }
+        st.pending = false;
+        drop(st);
+        let got = fetch(&shared.source);
+        last = Instant::now();
+        let mut st = shared.lock();
+        match got {
+            Ok(keys) => {
+                st.keys = Arc::new(keys);
+                st.last_error = None;
+            }
+            Err(e) => st.last_error = Some(e),
+        }
+        st.done += 1;
+        shared.changed.notify_all();
+    }
+}
+
 impl Jwks {
-    /// Reads the set once (a start-up failure, as keyfunc's first fetch).
+    /// Reads the set once. A file that cannot be read fails the start (natscc's own option);
+    /// a URL that cannot be fetched starts with no keys, as keyfunc does
+    /// (`NoErrorReturnFirstHTTPReq`): `last_error` tells why, and the refresher tries again.
     pub fn new(source: JwksSource) -> Result<Jwks, String> {
-        let j = Jwks {
+        let (keys, last_error) = match (&source, fetch(&source)) {
+            (_, Ok(k)) => (k, None),
+            (JwksSource::File(_), Err(e)) => return Err(e),
+            (JwksSource::Url(_), Err(e)) => (vec![], Some(e)),
+        };
+        let shared = Arc::new(Shared {
             source,
-            keys: Mutex::new((HashMap::new(), None)),
-        };
-        let keys = j.fetch()?;
-        *j.keys.lock().unwrap_or_else(|e| e.into_inner()) = (keys, Some(Instant::now()));
-        Ok(j)
+            state: Mutex::new(State {
+                keys: Arc::new(keys),
+                next_token: None,
+                pending: false,
+                done: 0,
+                stop: false,
+                last_error,
+            }),
+            changed: Condvar::new(),
+        });
+        if let JwksSource::Url(_) = shared.source {
+            let s = shared.clone();
+            std::thread::Builder::new()
+                .name("natscc-jwks-refresh".into())
+                .spawn(move || refresher(s))
+                .map_err(|e| format!("cannot start the JWKS refresher: {e}"))?;
+        }
+        Ok(Jwks { shared })
     }
 
-    fn fetch(&self) -> Result<HashMap<String, Jwk>, String> {
-        let text = match &self.source {
-            JwksSource::File(p) => std::fs::read(p)
-                .map_err(|e| format!("cannot read the JWKS file {}: {e}", p.display()))?,
-            JwksSource::Url(u) => http_get(u)?,
-        };
-        parse_set(&text)
+    /// Why the last fetch failed, if it did.
+    pub fn last_error(&self) -> Option<String> {
+        self.shared.lock().last_error.clone()
     }
 
-    /// The key with this ID; an unknown ID refreshes the set (at most every 5 s for a URL, as
-    /// keyfunc rate-limits its refreshes; a file is cheap to read again).
-    fn key(&self, kid: &str) -> Option<Jwk> {
-        let mut g = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(k) = g.0.get(kid) {
-            return Some(k.clone());
+    /// Every key, in the set's order (a token without `kid`).
+    pub fn all(&self) -> Keys {
+        self.shared.lock().keys.clone()
+    }
+
+    /// The first key with this `kid`. An unknown one re-reads a file at once, or, for a URL,
+    /// asks the refresher for a fetch when the bucket holds a token, and waits for it briefly.
+    pub fn key(&self, kid: &str) -> Option<Jwk> {
+        let first = |k: &Keys| k.iter().find(|(id, _)| id == kid).map(|(_, j)| j.clone());
+        let mut st = self.shared.lock();
+        if let Some(k) = first(&st.keys) {
+            return Some(k);
         }
-        let due = match (&self.source, g.1) {
-            (JwksSource::Url(_), Some(t)) => t.elapsed() > Duration::from_secs(5),
-            _ => true,
-        };
-        if due && let Ok(keys) = self.fetch() {
-            *g = (keys, Some(Instant::now()));
+        if let JwksSource::File(_) = self.shared.source {
+            drop(st);
+            let keys = Arc::new(fetch(&self.shared.source).ok()?);
+            self.shared.lock().keys = keys.clone();
+            return first(&keys);
         }
-        g.0.get(kid).cloned()
+        let now = Instant::now();
+        if st.next_token.is_some_and(|t| now < t) {
+            return None;
+        }
+        st.next_token = Some(now + UNKNOWN_KID_EVERY);
+        st.pending = true;
+        let done = st.done;
+        self.shared.changed.notify_all();
+        let deadline = now + TRIGGER_WAIT;
+        while st.done == done {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            st = self
+                .shared
+                .changed
+                .wait_timeout(st, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        first(&st.keys)
     }
 }
 
-/// The claims the peer reads from a verified token.
-#[derive(Debug, Clone, Default)]
-pub struct TokenClaims {
-    pub subject: String,
-    pub azp: String,
-    pub scope: String,
-    pub scopes: Vec<String>,
+impl Drop for Jwks {
+    fn drop(&mut self) {
+        // The refresher ends at its next wake-up; one blocked on a slow provider ends when
+        // the fetch does (bounded by the HTTP timeout), and nobody waits for it.
+        self.shared.lock().stop = true;
+        self.shared.changed.notify_all();
+    }
 }
 
-fn verify_sig(alg: &str, key: &Key, msg: &[u8], sig: &[u8]) -> Result<(), &'static str> {
+/// Verifies `sig` over `msg` with one key, as golang-jwt's signing method does; errors in its
+/// words.
+pub fn verify_sig(alg: &str, jwk: &Jwk, msg: &[u8], sig: &[u8]) -> Result<(), &'static str> {
+    let key = &jwk.key;
     let rsa = |params: &'static signature::RsaParameters| -> Result<(), &'static str> {
         let Key::Rsa { n, e } = key else {
             return Err("key is of invalid type");
@@ -239,120 +380,4 @@ fn verify_sig(alg: &str, key: &Key, msg: &[u8], sig: &[u8]) -> Result<(), &'stat
         // ES512 (P-521) is in the peer's list, but ring has no P-521 verifier.
         _ => Err("natscc cannot verify this signing method"),
     }
-}
-
-fn malformed(what: &str, e: impl std::fmt::Display) -> String {
-    format!("token is malformed: {what}: {e}")
-}
-
-fn numeric_date(c: &Value, name: &str) -> Result<Option<f64>, String> {
-    match &c[name] {
-        Value::Null => Ok(None),
-        Value::Number(n) => Ok(n.as_f64()),
-        _ => Err(format!(
-            "token is malformed: could not JSON decode claim: json: cannot unmarshal into Go struct field Claims.RegisteredClaims.{name} of type jwt.NumericDate"
-        )),
-    }
-}
-
-/// golang-jwt's `ParseWithClaims` with keyfunc, `WithValidMethods`, `WithExpirationRequired`,
-/// `WithIssuer` and `WithAudience`; `Err` carries its error text.
-pub fn verify(
-    token: &str,
-    jwks: &Jwks,
-    algorithms: &[String],
-    issuer: &str,
-    audience: &str,
-    now: f64,
-) -> Result<TokenClaims, String> {
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 3 {
-        return Err("token is malformed: token contains an invalid number of segments".into());
-    }
-    let dec = |s: &str| BASE64URL_NOPAD.decode(s.as_bytes());
-    let header = dec(parts[0]).map_err(|e| malformed("could not base64 decode header", e))?;
-    let header: Value = serde_json::from_slice(&header)
-        .map_err(|e| malformed("could not JSON decode header", e))?;
-    let claims = dec(parts[1]).map_err(|e| malformed("could not base64 decode claim", e))?;
-    let claims: Value =
-        serde_json::from_slice(&claims).map_err(|e| malformed("could not JSON decode claim", e))?;
-    let Some(alg) = header["alg"].as_str() else {
-        return Err("token is unverifiable: signing method (alg) is unspecified".into());
-    };
-    if !SUPPORTED.contains(&alg) && !["HS256", "HS384", "HS512", "none"].contains(&alg) {
-        return Err("token is unverifiable: signing method (alg) is unavailable".into());
-    }
-    if !algorithms.iter().any(|a| a == alg) {
-        return Err(format!(
-            "token signature is invalid: signing method {alg} is invalid"
-        ));
-    }
-    let keyfunc = |m: &str| {
-        format!("token is unverifiable: error while executing keyfunc: failed to keyfunc: {m}")
-    };
-    let kid = match &header["kid"] {
-        Value::Null => return Err(keyfunc("could not find kid in JWT header")),
-        Value::String(s) => s.as_str(),
-        _ => return Err(keyfunc("could not convert kid in JWT header to string")),
-    };
-    let jwk = jwks
-        .key(kid)
-        .ok_or_else(|| keyfunc("could not read JWK from storage"))?;
-    if let Some(a) = jwk.alg.as_deref().filter(|a| *a != alg) {
-        return Err(keyfunc(&format!(
-            "JWK \"alg\" parameter value {a:?} does not match token \"alg\" parameter value {alg:?}"
-        )));
-    }
-    let sig = dec(parts[2]).map_err(|e| malformed("could not base64 decode signature", e))?;
-    let signed = &token[..parts[0].len() + 1 + parts[1].len()];
-    verify_sig(alg, &jwk.key, signed.as_bytes(), &sig)
-        .map_err(|e| format!("token signature is invalid: {e}"))?;
-
-    // Claims, in golang-jwt's order: exp, nbf, aud, iss.
-    let mut errs: Vec<String> = vec![];
-    match numeric_date(&claims, "exp")? {
-        None => errs.push("token is missing required claim: exp claim is required".into()),
-        Some(exp) if now >= exp => errs.push("token is expired".into()),
-        _ => {}
-    }
-    if let Some(nbf) = numeric_date(&claims, "nbf")?
-        && now < nbf
-    {
-        errs.push("token is not valid yet".into());
-    }
-    let aud: Vec<String> = match &claims["aud"] {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        _ => vec![],
-    };
-    if aud.concat().is_empty() {
-        errs.push("token is missing required claim: aud claim is required".into());
-    } else if !aud.iter().any(|a| a == audience) {
-        errs.push("token has invalid audience".into());
-    }
-    match claims["iss"].as_str().unwrap_or_default() {
-        "" => errs.push("token is missing required claim: iss claim is required".into()),
-        i if i != issuer => errs.push("token has invalid issuer".into()),
-        _ => {}
-    }
-    if !errs.is_empty() {
-        return Err(format!("token has invalid claims: {}", errs.join(", ")));
-    }
-    let s = |k: &str| claims[k].as_str().unwrap_or_default().to_string();
-    Ok(TokenClaims {
-        subject: s("sub"),
-        azp: s("azp"),
-        scope: s("scope"),
-        scopes: claims["scopes"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    })
 }

@@ -12,18 +12,21 @@
 mod authn;
 pub mod config;
 mod conn;
+pub mod gojson;
 pub mod issuer;
 pub mod jwks;
 mod log;
-mod mtls;
+pub mod mtls;
 mod natsjwt;
 pub mod permissions;
 mod service;
+mod token;
 
 pub use config::{CalloutConfig, Keys, OAuth2Config};
 pub use issuer::LocalIssuer;
 pub use jwks::JwksSource;
 pub use permissions::Permissions;
+pub use token::verify as verify_token;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -130,6 +133,13 @@ fn responder(cfg: &CalloutConfig) -> Result<service::Responder, CalloutError> {
             }
             let set = jwks::Jwks::new(oc.jwks.clone())
                 .or_else(|e| bad(format!("failed to create JWKS client: {e}")))?;
+            if let Some(e) = set.last_error() {
+                // keyfunc starts anyway and logs it; its refresher tries again.
+                log.error(
+                    "Failed to refresh HTTP JWK Set from remote HTTP resource.",
+                    &[("error", e.into()), ("url", oc.jwks.describe().into())],
+                );
+            }
             log.info(
                 "OAuth2 authenticator enabled",
                 &[

@@ -2,7 +2,9 @@
 //! chain the server sends, verified against the mTLS CA for client authentication (no
 //! intermediates, as Go's `Verify` with only `Roots`), and the identity taken from it in the
 //! peer's order: `CN=<common name>`, the first e-mail SAN, the first DNS SAN, `O=<org>`,
-//! `OU=<unit>`.
+//! `OU=<unit>`. Names are read as Go's x509 reads them (`go_name`): every string type it
+//! knows (UTF8String, PrintableString, BMPString, T61String, IA5String, NumericString), the
+//! last `CN` of the subject winning, as `pkix.Name` keeps it.
 
 use data_encoding::BASE64;
 use rustls_pki_types::{CertificateDer, UnixTime};
@@ -82,18 +84,87 @@ impl CaPool {
     }
 }
 
+/// Go's `parseASN1String`: the string types x509 reads in a name, each checked as Go checks
+/// it; any other type makes the whole certificate unreadable, as in Go.
+fn go_string(tag: u8, v: &[u8]) -> Result<String, String> {
+    let printable = |b: u8| b.is_ascii_alphanumeric() || b"'()+,-./ :=?*&".contains(&b);
+    match tag {
+        // T61String, read as Latin-1.
+        20 => Ok(v.iter().map(|&b| b as char).collect()),
+        19 if v.iter().all(|&b| printable(b)) => Ok(String::from_utf8_lossy(v).into_owned()),
+        19 => Err("invalid PrintableString".into()),
+        12 => std::str::from_utf8(v)
+            .map(str::to_string)
+            .map_err(|_| "invalid UTF-8 string".into()),
+        30 => {
+            let v = v
+                .strip_suffix(&[0, 0])
+                .filter(|_| v.len().is_multiple_of(2))
+                .unwrap_or(v);
+            if !v.len().is_multiple_of(2) {
+                return Err("invalid BMPString".into());
+            }
+            let mut out = String::new();
+            for p in v.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])) {
+                let reserved = p == 0xfffe || p == 0xffff || (0xfdd0..=0xfdef).contains(&p);
+                match char::from_u32(p as u32).filter(|_| !reserved) {
+                    Some(c) => out.push(c),
+                    None => return Err("invalid BMPString".into()),
+                }
+            }
+            Ok(out)
+        }
+        22 if v.is_ascii() => Ok(String::from_utf8_lossy(v).into_owned()),
+        22 => Err("invalid IA5String".into()),
+        18 if v.iter().all(|&b| b.is_ascii_digit() || b == b' ') => {
+            Ok(String::from_utf8_lossy(v).into_owned())
+        }
+        18 => Err("invalid NumericString".into()),
+        t => Err(format!("unsupported string type: {t}")),
+    }
+}
+
+/// What Go's `pkix.Name.FillFromRDNSequence` keeps of a name: the last `CN`, every `O` and
+/// `OU` in order. Every attribute must be a string Go reads, else the certificate is refused.
+#[derive(Default)]
+struct GoName {
+    common_name: String,
+    organization: Vec<String>,
+    unit: Vec<String>,
+}
+
+fn go_name(name: &x509_parser::x509::X509Name<'_>) -> Result<GoName, String> {
+    use x509_parser::oid_registry::{
+        OID_X509_COMMON_NAME, OID_X509_ORGANIZATION_NAME, OID_X509_ORGANIZATIONAL_UNIT,
+    };
+    let mut n = GoName::default();
+    for atv in name.iter().flat_map(|rdn| rdn.iter()) {
+        let any = atv.attr_value();
+        let h = &any.header;
+        let id = ((h.class() as u8) << 6) | (u8::from(h.constructed()) << 5);
+        let tag = id | h.tag().0.min(31) as u8;
+        let value = go_string(tag, any.data)
+            .map_err(|e| format!("x509: invalid RDNSequence: invalid attribute value: {e}"))?;
+        let t = atv.attr_type();
+        if *t == OID_X509_COMMON_NAME {
+            n.common_name = value;
+        } else if *t == OID_X509_ORGANIZATION_NAME {
+            n.organization.push(value);
+        } else if *t == OID_X509_ORGANIZATIONAL_UNIT {
+            n.unit.push(value);
+        }
+    }
+    Ok(n)
+}
+
 /// The peer's `extractIdentity`; `None` when the certificate names nothing it reads.
-fn identity(cert: &x509_parser::certificate::X509Certificate<'_>) -> Option<String> {
+fn identity(
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+    subject: &GoName,
+) -> Option<String> {
     use x509_parser::extensions::GeneralName;
-    let subject = cert.subject();
-    // Go's pkix.Name keeps the last CN attribute.
-    if let Some(cn) = subject
-        .iter_common_name()
-        .filter_map(|a| a.as_str().ok())
-        .last()
-        .filter(|s| !s.is_empty())
-    {
-        return Some(format!("CN={cn}"));
+    if !subject.common_name.is_empty() {
+        return Some(format!("CN={}", subject.common_name));
     }
     let sans: Vec<GeneralName<'_>> = cert
         .subject_alternative_name()
@@ -113,16 +184,10 @@ fn identity(cert: &x509_parser::certificate::X509Certificate<'_>) -> Option<Stri
     }) {
         return Some(d);
     }
-    if let Some(o) = subject.iter_organization().find_map(|a| a.as_str().ok()) {
+    if let Some(o) = subject.organization.first() {
         return Some(format!("O={o}"));
     }
-    if let Some(ou) = subject
-        .iter_organizational_unit()
-        .find_map(|a| a.as_str().ok())
-    {
-        return Some(format!("OU={ou}"));
-    }
-    None
+    subject.unit.first().map(|u| format!("OU={u}"))
 }
 
 /// The peer's `Authenticate`: parse, verify against the CA (when it holds any), identity.
@@ -134,11 +199,17 @@ pub fn identify(cert_pem: &str, ca: &CaPool) -> Result<String, String> {
     let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|e| {
         format!("failed to parse certificate: failed to parse certificate: x509: {e}")
     })?;
+    // Go reads both names while parsing: an attribute it cannot read refuses the certificate.
+    let parse_failed =
+        |e: String| format!("failed to parse certificate: failed to parse certificate: {e}");
+    go_name(cert.issuer()).map_err(parse_failed)?;
+    let subject = go_name(cert.subject()).map_err(parse_failed)?;
     if !ca.roots.is_empty() {
         ca.verify(&der)
             .map_err(|e| format!("certificate validation failed: {e}"))?;
     }
-    identity(&cert).ok_or_else(|| "could not extract identity from certificate".to_string())
+    identity(&cert, &subject)
+        .ok_or_else(|| "could not extract identity from certificate".to_string())
 }
 
 #[cfg(test)]
@@ -169,6 +240,20 @@ mod tests {
         p.subject_alt_names = sans;
         p.extended_key_usages = vec![eku];
         p.signed_by(&key, ca).unwrap().pem()
+    }
+
+    /// Go's string readers: T61 as Latin-1, BMP as UCS-2 (a terminator dropped, surrogates and
+    /// noncharacters refused), PrintableString's set, anything else unsupported.
+    #[test]
+    fn go_name_strings() {
+        assert_eq!(go_string(20, b"caf\xe9").unwrap(), "café");
+        assert_eq!(go_string(30, &[0, b'g', 0, b'w', 0, 0]).unwrap(), "gw");
+        assert!(go_string(30, &[0xd8, 0]).is_err() && go_string(30, &[0, 1, 2]).is_err());
+        assert!(go_string(19, b"a_b").is_err() && go_string(19, b"a*b&c").is_ok());
+        assert_eq!(
+            go_string(28, b"x").unwrap_err(),
+            "unsupported string type: 28"
+        );
     }
 
     /// The peer's identity order, and the CA and usage checks.

@@ -3,6 +3,7 @@
 //! than the permissions go through Go's `os.ExpandEnv` (the chart writes `${NKEY_..._PUBKEY}`
 //! there), from the map the caller gives (the pod's environment, or `natscc up`'s keys).
 
+use super::gojson::{self, At, Errors, Json, field};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -82,115 +83,301 @@ pub fn expand_env(s: &str, env: &BTreeMap<String, String>) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn string_list(v: Option<&Value>, at: &str) -> Result<Option<Value>, String> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => {
-            let mut out = vec![];
-            for it in items {
-                match it {
-                    Value::String(s) => out.push(Value::String(s.clone())),
-                    _ => {
-                        return Err(format!(
-                            "json: cannot unmarshal {} into Go struct field {at} of type string",
-                            kind(it)
-                        ));
-                    }
-                }
-            }
-            Ok((!out.is_empty()).then_some(Value::Array(out)))
-        }
-        Some(other) => Err(format!(
-            "json: cannot unmarshal {} into Go struct field {at} of type jwt.StringList",
-            kind(other)
-        )),
+/// jwt.Permission: `allow`, `deny` (nil and empty lists are both left out when re-encoded).
+#[derive(Default, Clone)]
+struct Permission {
+    allow: Option<Vec<String>>,
+    deny: Option<Vec<String>>,
+}
+
+/// jwt.Permissions as Go decodes it: `pub`, `sub`, and `resp` (a pointer: null clears it).
+#[derive(Default, Clone)]
+struct GoPermissions {
+    publish: Permission,
+    subscribe: Permission,
+    resp: Option<(i64, i64)>,
+}
+
+/// One entry of any method; the method's struct decides which of the fields a key can land in.
+#[derive(Default, Clone)]
+struct Entry {
+    subject: String,
+    azp: String,
+    account: String,
+    required_scope: String,
+    identity: String,
+    public_key: String,
+    permissions: GoPermissions,
+}
+
+/// The Go struct behind each method's entries: its name and its JSON field names, in order.
+struct EntryType {
+    go_name: &'static str,
+    fields: &'static [&'static str],
+}
+
+const OAUTH2: EntryType = EntryType {
+    go_name: "OAuth2Entry",
+    fields: &["subject", "azp", "account", "permissions", "required_scope"],
+};
+const MTLS: EntryType = EntryType {
+    go_name: "MTLSEntry",
+    fields: &["identity", "account", "permissions"],
+};
+const NKEY: EntryType = EntryType {
+    go_name: "NKeyEntry",
+    fields: &["public_key", "account", "permissions"],
+};
+const NOAUTH: EntryType = EntryType {
+    go_name: "NoAuthEntry",
+    fields: &["account", "permissions"],
+};
+
+/// A method's map: `None` is Go's nil map; an entry `None` is a JSON null (a nil pointer).
+type EntryMap = Option<BTreeMap<String, Option<Entry>>>;
+
+/// config.PermissionsConfig as decoded, before the lookups are built.
+#[derive(Default)]
+struct Config {
+    oauth2: EntryMap,
+    mtls: EntryMap,
+    nkey: EntryMap,
+    noauth: Option<Entry>,
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// jwt.Permissions decoded and encoded again: what the user JWT carries.
-fn permissions(v: Option<&Value>) -> Result<Value, String> {
-    let mut out = Map::new();
-    let Some(v) = v.filter(|v| !v.is_null()) else {
-        return Ok(Value::Object(out));
-    };
-    let Value::Object(p) = v else {
-        return Err(format!(
-            "json: cannot unmarshal {} into Go value of type jwt.Permissions",
-            kind(v)
-        ));
-    };
-    for dir in ["pub", "sub"] {
-        let mut d = Map::new();
-        if let Some(pv) = p.get(dir).filter(|x| !x.is_null()) {
-            let Value::Object(pm) = pv else {
-                return Err(format!(
-                    "json: cannot unmarshal {} into Go value of type jwt.Permission",
-                    kind(pv)
-                ));
+fn decode_permission(v: &Json, path: &str, e: &mut Errors, into: &mut Permission) {
+    let Json::Obj(m) = v else {
+        if !matches!(v, Json::Null) {
+            let at = At {
+                strukt: "Permissions",
+                path,
             };
-            for k in ["allow", "deny"] {
-                if let Some(l) = string_list(pm.get(k), &format!("Permission.{dir}.{k}"))? {
-                    d.insert(k.into(), l);
+            e.type_error(v.kind(), Some(at), "jwt.Permission");
+        }
+        return;
+    };
+    for (k, v) in m {
+        let Some(f) = field(k, &["allow", "deny"]) else {
+            continue;
+        };
+        let p = join(path, f);
+        let at = At {
+            strukt: "Permission",
+            path: &p,
+        };
+        let slot = if f == "allow" {
+            &mut into.allow
+        } else {
+            &mut into.deny
+        };
+        e.strings(v, at, "jwt.StringList", slot);
+    }
+}
+
+fn decode_resp(v: &Json, path: &str, e: &mut Errors, into: &mut Option<(i64, i64)>) {
+    match v {
+        Json::Null => *into = None,
+        Json::Obj(m) => {
+            let r = into.get_or_insert((0, 0));
+            for (k, v) in m {
+                let Some(f) = field(k, &["max", "ttl"]) else {
+                    continue;
+                };
+                let p = join(path, f);
+                let at = At {
+                    strukt: "ResponsePermission",
+                    path: &p,
+                };
+                if f == "max" {
+                    e.int(v, at, "int", &mut r.0);
+                } else {
+                    e.int(v, at, "time.Duration", &mut r.1);
                 }
             }
         }
-        out.insert(dir.into(), Value::Object(d));
+        other => e.type_error(
+            other.kind(),
+            Some(At {
+                strukt: "Permissions",
+                path,
+            }),
+            "jwt.ResponsePermission",
+        ),
     }
-    if let Some(Value::Object(r)) = p.get("resp") {
-        let num = |k: &str| r.get(k).and_then(Value::as_i64).unwrap_or(0);
-        out.insert(
-            "resp".into(),
-            serde_json::json!({"max": num("max"), "ttl": num("ttl")}),
-        );
-    }
-    Ok(Value::Object(out))
 }
 
-fn field(entry: &Map<String, Value>, key: &str, env: &BTreeMap<String, String>) -> String {
-    expand_env(
-        entry.get(key).and_then(Value::as_str).unwrap_or_default(),
-        env,
-    )
+fn decode_permissions(v: &Json, path: &str, owner: &str, e: &mut Errors, into: &mut GoPermissions) {
+    let Json::Obj(m) = v else {
+        if !matches!(v, Json::Null) {
+            let at = At {
+                strukt: owner,
+                path,
+            };
+            e.type_error(v.kind(), Some(at), "jwt.Permissions");
+        }
+        return;
+    };
+    for (k, v) in m {
+        let Some(f) = field(k, &["pub", "sub", "resp"]) else {
+            continue;
+        };
+        let p = join(path, f);
+        match f {
+            "pub" => decode_permission(v, &p, e, &mut into.publish),
+            "sub" => decode_permission(v, &p, e, &mut into.subscribe),
+            _ => decode_resp(v, &p, e, &mut into.resp),
+        }
+    }
 }
 
-/// The named entries of one method's map.
-type Entries<'a> = Vec<(&'a String, &'a Map<String, Value>)>;
+/// One entry object, decoded over `into` (a repeated noauth key keeps the earlier fields).
+fn decode_entry(v: &Json, t: &EntryType, path: &str, e: &mut Errors, into: &mut Entry) {
+    let Json::Obj(m) = v else {
+        return;
+    };
+    for (k, v) in m {
+        let Some(f) = field(k, t.fields) else {
+            continue;
+        };
+        let p = join(path, f);
+        let at = At {
+            strukt: t.go_name,
+            path: &p,
+        };
+        match f {
+            "subject" => e.string(v, at, &mut into.subject),
+            "azp" => e.string(v, at, &mut into.azp),
+            "account" => e.string(v, at, &mut into.account),
+            "required_scope" => e.string(v, at, &mut into.required_scope),
+            "identity" => e.string(v, at, &mut into.identity),
+            "public_key" => e.string(v, at, &mut into.public_key),
+            _ => decode_permissions(v, &p, t.go_name, e, &mut into.permissions),
+        }
+    }
+}
 
-fn entries<'a>(root: &'a Map<String, Value>, key: &str) -> Result<Entries<'a>, String> {
-    match root.get(key) {
-        None | Some(Value::Null) => Ok(vec![]),
-        Some(Value::Object(m)) => {
-            let mut out = vec![];
-            for (name, e) in m {
-                match e {
-                    Value::Object(e) => out.push((name, e)),
-                    Value::Null => {}
+/// A `map[string]*Entry` field: an object adds to the map (each name decoded afresh, so a
+/// repeated name replaces the earlier entry whole), null makes it nil.
+fn decode_map(v: &Json, t: &EntryType, path: &str, e: &mut Errors, into: &mut EntryMap) {
+    let at = At {
+        strukt: "PermissionsConfig",
+        path,
+    };
+    match v {
+        Json::Null => *into = None,
+        Json::Obj(m) => {
+            let map = into.get_or_insert_with(BTreeMap::new);
+            for (name, v) in m {
+                match v {
+                    Json::Null => {
+                        map.insert(name.clone(), None);
+                    }
+                    Json::Obj(_) => {
+                        let mut entry = Entry::default();
+                        decode_entry(v, t, path, e, &mut entry);
+                        map.insert(name.clone(), Some(entry));
+                    }
                     other => {
-                        return Err(format!(
-                            "json: cannot unmarshal {} into Go value of type config.{key} entry",
-                            kind(other)
-                        ));
+                        e.type_error(other.kind(), Some(at), &format!("config.{}", t.go_name));
+                        map.insert(name.clone(), Some(Entry::default()));
                     }
                 }
             }
-            Ok(out)
         }
-        Some(other) => Err(format!(
-            "json: cannot unmarshal {} into Go struct field PermissionsConfig.{key}",
-            kind(other)
-        )),
+        other => e.type_error(
+            other.kind(),
+            Some(at),
+            &format!("map[string]*config.{}", t.go_name),
+        ),
     }
+}
+
+/// permissions.json decoded as `json.Unmarshal` into config.PermissionsConfig.
+fn decode_config(json: &[u8]) -> Result<Config, String> {
+    let root = gojson::parse(json)?;
+    let mut c = Config::default();
+    let mut e = Errors::default();
+    match &root {
+        Json::Null => {}
+        Json::Obj(m) => {
+            for (k, v) in m {
+                let Some(f) = field(k, &["oauth2", "mtls", "nkey", "noauth"]) else {
+                    continue;
+                };
+                match f {
+                    "oauth2" => decode_map(v, &OAUTH2, f, &mut e, &mut c.oauth2),
+                    "mtls" => decode_map(v, &MTLS, f, &mut e, &mut c.mtls),
+                    "nkey" => decode_map(v, &NKEY, f, &mut e, &mut c.nkey),
+                    _ => match v {
+                        Json::Null => c.noauth = None,
+                        Json::Obj(_) => {
+                            let n = c.noauth.get_or_insert_with(Entry::default);
+                            decode_entry(v, &NOAUTH, f, &mut e, n);
+                        }
+                        other => {
+                            let at = At {
+                                strukt: "PermissionsConfig",
+                                path: f,
+                            };
+                            e.type_error(other.kind(), Some(at), "config.NoAuthEntry");
+                        }
+                    },
+                }
+            }
+        }
+        other => e.type_error(other.kind(), None, "config.PermissionsConfig"),
+    }
+    match e.first {
+        Some(err) => Err(err),
+        None => Ok(c),
+    }
+}
+
+/// jwt.Permissions as Go re-encodes it into the user JWT: `pub` and `sub` always (a list
+/// only when it has entries), `resp` when set.
+fn encode(p: &GoPermissions) -> Value {
+    let one = |p: &Permission| {
+        let mut m = Map::new();
+        for (k, l) in [("allow", &p.allow), ("deny", &p.deny)] {
+            if let Some(l) = l.as_ref().filter(|l| !l.is_empty()) {
+                m.insert(k.into(), l.clone().into());
+            }
+        }
+        Value::Object(m)
+    };
+    let mut out = Map::new();
+    out.insert("pub".into(), one(&p.publish));
+    out.insert("sub".into(), one(&p.subscribe));
+    if let Some((max, ttl)) = p.resp {
+        out.insert("resp".into(), serde_json::json!({"max": max, "ttl": ttl}));
+    }
+    Value::Object(out)
+}
+
+/// The entries of one method, by name; a null entry is refused: the chart's callout would
+/// dereference its nil pointer and crash.
+fn entries<'a>(m: &'a EntryMap, method: &str) -> Result<Vec<(&'a String, &'a Entry)>, String> {
+    let mut out = vec![];
+    for (name, e) in m.iter().flatten() {
+        match e {
+            Some(e) => out.push((name, e)),
+            None => {
+                return Err(format!(
+                    "{method} entry '{name}' is null: the chart's callout would crash on it \
+                     (a nil entry); remove it or give it an object"
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl Permissions {
@@ -200,26 +387,26 @@ impl Permissions {
         Self::parse(&text, env)
     }
 
+    /// Decodes as the peer: Go's encoding/json into its structs (see `gojson`), then the
+    /// lookups, string fields through `os.ExpandEnv`. Entries are visited by name, so when two
+    /// entries claim one identity the later name wins (Go's map order is random).
     pub fn parse(json: &[u8], env: &BTreeMap<String, String>) -> Result<Permissions, String> {
-        let root: Value = serde_json::from_slice(json)
-            .map_err(|e| format!("failed to parse config JSON: {e}"))?;
-        let Value::Object(root) = root else {
-            return Err(format!(
-                "failed to parse config JSON: json: cannot unmarshal {} into Go value of type config.PermissionsConfig",
-                kind(&root)
-            ));
+        let c = decode_config(json).map_err(|e| format!("failed to parse config JSON: {e}"))?;
+        let x = |s: &str| expand_env(s, env);
+        let profile = |name: &str, e: &Entry| Profile {
+            name: name.to_string(),
+            account: x(&e.account),
+            permissions: encode(&e.permissions),
         };
-        let bad = |e: String| format!("failed to parse config JSON: {e}");
         let mut p = Permissions::default();
-        for (name, e) in entries(&root, "oauth2").map_err(bad)? {
-            let subject = field(e, "subject", env);
-            let azp = field(e, "azp", env);
+        for (name, e) in entries(&c.oauth2, "OAuth2")? {
+            let (subject, azp) = (x(&e.subject), x(&e.azp));
             if subject.is_empty() && azp.is_empty() {
                 return Err(format!(
                     "OAuth2 entry '{name}' must have either 'subject' or 'azp' field"
                 ));
             }
-            let mut required_scope = field(e, "required_scope", env);
+            let mut required_scope = x(&e.required_scope);
             if required_scope.is_empty() {
                 required_scope = "mqtt".into();
             }
@@ -227,51 +414,18 @@ impl Permissions {
                 subject: subject.clone(),
                 azp: azp.clone(),
                 required_scope,
-                profile: Profile {
-                    name: name.clone(),
-                    account: field(e, "account", env),
-                    permissions: permissions(e.get("permissions")).map_err(bad)?,
-                },
+                profile: profile(name, e),
             };
             p.oauth2.insert((subject, azp), entry.clone());
             p.oauth2_by_name.insert(name.clone(), entry);
         }
-        for (name, e) in entries(&root, "mtls").map_err(bad)? {
-            p.mtls.insert(
-                field(e, "identity", env),
-                Profile {
-                    name: name.clone(),
-                    account: field(e, "account", env),
-                    permissions: permissions(e.get("permissions")).map_err(bad)?,
-                },
-            );
+        for (name, e) in entries(&c.mtls, "mTLS")? {
+            p.mtls.insert(x(&e.identity), profile(name, e));
         }
-        for (name, e) in entries(&root, "nkey").map_err(bad)? {
-            p.nkey.insert(
-                field(e, "public_key", env),
-                Profile {
-                    name: name.clone(),
-                    account: field(e, "account", env),
-                    permissions: permissions(e.get("permissions")).map_err(bad)?,
-                },
-            );
+        for (name, e) in entries(&c.nkey, "NKey")? {
+            p.nkey.insert(x(&e.public_key), profile(name, e));
         }
-        match root.get("noauth") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(e)) => {
-                p.noauth = Some(Profile {
-                    name: "anonymous".into(),
-                    account: field(e, "account", env),
-                    permissions: permissions(e.get("permissions")).map_err(bad)?,
-                })
-            }
-            Some(other) => {
-                return Err(bad(format!(
-                    "json: cannot unmarshal {} into Go struct field PermissionsConfig.noauth of type config.NoAuthEntry",
-                    kind(other)
-                )));
-            }
-        }
+        p.noauth = c.noauth.as_ref().map(|e| profile("anonymous", e));
         Ok(p)
     }
 
