@@ -39,6 +39,8 @@ fn render(fixture: &str, dir: &Path) -> String {
         ("6222", free_port()),
         ("1883", free_port()),
         ("8080", free_port()),
+        ("7422", free_port()),
+        ("7222", free_port()),
     ] {
         text = text.replace(from, &to.to_string());
     }
@@ -114,6 +116,10 @@ fn start_time_limits_pass_t_and_fail_at_start() {
             "Not allowed to enable JetStream on the system account",
         ),
         ("port-conflict.yaml", "address already in use"),
+        (
+            "start-leaf-gateway-system-account.yaml",
+            "leaf nodes and gateways (both being defined) require a system account",
+        ),
         (
             "start-https-no-cert.yaml",
             "TLS cert and key required for HTTPS",

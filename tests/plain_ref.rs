@@ -69,19 +69,6 @@ fn rendered_alone(case: &Path) -> (String, String) {
     )
 }
 
-/// Copies the case's own files other than its values and render (included configs) beside
-/// the compiled nats.conf, as the pod would mount them.
-fn copy_extras(from: &Path, to: &Path) {
-    for rel in common::files_under(from) {
-        if rel.extension().is_some_and(|e| e == "yaml") && rel.parent() == Some(Path::new("")) {
-            continue;
-        }
-        let dest = to.join(&rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(from.join(&rel), dest).unwrap();
-    }
-}
-
 /// The variables nats.conf reads from the pod's environment that the values name themselves
 /// (env.yaml lists them without a source): recorded as `inlined` so the server check sets them.
 fn give_user_variables(out: &Path) {
@@ -220,7 +207,6 @@ fn the_config_map_is_the_charts_byte_for_byte_and_loads() {
         if let Some(text) = mine.values().next().and_then(|d| d.get("nats.conf")) {
             std::fs::write(out.join("nats.conf"), text).unwrap();
         }
-        copy_extras(&case, &out);
         give_user_variables(&out);
         if let Err(e) = std::panic::catch_unwind(|| common::check_with_server(&out, "nats.conf")) {
             let msg = e

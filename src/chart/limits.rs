@@ -310,6 +310,27 @@ pub fn check(
         }
     }
 
+    // Leafnodes and a gateway need a system account (nats-server's validateLeafNode: a leaf
+    // listener with a port, a gateway with a name or a port); -t passes, the start fails. In
+    // operator mode the operator JWT may name it (operator.rs checks that JWT).
+    let leaf_port = block(conf, "leafnodes")
+        .and_then(|l| l.get("port"))
+        .is_some_and(|p| !matches!(p, Conf::Int(0)));
+    let gateway =
+        block(conf, "gateway").is_some_and(|g| g.get("name").is_some() || g.get("port").is_some());
+    let system_account = conf.items.iter().any(|i| {
+        matches!(i, crate::conf::Item::Kv(k, v) if k.eq_ignore_ascii_case("system_account")
+            && !matches!(v, Conf::Str(s) if s.is_empty()))
+    });
+    if leaf_port && gateway && !system_account && !operator_mode {
+        out.push(
+            Diagnostic::new(Code::LeafGatewaySystemAccount, "leafnodes and a gateway are both defined without a system account; nats-server passes -t but refuses to start (\"leaf nodes and gateways (both being defined) require a system account to also be configured\")")
+                .at(span(&["gateway"]), "gateway")
+                .at(span(&["leafnodes"]), "leafnodes")
+                .help("name a system account: `config.merge.system_account: SYS` with `SYS` defined in `config.merge.accounts` (e.g. `SYS: {}`), or switch off one of the two"),
+        );
+    }
+
     // Websocket without TLS must say so.
     if let Some(ws) = block(conf, "websocket") {
         let no_tls = matches!(ws.get("no_tls"), Some(Conf::Bool(true)));
