@@ -25,11 +25,18 @@ fn cases() -> Vec<String> {
         .map(|e| e.unwrap())
         // `bad` holds bad-input cases; `post-render` a rendered stream (tests/post_render.rs);
         // `chart-ref` and `chart-plain-ref` folders of cases compared with the charts' own renders
-        // (tests/chart_ref.rs, tests/plain_ref.rs).
+        // (tests/chart_ref.rs, tests/plain_ref.rs); `chart-corpus` the NATS chart's own examples
+        // (tests/plain_corpus.rs).
         .filter(|e| {
             e.path().is_dir()
-                && !["bad", "post-render", "chart-ref", "chart-plain-ref"]
-                    .contains(&&*e.file_name().to_string_lossy())
+                && ![
+                    "bad",
+                    "post-render",
+                    "chart-ref",
+                    "chart-plain-ref",
+                    "chart-corpus",
+                ]
+                .contains(&&*e.file_name().to_string_lossy())
         })
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();

@@ -103,19 +103,36 @@ pub struct Server<'a> {
     pub data: &'a BTreeMap<String, DataFile>,
 }
 
+/// The ConfigMap's data: the chart's printing of nats.conf (`nats.formatConfig`) byte for
+/// byte, and the files the values add to it.
+pub fn config_map_data(
+    r: &Rendered,
+    data: &BTreeMap<String, DataFile>,
+) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = data
+        .iter()
+        .map(|(k, f)| (k.clone(), f.text.clone()))
+        .collect();
+    out.insert(
+        "nats.conf".into(),
+        super::print::format_config(&r.conf) + "\n",
+    );
+    out
+}
+
 pub fn files(root: &Node, r: &Rendered, server: &Server) -> Files {
     let mut files = Files::new();
-    // The ConfigMap the pod mounts holds the chart's printing (`nats.formatConfig`) byte for
-    // byte, and the files the values add to it; nats.conf beside it is the same tree in
-    // natscc's NATS syntax, for reading and diffs, with those files beside it as the pod
-    // mounts them (its includes resolve there).
-    let mounted = super::print::format_config(&r.conf) + "\n";
-    let mut data = serde_json::Map::new();
-    data.insert("nats.conf".into(), Value::String(mounted));
-    for (key, f) in server.data {
-        data.insert(key.clone(), Value::String(f.text.clone()));
-        files.insert(key.clone(), f.text.clone());
+    // nats.conf beside the ConfigMap is the same tree in natscc's NATS syntax, for reading and
+    // diffs, with the ConfigMap's other files beside it as the pod mounts them (its includes
+    // resolve there).
+    let data = config_map_data(r, server.data);
+    for (key, text) in data.iter().filter(|(k, _)| *k != "nats.conf") {
+        files.insert(key.clone(), text.clone());
     }
+    let data: serde_json::Map<String, Value> = data
+        .into_iter()
+        .map(|(k, t)| (k, Value::String(t)))
+        .collect();
     let cm = json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",

@@ -93,8 +93,17 @@ fn get<'a>(conf: &'a ConfMap, p: &[&str]) -> Option<&'a Conf> {
     if rest.is_empty() {
         return Some(v);
     }
+    in_conf(v, rest)
+}
+
+/// One step down a map, or a list by index.
+fn in_conf<'a>(v: &'a Conf, p: &[&str]) -> Option<&'a Conf> {
+    let Some((first, rest)) = p.split_first() else {
+        return Some(v);
+    };
     match v {
-        Conf::Map(m) => get(m, rest),
+        Conf::Map(m) => get(m, p),
+        Conf::List(items) => in_conf(items.get(first.parse::<usize>().ok()?)?, rest),
         _ => None,
     }
 }
@@ -331,6 +340,8 @@ pub fn check(
         );
     }
 
+    known_urls(conf, spans, fallback, &mut out);
+
     // Websocket without TLS must say so.
     if let Some(ws) = block(conf, "websocket") {
         let no_tls = matches!(ws.get("no_tls"), Some(Conf::Bool(true)));
@@ -410,6 +421,44 @@ pub fn check(
             }
     }
     out
+}
+
+/// `verify_cert_and_check_known_urls: true` is for the TLS of routes and gateways, whose peers'
+/// URLs the server knows; in a client-side context (the client listener, leafnodes and their
+/// remotes, websocket, MQTT, the resolver's TLS) nats-server -t refuses the config
+/// (parseTLS with `isClientCtx`, 2.12.6).
+fn known_urls(conf: &ConfMap, spans: &Spans, fallback: Span, out: &mut Vec<Diagnostic>) {
+    let mut places: Vec<Vec<String>> = vec![
+        path(&["tls"]),
+        path(&["resolver_tls"]),
+        path(&["leafnodes", "tls"]),
+        path(&["websocket", "tls"]),
+        path(&["mqtt", "tls"]),
+    ];
+    if let Some(Conf::List(remotes)) = block(conf, "leafnodes").and_then(|l| l.get("remotes")) {
+        for i in 0..remotes.len() {
+            places.push(path(&["leafnodes", "remotes", &i.to_string(), "tls"]));
+        }
+    }
+    for p in places {
+        let parts: Vec<&str> = p.iter().map(String::as_str).collect();
+        let Some(Conf::Map(tls)) = get(conf, &parts) else {
+            continue;
+        };
+        let on = tls.items.iter().any(|i| {
+            matches!(i, crate::conf::Item::Kv(k, Conf::Bool(true))
+                if k.eq_ignore_ascii_case("verify_cert_and_check_known_urls"))
+        });
+        if on {
+            let mut at = p.clone();
+            at.push("verify_cert_and_check_known_urls".into());
+            out.push(
+                Diagnostic::new(Code::ConfType, format!("`{}.verify_cert_and_check_known_urls` is true in a client-side TLS block; nats-server refuses the config (\"verify_cert_and_check_known_urls not supported in this context\")", parts.join(".")))
+                    .at(spans.at(&at).unwrap_or(fallback), "not for this listener")
+                    .help("use it only in `cluster.tls` and `gateway.tls` (peers whose URLs the server knows); here write `verify: true`"),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
