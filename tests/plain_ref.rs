@@ -19,6 +19,11 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("refused-max-payload", &["natscc::nats_chart::max_payload"]),
     // The chart writes route credentials into nats.conf: a password in a ConfigMap, in clear.
     ("cluster-routes", &["natscc::secrets::clear_password"]),
+    // Leafnodes and a gateway without a system account: the server refuses to start.
+    (
+        "listeners-tls",
+        &["natscc::start::leaf_gateway_system_account"],
+    ),
 ];
 
 /// Warnings a case must give: keys the chart reads in other releases but 2.12.6 ignores.
