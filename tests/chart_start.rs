@@ -122,6 +122,10 @@ fn start_time_limits_pass_t_and_fail_at_start() {
         ("port-conflict.yaml", "address already in use"),
         ("operator-missing.yaml", "no operator key found"),
         (
+            "start-jetstream-routes.yaml",
+            "JetStream cluster requires configured routes or solicited leafnode",
+        ),
+        (
             "start-leaf-gateway-system-account.yaml",
             "leaf nodes and gateways (both being defined) require a system account",
         ),

@@ -288,6 +288,43 @@ pub fn check(
         );
     }
 
+    // JetStream on a server that is not standalone (a cluster or a gateway listener) forms a
+    // JetStream cluster: it needs routes, or a leaf remote bound to the system account
+    // (nats-server's enableJetStreamClustering); without either the server stops at start.
+    let listens =
+        |k: &str| block(conf, k).is_some_and(|b| !matches!(b.get("port"), Some(Conf::Int(0))));
+    let routes = cluster
+        .and_then(|c| c.get("routes"))
+        .is_some_and(|r| matches!(r, Conf::List(l) if !l.is_empty()));
+    let system = conf.items.iter().find_map(|i| match i {
+        crate::conf::Item::Kv(k, Conf::Str(v)) if k.eq_ignore_ascii_case("system_account") => {
+            Some(v.as_str())
+        }
+        _ => None,
+    });
+    let leaf_system = block(conf, "leafnodes")
+        .and_then(|l| l.get("remotes"))
+        .is_some_and(|r| match r {
+            Conf::List(items) => items.iter().any(|it| {
+                matches!(it, Conf::Map(m) if matches!(m.get("account"),
+                    Some(Conf::Str(a)) if Some(a.as_str()) == system.or(Some("$SYS"))))
+            }),
+            _ => false,
+        });
+    if js && (listens("cluster") || listens("gateway")) && !routes && !leaf_system {
+        let at = if cluster.is_some() {
+            "cluster"
+        } else {
+            "gateway"
+        };
+        out.push(
+            Diagnostic::new(Code::JetStreamRoutes, format!("JetStream with a {at} listener and no routes: the server forms a JetStream cluster and stops at start (\"JetStream cluster requires configured routes or solicited leafnode for the system account\"); -t passes"))
+                .at(span(&[at]), "not standalone")
+                .at(span(&["jetstream"]), "JetStream")
+                .help("enable `config.cluster` (the chart writes a route to every replica, this one included), or run this server without a gateway"),
+        );
+    }
+
     // MQTT: JetStream when standalone, an explicit server_name in a cluster.
     if block(conf, "mqtt").is_some() {
         // The server only calls itself standalone with no cluster, no gateway and no leaf
@@ -298,7 +335,11 @@ pub fn check(
         // In a cluster every replica runs this same config, so no server has JetStream: the
         // servers start (nats-server does not check it there) but keep failing to create their
         // MQTT streams, and a client's CONNECT never gets a CONNACK.
-        if js_off && block(conf, "gateway").is_none() && !remotes {
+        // A leafnodes listener too: leaf servers that connect may bring JetStream (the
+        // server's own standalone test, validateMQTTOptions, counts it).
+        let leaf_listener = block(conf, "leafnodes")
+            .is_some_and(|l| !matches!(l.get("port"), None | Some(Conf::Int(0))));
+        if js_off && block(conf, "gateway").is_none() && !remotes && !leaf_listener {
             let message = if cluster.is_none() {
                 "MQTT is enabled but JetStream is not; a standalone nats-server refuses to start (\"mqtt requires JetStream to be enabled\")"
             } else {

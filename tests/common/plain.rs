@@ -130,7 +130,61 @@ fn localise(m: &mut ConfMap, dir: &Path, certs: &mut Option<(String, String, Str
 /// Moves a pod's config onto loopback in `dir` and starts it: `-t` first, then a real start
 /// that must reach "Server is ready" within 20 s (then it is stopped) or stop by itself.
 pub fn start(conf: &ConfMap, dir: &Path) -> Start {
+    start_and(conf, dir, None).0
+}
+
+/// Whether an MQTT client is accepted by a config's MQTT listener (a CONNACK with return code
+/// 0), rather than left without an answer (the connection closed, or nothing within 15 s).
+pub fn mqtt_connack(conf: &ConfMap) -> bool {
+    use std::io::{Read, Write};
+    let Some(Conf::Map(m)) = conf.get("mqtt") else {
+        return false;
+    };
+    let Some(Conf::Int(port)) = m.get("port") else {
+        return false;
+    };
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", *port as u16)) else {
+        return false;
+    };
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    // CONNECT: protocol "MQTT" level 4, clean session, keep-alive 60 s, client id "probe".
+    let body = b"\x00\x04MQTT\x04\x02\x00\x3c\x00\x05probe";
+    let mut packet = vec![0x10, body.len() as u8];
+    packet.extend_from_slice(body);
+    if s.write_all(&packet).is_err() {
+        return false;
+    }
+    let mut answer = [0u8; 4];
+    // A CONNACK with return code 0 accepts the client.
+    matches!(s.read_exact(&mut answer), Ok(()) if answer[0] == 0x20 && answer[3] == 0)
+}
+
+/// `start`, and while the server is up, `probe` on the config it runs (after which it is
+/// stopped): the probe's answer comes back beside the start's.
+pub fn start_and(
+    conf: &ConfMap,
+    dir: &Path,
+    probe: Option<&dyn Fn(&ConfMap) -> bool>,
+) -> (Start, Option<bool>) {
     let mut local = conf.clone();
+    if probe.is_some() {
+        // The probe's client has no credentials and no certificate: on loopback the MQTT
+        // listener takes it in plain text, and nobody is asked who they are.
+        if let Some(Conf::Map(m)) = local.get_mut("mqtt") {
+            m.remove("tls");
+        }
+        for key in [
+            "accounts",
+            "authorization",
+            "system_account",
+            "no_auth_user",
+            "operator",
+            "resolver",
+            "resolver_preload",
+        ] {
+            while local.remove(key).is_some() {}
+        }
+    }
     let mut certs = None;
     localise(&mut local, dir, &mut certs);
     let mut env = vec![];
@@ -143,7 +197,7 @@ pub fn start(conf: &ConfMap, dir: &Path) -> Start {
     .unwrap();
     let (ok, said) = server_test(dir, "server.conf", env.clone(), dir);
     if !ok {
-        return Start::Refused(said);
+        return (Start::Refused(said), None);
     }
     let log = dir.join("server.log");
     let mut child = Command::new(nats_server_path())
@@ -164,21 +218,26 @@ pub fn start(conf: &ConfMap, dir: &Path) -> Start {
     };
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return if status.success() {
-                Start::Stopped(format!("exited 0 at start: {}", said()))
+            let words = if status.success() {
+                format!("exited 0 at start: {}", said())
             } else {
-                Start::Stopped(said())
+                said()
             };
+            return (Start::Stopped(words), None);
         }
         if said().contains("Server is ready") {
+            let answer = probe.map(|p| p(&local));
             let _ = child.kill();
             let _ = child.wait();
-            return Start::Ready;
+            return (Start::Ready, answer);
         }
         if begun.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
             let _ = child.wait();
-            return Start::Stopped(format!("not ready within 20 s: {}", said()));
+            return (
+                Start::Stopped(format!("not ready within 20 s: {}", said())),
+                None,
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
