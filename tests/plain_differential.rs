@@ -74,7 +74,9 @@ const FILES: &[&str] = &[
     "max_payload: 1MB\n",
     "ping_max: 3\nping_interval: \"2m\"\n",
     "authorization {\n  timeout: 3\n}\n",
-    "# accounts of the applications\naccounts {\n  APP {\n    users: [\n      {user: app, password: \"$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUKWrhy\"}\n    ]\n  }\n}\n",
+    "# accounts of the applications\naccounts {\n  APP {\n    users: [\n      {user: app, \
+        password: \"$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUKWrhy\"}\n    ]\n  \
+        }\n}\n",
     "accounts {\n  APP {\n    users: [\n      {user: app, password: hunter2}\n    ]\n  }\n}\n",
 ];
 
@@ -411,7 +413,8 @@ fn plain_chart_values_compile_as_helm_renders_them_and_start() {
         judge(case, &mut counts);
     }
     eprintln!(
-        "plain differential, seed {seed}, {n} cases: {} both accept, {} both refuse, {} natscc only ({} by policy, {} refused by the server too), {} Helm only, {} differ",
+        "plain differential, seed {seed}, {n} cases: {} both accept, {} both refuse, {} natscc \
+            only ({} by policy, {} refused by the server too), {} Helm only, {} differ",
         counts.both_accept,
         counts.both_refuse,
         counts.natscc_only_policy + counts.natscc_only_server,

@@ -90,25 +90,32 @@ fn walk_values(
         let problem = match v {
             _ if !is_include_key(k) => None,
             Conf::Str(p) if p.is_empty() => Some(
-                "an empty path: the chart writes `include ;` and nats-server stops (\"error parsing include file ''\")"
+                "an empty path: the chart writes `include ;` and nats-server stops (\"error \
+                    parsing include file ''\")"
                     .to_string(),
             ),
             Conf::Str(_) => None,
             Conf::Bare(b) => Some(format!(
-                "a `<< {b} >>` value: the chart unwraps `<< >>` only outside include lines, so it writes `include << {b} >>;`, a file nats-server cannot find"
+                "a `<< {b} >>` value: the chart unwraps `<< >>` only outside include lines, so \
+                    it writes `include << {b} >>;`, a file nats-server cannot find"
             )),
             Conf::Var(n) => Some(format!(
-                "a `<< ${n} >>` value: the chart writes `include << ${n} >>;`, a file nats-server cannot find (an include takes no variable)"
+                "a `<< ${n} >>` value: the chart writes `include << ${n} >>;`, a file \
+                    nats-server cannot find (an include takes no variable)"
             )),
             _ => Some(format!(
-                "no string: the chart prints it as the key `\"{k}\"` and nats-server refuses it (\"unknown field\")"
+                "no string: the chart prints it as the key `\"{k}\"` and nats-server refuses it \
+                    (\"unknown field\")"
             )),
         };
         if let Some(p) = problem {
             out.push(
                 Diagnostic::new(Code::IncludeValue, format!("the include `{k}` has {p}"))
                     .at(at(), "include")
-                    .help("give the name of a file of the ConfigMap (`configMap.merge.data`), relative to /etc/nats-config, e.g. `00$include: auth.conf`"),
+                    .help(
+                        "give the name of a file of the ConfigMap (`configMap.merge.data`), \
+                        relative to /etc/nats-config, e.g. `00$include: auth.conf`",
+                    ),
             );
         }
         match v {
@@ -152,7 +159,8 @@ pub fn config_map_data(root: &Node) -> (BTreeMap<String, DataFile>, Vec<Diagnost
             _ => out.push(
                 Diagnostic::new(
                     Code::ConfigMapData,
-                    "`configMap.merge.data` is no map: it replaces the ConfigMap's data, nats.conf included, and Kubernetes refuses it",
+                    "`configMap.merge.data` is no map: it replaces the ConfigMap's data, \
+                        nats.conf included, and Kubernetes refuses it",
                 )
                 .at(data.span, "not a map")
                 .help("give `data` a map of file names to texts"),
@@ -187,9 +195,16 @@ fn patch_op(op: &Node, files: &mut BTreeMap<String, Node>, out: &mut Vec<Diagnos
     let Some(rest) = path.strip_prefix("/data/") else {
         if path == "/data" {
             out.push(
-                Diagnostic::new(Code::ConfigMapData, "`configMap.patch` replaces the ConfigMap's whole `data`, the chart's nats.conf with it")
-                    .at(op.span, "whole data")
-                    .help("patch single files (`path: /data/auth.conf`), or add them with `configMap.merge.data`"),
+                Diagnostic::new(
+                    Code::ConfigMapData,
+                    "`configMap.patch` replaces the ConfigMap's \
+                    whole `data`, the chart's nats.conf with it",
+                )
+                .at(op.span, "whole data")
+                .help(
+                    "patch single files (`path: /data/auth.conf`), or add them with \
+                        `configMap.merge.data`",
+                ),
             );
         }
         return;
@@ -207,9 +222,18 @@ fn patch_op(op: &Node, files: &mut BTreeMap<String, Node>, out: &mut Vec<Diagnos
             files.remove(&key);
         }
         _ => out.push(
-            Diagnostic::new(Code::ConfigMapData, format!("natscc does not follow `configMap.patch` `{kind}` on `{path}`"))
-                .at(op.span, "patch of the ConfigMap's data")
-                .help("add, replace or remove files with `add`, `replace` and `remove`, or write them in `configMap.merge.data`"),
+            Diagnostic::new(
+                Code::ConfigMapData,
+                format!(
+                    "natscc does not follow \
+                `configMap.patch` `{kind}` on `{path}`"
+                ),
+            )
+            .at(op.span, "patch of the ConfigMap's data")
+            .help(
+                "add, replace or remove files with `add`, `replace` and `remove`, or write \
+                    them in `configMap.merge.data`",
+            ),
         ),
     }
 }
@@ -226,25 +250,36 @@ fn data_problem(key: &str, node: &Node) -> Option<Diagnostic> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     let (message, help) = if key == "nats.conf" {
         (
-            "the ConfigMap's `nats.conf` is replaced: the pod would not run the config the chart renders from `config`, the one natscc checks".to_string(),
-            "write the settings under `config` (`config.merge`, or a file of your own that `config.merge` includes: `00$include: extra.conf`)".to_string(),
+            "the ConfigMap's `nats.conf` is replaced: the pod would not run the config the chart \
+                renders from `config`, the one natscc checks"
+                .to_string(),
+            "write the settings under `config` (`config.merge`, or a file of your own that \
+                `config.merge` includes: `00$include: extra.conf`)"
+                .to_string(),
         )
     } else if !valid {
         (
-            format!("`{key}` is no valid ConfigMap key; Kubernetes refuses the ConfigMap (keys are letters, digits, `-`, `_` and `.`)"),
-            "name the file with letters, digits, `-`, `_` and `.`: the pod sees it as /etc/nats-config/<key>".to_string(),
+            format!(
+                "`{key}` is no valid ConfigMap key; Kubernetes refuses the ConfigMap (keys \
+                are letters, digits, `-`, `_` and `.`)"
+            ),
+            "name the file with letters, digits, `-`, `_` and `.`: the pod sees it as \
+                /etc/nats-config/<key>"
+                .to_string(),
         )
     } else if OWN_FILES.contains(&key) {
         (
             format!(
-                "`{key}` is a name natscc's output folder keeps for its own listing, so the file cannot be written beside nats.conf"
+                "`{key}` is a name natscc's output folder keeps for its own listing, so the file \
+                    cannot be written beside nats.conf"
             ),
             "give the file another name (and change the include that names it)".to_string(),
         )
     } else if node.as_str().is_none() {
         (
             format!(
-                "the ConfigMap file `{key}` is no string; Kubernetes refuses a ConfigMap whose data is not text"
+                "the ConfigMap file `{key}` is no string; Kubernetes refuses a ConfigMap whose \
+                    data is not text"
             ),
             "write the file's text, e.g. with a literal block (`auth.conf: |`)".to_string(),
         )
@@ -458,17 +493,37 @@ fn read(include: &str, at: &str, cx: &mut Ctx, site: Span) -> Option<(Block, Vec
         Ok(Found::Text(_, t)) => t,
         Ok(Found::Opaque) => {
             cx.diags.push(
-                Diagnostic::new(Code::IncludeUnchecked, format!("`include {include}` reads {full}, outside the ConfigMap's folder {MOUNT}: natscc does not see that file and leaves it unchecked"))
-                    .at(site, "include")
-                    .help("put the file in the ConfigMap (`configMap.merge.data`) and include it by its name, so natscc checks it and writes it beside nats.conf"),
+                Diagnostic::new(
+                    Code::IncludeUnchecked,
+                    format!(
+                        "`include {include}` reads \
+                    {full}, outside the ConfigMap's folder {MOUNT}: natscc does not see that \
+                    file and leaves it unchecked"
+                    ),
+                )
+                .at(site, "include")
+                .help(
+                    "put the file in the ConfigMap (`configMap.merge.data`) and include it \
+                        by its name, so natscc checks it and writes it beside nats.conf",
+                ),
             );
             return None;
         }
         Err(e) => {
             cx.diags.push(
-                Diagnostic::new(Code::IncludeMissing, format!("`include {include}` reads {full}, which the pod does not have: {e}; nats-server refuses to start (\"error parsing include file\")"))
-                    .at(site, "include")
-                    .help(format!("add the file to `configMap.merge.data` (the pod's {MOUNT} holds the ConfigMap's keys and nothing else), or fix the include's name")),
+                Diagnostic::new(
+                    Code::IncludeMissing,
+                    format!(
+                        "`include {include}` reads {full}, \
+                    which the pod does not have: {e}; nats-server refuses to start (\"error \
+                    parsing include file\")"
+                    ),
+                )
+                .at(site, "include")
+                .help(format!(
+                    "add the file to `configMap.merge.data` (the pod's {MOUNT} \
+                        holds the ConfigMap's keys and nothing else), or fix the include's name"
+                )),
             );
             return None;
         }

@@ -318,10 +318,21 @@ pub fn check(
             "gateway"
         };
         out.push(
-            Diagnostic::new(Code::JetStreamRoutes, format!("JetStream with a {at} listener and no routes: the server forms a JetStream cluster and stops at start (\"JetStream cluster requires configured routes or solicited leafnode for the system account\"); -t passes"))
-                .at(span(&[at]), "not standalone")
-                .at(span(&["jetstream"]), "JetStream")
-                .help("enable `config.cluster` (the chart writes a route to every replica, this one included), or run this server without a gateway"),
+            Diagnostic::new(
+                Code::JetStreamRoutes,
+                format!(
+                    "JetStream with a {at} listener and \
+                no routes: the server forms a JetStream cluster and stops at start (\"JetStream \
+                cluster requires configured routes or solicited leafnode for the system \
+                account\"); -t passes"
+                ),
+            )
+            .at(span(&[at]), "not standalone")
+            .at(span(&["jetstream"]), "JetStream")
+            .help(
+                "enable `config.cluster` (the chart writes a route to every replica, this \
+                    one included), or run this server without a gateway",
+            ),
         );
     }
 
@@ -374,10 +385,14 @@ pub fn check(
     });
     if leaf_port && gateway && !system_account && !operator_mode {
         out.push(
-            Diagnostic::new(Code::LeafGatewaySystemAccount, "leafnodes and a gateway are both defined without a system account; nats-server passes -t but refuses to start (\"leaf nodes and gateways (both being defined) require a system account to also be configured\")")
+            Diagnostic::new(Code::LeafGatewaySystemAccount, "leafnodes and a gateway are both \
+                defined without a system account; nats-server passes -t but refuses to start \
+                (\"leaf nodes and gateways (both being defined) require a system account to \
+                also be configured\")")
                 .at(span(&["gateway"]), "gateway")
                 .at(span(&["leafnodes"]), "leafnodes")
-                .help("name a system account: `config.merge.system_account: SYS` with `SYS` defined in `config.merge.accounts` (e.g. `SYS: {}`), or switch off one of the two"),
+                .help("name a system account: `config.merge.system_account: SYS` with `SYS` \
+                    defined in `config.merge.accounts` (e.g. `SYS: {}`), or switch off one of the two"),
         );
     }
 
@@ -494,9 +509,20 @@ fn known_urls(conf: &ConfMap, spans: &Spans, fallback: Span, out: &mut Vec<Diagn
             let mut at = p.clone();
             at.push("verify_cert_and_check_known_urls".into());
             out.push(
-                Diagnostic::new(Code::ConfType, format!("`{}.verify_cert_and_check_known_urls` is true in a client-side TLS block; nats-server refuses the config (\"verify_cert_and_check_known_urls not supported in this context\")", parts.join(".")))
-                    .at(spans.at(&at).unwrap_or(fallback), "not for this listener")
-                    .help("use it only in `cluster.tls` and `gateway.tls` (peers whose URLs the server knows); here write `verify: true`"),
+                Diagnostic::new(
+                    Code::ConfType,
+                    format!(
+                        "`{}.verify_cert_and_check_known_urls` \
+                    is true in a client-side TLS block; nats-server refuses the config \
+                    (\"verify_cert_and_check_known_urls not supported in this context\")",
+                        parts.join(".")
+                    ),
+                )
+                .at(spans.at(&at).unwrap_or(fallback), "not for this listener")
+                .help(
+                    "use it only in `cluster.tls` and `gateway.tls` (peers whose URLs the \
+                        server knows); here write `verify: true`",
+                ),
             );
         }
     }
