@@ -85,18 +85,14 @@ impl ConfMap {
         }
     }
     /// Deep-merges free-form values (the chart's `merge` blocks): maps merge, the rest replaces.
+    /// Keys stay as written, `$include`s too: the chart's printer turns them into `include`
+    /// lines (`chart::includes::server_view` is what the server then reads).
     pub fn merge_values(&mut self, values: &Node) {
         for e in values.entries() {
             match (&e.value.v, self.get_mut(&e.key)) {
                 (V::Map(_), Some(Conf::Map(existing))) => existing.merge_values(&e.value),
                 _ => {
-                    if e.key == "$include" {
-                        if let Some(p) = e.value.as_str() {
-                            self.include(p);
-                        }
-                    } else {
-                        self.set(e.key.clone(), from_values(&e.value));
-                    }
+                    self.set(e.key.clone(), from_values(&e.value));
                 }
             }
         }

@@ -39,10 +39,16 @@ fn render(fixture: &str, dir: &Path) -> String {
         ("6222", free_port()),
         ("1883", free_port()),
         ("8080", free_port()),
+        ("7422", free_port()),
+        ("7222", free_port()),
     ] {
         text = text.replace(from, &to.to_string());
     }
     text = text.replace("\"/data\"", &format!("\"{}\"", dir.join("js").display()));
+    text = text.replace(
+        "\"/data/resolver\"",
+        &format!("\"{}\"", dir.join("resolver").display()),
+    );
     text.replace(
         "\"/var/run/nats/nats.pid\"",
         &format!("\"{}\"", dir.join("pid").display()),
@@ -114,6 +120,15 @@ fn start_time_limits_pass_t_and_fail_at_start() {
             "Not allowed to enable JetStream on the system account",
         ),
         ("port-conflict.yaml", "address already in use"),
+        ("operator-missing.yaml", "no operator key found"),
+        (
+            "start-jetstream-routes.yaml",
+            "JetStream cluster requires configured routes or solicited leafnode",
+        ),
+        (
+            "start-leaf-gateway-system-account.yaml",
+            "leaf nodes and gateways (both being defined) require a system account",
+        ),
         (
             "start-https-no-cert.yaml",
             "TLS cert and key required for HTTPS",
@@ -151,6 +166,10 @@ fn type_rules_match_what_t_refuses() {
     let cases = [
         ("tunable-quoted-size.yaml", "interface conversion"),
         ("tunable-bounds.yaml", "too big"),
+        (
+            "tls-known-urls-client.yaml",
+            "verify_cert_and_check_known_urls not supported in this context",
+        ),
         (
             "operator-resolver-type.yaml",
             "error parsing account resolver",

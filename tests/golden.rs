@@ -25,8 +25,8 @@ fn cases() -> Vec<String> {
         .map(|e| e.unwrap())
         // `bad` holds bad-input cases; `post-render` a rendered stream (tests/post_render.rs);
         // `chart-ref` and `chart-plain-ref` folders of cases compared with the charts' own renders
-        // (tests/chart_ref.rs, tests/plain_ref.rs); `access` the explain queries of
-        // tests/access.rs.
+        // (tests/chart_ref.rs, tests/plain_ref.rs); `chart-corpus` the NATS chart's own examples
+        // (tests/plain_corpus.rs); `access` the explain queries of tests/access.rs.
         .filter(|e| {
             e.path().is_dir()
                 && ![
@@ -34,6 +34,7 @@ fn cases() -> Vec<String> {
                     "post-render",
                     "chart-ref",
                     "chart-plain-ref",
+                    "chart-corpus",
                     "access",
                 ]
                 .contains(&&*e.file_name().to_string_lossy())

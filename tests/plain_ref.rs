@@ -19,6 +19,11 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("refused-max-payload", &["natscc::nats_chart::max_payload"]),
     // The chart writes route credentials into nats.conf: a password in a ConfigMap, in clear.
     ("cluster-routes", &["natscc::secrets::clear_password"]),
+    // Leafnodes and a gateway without a system account: the server refuses to start.
+    (
+        "listeners-tls",
+        &["natscc::start::leaf_gateway_system_account"],
+    ),
 ];
 
 /// Warnings a case must give: keys the chart reads in other releases but 2.12.6 ignores.
@@ -67,19 +72,6 @@ fn rendered_alone(case: &Path) -> (String, String) {
         rendered.names.config_map.clone(),
         natscc::chart::print::format_config(&rendered.conf) + "\n",
     )
-}
-
-/// Copies the case's own files other than its values and render (included configs) beside
-/// the compiled nats.conf, as the pod would mount them.
-fn copy_extras(from: &Path, to: &Path) {
-    for rel in common::files_under(from) {
-        if rel.extension().is_some_and(|e| e == "yaml") && rel.parent() == Some(Path::new("")) {
-            continue;
-        }
-        let dest = to.join(&rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(from.join(&rel), dest).unwrap();
-    }
 }
 
 /// The variables nats.conf reads from the pod's environment that the values name themselves
@@ -220,7 +212,6 @@ fn the_config_map_is_the_charts_byte_for_byte_and_loads() {
         if let Some(text) = mine.values().next().and_then(|d| d.get("nats.conf")) {
             std::fs::write(out.join("nats.conf"), text).unwrap();
         }
-        copy_extras(&case, &out);
         give_user_variables(&out);
         if let Err(e) = std::panic::catch_unwind(|| common::check_with_server(&out, "nats.conf")) {
             let msg = e

@@ -238,7 +238,8 @@ impl Bus {
                 }
             }
         }
-        let mut resolved = i.rendered.conf.clone();
+        // The chart prints `...$include` keys as include lines; the server reads those.
+        let mut resolved = crate::chart::includes::server_view(&i.rendered.conf);
         inline(
             &mut resolved,
             &format!("{}/nats-config/nats.conf", i.release),

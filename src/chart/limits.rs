@@ -93,8 +93,17 @@ fn get<'a>(conf: &'a ConfMap, p: &[&str]) -> Option<&'a Conf> {
     if rest.is_empty() {
         return Some(v);
     }
+    in_conf(v, rest)
+}
+
+/// One step down a map, or a list by index.
+fn in_conf<'a>(v: &'a Conf, p: &[&str]) -> Option<&'a Conf> {
+    let Some((first, rest)) = p.split_first() else {
+        return Some(v);
+    };
     match v {
-        Conf::Map(m) => get(m, rest),
+        Conf::Map(m) => get(m, p),
+        Conf::List(items) => in_conf(items.get(first.parse::<usize>().ok()?)?, rest),
         _ => None,
     }
 }
@@ -279,6 +288,54 @@ pub fn check(
         );
     }
 
+    // JetStream on a server that is not standalone (a cluster or a gateway listener) forms a
+    // JetStream cluster: it needs routes, or a leaf remote bound to the system account
+    // (nats-server's enableJetStreamClustering); without either the server stops at start.
+    let listens =
+        |k: &str| block(conf, k).is_some_and(|b| !matches!(b.get("port"), Some(Conf::Int(0))));
+    let routes = cluster
+        .and_then(|c| c.get("routes"))
+        .is_some_and(|r| matches!(r, Conf::List(l) if !l.is_empty()));
+    let system = conf.items.iter().find_map(|i| match i {
+        crate::conf::Item::Kv(k, Conf::Str(v)) if k.eq_ignore_ascii_case("system_account") => {
+            Some(v.as_str())
+        }
+        _ => None,
+    });
+    let leaf_system = block(conf, "leafnodes")
+        .and_then(|l| l.get("remotes"))
+        .is_some_and(|r| match r {
+            Conf::List(items) => items.iter().any(|it| {
+                matches!(it, Conf::Map(m) if matches!(m.get("account"),
+                    Some(Conf::Str(a)) if Some(a.as_str()) == system.or(Some("$SYS"))))
+            }),
+            _ => false,
+        });
+    if js && (listens("cluster") || listens("gateway")) && !routes && !leaf_system {
+        let at = if cluster.is_some() {
+            "cluster"
+        } else {
+            "gateway"
+        };
+        out.push(
+            Diagnostic::new(
+                Code::JetStreamRoutes,
+                format!(
+                    "JetStream with a {at} listener and \
+                no routes: the server forms a JetStream cluster and stops at start (\"JetStream \
+                cluster requires configured routes or solicited leafnode for the system \
+                account\"); -t passes"
+                ),
+            )
+            .at(span(&[at]), "not standalone")
+            .at(span(&["jetstream"]), "JetStream")
+            .help(
+                "enable `config.cluster` (the chart writes a route to every replica, this \
+                    one included), or run this server without a gateway",
+            ),
+        );
+    }
+
     // MQTT: JetStream when standalone, an explicit server_name in a cluster.
     if block(conf, "mqtt").is_some() {
         // The server only calls itself standalone with no cluster, no gateway and no leaf
@@ -289,7 +346,11 @@ pub fn check(
         // In a cluster every replica runs this same config, so no server has JetStream: the
         // servers start (nats-server does not check it there) but keep failing to create their
         // MQTT streams, and a client's CONNECT never gets a CONNACK.
-        if js_off && block(conf, "gateway").is_none() && !remotes {
+        // A leafnodes listener too: leaf servers that connect may bring JetStream (the
+        // server's own standalone test, validateMQTTOptions, counts it).
+        let leaf_listener = block(conf, "leafnodes")
+            .is_some_and(|l| !matches!(l.get("port"), None | Some(Conf::Int(0))));
+        if js_off && block(conf, "gateway").is_none() && !remotes && !leaf_listener {
             let message = if cluster.is_none() {
                 "MQTT is enabled but JetStream is not; a standalone nats-server refuses to start (\"mqtt requires JetStream to be enabled\")"
             } else {
@@ -309,6 +370,33 @@ pub fn check(
             );
         }
     }
+
+    // Leafnodes and a gateway need a system account (nats-server's validateLeafNode: a leaf
+    // listener with a port, a gateway with a name or a port); -t passes, the start fails. In
+    // operator mode the operator JWT may name it (operator.rs checks that JWT).
+    let leaf_port = block(conf, "leafnodes")
+        .and_then(|l| l.get("port"))
+        .is_some_and(|p| !matches!(p, Conf::Int(0)));
+    let gateway =
+        block(conf, "gateway").is_some_and(|g| g.get("name").is_some() || g.get("port").is_some());
+    let system_account = conf.items.iter().any(|i| {
+        matches!(i, crate::conf::Item::Kv(k, v) if k.eq_ignore_ascii_case("system_account")
+            && !matches!(v, Conf::Str(s) if s.is_empty()))
+    });
+    if leaf_port && gateway && !system_account && !operator_mode {
+        out.push(
+            Diagnostic::new(Code::LeafGatewaySystemAccount, "leafnodes and a gateway are both \
+                defined without a system account; nats-server passes -t but refuses to start \
+                (\"leaf nodes and gateways (both being defined) require a system account to \
+                also be configured\")")
+                .at(span(&["gateway"]), "gateway")
+                .at(span(&["leafnodes"]), "leafnodes")
+                .help("name a system account: `config.merge.system_account: SYS` with `SYS` \
+                    defined in `config.merge.accounts` (e.g. `SYS: {}`), or switch off one of the two"),
+        );
+    }
+
+    known_urls(conf, spans, fallback, &mut out);
 
     // Websocket without TLS must say so.
     if let Some(ws) = block(conf, "websocket") {
@@ -389,6 +477,55 @@ pub fn check(
             }
     }
     out
+}
+
+/// `verify_cert_and_check_known_urls: true` is for the TLS of routes and gateways, whose peers'
+/// URLs the server knows; in a client-side context (the client listener, leafnodes and their
+/// remotes, websocket, MQTT, the resolver's TLS) nats-server -t refuses the config
+/// (parseTLS with `isClientCtx`, 2.12.6).
+fn known_urls(conf: &ConfMap, spans: &Spans, fallback: Span, out: &mut Vec<Diagnostic>) {
+    let mut places: Vec<Vec<String>> = vec![
+        path(&["tls"]),
+        path(&["resolver_tls"]),
+        path(&["leafnodes", "tls"]),
+        path(&["websocket", "tls"]),
+        path(&["mqtt", "tls"]),
+    ];
+    if let Some(Conf::List(remotes)) = block(conf, "leafnodes").and_then(|l| l.get("remotes")) {
+        for i in 0..remotes.len() {
+            places.push(path(&["leafnodes", "remotes", &i.to_string(), "tls"]));
+        }
+    }
+    for p in places {
+        let parts: Vec<&str> = p.iter().map(String::as_str).collect();
+        let Some(Conf::Map(tls)) = get(conf, &parts) else {
+            continue;
+        };
+        let on = tls.items.iter().any(|i| {
+            matches!(i, crate::conf::Item::Kv(k, Conf::Bool(true))
+                if k.eq_ignore_ascii_case("verify_cert_and_check_known_urls"))
+        });
+        if on {
+            let mut at = p.clone();
+            at.push("verify_cert_and_check_known_urls".into());
+            out.push(
+                Diagnostic::new(
+                    Code::ConfType,
+                    format!(
+                        "`{}.verify_cert_and_check_known_urls` \
+                    is true in a client-side TLS block; nats-server refuses the config \
+                    (\"verify_cert_and_check_known_urls not supported in this context\")",
+                        parts.join(".")
+                    ),
+                )
+                .at(spans.at(&at).unwrap_or(fallback), "not for this listener")
+                .help(
+                    "use it only in `cluster.tls` and `gateway.tls` (peers whose URLs the \
+                        server knows); here write `verify: true`",
+                ),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

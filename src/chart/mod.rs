@@ -8,6 +8,7 @@
 //! [`limits`]) -> [`emit`].
 
 pub mod emit;
+pub mod includes;
 pub mod jwt;
 pub mod keys;
 pub mod limits;
@@ -98,28 +99,33 @@ pub fn compile_tree(
         sources,
         fallback,
     ));
-    let operator_mode = rendered.conf.get("operator").is_some();
-    diags.extend(operator::check(
-        &rendered.conf,
-        &rendered.spans,
-        root,
-        sources,
-        fallback,
-    ));
-    diags.extend(tls_roles::check(
-        &rendered.conf,
-        &rendered.spans,
-        &rendered.roles,
-        fallback,
-    ));
-    diags.extend(limits::check(
+    // What the pod reads: the chart's printing (prefixed `$include`s become include lines)
+    // with the ConfigMap's extra files inlined where they are included.
+    diags.extend(includes::check_values(
         &rendered.conf,
         &rendered.spans,
         fallback,
-        operator_mode,
     ));
+    let (data, data_diags) = includes::config_map_data(root);
+    diags.extend(data_diags);
+    let view = includes::server_view(&rendered.conf);
+    let resolved = includes::resolve(&rendered.conf, &rendered.spans, &data, sources, fallback);
+    diags.extend(resolved.diags);
+    let (conf, spans) = (&resolved.conf, &resolved.spans);
+    let operator_mode = conf.get("operator").is_some();
+    diags.extend(operator::check(conf, spans, root, sources, fallback));
+    diags.extend(tls_roles::check(conf, spans, &rendered.roles, fallback));
+    diags.extend(limits::check(conf, spans, fallback, operator_mode));
     let files = if emit_files && !diags.iter().any(|d| d.is_error()) {
-        emit::files(root, &rendered)
+        emit::files(
+            root,
+            &rendered,
+            &emit::Server {
+                view: &view,
+                resolved: conf,
+                data: &data,
+            },
+        )
     } else {
         crate::emit::Files::new()
     };

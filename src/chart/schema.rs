@@ -300,11 +300,49 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `$tplYaml` and `$tplYamlSpread` maps (the chart's `tplYaml`, run over all its values before
+/// any template reads them) in the parts natscc renders: the chart evaluates their text as a
+/// Go template with its own helpers, which natscc does not, so it refuses to guess.
+fn templates(n: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+    match &n.v {
+        V::Map(es) => {
+            for e in es {
+                if e.key == "$tplYaml" || e.key == "$tplYamlSpread" {
+                    out.push(
+                        Diagnostic::new(Code::ChartTemplate, format!("`{at}` is a `{}` template: the chart evaluates it with Go templates (`tpl`), which natscc does not", e.key))
+                            .at(e.key_span, "template")
+                            .help("write the value itself; natscc compiles the config from plain values"),
+                    );
+                } else {
+                    templates(&e.value, &format!("{at}.{}", e.key), out);
+                }
+            }
+        }
+        V::Seq(items) => {
+            for (i, it) in items.iter().enumerate() {
+                templates(it, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
     // Seeds anywhere in the values: the chart copies `config.merge` and the rest into nats.conf.
     let mut out = crate::check::secrets::seeds(root);
     out.extend(crate::check::secrets::passwords(root));
     rendering(root, &mut out);
+    for key in [
+        "config",
+        "configMap",
+        "tlsCA",
+        "nameOverride",
+        "fullnameOverride",
+    ] {
+        if let Some(n) = root.get(key) {
+            templates(n, key, &mut out);
+        }
+    }
     if let Some(n) = root.get("natscc") {
         natscc_keys(n, &mut out);
     }

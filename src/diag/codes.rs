@@ -99,6 +99,13 @@ codes! {
     ChartTlsNoSecret = "natscc::nats_chart::tls_no_secret", Error, "TLS is enabled on a chart listener without secretName: the chart renders an empty tls block and the listener runs without TLS.";
     ChartRemoteUrl = "natscc::nats_chart::remote_url", Error, "A config.leafnodes.remotes entry without url or urls: the chart refuses to render (`helm install` fails).";
     ChartRenderFails = "natscc::nats_chart::render_fails", Error, "Values the NATS chart's own templates fail on (`helm install` stops with a template error), such as `config.nats: null`.";
+    IncludeValue = "natscc::nats_chart::include_value", Error, "A config key ending in `$include` whose value the chart cannot print as a usable `include` line (no string, empty, or `<< >>`): nats-server refuses the config.";
+    IncludeMissing = "natscc::nats_chart::include_missing", Error, "An include names a file in the pod's /etc/nats-config that the chart's ConfigMap does not carry: nats-server refuses to start.";
+    IncludeUnchecked = "natscc::nats_chart::include_unchecked", Warning, "An include reads a file outside the ConfigMap's folder (another volume of the pod): natscc cannot see it and leaves it unchecked.";
+    ConfigMapData = "natscc::nats_chart::config_map_data", Error, "A file added to the chart's ConfigMap (configMap.merge/patch data) that Kubernetes refuses (not text, a bad key), that replaces the rendered nats.conf, or that natscc cannot follow.";
+    ChartTemplate = "natscc::nats_chart::template", Error, "A `$tplYaml` or `$tplYamlSpread` value in the part of the values natscc renders (config, configMap, tlsCA): the chart evaluates it as a Go template, which natscc does not, so natscc cannot know the config.";
+    JetStreamRoutes = "natscc::start::jetstream_routes", Error, "JetStream on a server with a cluster or gateway listener but no routes and no leaf remote for the system account: -t passes, but JetStream does not start and the server stops.";
+    LeafGatewaySystemAccount = "natscc::start::leaf_gateway_system_account", Error, "Leafnodes and a gateway both defined without a system account: -t passes, but nats-server refuses to start.";
     FileRef = "natscc::values::file", Error, "A file named in the values (a JWT) cannot be read.";
     JwtDecode = "natscc::operator::jwt_decode", Error, "A JWT in the values does not decode (three base64url parts, JSON claims, ed25519-nkey, an NKey issuer).";
     JwtSignature = "natscc::operator::jwt_signature", Error, "A JWT's signature does not verify against its issuer; the server refuses it.";
