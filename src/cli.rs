@@ -8,7 +8,7 @@ use crate::diag::{Code, Diagnostic, Severity, Source, Sources};
 use crate::fleet::cli::{Answer, Draw, Up};
 use crate::load::Inputs;
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Exit codes: 0 clean, 1 findings, 2 usage or I/O error.
@@ -122,8 +122,12 @@ impl ReportArgs {
 /// Reads a severity config file: `allow:`, `warn:` and `deny:`, each a list of codes.
 fn read_config(path: &Path, levels: &mut Levels) -> Result<(), String> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the config file {name}: {e}"))?;
+    let text = crate::input::read_text(path).map_err(|e| {
+        format!(
+            "cannot read the config file {name}: {e} ({})",
+            e.code().name()
+        )
+    })?;
     let mut sources = Sources::default();
     let id = sources.add(Source::new(name.clone(), text));
     let (root, diags) = crate::load::yaml::parse(id, &sources);
@@ -560,7 +564,10 @@ pub enum GraphFormat {
 /// Findings that kept natscc from doing its work (a file it cannot read, a malformed --set, an
 /// output folder it cannot write) make the exit code 2, not 1.
 fn is_usage(d: &Diagnostic) -> bool {
-    matches!(d.code, Code::Io | Code::SetSyntax | Code::OutputIo)
+    matches!(
+        d.code,
+        Code::Io | Code::InputTooLarge | Code::SetSyntax | Code::OutputIo
+    )
 }
 
 /// The README's table: 0 clean, 1 findings, 2 usage or I/O error.
@@ -723,10 +730,15 @@ fn post_render(inputs: Option<Inputs>, r: &ReportArgs) -> i32 {
         Ok(l) => l,
         Err(e) => return usage("post-render", e),
     };
-    let mut input = vec![];
-    if let Err(e) = std::io::stdin().lock().read_to_end(&mut input) {
-        return usage("post-render", format!("cannot read stdin: {e}"));
-    }
+    let input = match crate::input::read_stdin() {
+        Ok(input) => input,
+        Err(e) => {
+            let d = Diagnostic::new(e.code(), format!("cannot read the rendered manifests on standard input: {e}"))
+                .help("pipe one release's rendered manifests (`helm template ... | natscc post-render`, or helm --post-renderer natscc); an event-bus release is about 100 KB");
+            show(&[d], &Sources::default(), r.format);
+            return EXIT_USAGE;
+        }
+    };
     let mut outcome = crate::postrender::run(input, inputs.as_ref());
     r.judge(&levels, &mut outcome.diags);
     show(&outcome.diags, &outcome.sources, r.format);

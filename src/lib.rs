@@ -14,6 +14,7 @@ pub mod diag;
 pub mod emit;
 pub mod fleet;
 pub mod graph;
+pub mod input;
 pub mod keys;
 pub mod lint;
 pub mod load;

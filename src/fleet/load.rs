@@ -158,11 +158,11 @@ pub fn read_spec(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<FleetSpec> {
     let name = path.display().to_string();
-    let body = match std::fs::read_to_string(path) {
+    let body = match crate::input::read_text(path) {
         Ok(t) => t,
         Err(e) => {
             diags.push(
-                Diagnostic::new(Code::Io, format!("cannot read the fleet file {name}: {e}"))
+                Diagnostic::new(e.code(), format!("cannot read the fleet file {name}: {e}"))
                     .help("check the path given with --fleet"),
             );
             return None;
@@ -269,7 +269,7 @@ impl FileCache {
     ) -> Option<&Node> {
         if !self.files.contains_key(&path.value) {
             let name = path.value.display().to_string();
-            let tree = match std::fs::read_to_string(&path.value) {
+            let tree = match crate::input::read_text(&path.value) {
                 Ok(text) => {
                     let id = sources.add(Source::new(name, text));
                     let (tree, d) = yaml::parse(id, sources);
@@ -278,7 +278,7 @@ impl FileCache {
                 }
                 Err(e) => {
                     diags.push(
-                        Diagnostic::new(Code::Io, format!("cannot read values file {name}: {e}"))
+                        Diagnostic::new(e.code(), format!("cannot read values file {name}: {e}"))
                             .at(path.span, "named here")
                             .help("paths in a fleet file are relative to the fleet file's folder"),
                     );
