@@ -103,7 +103,7 @@ fn parse_set(text: &[u8]) -> Result<HashMap<String, Jwk>, String> {
 
 /// A GET over plain HTTP/1.0 (no chunking to undo), for a JWKS URL.
 fn http_get(url: &str) -> Result<Vec<u8>, String> {
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::net::{TcpStream, ToSocketAddrs};
     let rest = url
         .strip_prefix("http://")
@@ -133,9 +133,8 @@ fn http_get(url: &str) -> Result<Vec<u8>, String> {
             .as_bytes(),
     )
     .map_err(|e| e.to_string())?;
-    let mut buf = vec![];
-    s.read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read {url}: {e}"))?;
+    let buf =
+        crate::input::read_bounded(&mut s, 0).map_err(|e| format!("cannot read {url}: {e}"))?;
     let split = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -162,7 +161,7 @@ impl Jwks {
 
     fn fetch(&self) -> Result<HashMap<String, Jwk>, String> {
         let text = match &self.source {
-            JwksSource::File(p) => std::fs::read(p)
+            JwksSource::File(p) => crate::input::read(p)
                 .map_err(|e| format!("cannot read the JWKS file {}: {e}", p.display()))?,
             JwksSource::Url(u) => http_get(u)?,
         };
