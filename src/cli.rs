@@ -603,14 +603,14 @@ fn show(diags: &[Diagnostic], sources: &Sources, format: Option<Format>) {
         .write_all(render::render(format, diags, sources, color).as_bytes());
 }
 
-/// Writes a compiled output folder; a failure is an OutputIo finding (exit 2).
-fn write_out(
+/// How writing the output folder ended; a failure is an OutputIo finding (exit 2).
+fn written(
     out: &Path,
-    files: &crate::emit::Files,
+    result: std::io::Result<()>,
     sources: &Sources,
     format: Option<Format>,
 ) -> i32 {
-    if let Err(e) = crate::emit::write_atomic(out, files) {
+    if let Err(e) = result {
         let d = Diagnostic::new(
             Code::OutputIo,
             format!("cannot write the output folder {}: {e}", out.display()),
@@ -676,26 +676,39 @@ fn compile(values: &ValuesArgs, out: &Path, r: &ReportArgs) -> i32 {
         Ok(l) => l,
         Err(e) => return usage("compile", e),
     };
-    let (mut diags, sources, files, built) = match &values.fleet {
-        Some(path) => {
-            let f = crate::fleet::compile(path, true);
-            let files = f.all_files();
-            let built = !f.clusters.is_empty();
-            (f.diags, f.sources, files, built)
-        }
-        None => {
-            let c = crate::compile(&values.inputs());
-            let built = !c.files.is_empty();
-            (c.diags, c.sources, c.files, built)
-        }
-    };
+    if let Some(path) = &values.fleet {
+        return compile_fleet(path, out, r, &levels);
+    }
+    let c = crate::compile(&values.inputs());
+    let mut diags = c.diags;
     r.judge(&levels, &mut diags);
-    show(&diags, &sources, r.format);
+    show(&diags, &c.sources, r.format);
     let code = exit_code(&diags);
-    if code != EXIT_OK || !built {
+    if code != EXIT_OK || c.files.is_empty() {
         return code.max(EXIT_FINDINGS);
     }
-    write_out(out, &files, &sources, r.format)
+    let result = crate::emit::write_atomic(out, &c.files);
+    written(out, result, &c.sources, r.format)
+}
+
+/// A fleet's clusters are written into a stage beside `-o` as each is compiled; the stage
+/// replaces `-o` only when the whole fleet, its findings judged, has no error.
+fn compile_fleet(path: &Path, out: &Path, r: &ReportArgs, levels: &Levels) -> i32 {
+    let stage = crate::emit::Stage::new(out);
+    let (f, streamed) = match &stage {
+        Ok(stage) => crate::fleet::compile_into(path, stage),
+        // The output folder's problem is reported after the fleet's own findings.
+        Err(_) => (crate::fleet::compile(path, false), Ok(())),
+    };
+    let mut diags = f.diags;
+    r.judge(levels, &mut diags);
+    show(&diags, &f.sources, r.format);
+    let code = exit_code(&diags);
+    if code != EXIT_OK || f.clusters.is_empty() {
+        return code.max(EXIT_FINDINGS);
+    }
+    let result = stage.and_then(|stage| streamed.and_then(|()| stage.commit()));
+    written(out, result, &f.sources, r.format)
 }
 
 fn lint(patterns: &[String], with: &[PathBuf], r: &ReportArgs) -> i32 {
