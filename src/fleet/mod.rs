@@ -286,9 +286,12 @@ fn compile_one(
     let clean = !c.has_errors();
     let files = writer.take(&spec.name.value, c.files, clean);
     let mut model = c.model;
-    // Written files leave with what rendered them: the fleet's rules read the values.
+    // Written files leave with what rendered them; a CPC keeps what the fleet's rules read.
     if let (Output::Stream(_), Some(m)) = (writer.out, &mut model) {
         m.bus = crate::bus::Bus::default();
+        if m.is_cpc() {
+            m.keep_fleet_view();
+        }
     }
     (model, files, c.diags, load_diags)
 }
