@@ -23,6 +23,8 @@ struct Run {
 
 /// Runs natscc to its end (killed and failed after 120 s: an input that never ends would
 /// hang here) and reads the kernel's account of it.
+// The child is reaped by `wait4`, which clippy does not see.
+#[allow(clippy::zombie_processes)]
 fn run(args: &[&str], stdin: Stdio) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let (out, err) = (dir.path().join("out"), dir.path().join("err"));
