@@ -344,34 +344,30 @@ fn main() {
         fleet_bench(exe, tmp.path(), reference);
     }
     if wanted("lint") {
-        // 4. Linting many files with one process, against one nats-server -t.
-        let lint_dir = tmp.path().join("lint");
-        std::fs::create_dir_all(&lint_dir).unwrap();
+        // 4. Linting many files with one process, against one nats-server -t: the example CPC,
+        // each file with its own clusterId (as a repository's files differ).
         let text = std::fs::read_to_string(&example).unwrap();
-        for i in 0..1000 {
-            std::fs::write(
-                lint_dir.join(format!("values-{i:04}.yaml")),
-                text.replace("clusterId: 1", &format!("clusterId: {}", i + 1)),
-            )
-            .unwrap();
-        }
-        let lint = time(5, || {
-            let st = Command::new(exe)
-                .args(["lint", "--format", "concise"])
-                .arg(&lint_dir)
-                .output()
+        for (n, runs) in [(1_000, 5), (10_000, 3)] {
+            let lint_dir = tmp.path().join(format!("lint-{n}"));
+            std::fs::create_dir_all(&lint_dir).unwrap();
+            for i in 0..n {
+                std::fs::write(
+                    lint_dir.join(format!("values-{i:05}.yaml")),
+                    text.replace("clusterId: \"1\"", &format!("clusterId: \"{}\"", i + 1)),
+                )
                 .unwrap();
-            assert!(
-                st.status.success(),
-                "{}",
-                String::from_utf8_lossy(&st.stdout)
+            }
+            let (lint, rss) = process(runs, || {
+                let mut c = Command::new(exe);
+                c.args(["lint", "--format", "concise"]).arg(&lint_dir);
+                c
+            });
+            println!(
+                "lint {n} values files (process): median {:.1} ms, peak {rss} MiB; ratio to one nats-server -t {:.1}",
+                ms(lint),
+                ms(lint) / ms(server_t)
             );
-        });
-        println!(
-            "lint 1,000 values files (process): median {:.1} ms; ratio to one nats-server -t {:.1}",
-            ms(lint),
-            ms(lint) / ms(server_t)
-        );
+        }
     }
     if wanted("post-render") {
         // 5. The post-renderer on a rendered CPC stream (what `helm install` waits for), as is and
@@ -503,6 +499,60 @@ fn up_bench(exe: &str, root: &Path, tmp: &Path) {
     );
 }
 
+/// The child's peak memory so far (VmHWM, MiB). Read from /proc while it runs: wait4's
+/// `ru_maxrss` would count this bench's own memory, which the child had before its exec.
+fn peak_mib(pid: u32) -> Option<i64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<i64>().ok()? >> 10)
+}
+
+/// The median wall time of `runs` processes and the largest peak memory (MiB) among them
+/// (read every 2 ms until each ends); each must succeed.
+fn process(runs: usize, mut command: impl FnMut() -> Command) -> (Duration, i64) {
+    let mut rss = 0;
+    let times = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let mut child = command()
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let status = loop {
+                if let Some(mib) = peak_mib(child.id()) {
+                    rss = rss.max(mib);
+                }
+                if let Some(s) = child.try_wait().unwrap() {
+                    break s;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            };
+            assert!(status.success(), "natscc failed");
+            t.elapsed()
+        })
+        .collect();
+    (median(times), rss)
+}
+
+/// `natscc compile --fleet` of 1 CSC + `cpcs` CPCs x 50 patterns, whole process, each run into
+/// a new folder (removed after): the median and the peak memory.
+fn written_fleet(exe: &str, tmp: &Path, cpcs: usize, runs: usize) -> (Duration, i64) {
+    let fleet = write_fleet(&tmp.join(format!("fleet-{cpcs}")), cpcs, 50);
+    let mut run = 0;
+    process(runs, || {
+        run += 1;
+        let out = tmp.join(format!("fleet-{cpcs}-out-{run}"));
+        let _ = std::fs::remove_dir_all(tmp.join(format!("fleet-{cpcs}-out-{}", run - 1)));
+        let mut c = Command::new(exe);
+        c.args(["compile", "--fleet"])
+            .arg(&fleet)
+            .arg("-o")
+            .arg(out);
+        c
+    })
+}
+
 fn fleet_bench(exe: &str, tmp: &Path, reference: Duration) {
     let fleet = write_fleet(&tmp.join("fleet"), 500, 50);
     let compiled = natscc::fleet::compile(&fleet, true);
@@ -547,4 +597,15 @@ fn fleet_bench(exe: &str, tmp: &Path, reference: Duration) {
         ms(checks_only),
         ms(process)
     );
+    // Written by one process into a new folder, as `compile --fleet -o` runs in CI.
+    for (cpcs, runs) in [(500, 3), (10_000, 3)] {
+        let (t, rss) = written_fleet(exe, tmp, cpcs, runs);
+        println!(
+            "fleet of 1 CSC + {cpcs} CPCs x 50 patterns, compile --fleet whole process into a new folder: median {:.0} ms, peak {rss} MiB; {:.2}x compiling one of its CPCs alone {} times ({:.0} ms in process)",
+            ms(t),
+            ms(t) / ((cpcs + 1) as f64 * ms(alone)),
+            cpcs + 1,
+            (cpcs + 1) as f64 * ms(alone)
+        );
+    }
 }

@@ -9,7 +9,7 @@ use crate::diag::{Code, Diagnostic, Severity, Source, Sources};
 use crate::fleet::cli::{Answer, Draw, Up};
 use crate::load::Inputs;
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Exit codes: 0 clean, 1 findings, 2 usage or I/O error.
@@ -123,8 +123,12 @@ impl ReportArgs {
 /// Reads a severity config file: `allow:`, `warn:` and `deny:`, each a list of codes.
 fn read_config(path: &Path, levels: &mut Levels) -> Result<(), String> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the config file {name}: {e}"))?;
+    let text = crate::input::read_text(path).map_err(|e| {
+        format!(
+            "cannot read the config file {name}: {e} ({})",
+            e.code().name()
+        )
+    })?;
     let mut sources = Sources::default();
     let id = sources.add(Source::new(name.clone(), text));
     let (root, diags) = crate::load::yaml::parse(id, &sources);
@@ -571,7 +575,10 @@ pub enum GraphFormat {
 /// Findings that kept natscc from doing its work (a file it cannot read, a malformed --set, an
 /// output folder it cannot write) make the exit code 2, not 1.
 fn is_usage(d: &Diagnostic) -> bool {
-    matches!(d.code, Code::Io | Code::SetSyntax | Code::OutputIo)
+    matches!(
+        d.code,
+        Code::Io | Code::InputTooLarge | Code::SetSyntax | Code::OutputIo
+    )
 }
 
 /// The README's table: 0 clean, 1 findings, 2 usage or I/O error.
@@ -607,14 +614,14 @@ fn show(diags: &[Diagnostic], sources: &Sources, format: Option<Format>) {
         .write_all(render::render(format, diags, sources, color).as_bytes());
 }
 
-/// Writes a compiled output folder; a failure is an OutputIo finding (exit 2).
-fn write_out(
+/// How writing the output folder ended; a failure is an OutputIo finding (exit 2).
+fn written(
     out: &Path,
-    files: &crate::emit::Files,
+    result: std::io::Result<()>,
     sources: &Sources,
     format: Option<Format>,
 ) -> i32 {
-    if let Err(e) = crate::emit::write_atomic(out, files) {
+    if let Err(e) = result {
         let d = Diagnostic::new(
             Code::OutputIo,
             format!("cannot write the output folder {}: {e}", out.display()),
@@ -680,26 +687,39 @@ fn compile(values: &ValuesArgs, out: &Path, r: &ReportArgs) -> i32 {
         Ok(l) => l,
         Err(e) => return usage("compile", e),
     };
-    let (mut diags, sources, files, built) = match &values.fleet {
-        Some(path) => {
-            let f = crate::fleet::compile(path, true);
-            let files = f.all_files();
-            let built = !f.clusters.is_empty();
-            (f.diags, f.sources, files, built)
-        }
-        None => {
-            let c = crate::compile(&values.inputs());
-            let built = !c.files.is_empty();
-            (c.diags, c.sources, c.files, built)
-        }
-    };
+    if let Some(path) = &values.fleet {
+        return compile_fleet(path, out, r, &levels);
+    }
+    let c = crate::compile(&values.inputs());
+    let mut diags = c.diags;
     r.judge(&levels, &mut diags);
-    show(&diags, &sources, r.format);
+    show(&diags, &c.sources, r.format);
     let code = exit_code(&diags);
-    if code != EXIT_OK || !built {
+    if code != EXIT_OK || c.files.is_empty() {
         return code.max(EXIT_FINDINGS);
     }
-    write_out(out, &files, &sources, r.format)
+    let result = crate::emit::write_atomic(out, &c.files);
+    written(out, result, &c.sources, r.format)
+}
+
+/// A fleet's clusters are written into a stage beside `-o` as each is compiled; the stage
+/// replaces `-o` only when the whole fleet, its findings judged, has no error.
+fn compile_fleet(path: &Path, out: &Path, r: &ReportArgs, levels: &Levels) -> i32 {
+    let stage = crate::emit::Stage::new(out);
+    let (f, streamed) = match &stage {
+        Ok(stage) => crate::fleet::compile_into(path, stage),
+        // The output folder's problem is reported after the fleet's own findings.
+        Err(_) => (crate::fleet::compile(path, false), Ok(())),
+    };
+    let mut diags = f.diags;
+    r.judge(levels, &mut diags);
+    show(&diags, &f.sources, r.format);
+    let code = exit_code(&diags);
+    if code != EXIT_OK || f.clusters.is_empty() {
+        return code.max(EXIT_FINDINGS);
+    }
+    let result = stage.and_then(|stage| streamed.and_then(|()| stage.commit()));
+    written(out, result, &f.sources, r.format)
 }
 
 fn lint(patterns: &[String], with: &[PathBuf], r: &ReportArgs) -> i32 {
@@ -734,10 +754,15 @@ fn post_render(inputs: Option<Inputs>, r: &ReportArgs) -> i32 {
         Ok(l) => l,
         Err(e) => return usage("post-render", e),
     };
-    let mut input = vec![];
-    if let Err(e) = std::io::stdin().lock().read_to_end(&mut input) {
-        return usage("post-render", format!("cannot read stdin: {e}"));
-    }
+    let input = match crate::input::read_stdin() {
+        Ok(input) => input,
+        Err(e) => {
+            let d = Diagnostic::new(e.code(), format!("cannot read the rendered manifests on standard input: {e}"))
+                .help("pipe one release's rendered manifests (`helm template ... | natscc post-render`, or helm --post-renderer natscc); an event-bus release is about 100 KB");
+            show(&[d], &Sources::default(), r.format);
+            return EXIT_USAGE;
+        }
+    };
     let mut outcome = crate::postrender::run(input, inputs.as_ref());
     r.judge(&levels, &mut outcome.diags);
     show(&outcome.diags, &outcome.sources, r.format);

@@ -11,7 +11,7 @@
 use crate::diag::{Code, Diagnostic, Sources};
 use nkeys::{KeyPair, KeyPairType, XKey};
 use std::fs::Metadata;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -314,9 +314,10 @@ fn lstat(path: &Path) -> io::Result<Option<Metadata>> {
 
 /// Reads a regular file that is not a link, as it was when `meta` was taken (no swap between).
 fn read_text(path: &Path, meta: &Metadata) -> io::Result<String> {
-    let mut f = std::fs::OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(O_NOFOLLOW)
+        // Without blocking: a FIFO swapped in since `meta` must not hang the open.
+        .custom_flags(O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| io_error("read", path, e))?;
     let now = f.metadata().map_err(|e| io_error("read", path, e))?;
@@ -328,9 +329,8 @@ fn read_text(path: &Path, meta: &Metadata) -> io::Result<String> {
         .help("make sure nobody else writes in the keys folder, then run natscc keys again")
         .fail());
     }
-    let mut bytes = vec![];
-    f.read_to_end(&mut bytes)
-        .map_err(|e| io_error("read", path, e))?;
+    let bytes = crate::input::read_bounded(f, now.len() as usize)
+        .map_err(|e| io_error("read", path, e.into()))?;
     Ok(String::from_utf8_lossy(&bytes).trim().to_string())
 }
 

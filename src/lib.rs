@@ -15,6 +15,7 @@ pub mod diag;
 pub mod emit;
 pub mod fleet;
 pub mod graph;
+pub mod input;
 pub mod keys;
 pub mod lint;
 pub mod load;
@@ -43,7 +44,11 @@ impl Compiled {
 /// Plain-chart mode is for values that never name `global.eventBus`: what the user wrote
 /// decides, so a `--set global=[1]` or a `null` over event-bus values is an error of the event
 /// bus, not a quiet switch to the other mode.
-fn is_plain_chart(root: Option<&load::Node>, inputs: &load::Inputs, sources: &Sources) -> bool {
+pub(crate) fn is_plain_chart(
+    root: Option<&load::Node>,
+    inputs: &load::Inputs,
+    sources: &Sources,
+) -> bool {
     let Some(root) = root else { return false };
     !chart::is_event_bus(root, sources) && !load::names_event_bus(inputs, sources)
 }

@@ -2,7 +2,7 @@
 //! applies the severity levels, prints the report and picks the exit code.
 
 use crate::diag::{Diagnostic, Sources};
-use crate::load::Inputs;
+use crate::load::{Inputs, Node, merge, yaml};
 use std::path::{Path, PathBuf};
 
 /// Expands files, folders (every .yaml/.yml below) and glob patterns, in a stable order.
@@ -46,17 +46,82 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Checks each file (with the companions merged under it) on all cores.
-pub fn lint_files(files: &[PathBuf], with: &[PathBuf]) -> Vec<(Vec<Diagnostic>, Sources)> {
-    crate::parallel::map(files.len(), |i| {
-        let mut inputs = Inputs {
-            files: with.to_vec(),
+/// What every linted file shares, made once: the built-in defaults (parsed, their sources
+/// first in every file's `Sources`, as `load` puts them) and the `--with` companions, read,
+/// parsed and merged. Each file then costs only its own reading, merging and checks.
+struct Shared {
+    sources: Sources,
+    defaults: crate::load::BusDefaults,
+    /// The companions merged, or `None` when one could not be read or parsed.
+    companions: Option<Node>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Shared {
+    fn new(with: &[PathBuf]) -> Shared {
+        let mut sources = Sources::default();
+        let defaults = crate::load::bus_defaults(&mut sources);
+        let mut diags = vec![];
+        let mut companions = Some(Node::map(Default::default()));
+        for path in with {
+            let tree = read(path, &mut sources, &mut diags);
+            companions = companions.zip(tree).map(|(a, b)| merge::merge_user(a, b));
+        }
+        Shared {
+            sources,
+            defaults,
+            companions,
+            diags,
+        }
+    }
+
+    /// One file checked as `check_only` checks it with the companions before it.
+    fn check(&self, file: &Path, with: &[PathBuf]) -> (Vec<Diagnostic>, Sources) {
+        let mut sources = self.sources.clone();
+        let mut diags = self.diags.clone();
+        let tree = read(file, &mut sources, &mut diags);
+        let user = self
+            .companions
+            .clone()
+            .zip(tree)
+            .map(|(a, b)| merge::merge_user(a, b));
+        let root = user.map(|u| self.defaults.coalesce(u));
+        let inputs = Inputs {
+            files: with.iter().chain([&file.to_path_buf()]).cloned().collect(),
             ..Default::default()
         };
-        inputs.files.push(files[i].clone());
-        let c = crate::check_only(&inputs);
+        // Plain NATS chart values are checked against that chart's defaults instead.
+        if crate::is_plain_chart(root.as_ref(), &inputs, &sources) {
+            let c = crate::check_only(&inputs);
+            return (c.diags, c.sources);
+        }
+        let c = crate::compile_tree(root, diags, sources, false);
         (c.diags, c.sources)
-    })
+    }
+}
+
+/// Reads and parses one values file into `sources`, as `load` does.
+fn read(path: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<Node> {
+    let name = path.display().to_string();
+    match crate::input::read_text(path) {
+        Ok(text) => {
+            let id = crate::load::add_file(sources, &name, text);
+            let (tree, d) = yaml::parse(id, sources);
+            diags.extend(d);
+            tree
+        }
+        Err(e) => {
+            diags.push(crate::load::read_error(&name, &e));
+            None
+        }
+    }
+}
+
+/// Checks each file (with the companions merged under it) on all cores; what the files share
+/// is made once.
+pub fn lint_files(files: &[PathBuf], with: &[PathBuf]) -> Vec<(Vec<Diagnostic>, Sources)> {
+    let shared = Shared::new(with);
+    crate::parallel::map(files.len(), |i| shared.check(&files[i], with))
 }
 
 /// Each file's findings with its sources, in path order; `Err` is a usage error (no file

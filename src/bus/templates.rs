@@ -491,18 +491,24 @@ pub fn permissions_tree(values: &Node) -> Node {
             }
         }
     }
-    // `set` on a dict: a later key replaces an earlier one.
-    let mut auto_map = Node::map(Default::default());
-    if let V::Map(es) = &mut auto_map.v {
-        for (k, v) in auto {
-            es.retain(|e| e.key != k);
-            es.push(crate::load::Entry {
-                key: k,
-                key_span: Default::default(),
-                value: v,
-            });
+    // `set` on a dict: a later key replaces an earlier one (found by lookup: a CSC has an
+    // entry per CPC).
+    let mut slots: Vec<Option<crate::load::Entry>> = Vec::with_capacity(auto.len());
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    for (k, v) in auto {
+        if let Some(old) = at.insert(k.clone(), slots.len()) {
+            slots[old] = None;
         }
+        slots.push(Some(crate::load::Entry {
+            key: k,
+            key_span: Default::default(),
+            value: v,
+        }));
     }
+    let auto_map = Node::new(
+        V::Map(slots.into_iter().flatten().collect()),
+        Default::default(),
+    );
     let perms = eb(values, "auth").and_then(|a| a.get("permissions"));
     let user = perms
         .and_then(|p| p.get("nkey"))

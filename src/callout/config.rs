@@ -108,7 +108,7 @@ impl Settings {
     pub fn merge_file(&mut self, path: &Path) -> Result<(), CalloutError> {
         use crate::diag::{Source, Sources};
         use crate::load::yaml::{self, Node, V};
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::input::read_text(path).map_err(|e| {
             CalloutError::Invalid(format!(
                 "stat config file {:?}: {e}",
                 path.display().to_string()

@@ -177,7 +177,7 @@ impl LocalIssuer {
     }
 
     pub fn load_key(path: &Path) -> Result<LocalIssuer, CalloutError> {
-        let text = std::fs::read_to_string(path).or_else(|e| {
+        let text = crate::input::read_text(path).or_else(|e| {
             err(format!(
                 "cannot read the issuer key {}: {e}",
                 path.display()

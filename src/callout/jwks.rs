@@ -185,7 +185,15 @@ fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
             .map_err(|e| e.to_string())?;
         match s.read(&mut chunk) {
             Ok(0) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                if buf.len() as u64 > crate::input::MAX_BYTES {
+                    return Err(format!(
+                        "cannot read {url}: the answer is larger than {}",
+                        crate::input::MAX_TEXT
+                    ));
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("cannot read {url}: {e}")),
         }
@@ -204,7 +212,7 @@ fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
 
 fn fetch(source: &JwksSource) -> Result<Vec<(String, Jwk)>, String> {
     let text = match source {
-        JwksSource::File(p) => std::fs::read(p)
+        JwksSource::File(p) => crate::input::read(p)
             .map_err(|e| format!("cannot read the JWKS file {}: {e}", p.display()))?,
         JwksSource::Url(u) => http_get(u, HTTP_TIMEOUT)?,
     };

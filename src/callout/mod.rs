@@ -158,7 +158,7 @@ fn responder(cfg: &CalloutConfig) -> Result<service::Responder, CalloutError> {
     let mtls = match &cfg.mtls_ca {
         None => None,
         Some(p) => {
-            let pem = std::fs::read(p)
+            let pem = crate::input::read(p)
                 .or_else(|e| fail(format!("error reading CA certificate {}: {e}", p.display())))?;
             let pool = mtls::CaPool::from_pem(&pem)
                 .or_else(|e| fail(format!("error initializing mTLS authenticator: {e}")))?;

@@ -383,7 +383,8 @@ fn entries<'a>(m: &'a EntryMap, method: &str) -> Result<Vec<(&'a String, &'a Ent
 impl Permissions {
     /// Reads the file; errors read as the peer's ("failed to read config file: ...").
     pub fn load(path: &Path, env: &BTreeMap<String, String>) -> Result<Permissions, String> {
-        let text = std::fs::read(path).map_err(|e| format!("failed to read config file: {e}"))?;
+        let text =
+            crate::input::read(path).map_err(|e| format!("failed to read config file: {e}"))?;
         Self::parse(&text, env)
     }
 

@@ -40,7 +40,7 @@ fn load_ref(text: &str, span: Span, sources: &Sources) -> Loaded {
     } else {
         base_dir(sources, span).join(p)
     };
-    match std::fs::read_to_string(&candidate) {
+    match crate::input::read_text(&candidate) {
         Ok(content) => Loaded::File(content.trim().to_string()),
         Err(_) if p.is_absolute() => Loaded::Pod(t.to_string()),
         Err(e) => Loaded::Missing(format!("{}: {e}", candidate.display())),

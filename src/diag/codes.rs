@@ -33,6 +33,7 @@ macro_rules! codes {
 
 codes! {
     Io = "natscc::load::io", Error, "A values file could not be read.";
+    InputTooLarge = "natscc::load::too_large", Error, "An input is larger than 16 MiB, far beyond any real values file or rendered chart; natscc refuses it without reading the rest.";
     OutputIo = "natscc::output::io", Error, "The output folder could not be written; nothing was changed in it.";
     YamlSyntax = "natscc::yaml::syntax", Error, "A values file is not well-formed YAML.";
     YamlDuplicateKey = "natscc::yaml::duplicate_key", Error, "A mapping states the same key twice; Helm keeps only one of them silently.";

@@ -149,11 +149,11 @@ fn override_for<'a>(m: &'a Model, secret: &str, key: &str) -> Option<&'a Value> 
 }
 
 /// Where one env variable's value comes from, honouring `nkeySecretRefOverrides`.
-fn env_entry(m: &Model, keys: &[names::SecretKey], name: &str) -> Value {
+fn env_entry(m: &Model, keys: &KeyIndex, name: &str) -> Value {
     if name == "SERVER_NAME" {
         return json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}});
     }
-    let found = keys.iter().find(|k| k.envs.iter().any(|(e, _)| e == name));
+    let found = keys.get(name);
     match found {
         Some(k) => match override_for(m, &k.secret, &k.key) {
             Some(Value::Object(o)) => {
@@ -182,11 +182,20 @@ const ENV_CONFIG_KEYS: [&str; 4] = [
     "MTLS_LEAF_ACCOUNT",
 ];
 
+/// Each env variable's Secret key: the first key that feeds it.
+type KeyIndex<'a> = std::collections::HashMap<&'a str, &'a names::SecretKey>;
+
 /// env.yaml: what each container expects, plus the values natscc inlined.
 pub fn env(m: &Model, nats_vars: &[String], mtls_vars: &[String]) -> Value {
     let mut doc = Map::new();
     // Listed once: a CSC with many CPCs has many keys, and each variable looks its key up.
-    let keys = secret_keys(m);
+    let all_keys = secret_keys(m);
+    let mut keys = KeyIndex::new();
+    for k in &all_keys {
+        for (e, _) in &k.envs {
+            keys.entry(e.as_str()).or_insert(k);
+        }
+    }
     doc.insert(
         "nats".into(),
         nats_vars.iter().map(|v| env_entry(m, &keys, v)).collect(),
@@ -239,6 +248,8 @@ pub fn env(m: &Model, nats_vars: &[String], mtls_vars: &[String]) -> Value {
 /// secrets.yaml: every Secret and key the cluster needs, never a value.
 pub fn secrets(m: &Model) -> Value {
     let mut out: Vec<(String, Vec<Value>)> = vec![];
+    // Each Secret's place in `out`, by lookup: a CSC has Secrets per CPC.
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
     for k in secret_keys(m) {
         let mut key = json!({"key": k.key, "holds": k.kind});
         let envs: Vec<Value> = k
@@ -252,9 +263,12 @@ pub fn secrets(m: &Model) -> Value {
         if let Some(o) = override_for(m, &k.secret, &k.key) {
             key["overriddenBy"] = o.clone();
         }
-        match out.iter_mut().find(|(s, _)| *s == k.secret) {
-            Some((_, keys)) => keys.push(key),
-            None => out.push((k.secret.clone(), vec![key])),
+        match at.get(&k.secret) {
+            Some(&i) => out[i].1.push(key),
+            None => {
+                at.insert(k.secret.clone(), out.len());
+                out.push((k.secret.clone(), vec![key]));
+            }
         }
     }
     json!({"secrets": out.into_iter().map(|(name, keys)| json!({"name": name, "keys": keys})).collect::<Vec<_>>()})

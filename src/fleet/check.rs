@@ -5,6 +5,7 @@ use super::{Cluster, Fleet, GatewayFacts, Listener};
 use crate::diag::{Code, Diagnostic, Span, suggest};
 use crate::load::Node;
 use crate::model::{ClusterType, Model, RouteKind, Spanned};
+use std::collections::{HashMap, HashSet};
 
 pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
     let mut out = vec![];
@@ -64,13 +65,12 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
         }
     }
     let cpcs: Vec<(&Cluster, &Model)> = fleet.of_type(ClusterType::Cpc).collect();
-    // No two CPCs share an id.
-    for (i, (c, m)) in cpcs.iter().enumerate() {
+    // No two CPCs share an id: the first CPC with each id, found by lookup.
+    let mut first_with: HashMap<&str, (&Cluster, &Model)> = HashMap::new();
+    for &(c, m) in &cpcs {
         let Some(id) = &m.cluster_id else { continue };
-        if let Some((first, fm)) = cpcs[..i]
-            .iter()
-            .find(|(_, o)| o.cluster_id.as_ref().is_some_and(|o| o.value == id.value))
-        {
+        let (first, fm) = *first_with.entry(id.value.as_str()).or_insert((c, m));
+        if !std::ptr::eq(first, c) {
             out.push(
                 Diagnostic::new(
                     Code::FleetDuplicateCpcId,
@@ -144,20 +144,29 @@ fn cpc_ids(
 ) -> Vec<Diagnostic> {
     let mut out = vec![];
     let spec = fleet.spec.as_ref().unwrap();
-    let listed = |id: &str| cm.cpc_ids.iter().any(|x| x.value == id);
+    let ids: HashSet<&str> = cm.cpc_ids.iter().map(|x| x.value.as_str()).collect();
+    let listed = |id: &str| ids.contains(id);
     let cpc_ids_span = cm
         .cpc_ids
         .first()
         .map(|s| s.span)
         .unwrap_or(cm.event_bus_span);
-    let listed_text = if cm.cpc_ids.is_empty() {
-        "none".to_string()
-    } else {
-        cm.cpc_ids
-            .iter()
-            .map(|x| x.value.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+    // Every finding names the list: at most its first ids, so 10,000 findings stay small.
+    const SHOWN_IDS: usize = 20;
+    let listed_text = match cm.cpc_ids.len() {
+        0 => "none".to_string(),
+        n => {
+            let shown: Vec<&str> = cm
+                .cpc_ids
+                .iter()
+                .take(SHOWN_IDS)
+                .map(|x| x.value.as_str())
+                .collect();
+            match n.saturating_sub(SHOWN_IDS) {
+                0 => shown.join(", "),
+                more => format!("{} and {more} more", shown.join(", ")),
+            }
+        }
     };
     for (c, m) in cpcs {
         let Some(id) = &m.cluster_id else { continue };
@@ -179,11 +188,12 @@ fn cpc_ids(
     }
     // Only when every CPC's id is known: an unknown id is reported by the CPC's own checks.
     if fleet.complete && cpcs.iter().all(|(_, m)| m.cluster_id.is_some()) {
+        let cpc_ids: HashSet<&str> = cpcs
+            .iter()
+            .filter_map(|(_, m)| m.cluster_id.as_ref().map(|x| x.value.as_str()))
+            .collect();
         for id in &cm.cpc_ids {
-            if !cpcs
-                .iter()
-                .any(|(_, m)| m.cluster_id.as_ref().is_some_and(|x| x.value == id.value))
-            {
+            if !cpc_ids.contains(id.value.as_str()) {
                 out.push(
                     Diagnostic::new(Code::FleetCpcIds, format!("the CSC's cpcIds list `{}`, but no CPC of the fleet has that clusterId", id.value))
                         .at(id.span, "no such CPC in the fleet")

@@ -158,11 +158,11 @@ pub fn read_spec(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<FleetSpec> {
     let name = path.display().to_string();
-    let body = match std::fs::read_to_string(path) {
+    let body = match crate::input::read_text(path) {
         Ok(t) => t,
         Err(e) => {
             diags.push(
-                Diagnostic::new(Code::Io, format!("cannot read the fleet file {name}: {e}"))
+                Diagnostic::new(e.code(), format!("cannot read the fleet file {name}: {e}"))
                     .help("check the path given with --fleet"),
             );
             return None;
@@ -246,48 +246,52 @@ pub fn read_spec(
     })
 }
 
-/// Parsed values files, each read once for the whole fleet.
-#[derive(Default)]
+/// Parsed values files, each read once for the whole fleet, and the built-in defaults: what
+/// every cluster's values are merged from, shared read-only by the clusters' compiles.
 pub struct FileCache {
     files: HashMap<PathBuf, Option<Node>>,
-    defaults: Option<crate::load::BusDefaults>,
+    defaults: crate::load::BusDefaults,
 }
 
 impl FileCache {
-    fn defaults(&mut self, sources: &mut Sources) -> crate::load::BusDefaults {
-        self.defaults
-            .get_or_insert_with(|| crate::load::bus_defaults(sources))
-            .clone()
-    }
-
-    /// The parsed file, reading it on first use; read and parse errors are reported then.
-    fn file(
-        &mut self,
-        path: &Spanned<PathBuf>,
-        sources: &mut Sources,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<&Node> {
-        if !self.files.contains_key(&path.value) {
-            let name = path.value.display().to_string();
-            let tree = match std::fs::read_to_string(&path.value) {
-                Ok(text) => {
-                    let id = sources.add(Source::new(name, text));
-                    let (tree, d) = yaml::parse(id, sources);
-                    diags.extend(d);
-                    tree
-                }
-                Err(e) => {
-                    diags.push(
-                        Diagnostic::new(Code::Io, format!("cannot read values file {name}: {e}"))
-                            .at(path.span, "named here")
-                            .help("paths in a fleet file are relative to the fleet file's folder"),
-                    );
-                    None
-                }
-            };
-            self.files.insert(path.value.clone(), tree);
+    /// Reads every values file the fleet names, in fleet order, each once; read and parse
+    /// errors are reported here, once per file.
+    pub fn read(spec: &FleetSpec, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Self {
+        let mut cache = FileCache {
+            files: HashMap::new(),
+            defaults: crate::load::bus_defaults(sources),
+        };
+        for path in spec.clusters.iter().flat_map(|c| &c.values) {
+            if !cache.files.contains_key(&path.value) {
+                let tree = read_file(path, sources, diags);
+                cache.files.insert(path.value.clone(), tree);
+            }
         }
-        self.files[&path.value].as_ref()
+        cache
+    }
+}
+
+fn read_file(
+    path: &Spanned<PathBuf>,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Node> {
+    let name = path.value.display().to_string();
+    match crate::input::read_text(&path.value) {
+        Ok(text) => {
+            let id = sources.add(Source::new(name, text));
+            let (tree, d) = yaml::parse(id, sources);
+            diags.extend(d);
+            tree
+        }
+        Err(e) => {
+            diags.push(
+                Diagnostic::new(e.code(), format!("cannot read values file {name}: {e}"))
+                    .at(path.span, "named here")
+                    .help("paths in a fleet file are relative to the fleet file's folder"),
+            );
+            None
+        }
     }
 }
 
@@ -348,18 +352,14 @@ fn set_at(node: &mut Node, path: &[String], value: &Node, key_span: Span) {
     set_at(&mut entries[i].value, rest, value, key_span);
 }
 
-/// One cluster's merged values (defaults, files in order, then `set`), and what went wrong.
-pub fn cluster_values(
-    spec: &ClusterSpec,
-    cache: &mut FileCache,
-    sources: &mut Sources,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Node> {
-    let defaults = cache.defaults(sources);
+/// One cluster's merged values (defaults, files in order, then `set`), and what went wrong
+/// with its `set`; `None` when one of its files could not be read.
+pub fn cluster_values(spec: &ClusterSpec, cache: &FileCache) -> (Option<Node>, Vec<Diagnostic>) {
+    let mut diags = vec![];
     let mut root = Node::map(Span::default());
     let mut broken = false;
     for f in &spec.values {
-        match cache.file(f, sources, diags) {
+        match cache.files.get(&f.value).and_then(Option::as_ref) {
             Some(tree) => root = merge::merge_user(root, tree.clone()),
             None => broken = true,
         }
@@ -381,9 +381,6 @@ pub fn cluster_values(
         }
         set_at(&mut root, &path, &e.value, e.key_span);
     }
-    if broken {
-        None
-    } else {
-        Some(defaults.coalesce(root))
-    }
+    let root = (!broken).then(|| cache.defaults.coalesce(root));
+    (root, diags)
 }

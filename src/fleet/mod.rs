@@ -20,11 +20,13 @@ pub mod pki;
 pub mod up;
 
 use crate::diag::{Diagnostic, Diags, Severity, SourceId, Sources, Span};
-use crate::emit::Files;
-use crate::load::{Entry, Node};
+use crate::emit::{Files, Stage};
+use crate::load::Entry;
 use crate::model::{ClusterType, Model, Spanned};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -157,38 +159,55 @@ impl Fleet {
             Some(first)
         }
     }
-    /// Every output file of every cluster, as `<cluster>/<file>`.
-    pub fn all_files(&self) -> Files {
-        let mut out = Files::new();
-        for c in &self.clusters {
-            for (name, text) in &c.files {
-                out.insert(format!("{}/{name}", c.name()), text.clone());
-            }
-        }
-        out
-    }
 }
 
-/// Compiles (with `emit`) or only checks every cluster of the fleet file at `path`.
+/// Compiles (with `emit`, keeping every cluster's files) or only checks every cluster of the
+/// fleet file at `path`.
 pub fn compile(path: &std::path::Path, emit: bool) -> Fleet {
+    let out = if emit { Output::Keep } else { Output::Check };
+    run(path, out).0
+}
+
+/// Compiles the fleet and writes each cluster's files into `stage` as soon as that cluster
+/// is compiled clean, then drops them with the cluster's rendered bus, so the fleet's text is
+/// never all in memory. Nothing more is written once anything is wrong. The caller commits
+/// the stage only when the fleet (its findings judged) has no error: all or nothing still.
+/// Returns the fleet (no files, models without their bus) and the first write error.
+pub fn compile_into(path: &std::path::Path, stage: &Stage) -> (Fleet, std::io::Result<()>) {
+    run(path, Output::Stream(stage))
+}
+
+/// What becomes of each cluster's files as its compile ends.
+#[derive(Clone, Copy)]
+enum Output<'a> {
+    Check,
+    Keep,
+    Stream(&'a Stage),
+}
+
+fn run(path: &std::path::Path, out: Output) -> (Fleet, std::io::Result<()>) {
     let mut fleet = Fleet::default();
     let mut diags = vec![];
     let Some(spec) = load::read_spec(path, &mut fleet.sources, &mut diags) else {
         fleet.diags = diags;
-        return fleet;
+        return (fleet, Ok(()));
     };
-    // Load every cluster in fleet order, sharing parsed files.
-    let mut cache = load::FileCache::default();
-    let roots: Vec<Option<Node>> = spec
-        .clusters
-        .iter()
-        .map(|c| load::cluster_values(c, &mut cache, &mut fleet.sources, &mut diags))
-        .collect();
-    drop(cache);
+    // Every values file once, in fleet order; each cluster then merges its own values from
+    // them on the thread that compiles it, so no more than a core's worth of trees is alive.
+    let cache = load::FileCache::read(&spec, &mut fleet.sources, &mut diags);
+    let writer = Writer {
+        out,
+        failed: AtomicBool::new(diags.iter().any(Diagnostic::is_error)),
+        error: Mutex::new(None),
+    };
     let sources = fleet.sources.clone();
-    let per_cluster = compile_all(roots, &sources, emit);
+    let per_cluster = crate::parallel::map(spec.clusters.len(), |i| {
+        compile_one(&spec.clusters[i], &cache, &sources, &writer)
+    });
+    drop(cache);
     let mut named_diags = vec![];
-    for (c, (model, files, d)) in spec.clusters.iter().zip(per_cluster) {
+    for (c, (model, files, d, load_diags)) in spec.clusters.iter().zip(per_cluster) {
+        diags.extend(load_diags);
         named_diags.push((c.name.value.clone(), d));
         fleet.clusters.push(Cluster {
             spec: c.clone(),
@@ -210,26 +229,71 @@ pub fn compile(path: &std::path::Path, emit: bool) -> Fleet {
             c.files.clear();
         }
     }
-    fleet
+    let written = match writer.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    };
+    (fleet, written)
 }
 
-type ClusterResult = (Option<Model>, Files, Vec<Diagnostic>);
+/// Where the clusters' compiles put their files, shared by the threads.
+struct Writer<'a> {
+    out: Output<'a>,
+    /// Set by the first error (in the fleet file, a cluster or a write): from then on nothing
+    /// is written, as the fleet will be refused whole.
+    failed: AtomicBool,
+    error: Mutex<Option<std::io::Error>>,
+}
 
-/// Runs the single-cluster pipeline for every cluster, on all cores.
-fn compile_all(roots: Vec<Option<Node>>, sources: &Sources, emit: bool) -> Vec<ClusterResult> {
-    let jobs: Vec<std::sync::Mutex<Option<Node>>> =
-        roots.into_iter().map(std::sync::Mutex::new).collect();
-    crate::parallel::map(jobs.len(), |i| {
-        let root = jobs[i]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        if root.is_none() {
-            return (None, Files::new(), vec![]);
+impl Writer<'_> {
+    /// Streams a clean cluster's files into the stage; the files left to keep in the fleet.
+    fn take(&self, name: &str, files: Files, clean: bool) -> Files {
+        let Output::Stream(stage) = self.out else {
+            return files;
+        };
+        // The schema's name pattern makes every cluster name one folder; a name that is not
+        // (already an error) is never a path.
+        let one_folder = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
+        if !clean || !one_folder {
+            self.failed.store(true, Ordering::Relaxed);
+        } else if !self.failed.load(Ordering::Relaxed)
+            && let Err(e) = stage.add(name, &files)
+        {
+            self.failed.store(true, Ordering::Relaxed);
+            let mut first = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert(e);
         }
-        let c = crate::compile_tree(root, vec![], sources.clone(), emit);
-        (c.model, c.files, c.diags)
-    })
+        Files::new()
+    }
+}
+
+type ClusterResult = (Option<Model>, Files, Vec<Diagnostic>, Vec<Diagnostic>);
+
+/// One cluster: its values merged, the single-cluster pipeline, its files handed on. Returns
+/// its model, the files kept, its findings, and its values' own (`set`) findings.
+fn compile_one(
+    spec: &ClusterSpec,
+    cache: &load::FileCache,
+    sources: &Sources,
+    writer: &Writer,
+) -> ClusterResult {
+    let (root, load_diags) = load::cluster_values(spec, cache);
+    if root.is_none() {
+        return (None, Files::new(), vec![], load_diags);
+    }
+    let emit = !matches!(writer.out, Output::Check);
+    let c = crate::compile_tree(root, vec![], sources.clone(), emit);
+    let clean = !c.has_errors();
+    let files = writer.take(&spec.name.value, c.files, clean);
+    let mut model = c.model;
+    // Written files leave with what rendered them; a CPC keeps what the fleet's rules read.
+    if let (Output::Stream(_), Some(m)) = (writer.out, &mut model) {
+        m.bus = crate::bus::Bus::default();
+        if m.is_cpc() {
+            m.keep_fleet_view();
+        }
+    }
+    (model, files, c.diags, load_diags)
 }
 
 /// Names the cluster in each per-cluster finding; one finding made in a file several clusters
@@ -242,8 +306,9 @@ fn merge_cluster_diags(per_cluster: Vec<(String, Vec<Diagnostic>)>) -> Vec<Diagn
         for d in diags {
             let key = (d.code, d.labels.iter().map(|l| l.span).collect());
             match groups.get_mut(&key) {
+                // A cluster's findings come together: one look at the last name suffices.
                 Some((_, names)) => {
-                    if !names.contains(&cluster) {
+                    if names.last() != Some(&cluster) {
                         names.push(cluster.clone());
                     }
                 }

@@ -181,7 +181,7 @@ fn env_value(
             r["name"].as_str().unwrap_or_default(),
             r["key"].as_str().unwrap_or_default(),
         );
-        let text = std::fs::read_to_string(keys.join(secret).join(key)).map_err(|e| {
+        let text = crate::input::read_text(&keys.join(secret).join(key)).map_err(|e| {
             io(format!(
                 "{}: no local value for ${name} (Secret {secret}, key {key}): {e}",
                 m.cluster_name()
@@ -347,7 +347,7 @@ fn oauth2(
 
 /// Reads a running config back with its includes inlined, as nats-server reads it.
 pub fn read_config(path: &Path) -> Result<ConfMap, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::input::read_text(path).map_err(|e| format!("{}: {e}", path.display()))?;
     crate::natsconf::parse_with(
         &path.display().to_string(),
         &text,
@@ -587,7 +587,7 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
                 dir: cdir,
             });
         }
-        let nack_seed = std::fs::read_to_string(key_dir.join("nats-nack-user/nack-user.nk"))?
+        let nack_seed = crate::input::read_text(&key_dir.join("nats-nack-user/nack-user.nk"))?
             .trim()
             .to_string();
         clusters.push(LocalCluster {

@@ -133,6 +133,29 @@ pub fn names_event_bus(inputs: &Inputs, sources: &Sources) -> bool {
     })
 }
 
+/// Why a values file named with -f (or matched by lint) was not read, and what to do.
+pub fn read_error(name: &str, e: &crate::input::Refused) -> Diagnostic {
+    use crate::input::Refused;
+    let d = Diagnostic::new(
+        e.code(),
+        match e {
+            Refused::NotUtf8 => format!(
+                "values file {name} is not UTF-8 text (a binary, encrypted or differently encoded file?)"
+            ),
+            Refused::NotAFile("a folder") => format!("values file {name} is a folder"),
+            Refused::Io(e) => format!("cannot read values file {name}: {e}"),
+            other => format!("values file {name} was not read: {other}"),
+        },
+    );
+    d.help(match e {
+        Refused::NotUtf8 => "values files are UTF-8 YAML, as Helm reads them: name the values file here, or save it as UTF-8",
+        Refused::NotAFile("a folder") => "name a values file here (`natscc lint` takes folders)",
+        Refused::NotAFile(_) => "name a regular values file (natscc reads no input that may never end); write generated values to a file first",
+        Refused::TooLarge => "a values file is a few KB: name the values file itself, not a generated or binary one",
+        Refused::Io(_) => "check the path given with -f",
+    })
+}
+
 /// What to load: files in order (later wins), then `--set` and `--set-string` overrides.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
@@ -176,7 +199,7 @@ pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<D
     let mut broken = false;
     for path in &inputs.files {
         let name = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match crate::input::read_text(path) {
             Ok(text) => {
                 let id = sources.add(Source::new(name, text));
                 let (tree, d) = yaml::parse(id, sources);
@@ -188,17 +211,7 @@ pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<D
             }
             Err(e) => {
                 broken = true;
-                let d = if e.kind() == std::io::ErrorKind::InvalidData {
-                    Diagnostic::new(Code::Io, format!("values file {name} is not UTF-8 text (a binary, encrypted or differently encoded file?)"))
-                        .help("values files are UTF-8 YAML, as Helm reads them: name the values file here, or save it as UTF-8")
-                } else if path.is_dir() {
-                    Diagnostic::new(Code::Io, format!("values file {name} is a folder"))
-                        .help("name a values file here (`natscc lint` takes folders)")
-                } else {
-                    Diagnostic::new(Code::Io, format!("cannot read values file {name}: {e}"))
-                        .help("check the path given with -f")
-                };
-                diags.push(d);
+                diags.push(read_error(&name, &e));
             }
         }
     }
@@ -207,6 +220,21 @@ pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<D
         (&inputs.set_string, true, "--set-string"),
     ] {
         if args.is_empty() {
+            continue;
+        }
+        // The command line is bounded by the system; the limit is stated all the same.
+        if args.iter().map(|a| a.len() as u64 + 1).sum::<u64>() > crate::input::MAX_BYTES {
+            broken = true;
+            diags.push(
+                Diagnostic::new(
+                    Code::InputTooLarge,
+                    format!(
+                        "the {label} values are larger than {}, the most natscc reads",
+                        crate::input::MAX_TEXT
+                    ),
+                )
+                .help("put large values in a values file and name it with -f"),
+            );
             continue;
         }
         let id = sources.add(Source::new(label, args.join("\n")));

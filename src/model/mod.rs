@@ -189,6 +189,23 @@ impl Model {
             .map(|s| s.value.as_str())
             .unwrap_or("")
     }
+    /// Keeps of a CPC what the fleet's rules (`fleet::check`) read: its identity, endpoint,
+    /// leaf TLS block, routes and account names. The rest (its rendered bus, lists, users and
+    /// server value trees) is dropped once its files are written, so a fleet of 10,000 CPCs
+    /// holds a few KB each.
+    pub fn keep_fleet_view(&mut self) {
+        self.bus = crate::bus::Bus::default();
+        self.cross = CrossLayer::default();
+        self.permissions = Permissions::default();
+        self.nats = ServerConfig::default();
+        self.nats_mtls = ServerConfig::default();
+        self.secret_overrides = vec![];
+        self.auth_callout_env = vec![];
+        self.auth_callout_extra_envs = vec![];
+        self.extra_accounts
+            .iter_mut()
+            .for_each(|a| a.fields = vec![]);
+    }
     /// The data-centre account and JetStream domain: `CSC` or `CPC`.
     pub fn dc_account(&self) -> &'static str {
         match self.cluster_type {

@@ -155,7 +155,7 @@ pub struct FsReader;
 
 impl Reader for FsReader {
     fn read(&self, path: &str) -> Result<Found, String> {
-        std::fs::read_to_string(path)
+        crate::input::read_text(std::path::Path::new(path))
             .map(|t| Found::Text(path.to_string(), t))
             .map_err(|e| e.to_string())
     }

@@ -469,3 +469,49 @@ pub fn free_port() -> u16 {
         }
     }
 }
+
+/// A fleet file with one CSC and `cpcs` CPCs sharing `patterns` patterns per cross-layer list
+/// in common.yaml (the benchmark's shape); returns the fleet file's path.
+pub fn write_fleet(dir: &Path, cpcs: usize, patterns: usize) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let list = |prefix: &str| -> String {
+        (0..patterns)
+            .map(|i| match i % 3 {
+                0 => format!("        - \"{prefix}.{i}.>\"\n"),
+                1 => format!("        - \"{prefix}.{i}.*.state\"\n"),
+                _ => format!("        - \"{prefix}.{i}.value\"\n"),
+            })
+            .collect()
+    };
+    std::fs::write(
+        dir.join("common.yaml"),
+        format!(
+            "global:\n  eventBus:\n    crossLayer:\n      cscExports:\n{}      cscPrefixedExports:\n{}      cpcExports:\n{}",
+            list("broadcast"),
+            list("command"),
+            list("sensor")
+        ),
+    )
+    .unwrap();
+    let ids: Vec<String> = (1..=cpcs).map(|i| format!("\"{i}\"")).collect();
+    std::fs::write(
+        dir.join("csc.yaml"),
+        format!(
+            "global:\n  eventBus:\n    clusterType: csc\n    cpcIds: [{}]\n",
+            ids.join(", ")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("cpc.yaml"),
+        "global:\n  eventBus:\n    clusterType: cpc\n    cscEndpoint: nats://csc-gateway:7422\n",
+    )
+    .unwrap();
+    let mut f = String::from("clusters:\n  - { name: csc, values: [common.yaml, csc.yaml] }\n");
+    for i in 1..=cpcs {
+        f.push_str(&format!("  - {{ name: cpc-{i}, values: [common.yaml, cpc.yaml], set: {{ global.eventBus.clusterId: \"{i}\" }} }}\n"));
+    }
+    let path = dir.join("fleet.yaml");
+    std::fs::write(&path, f).unwrap();
+    path
+}
