@@ -166,6 +166,9 @@ pub struct Model {
     pub event_bus_span: Span,
     /// What the chart renders from these values: both NATS releases and the bus's ConfigMaps.
     pub bus: crate::bus::Bus,
+    /// The nats-server release the operator states (`--server-version`), for images that name
+    /// none.
+    pub server_version: Option<crate::server_version::Stated>,
 }
 
 impl Model {
@@ -238,6 +241,7 @@ pub fn build(root: &Node) -> Option<Model> {
     let typed = build_typed(root)?;
     Some(Model {
         bus: crate::bus::build(root),
+        server_version: None,
         ..typed
     })
 }
@@ -440,5 +444,6 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             .map(|e| e.key_span)
             .unwrap_or(eb.span),
         bus: crate::bus::Bus::default(),
+        server_version: None,
     })
 }

@@ -186,6 +186,21 @@ pub struct Fs {
     opaque_dirs: Vec<String>,
     /// The configs its containers start with (`--config`/`-c`).
     pub started_with: Vec<String>,
+    /// The image of its server container (named `nats`, else the first that starts with a
+    /// config) and where the stream says it: the nats-server release its configs meet.
+    pub image: Option<(String, Span)>,
+}
+
+/// The image of a pod's server container: the one named `nats`, else the first started with
+/// a config file.
+fn server_image(spec: &Node) -> Option<(String, Span)> {
+    let containers = spec.get("containers").map(Node::items).unwrap_or_default();
+    let named = containers
+        .iter()
+        .find(|c| c.get("name").and_then(Node::as_str) == Some("nats"));
+    let c = named.or_else(|| containers.iter().find(|c| !config_args(c).is_empty()))?;
+    let image = c.get("image")?;
+    Some((image.as_str()?.to_string(), image.span))
 }
 
 /// The pod template of a workload.
@@ -285,6 +300,7 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
             dirs: vec![],
             opaque_dirs: vec![],
             started_with: vec![],
+            image: server_image(spec),
         };
         let volumes: Vec<(&str, &Node)> = spec
             .get("volumes")
@@ -370,6 +386,7 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
         dirs: vec![],
         opaque_dirs: vec![],
         started_with: vec![],
+        image: None,
     };
     for (i, c) in confs
         .iter()
