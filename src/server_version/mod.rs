@@ -286,7 +286,7 @@ pub fn from_values(
         (tag_version(e.value.as_str().unwrap_or("")), e, "tag")
     } else {
         let d = stated.map_or_else(
-            || Deployed::chart_default("the chart's default (no `container.image.tag`)"),
+            || Deployed::chart_default("the chart's default image, `nats:2.12.6-alpine`"),
             |s| Deployed {
                 version: s.version,
                 from: s.from,
