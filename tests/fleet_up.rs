@@ -51,6 +51,14 @@ impl Up {
             .arg("up")
             .arg(fleet)
             .env("NATS_SERVER_BIN", common::nats_server_path())
+            .env(
+                "NATS_SERVER_DIR",
+                common::nats_server_of("2.12.6")
+                    .parent()
+                    .unwrap()
+                    .parent()
+                    .unwrap(),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -121,6 +129,14 @@ impl Up {
         let dir = dir_rx
             .recv_timeout(Duration::from_secs(5))
             .expect("natscc up names its folder");
+        // Each release runs the nats-server its image deploys, said before anything starts.
+        let said = log.lock().unwrap().clone();
+        let first = said.lines().next().unwrap_or("");
+        assert!(
+            first.contains(" runs nats-server 2.12.6 (")
+                && !said.contains("not in NATS_SERVER_DIR"),
+            "natscc up does not say it runs the deployed release first:\n{said}"
+        );
         Up {
             child,
             nats,
@@ -731,6 +747,7 @@ fn check_config(dir: &Path, env: &[(String, String)]) -> (bool, String) {
 fn tools() -> natscc::fleet::up::Tools {
     natscc::fleet::up::Tools {
         nats_server: common::nats_server_path(),
+        servers: None,
         natscc: PathBuf::from(env!("CARGO_BIN_EXE_natscc")),
     }
 }

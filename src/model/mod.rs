@@ -169,6 +169,9 @@ pub struct Model {
     /// The nats-server release the operator states (`--server-version`), for images that name
     /// none.
     pub server_version: Option<crate::server_version::Stated>,
+    /// The nats-server release each NATS release's image runs (`nats`, `nats-mtls`): what
+    /// `natscc up` starts.
+    pub deployed: Vec<(&'static str, crate::server_version::Version)>,
 }
 
 impl Model {
@@ -239,9 +242,15 @@ const ROUTES: [(&str, &str, &str, u16); 4] = [
 /// Builds the model from the merged tree. Returns `None` when there is no usable cluster type.
 pub fn build(root: &Node) -> Option<Model> {
     let typed = build_typed(root)?;
+    // Findings about the image are compile's (check::server_conf); here only the release.
+    let deployed = crate::server_version::for_bus(root, typed.mtls, None, &mut vec![])
+        .into_iter()
+        .map(|(r, d)| (r, d.version))
+        .collect();
     Some(Model {
         bus: crate::bus::build(root),
         server_version: None,
+        deployed,
         ..typed
     })
 }
@@ -445,5 +454,6 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             .unwrap_or(eb.span),
         bus: crate::bus::Bus::default(),
         server_version: None,
+        deployed: vec![],
     })
 }
