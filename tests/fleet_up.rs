@@ -129,22 +129,25 @@ impl Up {
         let dir = dir_rx
             .recv_timeout(Duration::from_secs(5))
             .expect("natscc up names its folder");
-        // Each release runs the nats-server its image deploys, said before anything starts.
-        let said = log.lock().unwrap().clone();
-        let first = said.lines().next().unwrap_or("");
-        assert!(
-            first.contains(" runs nats-server 2.12.6 (")
-                && !said.contains("not in NATS_SERVER_DIR"),
-            "natscc up does not say it runs the deployed release first:\n{said}"
-        );
-        Up {
+        let up = Up {
             child,
             nats,
             mqtt,
             tokens,
             dir,
             startup,
-        }
+        };
+        // Each release runs the nats-server its image deploys, said before anything starts
+        // (asserted with `up` alive: its drop stops natscc should this fail).
+        let said = log.lock().unwrap().clone();
+        let runs = said.find(" runs nats-server 2.12.6 (");
+        let starting = said.find("natscc up: starting ");
+        assert!(
+            runs.is_some_and(|r| starting.is_some_and(|s| r < s))
+                && !said.contains("which is not installed"),
+            "natscc up does not say it runs the deployed release before starting:\n{said}"
+        );
+        up
     }
 
     /// SIGTERM; then nothing may remain: no process, no file.

@@ -688,22 +688,22 @@ pub fn version_lines(plan: &Plan, tools: &Tools) -> Vec<String> {
             let (bin, exact) = tools.server_for(s.version);
             let name = &c.name;
             let (v, release) = (s.version, s.release);
-            lines.push(if exact {
-                format!(
-                    "natscc up: {name} {release} runs nats-server {v} ({})",
+            let runs = if exact { Some(v) } else { binary_version(&bin) };
+            lines.push(match runs {
+                Some(r) if r == v => {
+                    format!(
+                        "natscc up: {name} {release} runs nats-server {v} ({})",
+                        bin.display()
+                    )
+                }
+                other => format!(
+                    "natscc up: {name} {release} deploys nats-server {v}, which is not installed \
+                     (NATS_SERVER_DIR/{v}/nats-server); it runs {} instead ({})",
+                    other.map_or("a server of unknown release".into(), |r| format!(
+                        "nats-server {r}"
+                    )),
                     bin.display()
-                )
-            } else {
-                let runs = match binary_version(&bin) {
-                    Some(r) if r == v => format!("nats-server {v}"),
-                    Some(r) => format!("nats-server {r} instead"),
-                    None => "a server of unknown release instead".into(),
-                };
-                format!(
-                    "natscc up: {name} {release} deploys nats-server {v}, which is not in \
-                     NATS_SERVER_DIR; it runs {runs} ({})",
-                    bin.display()
-                )
+                ),
             });
         }
     }
