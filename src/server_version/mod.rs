@@ -319,12 +319,15 @@ pub fn from_values(
                         Diagnostic::new(
                             Code::ServerVersionUnreadable,
                             format!(
-                                "{from} {why}: natscc cannot tell which nats-server it runs and judges its config as {CHART_DEFAULT}, the chart's default"
+                                "{from} {why}: natscc cannot tell which nats-server it runs \
+                                 and judges its config as {CHART_DEFAULT}, the chart's default"
                             ),
                         )
                         .at(entry.value.span, "no version here")
                         .help(format!(
-                            "state the release the image runs: `{at}natscc.serverVersion: \"2.12.6\"` in the values, or `--server-version 2.12.6`"
+                            "state the release the image runs: \
+                             `{at}natscc.serverVersion: \"2.12.6\"` in the values, or \
+                             `--server-version 2.12.6`"
                         )),
                     );
                     Deployed {
@@ -382,11 +385,15 @@ pub fn from_image(
                     Diagnostic::new(
                         Code::ServerVersionUnreadable,
                         format!(
-                            "{from} {why}: natscc cannot tell which nats-server it runs and judges its configs as {CHART_DEFAULT}, the chart's default"
+                            "{from} {why}: natscc cannot tell which nats-server it runs and \
+                             judges its configs as {CHART_DEFAULT}, the chart's default"
                         ),
                     )
                     .at(*span, "no version here")
-                    .help("state the release the image runs: `natscc post-render --server-version 2.12.6`"),
+                    .help(
+                        "state the release the image runs: \
+                         `natscc post-render --server-version 2.12.6`",
+                    ),
                 );
                 Deployed {
                     version: CHART_DEFAULT,
@@ -457,13 +464,17 @@ pub fn measured(mut d: Deployed, at: &str, out: &mut Vec<Diagnostic>) -> Deploye
     }
     let near = nearest_measured(d.version);
     let relation = if near < d.version { "below" } else { "above" };
+    let whose = if at.is_empty() {
+        "the release".to_string()
+    } else {
+        format!("`{}`", at.trim_end_matches('.'))
+    };
     let mut diag = Diagnostic::new(
         Code::ServerVersionUnmeasured,
         format!(
-            "natscc has no table for nats-server {} ({}); it judges {}'s config as {near}, the nearest release {relation} it that it knows",
-            d.version,
-            d.from,
-            at.trim_end_matches('.').to_string() + if at.is_empty() { "the release" } else { "" },
+            "natscc has no table for nats-server {} ({}); it judges {whose}'s config as {near}, \
+             the nearest release {relation} it that it knows",
+            d.version, d.from,
         ),
     )
     .help(format!(
@@ -514,13 +525,15 @@ pub fn newer_option(
     let mut d = Diagnostic::new(
         Code::ServerVersionOption,
         format!(
-            "`{at}.{key}` is read from nats-server {first} on; the release deploys {} ({}), which refuses the config (unknown field \"{key}\")",
+            "`{at}.{key}` is read from nats-server {first} on; the release deploys {} ({}), \
+             which refuses the config (unknown field \"{key}\")",
             deployed.version, deployed.from
         ),
     )
     .at(key_span, format!("needs nats-server {first}"))
     .help(format!(
-        "remove `{key}`, or deploy a release that reads it ({}): set `container.image.tag`, e.g. `{first}-alpine`",
+        "remove `{key}`, or deploy a release that reads it ({}): set \
+         `container.image.tag`, e.g. `{first}-alpine`",
         opt.describe_versions()
     ));
     if let Some(sp) = deployed.span {
