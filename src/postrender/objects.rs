@@ -195,10 +195,19 @@ pub struct Fs {
 /// a config file.
 fn server_image(spec: &Node) -> Option<(String, Span)> {
     let containers = spec.get("containers").map(Node::items).unwrap_or_default();
+    // Only a nats-server image speaks for a release: another workload that mounts a `.conf`
+    // (a web server's) runs no NATS server.
+    let is_nats = |c: &&Node| {
+        let image = c.get("image").and_then(Node::as_str).unwrap_or("");
+        let repo = image.split(['@', ':']).next().unwrap_or("");
+        repo.rsplit('/').next().is_some_and(|r| r.contains("nats"))
+    };
     let named = containers
         .iter()
         .find(|c| c.get("name").and_then(Node::as_str) == Some("nats"));
-    let c = named.or_else(|| containers.iter().find(|c| !config_args(c).is_empty()))?;
+    let c = named
+        .or_else(|| containers.iter().find(|c| !config_args(c).is_empty()))
+        .filter(is_nats)?;
     let image = c.get("image")?;
     Some((image.as_str()?.to_string(), image.span))
 }
