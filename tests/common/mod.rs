@@ -358,9 +358,9 @@ pub fn check_with_server_bin(out_dir: &Path, conf_file: &str, server: &Path) {
             })
             .collect();
         panic!(
-            "{} -t -c {conf_file} refused the config compiled in {}:\n{said}{configs}",
-            server.display(),
-            out_dir.display()
+            "nats-server -t -c {conf_file} refused the config compiled in {} ({}):\n{said}{configs}",
+            out_dir.display(),
+            server.display()
         );
     }
 }
