@@ -12,6 +12,8 @@ fn main() {
     let stop = std::sync::atomic::AtomicBool::new(false);
     let tools = natscc::fleet::up::Tools {
         nats_server: natscc::fleet::up::server_binary().expect("nats-server"),
+        // Each pod's release from NATS_SERVER_DIR/<version>/, as `natscc up` finds it.
+        servers: std::env::var_os("NATS_SERVER_DIR").map(Into::into),
         natscc: std::env::var_os("NATSCC_BIN")
             .map(Into::into)
             .unwrap_or_else(|| {

@@ -8,6 +8,7 @@ use crate::diag::render::{self, Format};
 use crate::diag::{Code, Diagnostic, Severity, Source, Sources};
 use crate::fleet::cli::{Answer, Draw, Up};
 use crate::load::Inputs;
+use crate::server_version::Stated;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -182,6 +183,10 @@ pub enum Command {
         /// The output folder; written all at once, and left untouched on any error.
         #[arg(short = 'o', long = "out", value_name = "DIR")]
         out: PathBuf,
+        /// The nats-server release the image runs (2.12.6), for an image whose tag names none
+        /// (a digest, `latest`); over `natscc.serverVersion`.
+        #[arg(long, value_name = "VERSION", value_parser = server_version)]
+        server_version: Option<Stated>,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -243,6 +248,10 @@ pub enum Command {
         /// Like --set, but every value is a string.
         #[arg(long = "set-string", value_name = "PATH=VALUE", requires = "values")]
         set_string: Vec<String>,
+        /// The nats-server release the pods' image runs (2.12.6), for an image that names none
+        /// (a digest, `latest`).
+        #[arg(long, value_name = "VERSION", value_parser = server_version)]
+        server_version: Option<Stated>,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -676,13 +685,27 @@ fn literal(subject: &str) -> bool {
     crate::subject::Pattern::parse(subject).is_ok_and(|p| p.is_literal())
 }
 
+/// `--server-version`: a release, `2.12.6` or `v2.12.6`.
+fn server_version(text: &str) -> Result<Stated, String> {
+    match crate::server_version::Version::parse(text) {
+        Some(version) => Ok(Stated {
+            version,
+            from: format!("`--server-version {text}`"),
+            span: None,
+        }),
+        None => Err(format!(
+            "`{text}` is not a nats-server release; write major.minor.patch, e.g. 2.12.6"
+        )),
+    }
+}
+
 fn not_literal(subject: &str) -> String {
     format!(
         "`{subject}` is not a literal subject (no wildcards): a message is published on one subject"
     )
 }
 
-fn compile(values: &ValuesArgs, out: &Path, r: &ReportArgs) -> i32 {
+fn compile(values: &ValuesArgs, out: &Path, stated: Option<&Stated>, r: &ReportArgs) -> i32 {
     let levels = match r.levels() {
         Ok(l) => l,
         Err(e) => return usage("compile", e),
@@ -690,7 +713,7 @@ fn compile(values: &ValuesArgs, out: &Path, r: &ReportArgs) -> i32 {
     if let Some(path) = &values.fleet {
         return compile_fleet(path, out, r, &levels);
     }
-    let c = crate::compile(&values.inputs());
+    let c = crate::compile_stated(&values.inputs(), stated, true);
     let mut diags = c.diags;
     r.judge(&levels, &mut diags);
     show(&diags, &c.sources, r.format);
@@ -749,7 +772,7 @@ fn lint(patterns: &[String], with: &[PathBuf], r: &ReportArgs) -> i32 {
     exit_code(results.iter().flat_map(|(d, _)| d))
 }
 
-fn post_render(inputs: Option<Inputs>, r: &ReportArgs) -> i32 {
+fn post_render(inputs: Option<Inputs>, stated: Option<&Stated>, r: &ReportArgs) -> i32 {
     let levels = match r.levels() {
         Ok(l) => l,
         Err(e) => return usage("post-render", e),
@@ -763,7 +786,7 @@ fn post_render(inputs: Option<Inputs>, r: &ReportArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let mut outcome = crate::postrender::run(input, inputs.as_ref());
+    let mut outcome = crate::postrender::run_stated(input, inputs.as_ref(), stated);
     r.judge(&levels, &mut outcome.diags);
     show(&outcome.diags, &outcome.sources, r.format);
     let code = exit_code(&outcome.diags);
@@ -971,8 +994,9 @@ pub fn main() -> i32 {
         Command::Compile {
             values,
             out,
+            server_version,
             report: r,
-        } => compile(&values, &out, &r),
+        } => compile(&values, &out, server_version.as_ref(), &r),
         Command::Lint {
             patterns,
             with,
@@ -982,6 +1006,7 @@ pub fn main() -> i32 {
             values,
             set,
             set_string,
+            server_version,
             report: r,
         } => post_render(
             (!values.is_empty()).then_some(Inputs {
@@ -989,6 +1014,7 @@ pub fn main() -> i32 {
                 set,
                 set_string,
             }),
+            server_version.as_ref(),
             &r,
         ),
         Command::Graph { values, format } => answer("graph", graph(&values, format)),

@@ -23,6 +23,7 @@ pub mod model;
 pub mod natsconf;
 pub mod parallel;
 pub mod postrender;
+pub mod server_version;
 pub mod subject;
 
 use diag::{Diagnostic, Diags, Severity, Sources};
@@ -55,22 +56,27 @@ pub(crate) fn is_plain_chart(
 
 /// Loads, checks and, when nothing is wrong, emits one cluster.
 pub fn compile(inputs: &load::Inputs) -> Compiled {
-    let mut sources = Sources::default();
-    let (root, load_diags) = load::load(inputs, &mut sources);
-    if is_plain_chart(root.as_ref(), inputs, &sources) {
-        return chart::compile(inputs, true);
-    }
-    compile_tree(root, load_diags, sources, true)
+    compile_stated(inputs, None, true)
 }
 
 /// Loads and checks only: what lint and the pre-commit hook need.
 pub fn check_only(inputs: &load::Inputs) -> Compiled {
+    compile_stated(inputs, None, false)
+}
+
+/// [`compile`] (or, without `emit_files`, [`check_only`]) with the nats-server release the
+/// operator states (`--server-version`), used where an image names none.
+pub fn compile_stated(
+    inputs: &load::Inputs,
+    stated: Option<&server_version::Stated>,
+    emit_files: bool,
+) -> Compiled {
     let mut sources = Sources::default();
     let (root, load_diags) = load::load(inputs, &mut sources);
     if is_plain_chart(root.as_ref(), inputs, &sources) {
-        return chart::compile(inputs, false);
+        return chart::compile(inputs, emit_files, stated);
     }
-    compile_tree(root, load_diags, sources, false)
+    compile_tree_stated(root, load_diags, sources, emit_files, stated)
 }
 
 /// The stages after loading, for callers that load themselves (lint, the fleet).
@@ -80,12 +86,26 @@ pub fn compile_tree(
     sources: Sources,
     emit_files: bool,
 ) -> Compiled {
+    compile_tree_stated(root, load_diags, sources, emit_files, None)
+}
+
+/// [`compile_tree`] with a stated nats-server release.
+pub fn compile_tree_stated(
+    root: Option<load::Node>,
+    load_diags: Vec<Diagnostic>,
+    sources: Sources,
+    emit_files: bool,
+    stated: Option<&server_version::Stated>,
+) -> Compiled {
     let mut diags = Diags::default();
     diags.extend(load_diags);
     let mut model = None;
     let mut files = emit::Files::new();
     if let Some(root) = &root {
         model = model::build(root);
+        if let Some(m) = &mut model {
+            m.server_version = stated.cloned();
+        }
         diags.extend(check::check(root, model.as_ref(), &sources));
         // Measured: printing the files (or parsing the schema) on a second thread made a
         // compile slower on the 2-core VM: waking the other core costs more than the work.

@@ -51,6 +51,14 @@ impl Up {
             .arg("up")
             .arg(fleet)
             .env("NATS_SERVER_BIN", common::nats_server_path())
+            .env(
+                "NATS_SERVER_DIR",
+                common::nats_server_of("2.12.6")
+                    .parent()
+                    .unwrap()
+                    .parent()
+                    .unwrap(),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -121,14 +129,25 @@ impl Up {
         let dir = dir_rx
             .recv_timeout(Duration::from_secs(5))
             .expect("natscc up names its folder");
-        Up {
+        let up = Up {
             child,
             nats,
             mqtt,
             tokens,
             dir,
             startup,
-        }
+        };
+        // Each release runs the nats-server its image deploys, said before anything starts
+        // (asserted with `up` alive: its drop stops natscc should this fail).
+        let said = log.lock().unwrap().clone();
+        let runs = said.find(" runs nats-server 2.12.6 (");
+        let starting = said.find("natscc up: starting ");
+        assert!(
+            runs.is_some_and(|r| starting.is_some_and(|s| r < s))
+                && !said.contains("which is not installed"),
+            "natscc up does not say it runs the deployed release before starting:\n{said}"
+        );
+        up
     }
 
     /// SIGTERM; then nothing may remain: no process, no file.
@@ -731,6 +750,7 @@ fn check_config(dir: &Path, env: &[(String, String)]) -> (bool, String) {
 fn tools() -> natscc::fleet::up::Tools {
     natscc::fleet::up::Tools {
         nats_server: common::nats_server_path(),
+        servers: None,
         natscc: PathBuf::from(env!("CARGO_BIN_EXE_natscc")),
     }
 }

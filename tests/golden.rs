@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{check_with_server, files_under, natscc};
+use common::{files_under, natscc};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -191,8 +191,17 @@ fn golden_cases() {
             if confs.is_empty() {
                 problems.push(format!("{case}: compiled, but wrote no nats.conf"));
             }
+            // Each by `nats-server -t` of the release its image deploys.
+            let args = std::fs::read_to_string(case_dir.join("args"))
+                .unwrap_or_else(|_| "-f values.yaml".into());
+            let args: Vec<&str> = args.split_whitespace().collect();
+            let versions = common::deployed_versions(&case_dir, &args);
             for conf in confs {
-                check_with_server(&out.path().join("out"), conf);
+                let release = conf.split('/').next().filter(|_| conf.contains('/'));
+                let release = release.unwrap_or("nats");
+                let version = &versions[release];
+                let server = common::nats_server_of(version);
+                common::check_with_server_bin(&out.path().join("out"), conf, &server);
             }
         }
     }

@@ -412,6 +412,7 @@ pub fn resolve(
     files: &BTreeMap<String, DataFile>,
     sources: &Sources,
     fallback: Span,
+    deployed: &crate::server_version::Deployed,
 ) -> Resolved {
     let mut cx = Ctx {
         files,
@@ -424,7 +425,7 @@ pub fn resolve(
     let root = format!("{MOUNT}/nats.conf");
     inline(&mut conf, &mut vec![], &root, &mut cx, fallback);
     for (at, key, tree) in std::mem::take(&mut cx.included) {
-        judge(&at, &key, &tree, &mut cx.diags);
+        judge(&at, &key, &tree, deployed, &mut cx.diags);
     }
     Resolved {
         conf,
@@ -659,7 +660,13 @@ fn node_values(n: &natsconf::Node, parsed: &[natsconf::File], cx: &Ctx, site: Sp
 /// The rules of the values, on one included file placed where its include is: options and
 /// their kinds as the deployed server reads them, account users and service imports, and
 /// passwords or tokens in clear (seeds are found in the values' text already).
-fn judge(at: &[String], key: &str, tree: &Node, out: &mut Vec<Diagnostic>) {
+fn judge(
+    at: &[String],
+    key: &str,
+    tree: &Node,
+    deployed: &crate::server_version::Deployed,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut placed = tree.clone();
     for k in at.iter().rev() {
         placed = Node {
@@ -671,7 +678,7 @@ fn judge(at: &[String], key: &str, tree: &Node, out: &mut Vec<Diagnostic>) {
             }]),
         };
     }
-    crate::check::server_conf::rendered(&placed, key, out);
+    crate::check::server_conf::rendered(&placed, key, deployed, out);
     if let Some(accounts) = placed.get("accounts") {
         let accounts: Vec<crate::check::server_values::Account> = accounts
             .entries()

@@ -353,6 +353,11 @@ pub const TLS_CA: T = T::Map(&[
 /// natscc's own keys: shortcuts that compile to plain nats.conf (the chart never sees them).
 pub const NATSCC: T = T::Map(&[
     k(
+        "serverVersion",
+        T::Str,
+        "the nats-server release the image runs (\"2.12.6\"), when its tag names none",
+    ),
+    k(
         "tlsRoles",
         T::Map(&[
             k(

@@ -39,14 +39,18 @@ pub fn is_event_bus(root: &Node, sources: &Sources) -> bool {
 }
 
 /// Loads, checks and (when asked and nothing is wrong) emits one plain-chart server.
-pub fn compile(inputs: &Inputs, emit_files: bool) -> crate::Compiled {
+pub fn compile(
+    inputs: &Inputs,
+    emit_files: bool,
+    stated: Option<&crate::server_version::Stated>,
+) -> crate::Compiled {
     let mut sources = Sources::default();
     let (root, load_diags) = load::load_over(inputs, &mut sources, DEFAULTS_NAME, DEFAULTS);
     let mut diags = Diags::default();
     diags.extend(load_diags);
     let mut files = crate::emit::Files::new();
     if let Some(root) = &root {
-        let (f, d) = compile_tree(root, &sources, emit_files);
+        let (f, d) = compile_tree(root, &sources, emit_files, stated);
         diags.extend(d);
         files = f;
     }
@@ -67,8 +71,12 @@ pub fn compile_tree(
     root: &Node,
     sources: &Sources,
     emit_files: bool,
+    stated: Option<&crate::server_version::Stated>,
 ) -> (crate::emit::Files, Vec<crate::diag::Diagnostic>) {
-    let mut diags = schema::check(root, sources);
+    // The release the image runs: the server whose reading of the options counts.
+    let mut diags = vec![];
+    let deployed = crate::server_version::from_values(root, "", stated, &mut diags);
+    diags.extend(schema::check(root, sources, &deployed));
     // Every template of the chart reads `config.nats.tls.enabled`; without `config.nats` the
     // render stops with a nil pointer (measured with Helm 4.2.3 on chart 2.12.6).
     if root
@@ -109,7 +117,14 @@ pub fn compile_tree(
     let (data, data_diags) = includes::config_map_data(root);
     diags.extend(data_diags);
     let view = includes::server_view(&rendered.conf);
-    let resolved = includes::resolve(&rendered.conf, &rendered.spans, &data, sources, fallback);
+    let resolved = includes::resolve(
+        &rendered.conf,
+        &rendered.spans,
+        &data,
+        sources,
+        fallback,
+        &deployed,
+    );
     diags.extend(resolved.diags);
     let (conf, spans) = (&resolved.conf, &resolved.spans);
     let operator_mode = conf.get("operator").is_some();

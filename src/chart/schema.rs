@@ -327,7 +327,11 @@ fn templates(n: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
+pub fn check(
+    root: &Node,
+    _sources: &Sources,
+    deployed: &crate::server_version::Deployed,
+) -> Vec<Diagnostic> {
     // Seeds anywhere in the values: the chart copies `config.merge` and the rest into nats.conf.
     let mut out = crate::check::secrets::seeds(root);
     out.extend(crate::check::secrets::passwords(root));
@@ -348,7 +352,7 @@ pub fn check(root: &Node, _sources: &Sources) -> Vec<Diagnostic> {
     }
     if let Some(c) = root.get("config") {
         // Raw server options: keys and kinds as nats-server reads them.
-        crate::check::server_conf::config(c, "config", &mut out);
+        crate::check::server_conf::config(c, "config", deployed, &mut out);
         embedded_refs(c, "config", &mut out);
         // The event bus reports its subcharts' remotes itself (it writes leaf remotes of its own).
         not_rendered(c, "config", &["leafnodes.remotes"], &mut out);

@@ -14,7 +14,7 @@ fn effect(a: ListKind, b: ListKind, id: &str) -> String {
             "the CPC imports it from the CSC account and the CSC account imports it back as cpc.{id}.<subject>: an import cycle, and nats-server refuses to start"
         ),
         (CscExports, CpcExports) => format!(
-            "the CPC's accounts then import it both ways (down unprefixed, up as cpc.{id}.<subject>), and nats-server 2.15.1 refuses that (\"import forms a cycle\") in the starts where it loads the accounts in one order and not the other (8 of 40 runs): the pod crash-loops at random"
+            "the CPC's accounts then import it both ways (down unprefixed, up as cpc.{id}.<subject>), and nats-server 2.12.6 refuses that (\"import forms a cycle\") in the starts where it loads the accounts in one order and not the other (9 of 40 runs): the pod crash-loops at random"
         ),
         _ => "the CSC exports the same subjects twice, once unchanged and once from the cpc.<id> prefix".into(),
     }

@@ -68,7 +68,7 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
     if let Some(m) = model {
         semantic.extend(accounts::check(m));
         semantic.extend(server_values::check(m));
-        semantic.extend(server_conf::bus(root, m.mtls));
+        semantic.extend(server_conf::bus(root, m.mtls, m.server_version.as_ref()));
         semantic.extend(auth::check(m));
         semantic.extend(permissions::check(m));
         semantic.extend(auth::callout(root, m));

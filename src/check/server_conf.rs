@@ -1,126 +1,21 @@
-//! The top level of a `config.merge` block (it lands at the top of nats.conf as written),
-//! judged as nats-server 2.15.1 reads it. The table below was measured, not recalled: every
-//! key of the server's `processConfigFileLine` was given an integer, a float, a string, a
-//! boolean, a map and a list under `nats-server -t`, and a kind is allowed when the server did
-//! not answer "interface conversion", "Expected ..." or "unsupported type". Keys are
-//! case-insensitive (the server lower-cases them); any other key is refused
-//! (`unknown field "max_paylod"`) unless it is a variable some `$NAME` uses. A float is
-//! refused by every key but `accounts`. Lists inside lists are refused wherever measured
-//! (users, routes, remotes, exports, server_tags, unique_tag, mappings).
+//! The top level of a `config.merge` block (it lands at the top of nats.conf as written) and
+//! the server blocks' merges, judged as the nats-server release the chart deploys reads them.
+//! The options and their kinds are the table of `server_version::options`, measured on the
+//! binaries: every key of the server's `processConfigFileLine` (and of parseCluster,
+//! parseJetStream, ...) was given an integer, a float, a string, a boolean, a map and a list
+//! under `nats-server -t`, and a kind is allowed when the server did not answer "interface
+//! conversion", "Expected ..." or "unsupported type" (the kinds are the same in every
+//! measured release; which releases read an option is not). Keys are case-insensitive (the
+//! server lower-cases them); any other key is refused (`unknown field "max_paylod"`) unless it
+//! is a variable some `$NAME` uses, and so is a key a later release reads than the deployed
+//! one. A float is refused by every key but `accounts`. Lists inside lists are refused wherever
+//! measured (users, routes, remotes, exports, server_tags, unique_tag, mappings).
 
 use crate::conf::is_size_word;
 use crate::diag::{Code, Diagnostic};
 use crate::load::{Entry, Node, V};
-
-const INT: u8 = 1;
-const STR: u8 = 2;
-const BOOL: u8 = 4;
-const MAP: u8 = 8;
-const LIST: u8 = 16;
-const ANY: u8 = 31;
-
-/// Top-level keys nats-server 2.15.1 knows, with the kinds it accepts (measured).
-const TOP: &[(&str, u8)] = &[
-    ("accounts", ANY),
-    ("account_resolver", STR | MAP),
-    ("accounts_resolver", STR | MAP),
-    ("resolver", STR | MAP),
-    ("allow_non_tls", BOOL),
-    ("authorization", MAP),
-    ("client_advertise", STR),
-    ("cluster", MAP),
-    ("connect_error_reports", INT),
-    ("reconnect_error_reports", INT),
-    ("debug", BOOL),
-    ("default_js_domain", MAP),
-    ("default_sentinel", STR),
-    ("disable_sublist_cache", BOOL),
-    ("no_sublist_cache", BOOL),
-    ("feature_flags", MAP),
-    ("gateway", MAP),
-    ("host", STR),
-    ("net", STR),
-    ("http", INT | STR),
-    ("https", INT | STR),
-    ("listen", INT | STR),
-    ("http_base_path", STR),
-    ("http_port", INT),
-    ("monitor_port", INT),
-    ("https_port", INT),
-    ("port", INT),
-    ("prof_port", INT),
-    ("prof_block_rate", INT),
-    ("jetstream", BOOL | MAP | STR),
-    ("lame_duck_duration", STR | DURATION),
-    ("lame_duck_grace_period", STR | DURATION),
-    ("ping_interval", STR | DURATION),
-    ("write_deadline", STR | DURATION),
-    ("write_timeout", STR),
-    ("leaf", MAP),
-    ("leafnodes", MAP),
-    ("log_file", STR),
-    ("logfile", STR),
-    ("log_max_num", INT),
-    ("logfile_max_num", INT),
-    ("log_size_limit", INT),
-    ("logfile_size_limit", INT),
-    ("logtime", BOOL),
-    ("logtime_utc", BOOL),
-    ("mappings", MAP),
-    ("maps", MAP),
-    ("max_conn", INT),
-    ("max_connections", INT),
-    ("max_control_line", INT),
-    ("max_payload", INT),
-    ("max_pending", INT),
-    ("max_sub_tokens", INT),
-    ("max_subscription_tokens", INT),
-    ("max_subs", INT),
-    ("max_subscriptions", INT),
-    ("max_traced_msg_len", INT),
-    ("max_closed_clients", INT),
-    ("ping_max", INT),
-    ("mqtt", MAP),
-    ("websocket", MAP),
-    ("ws", MAP),
-    ("proxies", MAP),
-    ("tls", MAP),
-    ("resolver_tls", MAP),
-    ("resolver_preload", MAP),
-    ("server_metadata", MAP),
-    ("no_auth_user", STR),
-    ("no_header_support", BOOL),
-    ("no_sys_acc", BOOL),
-    ("no_system", BOOL),
-    ("no_system_account", BOOL),
-    ("no_fast_producer_stall", BOOL),
-    ("ocsp", BOOL | MAP),
-    ("ocsp_cache", BOOL | MAP),
-    ("operator", STR | LIST),
-    ("operators", STR | LIST),
-    ("root", STR | LIST),
-    ("roots", STR | LIST),
-    ("root_operator", STR | LIST),
-    ("root_operators", STR | LIST),
-    ("trusted", STR | LIST),
-    ("trusted_keys", STR | LIST),
-    ("resolver_pinned_accounts", STR | LIST),
-    ("server_tags", STR | LIST),
-    ("pid_file", STR),
-    ("pidfile", STR),
-    ("ports_file_dir", STR),
-    ("remote_syslog", STR),
-    ("server_name", STR),
-    ("store_dir", STR),
-    ("storedir", STR),
-    ("system_account", STR),
-    ("system", STR),
-    ("proxy_protocol", BOOL),
-    ("syslog", BOOL),
-    ("trace", BOOL),
-    ("trace_headers", BOOL),
-    ("trace_verbose", BOOL),
-];
+use crate::server_version::kind::*;
+use crate::server_version::{self as sv, Deployed};
 
 /// Keys `chart::limits` already types (a quoted size, an integer duration): this rule adds only
 /// the kinds it leaves alone there (a list, a map, a boolean).
@@ -138,7 +33,7 @@ const TYPED_ELSEWHERE: &[&str] = &[
 
 /// The kind the server sees for a merge value, `None` when only the running server knows
 /// (`<< $VAR >>`) or the key is deleted (`null`). The chart writes `<< X >>` as the bare `X`.
-fn kind(n: &Node) -> Option<u8> {
+fn kind(n: &Node) -> Option<u16> {
     Some(match &n.v {
         V::Null => return None,
         V::Int(_) => INT,
@@ -170,7 +65,7 @@ fn bare(s: &str) -> Option<&str> {
     (t.starts_with(char::is_whitespace) && t.ends_with(char::is_whitespace)).then(|| t.trim())
 }
 
-fn kind_word(k: u8) -> &'static str {
+fn kind_word(k: u16) -> &'static str {
     match k {
         INT => "an integer",
         STR => "a string",
@@ -181,7 +76,7 @@ fn kind_word(k: u8) -> &'static str {
     }
 }
 
-fn allowed_words(mask: u8) -> String {
+fn allowed_words(mask: u16) -> String {
     let words: Vec<&str> = [INT, STR, BOOL, MAP, LIST]
         .into_iter()
         .filter(|k| mask & k != 0)
@@ -206,10 +101,12 @@ fn uses_var(n: &Node, name: &str) -> bool {
     }
 }
 
-/// A merge key the server does not know, at `at` (`what` says what it is not, and who refuses).
-fn unknown_option(e: &Entry, at: &str, table: &[(&str, u8)], what: &str) -> Diagnostic {
+/// A merge key no release natscc knows reads, at `at` (`what` says what it is not, and who
+/// refuses); the suggestions are the options the deployed release reads there.
+fn unknown_option(e: &Entry, at: &str, block: &str, deployed: &Deployed, what: &str) -> Diagnostic {
     let key = &e.key;
-    let near = crate::diag::suggest(key, table.iter().map(|(k, _)| *k));
+    let read = sv::options_of(block).filter(|o| o.reads(deployed.version));
+    let near = crate::diag::suggest(key, read.map(|o| o.key));
     Diagnostic::new(
         Code::ConfUnknownKey,
         format!("`{at}.{key}` is not {what} refuses the config (unknown field \"{key}\")"),
@@ -224,29 +121,49 @@ fn unknown_option(e: &Entry, at: &str, table: &[(&str, u8)], what: &str) -> Diag
     })
 }
 
-/// The entries of a merge that `table` knows, each with its lower-case key, the kinds the
-/// server reads there and its value's kind. `$include`s (they become `include x;` lines) and
-/// keys set through a variable pass; unknown keys are reported, and `authorization.timeout`
-/// is judged on the way.
+/// The place a merge is judged: its block in the option table, the release that reads it.
+#[derive(Clone, Copy)]
+pub struct Judge<'d> {
+    pub block: &'static str,
+    pub deployed: &'d Deployed,
+}
+
+/// The entries of a merge that the deployed release reads, each with its lower-case key, the
+/// kinds the server reads there and its value's kind. `$include`s (they become `include x;`
+/// lines) and keys set through a variable pass; unknown keys and keys only later releases
+/// read are reported, and `authorization.timeout` is judged on the way.
 fn known_entries<'a>(
-    table: &[(&str, u8)],
+    judge: Judge,
     merge: &'a Node,
     at: &str,
     what: &str,
     out: &mut Vec<Diagnostic>,
-) -> Vec<(&'a Entry, String, u8, u8)> {
+) -> Vec<(&'a Entry, String, u16, u16)> {
     let mut known = vec![];
     for e in merge.entries() {
         if e.key.contains("$include") {
             continue;
         }
         let lower = e.key.to_ascii_lowercase();
-        let Some(&(_, mask)) = table.iter().find(|(k, _)| *k == lower) else {
+        let Some(opt) = sv::option(judge.block, &lower) else {
             if !uses_var(merge, &e.key) {
-                out.push(unknown_option(e, at, table, what));
+                out.push(unknown_option(e, at, judge.block, judge.deployed, what));
             }
             continue;
         };
+        if !opt.reads(judge.deployed.version) {
+            if !uses_var(merge, &e.key) {
+                out.push(sv::newer_option(
+                    opt,
+                    &e.key,
+                    at,
+                    e.key_span,
+                    judge.deployed,
+                ));
+            }
+            continue;
+        }
+        let mask = opt.kinds;
         authorization_timeout(&lower, &e.value, &format!("{at}.{}", e.key), out);
         if let Some(k) = kind(&e.value) {
             known.push((e, lower, mask, k));
@@ -256,23 +173,23 @@ fn known_entries<'a>(
 }
 
 /// The keys and kinds of one top-level merge block (`at` is its path in the values).
-pub fn merge_block(merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
-    top_level(merge, at, true, out);
+pub fn merge_block(merge: &Node, at: &str, deployed: &Deployed, out: &mut Vec<Diagnostic>) {
+    top_level(merge, at, true, deployed, out);
 }
 
 /// The top level of a whole config read back from a rendered stream (`at` names the file),
 /// its server blocks key by key, and lists inside lists anywhere: what the merge rules judge
 /// in the values, judged where only the config is known. Values set from the environment
 /// (`<< $X >>`) and `null`s (the caller's mark for what another rule reports) pass.
-pub fn rendered(conf: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+pub fn rendered(conf: &Node, at: &str, deployed: &Deployed, out: &mut Vec<Diagnostic>) {
     // A config without one server option is an include that no config of the stream includes
     // (accounts or leaf remotes alone): no server reads it at the top.
-    let known = |e: &Entry| TOP.iter().any(|(k, _)| e.key.eq_ignore_ascii_case(k));
+    let known = |e: &Entry| sv::option("top", &e.key.to_ascii_lowercase()).is_some();
     if !conf.entries().iter().any(known) {
         return;
     }
-    top_level(conf, at, false, out);
-    for (block, table) in BLOCKS {
+    top_level(conf, at, false, deployed, out);
+    for block in BLOCKS {
         if let Some(b) = conf
             .entries()
             .iter()
@@ -280,7 +197,8 @@ pub fn rendered(conf: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             .find(|e| e.key.eq_ignore_ascii_case(block))
             .filter(|e| matches!(e.value.v, V::Map(_)))
         {
-            block_merge(table, &b.value, &format!("{at}.{}", b.key), out);
+            let judge = Judge { block, deployed };
+            block_merge(judge, &b.value, &format!("{at}.{}", b.key), out);
         }
     }
     super::server_values::nested_lists(conf, at, out);
@@ -288,9 +206,19 @@ pub fn rendered(conf: &Node, at: &str, out: &mut Vec<Diagnostic>) {
 
 /// `typed_elsewhere`: a quoted size or an integer duration under the keys `chart::limits`
 /// types is left to it (in the values, not in a rendered config).
-fn top_level(merge: &Node, at: &str, typed_elsewhere: bool, out: &mut Vec<Diagnostic>) {
+fn top_level(
+    merge: &Node,
+    at: &str,
+    typed_elsewhere: bool,
+    deployed: &Deployed,
+    out: &mut Vec<Diagnostic>,
+) {
     let what = "a nats-server option; the server";
-    for (e, lower, mask, k) in known_entries(TOP, merge, at, what, out) {
+    let judge = Judge {
+        block: "top",
+        deployed,
+    };
+    for (e, lower, mask, k) in known_entries(judge, merge, at, what, out) {
         let key = &e.key;
         // A quoted size or an integer duration is reported by `chart::limits` (TunableType),
         // which reads the key as written in lower case: `MAX_PENDING` is judged here.
@@ -343,186 +271,15 @@ fn top_level(merge: &Node, at: &str, typed_elsewhere: bool, out: &mut Vec<Diagno
     }
 }
 
-/// What a block key's string must read as, beyond its kind.
-const DURATION: u8 = 32;
-const SIZE: u8 = 64;
-const U16: u8 = 128;
-
-/// The keys of the blocks a chart block's `merge` lands in (`config.cluster.merge` inside
-/// `cluster { }`), with the kinds nats-server 2.15.1 takes: measured as the top level was, each
-/// key of the server's parseCluster, parseJetStream, parseLeafNodes, parseMQTT, parseWebsocket
-/// and parseGateway given an integer, a string, a duration string, a boolean, a map and a list
-/// under `nats-server -t`. DURATION: a string must be a Go duration (`1m30s`); SIZE: a string
-/// must be digits and K, M, G or T (`"1G"`, not `"1GB"`); U16: at most 65,535.
-const BLOCKS: &[(&str, &[(&str, u8)])] = &[
-    (
-        "cluster",
-        &[
-            ("name", STR),
-            ("listen", INT | STR),
-            ("port", INT),
-            ("host", STR),
-            ("net", STR),
-            ("authorization", MAP),
-            ("routes", LIST),
-            ("tls", MAP),
-            ("cluster_advertise", STR),
-            ("advertise", STR),
-            ("no_advertise", BOOL),
-            ("connect_retries", INT),
-            ("connect_backoff", BOOL),
-            ("permissions", MAP),
-            ("pool_size", INT),
-            ("accounts", STR | LIST),
-            ("compression", STR | BOOL | MAP),
-            ("ping_interval", STR | DURATION),
-            ("ping_max", INT),
-            ("write_deadline", STR | DURATION),
-            ("write_timeout", STR),
-        ],
-    ),
-    (
-        "jetstream",
-        &[
-            ("enabled", BOOL),
-            ("enable", BOOL),
-            ("strict", BOOL),
-            ("store", STR),
-            ("store_dir", STR),
-            ("storedir", STR),
-            ("sync", STR | DURATION),
-            ("sync_interval", STR | DURATION),
-            ("max_memory_store", INT | STR | SIZE),
-            ("max_mem_store", INT | STR | SIZE),
-            ("max_mem", INT | STR | SIZE),
-            ("max_file_store", INT | STR | SIZE),
-            ("max_file", INT | STR | SIZE),
-            ("domain", STR),
-            ("key", STR),
-            ("ek", STR),
-            ("encryption_key", STR),
-            ("prev_key", STR),
-            ("prev_ek", STR),
-            ("prev_encryption_key", STR),
-            ("cipher", STR),
-            ("extension_hint", STR),
-            ("limits", MAP),
-            ("tpm", MAP),
-            ("unique_tag", STR),
-            ("max_outstanding_catchup", INT | STR | SIZE),
-            ("max_buffered_size", INT | STR | SIZE),
-            ("max_buffered_msgs", INT),
-            ("request_queue_limit", INT),
-            ("info_queue_limit", INT),
-            ("meta_compact", INT),
-            ("meta_compact_size", INT | STR | SIZE),
-            ("meta_compact_sync", BOOL),
-            ("max_concurrent_io", INT),
-        ],
-    ),
-    (
-        "leafnodes",
-        &[
-            ("listen", INT | STR),
-            ("port", INT),
-            ("host", STR),
-            ("net", STR),
-            ("authorization", MAP),
-            ("remotes", LIST),
-            ("reconnect", STR | DURATION),
-            ("reconnect_delay", STR | DURATION),
-            ("reconnect_interval", STR | DURATION),
-            ("dial_timeout", STR | DURATION),
-            ("tls", MAP),
-            ("leafnode_advertise", STR),
-            ("advertise", STR),
-            ("no_advertise", BOOL),
-            ("min_version", STR),
-            ("minimum_version", STR),
-            ("compression", STR | BOOL | MAP),
-            ("isolate_leafnode_interest", BOOL),
-            ("isolate", BOOL),
-            ("write_deadline", STR | DURATION),
-            ("write_timeout", STR),
-        ],
-    ),
-    (
-        "mqtt",
-        &[
-            ("listen", INT | STR),
-            ("port", INT),
-            ("host", STR),
-            ("net", STR),
-            ("tls", MAP),
-            ("authorization", MAP),
-            ("authentication", MAP),
-            ("no_auth_user", STR),
-            ("ack_wait", STR | DURATION),
-            ("ackwait", STR | DURATION),
-            ("js_api_timeout", STR | DURATION),
-            ("api_timeout", STR | DURATION),
-            ("max_ack_pending", INT | U16),
-            ("max_pending", INT | U16),
-            ("max_inflight", INT | U16),
-            ("js_domain", STR),
-            ("stream_replicas", INT),
-            ("consumer_replicas", INT),
-            ("consumer_memory_storage", BOOL),
-            ("consumer_inactive_threshold", STR | DURATION),
-            ("consumer_auto_cleanup", STR | DURATION),
-        ],
-    ),
-    (
-        "websocket",
-        &[
-            ("listen", INT | STR),
-            ("port", INT),
-            ("host", STR),
-            ("net", STR),
-            ("advertise", STR),
-            ("no_tls", BOOL),
-            ("tls", MAP),
-            ("same_origin", BOOL),
-            ("allowed_origins", STR | LIST),
-            ("allowed_origin", STR | LIST),
-            ("allow_origins", STR | LIST),
-            ("allow_origin", STR | LIST),
-            ("origins", STR | LIST),
-            ("origin", STR | LIST),
-            ("handshake_timeout", INT | STR | DURATION),
-            ("compress", BOOL),
-            ("compression", BOOL),
-            ("authorization", MAP),
-            ("authentication", MAP),
-            ("jwt_cookie", STR),
-            ("user_cookie", STR),
-            ("pass_cookie", STR),
-            ("token_cookie", STR),
-            ("no_auth_user", STR),
-            ("headers", MAP),
-            ("ping_interval", STR | DURATION),
-        ],
-    ),
-    (
-        "gateway",
-        &[
-            ("name", STR),
-            ("listen", INT | STR),
-            ("port", INT),
-            ("host", STR),
-            ("net", STR),
-            ("authorization", MAP),
-            ("tls", MAP),
-            ("advertise", STR),
-            ("connect_retries", INT),
-            ("connect_backoff", BOOL),
-            ("gateways", LIST),
-            ("reject_unknown", BOOL),
-            ("reject_unknown_cluster", BOOL),
-            ("write_deadline", STR | DURATION),
-            ("write_timeout", STR),
-        ],
-    ),
+/// The blocks a chart block's `merge` lands in (`config.cluster.merge` inside `cluster { }`),
+/// each judged with its rows of the option table.
+const BLOCKS: [&str; 6] = [
+    "cluster",
+    "jetstream",
+    "leafnodes",
+    "mqtt",
+    "websocket",
+    "gateway",
 ];
 
 /// Whether `s` reads as a Go duration (`time.ParseDuration`): `0`, or numbers with units.
@@ -556,10 +313,22 @@ fn go_duration(s: &str) -> bool {
 }
 
 /// The keys, kinds and values of a block's merge (`at` is its path in the values).
-fn block_merge(table: &[(&str, u8)], merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+fn block_merge(judge: Judge, merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     let what = "an option of that block; nats-server";
-    for (e, _, mask, k) in known_entries(table, merge, at, what, out) {
+    for (e, lower, mask, k) in known_entries(judge, merge, at, what, out) {
         let key = &e.key;
+        // Each leaf remote is a block of its own options.
+        if judge.block == "leafnodes" && lower == "remotes" {
+            let remote = Judge {
+                block: "leafnodes.remotes",
+                ..judge
+            };
+            for (i, r) in e.value.items().iter().enumerate() {
+                if matches!(r.v, V::Map(_)) {
+                    block_merge(remote, r, &format!("{at}.{key}[{i}]"), out);
+                }
+            }
+        }
         let wrong = |what: String, help: String| {
             Diagnostic::new(
                 Code::ConfType,
@@ -635,16 +404,17 @@ fn is_storage_size(s: &str) -> bool {
 /// `config.nats.tls.merge`, ...): the top-level one and those of the server's blocks (cluster,
 /// jetstream, leafnodes, mqtt, websocket, gateway) are checked key by key, and all of them for
 /// lists inside lists. A block switched off renders nothing, its merge included.
-pub fn config(config: &Node, at: &str, out: &mut Vec<Diagnostic>) {
+pub fn config(config: &Node, at: &str, deployed: &Deployed, out: &mut Vec<Diagnostic>) {
     if let Some(m) = config.get("merge") {
-        merge_block(m, &format!("{at}.merge"), out);
+        merge_block(m, &format!("{at}.merge"), deployed, out);
     }
-    for (block, table) in BLOCKS {
+    for block in BLOCKS {
         if let Some(b) = config.get(block)
             && b.get("enabled").and_then(Node::as_bool) != Some(false)
             && let Some(m) = b.get("merge")
         {
-            block_merge(table, m, &format!("{at}.{block}.merge"), out);
+            let judge = Judge { block, deployed };
+            block_merge(judge, m, &format!("{at}.{block}.merge"), out);
         }
     }
     merges(config, at, out);
@@ -664,15 +434,13 @@ fn merges(n: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The event bus's NATS releases: `nats.config` and, with mTLS on, `nats-mtls.config`.
-pub fn bus(root: &Node, mtls: bool) -> Vec<Diagnostic> {
+/// The event bus's NATS releases: `nats.config` and, with mTLS on, `nats-mtls.config`, each
+/// judged as the release its image runs (`flag`: a version stated with `--server-version`).
+pub fn bus(root: &Node, mtls: bool, flag: Option<&sv::Stated>) -> Vec<Diagnostic> {
     let mut out = vec![];
-    for release in ["nats", "nats-mtls"] {
-        if release == "nats-mtls" && !mtls {
-            continue;
-        }
+    for (release, deployed) in sv::for_bus(root, mtls, flag, &mut out) {
         if let Some(c) = root.path(&[release, "config"]) {
-            config(c, &format!("{release}.config"), &mut out);
+            config(c, &format!("{release}.config"), &deployed, &mut out);
         }
     }
     out

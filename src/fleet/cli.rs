@@ -196,8 +196,10 @@ pub fn up(fleet: &super::Fleet) -> Up {
         Ok(p) => p,
         Err(e) => return Up::Usage(format!("cannot find natscc's own binary: {e}")),
     };
+    // Each pod runs the release its image deploys, found in NATS_SERVER_DIR/<version>/.
     let tools = super::up::Tools {
         nats_server,
+        servers: std::env::var_os("NATS_SERVER_DIR").map(std::path::PathBuf::from),
         natscc,
     };
     let dir = match super::up::temp_dir() {
@@ -213,6 +215,9 @@ pub fn up(fleet: &super::Fleet) -> Up {
             return Up::Usage(e.to_string());
         }
     };
+    for line in super::up::version_lines(&plan, &tools) {
+        eprintln!("{line}");
+    }
     let servers: usize = plan.clusters.iter().map(|c| c.servers.len()).sum();
     eprintln!(
         "natscc up: starting {servers} servers and {} auth callouts in {}",

@@ -43,6 +43,8 @@ pub struct LocalServer {
     pub remotes: usize,
     /// Replicas of its release (routes it expects: replicas - 1).
     pub replicas: usize,
+    /// The nats-server release its image runs.
+    pub version: crate::server_version::Version,
 }
 
 impl LocalServer {
@@ -527,6 +529,11 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
                 env,
                 remotes: remote_count(resolved),
                 replicas: p.replicas,
+                version: m
+                    .deployed
+                    .iter()
+                    .find(|(r, _)| *r == p.release)
+                    .map_or(crate::server_version::CHART_DEFAULT, |(_, v)| *v),
             });
         }
         // The auth callout: its compiled files, its pod's environment.
@@ -638,8 +645,69 @@ pub fn server_binary() -> Option<PathBuf> {
 /// The programs `natscc up` starts: nats-server, and natscc itself for the auth callouts.
 #[derive(Debug, Clone)]
 pub struct Tools {
+    /// The server run when the release a pod deploys is not in `servers`.
     pub nats_server: PathBuf,
+    /// A folder of releases, `<version>/nats-server` (`NATS_SERVER_DIR`).
+    pub servers: Option<PathBuf>,
     pub natscc: PathBuf,
+}
+
+impl Tools {
+    /// The binary of `version`, and whether it is that release (else the fallback server).
+    pub fn server_for(&self, version: crate::server_version::Version) -> (PathBuf, bool) {
+        let exact = self
+            .servers
+            .as_ref()
+            .map(|d| d.join(version.to_string()).join("nats-server"))
+            .filter(|p| p.is_file());
+        match exact {
+            Some(p) => (p, true),
+            None => (self.nats_server.clone(), false),
+        }
+    }
+}
+
+/// What a binary says it is (`nats-server: v2.12.6` gives `2.12.6`).
+pub fn binary_version(bin: &Path) -> Option<crate::server_version::Version> {
+    let out = Command::new(bin).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    crate::server_version::Version::parse(text.trim().strip_prefix("nats-server: ")?)
+}
+
+/// One line per cluster and release: the release its image deploys and the binary that runs
+/// it, or, when that release is not installed, which one runs instead.
+pub fn version_lines(plan: &Plan, tools: &Tools) -> Vec<String> {
+    let mut lines = vec![];
+    for c in &plan.clusters {
+        let mut seen: Vec<&str> = vec![];
+        for s in &c.servers {
+            if seen.contains(&s.release) {
+                continue;
+            }
+            seen.push(s.release);
+            let (bin, exact) = tools.server_for(s.version);
+            let name = &c.name;
+            let (v, release) = (s.version, s.release);
+            let runs = if exact { Some(v) } else { binary_version(&bin) };
+            lines.push(match runs {
+                Some(r) if r == v => {
+                    format!(
+                        "natscc up: {name} {release} runs nats-server {v} ({})",
+                        bin.display()
+                    )
+                }
+                other => format!(
+                    "natscc up: {name} {release} deploys nats-server {v}, which is not installed \
+                     (NATS_SERVER_DIR/{v}/nats-server); it runs {} instead ({})",
+                    other.map_or("a server of unknown release".into(), |r| format!(
+                        "nats-server {r}"
+                    )),
+                    bin.display()
+                ),
+            });
+        }
+    }
+    lines
 }
 
 /// The processes of a plan, running. Dropping it stops them and removes the plan's folder.
@@ -838,7 +906,8 @@ pub fn start(
             })
             .collect();
         for s in &servers {
-            launch(&mut running, s.label(), spawn(&tools.nats_server, s))?;
+            let bin = tools.server_for(s.version).0;
+            launch(&mut running, s.label(), spawn(&bin, s))?;
         }
         for s in &servers {
             wait_until(
@@ -860,7 +929,8 @@ pub fn start(
         .filter_map(|c| c.mtls().cloned())
         .collect();
     for s in &mtls {
-        launch(&mut running, s.label(), spawn(&tools.nats_server, s))?;
+        let bin = tools.server_for(s.version).0;
+        launch(&mut running, s.label(), spawn(&bin, s))?;
     }
     let all: Vec<LocalServer> = running
         .plan

@@ -166,6 +166,12 @@ pub struct Model {
     pub event_bus_span: Span,
     /// What the chart renders from these values: both NATS releases and the bus's ConfigMaps.
     pub bus: crate::bus::Bus,
+    /// The nats-server release the operator states (`--server-version`), for images that name
+    /// none.
+    pub server_version: Option<crate::server_version::Stated>,
+    /// The nats-server release each NATS release's image runs (`nats`, `nats-mtls`): what
+    /// `natscc up` starts.
+    pub deployed: Vec<(&'static str, crate::server_version::Version)>,
 }
 
 impl Model {
@@ -253,8 +259,15 @@ const ROUTES: [(&str, &str, &str, u16); 4] = [
 /// Builds the model from the merged tree. Returns `None` when there is no usable cluster type.
 pub fn build(root: &Node) -> Option<Model> {
     let typed = build_typed(root)?;
+    // Findings about the image are compile's (check::server_conf); here only the release.
+    let deployed = crate::server_version::for_bus(root, typed.mtls, None, &mut vec![])
+        .into_iter()
+        .map(|(r, d)| (r, d.version))
+        .collect();
     Some(Model {
         bus: crate::bus::build(root),
+        server_version: None,
+        deployed,
         ..typed
     })
 }
@@ -457,5 +470,7 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             .map(|e| e.key_span)
             .unwrap_or(eb.span),
         bus: crate::bus::Bus::default(),
+        server_version: None,
+        deployed: vec![],
     })
 }

@@ -38,6 +38,16 @@ fn refuse(diags: Vec<Diagnostic>, sources: Sources) -> Outcome {
 
 /// Checks (and with `values`, first rewrites) one rendered stream.
 pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
+    run_stated(input, values, None)
+}
+
+/// [`run`], with the nats-server release the operator states (`--server-version`) for images
+/// that name none.
+pub fn run_stated(
+    input: Vec<u8>,
+    values: Option<&Inputs>,
+    stated: Option<&crate::server_version::Stated>,
+) -> Outcome {
     let mut sources = Sources::default();
     let text = match String::from_utf8(input) {
         Ok(t) => t,
@@ -68,7 +78,7 @@ pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
     let mut out_text = text;
     if let Some(inputs) = values {
         let (root, load_diags) = crate::load::load(inputs, &mut sources);
-        let compiled = crate::compile_tree(root, load_diags, sources, true);
+        let compiled = crate::compile_tree_stated(root, load_diags, sources, true, stated);
         sources = compiled.sources;
         diags.extend(compiled.diags.iter().cloned());
         if compiled.diags.iter().any(Diagnostic::is_error) || compiled.files.is_empty() {
@@ -96,7 +106,7 @@ pub fn run(input: Vec<u8>, values: Option<&Inputs>) -> Outcome {
             Ok(_) => {}
         }
     }
-    diags.extend(check(&nodes, &sources));
+    diags.extend(check(&nodes, &sources, stated));
     let mut d = Diags::default();
     d.extend(diags);
     let diags = d.finish();
@@ -197,7 +207,11 @@ fn in_config(c: &ConfFile, e: &ParseError) -> String {
 }
 
 /// The rules on the objects of one stream.
-fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
+fn check(
+    nodes: &[Node],
+    sources: &Sources,
+    stated: Option<&crate::server_version::Stated>,
+) -> Vec<Diagnostic> {
     let docs = objects::docs(nodes);
     let mut out = vec![];
     let confs = objects::conf_files(&docs, sources);
@@ -231,6 +245,8 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
     // with, else every config no other config of the pod includes.
     let mut servers = vec![];
     for fs in &filesystems {
+        let deployed =
+            crate::server_version::from_image(&fs.owner, fs.image.as_ref(), stated, &mut out);
         let here: Vec<(usize, &str)> = fs.confs().into_iter().filter(|(i, _)| nats[*i]).collect();
         let mut roots: Vec<(usize, &str)> = fs
             .started_with
@@ -270,6 +286,7 @@ fn check(nodes: &[Node], sources: &Sources) -> Vec<Diagnostic> {
                     root: i,
                     vfs,
                     sources,
+                    deployed: deployed.clone(),
                 }),
                 Err((e, files)) => {
                     let Some(at) = vfs.conf_at(&files[e.pos.file as usize].path) else {

