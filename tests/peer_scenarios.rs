@@ -2063,6 +2063,15 @@ async fn logged_any(logs: &[PathBuf], needle: &str) {
     }
 }
 
+/// Whether the servers logging to `logs` are of this release (`2.12.`), by their start banner.
+fn logged_version(logs: &[PathBuf], release: &str) -> bool {
+    logs.iter().any(|l| {
+        std::fs::read_to_string(l)
+            .unwrap_or_default()
+            .contains(&format!("Version:  {release}"))
+    })
+}
+
 fn nats_logs(up: &Up, cluster: &str) -> Vec<PathBuf> {
     (0..3)
         .map(|i| up.dir.join(cluster).join(format!("nats-{i}/server.log")))
@@ -2071,11 +2080,13 @@ fn nats_logs(up: &Up, cluster: &str) -> Vec<PathBuf> {
 
 /// The chart's defaults give `max_file_store: 0` (fileStore disabled) and NACK streams for
 /// MQTT in memory, in the CSC/CPC account only: there MQTT works (every scenario above). An
-/// MQTT client of another JetStream account (the lab's LaunchLayer, on the CSC) is accepted,
-/// but its first subscription needs a session stream in file storage, and the server closes
-/// the connection: `unable to persist session ... insufficient resources`, `JetStream file
-/// resource limits exceeded for server`. natscc warns of it on the lab's values
-/// (`natscc::mqtt::file_store`, at LaunchLayer's `jetstream`).
+/// MQTT client of another JetStream account (the lab's LaunchLayer, on the CSC) needs a session
+/// stream in file storage. nats-server 2.12.6 (the chart's release) creates it at CONNECT and
+/// closes the connection: `unable to connect: create sessions stream for account
+/// "LaunchLayer": insufficient storage resources available (10047)`; 2.15.1 accepts the
+/// connection and closes it at the first subscription: `unable to persist session ...
+/// insufficient resources`, `JetStream file resource limits exceeded for server`. natscc warns
+/// of it on the lab's values (`natscc::mqtt::file_store`, at LaunchLayer's `jetstream`).
 #[test]
 fn mqtt_outside_the_accounts_nack_prepares_meets_max_file_store_0() {
     let lab = root().join("tests/fleets/lab");
@@ -2097,12 +2108,34 @@ fn mqtt_outside_the_accounts_nack_prepares_meets_max_file_store_0() {
     on_fleets(&[Fleet::Lab], |_, up| async move {
         let id = format!("ll-{}", unique());
         let token = Auth::Token(up.cluster("csc").tokens["launchlayer-client"].clone());
-        let mut m = mqtt(up.cluster("csc").mqtt, &id, &token).await;
-        let code = m.try_subscribe("launchlayer/mqtt", QoS::AtLeastOnce).await;
-        assert_eq!(code, None, "the server answered the subscription: {code:?}");
         let logs = nats_logs(up, "csc");
-        logged_any(&logs, &format!("\"{id}\" - unable to persist session")).await;
-        logged_any(&logs, "JetStream file resource limits exceeded for server").await;
+        // 2.12.6 (the chart's release) creates the session stream at CONNECT and refuses the
+        // connection; 2.14+ accepts it and fails at the first subscription.
+        match mqtt_connect(up.cluster("csc").mqtt, &id, &token, true).await {
+            Ok(mut m) => {
+                let code = m.try_subscribe("launchlayer/mqtt", QoS::AtLeastOnce).await;
+                assert_eq!(code, None, "the server answered the subscription: {code:?}");
+                logged_any(&logs, "Version:  2.1").await;
+                assert!(
+                    !logged_version(&logs, "2.12."),
+                    "2.12 accepted the connection"
+                );
+                logged_any(&logs, &format!("\"{id}\" - unable to persist session")).await;
+                logged_any(&logs, "JetStream file resource limits exceeded for server").await;
+            }
+            Err(e) => {
+                assert!(e.contains("closed by peer"), "{e}");
+                assert!(
+                    logged_version(&logs, "2.12."),
+                    "only 2.12 refuses at CONNECT"
+                );
+                logged_any(
+                    &logs,
+                    &format!("\"{id}\" - unable to connect: create sessions stream for account \"LaunchLayer\": insufficient storage resources available"),
+                )
+                .await;
+            }
+        }
     });
 }
 

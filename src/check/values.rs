@@ -223,9 +223,10 @@ fn mtls_behind_leaf_tls(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>)
 
 /// An MQTT client keeps its session in a file-stored stream of its own account. NACK creates
 /// the MQTT streams in memory for the CSC and CPC accounts only, so with the file store off
-/// (the chart's default) a client landing in an extra account with JetStream connects, then is
-/// disconnected at its first subscription (measured with `natscc up` on the lab values: "unable
-/// to persist session ... insufficient resources", "JetStream file resource limits exceeded").
+/// (the chart's default) a client landing in an extra account with JetStream is refused:
+/// measured with `natscc up` on the lab values, 2.12.6 at CONNECT ("create sessions stream ...
+/// insufficient storage resources available"), 2.15.1 at its first subscription ("unable to
+/// persist session ... insufficient resources").
 fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
     let on = |path: &[&str]| root.path(path).is_some_and(Node::truthy);
     if !on(&["nats", "config", "mqtt", "enabled"])
@@ -259,7 +260,7 @@ fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 Code::MqttFileStore,
                 format!(
-                    "MQTT is on and the file store is off, and {} `{}` {} in the extra account `{}`, which has JetStream: an MQTT client there connects, then is disconnected at its first subscription (\"unable to persist session ... insufficient resources\"): NACK prepares MQTT streams in memory only for the CSC and CPC accounts",
+                    "MQTT is on and the file store is off, and {} `{}` {} in the extra account `{}`, which has JetStream: an MQTT client there is refused (nats-server 2.12.6 at CONNECT: \"create sessions stream ... insufficient storage resources available\"; 2.14+ at its first subscription: \"unable to persist session\"): NACK prepares MQTT streams in memory only for the CSC and CPC accounts",
                     if users.len() == 1 { "the identity" } else { "the identities" },
                     users.join("`, `"),
                     if users.len() == 1 { "lands" } else { "land" },

@@ -125,7 +125,7 @@ codes! {
     PermissionEmpty = "natscc::tls_auth::empty_permission", Error, "A permission names no subject; the server reads an empty list as no restriction at all.";
     TlsRole = "natscc::tls_auth::role", Error, "A natscc.tlsRoles entry is malformed (role must be superuser, admin or reader; subject a certificate DN).";
     MqttJetStream = "natscc::mqtt::jetstream", Error, "MQTT needs JetStream on the server; a standalone server without it refuses to start.";
-    MqttFileStore = "natscc::mqtt::file_store", Warning, "MQTT clients land in an extra account with JetStream while the file store is off (the chart's default, max_file_store 0): NACK prepares MQTT streams only in the CSC and CPC accounts, and the server cannot create a session stream there, so the client is disconnected at its first subscription.";
+    MqttFileStore = "natscc::mqtt::file_store", Warning, "MQTT clients land in an extra account with JetStream while the file store is off (the chart's default, max_file_store 0): NACK prepares MQTT streams only in the CSC and CPC accounts, and the server cannot create a session stream there, so the client is refused (nats-server 2.12 at CONNECT, 2.14+ at its first subscription).";
     MqttServerName = "natscc::mqtt::server_name", Error, "MQTT in a cluster needs an explicit server_name; the server refuses to start without it.";
     TunableType = "natscc::tunable::type", Error, "A server tunable has a type nats-server refuses (a quoted size, an integer duration).";
     TunableBound = "natscc::tunable::bound", Error, "A server tunable is outside the range nats-server accepts.";
