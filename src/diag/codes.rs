@@ -169,6 +169,6 @@ codes! {
     ServerVersionUnreadable = "natscc::version::unreadable", Warning, "The image a NATS release runs names no one nats-server release (a digest, a fullImageName without a version tag, a tag like latest): natscc judges its config as the chart's default, 2.12.6, until a version is stated (natscc.serverVersion or --server-version).";
     ServerVersionUnmeasured = "natscc::version::unmeasured", Warning, "The image names a nats-server release natscc has measured no table for: its config is judged as the nearest measured release below it.";
     ServerVersionInvalid = "natscc::version::invalid", Error, "natscc.serverVersion (or --server-version) is not a nats-server release (write major.minor.patch, e.g. \"2.12.6\").";
-    ConfType = "natscc::server::type", Error, "A NATS config option (from a config.merge block or a block's merge) has a type or value nats-server 2.15 refuses (a quoted port, `jetstream: 5`, a list for a size, `\"abc\"` for a duration or a size, 70000 MQTT pending acks).";
+    ConfType = "natscc::server::type", Error, "A NATS config option (from a config.merge block or a block's merge) has a type or value the deployed nats-server refuses (a quoted port, `jetstream: 5`, a list for a size, `\"abc\"` for a duration or a size, 70000 MQTT pending acks).";
     ConfNestedList = "natscc::server::nested_list", Error, "A list directly inside a list: no nats-server option reads one, and it refuses the config.";
 }
