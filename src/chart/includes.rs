@@ -13,6 +13,7 @@
 use super::spans::Spans;
 use crate::bus::gotmpl::json_string;
 use crate::conf::{Conf, ConfMap, Item};
+use crate::diag::block::{BlockLines, span_in};
 use crate::diag::{Code, Diagnostic, Sources, Span};
 use crate::load::{Entry as YEntry, Node, V};
 use crate::natsconf::{self, Block, Entry, Found, Pos, Reader, Val};
@@ -293,60 +294,6 @@ fn data_problem(key: &str, node: &Node) -> Option<Diagnostic> {
     )
 }
 
-/// How an included file's lines sit in the values: a literal block keeps every line, indented,
-/// so a finding points at its own line; any other style points at the value as a whole.
-#[derive(Clone, Copy)]
-struct Lines {
-    first: u32,
-    indent: u32,
-}
-
-fn lines_of(file: &DataFile, sources: &Sources) -> Option<Lines> {
-    let span = file.node.span;
-    let src = sources.get(span.src);
-    let lm = Lines {
-        first: span.line,
-        indent: span.col,
-    };
-    for (i, l) in file.text.lines().enumerate() {
-        let line = src.line_text(span.line as usize + i);
-        let ok = if l.is_empty() {
-            line.trim().is_empty()
-        } else {
-            line.get(..lm.indent as usize)
-                .is_some_and(|pad| pad.bytes().all(|b| b == b' '))
-                && line.get(lm.indent as usize..) == Some(l)
-        };
-        if !ok {
-            return None;
-        }
-    }
-    Some(lm)
-}
-
-/// The span of a place in an included file.
-fn place(file: &DataFile, lines: Option<Lines>, pos: Pos, sources: &Sources) -> Span {
-    let value = file.node.span;
-    let Some(lm) = lines else {
-        return Span { len: 1, ..value };
-    };
-    let src = sources.get(value.src);
-    let line = lm.first + pos.line.saturating_sub(1);
-    let col = lm.indent + pos.col;
-    let offset = src.offset(line as usize, col as usize);
-    let line_end = src.offset(line as usize, 0) + src.line_text(line as usize).len();
-    let len = (pos.len as usize)
-        .min(line_end.saturating_sub(offset))
-        .max(1);
-    Span {
-        src: value.src,
-        line,
-        col,
-        offset: offset as u32,
-        len: len as u32,
-    }
-}
-
 /// The ConfigMap's files as the pod sees them, for the config reader.
 struct DataReader<'a> {
     files: &'a BTreeMap<String, DataFile>,
@@ -389,16 +336,25 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The data file behind a file of a parse, and how its lines sit in the values.
-    fn file_of(&self, parsed: &[natsconf::File], pos: Pos) -> Option<(&DataFile, Option<Lines>)> {
+    fn file_of(
+        &self,
+        parsed: &[natsconf::File],
+        pos: Pos,
+    ) -> Option<(&DataFile, Option<BlockLines>)> {
         let path = &parsed.get(pos.file as usize)?.path;
         let key = path.strip_prefix(MOUNT)?.strip_prefix('/')?;
         let f = self.files.get(key)?;
-        Some((f, lines_of(f, self.sources)))
+        Some((f, BlockLines::find(&f.text, f.node.span, self.sources)))
     }
 
     fn span_of(&self, parsed: &[natsconf::File], pos: Pos, fallback: Span) -> Span {
         match self.file_of(parsed, pos) {
-            Some((f, lines)) => place(f, lines, pos, self.sources),
+            Some((f, lines)) => span_in(
+                lines,
+                f.node.span,
+                (pos.line, pos.col, pos.len),
+                self.sources,
+            ),
             None => fallback,
         }
     }

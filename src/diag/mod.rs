@@ -1,6 +1,7 @@
 //! Diagnostics: the one type every stage reports with, and the source files they point into.
 //! Only the renderers in `render` know about output formats.
 
+pub mod block;
 mod codes;
 pub mod levels;
 pub mod render;

@@ -2,6 +2,7 @@
 //! ConfigMaps carry, and where the pods see those files (their volume mounts), so that an
 //! `include` resolves the way it will in the pod.
 
+use crate::diag::block::{BlockLines, span_in};
 use crate::diag::{Sources, Span};
 use crate::load::Node;
 use crate::natsconf::{self, Found, Reader, clean};
@@ -42,14 +43,6 @@ impl Doc<'_> {
     }
 }
 
-/// How the lines of a config map onto the stream: a literal block scalar keeps every line,
-/// indented; any other scalar style only lets a finding point at the value as a whole.
-#[derive(Debug, Clone, Copy)]
-pub struct LineMap {
-    first_line: u32,
-    indent: u32,
-}
-
 /// A NATS config carried by one ConfigMap key.
 pub struct ConfFile {
     pub cm: String,
@@ -57,7 +50,7 @@ pub struct ConfFile {
     pub doc: usize,
     pub text: String,
     pub value_span: Span,
-    lines: Option<LineMap>,
+    lines: Option<BlockLines>,
 }
 
 /// The prefix of the paths given to ConfigMap keys no workload of the stream mounts.
@@ -66,30 +59,12 @@ pub const UNMOUNTED: &str = "/configmap/";
 impl ConfFile {
     /// Where a place in this config is in the stream.
     pub fn span(&self, pos: natsconf::Pos, sources: &Sources) -> Span {
-        let src = sources.get(self.value_span.src);
-        match self.lines {
-            Some(lm) => {
-                let line = lm.first_line + pos.line.saturating_sub(1);
-                let col = lm.indent + pos.col;
-                let offset = src.offset(line as usize, col as usize);
-                // A finding on a multi-line value underlines its first line.
-                let line_end = src.offset(line as usize, 0) + src.line_text(line as usize).len();
-                let len = (pos.len as usize)
-                    .min(line_end.saturating_sub(offset))
-                    .max(1);
-                Span {
-                    src: self.value_span.src,
-                    line,
-                    col,
-                    offset: offset as u32,
-                    len: len as u32,
-                }
-            }
-            None => Span {
-                len: 1,
-                ..self.value_span
-            },
-        }
+        span_in(
+            self.lines,
+            self.value_span,
+            (pos.line, pos.col, pos.len),
+            sources,
+        )
     }
     /// Do the config's lines sit in the stream line by line (a literal block)?
     pub fn mapped(&self) -> bool {
@@ -118,28 +93,6 @@ impl ConfFile {
     }
 }
 
-/// Checks that every line of `text` sits in the stream at `value` line by line, indented.
-fn line_map(text: &str, value: Span, sources: &Sources) -> Option<LineMap> {
-    let src = sources.get(value.src);
-    let lm = LineMap {
-        first_line: value.line,
-        indent: value.col,
-    };
-    for (i, l) in text.lines().enumerate() {
-        let line = src.line_text(value.line as usize + i);
-        let ok = if l.is_empty() {
-            line.trim().is_empty()
-        } else {
-            line.chars().take(lm.indent as usize).all(|c| c == ' ')
-                && line.chars().skip(lm.indent as usize).collect::<String>() == l
-        };
-        if !ok {
-            return None;
-        }
-    }
-    Some(lm)
-}
-
 /// Every `.conf` key of every ConfigMap, in stream order.
 pub fn conf_files(docs: &[Doc], sources: &Sources) -> Vec<ConfFile> {
     let mut out = vec![];
@@ -160,7 +113,7 @@ pub fn conf_files(docs: &[Doc], sources: &Sources) -> Vec<ConfFile> {
                 doc: d.index,
                 text: text.to_string(),
                 value_span: e.value.span,
-                lines: line_map(text, e.value.span, sources),
+                lines: BlockLines::find(text, e.value.span, sources),
             });
         }
     }
