@@ -12,8 +12,6 @@ mod common;
 mod plain;
 
 use common::{config_maps, first_difference, stream_docs};
-use natscc::diag::Sources;
-use natscc::load::Inputs;
 use plain::Start;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -108,19 +106,7 @@ fn cases() -> Vec<PathBuf> {
 
 /// The ConfigMap natscc renders for a case, whatever its verdict: name and data.
 fn natscc_config_map(case: &Path) -> (String, BTreeMap<String, String>) {
-    let inputs = Inputs {
-        files: vec![case.join("values.yaml")],
-        ..Default::default()
-    };
-    let mut sources = Sources::default();
-    let root = natscc::load::load_over(
-        &inputs,
-        &mut sources,
-        natscc::chart::DEFAULTS_NAME,
-        natscc::chart::DEFAULTS,
-    )
-    .0
-    .expect("the values load");
+    let root = common::plain_values(case);
     let rendered = natscc::chart::render::render(&root);
     let (files, _) = natscc::chart::includes::config_map_data(&root);
     (
@@ -168,18 +154,7 @@ fn the_charts_own_examples_compile_to_helms_render_or_are_refused_as_the_server_
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         let chart = std::fs::read_to_string(case.join("rendered.yaml")).unwrap();
         failures.extend(compare(&name, &natscc_config_map(case), &chart));
-        let compiled = natscc::compile(&Inputs {
-            files: vec![case.join("values.yaml")],
-            ..Default::default()
-        });
-        let mut errors: Vec<&str> = compiled
-            .diags
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| d.code.name())
-            .collect();
-        errors.sort();
-        errors.dedup();
+        let (compiled, errors) = common::compile_case(case);
         let tmp = tempfile::tempdir().unwrap();
         match REFUSED.iter().find(|(c, _, _)| *c == name) {
             None => {

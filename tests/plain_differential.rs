@@ -22,7 +22,6 @@ mod common;
 mod plain;
 
 use common::{Rng, config_maps, first_difference, stream_docs};
-use natscc::load::Inputs;
 use plain::Start;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -296,18 +295,7 @@ struct Counts {
 /// Judges one rendered case.
 fn judge(case: &Path, counts: &mut Counts) {
     let name = case.file_name().unwrap().to_string_lossy().to_string();
-    let compiled = natscc::compile(&Inputs {
-        files: vec![case.join("values.yaml")],
-        ..Default::default()
-    });
-    let mut errors: Vec<&str> = compiled
-        .diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code.name())
-        .collect();
-    errors.sort();
-    errors.dedup();
+    let (compiled, errors) = common::compile_case(case);
     let rendered = std::fs::read_to_string(case.join("rendered.yaml")).ok();
     let mut differ = |why: String| {
         let values = std::fs::read_to_string(case.join("values.yaml")).unwrap();

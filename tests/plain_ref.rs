@@ -8,7 +8,6 @@
 mod common;
 use common::{config_maps, first_difference, stream_docs};
 
-use natscc::diag::Sources;
 use natscc::load::{Inputs, Node};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -54,19 +53,7 @@ fn compile(case: &Path) -> natscc::Compiled {
 
 /// The ConfigMap name and nats.conf bytes natscc renders for a case, without its checks.
 fn rendered_alone(case: &Path) -> (String, String) {
-    let inputs = Inputs {
-        files: vec![case.join("values.yaml")],
-        ..Default::default()
-    };
-    let mut sources = Sources::default();
-    let root = natscc::load::load_over(
-        &inputs,
-        &mut sources,
-        natscc::chart::DEFAULTS_NAME,
-        natscc::chart::DEFAULTS,
-    )
-    .0
-    .expect("the values load");
+    let root = common::plain_values(case);
     let rendered = natscc::chart::render::render(&root);
     (
         rendered.names.config_map.clone(),

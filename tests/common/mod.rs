@@ -579,3 +579,37 @@ pub fn write_fleet(dir: &Path, cpcs: usize, patterns: usize) -> PathBuf {
     std::fs::write(&path, f).unwrap();
     path
 }
+
+/// A plain-chart case's `values.yaml` loaded over the NATS chart's defaults: the tree natscc's
+/// renderer reads, whatever the checks would say of it.
+pub fn plain_values(case: &Path) -> Node {
+    let inputs = natscc::load::Inputs {
+        files: vec![case.join("values.yaml")],
+        ..Default::default()
+    };
+    natscc::load::load_over(
+        &inputs,
+        &mut Sources::default(),
+        natscc::chart::DEFAULTS_NAME,
+        natscc::chart::DEFAULTS,
+    )
+    .0
+    .expect("the values load")
+}
+
+/// A case's `values.yaml` compiled, and the codes of its errors (sorted, each once).
+pub fn compile_case(case: &Path) -> (natscc::Compiled, Vec<&'static str>) {
+    let compiled = natscc::compile(&natscc::load::Inputs {
+        files: vec![case.join("values.yaml")],
+        ..Default::default()
+    });
+    let mut errors: Vec<&'static str> = compiled
+        .diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code.name())
+        .collect();
+    errors.sort();
+    errors.dedup();
+    (compiled, errors)
+}
