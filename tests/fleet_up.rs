@@ -571,9 +571,8 @@ fn after_ready_a_retained_message_reaches_a_late_cpc_subscriber_on_the_first_try
             let payload = format!("v{run}");
             publish_retained(up.mqtt["csc"], "csc-fw", "broadcast/firmware", &payload).await;
             // Sourcing is asynchronous in the steady state too: the late subscriber comes once
-            // the copy is stored on CPC-1 (and a moment for the server's retained-message
-            // consumer), so a slow machine cannot make it early.
-            let deadline = Instant::now() + Duration::from_secs(10);
+            // the copy is stored on CPC-1, so a slow machine cannot make it early.
+            let deadline = Instant::now() + Duration::from_secs(20);
             while rmsgs_count(&monitors) < 1 {
                 assert!(
                     Instant::now() < deadline,
@@ -581,8 +580,24 @@ fn after_ready_a_retained_message_reaches_a_late_cpc_subscriber_on_the_first_try
                 );
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            // A server builds its MQTT account state at the account's first CONNECT: it then
+            // replays `$MQTT_rmsgs` through a consumer of its own, and answers a SUBSCRIBE from
+            // what that consumer has already handed it (nats-server 2.12.6 does not wait for the
+            // replay). So the late client subscribes once its server has taken the stored copy,
+            // as any client that is not the first one on a freshly started pod does.
             let mut late = Mqtt::connect(up.mqtt["cpc-1"], "cpc1-late").await;
+            while !rmsgs_consumers_caught_up(&monitors) {
+                assert!(
+                    Instant::now() < deadline,
+                    "run {run}: CPC-1's $MQTT_rmsgs consumers never took the stored copy: {:?}",
+                    monitors
+                        .iter()
+                        .map(|p| rmsgs_streams(*p))
+                        .collect::<Vec<_>>()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
             late.client
                 .subscribe("broadcast/firmware", QoS::AtLeastOnce)
                 .await
@@ -885,7 +900,7 @@ fn jsz(port: u16) -> serde_json::Value {
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
         s,
-        "GET /jsz?accounts=true&streams=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+        "GET /jsz?accounts=true&streams=true&consumers=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
     )
     .unwrap();
     let mut text = String::new();
@@ -913,6 +928,25 @@ fn rmsgs_sources(ports: &[u16]) -> Vec<i64> {
         .flat_map(|s| s["sources"].as_array().cloned().unwrap_or_default())
         .map(|src| src["active"].as_i64().unwrap_or(-1))
         .collect()
+}
+
+/// Whether every `$MQTT_rmsgs` consumer the replicas report has been handed the stream's
+/// last message (each MQTT server keeps its retained-message index through its own consumer).
+fn rmsgs_consumers_caught_up(ports: &[u16]) -> bool {
+    let streams: Vec<_> = ports.iter().flat_map(|p| rmsgs_streams(*p)).collect();
+    let mut consumers = 0;
+    for stream in &streams {
+        let last = stream["state"]["last_seq"].as_u64().unwrap_or(0);
+        for c in stream["consumer_detail"].as_array().into_iter().flatten() {
+            consumers += 1;
+            let delivered = c["delivered"]["stream_seq"].as_u64().unwrap_or(0);
+            let pending = c["num_pending"].as_u64().unwrap_or(0);
+            if delivered < last || pending > 0 || c["num_ack_pending"].as_u64().unwrap_or(0) > 0 {
+                return false;
+            }
+        }
+    }
+    consumers > 0
 }
 
 /// The most messages any replica's `$MQTT_rmsgs` holds.
