@@ -469,11 +469,9 @@ async fn mqtt_flows(up: &Up) {
     b2.subscribe("broadcast/live", QoS::AtLeastOnce).await;
     let (t, _) = b1.receive_from(&csc, "broadcast/live", "hello").await;
     assert_eq!(t, "broadcast/live");
-    let got = b2
-        .next(Duration::from_secs(3))
-        .await
-        .expect("CPC-2 gets the MQTT broadcast");
-    assert_eq!(got.0, "broadcast/live");
+    // CPC-2's subscription may reach its leaf after CPC-1's: the CSC goes on broadcasting.
+    let (t, _) = b2.receive_from(&csc, "broadcast/live", "hello").await;
+    assert_eq!(t, "broadcast/live", "CPC-2 gets the MQTT broadcast");
 
     // A retained message from the CSC reaches a CPC subscriber that connects later, through the
     // CPC's $MQTT_rmsgs stream sourcing the CSC's.
