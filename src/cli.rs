@@ -607,7 +607,7 @@ fn exit_code<'a>(diags: impl IntoIterator<Item = &'a Diagnostic>) -> i32 {
 fn usage(command: &str, message: impl std::fmt::Display) -> i32 {
     eprintln!(
         "natscc {command}: {}",
-        crate::check::secrets::redact(&message.to_string())
+        crate::diag::redact::redact(&message.to_string())
     );
     EXIT_USAGE
 }
@@ -658,13 +658,13 @@ fn answer(command: &str, mut a: Answer) -> i32 {
     // A drawing or an explanation names accounts, users and subjects from the values: a seed
     // or a clear password written there (an error of its own; a map-valued id is printed as
     // Go prints maps, `map[Password:x]`) is redacted as in every report.
-    use crate::check::secrets::{password_words, redact_words};
+    use crate::diag::redact::{password_words, redact_words};
     let words: Vec<String> = a
         .sources
         .iter()
         .flat_map(|(_, s)| password_words(&s.text))
         .collect();
-    let redact = |t: &str| redact_words(&crate::check::secrets::redact(t), &words).into_owned();
+    let redact = |t: &str| redact_words(&crate::diag::redact::redact(t), &words).into_owned();
     if let Some(note) = &a.note {
         eprintln!("natscc {command}: {}", redact(note));
     }
@@ -814,8 +814,8 @@ fn graph(values: &ValuesArgs, format: GraphFormat) -> Answer {
         return crate::fleet::cli::graph(fleet, draw);
     }
     let c = crate::check_only(&values.inputs());
-    let text = c.model.as_ref().map(|m| {
-        let g = crate::graph::build(m, "");
+    let text = c.rendered().map(|(m, bus)| {
+        let g = crate::graph::build(m, bus, "");
         let red = crate::graph::render::cycle_edges(&g, &crate::graph::cycles::find(&g));
         draw(&g, &red)
     });
@@ -844,17 +844,17 @@ fn access(values: &ValuesArgs, cluster: Option<&str>, q: &Question) -> Answer {
     }
     let c = crate::check_only(&values.inputs());
     let mut a = Answer::default();
-    match &c.model {
+    match c.rendered() {
         None if !c.has_errors() => a.note = Some(PLAIN_NOTE.to_string()),
         None => {}
-        Some(m) => {
-            let g = crate::graph::build(m, "");
+        Some((m, bus)) => {
+            let g = crate::graph::build(m, bus, "");
             let explain = |n, s: &str| crate::graph::render::explain(&g, n, s);
             let flows = crate::access::Flows {
                 graph: &g,
                 explain: &explain,
             };
-            match crate::access::cluster_grants("", m) {
+            match crate::access::cluster_grants("", bus) {
                 Ok(grants) => (a.text, a.usage) = crate::access::answer(&flows, &grants, q),
                 Err(e) => a.usage = Some(e),
             }
@@ -877,11 +877,11 @@ fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &
     }
     let c = crate::check_only(&values.inputs());
     let (mut text, mut note, mut problem) = (None, None, None);
-    match &c.model {
+    match c.rendered() {
         None if !c.has_errors() => note = Some(PLAIN_NOTE.to_string()),
         None => {}
-        Some(m) => {
-            let g = crate::graph::build(m, "");
+        Some((m, bus)) => {
+            let g = crate::graph::build(m, bus, "");
             match g.find("", account) {
                 Some(start) => text = Some(crate::graph::render::explain_text(&g, start, subject)),
                 None => {

@@ -723,7 +723,7 @@ pub fn type_problem(t: &T, n: &crate::load::Node) -> Option<String> {
 
 /// A non-negative Go duration, as nats-server parses one (`10s`, `1m30s`, `0`).
 pub fn is_duration(s: &str) -> bool {
-    super::limits::go_duration(s).is_some_and(|d| d >= 0.0) && !s.trim_start().starts_with('+')
+    crate::gotmpl::go_duration(s).is_some_and(|d| d >= 0.0) && !s.trim_start().starts_with('+')
 }
 
 pub const SIZE_PATTERN: &str = "^[0-9]+([kKmMgGtT]([iI]?[bB]?)?)?$";

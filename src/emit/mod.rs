@@ -2,7 +2,6 @@
 //! Emit runs only on a model with no error; everything it writes is deterministic.
 
 pub mod k8s;
-pub mod patch;
 mod write;
 pub mod yaml;
 

@@ -56,9 +56,12 @@ pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
     let mut g = Graph::default();
     let mut red = BTreeSet::new();
     let mut index: HashMap<(String, String), NodeIndex> = HashMap::new();
+    // A streamed fleet's clusters left their rendered bus behind with their files.
+    let unrendered = crate::bus::Bus::default();
     for c in &fleet.clusters {
         let Some(m) = &c.model else { continue };
-        let local = crate::graph::build(m, c.name());
+        let bus = c.bus.as_ref().unwrap_or(&unrendered);
+        let local = crate::graph::build(m, bus, c.name());
         let local_red =
             crate::graph::render::cycle_edges(&local, &crate::graph::cycles::find(&local));
         let nodes: Vec<NodeIndex> = local

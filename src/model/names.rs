@@ -2,6 +2,7 @@
 //! One place, so checks and emitters can never disagree about a name.
 
 use super::{ClusterType, Model};
+use crate::chart::secrets::TlsFile;
 
 /// `LEAF_<TOKEN>_USER_SEED`: upper case, every character outside `A-Z0-9` becomes `_`.
 pub fn env_token(name: &str) -> String {
@@ -185,23 +186,21 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
         ]);
     }
     // The NATS chart's own TLS Secrets, as each release's pod mounts them.
-    for i in m.bus.instances() {
-        for (secret, key, file) in &i.tls_secrets {
-            if v.iter().any(|k| k.secret == *secret && k.key == *key) {
-                continue;
-            }
-            let kind = match file {
-                crate::bus::TlsFile::Certificate => Certificate,
-                crate::bus::TlsFile::PrivateKey => PrivateKey,
-                crate::bus::TlsFile::Ca => CaCertificate,
-            };
-            v.push(SecretKey {
-                secret: secret.clone(),
-                key: key.clone(),
-                kind,
-                envs: vec![],
-            });
+    for (secret, key, file) in &m.tls_secrets {
+        if v.iter().any(|k| k.secret == *secret && k.key == *key) {
+            continue;
         }
+        let kind = match file {
+            TlsFile::Certificate => Certificate,
+            TlsFile::PrivateKey => PrivateKey,
+            TlsFile::Ca => CaCertificate,
+        };
+        v.push(SecretKey {
+            secret: secret.clone(),
+            key: key.clone(),
+            kind,
+            envs: vec![],
+        });
     }
     match m.cluster_type {
         ClusterType::Cpc => {

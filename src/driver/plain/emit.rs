@@ -3,7 +3,7 @@
 //! Secrets the server pod needs.
 
 use super::includes::DataFile;
-use super::render::Rendered;
+use crate::chart::render::Rendered;
 use crate::conf::{self, ConfMap};
 use crate::emit::Files;
 use crate::emit::yaml;
@@ -30,17 +30,17 @@ fn secrets(root: &Node) -> Value {
         "gateway",
     ] {
         let base = format!("config.{listener}.tls");
-        let on = super::render::val(root, &format!("{base}.enabled"))
+        let on = crate::chart::render::val(root, &format!("{base}.enabled"))
             .and_then(Node::as_bool)
             .unwrap_or(false);
-        let Some(name) = super::render::val(root, &format!("{base}.secretName"))
+        let Some(name) = crate::chart::render::val(root, &format!("{base}.secretName"))
             .and_then(Node::as_str)
             .filter(|_| on)
         else {
             continue;
         };
         let key = |k: &str| {
-            super::render::val(root, &format!("{base}.{k}"))
+            crate::chart::render::val(root, &format!("{base}.{k}"))
                 .and_then(Node::as_str)
                 .unwrap_or("")
                 .to_string()
@@ -51,17 +51,19 @@ fn secrets(root: &Node) -> Value {
         ]});
         out.push(entry);
     }
-    let ca_on = super::render::val(root, "tlsCA.enabled")
+    let ca_on = crate::chart::render::val(root, "tlsCA.enabled")
         .and_then(Node::as_bool)
         .unwrap_or(false);
     if ca_on {
-        let key = super::render::val(root, "tlsCA.key")
+        let key = crate::chart::render::val(root, "tlsCA.key")
             .and_then(Node::as_str)
             .unwrap_or("ca.crt");
-        if let Some(name) = super::render::val(root, "tlsCA.secretName").and_then(Node::as_str) {
+        if let Some(name) =
+            crate::chart::render::val(root, "tlsCA.secretName").and_then(Node::as_str)
+        {
             out.push(json!({"name": name, "usedBy": "tlsCA", "keys": [{"key": key, "holds": "tls-ca-certificate"}]}));
         } else if let Some(name) =
-            super::render::val(root, "tlsCA.configMapName").and_then(Node::as_str)
+            crate::chart::render::val(root, "tlsCA.configMapName").and_then(Node::as_str)
         {
             out.push(json!({"configMap": name, "usedBy": "tlsCA", "keys": [{"key": key, "holds": "tls-ca-certificate"}]}));
         }
@@ -73,7 +75,7 @@ fn secrets(root: &Node) -> Value {
 fn env(root: &Node, conf: &ConfMap) -> Value {
     let mut vars = vec![];
     crate::emit::k8s::variables(conf, &mut vars);
-    let prefix = super::render::val(root, "config.serverNamePrefix")
+    let prefix = crate::chart::render::val(root, "config.serverNamePrefix")
         .and_then(Node::as_str)
         .unwrap_or("");
     let list: Vec<Value> = vars
@@ -115,7 +117,7 @@ pub fn config_map_data(
         .collect();
     out.insert(
         "nats.conf".into(),
-        super::print::format_config(&r.conf) + "\n",
+        crate::chart::print::format_config(&r.conf) + "\n",
     );
     out
 }

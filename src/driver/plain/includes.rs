@@ -3,15 +3,16 @@
 //!
 //! - `nats.formatConfig` turns every JSON line `"<anything>$include": "<path>"` into
 //!   `include <path>;`, so a prefix (`00$include`, `zzz$include`) orders several includes at
-//!   any level of the config. [`server_view`] is the rendered tree as nats-server then reads it.
+//!   any level of the config. `chart::view::server_view` is the rendered tree as nats-server
+//!   then reads it.
 //! - `configMap.merge` and `configMap.patch` lay over the chart's ConfigMap document; its `data`
 //!   keys are files in the pod's `/etc/nats-config`, beside `nats.conf` ([`config_map_data`]).
 //! - [`resolve`] reads the included files back from that data as the server reads them
 //!   (`natsconf`, nested includes too), inlines them where they are included, and judges what
 //!   they hold with the same rules as the values (options, accounts, passwords).
 
-use super::spans::Spans;
-use crate::bus::gotmpl::json_string;
+use crate::chart::spans::Spans;
+use crate::chart::view::{is_include_key, printed_path};
 use crate::conf::{Conf, ConfMap, Item};
 use crate::diag::block::{BlockLines, span_in};
 use crate::diag::{Code, Diagnostic, Sources, Span};
@@ -29,43 +30,6 @@ const OWN_FILES: &[&str] = &[
     "secrets.yaml",
     ".natscc-manifest",
 ];
-
-/// Whether the chart prints this key as an include (its value being a string).
-pub fn is_include_key(key: &str) -> bool {
-    key.ends_with("$include")
-}
-
-/// The path the chart's include line names: the string as Go's JSON prints it (the chart
-/// un-escapes only `<`, `>` and `&`), between the quotes its regex cuts away.
-fn printed_path(p: &str) -> String {
-    let mut quoted = String::new();
-    json_string(p, false, &mut quoted);
-    quoted[1..quoted.len() - 1].to_string()
-}
-
-/// The rendered tree as nats-server reads the chart's printing of it: every `...$include` key
-/// with a string value is an `include` at the place its key sorts to.
-pub fn server_view(chart: &ConfMap) -> ConfMap {
-    ConfMap {
-        items: chart
-            .items
-            .iter()
-            .map(|item| match item {
-                Item::Kv(k, Conf::Str(p)) if is_include_key(k) => Item::Include(printed_path(p)),
-                Item::Kv(k, v) => Item::Kv(k.clone(), view_conf(v)),
-                Item::Include(p) => Item::Include(p.clone()),
-            })
-            .collect(),
-    }
-}
-
-fn view_conf(c: &Conf) -> Conf {
-    match c {
-        Conf::Map(m) => Conf::Map(server_view(m)),
-        Conf::List(items) => Conf::List(items.iter().map(view_conf).collect()),
-        other => other.clone(),
-    }
-}
 
 /// Every `$include` key whose value the chart does not print as a usable include: a number,
 /// a map or a list stays a key the server does not know; an empty string or a `<< >>` value
