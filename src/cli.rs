@@ -713,7 +713,7 @@ fn compile(values: &ValuesArgs, out: &Path, stated: Option<&Stated>, r: &ReportA
     if let Some(path) = &values.fleet {
         return compile_fleet(path, out, r, &levels);
     }
-    let c = crate::compile_stated(&values.inputs(), stated, true);
+    let c = crate::driver::compile_stated(&values.inputs(), stated, true);
     let mut diags = c.diags;
     r.judge(&levels, &mut diags);
     show(&diags, &c.sources, r.format);
@@ -813,7 +813,7 @@ fn graph(values: &ValuesArgs, format: GraphFormat) -> Answer {
     if let Some(fleet) = &values.fleet {
         return crate::fleet::cli::graph(fleet, draw);
     }
-    let c = crate::check_only(&values.inputs());
+    let c = crate::driver::check_only(&values.inputs());
     let text = c.rendered().map(|(m, bus)| {
         let g = crate::graph::build(m, bus, "");
         let red = crate::graph::render::cycle_edges(&g, &crate::graph::cycles::find(&g));
@@ -842,7 +842,7 @@ fn access(values: &ValuesArgs, cluster: Option<&str>, q: &Question) -> Answer {
     if let Some(fleet) = &values.fleet {
         return crate::fleet::cli::access(fleet, cluster, q);
     }
-    let c = crate::check_only(&values.inputs());
+    let c = crate::driver::check_only(&values.inputs());
     let mut a = Answer::default();
     match c.rendered() {
         None if !c.has_errors() => a.note = Some(PLAIN_NOTE.to_string()),
@@ -875,7 +875,7 @@ fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &
             ..Default::default()
         };
     }
-    let c = crate::check_only(&values.inputs());
+    let c = crate::driver::check_only(&values.inputs());
     let (mut text, mut note, mut problem) = (None, None, None);
     match c.rendered() {
         None if !c.has_errors() => note = Some(PLAIN_NOTE.to_string()),

@@ -1,7 +1,7 @@
 //! The fleet: one CSC and its CPCs, compiled and checked together from a fleet file.
 //!
 //! `load` reads the fleet file and each cluster's values (shared files once), every cluster
-//! then runs the single-cluster pipeline (`crate::compile_tree`), `check` runs the rules no
+//! then runs the single-cluster pipeline (`crate::driver::compile_tree`), `check` runs the rules no
 //! single values file can decide, and `graph` joins the clusters' routing graphs at their leaf
 //! connections. `up` runs the whole fleet locally on real servers.
 //!
@@ -292,7 +292,7 @@ fn compile_one(
         return (None, None, Files::new(), vec![], load_diags);
     }
     let emit = !matches!(writer.out, Output::Check);
-    let c = crate::compile_tree(root, vec![], sources.clone(), emit);
+    let c = crate::driver::compile_tree(root, vec![], sources.clone(), emit);
     let clean = !c.has_errors();
     let files = writer.take(&spec.name.value, c.files, clean);
     let (mut model, mut bus) = (c.model, c.bus);
