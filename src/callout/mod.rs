@@ -11,7 +11,7 @@
 
 mod authn;
 pub mod config;
-mod conn;
+pub mod conn;
 pub mod gojson;
 pub mod issuer;
 pub mod jwks;

@@ -1,7 +1,7 @@
 //! The NACK streams of each cluster's streams.yaml, created through the JetStream API as the
 //! NACK controller creates them, and the readiness of what they source.
 
-use super::nats::Conn;
+use crate::callout::conn::Conn;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -87,7 +87,8 @@ pub fn create_and_wait(
     streams: &[Value],
     deadline: Instant,
 ) -> Result<(), String> {
-    let mut conn = Conn::connect(port, Some(nack_seed), Duration::from_secs(3))
+    let addr = format!("127.0.0.1:{port}");
+    let mut conn = Conn::connect(&addr, Some(nack_seed), "natscc-up", Duration::from_secs(3))
         .map_err(|e| format!("{cluster}: cannot connect as nack-controller: {e}"))?;
     let mut sourced = vec![];
     for spec in streams {
