@@ -530,51 +530,15 @@ fn last_wins(m: &mut ConfMap) {
 /// An included file as a values tree (the form the values rules judge): bare words and
 /// variables in the chart's `<< X >>` form, every place the file's own.
 fn as_values(b: &Block, parsed: &[natsconf::File], cx: &Ctx, site: Span) -> Node {
-    let entries: Vec<YEntry> = b
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Kv {
-                key,
-                key_pos,
-                value,
-            } => Some(YEntry {
-                key: key.clone(),
-                key_span: cx.span_of(parsed, *key_pos, site),
-                value: node_values(value, parsed, cx, site),
-            }),
-            Entry::Include { .. } => None,
-        })
-        .collect();
-    let span = entries.first().map_or(site, |e| e.key_span);
-    Node {
-        v: V::Map(entries),
-        span,
-    }
-}
-
-fn node_values(n: &natsconf::Node, parsed: &[natsconf::File], cx: &Ctx, site: Span) -> Node {
-    let span = cx.span_of(parsed, n.pos, site);
-    let v = match &n.v {
-        Val::Str(t) => V::Str(t.clone()),
-        Val::Var(t) => V::Str(format!("<< ${t} >>")),
-        Val::Bare(t) => V::Str(format!("<< {t} >>")),
-        Val::Int(i) => V::Int(*i),
-        Val::Float(f) => V::Float(*f),
-        Val::Bool(b) => V::Bool(*b),
-        Val::List(items) => V::Seq(
-            items
-                .iter()
-                .map(|i| node_values(i, parsed, cx, site))
-                .collect(),
-        ),
-        Val::Map(b) => {
-            let mut m = as_values(b, parsed, cx, site);
-            m.span = span;
-            return m;
-        }
-    };
-    Node { v, span }
+    let span = |pos: Pos| cx.span_of(parsed, pos, site);
+    natsconf::values::block(
+        b,
+        &natsconf::values::Placing {
+            span: &span,
+            empty: site,
+            bare: &|_| None,
+        },
+    )
 }
 
 /// The rules of the values, on one included file placed where its include is: options and
