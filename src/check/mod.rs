@@ -1,5 +1,6 @@
-//! Stage 2: every rule over the merged values and the model. All rules run; each reports
-//! with its own code. A specific rule wins over the schema when both point at one place.
+//! Stage 3: every rule over the merged values, the model and the rendered bus. All rules run;
+//! each reports with its own code. A specific rule wins over the schema when both point at one
+//! place. `nats_chart` holds the rules on the NATS chart's values and renders, for both modes.
 
 pub mod accounts;
 pub mod auth;

@@ -17,7 +17,7 @@ use crate::load::{Entry, Node, V};
 use crate::server_version::kind::*;
 use crate::server_version::{self as sv, Deployed};
 
-/// Keys `chart::limits` already types (a quoted size, an integer duration): this rule adds only
+/// Keys `check::nats_chart::limits` already types (a quoted size, an integer duration): this rule adds only
 /// the kinds it leaves alone there (a list, a map, a boolean).
 const TYPED_ELSEWHERE: &[&str] = &[
     "max_connections",
@@ -204,7 +204,7 @@ pub fn rendered(conf: &Node, at: &str, deployed: &Deployed, out: &mut Vec<Diagno
     super::server_values::nested_lists(conf, at, out);
 }
 
-/// `typed_elsewhere`: a quoted size or an integer duration under the keys `chart::limits`
+/// `typed_elsewhere`: a quoted size or an integer duration under the keys `check::nats_chart::limits`
 /// types is left to it (in the values, not in a rendered config).
 fn top_level(
     merge: &Node,
@@ -220,7 +220,7 @@ fn top_level(
     };
     for (e, lower, mask, k) in known_entries(judge, merge, at, what, out) {
         let key = &e.key;
-        // A quoted size or an integer duration is reported by `chart::limits` (TunableType),
+        // A quoted size or an integer duration is reported by `check::nats_chart::limits` (TunableType),
         // which reads the key as written in lower case: `MAX_PENDING` is judged here.
         let handled = typed_elsewhere
             && *key == lower

@@ -1,4 +1,4 @@
-//! Stage 5: the files of one cluster, as text; `write` writes them atomically.
+//! Stage 4: the files of one cluster, as text; `write` writes them atomically.
 //! Emit runs only on a model with no error; everything it writes is deterministic.
 
 pub mod k8s;

@@ -1,5 +1,6 @@
-//! Stage 4: the routing graph. Accounts are nodes; every stream and service import is an
-//! edge in the direction messages travel. Built from the same config trees the emitters
+//! The routing graph, read by stage 3 (the import rules) and by `graph` and `explain`.
+//! Accounts are nodes; every stream and service import is an edge in the direction messages
+//! travel. Built from the same config trees the emitters
 //! print, so the graph can never disagree with the files.
 
 pub mod cycles;

@@ -1,4 +1,4 @@
-//! Stage 3: the typed values. Built leniently from the merged tree: a value of the wrong
+//! Stage 2 (render, beside `bus`): the typed values. Built leniently from the merged tree: a value of the wrong
 //! type is skipped here (the schema check has already reported it), so every later rule
 //! can still run and one run reports everything.
 
