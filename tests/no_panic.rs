@@ -291,7 +291,12 @@ fn exercise(path: &Path, companion: &Path, set: &[String]) -> Result<(), String>
                     "a",
                     "$JS.API.INFO",
                 ] {
-                    let _ = natscc::graph::render::explain_text(&g, start, subject);
+                    let _ = natscc::graph::render::explain_text(
+                        &g,
+                        start,
+                        subject,
+                        &natscc::graph::render::CLUSTER,
+                    );
                 }
             }
         }

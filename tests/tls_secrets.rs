@@ -19,25 +19,43 @@ fn repo() -> &'static Path {
 const CASES: &[(&str, &str)] = &[
     (
         "listener-off",
-        "config:\n  leafnodes:\n    enabled: false\n    tls:\n      enabled: true\n      \
-         secretName: leaf-tls\n  websocket:\n    enabled: true\n    tls:\n      enabled: true\n      \
-         secretName: ws-tls\n      cert: \"\"\n  nats:\n    tls:\n      enabled: true\n      \
-         secretName: client-tls\ntlsCA:\n  enabled: true\n  secretName: ca-secret\n  \
-         configMapName: ca-cm\n",
+        r#"config:
+  leafnodes:
+    enabled: false
+    tls: {enabled: true, secretName: leaf-tls}
+  websocket:
+    enabled: true
+    tls: {enabled: true, secretName: ws-tls, cert: ""}
+  nats:
+    tls: {enabled: true, secretName: client-tls}
+tlsCA: {enabled: true, secretName: ca-secret, configMapName: ca-cm}
+"#,
     ),
     (
         "listeners-on",
-        "config:\n  cluster:\n    enabled: true\n    tls:\n      enabled: true\n      \
-         secretName: route-tls\n      cert: route.pem\n      key: route-key.pem\n  leafnodes:\n    \
-         enabled: true\n    tls:\n      enabled: true\n      secretName: leaf-tls\n  mqtt:\n    \
-         enabled: true\n    tls:\n      enabled: true\n      secretName: mqtt-tls\n  nats:\n    \
-         tls:\n      enabled: false\n      secretName: unused-tls\ntlsCA:\n  enabled: true\n  \
-         secretName: ca-secret\n  key: root.pem\n",
+        r#"config:
+  cluster:
+    enabled: true
+    tls: {enabled: true, secretName: route-tls, cert: route.pem, key: route-key.pem}
+  leafnodes:
+    enabled: true
+    tls: {enabled: true, secretName: leaf-tls}
+  mqtt:
+    enabled: true
+    tls: {enabled: true, secretName: mqtt-tls}
+  nats:
+    tls: {enabled: false, secretName: unused-tls}
+tlsCA: {enabled: true, secretName: ca-secret, key: root.pem}
+"#,
     ),
     (
         "no-tls",
-        "config:\n  websocket:\n    enabled: true\n    tls:\n      enabled: false\n      \
-         secretName: ws-tls\ntlsCA:\n  enabled: false\n  secretName: ca-secret\n",
+        r#"config:
+  websocket:
+    enabled: true
+    tls: {enabled: false, secretName: ws-tls}
+tlsCA: {enabled: false, secretName: ca-secret}
+"#,
     ),
 ];
 

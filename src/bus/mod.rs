@@ -1,8 +1,9 @@
 //! Stage 2 (render, beside `model`): the event-bus chart's values turned into what the chart
-//! deploys. The two NATS subcharts (`nats`, and `nats-mtls` when mTLS is on) are rendered by the one NATS-chart
-//! renderer in [`crate::chart`] from their own values (the parent's `nats:` and `nats-mtls:`
-//! over the NATS chart's defaults, as Helm coalesces them); the bus's own ConfigMaps (accounts,
-//! leaf remotes, env, permissions, the auth-callout config) come from [`templates`].
+//! deploys. The two NATS subcharts (`nats`, and `nats-mtls` when mTLS is on) are rendered by
+//! the one NATS-chart renderer in [`crate::chart`] from their own values (the parent's `nats:`
+//! and `nats-mtls:` over the NATS chart's defaults, as Helm coalesces them); the bus's own
+//! ConfigMaps (accounts, leaf remotes, env, permissions, the auth-callout config) come from
+//! [`templates`].
 
 pub mod templates;
 

@@ -42,7 +42,7 @@ pub struct Conn {
     requests: u64,
 }
 
-/// Closes the socket from another thread, so a blocked `next` returns.
+/// Closes the socket from another thread, so a blocked `next_msg` returns.
 #[derive(Clone)]
 pub struct Stopper(std::sync::Arc<TcpStream>);
 
@@ -165,7 +165,7 @@ impl Conn {
             .write_all(format!("SUB {subject}{q} {sid}\r\n").as_bytes())
     }
 
-    /// Sends a PING; the matching PONG comes back through `next` as `Event::Pong`.
+    /// Sends a PING; the matching PONG comes back through `next_msg` as `Event::Pong`.
     pub fn ping(&mut self) -> std::io::Result<()> {
         self.writer.write_all(b"PING\r\n")
     }
@@ -195,7 +195,7 @@ impl Conn {
     }
 
     /// The next message (PINGs are answered on the way); `Ok(None)` for a PONG.
-    pub fn next(&mut self) -> std::io::Result<Option<Msg>> {
+    pub fn next_msg(&mut self) -> std::io::Result<Option<Msg>> {
         loop {
             let l = self.line()?;
             let parts: Vec<&str> = l.split_ascii_whitespace().collect();
@@ -270,7 +270,7 @@ impl Conn {
                 ));
             }
             self.reader.get_ref().set_read_timeout(Some(left))?;
-            match self.next() {
+            match self.next_msg() {
                 Ok(Some(m)) if m.sid == sid => {
                     if m.headers
                         .as_deref()

@@ -17,8 +17,8 @@ use crate::load::{Entry, Node, V};
 use crate::server_version::kind::*;
 use crate::server_version::{self as sv, Deployed};
 
-/// Keys `check::nats_chart::limits` already types (a quoted size, an integer duration): this rule adds only
-/// the kinds it leaves alone there (a list, a map, a boolean).
+/// Keys `check::nats_chart::limits` already types (a quoted size, an integer duration): this
+/// rule adds only the kinds it leaves alone there (a list, a map, a boolean).
 const TYPED_ELSEWHERE: &[&str] = &[
     "max_connections",
     "max_subscriptions",
@@ -204,8 +204,8 @@ pub fn rendered(conf: &Node, at: &str, deployed: &Deployed, out: &mut Vec<Diagno
     super::server_values::nested_lists(conf, at, out);
 }
 
-/// `typed_elsewhere`: a quoted size or an integer duration under the keys `check::nats_chart::limits`
-/// types is left to it (in the values, not in a rendered config).
+/// `typed_elsewhere`: a quoted size or an integer duration under the keys
+/// `check::nats_chart::limits` types is left to it (in the values, not in a rendered config).
 fn top_level(
     merge: &Node,
     at: &str,
@@ -220,8 +220,9 @@ fn top_level(
     };
     for (e, lower, mask, k) in known_entries(judge, merge, at, what, out) {
         let key = &e.key;
-        // A quoted size or an integer duration is reported by `check::nats_chart::limits` (TunableType),
-        // which reads the key as written in lower case: `MAX_PENDING` is judged here.
+        // A quoted size or an integer duration is reported by `check::nats_chart::limits`
+        // (TunableType), which reads the key as written in lower case: `MAX_PENDING` is
+        // judged here.
         let handled = typed_elsewhere
             && *key == lower
             && TYPED_ELSEWHERE.contains(&lower.as_str())

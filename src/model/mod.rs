@@ -1,6 +1,6 @@
-//! Stage 2 (render, beside `bus`): the typed values. Built leniently from the merged tree: a value of the wrong
-//! type is skipped here (the schema check has already reported it), so every later rule
-//! can still run and one run reports everything.
+//! Stage 2 (render, beside `bus`): the typed values. Built leniently from the merged tree: a
+//! value of the wrong type is skipped here (the schema check has already reported it), so
+//! every later rule can still run and one run reports everything.
 
 pub mod names;
 pub mod server;
