@@ -283,34 +283,10 @@ const BLOCKS: [&str; 6] = [
     "gateway",
 ];
 
-/// Whether `s` reads as a Go duration (`time.ParseDuration`): `0`, or numbers with units.
+/// Whether `s` reads as a Go duration (`time.ParseDuration`): `0`, or numbers with units,
+/// nothing around them.
 fn go_duration(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if s == "0" {
-        return true;
-    }
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let num = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n = &rest[..num];
-        if n.is_empty() || n == "." || n.matches('.').count() > 1 {
-            return false;
-        }
-        rest = &rest[num..];
-        let Some(unit) = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
-            .into_iter()
-            .find(|u| rest.starts_with(u) && !(*u == "m" && rest.starts_with("ms")))
-        else {
-            return false;
-        };
-        rest = &rest[unit.len()..];
-    }
-    true
+    s.trim() == s && crate::gotmpl::go_duration(s).is_some()
 }
 
 /// The keys, kinds and values of a block's merge (`at` is its path in the values).
