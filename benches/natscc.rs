@@ -182,18 +182,17 @@ fn main() {
             .unwrap();
         assert!(st.status.success());
     });
-    let model = {
+    let bus = {
         let inputs = natscc::load::Inputs {
             files: vec![example.clone()],
             ..Default::default()
         };
-        natscc::compile(&inputs).model.unwrap()
+        natscc::compile(&inputs).bus.unwrap()
     };
     // The main server's variables, includes inlined; nats-env-config's keys get its values.
     let mut vars = vec![];
-    natscc::emit::k8s::variables(model.bus.resolved(&model.bus.nats), &mut vars);
-    let env_config = model
-        .bus
+    natscc::emit::k8s::variables(bus.resolved(&bus.nats), &mut vars);
+    let env_config = bus
         .config_map("nats-env-config")
         .map(|c| c.data.clone())
         .unwrap_or_default();
@@ -308,19 +307,19 @@ fn main() {
             };
             let compiled = natscc::check_only(&inputs);
             assert!(!compiled.has_errors(), "generated lists must be clean");
-            let m = compiled.model.unwrap();
+            let (m, bus) = compiled.model.zip(compiled.bus).unwrap();
             let runs = if n >= 10_000 { 5 } else { 11 };
             // The two rules one after the other on one core, and as `check` runs them (two cores).
             let sequential = time(runs, || {
                 let d1 = natscc::check::cross_layer::check(&m);
-                let d2 = natscc::check::imports::check(&m);
+                let d2 = natscc::check::imports::check(&m, &bus);
                 assert!(d1.is_empty() && d2.is_empty());
             });
             let mut sources = natscc::diag::Sources::default();
             let (root, _) = natscc::load::load(&inputs, &mut sources);
             let root = root.unwrap();
             let checks = time(runs, || {
-                let d = natscc::check::check(&root, Some(&m), &sources);
+                let d = natscc::check::check(&root, Some((&m, &bus)), &sources);
                 assert!(!d.iter().any(|d| d.is_error()));
             });
             let whole = time(runs, || {

@@ -8,7 +8,8 @@ fn main() {
         ..Default::default()
     };
     let (root, _) = natscc::load::load(&inputs, &mut sources);
-    let model = natscc::model::build(&root.expect("values load")).expect("a cluster type");
-    let files = natscc::emit::emit(&model, &model.bus);
+    let root = root.expect("values load");
+    let model = natscc::model::build(&root).expect("a cluster type");
+    let files = natscc::emit::emit(&model, &natscc::bus::build(&root));
     natscc::emit::write_atomic(std::path::Path::new(&args[2]), &files).expect("write");
 }

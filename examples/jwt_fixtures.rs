@@ -12,7 +12,7 @@
 //! DIR/user.jwt          a user JWT (the wrong kind for resolver_preload)
 //! DIR/keys.txt          the public keys, for values files
 
-use natscc::chart::jwt;
+use natscc::check::nats_chart::jwt;
 use nkeys::KeyPair;
 
 fn main() {

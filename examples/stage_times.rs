@@ -19,12 +19,13 @@ fn main() {
     let t_schema2 = t.elapsed();
     let t = Instant::now();
     let m = natscc::model::build(&root).unwrap();
+    let bus = natscc::bus::build(&root);
     let t_model = t.elapsed();
     let t = Instant::now();
-    let d = natscc::check::check(&root, Some(&m), &sources);
+    let d = natscc::check::check(&root, Some((&m, &bus)), &sources);
     let t_check = t.elapsed();
     let t = Instant::now();
-    let files = natscc::emit::emit(&m, &m.bus);
+    let files = natscc::emit::emit(&m, &bus);
     let t_emit = t.elapsed();
     println!(
         "load {t_load:?} schema(first) {t_schema1:?} schema(again) {t_schema2:?} model {t_model:?} all checks {t_check:?} emit {t_emit:?} ({} findings, {} files)",

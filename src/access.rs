@@ -77,9 +77,8 @@ pub fn grants(cluster: &str, permissions_json: &str) -> Result<Vec<Grant>, Strin
 }
 
 /// The identities of one compiled cluster (its `auth-callout-permissions` ConfigMap).
-pub fn cluster_grants(cluster: &str, m: &crate::model::Model) -> Result<Vec<Grant>, String> {
-    match m
-        .bus
+pub fn cluster_grants(cluster: &str, bus: &crate::bus::Bus) -> Result<Vec<Grant>, String> {
+    match bus
         .config_map("auth-callout-permissions")
         .and_then(|c| c.data.get("permissions.json"))
     {

@@ -607,7 +607,7 @@ fn exit_code<'a>(diags: impl IntoIterator<Item = &'a Diagnostic>) -> i32 {
 fn usage(command: &str, message: impl std::fmt::Display) -> i32 {
     eprintln!(
         "natscc {command}: {}",
-        crate::check::secrets::redact(&message.to_string())
+        crate::diag::redact::redact(&message.to_string())
     );
     EXIT_USAGE
 }
@@ -658,13 +658,13 @@ fn answer(command: &str, mut a: Answer) -> i32 {
     // A drawing or an explanation names accounts, users and subjects from the values: a seed
     // or a clear password written there (an error of its own; a map-valued id is printed as
     // Go prints maps, `map[Password:x]`) is redacted as in every report.
-    use crate::check::secrets::{password_words, redact_words};
+    use crate::diag::redact::{password_words, redact_words};
     let words: Vec<String> = a
         .sources
         .iter()
         .flat_map(|(_, s)| password_words(&s.text))
         .collect();
-    let redact = |t: &str| redact_words(&crate::check::secrets::redact(t), &words).into_owned();
+    let redact = |t: &str| redact_words(&crate::diag::redact::redact(t), &words).into_owned();
     if let Some(note) = &a.note {
         eprintln!("natscc {command}: {}", redact(note));
     }
@@ -713,7 +713,7 @@ fn compile(values: &ValuesArgs, out: &Path, stated: Option<&Stated>, r: &ReportA
     if let Some(path) = &values.fleet {
         return compile_fleet(path, out, r, &levels);
     }
-    let c = crate::compile_stated(&values.inputs(), stated, true);
+    let c = crate::driver::compile_stated(&values.inputs(), stated, true);
     let mut diags = c.diags;
     r.judge(&levels, &mut diags);
     show(&diags, &c.sources, r.format);
@@ -813,9 +813,9 @@ fn graph(values: &ValuesArgs, format: GraphFormat) -> Answer {
     if let Some(fleet) = &values.fleet {
         return crate::fleet::cli::graph(fleet, draw);
     }
-    let c = crate::check_only(&values.inputs());
-    let text = c.model.as_ref().map(|m| {
-        let g = crate::graph::build(m, "");
+    let c = crate::driver::check_only(&values.inputs());
+    let text = c.rendered().map(|(m, bus)| {
+        let g = crate::graph::build(m, bus, "");
         let red = crate::graph::render::cycle_edges(&g, &crate::graph::cycles::find(&g));
         draw(&g, &red)
     });
@@ -842,19 +842,21 @@ fn access(values: &ValuesArgs, cluster: Option<&str>, q: &Question) -> Answer {
     if let Some(fleet) = &values.fleet {
         return crate::fleet::cli::access(fleet, cluster, q);
     }
-    let c = crate::check_only(&values.inputs());
+    let c = crate::driver::check_only(&values.inputs());
     let mut a = Answer::default();
-    match &c.model {
+    match c.rendered() {
         None if !c.has_errors() => a.note = Some(PLAIN_NOTE.to_string()),
         None => {}
-        Some(m) => {
-            let g = crate::graph::build(m, "");
-            let explain = |n, s: &str| crate::graph::render::explain(&g, n, s);
+        Some((m, bus)) => {
+            let g = crate::graph::build(m, bus, "");
+            let explain = |n, s: &str| {
+                crate::graph::render::explain(&g, n, s, &crate::graph::render::CLUSTER)
+            };
             let flows = crate::access::Flows {
                 graph: &g,
                 explain: &explain,
             };
-            match crate::access::cluster_grants("", m) {
+            match crate::access::cluster_grants("", bus) {
                 Ok(grants) => (a.text, a.usage) = crate::access::answer(&flows, &grants, q),
                 Err(e) => a.usage = Some(e),
             }
@@ -875,15 +877,20 @@ fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &
             ..Default::default()
         };
     }
-    let c = crate::check_only(&values.inputs());
+    let c = crate::driver::check_only(&values.inputs());
     let (mut text, mut note, mut problem) = (None, None, None);
-    match &c.model {
+    match c.rendered() {
         None if !c.has_errors() => note = Some(PLAIN_NOTE.to_string()),
         None => {}
-        Some(m) => {
-            let g = crate::graph::build(m, "");
+        Some((m, bus)) => {
+            let g = crate::graph::build(m, bus, "");
             match g.find("", account) {
-                Some(start) => text = Some(crate::graph::render::explain_text(&g, start, subject)),
+                Some(start) => {
+                    let cluster = &crate::graph::render::CLUSTER;
+                    text = Some(crate::graph::render::explain_text(
+                        &g, start, subject, cluster,
+                    ))
+                }
                 None => {
                     let names: Vec<String> = g.g.node_weights().map(|a| a.name.clone()).collect();
                     problem = Some(format!(

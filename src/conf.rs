@@ -86,7 +86,7 @@ impl ConfMap {
     }
     /// Deep-merges free-form values (the chart's `merge` blocks): maps merge, the rest replaces.
     /// Keys stay as written, `$include`s too: the chart's printer turns them into `include`
-    /// lines (`chart::includes::server_view` is what the server then reads).
+    /// lines (`chart::view::server_view` is what the server then reads).
     pub fn merge_values(&mut self, values: &Node) {
         for e in values.entries() {
             match (&e.value.v, self.get_mut(&e.key)) {

@@ -2,7 +2,7 @@
 //! applies the severity levels, prints the report and picks the exit code.
 
 use crate::diag::{Diagnostic, Sources};
-use crate::load::{Inputs, Node, merge, yaml};
+use crate::load::{self, Node, merge, yaml};
 use std::path::{Path, PathBuf};
 
 /// Expands files, folders (every .yaml/.yml below) and glob patterns, in a stable order.
@@ -51,51 +51,55 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
 /// parsed and merged. Each file then costs only its own reading, merging and checks.
 struct Shared {
     sources: Sources,
-    defaults: crate::load::BusDefaults,
+    /// The event-bus chart's defaults and the NATS chart's, for either mode.
+    bus: crate::load::BusDefaults,
+    nats_chart: Node,
     /// The companions merged, or `None` when one could not be read or parsed.
     companions: Option<Node>,
+    /// Whether a companion names `global.eventBus`.
+    companions_name_bus: bool,
     diags: Vec<Diagnostic>,
 }
 
 impl Shared {
     fn new(with: &[PathBuf]) -> Shared {
         let mut sources = Sources::default();
-        let defaults = crate::load::bus_defaults(&mut sources);
+        let defaults = crate::load::default_sources(&mut sources);
         let mut diags = vec![];
         let mut companions = Some(Node::map(Default::default()));
+        let mut companions_name_bus = false;
         for path in with {
             let tree = read(path, &mut sources, &mut diags);
+            companions_name_bus |= tree.as_ref().is_some_and(crate::load::names_event_bus);
             companions = companions.zip(tree).map(|(a, b)| merge::merge_user(a, b));
         }
         Shared {
+            bus: defaults.bus(&sources),
+            nats_chart: defaults.nats_chart(&sources),
             sources,
-            defaults,
             companions,
+            companions_name_bus,
             diags,
         }
     }
 
     /// One file checked as `check_only` checks it with the companions before it.
-    fn check(&self, file: &Path, with: &[PathBuf]) -> (Vec<Diagnostic>, Sources) {
+    fn check(&self, file: &Path) -> (Vec<Diagnostic>, Sources) {
         let mut sources = self.sources.clone();
         let mut diags = self.diags.clone();
         let tree = read(file, &mut sources, &mut diags);
+        let named = self.companions_name_bus || tree.as_ref().is_some_and(load::names_event_bus);
         let user = self
             .companions
             .clone()
             .zip(tree)
             .map(|(a, b)| merge::merge_user(a, b));
-        let root = user.map(|u| self.defaults.coalesce(u));
-        let inputs = Inputs {
-            files: with.iter().chain([&file.to_path_buf()]).cloned().collect(),
-            ..Default::default()
-        };
-        // Plain NATS chart values are checked against that chart's defaults instead.
-        if crate::is_plain_chart(root.as_ref(), &inputs, &sources) {
-            let c = crate::check_only(&inputs);
-            return (c.diags, c.sources);
-        }
-        let c = crate::compile_tree(root, diags, sources, false);
+        let mode = load::Mode::of(user.as_ref(), named);
+        let root = user.and_then(|u| match mode {
+            load::Mode::EventBus => Some(self.bus.coalesce(u)),
+            load::Mode::PlainChart => load::coalesce_plain(u, &self.nats_chart),
+        });
+        let c = crate::driver::run_mode(mode, root, diags, sources, false, None);
         (c.diags, c.sources)
     }
 }
@@ -121,7 +125,7 @@ fn read(path: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Opti
 /// is made once.
 pub fn lint_files(files: &[PathBuf], with: &[PathBuf]) -> Vec<(Vec<Diagnostic>, Sources)> {
     let shared = Shared::new(with);
-    crate::parallel::map(files.len(), |i| shared.check(&files[i], with))
+    crate::parallel::map(files.len(), |i| shared.check(&files[i]))
 }
 
 /// Each file's findings with its sources, in path order; `Err` is a usage error (no file

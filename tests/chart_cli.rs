@@ -4,7 +4,7 @@
 mod common;
 
 use common::natscc;
-use natscc::chart::jwt;
+use natscc::check::nats_chart::jwt;
 use nkeys::KeyPair;
 
 struct Keys {

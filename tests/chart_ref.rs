@@ -71,11 +71,10 @@ fn natscc_config_maps(compiled: &natscc::Compiled) -> BTreeMap<String, BTreeMap<
     match compiled.files.get("manifests.yaml") {
         Some(text) => config_maps(&stream_docs(text)),
         None => compiled
-            .model
+            .bus
             .as_ref()
-            .map(|m| {
-                m.bus
-                    .config_maps
+            .map(|bus| {
+                bus.config_maps
                     .iter()
                     .map(|c| (c.name.clone(), c.data.clone()))
                     .collect()

@@ -5,7 +5,7 @@
 mod common;
 
 use common::natscc;
-use natscc::chart::{self, keys};
+use natscc::chart::keys;
 use natscc::diag::{Code, Sources};
 use natscc::load::{self, Node, V};
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ fn try_load(file: &Path) -> Option<(Node, Node)> {
         ..Default::default()
     };
     let mut sources = Sources::default();
-    let merged = load::load_over(&inputs, &mut sources, chart::DEFAULTS_NAME, chart::DEFAULTS).0?;
+    let merged = load::load_plain(&inputs, &mut sources).0?;
     Some((alone, merged))
 }
 
@@ -128,18 +128,22 @@ fn every_good_chart_fixture_validates() {
     }
     // The built-in defaults are chart values too.
     let mut sources = Sources::default();
-    let id = load::add_file(&mut sources, "defaults.yaml", chart::DEFAULTS.to_string());
+    let id = load::add_file(
+        &mut sources,
+        "nats.yaml",
+        load::NATS_CHART_DEFAULTS.to_string(),
+    );
     let defaults = load::yaml::parse(id, &sources).0.unwrap();
     assert!(
         v.is_valid(&defaults.to_json()),
-        "src/chart/defaults.yaml does not validate"
+        "src/load/defaults/nats.yaml does not validate"
     );
 }
 
 /// The key-table findings natscc reports on chart values (not the rendering rules).
 fn table_findings(values: &Node) -> Vec<String> {
     let deployed = natscc::server_version::Deployed::chart_default("the chart's default");
-    chart::schema::check(values, &Sources::default(), &deployed)
+    natscc::check::nats_chart::schema::check(values, &Sources::default(), &deployed)
         .into_iter()
         .filter(|d| {
             matches!(

@@ -14,7 +14,7 @@ mod common;
 use common::free_port;
 
 use common::{make_certs, nats_server_path, natscc, openssl, rewrite_cert_paths};
-use natscc::chart::jwt;
+use natscc::check::nats_chart::jwt;
 use nkeys::KeyPair;
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -9,7 +9,7 @@ use common::free_port;
 
 use common::nats_server_path;
 use natscc::diag::Sources;
-use natscc::load::{Inputs, load_over};
+use natscc::load::{Inputs, load_plain};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,12 +24,7 @@ fn render(fixture: &str, dir: &Path) -> String {
         files: vec![path],
         ..Default::default()
     };
-    let (root, diags) = load_over(
-        &inputs,
-        &mut sources,
-        natscc::chart::DEFAULTS_NAME,
-        natscc::chart::DEFAULTS,
-    );
+    let (root, diags) = load_plain(&inputs, &mut sources);
     assert!(diags.is_empty(), "{fixture} does not load: {diags:?}");
     let r = natscc::chart::render::render(&root.unwrap());
     let mut text = natscc::conf::print("test", &r.conf);

@@ -391,13 +391,14 @@ fn run_case(values: String, dir: &std::path::Path) -> Outcome {
     let compiled = natscc::check_only(&inputs);
     let natscc_codes = error_codes(&compiled.diags);
     // The config the SPEC describes, whatever natscc thinks of it.
-    let model = compiled
+    let (model, bus) = compiled
         .model
+        .zip(compiled.bus)
         .expect("generated values always have a cluster type");
-    let files = natscc::emit::emit(&model, &model.bus);
+    let files = natscc::emit::emit(&model, &bus);
     let out = dir.join("out");
     natscc::emit::write_atomic(&out, &files).unwrap();
-    for conf in model.bus.instances().map(|i| model.bus.resolved(i)) {
+    for conf in bus.instances().map(|i| bus.resolved(i)) {
         // The config reader gives back the very tree the printer wrote.
         let text = natscc::conf::print("", conf);
         assert_eq!(
@@ -409,9 +410,8 @@ fn run_case(values: String, dir: &std::path::Path) -> Outcome {
     // The variables the main server's config names, includes inlined; those the chart's
     // nats-env-config ConfigMap sets (cluster name, JetStream domain) get its values.
     let mut vars = vec![];
-    natscc::emit::k8s::variables(model.bus.resolved(&model.bus.nats), &mut vars);
-    let env_config = model
-        .bus
+    natscc::emit::k8s::variables(bus.resolved(&bus.nats), &mut vars);
+    let env_config = bus
         .config_map("nats-env-config")
         .map(|c| c.data.clone())
         .unwrap_or_default();

@@ -188,7 +188,7 @@ fn every_config_the_compiler_builds_reads_back() {
             .to_string_lossy()
             .into_owned();
         chart_refs += usize::from(name.starts_with("chart-ref/"));
-        let Some(m) = compiled.model.as_ref() else {
+        let Some(bus) = compiled.bus.as_ref() else {
             // Plain NATS chart values have no event-bus model; their nats.conf is printed text
             // (none when natscc refuses the values).
             if compiled.has_errors() {
@@ -206,9 +206,9 @@ fn every_config_the_compiler_builds_reads_back() {
         let mut all = vec![];
         // The tree the chart renders for each server, and that tree with its includes inlined
         // (what the account graph and the start-time rules check).
-        for i in m.bus.instances() {
+        for i in bus.instances() {
             all.push((format!("{} rendered", i.release), i.rendered.conf.clone()));
-            all.push((format!("{} resolved", i.release), m.bus.resolved(i).clone()));
+            all.push((format!("{} resolved", i.release), bus.resolved(i).clone()));
         }
         // Every config file the compile writes (nothing when it refuses the values).
         for (file, text) in compiled.files.iter().filter(|(f, _)| f.ends_with(".conf")) {

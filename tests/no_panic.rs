@@ -274,8 +274,8 @@ fn exercise(path: &Path, companion: &Path, set: &[String]) -> Result<(), String>
             spans_inside(&diags, &sources)?;
             report_all(&diags, &sources);
         }
-        if let Some(m) = &c.model {
-            let g = natscc::graph::build(m, "");
+        if let Some((m, bus)) = c.rendered() {
+            let g = natscc::graph::build(m, bus, "");
             let red = natscc::graph::render::cycle_edges(&g, &natscc::graph::cycles::find(&g));
             let _ = natscc::graph::render::dot(&g, &red);
             let _ = natscc::graph::render::mermaid(&g, &red);
@@ -291,7 +291,12 @@ fn exercise(path: &Path, companion: &Path, set: &[String]) -> Result<(), String>
                     "a",
                     "$JS.API.INFO",
                 ] {
-                    let _ = natscc::graph::render::explain_text(&g, start, subject);
+                    let _ = natscc::graph::render::explain_text(
+                        &g,
+                        start,
+                        subject,
+                        &natscc::graph::render::CLUSTER,
+                    );
                 }
             }
         }

@@ -108,10 +108,10 @@ fn cases() -> Vec<PathBuf> {
 fn natscc_config_map(case: &Path) -> (String, BTreeMap<String, String>) {
     let root = common::plain_values(case);
     let rendered = natscc::chart::render::render(&root);
-    let (files, _) = natscc::chart::includes::config_map_data(&root);
+    let (files, _) = natscc::driver::plain::includes::config_map_data(&root);
     (
         rendered.names.config_map.clone(),
-        natscc::chart::emit::config_map_data(&rendered, &files),
+        natscc::driver::plain::emit::config_map_data(&rendered, &files),
     )
 }
 

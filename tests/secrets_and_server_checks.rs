@@ -388,7 +388,7 @@ fn clear_passwords_are_refused_and_masked_in_every_format() {
 /// names no secret and stays.
 #[test]
 fn source_masking_finds_passwords_by_their_key() {
-    use natscc::check::secrets::mask_secrets;
+    use natscc::diag::redact::mask_secrets;
     let cases = [
         (
             "users: [{user: a, password: s3cr3t}]",
@@ -480,7 +480,7 @@ fn lint_of_key_files_draws_no_seed_and_keeps_the_line_shape() {
 
 #[test]
 fn redaction_finds_seeds_by_shape_and_checksum() {
-    use natscc::check::secrets::{contains_seed, mask, redact};
+    use natscc::diag::redact::{contains_seed, mask, redact};
     assert!(contains_seed(SEED) && contains_seed(ACCOUNT_SEED) && contains_seed(CURVE_SEED));
     assert!(!contains_seed(USER), "a public key is not a secret");
     // Inside other text, and inside a longer base32 run (checksum found).

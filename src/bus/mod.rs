@@ -1,10 +1,10 @@
-//! The bus layer: the event-bus chart's values turned into what the chart deploys. The two
-//! NATS subcharts (`nats`, and `nats-mtls` when mTLS is on) are rendered by the one NATS-chart
-//! renderer in [`crate::chart`] from their own values (the parent's `nats:` and `nats-mtls:`
-//! over the NATS chart's defaults, as Helm coalesces them); the bus's own ConfigMaps (accounts,
-//! leaf remotes, env, permissions, the auth-callout config) come from [`templates`].
+//! Stage 2 (render, beside `model`): the event-bus chart's values turned into what the chart
+//! deploys. The two NATS subcharts (`nats`, and `nats-mtls` when mTLS is on) are rendered by
+//! the one NATS-chart renderer in [`crate::chart`] from their own values (the parent's `nats:`
+//! and `nats-mtls:` over the NATS chart's defaults, as Helm coalesces them); the bus's own
+//! ConfigMaps (accounts, leaf remotes, env, permissions, the auth-callout config) come from
+//! [`templates`].
 
-pub mod gotmpl;
 pub mod templates;
 
 use crate::chart::render::{self, Rendered};
@@ -26,8 +26,6 @@ pub struct Instance {
     pub rendered: Rendered,
     /// Where its pod mounts each ConfigMap: (ConfigMap name, mount folder under /etc).
     pub mounts: Vec<(String, String)>,
-    /// The keys of the TLS Secrets its pod mounts and its config reads: (Secret, key, what).
-    pub tls_secrets: Vec<(String, String, TlsFile)>,
     /// Its files read back as nats-server reads them, once for every rule and listing.
     pub read_back: ReadBack,
 }
@@ -40,60 +38,6 @@ pub struct ReadBack {
     pub resolved: ConfMap,
     /// The files nats-server could not parse, in mount order: (path, error, the line it is on).
     pub unreadable: Vec<(String, crate::natsconf::ParseError, String)>,
-}
-
-/// What a TLS Secret key holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsFile {
-    Certificate,
-    PrivateKey,
-    Ca,
-}
-
-/// The TLS Secrets the NATS chart mounts (`nats.secretNames`, `nats.tlsCAVolume`): a listener's
-/// `tls.secretName` when the listener is on (the client port always), and `tlsCA.secretName`.
-fn tls_secrets(values: &Node) -> Vec<(String, String, TlsFile)> {
-    let text = |n: Option<&Node>| {
-        n.filter(|n| !n.is_null())
-            .and_then(Node::scalar_text)
-            .filter(|t| !t.is_empty())
-    };
-    let on = |n: Option<&Node>| n.and_then(Node::as_bool).unwrap_or(false);
-    let mut out = vec![];
-    for protocol in [
-        "nats",
-        "leafnodes",
-        "websocket",
-        "mqtt",
-        "cluster",
-        "gateway",
-    ] {
-        let block = values.path(&["config", protocol]);
-        let tls = block.and_then(|b| b.get("tls"));
-        let enabled = protocol == "nats" || on(block.and_then(|b| b.get("enabled")));
-        if let (true, true, Some(secret)) = (
-            enabled,
-            on(tls.and_then(|t| t.get("enabled"))),
-            text(tls.and_then(|t| t.get("secretName"))),
-        ) {
-            let cert = text(tls.and_then(|t| t.get("cert"))).unwrap_or_else(|| "tls.crt".into());
-            let key = text(tls.and_then(|t| t.get("key"))).unwrap_or_else(|| "tls.key".into());
-            out.push((secret.clone(), cert, TlsFile::Certificate));
-            out.push((secret, key, TlsFile::PrivateKey));
-        }
-    }
-    let ca = values.get("tlsCA");
-    if on(ca.and_then(|c| c.get("enabled")))
-        && text(ca.and_then(|c| c.get("configMapName"))).is_none()
-        && let Some(secret) = text(ca.and_then(|c| c.get("secretName")))
-    {
-        out.push((
-            secret,
-            text(ca.and_then(|c| c.get("key"))).unwrap_or_else(|| "ca.crt".into()),
-            TlsFile::Ca,
-        ));
-    }
-    out
 }
 
 /// Everything the chart renders for one cluster that natscc compiles.
@@ -127,7 +71,6 @@ fn instance(root: &Node, release: &'static str, mounts: &[(&str, &str)]) -> Inst
         release,
         rendered,
         mounts: all,
-        tls_secrets: tls_secrets(values),
         read_back: ReadBack::default(),
     }
 }
@@ -181,7 +124,6 @@ impl Default for Instance {
             release: "nats",
             rendered: Rendered::default(),
             mounts: vec![],
-            tls_secrets: vec![],
             read_back: ReadBack::default(),
         }
     }
@@ -239,7 +181,7 @@ impl Bus {
             }
         }
         // The chart prints `...$include` keys as include lines; the server reads those.
-        let mut resolved = crate::chart::includes::server_view(&i.rendered.conf);
+        let mut resolved = crate::chart::view::server_view(&i.rendered.conf);
         inline(
             &mut resolved,
             &format!("{}/nats-config/nats.conf", i.release),

@@ -7,11 +7,11 @@
 //! chomped newline, every blank line and indentation included), and that text is then read as YAML,
 //! as the API server reads it, so the data strings are the ones a pod mounts.
 
-use super::gotmpl::{
+use crate::diag::{Source, Sources};
+use crate::gotmpl::{
     fmt_v, go_print, indent, nindent, quote, sorted, sprintf_s, to_json, to_raw_json, to_string,
     to_yaml, truthy,
 };
-use crate::diag::{Source, Sources};
 use crate::load::yaml::{Node, V};
 use std::collections::BTreeMap;
 
@@ -234,7 +234,7 @@ pub fn accounts_conf(values: &Node) -> String {
         let csc_prefixed = list(cl.and_then(|c| c.get("cscPrefixedExports")));
         let cpc_exports = list(cl.and_then(|c| c.get("cpcExports")));
         let s = |n: &Node| sprintf_s(Some(n));
-        let q = |s: String| super::gotmpl::go_quote(&s);
+        let q = |s: String| crate::gotmpl::go_quote(&s);
         let sid = sprintf_s(id);
         t.push_str("\n    CSC {\n      jetstream: false\n      exports: [");
         for e in csc_exports.iter().chain(csc_prefixed) {
@@ -338,7 +338,7 @@ pub fn leafnodes_conf(values: &Node) -> String {
             let seed_env = format!("LEAF_{}_USER_SEED", extra_account_env_name(name));
             t.push_str(&format!(
                 "\n\n      {{\n        urls: [{url}]\n        nkey: ${seed_env}\n        account: {}{remote_tls_text}\n      }}",
-                super::gotmpl::go_quote(name)
+                crate::gotmpl::go_quote(name)
             ));
         }
         t.push_str("\n    ]");
@@ -378,7 +378,7 @@ pub fn mtls_accounts_conf(values: &Node) -> String {
 
 /// `templates/nats-env-config.yaml`, the `data:` block.
 pub fn env_config(values: &Node) -> String {
-    use super::gotmpl::go_quote;
+    use crate::gotmpl::go_quote;
     let ct_node = eb(values, "clusterType");
     let ct = cluster_type(values);
     let id = eb(values, "clusterId");
@@ -389,7 +389,7 @@ pub fn env_config(values: &Node) -> String {
     };
     let mut t = format!(
         "data:\n  NATS_CLUSTER_NAME: {cluster_name}\n  NATS_JS_DOMAIN: {}",
-        go_quote(&super::gotmpl::to_string(ct_node).to_uppercase())
+        go_quote(&crate::gotmpl::to_string(ct_node).to_uppercase())
     );
     if mtls_enabled(values) {
         let server = if ct == "cpc" {
@@ -538,7 +538,7 @@ pub fn permissions_tree(values: &Node) -> Node {
 pub fn permissions(values: &Node) -> String {
     format!(
         "data:\n  permissions.json: {}\n",
-        super::gotmpl::go_quote(&to_json(&permissions_tree(values)))
+        crate::gotmpl::go_quote(&to_json(&permissions_tree(values)))
     )
 }
 

@@ -154,7 +154,7 @@ impl Settings {
             Some(match &n.v {
                 V::Str(s) => s.clone(),
                 V::Null => String::new(),
-                _ => crate::bus::gotmpl::fmt_v(n),
+                _ => crate::gotmpl::fmt_v(n),
             })
         }
         if let Some(n) = node {

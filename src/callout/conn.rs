@@ -1,7 +1,8 @@
-//! The responder's NATS connection: connect with the AUTHX user's NKey, one subscription per
-//! subject, messages with their headers, replies with or without headers. Blocking, on the
-//! responder's own thread; `Stopper` unblocks a pending read from another thread. A full client
-//! (and an async runtime) would be a heavy start for a service that answers one kind of request.
+//! natscc's one small NATS client: the responder's connection (connect with the AUTHX user's
+//! NKey, one subscription per subject, messages with their headers, replies with or without
+//! headers) and `up`'s JetStream API calls ([`Conn::request`]). Blocking, on the caller's own
+//! thread; `Stopper` unblocks a pending read from another thread. A full client (and an async
+//! runtime) would be a heavy start for a service that answers one kind of request.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
@@ -37,9 +38,11 @@ pub struct Conn {
     writer: TcpStream,
     /// The server's INFO `server_id`, for log lines.
     pub server_id: String,
+    /// How many requests this connection has made.
+    requests: u64,
 }
 
-/// Closes the socket from another thread, so a blocked `next` returns.
+/// Closes the socket from another thread, so a blocked `next_msg` returns.
 #[derive(Clone)]
 pub struct Stopper(std::sync::Arc<TcpStream>);
 
@@ -95,6 +98,7 @@ impl Conn {
             reader: BufReader::new(stream),
             writer,
             server_id: String::new(),
+            requests: 0,
         };
         let info = c.line()?;
         let info = info
@@ -161,7 +165,7 @@ impl Conn {
             .write_all(format!("SUB {subject}{q} {sid}\r\n").as_bytes())
     }
 
-    /// Sends a PING; the matching PONG comes back through `next` as `Event::Pong`.
+    /// Sends a PING; the matching PONG comes back through `next_msg` as `Event::Pong`.
     pub fn ping(&mut self) -> std::io::Result<()> {
         self.writer.write_all(b"PING\r\n")
     }
@@ -191,7 +195,7 @@ impl Conn {
     }
 
     /// The next message (PINGs are answered on the way); `Ok(None)` for a PONG.
-    pub fn next(&mut self) -> std::io::Result<Option<Msg>> {
+    pub fn next_msg(&mut self) -> std::io::Result<Option<Msg>> {
         loop {
             let l = self.line()?;
             let parts: Vec<&str> = l.split_ascii_whitespace().collect();
@@ -236,6 +240,54 @@ impl Conn {
         self.reader.read_exact(&mut buf)?;
         buf.truncate(len);
         Ok(buf)
+    }
+
+    /// Publishes `payload` on `subject` with a reply inbox and waits up to `timeout` for the
+    /// one reply (a no-responders status is an error). Messages of other subscriptions that
+    /// arrive meanwhile are dropped: the caller has none.
+    pub fn request(
+        &mut self,
+        subject: &str,
+        payload: &[u8],
+        timeout: Duration,
+    ) -> std::io::Result<Vec<u8>> {
+        // Requests take sids above any a subscriber numbers by hand.
+        self.requests += 1;
+        let sid = (1 << 32) + self.requests;
+        let inbox = format!("_INBOX.natscc.{}.{sid}", std::process::id());
+        self.subscribe(&inbox, None, sid)?;
+        let mut buf = format!("PUB {subject} {inbox} {}\r\n", payload.len()).into_bytes();
+        buf.extend_from_slice(payload);
+        buf.extend_from_slice(b"\r\n");
+        self.writer.write_all(&buf)?;
+        let deadline = std::time::Instant::now() + timeout;
+        let reply = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no reply to {subject}"),
+                ));
+            }
+            self.reader.get_ref().set_read_timeout(Some(left))?;
+            match self.next_msg() {
+                Ok(Some(m)) if m.sid == sid => {
+                    if m.headers
+                        .as_deref()
+                        .is_some_and(|h| h.starts_with("NATS/1.0 503"))
+                    {
+                        break Err(err(format!("no responders on {subject}")));
+                    }
+                    break Ok(m.payload);
+                }
+                Ok(_) => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.reader.get_ref().set_read_timeout(None)?;
+        self.writer
+            .write_all(format!("UNSUB {sid}\r\n").as_bytes())?;
+        reply
     }
 }
 

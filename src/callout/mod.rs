@@ -11,7 +11,7 @@
 
 mod authn;
 pub mod config;
-mod conn;
+pub mod conn;
 pub mod gojson;
 pub mod issuer;
 pub mod jwks;
@@ -267,7 +267,7 @@ fn run(
             .and_then(|_| c.ping());
         if setup.is_ok() {
             loop {
-                match c.next() {
+                match c.next_msg() {
                     Ok(None) => {
                         if let Some(tx) = ready.take() {
                             r.log.info(

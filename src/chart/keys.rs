@@ -1,6 +1,6 @@
 //! The one table of what the official NATS Helm chart reads from its values: every key under
 //! `config` (and `tlsCA`, and natscc's own `natscc`), its type, and what it renders in nats.conf.
-//! Plain-chart mode (`chart::schema`), the event-bus mode's ignored-key rule
+//! Plain-chart mode (`check::nats_chart::schema`), the event-bus mode's ignored-key rule
 //! (`check::chart`) and `natscc schema --chart` (schema/nats-chart.schema.json) all read it.
 //!
 //! Source: the chart's `values.yaml` and `files/config/*.yaml` templates in nats-io/k8s
@@ -8,7 +8,7 @@
 //! dependency), which reads `config.cluster.noAdvertise`. The table also holds three keys only
 //! later releases read, so values written for them stay valid: `config.leafnodes.remotes` and
 //! `config.lameDuckGracePeriod`/`lameDuckDuration`; 2.12.6 renders nothing from them (no remotes,
-//! constant lame-duck settings) and `chart::schema` reports each one set as ignored.
+//! constant lame-duck settings) and `check::nats_chart::schema` reports each one set as ignored.
 
 use serde_json::{Map, Value, json};
 
@@ -723,7 +723,7 @@ pub fn type_problem(t: &T, n: &crate::load::Node) -> Option<String> {
 
 /// A non-negative Go duration, as nats-server parses one (`10s`, `1m30s`, `0`).
 pub fn is_duration(s: &str) -> bool {
-    super::limits::go_duration(s).is_some_and(|d| d >= 0.0) && !s.trim_start().starts_with('+')
+    crate::gotmpl::go_duration(s).is_some_and(|d| d >= 0.0) && !s.trim_start().starts_with('+')
 }
 
 pub const SIZE_PATTERN: &str = "^[0-9]+([kKmMgGtT]([iI]?[bB]?)?)?$";

@@ -4,8 +4,8 @@
 //!
 //! Every number is printed as Go prints a float64 (Helm reads values numbers as float64).
 
-use crate::bus::gotmpl::{json_float, json_string};
 use crate::conf::{Conf, ConfMap, Item};
+use crate::gotmpl::{json_float, json_string};
 use regex_lite::Regex;
 use std::sync::OnceLock;
 
@@ -119,10 +119,10 @@ mod tests {
         assert_eq!(json_float(1e-7), "1e-7");
         assert_eq!(json_float(1000000.0), "1000000");
         assert_eq!(json_float(0.5), "0.5");
-        assert_eq!(crate::bus::gotmpl::go_float(1e6), "1e+06");
-        assert_eq!(crate::bus::gotmpl::go_float(2e9), "2e+09");
-        assert_eq!(crate::bus::gotmpl::go_float(4222.0), "4222");
-        assert_eq!(crate::bus::gotmpl::go_float(1234567.0), "1.234567e+06");
-        assert_eq!(crate::bus::gotmpl::go_float(0.00001), "1e-05");
+        assert_eq!(crate::gotmpl::go_float(1e6), "1e+06");
+        assert_eq!(crate::gotmpl::go_float(2e9), "2e+09");
+        assert_eq!(crate::gotmpl::go_float(4222.0), "4222");
+        assert_eq!(crate::gotmpl::go_float(1234567.0), "1.234567e+06");
+        assert_eq!(crate::gotmpl::go_float(0.00001), "1e-05");
     }
 }

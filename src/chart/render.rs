@@ -105,7 +105,7 @@ pub struct Rendered {
     pub spans: Spans,
     pub names: Names,
     /// Roles of the `natscc.tlsRoles` users, by certificate subject.
-    pub roles: super::tls_roles::Roles,
+    pub roles: super::roles::Roles,
 }
 
 struct R<'a> {
@@ -132,7 +132,7 @@ impl R<'_> {
             }
         }
         if let Some(p) = values.get("patch").filter(|p| matches!(p.v, V::Seq(_))) {
-            crate::emit::patch::apply(doc, p);
+            super::patch::apply(doc, p);
             for op in p.items() {
                 if let (Some(ptr), Some(v)) =
                     (op.get("path").and_then(Node::as_str), op.get("value"))
@@ -413,7 +413,7 @@ pub fn render(root: &Node) -> Rendered {
     }
 
     // natscc's own shortcuts compile to plain config before the user's raw merge.
-    let roles = super::tls_roles::apply(root, &mut conf, &mut r.spans);
+    let roles = super::roles::apply(root, &mut conf, &mut r.spans);
 
     r.merge_patch(&mut conf, &[], "config");
     sort(&mut conf);

@@ -15,7 +15,7 @@ fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Di
             .then(|| format!("this key comes from the event-bus chart's own defaults: set `{here}: null` to drop it"))
     };
     let mut found = vec![];
-    crate::chart::schema::check_config(raw, config_at, false, &extra, &mut found);
+    super::nats_chart::schema::check_config(raw, config_at, false, &extra, &mut found);
     // The chart's own values.yaml sets a key its templates never read (`nats-mtls.config.tls`):
     // the chart's quirk, not the user's mistake.
     out.extend(found.into_iter().filter(|d| {
@@ -25,7 +25,7 @@ fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Di
     }));
 }
 
-pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
+pub fn check(m: &Model, bus: &crate::bus::Bus, sources: &Sources) -> Vec<Diagnostic> {
     let mut out = vec![];
     for (release, cfg) in [("nats", &m.nats), ("nats-mtls", &m.nats_mtls)] {
         if release == "nats-mtls" && !m.mtls {
@@ -51,10 +51,11 @@ pub fn check(m: &Model, sources: &Sources) -> Vec<Diagnostic> {
     }
     // The rules plain-chart mode applies, on each release as the chart renders it (includes
     // read back): one judge for one config.
-    for i in m.bus.instances() {
+    for i in bus.instances() {
         let fallback = i.rendered.spans.at(&[]).unwrap_or(m.event_bus_span);
-        let resolved = m.bus.resolved(i);
-        for mut d in crate::chart::limits::check(resolved, &i.rendered.spans, fallback, false) {
+        let resolved = bus.resolved(i);
+        for mut d in super::nats_chart::limits::check(resolved, &i.rendered.spans, fallback, false)
+        {
             d.message = format!("{}: {}", i.release, d.message);
             out.push(d);
         }
@@ -79,7 +80,7 @@ fn printed_numbers(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
             };
             // Go's `%v` of a float64 (every Helm number is one): `1e+06` from 1e6 up and below
             // 1e-4.
-            let printed = crate::bus::gotmpl::go_float(v);
+            let printed = crate::gotmpl::go_float(v);
             if printed.contains('e') {
                 let shown = node.scalar_text().unwrap_or_default();
                 out.push(

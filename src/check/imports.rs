@@ -120,8 +120,8 @@ fn import_span(m: &Model, importer: &str, exporter: &str, subject: &str) -> Opti
     })
 }
 
-pub fn check(m: &Model) -> Vec<Diagnostic> {
-    let g = graph::build(m, "");
+pub fn check(m: &Model, bus: &crate::bus::Bus) -> Vec<Diagnostic> {
+    let g = graph::build(m, bus, "");
     let defined = g.defined.iter().map(|&i| g.g[i].name.clone()).collect();
     let span_of = |imp: &str, exp: &str, subject: &str| import_span(m, imp, exp, subject);
     // Duplicates inside one cross-layer list are reported by the cross-layer rule.

@@ -1,5 +1,6 @@
-//! Stage 2: every rule over the merged values and the model. All rules run; each reports
-//! with its own code. A specific rule wins over the schema when both point at one place.
+//! Stage 3: every rule over the merged values, the model and the rendered bus. All rules run;
+//! each reports with its own code. A specific rule wins over the schema when both point at one
+//! place. `nats_chart` holds the rules on the NATS chart's values and renders, for both modes.
 
 pub mod accounts;
 pub mod auth;
@@ -7,6 +8,7 @@ pub mod chart;
 pub mod cross_layer;
 pub mod gateway;
 pub mod imports;
+pub mod nats_chart;
 pub mod permissions;
 pub mod rendered;
 pub mod schema;
@@ -16,6 +18,7 @@ pub mod server_conf;
 pub mod server_values;
 pub mod values;
 
+use crate::bus::Bus;
 use crate::diag::{Code, Diagnostic, Sources};
 use crate::load::Node;
 use crate::model::Model;
@@ -31,11 +34,12 @@ fn is_schema(c: Code) -> bool {
     )
 }
 
-/// Runs the schema and every semantic rule.
-pub fn check(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
+/// Runs the schema and every semantic rule, on the values, the typed model and the rendered bus
+/// (both `None` without a usable cluster type).
+pub fn check(root: &Node, model: Option<(&Model, &Bus)>, sources: &Sources) -> Vec<Diagnostic> {
     // The schema walk needs only the tree, so big values run it on a second core. Small ones
     // do not: waking another core costs more than the walk (tens of microseconds).
-    let (mut out, semantic) = if model.is_some_and(is_big) {
+    let (mut out, semantic) = if model.is_some_and(|(m, _)| is_big(m)) {
         std::thread::scope(|scope| {
             let schema = scope.spawn(|| schema::check(root));
             let semantic = semantic(root, model, sources);
@@ -60,12 +64,12 @@ fn is_big(m: &Model) -> bool {
         >= PARALLEL_FROM
 }
 
-fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagnostic> {
-    let mut semantic = values::check(root, model);
+fn semantic(root: &Node, model: Option<(&Model, &Bus)>, sources: &Sources) -> Vec<Diagnostic> {
+    let mut semantic = values::check(root, model.map(|(m, _)| m));
     semantic.extend(values::numeric_ids(root, sources));
     semantic.extend(secrets::seeds(root));
     semantic.extend(secrets::passwords(root));
-    if let Some(m) = model {
+    if let Some((m, bus)) = model {
         semantic.extend(accounts::check(m));
         semantic.extend(server_values::check(m));
         semantic.extend(server_conf::bus(root, m.mtls, m.server_version.as_ref()));
@@ -74,14 +78,14 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
         semantic.extend(auth::callout(root, m));
         semantic.extend(chart::number_format(m));
         semantic.extend(chart::leaf_tls_conflict(root, m));
-        semantic.extend(chart::check(m, sources));
+        semantic.extend(chart::check(m, bus, sources));
         semantic.extend(gateway::check(m));
-        semantic.extend(rendered::check(root, m));
+        semantic.extend(rendered::check(root, m, bus));
         // The import graph needs valid subjects; with none broken it runs beside the overlap rule.
         let graph_rules = !semantic.iter().any(|d| d.code == Code::Subject);
         let (overlap_diags, import_diags) = if graph_rules && is_big(m) {
             std::thread::scope(|scope| {
-                let imports = scope.spawn(|| imports::check(m));
+                let imports = scope.spawn(|| imports::check(m, bus));
                 let overlap = cross_layer::check(m);
                 (
                     overlap,
@@ -94,7 +98,7 @@ fn semantic(root: &Node, model: Option<&Model>, sources: &Sources) -> Vec<Diagno
             (
                 cross_layer::check(m),
                 if graph_rules {
-                    imports::check(m)
+                    imports::check(m, bus)
                 } else {
                     vec![]
                 },

@@ -6,9 +6,9 @@ use crate::diag::{Code, Diagnostic};
 use crate::load::Node;
 use crate::model::Model;
 
-pub fn check(root: &Node, m: &Model) -> Vec<Diagnostic> {
+pub fn check(root: &Node, m: &Model, bus: &crate::bus::Bus) -> Vec<Diagnostic> {
     let mut out = vec![];
-    for i in m.bus.instances() {
+    for i in bus.instances() {
         for (path, e, line) in &i.read_back.unreadable {
             // The accounts files come from the extra accounts; anything else from the bus values.
             let from = if path.contains("accounts") {

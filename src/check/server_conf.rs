@@ -17,8 +17,8 @@ use crate::load::{Entry, Node, V};
 use crate::server_version::kind::*;
 use crate::server_version::{self as sv, Deployed};
 
-/// Keys `chart::limits` already types (a quoted size, an integer duration): this rule adds only
-/// the kinds it leaves alone there (a list, a map, a boolean).
+/// Keys `check::nats_chart::limits` already types (a quoted size, an integer duration): this
+/// rule adds only the kinds it leaves alone there (a list, a map, a boolean).
 const TYPED_ELSEWHERE: &[&str] = &[
     "max_connections",
     "max_subscriptions",
@@ -204,8 +204,8 @@ pub fn rendered(conf: &Node, at: &str, deployed: &Deployed, out: &mut Vec<Diagno
     super::server_values::nested_lists(conf, at, out);
 }
 
-/// `typed_elsewhere`: a quoted size or an integer duration under the keys `chart::limits`
-/// types is left to it (in the values, not in a rendered config).
+/// `typed_elsewhere`: a quoted size or an integer duration under the keys
+/// `check::nats_chart::limits` types is left to it (in the values, not in a rendered config).
 fn top_level(
     merge: &Node,
     at: &str,
@@ -220,8 +220,9 @@ fn top_level(
     };
     for (e, lower, mask, k) in known_entries(judge, merge, at, what, out) {
         let key = &e.key;
-        // A quoted size or an integer duration is reported by `chart::limits` (TunableType),
-        // which reads the key as written in lower case: `MAX_PENDING` is judged here.
+        // A quoted size or an integer duration is reported by `check::nats_chart::limits`
+        // (TunableType), which reads the key as written in lower case: `MAX_PENDING` is
+        // judged here.
         let handled = typed_elsewhere
             && *key == lower
             && TYPED_ELSEWHERE.contains(&lower.as_str())
@@ -282,34 +283,10 @@ const BLOCKS: [&str; 6] = [
     "gateway",
 ];
 
-/// Whether `s` reads as a Go duration (`time.ParseDuration`): `0`, or numbers with units.
+/// Whether `s` reads as a Go duration (`time.ParseDuration`): `0`, or numbers with units,
+/// nothing around them.
 fn go_duration(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if s == "0" {
-        return true;
-    }
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let num = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n = &rest[..num];
-        if n.is_empty() || n == "." || n.matches('.').count() > 1 {
-            return false;
-        }
-        rest = &rest[num..];
-        let Some(unit) = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
-            .into_iter()
-            .find(|u| rest.starts_with(u) && !(*u == "m" && rest.starts_with("ms")))
-        else {
-            return false;
-        };
-        rest = &rest[unit.len()..];
-    }
-    true
+    s.trim() == s && crate::gotmpl::go_duration(s).is_some()
 }
 
 /// The keys, kinds and values of a block's merge (`at` is its path in the values).

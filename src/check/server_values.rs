@@ -12,7 +12,7 @@
 //! - a user without `user` or `nkey` (`{}`, `{user: ""}`, `{password: x}`): "User entry
 //!   requires a user".
 
-use super::secrets::contains_seed;
+use crate::diag::redact::contains_seed;
 use crate::diag::{Code, Diagnostic, Span};
 use crate::load::{Entry, Node, V};
 use crate::model::Model;

@@ -55,7 +55,10 @@ pub fn span_in(
     let col = lm.indent + col;
     let offset = src.offset(line as usize, col as usize);
     let line_end = src.offset(line as usize, 0) + src.line_text(line as usize).len();
-    let len = (len as usize).min(line_end.saturating_sub(offset)).max(1);
+    // At least one character, but never past the end of the text (a place at its very end).
+    let len = (len as usize)
+        .min(line_end.saturating_sub(offset))
+        .max(usize::from(offset < src.text.len()));
     Span {
         src: value.src,
         line,

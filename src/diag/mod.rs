@@ -4,6 +4,7 @@
 pub mod block;
 mod codes;
 pub mod levels;
+pub mod redact;
 pub mod render;
 
 pub use codes::Code;

@@ -79,7 +79,7 @@ pub fn render_many(format: Format, items: &[(&Diagnostic, &Sources)], color: boo
 /// Clear passwords and tokens are also redacted where a message quotes one: `words` are those
 /// written in the diagnostic's sources.
 fn redacted(d: &Diagnostic, words: &[String]) -> Diagnostic {
-    use crate::check::secrets::{redact, redact_words};
+    use crate::diag::redact::{redact, redact_words};
     let clean = |t: &str| redact_words(&redact(t), words).into_owned();
     let mut d = d.clone();
     d.message = clean(&d.message);
@@ -95,7 +95,7 @@ fn password_words(sources: &Sources) -> Vec<String> {
     sources
         .files
         .iter()
-        .flat_map(|f| crate::check::secrets::password_words(&f.text))
+        .flat_map(|f| crate::diag::redact::password_words(&f.text))
         .collect()
 }
 
@@ -104,7 +104,7 @@ fn password_words(sources: &Sources) -> Vec<String> {
 /// redacted from the file names; sources without one are shared. The human format draws
 /// source lines, the flagged one and its neighbours, whatever the finding is about.
 fn masked_sources(sources: &Sources) -> Sources {
-    use crate::check::secrets::{mask_secrets, redact};
+    use crate::diag::redact::{mask_secrets, redact};
     let files = sources
         .files
         .iter()

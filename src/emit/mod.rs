@@ -1,8 +1,7 @@
-//! Stage 5: the files of one cluster, as text; `write` writes them atomically.
+//! Stage 4: the files of one cluster, as text; `write` writes them atomically.
 //! Emit runs only on a model with no error; everything it writes is deterministic.
 
 pub mod k8s;
-pub mod patch;
 mod write;
 pub mod yaml;
 

@@ -139,12 +139,13 @@ pub fn access(path: &Path, cluster: Option<&str>, q: &crate::access::Question) -
         ));
     }
     let mut grants = vec![];
+    let unrendered = crate::bus::Bus::default();
     for c in &fleet.clusters {
-        let Some(m) = &c.model else { continue };
-        if cluster.is_some_and(|name| name != c.name()) {
+        if c.model.is_none() || cluster.is_some_and(|name| name != c.name()) {
             continue;
         }
-        match crate::access::cluster_grants(c.name(), m) {
+        let bus = c.bus.as_ref().unwrap_or(&unrendered);
+        match crate::access::cluster_grants(c.name(), bus) {
             Ok(g) => grants.extend(g),
             Err(e) => answer.usage = Some(format!("{}: {e}", c.name())),
         }

@@ -13,11 +13,10 @@
 
 use super::Fleet;
 use crate::graph::render::Arrival;
-use crate::graph::{Edge, Graph, ImportKind, Link};
-use crate::subject::{Pattern, PatternIndex};
+use crate::graph::{Edge, Graph, Link};
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// The joined graph. `graph` holds one `Link::Leaf` edge per binding, spoke -> hub.
 pub struct FleetGraph {
@@ -28,37 +27,18 @@ pub struct FleetGraph {
     pub red: BTreeSet<EdgeIndex>,
 }
 
-/// Per account: the subjects its outgoing stream imports take, indexed.
-fn interest(g: &Graph) -> HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> {
-    let mut out: HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> = HashMap::new();
-    for e in g.g.edge_references() {
-        let Link::Import {
-            kind: ImportKind::Stream,
-            subject,
-            ..
-        } = &e.weight().link
-        else {
-            continue;
-        };
-        let Ok(from) = Pattern::parse(subject) else {
-            continue;
-        };
-        let (list, index) = out.entry(e.source()).or_default();
-        index.insert(&from, list.len());
-        list.push(from);
-    }
-    out
-}
-
 /// Builds the joined graph; `None` without exactly one CSC.
 pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
     let (csc, cm) = fleet.csc()?;
     let mut g = Graph::default();
     let mut red = BTreeSet::new();
     let mut index: HashMap<(String, String), NodeIndex> = HashMap::new();
+    // A streamed fleet's clusters left their rendered bus behind with their files.
+    let unrendered = crate::bus::Bus::default();
     for c in &fleet.clusters {
         let Some(m) = &c.model else { continue };
-        let local = crate::graph::build(m, c.name());
+        let bus = c.bus.as_ref().unwrap_or(&unrendered);
+        let local = crate::graph::build(m, bus, c.name());
         let local_red =
             crate::graph::render::cycle_edges(&local, &crate::graph::cycles::find(&local));
         let nodes: Vec<NodeIndex> = local
@@ -123,140 +103,7 @@ pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
 
 /// Where a message published on `subject` in `start` goes across the fleet.
 pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
-    let g = &fg.graph;
-    let imports = interest(g);
-    let Ok(_) = Pattern::parse(subject) else {
-        return vec![];
-    };
-    // An account on a CPC pulls a subject over its leaf only if something there imports it,
-    // and only the part it imports (all of a literal subject; of a pattern, each overlap).
-    let wanted = |n: NodeIndex, lit: &Pattern| -> BTreeSet<String> {
-        imports
-            .get(&n)
-            .map(|(list, index)| {
-                index
-                    .overlapping(lit)
-                    .into_iter()
-                    .filter_map(|k| list[k].intersect(lit))
-                    .map(|p| p.to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut out: Vec<Arrival> = vec![];
-    let mut seen: HashSet<(NodeIndex, String)> = HashSet::new();
-    // (arrival, the leaf connection it came in on, whether it came down from the hub)
-    let mut queue = vec![(
-        Arrival {
-            account: start,
-            subject: subject.to_string(),
-            chain: vec![],
-        },
-        None::<EdgeIndex>,
-        false,
-    )];
-    while let Some((cur, came_in, down)) = queue.pop() {
-        if !seen.insert((cur.account, cur.subject.clone())) || out.len() > 10_000 {
-            continue;
-        }
-        out.push(cur.clone());
-        let Ok(lit) = Pattern::parse(&cur.subject) else {
-            continue;
-        };
-        let hop = |next: NodeIndex, to_subject: String, what: String| {
-            let mut chain = cur.chain.clone();
-            chain.push(format!(
-                "{} → {}: {what}",
-                g.g[cur.account].label(),
-                g.g[next].label()
-            ));
-            Arrival {
-                account: next,
-                subject: to_subject,
-                chain,
-            }
-        };
-        if let Some((_, src, dst)) = g.mappings.iter().find(|(a, src, dst)| {
-            *a == cur.account && crate::graph::transform(&cur.subject, src, dst).is_some()
-        }) {
-            let mapped = crate::graph::transform(&cur.subject, src, dst).unwrap();
-            let mut chain = cur.chain.clone();
-            chain.push(format!(
-                "{} mapping {src} → {dst}",
-                g.g[cur.account].label()
-            ));
-            queue.push((
-                Arrival {
-                    account: cur.account,
-                    subject: mapped,
-                    chain,
-                },
-                came_in,
-                down,
-            ));
-            continue;
-        }
-        for e in
-            g.g.edges_directed(cur.account, petgraph::Direction::Outgoing)
-        {
-            match &e.weight().link {
-                Link::Import {
-                    kind: ImportKind::Stream,
-                    subject: from,
-                    to,
-                } => {
-                    if let Some(t) = crate::graph::transform(&cur.subject, from, to) {
-                        queue.push((
-                            hop(e.target(), t, format!("stream {from} → {to}")),
-                            came_in,
-                            down,
-                        ));
-                    }
-                }
-                Link::Import {
-                    kind: ImportKind::Service,
-                    subject: from,
-                    to,
-                } => {
-                    if let Some(t) = crate::graph::transform(&cur.subject, to, from) {
-                        queue.push((
-                            hop(e.target(), t, format!("service {to} → {from}")),
-                            came_in,
-                            down,
-                        ));
-                    }
-                }
-                // Spoke to hub, unless the message came down from the hub: the hub's clients may
-                // want anything.
-                Link::Leaf if !down => queue.push((
-                    hop(e.target(), cur.subject.clone(), "leaf connection".into()),
-                    Some(e.id()),
-                    false,
-                )),
-                Link::Leaf => {}
-            }
-        }
-        // Hub to spoke, only where the spoke has interest.
-        for e in
-            g.g.edges_directed(cur.account, petgraph::Direction::Incoming)
-        {
-            if !matches!(e.weight().link, Link::Leaf) || came_in == Some(e.id()) {
-                continue;
-            }
-            for part in wanted(e.source(), &lit) {
-                queue.push((
-                    hop(e.source(), part, "leaf connection".into()),
-                    Some(e.id()),
-                    true,
-                ));
-            }
-        }
-    }
-    out.remove(0);
-    out.sort_by(|a, b| {
-        (g.g[a.account].label(), &a.subject).cmp(&(g.g[b.account].label(), &b.subject))
-    });
-    out
+    crate::graph::render::explain(&fg.graph, start, subject, &crate::graph::render::FLEET)
 }
 
 /// The explain answer as text.

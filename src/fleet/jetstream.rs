@@ -1,39 +1,13 @@
 //! The NACK streams of each cluster's streams.yaml, created through the JetStream API as the
 //! NACK controller creates them, and the readiness of what they source.
 
-use super::nats::Conn;
+use crate::callout::conn::Conn;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// Parses a Go duration (`3h`, `1h30m`, `90s`, `500ms`) to nanoseconds.
 pub fn duration_nanos(text: &str) -> Option<i64> {
-    let mut total: f64 = 0.0;
-    let mut rest = text.trim();
-    if rest == "0" {
-        return Some(0);
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += n * mult;
-        rest = &rest[unit_len..];
-    }
-    Some(total as i64)
+    crate::gotmpl::go_duration(text).map(|seconds| (seconds * 1e9) as i64)
 }
 
 /// A NACK Stream spec as the JetStream API's stream configuration.
@@ -87,7 +61,8 @@ pub fn create_and_wait(
     streams: &[Value],
     deadline: Instant,
 ) -> Result<(), String> {
-    let mut conn = Conn::connect(port, Some(nack_seed), Duration::from_secs(3))
+    let addr = format!("127.0.0.1:{port}");
+    let mut conn = Conn::connect(&addr, Some(nack_seed), "natscc-up", Duration::from_secs(3))
         .map_err(|e| format!("{cluster}: cannot connect as nack-controller: {e}"))?;
     let mut sourced = vec![];
     for spec in streams {

@@ -1,7 +1,7 @@
 //! The fleet: one CSC and its CPCs, compiled and checked together from a fleet file.
 //!
 //! `load` reads the fleet file and each cluster's values (shared files once), every cluster
-//! then runs the single-cluster pipeline (`crate::compile_tree`), `check` runs the rules no
+//! then runs the single-cluster pipeline (`crate::driver::compile_tree`), `check` runs the rules no
 //! single values file can decide, and `graph` joins the clusters' routing graphs at their leaf
 //! connections. `up` runs the whole fleet locally on real servers.
 //!
@@ -19,6 +19,7 @@ pub mod overlay;
 pub mod pki;
 pub mod up;
 
+use crate::bus::Bus;
 use crate::diag::{Diagnostic, Diags, Severity, SourceId, Sources, Span};
 use crate::emit::{Files, Stage};
 use crate::load::Entry;
@@ -113,6 +114,8 @@ pub struct FleetSpec {
 pub struct Cluster {
     pub spec: ClusterSpec,
     pub model: Option<Model>,
+    /// What the chart renders from its values, beside the model (dropped once written).
+    pub bus: Option<Bus>,
     pub files: Files,
 }
 
@@ -206,12 +209,13 @@ fn run(path: &std::path::Path, out: Output) -> (Fleet, std::io::Result<()>) {
     });
     drop(cache);
     let mut named_diags = vec![];
-    for (c, (model, files, d, load_diags)) in spec.clusters.iter().zip(per_cluster) {
+    for (c, (model, bus, files, d, load_diags)) in spec.clusters.iter().zip(per_cluster) {
         diags.extend(load_diags);
         named_diags.push((c.name.value.clone(), d));
         fleet.clusters.push(Cluster {
             spec: c.clone(),
             model,
+            bus,
             files,
         });
     }
@@ -267,10 +271,16 @@ impl Writer<'_> {
     }
 }
 
-type ClusterResult = (Option<Model>, Files, Vec<Diagnostic>, Vec<Diagnostic>);
+type ClusterResult = (
+    Option<Model>,
+    Option<Bus>,
+    Files,
+    Vec<Diagnostic>,
+    Vec<Diagnostic>,
+);
 
 /// One cluster: its values merged, the single-cluster pipeline, its files handed on. Returns
-/// its model, the files kept, its findings, and its values' own (`set`) findings.
+/// its model and rendered bus, the files kept, its findings, and its values' own (`set`) findings.
 fn compile_one(
     spec: &ClusterSpec,
     cache: &load::FileCache,
@@ -279,21 +289,21 @@ fn compile_one(
 ) -> ClusterResult {
     let (root, load_diags) = load::cluster_values(spec, cache);
     if root.is_none() {
-        return (None, Files::new(), vec![], load_diags);
+        return (None, None, Files::new(), vec![], load_diags);
     }
     let emit = !matches!(writer.out, Output::Check);
-    let c = crate::compile_tree(root, vec![], sources.clone(), emit);
+    let c = crate::driver::compile_tree(root, vec![], sources.clone(), emit);
     let clean = !c.has_errors();
     let files = writer.take(&spec.name.value, c.files, clean);
-    let mut model = c.model;
+    let (mut model, mut bus) = (c.model, c.bus);
     // Written files leave with what rendered them; a CPC keeps what the fleet's rules read.
-    if let (Output::Stream(_), Some(m)) = (writer.out, &mut model) {
-        m.bus = crate::bus::Bus::default();
-        if m.is_cpc() {
+    if let Output::Stream(_) = writer.out {
+        bus = None;
+        if let Some(m) = model.as_mut().filter(|m| m.is_cpc()) {
             m.keep_fleet_view();
         }
     }
-    (model, files, c.diags, load_diags)
+    (model, bus, files, c.diags, load_diags)
 }
 
 /// Names the cluster in each per-cluster finding; one finding made in a file several clusters

@@ -14,6 +14,7 @@ use super::callout::CalloutPlan;
 use super::nats::http_get;
 use super::overlay::{self, Addresses};
 use super::pki::{self, LocalCa};
+use crate::bus::Bus;
 use crate::conf::{self, Conf, ConfMap};
 use crate::model::{ClusterType, Model};
 use serde_json::Value;
@@ -158,6 +159,7 @@ fn remote_count(resolved: &ConfMap) -> usize {
 /// The value of one env.yaml entry, as the pod would get it.
 fn env_value(
     m: &Model,
+    bus: &Bus,
     keys: &Path,
     pod: &str,
     entry: &Value,
@@ -196,8 +198,7 @@ fn env_value(
             r["name"].as_str().unwrap_or_default(),
             r["key"].as_str().unwrap_or_default(),
         );
-        let v = m
-            .bus
+        let v = bus
             .config_map(cm)
             .and_then(|c| c.data.get(key))
             .ok_or_else(|| io(format!("{}: no ConfigMap key {cm}/{key}", m.cluster_name())))?;
@@ -212,6 +213,7 @@ fn env_value(
 /// Every variable of a container's env.yaml section.
 fn container_env(
     m: &Model,
+    bus: &Bus,
     env_doc: &Value,
     container: &str,
     keys: &Path,
@@ -220,7 +222,7 @@ fn container_env(
 ) -> std::io::Result<Vec<(String, String)>> {
     let mut out = vec![];
     for e in env_doc[container].as_array().into_iter().flatten() {
-        if let Some(kv) = env_value(m, keys, pod, e, ca)? {
+        if let Some(kv) = env_value(m, bus, keys, pod, e, ca)? {
             out.push(kv);
         }
     }
@@ -394,18 +396,17 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
         replicas: usize,
         instance: &'a crate::bus::Instance,
     }
-    let models: Vec<(&str, &Model, Option<&super::MtlsFacts>)> = fleet
+    let models: Vec<(&str, &Model, &Bus, Option<&super::MtlsFacts>)> = fleet
         .clusters
         .iter()
         .filter_map(|c| {
-            c.model
-                .as_ref()
-                .map(|m| (c.name(), m, c.spec.mtls.as_ref()))
+            let (m, bus) = (c.model.as_ref()?, c.bus.as_ref()?);
+            Some((c.name(), m, bus, c.spec.mtls.as_ref()))
         })
         .collect();
     let mut pods = vec![];
-    for (ci, (_, m, _)) in models.iter().enumerate() {
-        for i in m.bus.instances() {
+    for (ci, (_, _, bus, _)) in models.iter().enumerate() {
+        for i in bus.instances() {
             let n = replicas(&i.rendered.conf);
             for ordinal in 0..n {
                 pods.push(Pod {
@@ -429,20 +430,20 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
     };
     let csc_index = models
         .iter()
-        .position(|(_, m, _)| !m.is_cpc())
+        .position(|(_, m, _, _)| !m.is_cpc())
         .ok_or_else(|| io("the fleet needs exactly one CSC"))?;
 
     let mut clusters: Vec<LocalCluster> = vec![];
-    for (ci, (name, m, mtls_facts)) in models.iter().enumerate() {
+    for (ci, (name, m, bus, mtls_facts)) in models.iter().enumerate() {
         let cdir = dir.join(name);
         std::fs::create_dir_all(&cdir)?;
         let key_dir = keys.join(m.cluster_name());
         let env_doc = {
             let mut nats_vars = vec![];
-            crate::emit::k8s::variables(m.bus.resolved(&m.bus.nats), &mut nats_vars);
+            crate::emit::k8s::variables(bus.resolved(&bus.nats), &mut nats_vars);
             let mut mtls_vars = vec![];
-            if let Some(i) = &m.bus.mtls {
-                crate::emit::k8s::variables(m.bus.resolved(i), &mut mtls_vars);
+            if let Some(i) = &bus.mtls {
+                crate::emit::k8s::variables(bus.resolved(i), &mut mtls_vars);
             }
             crate::emit::k8s::env(m, &nats_vars, &mtls_vars)
         };
@@ -490,7 +491,7 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
                 &default_sans
             };
             let mut issued = vec![];
-            for (path, text) in m.bus.pod_files(p.instance) {
+            for (path, text) in bus.pod_files(p.instance) {
                 let rel = path.strip_prefix(&prefix).unwrap_or(&path);
                 let target = pdir.join(rel);
                 std::fs::create_dir_all(target.parent().unwrap_or(&pdir))?;
@@ -513,8 +514,8 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
                 };
                 std::fs::write(&target, out)?;
             }
-            let env = container_env(m, &env_doc, p.release, &key_dir, &pod, &ca_file)?;
-            let resolved = m.bus.resolved(p.instance);
+            let env = container_env(m, bus, &env_doc, p.release, &key_dir, &pod, &ca_file)?;
+            let resolved = bus.resolved(p.instance);
             let mut vars = vec![];
             crate::emit::k8s::variables(resolved, &mut vars);
             if let Some(missing) = vars.iter().find(|v| !env.iter().any(|(n, _)| n == *v)) {
@@ -539,15 +540,13 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
         // The auth callout: its compiled files, its pod's environment.
         let callout_dir = cdir.join("auth-callout");
         std::fs::create_dir_all(&callout_dir)?;
-        let perms = m
-            .bus
+        let perms = bus
             .config_map("auth-callout-permissions")
             .and_then(|c| c.data.get("permissions.json"))
             .cloned()
             .unwrap_or_else(|| "{}".into());
         std::fs::write(callout_dir.join("permissions.json"), perms)?;
-        let config_yaml = m
-            .bus
+        let config_yaml = bus
             .config_maps
             .iter()
             .find(|c| c.name.ends_with("auth-callout-config"))
@@ -557,6 +556,7 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
         std::fs::write(callout_dir.join("config.yaml"), config_yaml)?;
         let callout_env = container_env(
             m,
+            bus,
             &env_doc,
             "auth-callout",
             &key_dir,

@@ -1,5 +1,6 @@
-//! Stage 4: the routing graph. Accounts are nodes; every stream and service import is an
-//! edge in the direction messages travel. Built from the same config trees the emitters
+//! The routing graph, read by stage 3 (the import rules) and by `graph` and `explain`.
+//! Accounts are nodes; every stream and service import is an edge in the direction messages
+//! travel. Built from the same config trees the emitters
 //! print, so the graph can never disagree with the files.
 
 pub mod cycles;
@@ -241,14 +242,14 @@ fn text(c: Option<&Conf>) -> Option<&String> {
 }
 
 /// All accounts of the main server of one cluster, as the emitters write them.
-pub fn server_accounts(m: &Model) -> ConfMap {
-    m.bus.main_accounts()
+pub fn server_accounts(bus: &crate::bus::Bus) -> ConfMap {
+    bus.main_accounts()
 }
 
 /// The routing graph of one cluster's main server, with each import traced to its values entry.
-pub fn build(m: &Model, cluster: &str) -> Graph {
+pub fn build(m: &Model, bus: &crate::bus::Bus, cluster: &str) -> Graph {
     let mut g = Graph::default();
-    let accounts = server_accounts(m);
+    let accounts = server_accounts(bus);
     g.add_accounts(cluster, &accounts);
     attach_origins(&mut g, m);
     // Freeing a tree of tens of thousands of small maps costs about as much as reading it;

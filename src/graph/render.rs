@@ -2,10 +2,10 @@
 //! "where does a message published here go?".
 
 use super::{Graph, ImportKind, Link, transform};
-use crate::subject::Pattern;
+use crate::subject::{Pattern, PatternIndex};
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 fn edge_label(link: &Link) -> String {
     match link {
@@ -180,80 +180,201 @@ pub struct Arrival {
     pub chain: Vec<String>,
 }
 
-fn apply_mappings(g: &Graph, account: NodeIndex, subject: &str) -> Option<(String, String)> {
-    g.mappings
-        .iter()
-        .filter(|(a, ..)| *a == account)
-        .find_map(|(_, src, dst)| {
-            let mapped = transform(subject, src, dst)?;
-            Some((mapped.clone(), format!("mapping {src} → {dst}")))
-        })
+/// What the one-cluster and the fleet explain read differently (both kept as they were when
+/// the two searches became one).
+pub struct Reading {
+    /// Whether a subject mapping replaces the subject (the fleet's reading) or the mapped
+    /// subject is followed beside the original (the one-cluster reading).
+    pub mapping_replaces: bool,
+    /// The words for an import hop.
+    pub label: fn(&Link) -> String,
 }
 
-/// Every account and subject a message published on `subject` in `start` reaches.
-pub fn explain(g: &Graph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
+/// The one-cluster explain's reading.
+pub const CLUSTER: Reading = Reading {
+    mapping_replaces: false,
+    label: edge_label,
+};
+
+/// The fleet explain's reading: import hops always name both subjects.
+pub const FLEET: Reading = Reading {
+    mapping_replaces: true,
+    label: full_label,
+};
+
+fn full_label(link: &Link) -> String {
+    match link {
+        Link::Import {
+            kind: ImportKind::Stream,
+            subject,
+            to,
+        } => format!("stream {subject} → {to}"),
+        Link::Import {
+            kind: ImportKind::Service,
+            subject,
+            to,
+        } => format!("service {to} → {subject}"),
+        Link::Leaf => "leaf connection".into(),
+    }
+}
+
+/// Per account: the subjects its outgoing stream imports take, indexed (what a spoke pulls
+/// over its leaf connection).
+fn interest(g: &Graph) -> HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> {
+    let mut out: HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> = HashMap::new();
+    for e in g.g.edge_references() {
+        let Link::Import {
+            kind: ImportKind::Stream,
+            subject,
+            ..
+        } = &e.weight().link
+        else {
+            continue;
+        };
+        let Ok(from) = Pattern::parse(subject) else {
+            continue;
+        };
+        let (list, index) = out.entry(e.source()).or_default();
+        index.insert(&from, list.len());
+        list.push(from);
+    }
+    out
+}
+
+/// One step of the search: where a message is, the leaf connection it came in on, and whether
+/// it came down from the hub.
+struct At {
+    arrival: Arrival,
+    came_in: Option<EdgeIndex>,
+    down: bool,
+}
+
+/// Every account and subject a message published on `subject` in `start` reaches, one
+/// cluster's graph or the fleet's joined one. Across a leaf connection it moves as
+/// nats-server moves it (`fleet::graph`): a spoke sends up what did not come down from the
+/// hub; the hub sends down, never back over the connection it came in on, only what the
+/// spoke imports (of a pattern, each overlap).
+pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) -> Vec<Arrival> {
+    let has_leaves = g.g.edge_weights().any(|e| matches!(e.link, Link::Leaf));
+    let imports = if has_leaves {
+        interest(g)
+    } else {
+        HashMap::new()
+    };
+    let wanted = |n: NodeIndex, lit: &Pattern| -> BTreeSet<String> {
+        imports
+            .get(&n)
+            .map(|(list, index)| {
+                index
+                    .overlapping(lit)
+                    .into_iter()
+                    .filter_map(|k| list[k].intersect(lit))
+                    .map(|p| p.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let mut out: Vec<Arrival> = vec![];
-    let mut queue = vec![Arrival {
-        account: start,
-        subject: subject.to_string(),
-        chain: vec![],
+    let mut seen: HashSet<(NodeIndex, String)> = HashSet::new();
+    let mut queue = vec![At {
+        arrival: Arrival {
+            account: start,
+            subject: subject.to_string(),
+            chain: vec![],
+        },
+        came_in: None,
+        down: false,
     }];
-    while let Some(cur) = queue.pop() {
-        if out
-            .iter()
-            .any(|a| a.account == cur.account && a.subject == cur.subject)
-            || out.len() > 10_000
-        {
+    while let Some(at) = queue.pop() {
+        let cur = &at.arrival;
+        if out.len() > 10_000 || !seen.insert((cur.account, cur.subject.clone())) {
             continue;
         }
         out.push(cur.clone());
-        if Pattern::parse(&cur.subject).is_err() {
+        let Ok(lit) = Pattern::parse(&cur.subject) else {
             continue;
-        }
-        if let Some((mapped, how)) = apply_mappings(g, cur.account, &cur.subject) {
+        };
+        let step = |next: NodeIndex, to_subject: String, what: String| {
             let mut chain = cur.chain.clone();
-            chain.push(format!("{} {how}", g.g[cur.account].label()));
-            queue.push(Arrival {
+            chain.push(format!(
+                "{} → {}: {what}",
+                g.g[cur.account].label(),
+                g.g[next].label()
+            ));
+            Arrival {
+                account: next,
+                subject: to_subject,
+                chain,
+            }
+        };
+        let mapping = g
+            .mappings
+            .iter()
+            .filter(|(a, ..)| *a == cur.account)
+            .find_map(|(_, src, dst)| Some((transform(&cur.subject, src, dst)?, src, dst)));
+        if let Some((mapped, src, dst)) = mapping {
+            let mut chain = cur.chain.clone();
+            chain.push(format!(
+                "{} mapping {src} → {dst}",
+                g.g[cur.account].label()
+            ));
+            let arrival = Arrival {
                 account: cur.account,
                 subject: mapped,
                 chain,
-            });
-        }
-        for e in g.g.edges(cur.account) {
-            let next = e.target();
-            let hop = |to_subject: String, what: String| {
-                let mut chain = cur.chain.clone();
-                chain.push(format!(
-                    "{} → {}: {what}",
-                    g.g[cur.account].label(),
-                    g.g[next].label()
-                ));
-                Arrival {
-                    account: next,
-                    subject: to_subject,
-                    chain,
-                }
             };
-            match &e.weight().link {
+            queue.push(At { arrival, ..at });
+            if reading.mapping_replaces {
+                continue;
+            }
+        }
+        for e in
+            g.g.edges_directed(cur.account, petgraph::Direction::Outgoing)
+        {
+            let link = &e.weight().link;
+            let (next, came_in, down) = match link {
                 Link::Import {
                     kind: ImportKind::Stream,
                     subject: from,
                     to,
-                } => {
-                    if let Some(t) = transform(&cur.subject, from, to) {
-                        queue.push(hop(t, edge_label(&e.weight().link)));
-                    }
-                }
+                } => (transform(&cur.subject, from, to), at.came_in, at.down),
                 Link::Import {
                     kind: ImportKind::Service,
                     subject: from,
                     to,
-                } => {
-                    if let Some(t) = transform(&cur.subject, to, from) {
-                        queue.push(hop(t, edge_label(&e.weight().link)));
-                    }
-                }
-                Link::Leaf => queue.push(hop(cur.subject.clone(), "leaf connection".into())),
+                } => (transform(&cur.subject, to, from), at.came_in, at.down),
+                // Spoke to hub, unless the message came down from the hub: the hub's clients
+                // may want anything.
+                Link::Leaf if !at.down => (Some(cur.subject.clone()), Some(e.id()), false),
+                Link::Leaf => (None, None, false),
+            };
+            if let Some(t) = next {
+                let what = match link {
+                    Link::Leaf => "leaf connection".to_string(),
+                    l => (reading.label)(l),
+                };
+                let arrival = step(e.target(), t, what);
+                queue.push(At {
+                    arrival,
+                    came_in,
+                    down,
+                });
+            }
+        }
+        // Hub to spoke, only where the spoke has interest.
+        for e in
+            g.g.edges_directed(cur.account, petgraph::Direction::Incoming)
+        {
+            if !matches!(e.weight().link, Link::Leaf) || at.came_in == Some(e.id()) {
+                continue;
+            }
+            for part in wanted(e.source(), &lit) {
+                let arrival = step(e.source(), part, "leaf connection".into());
+                queue.push(At {
+                    arrival,
+                    came_in: Some(e.id()),
+                    down: true,
+                });
             }
         }
     }
@@ -265,8 +386,8 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
 }
 
 /// The explain answer as text: one block per arrival, with its chain of hops.
-pub fn explain_text(g: &Graph, start: NodeIndex, subject: &str) -> String {
-    arrivals_text(g, start, subject, explain(g, start, subject))
+pub fn explain_text(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) -> String {
+    arrivals_text(g, start, subject, explain(g, start, subject, reading))
 }
 
 /// Arrivals as text (shared by the one-cluster and the fleet explain).

@@ -1,30 +1,33 @@
 //! Stage 1: read values files and `--set` overrides, merged as Helm merges them, on top of
-//! the event-bus chart's defaults. Every value keeps the file, line and column it came from.
+//! the built-in defaults of the chart they are values of (the event-bus chart's, or the NATS
+//! chart's in plain-chart mode: this module owns every built-in default). Every value keeps
+//! the file, line and column it came from.
 
 pub mod merge;
 pub mod set;
 pub mod stored;
 pub mod yaml;
 
-use crate::diag::{Code, Diagnostic, Source, Sources};
+use crate::diag::{Code, Diagnostic, Source, SourceId, Sources};
 pub use yaml::{Entry, Node, V};
 
 /// The event-bus chart's own values.yaml, key for key, so a values file only states what differs.
 pub const CHART_DEFAULTS: &str = include_str!("defaults/nats-event-bus.yaml");
 pub const DEFAULTS_NAME: &str = "<chart defaults>";
 
+/// The official NATS chart's values.yaml (release 2.12.6), key for key: the defaults of each
+/// NATS subchart of the event bus, and of plain-chart mode.
+pub const NATS_CHART_DEFAULTS: &str = include_str!("defaults/nats.yaml");
+pub const NATS_CHART_DEFAULTS_NAME: &str = "<NATS chart defaults>";
+
 /// The subcharts' values.yaml, each under its alias, as Helm coalesces them beneath the
 /// parent's values (the parent wins; its `null` removes a subchart default).
 pub const SUBCHART_DEFAULTS: &[(&str, &str, &str)] = &[
-    (
-        "nats",
-        "<chart defaults: nats>",
-        include_str!("defaults/nats.yaml"),
-    ),
+    ("nats", "<chart defaults: nats>", NATS_CHART_DEFAULTS),
     (
         "nats-mtls",
         "<chart defaults: nats-mtls>",
-        include_str!("defaults/nats.yaml"),
+        NATS_CHART_DEFAULTS,
     ),
     (
         "nack",
@@ -45,7 +48,7 @@ pub const SUBCHART_DEFAULTS: &[(&str, &str, &str)] = &[
 
 /// Whether a source is one of natscc's built-in defaults rather than the user's.
 pub fn is_builtin(name: &str) -> bool {
-    name.starts_with("<chart defaults") || name == crate::chart::DEFAULTS_NAME
+    name.starts_with("<chart defaults") || name == NATS_CHART_DEFAULTS_NAME
 }
 
 /// The event-bus chart's defaults as Helm holds them apart: the chart's own values.yaml and
@@ -112,27 +115,6 @@ impl BusDefaults {
     }
 }
 
-/// Whether the user's own values name `global.eventBus` (a values file, or a `--set` key),
-/// whatever later values or `--set`s do to it.
-pub fn names_event_bus(inputs: &Inputs, sources: &Sources) -> bool {
-    let set = inputs
-        .set
-        .iter()
-        .chain(&inputs.set_string)
-        .any(|s| s.trim_start().starts_with("global.eventBus"));
-    set || inputs.files.iter().any(|path| {
-        let name = path.display().to_string();
-        sources
-            .iter()
-            .filter(|(_, src)| src.name == name)
-            .any(|(id, _)| {
-                yaml::parse(id, sources)
-                    .0
-                    .is_some_and(|tree| tree.path(&["global", "eventBus"]).is_some())
-            })
-    })
-}
-
 /// Why a values file named with -f (or matched by lint) was not read, and what to do.
 pub fn read_error(name: &str, e: &crate::input::Refused) -> Diagnostic {
     use crate::input::Refused;
@@ -165,38 +147,142 @@ pub struct Inputs {
 }
 
 /// One file already in memory (used by lint and the post-renderer, which read files themselves).
-pub fn add_file(sources: &mut Sources, name: &str, text: String) -> crate::diag::SourceId {
+pub fn add_file(sources: &mut Sources, name: &str, text: String) -> SourceId {
     sources.add(Source::new(name, text))
 }
 
-/// Loads and merges; returns the merged tree (defaults included) and every finding.
-/// The tree is `None` only when nothing usable could be read.
-pub fn load(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagnostic>) {
-    let defaults = bus_defaults(sources);
-    let (user, diags) = load_user(inputs, sources);
-    (user.map(|u| defaults.coalesce(u)), diags)
+/// Which chart a values set is for, decided once from what the user wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The event-bus chart (values that name `global.eventBus`).
+    EventBus,
+    /// The official NATS chart's own values (`config.*`, `merge`, `patch`).
+    PlainChart,
 }
 
-/// Like [`load`], on top of other built-in defaults (the plain NATS chart's, for one).
-pub fn load_over(
-    inputs: &Inputs,
-    sources: &mut Sources,
-    defaults_name: &str,
-    defaults_text: &'static str,
-) -> (Option<Node>, Vec<Diagnostic>) {
-    let defaults = stored::builtin(defaults_name, defaults_text, sources);
-    let (user, diags) = load_user(inputs, sources);
+impl Mode {
+    /// The mode of the user's merged values: event-bus values when a file or a `--set` key
+    /// named `global.eventBus` (`named`; so a `--set global=[1]` or a `null` over event-bus
+    /// values is an error of the event bus, not a quiet switch to the other mode), when the
+    /// merged values do, or when nothing usable was read.
+    pub fn of(user: Option<&Node>, named: bool) -> Mode {
+        match user {
+            Some(u) if !named && !names_event_bus(u) => Mode::PlainChart,
+            _ => Mode::EventBus,
+        }
+    }
+}
+
+/// The user's files and `--set`s merged among themselves (nulls kept for the coalescing), the
+/// findings of reading them, and the chart they are for.
+pub struct Loaded {
+    pub user: Option<Node>,
+    pub diags: Vec<Diagnostic>,
+    pub mode: Mode,
+}
+
+/// Every built-in default as a source, added before the user's files whichever chart the
+/// values turn out to be for (findings sort by source, so the defaults' come first); a tree
+/// is read only for the mode that coalesces with it.
+pub struct DefaultSources {
+    bus_chart: SourceId,
+    subcharts: Vec<(&'static str, SourceId, &'static str)>,
+    nats_chart: SourceId,
+}
+
+/// Adds every built-in default's text to `sources`.
+pub fn default_sources(sources: &mut Sources) -> DefaultSources {
+    let bus_chart = sources.add(Source::new(DEFAULTS_NAME, CHART_DEFAULTS));
+    let subcharts = SUBCHART_DEFAULTS
+        .iter()
+        .map(|(alias, name, text)| (*alias, sources.add(Source::new(*name, *text)), *text))
+        .collect();
+    let nats_chart = sources.add(Source::new(NATS_CHART_DEFAULTS_NAME, NATS_CHART_DEFAULTS));
+    DefaultSources {
+        bus_chart,
+        subcharts,
+        nats_chart,
+    }
+}
+
+impl DefaultSources {
+    /// The event-bus chart's defaults and its subcharts'.
+    pub fn bus(&self, sources: &Sources) -> BusDefaults {
+        BusDefaults {
+            chart: stored::tree(self.bus_chart, CHART_DEFAULTS, sources),
+            subcharts: self
+                .subcharts
+                .iter()
+                .map(|(alias, id, text)| (*alias, stored::tree(*id, text, sources)))
+                .collect(),
+        }
+    }
+
+    /// The NATS chart's defaults, for plain-chart mode.
+    pub fn nats_chart(&self, sources: &Sources) -> Node {
+        stored::tree(self.nats_chart, NATS_CHART_DEFAULTS, sources)
+    }
+
+    /// The user's values coalesced with the defaults of the chart `mode` names: the values the
+    /// chart's templates see.
+    pub fn coalesce(&self, mode: Mode, user: Option<Node>, sources: &Sources) -> Option<Node> {
+        let user = user?;
+        match mode {
+            Mode::EventBus => Some(self.bus(sources).coalesce(user)),
+            Mode::PlainChart => coalesce_plain(user, &self.nats_chart(sources)),
+        }
+    }
+}
+
+/// Plain NATS chart values coalesced with that chart's defaults, as Helm coalesces a chart's
+/// own values.
+pub fn coalesce_plain(user: Node, defaults: &Node) -> Option<Node> {
+    merge::coalesce(Some(user), Some(defaults), merge::Mode::Chart)
+}
+
+/// Loads and merges one values set for the chart its values name: the merged tree (defaults
+/// included; `None` only when nothing usable could be read), every finding and the mode.
+pub fn load_any(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagnostic>, Mode) {
+    let defaults = default_sources(sources);
+    let loaded = load_user(inputs, sources);
+    let root = defaults.coalesce(loaded.mode, loaded.user, sources);
+    (root, loaded.diags, loaded.mode)
+}
+
+/// Loads and merges event-bus values; returns the merged tree (defaults included) and every
+/// finding. The tree is `None` only when nothing usable could be read.
+pub fn load(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagnostic>) {
+    let defaults = bus_defaults(sources);
+    let loaded = load_user(inputs, sources);
+    (loaded.user.map(|u| defaults.coalesce(u)), loaded.diags)
+}
+
+/// Loads and merges plain NATS chart values over that chart's defaults.
+pub fn load_plain(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagnostic>) {
+    let defaults = stored::builtin(NATS_CHART_DEFAULTS_NAME, NATS_CHART_DEFAULTS, sources);
+    let loaded = load_user(inputs, sources);
     (
-        user.and_then(|u| merge::coalesce(Some(u), Some(&defaults), merge::Mode::Chart)),
-        diags,
+        loaded.user.and_then(|u| coalesce_plain(u, &defaults)),
+        loaded.diags,
     )
 }
 
-/// The user's files and `--set`s merged among themselves, nulls kept for the coalescing.
-pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<Diagnostic>) {
+/// Whether one values file names `global.eventBus`, whatever later values or `--set`s do to it.
+pub fn names_event_bus(tree: &Node) -> bool {
+    tree.path(&["global", "eventBus"]).is_some()
+}
+
+/// The user's files and `--set`s merged among themselves, nulls kept for the coalescing, and
+/// their mode ([`Mode::of`]).
+pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> Loaded {
     let mut root = Node::map(Default::default());
     let mut diags = vec![];
     let mut broken = false;
+    let mut event_bus = inputs
+        .set
+        .iter()
+        .chain(&inputs.set_string)
+        .any(|s| s.trim_start().starts_with("global.eventBus"));
     for path in &inputs.files {
         let name = path.display().to_string();
         match crate::input::read_text(path) {
@@ -205,7 +291,10 @@ pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<D
                 let (tree, d) = yaml::parse(id, sources);
                 diags.extend(d);
                 match tree {
-                    Some(t) => root = merge::merge_user(root, t),
+                    Some(t) => {
+                        event_bus |= names_event_bus(&t);
+                        root = merge::merge_user(root, t);
+                    }
                     None => broken = true,
                 }
             }
@@ -240,5 +329,7 @@ pub fn load_user(inputs: &Inputs, sources: &mut Sources) -> (Option<Node>, Vec<D
         let id = sources.add(Source::new(label, args.join("\n")));
         diags.extend(set::apply(&mut root, id, sources, string_only));
     }
-    (if broken { None } else { Some(root) }, diags)
+    let user = (!broken).then_some(root);
+    let mode = Mode::of(user.as_ref(), event_bus);
+    Loaded { user, diags, mode }
 }

@@ -41,18 +41,17 @@ pub const STORED: &[(&str, &str, &[u8], u64)] = &[
         include_bytes!("defaults/surveyor.yaml.tree"),
         text_hash(include_str!("defaults/surveyor.yaml")),
     ),
-    (
-        "chart/defaults.yaml",
-        include_str!("../chart/defaults.yaml"),
-        include_bytes!("../chart/defaults.yaml.tree"),
-        text_hash(include_str!("../chart/defaults.yaml")),
-    ),
 ];
 
 /// The tree of a built-in YAML text, added to `sources` under `name`: the stored tree when it
 /// matches the text, else the text parsed. Built-in defaults always parse.
 pub fn builtin(name: &str, text: &'static str, sources: &mut Sources) -> Node {
     let id = sources.add(crate::diag::Source::new(name, text));
+    tree(id, text, sources)
+}
+
+/// The tree of a built-in YAML text already added to `sources` as `id`.
+pub fn tree(id: SourceId, text: &str, sources: &Sources) -> Node {
     let stored = STORED
         .iter()
         .find(|(_, t, _, _)| *t == text)

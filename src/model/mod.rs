@@ -1,6 +1,6 @@
-//! Stage 3: the typed values. Built leniently from the merged tree: a value of the wrong
-//! type is skipped here (the schema check has already reported it), so every later rule
-//! can still run and one run reports everything.
+//! Stage 2 (render, beside `bus`): the typed values. Built leniently from the merged tree: a
+//! value of the wrong type is skipped here (the schema check has already reported it), so
+//! every later rule can still run and one run reports everything.
 
 pub mod names;
 pub mod server;
@@ -164,8 +164,9 @@ pub struct Model {
     pub auth_callout_extra_envs: Vec<(String, serde_json::Value)>,
     /// Where `global.eventBus` was written, for findings about missing keys.
     pub event_bus_span: Span,
-    /// What the chart renders from these values: both NATS releases and the bus's ConfigMaps.
-    pub bus: crate::bus::Bus,
+    /// The keys of the TLS Secrets the NATS releases' pods mount and their configs read:
+    /// (Secret, key, what), `nats` first.
+    pub tls_secrets: Vec<(String, String, crate::chart::secrets::TlsFile)>,
     /// The nats-server release the operator states (`--server-version`), for images that name
     /// none.
     pub server_version: Option<crate::server_version::Stated>,
@@ -196,11 +197,10 @@ impl Model {
             .unwrap_or("")
     }
     /// Keeps of a CPC what the fleet's rules (`fleet::check`) read: its identity, endpoint,
-    /// leaf TLS block, routes and account names. The rest (its rendered bus, lists, users and
-    /// server value trees) is dropped once its files are written, so a fleet of 10,000 CPCs
-    /// holds a few KB each.
+    /// leaf TLS block, routes and account names. The rest (lists, users and server value trees)
+    /// is dropped once its files are written, as its rendered bus is, so a fleet of 10,000
+    /// CPCs holds a few KB each.
     pub fn keep_fleet_view(&mut self) {
-        self.bus = crate::bus::Bus::default();
         self.cross = CrossLayer::default();
         self.permissions = Permissions::default();
         self.nats = ServerConfig::default();
@@ -264,8 +264,16 @@ pub fn build(root: &Node) -> Option<Model> {
         .into_iter()
         .map(|(r, d)| (r, d.version))
         .collect();
+    let mut tls_secrets = vec![];
+    for release in ["nats", "nats-mtls"] {
+        if release == "nats" || crate::bus::mtls_enabled(root) {
+            let empty = Node::map(root.span);
+            let values = crate::bus::subchart_values(root, release).unwrap_or(&empty);
+            tls_secrets.extend(crate::chart::secrets::tls_secrets(values));
+        }
+    }
     Some(Model {
-        bus: crate::bus::build(root),
+        tls_secrets,
         server_version: None,
         deployed,
         ..typed
@@ -469,7 +477,7 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             .and_then(|g| g.entry("eventBus"))
             .map(|e| e.key_span)
             .unwrap_or(eb.span),
-        bus: crate::bus::Bus::default(),
+        tls_secrets: vec![],
         server_version: None,
         deployed: vec![],
     })

@@ -1,37 +1,15 @@
 //! Generated names: account tokens, secrets, env variables, NKey users.
-//! One place, so checks and emitters can never disagree about a name.
+//! One place, so checks and emitters can never disagree about a name; the tokens are the
+//! chart's own helpers (`bus::templates`), so the chart's files agree too.
 
 use super::{ClusterType, Model};
+use crate::chart::secrets::TlsFile;
 
-/// `LEAF_<TOKEN>_USER_SEED`: upper case, every character outside `A-Z0-9` becomes `_`.
-pub fn env_token(name: &str) -> String {
-    name.chars()
-        .map(|c| c.to_ascii_uppercase())
-        .map(|c| {
-            if c.is_ascii_uppercase() || c.is_ascii_digit() {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// `nats-leaf-<token>-csc`: lower case, outside `a-z0-9-` becomes `-`, dashes trimmed.
-pub fn secret_token(name: &str) -> String {
-    let t: String = name
-        .chars()
-        .map(|c| c.to_ascii_lowercase())
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    t.trim_matches('-').to_string()
-}
+/// `LEAF_<TOKEN>_USER_SEED`: the chart's own `extraAccountEnvName`, rune for rune as Go maps
+/// case (the one definition: `bus::templates` renders the chart's helpers).
+pub use crate::bus::templates::extra_account_env_name as env_token;
+/// `nats-leaf-<token>-csc`: the chart's own `extraAccountSecretName`.
+pub use crate::bus::templates::extra_account_secret_name as secret_token;
 
 /// What kind of NKey or file a secret key holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -185,23 +163,21 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
         ]);
     }
     // The NATS chart's own TLS Secrets, as each release's pod mounts them.
-    for i in m.bus.instances() {
-        for (secret, key, file) in &i.tls_secrets {
-            if v.iter().any(|k| k.secret == *secret && k.key == *key) {
-                continue;
-            }
-            let kind = match file {
-                crate::bus::TlsFile::Certificate => Certificate,
-                crate::bus::TlsFile::PrivateKey => PrivateKey,
-                crate::bus::TlsFile::Ca => CaCertificate,
-            };
-            v.push(SecretKey {
-                secret: secret.clone(),
-                key: key.clone(),
-                kind,
-                envs: vec![],
-            });
+    for (secret, key, file) in &m.tls_secrets {
+        if v.iter().any(|k| k.secret == *secret && k.key == *key) {
+            continue;
         }
+        let kind = match file {
+            TlsFile::Certificate => Certificate,
+            TlsFile::PrivateKey => PrivateKey,
+            TlsFile::Ca => CaCertificate,
+        };
+        v.push(SecretKey {
+            secret: secret.clone(),
+            key: key.clone(),
+            kind,
+            envs: vec![],
+        });
     }
     match m.cluster_type {
         ClusterType::Cpc => {
@@ -310,4 +286,17 @@ pub fn generated_env_names(m: &Model) -> Vec<String> {
     v.sort();
     v.dedup();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    /// Go's `strings.ToUpper` maps `ı` to `I` and `ſ` to `S`, and `ToLower` the Kelvin sign to
+    /// `k`: the chart's helpers keep those letters, so natscc's listings name them as it does.
+    #[test]
+    fn tokens_follow_the_charts_case_mapping() {
+        assert_eq!(super::env_token("ıd-ſ.1"), "ID_S_1");
+        assert_eq!(super::secret_token("\u{212A}ey_é"), "key");
+        assert_eq!(super::env_token("app"), "APP");
+        assert_eq!(super::secret_token("-App.1-"), "app-1");
+    }
 }

@@ -12,6 +12,7 @@
 //! [`Block::to_conf`] turns it into the printer's [`ConfMap`], so `parse(print(tree)) == tree`.
 
 mod parse;
+pub mod values;
 
 use crate::conf::{Conf, ConfMap, Item};
 

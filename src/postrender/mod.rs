@@ -78,7 +78,7 @@ pub fn run_stated(
     let mut out_text = text;
     if let Some(inputs) = values {
         let (root, load_diags) = crate::load::load(inputs, &mut sources);
-        let compiled = crate::compile_tree_stated(root, load_diags, sources, true, stated);
+        let compiled = crate::driver::compile_tree_stated(root, load_diags, sources, true, stated);
         sources = compiled.sources;
         diags.extend(compiled.diags.iter().cloned());
         if compiled.diags.iter().any(Diagnostic::is_error) || compiled.files.is_empty() {

@@ -8,7 +8,7 @@ use crate::check::{cross_layer, imports, server_values};
 use crate::conf::{ConfMap, Item, size_bytes};
 use crate::diag::{Code, Diagnostic, Sources, Span, suggest};
 use crate::graph::Graph;
-use crate::load::{Entry as YEntry, Node as YNode, V};
+use crate::load::{Node as YNode, V};
 use crate::model::Spanned;
 use crate::natsconf::{Block, Entry, Node, Parsed, Pos, Val};
 
@@ -75,49 +75,15 @@ pub fn server(s: &Server, out: &mut Vec<Diagnostic>) {
 /// `<< X >>` form (the server types them by their word), and a Go exponent as `null`, as
 /// `exponent_numbers` reports it. Places stay the stream's.
 fn as_values_block(s: &Server, b: &Block) -> YNode {
-    let entries = b
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Kv {
-                key,
-                key_pos,
-                value,
-            } => Some(YEntry {
-                key: key.clone(),
-                key_span: s.span(*key_pos),
-                value: as_values(s, value),
-            }),
-            Entry::Include { .. } => None,
-        })
-        .collect::<Vec<_>>();
-    let span = entries.first().map(|e| e.key_span).unwrap_or_default();
-    YNode {
-        v: V::Map(entries),
-        span,
-    }
-}
-
-fn as_values(s: &Server, n: &Node) -> YNode {
-    let v = match &n.v {
-        Val::Str(t) => V::Str(t.clone()),
-        Val::Var(t) => V::Str(format!("<< ${t} >>")),
-        Val::Bare(t) if is_go_exponent(t) => V::Null,
-        Val::Bare(t) => V::Str(format!("<< {t} >>")),
-        Val::Int(i) => V::Int(*i),
-        Val::Float(f) => V::Float(*f),
-        Val::Bool(b) => V::Bool(*b),
-        Val::List(items) => V::Seq(items.iter().map(|i| as_values(s, i)).collect()),
-        Val::Map(b) => {
-            let mut block = as_values_block(s, b);
-            block.span = s.span(n.pos);
-            return block;
-        }
-    };
-    YNode {
-        v,
-        span: s.span(n.pos),
-    }
+    let bare = |t: &str| is_go_exponent(t).then_some(V::Null);
+    crate::natsconf::values::block(
+        b,
+        &crate::natsconf::values::Placing {
+            span: &|pos| s.span(pos),
+            empty: Span::default(),
+            bare: &bare,
+        },
+    )
 }
 
 /// What the server checks at start but `-t` does not: the payload limit against max_pending.

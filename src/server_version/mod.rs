@@ -428,34 +428,6 @@ pub fn for_bus(
     releases
 }
 
-/// Every NATS release a values set deploys (plain-chart mode: one, named `nats`), with the
-/// nats-server each runs; what `natscc up` and the tests start. Findings are dropped: compile
-/// reports them.
-pub fn deployed(inputs: &crate::load::Inputs, flag: Option<&Stated>) -> Vec<(String, Version)> {
-    let mut sources = crate::diag::Sources::default();
-    let (root, _) = crate::load::load(inputs, &mut sources);
-    let Some(root) = root else { return vec![] };
-    let mut out = vec![];
-    if crate::is_plain_chart(Some(&root), inputs, &sources) {
-        let (root, _) = crate::load::load_over(
-            inputs,
-            &mut sources,
-            crate::chart::DEFAULTS_NAME,
-            crate::chart::DEFAULTS,
-        );
-        let Some(root) = root else { return vec![] };
-        return vec![(
-            "nats".into(),
-            from_values(&root, "", flag, &mut out).version,
-        )];
-    }
-    let mtls = crate::model::build(&root).is_some_and(|m| m.mtls);
-    for_bus(&root, mtls, flag, &mut out)
-        .into_iter()
-        .map(|(r, d)| (r.to_string(), d.version))
-        .collect()
-}
-
 /// `d` with a measured version: one natscc has no table for becomes the nearest measured one
 /// below it, with a warning that names both.
 pub fn measured(mut d: Deployed, at: &str, out: &mut Vec<Diagnostic>) -> Deployed {

@@ -76,7 +76,7 @@ pub fn deployed_versions(dir: &Path, args: &[&str]) -> BTreeMap<String, String> 
             _ => {}
         }
     }
-    natscc::server_version::deployed(&inputs, stated.as_ref())
+    natscc::driver::deployed(&inputs, stated.as_ref())
         .into_iter()
         .map(|(r, v)| (r, v.to_string()))
         .collect()
@@ -587,14 +587,9 @@ pub fn plain_values(case: &Path) -> Node {
         files: vec![case.join("values.yaml")],
         ..Default::default()
     };
-    natscc::load::load_over(
-        &inputs,
-        &mut Sources::default(),
-        natscc::chart::DEFAULTS_NAME,
-        natscc::chart::DEFAULTS,
-    )
-    .0
-    .expect("the values load")
+    natscc::load::load_plain(&inputs, &mut Sources::default())
+        .0
+        .expect("the values load")
 }
 
 /// A case's `values.yaml` compiled, and the codes of its errors (sorted, each once).

@@ -6,7 +6,7 @@
 //! (name -> JWT or file); they are not written into nats.conf.
 
 use super::jwt::{self, Jwt, Kind};
-use super::spans::{Spans, path};
+use crate::chart::spans::{Spans, path};
 use crate::conf::{Conf, ConfMap, Item};
 use crate::diag::{Code, Diagnostic, Sources, Span};
 use crate::load::Node;

@@ -2,59 +2,16 @@
 //! only enforces when it starts (`nats-server -t` passes them, the pod then crash-loops).
 //! Each fact was measured with the real server: see the README's "What -t does not catch".
 
-use super::spans::{Spans, path};
+use crate::chart::spans::{Spans, path};
 use crate::conf::{Conf, ConfMap, size_bytes};
 use crate::diag::{Code, Diagnostic, Span};
+use crate::gotmpl::go_duration;
 
 const I32_MAX: i64 = i32::MAX as i64;
 /// The server's default `max_pending` (64 MB).
 const DEFAULT_MAX_PENDING: i64 = 64 * 1024 * 1024;
 /// The server warns above this payload ("generally discouraged").
 const PAYLOAD_ADVICE: i64 = 8 * 1024 * 1024;
-
-/// Parses a Go duration (`1h30m`, `10s`, `250ms`, `0`) into seconds, as `time.ParseDuration`.
-pub fn go_duration(text: &str) -> Option<f64> {
-    let t = text.trim();
-    let (neg, mut rest) = match t.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    if rest == "0" {
-        return Some(0.0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total = 0.0;
-    while !rest.is_empty() {
-        let n = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_digit() || *b == b'.')
-            .count();
-        if n == 0 {
-            return None;
-        }
-        let num: f64 = rest[..n].parse().ok()?;
-        rest = &rest[n..];
-        let u = rest
-            .chars()
-            .take_while(|c| c.is_alphabetic())
-            .map(char::len_utf8)
-            .sum::<usize>();
-        let unit = match &rest[..u] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        rest = &rest[u..];
-        total += num * unit;
-    }
-    Some(if neg { -total } else { total })
-}
 
 enum Kind {
     /// An integer or a bare size word; a quoted string is refused by the server.
@@ -525,21 +482,5 @@ fn known_urls(conf: &ConfMap, spans: &Spans, fallback: Span, out: &mut Vec<Diagn
                 ),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::go_duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(go_duration("10s"), Some(10.0));
-        assert_eq!(go_duration("1h30m"), Some(5400.0));
-        assert_eq!(go_duration("250ms"), Some(0.25));
-        assert_eq!(go_duration("0"), Some(0.0));
-        assert_eq!(go_duration("10"), None);
-        assert_eq!(go_duration("10x"), None);
-        assert_eq!(go_duration(""), None);
     }
 }

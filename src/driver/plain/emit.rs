@@ -3,7 +3,7 @@
 //! Secrets the server pod needs.
 
 use super::includes::DataFile;
-use super::render::Rendered;
+use crate::chart::render::Rendered;
 use crate::conf::{self, ConfMap};
 use crate::emit::Files;
 use crate::emit::yaml;
@@ -18,54 +18,29 @@ fn labels() -> Value {
     json!({"app.kubernetes.io/managed-by": "natscc", "app.kubernetes.io/name": "nats"})
 }
 
-/// Every Secret the pod mounts for TLS, with the keys the config reads from it.
+/// Every Secret (and CA ConfigMap) the pod mounts for TLS, with the keys the config reads.
 fn secrets(root: &Node) -> Value {
-    let mut out: Vec<Value> = vec![];
-    for listener in [
-        "nats",
-        "leafnodes",
-        "websocket",
-        "mqtt",
-        "cluster",
-        "gateway",
-    ] {
-        let base = format!("config.{listener}.tls");
-        let on = super::render::val(root, &format!("{base}.enabled"))
-            .and_then(Node::as_bool)
-            .unwrap_or(false);
-        let Some(name) = super::render::val(root, &format!("{base}.secretName"))
-            .and_then(Node::as_str)
-            .filter(|_| on)
-        else {
-            continue;
-        };
-        let key = |k: &str| {
-            super::render::val(root, &format!("{base}.{k}"))
-                .and_then(Node::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let entry = json!({"name": name, "usedBy": format!("config.{listener}.tls"), "keys": [
-            {"key": key("cert"), "holds": "tls-certificate"},
-            {"key": key("key"), "holds": "tls-private-key"},
-        ]});
-        out.push(entry);
-    }
-    let ca_on = super::render::val(root, "tlsCA.enabled")
-        .and_then(Node::as_bool)
-        .unwrap_or(false);
-    if ca_on {
-        let key = super::render::val(root, "tlsCA.key")
-            .and_then(Node::as_str)
-            .unwrap_or("ca.crt");
-        if let Some(name) = super::render::val(root, "tlsCA.secretName").and_then(Node::as_str) {
-            out.push(json!({"name": name, "usedBy": "tlsCA", "keys": [{"key": key, "holds": "tls-ca-certificate"}]}));
-        } else if let Some(name) =
-            super::render::val(root, "tlsCA.configMapName").and_then(Node::as_str)
-        {
-            out.push(json!({"configMap": name, "usedBy": "tlsCA", "keys": [{"key": key, "holds": "tls-ca-certificate"}]}));
-        }
-    }
+    use crate::chart::secrets::{Holder, TlsFile, tls_mounts};
+    let holds = |f: TlsFile| match f {
+        TlsFile::Certificate => "tls-certificate",
+        TlsFile::PrivateKey => "tls-private-key",
+        TlsFile::Ca => "tls-ca-certificate",
+    };
+    let out: Vec<Value> = tls_mounts(root)
+        .into_iter()
+        .map(|m| {
+            let (field, name) = match m.holder {
+                Holder::Secret(s) => ("name", s),
+                Holder::ConfigMap(c) => ("configMap", c),
+            };
+            let keys: Vec<Value> = m
+                .keys
+                .iter()
+                .map(|(k, f)| json!({"key": k, "holds": holds(*f)}))
+                .collect();
+            json!({field: name, "usedBy": m.used_by, "keys": keys})
+        })
+        .collect();
     json!({"secrets": out})
 }
 
@@ -73,7 +48,7 @@ fn secrets(root: &Node) -> Value {
 fn env(root: &Node, conf: &ConfMap) -> Value {
     let mut vars = vec![];
     crate::emit::k8s::variables(conf, &mut vars);
-    let prefix = super::render::val(root, "config.serverNamePrefix")
+    let prefix = crate::chart::render::val(root, "config.serverNamePrefix")
         .and_then(Node::as_str)
         .unwrap_or("");
     let list: Vec<Value> = vars
@@ -115,7 +90,7 @@ pub fn config_map_data(
         .collect();
     out.insert(
         "nats.conf".into(),
-        super::print::format_config(&r.conf) + "\n",
+        crate::chart::print::format_config(&r.conf) + "\n",
     );
     out
 }

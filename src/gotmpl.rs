@@ -1,9 +1,9 @@
-//! Go template and Sprig semantics over Helm values, for the templates the event-bus chart renders.
+//! Go template and Sprig semantics over Helm values, for the templates both charts render
+//! (the NATS chart's `nats.formatConfig`, the event-bus chart's own ConfigMaps).
 //!
 //! Helm reads every values number as a float64, so integers from a values file print the way Go
 //! prints a float64: `9`, but `1e+06` for a million. Each helper here says which Go function it
-//! stands
-//! for; together they reproduce Helm's text output byte for byte.
+//! stands for; together they reproduce Helm's text output byte for byte.
 
 use crate::load::yaml::{Node, V, resolve_plain};
 
@@ -891,9 +891,64 @@ pub fn to_yaml(n: &Node) -> String {
     e.out
 }
 
+/// Parses a Go duration (`1h30m`, `10s`, `250ms`, `0`) into seconds, as `time.ParseDuration`.
+pub fn go_duration(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (neg, mut rest) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if rest == "0" {
+        return Some(0.0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        if n == 0 {
+            return None;
+        }
+        let num: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest
+            .chars()
+            .take_while(|c| c.is_alphabetic())
+            .map(char::len_utf8)
+            .sum::<usize>();
+        let unit = match &rest[..u] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = &rest[u..];
+        total += num * unit;
+    }
+    Some(if neg { -total } else { total })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(go_duration("10s"), Some(10.0));
+        assert_eq!(go_duration("1h30m"), Some(5400.0));
+        assert_eq!(go_duration("250ms"), Some(0.25));
+        assert_eq!(go_duration("0"), Some(0.0));
+        assert_eq!(go_duration("10"), None);
+        assert_eq!(go_duration("10x"), None);
+        assert_eq!(go_duration(""), None);
+    }
 
     #[test]
     fn floats_print_as_go_prints_float64() {

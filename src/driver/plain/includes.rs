@@ -3,15 +3,16 @@
 //!
 //! - `nats.formatConfig` turns every JSON line `"<anything>$include": "<path>"` into
 //!   `include <path>;`, so a prefix (`00$include`, `zzz$include`) orders several includes at
-//!   any level of the config. [`server_view`] is the rendered tree as nats-server then reads it.
+//!   any level of the config. `chart::view::server_view` is the rendered tree as nats-server
+//!   then reads it.
 //! - `configMap.merge` and `configMap.patch` lay over the chart's ConfigMap document; its `data`
 //!   keys are files in the pod's `/etc/nats-config`, beside `nats.conf` ([`config_map_data`]).
 //! - [`resolve`] reads the included files back from that data as the server reads them
 //!   (`natsconf`, nested includes too), inlines them where they are included, and judges what
 //!   they hold with the same rules as the values (options, accounts, passwords).
 
-use super::spans::Spans;
-use crate::bus::gotmpl::json_string;
+use crate::chart::spans::Spans;
+use crate::chart::view::{is_include_key, printed_path};
 use crate::conf::{Conf, ConfMap, Item};
 use crate::diag::block::{BlockLines, span_in};
 use crate::diag::{Code, Diagnostic, Sources, Span};
@@ -29,43 +30,6 @@ const OWN_FILES: &[&str] = &[
     "secrets.yaml",
     ".natscc-manifest",
 ];
-
-/// Whether the chart prints this key as an include (its value being a string).
-pub fn is_include_key(key: &str) -> bool {
-    key.ends_with("$include")
-}
-
-/// The path the chart's include line names: the string as Go's JSON prints it (the chart
-/// un-escapes only `<`, `>` and `&`), between the quotes its regex cuts away.
-fn printed_path(p: &str) -> String {
-    let mut quoted = String::new();
-    json_string(p, false, &mut quoted);
-    quoted[1..quoted.len() - 1].to_string()
-}
-
-/// The rendered tree as nats-server reads the chart's printing of it: every `...$include` key
-/// with a string value is an `include` at the place its key sorts to.
-pub fn server_view(chart: &ConfMap) -> ConfMap {
-    ConfMap {
-        items: chart
-            .items
-            .iter()
-            .map(|item| match item {
-                Item::Kv(k, Conf::Str(p)) if is_include_key(k) => Item::Include(printed_path(p)),
-                Item::Kv(k, v) => Item::Kv(k.clone(), view_conf(v)),
-                Item::Include(p) => Item::Include(p.clone()),
-            })
-            .collect(),
-    }
-}
-
-fn view_conf(c: &Conf) -> Conf {
-    match c {
-        Conf::Map(m) => Conf::Map(server_view(m)),
-        Conf::List(items) => Conf::List(items.iter().map(view_conf).collect()),
-        other => other.clone(),
-    }
-}
 
 /// Every `$include` key whose value the chart does not print as a usable include: a number,
 /// a map or a list stays a key the server does not know; an empty string or a `<< >>` value
@@ -566,51 +530,15 @@ fn last_wins(m: &mut ConfMap) {
 /// An included file as a values tree (the form the values rules judge): bare words and
 /// variables in the chart's `<< X >>` form, every place the file's own.
 fn as_values(b: &Block, parsed: &[natsconf::File], cx: &Ctx, site: Span) -> Node {
-    let entries: Vec<YEntry> = b
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Kv {
-                key,
-                key_pos,
-                value,
-            } => Some(YEntry {
-                key: key.clone(),
-                key_span: cx.span_of(parsed, *key_pos, site),
-                value: node_values(value, parsed, cx, site),
-            }),
-            Entry::Include { .. } => None,
-        })
-        .collect();
-    let span = entries.first().map_or(site, |e| e.key_span);
-    Node {
-        v: V::Map(entries),
-        span,
-    }
-}
-
-fn node_values(n: &natsconf::Node, parsed: &[natsconf::File], cx: &Ctx, site: Span) -> Node {
-    let span = cx.span_of(parsed, n.pos, site);
-    let v = match &n.v {
-        Val::Str(t) => V::Str(t.clone()),
-        Val::Var(t) => V::Str(format!("<< ${t} >>")),
-        Val::Bare(t) => V::Str(format!("<< {t} >>")),
-        Val::Int(i) => V::Int(*i),
-        Val::Float(f) => V::Float(*f),
-        Val::Bool(b) => V::Bool(*b),
-        Val::List(items) => V::Seq(
-            items
-                .iter()
-                .map(|i| node_values(i, parsed, cx, site))
-                .collect(),
-        ),
-        Val::Map(b) => {
-            let mut m = as_values(b, parsed, cx, site);
-            m.span = span;
-            return m;
-        }
-    };
-    Node { v, span }
+    let span = |pos: Pos| cx.span_of(parsed, pos, site);
+    natsconf::values::block(
+        b,
+        &natsconf::values::Placing {
+            span: &span,
+            empty: site,
+            bare: &|_| None,
+        },
+    )
 }
 
 /// The rules of the values, on one included file placed where its include is: options and

@@ -2,7 +2,7 @@
 //! type, walked over the merged values. A key the chart does not read is reported with the
 //! place the chart does read that setting; a key of the 0.x chart with its 1.x place.
 
-use super::keys::{self, K, LEGACY, T, legacy_place};
+use crate::chart::keys::{self, K, LEGACY, T, legacy_place};
 use crate::diag::{Code, Diagnostic, Sources, suggest};
 use crate::load::{Entry, Node, V};
 
@@ -261,12 +261,12 @@ fn natscc_keys(node: &Node, out: &mut Vec<Diagnostic>) {
 /// credentials it drops.
 fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
     let on = |dotted: &str| {
-        super::render::val(root, dotted)
+        crate::chart::render::val(root, dotted)
             .and_then(Node::as_bool)
             .unwrap_or(false)
     };
     if on("config.leafnodes.enabled") {
-        for (i, remote) in super::render::val(root, "config.leafnodes.remotes")
+        for (i, remote) in crate::chart::render::val(root, "config.leafnodes.remotes")
             .map(Node::items)
             .unwrap_or_default()
             .iter()
@@ -288,8 +288,8 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
         }
     }
     if on("config.cluster.enabled") {
-        let user = super::render::val(root, "config.cluster.routeURLs.user");
-        let password = super::render::val(root, "config.cluster.routeURLs.password");
+        let user = crate::chart::render::val(root, "config.cluster.routeURLs.user");
+        let password = crate::chart::render::val(root, "config.cluster.routeURLs.password");
         if let (Some(one), None) | (None, Some(one)) = (user, password) {
             out.push(
                 Diagnostic::new(Code::IgnoredChartKey, "only one of `config.cluster.routeURLs.user` and `password` is set; the chart writes route credentials only when both are, so neither reaches nats.conf")
