@@ -281,8 +281,14 @@ pub enum Command {
     /// Generate or check the NKeys and Secret layout (no nsc or nk needed).
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// List every diagnostic code with its severity and what it catches.
-    Rules,
+    /// List every diagnostic code with its severity and what it catches; with --explain, print
+    /// one code's documentation.
+    Rules {
+        /// A code (the `natscc::` prefix may be left out): why it breaks the bus, what to write
+        /// instead, and an example.
+        #[arg(long, value_name = "CODE")]
+        explain: Option<String>,
+    },
     /// Print a shell completion script: `natscc completions bash > /etc/bash_completion.d/natscc`.
     Completions {
         #[arg(value_enum)]
@@ -982,6 +988,22 @@ fn rules() -> i32 {
     EXIT_OK
 }
 
+/// `natscc rules --explain CODE`: the code's section of docs/rules.md.
+fn explain_rule(name: &str) -> i32 {
+    match crate::diag::levels::parse_code(name) {
+        Ok(code) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(crate::diag::explain::section(code).trim_end().as_bytes());
+            let _ = out.write_all(b"\n");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("natscc: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -1121,7 +1143,10 @@ pub fn main() -> i32 {
             }
         }
         Command::Keys(KeysCommand::Check { dir }) => keys_check(&dir),
-        Command::Rules => rules(),
+        Command::Rules { explain: None } => rules(),
+        Command::Rules {
+            explain: Some(code),
+        } => explain_rule(&code),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "natscc", &mut std::io::stdout());
             EXIT_OK
