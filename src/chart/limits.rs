@@ -523,7 +523,7 @@ fn start_https(s: &Server, out: &mut Vec<Diagnostic>) {
             .is_none_or(|t| t.get("cert_file").is_none() && t.get("certs").is_none())
     {
         out.push(
-            Start::StartHttps {
+            Start::Https {
                 at: s.span(&["https_port"]),
             }
             .into(),
@@ -763,7 +763,7 @@ enum Start {
     WebsocketTls {
         at: Span,
     },
-    StartHttps {
+    Https {
         at: Span,
     },
     SystemAccountUndefined {
@@ -848,7 +848,7 @@ impl From<Start> for Diagnostic {
                 "enable `config.websocket.tls` with a secretName, or keep the chart's `no_tls: \
                  true`",
             ),
-            Start::StartHttps { at } => Diagnostic::new(
+            Start::Https { at } => Diagnostic::new(
                 Code::StartHttps,
                 "HTTPS monitoring (`config.monitor.tls`) without a client TLS certificate; \
                  nats-server passes -t but refuses to start (\"TLS cert and key required for \

@@ -282,7 +282,7 @@ fn operator_missing(m: &Mode, ops: &Operators, out: &mut Vec<Diagnostic>) {
     } else {
         m.span(&["resolver_preload"])
     };
-    out.push(Operator::OperatorMissing { at }.into());
+    out.push(Operator::Missing { at }.into());
 }
 
 /// The resolver: MEMORY or URL(...) as a string; a map of type full or cache, with a dir.
@@ -606,7 +606,7 @@ impl From<JwtFinding> for Diagnostic {
 
 /// Operator mode (natscc::operator::*).
 enum Operator {
-    OperatorMissing {
+    Missing {
         at: Span,
     },
     ResolverWord {
@@ -655,7 +655,7 @@ enum Operator {
 impl From<Operator> for Diagnostic {
     fn from(f: Operator) -> Diagnostic {
         match f {
-            Operator::OperatorMissing { at } => Diagnostic::new(
+            Operator::Missing { at } => Diagnostic::new(
                 Code::OperatorMissing,
                 "an account resolver without an `operator`: nothing says which account JWTs to \
                  trust",
