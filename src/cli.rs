@@ -281,8 +281,14 @@ pub enum Command {
     /// Generate or check the NKeys and Secret layout (no nsc or nk needed).
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// List every diagnostic code with its severity and what it catches.
-    Rules,
+    /// List every diagnostic code with its severity and what it catches; with --explain, print
+    /// one code's documentation.
+    Rules {
+        /// A code (the `natscc::` prefix may be left out): why it breaks the bus, what to write
+        /// instead, and an example.
+        #[arg(long, value_name = "CODE")]
+        explain: Option<String>,
+    },
     /// Print a shell completion script: `natscc completions bash > /etc/bash_completion.d/natscc`.
     Completions {
         #[arg(value_enum)]
@@ -989,6 +995,105 @@ fn rules() -> i32 {
     EXIT_OK
 }
 
+/// `natscc rules --explain CODE`: the code's section of docs/rules.md.
+fn explain_rule(name: &str) -> i32 {
+    match crate::diag::levels::parse_code(name) {
+        Ok(code) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(crate::diag::explain::section(code).trim_end().as_bytes());
+            let _ = out.write_all(b"\n");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("natscc: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// `natscc keys generate`: the keys folder, and with --k8s each cluster's Secret manifests.
+fn keys_generate(cpcs: &[String], extra_accounts: &[String], out: &Path, k8s: bool) -> i32 {
+    for id in cpcs {
+        if !crate::check::values::valid_id(id) {
+            eprintln!("natscc keys: `{id}` is not a valid CPC id (lower-case letters and digits)");
+            return EXIT_USAGE;
+        }
+    }
+    match crate::keys::generate(out, cpcs, extra_accounts) {
+        Ok(r) => {
+            for p in &r.problems {
+                eprintln!("natscc keys: {p}");
+            }
+            if k8s {
+                let mut dirs = vec!["csc".to_string()];
+                dirs.extend(cpcs.iter().map(|id| format!("cpc-{id}")));
+                for d in dirs {
+                    let dir = out.join(&d);
+                    let text = match crate::keys::k8s_secrets(&dir) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            eprintln!("natscc keys: {e}");
+                            return EXIT_USAGE;
+                        }
+                    };
+                    let path = out.join(format!("{d}.secrets.k8s.yaml"));
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let w = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .mode(0o600)
+                        .open(&path)
+                        .and_then(|mut f| f.write_all(text.as_bytes()));
+                    if let Err(e) = w {
+                        eprintln!("natscc keys: cannot write {}: {e}", path.display());
+                        return EXIT_USAGE;
+                    }
+                }
+            }
+            println!(
+                "natscc keys: {} created, {} kept in {}",
+                r.created.len(),
+                r.kept,
+                out.display()
+            );
+            if r.problems.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_FINDINGS
+            }
+        }
+        Err(e) => {
+            eprintln!("natscc keys: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// `natscc man`: the page on stdout, or one page per command into a folder.
+fn man(out: Option<&Path>) -> i32 {
+    let Some(dir) = out else {
+        let mut page = vec![];
+        return match clap_mangen::Man::new(Cli::command())
+            .render(&mut page)
+            .and_then(|_| std::io::stdout().write_all(&page))
+        {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("natscc man: {e}");
+                EXIT_USAGE
+            }
+        };
+    };
+    match std::fs::create_dir_all(dir).and_then(|_| clap_mangen::generate_to(Cli::command(), dir)) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("natscc man: cannot write {}: {e}", dir.display());
+            EXIT_USAGE
+        }
+    }
+}
+
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -1068,93 +1173,17 @@ pub fn main() -> i32 {
             extra_accounts,
             out,
             k8s,
-        }) => {
-            for id in &cpcs {
-                if !crate::check::values::valid_id(id) {
-                    eprintln!(
-                        "natscc keys: `{id}` is not a valid CPC id (lower-case letters and digits)"
-                    );
-                    return EXIT_USAGE;
-                }
-            }
-            match crate::keys::generate(&out, &cpcs, &extra_accounts) {
-                Ok(r) => {
-                    for p in &r.problems {
-                        eprintln!("natscc keys: {p}");
-                    }
-                    if k8s {
-                        let mut dirs = vec!["csc".to_string()];
-                        dirs.extend(cpcs.iter().map(|id| format!("cpc-{id}")));
-                        for d in dirs {
-                            let dir = out.join(&d);
-                            let text = match crate::keys::k8s_secrets(&dir) {
-                                Ok(t) => t,
-                                Err(e) => {
-                                    eprintln!("natscc keys: {e}");
-                                    return EXIT_USAGE;
-                                }
-                            };
-                            let path = out.join(format!("{d}.secrets.k8s.yaml"));
-                            use std::os::unix::fs::OpenOptionsExt;
-                            let w = std::fs::OpenOptions::new()
-                                .write(true)
-                                .create(true)
-                                .truncate(true)
-                                .mode(0o600)
-                                .open(&path)
-                                .and_then(|mut f| f.write_all(text.as_bytes()));
-                            if let Err(e) = w {
-                                eprintln!("natscc keys: cannot write {}: {e}", path.display());
-                                return EXIT_USAGE;
-                            }
-                        }
-                    }
-                    println!(
-                        "natscc keys: {} created, {} kept in {}",
-                        r.created.len(),
-                        r.kept,
-                        out.display()
-                    );
-                    if r.problems.is_empty() {
-                        EXIT_OK
-                    } else {
-                        EXIT_FINDINGS
-                    }
-                }
-                Err(e) => {
-                    eprintln!("natscc keys: {e}");
-                    EXIT_USAGE
-                }
-            }
-        }
+        }) => keys_generate(&cpcs, &extra_accounts, &out, k8s),
         Command::Keys(KeysCommand::Check { dir }) => keys_check(&dir),
-        Command::Rules => rules(),
+        Command::Rules { explain: None } => rules(),
+        Command::Rules {
+            explain: Some(code),
+        } => explain_rule(&code),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "natscc", &mut std::io::stdout());
             EXIT_OK
         }
-        Command::Man { out: None } => {
-            let mut page = vec![];
-            match clap_mangen::Man::new(Cli::command())
-                .render(&mut page)
-                .and_then(|_| std::io::stdout().write_all(&page))
-            {
-                Ok(()) => EXIT_OK,
-                Err(e) => {
-                    eprintln!("natscc man: {e}");
-                    EXIT_USAGE
-                }
-            }
-        }
-        Command::Man { out: Some(dir) } => match std::fs::create_dir_all(&dir)
-            .and_then(|_| clap_mangen::generate_to(Cli::command(), &dir))
-        {
-            Ok(()) => EXIT_OK,
-            Err(e) => {
-                eprintln!("natscc man: cannot write {}: {e}", dir.display());
-                EXIT_USAGE
-            }
-        },
+        Command::Man { out } => man(out.as_deref()),
         Command::Schema { chart } => {
             if chart {
                 print!("{}", crate::chart::keys::json_schema_text());

@@ -844,63 +844,82 @@ pub fn inspect(dir: &Path) -> Checked {
         );
     }
     for cl in &clusters {
-        for p in cluster_pairs() {
-            let (secret, file) = &p.seed;
-            let seed_path = cl.join(secret).join(file);
-            let seed = match key_text(&seed_path, &mut c) {
-                Got::Text(s) => s,
-                Got::Missing => {
-                    c.findings.push(missing(&seed_path));
-                    continue;
-                }
-                Got::Skip => continue,
-            };
-            let Ok(public) = public_of(p.kind, &seed) else {
-                c.findings.push(invalid_seed(&seed_path, p.kind));
+        check_cluster(cl, &mut c);
+    }
+    check_leaf_pairs(&dir.join("csc"), &clusters, &mut c);
+    c
+}
+
+/// One cluster's folder: each seed against its public keys, each leaf folder's keys valid.
+fn check_cluster(cl: &Path, c: &mut Checked) {
+    for p in cluster_pairs() {
+        let (secret, file) = &p.seed;
+        let seed_path = cl.join(secret).join(file);
+        let seed = match key_text(&seed_path, c) {
+            Got::Text(s) => s,
+            Got::Missing => {
+                c.findings.push(missing(&seed_path));
                 continue;
-            };
-            for (s, f) in &p.public {
-                let pp = cl.join(s).join(f);
-                match key_text(&pp, &mut c) {
-                    Got::Missing => c.findings.push(missing(&pp)),
-                    Got::Skip => {}
-                    Got::Text(k) if !k.starts_with(p.kind.pub_prefix()) => c.findings.push(
-                        Diagnostic::new(
-                            Code::KeysInvalid,
-                            format!("{}: expected a {} public key (starting with {})", shown(&pp), p.kind.word(), p.kind.pub_prefix()),
-                        )
-                        .help("remove it and run natscc keys generate again to derive it from its seed"),
+            }
+            Got::Skip => continue,
+        };
+        let Ok(public) = public_of(p.kind, &seed) else {
+            c.findings.push(invalid_seed(&seed_path, p.kind));
+            continue;
+        };
+        for (s, f) in &p.public {
+            let pp = cl.join(s).join(f);
+            match key_text(&pp, c) {
+                Got::Missing => c.findings.push(missing(&pp)),
+                Got::Skip => {}
+                Got::Text(k) if !k.starts_with(p.kind.pub_prefix()) => c.findings.push(
+                    Diagnostic::new(
+                        Code::KeysInvalid,
+                        format!(
+                            "{}: expected a {} public key (starting with {})",
+                            shown(&pp),
+                            p.kind.word(),
+                            p.kind.pub_prefix()
+                        ),
+                    )
+                    .help(
+                        "remove it and run natscc keys generate again to derive it from its seed",
                     ),
-                    Got::Text(k) if k != public => c.findings.push(mismatch(&pp, &seed_path).help("remove the pubkey and run natscc keys generate again")),
-                    Got::Text(_) => {}
-                }
+                ),
+                Got::Text(k) if k != public => c.findings.push(
+                    mismatch(&pp, &seed_path)
+                        .help("remove the pubkey and run natscc keys generate again"),
+                ),
+                Got::Text(_) => {}
             }
         }
-        for entry in leaf_folders(cl) {
-            for file in ["seed", "pubkey"] {
-                let p = entry.join(file);
-                if let Got::Text(k) = key_text(&p, &mut c) {
-                    let ok = if file == "seed" {
-                        public_of(Kind::User, &k).is_ok()
-                    } else {
-                        KeyPair::from_public_key(&k)
-                            .is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User)
-                    };
-                    if !ok {
-                        c.findings.push(
-                            Diagnostic::new(
-                                Code::KeysInvalid,
-                                format!("{}: not a valid user {file}", shown(&p)),
-                            )
-                            .help("remove it and run natscc keys generate again"),
-                        );
-                    }
+    }
+    for entry in leaf_folders(cl) {
+        for file in ["seed", "pubkey"] {
+            let p = entry.join(file);
+            if let Got::Text(k) = key_text(&p, c) {
+                let ok = if file == "seed" {
+                    public_of(Kind::User, &k).is_ok()
+                } else {
+                    KeyPair::from_public_key(&k)
+                        .is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User)
+                };
+                if !ok {
+                    c.findings.push(
+                        Diagnostic::new(
+                            Code::KeysInvalid,
+                            format!("{}: not a valid user {file}", shown(&p)),
+                        )
+                        .help("remove it and run natscc keys generate again"),
+                    );
                 }
             }
         }
     }
-    // Each CPC's leaf seeds against the pubkeys on the CSC.
-    let csc = dir.join("csc");
+}
+
+/// Each CPC's leaf seeds against the pubkeys on the CSC.
+fn check_leaf_pairs(csc: &Path, clusters: &[PathBuf], c: &mut Checked) {
     for cl in clusters.iter().filter(|c| {
         c.file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with("cpc-"))
@@ -926,7 +945,7 @@ pub fn inspect(dir: &Path) -> Checked {
             let csc_secret = format!("nats-leaf-{mid}cpc-{id}");
             let seed_path = entry.join("seed");
             let pub_path = csc.join(&csc_secret).join("pubkey");
-            match (key_text(&seed_path, &mut c), key_text(&pub_path, &mut c)) {
+            match (key_text(&seed_path, c), key_text(&pub_path, c)) {
                 (Got::Text(seed), Got::Text(public)) => {
                     if public_of(Kind::User, &seed).ok().as_deref() != Some(public.as_str()) {
                         c.findings.push(
@@ -943,7 +962,6 @@ pub fn inspect(dir: &Path) -> Checked {
             }
         }
     }
-    c
 }
 
 fn missing(path: &Path) -> Diagnostic {

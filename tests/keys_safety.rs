@@ -390,6 +390,29 @@ fn check_reports_links_and_foreign_owners() {
     );
 }
 
+/// A public key that is another key's (still a valid user key) does not match its seed, and a
+/// seed that is no NKey is invalid; both are findings, not usage errors.
+#[test]
+fn check_reports_mismatched_and_invalid_keys() {
+    check_finds(
+        |k| {
+            let other = std::fs::read(k.join("cpc-1/nats-mtls-leaf/pubkey")).unwrap();
+            std::fs::write(k.join("cpc-1/nats-surveyor/pubkey"), other).unwrap();
+            true
+        },
+        "natscc::keys::mismatch",
+        "nats-surveyor/pubkey",
+    );
+    check_finds(
+        |k| {
+            std::fs::write(k.join("csc/nats-surveyor/seed"), "SUAnotaseed\n").unwrap();
+            true
+        },
+        "natscc::keys::invalid",
+        "nats-surveyor/seed",
+    );
+}
+
 /// `--k8s` puts no file from outside the keys into a Secret and writes no Secret through a link.
 #[test]
 fn k8s_refuses_links() {

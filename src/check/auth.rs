@@ -251,6 +251,13 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
         }
     }
     let Some(ac) = ac else { return out };
+    vault(ac, &mut out);
+    tracing_refs(ac, &mut out);
+    out
+}
+
+/// vault.enabled needs its role, template and a secret path (the subchart's validation).
+fn vault(ac: &Node, out: &mut Vec<Diagnostic>) {
     if let Some(vault) = ac
         .get("vault")
         .filter(|v| v.get("enabled").is_some_and(Node::truthy))
@@ -296,6 +303,10 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
             );
         }
     }
+}
+
+/// OpenTelemetry operator injection needs its instrumentation and sidecar references.
+fn tracing_refs(ac: &Node, out: &mut Vec<Diagnostic>) {
     let tracing_on = ac
         .path(&["serviceConfig", "observability", "tracing", "enabled"])
         .is_none_or(Node::truthy);
@@ -317,5 +328,4 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
             }
         }
     }
-    out
 }

@@ -70,53 +70,70 @@ fn semantic(root: &Node, model: Option<(&Model, &Bus)>, sources: &Sources) -> Ve
     semantic.extend(secrets::seeds(root));
     semantic.extend(secrets::passwords(root));
     if let Some((m, bus)) = model {
-        semantic.extend(accounts::check(m));
-        semantic.extend(server_values::check(m));
-        semantic.extend(server_conf::bus(root, m.mtls, m.server_version.as_ref()));
-        semantic.extend(auth::check(m));
-        semantic.extend(permissions::check(m));
-        semantic.extend(auth::callout(root, m));
-        semantic.extend(chart::number_format(m));
-        semantic.extend(chart::leaf_tls_conflict(root, m));
-        semantic.extend(chart::check(m, bus, sources));
-        semantic.extend(gateway::check(m));
-        semantic.extend(rendered::check(root, m, bus));
+        semantic.extend(model_rules(root, m, bus, sources));
         // The import graph needs valid subjects; with none broken it runs beside the overlap rule.
-        let graph_rules = !semantic.iter().any(|d| d.code == Code::Subject);
-        let (overlap_diags, import_diags) = if graph_rules && is_big(m) {
-            std::thread::scope(|scope| {
-                let imports = scope.spawn(|| imports::check(m, bus));
-                let overlap = cross_layer::check(m);
-                (
-                    overlap,
-                    imports
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                )
-            })
-        } else {
-            (
-                cross_layer::check(m),
-                if graph_rules {
-                    imports::check(m, bus)
-                } else {
-                    vec![]
-                },
-            )
-        };
-        let overlaps: Vec<_> = overlap_diags
-            .iter()
-            .filter(|d| d.code == Code::CrossLayerOverlap || d.code == Code::CrossLayerDuplicate)
-            .flat_map(|d| d.labels.iter().map(|l| l.span))
-            .collect();
-        semantic.extend(overlap_diags);
-        // A cycle made only of entries the overlap rule already named is that same finding.
-        semantic.extend(import_diags.into_iter().filter(|d| {
-            d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))
-        }));
+        let subjects_ok = !semantic.iter().any(|d| d.code == Code::Subject);
+        semantic.extend(graph_rules(m, bus, subjects_ok));
     }
-    // A seed is one mistake: the finding that says so wins over others at the same place (an
-    // invalid public key, an upper-case id), which only describe the seed's shape.
+    seeds_win(&mut semantic);
+    semantic
+}
+
+/// The rules on the typed model (and the chart's rendering of it), in the order they report.
+fn model_rules(root: &Node, m: &Model, bus: &Bus, sources: &Sources) -> Vec<Diagnostic> {
+    let mut out = accounts::check(m);
+    out.extend(server_values::check(m));
+    out.extend(server_conf::bus(root, m.mtls, m.server_version.as_ref()));
+    out.extend(auth::check(m));
+    out.extend(permissions::check(m));
+    out.extend(auth::callout(root, m));
+    out.extend(chart::number_format(m));
+    out.extend(chart::leaf_tls_conflict(root, m));
+    out.extend(chart::check(m, bus, sources));
+    out.extend(gateway::check(m));
+    out.extend(rendered::check(root, m, bus));
+    out
+}
+
+/// The cross-layer overlap rule and the import graph (on two threads for big values). A cycle
+/// made only of entries the overlap rule already named is that same finding, so it is dropped.
+fn graph_rules(m: &Model, bus: &Bus, imports: bool) -> Vec<Diagnostic> {
+    let (overlap_diags, import_diags) = if imports && is_big(m) {
+        std::thread::scope(|scope| {
+            let imports = scope.spawn(|| imports::check(m, bus));
+            let overlap = cross_layer::check(m);
+            (
+                overlap,
+                imports
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            )
+        })
+    } else {
+        let import_diags = if imports {
+            imports::check(m, bus)
+        } else {
+            vec![]
+        };
+        (cross_layer::check(m), import_diags)
+    };
+    let overlaps: Vec<_> = overlap_diags
+        .iter()
+        .filter(|d| d.code == Code::CrossLayerOverlap || d.code == Code::CrossLayerDuplicate)
+        .flat_map(|d| d.labels.iter().map(|l| l.span))
+        .collect();
+    let mut out = overlap_diags;
+    out.extend(
+        import_diags.into_iter().filter(|d| {
+            d.labels.is_empty() || !d.labels.iter().all(|l| overlaps.contains(&l.span))
+        }),
+    );
+    out
+}
+
+/// A seed is one mistake: the finding that says so wins over others at the same place (an
+/// invalid public key, an upper-case id), which only describe the seed's shape.
+fn seeds_win(semantic: &mut Vec<Diagnostic>) {
     let seeds: Vec<_> = semantic
         .iter()
         .filter(|d| d.code == Code::SecretSeed)
@@ -127,7 +144,6 @@ fn semantic(root: &Node, model: Option<(&Model, &Bus)>, sources: &Sources) -> Ve
             d.code == Code::SecretSeed || !d.primary().is_some_and(|p| seeds.contains(&p))
         });
     }
-    semantic
 }
 
 /// Cross-layer entries from which the overlap rule and the import graph run on two threads.

@@ -284,12 +284,38 @@ impl Walk {
             }
             return;
         }
-        let mut err = |finding| {
+        for finding in self.keywords(s, node) {
             out.push(SchemaError {
                 pointer: pointer.clone(),
                 finding,
-            })
-        };
+            });
+        }
+        self.children(s, node, pointer, out);
+        for sub in s
+            .get("allOf")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            self.apply(sub, node, pointer, out);
+        }
+        if let Some(cond) = s.get("if") {
+            let mut probe = vec![];
+            self.apply(cond, node, &mut pointer.clone(), &mut probe);
+            let branch = if probe.is_empty() {
+                s.get("then")
+            } else {
+                s.get("else")
+            };
+            if let Some(branch) = branch {
+                self.apply(branch, node, pointer, out);
+            }
+        }
+    }
+
+    /// The keywords that judge the value itself: type, enum, const, bounds, lengths, pattern.
+    fn keywords(&self, s: &'static Json, node: &Node) -> Vec<Finding> {
+        let mut found = vec![];
         if let Some(ty) = s.get("type") {
             let allowed: &[Json] = match ty {
                 Json::Str(_) => std::slice::from_ref(ty),
@@ -301,7 +327,7 @@ impl Walk {
                 .filter_map(Json::as_str)
                 .any(|t| json_type_matches(t, node))
             {
-                err(Finding::Type(
+                found.push(Finding::Type(
                     allowed
                         .iter()
                         .filter_map(Json::as_str)
@@ -313,7 +339,7 @@ impl Walk {
         if let Some(options) = s.get("enum").and_then(Json::as_array) {
             let here = self.json(node);
             if !options.iter().any(|o| json_equal(o, &here)) {
-                err(Finding::Enum(Value::Array(
+                found.push(Finding::Enum(Value::Array(
                     options.iter().map(Json::to_value).collect(),
                 )));
             }
@@ -321,44 +347,59 @@ impl Walk {
         if let Some(expected) = s.get("const")
             && !json_equal(expected, &self.json(node))
         {
-            err(Finding::Const(expected.to_value()));
+            found.push(Finding::Const(expected.to_value()));
         }
         if let Some(n) = as_f64(node) {
             if let Some(min) = s
                 .get("minimum")
                 .filter(|m| m.as_f64().is_some_and(|m| n < m))
             {
-                err(Finding::Minimum(min.to_value()));
+                found.push(Finding::Minimum(min.to_value()));
             }
             if let Some(max) = s
                 .get("maximum")
                 .filter(|m| m.as_f64().is_some_and(|m| n > m))
             {
-                err(Finding::Maximum(max.to_value()));
+                found.push(Finding::Maximum(max.to_value()));
             }
         }
         if let (V::Str(text), Some(min)) = (&node.v, s.get("minLength").and_then(Json::as_u64))
             && (text.chars().count() as u64) < min
         {
-            err(Finding::MinLength(min));
+            found.push(Finding::MinLength(min));
         }
         if let (V::Seq(items), Some(min)) = (&node.v, s.get("minItems").and_then(Json::as_u64))
             && (items.len() as u64) < min
         {
-            err(Finding::MinItems(min));
+            found.push(Finding::MinItems(min));
         }
         if let (V::Str(text), Some(pattern)) = (&node.v, s.get("pattern").and_then(Json::as_str))
             && !pattern_matches(pattern, text)
         {
-            err(Finding::Pattern(pattern.to_string()));
+            found.push(Finding::Pattern(pattern.to_string()));
         }
+        found
+    }
+
+    /// The keywords that reach into a map (required, properties, additionalProperties) or a
+    /// list (items).
+    fn children(
+        &self,
+        s: &'static Json,
+        node: &Node,
+        pointer: &mut String,
+        out: &mut Vec<SchemaError>,
+    ) {
         match &node.v {
             V::Map(entries) => {
                 let present = |e: &&crate::load::Entry| !(self.nulls_absent && e.value.is_null());
                 if let Some(required) = s.get("required").and_then(Json::as_array) {
                     for prop in required.iter().filter_map(Json::as_str) {
                         if !entries.iter().filter(present).any(|e| e.key == prop) {
-                            err(Finding::Required(prop.to_string()));
+                            out.push(SchemaError {
+                                pointer: pointer.clone(),
+                                finding: Finding::Required(prop.to_string()),
+                            });
                         }
                     }
                 }
@@ -392,26 +433,6 @@ impl Walk {
                 }
             }
             _ => {}
-        }
-        for sub in s
-            .get("allOf")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
-            self.apply(sub, node, pointer, out);
-        }
-        if let Some(cond) = s.get("if") {
-            let mut probe = vec![];
-            self.apply(cond, node, &mut pointer.clone(), &mut probe);
-            let branch = if probe.is_empty() {
-                s.get("then")
-            } else {
-                s.get("else")
-            };
-            if let Some(branch) = branch {
-                self.apply(branch, node, pointer, out);
-            }
         }
     }
 }

@@ -66,75 +66,13 @@ fn text(n: &Node) -> Option<&str> {
 /// all of them.
 pub fn user_keys(accounts: &[Account], out: &mut Vec<Diagnostic>) {
     // (nkey, account, span) and (name, account, span) of every user seen so far.
-    let mut nkeys: std::collections::HashMap<String, (String, Span)> = Default::default();
-    let mut names: std::collections::HashMap<String, (String, Span)> = Default::default();
+    let mut nkeys: Seen = Default::default();
+    let mut names: Seen = Default::default();
     for a in accounts {
         let acc = a.name;
         for u in a.field("users").map(Node::items).unwrap_or_default() {
             if let Some(e) = user_field(u, NKEY) {
-                let n = &e.value;
-                match &n.v {
-                    // A seed is reported as a secret (secrets.rs), once.
-                    V::Str(k) if contains_seed(k) => {}
-                    V::Str(k) if from_env(k) => {}
-                    V::Str(k) => {
-                        let k = word(k);
-                        if let Some(problem) = super::auth::public_key_problem(k, 'U') {
-                            out.push(
-                                Diagnostic::new(
-                                    Code::UserNkey,
-                                    format!("the nkey `{k}` of a user of the extra account `{acc}`: {problem}; nats-server refuses the config (\"Not a valid public nkey for a user\")"),
-                                )
-                                .at(n.span, "not a public user key")
-                                .help("write the user's public key (56 characters, starting with U), as `natscc keys` or `nk -inkey seed -pubout` prints it"),
-                            );
-                        } else if let Some((first_acc, first)) = nkeys.get(k) {
-                            let where_ = if first_acc == acc {
-                                format!("twice in the account `{acc}`")
-                            } else {
-                                format!("in the accounts `{first_acc}` and `{acc}`")
-                            };
-                            out.push(
-                                Diagnostic::new(
-                                    Code::DuplicateUser,
-                                    format!("the user nkey `{k}` is given {where_}; nats-server refuses the config (\"Duplicate nkey detected\")"),
-                                )
-                                .at(n.span, "the same user again")
-                                .at(*first, "first given here")
-                                .help("a user NKey belongs to one account: remove one of the two, or give the other user its own key"),
-                            );
-                        } else {
-                            nkeys.insert(k.to_string(), (acc.to_string(), n.span));
-                        }
-                    }
-                    V::Null => {}
-                    _ => out.push(
-                        Diagnostic::new(
-                            Code::UserNkey,
-                            format!("the nkey of a user of the extra account `{acc}` is a {}, not a public key; nats-server refuses the config", n.type_name()),
-                        )
-                        .at(n.span, "not a public user key")
-                        .help("write the user's public key as a string (56 characters, starting with U)"),
-                    ),
-                }
-                let others = u.entries().iter().filter(|o| {
-                    USER.iter()
-                        .chain(PASSWORD)
-                        .any(|n| o.key.eq_ignore_ascii_case(n))
-                });
-                for o in others {
-                    let other = &o.key;
-                    {
-                        out.push(
-                            Diagnostic::new(
-                                Code::UserNkey,
-                                format!("a user of the extra account `{acc}` has both `nkey` and `{other}`; nats-server refuses the config (\"Nkey users do not take usernames or passwords\")"),
-                            )
-                            .at(o.key_span, "not for an NKey user")
-                            .help(format!("remove `{other}`: an NKey user proves who it is with its key")),
-                        );
-                    }
-                }
+                nkey_user(u, &e.value, acc, &mut nkeys, out);
             } else if matches!(u.v, V::Map(_))
                 && user_field(u, USER).is_none_or(|e| text(&e.value) == Some(""))
             {
@@ -170,6 +108,75 @@ pub fn user_keys(accounts: &[Account], out: &mut Vec<Diagnostic>) {
                     names.insert(n, (acc.to_string(), span));
                 }
             }
+        }
+    }
+}
+
+/// (key or name) -> (account, where) of the users seen so far.
+type Seen = std::collections::HashMap<String, (String, Span)>;
+
+/// An NKey user: a public user key, once across the accounts, without a name or password.
+fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diagnostic>) {
+    match &n.v {
+        // A seed is reported as a secret (secrets.rs), once.
+        V::Str(k) if contains_seed(k) => {}
+        V::Str(k) if from_env(k) => {}
+        V::Str(k) => {
+            let k = word(k);
+            if let Some(problem) = super::auth::public_key_problem(k, 'U') {
+                out.push(
+                    Diagnostic::new(
+                        Code::UserNkey,
+                        format!("the nkey `{k}` of a user of the extra account `{acc}`: {problem}; nats-server refuses the config (\"Not a valid public nkey for a user\")"),
+                    )
+                    .at(n.span, "not a public user key")
+                    .help("write the user's public key (56 characters, starting with U), as `natscc keys` or `nk -inkey seed -pubout` prints it"),
+                );
+            } else if let Some((first_acc, first)) = nkeys.get(k) {
+                let where_ = if first_acc == acc {
+                    format!("twice in the account `{acc}`")
+                } else {
+                    format!("in the accounts `{first_acc}` and `{acc}`")
+                };
+                out.push(
+                    Diagnostic::new(
+                        Code::DuplicateUser,
+                        format!("the user nkey `{k}` is given {where_}; nats-server refuses the config (\"Duplicate nkey detected\")"),
+                    )
+                    .at(n.span, "the same user again")
+                    .at(*first, "first given here")
+                    .help("a user NKey belongs to one account: remove one of the two, or give the other user its own key"),
+                );
+            } else {
+                nkeys.insert(k.to_string(), (acc.to_string(), n.span));
+            }
+        }
+        V::Null => {}
+        _ => out.push(
+            Diagnostic::new(
+                Code::UserNkey,
+                format!("the nkey of a user of the extra account `{acc}` is a {}, not a public key; nats-server refuses the config", n.type_name()),
+            )
+            .at(n.span, "not a public user key")
+            .help("write the user's public key as a string (56 characters, starting with U)"),
+        ),
+    }
+    let others = u.entries().iter().filter(|o| {
+        USER.iter()
+            .chain(PASSWORD)
+            .any(|n| o.key.eq_ignore_ascii_case(n))
+    });
+    for o in others {
+        let other = &o.key;
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::UserNkey,
+                    format!("a user of the extra account `{acc}` has both `nkey` and `{other}`; nats-server refuses the config (\"Nkey users do not take usernames or passwords\")"),
+                )
+                .at(o.key_span, "not for an NKey user")
+                .help(format!("remove `{other}`: an NKey user proves who it is with its key")),
+            );
         }
     }
 }

@@ -273,9 +273,27 @@ fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The cluster's identity: type, ids, endpoint, cross-layer subjects, secret overrides; then
+/// the keys for the other cluster type, mTLS behind leaf TLS, MQTT without a file store.
 pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
     let mut out = vec![];
     let eb = root.path(&["global", "eventBus"]);
+    cluster_type(eb, &mut out);
+    let Some(m) = model else { return out };
+    unused_for_cluster_type(eb, m, &mut out);
+    mtls_behind_leaf_tls(eb, m, &mut out);
+    mqtt_without_file_store(root, m, &mut out);
+    if m.is_cpc() {
+        cpc_identity(m, &mut out);
+    }
+    cpc_ids(m, &mut out);
+    subjects(m, &mut out);
+    secret_overrides(m, &mut out);
+    out
+}
+
+/// clusterType is csc or cpc.
+fn cluster_type(eb: Option<&Node>, out: &mut Vec<Diagnostic>) {
     if let Some(ct) = eb.and_then(|e| e.get("clusterType"))
         && !matches!(ct.as_str(), Some("csc" | "cpc"))
     {
@@ -293,48 +311,50 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
         };
         out.push(d);
     }
-    let Some(m) = model else { return out };
-    unused_for_cluster_type(eb, m, &mut out);
-    mtls_behind_leaf_tls(eb, m, &mut out);
-    mqtt_without_file_store(root, m, &mut out);
+}
 
-    if m.is_cpc() {
-        match &m.cluster_id {
-            None => out.push(
-                Diagnostic::new(Code::MissingClusterId, "a CPC needs `clusterId`")
-                    .at(m.event_bus_span, "global.eventBus has no clusterId")
-                    .help("add `clusterId: \"1\"` (lower-case letters and digits) under global.eventBus"),
-            ),
-            Some(id) if !valid_id(&id.value) => out.push(id_diag(&id.value, id.span, "clusterId")),
-            _ => {}
-        }
-        match &m.csc_endpoint {
-            None => out.push(
-                Diagnostic::new(
-                    Code::MissingCscEndpoint,
-                    "a CPC needs `cscEndpoint`, the CSC leaf listener it dials",
-                )
-                .at(m.event_bus_span, "global.eventBus has no cscEndpoint")
-                .help("add e.g. `cscEndpoint: nats://csc-gateway:7422` under global.eventBus"),
-            ),
-            Some(ep) => {
-                if let Some(problem) = endpoint_problem(&ep.value) {
-                    out.push(
-                        Diagnostic::new(
-                            Code::CscEndpoint,
-                            format!(
-                                "cscEndpoint `{}` is not a usable leaf URL: {problem}",
-                                ep.value
-                            ),
-                        )
-                        .at(ep.span, "invalid endpoint")
-                        .help("write it as nats://HOST:7422 or tls://HOST:7422"),
-                    );
-                }
+/// A CPC's clusterId and cscEndpoint.
+fn cpc_identity(m: &Model, out: &mut Vec<Diagnostic>) {
+    match &m.cluster_id {
+        None => out.push(
+            Diagnostic::new(Code::MissingClusterId, "a CPC needs `clusterId`")
+                .at(m.event_bus_span, "global.eventBus has no clusterId")
+                .help(
+                    "add `clusterId: \"1\"` (lower-case letters and digits) under global.eventBus",
+                ),
+        ),
+        Some(id) if !valid_id(&id.value) => out.push(id_diag(&id.value, id.span, "clusterId")),
+        _ => {}
+    }
+    match &m.csc_endpoint {
+        None => out.push(
+            Diagnostic::new(
+                Code::MissingCscEndpoint,
+                "a CPC needs `cscEndpoint`, the CSC leaf listener it dials",
+            )
+            .at(m.event_bus_span, "global.eventBus has no cscEndpoint")
+            .help("add e.g. `cscEndpoint: nats://csc-gateway:7422` under global.eventBus"),
+        ),
+        Some(ep) => {
+            if let Some(problem) = endpoint_problem(&ep.value) {
+                out.push(
+                    Diagnostic::new(
+                        Code::CscEndpoint,
+                        format!(
+                            "cscEndpoint `{}` is not a usable leaf URL: {problem}",
+                            ep.value
+                        ),
+                    )
+                    .at(ep.span, "invalid endpoint")
+                    .help("write it as nats://HOST:7422 or tls://HOST:7422"),
+                );
             }
         }
     }
+}
 
+/// The CSC's cpcIds: valid ids, each once.
+fn cpc_ids(m: &Model, out: &mut Vec<Diagnostic>) {
     let mut first_of: std::collections::HashMap<&str, &crate::model::Spanned<String>> =
         std::collections::HashMap::new();
     for id in &m.cpc_ids {
@@ -356,7 +376,10 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
             );
         }
     }
+}
 
+/// The cross-layer lists hold valid subject patterns.
+fn subjects(m: &Model, out: &mut Vec<Diagnostic>) {
     for kind in ListKind::ALL {
         for sub in m.cross.list(kind) {
             if let Err(e) = Pattern::parse(&sub.value) {
@@ -368,7 +391,10 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
             }
         }
     }
+}
 
+/// nkeySecretRefOverrides: a secret and key the cluster uses, an env value tree, no seed.
+fn secret_overrides(m: &Model, out: &mut Vec<Diagnostic>) {
     let keys = secret_keys(m);
     for (secret, key, value) in &m.secret_overrides {
         let known_secret = keys.iter().any(|k| k.secret == secret.value);
@@ -449,5 +475,4 @@ pub fn check(root: &Node, model: Option<&Model>) -> Vec<Diagnostic> {
             );
         }
     }
-    out
 }

@@ -3,11 +3,12 @@
 
 pub mod block;
 mod codes;
+pub mod explain;
 pub mod levels;
 pub mod redact;
 pub mod render;
 
-pub use codes::Code;
+pub use codes::{Code, Doc, Shown};
 
 use std::sync::Arc;
 

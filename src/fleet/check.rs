@@ -295,6 +295,22 @@ fn leaf_listener<'a>(csc: &'a Cluster, cm: &Model) -> Option<&'a Listener> {
         .find(|l| l.name.value == route.section_name.value)
 }
 
+/// A CPC's leaf connection as it dials the CSC: the URL's parts and what the CSC serves.
+struct Dial<'a> {
+    cm: &'a Model,
+    c: &'a Cluster,
+    ep: &'a crate::model::Spanned<String>,
+    scheme: String,
+    port: Option<u16>,
+    websocket: bool,
+    scheme_tls: bool,
+    listener: Option<&'a Listener>,
+    server_tls: Option<(Span, bool)>,
+    gw_terminates: bool,
+    client_block: Option<&'a Node>,
+}
+
+/// The CPC's cscEndpoint against the CSC's listener: scheme, then port, then leaf TLS.
 fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic> {
     let mut out = vec![];
     let Some(ep) = &m.csc_endpoint else {
@@ -307,44 +323,63 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
     let Some((scheme, _host, port)) = split_url(&ep.value) else {
         return out;
     };
-    let websocket = matches!(scheme.as_str(), "ws" | "wss");
-    let scheme_tls = matches!(scheme.as_str(), "tls" | "wss");
     let listener = leaf_listener(csc, cm);
-    let server_tls = server_leaf_tls(cm);
-    let gw_terminates = listener.is_some_and(Listener::terminates_tls);
-    let client_block = m.cpc_leaf_client_tls.as_ref();
+    let d = Dial {
+        cm,
+        c,
+        ep,
+        websocket: matches!(scheme.as_str(), "ws" | "wss"),
+        scheme_tls: matches!(scheme.as_str(), "tls" | "wss"),
+        scheme,
+        port,
+        listener,
+        server_tls: server_leaf_tls(cm),
+        gw_terminates: listener.is_some_and(Listener::terminates_tls),
+        client_block: m.cpc_leaf_client_tls.as_ref(),
+    };
+    if let Some(problem) = endpoint_scheme(&d) {
+        out.push(problem);
+        return out;
+    }
+    if endpoint_port(&d, &mut out) {
+        leaf_tls(&d, &mut out);
+    }
+    out
+}
 
+/// The scheme fits the listener: websocket, TLS, or plain text.
+fn endpoint_scheme(d: &Dial) -> Option<Diagnostic> {
     // Scheme.
-    let scheme_problem = if websocket && !cm.nats.websocket.enabled {
+    let scheme_problem = if d.websocket && !d.cm.nats.websocket.enabled {
         Some((
             format!(
                 "{} dials the CSC over websocket (`{}`), but the CSC has no websocket listener",
-                c.name(),
-                ep.value
+                d.c.name(),
+                d.ep.value
             ),
-            config_span(cm, &["websocket"]),
+            config_span(d.cm, &["websocket"]),
             "the CSC's websocket block".to_string(),
             "dial nats://HOST:7422 (or tls://), or enable nats.config.websocket on the CSC"
                 .to_string(),
         ))
-    } else if scheme_tls && server_tls.is_none() && !gw_terminates {
+    } else if d.scheme_tls && d.server_tls.is_none() && !d.gw_terminates {
         Some((
             format!(
                 "{} dials `{}` with TLS, but neither the CSC's leaf listener nor its Gateway speaks TLS",
-                c.name(),
-                ep.value
+                d.c.name(),
+                d.ep.value
             ),
-            cm.event_bus_span,
+            d.cm.event_bus_span,
             "no cscLeafServerTLS on the CSC".to_string(),
             "dial nats://, or give the CSC a cscLeafServerTLS block".to_string(),
         ))
-    } else if !scheme_tls && client_block.is_none() && gw_terminates {
-        let l = listener.unwrap();
+    } else if !d.scheme_tls && d.client_block.is_none() && d.gw_terminates {
+        let l = d.listener.unwrap();
         Some((
             format!(
                 "{} dials `{}` in plain text, but the CSC's Gateway listener {} terminates TLS",
-                c.name(),
-                ep.value,
+                d.c.name(),
+                d.ep.value,
                 l.describe()
             ),
             l.tls_mode.span,
@@ -357,55 +392,57 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
     } else {
         None
     };
-    if let Some((msg, other, label, help)) = scheme_problem {
-        out.push(
-            Diagnostic::new(Code::FleetEndpointScheme, msg)
-                .at(ep.span, "cscEndpoint")
-                .at(other, label)
-                .help(help),
-        );
-        return out;
-    }
+    let (msg, other, label, help) = scheme_problem?;
+    Some(
+        Diagnostic::new(Code::FleetEndpointScheme, msg)
+            .at(d.ep.span, "cscEndpoint")
+            .at(other, label)
+            .help(help),
+    )
+}
 
+/// The port is the listener's; `false` when the CSC has no leaf listener at all (the rest
+/// then says nothing).
+fn endpoint_port(d: &Dial, out: &mut Vec<Diagnostic>) -> bool {
     // Port.
-    let (expected, where_span, what): (u16, Span, String) = if websocket {
+    let (expected, where_span, what): (u16, Span, String) = if d.websocket {
         (
-            cm.nats.websocket.port as u16,
-            config_span(cm, &["websocket", "port"]),
+            d.cm.nats.websocket.port as u16,
+            config_span(d.cm, &["websocket", "port"]),
             "the CSC's websocket port".into(),
         )
-    } else if let Some(l) = listener {
+    } else if let Some(l) = d.listener {
         (
             l.port.value,
             l.port.span,
             format!("the CSC Gateway listener `{}`", l.name.value),
         )
-    } else if !cm.nats.leafnodes.enabled {
+    } else if !d.cm.nats.leafnodes.enabled {
         out.push(
             Diagnostic::new(
                 Code::FleetEndpointPort,
                 format!(
                     "{} dials the CSC's leaf listener, but the CSC has leafnodes switched off",
-                    c.name()
+                    d.c.name()
                 ),
             )
-            .at(ep.span, "cscEndpoint")
+            .at(d.ep.span, "cscEndpoint")
             .at(
-                config_span(cm, &["leafnodes", "enabled"]),
+                config_span(d.cm, &["leafnodes", "enabled"]),
                 "leafnodes off on the CSC",
             )
             .help("enable nats.config.leafnodes on the CSC"),
         );
-        return out;
+        return false;
     } else {
         (
-            cm.nats.leafnodes.port as u16,
-            config_span(cm, &["leafnodes", "port"]),
+            d.cm.nats.leafnodes.port as u16,
+            config_span(d.cm, &["leafnodes", "port"]),
             "the CSC's leaf listener".into(),
         )
     };
     // Without a port a leaf remote dials the leafnode default; a websocket one the web default.
-    let actual = port.unwrap_or(match scheme.as_str() {
+    let actual = d.port.unwrap_or(match d.scheme.as_str() {
         "ws" => 80,
         "wss" => 443,
         _ => 7422,
@@ -416,50 +453,54 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
                 Code::FleetEndpointPort,
                 format!(
                     "{} dials port {actual} (`{}`), but {what} is on port {expected}",
-                    c.name(),
-                    ep.value
+                    d.c.name(),
+                    d.ep.value
                 ),
             )
-            .at(ep.span, format!("port {actual}"))
+            .at(d.ep.span, format!("port {actual}"))
             .at(where_span, format!("port {expected}"))
             .help(format!("dial port {expected}")),
         );
     }
 
-    // TLS at both ends, and handshake_first alike.
-    let client_tls = client_block.is_some() || scheme_tls;
-    let client_hf = handshake_first(client_block);
-    let client_span = client_block.map(|b| b.span).unwrap_or(ep.span);
-    if gw_terminates {
-        let l = listener.unwrap();
+    true
+}
+
+/// TLS at both ends, and handshake_first alike.
+fn leaf_tls(d: &Dial, out: &mut Vec<Diagnostic>) {
+    let client_tls = d.client_block.is_some() || d.scheme_tls;
+    let client_hf = handshake_first(d.client_block);
+    let client_span = d.client_block.map(|b| b.span).unwrap_or(d.ep.span);
+    if d.gw_terminates {
+        let l = d.listener.unwrap();
         if !client_hf {
             out.push(
                 Diagnostic::new(
                     Code::FleetLeafTls,
-                    format!("the CSC's Gateway listener {} terminates TLS, so {} must open with the TLS handshake; without handshake_first it waits for an INFO the Gateway never passes", l.describe(), c.name()),
+                    format!("the CSC's Gateway listener {} terminates TLS, so {} must open with the TLS handshake; without handshake_first it waits for an INFO the Gateway never passes", l.describe(), d.c.name()),
                 )
                 .at(client_span, "no handshake_first")
                 .at(l.tls_mode.span, "terminates TLS")
                 .help("set `handshake_first: true` in this CPC's cpcLeafClientTLS"),
             );
         }
-        return out;
+        return;
     }
-    match (server_tls, client_tls) {
+    match (d.server_tls, client_tls) {
         (Some((span, _)), false) => out.push(
-            Diagnostic::new(Code::FleetLeafTls, format!("the CSC's leaf listener requires TLS, but {} dials `{}` without any TLS", c.name(), ep.value))
-                .at(ep.span, "no TLS on this end")
+            Diagnostic::new(Code::FleetLeafTls, format!("the CSC's leaf listener requires TLS, but {} dials `{}` without any TLS", d.c.name(), d.ep.value))
+                .at(d.ep.span, "no TLS on this end")
                 .at(span, "TLS on the CSC's leaf listener")
                 .help("give the CPC a cpcLeafClientTLS block (and dial tls://), or remove the CSC's leaf TLS"),
         ),
         (None, true) => out.push(
-            Diagnostic::new(Code::FleetLeafTls, format!("{} sets leaf TLS (cpcLeafClientTLS), but the CSC's leaf listener has none", c.name()))
+            Diagnostic::new(Code::FleetLeafTls, format!("{} sets leaf TLS (cpcLeafClientTLS), but the CSC's leaf listener has none", d.c.name()))
                 .at(client_span, "TLS on this end")
-                .at(cm.event_bus_span, "no cscLeafServerTLS on the CSC")
+                .at(d.cm.event_bus_span, "no cscLeafServerTLS on the CSC")
                 .help("set TLS at both ends of the leaf connection (cscLeafServerTLS on the CSC) or at neither"),
         ),
         (Some((span, server_hf)), true) if server_hf != client_hf => {
-            let (on, off) = if server_hf { ("the CSC", c.name()) } else { (c.name(), "the CSC") };
+            let (on, off) = if server_hf { ("the CSC", d.c.name()) } else { (d.c.name(), "the CSC") };
             out.push(
                 Diagnostic::new(
                     Code::FleetLeafTls,
@@ -472,7 +513,6 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
         }
         _ => {}
     }
-    out
 }
 
 fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {

@@ -384,18 +384,10 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
     let keys = dir.join("keys");
     crate::keys::generate(&keys, &cpc_ids, &extra)?;
     let ca = LocalCa::new()?;
-    let mut issuer = None;
     let ca_file = dir.join("ca/ca.crt");
     pki::write_private(&ca_file, &ca.cert_pem)?;
 
     // Every server of every cluster first, with its ports, so remotes know whom to dial.
-    struct Pod<'a> {
-        cluster: usize,
-        release: &'static str,
-        ordinal: usize,
-        replicas: usize,
-        instance: &'a crate::bus::Instance,
-    }
     let models: Vec<(&str, &Model, &Bus, Option<&super::MtlsFacts>)> = fleet
         .clusters
         .iter()
@@ -419,25 +411,94 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
             }
         }
     }
-    let ports = free_ports(pods.len() * PORTS)?;
-    let port = |pi: usize, k: usize| ports[pi * PORTS + k];
-    let leaf_of = |ci: usize| -> Vec<String> {
-        pods.iter()
-            .enumerate()
-            .filter(|(_, p)| p.cluster == ci && p.release == "nats")
-            .map(|(pi, _)| format!("127.0.0.1:{}", port(pi, 3)))
-            .collect()
+    let run = Run {
+        dir,
+        keys,
+        ports: free_ports(pods.len() * PORTS)?,
+        pods,
+        csc_index: models
+            .iter()
+            .position(|(_, m, _, _)| !m.is_cpc())
+            .ok_or_else(|| io("the fleet needs exactly one CSC"))?,
+        ca,
+        ca_file,
     };
-    let csc_index = models
-        .iter()
-        .position(|(_, m, _, _)| !m.is_cpc())
-        .ok_or_else(|| io("the fleet needs exactly one CSC"))?;
-
+    let mut issuer = None;
     let mut clusters: Vec<LocalCluster> = vec![];
     for (ci, (name, m, bus, mtls_facts)) in models.iter().enumerate() {
+        clusters.push(run.cluster(ci, name, m, bus, *mtls_facts, &mut issuer)?);
+    }
+    // Who dials whom: a CPC's nats servers its CSC's, a nats-mtls server its own cluster's.
+    let mut accepts = vec![0; clusters.len()];
+    for (ci, c) in clusters.iter().enumerate() {
+        for s in &c.servers {
+            match (s.release, c.is_csc) {
+                ("nats", false) => accepts[run.csc_index] += s.remotes,
+                ("nats", true) => {}
+                _ => accepts[ci] += s.remotes,
+            }
+        }
+    }
+    for (c, n) in clusters.iter_mut().zip(accepts) {
+        c.accepts = n;
+    }
+    Ok(Plan {
+        dir: dir.to_path_buf(),
+        clusters,
+        ca: run.ca_file,
+    })
+}
+
+/// One server of the run: its cluster (an index into the fleet's), release and replica.
+struct Pod<'a> {
+    cluster: usize,
+    release: &'static str,
+    ordinal: usize,
+    replicas: usize,
+    instance: &'a crate::bus::Instance,
+}
+
+/// What every cluster of a run shares: its folder, keys, pods and their ports, and its CA.
+struct Run<'a> {
+    dir: &'a Path,
+    keys: PathBuf,
+    pods: Vec<Pod<'a>>,
+    ports: Vec<u16>,
+    csc_index: usize,
+    ca: LocalCa,
+    ca_file: PathBuf,
+}
+
+impl Run<'_> {
+    /// Port `k` (client, http, cluster, leaf, mqtt, websocket, gateway) of pod `pi`.
+    fn port(&self, pi: usize, k: usize) -> u16 {
+        self.ports[pi * PORTS + k]
+    }
+
+    /// The leaf listeners of a cluster's `nats` pods.
+    fn leaf_of(&self, ci: usize) -> Vec<String> {
+        self.pods
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.cluster == ci && p.release == "nats")
+            .map(|(pi, _)| format!("127.0.0.1:{}", self.port(pi, 3)))
+            .collect()
+    }
+
+    /// One cluster: its pods' files and environment, its auth callout, its clients.
+    fn cluster(
+        &self,
+        ci: usize,
+        name: &str,
+        m: &Model,
+        bus: &Bus,
+        mtls_facts: Option<&super::MtlsFacts>,
+        issuer: &mut Option<crate::callout::LocalIssuer>,
+    ) -> std::io::Result<LocalCluster> {
+        let dir = self.dir;
         let cdir = dir.join(name);
         std::fs::create_dir_all(&cdir)?;
-        let key_dir = keys.join(m.cluster_name());
+        let key_dir = self.keys.join(m.cluster_name());
         let env_doc = {
             let mut nats_vars = vec![];
             crate::emit::k8s::variables(bus.resolved(&bus.nats), &mut nats_vars);
@@ -451,153 +512,23 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
             .map(|f| f.sans.iter().map(|s| s.value.clone()).collect())
             .filter(|v: &Vec<String>| !v.is_empty())
             .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into()]);
-        let default_sans = vec!["localhost".to_string(), "127.0.0.1".to_string()];
         let mut servers = vec![];
-        for (pi, p) in pods.iter().enumerate().filter(|(_, p)| p.cluster == ci) {
-            let pod = if p.release == "nats" {
-                format!("nats-{}", p.ordinal)
-            } else {
-                format!("{}-{}", p.release, p.ordinal)
-            };
-            let pdir = cdir.join(&pod);
-            let routes = pods
-                .iter()
-                .enumerate()
-                .filter(|(_, q)| q.cluster == ci && q.release == p.release)
-                .map(|(qi, _)| format!("nats://127.0.0.1:{}", port(qi, 2)))
-                .collect();
-            let leaf_targets = match (p.release, m.is_cpc()) {
-                ("nats", true) => leaf_of(csc_index),
-                ("nats", false) => vec![],
-                _ => leaf_of(ci),
-            };
-            let addr = Addresses {
-                client: port(pi, 0),
-                http: port(pi, 1),
-                cluster: port(pi, 2),
-                leaf: port(pi, 3),
-                mqtt: port(pi, 4),
-                websocket: port(pi, 5),
-                gateway: port(pi, 6),
-                routes,
-                leaf_targets,
-            };
-            // The pod's files as compile writes them, each rewritten; nats.conf printed by the
-            // chart's own printer, as compile prints it.
-            let prefix = format!("{}/", p.release);
-            let sans = if p.release == "nats-mtls" {
-                &mtls_sans
-            } else {
-                &default_sans
-            };
-            let mut issued = vec![];
-            for (path, text) in bus.pod_files(p.instance) {
-                let rel = path.strip_prefix(&prefix).unwrap_or(&path);
-                let target = pdir.join(rel);
-                std::fs::create_dir_all(target.parent().unwrap_or(&pdir))?;
-                let out = if rel == "nats-config/nats.conf" {
-                    let mut c = p.instance.rendered.conf.clone();
-                    overlay::main_config(&mut c, &pdir, &addr);
-                    issue_certs(&ca, &c, sans, &mut issued)?;
-                    crate::chart::print::format_config(&c) + "\n"
-                } else {
-                    let mut c = crate::natsconf::parse_conf(&text)
-                        .map_err(|e| io(format!("{name}: {path}: {e:?}")))?;
-                    let before = c.clone();
-                    overlay::included(&mut c, &pdir, &addr, rel.starts_with("nats-leafnodes/"));
-                    issue_certs(&ca, &c, sans, &mut issued)?;
-                    if c == before {
-                        text
-                    } else {
-                        conf::print("", &c)
-                    }
-                };
-                std::fs::write(&target, out)?;
-            }
-            let env = container_env(m, bus, &env_doc, p.release, &key_dir, &pod, &ca_file)?;
-            let resolved = bus.resolved(p.instance);
-            let mut vars = vec![];
-            crate::emit::k8s::variables(resolved, &mut vars);
-            if let Some(missing) = vars.iter().find(|v| !env.iter().any(|(n, _)| n == *v)) {
-                return Err(io(format!("{name}/{pod}: no local value for ${missing}")));
-            }
-            servers.push(LocalServer {
-                cluster: name.to_string(),
-                pod,
-                release: p.release,
-                dir: pdir,
-                addr,
-                env,
-                remotes: remote_count(resolved),
-                replicas: p.replicas,
-                version: m
-                    .deployed
-                    .iter()
-                    .find(|(r, _)| *r == p.release)
-                    .map_or(crate::server_version::CHART_DEFAULT, |(_, v)| *v),
-            });
-        }
-        // The auth callout: its compiled files, its pod's environment.
-        let callout_dir = cdir.join("auth-callout");
-        std::fs::create_dir_all(&callout_dir)?;
-        let perms = bus
-            .config_map("auth-callout-permissions")
-            .and_then(|c| c.data.get("permissions.json"))
-            .cloned()
-            .unwrap_or_else(|| "{}".into());
-        std::fs::write(callout_dir.join("permissions.json"), perms)?;
-        let config_yaml = bus
-            .config_maps
+        for (pi, p) in self
+            .pods
             .iter()
-            .find(|c| c.name.ends_with("auth-callout-config"))
-            .and_then(|c| c.data.get("config.yaml"))
-            .cloned()
-            .unwrap_or_default();
-        std::fs::write(callout_dir.join("config.yaml"), config_yaml)?;
-        let callout_env = container_env(
-            m,
-            bus,
-            &env_doc,
-            "auth-callout",
-            &key_dir,
-            "auth-callout",
-            &ca_file,
-        )?;
-        let callout = CalloutPlan {
-            cluster: name.to_string(),
-            dir: callout_dir,
-            env: callout_env,
-            nats_urls: servers
-                .iter()
-                .filter(|s| s.release == "nats")
-                .map(|s| format!("nats://127.0.0.1:{}", s.addr.client))
-                .collect(),
-            mtls_ca: m.mtls.then(|| ca_file.clone()),
-            oauth2: None,
-        };
-        let mut callout = callout;
-        let tokens = oauth2(m, &mut callout, dir, &cdir, &mut issuer)?;
-        // A client certificate per mTLS identity, subject from its `identity`.
-        let mut clients = vec![];
-        for id in &m.permissions.mtls {
-            let Some(subject) = id.node.get("identity").and_then(|n| n.as_str()) else {
-                continue;
-            };
-            let cdir = cdir.join("clients").join(&id.name.value);
-            let issued = ca.client(subject)?;
-            pki::write_private(&cdir.join("tls.crt"), &issued.cert_pem)?;
-            pki::write_private(&cdir.join("tls.key"), &issued.key_pem)?;
-            pki::write_private(&cdir.join("ca.crt"), &ca.cert_pem)?;
-            clients.push(ClientCert {
-                identity: id.name.value.clone(),
-                subject: subject.to_string(),
-                dir: cdir,
-            });
+            .enumerate()
+            .filter(|(_, p)| p.cluster == ci)
+        {
+            servers.push(self.server(pi, p, name, (m, bus), &cdir, &key_dir, &env_doc, &mtls_sans)?);
         }
+        let mut callout =
+            callout_plan((m, bus), name, &cdir, &env_doc, &key_dir, &self.ca_file, &servers)?;
+        let tokens = oauth2(m, &mut callout, dir, &cdir, issuer)?;
+        let clients = client_certs(m, &cdir, &self.ca)?;
         let nack_seed = crate::input::read_text(&key_dir.join("nats-nack-user/nack-user.nk"))?
             .trim()
             .to_string();
-        clusters.push(LocalCluster {
+        Ok(LocalCluster {
             name: name.to_string(),
             dir: cdir,
             is_csc: !m.is_cpc(),
@@ -609,27 +540,186 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
             clients,
             tokens,
             mtls_sans,
+        })
+    }
+
+    /// One pod: its addresses, its files as compile writes them (each rewritten), its
+    /// environment.
+    #[allow(clippy::too_many_arguments)]
+    fn server(
+        &self,
+        pi: usize,
+        p: &Pod,
+        name: &str,
+        (m, bus): (&Model, &Bus),
+        cdir: &Path,
+        key_dir: &Path,
+        env_doc: &Value,
+        mtls_sans: &[String],
+    ) -> std::io::Result<LocalServer> {
+        let ci = p.cluster;
+        let pod = if p.release == "nats" {
+            format!("nats-{}", p.ordinal)
+        } else {
+            format!("{}-{}", p.release, p.ordinal)
+        };
+        let pdir = cdir.join(&pod);
+        let routes = self
+            .pods
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.cluster == ci && q.release == p.release)
+            .map(|(qi, _)| format!("nats://127.0.0.1:{}", self.port(qi, 2)))
+            .collect();
+        let leaf_targets = match (p.release, m.is_cpc()) {
+            ("nats", true) => self.leaf_of(self.csc_index),
+            ("nats", false) => vec![],
+            _ => self.leaf_of(ci),
+        };
+        let addr = Addresses {
+            client: self.port(pi, 0),
+            http: self.port(pi, 1),
+            cluster: self.port(pi, 2),
+            leaf: self.port(pi, 3),
+            mqtt: self.port(pi, 4),
+            websocket: self.port(pi, 5),
+            gateway: self.port(pi, 6),
+            routes,
+            leaf_targets,
+        };
+        let default_sans = ["localhost".to_string(), "127.0.0.1".to_string()];
+        let sans = if p.release == "nats-mtls" {
+            mtls_sans
+        } else {
+            &default_sans
+        };
+        self.pod_files(p, bus, name, &pdir, &addr, sans)?;
+        let env = container_env(m, bus, env_doc, p.release, key_dir, &pod, &self.ca_file)?;
+        let resolved = bus.resolved(p.instance);
+        let mut vars = vec![];
+        crate::emit::k8s::variables(resolved, &mut vars);
+        if let Some(missing) = vars.iter().find(|v| !env.iter().any(|(n, _)| n == *v)) {
+            return Err(io(format!("{name}/{pod}: no local value for ${missing}")));
+        }
+        Ok(LocalServer {
+            cluster: name.to_string(),
+            pod,
+            release: p.release,
+            dir: pdir,
+            addr,
+            env,
+            remotes: remote_count(resolved),
+            replicas: p.replicas,
+            version: m
+                .deployed
+                .iter()
+                .find(|(r, _)| *r == p.release)
+                .map_or(crate::server_version::CHART_DEFAULT, |(_, v)| *v),
+        })
+    }
+
+    /// The pod's files as compile writes them, each rewritten; nats.conf printed by the
+    /// chart's own printer, as compile prints it.
+    fn pod_files(
+        &self,
+        p: &Pod,
+        bus: &Bus,
+        name: &str,
+        pdir: &Path,
+        addr: &Addresses,
+        sans: &[String],
+    ) -> std::io::Result<()> {
+        let ca = &self.ca;
+        let prefix = format!("{}/", p.release);
+        let mut issued = vec![];
+        for (path, text) in bus.pod_files(p.instance) {
+            let rel = path.strip_prefix(&prefix).unwrap_or(&path);
+            let target = pdir.join(rel);
+            std::fs::create_dir_all(target.parent().unwrap_or(pdir))?;
+            let out = if rel == "nats-config/nats.conf" {
+                let mut c = p.instance.rendered.conf.clone();
+                overlay::main_config(&mut c, pdir, addr);
+                issue_certs(ca, &c, sans, &mut issued)?;
+                crate::chart::print::format_config(&c) + "\n"
+            } else {
+                let mut c = crate::natsconf::parse_conf(&text)
+                    .map_err(|e| io(format!("{name}: {path}: {e:?}")))?;
+                let before = c.clone();
+                overlay::included(&mut c, pdir, addr, rel.starts_with("nats-leafnodes/"));
+                issue_certs(ca, &c, sans, &mut issued)?;
+                if c == before {
+                    text
+                } else {
+                    conf::print("", &c)
+                }
+            };
+            std::fs::write(&target, out)?;
+        }
+        Ok(())
+    }
+}
+
+/// The auth callout: its compiled files, its pod's environment, the cluster's nats servers.
+fn callout_plan(
+    (m, bus): (&Model, &Bus),
+    name: &str,
+    cdir: &Path,
+    env_doc: &Value,
+    key_dir: &Path,
+    ca_file: &Path,
+    servers: &[LocalServer],
+) -> std::io::Result<CalloutPlan> {
+    let callout_dir = cdir.join("auth-callout");
+    std::fs::create_dir_all(&callout_dir)?;
+    let perms = bus
+        .config_map("auth-callout-permissions")
+        .and_then(|c| c.data.get("permissions.json"))
+        .cloned()
+        .unwrap_or_else(|| "{}".into());
+    std::fs::write(callout_dir.join("permissions.json"), perms)?;
+    let config_yaml = bus
+        .config_maps
+        .iter()
+        .find(|c| c.name.ends_with("auth-callout-config"))
+        .and_then(|c| c.data.get("config.yaml"))
+        .cloned()
+        .unwrap_or_default();
+    std::fs::write(callout_dir.join("config.yaml"), config_yaml)?;
+    let callout_env =
+        container_env(m, bus, env_doc, "auth-callout", key_dir, "auth-callout", ca_file)?;
+    Ok(CalloutPlan {
+        cluster: name.to_string(),
+        dir: callout_dir,
+        env: callout_env,
+        nats_urls: servers
+            .iter()
+            .filter(|s| s.release == "nats")
+            .map(|s| format!("nats://127.0.0.1:{}", s.addr.client))
+            .collect(),
+        mtls_ca: m.mtls.then(|| ca_file.to_path_buf()),
+        oauth2: None,
+    })
+}
+
+/// A client certificate per mTLS identity, subject from its `identity`.
+fn client_certs(m: &Model, cdir: &Path, ca: &LocalCa) -> std::io::Result<Vec<ClientCert>> {
+    let mut clients = vec![];
+    for id in &m.permissions.mtls {
+        let Some(subject) = id.node.get("identity").and_then(|n| n.as_str()) else {
+            continue;
+        };
+        let cdir = cdir.join("clients").join(&id.name.value);
+        let issued = ca.client(subject)?;
+        pki::write_private(&cdir.join("tls.crt"), &issued.cert_pem)?;
+        pki::write_private(&cdir.join("tls.key"), &issued.key_pem)?;
+        pki::write_private(&cdir.join("ca.crt"), &ca.cert_pem)?;
+        clients.push(ClientCert {
+            identity: id.name.value.clone(),
+            subject: subject.to_string(),
+            dir: cdir,
         });
     }
-    // Who dials whom: a CPC's nats servers its CSC's, a nats-mtls server its own cluster's.
-    let mut accepts = vec![0; clusters.len()];
-    for (ci, c) in clusters.iter().enumerate() {
-        for s in &c.servers {
-            match (s.release, c.is_csc) {
-                ("nats", false) => accepts[csc_index] += s.remotes,
-                ("nats", true) => {}
-                _ => accepts[ci] += s.remotes,
-            }
-        }
-    }
-    for (c, n) in clusters.iter_mut().zip(accepts) {
-        c.accepts = n;
-    }
-    Ok(Plan {
-        dir: dir.to_path_buf(),
-        clusters,
-        ca: ca_file,
-    })
+    Ok(clients)
 }
 
 /// The nats-server binary: NATS_SERVER_BIN, else the first on PATH.

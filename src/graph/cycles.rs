@@ -255,31 +255,8 @@ pub fn replay_all(g: &Graph) -> Replayed {
             })
         })
         .collect();
-    let mut exports: HashMap<NodeIndex, (Vec<(Pattern, usize)>, PatternIndex)> = HashMap::new();
-    for (k, x) in g
-        .exports
-        .iter()
-        .enumerate()
-        .filter(|(_, x)| x.kind == super::ImportKind::Stream)
-    {
-        if let Ok(p) = Pattern::parse(&x.subject) {
-            let (pats, index) = exports.entry(x.account).or_default();
-            index.insert(&p, pats.len());
-            pats.push((p, k));
-        }
-    }
-    let mut by_importer: HashMap<NodeIndex, (Vec<usize>, PatternIndex)> = HashMap::new();
-    let mut order_of_accounts: Vec<NodeIndex> = vec![];
-    for (i, imp) in imports.iter().enumerate() {
-        let (ids, index) = by_importer.entry(imp.importer).or_default();
-        if let Some(p) = &parsed[i] {
-            index.insert(&p.to, ids.len());
-        }
-        ids.push(i);
-        if !order_of_accounts.contains(&imp.importer) {
-            order_of_accounts.push(imp.importer);
-        }
-    }
+    let exports = stream_exports(g);
+    let (by_importer, order_of_accounts) = importers(&imports, &parsed);
     let orders = permutations(order_of_accounts.len());
     let parallel = imports.len() >= PARALLEL_FROM;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -361,25 +338,7 @@ pub fn replay_all(g: &Graph) -> Replayed {
                 .collect()
         })
     };
-    let mut refusals: Vec<Refusal> = vec![];
-    let mut seen_cycles: HashSet<Vec<usize>> = HashSet::new();
-    let mut seen_dups: HashSet<(usize, usize)> = HashSet::new();
-    for f in found.into_iter().flatten() {
-        match f {
-            Found::Cycle(chain) => {
-                let mut key = chain.clone();
-                key.sort_unstable();
-                if seen_cycles.insert(key) {
-                    refusals.push(Refusal::Cycle(cycle_from_chain(g, &imports, &chain)));
-                }
-            }
-            Found::Duplicate(first, second) => {
-                if seen_dups.insert((first, second)) {
-                    refusals.push(Refusal::Duplicate { first, second });
-                }
-            }
-        }
-    }
+    let refusals = merge(g, &imports, found);
     let authorised = first
         .iter()
         .zip(&parsed)
@@ -390,6 +349,71 @@ pub fn replay_all(g: &Graph) -> Replayed {
         refusals,
         authorised,
     }
+}
+
+/// Each account's stream exports (pattern, index into the graph's exports), indexed by pattern.
+type Exports = HashMap<NodeIndex, Indexed<(Pattern, usize)>>;
+/// Each importing account's imports (indices), indexed by their local subject.
+type Importers = HashMap<NodeIndex, Indexed<usize>>;
+
+/// The stream exports of each account, indexed by pattern.
+fn stream_exports(g: &Graph) -> Exports {
+    let mut exports: Exports = HashMap::new();
+    for (k, x) in g
+        .exports
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.kind == super::ImportKind::Stream)
+    {
+        if let Ok(p) = Pattern::parse(&x.subject) {
+            let (pats, index) = exports.entry(x.account).or_default();
+            index.insert(&p, pats.len());
+            pats.push((p, k));
+        }
+    }
+    exports
+}
+
+/// The imports of each importing account, indexed by their local subject, and the importing
+/// accounts in the order they first import.
+fn importers(imports: &[StreamImport], parsed: &[Option<Parsed>]) -> (Importers, Vec<NodeIndex>) {
+    let mut by_importer: Importers = HashMap::new();
+    let mut order_of_accounts: Vec<NodeIndex> = vec![];
+    for (i, imp) in imports.iter().enumerate() {
+        let (ids, index) = by_importer.entry(imp.importer).or_default();
+        if let Some(p) = &parsed[i] {
+            index.insert(&p.to, ids.len());
+        }
+        ids.push(i);
+        if !order_of_accounts.contains(&imp.importer) {
+            order_of_accounts.push(imp.importer);
+        }
+    }
+    (by_importer, order_of_accounts)
+}
+
+/// The refusals every order met, each once.
+fn merge(g: &Graph, imports: &[StreamImport], found: Vec<Vec<Found>>) -> Vec<Refusal> {
+    let mut refusals: Vec<Refusal> = vec![];
+    let mut seen_cycles: HashSet<Vec<usize>> = HashSet::new();
+    let mut seen_dups: HashSet<(usize, usize)> = HashSet::new();
+    for f in found.into_iter().flatten() {
+        match f {
+            Found::Cycle(chain) => {
+                let mut key = chain.clone();
+                key.sort_unstable();
+                if seen_cycles.insert(key) {
+                    refusals.push(Refusal::Cycle(cycle_from_chain(g, imports, &chain)));
+                }
+            }
+            Found::Duplicate(first, second) => {
+                if seen_dups.insert((first, second)) {
+                    refusals.push(Refusal::Duplicate { first, second });
+                }
+            }
+        }
+    }
+    refusals
 }
 
 /// Imports below this many are replayed on one thread (spawning costs more than it saves).

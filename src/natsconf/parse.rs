@@ -351,10 +351,9 @@ impl Parser<'_, '_, '_> {
         Ok(())
     }
 
-    fn include(&mut self, b: &mut Block) -> R<()> {
-        self.skip_ws();
-        let m = self.mark();
-        let path = match self.peek() {
+    /// The path of an include: quoted, or bare up to the end of the line, a `;` or a `}`.
+    fn include_path(&mut self, m: Mark) -> R<String> {
+        Ok(match self.peek() {
             Some(q @ ('"' | '\'')) => {
                 self.bump();
                 let start = self.i;
@@ -398,7 +397,13 @@ impl Parser<'_, '_, '_> {
                 }
                 path
             }
-        };
+        })
+    }
+
+    fn include(&mut self, b: &mut Block) -> R<()> {
+        self.skip_ws();
+        let m = self.mark();
+        let path = self.include_path(m)?;
         let pos = self.pos(m);
         // An optional quoted digest may follow the path (nats-server 2.12+); it is not ours to
         // check.

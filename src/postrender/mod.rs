@@ -221,26 +221,7 @@ fn check(
     let parsed: Vec<Result<Block, ParseError>> =
         confs.iter().map(|c| natsconf::parse(&c.text)).collect();
     let nats = nats_configs(&confs, &parsed, &filesystems);
-    let mut broken = vec![false; confs.len()];
-    let mut trees = vec![];
-    for (i, c) in confs.iter().enumerate() {
-        if !nats[i] {
-            trees.push(None);
-            continue;
-        }
-        match parsed[i].clone() {
-            Err(e) => {
-                broken[i] = true;
-                out.push(
-                    Diagnostic::new(Code::NatsConfSyntax, format!("{} in {} does not parse: {}{}", c.key, c.describe(), e.message, in_config(c, &e)))
-                        .at(c.span(e.pos, sources), "here")
-                        .help("nats-server refuses to start with this config; fix the values that render it (a `<< >>` value or a merge block is the usual cause)"),
-                );
-                trees.push(None);
-            }
-            Ok(b) => trees.push(Some(b)),
-        }
-    }
+    let (broken, trees) = syntax(&confs, parsed, &nats, sources, &mut out);
     // Each server config as the server in each pod reads it: the files its containers start
     // with, else every config no other config of the pod includes.
     let mut servers = vec![];
@@ -248,32 +229,7 @@ fn check(
         let deployed =
             crate::server_version::from_image(&fs.owner, fs.image.as_ref(), stated, &mut out);
         let here: Vec<(usize, &str)> = fs.confs().into_iter().filter(|(i, _)| nats[*i]).collect();
-        let mut roots: Vec<(usize, &str)> = fs
-            .started_with
-            .iter()
-            .filter_map(|p| here.iter().find(|(_, q)| q == p).copied())
-            .collect();
-        if roots.is_empty() {
-            let mut included = vec![];
-            for (i, path) in &here {
-                let mut paths = vec![];
-                if let Some(b) = &trees[*i] {
-                    includes_of(b, &mut paths);
-                }
-                for p in paths {
-                    if let Resolved::Conf(j) = fs.resolve(&natsconf::join(path, &p), &confs)
-                        && j != *i
-                    {
-                        included.push(j);
-                    }
-                }
-            }
-            roots = here
-                .iter()
-                .filter(|(i, _)| !included.contains(i))
-                .copied()
-                .collect();
-        }
+        let mut roots = roots(fs, &here, &trees, &confs);
         roots.dedup();
         for (i, path) in roots {
             if broken[i] || servers.iter().any(|s: &rules::Server| s.root == i) {
@@ -335,4 +291,72 @@ fn check(
         }
     }
     out
+}
+
+/// Each NATS config alone: its syntax. Which are broken, and the trees of those that parse.
+fn syntax(
+    confs: &[ConfFile],
+    parsed: Vec<Result<Block, ParseError>>,
+    nats: &[bool],
+    sources: &Sources,
+    out: &mut Vec<Diagnostic>,
+) -> (Vec<bool>, Vec<Option<Block>>) {
+    let mut broken = vec![false; confs.len()];
+    let mut trees = vec![];
+    for (i, c) in confs.iter().enumerate() {
+        if !nats[i] {
+            trees.push(None);
+            continue;
+        }
+        match parsed[i].clone() {
+            Err(e) => {
+                broken[i] = true;
+                out.push(
+                    Diagnostic::new(Code::NatsConfSyntax, format!("{} in {} does not parse: {}{}", c.key, c.describe(), e.message, in_config(c, &e)))
+                        .at(c.span(e.pos, sources), "here")
+                        .help("nats-server refuses to start with this config; fix the values that render it (a `<< >>` value or a merge block is the usual cause)"),
+                );
+                trees.push(None);
+            }
+            Ok(b) => trees.push(Some(b)),
+        }
+    }
+    (broken, trees)
+}
+
+/// The configs a pod's server starts with: the files its containers name, else every config
+/// no other config of the pod includes.
+fn roots<'a>(
+    fs: &objects::Fs,
+    here: &[(usize, &'a str)],
+    trees: &[Option<Block>],
+    confs: &[ConfFile],
+) -> Vec<(usize, &'a str)> {
+    let mut roots: Vec<(usize, &'a str)> = fs
+        .started_with
+        .iter()
+        .filter_map(|p| here.iter().find(|(_, q)| q == p).copied())
+        .collect();
+    if roots.is_empty() {
+        let mut included = vec![];
+        for (i, path) in here {
+            let mut paths = vec![];
+            if let Some(b) = &trees[*i] {
+                includes_of(b, &mut paths);
+            }
+            for p in paths {
+                if let Resolved::Conf(j) = fs.resolve(&natsconf::join(path, &p), confs)
+                    && j != *i
+                {
+                    included.push(j);
+                }
+            }
+        }
+        roots = here
+            .iter()
+            .filter(|(i, _)| !included.contains(i))
+            .copied()
+            .collect();
+    }
+    roots
 }

@@ -330,6 +330,14 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
             out.push(fs);
         }
     }
+    if let Some(loose) = unmounted(&out, confs) {
+        out.push(loose);
+    }
+    out
+}
+
+/// The configs no pod mounts, as one pseudo filesystem (judged alone), if any.
+fn unmounted(out: &[Fs], confs: &[ConfFile]) -> Option<Fs> {
     let mounted: Vec<usize> = out
         .iter()
         .flat_map(|fs| {
@@ -359,10 +367,7 @@ pub fn filesystems(docs: &[Doc], confs: &[ConfFile]) -> Vec<Fs> {
             .files
             .insert(format!("{UNMOUNTED}{}/{}", c.cm, c.key), Target::Conf(i));
     }
-    if !loose.files.is_empty() {
-        out.push(loose);
-    }
-    out
+    (!loose.files.is_empty()).then_some(loose)
 }
 
 fn under(dirs: &[String], path: &str) -> bool {

@@ -424,79 +424,7 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                         .is_none_or(|p| l.port == Some(p))
             };
             match pr.get("sectionName") {
-                Some(section) => {
-                    let sname = section.as_str().unwrap_or("");
-                    let Some(l) = ls.iter().find(|l| l.name == sname) else {
-                        let names: Vec<&str> = ls.iter().map(|l| l.name).collect();
-                        let mut help =
-                            format!("the listeners of `{}` are: {}", gw.name, names.join(", "));
-                        if let Some(s) = suggest(sname, names.iter().copied()) {
-                            help.push_str(&format!("; did you mean `{s}`?"));
-                        }
-                        out.push(
-                            Diagnostic::new(
-                                Code::RouteListener,
-                                format!(
-                                    "{} `{}` attaches to listener `{sname}` of Gateway `{}`, which has no such listener; the route never carries traffic",
-                                    r.kind, r.name, gw.name
-                                ),
-                            )
-                            .at(section.span, "no such listener")
-                            .help(help),
-                        );
-                        continue;
-                    };
-                    let takes = l.takes();
-                    if !takes.iter().any(|k| k == r.kind) {
-                        let help = match (r.kind, l.mode.as_str()) {
-                            ("TLSRoute", _) => {
-                                "a listener that terminates TLS takes TCPRoutes: make this route a TCPRoute, or make the listener TLS Passthrough when the pod must see the client certificate"
-                            }
-                            ("TCPRoute", "Passthrough") => {
-                                "a TLS Passthrough listener takes TLSRoutes: make this route a TLSRoute with hostnames, or attach it to a listener that terminates TLS"
-                            }
-                            _ => "attach the route to a listener whose protocol carries it",
-                        };
-                        let takes = if takes.is_empty() {
-                            "no TCP or TLS routes".to_string()
-                        } else {
-                            format!("{} only", takes.join(" or "))
-                        };
-                        out.push(
-                            Diagnostic::new(
-                                Code::RouteListener,
-                                format!(
-                                    "{} `{}` attaches to listener {} of Gateway `{}`, which takes {takes}; the route never carries traffic",
-                                    r.kind,
-                                    r.name,
-                                    l.describe(),
-                                    gw.name
-                                ),
-                            )
-                            .at(kind_span, "route kind")
-                            .at(l.span, "the listener")
-                            .help(help),
-                        );
-                    } else if let (Some(p), Some(lp)) = (port, l.port)
-                        && p.as_i64() != Some(lp)
-                    {
-                        out.push(
-                            Diagnostic::new(
-                                Code::RouteListener,
-                                format!(
-                                    "{} `{}` asks for port {} of listener `{}`, which listens on {lp}",
-                                    r.kind,
-                                    r.name,
-                                    p.scalar_text().unwrap_or_default(),
-                                    l.name
-                                ),
-                            )
-                            .at(p.span, "wrong port")
-                            .at(l.span, "the listener")
-                            .help(format!("use port {lp}, or drop the port from the parentRef")),
-                        );
-                    }
-                }
+                Some(section) => section_listener(r, gw, &ls, section, port, kind_span, out),
                 None if !ls.iter().any(fits) => {
                     out.push(
                         Diagnostic::new(
@@ -510,6 +438,91 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                 None => {}
             }
         }
+    }
+}
+
+/// A route that names its listener (sectionName): the listener exists, takes the route's kind,
+/// and listens on the port the route asks for.
+fn section_listener(
+    r: &Doc,
+    gw: &Doc,
+    ls: &[Listener],
+    section: &YNode,
+    port: Option<&YNode>,
+    kind_span: Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    let sname = section.as_str().unwrap_or("");
+    let Some(l) = ls.iter().find(|l| l.name == sname) else {
+        let names: Vec<&str> = ls.iter().map(|l| l.name).collect();
+        let mut help = format!("the listeners of `{}` are: {}", gw.name, names.join(", "));
+        if let Some(s) = suggest(sname, names.iter().copied()) {
+            help.push_str(&format!("; did you mean `{s}`?"));
+        }
+        out.push(
+                Diagnostic::new(
+                    Code::RouteListener,
+                    format!(
+                        "{} `{}` attaches to listener `{sname}` of Gateway `{}`, which has no such listener; the route never carries traffic",
+                        r.kind, r.name, gw.name
+                    ),
+                )
+                .at(section.span, "no such listener")
+                .help(help),
+            );
+        return;
+    };
+    let takes = l.takes();
+    if !takes.iter().any(|k| k == r.kind) {
+        let help = match (r.kind, l.mode.as_str()) {
+            ("TLSRoute", _) => {
+                "a listener that terminates TLS takes TCPRoutes: make this route a TCPRoute, or make the listener TLS Passthrough when the pod must see the client certificate"
+            }
+            ("TCPRoute", "Passthrough") => {
+                "a TLS Passthrough listener takes TLSRoutes: make this route a TLSRoute with hostnames, or attach it to a listener that terminates TLS"
+            }
+            _ => "attach the route to a listener whose protocol carries it",
+        };
+        let takes = if takes.is_empty() {
+            "no TCP or TLS routes".to_string()
+        } else {
+            format!("{} only", takes.join(" or "))
+        };
+        out.push(
+                Diagnostic::new(
+                    Code::RouteListener,
+                    format!(
+                        "{} `{}` attaches to listener {} of Gateway `{}`, which takes {takes}; the route never carries traffic",
+                        r.kind,
+                        r.name,
+                        l.describe(),
+                        gw.name
+                    ),
+                )
+                .at(kind_span, "route kind")
+                .at(l.span, "the listener")
+                .help(help),
+            );
+    } else if let (Some(p), Some(lp)) = (port, l.port)
+        && p.as_i64() != Some(lp)
+    {
+        out.push(
+            Diagnostic::new(
+                Code::RouteListener,
+                format!(
+                    "{} `{}` asks for port {} of listener `{}`, which listens on {lp}",
+                    r.kind,
+                    r.name,
+                    p.scalar_text().unwrap_or_default(),
+                    l.name
+                ),
+            )
+            .at(p.span, "wrong port")
+            .at(l.span, "the listener")
+            .help(format!(
+                "use port {lp}, or drop the port from the parentRef"
+            )),
+        );
     }
 }
 

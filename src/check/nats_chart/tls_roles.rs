@@ -196,6 +196,7 @@ fn tls_blocks(conf: &ConfMap) -> Vec<(Vec<String>, &ConfMap)> {
     out
 }
 
+/// The rules on the rendered config's TLS blocks and users (each in its own function below).
 pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Vec<Diagnostic> {
     let mut out = vec![];
     let span = |p: &[String]| spans.at(p).unwrap_or(fallback);
@@ -204,7 +205,31 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
         _ => None,
     };
     let verify_and_map = client_tls.is_some_and(|t| truthy(t.get("verify_and_map")));
+    verify_without_ca(conf, &span, &mut out);
+    for u in users(conf) {
+        let name = text(u.map.get("user")).unwrap_or("").to_string();
+        let has_secret = u.map.get("password").is_some() || u.map.get("nkey").is_some();
+        if is_mapped(&name) && !has_secret && !verify_and_map {
+            out.push(
+                Diagnostic::new(
+                    Code::TlsMapNoVerify,
+                    format!("user `{name}` is keyed by a certificate subject, but the client TLS block does not set verify_and_map"),
+                )
+                .at(span(&u.at), "certificate-mapped user")
+                .help("set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the server treats it as a user with no password"),
+            );
+        }
+        let perms = u.map.get("permissions");
+        if let Some(Conf::Map(p)) = perms {
+            empty_permissions(&u, &name, p, &span, &mut out);
+        }
+        reader_publishes(&u, &name, perms, roles, &span, &mut out);
+    }
+    out
+}
 
+/// verify or verify_and_map needs a CA.
+fn verify_without_ca(conf: &ConfMap, span: &dyn Fn(&[String]) -> Span, out: &mut Vec<Diagnostic>) {
     for (at, t) in tls_blocks(conf) {
         for key in ["verify_and_map", "verify"] {
             if truthy(t.get(key)) && t.get("ca_file").is_none() {
@@ -222,88 +247,90 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
             }
         }
     }
+}
 
-    for u in users(conf) {
-        let name = text(u.map.get("user")).unwrap_or("").to_string();
-        let has_secret = u.map.get("password").is_some() || u.map.get("nkey").is_some();
-        if is_mapped(&name) && !has_secret && !verify_and_map {
-            out.push(
-                Diagnostic::new(
-                    Code::TlsMapNoVerify,
-                    format!("user `{name}` is keyed by a certificate subject, but the client TLS block does not set verify_and_map"),
-                )
-                .at(span(&u.at), "certificate-mapped user")
-                .help("set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the server treats it as a user with no password"),
-            );
-        }
-        let perms = u.map.get("permissions");
-        if let Some(Conf::Map(p)) = perms {
-            let mut pp = u.at.clone();
-            pp.push("permissions".into());
-            if !p
-                .items
-                .iter()
-                .any(|i| matches!(i, crate::conf::Item::Kv(k, _) if matches!(k.as_str(), "publish" | "subscribe" | "pub" | "sub" | "allow_responses")))
-            {
-                out.push(
-                    Diagnostic::new(Code::PermissionEmpty, format!("user `{name}` has a permissions block that names no subject; it restricts nothing"))
-                        .at(span(&pp), "empty permissions")
-                        .help("give `publish` and `subscribe` with `allow` (or `deny`) subject lists"),
-                );
+/// A permissions block, or its publish or subscribe, that names no subject restricts nothing.
+fn empty_permissions(
+    u: &User,
+    name: &str,
+    p: &ConfMap,
+    span: &dyn Fn(&[String]) -> Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut pp = u.at.clone();
+    pp.push("permissions".into());
+    if !p
+        .items
+        .iter()
+        .any(|i| matches!(i, crate::conf::Item::Kv(k, _) if matches!(k.as_str(), "publish" | "subscribe" | "pub" | "sub" | "allow_responses")))
+    {
+        out.push(
+            Diagnostic::new(Code::PermissionEmpty, format!("user `{name}` has a permissions block that names no subject; it restricts nothing"))
+                .at(span(&pp), "empty permissions")
+                .help("give `publish` and `subscribe` with `allow` (or `deny`) subject lists"),
+        );
+    }
+    for kind in ["publish", "subscribe"] {
+        let Some(c) = p.get(kind) else { continue };
+        let empty = match c {
+            Conf::Str(t) => t.is_empty(),
+            Conf::List(l) => l.is_empty(),
+            Conf::Map(m) => {
+                m.get("allow").map(subjects).unwrap_or_default().is_empty()
+                    && m.get("deny").map(subjects).unwrap_or_default().is_empty()
             }
-            for kind in ["publish", "subscribe"] {
-                let Some(c) = p.get(kind) else { continue };
-                let empty = match c {
-                    Conf::Str(t) => t.is_empty(),
-                    Conf::List(l) => l.is_empty(),
-                    Conf::Map(m) => {
-                        m.get("allow").map(subjects).unwrap_or_default().is_empty()
-                            && m.get("deny").map(subjects).unwrap_or_default().is_empty()
-                    }
-                    _ => false,
-                };
-                if empty {
-                    let mut kp = pp.clone();
-                    kp.push(kind.into());
-                    out.push(
-                        Diagnostic::new(
-                            Code::PermissionEmpty,
-                            format!("user `{name}`: `{kind}` names no subject, and nats-server reads that as no restriction on {kind}ing"),
-                        )
-                        .at(span(&kp), "no subject")
-                        .help(format!("list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ deny: [\">\"] }}`")),
-                    );
-                }
-            }
-        }
-        // A shortcut user is a reader by its role; a hand-written one only by its name.
-        let reader = match roles.get(&name) {
-            Some(role) => role == "reader",
-            None => named_reader(&name),
+            _ => false,
         };
-        if reader && let Some(subject) = publishes(perms) {
-            let (why, help) = if roles.contains_key(&name) {
-                (
-                    "has role reader in natscc.tlsRoles",
-                    "a later `config.merge` or `config.patch` changed its permissions: keep `publish: { deny: [\">\"] }`",
-                )
-            } else {
-                (
-                    "is named as a reader",
-                    "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless), or rename the user if it is no reader",
-                )
-            };
+        if empty {
+            let mut kp = pp.clone();
+            kp.push(kind.into());
             out.push(
                 Diagnostic::new(
-                    Code::TlsReaderPublishes,
-                    format!("user `{name}` {why} but may publish (`{subject}`)"),
+                    Code::PermissionEmpty,
+                    format!("user `{name}`: `{kind}` names no subject, and nats-server reads that as no restriction on {kind}ing"),
                 )
-                .at(span(&u.at), "reader with publish rights")
-                .help(help),
+                .at(span(&kp), "no subject")
+                .help(format!("list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ deny: [\">\"] }}`")),
             );
         }
     }
-    out
+}
+
+/// A reader (by its role in natscc.tlsRoles, else by its name) must not publish.
+fn reader_publishes(
+    u: &User,
+    name: &str,
+    perms: Option<&Conf>,
+    roles: &Roles,
+    span: &dyn Fn(&[String]) -> Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    // A shortcut user is a reader by its role; a hand-written one only by its name.
+    let reader = match roles.get(name) {
+        Some(role) => role == "reader",
+        None => named_reader(name),
+    };
+    if reader && let Some(subject) = publishes(perms) {
+        let (why, help) = if roles.contains_key(name) {
+            (
+                "has role reader in natscc.tlsRoles",
+                "a later `config.merge` or `config.patch` changed its permissions: keep `publish: { deny: [\">\"] }`",
+            )
+        } else {
+            (
+                "is named as a reader",
+                "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless), or rename the user if it is no reader",
+            )
+        };
+        out.push(
+            Diagnostic::new(
+                Code::TlsReaderPublishes,
+                format!("user `{name}` {why} but may publish (`{subject}`)"),
+            )
+            .at(span(&u.at), "reader with publish rights")
+            .help(help),
+        );
+    }
 }
 
 #[cfg(test)]
