@@ -59,11 +59,19 @@ fn secrets(root: &Node) -> Value {
             .and_then(Node::as_str)
             .unwrap_or("ca.crt");
         if let Some(name) = super::render::val(root, "tlsCA.secretName").and_then(Node::as_str) {
-            out.push(json!({"name": name, "usedBy": "tlsCA", "keys": [{"key": key, "holds": "tls-ca-certificate"}]}));
+            out.push(json!({
+                "name": name,
+                "usedBy": "tlsCA",
+                "keys": [{"key": key, "holds": "tls-ca-certificate"}],
+            }));
         } else if let Some(name) =
             super::render::val(root, "tlsCA.configMapName").and_then(Node::as_str)
         {
-            out.push(json!({"configMap": name, "usedBy": "tlsCA", "keys": [{"key": key, "holds": "tls-ca-certificate"}]}));
+            out.push(json!({
+                "configMap": name,
+                "usedBy": "tlsCA",
+                "keys": [{"key": key, "holds": "tls-ca-certificate"}],
+            }));
         }
     }
     json!({"secrets": out})

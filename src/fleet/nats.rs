@@ -51,7 +51,10 @@ impl Conn {
             .ok_or_else(|| err(format!("expected INFO, got `{info}`")))?;
         let info: serde_json::Value =
             serde_json::from_str(info).map_err(|e| err(format!("bad INFO: {e}")))?;
-        let mut connect = serde_json::json!({"verbose": false, "pedantic": false, "protocol": 1, "headers": true, "no_responders": true, "name": "natscc-up"});
+        let mut connect = serde_json::json!({
+            "verbose": false, "pedantic": false, "protocol": 1, "headers": true,
+            "no_responders": true, "name": "natscc-up",
+        });
         if let Some(seed) = seed {
             let kp = nkeys::KeyPair::from_seed(seed.trim())
                 .map_err(|e| err(format!("bad seed: {e}")))?;
