@@ -147,7 +147,8 @@ fn read_config(path: &Path, levels: &mut Levels) -> Result<(), String> {
             "deny" => Level::Deny,
             other => {
                 return Err(format!(
-                    "{}: unknown key `{other}`; a config file has allow, warn and deny, each a list of codes",
+                    "{}: unknown key `{other}`; a config file has allow, warn and deny, each a \
+                     list of codes",
                     at(e.key_span)
                 ));
             }
@@ -648,7 +649,8 @@ fn written(
     EXIT_OK
 }
 
-const PLAIN_NOTE: &str = "this is a plain NATS chart values file (no global.eventBus); graph and explain work on event-bus values";
+const PLAIN_NOTE: &str = "this is a plain NATS chart values file (no global.eventBus); graph and \
+                          explain work on event-bus values";
 
 /// Prints what graph or explain answered. Errors in the values are reported and make the exit
 /// code 1 even when the drawing is printed: a cycle is drawn in red, and it is an error.
@@ -786,8 +788,14 @@ fn post_render(inputs: Option<Inputs>, stated: Option<&Stated>, r: &ReportArgs) 
     let input = match crate::input::read_stdin() {
         Ok(input) => input,
         Err(e) => {
-            let d = Diagnostic::new(e.code(), format!("cannot read the rendered manifests on standard input: {e}"))
-                .help("pipe one release's rendered manifests (`helm template ... | natscc post-render`, or helm --post-renderer natscc); an event-bus release is about 100 KB");
+            let d = Diagnostic::new(
+                e.code(),
+                format!("cannot read the rendered manifests on standard input: {e}"),
+            )
+            .help(
+                "pipe one release's rendered manifests (`helm template ... | natscc post-render`, \
+                 or helm --post-renderer natscc); an event-bus release is about 100 KB",
+            );
             show(&[d], &Sources::default(), r.format);
             return EXIT_USAGE;
         }
@@ -984,11 +992,14 @@ fn rules() -> i32 {
             "  --allow CODE   drop the findings of a warning\n",
             "  --warn CODE    keep them warnings\n",
             "  --deny CODE    make them errors\n",
-            "The same lists in a config file, .natscc.yaml in the current folder or the one --config names:\n",
+            "The same lists in a config file, .natscc.yaml in the current folder or the one \
+             --config names:\n",
             "  allow: [natscc::gateway::tlsroute_hostnames]\n",
             "  deny: [natscc::cross_layer::redundant]\n",
-            "The command line wins over the file; --deny-warnings applies last. Errors cannot be allowed\n",
-            "or lowered: they are what nats-server or Helm refuses. An unknown code is a usage error (exit 2).\n",
+            "The command line wins over the file; --deny-warnings applies last. Errors cannot be \
+             allowed\n",
+            "or lowered: they are what nats-server or Helm refuses. An unknown code is a usage \
+             error (exit 2).\n",
         )
         .as_bytes(),
     );

@@ -183,7 +183,10 @@ fn io_error(doing: &str, path: &Path, e: io::Error) -> io::Error {
         return e;
     }
     Diagnostic::new(Code::KeysIo, format!("cannot {doing} {}: {e}", shown(path)))
-        .help("check the path and that you may read and write there; nothing already in the keys folder was replaced")
+        .help(
+            "check the path and that you may read and write there; nothing already in the keys \
+             folder was replaced",
+        )
         .fail()
 }
 
@@ -191,21 +194,40 @@ fn link_diag(path: &Path) -> Diagnostic {
     let to = std::fs::read_link(path)
         .map(|t| format!(" (to {})", t.display()))
         .unwrap_or_default();
-    Diagnostic::new(Code::KeysLink, format!("{} is a symbolic link{to}: natscc keys never reads or writes a key through a link", shown(path)))
-        .help("remove the link (and check who made it); natscc keys creates real files and folders in its place")
+    Diagnostic::new(
+        Code::KeysLink,
+        format!(
+            "{} is a symbolic link{to}: natscc keys never reads or writes a key through a link",
+            shown(path)
+        ),
+    )
+    .help(
+        "remove the link (and check who made it); natscc keys creates real files and folders in \
+         its place",
+    )
 }
 
 fn owner_diag(path: &Path, found: u32, want: u32) -> Diagnostic {
     Diagnostic::new(
         Code::KeysOwner,
-        format!("{} belongs to uid {found}, not to uid {want} who holds the keys: its owner could read or replace them", shown(path)),
+        format!(
+            "{} belongs to uid {found}, not to uid {want} who holds the keys: its owner could read \
+             or replace them",
+            shown(path)
+        ),
     )
     .help("remove it, or generate the keys in a folder only their holder owns")
 }
 
 fn not_a_folder(path: &Path, what: &str) -> Diagnostic {
-    Diagnostic::new(Code::KeysNotAFolder, format!("{} is {what}, not a folder", shown(path)))
-        .help("give -o a folder (natscc keys creates it if it does not exist); one folder per cluster and per Secret is natscc's")
+    Diagnostic::new(
+        Code::KeysNotAFolder,
+        format!("{} is {what}, not a folder", shown(path)),
+    )
+    .help(
+        "give -o a folder (natscc keys creates it if it does not exist); one folder per cluster \
+         and per Secret is natscc's",
+    )
 }
 
 /// A mode that lets group or others in: any bit on a secret file, write on a public key or a
@@ -222,7 +244,11 @@ fn mode_diag(path: &Path, meta: &Metadata) -> Option<Diagnostic> {
         (mode & 0o022 != 0).then(|| {
             Diagnostic::new(
                 Code::KeysMode,
-                format!("the folder {} is writable by group or others (mode {mode:04o}): they can plant, replace or remove keys", shown(path)),
+                format!(
+                    "the folder {} is writable by group or others (mode {mode:04o}): they can \
+                     plant, replace or remove keys",
+                    shown(path)
+                ),
             )
             .help(chmod("go-w"))
         })
@@ -239,8 +265,15 @@ fn mode_diag(path: &Path, meta: &Metadata) -> Option<Diagnostic> {
         })
     } else {
         (mode & 0o022 != 0).then(|| {
-            Diagnostic::new(Code::KeysMode, format!("{} is writable by group or others (mode {mode:04o}): they can replace this public key", shown(path)))
-                .help(chmod("go-w"))
+            Diagnostic::new(
+                Code::KeysMode,
+                format!(
+                    "{} is writable by group or others (mode {mode:04o}): they can replace this \
+                     public key",
+                    shown(path)
+                ),
+            )
+            .help(chmod("go-w"))
         })
     }
 }
@@ -402,7 +435,12 @@ impl Keys {
             return Err(owner_diag(path, m.uid(), self.uid).fail());
         }
         match mode_diag(path, m) {
-            Some(d) => Err(d.help("natscc keys writes no key into a folder others may write: run `chmod go-w` on it, or give -o a new folder").fail()),
+            Some(d) => Err(d
+                .help(
+                    "natscc keys writes no key into a folder others may write: run `chmod go-w` on \
+                     it, or give -o a new folder",
+                )
+                .fail()),
             None => Ok(()),
         }
     }
@@ -539,9 +577,10 @@ impl Keys {
                 Ok(())
             }
             Some(_) => {
-                report
-                    .problems
-                    .push(line(&mismatch(path, seed_path).help("left unchanged: remove the pubkey (or the seed) and run natscc keys generate again")));
+                report.problems.push(line(&mismatch(path, seed_path).help(
+                    "left unchanged: remove the pubkey (or the seed) and run natscc keys generate \
+                     again",
+                )));
                 Ok(())
             }
             None => {
@@ -694,17 +733,29 @@ fn extra_account_name(name: &str) -> io::Result<()> {
     if !account_name_valid(name) {
         return Err(Diagnostic::new(
             Code::AccountName,
-            format!("--extra-account `{shown}` is not an account name: it must start with a letter and hold only letters and digits"),
+            format!(
+                "--extra-account `{shown}` is not an account name: it must start with a letter and \
+                 hold only letters and digits"
+            ),
         )
-        .help("give the name the values use under global.eventBus.extraAccounts, e.g. `--extra-account Analytics`")
+        .help(
+            "give the name the values use under global.eventBus.extraAccounts, e.g. \
+             `--extra-account Analytics`",
+        )
         .fail());
     }
     if account_name_reserved(name) {
         return Err(Diagnostic::new(
             Code::AccountReserved,
-            format!("--extra-account `{shown}` is a name the compiler generates (SYS, AUTH, AUTHX, CSC, CPC, cpc*): natscc compile refuses it"),
+            format!(
+                "--extra-account `{shown}` is a name the compiler generates (SYS, AUTH, AUTHX, \
+                 CSC, CPC, cpc*): natscc compile refuses it"
+            ),
         )
-        .help("give the name of an extra account of the values; the generated accounts' keys are made without --extra-account")
+        .help(
+            "give the name of an extra account of the values; the generated accounts' keys are \
+             made without --extra-account",
+        )
         .fail());
     }
     Ok(())
@@ -948,16 +999,25 @@ fn check_leaf_pairs(csc: &Path, clusters: &[PathBuf], c: &mut Checked) {
             match (key_text(&seed_path, c), key_text(&pub_path, c)) {
                 (Got::Text(seed), Got::Text(public)) => {
                     if public_of(Kind::User, &seed).ok().as_deref() != Some(public.as_str()) {
-                        c.findings.push(
-                            mismatch(&pub_path, &seed_path)
-                                .help("the CPC's leaf connection is refused; remove the CSC's pubkey and run natscc keys generate again"),
-                        );
+                        c.findings.push(mismatch(&pub_path, &seed_path).help(
+                            "the CPC's leaf connection is refused; remove the CSC's pubkey and run \
+                             natscc keys generate again",
+                        ));
                     }
                 }
                 (Got::Skip, _) | (_, Got::Skip) => {}
                 _ => c.findings.push(
-                    Diagnostic::new(Code::KeysMissing, format!("{}: the CSC has no {csc_secret}/pubkey for this leaf seed", shown(&entry)))
-                        .help("run natscc keys generate with every --cpc and --extra-account of the fleet"),
+                    Diagnostic::new(
+                        Code::KeysMissing,
+                        format!(
+                            "{}: the CSC has no {csc_secret}/pubkey for this leaf seed",
+                            shown(&entry)
+                        ),
+                    )
+                    .help(
+                        "run natscc keys generate with every --cpc and --extra-account of the \
+                         fleet",
+                    ),
                 ),
             }
         }

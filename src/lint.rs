@@ -148,7 +148,8 @@ pub fn run(
     if files.is_empty() {
         let names: Vec<String> = with.iter().map(|w| w.display().to_string()).collect();
         return Err(format!(
-            "every file given is a --with companion ({}); name the values files that use it (pre-commit: `pass_filenames: false` and their pattern)",
+            "every file given is a --with companion ({}); name the values files that use it \
+             (pre-commit: `pass_filenames: false` and their pattern)",
             names.join(", ")
         ));
     }

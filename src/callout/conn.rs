@@ -109,7 +109,8 @@ impl Conn {
         c.server_id = info["server_id"].as_str().unwrap_or_default().to_string();
         let mut connect = serde_json::json!({
             "verbose": false, "pedantic": false, "protocol": 1, "headers": true,
-            "no_responders": true, "name": name, "lang": "rust", "version": env!("CARGO_PKG_VERSION"),
+            "no_responders": true, "name": name, "lang": "rust",
+            "version": env!("CARGO_PKG_VERSION"),
         });
         if let Some(seed) = seed {
             // The seed's own text never goes into an error.

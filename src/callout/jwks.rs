@@ -145,11 +145,12 @@ fn parse_set(text: &[u8]) -> Result<Vec<(String, Jwk)>, String> {
 fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     use std::io::{Read, Write};
     use std::net::{TcpStream, ToSocketAddrs};
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| {
-            format!("JWKS URL `{url}`: natscc fetches http:// URLs only (it has no TLS client); give a JWKS file instead (--jwks FILE)")
-        })?;
+    let rest = url.strip_prefix("http://").ok_or_else(|| {
+        format!(
+            "JWKS URL `{url}`: natscc fetches http:// URLs only (it has no TLS client); give a \
+             JWKS file instead (--jwks FILE)"
+        )
+    })?;
     let (host, path) = rest
         .split_once('/')
         .map(|(h, p)| (h, format!("/{p}")))

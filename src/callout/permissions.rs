@@ -502,7 +502,8 @@ mod tests {
             .into_iter()
             .collect();
         let p = Permissions::parse(
-            br#"{"nkey":{"n":{"account":"CPC","public_key":"${K}","permissions":{"pub":{"allow":["a"]}}}},
+            br#"{"nkey":{"n":{"account":"CPC","public_key":"${K}",
+                 "permissions":{"pub":{"allow":["a"]}}}},
                  "oauth2":{"c":{"azp":"cl","account":"CSC"}},"noauth":{"account":"CPC"}}"#,
             &env,
         )

@@ -416,7 +416,8 @@ pub const TOP: &[&str] = &[
 /// Keyed by the dotted path under `config`.
 pub const RETIRED: &[(&str, &str)] = &[(
     "jetstream.domain",
-    "the newest chart releases do not read `config.jetstream.domain` (a few earlier ones did); `config.jetstream.merge.domain` works in every release",
+    "the newest chart releases do not read `config.jetstream.domain` (a few earlier ones did); \
+     `config.jetstream.merge.domain` works in every release",
 )];
 
 /// Keys of the 0.x chart and where the 1.x chart reads the same setting. Longest prefix wins.
@@ -430,7 +431,8 @@ pub const LEGACY: &[(&str, &str)] = &[
     ("nats.serverNamePrefix", "`config.serverNamePrefix`"),
     (
         "nats.tls",
-        "`config.nats.tls` (secretName, cert, key; verify and CA through `config.nats.tls.merge` and `tlsCA`)",
+        "`config.nats.tls` (secretName, cert, key; verify and CA through `config.nats.tls.merge` \
+         and `tlsCA`)",
     ),
     ("nats.jetstream", "`config.jetstream`"),
     ("nats.jetstream.enabled", "`config.jetstream.enabled`"),
@@ -518,7 +520,8 @@ pub const LEGACY: &[(&str, &str)] = &[
     ("leafnodes.tls", "`config.leafnodes.tls`"),
     (
         "leafnodes.noAdvertise",
-        "nowhere: the 1.x chart always writes `no_advertise: true` (override it in `config.leafnodes.merge`)",
+        "nowhere: the 1.x chart always writes `no_advertise: true` (override it in \
+         `config.leafnodes.merge`)",
     ),
     ("gateway", "`config.gateway`"),
     ("gateway.enabled", "`config.gateway.enabled`"),
@@ -555,7 +558,8 @@ pub const LEGACY: &[(&str, &str)] = &[
     ),
     (
         "auth.resolver.type",
-        "`config.resolver.enabled` with `config.resolver.merge.type: full`, or `config.merge.resolver: MEMORY`",
+        "`config.resolver.enabled` with `config.resolver.merge.type: full`, or \
+         `config.merge.resolver: MEMORY`",
     ),
     ("auth.resolver.operator", "`config.merge.operator`"),
     (
@@ -741,7 +745,11 @@ fn schema_of(t: &T, doc: &str) -> Value {
         T::Count => json!({"type": nullable("integer"), "minimum": 1}),
         T::Str => json!({"type": nullable("string")}),
         T::Size => {
-            json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": SIZE_PATTERN}, {"type": "null"}]})
+            json!({"anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": SIZE_PATTERN},
+                {"type": "null"},
+            ]})
         }
         T::Duration => json!({"type": nullable("string"), "pattern": DURATION_PATTERN}),
         T::Strings => json!({"type": nullable("array"), "items": {"type": "string"}}),

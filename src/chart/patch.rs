@@ -101,7 +101,9 @@ mod tests {
             "users:\n  - { user: a, permissions: { publish: { deny: ['>'] } } }\n  - { user: b }\n",
         ));
         let patch = node(
-            "p:\n- { op: replace, path: /users/0/permissions/publish, value: { allow: [x] } }\n- { op: add, path: /users/-, value: { user: c } }\n- { op: remove, path: /users/1 }\n- { op: add, path: /users/9/user, value: z }\n",
+            "p:\n- { op: replace, path: /users/0/permissions/publish, value: { allow: [x] } }\n- { \
+             op: add, path: /users/-, value: { user: c } }\n- { op: remove, path: /users/1 }\n- { \
+             op: add, path: /users/9/user, value: z }\n",
         );
         apply(&mut conf, patch.get("p").unwrap());
         let text = crate::conf::print("t", &conf);

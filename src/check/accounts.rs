@@ -48,16 +48,29 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
         if !account_name_valid(name) {
             let fixed: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
             out.push(
-                Diagnostic::new(Code::AccountName, format!("the extra account name `{name}` must start with a letter and hold only letters and digits"))
-                    .at(a.name.span, "invalid account name")
-                    .help(if fixed.is_empty() { "rename the account, e.g. `Analytics`".to_string() } else { format!("rename it, e.g. `{fixed}`") }),
+                Diagnostic::new(
+                    Code::AccountName,
+                    format!(
+                        "the extra account name `{name}` must start with a letter and hold only \
+                         letters and digits"
+                    ),
+                )
+                .at(a.name.span, "invalid account name")
+                .help(if fixed.is_empty() {
+                    "rename the account, e.g. `Analytics`".to_string()
+                } else {
+                    format!("rename it, e.g. `{fixed}`")
+                }),
             );
         }
         if account_name_reserved(name) {
             out.push(
                 Diagnostic::new(
                     Code::AccountReserved,
-                    format!("the account name `{name}` is reserved: the compiler generates SYS, AUTH, AUTHX, CSC, CPC and the cpc* names"),
+                    format!(
+                        "the account name `{name}` is reserved: the compiler generates SYS, AUTH, \
+                         AUTHX, CSC, CPC and the cpc* names"
+                    ),
                 )
                 .at(a.name.span, "reserved name")
                 .help("choose another name for this extra account"),
@@ -82,13 +95,17 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                     Diagnostic::new(
                         Code::AccountTokenCollision,
                         format!(
-                            "the extra accounts `{}` and `{name}` both normalise to the {what}, so their secrets and env variables would collide",
+                            "the extra accounts `{}` and `{name}` both normalise to the {what}, so \
+                             their secrets and env variables would collide",
                             b.name.value
                         ),
                     )
                     .at(a.name.span, "this account")
                     .at(b.name.span, "collides with this one")
-                    .help("rename one of the two accounts so their upper-case and lower-case forms differ"),
+                    .help(
+                        "rename one of the two accounts so their upper-case and lower-case forms \
+                         differ",
+                    ),
                 );
             }
         }
@@ -98,12 +115,22 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                 out.push(
                     Diagnostic::new(
                         Code::AccountField,
-                        format!("`{}` of the extra account `{name}` is not a field of a NATS account: nats-server refuses the config (unknown field)", f.key),
+                        format!(
+                            "`{}` of the extra account `{name}` is not a field of a NATS account: \
+                             nats-server refuses the config (unknown field)",
+                            f.key
+                        ),
                     )
                     .at(f.key_span, "not an account field")
                     .help(match near {
-                        Some(s) => format!("did you mean `{s}`? An account takes {}", SERVER_ACCOUNT_FIELDS.join(", ")),
-                        None => format!("an account takes {} (connection limits go under `limits`)", SERVER_ACCOUNT_FIELDS.join(", ")),
+                        Some(s) => format!(
+                            "did you mean `{s}`? An account takes {}",
+                            SERVER_ACCOUNT_FIELDS.join(", ")
+                        ),
+                        None => format!(
+                            "an account takes {} (connection limits go under `limits`)",
+                            SERVER_ACCOUNT_FIELDS.join(", ")
+                        ),
                     }),
                 );
             }
@@ -112,10 +139,17 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                 out.push(
                     Diagnostic::new(
                         Code::AccountOwnedField,
-                        format!("`{}` of the extra account `{name}` is ignored on a CPC: the compiler owns it there", f.key),
+                        format!(
+                            "`{}` of the extra account `{name}` is ignored on a CPC: the compiler \
+                             owns it there",
+                            f.key
+                        ),
                     )
                     .at(f.key_span, "ignored")
-                    .help("remove it; on a CPC extra accounts have JetStream off and map the JetStream API to the CSC domain"),
+                    .help(
+                        "remove it; on a CPC extra accounts have JetStream off and map the \
+                         JetStream API to the CSC domain",
+                    ),
                 );
             }
         }

@@ -49,7 +49,11 @@ fn account_check(
             out.push(
                 Diagnostic::new(
                     Code::AccountUnknown,
-                    format!("the {kind} identity `{}` lands in account `{}`, which is disabled (`enabled: false`)", id.name.value, acc.value),
+                    format!(
+                        "the {kind} identity `{}` lands in account `{}`, which is disabled \
+                         (`enabled: false`)",
+                        id.name.value, acc.value
+                    ),
                 )
                 .at(acc.span, "disabled account")
                 .help("enable the account, or send this identity to another account"),
@@ -57,7 +61,11 @@ fn account_check(
         } else if !known.contains(&acc.value) {
             let d = Diagnostic::new(
                 Code::AccountUnknown,
-                format!("the {kind} identity `{}` lands in account `{}`, which does not exist on this cluster", id.name.value, acc.value),
+                format!(
+                    "the {kind} identity `{}` lands in account `{}`, which does not exist on this \
+                     cluster",
+                    id.name.value, acc.value
+                ),
             )
             .at(acc.span, "unknown account");
             out.push(
@@ -120,14 +128,19 @@ fn mtls_identity(id: &Identity, out: &mut Vec<Diagnostic>) {
         Diagnostic::new(
             Code::MtlsIdentity,
             format!(
-                "the mTLS identity `{}` of `{}` is never matched: the auth callout names a certificate by its common name alone (`CN=<cn>`), else by its e-mail or DNS name, `O=` or `OU=`, so every client is refused (\"user not found in permissions config\")",
+                "the mTLS identity `{}` of `{}` is never matched: the auth callout names a \
+                 certificate by its common name alone (`CN=<cn>`), else by its e-mail or DNS name, \
+                 `O=` or `OU=`, so every client is refused (\"user not found in permissions \
+                 config\")",
                 text, id.name.value
             ),
         )
         .at(n.span, "not an identity the callout reads")
         .help(match cn {
             Some(cn) => format!("write `identity: \"CN={cn}\"`"),
-            None => "write the certificate's common name as `CN=<cn>` (or its e-mail or DNS SAN, `O=<o>`, `OU=<ou>`)".to_string(),
+            None => "write the certificate's common name as `CN=<cn>` (or its e-mail or DNS SAN, \
+                     `O=<o>`, `OU=<ou>`)"
+                .to_string(),
         }),
     );
 }
@@ -151,9 +164,18 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     for id in &p.nkey {
         if reserved.contains(&id.name.value) {
             out.push(
-                Diagnostic::new(Code::ReservedUser, format!("the NKey user `{}` has a name the compiler generates", id.name.value))
-                    .at(id.name.span, "reserved user name")
-                    .help("rename this user; generated users are nack-controller, surveyor, mtls-*-leaf and leaf-*-cpc-<id>"),
+                Diagnostic::new(
+                    Code::ReservedUser,
+                    format!(
+                        "the NKey user `{}` has a name the compiler generates",
+                        id.name.value
+                    ),
+                )
+                .at(id.name.span, "reserved user name")
+                .help(
+                    "rename this user; generated users are nack-controller, surveyor, mtls-*-leaf \
+                     and leaf-*-cpc-<id>",
+                ),
             );
         }
         if let Some(pk) = id.node.get_go("public_key") {
@@ -162,9 +184,18 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                 Some(k) => {
                     if let Some(problem) = public_key_problem(k, 'U') {
                         out.push(
-                            Diagnostic::new(Code::NkeyPublicKey, format!("the public_key of NKey user `{}`: {problem}", id.name.value))
-                                .at(pk.span, "bad public key")
-                                .help("paste the user's public key (56 characters, starting with U) as printed by `natscc keys generate`, or `${ENV_VAR}`"),
+                            Diagnostic::new(
+                                Code::NkeyPublicKey,
+                                format!(
+                                    "the public_key of NKey user `{}`: {problem}",
+                                    id.name.value
+                                ),
+                            )
+                            .at(pk.span, "bad public key")
+                            .help(
+                                "paste the user's public key (56 characters, starting with U) as \
+                                 printed by `natscc keys generate`, or `${ENV_VAR}`",
+                            ),
                         );
                     }
                 }
@@ -221,12 +252,20 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
     {
         if reserved.contains(&e.key) {
             out.push(
-                Diagnostic::new(Code::ReservedEnv, format!("`auth-callout.extraEnvs.{}` is an env variable the chart generates for the auth callout", e.key))
-                    .at(e.key_span, "generated name")
-                    .help(format!(
-                        "rename it (e.g. `MY_{}`): the generated variable carries a key the auth callout reads, and two of one name shadow each other",
+                Diagnostic::new(
+                    Code::ReservedEnv,
+                    format!(
+                        "`auth-callout.extraEnvs.{}` is an env variable the chart generates for \
+                         the auth callout",
                         e.key
-                    )),
+                    ),
+                )
+                .at(e.key_span, "generated name")
+                .help(format!(
+                    "rename it (e.g. `MY_{}`): the generated variable carries a key the auth \
+                     callout reads, and two of one name shadow each other",
+                    e.key
+                )),
             );
         }
     }
@@ -237,7 +276,8 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
             let mut d = Diagnostic::new(
                 Code::OAuth2NoJwks,
                 format!(
-                    "{n} OAuth2 identit{} but no `auth-callout.serviceConfig.jwks.url`: the auth callout cannot verify any token and rejects every OAuth2 connection",
+                    "{n} OAuth2 identit{} but no `auth-callout.serviceConfig.jwks.url`: the auth \
+                     callout cannot verify any token and rejects every OAuth2 connection",
                     if n == 1 { "y" } else { "ies" }
                 ),
             )
@@ -246,7 +286,9 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
                 d = d.at(url.value.span, "empty JWKS URL");
             }
             out.push(d.help(
-                "set `auth-callout: {serviceConfig: {jwks: {url: \"https://idp.example.com/.well-known/jwks.json\", issuer: ..., audience: ...}}}`, or remove the oauth2 identities",
+                "set `auth-callout: {serviceConfig: {jwks: \
+                 {url: \"https://idp.example.com/.well-known/jwks.json\", issuer: ..., audience: \
+                 ...}}}`, or remove the oauth2 identities",
             ));
         }
     }
@@ -283,10 +325,15 @@ fn vault(ac: &Node, out: &mut Vec<Diagnostic>) {
                 out.push(
                     Diagnostic::new(
                         Code::AuthCalloutVault,
-                        format!("`auth-callout.{key}` is required when vault.enabled is true; the chart refuses to render"),
+                        format!(
+                            "`auth-callout.{key}` is required when vault.enabled is true; the \
+                             chart refuses to render"
+                        ),
                     )
                     .at(span, "missing")
-                    .help(format!("set `auth-callout.{key}`, or set `auth-callout.vault.enabled: false`")),
+                    .help(format!(
+                        "set `auth-callout.{key}`, or set `auth-callout.vault.enabled: false`"
+                    )),
                 );
             }
         }
@@ -296,9 +343,13 @@ fn vault(ac: &Node, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     Code::AuthCalloutVault,
-                    "`auth-callout.vault.secrets` names no secret path while vault.enabled is true; the chart refuses to render",
+                    "`auth-callout.vault.secrets` names no secret path while vault.enabled is \
+                     true; the chart refuses to render",
                 )
-                .at(vault.entry("secrets").map(|e| e.key_span).unwrap_or(at), "no secret path")
+                .at(
+                    vault.entry("secrets").map(|e| e.key_span).unwrap_or(at),
+                    "no secret path",
+                )
                 .help("add one, e.g. `secrets: {nats: secret/data/auth-callout/nats}`"),
             );
         }
@@ -320,10 +371,21 @@ fn tracing_refs(ac: &Node, out: &mut Vec<Diagnostic>) {
                 out.push(
                     Diagnostic::new(
                         Code::AuthCalloutTracingRef,
-                        format!("`auth-callout.observability.tracing.{key}` is required when operator injection is enabled; the chart refuses to render"),
+                        format!(
+                            "`auth-callout.observability.tracing.{key}` is required when operator \
+                             injection is enabled; the chart refuses to render"
+                        ),
                     )
-                    .at(v.map(|n| n.span).or(injection.map(|n| n.span)).unwrap_or(ac.span), "missing")
-                    .help(format!("set `{key}: <namespace>/<name>` of the OpenTelemetry resource, or set `operatorInjection.enabled: false`")),
+                    .at(
+                        v.map(|n| n.span)
+                            .or(injection.map(|n| n.span))
+                            .unwrap_or(ac.span),
+                        "missing",
+                    )
+                    .help(format!(
+                        "set `{key}: <namespace>/<name>` of the OpenTelemetry resource, or set \
+                         `operatorInjection.enabled: false`"
+                    )),
                 );
             }
         }

@@ -11,8 +11,12 @@ use crate::model::Model;
 /// (`chart::keys`) plain-chart mode checks against too.
 fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Diagnostic>) {
     let extra = |e: &crate::load::Entry, here: &str| {
-        crate::load::is_builtin(&sources.get(e.key_span.src).name)
-            .then(|| format!("this key comes from the event-bus chart's own defaults: set `{here}: null` to drop it"))
+        crate::load::is_builtin(&sources.get(e.key_span.src).name).then(|| {
+            format!(
+                "this key comes from the event-bus chart's own defaults: set `{here}: null` to \
+                 drop it"
+            )
+        })
     };
     let mut found = vec![];
     super::nats_chart::schema::check_config(raw, config_at, false, &extra, &mut found);
@@ -41,10 +45,16 @@ pub fn check(m: &Model, bus: &crate::bus::Bus, sources: &Sources) -> Vec<Diagnos
                 out.push(
                     Diagnostic::new(
                         Code::IgnoredChartKey,
-                        format!("`{release}.config.leafnodes.remotes` is not compiled: natscc writes the event bus's leaf remotes itself"),
+                        format!(
+                            "`{release}.config.leafnodes.remotes` is not compiled: natscc writes \
+                             the event bus's leaf remotes itself"
+                        ),
                     )
                     .at(r.span, "not compiled")
-                    .help("the bus's remotes come from its own values (the CSC endpoint and the extra accounts)"),
+                    .help(
+                        "the bus's remotes come from its own values (the CSC endpoint and the \
+                         extra accounts)",
+                    ),
                 );
             }
         }
@@ -87,13 +97,15 @@ fn printed_numbers(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
                     Diagnostic::new(
                         Code::NumberFormat,
                         format!(
-                            "`{path}: {shown}` reaches the NATS config as `{printed}` (the chart prints numbers in Go's %v form), which nats-server refuses"
+                            "`{path}: {shown}` reaches the NATS config as `{printed}` (the chart \
+                             prints numbers in Go's %v form), which nats-server refuses"
                         ),
                     )
                     .at(node.span, "printed in exponent form")
                     .help(
-                        "use a value below 1000000, e.g. 999999, or -1 for no limit, or leave the key out; quoting does not help: \
-                         the chart then writes a string, and nats-server refuses a string for a limit",
+                        "use a value below 1000000, e.g. 999999, or -1 for no limit, or leave the \
+                         key out; quoting does not help: the chart then writes a string, and \
+                         nats-server refuses a string for a limit",
                     ),
                 );
             }
@@ -154,10 +166,16 @@ pub fn leaf_tls_conflict(root: &Node, m: &Model) -> Vec<Diagnostic> {
     vec![
         Diagnostic::new(
             Code::LeafTlsConflict,
-            "both `nats.config.leafnodes.tls` and `global.eventBus.cscLeafServerTLS` are set: the chart writes the `tls` key after the included cscLeafServerTLS block, so nats-server uses only nats.config.leafnodes.tls",
+            "both `nats.config.leafnodes.tls` and `global.eventBus.cscLeafServerTLS` are set: the \
+             chart writes the `tls` key after the included cscLeafServerTLS block, so nats-server \
+             uses only nats.config.leafnodes.tls",
         )
         .at(at, "this tls block wins")
         .at(server_at, "this block is silently dropped")
-        .help("keep one: put the leaf TLS settings (cert_file, key_file, ca_file, verify, handshake_first) in cscLeafServerTLS and remove nats.config.leafnodes.tls, or the other way round"),
+        .help(
+            "keep one: put the leaf TLS settings (cert_file, key_file, ca_file, verify, \
+             handshake_first) in cscLeafServerTLS and remove nats.config.leafnodes.tls, or the \
+             other way round",
+        ),
     ]
 }

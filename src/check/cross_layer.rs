@@ -11,12 +11,18 @@ fn effect(a: ListKind, b: ListKind, id: &str) -> String {
     let id = if id.is_empty() { "<id>" } else { id };
     match (a.min(b), a.max(b)) {
         (CscPrefixedExports, CpcExports) => format!(
-            "the CPC imports it from the CSC account and the CSC account imports it back as cpc.{id}.<subject>: an import cycle, and nats-server refuses to start"
+            "the CPC imports it from the CSC account and the CSC account imports it back as \
+             cpc.{id}.<subject>: an import cycle, and nats-server refuses to start"
         ),
         (CscExports, CpcExports) => format!(
-            "the CPC's accounts then import it both ways (down unprefixed, up as cpc.{id}.<subject>), and nats-server 2.12.6 refuses that (\"import forms a cycle\") in the starts where it loads the accounts in one order and not the other (9 of 40 runs): the pod crash-loops at random"
+            "the CPC's accounts then import it both ways (down unprefixed, up as \
+             cpc.{id}.<subject>), and nats-server 2.12.6 refuses that (\"import forms a cycle\") \
+             in the starts where it loads the accounts in one order and not the other (9 of 40 \
+             runs): the pod crash-loops at random"
         ),
-        _ => "the CSC exports the same subjects twice, once unchanged and once from the cpc.<id> prefix".into(),
+        _ => "the CSC exports the same subjects twice, once unchanged and once from the cpc.<id> \
+              prefix"
+            .into(),
     }
 }
 
@@ -104,7 +110,8 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                     )
                 } else {
                     format!(
-                        "`{}` in crossLayer.{} and `{}` in crossLayer.{} overlap: both match `{witness}`",
+                        "`{}` in crossLayer.{} and `{}` in crossLayer.{} overlap: both match \
+                         `{witness}`",
                         a.sub.value,
                         a.kind.key(),
                         b.sub.value,
@@ -126,7 +133,12 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                     Diagnostic::new(Code::CrossLayerOverlap, format!("{msg}; {what}"))
                         .at(b.sub.span, format!("in {}", b.kind.key()))
                         .at(a.sub.span, format!("in {}", a.kind.key()))
-                        .help(format!("the three crossLayer lists must not overlap: remove `{}` from one of the two lists, or narrow one pattern so no subject (such as `{witness}`) matches both", b.sub.value)),
+                        .help(format!(
+                            "the three crossLayer lists must not overlap: remove `{}` from one of \
+                             the two lists, or narrow one pattern so no subject (such as \
+                             `{witness}`) matches both",
+                            b.sub.value
+                        )),
                 );
             } else if a.pattern == b.pattern {
                 out.push(duplicate(a.kind, a.sub, b.sub));

@@ -21,9 +21,15 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     {
         if r.hostnames.is_empty() {
             out.push(
-                Diagnostic::new(Code::TlsRouteHostnames, format!("the {} route is a TLSRoute without hostnames", r.key))
-                    .at(r.kind.span, "TLSRoute")
-                    .help("list the SNI names clients use (they must match the server certificate SANs and the clients' broker URL); newer Gateway API versions require them"),
+                Diagnostic::new(
+                    Code::TlsRouteHostnames,
+                    format!("the {} route is a TLSRoute without hostnames", r.key),
+                )
+                .at(r.kind.span, "TLSRoute")
+                .help(
+                    "list the SNI names clients use (they must match the server certificate SANs \
+                     and the clients' broker URL); newer Gateway API versions require them",
+                ),
             );
         }
         // Passthrough needs TLS first: the NATS and leaf protocols otherwise open with a plaintext
@@ -33,28 +39,47 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                 let server_tls = m.csc_leaf_server_tls.as_ref();
                 if !handshake_first(server_tls) {
                     out.push(
-                        Diagnostic::new(Code::HandshakeFirst, "the leaf route is a TLSRoute, but the CSC leaf listener does not set `handshake_first: true`")
-                            .at(r.kind.span, "TLS passthrough")
-                            .help("set `handshake_first: true` in global.eventBus.cscLeafServerTLS (and in every CPC's cpcLeafClientTLS), or use a TCPRoute"),
+                        Diagnostic::new(
+                            Code::HandshakeFirst,
+                            "the leaf route is a TLSRoute, but the CSC leaf listener does not set \
+                             `handshake_first: true`",
+                        )
+                        .at(r.kind.span, "TLS passthrough")
+                        .help(
+                            "set `handshake_first: true` in global.eventBus.cscLeafServerTLS (and \
+                             in every CPC's cpcLeafClientTLS), or use a TCPRoute",
+                        ),
                     );
                 }
             }
             "natsLeafnode" if !handshake_first(m.cpc_leaf_client_tls.as_ref()) => {
                 out.push(
-                    Diagnostic::new(Code::HandshakeFirst, "the leaf route is a TLSRoute, but cpcLeafClientTLS does not set `handshake_first: true`")
-                        .at(r.kind.span, "TLS passthrough")
-                        .help("set `handshake_first: true` in global.eventBus.cpcLeafClientTLS and in the CSC's cscLeafServerTLS, or use a TCPRoute"),
+                    Diagnostic::new(
+                        Code::HandshakeFirst,
+                        "the leaf route is a TLSRoute, but cpcLeafClientTLS does not set \
+                         `handshake_first: true`",
+                    )
+                    .at(r.kind.span, "TLS passthrough")
+                    .help(
+                        "set `handshake_first: true` in global.eventBus.cpcLeafClientTLS and in \
+                         the CSC's cscLeafServerTLS, or use a TCPRoute",
+                    ),
                 );
             }
             "natsClient" => {
                 let tls_merge = m.nats.client.tls.as_ref().and_then(|t| t.merge.as_ref());
                 if !handshake_first(tls_merge) {
                     out.push(
-                        Diagnostic::new(Code::HandshakeFirst, "the client route is a TLSRoute, but the client listener does not set TLS `handshake_first`")
-                            .at(r.kind.span, "TLS passthrough")
-                            .help(
-                                "enable nats.config.nats.tls with `merge: {handshake_first: true}` and set handshake_first in every client, or use a TCPRoute",
-                            ),
+                        Diagnostic::new(
+                            Code::HandshakeFirst,
+                            "the client route is a TLSRoute, but the client listener does not set \
+                             TLS `handshake_first`",
+                        )
+                        .at(r.kind.span, "TLS passthrough")
+                        .help(
+                            "enable nats.config.nats.tls with `merge: {handshake_first: true}` and \
+                             set handshake_first in every client, or use a TCPRoute",
+                        ),
                     );
                 }
             }

@@ -69,7 +69,8 @@ fn authorisation(
             let mut d = Diagnostic::new(
                 Code::ImportUnknownAccount,
                 format!(
-                    "account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, which does not exist"
+                    "account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, which \
+                     does not exist"
                 ),
             );
             d = d.at(span.unwrap_or(ctx.fallback), "unknown account");
@@ -98,12 +99,17 @@ fn authorisation(
         if !allowed {
             let d = Diagnostic::new(
                 Code::ImportNotExported,
-                format!("account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, but `{exp_name}` exports no {kind_word} covering it to `{imp_name}`; nats-server refuses this (\"{kind_word} import not authorized\")"),
+                format!(
+                    "account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, but \
+                     `{exp_name}` exports no {kind_word} covering it to `{imp_name}`; nats-server \
+                     refuses this (\"{kind_word} import not authorized\")"
+                ),
             )
             .at(span.unwrap_or(ctx.fallback), "not exported");
-            out.push(
-                d.help(format!("add `{{{kind_word}: \"{subject}\"}}` (or a wider pattern) to the exports of `{exp_name}`, or import a subject it exports")),
-            );
+            out.push(d.help(format!(
+                "add `{{{kind_word}: \"{subject}\"}}` (or a wider pattern) to the exports of \
+                 `{exp_name}`, or import a subject it exports"
+            )));
         }
     }
 }
@@ -158,7 +164,8 @@ pub fn check_graph(g: &graph::Graph, ctx: &Context) -> Vec<Diagnostic> {
         let mut d = Diagnostic::new(
             Code::ImportCycle,
             format!(
-                "stream imports form a cycle: {}; nats-server refuses to start (\"import forms a cycle\")",
+                "stream imports form a cycle: {}; nats-server refuses to start (\"import forms a \
+                 cycle\")",
                 c.path()
             ),
         );
@@ -175,7 +182,10 @@ pub fn check_graph(g: &graph::Graph, ctx: &Context) -> Vec<Diagnostic> {
         if c.origins.is_empty() {
             d = d.at(ctx.fallback, "in the accounts of this server");
         }
-        out.push(d.help("remove one of the imports on the path, or narrow its subject so the chain no longer returns to where it started"));
+        out.push(d.help(
+            "remove one of the imports on the path, or narrow its subject so the chain no longer \
+             returns to where it started",
+        ));
     }
     for (first, second) in found_dups {
         if (ctx.reported_elsewhere)(first.origin) || (ctx.reported_elsewhere)(second.origin) {
@@ -186,7 +196,8 @@ pub fn check_graph(g: &graph::Graph, ctx: &Context) -> Vec<Diagnostic> {
         let mut d = Diagnostic::new(
             Code::DuplicateImport,
             format!(
-                "account `{importer}` imports stream `{}` from `{exporter}` twice; nats-server refuses that (\"stream import already exists\")",
+                "account `{importer}` imports stream `{}` from `{exporter}` twice; nats-server \
+                 refuses that (\"stream import already exists\")",
                 second.subject
             ),
         );

@@ -114,14 +114,16 @@ fn known_keys<'n>(
                         Diagnostic::new(
                             Code::PermissionKeyCase,
                             format!(
-                                "`{}` in {what} of {} is read by the auth callout as `{f}` only because Go matches JSON keys without regard to case",
+                                "`{}` in {what} of {} is read by the auth callout as `{f}` only \
+                                 because Go matches JSON keys without regard to case",
                                 e.key,
                                 at.who()
                             ),
                         )
                         .at(e.key_span, format!("read as `{f}`"))
                         .help(format!(
-                            "write `{f}`: the lower-case key is the one the chart documents, and of two spellings of one key the callout keeps one without a word"
+                            "write `{f}`: the lower-case key is the one the chart documents, and \
+                             of two spellings of one key the callout keeps one without a word"
                         )),
                     );
                 }
@@ -136,7 +138,8 @@ fn known_keys<'n>(
 fn unknown(e: &Entry, fields: &[&str], at: &Place, what: &str) -> Diagnostic {
     let in_permissions = fields == PERMISSIONS;
     let consequence = if in_permissions {
-        ", so without `pub` the identity may publish, and without `sub` subscribe, on every subject of its account"
+        ", so without `pub` the identity may publish, and without `sub` subscribe, on every \
+         subject of its account"
     } else {
         ""
     };
@@ -152,7 +155,9 @@ fn unknown(e: &Entry, fields: &[&str], at: &Place, what: &str) -> Diagnostic {
     let d = Diagnostic::new(
         code,
         format!(
-            "the auth callout never reads `{}` in {what} of {}: it decodes the entry as the chart's Go structs (a NATS JWT permissions object) and drops unknown keys without a word{consequence}",
+            "the auth callout never reads `{}` in {what} of {}: it decodes the entry as the \
+             chart's Go structs (a NATS JWT permissions object) and drops unknown keys without a \
+             word{consequence}",
             e.key,
             at.who()
         ),
@@ -248,7 +253,8 @@ fn typed(e: &Entry, field: &str, shape: Shape, at: &Place, out: &mut Vec<Diagnos
             Diagnostic::new(
                 Code::SchemaType,
                 format!(
-                    "`{}` of {} must be {want}: Go refuses any other type, and the auth callout then fails to load permissions.json",
+                    "`{}` of {} must be {want}: Go refuses any other type, and the auth callout \
+                     then fails to load permissions.json",
                     e.key,
                     at.who()
                 ),

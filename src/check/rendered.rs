@@ -21,14 +21,18 @@ pub fn check(root: &Node, m: &Model, bus: &crate::bus::Bus) -> Vec<Diagnostic> {
                 Diagnostic::new(
                     Code::NatsConfSyntax,
                     format!(
-                        "the chart renders {path} so that nats-server cannot read it (line {}: {}; the line reads `{}`)",
+                        "the chart renders {path} so that nats-server cannot read it (line {}: {}; \
+                         the line reads `{}`)",
                         e.pos.line,
                         e.message,
                         shorten(line)
                     ),
                 )
                 .at(span, "rendered from here")
-                .help("the chart prints account fields with Go's %v: give every field a plain value (no null), and keys of letters, digits, `_` and `-`"),
+                .help(
+                    "the chart prints account fields with Go's %v: give every field a plain value \
+                     (no null), and keys of letters, digits, `_` and `-`",
+                ),
             );
         }
     }

@@ -219,7 +219,8 @@ fn json_equal(a: &Json, b: &Value) -> bool {
 
 fn pattern_matches(pattern: &str, text: &str) -> bool {
     thread_local! {
-        static CACHE: RefCell<HashMap<String, Option<regex_lite::Regex>>> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<HashMap<String, Option<regex_lite::Regex>>> =
+            RefCell::new(HashMap::new());
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();

@@ -12,12 +12,17 @@ fn seed_finding(span: Span, path: &str, in_key: bool) -> Diagnostic {
     let what = if in_key { "the key name" } else { "the value" };
     Diagnostic::new(
         Code::SecretSeed,
-        format!("{what} at `{}` is a private NKey seed: natscc copies it into the configs and ConfigMaps it writes, in clear", redact(path)),
+        format!(
+            "{what} at `{}` is a private NKey seed: natscc copies it into the configs and \
+             ConfigMaps it writes, in clear",
+            redact(path)
+        ),
     )
     .at(span, "a private key in the values")
     .help(
-        "write the public key instead (`natscc keys` prints it; a user's starts with U, an account's with A) and keep the seed \
-         in a Kubernetes Secret; treat this seed as leaked and rotate it",
+        "write the public key instead (`natscc keys` prints it; a user's starts with U, an \
+         account's with A) and keep the seed in a Kubernetes Secret; treat this seed as leaked and \
+         rotate it",
     )
 }
 
@@ -163,23 +168,28 @@ fn password_finding(span: Span, path: &str, what: &str) -> Diagnostic {
     Diagnostic::new(
         Code::ClearPassword,
         format!(
-            "{what} at `{}` is in clear: natscc copies the values into the configs and ConfigMaps it writes (accounts.conf, nats.conf, the auth callout's config), where anyone who can read a ConfigMap reads it",
+            "{what} at `{}` is in clear: natscc copies the values into the configs and ConfigMaps \
+             it writes (accounts.conf, nats.conf, the auth callout's config), where anyone who can \
+             read a ConfigMap reads it",
             redact(path)
         ),
     )
     .at(span, "password in clear")
-    .help(if path.ends_with("routeURLs.password") || path.ends_with("routeURLs.user") {
-        // The chart quotes the password into `cluster.authorization` and URL-encodes it into
-        // every route URL: neither a bcrypt hash nor a variable can stand in for it there.
-        "remove `routeURLs.user` and `routeURLs.password`: the chart writes the password into every route URL, so it \
-         cannot come from a Secret or a hash; routes between the replicas of one release need no credentials \
-         (`config.cluster.tls` encrypts and authenticates them, a NetworkPolicy on port 6222 keeps others out); \
-         treat this password as leaked and change it"
-    } else {
-        "give a user an NKey instead (`nkey: U...`, the public key; the seed stays with the client), write a bcrypt hash \
-         (`nats server passwd`), or name an environment variable (`<< $PASSWORD >>`) set from a Secret; treat this \
-         password as leaked and change it"
-    })
+    .help(
+        if path.ends_with("routeURLs.password") || path.ends_with("routeURLs.user") {
+            // The chart quotes the password into `cluster.authorization` and URL-encodes it into
+            // every route URL: neither a bcrypt hash nor a variable can stand in for it there.
+            "remove `routeURLs.user` and `routeURLs.password`: the chart writes the password into \
+             every route URL, so it cannot come from a Secret or a hash; routes between the \
+             replicas of one release need no credentials (`config.cluster.tls` encrypts and \
+             authenticates them, a NetworkPolicy on port 6222 keeps others out); treat this \
+             password as leaked and change it"
+        } else {
+            "give a user an NKey instead (`nkey: U...`, the public key; the seed stays with the \
+             client), write a bcrypt hash (`nats server passwd`), or name an environment variable \
+             (`<< $PASSWORD >>`) set from a Secret; treat this password as leaked and change it"
+        },
+    )
 }
 
 /// Whether a password key's value holds a secret in clear: a string that names none, a

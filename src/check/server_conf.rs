@@ -327,14 +327,20 @@ fn block_merge(judge: Judge, merge: &Node, at: &str, out: &mut Vec<Diagnostic>) 
         }
         // The chart writes `<< X >>` as the bare `X`: the server reads the word.
         match &e.value.v {
-            V::Str(s) if k == STR && mask & DURATION != 0 && !go_duration(bare(s).unwrap_or(s)) => out.push(wrong(
-                format!("`{s}`, not a duration"),
-                "write a duration with its unit: `30s`, `2m`, `1h30m`".to_string(),
-            )),
-            V::Str(s) if k == STR && mask & SIZE != 0 && !is_storage_size(bare(s).unwrap_or(s)) => out.push(wrong(
-                format!("`{s}`, not a size"),
-                "write a number of bytes, unquoted, or a quoted number with one of K, M, G, T (`\"1G\"`)".to_string(),
-            )),
+            V::Str(s) if k == STR && mask & DURATION != 0 && !go_duration(bare(s).unwrap_or(s)) => {
+                out.push(wrong(
+                    format!("`{s}`, not a duration"),
+                    "write a duration with its unit: `30s`, `2m`, `1h30m`".to_string(),
+                ))
+            }
+            V::Str(s) if k == STR && mask & SIZE != 0 && !is_storage_size(bare(s).unwrap_or(s)) => {
+                out.push(wrong(
+                    format!("`{s}`, not a size"),
+                    "write a number of bytes, unquoted, or a quoted number with one of K, M, G, T \
+                     (`\"1G\"`)"
+                        .to_string(),
+                ))
+            }
             V::Int(n) if mask & U16 != 0 && !(0..=65535).contains(n) => out.push(wrong(
                 format!("{n}, out of range"),
                 "give a number from 0 to 65535".to_string(),

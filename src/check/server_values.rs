@@ -79,10 +79,17 @@ pub fn user_keys(accounts: &[Account], out: &mut Vec<Diagnostic>) {
                 out.push(
                     Diagnostic::new(
                         Code::UserNkey,
-                        format!("a user of the extra account `{acc}` has neither a `user` nor an `nkey`; nats-server refuses the config (\"User entry requires a user\")"),
+                        format!(
+                            "a user of the extra account `{acc}` has neither a `user` nor an \
+                             `nkey`; nats-server refuses the config (\"User entry requires a \
+                             user\")"
+                        ),
                     )
                     .at(u.span, "no user name, no key")
-                    .help("give the user a name (`user: ...`, with a bcrypt `password`) or a public NKey (`nkey: U...`)"),
+                    .help(
+                        "give the user a name (`user: ...`, with a bcrypt `password`) or a public \
+                         NKey (`nkey: U...`)",
+                    ),
                 );
             } else if let Some(e) = user_field(u, USER)
                 && let Some(n) = e.value.scalar_text()
@@ -98,7 +105,10 @@ pub fn user_keys(accounts: &[Account], out: &mut Vec<Diagnostic>) {
                     out.push(
                         Diagnostic::new(
                             Code::DuplicateUser,
-                            format!("the user `{n}` is defined {where_}; nats-server refuses the config (\"Duplicate user detected\")"),
+                            format!(
+                                "the user `{n}` is defined {where_}; nats-server refuses the \
+                                 config (\"Duplicate user detected\")"
+                            ),
                         )
                         .at(span, "the same user again")
                         .at(*first, "first defined here")
@@ -127,10 +137,17 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
                 out.push(
                     Diagnostic::new(
                         Code::UserNkey,
-                        format!("the nkey `{k}` of a user of the extra account `{acc}`: {problem}; nats-server refuses the config (\"Not a valid public nkey for a user\")"),
+                        format!(
+                            "the nkey `{k}` of a user of the extra account `{acc}`: {problem}; \
+                             nats-server refuses the config (\"Not a valid public nkey for a \
+                             user\")"
+                        ),
                     )
                     .at(n.span, "not a public user key")
-                    .help("write the user's public key (56 characters, starting with U), as `natscc keys` or `nk -inkey seed -pubout` prints it"),
+                    .help(
+                        "write the user's public key (56 characters, starting with U), as `natscc \
+                         keys` or `nk -inkey seed -pubout` prints it",
+                    ),
                 );
             } else if let Some((first_acc, first)) = nkeys.get(k) {
                 let where_ = if first_acc == acc {
@@ -141,11 +158,17 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
                 out.push(
                     Diagnostic::new(
                         Code::DuplicateUser,
-                        format!("the user nkey `{k}` is given {where_}; nats-server refuses the config (\"Duplicate nkey detected\")"),
+                        format!(
+                            "the user nkey `{k}` is given {where_}; nats-server refuses the config \
+                             (\"Duplicate nkey detected\")"
+                        ),
                     )
                     .at(n.span, "the same user again")
                     .at(*first, "first given here")
-                    .help("a user NKey belongs to one account: remove one of the two, or give the other user its own key"),
+                    .help(
+                        "a user NKey belongs to one account: remove one of the two, or give the \
+                         other user its own key",
+                    ),
                 );
             } else {
                 nkeys.insert(k.to_string(), (acc.to_string(), n.span));
@@ -155,7 +178,11 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
         _ => out.push(
             Diagnostic::new(
                 Code::UserNkey,
-                format!("the nkey of a user of the extra account `{acc}` is a {}, not a public key; nats-server refuses the config", n.type_name()),
+                format!(
+                    "the nkey of a user of the extra account `{acc}` is a {}, not a public key; \
+                     nats-server refuses the config",
+                    n.type_name()
+                ),
             )
             .at(n.span, "not a public user key")
             .help("write the user's public key as a string (56 characters, starting with U)"),
@@ -172,10 +199,16 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
             out.push(
                 Diagnostic::new(
                     Code::UserNkey,
-                    format!("a user of the extra account `{acc}` has both `nkey` and `{other}`; nats-server refuses the config (\"Nkey users do not take usernames or passwords\")"),
+                    format!(
+                        "a user of the extra account `{acc}` has both `nkey` and `{other}`; \
+                         nats-server refuses the config (\"Nkey users do not take usernames or \
+                         passwords\")"
+                    ),
                 )
                 .at(o.key_span, "not for an NKey user")
-                .help(format!("remove `{other}`: an NKey user proves who it is with its key")),
+                .help(format!(
+                    "remove `{other}`: an NKey user proves who it is with its key"
+                )),
             );
         }
     }
@@ -210,7 +243,9 @@ pub fn service_imports(accounts: &[Account], out: &mut Vec<Diagnostic>) {
                     Diagnostic::new(
                         Code::DuplicateImport,
                         format!(
-                            "account `{}` imports services from `{exporter}` twice onto the subject `{local}`; nats-server refuses that (\"Duplicate service import subject\")",
+                            "account `{}` imports services from `{exporter}` twice onto the \
+                             subject `{local}`; nats-server refuses that (\"Duplicate service \
+                             import subject\")",
                             a.name
                         ),
                     )
@@ -245,9 +280,18 @@ pub fn nested_lists(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
 }
 
 pub fn nested_list_finding(span: Span, at: &str) -> Diagnostic {
-    Diagnostic::new(Code::ConfNestedList, format!("`{at}` is a list inside a list; no nats-server option reads one, so the server refuses the config"))
-        .at(span, "list inside a list")
-        .help("write the entries of the inner list directly in the outer one (e.g. `users: [{nkey: U...}]`, not `users: [[...]]`)")
+    Diagnostic::new(
+        Code::ConfNestedList,
+        format!(
+            "`{at}` is a list inside a list; no nats-server option reads one, so the server \
+             refuses the config"
+        ),
+    )
+    .at(span, "list inside a list")
+    .help(
+        "write the entries of the inner list directly in the outer one (e.g. `users: [{nkey: \
+         U...}]`, not `users: [[...]]`)",
+    )
 }
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {

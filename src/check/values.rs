@@ -106,7 +106,10 @@ pub fn numeric_ids(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
             out.push(
                 Diagnostic::new(
                     Code::UnquotedId,
-                    format!("{what} `{written}` is a YAML number: the chart prints it as `%!s(float64={read})` in subjects, secret names and env names"),
+                    format!(
+                        "{what} `{written}` is a YAML number: the chart prints it as \
+                         `%!s(float64={read})` in subjects, secret names and env names"
+                    ),
                 )
                 .at(n.span, "unquoted id")
                 .help(fix),
@@ -214,10 +217,17 @@ fn mtls_behind_leaf_tls(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>)
     out.push(
         Diagnostic::new(
             Code::MtlsLeafTls,
-            "mTLS is on, and this CSC's leaf listener serves TLS (cscLeafServerTLS): nats-mtls joins through that listener with remotes the chart renders without a CA or a certificate, so the handshake fails (\"x509: certificate signed by unknown authority\"; with `verify`, \"tls: bad certificate\") and MQTT clients on the mTLS listener reach no other client",
+            "mTLS is on, and this CSC's leaf listener serves TLS (cscLeafServerTLS): nats-mtls \
+             joins through that listener with remotes the chart renders without a CA or a \
+             certificate, so the handshake fails (\"x509: certificate signed by unknown \
+             authority\"; with `verify`, \"tls: bad certificate\") and MQTT clients on the mTLS \
+             listener reach no other client",
         )
         .at(cert.span, "TLS on the leaf listener nats-mtls dials")
-        .help("turn mTLS off on this CSC (`global.eventBus.mtls.enabled: false`), or serve its leaf listener without TLS"),
+        .help(
+            "turn mTLS off on this CSC (`global.eventBus.mtls.enabled: false`), or serve its leaf \
+             listener without TLS",
+        ),
     );
 }
 
@@ -260,15 +270,28 @@ fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 Code::MqttFileStore,
                 format!(
-                    "MQTT is on and the file store is off, and {} `{}` {} in the extra account `{}`, which has JetStream: an MQTT client there is refused (nats-server 2.12.6 at CONNECT: \"create sessions stream ... insufficient storage resources available\"; 2.14+ at its first subscription: \"unable to persist session\"): NACK prepares MQTT streams in memory only for the CSC and CPC accounts",
-                    if users.len() == 1 { "the identity" } else { "the identities" },
+                    "MQTT is on and the file store is off, and {} `{}` {} in the extra account \
+                     `{}`, which has JetStream: an MQTT client there is refused (nats-server \
+                     2.12.6 at CONNECT: \"create sessions stream ... insufficient storage \
+                     resources available\"; 2.14+ at its first subscription: \"unable to persist \
+                     session\"): NACK prepares MQTT streams in memory only for the CSC and CPC \
+                     accounts",
+                    if users.len() == 1 {
+                        "the identity"
+                    } else {
+                        "the identities"
+                    },
                     users.join("`, `"),
                     if users.len() == 1 { "lands" } else { "land" },
                     a.name.value
                 ),
             )
             .at(js.key_span, "JetStream in this account, no file store")
-            .help("turn the file store on (`nats.config.jetstream.fileStore.enabled: true`), or have MQTT clients land in the CSC or CPC account; NATS clients of this account are not affected"),
+            .help(
+                "turn the file store on (`nats.config.jetstream.fileStore.enabled: true`), or have \
+                 MQTT clients land in the CSC or CPC account; NATS clients of this account are not \
+                 affected",
+            ),
         );
     }
 }
@@ -384,9 +407,19 @@ fn subjects(m: &Model, out: &mut Vec<Diagnostic>) {
         for sub in m.cross.list(kind) {
             if let Err(e) = Pattern::parse(&sub.value) {
                 out.push(
-                    Diagnostic::new(Code::Subject, format!("`{}` in crossLayer.{} is not a valid NATS subject: {e}", sub.value, kind.key()))
-                        .at(sub.span, "invalid subject")
-                        .help("tokens are separated by `.`, `*` matches one token, `>` matches the rest and stands last, e.g. `sensor.>`"),
+                    Diagnostic::new(
+                        Code::Subject,
+                        format!(
+                            "`{}` in crossLayer.{} is not a valid NATS subject: {e}",
+                            sub.value,
+                            kind.key()
+                        ),
+                    )
+                    .at(sub.span, "invalid subject")
+                    .help(
+                        "tokens are separated by `.`, `*` matches one token, `>` matches the rest \
+                         and stands last, e.g. `sensor.>`",
+                    ),
                 );
             }
         }
@@ -449,12 +482,15 @@ fn secret_overrides(m: &Model, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     Code::SecretRefOverride,
                     format!(
-                        "the override for `{}`/`{}` writes a seed into the values; it would reach env.yaml and the pod spec in clear",
+                        "the override for `{}`/`{}` writes a seed into the values; it would reach \
+                         env.yaml and the pod spec in clear",
                         secret.value, key.value
                     ),
                 )
                 .at(key.span, "a secret in the values")
-                .help("point at a Secret instead: `valueFrom: {secretKeyRef: {name: ..., key: ...}}`"),
+                .help(
+                    "point at a Secret instead: `valueFrom: {secretKeyRef: {name: ..., key: ...}}`",
+                ),
             );
             continue;
         }

@@ -55,7 +55,8 @@ impl Levels {
         let code = parse_code(name)?;
         if level != Level::Deny && code.default_severity() == Severity::Error {
             return Err(format!(
-                "`{}` is an error (what nats-server or Helm refuses), and errors cannot be lowered; only warnings can be given `{}`",
+                "`{}` is an error (what nats-server or Helm refuses), and errors cannot be \
+                 lowered; only warnings can be given `{}`",
                 code.name(),
                 level.name()
             ));

@@ -226,7 +226,10 @@ impl Diags {
             );
             more.severity = first.severity;
             more.labels = first.labels.into_iter().take(1).collect();
-            self.list.push(more.help(format!("natscc shows the first {SHOWN_PER_CODE} findings of each code: fix those and run again")));
+            self.list.push(more.help(format!(
+                "natscc shows the first {SHOWN_PER_CODE} findings of each code: fix those and run \
+                 again"
+            )));
         }
         self.list
     }

@@ -289,7 +289,11 @@ fn artifact_location(name: &str) -> Value {
             .split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
-        return json!({"uri": slug.join("-"), "uriBaseId": NOT_A_FILE, "description": {"text": format!("{name}: an input of natscc, not a file")}});
+        return json!({
+            "uri": slug.join("-"),
+            "uriBaseId": NOT_A_FILE,
+            "description": {"text": format!("{name}: an input of natscc, not a file")},
+        });
     }
     let path = name.replace('\\', "/");
     if path.starts_with('/') {

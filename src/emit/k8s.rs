@@ -75,15 +75,24 @@ pub fn streams(m: &Model) -> Vec<Value> {
             }
             if let (true, Some(kind)) = (m.is_cpc(), sourced) {
                 let id = m.id();
-                let mut transforms: Vec<Value> = m.cross.csc_exports.iter().map(|e| json!({"source": mqtt_subject(kind, &e.value), "dest": ""})).collect();
-                transforms.extend(
-                    m.cross
-                        .csc_prefixed_exports
-                        .iter()
-                        .map(|p| json!({"source": mqtt_subject(kind, &format!("cpc.{id}.{}", p.value)), "dest": mqtt_subject(kind, &p.value)})),
-                );
+                let mut transforms: Vec<Value> = m
+                    .cross
+                    .csc_exports
+                    .iter()
+                    .map(|e| json!({"source": mqtt_subject(kind, &e.value), "dest": ""}))
+                    .collect();
+                transforms.extend(m.cross.csc_prefixed_exports.iter().map(|p| {
+                    json!({
+                        "source": mqtt_subject(kind, &format!("cpc.{id}.{}", p.value)),
+                        "dest": mqtt_subject(kind, &p.value),
+                    })
+                }));
                 // The chart writes `subjectTransforms:` with no items when both lists are empty.
-                let transforms = if transforms.is_empty() { Value::Null } else { Value::Array(transforms) };
+                let transforms = if transforms.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Array(transforms)
+                };
                 spec["sources"] = json!([{
                     "name": name,
                     "externalApiPrefix": "$JS.CSC.API",
@@ -163,12 +172,18 @@ fn env_entry(m: &Model, keys: &KeyIndex, name: &str) -> Value {
                 Value::Object(e)
             }
             _ => {
-                json!({"name": name, "valueFrom": {"secretKeyRef": {"name": k.secret, "key": k.key}}})
+                json!({
+                    "name": name,
+                    "valueFrom": {"secretKeyRef": {"name": k.secret, "key": k.key}},
+                })
             }
         },
         // The chart feeds these from its nats-env-config ConfigMap (the values: `inlined`).
         None if ENV_CONFIG_KEYS.contains(&name) => {
-            json!({"name": name, "valueFrom": {"configMapKeyRef": {"name": "nats-env-config", "key": name}}})
+            json!({
+                "name": name,
+                "valueFrom": {"configMapKeyRef": {"name": "nats-env-config", "key": name}},
+            })
         }
         None => json!({"name": name}),
     }
@@ -271,10 +286,19 @@ pub fn secrets(m: &Model) -> Value {
             }
         }
     }
-    json!({"secrets": out.into_iter().map(|(name, keys)| json!({"name": name, "keys": keys})).collect::<Vec<_>>()})
+    let secrets: Vec<Value> = out
+        .into_iter()
+        .map(|(name, keys)| json!({"name": name, "keys": keys}))
+        .collect();
+    json!({ "secrets": secrets })
 }
 
 pub fn config_map(name: &str, data: &std::collections::BTreeMap<String, String>) -> Value {
     let data: Map<String, Value> = data.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels()}, "data": data})
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "labels": labels()},
+        "data": data,
+    })
 }

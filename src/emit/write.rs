@@ -14,7 +14,8 @@ use std::sync::Mutex;
 /// It is what lets a later compile tell natscc's own files (safe to replace) from the user's.
 pub const MANIFEST: &str = ".natscc-manifest";
 
-const MANIFEST_HEADER: &str = "# natscc: the files natscc wrote here (SHA-256). A later compile replaces this folder only while they are unchanged.\n";
+const MANIFEST_HEADER: &str = "# natscc: the files natscc wrote here (SHA-256). A later compile \
+                               replaces this folder only while they are unchanged.\n";
 
 type Digest = [u8; 32];
 
@@ -210,13 +211,15 @@ fn foreign(dir: &Path, new: &Record) -> Option<String> {
                         _ if again() => {}
                         Some(false) => {
                             return Some(format!(
-                                "{} was changed since natscc wrote it; replacing the folder would lose the change",
+                                "{} was changed since natscc wrote it; replacing the folder would \
+                                 lose the change",
                                 path(&name)
                             ));
                         }
                         None => {
                             return Some(format!(
-                                "it holds {}, which natscc did not write; replacing the folder would delete it",
+                                "it holds {}, which natscc did not write; replacing the folder \
+                                 would delete it",
                                 path(&name)
                             ));
                         }
@@ -337,7 +340,11 @@ fn target(dir: &Path) -> std::io::Result<Target> {
     let meta = std::fs::symlink_metadata(&dir);
     // Replacing a link would swap a real folder in for it; writing through it could not be atomic.
     if meta.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(refuse("it is a symbolic link, which natscc will not replace: give -o the folder it points to, or a new folder".into()));
+        return Err(refuse(
+            "it is a symbolic link, which natscc will not replace: give -o the folder it points \
+             to, or a new folder"
+                .into(),
+        ));
     }
     // Renaming a file out of the way would replace the user's file with a folder.
     if meta.as_ref().is_ok_and(|m| !m.is_dir()) {
@@ -346,7 +353,11 @@ fn target(dir: &Path) -> std::io::Result<Target> {
         ));
     }
     let Some(base) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return Err(refuse("it names no folder natscc can replace (`.`, `..` or `/`); name the output folder itself".into()));
+        return Err(refuse(
+            "it names no folder natscc can replace (`.`, `..` or `/`); name the output folder \
+             itself"
+                .into(),
+        ));
     };
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

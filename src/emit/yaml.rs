@@ -64,7 +64,10 @@ fn multiline(st: &str) -> bool {
         && !st.starts_with([' ', '\n'])
         // A literal block holds only printable text; YAML 1.1 readers (go-yaml, PyYAML) also
         // break lines at NEL, LS and PS.
-        && !st.chars().any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
+        && !st.chars().any(|c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+        })
 }
 
 fn push_pad(indent: usize, out: &mut String) {

@@ -18,7 +18,8 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
             let mut d = Diagnostic::new(
                 Code::FleetClusterName,
                 format!(
-                    "the fleet calls this cluster `{}`, but its values make it `{}` (its NATS cluster name and JetStream identity)",
+                    "the fleet calls this cluster `{}`, but its values make it `{}` (its NATS \
+                     cluster name and JetStream identity)",
                     c.name(),
                     m.cluster_name()
                 ),
@@ -48,18 +49,29 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
         .collect();
     match cscs.as_slice() {
         [] if fleet.complete => out.push(
-            Diagnostic::new(Code::FleetOneCsc, "the fleet has no CSC: every CPC's leaf connection needs the central cluster to dial")
-                .at(spec.clusters_span, "no cluster with clusterType: csc")
-                .help("add the CSC to `clusters:` with its values (global.eventBus.clusterType: csc)"),
+            Diagnostic::new(
+                Code::FleetOneCsc,
+                "the fleet has no CSC: every CPC's leaf connection needs the central cluster to \
+                 dial",
+            )
+            .at(spec.clusters_span, "no cluster with clusterType: csc")
+            .help("add the CSC to `clusters:` with its values (global.eventBus.clusterType: csc)"),
         ),
         [_] | [] => {}
         [first, rest @ ..] => {
             for c in rest {
                 out.push(
-                    Diagnostic::new(Code::FleetOneCsc, format!("`{}` is a second CSC; a fleet has exactly one (`{}`)", c.name(), first.name()))
-                        .at(c.spec.name.span, "another CSC")
-                        .at(first.spec.name.span, "the first CSC")
-                        .help("give this cluster clusterType: cpc, or split the fleet file in two"),
+                    Diagnostic::new(
+                        Code::FleetOneCsc,
+                        format!(
+                            "`{}` is a second CSC; a fleet has exactly one (`{}`)",
+                            c.name(),
+                            first.name()
+                        ),
+                    )
+                    .at(c.spec.name.span, "another CSC")
+                    .at(first.spec.name.span, "the first CSC")
+                    .help("give this cluster clusterType: cpc, or split the fleet file in two"),
                 );
             }
         }
@@ -175,14 +187,18 @@ fn cpc_ids(
                 Diagnostic::new(
                     Code::FleetCpcIds,
                     format!(
-                        "the CPC `{}` has clusterId `{}`, which the CSC's cpcIds do not list ({listed_text}): the CSC has no leaf user for it",
+                        "the CPC `{}` has clusterId `{}`, which the CSC's cpcIds do not list \
+                         ({listed_text}): the CSC has no leaf user for it",
                         c.name(),
                         id.value
                     ),
                 )
                 .at(id.span, "not in the CSC's cpcIds")
                 .at(cpc_ids_span, format!("{}'s cpcIds", csc.name()))
-                .help(format!("add \"{}\" to global.eventBus.cpcIds of the CSC", id.value)),
+                .help(format!(
+                    "add \"{}\" to global.eventBus.cpcIds of the CSC",
+                    id.value
+                )),
             );
         }
     }
@@ -195,10 +211,21 @@ fn cpc_ids(
         for id in &cm.cpc_ids {
             if !cpc_ids.contains(id.value.as_str()) {
                 out.push(
-                    Diagnostic::new(Code::FleetCpcIds, format!("the CSC's cpcIds list `{}`, but no CPC of the fleet has that clusterId", id.value))
-                        .at(id.span, "no such CPC in the fleet")
-                        .at(spec.clusters_span, "the fleet's clusters")
-                        .help(format!("add the CPC with clusterId \"{}\" to the fleet file, or remove the id from cpcIds", id.value)),
+                    Diagnostic::new(
+                        Code::FleetCpcIds,
+                        format!(
+                            "the CSC's cpcIds list `{}`, but no CPC of the fleet has that \
+                             clusterId",
+                            id.value
+                        ),
+                    )
+                    .at(id.span, "no such CPC in the fleet")
+                    .at(spec.clusters_span, "the fleet's clusters")
+                    .help(format!(
+                        "add the CPC with clusterId \"{}\" to the fleet file, or remove the id \
+                         from cpcIds",
+                        id.value
+                    )),
                 );
             }
         }
@@ -209,15 +236,27 @@ fn cpc_ids(
 fn leaf_accounts(c: &Cluster, m: &Model, cm: &Model) -> Vec<Diagnostic> {
     m.extra_accounts
         .iter()
-        .filter(|a| !cm.extra_accounts.iter().any(|b| b.name.value == a.name.value))
+        .filter(|a| {
+            !cm.extra_accounts
+                .iter()
+                .any(|b| b.name.value == a.name.value)
+        })
         .map(|a| {
             Diagnostic::new(
                 Code::FleetLeafAccount,
-                format!("{} binds a leaf connection to its extra account `{}`, which the CSC does not have", c.name(), a.name.value),
+                format!(
+                    "{} binds a leaf connection to its extra account `{}`, which the CSC does not \
+                     have",
+                    c.name(),
+                    a.name.value
+                ),
             )
             .at(a.name.span, "leaf remote for this account")
             .at(cm.event_bus_span, "the CSC's values")
-            .help(format!("add `{}` to the CSC's global.eventBus.extraAccounts, or disable it on this CPC", a.name.value))
+            .help(format!(
+                "add `{}` to the CSC's global.eventBus.extraAccounts, or disable it on this CPC",
+                a.name.value
+            ))
         })
         .collect()
 }
@@ -365,7 +404,8 @@ fn endpoint_scheme(d: &Dial) -> Option<Diagnostic> {
     } else if d.scheme_tls && d.server_tls.is_none() && !d.gw_terminates {
         Some((
             format!(
-                "{} dials `{}` with TLS, but neither the CSC's leaf listener nor its Gateway speaks TLS",
+                "{} dials `{}` with TLS, but neither the CSC's leaf listener nor its Gateway \
+                 speaks TLS",
                 d.c.name(),
                 d.ep.value
             ),
@@ -477,7 +517,13 @@ fn leaf_tls(d: &Dial, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     Code::FleetLeafTls,
-                    format!("the CSC's Gateway listener {} terminates TLS, so {} must open with the TLS handshake; without handshake_first it waits for an INFO the Gateway never passes", l.describe(), d.c.name()),
+                    format!(
+                        "the CSC's Gateway listener {} terminates TLS, so {} must open with the \
+                         TLS handshake; without handshake_first it waits for an INFO the Gateway \
+                         never passes",
+                        l.describe(),
+                        d.c.name()
+                    ),
                 )
                 .at(client_span, "no handshake_first")
                 .at(l.tls_mode.span, "terminates TLS")
@@ -488,27 +534,62 @@ fn leaf_tls(d: &Dial, out: &mut Vec<Diagnostic>) {
     }
     match (d.server_tls, client_tls) {
         (Some((span, _)), false) => out.push(
-            Diagnostic::new(Code::FleetLeafTls, format!("the CSC's leaf listener requires TLS, but {} dials `{}` without any TLS", d.c.name(), d.ep.value))
-                .at(d.ep.span, "no TLS on this end")
-                .at(span, "TLS on the CSC's leaf listener")
-                .help("give the CPC a cpcLeafClientTLS block (and dial tls://), or remove the CSC's leaf TLS"),
+            Diagnostic::new(
+                Code::FleetLeafTls,
+                format!(
+                    "the CSC's leaf listener requires TLS, but {} dials `{}` without any TLS",
+                    d.c.name(),
+                    d.ep.value
+                ),
+            )
+            .at(d.ep.span, "no TLS on this end")
+            .at(span, "TLS on the CSC's leaf listener")
+            .help(
+                "give the CPC a cpcLeafClientTLS block (and dial tls://), or remove the CSC's leaf \
+                 TLS",
+            ),
         ),
         (None, true) => out.push(
-            Diagnostic::new(Code::FleetLeafTls, format!("{} sets leaf TLS (cpcLeafClientTLS), but the CSC's leaf listener has none", d.c.name()))
-                .at(client_span, "TLS on this end")
-                .at(d.cm.event_bus_span, "no cscLeafServerTLS on the CSC")
-                .help("set TLS at both ends of the leaf connection (cscLeafServerTLS on the CSC) or at neither"),
+            Diagnostic::new(
+                Code::FleetLeafTls,
+                format!(
+                    "{} sets leaf TLS (cpcLeafClientTLS), but the CSC's leaf listener has none",
+                    d.c.name()
+                ),
+            )
+            .at(client_span, "TLS on this end")
+            .at(d.cm.event_bus_span, "no cscLeafServerTLS on the CSC")
+            .help(
+                "set TLS at both ends of the leaf connection (cscLeafServerTLS on the CSC) or at \
+                 neither",
+            ),
         ),
         (Some((span, server_hf)), true) if server_hf != client_hf => {
-            let (on, off) = if server_hf { ("the CSC", d.c.name()) } else { (d.c.name(), "the CSC") };
+            let (on, off) = if server_hf {
+                ("the CSC", d.c.name())
+            } else {
+                (d.c.name(), "the CSC")
+            };
             out.push(
                 Diagnostic::new(
                     Code::FleetLeafTls,
-                    format!("handshake_first is on at {on} and off at {off}: one end waits for an INFO, the other for a TLS handshake"),
+                    format!(
+                        "handshake_first is on at {on} and off at {off}: one end waits for an \
+                         INFO, the other for a TLS handshake"
+                    ),
                 )
-                .at(client_span, format!("handshake_first {}", if client_hf { "on" } else { "off" }))
-                .at(span, format!("handshake_first {}", if server_hf { "on" } else { "off" }))
-                .help("set `handshake_first: true` at both ends (cscLeafServerTLS and cpcLeafClientTLS) or at neither"),
+                .at(
+                    client_span,
+                    format!("handshake_first {}", if client_hf { "on" } else { "off" }),
+                )
+                .at(
+                    span,
+                    format!("handshake_first {}", if server_hf { "on" } else { "off" }),
+                )
+                .help(
+                    "set `handshake_first: true` at both ends (cscLeafServerTLS and \
+                     cpcLeafClientTLS) or at neither",
+                ),
             )
         }
         _ => {}
@@ -544,19 +625,28 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
         let mut d = Diagnostic::new(
             Code::FleetRouteSection,
             format!(
-                "the routes {} attach to Gateway `{}/{}`, but this cluster's Gateway is `{this}`; they never carry traffic",
+                "the routes {} attach to Gateway `{}/{}`, but this cluster's Gateway is `{this}`; \
+                 they never carry traffic",
                 keys.join(", "),
                 wrong[0].gateway_namespace,
                 wrong[0].gateway_name
             ),
         )
-        .at(gw.name.as_ref().or(gw.namespace.as_ref()).map(|n| n.span).unwrap_or(gw.span), "this cluster's Gateway");
+        .at(
+            gw.name
+                .as_ref()
+                .or(gw.namespace.as_ref())
+                .map(|n| n.span)
+                .unwrap_or(gw.span),
+            "this cluster's Gateway",
+        );
         for r in &wrong {
             d = d.at(r.span, format!("the {} route", r.key));
         }
-        out.push(
-            d.help("set gatewayName and gatewayNamespace of each route (global.eventBus.gateway.routes) to the cluster's Gateway, or correct the fleet file"),
-        );
+        out.push(d.help(
+            "set gatewayName and gatewayNamespace of each route (global.eventBus.gateway.routes) \
+             to the cluster's Gateway, or correct the fleet file",
+        ));
     }
     for r in m.routes.iter().filter(|r| r.enabled && !elsewhere(r)) {
         let Some(l) = gw
@@ -567,7 +657,8 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
             let d = Diagnostic::new(
                 Code::FleetRouteSection,
                 format!(
-                    "the {} route's sectionName `{}` names no listener of the Gateway (listeners: {}); the route never carries traffic",
+                    "the {} route's sectionName `{}` names no listener of the Gateway (listeners: \
+                     {}); the route never carries traffic",
                     r.key,
                     r.section_name.value,
                     names.join(", ")
@@ -606,7 +697,13 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
             out.push(
                 Diagnostic::new(
                     Code::FleetRouteKind,
-                    format!("the {} route is a {} on listener {}: {needs}; the route never carries traffic", r.key, r.kind.value.name(), l.describe()),
+                    format!(
+                        "the {} route is a {} on listener {}: {needs}; the route never carries \
+                         traffic",
+                        r.key,
+                        r.kind.value.name(),
+                        l.describe()
+                    ),
                 )
                 .at(r.kind.span, r.kind.value.name())
                 .at(l.tls_mode.span, "the listener's TLS mode")
@@ -701,11 +798,22 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
             _ => "the server certificate does not name it, so the client refuses the handshake",
         };
         out.push(
-            Diagnostic::new(Code::FleetMtlsHostname, format!("{}: the broker URL `{}` sends {}: {why}", c.name(), url.value, three(&host)))
-                .at(url.span, "broker URL")
-                .at(hostnames_span, "TLSRoute hostnames")
-                .at(sans_span, "certificate SANs")
-                .help("make the broker URL host, the mqttMtls route's hostnames and the certificate SANs name the same host (a client dialling an IP address sends that address as SNI)"),
+            Diagnostic::new(
+                Code::FleetMtlsHostname,
+                format!(
+                    "{}: the broker URL `{}` sends {}: {why}",
+                    c.name(),
+                    url.value,
+                    three(&host)
+                ),
+            )
+            .at(url.span, "broker URL")
+            .at(hostnames_span, "TLSRoute hostnames")
+            .at(sans_span, "certificate SANs")
+            .help(
+                "make the broker URL host, the mqttMtls route's hostnames and the certificate SANs \
+                 name the same host (a client dialling an IP address sends that address as SNI)",
+            ),
         );
     }
     if !sans.is_empty() {
@@ -716,10 +824,19 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
             if !covered {
                 let urls = list(&facts.broker_urls);
                 out.push(
-                    Diagnostic::new(Code::FleetMtlsHostname, format!("{}: the TLSRoute hostname `{}` is not among the certificate SANs ({}); clients dialling it fail the handshake (broker URLs: {urls})", c.name(), h.value, list(sans)))
-                        .at(h.span, "TLSRoute hostname")
-                        .at(sans_span, "certificate SANs")
-                        .help("add the hostname to the certificate, or remove it from the route"),
+                    Diagnostic::new(
+                        Code::FleetMtlsHostname,
+                        format!(
+                            "{}: the TLSRoute hostname `{}` is not among the certificate SANs \
+                             ({}); clients dialling it fail the handshake (broker URLs: {urls})",
+                            c.name(),
+                            h.value,
+                            list(sans)
+                        ),
+                    )
+                    .at(h.span, "TLSRoute hostname")
+                    .at(sans_span, "certificate SANs")
+                    .help("add the hostname to the certificate, or remove it from the route"),
                 );
             }
         }

@@ -107,7 +107,11 @@ fn watchdog(dir: &Path) -> Option<(std::io::PipeWriter, Child)> {
     use std::os::unix::process::CommandExt;
     // The pipe's ends are close-on-exec: no server inherits the writer, so EOF means natscc died.
     let (reader, writer) = std::io::pipe().ok()?;
-    const SCRIPT: &str = r#"trap '' HUP INT; read -r _; i=0; while [ -e "$1" ] && [ $i -lt 50 ]; do rm -rf -- "$1" 2>/dev/null || sleep 0.1; i=$((i+1)); done"#;
+    const SCRIPT: &str = concat!(
+        r#"trap '' HUP INT; read -r _; i=0; "#,
+        r#"while [ -e "$1" ] && [ $i -lt 50 ]; do rm -rf -- "$1" 2>/dev/null || sleep 0.1; "#,
+        r#"i=$((i+1)); done"#,
+    );
     let child = Command::new("/bin/sh")
         .args(["-c", SCRIPT, "natscc-up-watchdog"])
         .arg(dir)

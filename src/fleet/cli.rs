@@ -73,7 +73,8 @@ pub fn explain(path: &Path, cluster: Option<&str>, account: &str, subject: &str)
         .unwrap_or(true)
     {
         return Answer::usage(format!(
-            "`{subject}` is not a literal subject (no wildcards): a message is published on one subject"
+            "`{subject}` is not a literal subject (no wildcards): a message is published on one \
+             subject"
         ));
     }
     let (fg, answer) = match joined(path) {

@@ -33,10 +33,17 @@ pub fn stream_config(spec: &Value) -> Value {
             .map(|src| {
                 let mut out = json!({"name": src["name"]});
                 if src.get("externalApiPrefix").is_some() {
-                    out["external"] = json!({"api": src["externalApiPrefix"], "deliver": src["externalDeliverPrefix"]});
+                    out["external"] = json!({
+                        "api": src["externalApiPrefix"],
+                        "deliver": src["externalDeliverPrefix"],
+                    });
                 }
-                let transforms: Vec<Value> =
-                    src["subjectTransforms"].as_array().into_iter().flatten().map(|t| json!({"src": t["source"], "dest": t["dest"]})).collect();
+                let transforms: Vec<Value> = src["subjectTransforms"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|t| json!({"src": t["source"], "dest": t["dest"]}))
+                    .collect();
                 if !transforms.is_empty() {
                     out["subject_transforms"] = Value::Array(transforms);
                 }
@@ -124,7 +131,8 @@ pub fn create_and_wait(
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "{cluster}: timed out waiting for the sources of stream {name} to be active: {}",
+                    "{cluster}: timed out waiting for the sources of stream {name} to be active: \
+                     {}",
                     info["sources"]
                 ));
             }

@@ -69,7 +69,8 @@ pub const REWRITES: &[Rewrite] = &[
     Rewrite {
         path: "leafnodes.remotes[].urls",
         becomes: "<scheme>://127.0.0.1:<leaf port> of each replica dialled",
-        why: "a CPC's remotes dial its CSC's nats servers (the Gateway in production); nats-mtls's remotes dial its own cluster's nats servers (the `nats` Service)",
+        why: "a CPC's remotes dial its CSC's nats servers (the Gateway in production); nats-mtls's \
+              remotes dial its own cluster's nats servers (the `nats` Service)",
     },
     Rewrite {
         path: "leafnodes.remotes[].url",
@@ -109,7 +110,8 @@ pub const REWRITES: &[Rewrite] = &[
     Rewrite {
         path: "*.tls.cert_file",
         becomes: "<pod folder>/certs/<path as compiled>",
-        why: "issued by the run's local CA (server certificates: the fleet file's serverCertSans, else localhost and 127.0.0.1)",
+        why: "issued by the run's local CA (server certificates: the fleet file's serverCertSans, \
+              else localhost and 127.0.0.1)",
     },
     Rewrite {
         path: "*.tls.key_file",
@@ -147,7 +149,8 @@ pub const ENV_REWRITES: &[Rewrite] = &[
     },
     Rewrite {
         path: "auth-callout jwks.url",
-        becomes: "--jwks <temporary folder>/oauth2/jwks.json, the run's OAuth2 issuer (when the cluster has OAuth2 identities or a JWKS URL)",
+        becomes: "--jwks <temporary folder>/oauth2/jwks.json, the run's OAuth2 issuer (when the \
+                  cluster has OAuth2 identities or a JWKS URL)",
         why: "the identity provider is not here; natscc up mints each OAuth2 identity's token",
     },
     Rewrite {
@@ -178,7 +181,9 @@ pub fn explain() -> String {
         .unwrap_or(0);
     let line = |r: &Rewrite| format!("  {:width$}  -> {}  ({})\n", r.path, r.becomes, r.why);
     let mut out = String::from(
-        "natscc up runs the files compile writes for every pod (nats-0..N-1 per cluster, nats-mtls-0 when mTLS is on) and the auth callout, with only these rewrites.\n\nIn the server configs (key paths, includes read in place):\n",
+        "natscc up runs the files compile writes for every pod (nats-0..N-1 per cluster, \
+         nats-mtls-0 when mTLS is on) and the auth callout, with only these rewrites.\n\nIn the \
+         server configs (key paths, includes read in place):\n",
     );
     REWRITES.iter().for_each(|r| out.push_str(&line(r)));
     out.push_str("\nIn the environment and the auth callout's command line:\n");

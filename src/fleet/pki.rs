@@ -116,7 +116,8 @@ pub fn distinguished_name(subject: &str) -> std::io::Result<DistinguishedName> {
             "L" => DnType::LocalityName,
             other => {
                 return Err(io(format!(
-                    "the subject `{subject}` names `{other}`, which natscc up cannot put in a certificate (CN, O, OU, C, ST, L)"
+                    "the subject `{subject}` names `{other}`, which natscc up cannot put in a \
+                     certificate (CN, O, OU, C, ST, L)"
                 )));
             }
         };

@@ -68,7 +68,8 @@ fn clusters(g: &Graph) -> Vec<String> {
 
 pub fn dot(g: &Graph, red: &BTreeSet<EdgeIndex>) -> String {
     let mut out = String::from(
-        "digraph natscc {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
+        "digraph natscc {\n  rankdir=LR;\n  node [shape=box, style=rounded, \
+         fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
     );
     let id = |n: NodeIndex| format!("n{}", n.index());
     for (ci, cluster) in clusters(g).iter().enumerate() {

@@ -122,7 +122,8 @@ pub fn read_error(name: &str, e: &crate::input::Refused) -> Diagnostic {
         e.code(),
         match e {
             Refused::NotUtf8 => format!(
-                "values file {name} is not UTF-8 text (a binary, encrypted or differently encoded file?)"
+                "values file {name} is not UTF-8 text (a binary, encrypted or differently encoded \
+                 file?)"
             ),
             Refused::NotAFile("a folder") => format!("values file {name} is a folder"),
             Refused::Io(e) => format!("cannot read values file {name}: {e}"),
@@ -130,10 +131,18 @@ pub fn read_error(name: &str, e: &crate::input::Refused) -> Diagnostic {
         },
     );
     d.help(match e {
-        Refused::NotUtf8 => "values files are UTF-8 YAML, as Helm reads them: name the values file here, or save it as UTF-8",
+        Refused::NotUtf8 => {
+            "values files are UTF-8 YAML, as Helm reads them: name the values file here, or save \
+             it as UTF-8"
+        }
         Refused::NotAFile("a folder") => "name a values file here (`natscc lint` takes folders)",
-        Refused::NotAFile(_) => "name a regular values file (natscc reads no input that may never end); write generated values to a file first",
-        Refused::TooLarge => "a values file is a few KB: name the values file itself, not a generated or binary one",
+        Refused::NotAFile(_) => {
+            "name a regular values file (natscc reads no input that may never end); write \
+             generated values to a file first"
+        }
+        Refused::TooLarge => {
+            "a values file is a few KB: name the values file itself, not a generated or binary one"
+        }
         Refused::Io(_) => "check the path given with -f",
     })
 }

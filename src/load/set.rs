@@ -74,9 +74,15 @@ pub fn apply(
 }
 
 fn bad(c: &Cursor, start: usize, what: &str) -> Diagnostic {
-    Diagnostic::new(Code::SetSyntax, format!("this --set override does not parse: {what}"))
-        .at(c.span(start, c.chars.len()), "here")
-        .help("write --set path.to.key=value, e.g. --set global.eventBus.cpcIds[0]=1 or --set 'global.eventBus.cpcIds={1,2}'")
+    Diagnostic::new(
+        Code::SetSyntax,
+        format!("this --set override does not parse: {what}"),
+    )
+    .at(c.span(start, c.chars.len()), "here")
+    .help(
+        "write --set path.to.key=value, e.g. --set global.eventBus.cpcIds[0]=1 or --set \
+         'global.eventBus.cpcIds={1,2}'",
+    )
 }
 
 // Over the 120-line limit; split when the loader is moved by issue 18's layer work.

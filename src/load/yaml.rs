@@ -287,9 +287,15 @@ impl<'a> Builder<'a> {
     fn too_deep(&mut self, span: Span) {
         if !self.over_limit {
             self.diags.push(
-                Diagnostic::new(Code::YamlTooDeep, format!("maps and lists are nested more than {MAX_DEPTH} levels deep here"))
-                    .at(span, "too deep")
-                    .help("values files need only a handful of levels: flatten this structure (or check for runaway brackets)"),
+                Diagnostic::new(
+                    Code::YamlTooDeep,
+                    format!("maps and lists are nested more than {MAX_DEPTH} levels deep here"),
+                )
+                .at(span, "too deep")
+                .help(
+                    "values files need only a handful of levels: flatten this structure (or check \
+                     for runaway brackets)",
+                ),
             );
         }
         self.over_limit = true;
@@ -355,7 +361,8 @@ fn syntax_help(info: &str) -> &'static str {
     if info.contains("tabs") {
         "indent with spaces: YAML does not allow tabs for indentation"
     } else if info.contains("mapping values are not allowed") {
-        "a second `: ` on one line: quote the value if it contains `: `, or check that this line is indented like its sibling keys"
+        "a second `: ` on one line: quote the value if it contains `: `, or check that this line \
+         is indented like its sibling keys"
     } else if info.contains("did not find expected key") {
         "check the indentation of this line: keys of one map must start in the same column"
     } else if info.contains("quoted scalar") {
@@ -363,9 +370,11 @@ fn syntax_help(info: &str) -> &'static str {
     } else if info.contains("flow sequence") || info.contains("flow mapping") {
         "close the `[` or `{` that opens this value (with `]` or `}`), separating items with `,`"
     } else if info.contains("block sequence entries") {
-        "a list item (`- `) cannot follow a `key: value` on the same level: put the list under its own key"
+        "a list item (`- `) cannot follow a `key: value` on the same level: put the list under its \
+         own key"
     } else {
-        "fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote are the usual causes)"
+        "fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote are \
+         the usual causes)"
     }
 }
 
@@ -536,9 +545,18 @@ impl Builder<'_> {
                 Some(a) if self.alias_nodes + a.size > MAX_ALIAS_NODES => {
                     if !self.over_limit {
                         self.diags.push(
-                            Diagnostic::new(Code::YamlExcessiveAliasing, format!("the aliases in this file expand to more than {MAX_ALIAS_NODES} values"))
-                                .at(span, "this alias goes over the limit")
-                                .help("aliases nested in aliases multiply (a \"billion laughs\" file); write the shared block out, or alias it fewer times"),
+                            Diagnostic::new(
+                                Code::YamlExcessiveAliasing,
+                                format!(
+                                    "the aliases in this file expand to more than \
+                                     {MAX_ALIAS_NODES} values"
+                                ),
+                            )
+                            .at(span, "this alias goes over the limit")
+                            .help(
+                                "aliases nested in aliases multiply (a \"billion laughs\" file); \
+                                 write the shared block out, or alias it fewer times",
+                            ),
                         );
                     }
                     self.over_limit = true;

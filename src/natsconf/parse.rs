@@ -458,7 +458,13 @@ impl Parser<'_, '_, '_> {
             }
         };
         if self.s.nest >= MAX_NEST {
-            return self.fail(pos, format!("includes and blocks are nested more than {MAX_NEST} levels deep here; no server config needs that"));
+            return self.fail(
+                pos,
+                format!(
+                    "includes and blocks are nested more than {MAX_NEST} levels deep here; no \
+                     server config needs that"
+                ),
+            );
         }
         self.s.stack.push(name);
         self.s.nest += 1;
@@ -488,7 +494,13 @@ impl Parser<'_, '_, '_> {
             ),
             Some(c @ ('[' | '{')) => {
                 if self.s.nest >= MAX_NEST {
-                    return self.fail(self.here(), format!("blocks and lists are nested more than {MAX_NEST} levels deep here; no server config needs that"));
+                    return self.fail(
+                        self.here(),
+                        format!(
+                            "blocks and lists are nested more than {MAX_NEST} levels deep here; no \
+                             server config needs that"
+                        ),
+                    );
                 }
                 self.bump();
                 self.s.nest += 1;
@@ -567,7 +579,11 @@ impl Parser<'_, '_, '_> {
             other => {
                 return self.fail(
                     at,
-                    format!("`\\{}` is not an escape the server knows: use \\xXX, \\t, \\n, \\r, \\\" or \\\\", other.map(String::from).unwrap_or_default()),
+                    format!(
+                        "`\\{}` is not an escape the server knows: use \\xXX, \\t, \\n, \\r, \\\" \
+                         or \\\\",
+                        other.map(String::from).unwrap_or_default()
+                    ),
                 );
             }
         }
@@ -942,10 +958,23 @@ impl Parser<'_, '_, '_> {
         {
             return match super::parse(&format!("pk={value}")) {
                 Ok(b) => match b.get("pk") {
-                    Some(n) => Ok(Node { v: n.v.clone(), pos }),
-                    None => self.fail(pos, format!("the environment variable `{name}` holds no value")),
+                    Some(n) => Ok(Node {
+                        v: n.v.clone(),
+                        pos,
+                    }),
+                    None => self.fail(
+                        pos,
+                        format!("the environment variable `{name}` holds no value"),
+                    ),
                 },
-                Err(e) => self.fail(pos, format!("the environment variable `{name}` holds `{value}`, which does not read as a value: {}", e.message)),
+                Err(e) => self.fail(
+                    pos,
+                    format!(
+                        "the environment variable `{name}` holds `{value}`, which does not read as \
+                         a value: {}",
+                        e.message
+                    ),
+                ),
             };
         }
         Ok(Node {

@@ -22,7 +22,9 @@ fn separators_and_key_styles() {
 #[test]
 fn scalars_are_typed_as_the_server_types_them() {
     let m = conf(
-        "s: \"x\\ty\\\"\\\\\\x41\"\nq: 'raw\\n'\nb1: yes\nb2: OFF\nb3: True\nn: -42\nf: 1.5\nsz: 2Gi\nk: 64K\nmb: 1MB\nd: 10s\nm: 2m\nip: 127.0.0.1:4222\nw: MEMORY\nurl: nats://h:4222\ndt: 2020-01-02T03:04:05Z\n",
+        "s: \"x\\ty\\\"\\\\\\x41\"\nq: 'raw\\n'\nb1: yes\nb2: OFF\nb3: True\nn: -42\nf: 1.5\nsz: \
+         2Gi\nk: 64K\nmb: 1MB\nd: 10s\nm: 2m\nip: 127.0.0.1:4222\nw: MEMORY\nurl: \
+         nats://h:4222\ndt: 2020-01-02T03:04:05Z\n",
     );
     assert_eq!(get(&m, "s"), &Conf::Str("x\ty\"\\A".into()));
     assert_eq!(get(&m, "q"), &Conf::Str("raw\\n".into()));
@@ -48,7 +50,9 @@ fn scalars_are_typed_as_the_server_types_them() {
 #[test]
 fn blocks_arrays_and_comments() {
     let m = conf(
-        "# top\n// also a comment\ncluster {\n  port: 6222 # trailing\n  routes = [\n    nats://a:6222 // one\n    \"nats://b:6222\",\n  ]\n}\nempty {}\nlist: []\ninline: { a: 1, b: [1, 2 ] }\n",
+        "# top\n// also a comment\ncluster {\n  port: 6222 # trailing\n  routes = \
+         [\n    nats://a:6222 // one\n    \"nats://b:6222\",\n  ]\n}\nempty {}\nlist: []\ninline: \
+         { a: 1, b: [1, 2 ] }\n",
     );
     let Conf::Map(c) = get(&m, "cluster") else {
         panic!()
@@ -72,7 +76,10 @@ fn blocks_arrays_and_comments() {
 #[test]
 fn the_chart_json_style_parses() {
     // What the NATS Helm chart renders: a JSON object, `<< $VAR >>` unquoted, includes spliced in.
-    let text = "{\n  \"accounts\": {\n    include ../accounts/accounts.conf;\n    \"SYS\": {}\n  },\n  \"jetstream\": {\n    \"max_memory_store\": 2Gi\n  },\n  \"lame_duck_duration\": \"30s\",\n  \"port\": 4222,\n  \"server_name\": $SERVER_NAME\n}\n";
+    let text = "{\n  \"accounts\": {\n    include ../accounts/accounts.conf;\n    \"SYS\": \
+                {}\n  },\n  \"jetstream\": {\n    \"max_memory_store\": \
+                2Gi\n  },\n  \"lame_duck_duration\": \"30s\",\n  \"port\": \
+                4222,\n  \"server_name\": $SERVER_NAME\n}\n";
     let m = conf(text);
     let Conf::Map(a) = get(&m, "accounts") else {
         panic!()
@@ -90,7 +97,8 @@ fn the_chart_json_style_parses() {
 #[test]
 fn variables_resolve_from_enclosing_blocks_and_stay_references_otherwise() {
     let m = conf(
-        "TOKEN: \"s3cr3t\"\nsize: 1MB\nauthorization { token: $TOKEN }\nmax_payload: $size\nserver_name: $SERVER_NAME\nhash: $2a$11$abc\n",
+        "TOKEN: \"s3cr3t\"\nsize: 1MB\nauthorization { token: $TOKEN }\nmax_payload: \
+         $size\nserver_name: $SERVER_NAME\nhash: $2a$11$abc\n",
     );
     let Conf::Map(a) = get(&m, "authorization") else {
         panic!()

@@ -70,8 +70,15 @@ pub fn run_stated(
     };
     if nodes.is_empty() {
         diags.push(
-            Diagnostic::new(Code::PostRenderEmpty, "the manifest stream on stdin is empty; a post-renderer never answers with an empty stream")
-                .help("run natscc post-render from helm (--post-renderer), or pipe `helm template` output into it"),
+            Diagnostic::new(
+                Code::PostRenderEmpty,
+                "the manifest stream on stdin is empty; a post-renderer never answers with an \
+                 empty stream",
+            )
+            .help(
+                "run natscc post-render from helm (--post-renderer), or pipe `helm template` \
+                 output into it",
+            ),
         );
         return refuse(diags, sources);
     }
@@ -258,9 +265,23 @@ fn check(
                         format!(" in {}", fs.owner)
                     };
                     out.push(
-                        Diagnostic::new(Code::NatsConfInclude, format!("{} in {}: {}{}", f.key, f.describe(), e.message, in_config(f, &e)))
-                            .at(f.span(e.pos, sources), "include")
-                            .help(format!("the server{pod} reads {} at {path}: mount the ConfigMap key the include names where the include points (a projected volume puts several ConfigMaps in one folder), or fix the path", confs[i].key)),
+                        Diagnostic::new(
+                            Code::NatsConfInclude,
+                            format!(
+                                "{} in {}: {}{}",
+                                f.key,
+                                f.describe(),
+                                e.message,
+                                in_config(f, &e)
+                            ),
+                        )
+                        .at(f.span(e.pos, sources), "include")
+                        .help(format!(
+                            "the server{pod} reads {} at {path}: mount the ConfigMap key the \
+                             include names where the include points (a projected volume puts \
+                             several ConfigMaps in one folder), or fix the path",
+                            confs[i].key
+                        )),
                     );
                 }
             }
@@ -275,7 +296,8 @@ fn check(
         out.push(
             Diagnostic::new(
                 Code::PostRenderNothing,
-                "the manifest stream holds no ConfigMap with a NATS config (a `.conf` key); nothing of the event bus was checked",
+                "the manifest stream holds no ConfigMap with a NATS config (a `.conf` key); \
+                 nothing of the event bus was checked",
             )
             .help("point the post-renderer at the event-bus chart's release"),
         );
@@ -312,9 +334,21 @@ fn syntax(
             Err(e) => {
                 broken[i] = true;
                 out.push(
-                    Diagnostic::new(Code::NatsConfSyntax, format!("{} in {} does not parse: {}{}", c.key, c.describe(), e.message, in_config(c, &e)))
-                        .at(c.span(e.pos, sources), "here")
-                        .help("nats-server refuses to start with this config; fix the values that render it (a `<< >>` value or a merge block is the usual cause)"),
+                    Diagnostic::new(
+                        Code::NatsConfSyntax,
+                        format!(
+                            "{} in {} does not parse: {}{}",
+                            c.key,
+                            c.describe(),
+                            e.message,
+                            in_config(c, &e)
+                        ),
+                    )
+                    .at(c.span(e.pos, sources), "here")
+                    .help(
+                        "nats-server refuses to start with this config; fix the values that render \
+                         it (a `<< >>` value or a merge block is the usual cause)",
+                    ),
                 );
                 trees.push(None);
             }

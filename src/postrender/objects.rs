@@ -409,7 +409,8 @@ impl Fs {
         }
         if under(&self.dirs, path) {
             return Resolved::Missing(format!(
-                "nothing is mounted at {path} in {}: no ConfigMap key of the stream is placed there",
+                "nothing is mounted at {path} in {}: no ConfigMap key of the stream is placed \
+                 there",
                 self.owner
             ));
         }
@@ -435,7 +436,8 @@ impl Fs {
             [i] => Resolved::Conf(*i),
             [] => Resolved::Missing(format!("no ConfigMap of the stream carries a key `{base}`")),
             many => Resolved::Missing(format!(
-                "several ConfigMaps carry `{base}` ({}) and no workload of the stream mounts them, so which one is meant is unknown",
+                "several ConfigMaps carry `{base}` ({}) and no workload of the stream mounts them, \
+                 so which one is meant is unknown",
                 many.iter()
                     .map(|&i| format!("`{}`", confs[i].cm))
                     .collect::<Vec<_>>()

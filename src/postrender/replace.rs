@@ -163,7 +163,8 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
                 {
                     diags.push(
                         mismatch(format!(
-                            "ConfigMap `{}` carries `{}`, but the values given with --values compile no ConfigMap of that name{why}",
+                            "ConfigMap `{}` carries `{}`, but the values given with --values \
+                             compile no ConfigMap of that name{why}",
                             d.name, e.key
                         ))
                         .at(e.key_span, "not compiled from these values"),
@@ -182,13 +183,21 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
             .keys()
             .filter(|k| !entries.iter().any(|e| &e.key == *k))
         {
-            diags.push(mismatch(format!("the values given with --values compile `{key}` in ConfigMap `{}`, which the stream's has not", d.name)));
+            diags.push(mismatch(format!(
+                "the values given with --values compile `{key}` in ConfigMap `{}`, which the \
+                 stream's has not",
+                d.name
+            )));
         }
         for e in entries {
             let Some(new) = data.get(&e.key) else {
                 diags.push(
-                    mismatch(format!("ConfigMap `{}` carries `{}`, which the values given with --values do not compile", d.name, e.key))
-                        .at(e.key_span, "not compiled from these values"),
+                    mismatch(format!(
+                        "ConfigMap `{}` carries `{}`, which the values given with --values do not \
+                         compile",
+                        d.name, e.key
+                    ))
+                    .at(e.key_span, "not compiled from these values"),
                 );
                 continue;
             };
@@ -220,7 +229,10 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
         }
     }
     for name in compiled.keys().filter(|n| !seen.contains(&n.as_str())) {
-        diags.push(mismatch(format!("the values given with --values compile ConfigMap `{name}`, but the stream has none of that name")));
+        diags.push(mismatch(format!(
+            "the values given with --values compile ConfigMap `{name}`, but the stream has none of \
+             that name"
+        )));
     }
     if !diags.is_empty() {
         return Err(diags);

@@ -99,10 +99,16 @@ fn payload(s: &Server, root: &Block, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::new(
                 Code::MaxPayload,
-                format!("max_payload ({bytes}) is higher than max_pending ({pending}); nats-server passes -t but refuses to start"),
+                format!(
+                    "max_payload ({bytes}) is higher than max_pending ({pending}); nats-server \
+                     passes -t but refuses to start"
+                ),
             )
             .at(s.span(p.pos), "too large")
-            .help("lower max_payload (4MB is the bus default; 8MB is the server's recommended ceiling) or raise max_pending"),
+            .help(
+                "lower max_payload (4MB is the bus default; 8MB is the server's recommended \
+                 ceiling) or raise max_pending",
+            ),
         );
     }
 }
@@ -181,10 +187,16 @@ fn exponent_numbers(s: &Server, n: &Node, out: &mut Vec<Diagnostic>) {
         Val::Bare(t) if is_go_exponent(t) => out.push(
             Diagnostic::new(
                 Code::NumberFormat,
-                format!("`{t}` is a number the chart printed in Go's exponent form; nats-server reads it as text and refuses it"),
+                format!(
+                    "`{t}` is a number the chart printed in Go's exponent form; nats-server reads \
+                     it as text and refuses it"
+                ),
             )
             .at(s.span(n.pos), "printed by the chart")
-            .help("in the values, write the number below 1000000 or as the server's own form (a size like 1MB, a duration like 1000s)"),
+            .help(
+                "in the values, write the number below 1000000 or as the server's own form (a size \
+                 like 1MB, a duration like 1000s)",
+            ),
         ),
         Val::List(items) => items.iter().for_each(|i| exponent_numbers(s, i, out)),
         Val::Map(b) => {
@@ -232,10 +244,16 @@ fn account_fields(s: &Server, accs: &[(&str, &Node)], out: &mut Vec<Diagnostic>)
                 out.push(
                     Diagnostic::new(
                         Code::AccountField,
-                        format!("`{key}` in account `{name}` is not a field of a NATS account: nats-server refuses the config (unknown field)"),
+                        format!(
+                            "`{key}` in account `{name}` is not a field of a NATS account: \
+                             nats-server refuses the config (unknown field)"
+                        ),
                     )
                     .at(s.span(*key_pos), "not an account field")
-                    .help(format!("an account takes {} (connection limits go under `limits`)", SERVER_ACCOUNT_FIELDS.join(", "))),
+                    .help(format!(
+                        "an account takes {} (connection limits go under `limits`)",
+                        SERVER_ACCOUNT_FIELDS.join(", ")
+                    )),
                 );
             }
         }
@@ -388,9 +406,15 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                 .is_none_or(|h| h.items().is_empty())
         {
             out.push(
-                Diagnostic::new(Code::TlsRouteHostnames, format!("TLSRoute `{}` has no hostnames", r.name))
-                    .at(kind_span, "TLSRoute")
-                    .help("list the SNI names clients use (they must match the server certificate SANs and the clients' broker URL); newer Gateway API versions require them"),
+                Diagnostic::new(
+                    Code::TlsRouteHostnames,
+                    format!("TLSRoute `{}` has no hostnames", r.name),
+                )
+                .at(kind_span, "TLSRoute")
+                .help(
+                    "list the SNI names clients use (they must match the server certificate SANs \
+                     and the clients' broker URL); newer Gateway API versions require them",
+                ),
             );
         }
         for pr in r
@@ -429,10 +453,20 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                     out.push(
                         Diagnostic::new(
                             Code::RouteListener,
-                            format!("no listener of Gateway `{}` takes {} `{}`; the route never carries traffic", gw.name, r.kind, r.name),
+                            format!(
+                                "no listener of Gateway `{}` takes {} `{}`; the route never \
+                                 carries traffic",
+                                gw.name, r.kind, r.name
+                            ),
                         )
                         .at(kind_span, "route kind")
-                        .help(format!("the listeners are: {}; name one with sectionName", ls.iter().map(|l| l.describe()).collect::<Vec<_>>().join(", "))),
+                        .help(format!(
+                            "the listeners are: {}; name one with sectionName",
+                            ls.iter()
+                                .map(|l| l.describe())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
                     );
                 }
                 None => {}
@@ -460,26 +494,29 @@ fn section_listener(
             help.push_str(&format!("; did you mean `{s}`?"));
         }
         out.push(
-                Diagnostic::new(
-                    Code::RouteListener,
-                    format!(
-                        "{} `{}` attaches to listener `{sname}` of Gateway `{}`, which has no such listener; the route never carries traffic",
-                        r.kind, r.name, gw.name
-                    ),
-                )
-                .at(section.span, "no such listener")
-                .help(help),
-            );
+            Diagnostic::new(
+                Code::RouteListener,
+                format!(
+                    "{} `{}` attaches to listener `{sname}` of Gateway `{}`, which has no such \
+                     listener; the route never carries traffic",
+                    r.kind, r.name, gw.name
+                ),
+            )
+            .at(section.span, "no such listener")
+            .help(help),
+        );
         return;
     };
     let takes = l.takes();
     if !takes.iter().any(|k| k == r.kind) {
         let help = match (r.kind, l.mode.as_str()) {
             ("TLSRoute", _) => {
-                "a listener that terminates TLS takes TCPRoutes: make this route a TCPRoute, or make the listener TLS Passthrough when the pod must see the client certificate"
+                "a listener that terminates TLS takes TCPRoutes: make this route a TCPRoute, or \
+                 make the listener TLS Passthrough when the pod must see the client certificate"
             }
             ("TCPRoute", "Passthrough") => {
-                "a TLS Passthrough listener takes TLSRoutes: make this route a TLSRoute with hostnames, or attach it to a listener that terminates TLS"
+                "a TLS Passthrough listener takes TLSRoutes: make this route a TLSRoute with \
+                 hostnames, or attach it to a listener that terminates TLS"
             }
             _ => "attach the route to a listener whose protocol carries it",
         };
@@ -489,20 +526,21 @@ fn section_listener(
             format!("{} only", takes.join(" or "))
         };
         out.push(
-                Diagnostic::new(
-                    Code::RouteListener,
-                    format!(
-                        "{} `{}` attaches to listener {} of Gateway `{}`, which takes {takes}; the route never carries traffic",
-                        r.kind,
-                        r.name,
-                        l.describe(),
-                        gw.name
-                    ),
-                )
-                .at(kind_span, "route kind")
-                .at(l.span, "the listener")
-                .help(help),
-            );
+            Diagnostic::new(
+                Code::RouteListener,
+                format!(
+                    "{} `{}` attaches to listener {} of Gateway `{}`, which takes {takes}; the \
+                     route never carries traffic",
+                    r.kind,
+                    r.name,
+                    l.describe(),
+                    gw.name
+                ),
+            )
+            .at(kind_span, "route kind")
+            .at(l.span, "the listener")
+            .help(help),
+        );
     } else if let (Some(p), Some(lp)) = (port, l.port)
         && p.as_i64() != Some(lp)
     {
@@ -589,10 +627,22 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                     .map(|t| t.pos)
                     .unwrap_or(root.entry("port").map(|(k, _)| *k).unwrap_or_default());
                 d = Some(
-                    Diagnostic::new(Code::HandshakeFirst, format!("TLSRoute `{}` passes TLS through to {name}:{port}, the NATS client listener of {}, which does not set `handshake_first: true` in its tls block; clients never connect", r.name, s.root_conf().key))
-                        .at(kind_span, "TLS passthrough")
-                        .at(s.span(at), "the client listener")
-                        .help("set `handshake_first: true` in the server's tls block and in every client, or use a TCPRoute on a listener that terminates TLS"),
+                    Diagnostic::new(
+                        Code::HandshakeFirst,
+                        format!(
+                            "TLSRoute `{}` passes TLS through to {name}:{port}, the NATS client \
+                             listener of {}, which does not set `handshake_first: true` in its tls \
+                             block; clients never connect",
+                            r.name,
+                            s.root_conf().key
+                        ),
+                    )
+                    .at(kind_span, "TLS passthrough")
+                    .at(s.span(at), "the client listener")
+                    .help(
+                        "set `handshake_first: true` in the server's tls block and in every \
+                         client, or use a TCPRoute on a listener that terminates TLS",
+                    ),
                 );
             } else if Some(port) == leaf_port {
                 let l = leaf.expect("a leaf port comes from a leafnodes block");
@@ -610,8 +660,17 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                     (!missing.is_empty(), missing.iter().map(|n| n.pos).collect())
                 };
                 if bad {
-                    let mut diag = Diagnostic::new(Code::HandshakeFirst, format!("TLSRoute `{}` passes TLS through to {name}:{port}, the leaf listener of {}, but the leaf connection does not set `handshake_first: true` at this end; the leaf never connects", r.name, s.root_conf().key))
-                        .at(kind_span, "TLS passthrough");
+                    let mut diag = Diagnostic::new(
+                        Code::HandshakeFirst,
+                        format!(
+                            "TLSRoute `{}` passes TLS through to {name}:{port}, the leaf listener \
+                             of {}, but the leaf connection does not set `handshake_first: true` \
+                             at this end; the leaf never connects",
+                            r.name,
+                            s.root_conf().key
+                        ),
+                    )
+                    .at(kind_span, "TLS passthrough");
                     for p in at {
                         diag = diag.at(
                             s.span(p),
@@ -623,7 +682,8 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                         );
                     }
                     d = Some(diag.help(
-                        "set `handshake_first: true` in the leaf TLS block at both ends (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",
+                        "set `handshake_first: true` in the leaf TLS block at both ends \
+                         (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",
                     ));
                 }
             }

@@ -237,7 +237,10 @@ pub fn account_claims(
     jetstream: bool,
     signing_keys: &[String],
 ) -> Value {
-    let mut limits = json!({"subs": -1, "conn": -1, "leaf": -1, "imports": -1, "exports": -1, "data": -1, "payload": -1, "wildcards": true});
+    let mut limits = json!({
+        "subs": -1, "conn": -1, "leaf": -1, "imports": -1, "exports": -1, "data": -1,
+        "payload": -1, "wildcards": true,
+    });
     if jetstream {
         for k in ["mem_storage", "disk_storage", "streams", "consumer"] {
             limits[k] = json!(-1);
@@ -247,7 +250,10 @@ pub fn account_claims(
             limits[k] = json!(0);
         }
     }
-    let mut nats = json!({"type": "account", "version": 2, "limits": limits, "default_permissions": {"pub": {}, "sub": {}}});
+    let mut nats = json!({
+        "type": "account", "version": 2, "limits": limits,
+        "default_permissions": {"pub": {}, "sub": {}},
+    });
     if !signing_keys.is_empty() {
         nats["signing_keys"] = json!(signing_keys);
     }
@@ -261,7 +267,9 @@ pub fn user_claims(
     bearer: bool,
     issuer_account: Option<&str>,
 ) -> Value {
-    let mut nats = json!({"type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1});
+    let mut nats = json!({
+        "type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1,
+    });
     if bearer {
         nats["bearer_token"] = json!(true);
     }
@@ -274,7 +282,12 @@ pub fn user_claims(
 /// A `.creds` file: the user JWT and the user's seed, in the layout nsc writes.
 pub fn creds(user_jwt: &str, user_seed: &str) -> String {
     format!(
-        "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n************************* IMPORTANT *************************\nNKEY Seed printed below can be used to sign and prove identity.\nNKEYs are sensitive and should be treated as secrets.\n\n-----BEGIN USER NKEY SEED-----\n{user_seed}\n------END USER NKEY SEED------\n\n*************************************************************\n"
+        "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n\
+         ************************* IMPORTANT *************************\n\
+         NKEY Seed printed below can be used to sign and prove identity.\n\
+         NKEYs are sensitive and should be treated as secrets.\n\n\
+         -----BEGIN USER NKEY SEED-----\n{user_seed}\n------END USER NKEY SEED------\n\n\
+         *************************************************************\n"
     )
 }
 

@@ -877,7 +877,8 @@ impl From<Mqtt> for Diagnostic {
     }
 }
 
-/// TLS blocks (natscc::nats_chart::tls_no_secret, and natscc::server::type for a client-side known-URLs check).
+/// TLS blocks (natscc::nats_chart::tls_no_secret, and natscc::server::type for a client-side
+/// known-URLs check).
 enum Tls {
     KnownUrls {
         block: String,

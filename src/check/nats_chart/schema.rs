@@ -159,9 +159,17 @@ fn not_rendered(config: &Node, config_at: &str, keys: &[&str], out: &mut Vec<Dia
             continue;
         }
         out.push(
-            Diagnostic::new(Code::IgnoredChartKey, format!("the NATS chart 2.12.6 renders nothing from `{config_at}.{key}`; Helm drops it without a word"))
-                .at(e.key_span, "not rendered by this chart release")
-                .help(format!("later chart releases read `{key}`; for 2.12.6 set `{config_at}.{instead}`")),
+            Diagnostic::new(
+                Code::IgnoredChartKey,
+                format!(
+                    "the NATS chart 2.12.6 renders nothing from `{config_at}.{key}`; Helm drops it \
+                     without a word"
+                ),
+            )
+            .at(e.key_span, "not rendered by this chart release")
+            .help(format!(
+                "later chart releases read `{key}`; for 2.12.6 set `{config_at}.{instead}`"
+            )),
         );
     }
 }
@@ -184,9 +192,15 @@ fn legacy(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
         }
         let place = legacy_place(&here).unwrap_or("`config`");
         out.push(
-            Diagnostic::new(Code::ChartLegacyKey, format!("`{here}` is a key of the 0.x NATS chart; the 1.x chart does not read it and the setting is lost"))
-                .at(e.key_span, "0.x key")
-                .help(format!("the 1.x chart reads this at {place}")),
+            Diagnostic::new(
+                Code::ChartLegacyKey,
+                format!(
+                    "`{here}` is a key of the 0.x NATS chart; the 1.x chart does not read it and \
+                     the setting is lost"
+                ),
+            )
+            .at(e.key_span, "0.x key")
+            .help(format!("the 1.x chart reads this at {place}")),
         );
     }
 }
@@ -202,14 +216,17 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
                 let (msg, help) = if in_url {
                     (
                         format!(
-                            "`{at}` is a `<< ... >>` reference, but the chart writes route credentials inside the route URLs, where it is never unwrapped"
+                            "`{at}` is a `<< ... >>` reference, but the chart writes route \
+                             credentials inside the route URLs, where it is never unwrapped"
                         ),
-                        "give the route credentials literally, or set the routes yourself in `config.cluster.merge.routes`",
+                        "give the route credentials literally, or set the routes yourself in \
+                         `config.cluster.merge.routes`",
                     )
                 } else {
                     (
                         format!(
-                            "`{at}` holds `<< ... >>` inside a longer string; the chart unwraps only a whole value, so nats.conf gets the text literally"
+                            "`{at}` holds `<< ... >>` inside a longer string; the chart unwraps \
+                             only a whole value, so nats.conf gets the text literally"
                         ),
                         "make the reference the whole value, or write the text without `<< >>`",
                     )
@@ -280,9 +297,16 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
             };
             if !has("url") && !has("urls") {
                 out.push(
-                    Diagnostic::new(Code::ChartRemoteUrl, format!("`config.leafnodes.remotes[{i}]` has neither `url` nor `urls`; the chart releases that render remotes fail the render on it (2.12.6 drops every remote)"))
-                        .at(remote.span, "remote without a URL")
-                        .help("add `url: nats-leaf://host:7422` (or a list under `urls`)"),
+                    Diagnostic::new(
+                        Code::ChartRemoteUrl,
+                        format!(
+                            "`config.leafnodes.remotes[{i}]` has neither `url` nor `urls`; the \
+                             chart releases that render remotes fail the render on it (2.12.6 \
+                             drops every remote)"
+                        ),
+                    )
+                    .at(remote.span, "remote without a URL")
+                    .help("add `url: nats-leaf://host:7422` (or a list under `urls`)"),
                 );
             }
         }
@@ -292,9 +316,16 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
         let password = crate::chart::render::val(root, "config.cluster.routeURLs.password");
         if let (Some(one), None) | (None, Some(one)) = (user, password) {
             out.push(
-                Diagnostic::new(Code::IgnoredChartKey, "only one of `config.cluster.routeURLs.user` and `password` is set; the chart writes route credentials only when both are, so neither reaches nats.conf")
-                    .at(one.span, "half of the route credentials")
-                    .help("set both `user` and `password`, or give `config.cluster.merge.authorization` and the routes yourself"),
+                Diagnostic::new(
+                    Code::IgnoredChartKey,
+                    "only one of `config.cluster.routeURLs.user` and `password` is set; the chart \
+                     writes route credentials only when both are, so neither reaches nats.conf",
+                )
+                .at(one.span, "half of the route credentials")
+                .help(
+                    "set both `user` and `password`, or give `config.cluster.merge.authorization` \
+                     and the routes yourself",
+                ),
             );
         }
     }
@@ -309,9 +340,18 @@ fn templates(n: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             for e in es {
                 if e.key == "$tplYaml" || e.key == "$tplYamlSpread" {
                     out.push(
-                        Diagnostic::new(Code::ChartTemplate, format!("`{at}` is a `{}` template: the chart evaluates it with Go templates (`tpl`), which natscc does not", e.key))
-                            .at(e.key_span, "template")
-                            .help("write the value itself; natscc compiles the config from plain values"),
+                        Diagnostic::new(
+                            Code::ChartTemplate,
+                            format!(
+                                "`{at}` is a `{}` template: the chart evaluates it with Go \
+                                 templates (`tpl`), which natscc does not",
+                                e.key
+                            ),
+                        )
+                        .at(e.key_span, "template")
+                        .help(
+                            "write the value itself; natscc compiles the config from plain values",
+                        ),
                     );
                 } else {
                     templates(&e.value, &format!("{at}.{}", e.key), out);
@@ -388,12 +428,21 @@ pub fn check(
         } else {
             let help = match suggest(&e.key, keys::TOP.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => "the NATS chart's settings live under `config`; raw server options under `config.merge`".into(),
+                None => "the NATS chart's settings live under `config`; raw server options under \
+                         `config.merge`"
+                    .into(),
             };
             out.push(
-                Diagnostic::new(Code::IgnoredChartKey, format!("the NATS chart does not read the top-level key `{}`; Helm drops it without a word", e.key))
-                    .at(e.key_span, "ignored by the chart")
-                    .help(help),
+                Diagnostic::new(
+                    Code::IgnoredChartKey,
+                    format!(
+                        "the NATS chart does not read the top-level key `{}`; Helm drops it \
+                         without a word",
+                        e.key
+                    ),
+                )
+                .at(e.key_span, "ignored by the chart")
+                .help(help),
             );
         }
     }

@@ -32,9 +32,16 @@ pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
     let subjects = roles.get("subjects");
     if subjects.map(|s| s.items().is_empty()).unwrap_or(true) {
         out.push(
-            Diagnostic::new(Code::TlsRole, "natscc.tlsRoles needs `subjects`: the data subjects admin and reader roles apply to")
-                .at(subjects.map(|s| s.span).unwrap_or(roles.span), "no data subjects")
-                .help("add e.g. `subjects: [\"events.>\"]`"),
+            Diagnostic::new(
+                Code::TlsRole,
+                "natscc.tlsRoles needs `subjects`: the data subjects admin and reader roles apply \
+                 to",
+            )
+            .at(
+                subjects.map(|s| s.span).unwrap_or(roles.span),
+                "no data subjects",
+            )
+            .help("add e.g. `subjects: [\"events.>\"]`"),
         );
     }
     for sub in subjects.map(Node::items).unwrap_or_default() {
@@ -59,22 +66,41 @@ pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
         match u.get("role") {
             Some(r) if matches!(r.as_str(), Some("superuser" | "admin" | "reader")) => {}
             Some(r) => out.push(
-                Diagnostic::new(Code::TlsRole, format!("`{}` is not a TLS role natscc knows", r.scalar_text().unwrap_or_default()))
-                    .at(r.span, "unknown role")
-                    .help("use superuser (system account), admin (publish and subscribe on the data subjects) or reader (subscribe only)"),
+                Diagnostic::new(
+                    Code::TlsRole,
+                    format!(
+                        "`{}` is not a TLS role natscc knows",
+                        r.scalar_text().unwrap_or_default()
+                    ),
+                )
+                .at(r.span, "unknown role")
+                .help(
+                    "use superuser (system account), admin (publish and subscribe on the data \
+                     subjects) or reader (subscribe only)",
+                ),
             ),
             None => out.push(
-                Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `role`").at(u.span, "no role").help("add `role: superuser`, `admin` or `reader`"),
+                Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `role`")
+                    .at(u.span, "no role")
+                    .help("add `role: superuser`, `admin` or `reader`"),
             ),
         }
         match u.get("subject") {
             Some(sub) if sub.as_str().is_some_and(|t| t.contains('=')) => {}
             Some(sub) => out.push(
-                Diagnostic::new(Code::TlsRole, "a tlsRoles `subject` is the client certificate's subject, a DN such as `CN=app,O=acme`")
-                    .at(sub.span, "not a DN")
-                    .help("write the certificate subject as the server prints it, e.g. `CN=app`"),
+                Diagnostic::new(
+                    Code::TlsRole,
+                    "a tlsRoles `subject` is the client certificate's subject, a DN such as \
+                     `CN=app,O=acme`",
+                )
+                .at(sub.span, "not a DN")
+                .help("write the certificate subject as the server prints it, e.g. `CN=app`"),
             ),
-            None => out.push(Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `subject`").at(u.span, "no subject").help("add `subject: \"CN=...\"`")),
+            None => out.push(
+                Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `subject`")
+                    .at(u.span, "no subject")
+                    .help("add `subject: \"CN=...\"`"),
+            ),
         }
     }
     out
@@ -213,10 +239,16 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
             out.push(
                 Diagnostic::new(
                     Code::TlsMapNoVerify,
-                    format!("user `{name}` is keyed by a certificate subject, but the client TLS block does not set verify_and_map"),
+                    format!(
+                        "user `{name}` is keyed by a certificate subject, but the client TLS block \
+                         does not set verify_and_map"
+                    ),
                 )
                 .at(span(&u.at), "certificate-mapped user")
-                .help("set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the server treats it as a user with no password"),
+                .help(
+                    "set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the \
+                     server treats it as a user with no password",
+                ),
             );
         }
         let perms = u.map.get("permissions");
@@ -238,10 +270,17 @@ fn verify_without_ca(conf: &ConfMap, span: &dyn Fn(&[String]) -> Span, out: &mut
                 out.push(
                     Diagnostic::new(
                         Code::TlsVerifyNoCa,
-                        format!("`{}` sets {key} but names no CA: client certificates from a private CA never verify", at.join(".")),
+                        format!(
+                            "`{}` sets {key} but names no CA: client certificates from a private \
+                             CA never verify",
+                            at.join(".")
+                        ),
                     )
                     .at(span(&p), "no ca_file")
-                    .help("enable `tlsCA` (secretName or configMapName) or set `ca_file` in this listener's `tls.merge`"),
+                    .help(
+                        "enable `tlsCA` (secretName or configMapName) or set `ca_file` in this \
+                         listener's `tls.merge`",
+                    ),
                 );
                 break;
             }
@@ -259,15 +298,20 @@ fn empty_permissions(
 ) {
     let mut pp = u.at.clone();
     pp.push("permissions".into());
-    if !p
-        .items
-        .iter()
-        .any(|i| matches!(i, crate::conf::Item::Kv(k, _) if matches!(k.as_str(), "publish" | "subscribe" | "pub" | "sub" | "allow_responses")))
-    {
+    if !p.items.iter().any(|i| {
+        matches!(i, crate::conf::Item::Kv(k, _) if matches!(k.as_str(),
+                "publish" | "subscribe" | "pub" | "sub" | "allow_responses"))
+    }) {
         out.push(
-            Diagnostic::new(Code::PermissionEmpty, format!("user `{name}` has a permissions block that names no subject; it restricts nothing"))
-                .at(span(&pp), "empty permissions")
-                .help("give `publish` and `subscribe` with `allow` (or `deny`) subject lists"),
+            Diagnostic::new(
+                Code::PermissionEmpty,
+                format!(
+                    "user `{name}` has a permissions block \
+                     that names no subject; it restricts nothing"
+                ),
+            )
+            .at(span(&pp), "empty permissions")
+            .help("give `publish` and `subscribe` with `allow` (or `deny`) subject lists"),
         );
     }
     for kind in ["publish", "subscribe"] {
@@ -287,10 +331,16 @@ fn empty_permissions(
             out.push(
                 Diagnostic::new(
                     Code::PermissionEmpty,
-                    format!("user `{name}`: `{kind}` names no subject, and nats-server reads that as no restriction on {kind}ing"),
+                    format!(
+                        "user `{name}`: `{kind}` names no subject, and nats-server reads that as \
+                         no restriction on {kind}ing"
+                    ),
                 )
                 .at(span(&kp), "no subject")
-                .help(format!("list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ deny: [\">\"] }}`")),
+                .help(format!(
+                    "list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ \
+                     deny: [\">\"] }}`"
+                )),
             );
         }
     }
@@ -314,12 +364,14 @@ fn reader_publishes(
         let (why, help) = if roles.contains_key(name) {
             (
                 "has role reader in natscc.tlsRoles",
-                "a later `config.merge` or `config.patch` changed its permissions: keep `publish: { deny: [\">\"] }`",
+                "a later `config.merge` or `config.patch` changed its permissions: keep `publish: \
+                 { deny: [\">\"] }`",
             )
         } else {
             (
                 "is named as a reader",
-                "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` are harmless), or rename the user if it is no reader",
+                "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` \
+                 are harmless), or rename the user if it is no reader",
             )
         };
         out.push(

@@ -79,7 +79,7 @@ fn walk_values(
                     .at(at(), "include")
                     .help(
                         "give the name of a file of the ConfigMap (`configMap.merge.data`), \
-                        relative to /etc/nats-config, e.g. `00$include: auth.conf`",
+                         relative to /etc/nats-config, e.g. `00$include: auth.conf`",
                     ),
             );
         }
@@ -163,7 +163,7 @@ fn patch_op(op: &Node, files: &mut BTreeMap<String, Node>, out: &mut Vec<Diagnos
                 Diagnostic::new(
                     Code::ConfigMapData,
                     "`configMap.patch` replaces the ConfigMap's \
-                    whole `data`, the chart's nats.conf with it",
+                     whole `data`, the chart's nats.conf with it",
                 )
                 .at(op.span, "whole data")
                 .help(
@@ -191,7 +191,7 @@ fn patch_op(op: &Node, files: &mut BTreeMap<String, Node>, out: &mut Vec<Diagnos
                 Code::ConfigMapData,
                 format!(
                     "natscc does not follow \
-                `configMap.patch` `{kind}` on `{path}`"
+                     `configMap.patch` `{kind}` on `{path}`"
                 ),
             )
             .at(op.span, "patch of the ConfigMap's data")
@@ -226,7 +226,7 @@ fn data_problem(key: &str, node: &Node) -> Option<Diagnostic> {
         (
             format!(
                 "`{key}` is no valid ConfigMap key; Kubernetes refuses the ConfigMap (keys \
-                are letters, digits, `-`, `_` and `.`)"
+                 are letters, digits, `-`, `_` and `.`)"
             ),
             "name the file with letters, digits, `-`, `_` and `.`: the pod sees it as \
                 /etc/nats-config/<key>"
@@ -418,8 +418,8 @@ fn read(include: &str, at: &str, cx: &mut Ctx, site: Span) -> Option<(Block, Vec
                     Code::IncludeUnchecked,
                     format!(
                         "`include {include}` reads \
-                    {full}, outside the ConfigMap's folder {MOUNT}: natscc does not see that \
-                    file and leaves it unchecked"
+                         {full}, outside the ConfigMap's folder {MOUNT}: natscc does not see that \
+                         file and leaves it unchecked"
                     ),
                 )
                 .at(site, "include")
@@ -436,8 +436,8 @@ fn read(include: &str, at: &str, cx: &mut Ctx, site: Span) -> Option<(Block, Vec
                     Code::IncludeMissing,
                     format!(
                         "`include {include}` reads {full}, \
-                    which the pod does not have: {e}; nats-server refuses to start (\"error \
-                    parsing include file\")"
+                         which the pod does not have: {e}; nats-server refuses to start (\"error \
+                         parsing include file\")"
                     ),
                 )
                 .at(site, "include")
