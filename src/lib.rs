@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod conf;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod fleet;
 pub mod graph;
