@@ -267,6 +267,12 @@ pub enum Command {
         #[arg(long)]
         explain_overlay: bool,
     },
+    /// What `helm upgrade` from the values that run (--from, --from-rev, --from-manifest) to
+    /// these values does to the running bus: every change in the bus's terms and how it reaches
+    /// the pods (live, at restart only, rolls the pods, blocks the upgrade, refused by
+    /// JetStream). Exit 0 no change, 2 every change live, 3 a restart needed or something
+    /// fails, 1 findings or unreadable input.
+    Diff(crate::diff::cli::DiffArgs),
     /// Run the auth callout alone: answer $SYS.REQ.USER.AUTH as the chart's auth-callout
     /// service does (OAuth2, mTLS, NKey, no-auth against permissions.json).
     ///
@@ -686,6 +692,11 @@ fn literal(subject: &str) -> bool {
 }
 
 /// `--server-version`: a release, `2.12.6` or `v2.12.6`.
+/// `--server-version`'s parser, for other commands' arguments (`natscc diff`).
+pub(crate) fn parse_server_version(text: &str) -> Result<Stated, String> {
+    server_version(text)
+}
+
 fn server_version(text: &str) -> Result<Stated, String> {
     match crate::server_version::Version::parse(text) {
         Some(version) => Ok(Stated {
@@ -987,7 +998,13 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            // diff's 2 means "every change live": its usage errors exit 1, as helm-diff's do.
+            let diff = std::env::args().nth(1).is_some_and(|a| a == "diff");
+            return match (e.use_stderr(), diff) {
+                (false, _) => EXIT_OK,
+                (true, true) => crate::diff::cli::EXIT_FINDINGS,
+                (true, false) => EXIT_USAGE,
+            };
         }
     };
     match cli.command {
@@ -1054,6 +1071,7 @@ pub fn main() -> i32 {
             fleet: Some(fleet), ..
         } => up(&fleet),
         Command::Up { fleet: None, .. } => usage("up", "give the fleet file"),
+        Command::Diff(a) => crate::diff::cli::run(&a),
         Command::AuthCallout(a) => auth_callout(&a),
         Command::Token(a) => token(&a),
         Command::Keys(KeysCommand::Generate {

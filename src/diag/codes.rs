@@ -171,4 +171,8 @@ codes! {
     ServerVersionInvalid = "natscc::version::invalid", Error, "natscc.serverVersion (or --server-version) is not a nats-server release (write major.minor.patch, e.g. \"2.12.6\").";
     ConfType = "natscc::server::type", Error, "A NATS config option (from a config.merge block or a block's merge) has a type or value the deployed nats-server refuses (a quoted port, `jetstream: 5`, a list for a size, `\"abc\"` for a duration or a size, 70000 MQTT pending acks).";
     ConfNestedList = "natscc::server::nested_list", Error, "A list directly inside a list: no nats-server option reads one, and it refuses the config.";
+    // natscc diff: what an upgrade does to the running bus (issue 21, src/diff/).
+    DiffPlainChart = "natscc::diff::plain_chart", Error, "natscc diff compares event-bus values (with global.eventBus); the plain NATS chart's values are not diffed.";
+    DiffManifest = "natscc::diff::manifest", Error, "The --from-manifest stream cannot be read as a release's rendered manifests, or holds no nats-config ConfigMap of an event-bus release.";
+    DiffRevision = "natscc::diff::revision", Error, "git show REV:PATH failed for --from-rev: the revision or the values file at it does not exist, or git is not there.";
 }
