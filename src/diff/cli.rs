@@ -92,8 +92,12 @@ pub fn run(a: &DiffArgs) -> i32 {
     plan::exit_code(&plans)
 }
 
-/// Plans for every cluster on either side, in the new side's order, then removed ones.
+/// Plans for every cluster on either side, in the new side's order, then removed ones. One
+/// cluster on each side is the same release, whatever its name (a new clusterId renames it).
 pub fn pair(old: &[Snapshot], new: &[Snapshot], ctx: &Ctx) -> Vec<plan::ClusterPlan> {
+    if let ([o], [n]) = (old, new) {
+        return vec![plan::cluster(Some(o), Some(n), ctx)];
+    }
     let mut plans: Vec<_> = new
         .iter()
         .map(|n| {

@@ -80,8 +80,8 @@ pub fn key(k: &KeyChange) -> Vec<Said> {
                 format!("account {acct}: {} -> {}", opt(&k.old), opt(&k.new)),
             ),
         }],
-        ["accounts", acct, "imports"] => list_diff(k, |c| import(acct, c)),
-        ["accounts", acct, "exports"] => list_diff(k, |c| export(acct, c)),
+        ["accounts", acct, "imports"] => list_diff(k, |c, added| import(acct, c, added)),
+        ["accounts", acct, "exports"] => list_diff(k, |c, added| export(acct, c, added)),
         ["accounts", acct, "users"] => vec![said(
             "identity",
             format!(
@@ -99,16 +99,7 @@ pub fn key(k: &KeyChange) -> Vec<Said> {
                 opt(&k.new)
             ),
         )],
-        ["leafnodes", "remotes"] => list_diff(k, |c| {
-            let account = text(map_get(c, "account")).unwrap_or_else(|| "$G".into());
-            let urls = map_get(c, "urls")
-                .or_else(|| map_get(c, "url"))
-                .map_or("?".into(), short);
-            (
-                "leaf remote",
-                format!("leaf remote of account {account} to {urls}"),
-            )
-        }),
+        ["leafnodes", "remotes"] => remotes(k),
         ["cluster", "routes"] => vec![said(
             "route",
             format!(
@@ -131,17 +122,66 @@ pub fn key(k: &KeyChange) -> Vec<Said> {
     }
 }
 
+fn remote_account(c: &Conf) -> String {
+    text(map_get(c, "account")).unwrap_or_else(|| "$G".into())
+}
+
+fn remote_urls(c: &Conf) -> String {
+    map_get(c, "urls")
+        .or_else(|| map_get(c, "url"))
+        .map_or("?".into(), short)
+}
+
+/// Leaf remotes by the account they bind: added, removed, or changed (URLs, credentials).
+fn remotes(k: &KeyChange) -> Vec<Said> {
+    let (old, new) = (items(&k.old), items(&k.new));
+    let mut out = vec![];
+    for n in &new {
+        let acct = remote_account(n);
+        match old.iter().find(|o| remote_account(o) == acct) {
+            None => out.push(said(
+                "leaf remote",
+                format!("leaf remote of account {acct} to {} added", remote_urls(n)),
+            )),
+            Some(o) if o != n => {
+                let what = if remote_urls(o) != remote_urls(n) {
+                    format!("URLs {} -> {}", remote_urls(o), remote_urls(n))
+                } else {
+                    format!("{} -> {}", short(o), short(n))
+                };
+                out.push(said(
+                    "leaf remote",
+                    format!("leaf remote of account {acct}: {what}"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for o in old
+        .iter()
+        .filter(|o| !new.iter().any(|n| remote_account(n) == remote_account(o)))
+    {
+        out.push(said(
+            "leaf remote",
+            format!(
+                "leaf remote of account {} to {} removed",
+                remote_account(o),
+                remote_urls(o)
+            ),
+        ));
+    }
+    out
+}
+
 /// Items added to and removed from a list, each in words.
-fn list_diff(k: &KeyChange, words: impl Fn(&Conf) -> (&'static str, String)) -> Vec<Said> {
+fn list_diff(k: &KeyChange, words: impl Fn(&Conf, bool) -> Said) -> Vec<Said> {
     let (old, new) = (items(&k.old), items(&k.new));
     let mut out = vec![];
     for c in new.iter().filter(|c| !old.contains(c)) {
-        let (topic, w) = words(c);
-        out.push(said(topic, format!("{w} added")));
+        out.push(words(c, true));
     }
     for c in old.iter().filter(|c| !new.contains(c)) {
-        let (topic, w) = words(c);
-        out.push(said(topic, format!("{w} removed")));
+        out.push(words(c, false));
     }
     if out.is_empty() {
         out.push(said("setting", format!("{}: order changed", k.path)));
@@ -151,7 +191,7 @@ fn list_diff(k: &KeyChange, words: impl Fn(&Conf) -> (&'static str, String)) -> 
 
 /// An import into `acct`: messages flow from the exporting account into `acct`; between the
 /// CSC and CPC accounts that is a subject crossing the layers.
-fn import(acct: &str, c: &Conf) -> (&'static str, String) {
+fn import(acct: &str, c: &Conf, added: bool) -> Said {
     let (kind, src) = ["stream", "service"]
         .iter()
         .find_map(|k| map_get(c, k).map(|s| (*k, s)))
@@ -159,22 +199,23 @@ fn import(acct: &str, c: &Conf) -> (&'static str, String) {
     let from = text(map_get(src, "account")).unwrap_or_else(|| "?".into());
     let subject = text(map_get(src, "subject")).unwrap_or_else(|| "?".into());
     let to = text(map_get(c, "to")).filter(|t| *t != subject);
-    let as_name = to.map(|t| format!(" as `{t}`")).unwrap_or_default();
     let pair = [from.as_str(), acct];
     if pair.contains(&"CSC") && pair.contains(&"CPC") && kind == "stream" {
-        (
-            "crossing",
-            format!("subject `{subject}` crossing {from} -> {acct}, received{as_name}"),
-        )
+        let starts = if added { "starts" } else { "stops" };
+        let as_name = to
+            .map(|t| format!(" ({acct} receives it as `{t}`)"))
+            .unwrap_or_default();
+        let what = format!("`{subject}` {starts} crossing {from} -> {acct}{as_name}");
+        said("crossing", what)
     } else {
-        (
-            "import",
-            format!("{kind} import into {acct} from {from}: `{subject}`{as_name}"),
-        )
+        let as_name = to.map(|t| format!(" as `{t}`")).unwrap_or_default();
+        let verb = if added { "added" } else { "removed" };
+        let what = format!("{kind} import into {acct} from {from}: `{subject}`{as_name} {verb}");
+        said("import", what)
     }
 }
 
-fn export(acct: &str, c: &Conf) -> (&'static str, String) {
+fn export(acct: &str, c: &Conf, added: bool) -> Said {
     let (kind, subject) = ["stream", "service"]
         .iter()
         .find_map(|k| map_get(c, k).map(|s| (*k, text(Some(s)).unwrap_or_default())))
@@ -182,9 +223,10 @@ fn export(acct: &str, c: &Conf) -> (&'static str, String) {
     let to = map_get(c, "accounts")
         .map(|a| format!(" to {}", short(a)))
         .unwrap_or_default();
-    (
+    let verb = if added { "added" } else { "removed" };
+    said(
         "export",
-        format!("{kind} export of {acct}: `{subject}`{to}"),
+        format!("{kind} export of {acct}: `{subject}`{to} {verb}"),
     )
 }
 
@@ -260,6 +302,12 @@ fn walk(a: &Value, b: &Value, at: &str, out: &mut Vec<(String, String, String)>)
                 y.get(k).unwrap_or(&Value::Null),
             );
             walk(u, v, &path, out);
+        }
+    } else if let (Value::Array(x), Value::Array(y)) = (a, b)
+        && x.len() == y.len()
+    {
+        for (i, (u, v)) in x.iter().zip(y).enumerate() {
+            walk(u, v, &format!("{at}[{i}]"), out);
         }
     } else if a != b {
         let show = |v: &Value| match v {

@@ -89,7 +89,10 @@ fn pods(r: &Release) -> Vec<String> {
 
 /// Compares a cluster's old and new snapshots (`None`: it does not exist on that side).
 pub fn cluster(old: Option<&Snapshot>, new: Option<&Snapshot>, ctx: &Ctx) -> ClusterPlan {
-    let name = new.or(old).map(|s| s.cluster.clone()).unwrap_or_default();
+    let name = match (old, new) {
+        (Some(o), Some(n)) if o.cluster != n.cluster => format!("{} -> {}", o.cluster, n.cluster),
+        _ => new.or(old).map(|s| s.cluster.clone()).unwrap_or_default(),
+    };
     let mut plan = ClusterPlan {
         cluster: name,
         changes: vec![],
@@ -193,6 +196,10 @@ fn pod_template(o: &Release, n: &Release, out: &mut Vec<Change>) {
             How::Rolls,
             roll,
         );
+    }
+    if o.resources != n.resources {
+        let what = format!("resources {} -> {}", o.resources, n.resources);
+        add("pod template", what, How::Rolls, roll);
     }
     if o.checksum != n.checksum {
         let what = format!(
@@ -464,7 +471,7 @@ fn summary(plan: &ClusterPlan) -> String {
         parts.join(", ")
     );
     if counts.contains_key(&How::BlocksUpgrade) {
-        s.push_str("; helm upgrade fails, nothing applies");
+        s.push_str("; helm upgrade fails at the StatefulSet (fix that first)");
     } else if !plan.restarts.is_empty() {
         let who: Vec<String> = plan.restarts.iter().map(|r| r.release.clone()).collect();
         s.push_str(&format!("; restart {} to apply", who.join(" and ")));

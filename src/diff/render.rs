@@ -36,7 +36,7 @@ fn parts(p: &ClusterPlan) -> Vec<&str> {
 
 fn human(plans: &[ClusterPlan]) -> String {
     let mut s = String::new();
-    for p in plans {
+    for p in plans.iter().filter(|p| !p.changes.is_empty()) {
         let _ = writeln!(s, "{}", p.cluster);
         for part in parts(p) {
             let _ = writeln!(s, "  {part}");

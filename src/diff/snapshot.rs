@@ -24,8 +24,11 @@ pub struct Release {
     pub files: BTreeMap<String, String>,
     /// `nats-config/nats.conf` with its includes read back, as the server reads it.
     pub conf: Option<ConfMap>,
-    /// Its container's variables from Secrets and ConfigMaps: `NAME <- secret/key`.
+    /// Its container's variables from Secrets and ConfigMaps (`NAME <- secret name/key`) and
+    /// literal ones (`NAME = value`), but the chart's own pod-name variables.
     pub env: BTreeSet<String>,
+    /// The server container's resources, as JSON.
+    pub resources: String,
     /// The ConfigMaps its pod mounts (name -> mount folder).
     pub mounts: BTreeMap<String, String>,
     /// The JetStream volume claim (`10Gi`, `10Gi, storageClassName fast`), when there is one.
@@ -112,10 +115,33 @@ fn mounted(mounts: &BTreeMap<String, String>, cms: &ConfigMaps) -> BTreeMap<Stri
     files
 }
 
+/// The variables the NATS chart itself gives every server container.
+const CHART_ENV: &[&str] = &["POD_NAME", "SERVER_NAME"];
+
+/// The literal variables of a release's `container.env` values (`NAME: value`).
+fn literal_env(values: &Node) -> Vec<String> {
+    let Some(env) = values.path(&["container", "env"]) else {
+        return vec![];
+    };
+    env.entries()
+        .iter()
+        .filter(|e| !CHART_ENV.contains(&e.key.as_str()))
+        .filter_map(|e| match &e.value.v {
+            crate::load::V::Str(_) | crate::load::V::Int(_) | crate::load::V::Float(_) => {
+                Some(format!("{} = {}", e.key, e.value.scalar_text()?))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// An env entry as `NAME <- secret name/key` or `NAME <- configmap name/key`; `None` for a
 /// literal or a field reference (the chart's own, the same on both sides).
 fn env_entry(e: &Value) -> Option<String> {
     let name = e.get("name")?.as_str()?;
+    if let Some(v) = e.get("value").and_then(Value::as_str) {
+        return (!CHART_ENV.contains(&name)).then(|| format!("{name} = {v}"));
+    }
     let from = e.get("valueFrom")?;
     for (kind, key) in [("secret", "secretKeyRef"), ("configmap", "configMapKeyRef")] {
         if let Some(r) = from.get(key) {
@@ -210,6 +236,7 @@ fn pod_values(values: &Node) -> String {
         {
             m.remove("image");
             m.remove("env");
+            m.remove("resources");
         }
         if key == "podTemplate"
             && let Some(m) = j.as_object_mut()
@@ -264,7 +291,12 @@ pub fn from_values(c: &Cluster) -> Snapshot {
                 .into_iter()
                 .flatten()
                 .filter_map(env_entry)
+                .chain(literal_env(values))
                 .collect(),
+            resources: values
+                .path(&["container", "resources"])
+                .map_or(Value::Null, Node::to_json)
+                .to_string(),
             mounts,
             pvc: pvc_of(values),
             checksum: values
@@ -389,6 +421,11 @@ fn release_of(sts: &Value, cms: &ConfigMaps, stated: Option<&server_version::Sta
         replicas: replicas(conf.as_ref()),
         files,
         conf,
+        resources: server
+            .and_then(|c| c.get("resources"))
+            .cloned()
+            .unwrap_or(Value::Null)
+            .to_string(),
         env: server
             .and_then(|c| c.get("env"))
             .and_then(Value::as_array)
