@@ -266,6 +266,14 @@ pub enum Command {
         /// Print every rewrite natscc up makes to the compiled files, and start nothing.
         #[arg(long)]
         explain_overlay: bool,
+        /// Watch the fleet's files: on an edit, print the plan (`natscc diff`) and apply it as
+        /// production does (files swapped, SIGHUP); servers that refuse the reload keep their
+        /// old configuration and are listed as stale until `r` + Enter restarts them.
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: restart stale servers at once.
+        #[arg(long, requires = "watch")]
+        restart: bool,
     },
     /// What `helm upgrade` from the values that run (--from, --from-rev, --from-manifest) to
     /// these values does to the running bus: every change in the bus's terms and how it reaches
@@ -914,7 +922,7 @@ fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &
     }
 }
 
-fn up(path: &Path) -> i32 {
+fn up(path: &Path, watch: Option<crate::fleet::watch::Options>) -> i32 {
     let fleet = crate::fleet::compile(path, false);
     // Only errors stop a dry run; warnings are compile's to show.
     let (errors, warnings): (Vec<_>, Vec<_>) =
@@ -933,7 +941,7 @@ fn up(path: &Path) -> i32 {
         }
         return code;
     }
-    match crate::fleet::cli::up(&fleet) {
+    match crate::fleet::cli::up_watching(&fleet, watch) {
         Up::Stopped => EXIT_OK,
         Up::Usage(e) => usage("up", e),
         Up::Failed(e) => {
@@ -1068,8 +1076,17 @@ pub fn main() -> i32 {
             EXIT_OK
         }
         Command::Up {
-            fleet: Some(fleet), ..
-        } => up(&fleet),
+            fleet: Some(fleet),
+            watch,
+            restart,
+            ..
+        } => up(
+            &fleet,
+            watch.then_some(crate::fleet::watch::Options {
+                fleet: fleet.clone(),
+                restart,
+            }),
+        ),
         Command::Up { fleet: None, .. } => usage("up", "give the fleet file"),
         Command::Diff(a) => crate::diff::cli::run(&a),
         Command::AuthCallout(a) => auth_callout(&a),

@@ -32,9 +32,13 @@ pub fn write_volume(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
     std::fs::rename(&tmp, &data)?;
     for (name, _) in files {
         let link = dir.join(name);
-        if std::fs::symlink_metadata(&link).is_err() {
-            std::os::unix::fs::symlink(Path::new("..data").join(name), &link)?;
+        match std::fs::symlink_metadata(&link) {
+            Ok(m) if m.file_type().is_symlink() => continue,
+            // A plain file (a folder first written without the kubelet's layout) becomes a link.
+            Ok(_) => std::fs::remove_file(&link)?,
+            Err(_) => {}
         }
+        std::os::unix::fs::symlink(Path::new("..data").join(name), &link)?;
     }
     // Links whose key is gone, then the old version folder.
     for e in std::fs::read_dir(dir)? {

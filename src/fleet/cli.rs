@@ -176,6 +176,12 @@ pub enum Up {
 /// `natscc up FLEET`: the checked fleet on this machine until SIGINT or SIGTERM. It prints
 /// its progress and each cluster's addresses as they come (the run has no end to wait for).
 pub fn up(fleet: &super::Fleet) -> Up {
+    up_watching(fleet, None)
+}
+
+/// [`up`], and with `watch`, edits of the fleet's files applied as production applies them
+/// ([`super::watch`]) until SIGINT or SIGTERM.
+pub fn up_watching(fleet: &super::Fleet, watch: Option<super::watch::Options>) -> Up {
     use std::io::Write;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -239,9 +245,18 @@ pub fn up(fleet: &super::Fleet) -> Up {
         let _ = writeln!(out, "ready");
         let _ = out.flush();
     }
+    let mut watcher = match watch.map(super::watch::Watcher::new).transpose() {
+        Ok(w) => w,
+        Err(e) => return Up::Failed(e),
+    };
     while !stop.load(Ordering::Relaxed) {
         if let Some(e) = running.exited() {
             return Up::Failed(e.to_string());
+        }
+        if let Some(w) = &mut watcher
+            && let Err(e) = w.poll(&mut running, &tools)
+        {
+            return Up::Failed(e);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

@@ -18,6 +18,7 @@ pub(crate) mod nats;
 pub mod overlay;
 pub mod pki;
 pub mod up;
+pub mod watch;
 
 use crate::diag::{Diagnostic, Diags, Severity, SourceId, Sources, Span};
 use crate::emit::{Files, Stage};

@@ -744,6 +744,101 @@ impl Running {
     }
 }
 
+impl Running {
+    /// The process id of a running server (`cluster/pod`).
+    pub fn pid(&self, label: &str) -> Option<u32> {
+        self.children
+            .iter()
+            .find(|(l, _, _)| l == label)
+            .map(|(_, c, _)| c.id())
+    }
+
+    /// Stops server `si` of cluster `ci` and starts it again from its pod folder with `env`,
+    /// as a restarted container; returns once it listens and dials its leaf remotes.
+    pub fn restart(
+        &mut self,
+        (ci, si): (usize, usize),
+        env: Vec<(String, String)>,
+        tools: &Tools,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        let s = &mut self.plan.clusters[ci].servers[si];
+        s.env = env;
+        let s = s.clone();
+        let label = s.label();
+        if let Some(i) = self.children.iter().position(|(l, _, _)| *l == label) {
+            let (_, mut child, _) = self.children.remove(i);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let bin = tools.server_for(s.version).0;
+        launch(self, label.clone(), spawn(&bin, &s))?;
+        let stop = AtomicBool::new(false);
+        let what = format!("{label} to be healthy again");
+        wait_until(deadline, &stop, self, &what, || healthy(&s))?;
+        let what = format!("the leaf connections {label} dials");
+        wait_until(deadline, &stop, self, &what, || leafs(&s).0 >= s.remotes)
+    }
+}
+
+/// The files a running pod mounts, from a model compiled again, with the same rewrites as
+/// [`plan`] (its addresses kept): folder -> files. Certificates are not issued again.
+pub fn pod_volumes(
+    m: &Model,
+    s: &LocalServer,
+) -> std::io::Result<Vec<(String, Vec<(String, String)>)>> {
+    let Some(instance) = m.bus.instances().find(|i| i.release == s.release) else {
+        return Err(io(format!(
+            "{} no longer has a {} release",
+            s.cluster, s.release
+        )));
+    };
+    let prefix = format!("{}/", s.release);
+    let mut out: Vec<(String, Vec<(String, String)>)> = vec![];
+    for (path, text) in m.bus.pod_files(instance) {
+        let rel = path.strip_prefix(&prefix).unwrap_or(&path);
+        let (folder, name) = rel.split_once('/').unwrap_or(("", rel));
+        let text = if rel == "nats-config/nats.conf" {
+            let mut c = instance.rendered.conf.clone();
+            overlay::main_config(&mut c, &s.dir, &s.addr);
+            crate::chart::print::format_config(&c) + "\n"
+        } else {
+            let mut c = crate::natsconf::parse_conf(&text)
+                .map_err(|e| io(format!("{}: {path}: {e:?}", s.cluster)))?;
+            let before = c.clone();
+            let leaf = folder == "nats-leafnodes";
+            overlay::included(&mut c, &s.dir, &s.addr, leaf);
+            if c == before {
+                text
+            } else {
+                conf::print("", &c)
+            }
+        };
+        match out.iter_mut().find(|(f, _)| f == folder) {
+            Some((_, files)) => files.push((name.to_string(), text)),
+            None => out.push((folder.to_string(), vec![(name.to_string(), text)])),
+        }
+    }
+    Ok(out)
+}
+
+/// A server's container environment from a model compiled again (the run's keys and CA).
+pub fn server_env(
+    m: &Model,
+    plan: &Plan,
+    s: &LocalServer,
+) -> std::io::Result<Vec<(String, String)>> {
+    let mut nats_vars = vec![];
+    crate::emit::k8s::variables(m.bus.resolved(&m.bus.nats), &mut nats_vars);
+    let mut mtls_vars = vec![];
+    if let Some(i) = &m.bus.mtls {
+        crate::emit::k8s::variables(m.bus.resolved(i), &mut mtls_vars);
+    }
+    let env_doc = crate::emit::k8s::env(m, &nats_vars, &mtls_vars);
+    let keys = plan.dir.join("keys").join(m.cluster_name());
+    container_env(m, &env_doc, s.release, &keys, &s.pod, &plan.ca)
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         self.stop();
