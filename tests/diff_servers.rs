@@ -291,7 +291,8 @@ fn the_plan_agrees_with_the_servers_on_random_pairs() {
                 .or_default() += 1;
             if kind(&said) != kind(&predicted) {
                 failures.push(format!(
-                    "{version} pair {i}: natscc says {}, the server {said:?}\n  old: {:?}\n  new: {:?}",
+                    "{version} pair {i}: natscc says {}, the server {said:?}\n  old: {:?}\n  \
+                     new: {:?}",
                     kind(&predicted),
                     sets(&old),
                     sets(&new)

@@ -3,7 +3,8 @@
 //! accounts.conf in its own volume), the files are replaced as the kubelet replaces them, the
 //! server gets SIGHUP as the chart's reloader sends it, and its own log's verdict ("Reloaded
 //! server configuration" / "config reload not supported for X" / a panic) must be the one
-//! natscc predicts from the two configs, on 2.12.6 (the chart's), 2.12.7, 2.12.8, 2.14.0 and 2.15.1.
+//! natscc predicts from the two configs, on 2.12.6 (the chart's), 2.12.7, 2.12.8, 2.14.0 and
+//! 2.15.1.
 
 mod common;
 #[path = "common/reload.rs"]
@@ -65,10 +66,21 @@ lame_duck_grace_period: {lame_duck_grace_period}
 system_account: {system_account}
 accounts { include ../nats-accounts/accounts.conf }
 authorization { auth_callout { issuer: {callout_issuer}, auth_users: [auth], account: AUTH } }
-jetstream { store_dir: "{store_dir}", max_memory_store: {js_mem}, max_file_store: {js_file}, domain: {js_domain} }
-cluster { name: {cluster_name}, host: 127.0.0.1, port: {cluster_port}, no_advertise: {cluster_no_advertise}, routes: {routes} }
-leafnodes { host: 127.0.0.1, port: {leaf_port}, no_advertise: {leaf_no_advertise}, remotes: {remotes} }
-mqtt { host: 127.0.0.1, port: {mqtt_port}, ack_wait: {ack_wait}, stream_replicas: {stream_replicas}, consumer_memory_storage: {consumer_memory_storage} }
+jetstream {
+  store_dir: "{store_dir}", max_memory_store: {js_mem}, max_file_store: {js_file}
+  domain: {js_domain}
+}
+cluster {
+  name: {cluster_name}, host: 127.0.0.1, port: {cluster_port}
+  no_advertise: {cluster_no_advertise}, routes: {routes}
+}
+leafnodes {
+  host: 127.0.0.1, port: {leaf_port}, no_advertise: {leaf_no_advertise}, remotes: {remotes}
+}
+mqtt {
+  host: 127.0.0.1, port: {mqtt_port}, ack_wait: {ack_wait}, stream_replicas: {stream_replicas}
+  consumer_memory_storage: {consumer_memory_storage}
+}
 "#;
 
 const ACCOUNTS: &str = r#"A { jetstream: enabled, users: [{user: a, password: a}] {a_extra} }
@@ -79,7 +91,10 @@ SYS { users: [{user: s, password: s}] }
 
 /// Each case: a name and the knobs it changes.
 fn cases() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
-    let two = "[{url: \"nats://127.0.0.1:{L1}\", account: A}, {url: \"nats://127.0.0.1:{L3}\", account: SYS}]";
+    let two = concat!(
+        "[{url: \"nats://127.0.0.1:{L1}\", account: A}, ",
+        "{url: \"nats://127.0.0.1:{L3}\", account: SYS}]"
+    );
     vec![
         ("server_name", vec![("server_name", "s2")]),
         ("port", vec![("port", "{P2}")]),

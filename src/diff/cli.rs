@@ -165,7 +165,7 @@ fn manifest_side(path: &Path, cluster: &str, stated: Option<&Stated>) -> Result<
         .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
         .map_err(|e| refuse(Code::DiffManifest, format!("{}: {e}", path.display())))?;
     let mut sources = Sources::default();
-    let id = sources.add(crate::diag::Source::new(&path.display().to_string(), text));
+    let id = sources.add(crate::diag::Source::new(path.display().to_string(), text));
     let (docs, diags) = crate::load::yaml::parse_stream(id, &sources);
     let Some(docs) = docs.filter(|_| !diags.iter().any(Diagnostic::is_error)) else {
         show(&diags, &sources);

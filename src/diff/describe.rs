@@ -32,9 +32,9 @@ pub fn short(c: &Conf) -> String {
             let items: Vec<String> = m
                 .items
                 .iter()
-                .filter_map(|i| match i {
-                    crate::conf::Item::Kv(k, v) => Some(format!("{k}: {}", short(v))),
-                    crate::conf::Item::Include(p) => Some(format!("include {p}")),
+                .map(|i| match i {
+                    crate::conf::Item::Kv(k, v) => format!("{k}: {}", short(v)),
+                    crate::conf::Item::Include(p) => format!("include {p}"),
                 })
                 .collect();
             format!("{{{}}}", items.join(", "))

@@ -781,12 +781,12 @@ impl Running {
     }
 }
 
+/// A pod's volumes: mount folder -> (file name, text).
+pub type Volumes = Vec<(String, Vec<(String, String)>)>;
+
 /// The files a running pod mounts, from a model compiled again, with the same rewrites as
 /// [`plan`] (its addresses kept): folder -> files. Certificates are not issued again.
-pub fn pod_volumes(
-    m: &Model,
-    s: &LocalServer,
-) -> std::io::Result<Vec<(String, Vec<(String, String)>)>> {
+pub fn pod_volumes(m: &Model, s: &LocalServer) -> std::io::Result<Volumes> {
     let Some(instance) = m.bus.instances().find(|i| i.release == s.release) else {
         return Err(io(format!(
             "{} no longer has a {} release",
@@ -794,7 +794,7 @@ pub fn pod_volumes(
         )));
     };
     let prefix = format!("{}/", s.release);
-    let mut out: Vec<(String, Vec<(String, String)>)> = vec![];
+    let mut out: Volumes = vec![];
     for (path, text) in m.bus.pod_files(instance) {
         let rel = path.strip_prefix(&prefix).unwrap_or(&path);
         let (folder, name) = rel.split_once('/').unwrap_or(("", rel));

@@ -230,7 +230,7 @@ fn reload(
     running: &Running,
     s: &up::LocalServer,
     label: &str,
-    volumes: &[(String, Vec<(String, String)>)],
+    volumes: &up::Volumes,
 ) -> Result<Verdict, String> {
     let log = s.dir.join("server.log");
     let from = std::fs::read_to_string(&log).map(|t| t.len()).unwrap_or(0);
