@@ -287,3 +287,103 @@ fn the_reload_table_is_what_the_servers_do() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(uncovered.is_empty(), "rows no case measures: {uncovered:?}");
 }
+
+/// The Stream fields the values change (mqttStreams: storage, maxBytes, maxAge; clusterId: the
+/// sources' prefixes): a NACK-style update of a stream made from the compiled spec is refused by
+/// the JetStream API exactly for the fields of `natscc::diff::plan::IMMUTABLE`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stream_fields_jetstream_refuses_to_update_are_the_plans() {
+    use natscc::diff::plan::IMMUTABLE;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let c = natscc::compile(&natscc::load::Inputs {
+        files: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cpc-1.yaml")],
+        ..Default::default()
+    });
+    natscc::emit::write_atomic(&out, &c.files).unwrap();
+    let streams = std::fs::read_to_string(out.join("streams.yaml")).unwrap();
+    let docs = common::stream_docs(&streams);
+    let msgs = docs
+        .iter()
+        .map(|d| d.to_json())
+        .find(|d| d["metadata"]["name"] == "mqtt-msgs")
+        .expect("the mqtt-msgs Stream");
+    let changes: &[(&str, serde_json::Value)] = &[
+        ("storage", serde_json::json!("file")),
+        ("maxBytes", serde_json::json!(1_000_000)),
+        ("maxAge", serde_json::json!("1h")),
+        (
+            "sources",
+            serde_json::json!([{"name": "$MQTT_msgs", "externalApiPrefix": "$JS.CSC.API",
+                "externalDeliverPrefix": "csc2cpc.2"}]),
+        ),
+    ];
+    for version in ["2.12.6", "2.15.1"] {
+        let bin = common::nats_server_of(version);
+        for (field, value) in changes {
+            let tmp = tempfile::tempdir().unwrap();
+            let port = common::free_port();
+            let _server = KillOnDrop(
+                std::process::Command::new(&bin)
+                    .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+                    .arg(tmp.path())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            );
+            let url = format!("nats://127.0.0.1:{port}");
+            let mut client = None;
+            for _ in 0..100 {
+                if let Ok(c) = async_nats::connect(&url).await {
+                    client = Some(c);
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            let client = client.expect("the server answers");
+            let mut spec = msgs["spec"].clone();
+            spec["replicas"] = serde_json::json!(1);
+            let request = |subject: &str, spec: &serde_json::Value| {
+                let body = natscc::fleet::up::stream_config(spec).to_string();
+                let client = client.clone();
+                let subject = subject.to_string();
+                async move {
+                    let m = client.request(subject, body.into()).await.unwrap();
+                    serde_json::from_slice::<serde_json::Value>(&m.payload).unwrap()
+                }
+            };
+            let created = request("$JS.API.STREAM.CREATE.$MQTT_msgs", &spec).await;
+            assert!(
+                created.get("error").is_none(),
+                "{version}: create: {created}"
+            );
+            spec[*field] = value.clone();
+            let updated = request("$JS.API.STREAM.UPDATE.$MQTT_msgs", &spec).await;
+            let refused = updated.get("error").is_some();
+            let immutable = IMMUTABLE.iter().find(|(f, _)| f == field);
+            assert_eq!(
+                refused,
+                immutable.is_some(),
+                "{version}: updating {field}: {updated}"
+            );
+            if let Some((_, words)) = immutable {
+                let said = updated["error"]["description"].as_str().unwrap_or("");
+                assert!(
+                    words.starts_with(said),
+                    "{version}: {field}: {said:?} vs {words:?}"
+                );
+            }
+        }
+    }
+}
+
+/// A server process killed when the test ends, however it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -378,7 +378,7 @@ fn callout_config(o: &Snapshot, n: &Snapshot, plan: &mut ClusterPlan) {
 }
 
 /// Stream fields the JetStream API refuses to update (measured on 2.12.6 and 2.15.1).
-const IMMUTABLE: &[(&str, &str)] = &[(
+pub const IMMUTABLE: &[(&str, &str)] = &[(
     "storage",
     "stream configuration update can not change storage type (10052)",
 )];
