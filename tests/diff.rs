@@ -288,3 +288,28 @@ fn fleets_are_diffed_cluster_by_cluster() {
         "{out}"
     );
 }
+
+#[test]
+fn from_rev_reads_a_fleet_and_its_values_at_a_revision() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fleet");
+    std::fs::create_dir(&dir).unwrap();
+    for e in std::fs::read_dir(repo().join("examples/fleet")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    git(tmp.path(), &["init", "-q"]);
+    git(tmp.path(), &["add", "."]);
+    git(tmp.path(), &["commit", "-qm", "old"]);
+    let common_yaml = dir.join("common.yaml");
+    let text = std::fs::read_to_string(&common_yaml).unwrap();
+    let text = text.replace(r#""alarm.*"]"#, r#""alarm.*", "orders.>"]"#);
+    std::fs::write(&common_yaml, text).unwrap();
+    let (code, out, err) = diff(&dir, &["--from-rev", "HEAD", "--fleet", "fleet.yaml"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("`orders.>` starts crossing CPC -> CSC"),
+        "{out}"
+    );
+    assert!(out.contains("csc: no change"), "{out}");
+}
