@@ -110,11 +110,18 @@ pub fn cluster(old: Option<&Snapshot>, new: Option<&Snapshot>, ctx: &Ctx) -> Clu
             for r in names {
                 release(o.release(r), n.release(r), o, n, ctx, &mut plan);
             }
-            plan.changes.extend(describe::permissions(
-                o.permissions.as_deref(),
-                n.permissions.as_deref(),
-            ));
-            callout_config(o, n, &mut plan);
+            let rolls = callout(o, n, &mut plan);
+            let mut perms =
+                describe::permissions(o.permissions.as_deref(), n.permissions.as_deref());
+            if rolls {
+                for c in &mut perms {
+                    c.how = How::Rolls;
+                    c.why = "the callout reads it when its pods roll onto their new variables \
+                             (permissions.json names them)"
+                        .into();
+                }
+            }
+            plan.changes.extend(perms);
             streams(&o.streams, &n.streams, &mut plan);
             routes(&o.routes, &n.routes, &mut plan);
         }
@@ -365,16 +372,35 @@ fn env_config(o: &Snapshot, n: &Snapshot, r: &Release) -> Vec<String> {
         .collect()
 }
 
-fn callout_config(o: &Snapshot, n: &Snapshot, plan: &mut ClusterPlan) {
-    if o.callout_config != n.callout_config {
+/// The callout's Deployment: its config.yaml (behind a checksum annotation) and its container
+/// variables roll its pods. Returns whether they roll.
+fn callout(o: &Snapshot, n: &Snapshot, plan: &mut ClusterPlan) -> bool {
+    let before = plan.changes.len();
+    let mut add = |topic, what: String, why: &str| {
         plan.changes.push(Change {
             part: "auth-callout".into(),
-            topic: "callout settings",
-            what: "the auth callout's config.yaml changed".into(),
+            topic,
+            what,
             how: How::Rolls,
-            why: "its Deployment carries the config's checksum: the callout's pods roll".into(),
-        });
+            why: why.into(),
+        })
+    };
+    if o.callout_config != n.callout_config {
+        let why = "its Deployment carries the config's checksum: the callout's pods roll";
+        add(
+            "callout settings",
+            "the auth callout's config.yaml changed".into(),
+            why,
+        );
     }
+    let why = "a change of its Deployment's pod template: the callout's pods roll";
+    for e in n.callout_env.difference(&o.callout_env) {
+        add("container variable", format!("{e} added"), why);
+    }
+    for e in o.callout_env.difference(&n.callout_env) {
+        add("container variable", format!("{e} removed"), why);
+    }
+    plan.changes.len() > before
 }
 
 /// Stream fields the JetStream API refuses to update (measured on 2.12.6 and 2.15.1).

@@ -51,6 +51,8 @@ pub struct Snapshot {
     pub env_config: BTreeMap<String, String>,
     pub permissions: Option<String>,
     pub callout_config: Option<String>,
+    /// The auth callout container's variables from Secrets and ConfigMaps (its Deployment).
+    pub callout_env: BTreeSet<String>,
     /// NACK Streams by resource name: their spec.
     pub streams: BTreeMap<String, Value>,
     /// Gateway API routes, `Kind/name` -> spec.
@@ -163,6 +165,7 @@ fn common(cluster: String, cms: &ConfigMaps) -> Snapshot {
             .iter()
             .find(|(n, _)| n.ends_with("auth-callout-config"))
             .and_then(|(_, d)| d.get("config.yaml").cloned()),
+        callout_env: BTreeSet::new(),
         streams: BTreeMap::new(),
         routes: BTreeMap::new(),
     }
@@ -306,6 +309,7 @@ pub fn from_values(c: &Cluster) -> Snapshot {
             pod_values: Some(pod_values(values)),
         });
     }
+    snap.callout_env = refs(env.get("auth-callout"));
     for doc in crate::emit::k8s::streams(m) {
         add_doc(&mut snap, &doc);
     }
@@ -313,6 +317,16 @@ pub fn from_values(c: &Cluster) -> Snapshot {
         add_doc(&mut snap, &doc);
     }
     snap
+}
+
+/// The Secret and ConfigMap variables of an env list.
+fn refs(env: Option<&Value>) -> BTreeSet<String> {
+    env.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(env_entry)
+        .filter(|e| e.contains(" <- "))
+        .collect()
 }
 
 /// Streams and routes into the snapshot; other kinds are read elsewhere.
@@ -471,6 +485,15 @@ pub fn from_manifest(
     }
     let mut snap = common(cluster.to_string(), &cms);
     for d in docs {
+        let name = d
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if d.get("kind").and_then(Value::as_str) == Some("Deployment")
+            && name.ends_with("auth-callout")
+        {
+            snap.callout_env = refs(d.pointer("/spec/template/spec/containers/0/env"));
+        }
         if d.get("kind").and_then(Value::as_str) == Some("StatefulSet") {
             let r = release_of(d, &cms, stated);
             if r.conf.is_some() {
