@@ -29,36 +29,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Args, Debug, Clone)]
-pub struct ValuesArgs {
-    /// A values file; give several to merge them in order, later files win (as helm -f).
-    #[arg(
-        short = 'f',
-        long = "values",
-        value_name = "FILE",
-        required_unless_present = "fleet"
-    )]
-    pub values: Vec<PathBuf>,
-    /// A fleet file (the CSC and its CPCs, schema/fleet.schema.json) instead of values files.
-    #[arg(long, value_name = "FLEET", conflicts_with_all = ["values", "set", "set_string"])]
-    pub fleet: Option<PathBuf>,
-    /// Override a value, Helm syntax: a.b[0].c=v (several separated by commas).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Like --set, but every value is a string.
-    #[arg(long = "set-string", value_name = "PATH=VALUE")]
-    pub set_string: Vec<String>,
-}
-
-impl ValuesArgs {
-    pub fn inputs(&self) -> Inputs {
-        Inputs {
-            files: self.values.clone(),
-            set: self.set.clone(),
-            set_string: self.set_string.clone(),
-        }
-    }
-}
+pub use crate::driver::args::ValuesArgs;
 
 /// The severity config file read from the current folder when `--config` is not given.
 pub const CONFIG_FILE: &str = ".natscc.yaml";
@@ -186,7 +157,7 @@ pub enum Command {
         out: PathBuf,
         /// The nats-server release the image runs (2.12.6), for an image whose tag names none
         /// (a digest, `latest`); over `natscc.serverVersion`.
-        #[arg(long, value_name = "VERSION", value_parser = server_version)]
+        #[arg(long, value_name = "VERSION", value_parser = Stated::from_flag)]
         server_version: Option<Stated>,
         #[command(flatten)]
         report: ReportArgs,
@@ -251,7 +222,7 @@ pub enum Command {
         set_string: Vec<String>,
         /// The nats-server release the pods' image runs (2.12.6), for an image that names none
         /// (a digest, `latest`).
-        #[arg(long, value_name = "VERSION", value_parser = server_version)]
+        #[arg(long, value_name = "VERSION", value_parser = Stated::from_flag)]
         server_version: Option<Stated>,
         #[command(flatten)]
         report: ReportArgs,
@@ -267,7 +238,21 @@ pub enum Command {
         /// Print every rewrite natscc up makes to the compiled files, and start nothing.
         #[arg(long)]
         explain_overlay: bool,
+        /// Watch the fleet's files: on an edit, print the plan (`natscc diff`) and apply it as
+        /// production does (files swapped, SIGHUP); servers that refuse the reload keep their
+        /// old configuration and are listed as stale until `r` + Enter restarts them.
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: restart stale servers at once.
+        #[arg(long, requires = "watch")]
+        restart: bool,
     },
+    /// What `helm upgrade` from the values that run (--from, --from-rev, --from-manifest) to
+    /// these values does to the running bus: every change in the bus's terms and how it reaches
+    /// the pods (live, at restart only, rolls the pods, blocks the upgrade, refused by
+    /// JetStream). Exit 0 no change, 2 every change live, 3 a restart needed or something
+    /// fails, 1 findings or unreadable input.
+    Diff(crate::diff::cli::DiffArgs),
     /// Run the auth callout alone: answer $SYS.REQ.USER.AUTH as the chart's auth-callout
     /// service does (OAuth2, mTLS, NKey, no-auth against permissions.json).
     ///
@@ -693,20 +678,6 @@ fn literal(subject: &str) -> bool {
     crate::subject::Pattern::parse(subject).is_ok_and(|p| p.is_literal())
 }
 
-/// `--server-version`: a release, `2.12.6` or `v2.12.6`.
-fn server_version(text: &str) -> Result<Stated, String> {
-    match crate::server_version::Version::parse(text) {
-        Some(version) => Ok(Stated {
-            version,
-            from: format!("`--server-version {text}`"),
-            span: None,
-        }),
-        None => Err(format!(
-            "`{text}` is not a nats-server release; write major.minor.patch, e.g. 2.12.6"
-        )),
-    }
-}
-
 fn not_literal(subject: &str) -> String {
     format!(
         "`{subject}` is not a literal subject (no wildcards): a message is published on one subject"
@@ -924,7 +895,7 @@ fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &
     }
 }
 
-fn up(path: &Path) -> i32 {
+fn up(path: &Path, watch: Option<crate::diff::watch::Options>) -> i32 {
     let fleet = crate::fleet::compile(path, false);
     // Only errors stop a dry run; warnings are compile's to show.
     let (errors, warnings): (Vec<_>, Vec<_>) =
@@ -943,7 +914,13 @@ fn up(path: &Path) -> i32 {
         }
         return code;
     }
-    match crate::fleet::cli::up(&fleet) {
+    let watch = watch.map(|opts| -> crate::fleet::cli::StartWatch {
+        Box::new(move || {
+            crate::diff::watch::Watcher::new(opts)
+                .map(|w| Box::new(w) as Box<dyn crate::fleet::cli::Watch>)
+        })
+    });
+    match crate::fleet::cli::up_watching(&fleet, watch) {
         Up::Stopped => EXIT_OK,
         Up::Usage(e) => usage("up", e),
         Up::Failed(e) => {
@@ -1110,7 +1087,13 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            // diff's 2 means "every change live": its usage errors exit 1, as helm-diff's do.
+            let diff = std::env::args().nth(1).is_some_and(|a| a == "diff");
+            return match (e.use_stderr(), diff) {
+                (false, _) => EXIT_OK,
+                (true, true) => crate::diff::cli::EXIT_FINDINGS,
+                (true, false) => EXIT_USAGE,
+            };
         }
     };
     match cli.command {
@@ -1174,9 +1157,19 @@ pub fn main() -> i32 {
             EXIT_OK
         }
         Command::Up {
-            fleet: Some(fleet), ..
-        } => up(&fleet),
+            fleet: Some(fleet),
+            watch,
+            restart,
+            ..
+        } => up(
+            &fleet,
+            watch.then_some(crate::diff::watch::Options {
+                fleet: fleet.clone(),
+                restart,
+            }),
+        ),
         Command::Up { fleet: None, .. } => usage("up", "give the fleet file"),
+        Command::Diff(a) => crate::diff::cli::run(&a),
         Command::AuthCallout(a) => auth_callout(&a),
         Command::Token(a) => token(&a),
         Command::Keys(KeysCommand::Generate {

@@ -26,7 +26,8 @@ fn cases() -> Vec<String> {
         // `bad` holds bad-input cases; `post-render` a rendered stream (tests/post_render.rs);
         // `chart-ref` and `chart-plain-ref` folders of cases compared with the charts' own renders
         // (tests/chart_ref.rs, tests/plain_ref.rs); `chart-corpus` the NATS chart's own examples
-        // (tests/plain_corpus.rs); `access` the explain queries of tests/access.rs.
+        // (tests/plain_corpus.rs); `access` the explain queries of tests/access.rs; `diff` the
+        // value pairs of tests/diff.rs.
         .filter(|e| {
             e.path().is_dir()
                 && ![
@@ -36,6 +37,7 @@ fn cases() -> Vec<String> {
                     "chart-plain-ref",
                     "chart-corpus",
                     "access",
+                    "diff",
                 ]
                 .contains(&&*e.file_name().to_string_lossy())
         })

@@ -61,11 +61,13 @@ fn cases() -> Vec<PathBuf> {
         .unwrap()
         .map(|e| e.unwrap().path())
     {
-        // `access` holds explain queries (tests/access.rs), no values.
+        // `access` holds explain queries (tests/access.rs), no values; `diff` value pairs
+        // (tests/diff.rs).
         if !dir.is_dir()
             || dir.ends_with("bad")
             || dir.ends_with("post-render")
             || dir.ends_with("access")
+            || dir.ends_with("diff")
         {
             continue;
         }

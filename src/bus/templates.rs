@@ -244,7 +244,10 @@ pub fn accounts_conf(values: &Node) -> String {
             "\n        {{ stream: {} }}",
             q(format!("cpc.{sid}.>"))
         ));
-        t.push_str("\n        { service: \"$JS.API.>\", response_type: stream }\n        { service: \"$JS.FC.>\" }");
+        t.push_str(
+            "\n        { service: \"$JS.API.>\", response_type: stream }\n        { \
+             service: \"$JS.FC.>\" }",
+        );
         t.push_str(&format!(
             "\n        {{ stream: {} }}\n      ]\n      imports: [",
             q(format!("csc2cpc.{sid}.>"))
@@ -271,7 +274,10 @@ pub fn accounts_conf(values: &Node) -> String {
         for e in cpc_exports {
             t.push_str(&format!("\n        {{ stream: {} }}", quote(Some(e))));
         }
-        t.push_str("\n        { service: \"$JS.API.>\", response_type: stream }\n        { service: \"$JS.FC.>\" }\n      ]\n      imports: [");
+        t.push_str(
+            "\n        { service: \"$JS.API.>\", response_type: stream }\n        { \
+             service: \"$JS.FC.>\" }\n      ]\n      imports: [",
+        );
         for e in csc_exports {
             t.push_str(&format!(
                 "\n        {{ stream: {{ account: CSC, subject: {} }} }}",
@@ -285,7 +291,10 @@ pub fn accounts_conf(values: &Node) -> String {
                 quote(Some(e))
             ));
         }
-        t.push_str("\n        { service: { account: CSC, subject: \"$JS.API.>\" }, to: \"$JS.CSC.API.>\" }\n        { service: { account: CSC, subject: \"$JS.FC.>\" } }");
+        t.push_str(
+            "\n        { service: { account: CSC, subject: \"$JS.API.>\" }, to: \"$JS.CSC.API.>\" \
+             }\n        { service: { account: CSC, subject: \"$JS.FC.>\" } }",
+        );
         t.push_str(&format!(
             "\n        {{ stream: {{ account: CSC, subject: {} }} }}\n      ]\n    }}",
             q(format!("csc2cpc.{sid}.>"))
@@ -332,12 +341,14 @@ pub fn leafnodes_conf(values: &Node) -> String {
             .unwrap_or_default();
         let url = quote(endpoint);
         t.push_str(&format!(
-            "\n    remotes: [\n      {{\n        urls: [{url}]\n        nkey: $LEAF_USER_SEED\n        account: CSC{remote_tls_text}\n      }}"
+            "\n    remotes: [\n      {{\n        urls: [{url}]\n        nkey: \
+             $LEAF_USER_SEED\n        account: CSC{remote_tls_text}\n      }}"
         ));
         for (name, _) in enabled_extra_accounts(values) {
             let seed_env = format!("LEAF_{}_USER_SEED", extra_account_env_name(name));
             t.push_str(&format!(
-                "\n\n      {{\n        urls: [{url}]\n        nkey: ${seed_env}\n        account: {}{remote_tls_text}\n      }}",
+                "\n\n      {{\n        urls: [{url}]\n        nkey: ${seed_env}\n        account: \
+                 {}{remote_tls_text}\n      }}",
                 crate::gotmpl::go_quote(name)
             ));
         }

@@ -1091,4 +1091,31 @@ codes! {
         fix: "Write the inner list's entries directly in the outer one (`users: [{nkey: U...}]`, \
               not `users: [[...]]`).",
         fixture: "merge-nested-list.yaml";
+    // natscc diff: what an upgrade does to the running bus (src/diff/).
+    DiffPlainChart = "natscc::diff::plain_chart", Error,
+        "natscc diff compares event-bus values (with global.eventBus); the plain NATS chart's \
+            values are not diffed.",
+        why: "The upgrade plan is drawn in the event bus's terms (clusters, crossings, the \
+              callout); values of the official chart alone have none of them.",
+        fix: "Diff event-bus values; for the plain chart, compare `natscc compile` outputs.",
+        test: "tests/diff.rs", "plain_chart_values_are_not_diffed",
+        r#"natscc diff --from nats-values.yaml -f nats-values.yaml"#;
+    DiffManifest = "natscc::diff::manifest", Error,
+        "The --from-manifest stream cannot be read as a release's rendered manifests, or holds \
+            no nats-config ConfigMap of an event-bus release.",
+        why: "Without what runs there is nothing to compare the new values with.",
+        fix: "Pipe the release's own manifest (`helm get manifest RELEASE | natscc diff \
+              --from-manifest - -f values.yaml`), or name the old values with --from.",
+        test: "tests/diff.rs",
+        "no_change_exits_0_and_new_values_with_errors_are_refused_before_any_plan",
+        r#"natscc diff -f values.yaml"#;
+    DiffRevision = "natscc::diff::revision", Error,
+        "git show REV:PATH failed for --from-rev: the revision or the values file at it does not \
+            exist, or git is not there.",
+        why: "The old side of the plan is the values files as they were at the revision; without \
+              them there is no plan.",
+        fix: "Name a revision the repository has (`origin/main`) where the -f files exist, or use \
+              --from with the old files.",
+        test: "tests/diff.rs", "from_rev_reads_the_values_files_at_a_revision",
+        r#"natscc diff --from-rev nope -f values.yaml"#;
 }

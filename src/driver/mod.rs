@@ -4,6 +4,7 @@
 //! and the rendered configs) and emit (the files). The driver builds one [`Compiled`] and emits
 //! only when no error stands.
 
+pub mod args;
 pub mod event_bus;
 pub mod plain;
 

@@ -178,6 +178,25 @@ pub enum Up {
 /// `natscc up FLEET`: the checked fleet on this machine until SIGINT or SIGTERM. It prints
 /// its progress and each cluster's addresses as they come (the run has no end to wait for).
 pub fn up(fleet: &super::Fleet) -> Up {
+    up_watching(fleet, None)
+}
+
+/// What runs beside a ready fleet until it stops (`natscc up --watch`, which lives with
+/// `natscc diff`): polled every 100 ms with the running fleet.
+pub trait Watch {
+    fn poll(
+        &mut self,
+        running: &mut super::up::Running,
+        tools: &super::up::Tools,
+    ) -> Result<(), String>;
+}
+
+/// Makes the [`Watch`] once the fleet is ready.
+pub type StartWatch = Box<dyn FnOnce() -> Result<Box<dyn Watch>, String>>;
+
+/// [`up`], and with `watch`, what it starts once the fleet is ready, polled until SIGINT or
+/// SIGTERM.
+pub fn up_watching(fleet: &super::Fleet, watch: Option<StartWatch>) -> Up {
     use std::io::Write;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -241,9 +260,18 @@ pub fn up(fleet: &super::Fleet) -> Up {
         let _ = writeln!(out, "ready");
         let _ = out.flush();
     }
+    let mut watcher = match watch.map(|start| start()).transpose() {
+        Ok(w) => w,
+        Err(e) => return Up::Failed(e),
+    };
     while !stop.load(Ordering::Relaxed) {
         if let Some(e) = running.exited() {
             return Up::Failed(e.to_string());
+        }
+        if let Some(w) = &mut watcher
+            && let Err(e) = w.poll(&mut running, &tools)
+        {
+            return Up::Failed(e);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

@@ -499,15 +499,7 @@ impl Run<'_> {
         let cdir = dir.join(name);
         std::fs::create_dir_all(&cdir)?;
         let key_dir = self.keys.join(m.cluster_name());
-        let env_doc = {
-            let mut nats_vars = vec![];
-            crate::emit::k8s::variables(bus.resolved(&bus.nats), &mut nats_vars);
-            let mut mtls_vars = vec![];
-            if let Some(i) = &bus.mtls {
-                crate::emit::k8s::variables(bus.resolved(i), &mut mtls_vars);
-            }
-            crate::emit::k8s::env(m, &nats_vars, &mtls_vars)
-        };
+        let env_doc = env_doc(m, bus);
         let mtls_sans: Vec<String> = mtls_facts
             .map(|f| f.sans.iter().map(|s| s.value.clone()).collect())
             .filter(|v: &Vec<String>| !v.is_empty())
@@ -519,10 +511,26 @@ impl Run<'_> {
             .enumerate()
             .filter(|(_, p)| p.cluster == ci)
         {
-            servers.push(self.server(pi, p, name, (m, bus), &cdir, &key_dir, &env_doc, &mtls_sans)?);
+            servers.push(self.server(
+                pi,
+                p,
+                name,
+                (m, bus),
+                &cdir,
+                &key_dir,
+                &env_doc,
+                &mtls_sans,
+            )?);
         }
-        let mut callout =
-            callout_plan((m, bus), name, &cdir, &env_doc, &key_dir, &self.ca_file, &servers)?;
+        let mut callout = callout_plan(
+            (m, bus),
+            name,
+            &cdir,
+            &env_doc,
+            &key_dir,
+            &self.ca_file,
+            &servers,
+        )?;
         let tokens = oauth2(m, &mut callout, dir, &cdir, issuer)?;
         let clients = client_certs(m, &cdir, &self.ca)?;
         let nack_seed = crate::input::read_text(&key_dir.join("nats-nack-user/nack-user.nk"))?
@@ -685,8 +693,15 @@ fn callout_plan(
         .cloned()
         .unwrap_or_default();
     std::fs::write(callout_dir.join("config.yaml"), config_yaml)?;
-    let callout_env =
-        container_env(m, bus, env_doc, "auth-callout", key_dir, "auth-callout", ca_file)?;
+    let callout_env = container_env(
+        m,
+        bus,
+        env_doc,
+        "auth-callout",
+        key_dir,
+        "auth-callout",
+        ca_file,
+    )?;
     Ok(CalloutPlan {
         cluster: name.to_string(),
         dir: callout_dir,
@@ -832,6 +847,106 @@ impl Running {
         let _ = std::fs::remove_dir_all(&self.plan.dir);
         super::cleanup::release(&self.plan.dir);
     }
+}
+
+impl Running {
+    /// The process id of a running server (`cluster/pod`).
+    pub fn pid(&self, label: &str) -> Option<u32> {
+        self.children
+            .iter()
+            .find(|(l, _, _)| l == label)
+            .map(|(_, c, _)| c.id())
+    }
+
+    /// Stops server `si` of cluster `ci` and starts it again from its pod folder with `env`,
+    /// as a restarted container; returns once it listens and dials its leaf remotes.
+    pub fn restart(
+        &mut self,
+        (ci, si): (usize, usize),
+        env: Vec<(String, String)>,
+        tools: &Tools,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        let s = &mut self.plan.clusters[ci].servers[si];
+        s.env = env;
+        let s = s.clone();
+        let label = s.label();
+        if let Some(i) = self.children.iter().position(|(l, _, _)| *l == label) {
+            let (_, mut child, _) = self.children.remove(i);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let bin = tools.server_for(s.version).0;
+        launch(self, label.clone(), spawn(&bin, &s))?;
+        let stop = AtomicBool::new(false);
+        let what = format!("{label} to be healthy again");
+        wait_until(deadline, &stop, self, &what, || healthy(&s))?;
+        let what = format!("the leaf connections {label} dials");
+        wait_until(deadline, &stop, self, &what, || leafs(&s).0 >= s.remotes)
+    }
+}
+
+/// A pod's volumes: mount folder -> (file name, text).
+pub type Volumes = Vec<(String, Vec<(String, String)>)>;
+
+/// The files a running pod mounts, from a bus rendered again, with the same rewrites as
+/// [`plan`] (its addresses kept): folder -> files. Certificates are not issued again.
+pub fn pod_volumes(bus: &Bus, s: &LocalServer) -> std::io::Result<Volumes> {
+    let Some(instance) = bus.instances().find(|i| i.release == s.release) else {
+        return Err(io(format!(
+            "{} no longer has a {} release",
+            s.cluster, s.release
+        )));
+    };
+    let prefix = format!("{}/", s.release);
+    let mut out: Volumes = vec![];
+    for (path, text) in bus.pod_files(instance) {
+        let rel = path.strip_prefix(&prefix).unwrap_or(&path);
+        let (folder, name) = rel.split_once('/').unwrap_or(("", rel));
+        let text = if rel == "nats-config/nats.conf" {
+            let mut c = instance.rendered.conf.clone();
+            overlay::main_config(&mut c, &s.dir, &s.addr);
+            crate::chart::print::format_config(&c) + "\n"
+        } else {
+            let mut c = crate::natsconf::parse_conf(&text)
+                .map_err(|e| io(format!("{}: {path}: {e:?}", s.cluster)))?;
+            let before = c.clone();
+            let leaf = folder == "nats-leafnodes";
+            overlay::included(&mut c, &s.dir, &s.addr, leaf);
+            if c == before {
+                text
+            } else {
+                conf::print("", &c)
+            }
+        };
+        match out.iter_mut().find(|(f, _)| f == folder) {
+            Some((_, files)) => files.push((name.to_string(), text)),
+            None => out.push((folder.to_string(), vec![(name.to_string(), text)])),
+        }
+    }
+    Ok(out)
+}
+
+/// A server's container environment from a model compiled again (the run's keys and CA).
+pub fn server_env(
+    m: &Model,
+    bus: &Bus,
+    plan: &Plan,
+    s: &LocalServer,
+) -> std::io::Result<Vec<(String, String)>> {
+    let keys = plan.dir.join("keys").join(m.cluster_name());
+    container_env(m, bus, &env_doc(m, bus), s.release, &keys, &s.pod, &plan.ca)
+}
+
+/// The cluster's env.yaml: every container's variables, as compile lists them.
+fn env_doc(m: &Model, bus: &Bus) -> Value {
+    let mut nats_vars = vec![];
+    crate::emit::k8s::variables(bus.resolved(&bus.nats), &mut nats_vars);
+    let mut mtls_vars = vec![];
+    if let Some(i) = &bus.mtls {
+        crate::emit::k8s::variables(bus.resolved(i), &mut mtls_vars);
+    }
+    crate::emit::k8s::env(m, &nats_vars, &mtls_vars)
 }
 
 impl Drop for Running {

@@ -197,6 +197,22 @@ pub struct Stated {
     pub span: Option<Span>,
 }
 
+impl Stated {
+    /// `--server-version`: a release, `2.12.6` or `v2.12.6`.
+    pub fn from_flag(text: &str) -> Result<Stated, String> {
+        match Version::parse(text) {
+            Some(version) => Ok(Stated {
+                version,
+                from: format!("`--server-version {text}`"),
+                span: None,
+            }),
+            None => Err(format!(
+                "`{text}` is not a nats-server release; write major.minor.patch, e.g. 2.12.6"
+            )),
+        }
+    }
+}
+
 /// What an image reference says about the version: read from its tag, or why it cannot be.
 enum ImageVersion {
     Tag(Version),

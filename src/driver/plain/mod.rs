@@ -94,10 +94,12 @@ impl super::Stages for Plain<'_> {
             diags.push(
             crate::diag::Diagnostic::new(
                 crate::diag::Code::ChartRenderFails,
-                "without `config.nats` the NATS chart's templates fail to render (`nil pointer evaluating interface {}.tls`)",
+                "without `config.nats` the NATS chart's templates fail to render (`nil pointer \
+                 evaluating interface {}.tls`)",
             )
             .at(at, "config.nats removed here")
-            .help("keep `config.nats` (the chart's defaults give it a port and TLS off); to change the port, set `config.nats.port`"),
+            .help("keep `config.nats` (the chart's defaults give it a port and TLS off); to change \
+                   the port, set `config.nats.port`"),
         );
         }
         diags.extend(tls_roles::check_shortcut(root));
