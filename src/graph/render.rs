@@ -333,23 +333,7 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) ->
             g.g.edges_directed(cur.account, petgraph::Direction::Outgoing)
         {
             let link = &e.weight().link;
-            let (next, came_in, down) = match link {
-                Link::Import {
-                    kind: ImportKind::Stream,
-                    subject: from,
-                    to,
-                } => (transform(&cur.subject, from, to), at.came_in, at.down),
-                Link::Import {
-                    kind: ImportKind::Service,
-                    subject: from,
-                    to,
-                } => (transform(&cur.subject, to, from), at.came_in, at.down),
-                // Spoke to hub, unless the message came down from the hub: the hub's clients
-                // may want anything.
-                Link::Leaf if !at.down => (Some(cur.subject.clone()), Some(e.id()), false),
-                Link::Leaf => (None, None, false),
-            };
-            if let Some(t) = next {
+            if let Some((t, came_in, down)) = along(link, e.id(), &at) {
                 let what = match link {
                     Link::Leaf => "leaf connection".to_string(),
                     l => (reading.label)(l),
@@ -384,6 +368,28 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) ->
         (g.g[a.account].label(), &a.subject).cmp(&(g.g[b.account].label(), &b.subject))
     });
     out
+}
+
+/// Where a message at `at` goes along one outgoing edge: its subject there, the leaf
+/// connection it then came in on, and whether it came down from the hub.
+fn along(link: &Link, edge: EdgeIndex, at: &At) -> Option<(String, Option<EdgeIndex>, bool)> {
+    let subject = &at.arrival.subject;
+    match link {
+        Link::Import {
+            kind: ImportKind::Stream,
+            subject: from,
+            to,
+        } => Some((transform(subject, from, to)?, at.came_in, at.down)),
+        Link::Import {
+            kind: ImportKind::Service,
+            subject: from,
+            to,
+        } => Some((transform(subject, to, from)?, at.came_in, at.down)),
+        // Spoke to hub, unless the message came down from the hub: the hub's clients may want
+        // anything.
+        Link::Leaf if !at.down => Some((subject.clone(), Some(edge), false)),
+        Link::Leaf => None,
+    }
 }
 
 /// The explain answer as text: one block per arrival, with its chain of hops.
