@@ -313,3 +313,13 @@ fn from_rev_reads_a_fleet_and_its_values_at_a_revision() {
     );
     assert!(out.contains("csc: no change"), "{out}");
 }
+
+#[test]
+fn plain_chart_values_are_not_diffed() {
+    // The official NATS chart's own values (its README's example): no event bus to plan.
+    let case = repo().join("fixtures/chart-corpus/readme-container-resources");
+    let (code, out, err) = diff(&case, &["--from", "values.yaml", "-f", "values.yaml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty(), "no plan is drawn: {out}");
+    assert!(err.contains("natscc::diff::plain_chart"), "{err}");
+}
