@@ -250,6 +250,28 @@ struct At {
     down: bool,
 }
 
+/// The subject a message at `at` has after crossing `link` (edge `id`) out of its account,
+/// with the leaf connection it then came in on and whether it came down from the hub.
+fn follow(link: &Link, at: &At, id: EdgeIndex) -> Option<(String, Option<EdgeIndex>, bool)> {
+    let subject = &at.arrival.subject;
+    match link {
+        Link::Import {
+            kind: ImportKind::Stream,
+            subject: from,
+            to,
+        } => Some((transform(subject, from, to)?, at.came_in, at.down)),
+        Link::Import {
+            kind: ImportKind::Service,
+            subject: from,
+            to,
+        } => Some((transform(subject, to, from)?, at.came_in, at.down)),
+        // Spoke to hub, unless the message came down from the hub: the hub's clients may want
+        // anything.
+        Link::Leaf if !at.down => Some((subject.clone(), Some(id), false)),
+        Link::Leaf => None,
+    }
+}
+
 /// Every account and subject a message published on `subject` in `start` reaches, one
 /// cluster's graph or the fleet's joined one. Across a leaf connection it moves as
 /// nats-server moves it (`fleet::graph`): a spoke sends up what did not come down from the
@@ -333,7 +355,7 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) ->
             g.g.edges_directed(cur.account, petgraph::Direction::Outgoing)
         {
             let link = &e.weight().link;
-            if let Some((t, came_in, down)) = along(link, e.id(), &at) {
+            if let Some((t, came_in, down)) = follow(link, &at, e.id()) {
                 let what = match link {
                     Link::Leaf => "leaf connection".to_string(),
                     l => (reading.label)(l),
@@ -368,28 +390,6 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) ->
         (g.g[a.account].label(), &a.subject).cmp(&(g.g[b.account].label(), &b.subject))
     });
     out
-}
-
-/// Where a message at `at` goes along one outgoing edge: its subject there, the leaf
-/// connection it then came in on, and whether it came down from the hub.
-fn along(link: &Link, edge: EdgeIndex, at: &At) -> Option<(String, Option<EdgeIndex>, bool)> {
-    let subject = &at.arrival.subject;
-    match link {
-        Link::Import {
-            kind: ImportKind::Stream,
-            subject: from,
-            to,
-        } => Some((transform(subject, from, to)?, at.came_in, at.down)),
-        Link::Import {
-            kind: ImportKind::Service,
-            subject: from,
-            to,
-        } => Some((transform(subject, to, from)?, at.came_in, at.down)),
-        // Spoke to hub, unless the message came down from the hub: the hub's clients may want
-        // anything.
-        Link::Leaf if !at.down => Some((subject.clone(), Some(edge), false)),
-        Link::Leaf => None,
-    }
 }
 
 /// The explain answer as text: one block per arrival, with its chain of hops.

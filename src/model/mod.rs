@@ -202,6 +202,7 @@ impl Model {
     /// CPCs holds a few KB each.
     pub fn keep_fleet_view(&mut self) {
         self.cross = CrossLayer::default();
+        self.tls_secrets = vec![];
         self.permissions = Permissions::default();
         self.nats = ServerConfig::default();
         self.nats_mtls = ServerConfig::default();
