@@ -73,6 +73,7 @@ fn mkfifo(path: &Path) {
 
 #[test]
 fn inputs_that_never_end_are_refused_at_once_and_small() {
+    let _alone = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
     // A FIFO nobody writes to: opening it to read would block forever.
@@ -217,8 +218,16 @@ fn ratio_within(what: &str, small: Duration, big: Duration, bound: f64) {
     );
 }
 
+/// The growth tests measure CPU time, which another test's processes on the same cores blur
+/// (caches, memory bandwidth): they run one at a time.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn a_fleets_cost_grows_linearly_with_its_clusters() {
+    let _alone = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let small: PathBuf = common::write_fleet(&tmp.path().join("small"), 100, 15);
     let big: PathBuf = common::write_fleet(&tmp.path().join("big"), 1000, 15);
@@ -237,6 +246,7 @@ fn a_fleets_cost_grows_linearly_with_its_clusters() {
 
 #[test]
 fn a_cscs_cost_grows_linearly_with_its_cpc_ids() {
+    let _alone = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let write = |n: usize| {
         let ids: Vec<String> = (1..=n).map(|i| format!("\"{i}\"")).collect();
