@@ -52,6 +52,16 @@ impl ConfMap {
     pub fn include(&mut self, path: impl Into<String>) {
         self.items.push(Item::Include(path.into()));
     }
+    /// The key-value entries in order, includes left out.
+    pub fn entries(&self) -> Vec<(&str, &Conf)> {
+        self.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Kv(k, v) => Some((k.as_str(), v)),
+                Item::Include(_) => None,
+            })
+            .collect()
+    }
     pub fn get(&self, key: &str) -> Option<&Conf> {
         self.items.iter().find_map(|i| match i {
             Item::Kv(k, v) if k == key => Some(v),

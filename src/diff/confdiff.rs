@@ -3,7 +3,7 @@
 //! compares lists (routes, remotes, imports) as one option.
 
 use super::reload::KeyChange;
-use crate::conf::{Conf, ConfMap, Item};
+use crate::conf::{Conf, ConfMap};
 
 /// Every changed key of `new` against `old`, in path order.
 pub fn key_changes(old: &ConfMap, new: &ConfMap) -> Vec<KeyChange> {
@@ -11,16 +11,6 @@ pub fn key_changes(old: &ConfMap, new: &ConfMap) -> Vec<KeyChange> {
     walk(old, new, "", &mut out);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
-}
-
-fn entries(m: &ConfMap) -> Vec<(&str, &Conf)> {
-    m.items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Kv(k, v) => Some((k.as_str(), v)),
-            Item::Include(_) => None,
-        })
-        .collect()
 }
 
 fn join(at: &str, key: &str) -> String {
@@ -33,7 +23,7 @@ fn join(at: &str, key: &str) -> String {
 
 /// The server reads keys case-insensitively; the chart writes them lower-case.
 fn get<'a>(m: &'a ConfMap, key: &str) -> Option<&'a Conf> {
-    entries(m)
+    m.entries()
         .into_iter()
         .rev()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
@@ -41,9 +31,10 @@ fn get<'a>(m: &'a ConfMap, key: &str) -> Option<&'a Conf> {
 }
 
 fn walk(old: &ConfMap, new: &ConfMap, at: &str, out: &mut Vec<KeyChange>) {
-    let mut keys: Vec<String> = entries(old)
+    let mut keys: Vec<String> = old
+        .entries()
         .into_iter()
-        .chain(entries(new))
+        .chain(new.entries())
         .map(|(k, _)| k.to_string())
         .collect();
     keys.sort();

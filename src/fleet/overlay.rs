@@ -344,16 +344,6 @@ pub fn diff(a: &ConfMap, b: &ConfMap) -> Vec<String> {
     out
 }
 
-fn entries(m: &ConfMap) -> Vec<(&str, &Conf)> {
-    m.items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Kv(k, v) => Some((k.as_str(), v)),
-            Item::Include(_) => None,
-        })
-        .collect()
-}
-
 fn diff_maps(a: &ConfMap, b: &ConfMap, at: &str, out: &mut Vec<String>) {
     let join = |k: &str| {
         if at.is_empty() {
@@ -362,7 +352,7 @@ fn diff_maps(a: &ConfMap, b: &ConfMap, at: &str, out: &mut Vec<String>) {
             format!("{at}.{k}")
         }
     };
-    let (ea, eb) = (entries(a), entries(b));
+    let (ea, eb) = (a.entries(), b.entries());
     fn find<'a>(e: &[(&str, &'a Conf)], k: &str) -> Option<&'a Conf> {
         e.iter()
             .find(|(x, _)| x.eq_ignore_ascii_case(k))
