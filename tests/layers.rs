@@ -4,6 +4,8 @@
 //! one: such an import points up, or could close a loop. A module missing from the table, or a
 //! table row naming no module, fails too, so the table and the code cannot drift apart.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -185,17 +187,6 @@ struct Import {
     to: String,
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// The module path of a file: `["load", "stored"]` for src/load/stored.rs, `["load"]` for
 /// src/load/mod.rs.
 fn module_path(rel: &Path) -> Vec<String> {
@@ -285,9 +276,7 @@ fn layers_point_only_down() {
             ));
         }
     }
-    let mut files = vec![];
-    rust_files(&root().join("src"), &mut files);
-    files.sort();
+    let files = common::rust_sources();
     let mut edges: BTreeMap<(String, String), usize> = BTreeMap::new();
     for file in files {
         let rel = file.strip_prefix(root().join("src")).unwrap().to_path_buf();

@@ -14,17 +14,6 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// The text of `fn name(` up to the first line that closes it at the left margin.
 fn function<'a>(file: &'a str, name: &str) -> Option<&'a str> {
     let start = file.find(&format!("fn {name}("))?;
@@ -114,8 +103,7 @@ fn row_problems(code: Code, sources: &[(PathBuf, String)]) -> Vec<String> {
 
 #[test]
 fn every_code_is_documented_shown_and_produced() {
-    let mut files = vec![];
-    rust_files(&root().join("src"), &mut files);
+    let files = common::rust_sources();
     let sources: Vec<(PathBuf, String)> = files
         .into_iter()
         .map(|p| {

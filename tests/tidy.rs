@@ -4,27 +4,16 @@
 //! literals and comments (keeping their values) and lists what is left to wrap by hand.
 //! Function length is clippy's (`too_many_lines`, clippy.toml), run by CI.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 const MAX_COLUMNS: usize = 100;
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
 
 #[test]
 fn no_line_of_src_is_longer_than_100_columns() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = vec![];
-    rust_files(&root.join("src"), &mut files);
-    files.sort();
+    let files = common::rust_sources();
     assert!(files.len() > 50, "src/ has only {} files", files.len());
     let long: Vec<String> = files
         .iter()

@@ -274,6 +274,16 @@ pub fn rewrite_cert_paths(text: &str, (ca, cert, key): (&str, &str, &str), dir: 
     lines.collect::<Vec<_>>().join("\n") + "\n"
 }
 
+/// Every Rust file of the crate's `src/`, sorted: what the house-rule tests read.
+pub fn rust_sources() -> Vec<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    files_under(&src)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| src.join(p))
+        .collect()
+}
+
 /// Every file under `dir`, recursively, as paths relative to `dir`, sorted.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
