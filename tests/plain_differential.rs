@@ -3,7 +3,7 @@
 //! and listener TLS with a CA, operator mode with a full resolver, merge and patch at the top
 //! and in the blocks, `$include`s at the top and in a block, files added to the ConfigMap,
 //! included or not, a system account or none), each rendered by Helm's own engine from the
-//! chart copied in `tests/data/nats-chart` (scripts/helm_template.py, helm-python-sdk) and
+//! chart copied in `tests/data/event-bus-chart/charts/nats` (scripts/helm_template.py, helm-python-sdk) and
 //! compiled by natscc. On every case:
 //!
 //! - both accept: natscc's ConfigMap has Helm's name, keys and bytes, and what natscc wrote
@@ -272,7 +272,7 @@ fn helm_render(cases: &[PathBuf]) {
     let out = Command::new(python)
         .arg(repo().join("scripts/helm_template.py"))
         .arg("--chart")
-        .arg(repo().join("tests/data/nats-chart"))
+        .arg(repo().join("tests/data/event-bus-chart/charts/nats"))
         .args(cases)
         .output()
         .expect("python runs");

@@ -1,5 +1,5 @@
 //! The one listing of the TLS files the NATS chart's pod mounts (`chart::secrets`), held to
-//! Helm's engine on the chart copied in `tests/data/nats-chart`: for each case the Secrets and
+//! Helm's engine on the chart copied in `tests/data/event-bus-chart/charts/nats`: for each case the Secrets and
 //! ConfigMaps the StatefulSet mounts, with the files its config reloader watches under each
 //! mount, are exactly what natscc's `secrets.yaml` lists. The cases hold what the two copies
 //! natscc had disagreed on: a listener that is off with TLS on (not mounted), an empty `cert`
@@ -164,7 +164,7 @@ fn the_tls_listing_is_what_the_chart_mounts() {
     let out = Command::new(python)
         .arg(repo().join("scripts/helm_template.py"))
         .arg("--chart")
-        .arg(repo().join("tests/data/nats-chart"))
+        .arg(repo().join("tests/data/event-bus-chart/charts/nats"))
         .args(&cases)
         .output()
         .expect("python runs");
