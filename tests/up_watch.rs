@@ -199,3 +199,57 @@ async fn an_edit_reloads_live_changes_and_leaves_refused_ones_stale_until_restar
         "audit.> does not flow after the restart"
     );
 }
+
+/// Stream resources edited while the fleet runs are applied as NACK applies them, through the
+/// JetStream API, and the server's answer is what `up` reports: a new `maxAge` is taken (the
+/// stream's configuration as the server returns it), a new storage type is refused and the
+/// stream keeps its old settings.
+#[test]
+fn stream_edits_are_applied_as_nack_applies_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for e in std::fs::read_dir(root.join("examples/fleet")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+    }
+    let streams = tmp.path().join("streams.yaml");
+    std::fs::write(
+        &streams,
+        "global: {eventBus: {mqttStreams: {maxAge: 3h}}}\n",
+    )
+    .unwrap();
+    edit(
+        &tmp.path().join("fleet.yaml"),
+        "values: [common.yaml, cpc.yaml, cpc-1.yaml]",
+        "values: [common.yaml, cpc.yaml, cpc-1.yaml, streams.yaml]",
+    );
+    let mut w = Watch::start(&tmp.path().join("fleet.yaml"));
+
+    std::fs::write(
+        &streams,
+        "global: {eventBus: {mqttStreams: {maxAge: 6h}}}\n",
+    )
+    .unwrap();
+    let said = w.until("watch: applied", 30).join("\n");
+    assert!(said.contains("[live]"), "{said}");
+    assert!(
+        said.contains("stream $MQTT_msgs updated (JetStream: storage memory, max_age 21600s"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("cpc-2: stream"),
+        "only CPC 1's streams change: {said}"
+    );
+
+    let file = "global: {eventBus: {mqttStreams: {maxAge: 6h, storage: file}}}\n";
+    std::fs::write(&streams, file).unwrap();
+    let said = w.until("watch: applied", 30).join("\n");
+    assert!(said.contains("[refused by JetStream]"), "{said}");
+    assert!(
+        said.contains(
+            "JetStream refused stream $MQTT_msgs: stream configuration update can not \
+                       change storage type"
+        ),
+        "{said}"
+    );
+}

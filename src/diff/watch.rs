@@ -10,6 +10,7 @@ use crate::bus::Bus;
 use crate::diff::plan::{ClusterPlan, Ctx, How};
 use crate::diff::reload::{Verdict, verdict_in_log};
 use crate::diff::{adapter, apply, snapshot::Snapshot};
+use crate::fleet::jetstream::Reconciled;
 use crate::fleet::up::{self, Running, Tools};
 use crate::model::Model;
 use std::collections::BTreeMap;
@@ -132,9 +133,13 @@ impl Watcher {
             "{}",
             crate::diff::render::render(crate::diff::render::PlanFormat::Human, &plans)
         );
-        for (c, p) in new.clusters.iter().zip(&plans) {
+        for ((c, p), snap) in new.clusters.iter().zip(&plans).zip(&snaps) {
             if !p.changes.is_empty() {
                 self.apply_cluster(running, tools, &c.name, (&c.model, &c.bus), p)?;
+            }
+            if p.changes.iter().any(|c| c.part == "streams") {
+                let old = self.snaps.iter().find(|s| s.cluster == snap.cluster);
+                streams(running, &c.name, old.map(|s| &s.streams), &snap.streams)?;
             }
         }
         self.snaps = snaps;
@@ -259,6 +264,48 @@ fn reload(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Stream resources changed: applied through the JetStream API as NACK applies them, each
+/// stream's outcome said (what JetStream refuses stays as it was, as in the cluster).
+fn streams(
+    running: &Running,
+    cluster: &str,
+    old: Option<&BTreeMap<String, serde_json::Value>>,
+    new: &BTreeMap<String, serde_json::Value>,
+) -> Result<(), String> {
+    let Some(c) = running.plan.clusters.iter().find(|c| c.name == cluster) else {
+        return Ok(());
+    };
+    let empty = BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let done = crate::fleet::jetstream::reconcile(
+        cluster,
+        c.client_port(),
+        &c.nack_seed,
+        old.unwrap_or(&empty),
+        new,
+        deadline,
+    )?;
+    for (name, outcome) in done {
+        match outcome {
+            Reconciled::Applied(verb, config) => {
+                let max_age = config["max_age"].as_i64().unwrap_or(0);
+                println!(
+                    "watch: {cluster}: stream {name} {verb} (JetStream: storage {}, max_age {}s, \
+                     max_bytes {})",
+                    config["storage"].as_str().unwrap_or("-"),
+                    max_age / 1_000_000_000,
+                    config["max_bytes"]
+                );
+            }
+            Reconciled::Refused(why) => println!(
+                "watch: {cluster}: JetStream refused stream {name}: {why}; it keeps its old \
+                 settings, as NACK reports in the cluster"
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// The callout's permissions.json and config.yaml, rewritten in place: it re-reads the first.

@@ -206,6 +206,12 @@ pub fn up_watching(fleet: &super::Fleet, watch: Option<StartWatch>) -> Up {
             return Up::Usage(format!("cannot handle signal {sig}: {e}"));
         }
     }
+    // The watch takes its baseline before anything starts: an edit made while the fleet
+    // starts, or right after `ready`, is then an edit of what runs.
+    let mut watcher = match watch.map(|start| start()).transpose() {
+        Ok(w) => w,
+        Err(e) => return Up::Failed(e),
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let Some(nats_server) = super::up::server_binary() else {
         return Up::Usage(
@@ -260,10 +266,6 @@ pub fn up_watching(fleet: &super::Fleet, watch: Option<StartWatch>) -> Up {
         let _ = writeln!(out, "ready");
         let _ = out.flush();
     }
-    let mut watcher = match watch.map(|start| start()).transpose() {
-        Ok(w) => w,
-        Err(e) => return Up::Failed(e),
-    };
     while !stop.load(Ordering::Relaxed) {
         if let Some(e) = running.exited() {
             return Up::Failed(e.to_string());

@@ -142,6 +142,68 @@ pub fn create_and_wait(
     Ok(())
 }
 
+/// What NACK does with one changed Stream resource, and JetStream's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reconciled {
+    /// Created, updated or deleted; the stream's configuration as the server now holds it.
+    Applied(&'static str, Value),
+    /// The JetStream API refused it (NACK reports the error; the stream stays as it was).
+    Refused(String),
+}
+
+/// Applies changed Stream resources as the NACK controller does (connected as its user): a new
+/// resource is created, a changed one updated, a removed one deleted. `old` and `new` map each
+/// resource's name to its spec.
+pub fn reconcile(
+    cluster: &str,
+    port: u16,
+    nack_seed: &str,
+    old: &std::collections::BTreeMap<String, Value>,
+    new: &std::collections::BTreeMap<String, Value>,
+    deadline: Instant,
+) -> Result<Vec<(String, Reconciled)>, String> {
+    let addr = format!("127.0.0.1:{port}");
+    let mut conn = Conn::connect(&addr, Some(nack_seed), "natscc-up", Duration::from_secs(3))
+        .map_err(|e| format!("{cluster}: cannot connect as nack-controller: {e}"))?;
+    let names: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let mut out = vec![];
+    for resource in names {
+        let (verb, spec) = match (old.get(resource), new.get(resource)) {
+            (None, Some(n)) => ("CREATE", n),
+            (Some(o), None) => ("DELETE", o),
+            (Some(o), Some(n)) if o != n => ("UPDATE", n),
+            _ => continue,
+        };
+        let cfg = stream_config(spec);
+        let name = cfg["name"].as_str().unwrap_or_default().to_string();
+        let body = if verb == "DELETE" { json!({}) } else { cfg };
+        let reply = api(
+            &mut conn,
+            &format!("$JS.API.STREAM.{verb}.{name}"),
+            &body,
+            deadline,
+        )
+        .map_err(|e| format!("{cluster}: stream {name}: {e}"))?;
+        let result = match reply.get("error") {
+            Some(e) => Reconciled::Refused(format!(
+                "{} ({})",
+                e["description"].as_str().unwrap_or("unknown error"),
+                e["err_code"]
+            )),
+            None => Reconciled::Applied(
+                match verb {
+                    "CREATE" => "created",
+                    "DELETE" => "deleted",
+                    _ => "updated",
+                },
+                reply["config"].clone(),
+            ),
+        };
+        out.push((name, result));
+    }
+    Ok(out)
+}
+
 /// Why a JetStream API request failed; `unanswered` when no reply came in time (worth asking
 /// again while the deadline allows).
 struct ApiError {

@@ -12,7 +12,7 @@ pub mod check;
 mod cleanup;
 pub mod cli;
 pub mod graph;
-mod jetstream;
+pub mod jetstream;
 pub mod load;
 pub(crate) mod nats;
 pub mod overlay;
