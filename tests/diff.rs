@@ -86,12 +86,6 @@ fn every_fixture_pair_gives_its_golden_plan() {
 /// Renders each case's old values with Helm's engine and the event-bus chart copied in
 /// tests/data (one process); returns each case's rendered stream.
 fn helm_render(tmp: &Path, cases: &[PathBuf]) -> Vec<PathBuf> {
-    let python = repo().join(".tools/venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup.sh (it installs helm-python-sdk)",
-        python.display()
-    );
     let dirs: Vec<PathBuf> = cases
         .iter()
         .map(|c| {
@@ -101,19 +95,8 @@ fn helm_render(tmp: &Path, cases: &[PathBuf]) -> Vec<PathBuf> {
             d
         })
         .collect();
-    let out = Command::new(python)
-        .arg(repo().join("scripts/helm_template.py"))
-        .args(["--chart"])
-        .arg(repo().join("tests/data/event-bus-chart"))
-        .args(["--release", "nats-event-bus", "-n", "nats"])
-        .args(&dirs)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "helm_template.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let release = ["--release", "nats-event-bus", "-n", "nats"];
+    common::helm_template("tests/data/event-bus-chart", &release, &dirs);
     dirs.iter().map(|d| d.join("rendered.yaml")).collect()
 }
 

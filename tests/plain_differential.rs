@@ -28,7 +28,6 @@ use common::{Rng, config_maps, first_difference, stream_docs};
 use plain::Start;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Codes natscc refuses by its own policy, which no server enforces: secrets in the values.
 const POLICY: &[&str] = &["natscc::secrets::clear_password", "natscc::secrets::seed"];
@@ -263,24 +262,7 @@ fn values(r: &mut Rng) -> Value {
 
 /// Renders every case with Helm's engine, in one process.
 fn helm_render(cases: &[PathBuf]) {
-    let python = repo().join(".tools/venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup.sh (it installs helm-python-sdk)",
-        python.display()
-    );
-    let out = Command::new(python)
-        .arg(repo().join("scripts/helm_template.py"))
-        .arg("--chart")
-        .arg(repo().join("tests/data/event-bus-chart/charts/nats"))
-        .args(cases)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "helm_template.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::helm_template("tests/data/event-bus-chart/charts/nats", &[], cases);
 }
 
 #[derive(Default, Debug)]

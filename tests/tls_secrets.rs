@@ -10,11 +10,6 @@ mod common;
 use natscc::load::Node;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 const CASES: &[(&str, &str)] = &[
     (
@@ -155,24 +150,7 @@ fn the_tls_listing_is_what_the_chart_mounts() {
             dir
         })
         .collect();
-    let python = repo().join(".tools/venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup.sh (it installs helm-python-sdk)",
-        python.display()
-    );
-    let out = Command::new(python)
-        .arg(repo().join("scripts/helm_template.py"))
-        .arg("--chart")
-        .arg(repo().join("tests/data/event-bus-chart/charts/nats"))
-        .args(&cases)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "helm_template.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::helm_template("tests/data/event-bus-chart/charts/nats", &[], &cases);
     for case in &cases {
         let rendered = std::fs::read_to_string(case.join("rendered.yaml"))
             .unwrap_or_else(|_| panic!("Helm refuses {}", case.display()));

@@ -618,3 +618,30 @@ pub fn compile_case(case: &Path) -> (natscc::Compiled, Vec<&'static str>) {
     errors.dedup();
     (compiled, errors)
 }
+
+/// Renders each case folder's `values.yaml` into its `rendered.yaml` with Helm's own engine
+/// (scripts/helm_template.py on helm-python-sdk, one process for every case), from a chart
+/// copied under `tests/data` (`chart`, relative to the repository), with `extra` arguments
+/// (`--release NAME`, `-n NAMESPACE`).
+pub fn helm_template(chart: &str, extra: &[&str], cases: &[PathBuf]) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = repo.join(".tools/venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup.sh (it installs helm-python-sdk)",
+        python.display()
+    );
+    let out = Command::new(python)
+        .arg(repo.join("scripts/helm_template.py"))
+        .arg("--chart")
+        .arg(repo.join(chart))
+        .args(extra)
+        .args(cases)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "helm_template.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
