@@ -97,11 +97,7 @@ pub fn user_keys(accounts: &[Account], out: &mut Vec<Diagnostic>) {
                 let n = word(&n).to_string();
                 let span = e.value.span;
                 if let Some((first_acc, first)) = names.get(&n) {
-                    let where_ = if first_acc == acc {
-                        format!("twice in the account `{acc}`")
-                    } else {
-                        format!("in the accounts `{first_acc}` and `{acc}`")
-                    };
+                    let where_ = twice(first_acc, acc);
                     out.push(
                         Diagnostic::new(
                             Code::DuplicateUser,
@@ -150,11 +146,7 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
                     ),
                 );
             } else if let Some((first_acc, first)) = nkeys.get(k) {
-                let where_ = if first_acc == acc {
-                    format!("twice in the account `{acc}`")
-                } else {
-                    format!("in the accounts `{first_acc}` and `{acc}`")
-                };
+                let where_ = twice(first_acc, acc);
                 out.push(
                     Diagnostic::new(
                         Code::DuplicateUser,
@@ -316,4 +308,13 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// Where a user or nkey stands twice, for the duplicate-user messages.
+fn twice(first_acc: &str, acc: &str) -> String {
+    if first_acc == acc {
+        format!("twice in the account `{acc}`")
+    } else {
+        format!("in the accounts `{first_acc}` and `{acc}`")
+    }
 }
