@@ -123,8 +123,17 @@ async fn flows(
     false
 }
 
+/// Two fleets of 12 servers at once overload a 2-core machine: one test at a time.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+// The lock only keeps the other test's fleet from starting meanwhile; nothing awaits it.
+#[allow(clippy::await_holding_lock)]
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_reloads_live_changes_and_leaves_refused_ones_stale_until_restarted() {
+    let _alone = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for e in std::fs::read_dir(root.join("examples/fleet")).unwrap() {
@@ -206,6 +215,7 @@ async fn an_edit_reloads_live_changes_and_leaves_refused_ones_stale_until_restar
 /// stream keeps its old settings.
 #[test]
 fn stream_edits_are_applied_as_nack_applies_them() {
+    let _alone = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for e in std::fs::read_dir(root.join("examples/fleet")).unwrap() {
