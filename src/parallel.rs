@@ -1,14 +1,20 @@
 //! One way to spread independent jobs over the cores (lint's files, a fleet's clusters): each
 //! worker takes the next job until none is left, and results come back in job order.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The cores this process may use, asked of the system once: the answer reads the cgroup's
+/// files, which costs more than a small job.
+pub fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
 
 /// `f(0..count)` on all cores, results in index order. A panicking job panics the caller.
 pub fn map<T: Send>(count: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(count.max(1));
+    let workers = cores().min(count.max(1));
     let chunks: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {

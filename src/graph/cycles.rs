@@ -259,7 +259,7 @@ pub fn replay_all(g: &Graph) -> Replayed {
     let (by_importer, order_of_accounts) = importers(&imports, &parsed);
     let orders = permutations(order_of_accounts.len());
     let parallel = imports.len() >= PARALLEL_FROM;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = crate::parallel::cores();
     let first: Vec<FirstStep> = {
         let ctx = Replay {
             graph: g,

@@ -39,10 +39,28 @@ impl<'a> Session<'a> {
             line: 1,
             line_start: 0,
             scopes: vec![vec![]],
+            referable: referable(&text),
             depth: 0,
         };
         p.top()
     }
+}
+
+/// The text after each `$` up to where a bare word ends (`word`'s stops, and the escapes and
+/// quotes after which a word is text, not a variable): every name a variable of `text` can
+/// have is one of these.
+fn referable(text: &str) -> std::collections::HashSet<&str> {
+    text.match_indices('$')
+        .map(|(i, _)| {
+            let rest = &text[i + 1..];
+            let end = rest
+                .find(|c: char| {
+                    is_nl(c) || is_ws(c) || matches!(c, ';' | ',' | ']' | '}' | '\\' | '\'' | '\0')
+                })
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -66,7 +84,11 @@ struct Parser<'s, 'a, 't> {
     line: u32,
     line_start: usize,
     /// Keys defined so far in each enclosing block, innermost last: what `$NAME` can see.
+    /// Only the keys some `$NAME` of this file could name are kept: a copy of every value at
+    /// every enclosing level made reading a big config cost its size times its depth.
     scopes: Vec<Vec<(String, Node)>>,
+    /// Every name a `$NAME` of this file could read (a superset: see [`referable`]).
+    referable: std::collections::HashSet<&'t str>,
     /// Open `{` at the top level (the JSON style the NATS chart renders wraps the file in one).
     depth: usize,
 }
@@ -339,10 +361,7 @@ impl Parser<'_, '_, '_> {
             }
         }
         let value = self.value()?;
-        self.scopes
-            .last_mut()
-            .expect("a scope")
-            .push((key.clone(), value.clone()));
+        self.keep_in_scope(&key, &value);
         b.entries.push(Entry::Kv {
             key,
             key_pos,
@@ -474,10 +493,7 @@ impl Parser<'_, '_, '_> {
         // The included keys land in this block, where later `$NAME`s can see them.
         for e in inner?.entries {
             if let Entry::Kv { key, value, .. } = &e {
-                self.scopes
-                    .last_mut()
-                    .expect("a scope")
-                    .push((key.clone(), value.clone()));
+                self.keep_in_scope(key, value);
             }
             b.entries.push(e);
         }
@@ -937,6 +953,12 @@ impl Parser<'_, '_, '_> {
 
     /// `$NAME`: the value of an earlier key in this or an enclosing block, else the environment
     /// when one is given, else a reference left for the pod's environment.
+    fn keep_in_scope(&mut self, key: &str, value: &Node) {
+        if self.referable.contains(key) {
+            let scope = self.scopes.last_mut().expect("a scope");
+            scope.push((key.to_string(), value.clone()));
+        }
+    }
     fn variable(&self, name: &str, pos: Pos) -> R<Node> {
         // The server reads an unquoted bcrypt hash (`$2a$...`) as text, not as a variable.
         if name.starts_with("2a$") {

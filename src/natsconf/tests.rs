@@ -95,6 +95,31 @@ fn the_chart_json_style_parses() {
 }
 
 #[test]
+fn variables_may_name_blocks_lists_and_included_keys() {
+    // Only keys a `$NAME` of the file names are kept for lookup: each form of name still finds
+    // its value, blocks and lists included, and a key named nowhere costs nothing.
+    let m = conf(
+        "LIMITS { max_payload: 2MB }\nSUBS: [\"a\", \"b\"]\nx { y: $LIMITS }\nz: $SUBS;\n\
+         w: $LIMITS,\nother { deep { k: 1 } }\nq: \"$NOT_A_VAR\"\n",
+    );
+    let Conf::Map(x) = get(&m, "x") else { panic!() };
+    let Conf::Map(y) = get(x, "y") else { panic!() };
+    assert_eq!(get(y, "max_payload"), &Conf::Bare("2MB".into()));
+    assert!(matches!(get(&m, "z"), Conf::List(l) if l.len() == 2));
+    assert!(matches!(get(&m, "w"), Conf::Map(_)));
+    assert_eq!(get(&m, "q"), &Conf::Str("$NOT_A_VAR".into()));
+    let mem = Mem(vec![("/c/inc.conf", "SHARED: { a: 1 }\n")]);
+    let p = parse_with(
+        "/c/main.conf",
+        "include inc.conf\nuse: $SHARED\n",
+        &mem,
+        Options::default(),
+    )
+    .unwrap();
+    assert!(matches!(get(&p.root.to_conf(), "use"), Conf::Map(_)));
+}
+
+#[test]
 fn variables_resolve_from_enclosing_blocks_and_stay_references_otherwise() {
     let m = conf(
         "TOKEN: \"s3cr3t\"\nsize: 1MB\nauthorization { token: $TOKEN }\nmax_payload: \
