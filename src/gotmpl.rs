@@ -5,7 +5,7 @@
 //! prints a float64: `9`, but `1e+06` for a million. Each helper here says which Go function it
 //! stands for; together they reproduce Helm's text output byte for byte.
 
-use crate::load::yaml::{Node, V, resolve_plain};
+use crate::load::yaml::{Node, V, reads_as_text};
 
 /// A Helm values number as Go holds it (always float64).
 fn number(n: &Node) -> Option<f64> {
@@ -466,7 +466,7 @@ fn resolves_non_string(s: &str) -> bool {
             }
     };
     base60
-        || !matches!(resolve_plain(s), V::Str(_))
+        || !reads_as_text(s)
         || s.starts_with("0b") && s.len() > 2 && s[2..].bytes().all(|b| b == b'0' || b == b'1')
 }
 

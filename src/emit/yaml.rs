@@ -5,16 +5,26 @@ use serde_json::Value;
 
 fn plain_ok(st: &str) -> bool {
     !st.is_empty()
-        && st
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./-$@".contains(c))
+        && st.bytes().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-' | b'$' | b'@')
+        })
         && !st.starts_with(['-', '.', '@'])
-        && matches!(crate::load::yaml::resolve_plain(st), crate::load::V::Str(_))
+        && crate::load::yaml::reads_as_text(st)
 }
 
 /// A double-quoted scalar: JSON's escapes, plus `\u` escapes for what JSON leaves raw but a
 /// YAML reader refuses (DEL, C1 controls, non-characters) or folds as a line break (NEL, LS, PS).
 fn push_quoted(st: &str, out: &mut String) {
+    // Most quoted strings (URLs, subjects with `>`, text) need no escape at all.
+    if st
+        .bytes()
+        .all(|b| (b' '..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(st);
+        out.push('"');
+        return;
+    }
     let json = serde_json::to_string(st).unwrap();
     for c in json.chars() {
         if c.is_control()

@@ -190,17 +190,28 @@ pub fn format_float(f: f64) -> String {
 
 /// Resolves a plain scalar the way Helm's YAML 1.1 reader does.
 pub fn resolve_plain(s: &str) -> V {
+    resolve_non_text(s).unwrap_or_else(|| V::Str(s.to_string()))
+}
+
+/// Whether a plain scalar reads back as the very text written (not null, a bool or a number).
+/// The printers ask this of every string they write, so it copies nothing.
+pub fn reads_as_text(s: &str) -> bool {
+    resolve_non_text(s).is_none()
+}
+
+/// What a plain scalar resolves to when that is not text.
+fn resolve_non_text(s: &str) -> Option<V> {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return V::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(V::Null),
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
-            return V::Bool(true);
+            return Some(V::Bool(true));
         }
         "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
-            return V::Bool(false);
+            return Some(V::Bool(false));
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" => return V::Float(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => return V::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return V::Float(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" => return Some(V::Float(f64::INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(V::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(V::Float(f64::NAN)),
         _ => {}
     }
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
@@ -218,7 +229,7 @@ pub fn resolve_plain(s: &str) -> V {
         None
     };
     if let Some(i) = int {
-        return V::Int(if neg { -i } else { i });
+        return Some(V::Int(if neg { -i } else { i }));
     }
     let looks_float = !unsigned.is_empty()
         && unsigned
@@ -227,9 +238,9 @@ pub fn resolve_plain(s: &str) -> V {
         && unsigned.bytes().any(|b| b.is_ascii_digit())
         && (unsigned.as_bytes()[0].is_ascii_digit() || unsigned.starts_with('.'));
     if looks_float && let Ok(f) = s.parse::<f64>() {
-        return V::Float(f);
+        return Some(V::Float(f));
     }
-    V::Str(s.to_string())
+    None
 }
 
 /// Deepest nesting of maps and lists a values file may have. Real values files stay far

@@ -126,7 +126,12 @@ fn show(c: Option<char>) -> String {
 impl Parser<'_, '_, '_> {
     /// The next character; a NUL reads as the end of the file, as in the server's lexer.
     fn peek(&self) -> Option<char> {
-        self.t[self.i..].chars().next().filter(|c| *c != '\0')
+        // Configs are nearly all ASCII: a byte is a char unless it starts a longer one.
+        match self.t.as_bytes().get(self.i) {
+            None | Some(0) => None,
+            Some(&b) if b < 0x80 => Some(b as char),
+            Some(_) => self.t[self.i..].chars().next(),
+        }
     }
     fn peek2(&self) -> Option<char> {
         self.t[self.i..].chars().nth(1).filter(|c| *c != '\0')
