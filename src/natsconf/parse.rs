@@ -546,6 +546,19 @@ impl Parser<'_, '_, '_> {
             }
             Some('"') => {
                 self.bump();
+                // Without an escape or a new line inside, the string is its bytes as written.
+                let rest = &self.t.as_bytes()[self.i..];
+                let end = rest
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b'\\' | b'\n' | 0));
+                if let Some(end) = end.filter(|&e| rest[e] == b'"') {
+                    let text = self.t[self.i..self.i + end].to_string();
+                    self.i += end + 1;
+                    return Ok(Node {
+                        v: Val::Str(text),
+                        pos: self.pos(m),
+                    });
+                }
                 let mut buf = vec![];
                 loop {
                     match self.bump() {
@@ -903,32 +916,24 @@ impl Parser<'_, '_, '_> {
     /// An unquoted word from `start` (which may already hold digits): a string, a boolean or
     /// a variable, ended by a new line, whitespace, `,`, `;`, `]` or `}`.
     fn word(&mut self, m: Mark, start: usize) -> R<Node> {
-        let mut buf: Vec<u8> = self.t.as_bytes()[start..self.i].to_vec();
-        let mut escaped = false;
-        let mut quote_ended = false;
-        loop {
-            match self.peek() {
-                None => break,
-                Some(c) if is_nl(c) || is_ws(c) || matches!(c, ';' | ',' | ']' | '}') => break,
-                Some('\\') => {
-                    self.bump();
-                    escaped = true;
-                    self.escape(&mut buf)?;
-                }
-                Some('\'') => {
-                    // The server ends a bare word at a `'`, drops it, and reads the word as text.
-                    self.bump();
-                    quote_ended = true;
-                    break;
-                }
-                Some(c) => {
-                    self.bump();
-                    buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-                }
-            }
-        }
+        // Most words hold no escape and no quote: they are the text up to where they end.
+        let bytes = self.t.as_bytes();
+        let stop = bytes[self.i..]
+            .iter()
+            .position(|&b| {
+                matches!(
+                    b,
+                    b'\n' | b'\r' | b' ' | b'\t' | b';' | b',' | b']' | b'}' | b'\\' | b'\'' | 0
+                )
+            })
+            .map_or(bytes.len(), |p| self.i + p);
+        let (text, escaped, quote_ended) = if matches!(bytes.get(stop), Some(b'\\' | b'\'')) {
+            self.word_with_escapes(start)?
+        } else {
+            self.i = stop;
+            (self.t[start..stop].to_string(), false, false)
+        };
         let pos = self.pos(m);
-        let text = String::from_utf8_lossy(&buf).into_owned();
         if escaped || quote_ended {
             return Ok(Node {
                 v: Val::Str(text),
@@ -958,6 +963,40 @@ impl Parser<'_, '_, '_> {
 
     /// `$NAME`: the value of an earlier key in this or an enclosing block, else the environment
     /// when one is given, else a reference left for the pod's environment.
+    /// A word with `\\` escapes or ended by a quote, read character by character: its text,
+    /// whether it held an escape, and whether a quote ended it.
+    fn word_with_escapes(&mut self, start: usize) -> R<(String, bool, bool)> {
+        let mut buf: Vec<u8> = self.t.as_bytes()[start..self.i].to_vec();
+        let mut escaped = false;
+        let mut quote_ended = false;
+        loop {
+            match self.peek() {
+                None => break,
+                Some(c) if is_nl(c) || is_ws(c) || matches!(c, ';' | ',' | ']' | '}') => break,
+                Some('\\') => {
+                    self.bump();
+                    escaped = true;
+                    self.escape(&mut buf)?;
+                }
+                Some('\'') => {
+                    // The server ends a bare word at a `'`, drops it, and reads the word as text.
+                    self.bump();
+                    quote_ended = true;
+                    break;
+                }
+                Some(c) => {
+                    self.bump();
+                    buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+        }
+        Ok((
+            String::from_utf8_lossy(&buf).into_owned(),
+            escaped,
+            quote_ended,
+        ))
+    }
+
     fn keep_in_scope(&mut self, key: &str, value: &Node) {
         if self.referable.contains(key) {
             let scope = self.scopes.last_mut().expect("a scope");
