@@ -7,6 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+// The one reader of a process's cost, shared with tests/scale.rs.
+#[path = "../tests/common/measure.rs"]
+mod measure;
+
 // The allocator the natscc binary uses, so in-process figures match the shipped tool.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -359,15 +363,17 @@ fn main() {
                 )
                 .unwrap();
             }
-            let (lint, rss) = process(runs, || {
+            let lint = process(runs, || {
                 let mut c = Command::new(exe);
                 c.args(["lint", "--format", "concise"]).arg(&lint_dir);
                 c
             });
             println!(
-                "lint {n} values files (process): median {:.1} ms, peak {rss} MiB; ratio to one nats-server -t {:.1}",
-                ms(lint),
-                ms(lint) / ms(server_t)
+                "lint {n} values files (process): median {:.1} ms, CPU {:.1} ms, peak {} MiB; ratio to one nats-server -t {:.1}",
+                ms(lint.wall),
+                ms(lint.cpu),
+                lint.peak_mib,
+                ms(lint.wall) / ms(server_t)
             );
         }
     }
@@ -501,45 +507,38 @@ fn up_bench(exe: &str, root: &Path, tmp: &Path) {
     );
 }
 
-/// The child's peak memory so far (VmHWM, MiB). Read from /proc while it runs: wait4's
-/// `ru_maxrss` would count this bench's own memory, which the child had before its exec.
-fn peak_mib(pid: u32) -> Option<i64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    Some(line.split_whitespace().nth(1)?.parse::<i64>().ok()? >> 10)
+/// What `runs` processes cost: the median wall time, the median CPU time (its own, whatever
+/// else the machine runs) and the largest peak memory (MiB); each must succeed.
+struct Cost {
+    wall: Duration,
+    cpu: Duration,
+    peak_mib: i64,
 }
 
-/// The median wall time of `runs` processes and the largest peak memory (MiB) among them
-/// (read every 2 ms until each ends); each must succeed.
-fn process(runs: usize, mut command: impl FnMut() -> Command) -> (Duration, i64) {
-    let mut rss = 0;
+fn process(runs: usize, mut command: impl FnMut() -> Command) -> Cost {
+    let (mut rss, mut cpu) = (0, vec![]);
     let times = (0..runs)
         .map(|_| {
-            let t = Instant::now();
-            let mut child = command()
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            let status = loop {
-                if let Some(mib) = peak_mib(child.id()) {
-                    rss = rss.max(mib);
-                }
-                if let Some(s) = child.try_wait().unwrap() {
-                    break s;
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            };
-            assert!(status.success(), "natscc failed");
-            t.elapsed()
+            let mut c = command();
+            c.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            let m = measure::measure(c, Duration::from_secs(600));
+            assert!(m.status.success(), "natscc failed");
+            rss = rss.max(m.peak_kib >> 10);
+            cpu.push(m.cpu);
+            m.wall
         })
         .collect();
-    (median(times), rss)
+    Cost {
+        wall: median(times),
+        cpu: median(cpu),
+        peak_mib: rss,
+    }
 }
 
 /// `natscc compile --fleet` of 1 CSC + `cpcs` CPCs x 50 patterns, whole process, each run into
 /// a new folder (removed after): the median and the peak memory.
-fn written_fleet(exe: &str, tmp: &Path, cpcs: usize, runs: usize) -> (Duration, i64) {
+fn written_fleet(exe: &str, tmp: &Path, cpcs: usize, runs: usize) -> Cost {
     let fleet = write_fleet(&tmp.join(format!("fleet-{cpcs}")), cpcs, 50);
     let mut run = 0;
     process(runs, || {
@@ -601,11 +600,13 @@ fn fleet_bench(exe: &str, tmp: &Path, reference: Duration) {
     );
     // Written by one process into a new folder, as `compile --fleet -o` runs in CI.
     for (cpcs, runs) in [(500, 3), (10_000, 3)] {
-        let (t, rss) = written_fleet(exe, tmp, cpcs, runs);
+        let cost = written_fleet(exe, tmp, cpcs, runs);
         println!(
-            "fleet of 1 CSC + {cpcs} CPCs x 50 patterns, compile --fleet whole process into a new folder: median {:.0} ms, peak {rss} MiB; {:.2}x compiling one of its CPCs alone {} times ({:.0} ms in process)",
-            ms(t),
-            ms(t) / ((cpcs + 1) as f64 * ms(alone)),
+            "fleet of 1 CSC + {cpcs} CPCs x 50 patterns, compile --fleet whole process into a new folder: median {:.0} ms, CPU {:.0} ms, peak {} MiB; {:.2}x compiling one of its CPCs alone {} times ({:.0} ms in process)",
+            ms(cost.wall),
+            ms(cost.cpu),
+            cost.peak_mib,
+            ms(cost.wall) / ((cpcs + 1) as f64 * ms(alone)),
             cpcs + 1,
             (cpcs + 1) as f64 * ms(alone)
         );

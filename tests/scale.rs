@@ -6,12 +6,14 @@
 //! so a slow or busy machine does not make it fail, as `tests/hostile.rs` holds the values'.
 
 mod common;
+#[path = "common/measure.rs"]
+mod measure;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// How one natscc process ended, as `wait4` reports it.
+/// How one natscc process ended.
 struct Run {
     code: i32,
     output: String,
@@ -22,46 +24,22 @@ struct Run {
 }
 
 /// Runs natscc to its end (killed and failed after 120 s: an input that never ends would
-/// hang here) and reads the kernel's account of it.
-// The child is reaped by `wait4`, which clippy does not see.
-#[allow(clippy::zombie_processes)]
+/// hang here) and reads what it cost.
 fn run(args: &[&str], stdin: Stdio) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("natscc"))
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("natscc"));
+    command
         .args(args)
         .stdin(stdin)
         .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let start = Instant::now();
-    let (status, usage) = loop {
-        let mut status = 0;
-        // SAFETY: wait4 on our own child into zeroed, owned buffers.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        if r == pid {
-            break (status, usage);
-        }
-        if start.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("natscc {args:?} did not end within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+        .stderr(std::fs::File::create(&err).unwrap());
+    let m = measure::measure(command, Duration::from_secs(120));
     Run {
-        code: if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        },
+        code: m.status.code().unwrap_or(-1),
         output: std::fs::read_to_string(out).unwrap() + &std::fs::read_to_string(err).unwrap(),
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        max_rss_kib: usage.ru_maxrss,
+        cpu: m.cpu,
+        max_rss_kib: m.peak_kib,
     }
 }
 
