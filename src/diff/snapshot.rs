@@ -51,7 +51,8 @@ pub struct Snapshot {
     pub env_config: BTreeMap<String, String>,
     pub permissions: Option<String>,
     pub callout_config: Option<String>,
-    /// The auth callout container's variables from Secrets and ConfigMaps (its Deployment).
+    /// The auth callout container's variables (its Deployment's pod template): from Secrets
+    /// and ConfigMaps, and literal ones but the chart's own.
     pub callout_env: BTreeSet<String>,
     /// NACK Streams by resource name: their spec.
     pub streams: BTreeMap<String, Value>,
@@ -308,7 +309,7 @@ pub fn from_values(c: &Cluster) -> Snapshot {
             pod_values: Some(pod_values(values)),
         });
     }
-    snap.callout_env = refs(env.get("auth-callout"));
+    snap.callout_env = callout_vars(env.get("auth-callout"));
     for doc in crate::emit::k8s::streams(m) {
         add_doc(&mut snap, &doc);
     }
@@ -318,13 +319,25 @@ pub fn from_values(c: &Cluster) -> Snapshot {
     snap
 }
 
-/// The Secret and ConfigMap variables of an env list.
-fn refs(env: Option<&Value>) -> BTreeSet<String> {
+/// The literal variables the auth-callout chart gives its container from its own settings
+/// (the release name, the service port, Vault's hot config), which no values file of the
+/// event bus lists in env.yaml.
+const CALLOUT_CHART_ENV: &[&str] = &[
+    "AUTH_CALLOUT_SERVICE_NAME",
+    "AUTH_CALLOUT_SERVICE_SERVER_PORT",
+    "AUTH_CALLOUT_HOT_CONFIG",
+    "AUTH_CALLOUT_HOT_CONFIG_INTERVAL",
+];
+
+/// The callout container's variables: from Secrets and ConfigMaps, and literal ones
+/// (`auth-callout.extraEnvs`, the mTLS CA path) but the chart's own. Each is part of the
+/// Deployment's pod template: adding, removing or changing one rolls the callout.
+fn callout_vars(env: Option<&Value>) -> BTreeSet<String> {
     env.and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(env_entry)
-        .filter(|e| e.contains(" <- "))
+        .filter(|e| e.contains(" <- ") || !CALLOUT_CHART_ENV.contains(&e.split(' ').next().unwrap_or("")))
         .collect()
 }
 
@@ -491,7 +504,7 @@ pub fn from_manifest(
         if d.get("kind").and_then(Value::as_str) == Some("Deployment")
             && name.ends_with("auth-callout")
         {
-            snap.callout_env = refs(d.pointer("/spec/template/spec/containers/0/env"));
+            snap.callout_env = callout_vars(d.pointer("/spec/template/spec/containers/0/env"));
         }
         if d.get("kind").and_then(Value::as_str) == Some("StatefulSet") {
             let r = release_of(d, &cms, stated);
