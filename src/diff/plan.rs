@@ -129,7 +129,7 @@ pub fn cluster(old: Option<&Snapshot>, new: Option<&Snapshot>, ctx: &Ctx) -> Clu
             .changes
             .push(whole("added: `helm install` creates it", How::Live)),
         (Some(_), None) => plan.changes.push(whole(
-            "removed: `helm uninstall` deletes its pods, and its CPCs' leaf connections end",
+            "removed: `helm uninstall` deletes its pods; the leaf connections to and from them end",
             How::Live,
         )),
         (None, None) => {}
