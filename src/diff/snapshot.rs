@@ -337,7 +337,9 @@ fn callout_vars(env: Option<&Value>) -> BTreeSet<String> {
         .into_iter()
         .flatten()
         .filter_map(env_entry)
-        .filter(|e| e.contains(" <- ") || !CALLOUT_CHART_ENV.contains(&e.split(' ').next().unwrap_or("")))
+        .filter(|e| {
+            e.contains(" <- ") || !CALLOUT_CHART_ENV.contains(&e.split(' ').next().unwrap_or(""))
+        })
         .collect()
 }
 

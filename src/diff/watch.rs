@@ -171,7 +171,8 @@ impl Watcher {
             .collect();
         for name in gone {
             uninstall(running, &name)?;
-            self.stale.retain(|label, _| !label.starts_with(&format!("{name}/")));
+            self.stale
+                .retain(|label, _| !label.starts_with(&format!("{name}/")));
         }
         for c in &new.clusters {
             if running.plan.index(&c.name).is_none() {

@@ -1089,14 +1089,18 @@ impl Running {
 }
 
 /// The callout's container environment from a model compiled again (the run's keys and CA).
-pub fn callout_env(
-    m: &Model,
-    bus: &Bus,
-    plan: &Plan,
-) -> std::io::Result<Vec<(String, String)>> {
+pub fn callout_env(m: &Model, bus: &Bus, plan: &Plan) -> std::io::Result<Vec<(String, String)>> {
     let keys = plan.dir.join("keys").join(m.cluster_name());
     let doc = env_doc(m, bus);
-    container_env(m, bus, &doc, "auth-callout", &keys, "auth-callout", &plan.ca)
+    container_env(
+        m,
+        bus,
+        &doc,
+        "auth-callout",
+        &keys,
+        "auth-callout",
+        &plan.ca,
+    )
 }
 
 /// A pod's volumes: mount folder -> (file name, text).
