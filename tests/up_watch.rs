@@ -379,8 +379,9 @@ async fn callout_changes_reach_new_clients_as_production_applies_them() {
         "the NKey client connects before its identity exists"
     );
     let identity = format!(
-        "{deny}\n        nkey:\n          ops:\n            public_key: \"${{OPS_PUBKEY}}\"\n            \
-         account: CSC\n            permissions:\n              pub: {{ allow: [\"ops.>\"] }}"
+        "{deny}\n        nkey:\n          ops:\n            \
+         public_key: \"${{OPS_PUBKEY}}\"\n            account: CSC\n            \
+         permissions:\n              pub: {{ allow: [\"ops.>\"] }}"
     );
     edit(&csc_yaml, deny, &identity);
     let text = std::fs::read_to_string(&csc_yaml).unwrap();
@@ -412,6 +413,49 @@ async fn callout_changes_reach_new_clients_as_production_applies_them() {
     let said = tokio::time::timeout(Duration::from_secs(5), errors.recv())
         .await
         .expect("no permissions violation for the NKey client's publish to audit.x")
+        .unwrap();
+    assert!(
+        said.to_lowercase().contains("permissions violation"),
+        "{said}"
+    );
+
+    // Its config.yaml (behind the Deployment's checksum annotation): the callout rolls onto an
+    // identity provider, and `up`'s issuer, which stands in for it, mints the new identity's
+    // token.
+    let text = std::fs::read_to_string(&csc_yaml).unwrap();
+    let oauth2 = "        oauth2:\n          dashboard:\n            \
+                  azp: fleet-dashboard\n            account: CSC\n            \
+                  permissions:\n              pub: { allow: [\"command.>\"] }\n";
+    let jwks = "  serviceConfig:\n    jwks:\n      url: https://idp.example.com/jwks.json\n      \
+                issuer: https://idp.example.com/\n      audience: nats\n";
+    let text = text.replace("        nkey:\n", &format!("{oauth2}        nkey:\n"));
+    std::fs::write(&csc_yaml, format!("{text}{jwks}")).unwrap();
+    let said = w.until("watch: applied", 60).join("\n");
+    assert!(
+        said.contains("the auth callout's config.yaml changed"),
+        "{said}"
+    );
+    assert!(said.contains("oauth2 identity `dashboard` added"), "{said}");
+    assert!(said.contains("watch: csc/auth-callout rolled"), "{said}");
+    let token = said
+        .lines()
+        .find_map(|l| l.strip_prefix("cluster=csc oauth2-client=dashboard token-file="))
+        .expect("no token for the new OAuth2 identity");
+    let token = std::fs::read_to_string(token).unwrap();
+    let with_token = || async_nats::ConnectOptions::with_token(token.trim().to_string());
+    let (opts, mut errors) = with_errors(with_token());
+    let dashboard = opts
+        .connect(&url)
+        .await
+        .expect("the OAuth2 client is refused");
+    let mut sub = watcher.subscribe("command.>").await.unwrap();
+    watcher.flush().await.unwrap();
+    assert!(flows(&dashboard, &mut sub, "command.stop", Duration::from_secs(5)).await);
+    dashboard.publish("ops.x", "x".into()).await.unwrap();
+    dashboard.flush().await.unwrap();
+    let said = tokio::time::timeout(Duration::from_secs(5), errors.recv())
+        .await
+        .expect("no permissions violation for the OAuth2 client's publish to ops.x")
         .unwrap();
     assert!(
         said.to_lowercase().contains("permissions violation"),

@@ -389,16 +389,32 @@ fn callout(
     if mine.is_empty() {
         return Ok(());
     }
-    let label = format!("{}/auth-callout", running.plan.clusters[ci].name);
-    if mine.iter().any(|c| c.how == How::Rolls) {
-        callout_files(running, ci, bus, true).map_err(|e| e.to_string())?;
-        let env = up::callout_env(m, bus, &running.plan).map_err(|e| e.to_string())?;
+    let name = running.plan.clusters[ci].name.clone();
+    let label = format!("{name}/auth-callout");
+    let rolls = mine.iter().any(|c| c.how == How::Rolls);
+    callout_files(running, ci, bus, rolls).map_err(|e| e.to_string())?;
+    if rolls {
+        // The variables first: permissions.json's `${VAR}`s are read with them.
+        running.plan.clusters[ci].callout.env =
+            up::callout_env(m, bus, &running.plan).map_err(|e| e.to_string())?;
+    }
+    let minted = up::refresh_oauth2(&mut running.plan, ci, m).map_err(|e| e.to_string())?;
+    if rolls {
+        let env = running.plan.clusters[ci].callout.env.clone();
         let deadline = Instant::now() + Duration::from_secs(30);
         running.roll_callout(ci, env, tools, deadline)?;
         println!("watch: {label} rolled (restarted with its new variables and config.yaml)");
     } else {
-        callout_files(running, ci, bus, false).map_err(|e| e.to_string())?;
         println!("watch: {label} re-reads permissions.json (within 5 s)");
+    }
+    for t in running.plan.clusters[ci].tokens.iter() {
+        if minted.contains(&t.identity) {
+            let file = t.file.display();
+            println!(
+                "cluster={name} oauth2-client={} token-file={file}",
+                t.identity
+            );
+        }
     }
     Ok(())
 }

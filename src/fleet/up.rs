@@ -1088,6 +1088,23 @@ impl Running {
     }
 }
 
+/// A cluster's OAuth2 set-up made again from its callout's rewritten config.yaml and
+/// permissions.json: the issuer and audience the callout checks, and a token per OAuth2
+/// identity from the run's issuer, which stands in for the identity provider as at start.
+/// Returns the identities whose token is new.
+pub fn refresh_oauth2(plan: &mut Plan, ci: usize, m: &Model) -> std::io::Result<Vec<String>> {
+    let dir = plan.dir.clone();
+    let c = &mut plan.clusters[ci];
+    let before: Vec<String> = c.tokens.iter().map(|t| t.identity.clone()).collect();
+    c.callout.oauth2 = None;
+    c.tokens = oauth2(m, &mut c.callout, &dir, &c.dir, &mut plan.authority.issuer)?;
+    Ok(c.tokens
+        .iter()
+        .map(|t| t.identity.clone())
+        .filter(|i| !before.contains(i))
+        .collect())
+}
+
 /// The callout's container environment from a model compiled again (the run's keys and CA).
 pub fn callout_env(m: &Model, bus: &Bus, plan: &Plan) -> std::io::Result<Vec<(String, String)>> {
     let keys = plan.dir.join("keys").join(m.cluster_name());
