@@ -419,14 +419,26 @@ fn callout(
     Ok(())
 }
 
+/// What `up` says instead of installing or uninstalling the CSC while its CPCs run: their leaf
+/// remotes name the running CSC's listeners.
+fn csc_held(name: &str, what: &str) {
+    println!(
+        "watch: {name} is the CSC: it is not {what} while its CPCs run (their leaf connections \
+         dial it); restart natscc up"
+    );
+}
+
 /// A cluster gone from the fleet file: its processes stop and its folder goes.
 fn uninstall(running: &mut Running, name: &str) -> Result<(), String> {
-    let dir = running
-        .plan
-        .index(name)
-        .map(|ci| running.plan.clusters[ci].dir.clone());
+    let Some(ci) = running.plan.index(name) else {
+        return Ok(());
+    };
+    if running.plan.clusters[ci].is_csc {
+        csc_held(name, "stopped");
+        return Ok(());
+    }
+    let dir = running.plan.clusters[ci].dir.display().to_string();
     running.remove_cluster(name)?;
-    let dir = dir.map(|d| d.display().to_string()).unwrap_or_default();
     println!("watch: {name} removed (its servers and callout stopped, {dir} deleted)");
     Ok(())
 }
@@ -439,6 +451,10 @@ fn install(
     c: &adapter::Cluster,
     all: &[adapter::Cluster],
 ) -> Result<(), String> {
+    if !c.model.is_cpc() {
+        csc_held(&c.name, "started");
+        return Ok(());
+    }
     let extra: Vec<String> = all
         .iter()
         .filter(|c| !c.model.is_cpc())
