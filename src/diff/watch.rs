@@ -170,9 +170,10 @@ impl Watcher {
             .filter(|n| !new.clusters.iter().any(|c| c.name == *n))
             .collect();
         for name in gone {
-            uninstall(running, &name)?;
-            self.stale
-                .retain(|label, _| !label.starts_with(&format!("{name}/")));
+            if uninstall(running, &name)? {
+                self.stale
+                    .retain(|label, _| !label.starts_with(&format!("{name}/")));
+            }
         }
         for c in &new.clusters {
             if running.plan.index(&c.name).is_none() {
@@ -428,19 +429,20 @@ fn csc_held(name: &str, what: &str) {
     );
 }
 
-/// A cluster gone from the fleet file: its processes stop and its folder goes.
-fn uninstall(running: &mut Running, name: &str) -> Result<(), String> {
+/// A cluster gone from the fleet file: its processes stop and its folder goes. Returns
+/// whether it was removed.
+fn uninstall(running: &mut Running, name: &str) -> Result<bool, String> {
     let Some(ci) = running.plan.index(name) else {
-        return Ok(());
+        return Ok(false);
     };
     if running.plan.clusters[ci].is_csc {
         csc_held(name, "stopped");
-        return Ok(());
+        return Ok(false);
     }
     let dir = running.plan.clusters[ci].dir.display().to_string();
     running.remove_cluster(name)?;
     println!("watch: {name} removed (its servers and callout stopped, {dir} deleted)");
-    Ok(())
+    Ok(true)
 }
 
 /// A cluster new in the fleet file: laid out and started as the others were at `up`, its
