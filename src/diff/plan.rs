@@ -400,6 +400,23 @@ fn callout(o: &Snapshot, n: &Snapshot, plan: &mut ClusterPlan) -> bool {
     for e in o.callout_env.difference(&n.callout_env) {
         add("container variable", format!("{e} removed"), why);
     }
+    if o.callout_resources != n.callout_resources {
+        let what = format!(
+            "resources {} -> {}",
+            o.callout_resources, n.callout_resources
+        );
+        add("pod template", what, why);
+    }
+    if let (Some(a), Some(b)) = (&o.callout_pod, &n.callout_pod)
+        && a != b
+    {
+        let keys = describe::json_keys_changed(a, b).join(", ");
+        add(
+            "pod template",
+            format!("auth-callout values changed: {keys}"),
+            why,
+        );
+    }
     plan.changes.len() > before
 }
 
