@@ -306,3 +306,112 @@ fn plain_chart_values_are_not_diffed() {
     assert!(out.is_empty(), "no plan is drawn: {out}");
     assert!(err.contains("natscc::diff::plain_chart"), "{err}");
 }
+
+/// One cluster's values for the fleet below.
+fn fleet_values(cluster: &str, cpc_ids: &str, exports: &str) -> String {
+    let kind = match cluster.strip_prefix("cpc-") {
+        Some(id) => format!(
+            "clusterType: cpc\n    clusterId: \"{id}\"\n    \
+             cscEndpoint: nats://csc.example.com:7422"
+        ),
+        None => format!("clusterType: csc\n    cpcIds: {cpc_ids}"),
+    };
+    format!(
+        "global:\n  eventBus:\n    {kind}\n    crossLayer:\n      \
+         cscExports: [\"broadcast.>\"]\n      cpcExports: {exports}\n"
+    )
+}
+
+/// Writes a fleet of `clusters` (one values file each) into `dir`.
+fn write_fleet(dir: &Path, clusters: &[&str], cpc_ids: &str, exports: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut fleet = String::from("clusters:\n");
+    for c in clusters {
+        fleet.push_str(&format!("  - {{ name: {c}, values: [{c}.yaml] }}\n"));
+        let values = fleet_values(c, cpc_ids, exports);
+        std::fs::write(dir.join(format!("{c}.yaml")), values).unwrap();
+    }
+    std::fs::write(dir.join("fleet.yaml"), fleet).unwrap();
+}
+
+/// `--from-manifest` with `--fleet`: every release's manifest in one stream (Helm's render of
+/// each cluster's old values, concatenated in another order than the fleet's) gives the plan
+/// `--from` gives with the old fleet: each release matched to its cluster, a release the new
+/// fleet no longer has removed, a cluster it does not hold added.
+#[test]
+fn a_fleets_releases_in_one_stream_give_the_plan_of_from_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));
+    let exports = r#"["sensor.>"]"#;
+    write_fleet(&old, &["csc", "cpc-1", "cpc-2"], r#"["1", "2"]"#, exports);
+    let exports = r#"["sensor.>", "orders.>"]"#;
+    write_fleet(&new, &["csc", "cpc-1", "cpc-3"], r#"["1", "3"]"#, exports);
+    let order = ["cpc-2", "csc", "cpc-1"];
+    let cases: Vec<PathBuf> = order
+        .iter()
+        .map(|c| {
+            let d = tmp.path().join("render").join(c);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::copy(old.join(format!("{c}.yaml")), d.join("values.yaml")).unwrap();
+            d
+        })
+        .collect();
+    let release = ["--release", "nats-event-bus", "-n", "nats"];
+    common::helm_template("tests/data/event-bus-chart", &release, &cases);
+    let mut stream = String::new();
+    for d in &cases {
+        let text = std::fs::read_to_string(d.join("rendered.yaml"))
+            .unwrap_or_else(|_| panic!("Helm refused {}", d.display()));
+        stream.push_str(&text);
+    }
+    std::fs::write(tmp.path().join("all.yaml"), stream).unwrap();
+
+    let args = ["--fleet", "new/fleet.yaml", "--format", "json"];
+    let from_values = diff(
+        tmp.path(),
+        &[&["--from", "old/fleet.yaml"][..], &args].concat(),
+    );
+    let from_manifest = diff(
+        tmp.path(),
+        &[&["--from-manifest", "all.yaml"][..], &args].concat(),
+    );
+    assert_eq!(from_values.0, 3, "{}{}", from_values.1, from_values.2);
+    assert_eq!(
+        from_manifest, from_values,
+        "--from-manifest of the fleet's stream differs from --from"
+    );
+    let plans: serde_json::Value = serde_json::from_str(&from_values.1).unwrap();
+    let summaries: Vec<&str> = plans["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries.len(), 4, "{summaries:?}");
+    assert!(
+        summaries.iter().any(|s| s.starts_with("cpc-2: 1 change")),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries.iter().any(|s| s.starts_with("cpc-3: 1 change")),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries
+            .iter()
+            .any(|s| s.starts_with("csc: ") && s.contains("rolls")),
+        "{summaries:?}"
+    );
+
+    // A release twice in the stream: refused, naming it.
+    let twice = std::fs::read_to_string(cases[1].join("rendered.yaml")).unwrap();
+    let all = std::fs::read_to_string(tmp.path().join("all.yaml")).unwrap();
+    std::fs::write(tmp.path().join("twice.yaml"), format!("{all}{twice}")).unwrap();
+    let (code, _, err) = diff(
+        tmp.path(),
+        &[&["--from-manifest", "twice.yaml"][..], &args].concat(),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("natscc::diff::manifest"), "{err}");
+    assert!(err.contains("release 4 of the stream"), "{err}");
+}

@@ -1102,10 +1102,13 @@ codes! {
         r#"natscc diff --from nats-values.yaml -f nats-values.yaml"#;
     DiffManifest = "natscc::diff::manifest", Error,
         "The --from-manifest stream cannot be read as a release's rendered manifests, or holds \
-            no nats-config ConfigMap of an event-bus release.",
+            no nats-config ConfigMap of an event-bus release; with --fleet, a release of the \
+            stream names no cluster (NATS_CLUSTER_NAME) or one twice.",
         why: "Without what runs there is nothing to compare the new values with.",
         fix: "Pipe the release's own manifest (`helm get manifest RELEASE | natscc diff \
-              --from-manifest - -f values.yaml`), or name the old values with --from.",
+              --from-manifest - -f values.yaml`); for a fleet, every release's whole manifest \
+              once, one after the other (`--fleet fleet.yaml --from-manifest all.yaml`); or \
+              name the old values with --from.",
         test: "tests/diff.rs",
         "no_change_exits_0_and_new_values_with_errors_are_refused_before_any_plan",
         r#"natscc diff -f values.yaml"#;

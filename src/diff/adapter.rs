@@ -17,6 +17,9 @@ pub struct Cluster {
     pub bus: Bus,
     /// The merged values (the chart's defaults included): what the pod template reads.
     pub values: Node,
+    /// The fleet file's `mtls` facts for it (server SANs), which `up` issues certificates
+    /// with; `None` for values compiled alone.
+    pub mtls: Option<crate::fleet::MtlsFacts>,
 }
 
 /// A compile of one values set or one fleet: clusters when no finding is an error.
@@ -58,6 +61,7 @@ pub fn compile_values(inputs: &Inputs, stated: Option<&Stated>) -> Compiled {
             model,
             bus,
             values,
+            mtls: None,
         }],
         _ => vec![],
     };
@@ -95,6 +99,7 @@ pub fn compile_fleet(path: &std::path::Path) -> Compiled {
             model,
             bus,
             values,
+            mtls: cluster.spec.mtls.clone(),
         });
     }
     out

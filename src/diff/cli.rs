@@ -36,7 +36,7 @@ pub struct DiffArgs {
     #[arg(long, value_name = "REV", conflicts_with = "from_manifest")]
     pub from_rev: Option<String>,
     /// What runs now: the release's rendered manifests (`helm get manifest RELEASE`), a file
-    /// or `-` for standard input.
+    /// or `-` for standard input; with --fleet, every release's manifest in one stream.
     #[arg(long, value_name = "FILE")]
     pub from_manifest: Option<PathBuf>,
     /// The namespace the restart commands name.
@@ -117,9 +117,8 @@ pub fn pair(old: &[Snapshot], new: &[Snapshot], ctx: &Ctx) -> Vec<plan::ClusterP
 /// The old side's snapshots, or the exit code after its findings.
 fn old_side(a: &DiffArgs, new: &[Snapshot], stated: Option<&Stated>) -> Result<Vec<Snapshot>, i32> {
     if let Some(m) = &a.from_manifest {
-        if a.values.fleet.is_some() || new.len() != 1 {
-            let msg = "--from-manifest compares one release: give -f values, not --fleet";
-            return Err(refuse(Code::DiffManifest, msg.into()));
+        if a.values.fleet.is_some() {
+            return fleet_manifest_side(m, new, stated);
         }
         return manifest_side(m, &new[0].cluster, stated).map(|s| vec![s]);
     }
@@ -154,7 +153,8 @@ fn lenient(old: Compiled) -> Result<Vec<Snapshot>, i32> {
     Ok(snapshots(&old))
 }
 
-fn manifest_side(path: &Path, cluster: &str, stated: Option<&Stated>) -> Result<Snapshot, i32> {
+/// A rendered stream's documents, or the exit code after its findings.
+fn read_manifest(path: &Path) -> Result<Vec<serde_json::Value>, i32> {
     let bytes = if path == Path::new("-") {
         crate::input::read_stdin()
     } else {
@@ -171,7 +171,11 @@ fn manifest_side(path: &Path, cluster: &str, stated: Option<&Stated>) -> Result<
         show(&diags, &sources);
         return Err(EXIT_FINDINGS);
     };
-    let docs: Vec<serde_json::Value> = docs.iter().map(crate::load::Node::to_json).collect();
+    Ok(docs.iter().map(crate::load::Node::to_json).collect())
+}
+
+fn manifest_side(path: &Path, cluster: &str, stated: Option<&Stated>) -> Result<Snapshot, i32> {
+    let docs = read_manifest(path)?;
     let name = snapshot::manifest_cluster(&docs).unwrap_or_else(|| cluster.to_string());
     snapshot::from_manifest(&docs, &name, stated).ok_or_else(|| {
         refuse(
@@ -182,6 +186,51 @@ fn manifest_side(path: &Path, cluster: &str, stated: Option<&Stated>) -> Result<
             ),
         )
     })
+}
+
+/// A fleet's releases from one stream (each release's `helm get manifest`, concatenated):
+/// each matched to the fleet's cluster whose servers get the same `NATS_CLUSTER_NAME`; a
+/// release no cluster matches keeps that name (the plan says it is removed).
+fn fleet_manifest_side(
+    path: &Path,
+    new: &[Snapshot],
+    stated: Option<&Stated>,
+) -> Result<Vec<Snapshot>, i32> {
+    let releases = super::releases::split(read_manifest(path)?);
+    let mut out: Vec<Snapshot> = vec![];
+    for (i, docs) in releases.iter().enumerate() {
+        let which = match super::releases::release_name(docs) {
+            Some(r) => format!("release {} of the stream (`{r}`)", i + 1),
+            None => format!("release {} of the stream", i + 1),
+        };
+        let at = |why: &str| format!("{}: {which} {why}", path.display());
+        let Some(name) = snapshot::manifest_cluster(docs) else {
+            let why = "has no nats-env-config with NATS_CLUSTER_NAME: it cannot be matched to \
+                       a cluster of the fleet (give each release's whole `helm get manifest`)";
+            return Err(refuse(Code::DiffManifest, at(why)));
+        };
+        let cluster = new
+            .iter()
+            .find(|n| n.env_config.get("NATS_CLUSTER_NAME") == Some(&name))
+            .map_or(name.clone(), |n| n.cluster.clone());
+        if out.iter().any(|s| s.cluster == cluster) {
+            let why = format!("runs cluster `{name}` again: give each release once");
+            return Err(refuse(Code::DiffManifest, at(&why)));
+        }
+        let Some(snap) = snapshot::from_manifest(docs, &cluster, stated) else {
+            let why = "has no StatefulSet that runs nats-server from a mounted nats.conf";
+            return Err(refuse(Code::DiffManifest, at(why)));
+        };
+        out.push(snap);
+    }
+    if out.is_empty() {
+        let why = "holds no release";
+        return Err(refuse(
+            Code::DiffManifest,
+            format!("{}: {why}", path.display()),
+        ));
+    }
+    Ok(out)
 }
 
 /// Runs git; its standard output, or the exit code after a finding.

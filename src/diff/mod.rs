@@ -8,6 +8,7 @@ pub mod cli;
 pub mod confdiff;
 pub mod describe;
 pub mod plan;
+pub mod releases;
 pub mod reload;
 pub mod render;
 pub mod snapshot;

@@ -129,7 +129,7 @@ pub fn cluster(old: Option<&Snapshot>, new: Option<&Snapshot>, ctx: &Ctx) -> Clu
             .changes
             .push(whole("added: `helm install` creates it", How::Live)),
         (Some(_), None) => plan.changes.push(whole(
-            "removed: `helm uninstall` deletes its pods, and its CPCs' leaf connections end",
+            "removed: `helm uninstall` deletes its pods; the leaf connections to and from them end",
             How::Live,
         )),
         (None, None) => {}
@@ -399,6 +399,23 @@ fn callout(o: &Snapshot, n: &Snapshot, plan: &mut ClusterPlan) -> bool {
     }
     for e in o.callout_env.difference(&n.callout_env) {
         add("container variable", format!("{e} removed"), why);
+    }
+    if o.callout_resources != n.callout_resources {
+        let what = format!(
+            "resources {} -> {}",
+            o.callout_resources, n.callout_resources
+        );
+        add("pod template", what, why);
+    }
+    if let (Some(a), Some(b)) = (&o.callout_pod, &n.callout_pod)
+        && a != b
+    {
+        let keys = describe::json_keys_changed(a, b).join(", ");
+        add(
+            "pod template",
+            format!("auth-callout values changed: {keys}"),
+            why,
+        );
     }
     plan.changes.len() > before
 }

@@ -51,8 +51,15 @@ pub struct Snapshot {
     pub env_config: BTreeMap<String, String>,
     pub permissions: Option<String>,
     pub callout_config: Option<String>,
-    /// The auth callout container's variables from Secrets and ConfigMaps (its Deployment).
+    /// The auth callout container's variables (its Deployment's pod template): from Secrets
+    /// and ConfigMaps, and literal ones but the chart's own.
     pub callout_env: BTreeSet<String>,
+    /// The callout container's resources, as JSON.
+    pub callout_resources: String,
+    /// The other `auth-callout` values its Deployment's pod template reads (image,
+    /// scheduling, probes, volumes), when read from values; a rendered stream does not say
+    /// which values made it.
+    pub callout_pod: Option<String>,
     /// NACK Streams by resource name: their spec.
     pub streams: BTreeMap<String, Value>,
     /// Gateway API routes, `Kind/name` -> spec.
@@ -166,6 +173,8 @@ fn common(cluster: String, cms: &ConfigMaps) -> Snapshot {
             .find(|(n, _)| n.ends_with("auth-callout-config"))
             .and_then(|(_, d)| d.get("config.yaml").cloned()),
         callout_env: BTreeSet::new(),
+        callout_resources: Value::Null.to_string(),
+        callout_pod: None,
         streams: BTreeMap::new(),
         routes: BTreeMap::new(),
     }
@@ -227,6 +236,37 @@ fn pvc_text(size: &str, class: Option<String>) -> String {
         Some(c) => format!("{size}, storageClassName {c}"),
         None => size.to_string(),
     }
+}
+
+/// The `auth-callout` values the callout's pod template reads (its chart's deployment.yaml),
+/// but its variables, resources and config.yaml, which the plan reads from what they render.
+const CALLOUT_POD_KEYS: &[&str] = &[
+    "image",
+    "registry",
+    "imagePullSecrets",
+    "runtimeClassName",
+    "podAnnotations",
+    "podLabels",
+    "serviceAccount",
+    "affinity",
+    "nodeSelector",
+    "tolerations",
+    "healthChecks",
+    "extraVolumes",
+    "extraVolumeMounts",
+    "vault",
+];
+
+fn callout_pod(root: &Node) -> String {
+    let callout = root.get("auth-callout");
+    let mut v = serde_json::Map::new();
+    for key in CALLOUT_POD_KEYS {
+        let j = callout
+            .and_then(|c| c.get(key))
+            .map_or(Value::Null, Node::to_json);
+        v.insert(key.to_string(), j);
+    }
+    Value::Object(v).to_string()
 }
 
 /// The values of a release that shape its pod template other than image, env and PVC.
@@ -308,7 +348,13 @@ pub fn from_values(c: &Cluster) -> Snapshot {
             pod_values: Some(pod_values(values)),
         });
     }
-    snap.callout_env = refs(env.get("auth-callout"));
+    snap.callout_env = callout_vars(env.get("auth-callout"));
+    snap.callout_pod = Some(callout_pod(&c.values));
+    snap.callout_resources = c
+        .values
+        .path(&["auth-callout", "resources"])
+        .map_or(Value::Null, Node::to_json)
+        .to_string();
     for doc in crate::emit::k8s::streams(m) {
         add_doc(&mut snap, &doc);
     }
@@ -318,13 +364,27 @@ pub fn from_values(c: &Cluster) -> Snapshot {
     snap
 }
 
-/// The Secret and ConfigMap variables of an env list.
-fn refs(env: Option<&Value>) -> BTreeSet<String> {
+/// The literal variables the auth-callout chart gives its container from its own settings
+/// (the release name, the service port, Vault's hot config), which no values file of the
+/// event bus lists in env.yaml.
+const CALLOUT_CHART_ENV: &[&str] = &[
+    "AUTH_CALLOUT_SERVICE_NAME",
+    "AUTH_CALLOUT_SERVICE_SERVER_PORT",
+    "AUTH_CALLOUT_HOT_CONFIG",
+    "AUTH_CALLOUT_HOT_CONFIG_INTERVAL",
+];
+
+/// The callout container's variables: from Secrets and ConfigMaps, and literal ones
+/// (`auth-callout.extraEnvs`, the mTLS CA path) but the chart's own. Each is part of the
+/// Deployment's pod template: adding, removing or changing one rolls the callout.
+fn callout_vars(env: Option<&Value>) -> BTreeSet<String> {
     env.and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(env_entry)
-        .filter(|e| e.contains(" <- "))
+        .filter(|e| {
+            e.contains(" <- ") || !CALLOUT_CHART_ENV.contains(&e.split(' ').next().unwrap_or(""))
+        })
         .collect()
 }
 
@@ -491,7 +551,12 @@ pub fn from_manifest(
         if d.get("kind").and_then(Value::as_str) == Some("Deployment")
             && name.ends_with("auth-callout")
         {
-            snap.callout_env = refs(d.pointer("/spec/template/spec/containers/0/env"));
+            snap.callout_env = callout_vars(d.pointer("/spec/template/spec/containers/0/env"));
+            snap.callout_resources = d
+                .pointer("/spec/template/spec/containers/0/resources")
+                .cloned()
+                .unwrap_or(Value::Null)
+                .to_string();
         }
         if d.get("kind").and_then(Value::as_str) == Some("StatefulSet") {
             let r = release_of(d, &cms, stated);

@@ -1,10 +1,13 @@
 //! `natscc up --watch`: while the fleet runs, an edit of the fleet file or a values file is
 //! compiled, its plan printed (`natscc diff`), and applied as production applies it: each
-//! pod's files replaced as the kubelet replaces them and SIGHUP sent as the reloader sends it,
-//! the callout's permissions.json rewritten (it re-reads it). What production does not apply
-//! stays as in the cluster: a server that refuses the reload keeps its old configuration and is
-//! listed as stale until `r` (a line on standard input) or `--restart` restarts it. A change of
-//! the pod template restarts the release's servers, as the StatefulSet's rolling update does.
+//! pod's files replaced as the kubelet replaces them and SIGHUP sent as the reloader sends it;
+//! the callout's permissions.json rewritten (it re-reads it), and the callout rolled onto its
+//! new variables when its Deployment's pod template or config.yaml changed (its checksum
+//! annotation). What production does not apply stays as in the cluster: a server that refuses
+//! the reload keeps its old configuration and is listed as stale until `r` (a line on standard
+//! input) or `--restart` restarts it. A change of the pod template restarts the release's
+//! servers, as the StatefulSet's rolling update does. A cluster added to the fleet file starts
+//! (`helm install`), one removed stops and its folder goes (`helm uninstall`).
 
 use crate::bus::Bus;
 use crate::diff::plan::{ClusterPlan, Ctx, How};
@@ -34,13 +37,16 @@ const TEMPLATE: &[&str] = &[
     "volume",
 ];
 
+/// How long the inputs must stay unchanged before an edit is compiled.
+const SETTLE: Duration = Duration::from_millis(300);
+
 pub struct Watcher {
     opts: Options,
     inputs: Vec<(PathBuf, Option<SystemTime>)>,
     snaps: Vec<Snapshot>,
     models: BTreeMap<String, (Model, Bus)>,
-    /// Servers running a stale configuration: label -> (cluster, server, why).
-    stale: BTreeMap<String, (usize, usize, String)>,
+    /// Servers running a stale configuration: label (`cluster/pod`) -> why.
+    stale: BTreeMap<String, String>,
     keys: Receiver<String>,
 }
 
@@ -102,12 +108,22 @@ impl Watcher {
                 self.restart_stale(running, tools)?;
             }
         }
-        let now = inputs(&self.opts.fleet);
-        if now != self.inputs {
-            self.inputs = now;
-            self.on_edit(running, tools)?;
+        let mut now = inputs(&self.opts.fleet);
+        if now == self.inputs {
+            return Ok(());
         }
-        Ok(())
+        // An edit often touches several files (a CPC added: the fleet file and the CSC's
+        // cpcIds): wait until nothing changed for SETTLE, then compile them together.
+        loop {
+            std::thread::sleep(SETTLE);
+            let again = inputs(&self.opts.fleet);
+            if again == now {
+                break;
+            }
+            now = again;
+        }
+        self.inputs = now;
+        self.on_edit(running, tools)
     }
 
     fn on_edit(&mut self, running: &mut Running, tools: &Tools) -> Result<(), String> {
@@ -133,13 +149,35 @@ impl Watcher {
             "{}",
             crate::diff::render::render(crate::diff::render::PlanFormat::Human, &plans)
         );
+        keys(running, &new.clusters)?;
+        // The clusters that run: changes applied to them, the CSC's first (a CPC added next
+        // authenticates its leaf connections through the CSC's rolled callout).
         for ((c, p), snap) in new.clusters.iter().zip(&plans).zip(&snaps) {
-            if !p.changes.is_empty() {
-                self.apply_cluster(running, tools, &c.name, (&c.model, &c.bus), p)?;
+            if running.plan.index(&c.name).is_none() || p.changes.is_empty() {
+                continue;
             }
+            self.apply_cluster(running, tools, &c.name, (&c.model, &c.bus), p)?;
             if p.changes.iter().any(|c| c.part == "streams") {
                 let old = self.snaps.iter().find(|s| s.cluster == snap.cluster);
                 streams(running, &c.name, old.map(|s| &s.streams), &snap.streams)?;
+            }
+        }
+        let gone: Vec<String> = running
+            .plan
+            .clusters
+            .iter()
+            .map(|c| c.name.clone())
+            .filter(|n| !new.clusters.iter().any(|c| c.name == *n))
+            .collect();
+        for name in gone {
+            if uninstall(running, &name)? {
+                self.stale
+                    .retain(|label, _| !label.starts_with(&format!("{name}/")));
+            }
+        }
+        for c in &new.clusters {
+            if running.plan.index(&c.name).is_none() {
+                install(running, tools, c, &new.clusters)?;
             }
         }
         self.snaps = snaps;
@@ -148,7 +186,7 @@ impl Watcher {
             .into_iter()
             .map(|c| (c.name, (c.model, c.bus)))
             .collect();
-        for (label, (_, _, why)) in &self.stale {
+        for (label, why) in &self.stale {
             println!("watch: stale: {label} runs its old configuration ({why})");
         }
         if !self.stale.is_empty() && self.opts.restart {
@@ -168,8 +206,7 @@ impl Watcher {
         (m, bus): (&Model, &Bus),
         p: &ClusterPlan,
     ) -> Result<(), String> {
-        let Some(ci) = running.plan.clusters.iter().position(|c| c.name == name) else {
-            println!("watch: {name} is not running: restart natscc up to start it");
+        let Some(ci) = running.plan.index(name) else {
             return Ok(());
         };
         for si in 0..running.plan.clusters[ci].servers.len() {
@@ -198,7 +235,7 @@ impl Watcher {
                     Verdict::Live => println!("watch: {label} reloaded"),
                     Verdict::Refused(x) => {
                         let why = format!("nats-server refused the reload: {x}");
-                        self.stale.insert(label.clone(), (ci, si, why));
+                        self.stale.insert(label.clone(), why);
                     }
                     Verdict::Crash => {
                         let deadline = Instant::now() + Duration::from_secs(30);
@@ -209,17 +246,17 @@ impl Watcher {
             }
             if env {
                 let why = "its container variables changed".to_string();
-                self.stale.entry(label).or_insert((ci, si, why));
+                self.stale.entry(label).or_insert(why);
             }
         }
-        if p.changes.iter().any(|c| c.part == "auth-callout") {
-            callout_files(running, ci, bus).map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        callout(running, tools, ci, (m, bus), p)
     }
 
     fn restart_stale(&mut self, running: &mut Running, tools: &Tools) -> Result<(), String> {
-        for (label, (ci, si, _)) in std::mem::take(&mut self.stale) {
+        for (label, _) in std::mem::take(&mut self.stale) {
+            let Some((ci, si)) = server_at(running, &label) else {
+                continue;
+            };
             let s = running.plan.clusters[ci].servers[si].clone();
             let env = match self.models.get(&running.plan.clusters[ci].name) {
                 Some((m, bus)) => {
@@ -308,8 +345,143 @@ fn streams(
     Ok(())
 }
 
-/// The callout's permissions.json and config.yaml, rewritten in place: it re-reads the first.
-fn callout_files(running: &Running, ci: usize, bus: &Bus) -> std::io::Result<()> {
+/// Where a server (`cluster/pod`) is in the running plan.
+fn server_at(running: &Running, label: &str) -> Option<(usize, usize)> {
+    let (cluster, pod) = label.split_once('/')?;
+    let ci = running.plan.index(cluster)?;
+    let si = running.plan.clusters[ci]
+        .servers
+        .iter()
+        .position(|s| s.pod == pod)?;
+    Some((ci, si))
+}
+
+/// The run's key folder holds every key the edited fleet names: a CPC added to the CSC's
+/// `cpcIds` gets its leaf key pair before the CSC's callout rolls onto its public key.
+fn keys(running: &Running, clusters: &[adapter::Cluster]) -> Result<(), String> {
+    let ids: Vec<String> = clusters
+        .iter()
+        .filter(|c| c.model.is_cpc())
+        .map(|c| c.model.id().to_string())
+        .collect();
+    let extra: Vec<String> = clusters
+        .iter()
+        .filter(|c| !c.model.is_cpc())
+        .flat_map(|c| c.model.extra_accounts.iter().map(|a| a.name.value.clone()))
+        .collect();
+    up::ensure_keys(&running.plan, &ids, &extra).map_err(|e| format!("keys: {e}"))
+}
+
+/// The callout's changes, as production applies them: a change of its Deployment (its
+/// variables, its config.yaml behind the checksum annotation) rolls it onto the new files and
+/// variables; permissions.json alone is rewritten, and it re-reads the file within 5 s.
+fn callout(
+    running: &mut Running,
+    tools: &Tools,
+    ci: usize,
+    (m, bus): (&Model, &Bus),
+    p: &ClusterPlan,
+) -> Result<(), String> {
+    let mine: Vec<_> = p
+        .changes
+        .iter()
+        .filter(|c| c.part == "auth-callout")
+        .collect();
+    if mine.is_empty() {
+        return Ok(());
+    }
+    let name = running.plan.clusters[ci].name.clone();
+    let label = format!("{name}/auth-callout");
+    let rolls = mine.iter().any(|c| c.how == How::Rolls);
+    callout_files(running, ci, bus, rolls).map_err(|e| e.to_string())?;
+    if rolls {
+        // The variables first: permissions.json's `${VAR}`s are read with them.
+        running.plan.clusters[ci].callout.env =
+            up::callout_env(m, bus, &running.plan).map_err(|e| e.to_string())?;
+    }
+    let minted = up::refresh_oauth2(&mut running.plan, ci, m).map_err(|e| e.to_string())?;
+    if rolls {
+        let env = running.plan.clusters[ci].callout.env.clone();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        running.roll_callout(ci, env, tools, deadline)?;
+        println!("watch: {label} rolled (restarted with its new variables and config.yaml)");
+    } else {
+        println!("watch: {label} re-reads permissions.json (within 5 s)");
+    }
+    for t in running.plan.clusters[ci].tokens.iter() {
+        if minted.contains(&t.identity) {
+            let file = t.file.display();
+            println!(
+                "cluster={name} oauth2-client={} token-file={file}",
+                t.identity
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What `up` says instead of installing or uninstalling the CSC while its CPCs run: their leaf
+/// remotes name the running CSC's listeners.
+fn csc_held(name: &str, what: &str) {
+    println!(
+        "watch: {name} is the CSC: it is not {what} while its CPCs run (their leaf connections \
+         dial it); restart natscc up"
+    );
+}
+
+/// A cluster gone from the fleet file: its processes stop and its folder goes. Returns
+/// whether it was removed.
+fn uninstall(running: &mut Running, name: &str) -> Result<bool, String> {
+    let Some(ci) = running.plan.index(name) else {
+        return Ok(false);
+    };
+    if running.plan.clusters[ci].is_csc {
+        csc_held(name, "stopped");
+        return Ok(false);
+    }
+    let dir = running.plan.clusters[ci].dir.display().to_string();
+    running.remove_cluster(name)?;
+    println!("watch: {name} removed (its servers and callout stopped, {dir} deleted)");
+    Ok(true)
+}
+
+/// A cluster new in the fleet file: laid out and started as the others were at `up`, its
+/// addresses printed as `up` prints them.
+fn install(
+    running: &mut Running,
+    tools: &Tools,
+    c: &adapter::Cluster,
+    all: &[adapter::Cluster],
+) -> Result<(), String> {
+    if !c.model.is_cpc() {
+        csc_held(&c.name, "started");
+        return Ok(());
+    }
+    let extra: Vec<String> = all
+        .iter()
+        .filter(|c| !c.model.is_cpc())
+        .flat_map(|c| c.model.extra_accounts.iter().map(|a| a.name.value.clone()))
+        .collect();
+    let ci = up::add_cluster(
+        &mut running.plan,
+        &c.name,
+        (&c.model, &c.bus),
+        c.mtls.as_ref(),
+        &extra,
+    )
+    .map_err(|e| format!("{}: {e}", c.name))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    running.start_cluster(ci, tools, deadline)?;
+    for line in up::address_lines(&running.plan.clusters[ci]) {
+        println!("{line}");
+    }
+    println!("watch: {} started", c.name);
+    Ok(())
+}
+
+/// The callout's permissions.json, rewritten in place (it re-reads it), and with `config`
+/// its config.yaml (read at start: the callout rolls).
+fn callout_files(running: &Running, ci: usize, bus: &Bus, config: bool) -> std::io::Result<()> {
     let dir = &running.plan.clusters[ci].callout.dir;
     let data = |name: &str, key: &str| {
         bus.config_maps
@@ -321,7 +493,7 @@ fn callout_files(running: &Running, ci: usize, bus: &Bus) -> std::io::Result<()>
     if let Some(p) = data("auth-callout-permissions", "permissions.json") {
         std::fs::write(dir.join("permissions.json"), p)?;
     }
-    if let Some(c) = data("auth-callout-config", "config.yaml") {
+    if let Some(c) = data("auth-callout-config", "config.yaml").filter(|_| config) {
         std::fs::write(dir.join("config.yaml"), c)?;
     }
     Ok(())

@@ -117,6 +117,57 @@ pub struct Plan {
     pub clusters: Vec<LocalCluster>,
     /// The local CA's certificate.
     pub ca: PathBuf,
+    /// What issues the run's certificates and tokens, kept for clusters added while it runs.
+    authority: Authority,
+}
+
+/// The run's CA and OAuth2 issuer (made when a cluster first needs one).
+struct Authority {
+    ca: LocalCa,
+    issuer: Option<crate::callout::LocalIssuer>,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Private keys are never printed.
+        f.write_str("Authority { .. }")
+    }
+}
+
+impl Plan {
+    /// The cluster named `name`, by index.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.clusters.iter().position(|c| c.name == name)
+    }
+
+    /// The leaf listeners of the CSC's `nats` servers: what a CPC's remotes dial.
+    fn csc_leafs(&self) -> Vec<String> {
+        self.clusters
+            .iter()
+            .filter(|c| c.is_csc)
+            .flat_map(|c| c.nats().map(|s| format!("127.0.0.1:{}", s.addr.leaf)))
+            .collect()
+    }
+
+    /// Counts again the leaf connections each cluster accepts (a cluster came or went): a
+    /// CPC's `nats` servers dial the CSC, a `nats-mtls` server its own cluster.
+    fn count_accepts(&mut self) {
+        let csc = self.clusters.iter().position(|c| c.is_csc);
+        let mut accepts = vec![0; self.clusters.len()];
+        for (ci, c) in self.clusters.iter().enumerate() {
+            for s in &c.servers {
+                match (s.release, c.is_csc, csc) {
+                    ("nats", true, _) => {}
+                    ("nats", false, Some(csc)) => accepts[csc] += s.remotes,
+                    ("nats", false, None) => {}
+                    _ => accepts[ci] += s.remotes,
+                }
+            }
+        }
+        for (c, n) in self.clusters.iter_mut().zip(accepts) {
+            c.accepts = n;
+        }
+    }
 }
 
 fn io(e: impl std::fmt::Display) -> std::io::Error {
@@ -398,55 +449,97 @@ pub fn plan(fleet: &Fleet, dir: &Path) -> std::io::Result<Plan> {
         .collect();
     let mut pods = vec![];
     for (ci, (_, _, bus, _)) in models.iter().enumerate() {
-        for i in bus.instances() {
-            let n = replicas(&i.rendered.conf);
-            for ordinal in 0..n {
-                pods.push(Pod {
-                    cluster: ci,
-                    release: i.release,
-                    ordinal,
-                    replicas: n,
-                    instance: i,
-                });
-            }
-        }
+        pods.extend(pods_of(ci, bus));
     }
-    let run = Run {
+    let csc_index = models
+        .iter()
+        .position(|(_, m, _, _)| !m.is_cpc())
+        .ok_or_else(|| io("the fleet needs exactly one CSC"))?;
+    let mut run = Run {
         dir,
         keys,
         ports: free_ports(pods.len() * PORTS)?,
         pods,
-        csc_index: models
-            .iter()
-            .position(|(_, m, _, _)| !m.is_cpc())
-            .ok_or_else(|| io("the fleet needs exactly one CSC"))?,
-        ca,
-        ca_file,
+        csc_leafs: vec![],
+        ca: &ca,
+        ca_file: ca_file.clone(),
     };
+    run.csc_leafs = run.leaf_of(csc_index);
     let mut issuer = None;
     let mut clusters: Vec<LocalCluster> = vec![];
     for (ci, (name, m, bus, mtls_facts)) in models.iter().enumerate() {
         clusters.push(run.cluster(ci, name, m, bus, *mtls_facts, &mut issuer)?);
     }
-    // Who dials whom: a CPC's nats servers its CSC's, a nats-mtls server its own cluster's.
-    let mut accepts = vec![0; clusters.len()];
-    for (ci, c) in clusters.iter().enumerate() {
-        for s in &c.servers {
-            match (s.release, c.is_csc) {
-                ("nats", false) => accepts[run.csc_index] += s.remotes,
-                ("nats", true) => {}
-                _ => accepts[ci] += s.remotes,
-            }
-        }
-    }
-    for (c, n) in clusters.iter_mut().zip(accepts) {
-        c.accepts = n;
-    }
-    Ok(Plan {
+    drop(run);
+    let mut plan = Plan {
         dir: dir.to_path_buf(),
         clusters,
-        ca: run.ca_file,
-    })
+        ca: ca_file,
+        authority: Authority { ca, issuer },
+    };
+    plan.count_accepts();
+    Ok(plan)
+}
+
+/// The pods of cluster `ci`: each release's replicas.
+fn pods_of(ci: usize, bus: &Bus) -> Vec<Pod<'_>> {
+    let mut pods = vec![];
+    for i in bus.instances() {
+        let n = replicas(&i.rendered.conf);
+        for ordinal in 0..n {
+            pods.push(Pod {
+                cluster: ci,
+                release: i.release,
+                ordinal,
+                replicas: n,
+                instance: i,
+            });
+        }
+    }
+    pods
+}
+
+/// Adds a cluster to a running plan, as `helm install` adds a release: its keys (and its
+/// leaf keys on the CSC's side), free ports, its pods' files and environment, its callout,
+/// its clients. Its CPC servers dial the CSC's running leaf listeners. Returns its index;
+/// [`Running::start_cluster`] starts it.
+pub fn add_cluster(
+    plan: &mut Plan,
+    name: &str,
+    (m, bus): (&Model, &Bus),
+    mtls_facts: Option<&super::MtlsFacts>,
+    csc_extra_accounts: &[String],
+) -> std::io::Result<usize> {
+    if plan.index(name).is_some() {
+        return Err(io(format!("{name} already runs")));
+    }
+    if !m.is_cpc() && plan.clusters.iter().any(|c| c.is_csc) {
+        return Err(io(format!("{name}: the fleet already runs a CSC")));
+    }
+    let keys = plan.dir.join("keys");
+    let ids: Vec<String> = m.is_cpc().then(|| m.id().to_string()).into_iter().collect();
+    crate::keys::generate(&keys, &ids, csc_extra_accounts)?;
+    let pods = pods_of(0, bus);
+    let dir = plan.dir.clone();
+    let run = Run {
+        dir: &dir,
+        keys,
+        ports: free_ports(pods.len() * PORTS)?,
+        pods,
+        csc_leafs: plan.csc_leafs(),
+        ca: &plan.authority.ca,
+        ca_file: plan.ca.clone(),
+    };
+    let made = run.cluster(0, name, m, bus, mtls_facts, &mut plan.authority.issuer)?;
+    plan.clusters.push(made);
+    plan.count_accepts();
+    Ok(plan.clusters.len() - 1)
+}
+
+/// Makes sure the run's key folder holds every key a fleet of these CPCs needs (a CPC added
+/// to the CSC's `cpcIds`: its leaf key pair); keys that exist are kept.
+pub fn ensure_keys(plan: &Plan, cpc_ids: &[String], extra: &[String]) -> std::io::Result<()> {
+    crate::keys::generate(&plan.dir.join("keys"), cpc_ids, extra).map(|_| ())
 }
 
 /// One server of the run: its cluster (an index into the fleet's), release and replica.
@@ -458,14 +551,15 @@ struct Pod<'a> {
     instance: &'a crate::bus::Instance,
 }
 
-/// What every cluster of a run shares: its folder, keys, pods and their ports, and its CA.
+/// What every cluster of a run shares: its folder, keys, pods and their ports, the CSC's
+/// leaf listeners, and its CA.
 struct Run<'a> {
     dir: &'a Path,
     keys: PathBuf,
     pods: Vec<Pod<'a>>,
     ports: Vec<u16>,
-    csc_index: usize,
-    ca: LocalCa,
+    csc_leafs: Vec<String>,
+    ca: &'a LocalCa,
     ca_file: PathBuf,
 }
 
@@ -532,7 +626,7 @@ impl Run<'_> {
             &servers,
         )?;
         let tokens = oauth2(m, &mut callout, dir, &cdir, issuer)?;
-        let clients = client_certs(m, &cdir, &self.ca)?;
+        let clients = client_certs(m, &cdir, self.ca)?;
         let nack_seed = crate::input::read_text(&key_dir.join("nats-nack-user/nack-user.nk"))?
             .trim()
             .to_string();
@@ -580,7 +674,7 @@ impl Run<'_> {
             .map(|(qi, _)| format!("nats://127.0.0.1:{}", self.port(qi, 2)))
             .collect();
         let leaf_targets = match (p.release, m.is_cpc()) {
-            ("nats", true) => self.leaf_of(self.csc_index),
+            ("nats", true) => self.csc_leafs.clone(),
             ("nats", false) => vec![],
             _ => self.leaf_of(ci),
         };
@@ -637,7 +731,7 @@ impl Run<'_> {
         addr: &Addresses,
         sans: &[String],
     ) -> std::io::Result<()> {
-        let ca = &self.ca;
+        let ca = self.ca;
         let prefix = format!("{}/", p.release);
         let mut issued = vec![];
         for (path, text) in bus.pod_files(p.instance) {
@@ -884,6 +978,146 @@ impl Running {
         let what = format!("the leaf connections {label} dials");
         wait_until(deadline, &stop, self, &what, || leafs(&s).0 >= s.remotes)
     }
+}
+
+impl Running {
+    /// Starts cluster `ci` of the plan (just added by [`add_cluster`]) as `helm install`
+    /// starts a release: its `nats` servers, its callout, its `nats-mtls` server; returns once
+    /// each is healthy and routed, its leaf connections are up (a CPC's to the CSC, counted on
+    /// both ends), and its NACK streams exist with their sources active.
+    pub fn start_cluster(
+        &mut self,
+        ci: usize,
+        tools: &Tools,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        let stop = AtomicBool::new(false);
+        let c = self.plan.clusters[ci].clone();
+        for s in c.nats() {
+            let bin = tools.server_for(s.version).0;
+            launch(self, s.label(), spawn(&bin, s))?;
+        }
+        for s in c.nats() {
+            let what = format!("{} to listen", s.label());
+            wait_until(deadline, &stop, self, &what, || listening(s))?;
+        }
+        start_callout(self, ci, &tools.natscc, deadline, &stop)?;
+        if let Some(s) = c.mtls() {
+            let bin = tools.server_for(s.version).0;
+            launch(self, s.label(), spawn(&bin, s))?;
+        }
+        for s in &c.servers {
+            let what = format!("{} to be healthy", s.label());
+            wait_until(deadline, &stop, self, &what, || healthy(s))?;
+            let what = format!("the routes of {} ({} replicas)", s.label(), s.replicas);
+            wait_until(deadline, &stop, self, &what, || routed(s))?;
+            let what = format!("the {} leaf connections {} dials", s.remotes, s.label());
+            wait_until(deadline, &stop, self, &what, || leafs(s).0 >= s.remotes)?;
+        }
+        // The clusters whose accepted leaf connections changed: its own and the CSC.
+        let ends: Vec<LocalCluster> = self
+            .plan
+            .clusters
+            .iter()
+            .filter(|x| x.name == c.name || x.is_csc)
+            .cloned()
+            .collect();
+        for e in &ends {
+            let what = format!("the {} leaf connections {} accepts", e.accepts, e.name);
+            wait_until(deadline, &stop, self, &what, || {
+                e.nats().map(|s| leafs(s).1).sum::<usize>() >= e.accepts
+            })?;
+        }
+        super::jetstream::create_and_wait(
+            &c.name,
+            c.client_port(),
+            &c.nack_seed,
+            &c.streams,
+            deadline,
+        )
+    }
+
+    /// Stops every process of a cluster and removes its folder, as `helm uninstall` deletes
+    /// a release's pods; the cluster leaves the plan.
+    pub fn remove_cluster(&mut self, name: &str) -> Result<(), String> {
+        let Some(ci) = self.plan.index(name) else {
+            return Err(format!("{name} does not run"));
+        };
+        let prefix = format!("{name}/");
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.children)
+            .into_iter()
+            .partition(|(l, _, _)| l.starts_with(&prefix));
+        self.children = rest;
+        for (_, mut child, _) in mine {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let c = self.plan.clusters.remove(ci);
+        self.plan.count_accepts();
+        std::fs::remove_dir_all(&c.dir).map_err(|e| format!("{}: {e}", c.dir.display()))
+    }
+
+    /// Rolls a cluster's callout onto new variables and files, as its Deployment rolls
+    /// (RollingUpdate, one replica: maxSurge 1, maxUnavailable 0): the new process starts,
+    /// and the old one stops once the new one is subscribed. The old log is kept beside as
+    /// `auth-callout.previous.log`.
+    pub fn roll_callout(
+        &mut self,
+        ci: usize,
+        env: Vec<(String, String)>,
+        tools: &Tools,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        self.plan.clusters[ci].callout.env = env;
+        let p = self.plan.clusters[ci].callout.clone();
+        let label = format!("{}/auth-callout", p.cluster);
+        let old = self
+            .children
+            .iter()
+            .position(|(l, _, _)| *l == label)
+            .map(|i| self.children.remove(i));
+        let log = p.dir.join("auth-callout.log");
+        let _ = std::fs::rename(&log, p.dir.join("auth-callout.previous.log"));
+        let stop = AtomicBool::new(false);
+        let started = start_callout(self, ci, &tools.natscc, deadline, &stop);
+        if let Some((_, mut child, _)) = old {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        started
+    }
+}
+
+/// A cluster's OAuth2 set-up made again from its callout's rewritten config.yaml and
+/// permissions.json: the issuer and audience the callout checks, and a token per OAuth2
+/// identity from the run's issuer, which stands in for the identity provider as at start.
+/// Returns the identities whose token is new.
+pub fn refresh_oauth2(plan: &mut Plan, ci: usize, m: &Model) -> std::io::Result<Vec<String>> {
+    let dir = plan.dir.clone();
+    let c = &mut plan.clusters[ci];
+    let before: Vec<String> = c.tokens.iter().map(|t| t.identity.clone()).collect();
+    c.callout.oauth2 = None;
+    c.tokens = oauth2(m, &mut c.callout, &dir, &c.dir, &mut plan.authority.issuer)?;
+    Ok(c.tokens
+        .iter()
+        .map(|t| t.identity.clone())
+        .filter(|i| !before.contains(i))
+        .collect())
+}
+
+/// The callout's container environment from a model compiled again (the run's keys and CA).
+pub fn callout_env(m: &Model, bus: &Bus, plan: &Plan) -> std::io::Result<Vec<(String, String)>> {
+    let keys = plan.dir.join("keys").join(m.cluster_name());
+    let doc = env_doc(m, bus);
+    container_env(
+        m,
+        bus,
+        &doc,
+        "auth-callout",
+        &keys,
+        "auth-callout",
+        &plan.ca,
+    )
 }
 
 /// A pod's volumes: mount folder -> (file name, text).
