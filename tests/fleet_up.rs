@@ -957,25 +957,6 @@ fn rmsgs_count(ports: &[u16]) -> u64 {
         .unwrap_or(0)
 }
 
-/// What the server said to a client, through async-nats's event callback.
-fn with_errors(
-    opts: async_nats::ConnectOptions,
-) -> (
-    async_nats::ConnectOptions,
-    tokio::sync::mpsc::UnboundedReceiver<String>,
-) {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let opts = opts.event_callback(move |event| {
-        let tx = tx.clone();
-        async move {
-            if let async_nats::Event::ServerError(e) = event {
-                let _ = tx.send(e.to_string());
-            }
-        }
-    });
-    (opts, rx)
-}
-
 /// Publishes on a subject the identity may not publish to, and waits for the server's
 /// permissions violation; then an allowed subject reaches a subscriber.
 async fn denied_then_allowed(
@@ -1044,18 +1025,18 @@ fn each_identity_kind_is_held_to_its_compiled_permissions() {
         // A no-auth client has no `sub` restriction: it watches the allowed publishes.
         let watcher = connect(&url).await;
 
-        let (opts, mut errors) = with_errors(async_nats::ConnectOptions::with_token(
+        let (opts, mut errors) = common::with_errors(async_nats::ConnectOptions::with_token(
             token.trim().to_string(),
         ));
         let dashboard = opts.connect(&url).await.expect("OAuth2 client admitted");
         denied_then_allowed(&dashboard, &mut errors, "secret.x", "command.x", &watcher).await;
 
         let (opts, mut errors) =
-            with_errors(async_nats::ConnectOptions::with_nkey(user.seed().unwrap()));
+            common::with_errors(async_nats::ConnectOptions::with_nkey(user.seed().unwrap()));
         let exporter = opts.connect(&url).await.expect("NKey client admitted");
         denied_then_allowed(&exporter, &mut errors, "secret.y", "report.y", &watcher).await;
 
-        let (opts, mut errors) = with_errors(async_nats::ConnectOptions::new());
+        let (opts, mut errors) = common::with_errors(async_nats::ConnectOptions::new());
         let anonymous = opts.connect(&url).await.expect("no-auth client admitted");
         denied_then_allowed(&anonymous, &mut errors, "secret.z", "public.z", &watcher).await;
     });

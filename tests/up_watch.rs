@@ -142,29 +142,10 @@ fn example_fleet() -> tempfile::TempDir {
     tmp
 }
 
-/// What the server said to a client, through async-nats's event callback.
-fn with_errors(
-    opts: async_nats::ConnectOptions,
-) -> (
-    async_nats::ConnectOptions,
-    tokio::sync::mpsc::UnboundedReceiver<String>,
-) {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let opts = opts.event_callback(move |event| {
-        let tx = tx.clone();
-        async move {
-            if let async_nats::Event::ServerError(e) = event {
-                let _ = tx.send(e.to_string());
-            }
-        }
-    });
-    (opts, rx)
-}
-
 /// Whether a client connecting now with `opts` gets a permissions violation for a publish to
 /// `subject` (waits 1 s for the server's word).
 async fn publish_denied(url: &str, opts: async_nats::ConnectOptions, subject: &str) -> bool {
-    let (opts, mut errors) = with_errors(opts);
+    let (opts, mut errors) = common::with_errors(opts);
     let client = opts.connect(url).await.unwrap();
     client
         .publish(subject.to_string(), "x".into())
@@ -397,7 +378,7 @@ async fn callout_changes_reach_new_clients_as_production_applies_them() {
     );
     assert!(said.contains("nkey identity `ops` added"), "{said}");
     assert!(said.contains("watch: csc/auth-callout rolled"), "{said}");
-    let (opts, mut errors) = with_errors(nkey());
+    let (opts, mut errors) = common::with_errors(nkey());
     let client = opts
         .connect(&url)
         .await
@@ -443,7 +424,7 @@ async fn callout_changes_reach_new_clients_as_production_applies_them() {
         .expect("no token for the new OAuth2 identity");
     let token = std::fs::read_to_string(token).unwrap();
     let with_token = || async_nats::ConnectOptions::with_token(token.trim().to_string());
-    let (opts, mut errors) = with_errors(with_token());
+    let (opts, mut errors) = common::with_errors(with_token());
     let dashboard = opts
         .connect(&url)
         .await

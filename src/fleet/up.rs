@@ -98,6 +98,17 @@ pub struct LocalCluster {
 }
 
 impl LocalCluster {
+    /// Creates the cluster's streams as NACK would and waits until every source is active.
+    fn create_streams(&self, deadline: Instant) -> Result<(), String> {
+        super::jetstream::create_and_wait(
+            &self.name,
+            self.client_port(),
+            &self.nack_seed,
+            &self.streams,
+            deadline,
+        )
+    }
+
     pub fn nats(&self) -> impl Iterator<Item = &LocalServer> {
         self.servers.iter().filter(|s| s.release == "nats")
     }
@@ -1028,13 +1039,7 @@ impl Running {
                 e.nats().map(|s| leafs(s).1).sum::<usize>() >= e.accepts
             })?;
         }
-        super::jetstream::create_and_wait(
-            &c.name,
-            c.client_port(),
-            &c.nack_seed,
-            &c.streams,
-            deadline,
-        )
+        c.create_streams(deadline)
     }
 
     /// Stops every process of a cluster and removes its folder, as `helm uninstall` deletes
@@ -1417,15 +1422,7 @@ pub fn start(
 /// Creates every stream of every cluster as NACK would, the CSC's first (the CPCs' streams
 /// source them), the CPCs' side by side, and waits until every source is active.
 pub fn create_streams(plan: &Plan, deadline: Instant) -> Result<(), String> {
-    let run = |c: &LocalCluster| {
-        super::jetstream::create_and_wait(
-            &c.name,
-            c.client_port(),
-            &c.nack_seed,
-            &c.streams,
-            deadline,
-        )
-    };
+    let run = |c: &LocalCluster| c.create_streams(deadline);
     for c in plan.clusters.iter().filter(|c| c.is_csc) {
         run(c)?;
     }

@@ -645,3 +645,22 @@ pub fn helm_template(chart: &str, extra: &[&str], cases: &[PathBuf]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// What the server said to a client, through async-nats's event callback.
+pub fn with_errors(
+    opts: async_nats::ConnectOptions,
+) -> (
+    async_nats::ConnectOptions,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let opts = opts.event_callback(move |event| {
+        let tx = tx.clone();
+        async move {
+            if let async_nats::Event::ServerError(e) = event {
+                let _ = tx.send(e.to_string());
+            }
+        }
+    });
+    (opts, rx)
+}
