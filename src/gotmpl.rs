@@ -200,7 +200,8 @@ pub fn to_string(n: Option<&Node>) -> String {
     }
 }
 
-/// Go's `strconv.Quote`.
+/// Go's `strconv.Quote`: for the templates' `%q` and `quote`, and for the Go error texts the
+/// built-in auth callout repeats (`callout::token`), so both quote alike.
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -1018,6 +1019,12 @@ mod tests {
         assert_eq!(
             go_quote("tab\there ü \u{a0} \" \\"),
             r#""tab\there ü \u00a0 \" \\""#
+        );
+        // The short escapes, DEL, and non-printable runes as `strconv.Quote` writes them (the
+        // callout's error texts quote token claims with this too).
+        assert_eq!(
+            go_quote("\u{7}\u{8}\u{b}\u{c}\u{1}\u{7f}\u{ad}\u{f0000}"),
+            r#""\a\b\v\f\x01\x7f\u00ad\U000f0000""#
         );
     }
 }
