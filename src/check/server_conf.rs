@@ -232,6 +232,7 @@ fn top_level(
                     path: at,
                     key,
                     text: s,
+                    timeout: false,
                     at: e.value.span,
                 }
                 .into(),
@@ -330,10 +331,11 @@ fn authorization_timeout(key: &str, value: &Node, at: &str, out: &mut Vec<Diagno
             && !go_duration(s)
         {
             out.push(
-                Finding::Timeout {
+                Finding::NotDuration {
                     path: at,
                     key: &e.key,
                     text: s,
+                    timeout: true,
                     at: e.value.span,
                 }
                 .into(),
@@ -352,11 +354,13 @@ enum Finding<'a> {
         near: Option<&'a str>,
         at: Span,
     },
-    /// A top-level option's string that is no duration.
+    /// A string that is no duration: a top-level option's, or (`timeout`) an `authorization`
+    /// block's timeout, which also takes seconds as a number.
     NotDuration {
         path: &'a str,
         key: &'a str,
         text: &'a str,
+        timeout: bool,
         at: Span,
     },
     /// A top-level option of a kind the server does not read there (`reads`: the kinds it does).
@@ -372,13 +376,6 @@ enum Finding<'a> {
         path: &'a str,
         key: &'a str,
         value: Wrong<'a>,
-        at: Span,
-    },
-    /// `authorization.timeout` as a string that is no duration.
-    Timeout {
-        path: &'a str,
-        key: &'a str,
-        text: &'a str,
         at: Span,
     },
 }
@@ -425,6 +422,7 @@ impl From<Finding<'_>> for Diagnostic {
                 path,
                 key,
                 text,
+                timeout,
                 at,
             } => Diagnostic::new(
                 Code::ConfType,
@@ -433,7 +431,11 @@ impl From<Finding<'_>> for Diagnostic {
                 ),
             )
             .at(at, "not a duration")
-            .help("write a duration with its unit: `30s`, `2m`, `1h30m`"),
+            .help(if timeout {
+                "give seconds as a number (`2`), or a duration with its unit (`2s`)"
+            } else {
+                "write a duration with its unit: `30s`, `2m`, `1h30m`"
+            }),
             Finding::Kind {
                 path,
                 key,
@@ -495,19 +497,6 @@ impl From<Finding<'_>> for Diagnostic {
                 .at(at, "wrong value")
                 .help(help)
             }
-            Finding::Timeout {
-                path,
-                key,
-                text,
-                at,
-            } => Diagnostic::new(
-                Code::ConfType,
-                format!(
-                    "`{path}.{key}` is `{text}`, not a duration; nats-server refuses the config"
-                ),
-            )
-            .at(at, "not a duration")
-            .help("give seconds as a number (`2`), or a duration with its unit (`2s`)"),
         }
     }
 }

@@ -84,8 +84,9 @@ pub fn user_keys(accounts: &[Account], out: &mut Vec<Diagnostic>) {
                 let span = e.value.span;
                 if let Some((first_acc, first)) = names.get(&n) {
                     out.push(
-                        Finding::DuplicateUser {
-                            user: &n,
+                        Finding::Duplicate {
+                            of: Twice::User,
+                            name: &n,
                             first_acc,
                             acc,
                             at: span,
@@ -124,8 +125,9 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
                 );
             } else if let Some((first_acc, first)) = nkeys.get(k) {
                 out.push(
-                    Finding::DuplicateNkey {
-                        key: k,
+                    Finding::Duplicate {
+                        of: Twice::Nkey,
+                        name: k,
                         first_acc,
                         acc,
                         at: n.span,
@@ -256,15 +258,22 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     out
 }
 
+/// What stands twice.
+enum Twice {
+    User,
+    Nkey,
+}
+
 /// What the rules above find; `From<Finding> for Diagnostic` words them.
 enum Finding<'a> {
     NoUser {
         acc: &'a str,
         at: Span,
     },
-    /// A user name defined twice (`first_acc` holds the first).
-    DuplicateUser {
-        user: &'a str,
+    /// A user name or a user nkey twice (`first_acc` holds the first).
+    Duplicate {
+        of: Twice,
+        name: &'a str,
         first_acc: &'a str,
         acc: &'a str,
         at: Span,
@@ -275,13 +284,6 @@ enum Finding<'a> {
         acc: &'a str,
         problem: String,
         at: Span,
-    },
-    DuplicateNkey {
-        key: &'a str,
-        first_acc: &'a str,
-        acc: &'a str,
-        at: Span,
-        first_at: Span,
     },
     NkeyType {
         acc: &'a str,
@@ -322,23 +324,41 @@ impl From<Finding<'_>> for Diagnostic {
                 "give the user a name (`user: ...`, with a bcrypt `password`) or a public NKey \
                  (`nkey: U...`)",
             ),
-            Finding::DuplicateUser {
-                user,
+            Finding::Duplicate {
+                of,
+                name,
                 first_acc,
                 acc,
                 at,
                 first_at,
-            } => Diagnostic::new(
-                Code::DuplicateUser,
-                format!(
-                    "the user `{user}` is defined {}; nats-server refuses the config \
-                     (\"Duplicate user detected\")",
-                    twice(first_acc, acc)
-                ),
-            )
-            .at(at, "the same user again")
-            .at(first_at, "first defined here")
-            .help("user names are unique across all accounts: rename one of them"),
+            } => {
+                let (what, done, detected, help) = match of {
+                    Twice::User => (
+                        "user",
+                        "defined",
+                        "user",
+                        "user names are unique across all accounts: rename one of them",
+                    ),
+                    Twice::Nkey => (
+                        "user nkey",
+                        "given",
+                        "nkey",
+                        "a user NKey belongs to one account: remove one of the two, or give the \
+                         other user its own key",
+                    ),
+                };
+                Diagnostic::new(
+                    Code::DuplicateUser,
+                    format!(
+                        "the {what} `{name}` is {done} {}; nats-server refuses the config \
+                         (\"Duplicate {detected} detected\")",
+                        twice(first_acc, acc)
+                    ),
+                )
+                .at(at, "the same user again")
+                .at(first_at, format!("first {done} here"))
+                .help(help)
+            }
             Finding::BadNkey {
                 key,
                 acc,
@@ -355,26 +375,6 @@ impl From<Finding<'_>> for Diagnostic {
             .help(
                 "write the user's public key (56 characters, starting with U), as `natscc keys` \
                  or `nk -inkey seed -pubout` prints it",
-            ),
-            Finding::DuplicateNkey {
-                key,
-                first_acc,
-                acc,
-                at,
-                first_at,
-            } => Diagnostic::new(
-                Code::DuplicateUser,
-                format!(
-                    "the user nkey `{key}` is given {}; nats-server refuses the config \
-                     (\"Duplicate nkey detected\")",
-                    twice(first_acc, acc)
-                ),
-            )
-            .at(at, "the same user again")
-            .at(first_at, "first given here")
-            .help(
-                "a user NKey belongs to one account: remove one of the two, or give the other \
-                 user its own key",
             ),
             Finding::NkeyType { acc, type_name, at } => Diagnostic::new(
                 Code::UserNkey,
