@@ -137,7 +137,7 @@ fn unused_for_cluster_type(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnosti
         };
         if set {
             out.push(
-                Finding::UnusedForClusterType {
+                Setting::UnusedForClusterType {
                     key,
                     here,
                     there,
@@ -167,7 +167,7 @@ fn mtls_behind_leaf_tls(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>)
     if m.is_cpc() || !m.mtls {
         return;
     }
-    out.push(Finding::MtlsLeafTls { at: cert.span }.into());
+    out.push(Setting::MtlsLeafTls { at: cert.span }.into());
 }
 
 /// An MQTT client keeps its session in a file-stored stream of its own account. NACK creates
@@ -206,7 +206,7 @@ fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
             continue;
         }
         out.push(
-            Finding::MqttFileStore {
+            Setting::MqttFileStore {
                 users,
                 account: &a.name.value,
                 at: js.key_span,
@@ -464,21 +464,6 @@ enum Finding<'a> {
     },
     NumberNotAsWritten(NumericId<'a>),
     UnquotedId(NumericId<'a>),
-    UnusedForClusterType {
-        key: &'a str,
-        here: &'a str,
-        there: &'a str,
-        at: Span,
-    },
-    MtlsLeafTls {
-        at: Span,
-    },
-    /// Identities landing in an extra account with JetStream, without a file store.
-    MqttFileStore {
-        users: Vec<&'a str>,
-        account: &'a str,
-        at: Span,
-    },
     /// `lower`: the value in lower case, when that is a cluster type.
     ClusterType {
         shown: String,
@@ -540,57 +525,6 @@ impl From<Finding<'_>> for Diagnostic {
             )
             .at(id.at, "unquoted id")
             .help(id.fix()),
-            Finding::UnusedForClusterType {
-                key,
-                here,
-                there,
-                at,
-            } => Diagnostic::new(
-                Code::UnusedForClusterType,
-                format!("`{key}` does nothing on a {here}: the chart reads it only on a {there}"),
-            )
-            .at(at, format!("ignored on a {here}"))
-            .help(format!(
-                "remove it from this {here}'s values, or move it to the {there}'s"
-            )),
-            Finding::MtlsLeafTls { at } => Diagnostic::new(
-                Code::MtlsLeafTls,
-                "mTLS is on, and this CSC's leaf listener serves TLS (cscLeafServerTLS): \
-                 nats-mtls joins through that listener with remotes the chart renders without a \
-                 CA or a certificate, so the handshake fails (\"x509: certificate signed by \
-                 unknown authority\"; with `verify`, \"tls: bad certificate\") and MQTT clients on \
-                 the mTLS listener reach no other client",
-            )
-            .at(at, "TLS on the leaf listener nats-mtls dials")
-            .help(
-                "turn mTLS off on this CSC (`global.eventBus.mtls.enabled: false`), or serve its \
-                 leaf listener without TLS",
-            ),
-            Finding::MqttFileStore { users, account, at } => {
-                let (who, lands) = if users.len() == 1 {
-                    ("the identity", "lands")
-                } else {
-                    ("the identities", "land")
-                };
-                Diagnostic::new(
-                    Code::MqttFileStore,
-                    format!(
-                        "MQTT is on and the file store is off, and {who} `{}` {lands} in the \
-                         extra account `{account}`, which has JetStream: an MQTT client there is \
-                         refused (nats-server 2.12.6 at CONNECT: \"create sessions stream ... \
-                         insufficient storage resources available\"; 2.14+ at its first \
-                         subscription: \"unable to persist session\"): NACK prepares MQTT streams \
-                         in memory only for the CSC and CPC accounts",
-                        users.join("`, `"),
-                    ),
-                )
-                .at(at, "JetStream in this account, no file store")
-                .help(
-                    "turn the file store on (`nats.config.jetstream.fileStore.enabled: true`), or \
-                     have MQTT clients land in the CSC or CPC account; NATS clients of this \
-                     account are not affected",
-                )
-            }
             Finding::ClusterType { shown, lower, at } => {
                 let d = Diagnostic::new(
                     Code::ClusterType,
@@ -735,6 +669,83 @@ impl From<Listed<'_>> for Diagnostic {
             )
             .at(at, "needs `valueFrom:` or `value:`")
             .help("write e.g. `valueFrom: {secretKeyRef: {name: my-secret, key: seed}}`"),
+        }
+    }
+}
+
+/// What the rules on settings the cluster's type or listeners undo find.
+enum Setting<'a> {
+    UnusedForClusterType {
+        key: &'a str,
+        here: &'a str,
+        there: &'a str,
+        at: Span,
+    },
+    MtlsLeafTls {
+        at: Span,
+    },
+    /// Identities landing in an extra account with JetStream, without a file store.
+    MqttFileStore {
+        users: Vec<&'a str>,
+        account: &'a str,
+        at: Span,
+    },
+}
+
+impl From<Setting<'_>> for Diagnostic {
+    fn from(f: Setting<'_>) -> Diagnostic {
+        match f {
+            Setting::UnusedForClusterType {
+                key,
+                here,
+                there,
+                at,
+            } => Diagnostic::new(
+                Code::UnusedForClusterType,
+                format!("`{key}` does nothing on a {here}: the chart reads it only on a {there}"),
+            )
+            .at(at, format!("ignored on a {here}"))
+            .help(format!(
+                "remove it from this {here}'s values, or move it to the {there}'s"
+            )),
+            Setting::MtlsLeafTls { at } => Diagnostic::new(
+                Code::MtlsLeafTls,
+                "mTLS is on, and this CSC's leaf listener serves TLS (cscLeafServerTLS): \
+                 nats-mtls joins through that listener with remotes the chart renders without a \
+                 CA or a certificate, so the handshake fails (\"x509: certificate signed by \
+                 unknown authority\"; with `verify`, \"tls: bad certificate\") and MQTT clients on \
+                 the mTLS listener reach no other client",
+            )
+            .at(at, "TLS on the leaf listener nats-mtls dials")
+            .help(
+                "turn mTLS off on this CSC (`global.eventBus.mtls.enabled: false`), or serve its \
+                 leaf listener without TLS",
+            ),
+            Setting::MqttFileStore { users, account, at } => {
+                let (who, lands) = if users.len() == 1 {
+                    ("the identity", "lands")
+                } else {
+                    ("the identities", "land")
+                };
+                Diagnostic::new(
+                    Code::MqttFileStore,
+                    format!(
+                        "MQTT is on and the file store is off, and {who} `{}` {lands} in the \
+                         extra account `{account}`, which has JetStream: an MQTT client there is \
+                         refused (nats-server 2.12.6 at CONNECT: \"create sessions stream ... \
+                         insufficient storage resources available\"; 2.14+ at its first \
+                         subscription: \"unable to persist session\"): NACK prepares MQTT streams \
+                         in memory only for the CSC and CPC accounts",
+                        users.join("`, `"),
+                    ),
+                )
+                .at(at, "JetStream in this account, no file store")
+                .help(
+                    "turn the file store on (`nats.config.jetstream.fileStore.enabled: true`), or \
+                     have MQTT clients land in the CSC or CPC account; NATS clients of this \
+                     account are not affected",
+                )
+            }
         }
     }
 }

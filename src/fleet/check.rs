@@ -69,7 +69,7 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
         let (first, fm) = *first_with.entry(id.value.as_str()).or_insert((c, m));
         if !std::ptr::eq(first, c) {
             out.push(
-                Finding::DuplicateCpcId {
+                Ids::DuplicateCpcId {
                     first: first.name(),
                     second: c.name(),
                     id: &id.value,
@@ -160,7 +160,7 @@ fn cpc_ids(
         let Some(id) = &m.cluster_id else { continue };
         if !listed(&id.value) {
             out.push(
-                Finding::CpcNotListed {
+                Ids::CpcNotListed {
                     cpc: c.name(),
                     id: &id.value,
                     listed: &listed_text,
@@ -181,7 +181,7 @@ fn cpc_ids(
         for id in &cm.cpc_ids {
             if !cpc_ids.contains(id.value.as_str()) {
                 out.push(
-                    Finding::NoSuchCpc {
+                    Ids::NoSuchCpc {
                         id: &id.value,
                         at: id.span,
                         clusters_at: spec.clusters_span,
@@ -546,7 +546,7 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
         };
         if !fits {
             out.push(
-                Route::RouteKind {
+                Route::Kind {
                     key: r.key,
                     kind: r.kind.value,
                     listener: l.describe(),
@@ -624,7 +624,7 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
             continue;
         }
         out.push(
-            Route::BrokerUrl {
+            Mtls::BrokerUrl {
                 cluster: c.name(),
                 url: &url.value,
                 host: &host,
@@ -646,7 +646,7 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
                 .any(|s| s.value.eq_ignore_ascii_case(&h.value) || san_matches(&s.value, &h.value));
             if !covered {
                 out.push(
-                    Route::RouteHostname {
+                    Mtls::Hostname {
                         cluster: c.name(),
                         hostname: &h.value,
                         sans,
@@ -680,28 +680,6 @@ enum Finding<'a> {
         first: &'a str,
         at: Span,
         first_at: Span,
-    },
-    DuplicateCpcId {
-        first: &'a str,
-        second: &'a str,
-        id: &'a str,
-        at: Span,
-        first_at: Span,
-    },
-    /// A CPC's id the CSC's cpcIds (`listed`, shortened) do not list.
-    CpcNotListed {
-        cpc: &'a str,
-        id: &'a str,
-        listed: &'a str,
-        csc: &'a str,
-        at: Span,
-        list_at: Span,
-    },
-    /// An id of the CSC's cpcIds no CPC of the fleet has.
-    NoSuchCpc {
-        id: &'a str,
-        at: Span,
-        clusters_at: Span,
     },
     LeafAccount {
         cpc: &'a str,
@@ -749,34 +727,12 @@ enum Route<'a> {
         at: Span,
         gateway_at: Span,
     },
-    RouteKind {
+    Kind {
         key: &'a str,
         kind: RouteKind,
         listener: String,
         at: Span,
         mode_at: Span,
-    },
-    /// A broker URL's host the TLSRoute hostnames or the certificate SANs do not cover.
-    BrokerUrl {
-        cluster: &'a str,
-        url: &'a str,
-        host: &'a str,
-        hostnames: &'a [Spanned<String>],
-        sans: &'a [Spanned<String>],
-        route_ok: bool,
-        san_ok: bool,
-        at: Span,
-        hostnames_at: Span,
-        sans_at: Span,
-    },
-    /// A TLSRoute hostname not among the certificate SANs.
-    RouteHostname {
-        cluster: &'a str,
-        hostname: &'a str,
-        sans: &'a [Spanned<String>],
-        urls: &'a [Spanned<String>],
-        at: Span,
-        sans_at: Span,
     },
 }
 
@@ -876,50 +832,6 @@ impl From<Finding<'_>> for Diagnostic {
             .at(at, "another CSC")
             .at(first_at, "the first CSC")
             .help("give this cluster clusterType: cpc, or split the fleet file in two"),
-            Finding::DuplicateCpcId {
-                first,
-                second,
-                id,
-                at,
-                first_at,
-            } => Diagnostic::new(
-                Code::FleetDuplicateCpcId,
-                format!("`{first}` and `{second}` both have clusterId `{id}`"),
-            )
-            .at(at, format!("{second}'s id"))
-            .at(first_at, format!("{first}'s id"))
-            .help("every CPC needs its own id: it prefixes its subjects and names its leaf user"),
-            Finding::CpcNotListed {
-                cpc,
-                id,
-                listed,
-                csc,
-                at,
-                list_at,
-            } => Diagnostic::new(
-                Code::FleetCpcIds,
-                format!(
-                    "the CPC `{cpc}` has clusterId `{id}`, which the CSC's cpcIds do not list \
-                     ({listed}): the CSC has no leaf user for it"
-                ),
-            )
-            .at(at, "not in the CSC's cpcIds")
-            .at(list_at, format!("{csc}'s cpcIds"))
-            .help(format!("add \"{id}\" to global.eventBus.cpcIds of the CSC")),
-            Finding::NoSuchCpc {
-                id,
-                at,
-                clusters_at,
-            } => Diagnostic::new(
-                Code::FleetCpcIds,
-                format!("the CSC's cpcIds list `{id}`, but no CPC of the fleet has that clusterId"),
-            )
-            .at(at, "no such CPC in the fleet")
-            .at(clusters_at, "the fleet's clusters")
-            .help(format!(
-                "add the CPC with clusterId \"{id}\" to the fleet file, or remove the id from \
-                 cpcIds"
-            )),
             Finding::LeafAccount {
                 cpc,
                 account,
@@ -1168,7 +1080,7 @@ impl From<Route<'_>> for Diagnostic {
                     ),
                 }
             }
-            Route::RouteKind {
+            Route::Kind {
                 key,
                 kind,
                 listener,
@@ -1194,7 +1106,40 @@ impl From<Route<'_>> for Diagnostic {
                 .at(mode_at, "the listener's TLS mode")
                 .help(format!("make the route a {fix}, or change the listener"))
             }
-            Route::BrokerUrl {
+        }
+    }
+}
+
+/// What the rule on the mTLS route finds: broker URLs, the route's hostnames and the certificate.
+enum Mtls<'a> {
+    /// A broker URL's host the TLSRoute hostnames or the certificate SANs do not cover.
+    BrokerUrl {
+        cluster: &'a str,
+        url: &'a str,
+        host: &'a str,
+        hostnames: &'a [Spanned<String>],
+        sans: &'a [Spanned<String>],
+        route_ok: bool,
+        san_ok: bool,
+        at: Span,
+        hostnames_at: Span,
+        sans_at: Span,
+    },
+    /// A TLSRoute hostname not among the certificate SANs.
+    Hostname {
+        cluster: &'a str,
+        hostname: &'a str,
+        sans: &'a [Spanned<String>],
+        urls: &'a [Spanned<String>],
+        at: Span,
+        sans_at: Span,
+    },
+}
+
+impl From<Mtls<'_>> for Diagnostic {
+    fn from(f: Mtls<'_>) -> Diagnostic {
+        match f {
+            Mtls::BrokerUrl {
                 cluster,
                 url,
                 host,
@@ -1242,7 +1187,7 @@ impl From<Route<'_>> for Diagnostic {
                      as SNI)",
                 )
             }
-            Route::RouteHostname {
+            Mtls::Hostname {
                 cluster,
                 hostname,
                 sans,
@@ -1261,6 +1206,83 @@ impl From<Route<'_>> for Diagnostic {
             .at(at, "TLSRoute hostname")
             .at(sans_at, "certificate SANs")
             .help("add the hostname to the certificate, or remove it from the route"),
+        }
+    }
+}
+
+/// What the rules on CPC ids find: each once, and the CSC's cpcIds against the fleet's CPCs.
+enum Ids<'a> {
+    DuplicateCpcId {
+        first: &'a str,
+        second: &'a str,
+        id: &'a str,
+        at: Span,
+        first_at: Span,
+    },
+    /// A CPC's id the CSC's cpcIds (`listed`, shortened) do not list.
+    CpcNotListed {
+        cpc: &'a str,
+        id: &'a str,
+        listed: &'a str,
+        csc: &'a str,
+        at: Span,
+        list_at: Span,
+    },
+    /// An id of the CSC's cpcIds no CPC of the fleet has.
+    NoSuchCpc {
+        id: &'a str,
+        at: Span,
+        clusters_at: Span,
+    },
+}
+
+impl From<Ids<'_>> for Diagnostic {
+    fn from(f: Ids<'_>) -> Diagnostic {
+        match f {
+            Ids::DuplicateCpcId {
+                first,
+                second,
+                id,
+                at,
+                first_at,
+            } => Diagnostic::new(
+                Code::FleetDuplicateCpcId,
+                format!("`{first}` and `{second}` both have clusterId `{id}`"),
+            )
+            .at(at, format!("{second}'s id"))
+            .at(first_at, format!("{first}'s id"))
+            .help("every CPC needs its own id: it prefixes its subjects and names its leaf user"),
+            Ids::CpcNotListed {
+                cpc,
+                id,
+                listed,
+                csc,
+                at,
+                list_at,
+            } => Diagnostic::new(
+                Code::FleetCpcIds,
+                format!(
+                    "the CPC `{cpc}` has clusterId `{id}`, which the CSC's cpcIds do not list \
+                     ({listed}): the CSC has no leaf user for it"
+                ),
+            )
+            .at(at, "not in the CSC's cpcIds")
+            .at(list_at, format!("{csc}'s cpcIds"))
+            .help(format!("add \"{id}\" to global.eventBus.cpcIds of the CSC")),
+            Ids::NoSuchCpc {
+                id,
+                at,
+                clusters_at,
+            } => Diagnostic::new(
+                Code::FleetCpcIds,
+                format!("the CSC's cpcIds list `{id}`, but no CPC of the fleet has that clusterId"),
+            )
+            .at(at, "no such CPC in the fleet")
+            .at(clusters_at, "the fleet's clusters")
+            .help(format!(
+                "add the CPC with clusterId \"{id}\" to the fleet file, or remove the id from \
+                 cpcIds"
+            )),
         }
     }
 }

@@ -84,26 +84,6 @@ pub(super) enum Route<'a> {
         at: Span,
         listener_at: Span,
     },
-    /// TLS passed through to a client listener without `handshake_first`.
-    ClientHandshake {
-        route: &'a str,
-        backend: &'a str,
-        port: i64,
-        config: &'a str,
-        at: Span,
-        listener_at: Span,
-    },
-    /// TLS passed through to a leaf listener whose connection lacks `handshake_first` at
-    /// this end: the leafnodes block (`remotes` false) or each remote without it.
-    LeafHandshake {
-        route: &'a str,
-        backend: &'a str,
-        port: i64,
-        config: &'a str,
-        at: Span,
-        remotes: bool,
-        places: Vec<Span>,
-    },
 }
 
 /// How the values given with --values and the stream's ConfigMaps differ.
@@ -363,58 +343,6 @@ impl From<Route<'_>> for Diagnostic {
             .help(format!(
                 "use port {listens}, or drop the port from the parentRef"
             )),
-            Route::ClientHandshake {
-                route,
-                backend,
-                port,
-                config,
-                at,
-                listener_at,
-            } => Diagnostic::new(
-                Code::HandshakeFirst,
-                format!(
-                    "TLSRoute `{route}` passes TLS through to {backend}:{port}, the NATS client \
-                 listener of {config}, which does not set `handshake_first: true` in its tls \
-                 block; clients never connect"
-                ),
-            )
-            .at(at, "TLS passthrough")
-            .at(listener_at, "the client listener")
-            .help(
-                "set `handshake_first: true` in the server's tls block and in every \
-             client, or use a TCPRoute on a listener that terminates TLS",
-            ),
-            Route::LeafHandshake {
-                route,
-                backend,
-                port,
-                config,
-                at,
-                remotes,
-                places,
-            } => {
-                let mut diag = Diagnostic::new(
-                Code::HandshakeFirst,
-                format!(
-                    "TLSRoute `{route}` passes TLS through to {backend}:{port}, the leaf listener \
-                     of {config}, but the leaf connection does not set `handshake_first: true` \
-                     at this end; the leaf never connects"
-                ),
-            )
-            .at(at, "TLS passthrough");
-                let label = if remotes {
-                    "remote without handshake_first"
-                } else {
-                    "leafnodes block"
-                };
-                for p in places {
-                    diag = diag.at(p, label);
-                }
-                diag.help(
-                    "set `handshake_first: true` in the leaf TLS block at both ends \
-                 (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",
-                )
-            }
         }
     }
 }
@@ -468,6 +396,89 @@ impl From<Mismatch<'_>> for Diagnostic {
         match at {
             Some(at) => d.at(at, "not compiled from these values"),
             None => d,
+        }
+    }
+}
+
+/// What the rule on TLS passthrough finds: a listener whose NATS protocol needs TLS first.
+pub(super) enum Passthrough<'a> {
+    /// TLS passed through to a client listener without `handshake_first`.
+    ClientHandshake {
+        route: &'a str,
+        backend: &'a str,
+        port: i64,
+        config: &'a str,
+        at: Span,
+        listener_at: Span,
+    },
+    /// TLS passed through to a leaf listener whose connection lacks `handshake_first` at
+    /// this end: the leafnodes block (`remotes` false) or each remote without it.
+    LeafHandshake {
+        route: &'a str,
+        backend: &'a str,
+        port: i64,
+        config: &'a str,
+        at: Span,
+        remotes: bool,
+        places: Vec<Span>,
+    },
+}
+
+impl From<Passthrough<'_>> for Diagnostic {
+    fn from(f: Passthrough<'_>) -> Diagnostic {
+        match f {
+            Passthrough::ClientHandshake {
+                route,
+                backend,
+                port,
+                config,
+                at,
+                listener_at,
+            } => Diagnostic::new(
+                Code::HandshakeFirst,
+                format!(
+                    "TLSRoute `{route}` passes TLS through to {backend}:{port}, the NATS client \
+                 listener of {config}, which does not set `handshake_first: true` in its tls \
+                 block; clients never connect"
+                ),
+            )
+            .at(at, "TLS passthrough")
+            .at(listener_at, "the client listener")
+            .help(
+                "set `handshake_first: true` in the server's tls block and in every \
+             client, or use a TCPRoute on a listener that terminates TLS",
+            ),
+            Passthrough::LeafHandshake {
+                route,
+                backend,
+                port,
+                config,
+                at,
+                remotes,
+                places,
+            } => {
+                let mut diag = Diagnostic::new(
+                Code::HandshakeFirst,
+                format!(
+                    "TLSRoute `{route}` passes TLS through to {backend}:{port}, the leaf listener \
+                     of {config}, but the leaf connection does not set `handshake_first: true` \
+                     at this end; the leaf never connects"
+                ),
+            )
+            .at(at, "TLS passthrough");
+                let label = if remotes {
+                    "remote without handshake_first"
+                } else {
+                    "leafnodes block"
+                };
+                for p in places {
+                    diag = diag.at(p, label);
+                }
+                diag.help(
+                    "set `handshake_first: true` in the leaf TLS block at both ends \
+                 (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",
+                )
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 //! CPC's accounts), the server's start-time limits, and Gateway API routes against the
 //! Gateway's listeners and the servers behind them.
 
-use super::messages::{Finding, Route};
+use super::messages::{Finding, Passthrough, Route};
 use super::objects::{ConfFile, Doc, Vfs};
 use crate::check::{cross_layer, imports, server_values};
 use crate::conf::{ConfMap, Item, size_bytes};
@@ -567,7 +567,7 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                     .map(|t| t.pos)
                     .unwrap_or(root.entry("port").map(|(k, _)| *k).unwrap_or_default());
                 d = Some(
-                    Route::ClientHandshake {
+                    Passthrough::ClientHandshake {
                         route: r.name,
                         backend: name,
                         port,
@@ -594,7 +594,7 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                 };
                 if bad {
                     d = Some(
-                        Route::LeafHandshake {
+                        Passthrough::LeafHandshake {
                             route: r.name,
                             backend: name,
                             port,
