@@ -103,7 +103,7 @@ pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
 
 /// Where a message published on `subject` in `start` goes across the fleet.
 pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
-    crate::graph::render::explain(&fg.graph, start, subject, &crate::graph::render::FLEET)
+    crate::graph::render::explain(&fg.graph, start, subject)
 }
 
 /// The explain answer as text.
