@@ -52,6 +52,11 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     out
 }
 
+/// What to write for a TLSRoute without hostnames, in the values or in a rendered stream.
+pub const TLSROUTE_HOSTNAMES_HELP: &str = "list the SNI names clients use (they must match the \
+     server certificate SANs and the clients' broker URL); newer Gateway API versions require \
+     them";
+
 /// What the rules on the routes find; `From<Finding> for Diagnostic` words them.
 enum Finding<'a> {
     NoHostnames {
@@ -81,10 +86,7 @@ impl From<Finding<'_>> for Diagnostic {
                     format!("the {route} route is a TLSRoute without hostnames"),
                 )
                 .at(at, "TLSRoute")
-                .help(
-                    "list the SNI names clients use (they must match the server certificate SANs \
-                     and the clients' broker URL); newer Gateway API versions require them",
-                );
+                .help(TLSROUTE_HOSTNAMES_HELP);
             }
             Finding::CscLeaf { at } => (
                 "the leaf route is a TLSRoute, but the CSC leaf listener does not set \

@@ -234,10 +234,7 @@ impl From<Finding<'_>> for Diagnostic {
                 format!("TLSRoute `{route}` has no hostnames"),
             )
             .at(at, "TLSRoute")
-            .help(
-                "list the SNI names clients use (they must match the server certificate SANs \
-                 and the clients' broker URL); newer Gateway API versions require them",
-            ),
+            .help(crate::check::gateway::TLSROUTE_HOSTNAMES_HELP),
         }
     }
 }
