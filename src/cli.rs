@@ -834,9 +834,7 @@ fn access(values: &ValuesArgs, cluster: Option<&str>, q: &Question) -> Answer {
         None => {}
         Some((m, bus)) => {
             let g = crate::graph::build(m, bus, "");
-            let explain = |n, s: &str| {
-                crate::graph::render::explain(&g, n, s, &crate::graph::render::CLUSTER)
-            };
+            let explain = |n, s: &str| crate::graph::render::explain(&g, n, s);
             let flows = crate::access::Flows {
                 graph: &g,
                 explain: &explain,
@@ -870,12 +868,7 @@ fn explain(values: &ValuesArgs, account: &str, cluster: Option<&str>, subject: &
         Some((m, bus)) => {
             let g = crate::graph::build(m, bus, "");
             match g.find("", account) {
-                Some(start) => {
-                    let cluster = &crate::graph::render::CLUSTER;
-                    text = Some(crate::graph::render::explain_text(
-                        &g, start, subject, cluster,
-                    ))
-                }
+                Some(start) => text = Some(crate::graph::render::explain_text(&g, start, subject)),
                 None => {
                     let names: Vec<String> = g.g.node_weights().map(|a| a.name.clone()).collect();
                     problem = Some(format!(

@@ -200,7 +200,8 @@ pub fn to_string(n: Option<&Node>) -> String {
     }
 }
 
-/// Go's `strconv.Quote`.
+/// Go's `strconv.Quote`: for the templates' `%q` and `quote`, and for the Go error texts the
+/// built-in auth callout repeats (`callout::token`), so both quote alike.
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -478,9 +479,8 @@ struct Analysis {
     multiline: bool,
 }
 
-/// go-yaml v2's `yaml_emitter_analyze_scalar`.
-// Over the 120-line limit; split when Go/Sprig printing moves to the formats layer (issue 18).
-#[allow(clippy::too_many_lines)]
+/// go-yaml v2's `yaml_emitter_analyze_scalar`: one pass over the text, then the styles its
+/// findings allow.
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
         return Analysis {
@@ -492,135 +492,170 @@ fn analyze(s: &str) -> Analysis {
         };
     }
     let chars: Vec<char> = s.chars().collect();
-    let mut flow_ind = false;
-    let mut block_ind = false;
-    if s.starts_with("---") || s.starts_with("...") {
-        flow_ind = true;
-        block_ind = true;
-    }
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
-        (false, false, false, false);
-    let (mut break_space, mut space_break, mut prev_space, mut prev_break) =
-        (false, false, false, false);
-    let (mut line_breaks, mut special) = (false, false);
-    let mut preceded_by_ws = true;
-    let blankz = |c: Option<&char>| {
-        matches!(
-            c,
-            None | Some(' ' | '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
-        )
+    let mut scan = Scan {
+        preceded_by_ws: true,
+        ..Scan::default()
     };
-    let is_break = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+    if s.starts_with("---") || s.starts_with("...") {
+        scan.flow_ind = true;
+        scan.block_ind = true;
+    }
     for (i, &c) in chars.iter().enumerate() {
         let followed_by_ws = blankz(chars.get(i + 1));
+        scan.indicator(i, c, followed_by_ws);
+        if !yaml_printable(c) {
+            scan.special = true;
+        }
+        if is_break(c) {
+            scan.line_breaks = true;
+        }
+        scan.space(i, c, i + 1 == chars.len());
+        scan.preceded_by_ws = blankz(Some(&c));
+    }
+    scan.analysis()
+}
+
+/// A blank or the end of the text, as go-yaml's `is_blankz`.
+fn blankz(c: Option<&char>) -> bool {
+    matches!(
+        c,
+        None | Some(' ' | '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    )
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// What `analyze`'s pass has seen so far (go-yaml's local flags, by their names).
+#[derive(Default)]
+struct Scan {
+    flow_ind: bool,
+    block_ind: bool,
+    leading_space: bool,
+    leading_break: bool,
+    trailing_space: bool,
+    trailing_break: bool,
+    break_space: bool,
+    space_break: bool,
+    prev_space: bool,
+    prev_break: bool,
+    line_breaks: bool,
+    special: bool,
+    preceded_by_ws: bool,
+}
+
+impl Scan {
+    /// Flow and block indicators: at the start of the text, and within it.
+    fn indicator(&mut self, i: usize, c: char, followed_by_ws: bool) {
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => {
-                    flow_ind = true;
-                    block_ind = true;
+                    self.flow_ind = true;
+                    self.block_ind = true;
                 }
                 '?' | ':' => {
-                    flow_ind = true;
+                    self.flow_ind = true;
                     if followed_by_ws {
-                        block_ind = true;
+                        self.block_ind = true;
                     }
                 }
                 '-' if followed_by_ws => {
-                    flow_ind = true;
-                    block_ind = true;
+                    self.flow_ind = true;
+                    self.block_ind = true;
                 }
                 _ => {}
             }
         } else {
             match c {
-                ',' | '?' | '[' | ']' | '{' | '}' => flow_ind = true,
+                ',' | '?' | '[' | ']' | '{' | '}' => self.flow_ind = true,
                 ':' => {
-                    flow_ind = true;
+                    self.flow_ind = true;
                     if followed_by_ws {
-                        block_ind = true;
+                        self.block_ind = true;
                     }
                 }
-                '#' if preceded_by_ws => {
-                    flow_ind = true;
-                    block_ind = true;
+                '#' if self.preceded_by_ws => {
+                    self.flow_ind = true;
+                    self.block_ind = true;
                 }
                 _ => {}
             }
         }
-        if !yaml_printable(c) {
-            special = true;
-        }
-        if is_break(c) {
-            line_breaks = true;
-        }
-        let last = i + 1 == chars.len();
+    }
+
+    /// Spaces and breaks: leading, trailing, a space after a break and a break after a space.
+    fn space(&mut self, i: usize, c: char, last: bool) {
         if c == ' ' {
             if i == 0 {
-                leading_space = true;
+                self.leading_space = true;
             }
             if last {
-                trailing_space = true;
+                self.trailing_space = true;
             }
-            if prev_break {
-                break_space = true;
+            if self.prev_break {
+                self.break_space = true;
             }
-            prev_space = true;
-            prev_break = false;
+            self.prev_space = true;
+            self.prev_break = false;
         } else if is_break(c) {
             if i == 0 {
-                leading_break = true;
+                self.leading_break = true;
             }
             if last {
-                trailing_break = true;
+                self.trailing_break = true;
             }
-            if prev_space {
-                space_break = true;
+            if self.prev_space {
+                self.space_break = true;
             }
-            prev_break = true;
-            prev_space = false;
+            self.prev_break = true;
+            self.prev_space = false;
         } else {
-            prev_space = false;
-            prev_break = false;
+            self.prev_space = false;
+            self.prev_break = false;
         }
-        preceded_by_ws = blankz(Some(&c));
     }
-    let mut a = Analysis {
-        flow_plain: true,
-        block_plain: true,
-        single: true,
-        block: true,
-        multiline: line_breaks,
-    };
-    if leading_space || leading_break || trailing_space || trailing_break {
-        a.flow_plain = false;
-        a.block_plain = false;
+
+    /// The styles the pass allows.
+    fn analysis(&self) -> Analysis {
+        let mut a = Analysis {
+            flow_plain: true,
+            block_plain: true,
+            single: true,
+            block: true,
+            multiline: self.line_breaks,
+        };
+        if self.leading_space || self.leading_break || self.trailing_space || self.trailing_break {
+            a.flow_plain = false;
+            a.block_plain = false;
+        }
+        if self.trailing_space {
+            a.block = false;
+        }
+        if self.break_space {
+            a.flow_plain = false;
+            a.block_plain = false;
+            a.single = false;
+        }
+        if self.space_break || self.special {
+            a.flow_plain = false;
+            a.block_plain = false;
+            a.single = false;
+            a.block = false;
+        }
+        if self.line_breaks {
+            a.flow_plain = false;
+            a.block_plain = false;
+        }
+        if self.flow_ind {
+            a.flow_plain = false;
+        }
+        if self.block_ind {
+            a.block_plain = false;
+        }
+        a
     }
-    if trailing_space {
-        a.block = false;
-    }
-    if break_space {
-        a.flow_plain = false;
-        a.block_plain = false;
-        a.single = false;
-    }
-    if space_break || special {
-        a.flow_plain = false;
-        a.block_plain = false;
-        a.single = false;
-        a.block = false;
-    }
-    if line_breaks {
-        a.flow_plain = false;
-        a.block_plain = false;
-    }
-    if flow_ind {
-        a.flow_plain = false;
-    }
-    if block_ind {
-        a.block_plain = false;
-    }
-    a
 }
 
 /// The style go-yaml v2 ends up with for a string, as a key (`simple_key`) or a value.
@@ -984,6 +1019,12 @@ mod tests {
         assert_eq!(
             go_quote("tab\there ü \u{a0} \" \\"),
             r#""tab\there ü \u00a0 \" \\""#
+        );
+        // The short escapes, DEL, and non-printable runes as `strconv.Quote` writes them (the
+        // callout's error texts quote token claims with this too).
+        assert_eq!(
+            go_quote("\u{7}\u{8}\u{b}\u{c}\u{1}\u{7f}\u{ad}\u{f0000}"),
+            r#""\a\b\v\f\x01\x7f\u00ad\U000f0000""#
         );
     }
 }

@@ -182,99 +182,381 @@ fn io_error(doing: &str, path: &Path, e: io::Error) -> io::Error {
     if e.get_ref().is_some_and(|i| i.is::<KeysError>()) {
         return e;
     }
-    Diagnostic::new(Code::KeysIo, format!("cannot {doing} {}: {e}", shown(path)))
-        .help(
-            "check the path and that you may read and write there; nothing already in the keys \
-             folder was replaced",
-        )
-        .fail()
+    Diagnostic::from(Finding::Io {
+        doing,
+        path,
+        error: &e,
+    })
+    .fail()
 }
 
+/// A symbolic link, and where it points when that can be read.
 fn link_diag(path: &Path) -> Diagnostic {
-    let to = std::fs::read_link(path)
-        .map(|t| format!(" (to {})", t.display()))
-        .unwrap_or_default();
-    Diagnostic::new(
-        Code::KeysLink,
-        format!(
-            "{} is a symbolic link{to}: natscc keys never reads or writes a key through a link",
-            shown(path)
-        ),
-    )
-    .help(
-        "remove the link (and check who made it); natscc keys creates real files and folders in \
-         its place",
-    )
+    let to = std::fs::read_link(path).ok();
+    Finding::Link { path, to }.into()
 }
 
 fn owner_diag(path: &Path, found: u32, want: u32) -> Diagnostic {
-    Diagnostic::new(
-        Code::KeysOwner,
-        format!(
-            "{} belongs to uid {found}, not to uid {want} who holds the keys: its owner could read \
-             or replace them",
-            shown(path)
-        ),
-    )
-    .help("remove it, or generate the keys in a folder only their holder owns")
-}
-
-fn not_a_folder(path: &Path, what: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::KeysNotAFolder,
-        format!("{} is {what}, not a folder", shown(path)),
-    )
-    .help(
-        "give -o a folder (natscc keys creates it if it does not exist); one folder per cluster \
-         and per Secret is natscc's",
-    )
+    Finding::Owner { path, found, want }.into()
 }
 
 /// A mode that lets group or others in: any bit on a secret file, write on a public key or a
 /// folder (natscc makes files 0600 and folders 0700).
-fn mode_diag(path: &Path, meta: &Metadata) -> Option<Diagnostic> {
+fn open_mode(path: &Path, meta: &Metadata) -> Option<(u32, ModeOf)> {
     let mode = meta.mode() & 0o7777;
+    let (mask, of) = if meta.is_dir() {
+        (0o022, ModeOf::Folder)
+    } else if holds_secret(path) {
+        (0o077, ModeOf::Seed)
+    } else {
+        (0o022, ModeOf::Public)
+    };
+    (mode & mask != 0).then_some((mode, of))
+}
+
+fn mode_diag(path: &Path, meta: &Metadata) -> Option<Diagnostic> {
+    let (mode, of) = open_mode(path, meta)?;
+    Some(Finding::Mode { path, mode, of }.into())
+}
+
+/// What `natscc keys` finds; `From<Finding> for Diagnostic` below words every one of them.
+enum Finding<'a> {
+    Io {
+        doing: &'a str,
+        path: &'a Path,
+        error: &'a io::Error,
+    },
+    Link {
+        path: &'a Path,
+        to: Option<PathBuf>,
+    },
+    Owner {
+        path: &'a Path,
+        found: u32,
+        want: u32,
+    },
+    /// `what` the path is instead; `check`: found by `natscc keys check`.
+    NotAFolder {
+        path: &'a Path,
+        what: &'a str,
+        check: bool,
+    },
+    Mode {
+        path: &'a Path,
+        mode: u32,
+        of: ModeOf,
+    },
+    Replaced {
+        path: &'a Path,
+    },
+    /// Where a key goes, something else than a file.
+    NotRegularKey {
+        path: &'a Path,
+    },
+    /// Where the Secrets' manifest goes, something else than a file.
+    NotRegularManifest {
+        path: &'a Path,
+    },
+    InTheWay {
+        path: &'a Path,
+    },
+    Appeared {
+        path: &'a Path,
+    },
+    EmptyOutput,
+    AccountName {
+        name: &'a str,
+    },
+    AccountReserved {
+        name: &'a str,
+    },
+    CpcId {
+        id: &'a str,
+    },
+}
+
+/// What a keys folder's content is found to be: the keys themselves, missing or wrong.
+enum Content<'a> {
+    NoKeysFolder {
+        dir: &'a Path,
+    },
+    NoClusters {
+        dir: &'a Path,
+    },
+    InvalidSeed {
+        path: &'a Path,
+        kind: Kind,
+    },
+    InvalidPublic {
+        path: &'a Path,
+        kind: Kind,
+    },
+    InvalidUserKey {
+        path: &'a Path,
+        file: &'a str,
+    },
+    NotAFile {
+        path: &'a Path,
+    },
+    Missing {
+        path: &'a Path,
+    },
+    /// A CPC's leaf seed the CSC holds no pubkey for.
+    NoLeafPubkey {
+        path: &'a Path,
+        csc_secret: &'a str,
+    },
+    Mismatch {
+        public: &'a Path,
+        seed: &'a Path,
+        then: Then,
+    },
+}
+
+/// Whose mode lets others in: a folder (while checking, or as `generate` is about to write in
+/// it), a seed, a public key.
+#[derive(Clone, Copy)]
+enum ModeOf {
+    Folder,
+    FolderToWrite,
+    Seed,
+    Public,
+}
+
+/// What a pubkey that does not match its seed means where it is found.
+enum Then {
+    /// `generate` leaves it as it is.
+    LeftUnchanged,
+    /// `check` on a cluster's own pair.
+    Regenerate,
+    /// `check` on the CSC's pubkey of a CPC's leaf seed.
+    LeafRefused,
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::Io { doing, path, error } => Diagnostic::new(
+                Code::KeysIo,
+                format!("cannot {doing} {}: {error}", shown(path)),
+            )
+            .help(
+                "check the path and that you may read and write there; nothing already in the \
+                 keys folder was replaced",
+            ),
+            Finding::Link { path, to } => {
+                let to = to
+                    .map(|t| format!(" (to {})", t.display()))
+                    .unwrap_or_default();
+                Diagnostic::new(
+                    Code::KeysLink,
+                    format!(
+                        "{} is a symbolic link{to}: natscc keys never reads or writes a key \
+                         through a link",
+                        shown(path)
+                    ),
+                )
+                .help(
+                    "remove the link (and check who made it); natscc keys creates real files and \
+                     folders in its place",
+                )
+            }
+            Finding::Owner { path, found, want } => Diagnostic::new(
+                Code::KeysOwner,
+                format!(
+                    "{} belongs to uid {found}, not to uid {want} who holds the keys: its owner \
+                     could read or replace them",
+                    shown(path)
+                ),
+            )
+            .help("remove it, or generate the keys in a folder only their holder owns"),
+            Finding::NotAFolder { path, what, check } => Diagnostic::new(
+                Code::KeysNotAFolder,
+                format!("{} is {what}, not a folder", shown(path)),
+            )
+            .help(if check {
+                "give natscc keys check the folder natscc keys generate -o wrote"
+            } else {
+                "give -o a folder (natscc keys creates it if it does not exist); one folder per \
+                 cluster and per Secret is natscc's"
+            }),
+            Finding::Mode { path, mode, of } => mode_message(path, mode, of),
+            Finding::Replaced { path } => Diagnostic::new(
+                Code::KeysIo,
+                format!("{} was replaced while natscc read it", shown(path)),
+            )
+            .help("make sure nobody else writes in the keys folder, then run natscc keys again"),
+            Finding::NotRegularKey { path } => Diagnostic::new(
+                Code::KeysIo,
+                format!("{} is not a regular file", shown(path)),
+            )
+            .help("remove it; natscc keys writes each key as a plain file"),
+            Finding::NotRegularManifest { path } => Diagnostic::new(
+                Code::KeysIo,
+                format!("{} is not a regular file", shown(path)),
+            )
+            .help("remove it, then run natscc keys again"),
+            Finding::InTheWay { path } => Diagnostic::new(
+                Code::KeysIo,
+                format!("{} is in the way and is not a file", shown(path)),
+            )
+            .help("remove it, then run natscc keys again"),
+            Finding::Appeared { path } => Diagnostic::new(
+                Code::KeysIo,
+                format!(
+                    "{} appeared while natscc wrote it; it was left unchanged",
+                    shown(path)
+                ),
+            )
+            .help("make sure no other natscc keys runs on this folder, then run it again"),
+            Finding::EmptyOutput => Diagnostic::new(Code::KeysIo, "the keys folder (-o) is empty")
+                .help("give -o the folder the keys go to, e.g. `-o keys/`"),
+            Finding::AccountName { name } => Diagnostic::new(
+                Code::AccountName,
+                format!(
+                    "--extra-account `{}` is not an account name: it must start with a letter \
+                     and hold only letters and digits",
+                    name.escape_debug()
+                ),
+            )
+            .help(
+                "give the name the values use under global.eventBus.extraAccounts, e.g. \
+                 `--extra-account Analytics`",
+            ),
+            Finding::AccountReserved { name } => Diagnostic::new(
+                Code::AccountReserved,
+                format!(
+                    "--extra-account `{}` is a name the compiler generates (SYS, AUTH, AUTHX, \
+                     CSC, CPC, cpc*): natscc compile refuses it",
+                    name.escape_debug()
+                ),
+            )
+            .help(
+                "give the name of an extra account of the values; the generated accounts' keys \
+                 are made without --extra-account",
+            ),
+            Finding::CpcId { id } => Diagnostic::new(
+                Code::ClusterId,
+                format!("`{}` is not a valid CPC id", id.escape_debug()),
+            )
+            .help("a CPC id is lower-case letters and digits, as clusterId in the CPC's values"),
+        }
+    }
+}
+
+/// The words for a mode that lets group or others in.
+fn mode_message(path: &Path, mode: u32, of: ModeOf) -> Diagnostic {
     let chmod = |m: &str| {
         format!(
             "chmod {m} '{}' (natscc keys creates folders 0700 and files 0600)",
             shown(path)
         )
     };
-    if meta.is_dir() {
-        (mode & 0o022 != 0).then(|| {
-            Diagnostic::new(
-                Code::KeysMode,
+    let (message, help) = match of {
+        ModeOf::Folder | ModeOf::FolderToWrite => (
+            format!(
+                "the folder {} is writable by group or others (mode {mode:04o}): they can \
+                 plant, replace or remove keys",
+                shown(path)
+            ),
+            chmod("go-w"),
+        ),
+        ModeOf::Seed => (
+            format!(
+                "{} holds a seed and group or others may read or write it (mode {mode:04o})",
+                shown(path)
+            ),
+            chmod("600") + "; then replace the keys if someone else may have read them",
+        ),
+        ModeOf::Public => (
+            format!(
+                "{} is writable by group or others (mode {mode:04o}): they can replace this \
+                 public key",
+                shown(path)
+            ),
+            chmod("go-w"),
+        ),
+    };
+    let d = Diagnostic::new(Code::KeysMode, message);
+    match of {
+        ModeOf::FolderToWrite => d.help(
+            "natscc keys writes no key into a folder others may write: run `chmod go-w` on \
+             it, or give -o a new folder",
+        ),
+        _ => d.help(help),
+    }
+}
+
+impl From<Content<'_>> for Diagnostic {
+    fn from(f: Content<'_>) -> Diagnostic {
+        match f {
+            Content::NoKeysFolder { dir } => Diagnostic::new(
+                Code::KeysIo,
+                format!("there is no keys folder at {}", shown(dir)),
+            )
+            .help("give natscc keys check the folder natscc keys generate -o wrote"),
+            Content::NoClusters { dir } => Diagnostic::new(
+                Code::KeysMissing,
+                format!("{} holds no cluster folders", shown(dir)),
+            )
+            .help("run natscc keys generate -o on it first"),
+            Content::InvalidSeed { path, kind } => Diagnostic::new(
+                Code::KeysInvalid,
                 format!(
-                    "the folder {} is writable by group or others (mode {mode:04o}): they can \
-                     plant, replace or remove keys",
+                    "{} does not hold a valid {} seed (one starting with {})",
+                    shown(path),
+                    kind.word(),
+                    kind.seed_prefix()
+                ),
+            )
+            .help("remove the file and run natscc keys generate again to make a new key"),
+            Content::InvalidPublic { path, kind } => Diagnostic::new(
+                Code::KeysInvalid,
+                format!(
+                    "{}: expected a {} public key (starting with {})",
+                    shown(path),
+                    kind.word(),
+                    kind.pub_prefix()
+                ),
+            )
+            .help("remove it and run natscc keys generate again to derive it from its seed"),
+            Content::InvalidUserKey { path, file } => Diagnostic::new(
+                Code::KeysInvalid,
+                format!("{}: not a valid user {file}", shown(path)),
+            )
+            .help("remove it and run natscc keys generate again"),
+            Content::NotAFile { path } => {
+                Diagnostic::new(Code::KeysInvalid, format!("{} is not a file", shown(path)))
+                    .help("remove it and run natscc keys generate again")
+            }
+            Content::Missing { path } => {
+                Diagnostic::new(Code::KeysMissing, format!("{} is missing", shown(path)))
+                    .help("run natscc keys generate on this folder to make it")
+            }
+            Content::NoLeafPubkey { path, csc_secret } => Diagnostic::new(
+                Code::KeysMissing,
+                format!(
+                    "{}: the CSC has no {csc_secret}/pubkey for this leaf seed",
                     shown(path)
                 ),
             )
-            .help(chmod("go-w"))
-        })
-    } else if holds_secret(path) {
-        (mode & 0o077 != 0).then(|| {
-            Diagnostic::new(
-                Code::KeysMode,
-                format!(
-                    "{} holds a seed and group or others may read or write it (mode {mode:04o})",
-                    shown(path)
-                ),
+            .help("run natscc keys generate with every --cpc and --extra-account of the fleet"),
+            Content::Mismatch { public, seed, then } => Diagnostic::new(
+                Code::KeysMismatch,
+                format!("{} does not match {}", shown(public), shown(seed)),
             )
-            .help(chmod("600") + "; then replace the keys if someone else may have read them")
-        })
-    } else {
-        (mode & 0o022 != 0).then(|| {
-            Diagnostic::new(
-                Code::KeysMode,
-                format!(
-                    "{} is writable by group or others (mode {mode:04o}): they can replace this \
-                     public key",
-                    shown(path)
-                ),
-            )
-            .help(chmod("go-w"))
-        })
+            .help(match then {
+                Then::LeftUnchanged => {
+                    "left unchanged: remove the pubkey (or the seed) and run natscc keys \
+                     generate again"
+                }
+                Then::Regenerate => "remove the pubkey and run natscc keys generate again",
+                Then::LeafRefused => {
+                    "the CPC's leaf connection is refused; remove the CSC's pubkey and run \
+                     natscc keys generate again"
+                }
+            }),
+        }
     }
 }
 
@@ -355,12 +637,7 @@ fn read_text(path: &Path, meta: &Metadata) -> io::Result<String> {
         .map_err(|e| io_error("read", path, e))?;
     let now = f.metadata().map_err(|e| io_error("read", path, e))?;
     if (now.dev(), now.ino()) != (meta.dev(), meta.ino()) {
-        return Err(Diagnostic::new(
-            Code::KeysIo,
-            format!("{} was replaced while natscc read it", shown(path)),
-        )
-        .help("make sure nobody else writes in the keys folder, then run natscc keys again")
-        .fail());
+        return Err(Diagnostic::from(Finding::Replaced { path }).fail());
     }
     let bytes = crate::input::read_bounded(f, now.len() as usize)
         .map_err(|e| io_error("read", path, e.into()))?;
@@ -421,26 +698,28 @@ impl Keys {
             return Err(link_diag(path).fail());
         }
         if !m.is_dir() {
-            return Err(not_a_folder(
+            let what = if m.is_file() {
+                "a file"
+            } else {
+                "not a regular folder"
+            };
+            return Err(Diagnostic::from(Finding::NotAFolder {
                 path,
-                if m.is_file() {
-                    "a file"
-                } else {
-                    "not a regular folder"
-                },
-            )
+                what,
+                check: false,
+            })
             .fail());
         }
         if m.uid() != self.uid {
             return Err(owner_diag(path, m.uid(), self.uid).fail());
         }
-        match mode_diag(path, m) {
-            Some(d) => Err(d
-                .help(
-                    "natscc keys writes no key into a folder others may write: run `chmod go-w` on \
-                     it, or give -o a new folder",
-                )
-                .fail()),
+        match open_mode(path, m) {
+            Some((mode, _)) => Err(Diagnostic::from(Finding::Mode {
+                path,
+                mode,
+                of: ModeOf::FolderToWrite,
+            })
+            .fail()),
             None => Ok(()),
         }
     }
@@ -470,12 +749,7 @@ impl Keys {
             return Err(link_diag(path).fail());
         }
         if !m.is_file() {
-            return Err(Diagnostic::new(
-                Code::KeysIo,
-                format!("{} is not a regular file", shown(path)),
-            )
-            .help("remove it; natscc keys writes each key as a plain file")
-            .fail());
+            return Err(Diagnostic::from(Finding::NotRegularKey { path }).fail());
         }
         if m.uid() != self.uid {
             return Err(owner_diag(path, m.uid(), self.uid).fail());
@@ -504,12 +778,7 @@ impl Keys {
                 return Err(owner_diag(&tmp, m.uid(), self.uid).fail());
             }
             if !m.is_file() {
-                return Err(Diagnostic::new(
-                    Code::KeysIo,
-                    format!("{} is in the way and is not a file", shown(&tmp)),
-                )
-                .help("remove it, then run natscc keys again")
-                .fail());
+                return Err(Diagnostic::from(Finding::InTheWay { path: &tmp }).fail());
             }
             // Ours, left by an interrupted run.
             std::fs::remove_file(&tmp).map_err(|e| io_error("remove the leftover", &tmp, e))?;
@@ -522,15 +791,9 @@ impl Keys {
             return Err(io_error("write", &tmp, e));
         }
         let linked = match std::fs::hard_link(&tmp, path) {
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Diagnostic::new(
-                Code::KeysIo,
-                format!(
-                    "{} appeared while natscc wrote it; it was left unchanged",
-                    shown(path)
-                ),
-            )
-            .help("make sure no other natscc keys runs on this folder, then run it again")
-            .fail()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                Err(Diagnostic::from(Finding::Appeared { path }).fail())
+            }
             // A file system without hard links: rename (the name was free a moment ago).
             Err(_) if lstat(path)?.is_none() => {
                 std::fs::rename(&tmp, path).map_err(|e| io_error("write", path, e))
@@ -550,7 +813,9 @@ impl Keys {
             Some(s) => {
                 report.kept += 1;
                 if public_of(kind, &s).is_err() {
-                    report.problems.push(line(&invalid_seed(path, kind)));
+                    report
+                        .problems
+                        .push(line(&Content::InvalidSeed { path, kind }.into()));
                     return Ok(None);
                 }
                 Ok(Some(s))
@@ -577,10 +842,12 @@ impl Keys {
                 Ok(())
             }
             Some(_) => {
-                report.problems.push(line(&mismatch(path, seed_path).help(
-                    "left unchanged: remove the pubkey (or the seed) and run natscc keys generate \
-                     again",
-                )));
+                let found = Content::Mismatch {
+                    public: path,
+                    seed: seed_path,
+                    then: Then::LeftUnchanged,
+                };
+                report.problems.push(line(&found.into()));
                 Ok(())
             }
             None => {
@@ -600,8 +867,7 @@ impl Keys {
             let Some(seed) = self.seed_at(&seed_path, p.kind, report)? else {
                 continue;
             };
-            let public =
-                public_of(p.kind, &seed).map_err(|_| invalid_seed(&seed_path, p.kind).fail())?;
+            let public = public_of(p.kind, &seed).map_err(|_| invalid_seed(&seed_path, p.kind))?;
             for (s, f) in &p.public {
                 self.folder(&dir.join(s))?;
                 self.public_at(&dir.join(s).join(f), &seed_path, &public, report)?;
@@ -611,24 +877,9 @@ impl Keys {
     }
 }
 
-fn invalid_seed(path: &Path, kind: Kind) -> Diagnostic {
-    Diagnostic::new(
-        Code::KeysInvalid,
-        format!(
-            "{} does not hold a valid {} seed (one starting with {})",
-            shown(path),
-            kind.word(),
-            kind.seed_prefix()
-        ),
-    )
-    .help("remove the file and run natscc keys generate again to make a new key")
-}
-
-fn mismatch(public: &Path, seed: &Path) -> Diagnostic {
-    Diagnostic::new(
-        Code::KeysMismatch,
-        format!("{} does not match {}", shown(public), shown(seed)),
-    )
+/// A seed that does not decode, as `generate`'s error.
+fn invalid_seed(path: &Path, kind: Kind) -> io::Error {
+    Diagnostic::from(Content::InvalidSeed { path, kind }).fail()
 }
 
 fn new_seed(kind: Kind) -> String {
@@ -661,11 +912,7 @@ fn output_root(out: &Path) -> io::Result<u32> {
     // `keys/` and `keys` are one path; a trailing slash would make lstat follow a link.
     let out: PathBuf = out.components().collect();
     if out.as_os_str().is_empty() {
-        return Err(
-            Diagnostic::new(Code::KeysIo, "the keys folder (-o) is empty")
-                .help("give -o the folder the keys go to, e.g. `-o keys/`")
-                .fail(),
-        );
+        return Err(Diagnostic::from(Finding::EmptyOutput).fail());
     }
     let uid = match effective_uid() {
         Some(u) => u,
@@ -698,14 +945,16 @@ fn output_root(out: &Path) -> io::Result<u32> {
         match std::fs::metadata(a) {
             Ok(m) if m.is_dir() => break,
             Ok(m) => {
-                return Err(not_a_folder(
-                    a,
-                    if m.is_file() {
-                        "a file"
-                    } else {
-                        "not a folder"
-                    },
-                )
+                let what = if m.is_file() {
+                    "a file"
+                } else {
+                    "not a folder"
+                };
+                return Err(Diagnostic::from(Finding::NotAFolder {
+                    path: a,
+                    what,
+                    check: false,
+                })
                 .fail());
             }
             Err(e) if absent(&e) => missing.push(a.to_path_buf()),
@@ -729,34 +978,11 @@ fn output_root(out: &Path) -> io::Result<u32> {
 /// `--extra-account` takes the names compile accepts (src/check/accounts.rs has the rule).
 fn extra_account_name(name: &str) -> io::Result<()> {
     use crate::check::accounts::{account_name_reserved, account_name_valid};
-    let shown = name.escape_debug();
     if !account_name_valid(name) {
-        return Err(Diagnostic::new(
-            Code::AccountName,
-            format!(
-                "--extra-account `{shown}` is not an account name: it must start with a letter and \
-                 hold only letters and digits"
-            ),
-        )
-        .help(
-            "give the name the values use under global.eventBus.extraAccounts, e.g. \
-             `--extra-account Analytics`",
-        )
-        .fail());
+        return Err(Diagnostic::from(Finding::AccountName { name }).fail());
     }
     if account_name_reserved(name) {
-        return Err(Diagnostic::new(
-            Code::AccountReserved,
-            format!(
-                "--extra-account `{shown}` is a name the compiler generates (SYS, AUTH, AUTHX, \
-                 CSC, CPC, cpc*): natscc compile refuses it"
-            ),
-        )
-        .help(
-            "give the name of an extra account of the values; the generated accounts' keys are \
-             made without --extra-account",
-        )
-        .fail());
+        return Err(Diagnostic::from(Finding::AccountReserved { name }).fail());
     }
     Ok(())
 }
@@ -769,12 +995,7 @@ pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> io::R
     }
     for id in cpcs {
         if !crate::check::values::valid_id(id) {
-            return Err(Diagnostic::new(
-                Code::ClusterId,
-                format!("`{}` is not a valid CPC id", id.escape_debug()),
-            )
-            .help("a CPC id is lower-case letters and digits, as clusterId in the CPC's values")
-            .fail());
+            return Err(Diagnostic::from(Finding::CpcId { id }).fail());
         }
     }
     let mut report = Report::default();
@@ -804,8 +1025,8 @@ pub fn generate(out: &Path, cpcs: &[String], extra_accounts: &[String]) -> io::R
             let Some(seed) = keys.seed_at(&seed_path, Kind::User, &mut report)? else {
                 continue;
             };
-            let public = public_of(Kind::User, &seed)
-                .map_err(|_| invalid_seed(&seed_path, Kind::User).fail())?;
+            let public =
+                public_of(Kind::User, &seed).map_err(|_| invalid_seed(&seed_path, Kind::User))?;
             keys.folder(&csc.join(&csc_secret))?;
             keys.public_at(
                 &csc.join(&csc_secret).join("pubkey"),
@@ -837,27 +1058,23 @@ pub fn inspect(dir: &Path) -> Checked {
     let root = match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => m,
         Ok(m) => {
+            let what = if m.is_file() {
+                "a file"
+            } else {
+                "not a folder"
+            };
             c.errors.push(
-                not_a_folder(
-                    dir,
-                    if m.is_file() {
-                        "a file"
-                    } else {
-                        "not a folder"
-                    },
-                )
-                .help("give natscc keys check the folder natscc keys generate -o wrote"),
+                Finding::NotAFolder {
+                    path: dir,
+                    what,
+                    check: true,
+                }
+                .into(),
             );
             return c;
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            c.errors.push(
-                Diagnostic::new(
-                    Code::KeysIo,
-                    format!("there is no keys folder at {}", shown(dir)),
-                )
-                .help("give natscc keys check the folder natscc keys generate -o wrote"),
-            );
+            c.errors.push(Content::NoKeysFolder { dir }.into());
             return c;
         }
         Err(e) => {
@@ -886,13 +1103,7 @@ pub fn inspect(dir: &Path) -> Checked {
     };
     clusters.sort();
     if clusters.is_empty() {
-        c.findings.push(
-            Diagnostic::new(
-                Code::KeysMissing,
-                format!("{} holds no cluster folders", shown(dir)),
-            )
-            .help("run natscc keys generate -o on it first"),
-        );
+        c.findings.push(Content::NoClusters { dir }.into());
     }
     for cl in &clusters {
         check_cluster(cl, &mut c);
@@ -909,37 +1120,41 @@ fn check_cluster(cl: &Path, c: &mut Checked) {
         let seed = match key_text(&seed_path, c) {
             Got::Text(s) => s,
             Got::Missing => {
-                c.findings.push(missing(&seed_path));
+                c.findings
+                    .push(Content::Missing { path: &seed_path }.into());
                 continue;
             }
             Got::Skip => continue,
         };
         let Ok(public) = public_of(p.kind, &seed) else {
-            c.findings.push(invalid_seed(&seed_path, p.kind));
+            c.findings.push(
+                Content::InvalidSeed {
+                    path: &seed_path,
+                    kind: p.kind,
+                }
+                .into(),
+            );
             continue;
         };
         for (s, f) in &p.public {
             let pp = cl.join(s).join(f);
             match key_text(&pp, c) {
-                Got::Missing => c.findings.push(missing(&pp)),
+                Got::Missing => c.findings.push(Content::Missing { path: &pp }.into()),
                 Got::Skip => {}
                 Got::Text(k) if !k.starts_with(p.kind.pub_prefix()) => c.findings.push(
-                    Diagnostic::new(
-                        Code::KeysInvalid,
-                        format!(
-                            "{}: expected a {} public key (starting with {})",
-                            shown(&pp),
-                            p.kind.word(),
-                            p.kind.pub_prefix()
-                        ),
-                    )
-                    .help(
-                        "remove it and run natscc keys generate again to derive it from its seed",
-                    ),
+                    Content::InvalidPublic {
+                        path: &pp,
+                        kind: p.kind,
+                    }
+                    .into(),
                 ),
                 Got::Text(k) if k != public => c.findings.push(
-                    mismatch(&pp, &seed_path)
-                        .help("remove the pubkey and run natscc keys generate again"),
+                    Content::Mismatch {
+                        public: &pp,
+                        seed: &seed_path,
+                        then: Then::Regenerate,
+                    }
+                    .into(),
                 ),
                 Got::Text(_) => {}
             }
@@ -956,13 +1171,8 @@ fn check_cluster(cl: &Path, c: &mut Checked) {
                         .is_ok_and(|kp| kp.key_pair_type() == KeyPairType::User)
                 };
                 if !ok {
-                    c.findings.push(
-                        Diagnostic::new(
-                            Code::KeysInvalid,
-                            format!("{}: not a valid user {file}", shown(&p)),
-                        )
-                        .help("remove it and run natscc keys generate again"),
-                    );
+                    c.findings
+                        .push(Content::InvalidUserKey { path: &p, file }.into());
                 }
             }
         }
@@ -999,34 +1209,27 @@ fn check_leaf_pairs(csc: &Path, clusters: &[PathBuf], c: &mut Checked) {
             match (key_text(&seed_path, c), key_text(&pub_path, c)) {
                 (Got::Text(seed), Got::Text(public)) => {
                     if public_of(Kind::User, &seed).ok().as_deref() != Some(public.as_str()) {
-                        c.findings.push(mismatch(&pub_path, &seed_path).help(
-                            "the CPC's leaf connection is refused; remove the CSC's pubkey and run \
-                             natscc keys generate again",
-                        ));
+                        c.findings.push(
+                            Content::Mismatch {
+                                public: &pub_path,
+                                seed: &seed_path,
+                                then: Then::LeafRefused,
+                            }
+                            .into(),
+                        );
                     }
                 }
                 (Got::Skip, _) | (_, Got::Skip) => {}
                 _ => c.findings.push(
-                    Diagnostic::new(
-                        Code::KeysMissing,
-                        format!(
-                            "{}: the CSC has no {csc_secret}/pubkey for this leaf seed",
-                            shown(&entry)
-                        ),
-                    )
-                    .help(
-                        "run natscc keys generate with every --cpc and --extra-account of the \
-                         fleet",
-                    ),
+                    Content::NoLeafPubkey {
+                        path: &entry,
+                        csc_secret: &csc_secret,
+                    }
+                    .into(),
                 ),
             }
         }
     }
-}
-
-fn missing(path: &Path) -> Diagnostic {
-    Diagnostic::new(Code::KeysMissing, format!("{} is missing", shown(path)))
-        .help("run natscc keys generate on this folder to make it")
 }
 
 /// The `nats-leaf-*` Secret folders of a cluster (real folders only; links are reported apart).
@@ -1058,10 +1261,7 @@ fn key_text(path: &Path, c: &mut Checked) -> Got {
         Ok(None) => Got::Missing,
         Ok(Some(m)) if m.file_type().is_symlink() => Got::Skip,
         Ok(Some(m)) if !m.is_file() => {
-            c.findings.push(
-                Diagnostic::new(Code::KeysInvalid, format!("{} is not a file", shown(path)))
-                    .help("remove it and run natscc keys generate again"),
-            );
+            c.findings.push(Content::NotAFile { path }.into());
             Got::Skip
         }
         Ok(Some(m)) => match read_text(path, &m) {
@@ -1146,12 +1346,9 @@ pub fn k8s_secrets(cluster_dir: &Path) -> io::Result<String> {
                 return Err(owner_diag(&manifest, m.uid(), uid).fail());
             }
             if !m.is_file() {
-                return Err(Diagnostic::new(
-                    Code::KeysIo,
-                    format!("{} is not a regular file", shown(&manifest)),
-                )
-                .help("remove it, then run natscc keys again")
-                .fail());
+                return Err(
+                    Diagnostic::from(Finding::NotRegularManifest { path: &manifest }).fail(),
+                );
             }
         }
     }

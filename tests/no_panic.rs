@@ -294,12 +294,7 @@ fn exercise(path: &Path, companion: &Path, set: &[String]) -> Result<(), String>
                     "a",
                     "$JS.API.INFO",
                 ] {
-                    let _ = natscc::graph::render::explain_text(
-                        &g,
-                        start,
-                        subject,
-                        &natscc::graph::render::CLUSTER,
-                    );
+                    let _ = natscc::graph::render::explain_text(&g, start, subject);
                 }
             }
         }

@@ -383,26 +383,6 @@ pub fn field<'n>(key: &str, names: &[&'n str]) -> Option<&'n str> {
     names.iter().find(|n| fold(n) == k).copied()
 }
 
-/// Go's `strconv.Quote`, for error texts that quote JSON.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Where a value sits for Go's type errors: the innermost struct type's name and the path of
 /// field names from the root (map keys and array indexes are not part of it).
 #[derive(Clone, Copy)]

@@ -9,6 +9,7 @@
 
 use super::gojson::{self, At, Errors, Json, field};
 use super::jwks::{self, Jwks};
+use crate::gotmpl::go_quote;
 
 /// The claims the peer reads from a verified token.
 #[derive(Debug, Clone, Default)]
@@ -123,10 +124,10 @@ fn numeric_date(v: &Json) -> Result<Date, String> {
         Json::Num(n) => n.clone(),
         Json::Str(s) if gojson::is_valid_number(s) => s.clone(),
         Json::Str(s) => {
-            let item = gojson::go_quote(s);
+            let item = go_quote(s);
             return Err(wrap(format!(
                 "json: invalid number literal, trying to unmarshal {} into Number",
-                gojson::go_quote(&item)
+                go_quote(&item)
             )));
         }
         other => {
@@ -141,7 +142,7 @@ fn numeric_date(v: &Json) -> Result<Date, String> {
         _ => Err(format!(
             "could not convert json number value to float: strconv.ParseFloat: parsing {}: \
              value out of range",
-            gojson::go_quote(&n)
+            go_quote(&n)
         )),
     }
 }
@@ -339,7 +340,7 @@ pub fn verify(
                 format!(
                     "token is unverifiable: error while executing keyfunc: key not found {}\n\
                      failed keyfunc: could not read JWK from storage",
-                    gojson::go_quote(kid)
+                    go_quote(kid)
                 )
             })?;
             if let Some(a) = jwk.alg.as_deref().filter(|a| *a != alg) {

@@ -222,9 +222,8 @@ impl R<'_> {
     }
 }
 
-/// The whole nats.conf tree.
-// Over the 120-line limit; split when the NATS-chart renderer moves out of chart/ (issue 18).
-#[allow(clippy::too_many_lines)]
+/// The whole nats.conf tree: each block as the chart's `files/config/*.yaml` renders it, in
+/// the templates' order, then natscc's shortcuts and the user's `config.merge`/`patch`.
 pub fn render(root: &Node) -> Rendered {
     let names = names(root);
     let mut r = R {
@@ -242,177 +241,13 @@ pub fn render(root: &Node) -> Rendered {
     conf.set("lame_duck_duration", s("30s"));
     conf.set("pid_file", s("/var/run/nats/nats.pid"));
 
-    // `config.nats: null` renders no client block at all (the server's own default port).
-    if val(root, "config.nats").is_some() {
-        r.port(&mut conf, "port", "config.nats.port", &[]);
-        if let Some(t) = r.tls("config.nats.tls", &[]) {
-            conf.set("tls", t);
-        }
-    }
-
-    let listeners: [(&str, &str); 3] = [
-        ("leafnodes", "config.leafnodes"),
-        ("websocket", "config.websocket"),
-        ("mqtt", "config.mqtt"),
-    ];
-    for (key, values) in listeners {
-        let at = path(&[key]);
-        if !r.enabled(values, &at) {
-            continue;
-        }
-        let mut doc = ConfMap::new();
-        r.port(&mut doc, "port", &format!("{values}.port"), &at);
-        if key == "leafnodes" {
-            doc.set("no_advertise", Conf::Bool(true));
-        }
-        match r.tls(&format!("{values}.tls"), &at) {
-            Some(t) => {
-                doc.set("tls", t);
-            }
-            None if key == "websocket" => {
-                doc.set("no_tls", Conf::Bool(true));
-            }
-            None => {}
-        }
-        r.merge_patch(&mut doc, &at, values);
-        conf.set(key, Conf::Map(doc));
-    }
-
-    if r.enabled("config.cluster", &path(&["cluster"])) {
-        let at = path(&["cluster"]);
-        let mut doc = ConfMap::new();
-        doc.set("name", s(names.stateful_set.clone()));
-        r.port(&mut doc, "port", "config.cluster.port", &at);
-        // Newer releases read `noAdvertise` (default true); earlier ones write true.
-        let no_advertise = val(root, "config.cluster.noAdvertise")
-            .and_then(Node::as_bool)
-            .unwrap_or(true);
-        doc.set("no_advertise", Conf::Bool(no_advertise));
-        if let Some(n) = val(root, "config.cluster.noAdvertise") {
-            r.spans.set(&path(&["cluster", "no_advertise"]), n.span);
-        }
-        let tls_on = flag(root, "config.cluster.tls.enabled");
-        let proto = if tls_on { "tls" } else { "nats" };
-        let user = text(root, "config.cluster.routeURLs.user");
-        let password = text(root, "config.cluster.routeURLs.password");
-        // The chart writes route credentials only when both are set.
-        let (user, password) = match (user, password) {
-            (Some(u), Some(p)) => (Some(u), Some(p)),
-            _ => (None, None),
-        };
-        let auth = match (&user, &password) {
-            (Some(u), Some(p)) => format!("{}:{}@", urlquery(u), urlquery(p)),
-            _ => String::new(),
-        };
-        let fqdn = if flag(root, "config.cluster.routeURLs.useFQDN") {
-            let ns = text(root, "namespaceOverride").unwrap_or_else(|| RELEASE_NAMESPACE.into());
-            format!(
-                ".{ns}.svc.{}",
-                text(root, "config.cluster.routeURLs.k8sClusterDomain")
-                    .unwrap_or_else(|| "cluster.local".into())
-            )
-        } else {
-            String::new()
-        };
-        let port = val(root, "config.cluster.port")
-            .and_then(Node::scalar_text)
-            .unwrap_or_else(|| "6222".into());
-        let replicas = val(root, "config.cluster.replicas")
-            .and_then(Node::as_i64)
-            .unwrap_or(0)
-            .clamp(0, 1000);
-        let routes = (0..replicas)
-            .map(|i| {
-                s(format!(
-                    "{proto}://{auth}{}-{i}.{}{fqdn}:{port}",
-                    names.stateful_set, names.headless
-                ))
-            })
-            .collect();
-        doc.set("routes", Conf::List(routes));
-        if let Some(n) = val(root, "config.cluster.replicas") {
-            r.spans.set(&path(&["cluster", "routes"]), n.span);
-        }
-        if let Some(u) = user {
-            let mut a = ConfMap::new();
-            a.set("user", s(u));
-            if let Some(p) = password {
-                a.set("password", s(p));
-            }
-            doc.set("authorization", Conf::Map(a));
-        }
-        if let Some(t) = r.tls("config.cluster.tls", &at) {
-            doc.set("tls", t);
-        }
-        r.merge_patch(&mut doc, &at, "config.cluster");
-        conf.set("cluster", Conf::Map(doc));
-    }
-
-    if r.enabled("config.gateway", &path(&["gateway"])) {
-        let at = path(&["gateway"]);
-        let mut doc = ConfMap::new();
-        doc.set("name", s(names.stateful_set.clone()));
-        r.port(&mut doc, "port", "config.gateway.port", &at);
-        if let Some(t) = r.tls("config.gateway.tls", &at) {
-            doc.set("tls", t);
-        }
-        r.merge_patch(&mut doc, &at, "config.gateway");
-        conf.set("gateway", Conf::Map(doc));
-    }
-
-    if flag(root, "config.monitor.enabled") {
-        let https = flag(root, "config.monitor.tls.enabled");
-        let key = if https { "https_port" } else { "http_port" };
-        r.port(&mut conf, key, "config.monitor.port", &[]);
-        if let Some(n) = val(root, "config.monitor.tls.enabled").filter(|_| https) {
-            r.spans.set(&path(&["https_port"]), n.span);
-        }
-    }
-    if flag(root, "config.profiling.enabled") {
-        r.port(&mut conf, "prof_port", "config.profiling.port", &[]);
-    }
-
-    if r.enabled("config.jetstream", &path(&["jetstream"])) {
-        let at = path(&["jetstream"]);
-        let mut doc = ConfMap::new();
-        let size = |n: &Node| match from_values(n) {
-            Conf::Str(st) => Conf::Bare(st),
-            other => other,
-        };
-        if flag(root, "config.jetstream.memoryStore.enabled") {
-            if let Some(n) = val(root, "config.jetstream.memoryStore.maxSize") {
-                doc.set("max_memory_store", size(n));
-                r.spans
-                    .set(&path(&["jetstream", "max_memory_store"]), n.span);
-            }
-        } else {
-            doc.set("max_memory_store", Conf::Int(0));
-        }
-        if flag(root, "config.jetstream.fileStore.enabled") {
-            r.port(&mut doc, "store_dir", "config.jetstream.fileStore.dir", &at);
-            let max = val(root, "config.jetstream.fileStore.maxSize").or_else(|| {
-                flag(root, "config.jetstream.fileStore.pvc.enabled")
-                    .then(|| val(root, "config.jetstream.fileStore.pvc.size"))
-                    .flatten()
-            });
-            if let Some(n) = max {
-                doc.set("max_file_store", size(n));
-                r.spans.set(&path(&["jetstream", "max_file_store"]), n.span);
-            }
-        } else {
-            doc.set("max_file_store", Conf::Int(0));
-        }
-        r.merge_patch(&mut doc, &at, "config.jetstream");
-        conf.set("jetstream", Conf::Map(doc));
-    }
-
-    if r.enabled("config.resolver", &path(&["resolver"])) {
-        let at = path(&["resolver"]);
-        let mut doc = ConfMap::new();
-        r.port(&mut doc, "dir", "config.resolver.dir", &at);
-        r.merge_patch(&mut doc, &at, "config.resolver");
-        conf.set("resolver", Conf::Map(doc));
-    }
+    r.client(&mut conf);
+    r.listeners(&mut conf);
+    r.cluster(&mut conf, &names);
+    r.gateway(&mut conf, &names);
+    r.monitor(&mut conf);
+    r.jetstream(&mut conf);
+    r.resolver(&mut conf);
 
     // natscc's own shortcuts compile to plain config before the user's raw merge.
     let roles = super::roles::apply(root, &mut conf, &mut r.spans);
@@ -425,6 +260,218 @@ pub fn render(root: &Node) -> Rendered {
         names,
         roles,
     }
+}
+
+/// One block per top-level key of nats.conf, in the order `render` calls them.
+impl R<'_> {
+    /// The client port and its TLS. `config.nats: null` renders no client block at all (the
+    /// server's own default port).
+    fn client(&mut self, conf: &mut ConfMap) {
+        if val(self.root, "config.nats").is_some() {
+            self.port(conf, "port", "config.nats.port", &[]);
+            if let Some(t) = self.tls("config.nats.tls", &[]) {
+                conf.set("tls", t);
+            }
+        }
+    }
+
+    /// `leafnodes`, `websocket` and `mqtt`: a port, TLS (websocket says `no_tls` without it),
+    /// then the block's merge and patch.
+    fn listeners(&mut self, conf: &mut ConfMap) {
+        let listeners: [(&str, &str); 3] = [
+            ("leafnodes", "config.leafnodes"),
+            ("websocket", "config.websocket"),
+            ("mqtt", "config.mqtt"),
+        ];
+        for (key, values) in listeners {
+            let at = path(&[key]);
+            if !self.enabled(values, &at) {
+                continue;
+            }
+            let mut doc = ConfMap::new();
+            self.port(&mut doc, "port", &format!("{values}.port"), &at);
+            if key == "leafnodes" {
+                doc.set("no_advertise", Conf::Bool(true));
+            }
+            match self.tls(&format!("{values}.tls"), &at) {
+                Some(t) => {
+                    doc.set("tls", t);
+                }
+                None if key == "websocket" => {
+                    doc.set("no_tls", Conf::Bool(true));
+                }
+                None => {}
+            }
+            self.merge_patch(&mut doc, &at, values);
+            conf.set(key, Conf::Map(doc));
+        }
+    }
+
+    /// The `cluster` block: its name, port, routes to every replica, route credentials, TLS.
+    fn cluster(&mut self, conf: &mut ConfMap, names: &Names) {
+        let root = self.root;
+        let at = path(&["cluster"]);
+        if !self.enabled("config.cluster", &at) {
+            return;
+        }
+        let mut doc = ConfMap::new();
+        doc.set("name", s(names.stateful_set.clone()));
+        self.port(&mut doc, "port", "config.cluster.port", &at);
+        // Newer releases read `noAdvertise` (default true); earlier ones write true.
+        let no_advertise = val(root, "config.cluster.noAdvertise")
+            .and_then(Node::as_bool)
+            .unwrap_or(true);
+        doc.set("no_advertise", Conf::Bool(no_advertise));
+        if let Some(n) = val(root, "config.cluster.noAdvertise") {
+            self.spans.set(&path(&["cluster", "no_advertise"]), n.span);
+        }
+        let user = text(root, "config.cluster.routeURLs.user");
+        let password = text(root, "config.cluster.routeURLs.password");
+        // The chart writes route credentials only when both are set.
+        let credentials = user.zip(password);
+        doc.set(
+            "routes",
+            Conf::List(routes(root, names, credentials.as_ref())),
+        );
+        if let Some(n) = val(root, "config.cluster.replicas") {
+            self.spans.set(&path(&["cluster", "routes"]), n.span);
+        }
+        if let Some((u, p)) = credentials {
+            let mut a = ConfMap::new();
+            a.set("user", s(u));
+            a.set("password", s(p));
+            doc.set("authorization", Conf::Map(a));
+        }
+        if let Some(t) = self.tls("config.cluster.tls", &at) {
+            doc.set("tls", t);
+        }
+        self.merge_patch(&mut doc, &at, "config.cluster");
+        conf.set("cluster", Conf::Map(doc));
+    }
+
+    /// The `gateway` block: its name, port and TLS.
+    fn gateway(&mut self, conf: &mut ConfMap, names: &Names) {
+        let at = path(&["gateway"]);
+        if !self.enabled("config.gateway", &at) {
+            return;
+        }
+        let mut doc = ConfMap::new();
+        doc.set("name", s(names.stateful_set.clone()));
+        self.port(&mut doc, "port", "config.gateway.port", &at);
+        if let Some(t) = self.tls("config.gateway.tls", &at) {
+            doc.set("tls", t);
+        }
+        self.merge_patch(&mut doc, &at, "config.gateway");
+        conf.set("gateway", Conf::Map(doc));
+    }
+
+    /// The monitoring port (`https_port` with TLS) and the profiling port.
+    fn monitor(&mut self, conf: &mut ConfMap) {
+        let root = self.root;
+        if flag(root, "config.monitor.enabled") {
+            let https = flag(root, "config.monitor.tls.enabled");
+            let key = if https { "https_port" } else { "http_port" };
+            self.port(conf, key, "config.monitor.port", &[]);
+            if let Some(n) = val(root, "config.monitor.tls.enabled").filter(|_| https) {
+                self.spans.set(&path(&["https_port"]), n.span);
+            }
+        }
+        if flag(root, "config.profiling.enabled") {
+            self.port(conf, "prof_port", "config.profiling.port", &[]);
+        }
+    }
+
+    /// The `jetstream` block: each store's size (0 when the store is off) and the file
+    /// store's folder.
+    fn jetstream(&mut self, conf: &mut ConfMap) {
+        let root = self.root;
+        let at = path(&["jetstream"]);
+        if !self.enabled("config.jetstream", &at) {
+            return;
+        }
+        let mut doc = ConfMap::new();
+        let size = |n: &Node| match from_values(n) {
+            Conf::Str(st) => Conf::Bare(st),
+            other => other,
+        };
+        if flag(root, "config.jetstream.memoryStore.enabled") {
+            if let Some(n) = val(root, "config.jetstream.memoryStore.maxSize") {
+                doc.set("max_memory_store", size(n));
+                self.spans
+                    .set(&path(&["jetstream", "max_memory_store"]), n.span);
+            }
+        } else {
+            doc.set("max_memory_store", Conf::Int(0));
+        }
+        if flag(root, "config.jetstream.fileStore.enabled") {
+            self.port(&mut doc, "store_dir", "config.jetstream.fileStore.dir", &at);
+            let max = val(root, "config.jetstream.fileStore.maxSize").or_else(|| {
+                flag(root, "config.jetstream.fileStore.pvc.enabled")
+                    .then(|| val(root, "config.jetstream.fileStore.pvc.size"))
+                    .flatten()
+            });
+            if let Some(n) = max {
+                doc.set("max_file_store", size(n));
+                self.spans
+                    .set(&path(&["jetstream", "max_file_store"]), n.span);
+            }
+        } else {
+            doc.set("max_file_store", Conf::Int(0));
+        }
+        self.merge_patch(&mut doc, &at, "config.jetstream");
+        conf.set("jetstream", Conf::Map(doc));
+    }
+
+    /// The `resolver` block: its folder, then merge and patch.
+    fn resolver(&mut self, conf: &mut ConfMap) {
+        let at = path(&["resolver"]);
+        if !self.enabled("config.resolver", &at) {
+            return;
+        }
+        let mut doc = ConfMap::new();
+        self.port(&mut doc, "dir", "config.resolver.dir", &at);
+        self.merge_patch(&mut doc, &at, "config.resolver");
+        conf.set("resolver", Conf::Map(doc));
+    }
+}
+
+/// A route URL to every replica of the StatefulSet through the headless Service, with the
+/// route credentials (query-escaped) and the cluster domain when `useFQDN` is on.
+fn routes(root: &Node, names: &Names, credentials: Option<&(String, String)>) -> Vec<Conf> {
+    let proto = if flag(root, "config.cluster.tls.enabled") {
+        "tls"
+    } else {
+        "nats"
+    };
+    let auth = match credentials {
+        Some((u, p)) => format!("{}:{}@", urlquery(u), urlquery(p)),
+        None => String::new(),
+    };
+    let fqdn = if flag(root, "config.cluster.routeURLs.useFQDN") {
+        let ns = text(root, "namespaceOverride").unwrap_or_else(|| RELEASE_NAMESPACE.into());
+        format!(
+            ".{ns}.svc.{}",
+            text(root, "config.cluster.routeURLs.k8sClusterDomain")
+                .unwrap_or_else(|| "cluster.local".into())
+        )
+    } else {
+        String::new()
+    };
+    let port = val(root, "config.cluster.port")
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| "6222".into());
+    let replicas = val(root, "config.cluster.replicas")
+        .and_then(Node::as_i64)
+        .unwrap_or(0)
+        .clamp(0, 1000);
+    (0..replicas)
+        .map(|i| {
+            s(format!(
+                "{proto}://{auth}{}-{i}.{}{fqdn}:{port}",
+                names.stateful_set, names.headless
+            ))
+        })
+        .collect()
 }
 
 /// Keys in byte order, as the chart's JSON printer writes them; an include sorts as its key

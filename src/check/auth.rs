@@ -1,6 +1,6 @@
 //! Rules on the auth-callout permissions: generated-name collisions, NKeys, accounts.
 
-use crate::diag::{Code, Diagnostic, suggest};
+use crate::diag::{Code, Diagnostic, Span, suggest};
 use crate::load::{Node, V};
 use crate::model::names::{AUTH_CALLOUT, reserved_user_names, secret_keys};
 use crate::model::{Identity, Model};
@@ -45,34 +45,27 @@ fn account_check(
     out: &mut Vec<Diagnostic>,
 ) {
     if let Some(acc) = &id.account {
+        let (identity, account, at) = (&id.name.value, &acc.value, acc.span);
         if disabled.contains(&acc.value) {
             out.push(
-                Diagnostic::new(
-                    Code::AccountUnknown,
-                    format!(
-                        "the {kind} identity `{}` lands in account `{}`, which is disabled \
-                         (`enabled: false`)",
-                        id.name.value, acc.value
-                    ),
-                )
-                .at(acc.span, "disabled account")
-                .help("enable the account, or send this identity to another account"),
+                Finding::DisabledAccount {
+                    kind,
+                    identity,
+                    account,
+                    at,
+                }
+                .into(),
             );
         } else if !known.contains(&acc.value) {
-            let d = Diagnostic::new(
-                Code::AccountUnknown,
-                format!(
-                    "the {kind} identity `{}` lands in account `{}`, which does not exist on this \
-                     cluster",
-                    id.name.value, acc.value
-                ),
-            )
-            .at(acc.span, "unknown account");
             out.push(
-                match suggest(&acc.value, known.iter().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!("the accounts are: {}", known.join(", "))),
-                },
+                Finding::UnknownAccount {
+                    kind,
+                    identity,
+                    account,
+                    known,
+                    at,
+                }
+                .into(),
             );
         }
     }
@@ -125,23 +118,13 @@ fn mtls_identity(id: &Identity, out: &mut Vec<Diagnostic>) {
             .or_else(|| p.trim().strip_prefix("cn="))
     });
     out.push(
-        Diagnostic::new(
-            Code::MtlsIdentity,
-            format!(
-                "the mTLS identity `{}` of `{}` is never matched: the auth callout names a \
-                 certificate by its common name alone (`CN=<cn>`), else by its e-mail or DNS name, \
-                 `O=` or `OU=`, so every client is refused (\"user not found in permissions \
-                 config\")",
-                text, id.name.value
-            ),
-        )
-        .at(n.span, "not an identity the callout reads")
-        .help(match cn {
-            Some(cn) => format!("write `identity: \"CN={cn}\"`"),
-            None => "write the certificate's common name as `CN=<cn>` (or its e-mail or DNS SAN, \
-                     `O=<o>`, `OU=<ou>`)"
-                .to_string(),
-        }),
+        Finding::MtlsIdentity {
+            text,
+            identity: &id.name.value,
+            cn,
+            at: n.span,
+        }
+        .into(),
     );
 }
 
@@ -164,18 +147,11 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
     for id in &p.nkey {
         if reserved.contains(&id.name.value) {
             out.push(
-                Diagnostic::new(
-                    Code::ReservedUser,
-                    format!(
-                        "the NKey user `{}` has a name the compiler generates",
-                        id.name.value
-                    ),
-                )
-                .at(id.name.span, "reserved user name")
-                .help(
-                    "rename this user; generated users are nack-controller, surveyor, mtls-*-leaf \
-                     and leaf-*-cpc-<id>",
-                ),
+                Finding::ReservedUser {
+                    user: &id.name.value,
+                    at: id.name.span,
+                }
+                .into(),
             );
         }
         if let Some(pk) = id.node.get_go("public_key") {
@@ -184,18 +160,12 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
                 Some(k) => {
                     if let Some(problem) = public_key_problem(k, 'U') {
                         out.push(
-                            Diagnostic::new(
-                                Code::NkeyPublicKey,
-                                format!(
-                                    "the public_key of NKey user `{}`: {problem}",
-                                    id.name.value
-                                ),
-                            )
-                            .at(pk.span, "bad public key")
-                            .help(
-                                "paste the user's public key (56 characters, starting with U) as \
-                                 printed by `natscc keys generate`, or `${ENV_VAR}`",
-                            ),
+                            Finding::PublicKey {
+                                user: &id.name.value,
+                                problem,
+                                at: pk.span,
+                            }
+                            .into(),
                         );
                     }
                 }
@@ -252,44 +222,25 @@ pub fn callout(root: &Node, m: &Model) -> Vec<Diagnostic> {
     {
         if reserved.contains(&e.key) {
             out.push(
-                Diagnostic::new(
-                    Code::ReservedEnv,
-                    format!(
-                        "`auth-callout.extraEnvs.{}` is an env variable the chart generates for \
-                         the auth callout",
-                        e.key
-                    ),
-                )
-                .at(e.key_span, "generated name")
-                .help(format!(
-                    "rename it (e.g. `MY_{}`): the generated variable carries a key the auth \
-                     callout reads, and two of one name shadow each other",
-                    e.key
-                )),
+                Callout::ReservedEnv {
+                    name: &e.key,
+                    at: e.key_span,
+                }
+                .into(),
             );
         }
     }
     if let Some(first) = m.permissions.oauth2.first() {
         let jwks = ac.and_then(|a| a.path(&["serviceConfig", "jwks"]));
         if !non_empty_str(jwks.and_then(|j| j.get("url"))) {
-            let n = m.permissions.oauth2.len();
-            let mut d = Diagnostic::new(
-                Code::OAuth2NoJwks,
-                format!(
-                    "{n} OAuth2 identit{} but no `auth-callout.serviceConfig.jwks.url`: the auth \
-                     callout cannot verify any token and rejects every OAuth2 connection",
-                    if n == 1 { "y" } else { "ies" }
-                ),
-            )
-            .at(first.name.span, "OAuth2 identity");
-            if let Some(url) = jwks.and_then(|j| j.entry("url")) {
-                d = d.at(url.value.span, "empty JWKS URL");
-            }
-            out.push(d.help(
-                "set `auth-callout: {serviceConfig: {jwks: \
-                 {url: \"https://idp.example.com/.well-known/jwks.json\", issuer: ..., audience: \
-                 ...}}}`, or remove the oauth2 identities",
-            ));
+            out.push(
+                Callout::NoJwks {
+                    identities: m.permissions.oauth2.len(),
+                    at: first.name.span,
+                    url_at: jwks.and_then(|j| j.entry("url")).map(|u| u.value.span),
+                }
+                .into(),
+            );
         }
     }
     let Some(ac) = ac else { return out };
@@ -322,35 +273,17 @@ fn vault(ac: &Node, out: &mut Vec<Diagnostic>) {
             let v = vault.path(path);
             if !(present(v) || (default_set && v.is_none())) {
                 let span = vault.path(path).map(|n| n.span).unwrap_or(at);
-                out.push(
-                    Diagnostic::new(
-                        Code::AuthCalloutVault,
-                        format!(
-                            "`auth-callout.{key}` is required when vault.enabled is true; the \
-                             chart refuses to render"
-                        ),
-                    )
-                    .at(span, "missing")
-                    .help(format!(
-                        "set `auth-callout.{key}`, or set `auth-callout.vault.enabled: false`"
-                    )),
-                );
+                out.push(Callout::VaultKey { key, at: span }.into());
             }
         }
         let secrets = vault.get("secrets");
         let has_path = secrets.is_some_and(|s| s.entries().iter().any(|e| e.value.truthy()));
         if !has_path {
             out.push(
-                Diagnostic::new(
-                    Code::AuthCalloutVault,
-                    "`auth-callout.vault.secrets` names no secret path while vault.enabled is \
-                     true; the chart refuses to render",
-                )
-                .at(
-                    vault.entry("secrets").map(|e| e.key_span).unwrap_or(at),
-                    "no secret path",
-                )
-                .help("add one, e.g. `secrets: {nats: secret/data/auth-callout/nats}`"),
+                Callout::VaultSecrets {
+                    at: vault.entry("secrets").map(|e| e.key_span).unwrap_or(at),
+                }
+                .into(),
             );
         }
     }
@@ -369,25 +302,226 @@ fn tracing_refs(ac: &Node, out: &mut Vec<Diagnostic>) {
             let v = tracing.and_then(|t| t.get(key));
             if v.is_some() && !present(v) {
                 out.push(
-                    Diagnostic::new(
-                        Code::AuthCalloutTracingRef,
-                        format!(
-                            "`auth-callout.observability.tracing.{key}` is required when operator \
-                             injection is enabled; the chart refuses to render"
-                        ),
-                    )
-                    .at(
-                        v.map(|n| n.span)
+                    Callout::TracingRef {
+                        key,
+                        at: v
+                            .map(|n| n.span)
                             .or(injection.map(|n| n.span))
                             .unwrap_or(ac.span),
-                        "missing",
-                    )
-                    .help(format!(
-                        "set `{key}: <namespace>/<name>` of the OpenTelemetry resource, or set \
-                         `operatorInjection.enabled: false`"
-                    )),
+                    }
+                    .into(),
                 );
             }
+        }
+    }
+}
+
+/// What the rules on the identities find; `From<Finding> for Diagnostic` words them.
+enum Finding<'a> {
+    DisabledAccount {
+        kind: &'a str,
+        identity: &'a str,
+        account: &'a str,
+        at: Span,
+    },
+    UnknownAccount {
+        kind: &'a str,
+        identity: &'a str,
+        account: &'a str,
+        known: &'a [String],
+        at: Span,
+    },
+    /// An mTLS identity the callout never reads; `cn` is the common name it holds, if any.
+    MtlsIdentity {
+        text: &'a str,
+        identity: &'a str,
+        cn: Option<&'a str>,
+        at: Span,
+    },
+    ReservedUser {
+        user: &'a str,
+        at: Span,
+    },
+    PublicKey {
+        user: &'a str,
+        problem: String,
+        at: Span,
+    },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::DisabledAccount {
+                kind,
+                identity,
+                account,
+                at,
+            } => Diagnostic::new(
+                Code::AccountUnknown,
+                format!(
+                    "the {kind} identity `{identity}` lands in account `{account}`, which is \
+                     disabled (`enabled: false`)"
+                ),
+            )
+            .at(at, "disabled account")
+            .help("enable the account, or send this identity to another account"),
+            Finding::UnknownAccount {
+                kind,
+                identity,
+                account,
+                known,
+                at,
+            } => {
+                let d = Diagnostic::new(
+                    Code::AccountUnknown,
+                    format!(
+                        "the {kind} identity `{identity}` lands in account `{account}`, which does \
+                         not exist on this cluster"
+                    ),
+                )
+                .at(at, "unknown account");
+                match suggest(account, known.iter().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("the accounts are: {}", known.join(", "))),
+                }
+            }
+            Finding::MtlsIdentity {
+                text,
+                identity,
+                cn,
+                at,
+            } => Diagnostic::new(
+                Code::MtlsIdentity,
+                format!(
+                    "the mTLS identity `{text}` of `{identity}` is never matched: the auth \
+                     callout names a certificate by its common name alone (`CN=<cn>`), else by \
+                     its e-mail or DNS name, `O=` or `OU=`, so every client is refused (\"user \
+                     not found in permissions config\")"
+                ),
+            )
+            .at(at, "not an identity the callout reads")
+            .help(match cn {
+                Some(cn) => format!("write `identity: \"CN={cn}\"`"),
+                None => "write the certificate's common name as `CN=<cn>` (or its e-mail or DNS \
+                         SAN, `O=<o>`, `OU=<ou>`)"
+                    .to_string(),
+            }),
+            Finding::ReservedUser { user, at } => Diagnostic::new(
+                Code::ReservedUser,
+                format!("the NKey user `{user}` has a name the compiler generates"),
+            )
+            .at(at, "reserved user name")
+            .help(
+                "rename this user; generated users are nack-controller, surveyor, mtls-*-leaf and \
+                 leaf-*-cpc-<id>",
+            ),
+            Finding::PublicKey { user, problem, at } => Diagnostic::new(
+                Code::NkeyPublicKey,
+                format!("the public_key of NKey user `{user}`: {problem}"),
+            )
+            .at(at, "bad public key")
+            .help(
+                "paste the user's public key (56 characters, starting with U) as printed by \
+                 `natscc keys generate`, or `${ENV_VAR}`",
+            ),
+        }
+    }
+}
+
+/// What the rules on the `auth-callout` subchart's values find.
+enum Callout<'a> {
+    ReservedEnv {
+        name: &'a str,
+        at: Span,
+    },
+    /// OAuth2 identities without a JWKS URL (`url_at`: an empty one).
+    NoJwks {
+        identities: usize,
+        at: Span,
+        url_at: Option<Span>,
+    },
+    VaultKey {
+        key: &'a str,
+        at: Span,
+    },
+    VaultSecrets {
+        at: Span,
+    },
+    TracingRef {
+        key: &'a str,
+        at: Span,
+    },
+}
+
+impl From<Callout<'_>> for Diagnostic {
+    fn from(f: Callout<'_>) -> Diagnostic {
+        match f {
+            Callout::ReservedEnv { name, at } => Diagnostic::new(
+                Code::ReservedEnv,
+                format!(
+                    "`auth-callout.extraEnvs.{name}` is an env variable the chart generates for \
+                     the auth callout"
+                ),
+            )
+            .at(at, "generated name")
+            .help(format!(
+                "rename it (e.g. `MY_{name}`): the generated variable carries a key the auth \
+                 callout reads, and two of one name shadow each other"
+            )),
+            Callout::NoJwks {
+                identities: n,
+                at,
+                url_at,
+            } => {
+                let mut d = Diagnostic::new(
+                    Code::OAuth2NoJwks,
+                    format!(
+                        "{n} OAuth2 identit{} but no `auth-callout.serviceConfig.jwks.url`: the \
+                         auth callout cannot verify any token and rejects every OAuth2 connection",
+                        if n == 1 { "y" } else { "ies" }
+                    ),
+                )
+                .at(at, "OAuth2 identity");
+                if let Some(url) = url_at {
+                    d = d.at(url, "empty JWKS URL");
+                }
+                d.help(
+                    "set `auth-callout: {serviceConfig: {jwks: \
+                     {url: \"https://idp.example.com/.well-known/jwks.json\", issuer: ..., \
+                     audience: ...}}}`, or remove the oauth2 identities",
+                )
+            }
+            Callout::VaultKey { key, at } => Diagnostic::new(
+                Code::AuthCalloutVault,
+                format!(
+                    "`auth-callout.{key}` is required when vault.enabled is true; the chart \
+                     refuses to render"
+                ),
+            )
+            .at(at, "missing")
+            .help(format!(
+                "set `auth-callout.{key}`, or set `auth-callout.vault.enabled: false`"
+            )),
+            Callout::VaultSecrets { at } => Diagnostic::new(
+                Code::AuthCalloutVault,
+                "`auth-callout.vault.secrets` names no secret path while vault.enabled is true; \
+                 the chart refuses to render",
+            )
+            .at(at, "no secret path")
+            .help("add one, e.g. `secrets: {nats: secret/data/auth-callout/nats}`"),
+            Callout::TracingRef { key, at } => Diagnostic::new(
+                Code::AuthCalloutTracingRef,
+                format!(
+                    "`auth-callout.observability.tracing.{key}` is required when operator \
+                     injection is enabled; the chart refuses to render"
+                ),
+            )
+            .at(at, "missing")
+            .help(format!(
+                "set `{key}: <namespace>/<name>` of the OpenTelemetry resource, or set \
+                 `operatorInjection.enabled: false`"
+            )),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! enforces when it starts.
 
 use super::accounts::owned_account_field;
-use crate::diag::{Code, Diagnostic, Sources};
+use crate::diag::{Code, Diagnostic, Sources, Span};
 use crate::load::{Node, V};
 use crate::model::Model;
 
@@ -11,12 +11,7 @@ use crate::model::Model;
 /// (`chart::keys`) plain-chart mode checks against too.
 fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Diagnostic>) {
     let extra = |e: &crate::load::Entry, here: &str| {
-        crate::load::is_builtin(&sources.get(e.key_span.src).name).then(|| {
-            format!(
-                "this key comes from the event-bus chart's own defaults: set `{here}: null` to \
-                 drop it"
-            )
-        })
+        crate::load::is_builtin(&sources.get(e.key_span.src).name).then(|| from_defaults(here))
     };
     let mut found = vec![];
     super::nats_chart::schema::check_config(raw, config_at, false, &extra, &mut found);
@@ -43,18 +38,11 @@ pub fn check(m: &Model, bus: &crate::bus::Bus, sources: &Sources) -> Vec<Diagnos
                 .filter(|r| !r.items().is_empty())
             {
                 out.push(
-                    Diagnostic::new(
-                        Code::IgnoredChartKey,
-                        format!(
-                            "`{release}.config.leafnodes.remotes` is not compiled: natscc writes \
-                             the event bus's leaf remotes itself"
-                        ),
-                    )
-                    .at(r.span, "not compiled")
-                    .help(
-                        "the bus's remotes come from its own values (the CSC endpoint and the \
-                         extra accounts)",
-                    ),
+                    Finding::Remotes {
+                        release,
+                        at: r.span,
+                    }
+                    .into(),
                 );
             }
         }
@@ -66,7 +54,7 @@ pub fn check(m: &Model, bus: &crate::bus::Bus, sources: &Sources) -> Vec<Diagnos
         let resolved = bus.resolved(i);
         for mut d in super::nats_chart::limits::check(resolved, &i.rendered.spans, fallback, false)
         {
-            d.message = format!("{}: {}", i.release, d.message);
+            d.message = in_release(i.release, &d.message);
             out.push(d);
         }
     }
@@ -94,19 +82,13 @@ fn printed_numbers(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
             if printed.contains('e') {
                 let shown = node.scalar_text().unwrap_or_default();
                 out.push(
-                    Diagnostic::new(
-                        Code::NumberFormat,
-                        format!(
-                            "`{path}: {shown}` reaches the NATS config as `{printed}` (the chart \
-                             prints numbers in Go's %v form), which nats-server refuses"
-                        ),
-                    )
-                    .at(node.span, "printed in exponent form")
-                    .help(
-                        "use a value below 1000000, e.g. 999999, or -1 for no limit, or leave the \
-                         key out; quoting does not help: the chart then writes a string, and \
-                         nats-server refuses a string for a limit",
-                    ),
+                    Finding::Exponent {
+                        path,
+                        shown: &shown,
+                        printed: &printed,
+                        at: node.span,
+                    }
+                    .into(),
                 );
             }
         }
@@ -163,19 +145,80 @@ pub fn leaf_tls_conflict(root: &Node, m: &Model) -> Vec<Diagnostic> {
         .and_then(|e| e.entry("cscLeafServerTLS"))
         .map(|e| e.key_span)
         .unwrap_or(server_tls.span);
-    vec![
-        Diagnostic::new(
-            Code::LeafTlsConflict,
-            "both `nats.config.leafnodes.tls` and `global.eventBus.cscLeafServerTLS` are set: the \
-             chart writes the `tls` key after the included cscLeafServerTLS block, so nats-server \
-             uses only nats.config.leafnodes.tls",
-        )
-        .at(at, "this tls block wins")
-        .at(server_at, "this block is silently dropped")
-        .help(
-            "keep one: put the leaf TLS settings (cert_file, key_file, ca_file, verify, \
-             handshake_first) in cscLeafServerTLS and remove nats.config.leafnodes.tls, or the \
-             other way round",
-        ),
-    ]
+    vec![Finding::LeafTls { at, server_at }.into()]
+}
+
+/// The help added to an ignored key that comes from the event-bus chart's own defaults.
+fn from_defaults(here: &str) -> String {
+    format!("this key comes from the event-bus chart's own defaults: set `{here}: null` to drop it")
+}
+
+/// A NATS-chart finding on one release of the bus, named by the release.
+fn in_release(release: &str, message: &str) -> String {
+    format!("{release}: {message}")
+}
+
+/// What the rules above find; `From<Finding> for Diagnostic` words them.
+enum Finding<'a> {
+    /// Leaf remotes in a release's config, which the bus writes itself.
+    Remotes { release: &'a str, at: Span },
+    /// A number the chart prints in Go's exponent form.
+    Exponent {
+        path: &'a str,
+        shown: &'a str,
+        printed: &'a str,
+        at: Span,
+    },
+    /// Both leaf TLS blocks set: `at` wins over `server_at`.
+    LeafTls { at: Span, server_at: Span },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::Remotes { release, at } => Diagnostic::new(
+                Code::IgnoredChartKey,
+                format!(
+                    "`{release}.config.leafnodes.remotes` is not compiled: natscc writes the event \
+                     bus's leaf remotes itself"
+                ),
+            )
+            .at(at, "not compiled")
+            .help(
+                "the bus's remotes come from its own values (the CSC endpoint and the extra \
+                 accounts)",
+            ),
+            Finding::Exponent {
+                path,
+                shown,
+                printed,
+                at,
+            } => Diagnostic::new(
+                Code::NumberFormat,
+                format!(
+                    "`{path}: {shown}` reaches the NATS config as `{printed}` (the chart prints \
+                     numbers in Go's %v form), which nats-server refuses"
+                ),
+            )
+            .at(at, "printed in exponent form")
+            .help(
+                "use a value below 1000000, e.g. 999999, or -1 for no limit, or leave the key out; \
+                 quoting does not help: the chart then writes a string, and nats-server refuses a \
+                 string for a limit",
+            ),
+            Finding::LeafTls { at, server_at } => Diagnostic::new(
+                Code::LeafTlsConflict,
+                "both `nats.config.leafnodes.tls` and `global.eventBus.cscLeafServerTLS` are set: \
+                 the chart writes the `tls` key after the included cscLeafServerTLS block, so \
+                 nats-server uses only nats.config.leafnodes.tls",
+            )
+            .at(at, "this tls block wins")
+            .at(server_at, "this block is silently dropped")
+            .help(
+                "keep one: put the leaf TLS settings (cert_file, key_file, ca_file, verify, \
+                 handshake_first) in cscLeafServerTLS and remove nats.config.leafnodes.tls, or the \
+                 other way round",
+            ),
+        }
+    }
 }

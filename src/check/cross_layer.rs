@@ -45,20 +45,6 @@ struct Entry<'a> {
     pattern: Pattern,
 }
 
-fn duplicate(kind: ListKind, first: &Spanned<String>, again: &Spanned<String>) -> Diagnostic {
-    Diagnostic::new(
-        Code::CrossLayerDuplicate,
-        format!(
-            "`{}` is listed twice in crossLayer.{}; the server refuses the duplicate import",
-            again.value,
-            kind.key()
-        ),
-    )
-    .at(again.span, "listed again here")
-    .at(first.span, "first listed here")
-    .help("remove the second entry")
-}
-
 pub fn check(m: &Model) -> Vec<Diagnostic> {
     check_lists(ListKind::ALL.map(|k| m.cross.list(k)), m.id())
 }
@@ -75,7 +61,14 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
             std::collections::HashMap::new();
         for sub in list {
             if let Some(a) = first.get(sub.value.as_str()) {
-                out.push(duplicate(kind, a, sub));
+                out.push(
+                    Finding::Duplicate {
+                        kind,
+                        first: a,
+                        again: sub,
+                    }
+                    .into(),
+                );
                 continue;
             }
             if let Ok(pattern) = Pattern::parse(&sub.value) {
@@ -99,73 +92,130 @@ pub fn check_lists(lists: [&[Spanned<String>]; 3], id: &str) -> Vec<Diagnostic> 
                 .overlap(&b.pattern)
                 .map(|w| w.to_string())
                 .unwrap_or_default();
-            if a.kind != b.kind {
-                let same = a.sub.value == b.sub.value;
-                let msg = if same {
+            let found = if a.kind != b.kind {
+                Finding::Overlap {
+                    a: (a.kind, a.sub),
+                    b: (b.kind, b.sub),
+                    witness,
+                    id,
+                }
+            } else if a.pattern == b.pattern {
+                Finding::Duplicate {
+                    kind: a.kind,
+                    first: a.sub,
+                    again: b.sub,
+                }
+            } else if a.pattern.contains(&b.pattern) {
+                Finding::Redundant {
+                    kind: b.kind,
+                    narrow: b.sub,
+                    wide: a.sub,
+                }
+            } else if b.pattern.contains(&a.pattern) {
+                Finding::Redundant {
+                    kind: a.kind,
+                    narrow: a.sub,
+                    wide: b.sub,
+                }
+            } else {
+                continue;
+            };
+            out.push(found.into());
+        }
+    }
+    out
+}
+
+/// What the rule finds; `From<Finding> for Diagnostic` words it.
+enum Finding<'a> {
+    /// Two patterns of two lists that one subject (`witness`) matches, on the CPC `id`.
+    Overlap {
+        a: (ListKind, &'a Spanned<String>),
+        b: (ListKind, &'a Spanned<String>),
+        witness: String,
+        id: &'a str,
+    },
+    Duplicate {
+        kind: ListKind,
+        first: &'a Spanned<String>,
+        again: &'a Spanned<String>,
+    },
+    /// A pattern of `kind` inside a wider one of the same list.
+    Redundant {
+        kind: ListKind,
+        narrow: &'a Spanned<String>,
+        wide: &'a Spanned<String>,
+    },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::Overlap {
+                a: (a_kind, a),
+                b: (b_kind, b),
+                witness,
+                id,
+            } => {
+                let msg = if a.value == b.value {
                     format!(
                         "`{}` is in both crossLayer.{} and crossLayer.{}",
-                        a.sub.value,
-                        a.kind.key(),
-                        b.kind.key()
+                        a.value,
+                        a_kind.key(),
+                        b_kind.key()
                     )
                 } else {
                     format!(
                         "`{}` in crossLayer.{} and `{}` in crossLayer.{} overlap: both match \
                          `{witness}`",
-                        a.sub.value,
-                        a.kind.key(),
-                        b.sub.value,
-                        b.kind.key()
+                        a.value,
+                        a_kind.key(),
+                        b.value,
+                        b_kind.key()
                     )
                 };
-                let mut what = effect(a.kind, b.kind, id);
-                if let Some((x, p)) = match (a.kind, b.kind) {
+                let mut what = effect(a_kind, b_kind, id);
+                if let Some((x, p)) = match (a_kind, b_kind) {
                     (ListKind::CpcExports, ListKind::CscPrefixedExports) => Some((a, b)),
                     (ListKind::CscPrefixedExports, ListKind::CpcExports) => Some((b, a)),
                     _ => None,
                 } {
-                    what.push_str(&format!(
-                        " (cycle: {})",
-                        cycle_path(&x.sub.value, &p.sub.value, id)
-                    ));
+                    what.push_str(&format!(" (cycle: {})", cycle_path(&x.value, &p.value, id)));
                 }
-                out.push(
-                    Diagnostic::new(Code::CrossLayerOverlap, format!("{msg}; {what}"))
-                        .at(b.sub.span, format!("in {}", b.kind.key()))
-                        .at(a.sub.span, format!("in {}", a.kind.key()))
-                        .help(format!(
-                            "the three crossLayer lists must not overlap: remove `{}` from one of \
-                             the two lists, or narrow one pattern so no subject (such as \
-                             `{witness}`) matches both",
-                            b.sub.value
-                        )),
-                );
-            } else if a.pattern == b.pattern {
-                out.push(duplicate(a.kind, a.sub, b.sub));
-            } else {
-                let (wide, narrow) = if a.pattern.contains(&b.pattern) {
-                    (a, b)
-                } else if b.pattern.contains(&a.pattern) {
-                    (b, a)
-                } else {
-                    continue;
-                };
-                out.push(
-                    Diagnostic::new(
-                        Code::CrossLayerRedundant,
-                        format!(
-                            "`{}` in crossLayer.{} adds nothing: `{}` already covers it",
-                            narrow.sub.value,
-                            narrow.kind.key(),
-                            wide.sub.value
-                        ),
-                    )
-                    .at(narrow.sub.span, "covered")
-                    .at(wide.sub.span, "by this pattern")
-                    .help(format!("remove `{}`", narrow.sub.value)),
-                );
+                Diagnostic::new(Code::CrossLayerOverlap, format!("{msg}; {what}"))
+                    .at(b.span, format!("in {}", b_kind.key()))
+                    .at(a.span, format!("in {}", a_kind.key()))
+                    .help(format!(
+                        "the three crossLayer lists must not overlap: remove `{}` from one of the \
+                         two lists, or narrow one pattern so no subject (such as `{witness}`) \
+                         matches both",
+                        b.value
+                    ))
             }
+            Finding::Duplicate { kind, first, again } => Diagnostic::new(
+                Code::CrossLayerDuplicate,
+                format!(
+                    "`{}` is listed twice in crossLayer.{}; the server refuses the duplicate \
+                     import",
+                    again.value,
+                    kind.key()
+                ),
+            )
+            .at(again.span, "listed again here")
+            .at(first.span, "first listed here")
+            .help("remove the second entry"),
+            Finding::Redundant { kind, narrow, wide } => Diagnostic::new(
+                Code::CrossLayerRedundant,
+                format!(
+                    "`{}` in crossLayer.{} adds nothing: `{}` already covers it",
+                    narrow.value,
+                    kind.key(),
+                    wide.value
+                ),
+            )
+            .at(narrow.span, "covered")
+            .at(wide.span, "by this pattern")
+            .help(format!("remove `{}`", narrow.value)),
         }
     }
-    out
 }

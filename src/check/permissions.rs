@@ -111,20 +111,13 @@ fn known_keys<'n>(
             Some(&f) => {
                 if e.key != f {
                     out.push(
-                        Diagnostic::new(
-                            Code::PermissionKeyCase,
-                            format!(
-                                "`{}` in {what} of {} is read by the auth callout as `{f}` only \
-                                 because Go matches JSON keys without regard to case",
-                                e.key,
-                                at.who()
-                            ),
-                        )
-                        .at(e.key_span, format!("read as `{f}`"))
-                        .help(format!(
-                            "write `{f}`: the lower-case key is the one the chart documents, and \
-                             of two spellings of one key the callout keeps one without a word"
-                        )),
+                        Finding::KeyCase {
+                            entry: e,
+                            field: f,
+                            what,
+                            place: at,
+                        }
+                        .into(),
                     );
                 }
                 known.push((f, e));
@@ -135,56 +128,20 @@ fn known_keys<'n>(
     known
 }
 
-fn unknown(e: &Entry, fields: &[&str], at: &Place, what: &str) -> Diagnostic {
-    let in_permissions = fields == PERMISSIONS;
-    let consequence = if in_permissions {
-        ", so without `pub` the identity may publish, and without `sub` subscribe, on every \
-         subject of its account"
-    } else {
-        ""
-    };
+/// A key the callout drops: a note for people when it stands in an entry and is no typo of a
+/// field (`description:`: dropped, but it weakens nothing), else a restriction not applied.
+fn unknown(e: &Entry, fields: &[&'static str], at: &Place, what: &str) -> Diagnostic {
     let entry_level = [OAUTH2, MTLS, NKEY, NOAUTH].contains(&fields);
     let near = suggest(&e.key, fields.iter().copied());
-    // A key of an entry that is no typo of a field is a note for people (`description:`):
-    // dropped, but it weakens nothing. Anything else is a restriction that is not applied.
-    let code = if entry_level && near.is_none() {
-        Code::IdentityKeyIgnored
-    } else {
-        Code::PermissionKey
-    };
-    let d = Diagnostic::new(
-        code,
-        format!(
-            "the auth callout never reads `{}` in {what} of {}: it decodes the entry as the \
-             chart's Go structs (a NATS JWT permissions object) and drops unknown keys without a \
-             word{consequence}",
-            e.key,
-            at.who()
-        ),
-    )
-    .at(e.key_span, "dropped by the auth callout");
-    let lower = e.key.to_ascii_lowercase();
-    match (in_permissions, lower.as_str()) {
-        (true, "publish" | "subscribe") => {
-            let dir = &lower[..3];
-            d.help(format!(
-                "write the server's `{}` as `{dir}`: {}",
-                e.key,
-                direction_form(dir, &e.value)
-            ))
-        }
-        (true, "allow_responses") => d.help(format!(
-            "write the server's `allow_responses` as `resp`: {}",
-            responses_form(&e.value)
-        )),
-        _ => match near {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None => d.help(format!(
-                "the keys the callout reads here are: {}",
-                fields.join(", ")
-            )),
-        },
+    Finding::Unknown {
+        entry: e,
+        fields,
+        note: entry_level && near.is_none(),
+        near,
+        what,
+        place: at,
     }
+    .into()
 }
 
 /// `publish: [a, b]` or `publish: {allow: .., deny: ..}` in the form the callout reads.
@@ -250,18 +207,137 @@ fn typed(e: &Entry, field: &str, shape: Shape, at: &Place, out: &mut Vec<Diagnos
             Shape::Integer => "an integer",
         };
         out.push(
-            Diagnostic::new(
+            Finding::Type {
+                entry: e,
+                field,
+                want,
+                place: at,
+            }
+            .into(),
+        );
+    }
+    ok
+}
+
+/// What the rules above find; `From<Finding> for Diagnostic` words them.
+enum Finding<'a> {
+    /// A key the callout reads as `field` only by folding case.
+    KeyCase {
+        entry: &'a Entry,
+        field: &'a str,
+        what: &'a str,
+        place: &'a Place<'a>,
+    },
+    /// A key the callout drops (`note`: in an entry, and no typo of a field).
+    Unknown {
+        entry: &'a Entry,
+        fields: &'a [&'static str],
+        note: bool,
+        near: Option<&'a str>,
+        what: &'a str,
+        place: &'a Place<'a>,
+    },
+    /// A value of a key in another case that is not `want`.
+    Type {
+        entry: &'a Entry,
+        field: &'a str,
+        want: &'a str,
+        place: &'a Place<'a>,
+    },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::KeyCase {
+                entry: e,
+                field: f,
+                what,
+                place,
+            } => Diagnostic::new(
+                Code::PermissionKeyCase,
+                format!(
+                    "`{}` in {what} of {} is read by the auth callout as `{f}` only because Go \
+                     matches JSON keys without regard to case",
+                    e.key,
+                    place.who()
+                ),
+            )
+            .at(e.key_span, format!("read as `{f}`"))
+            .help(format!(
+                "write `{f}`: the lower-case key is the one the chart documents, and of two \
+                 spellings of one key the callout keeps one without a word"
+            )),
+            Finding::Unknown {
+                entry: e,
+                fields,
+                note,
+                near,
+                what,
+                place,
+            } => {
+                let in_permissions = fields == PERMISSIONS;
+                let consequence = if in_permissions {
+                    ", so without `pub` the identity may publish, and without `sub` subscribe, on \
+                     every subject of its account"
+                } else {
+                    ""
+                };
+                let code = if note {
+                    Code::IdentityKeyIgnored
+                } else {
+                    Code::PermissionKey
+                };
+                let d = Diagnostic::new(
+                    code,
+                    format!(
+                        "the auth callout never reads `{}` in {what} of {}: it decodes the entry \
+                         as the chart's Go structs (a NATS JWT permissions object) and drops \
+                         unknown keys without a word{consequence}",
+                        e.key,
+                        place.who()
+                    ),
+                )
+                .at(e.key_span, "dropped by the auth callout");
+                let lower = e.key.to_ascii_lowercase();
+                match (in_permissions, lower.as_str()) {
+                    (true, "publish" | "subscribe") => {
+                        let dir = &lower[..3];
+                        d.help(format!(
+                            "write the server's `{}` as `{dir}`: {}",
+                            e.key,
+                            direction_form(dir, &e.value)
+                        ))
+                    }
+                    (true, "allow_responses") => d.help(format!(
+                        "write the server's `allow_responses` as `resp`: {}",
+                        responses_form(&e.value)
+                    )),
+                    _ => match near {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!(
+                            "the keys the callout reads here are: {}",
+                            fields.join(", ")
+                        )),
+                    },
+                }
+            }
+            Finding::Type {
+                entry: e,
+                field,
+                want,
+                place,
+            } => Diagnostic::new(
                 Code::SchemaType,
                 format!(
                     "`{}` of {} must be {want}: Go refuses any other type, and the auth callout \
                      then fails to load permissions.json",
                     e.key,
-                    at.who()
+                    place.who()
                 ),
             )
             .at(e.value.span, format!("not {want}"))
             .help(format!("write `{field}` as {want}")),
-        );
+        }
     }
-    ok
 }

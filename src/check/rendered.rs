@@ -18,25 +18,48 @@ pub fn check(root: &Node, m: &Model, bus: &crate::bus::Bus) -> Vec<Diagnostic> {
             };
             let span = from.map_or(m.event_bus_span, |n| n.span);
             out.push(
-                Diagnostic::new(
-                    Code::NatsConfSyntax,
-                    format!(
-                        "the chart renders {path} so that nats-server cannot read it (line {}: {}; \
-                         the line reads `{}`)",
-                        e.pos.line,
-                        e.message,
-                        shorten(line)
-                    ),
-                )
-                .at(span, "rendered from here")
-                .help(
-                    "the chart prints account fields with Go's %v: give every field a plain value \
-                     (no null), and keys of letters, digits, `_` and `-`",
-                ),
+                Unreadable {
+                    path,
+                    line_no: e.pos.line,
+                    error: &e.message,
+                    line,
+                    at: span,
+                }
+                .into(),
             );
         }
     }
     out
+}
+
+/// A rendered file nats-server cannot read: where, why, the line, and the values behind it.
+struct Unreadable<'a> {
+    path: &'a str,
+    line_no: u32,
+    error: &'a str,
+    line: &'a str,
+    at: crate::diag::Span,
+}
+
+impl From<Unreadable<'_>> for Diagnostic {
+    fn from(f: Unreadable<'_>) -> Diagnostic {
+        Diagnostic::new(
+            Code::NatsConfSyntax,
+            format!(
+                "the chart renders {} so that nats-server cannot read it (line {}: {}; the line \
+                 reads `{}`)",
+                f.path,
+                f.line_no,
+                f.error,
+                shorten(f.line)
+            ),
+        )
+        .at(f.at, "rendered from here")
+        .help(
+            "the chart prints account fields with Go's %v: give every field a plain value (no \
+             null), and keys of letters, digits, `_` and `-`",
+        )
+    }
 }
 
 fn shorten(line: &str) -> String {

@@ -8,24 +8,6 @@ use crate::diag::redact::{contains_seed, redact};
 use crate::diag::{Code, Diagnostic, Span};
 use crate::load::{Entry, Node, V};
 
-fn seed_finding(span: Span, path: &str, in_key: bool) -> Diagnostic {
-    let what = if in_key { "the key name" } else { "the value" };
-    Diagnostic::new(
-        Code::SecretSeed,
-        format!(
-            "{what} at `{}` is a private NKey seed: natscc copies it into the configs and \
-             ConfigMaps it writes, in clear",
-            redact(path)
-        ),
-    )
-    .at(span, "a private key in the values")
-    .help(
-        "write the public key instead (`natscc keys` prints it; a user's starts with U, an \
-         account's with A) and keep the seed in a Kubernetes Secret; treat this seed as leaked and \
-         rotate it",
-    )
-}
-
 /// The overrides whose literal `value` the override rule already refuses (values.rs).
 fn override_value(path: &[Seg]) -> bool {
     matches!(
@@ -109,15 +91,27 @@ pub fn seeds(root: &Node) -> Vec<Diagnostic> {
     let mut out = vec![];
     visit(root, &mut vec![], &mut |met, path| {
         match met {
-            Met::Entry(e) if contains_seed(&e.key) => {
-                out.push(seed_finding(e.key_span, &dotted(path), true))
-            }
+            Met::Entry(e) if contains_seed(&e.key) => out.push(
+                Finding::Seed {
+                    path: dotted(path),
+                    in_key: true,
+                    at: e.key_span,
+                }
+                .into(),
+            ),
             Met::Scalar(n) => {
                 if let V::Str(s) = &n.v
                     && contains_seed(s)
                     && !override_value(path)
                 {
-                    out.push(seed_finding(n.span, &dotted(path), false));
+                    out.push(
+                        Finding::Seed {
+                            path: dotted(path),
+                            in_key: false,
+                            at: n.span,
+                        }
+                        .into(),
+                    );
                 }
             }
             Met::Entry(_) => {}
@@ -164,34 +158,6 @@ fn url_password(s: &str) -> Option<&str> {
     (!names_no_secret(password)).then_some(password)
 }
 
-fn password_finding(span: Span, path: &str, what: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::ClearPassword,
-        format!(
-            "{what} at `{}` is in clear: natscc copies the values into the configs and ConfigMaps \
-             it writes (accounts.conf, nats.conf, the auth callout's config), where anyone who can \
-             read a ConfigMap reads it",
-            redact(path)
-        ),
-    )
-    .at(span, "password in clear")
-    .help(
-        if path.ends_with("routeURLs.password") || path.ends_with("routeURLs.user") {
-            // The chart quotes the password into `cluster.authorization` and URL-encodes it into
-            // every route URL: neither a bcrypt hash nor a variable can stand in for it there.
-            "remove `routeURLs.user` and `routeURLs.password`: the chart writes the password into \
-             every route URL, so it cannot come from a Secret or a hash; routes between the \
-             replicas of one release need no credentials (`config.cluster.tls` encrypts and \
-             authenticates them, a NetworkPolicy on port 6222 keeps others out); treat this \
-             password as leaked and change it"
-        } else {
-            "give a user an NKey instead (`nkey: U...`, the public key; the seed stays with the \
-             client), write a bcrypt hash (`nats server passwd`), or name an environment variable \
-             (`<< $PASSWORD >>`) set from a Secret; treat this password as leaked and change it"
-        },
-    )
-}
-
 /// Whether a password key's value holds a secret in clear: a string that names none, a
 /// number, or such a value anywhere inside a list or map (`password: [hunter2]`). A seed is
 /// reported as a secret of its own (`seeds`), once.
@@ -233,11 +199,18 @@ pub fn passwords(root: &Node) -> Vec<Diagnostic> {
             let in_clear = secret_key && clear(&e.value);
             if in_clear {
                 let what = if e.key.to_ascii_lowercase().contains("token") {
-                    "the token"
+                    Clear::Token
                 } else {
-                    "the password"
+                    Clear::Password
                 };
-                out.push(password_finding(e.key_span, &dotted(path), what));
+                out.push(
+                    Finding::Clear {
+                        path: dotted(path),
+                        what,
+                        at: e.key_span,
+                    }
+                    .into(),
+                );
             }
             // Once reported, the value is not searched again (a URL in it would say it twice).
             !in_clear
@@ -246,14 +219,99 @@ pub fn passwords(root: &Node) -> Vec<Diagnostic> {
             if let V::Str(s) = &n.v
                 && url_password(s).is_some()
             {
-                out.push(password_finding(
-                    n.span,
-                    &dotted(path),
-                    "the password of a URL",
-                ));
+                out.push(
+                    Finding::Clear {
+                        path: dotted(path),
+                        what: Clear::InUrl,
+                        at: n.span,
+                    }
+                    .into(),
+                );
             }
             true
         }
     });
     out
+}
+
+/// What the walks above find; `From<Finding> for Diagnostic` words it (the path redacted).
+enum Finding {
+    /// A seed in a value, or (`in_key`) in a key name.
+    Seed {
+        path: String,
+        in_key: bool,
+        at: Span,
+    },
+    Clear {
+        path: String,
+        what: Clear,
+        at: Span,
+    },
+}
+
+/// Which secret stands in clear.
+enum Clear {
+    Token,
+    Password,
+    /// The password of a URL.
+    InUrl,
+}
+
+impl From<Finding> for Diagnostic {
+    fn from(f: Finding) -> Diagnostic {
+        match f {
+            Finding::Seed { path, in_key, at } => {
+                let what = if in_key { "the key name" } else { "the value" };
+                Diagnostic::new(
+                    Code::SecretSeed,
+                    format!(
+                        "{what} at `{}` is a private NKey seed: natscc copies it into the configs \
+                         and ConfigMaps it writes, in clear",
+                        redact(&path)
+                    ),
+                )
+                .at(at, "a private key in the values")
+                .help(
+                    "write the public key instead (`natscc keys` prints it; a user's starts with \
+                     U, an account's with A) and keep the seed in a Kubernetes Secret; treat this \
+                     seed as leaked and rotate it",
+                )
+            }
+            Finding::Clear { path, what, at } => {
+                let what = match what {
+                    Clear::Token => "the token",
+                    Clear::Password => "the password",
+                    Clear::InUrl => "the password of a URL",
+                };
+                Diagnostic::new(
+                    Code::ClearPassword,
+                    format!(
+                        "{what} at `{}` is in clear: natscc copies the values into the configs and \
+                         ConfigMaps it writes (accounts.conf, nats.conf, the auth callout's \
+                         config), where anyone who can read a ConfigMap reads it",
+                        redact(&path)
+                    ),
+                )
+                .at(at, "password in clear")
+                .help(clear_help(&path))
+            }
+        }
+    }
+}
+
+/// What to write instead of a password in clear.
+fn clear_help(path: &str) -> &'static str {
+    if path.ends_with("routeURLs.password") || path.ends_with("routeURLs.user") {
+        // The chart quotes the password into `cluster.authorization` and URL-encodes it into
+        // every route URL: neither a bcrypt hash nor a variable can stand in for it there.
+        "remove `routeURLs.user` and `routeURLs.password`: the chart writes the password into \
+         every route URL, so it cannot come from a Secret or a hash; routes between the \
+         replicas of one release need no credentials (`config.cluster.tls` encrypts and \
+         authenticates them, a NetworkPolicy on port 6222 keeps others out); treat this \
+         password as leaked and change it"
+    } else {
+        "give a user an NKey instead (`nkey: U...`, the public key; the seed stays with the \
+         client), write a bcrypt hash (`nats server passwd`), or name an environment variable \
+         (`<< $PASSWORD >>`) set from a Secret; treat this password as leaked and change it"
+    }
 }

@@ -12,7 +12,7 @@
 //! measured (users, routes, remotes, exports, server_tags, unique_tag, mappings).
 
 use crate::conf::is_size_word;
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Span};
 use crate::load::{Entry, Node, V};
 use crate::server_version::kind::*;
 use crate::server_version::{self as sv, Deployed};
@@ -101,24 +101,18 @@ fn uses_var(n: &Node, name: &str) -> bool {
     }
 }
 
-/// A merge key no release natscc knows reads, at `at` (`what` says what it is not, and who
-/// refuses); the suggestions are the options the deployed release reads there.
-fn unknown_option(e: &Entry, at: &str, block: &str, deployed: &Deployed, what: &str) -> Diagnostic {
-    let key = &e.key;
+/// A merge key no release natscc knows reads, at `at`; the suggestions are the options the
+/// deployed release reads there.
+fn unknown_option(e: &Entry, at: &str, block: &str, deployed: &Deployed) -> Diagnostic {
     let read = sv::options_of(block).filter(|o| o.reads(deployed.version));
-    let near = crate::diag::suggest(key, read.map(|o| o.key));
-    Diagnostic::new(
-        Code::ConfUnknownKey,
-        format!("`{at}.{key}` is not {what} refuses the config (unknown field \"{key}\")"),
-    )
-    .at(e.key_span, "unknown option")
-    .help(match near {
-        Some(s) => format!("did you mean `{s}`?"),
-        None => {
-            "check the spelling against the nats-server configuration reference, or remove the key"
-                .to_string()
-        }
-    })
+    Finding::UnknownOption {
+        path: at,
+        key: &e.key,
+        top: block == "top",
+        near: crate::diag::suggest(&e.key, read.map(|o| o.key)),
+        at: e.key_span,
+    }
+    .into()
 }
 
 /// The place a merge is judged: its block in the option table, the release that reads it.
@@ -136,7 +130,6 @@ fn known_entries<'a>(
     judge: Judge,
     merge: &'a Node,
     at: &str,
-    what: &str,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<(&'a Entry, String, u16, u16)> {
     let mut known = vec![];
@@ -147,7 +140,7 @@ fn known_entries<'a>(
         let lower = e.key.to_ascii_lowercase();
         let Some(opt) = sv::option(judge.block, &lower) else {
             if !uses_var(merge, &e.key) {
-                out.push(unknown_option(e, at, judge.block, judge.deployed, what));
+                out.push(unknown_option(e, at, judge.block, judge.deployed));
             }
             continue;
         };
@@ -213,12 +206,11 @@ fn top_level(
     deployed: &Deployed,
     out: &mut Vec<Diagnostic>,
 ) {
-    let what = "a nats-server option; the server";
     let judge = Judge {
         block: "top",
         deployed,
     };
-    for (e, lower, mask, k) in known_entries(judge, merge, at, what, out) {
+    for (e, lower, mask, k) in known_entries(judge, merge, at, out) {
         let key = &e.key;
         // A quoted size or an integer duration is reported by `check::nats_chart::limits`
         // (TunableType), which reads the key as written in lower case: `MAX_PENDING` is
@@ -236,37 +228,26 @@ fn top_level(
             && !go_duration(bare(s).unwrap_or(s))
         {
             out.push(
-                Diagnostic::new(
-                    Code::ConfType,
-                    format!(
-                        "`{at}.{key}` is `{s}`, not a duration; nats-server refuses the config"
-                    ),
-                )
-                .at(e.value.span, "not a duration")
-                .help("write a duration with its unit: `30s`, `2m`, `1h30m`"),
+                Finding::NotDuration {
+                    path: at,
+                    key,
+                    text: s,
+                    timeout: false,
+                    at: e.value.span,
+                }
+                .into(),
             );
         }
         if mask & k == 0 {
-            let mask = mask & ANY;
             out.push(
-                Diagnostic::new(
-                    Code::ConfType,
-                    format!(
-                        "`{at}.{key}` is {}; nats-server reads {} there and refuses the config",
-                        kind_word(k),
-                        allowed_words(mask)
-                    ),
-                )
-                .at(e.value.span, "wrong type")
-                .help(format!(
-                    "give `{key}` {}{}",
-                    allowed_words(mask),
-                    if mask & INT != 0 && k == STR {
-                        " (unquoted)"
-                    } else {
-                        ""
-                    }
-                )),
+                Finding::Kind {
+                    path: at,
+                    key,
+                    found: k,
+                    reads: mask & ANY,
+                    at: e.value.span,
+                }
+                .into(),
             );
         }
     }
@@ -291,8 +272,7 @@ fn go_duration(s: &str) -> bool {
 
 /// The keys, kinds and values of a block's merge (`at` is its path in the values).
 fn block_merge(judge: Judge, merge: &Node, at: &str, out: &mut Vec<Diagnostic>) {
-    let what = "an option of that block; nats-server";
-    for (e, lower, mask, k) in known_entries(judge, merge, at, what, out) {
+    for (e, lower, mask, k) in known_entries(judge, merge, at, out) {
         let key = &e.key;
         // Each leaf remote is a block of its own options.
         if judge.block == "leafnodes" && lower == "remotes" {
@@ -306,45 +286,33 @@ fn block_merge(judge: Judge, merge: &Node, at: &str, out: &mut Vec<Diagnostic>) 
                 }
             }
         }
-        let wrong = |what: String, help: String| {
-            Diagnostic::new(
-                Code::ConfType,
-                format!("`{at}.{key}` is {what}; nats-server refuses the config"),
-            )
-            .at(e.value.span, "wrong value")
-            .help(help)
+        let wrong = |value: Wrong| {
+            Finding::BlockValue {
+                path: at,
+                key,
+                value,
+                at: e.value.span,
+            }
+            .into()
         };
         if mask & k == 0 {
-            out.push(wrong(
-                format!(
-                    "{}, where it reads {}",
-                    kind_word(k),
-                    allowed_words(mask & ANY)
-                ),
-                format!("give `{key}` {}", allowed_words(mask & ANY)),
-            ));
+            out.push(wrong(Wrong::Kind {
+                found: k,
+                reads: mask & ANY,
+            }));
             continue;
         }
         // The chart writes `<< X >>` as the bare `X`: the server reads the word.
         match &e.value.v {
             V::Str(s) if k == STR && mask & DURATION != 0 && !go_duration(bare(s).unwrap_or(s)) => {
-                out.push(wrong(
-                    format!("`{s}`, not a duration"),
-                    "write a duration with its unit: `30s`, `2m`, `1h30m`".to_string(),
-                ))
+                out.push(wrong(Wrong::Duration(s)))
             }
             V::Str(s) if k == STR && mask & SIZE != 0 && !is_storage_size(bare(s).unwrap_or(s)) => {
-                out.push(wrong(
-                    format!("`{s}`, not a size"),
-                    "write a number of bytes, unquoted, or a quoted number with one of K, M, G, T \
-                     (`\"1G\"`)"
-                        .to_string(),
-                ))
+                out.push(wrong(Wrong::Size(s)))
             }
-            V::Int(n) if mask & U16 != 0 && !(0..=65535).contains(n) => out.push(wrong(
-                format!("{n}, out of range"),
-                "give a number from 0 to 65535".to_string(),
-            )),
+            V::Int(n) if mask & U16 != 0 && !(0..=65535).contains(n) => {
+                out.push(wrong(Wrong::Port(*n)))
+            }
             _ => {}
         }
     }
@@ -363,16 +331,172 @@ fn authorization_timeout(key: &str, value: &Node, at: &str, out: &mut Vec<Diagno
             && !go_duration(s)
         {
             out.push(
+                Finding::NotDuration {
+                    path: at,
+                    key: &e.key,
+                    text: s,
+                    timeout: true,
+                    at: e.value.span,
+                }
+                .into(),
+            );
+        }
+    }
+}
+
+/// What the rules on merge blocks find; `From<Finding> for Diagnostic` words them.
+enum Finding<'a> {
+    /// A key no release reads at `path` (`top`: the config's top level, else a block).
+    UnknownOption {
+        path: &'a str,
+        key: &'a str,
+        top: bool,
+        near: Option<&'a str>,
+        at: Span,
+    },
+    /// A string that is no duration: a top-level option's, or (`timeout`) an `authorization`
+    /// block's timeout, which also takes seconds as a number.
+    NotDuration {
+        path: &'a str,
+        key: &'a str,
+        text: &'a str,
+        timeout: bool,
+        at: Span,
+    },
+    /// A top-level option of a kind the server does not read there (`reads`: the kinds it does).
+    Kind {
+        path: &'a str,
+        key: &'a str,
+        found: u16,
+        reads: u16,
+        at: Span,
+    },
+    /// A block option's wrong value.
+    BlockValue {
+        path: &'a str,
+        key: &'a str,
+        value: Wrong<'a>,
+        at: Span,
+    },
+}
+
+/// How a block option's value is wrong.
+enum Wrong<'a> {
+    Kind { found: u16, reads: u16 },
+    Duration(&'a str),
+    Size(&'a str),
+    Port(i64),
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::UnknownOption {
+                path,
+                key,
+                top,
+                near,
+                at,
+            } => {
+                let what = if top {
+                    "a nats-server option; the server"
+                } else {
+                    "an option of that block; nats-server"
+                };
                 Diagnostic::new(
-                    Code::ConfType,
+                    Code::ConfUnknownKey,
                     format!(
-                        "`{at}.{}` is `{s}`, not a duration; nats-server refuses the config",
-                        e.key
+                        "`{path}.{key}` is not {what} refuses the config (unknown field \
+                         \"{key}\")"
                     ),
                 )
-                .at(e.value.span, "not a duration")
-                .help("give seconds as a number (`2`), or a duration with its unit (`2s`)"),
-            );
+                .at(at, "unknown option")
+                .help(match near {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "check the spelling against the nats-server configuration \
+                             reference, or remove the key"
+                        .to_string(),
+                })
+            }
+            Finding::NotDuration {
+                path,
+                key,
+                text,
+                timeout,
+                at,
+            } => Diagnostic::new(
+                Code::ConfType,
+                format!(
+                    "`{path}.{key}` is `{text}`, not a duration; nats-server refuses the config"
+                ),
+            )
+            .at(at, "not a duration")
+            .help(if timeout {
+                "give seconds as a number (`2`), or a duration with its unit (`2s`)"
+            } else {
+                "write a duration with its unit: `30s`, `2m`, `1h30m`"
+            }),
+            Finding::Kind {
+                path,
+                key,
+                found,
+                reads,
+                at,
+            } => Diagnostic::new(
+                Code::ConfType,
+                format!(
+                    "`{path}.{key}` is {}; nats-server reads {} there and refuses the config",
+                    kind_word(found),
+                    allowed_words(reads)
+                ),
+            )
+            .at(at, "wrong type")
+            .help(format!(
+                "give `{key}` {}{}",
+                allowed_words(reads),
+                if reads & INT != 0 && found == STR {
+                    " (unquoted)"
+                } else {
+                    ""
+                }
+            )),
+            Finding::BlockValue {
+                path,
+                key,
+                value,
+                at,
+            } => {
+                let (what, help) = match value {
+                    Wrong::Kind { found, reads } => (
+                        format!(
+                            "{}, where it reads {}",
+                            kind_word(found),
+                            allowed_words(reads)
+                        ),
+                        format!("give `{key}` {}", allowed_words(reads)),
+                    ),
+                    Wrong::Duration(s) => (
+                        format!("`{s}`, not a duration"),
+                        "write a duration with its unit: `30s`, `2m`, `1h30m`".to_string(),
+                    ),
+                    Wrong::Size(s) => (
+                        format!("`{s}`, not a size"),
+                        "write a number of bytes, unquoted, or a quoted number with one of K, M, \
+                         G, T (`\"1G\"`)"
+                            .to_string(),
+                    ),
+                    Wrong::Port(n) => (
+                        format!("{n}, out of range"),
+                        "give a number from 0 to 65535".to_string(),
+                    ),
+                };
+                Diagnostic::new(
+                    Code::ConfType,
+                    format!("`{path}.{key}` is {what}; nats-server refuses the config"),
+                )
+                .at(at, "wrong value")
+                .help(help)
+            }
         }
     }
 }

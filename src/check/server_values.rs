@@ -76,39 +76,23 @@ pub fn user_keys(accounts: &[Account], out: &mut Vec<Diagnostic>) {
             } else if matches!(u.v, V::Map(_))
                 && user_field(u, USER).is_none_or(|e| text(&e.value) == Some(""))
             {
-                out.push(
-                    Diagnostic::new(
-                        Code::UserNkey,
-                        format!(
-                            "a user of the extra account `{acc}` has neither a `user` nor an \
-                             `nkey`; nats-server refuses the config (\"User entry requires a \
-                             user\")"
-                        ),
-                    )
-                    .at(u.span, "no user name, no key")
-                    .help(
-                        "give the user a name (`user: ...`, with a bcrypt `password`) or a public \
-                         NKey (`nkey: U...`)",
-                    ),
-                );
+                out.push(Finding::NoUser { acc, at: u.span }.into());
             } else if let Some(e) = user_field(u, USER)
                 && let Some(n) = e.value.scalar_text()
             {
                 let n = word(&n).to_string();
                 let span = e.value.span;
                 if let Some((first_acc, first)) = names.get(&n) {
-                    let where_ = twice(first_acc, acc);
                     out.push(
-                        Diagnostic::new(
-                            Code::DuplicateUser,
-                            format!(
-                                "the user `{n}` is defined {where_}; nats-server refuses the \
-                                 config (\"Duplicate user detected\")"
-                            ),
-                        )
-                        .at(span, "the same user again")
-                        .at(*first, "first defined here")
-                        .help("user names are unique across all accounts: rename one of them"),
+                        Finding::Duplicate {
+                            of: Twice::User,
+                            name: &n,
+                            first_acc,
+                            acc,
+                            at: span,
+                            first_at: *first,
+                        }
+                        .into(),
                     );
                 } else {
                     names.insert(n, (acc.to_string(), span));
@@ -131,36 +115,25 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
             let k = word(k);
             if let Some(problem) = super::auth::public_key_problem(k, 'U') {
                 out.push(
-                    Diagnostic::new(
-                        Code::UserNkey,
-                        format!(
-                            "the nkey `{k}` of a user of the extra account `{acc}`: {problem}; \
-                             nats-server refuses the config (\"Not a valid public nkey for a \
-                             user\")"
-                        ),
-                    )
-                    .at(n.span, "not a public user key")
-                    .help(
-                        "write the user's public key (56 characters, starting with U), as `natscc \
-                         keys` or `nk -inkey seed -pubout` prints it",
-                    ),
+                    Finding::BadNkey {
+                        key: k,
+                        acc,
+                        problem,
+                        at: n.span,
+                    }
+                    .into(),
                 );
             } else if let Some((first_acc, first)) = nkeys.get(k) {
-                let where_ = twice(first_acc, acc);
                 out.push(
-                    Diagnostic::new(
-                        Code::DuplicateUser,
-                        format!(
-                            "the user nkey `{k}` is given {where_}; nats-server refuses the config \
-                             (\"Duplicate nkey detected\")"
-                        ),
-                    )
-                    .at(n.span, "the same user again")
-                    .at(*first, "first given here")
-                    .help(
-                        "a user NKey belongs to one account: remove one of the two, or give the \
-                         other user its own key",
-                    ),
+                    Finding::Duplicate {
+                        of: Twice::Nkey,
+                        name: k,
+                        first_acc,
+                        acc,
+                        at: n.span,
+                        first_at: *first,
+                    }
+                    .into(),
                 );
             } else {
                 nkeys.insert(k.to_string(), (acc.to_string(), n.span));
@@ -168,16 +141,12 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
         }
         V::Null => {}
         _ => out.push(
-            Diagnostic::new(
-                Code::UserNkey,
-                format!(
-                    "the nkey of a user of the extra account `{acc}` is a {}, not a public key; \
-                     nats-server refuses the config",
-                    n.type_name()
-                ),
-            )
-            .at(n.span, "not a public user key")
-            .help("write the user's public key as a string (56 characters, starting with U)"),
+            Finding::NkeyType {
+                acc,
+                type_name: n.type_name(),
+                at: n.span,
+            }
+            .into(),
         ),
     }
     let others = u.entries().iter().filter(|o| {
@@ -186,23 +155,14 @@ fn nkey_user(u: &Node, n: &Node, acc: &str, nkeys: &mut Seen, out: &mut Vec<Diag
             .any(|n| o.key.eq_ignore_ascii_case(n))
     });
     for o in others {
-        let other = &o.key;
-        {
-            out.push(
-                Diagnostic::new(
-                    Code::UserNkey,
-                    format!(
-                        "a user of the extra account `{acc}` has both `nkey` and `{other}`; \
-                         nats-server refuses the config (\"Nkey users do not take usernames or \
-                         passwords\")"
-                    ),
-                )
-                .at(o.key_span, "not for an NKey user")
-                .help(format!(
-                    "remove `{other}`: an NKey user proves who it is with its key"
-                )),
-            );
-        }
+        out.push(
+            Finding::NkeyWithName {
+                acc,
+                other: &o.key,
+                at: o.key_span,
+            }
+            .into(),
+        );
     }
 }
 
@@ -232,18 +192,14 @@ pub fn service_imports(accounts: &[Account], out: &mut Vec<Diagnostic>) {
             if let Some((_, _, first)) = seen.iter().find(|(e, l, _)| e == exporter && *l == local)
             {
                 out.push(
-                    Diagnostic::new(
-                        Code::DuplicateImport,
-                        format!(
-                            "account `{}` imports services from `{exporter}` twice onto the \
-                             subject `{local}`; nats-server refuses that (\"Duplicate service \
-                             import subject\")",
-                            a.name
-                        ),
-                    )
-                    .at(imp.span, "imported again here")
-                    .at(*first, "first imported here")
-                    .help("remove one of the two imports, or give them different `to` subjects"),
+                    Finding::DuplicateServiceImport {
+                        account: a.name,
+                        exporter,
+                        local: &local,
+                        at: imp.span,
+                        first_at: *first,
+                    }
+                    .into(),
                 );
             } else {
                 seen.push((exporter.to_string(), local, imp.span));
@@ -261,7 +217,14 @@ pub fn nested_lists(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
         V::Seq(items) => {
             for (i, it) in items.iter().enumerate() {
                 if matches!(it.v, V::Seq(_)) {
-                    out.push(nested_list_finding(it.span, &format!("{at}[{i}]")));
+                    let at = format!("{at}[{i}]");
+                    out.push(
+                        Finding::NestedList {
+                            path: &at,
+                            at: it.span,
+                        }
+                        .into(),
+                    );
                 } else {
                     nested_lists(it, &format!("{at}[{i}]"), out);
                 }
@@ -269,21 +232,6 @@ pub fn nested_lists(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
         }
         _ => {}
     }
-}
-
-pub fn nested_list_finding(span: Span, at: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::ConfNestedList,
-        format!(
-            "`{at}` is a list inside a list; no nats-server option reads one, so the server \
-             refuses the config"
-        ),
-    )
-    .at(span, "list inside a list")
-    .help(
-        "write the entries of the inner list directly in the outer one (e.g. `users: [{nkey: \
-         U...}]`, not `users: [[...]]`)",
-    )
 }
 
 pub fn check(m: &Model) -> Vec<Diagnostic> {
@@ -308,6 +256,178 @@ pub fn check(m: &Model) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// What stands twice.
+enum Twice {
+    User,
+    Nkey,
+}
+
+/// What the rules above find; `From<Finding> for Diagnostic` words them.
+enum Finding<'a> {
+    NoUser {
+        acc: &'a str,
+        at: Span,
+    },
+    /// A user name or a user nkey twice (`first_acc` holds the first).
+    Duplicate {
+        of: Twice,
+        name: &'a str,
+        first_acc: &'a str,
+        acc: &'a str,
+        at: Span,
+        first_at: Span,
+    },
+    BadNkey {
+        key: &'a str,
+        acc: &'a str,
+        problem: String,
+        at: Span,
+    },
+    NkeyType {
+        acc: &'a str,
+        type_name: &'a str,
+        at: Span,
+    },
+    /// An NKey user with a name or password field (`other`).
+    NkeyWithName {
+        acc: &'a str,
+        other: &'a str,
+        at: Span,
+    },
+    DuplicateServiceImport {
+        account: &'a str,
+        exporter: &'a str,
+        local: &'a str,
+        at: Span,
+        first_at: Span,
+    },
+    NestedList {
+        path: &'a str,
+        at: Span,
+    },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::NoUser { acc, at } => Diagnostic::new(
+                Code::UserNkey,
+                format!(
+                    "a user of the extra account `{acc}` has neither a `user` nor an `nkey`; \
+                     nats-server refuses the config (\"User entry requires a user\")"
+                ),
+            )
+            .at(at, "no user name, no key")
+            .help(
+                "give the user a name (`user: ...`, with a bcrypt `password`) or a public NKey \
+                 (`nkey: U...`)",
+            ),
+            Finding::Duplicate {
+                of,
+                name,
+                first_acc,
+                acc,
+                at,
+                first_at,
+            } => {
+                let (what, done, detected, help) = match of {
+                    Twice::User => (
+                        "user",
+                        "defined",
+                        "user",
+                        "user names are unique across all accounts: rename one of them",
+                    ),
+                    Twice::Nkey => (
+                        "user nkey",
+                        "given",
+                        "nkey",
+                        "a user NKey belongs to one account: remove one of the two, or give the \
+                         other user its own key",
+                    ),
+                };
+                Diagnostic::new(
+                    Code::DuplicateUser,
+                    format!(
+                        "the {what} `{name}` is {done} {}; nats-server refuses the config \
+                         (\"Duplicate {detected} detected\")",
+                        twice(first_acc, acc)
+                    ),
+                )
+                .at(at, "the same user again")
+                .at(first_at, format!("first {done} here"))
+                .help(help)
+            }
+            Finding::BadNkey {
+                key,
+                acc,
+                problem,
+                at,
+            } => Diagnostic::new(
+                Code::UserNkey,
+                format!(
+                    "the nkey `{key}` of a user of the extra account `{acc}`: {problem}; \
+                     nats-server refuses the config (\"Not a valid public nkey for a user\")"
+                ),
+            )
+            .at(at, "not a public user key")
+            .help(
+                "write the user's public key (56 characters, starting with U), as `natscc keys` \
+                 or `nk -inkey seed -pubout` prints it",
+            ),
+            Finding::NkeyType { acc, type_name, at } => Diagnostic::new(
+                Code::UserNkey,
+                format!(
+                    "the nkey of a user of the extra account `{acc}` is a {type_name}, not a \
+                     public key; nats-server refuses the config"
+                ),
+            )
+            .at(at, "not a public user key")
+            .help("write the user's public key as a string (56 characters, starting with U)"),
+            Finding::NkeyWithName { acc, other, at } => Diagnostic::new(
+                Code::UserNkey,
+                format!(
+                    "a user of the extra account `{acc}` has both `nkey` and `{other}`; \
+                     nats-server refuses the config (\"Nkey users do not take usernames or \
+                     passwords\")"
+                ),
+            )
+            .at(at, "not for an NKey user")
+            .help(format!(
+                "remove `{other}`: an NKey user proves who it is with its key"
+            )),
+            Finding::DuplicateServiceImport {
+                account,
+                exporter,
+                local,
+                at,
+                first_at,
+            } => Diagnostic::new(
+                Code::DuplicateImport,
+                format!(
+                    "account `{account}` imports services from `{exporter}` twice onto the \
+                     subject `{local}`; nats-server refuses that (\"Duplicate service import \
+                     subject\")"
+                ),
+            )
+            .at(at, "imported again here")
+            .at(first_at, "first imported here")
+            .help("remove one of the two imports, or give them different `to` subjects"),
+            Finding::NestedList { path, at } => Diagnostic::new(
+                Code::ConfNestedList,
+                format!(
+                    "`{path}` is a list inside a list; no nats-server option reads one, so the \
+                     server refuses the config"
+                ),
+            )
+            .at(at, "list inside a list")
+            .help(
+                "write the entries of the inner list directly in the outer one (e.g. `users: \
+                 [{nkey: U...}]`, not `users: [[...]]`)",
+            ),
+        }
+    }
 }
 
 /// Where a user or nkey stands twice, for the duplicate-user messages.

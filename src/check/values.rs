@@ -1,6 +1,6 @@
 //! Rules on the cluster's identity: type, ids, endpoint, subject syntax, secret overrides.
 
-use crate::diag::{Code, Diagnostic, Sources, suggest};
+use crate::diag::{Code, Diagnostic, Sources, Span, suggest};
 use crate::load::{Node, V};
 use crate::model::{ListKind, Model, names::secret_keys};
 use crate::subject::Pattern;
@@ -10,24 +10,6 @@ pub fn valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-}
-
-fn id_diag(id: &str, span: crate::diag::Span, what: &str) -> Diagnostic {
-    let fixed: String = id
-        .to_ascii_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
-    Diagnostic::new(
-        Code::ClusterId,
-        format!("{what} `{id}` is not lower-case letters and digits only"),
-    )
-    .at(span, "invalid id")
-    .help(if fixed.is_empty() || fixed == id {
-        "use only a-z and 0-9, e.g. `1` or `edge7`".to_string()
-    } else {
-        format!("write it as `{fixed}`")
-    })
 }
 
 /// An id written as a YAML number. Helm reads every number as a float and the chart prints
@@ -68,52 +50,26 @@ pub fn numeric_ids(root: &Node, sources: &Sources) -> Vec<Diagnostic> {
         } else {
             written
         };
-        let quoted: Vec<String> = cpc_ids
-            .iter()
-            .map(|i| {
-                format!(
-                    "\"{}\"",
+        let id = NumericId {
+            what,
+            from_set: src.name == "--set",
+            ids: cpc_ids
+                .iter()
+                .map(|i| {
                     i.as_str()
                         .map(str::to_string)
                         .or_else(|| i.scalar_text())
                         .unwrap_or_default()
-                )
-            })
-            .collect();
-        let fix = match (what == "clusterId", src.name == "--set") {
-            (true, false) => format!("quote it: clusterId: \"{written}\""),
-            (false, false) => format!("quote each id: cpcIds: [{}]", quoted.join(", ")),
-            // `--set` reads digits as a number, in Helm as here; `--set-string` keeps the text.
-            (true, true) => {
-                format!("pass it as text: --set-string global.eventBus.clusterId={written}")
-            }
-            (false, true) => {
-                "pass the ids as text: --set-string 'global.eventBus.cpcIds={1,2}'".to_string()
-            }
+                })
+                .collect(),
+            written,
+            read,
+            at: n.span,
         };
-        if written != read {
-            out.push(
-                Diagnostic::new(
-                    Code::ClusterId,
-                    format!(
-                        "{what} `{written}` is a number that reads as `{read}`, not as written"
-                    ),
-                )
-                .at(n.span, "numeric id")
-                .help(format!("{fix} (ids are lower-case letters and digits)")),
-            );
+        if id.written != id.read {
+            out.push(Finding::NumberNotAsWritten(id).into());
         } else if used {
-            out.push(
-                Diagnostic::new(
-                    Code::UnquotedId,
-                    format!(
-                        "{what} `{written}` is a YAML number: the chart prints it as \
-                         `%!s(float64={read})` in subjects, secret names and env names"
-                    ),
-                )
-                .at(n.span, "unquoted id")
-                .help(fix),
-            );
+            out.push(Finding::UnquotedId(id).into());
         }
     }
     out
@@ -181,16 +137,13 @@ fn unused_for_cluster_type(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnosti
         };
         if set {
             out.push(
-                Diagnostic::new(
-                    Code::UnusedForClusterType,
-                    format!(
-                        "`{key}` does nothing on a {here}: the chart reads it only on a {there}"
-                    ),
-                )
-                .at(e.key_span, format!("ignored on a {here}"))
-                .help(format!(
-                    "remove it from this {here}'s values, or move it to the {there}'s"
-                )),
+                Setting::UnusedForClusterType {
+                    key,
+                    here,
+                    there,
+                    at: e.key_span,
+                }
+                .into(),
             );
         }
     }
@@ -214,21 +167,7 @@ fn mtls_behind_leaf_tls(eb: Option<&Node>, m: &Model, out: &mut Vec<Diagnostic>)
     if m.is_cpc() || !m.mtls {
         return;
     }
-    out.push(
-        Diagnostic::new(
-            Code::MtlsLeafTls,
-            "mTLS is on, and this CSC's leaf listener serves TLS (cscLeafServerTLS): nats-mtls \
-             joins through that listener with remotes the chart renders without a CA or a \
-             certificate, so the handshake fails (\"x509: certificate signed by unknown \
-             authority\"; with `verify`, \"tls: bad certificate\") and MQTT clients on the mTLS \
-             listener reach no other client",
-        )
-        .at(cert.span, "TLS on the leaf listener nats-mtls dials")
-        .help(
-            "turn mTLS off on this CSC (`global.eventBus.mtls.enabled: false`), or serve its leaf \
-             listener without TLS",
-        ),
-    );
+    out.push(Setting::MtlsLeafTls { at: cert.span }.into());
 }
 
 /// An MQTT client keeps its session in a file-stored stream of its own account. NACK creates
@@ -267,31 +206,12 @@ fn mqtt_without_file_store(root: &Node, m: &Model, out: &mut Vec<Diagnostic>) {
             continue;
         }
         out.push(
-            Diagnostic::new(
-                Code::MqttFileStore,
-                format!(
-                    "MQTT is on and the file store is off, and {} `{}` {} in the extra account \
-                     `{}`, which has JetStream: an MQTT client there is refused (nats-server \
-                     2.12.6 at CONNECT: \"create sessions stream ... insufficient storage \
-                     resources available\"; 2.14+ at its first subscription: \"unable to persist \
-                     session\"): NACK prepares MQTT streams in memory only for the CSC and CPC \
-                     accounts",
-                    if users.len() == 1 {
-                        "the identity"
-                    } else {
-                        "the identities"
-                    },
-                    users.join("`, `"),
-                    if users.len() == 1 { "lands" } else { "land" },
-                    a.name.value
-                ),
-            )
-            .at(js.key_span, "JetStream in this account, no file store")
-            .help(
-                "turn the file store on (`nats.config.jetstream.fileStore.enabled: true`), or have \
-                 MQTT clients land in the CSC or CPC account; NATS clients of this account are not \
-                 affected",
-            ),
+            Setting::MqttFileStore {
+                users,
+                account: &a.name.value,
+                at: js.key_span,
+            }
+            .into(),
         );
     }
 }
@@ -323,16 +243,18 @@ fn cluster_type(eb: Option<&Node>, out: &mut Vec<Diagnostic>) {
         let shown = ct
             .scalar_text()
             .unwrap_or_else(|| ct.type_name().to_string());
-        let mut d = Diagnostic::new(
-            Code::ClusterType,
-            format!("clusterType `{shown}` is neither `csc` nor `cpc`"),
-        )
-        .at(ct.span, "unknown cluster type");
-        d = match ct.as_str().map(str::to_ascii_lowercase).as_deref() {
-            Some(l @ ("csc" | "cpc")) => d.help(format!("write it in lower case: `{l}`")),
-            _ => d.help("use `csc` for the central cluster or `cpc` for an edge cluster"),
-        };
-        out.push(d);
+        let lower = ct
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .filter(|l| matches!(l.as_str(), "csc" | "cpc"));
+        out.push(
+            Finding::ClusterType {
+                shown,
+                lower,
+                at: ct.span,
+            }
+            .into(),
+        );
     }
 }
 
@@ -340,36 +262,37 @@ fn cluster_type(eb: Option<&Node>, out: &mut Vec<Diagnostic>) {
 fn cpc_identity(m: &Model, out: &mut Vec<Diagnostic>) {
     match &m.cluster_id {
         None => out.push(
-            Diagnostic::new(Code::MissingClusterId, "a CPC needs `clusterId`")
-                .at(m.event_bus_span, "global.eventBus has no clusterId")
-                .help(
-                    "add `clusterId: \"1\"` (lower-case letters and digits) under global.eventBus",
-                ),
+            Finding::MissingClusterId {
+                at: m.event_bus_span,
+            }
+            .into(),
         ),
-        Some(id) if !valid_id(&id.value) => out.push(id_diag(&id.value, id.span, "clusterId")),
+        Some(id) if !valid_id(&id.value) => out.push(
+            Finding::InvalidId {
+                what: "clusterId",
+                id: &id.value,
+                at: id.span,
+            }
+            .into(),
+        ),
         _ => {}
     }
     match &m.csc_endpoint {
         None => out.push(
-            Diagnostic::new(
-                Code::MissingCscEndpoint,
-                "a CPC needs `cscEndpoint`, the CSC leaf listener it dials",
-            )
-            .at(m.event_bus_span, "global.eventBus has no cscEndpoint")
-            .help("add e.g. `cscEndpoint: nats://csc-gateway:7422` under global.eventBus"),
+            Finding::MissingCscEndpoint {
+                at: m.event_bus_span,
+            }
+            .into(),
         ),
         Some(ep) => {
             if let Some(problem) = endpoint_problem(&ep.value) {
                 out.push(
-                    Diagnostic::new(
-                        Code::CscEndpoint,
-                        format!(
-                            "cscEndpoint `{}` is not a usable leaf URL: {problem}",
-                            ep.value
-                        ),
-                    )
-                    .at(ep.span, "invalid endpoint")
-                    .help("write it as nats://HOST:7422 or tls://HOST:7422"),
+                    Finding::CscEndpoint {
+                        endpoint: &ep.value,
+                        problem,
+                        at: ep.span,
+                    }
+                    .into(),
                 );
             }
         }
@@ -382,20 +305,26 @@ fn cpc_ids(m: &Model, out: &mut Vec<Diagnostic>) {
         std::collections::HashMap::new();
     for id in &m.cpc_ids {
         if !valid_id(&id.value) {
-            out.push(id_diag(&id.value, id.span, "the CPC id"));
+            out.push(
+                Finding::InvalidId {
+                    what: "the CPC id",
+                    id: &id.value,
+                    at: id.span,
+                }
+                .into(),
+            );
         }
         if let Some(first) = first_of.get(id.value.as_str()).copied().or_else(|| {
             first_of.insert(&id.value, id);
             None
         }) {
             out.push(
-                Diagnostic::new(
-                    Code::DuplicateCpcId,
-                    format!("the CPC id `{}` is listed twice in cpcIds", id.value),
-                )
-                .at(id.span, "listed again here")
-                .at(first.span, "first listed here")
-                .help("remove the second entry"),
+                Listed::DuplicateCpcId {
+                    id: &id.value,
+                    at: id.span,
+                    first_at: first.span,
+                }
+                .into(),
             );
         }
     }
@@ -407,19 +336,13 @@ fn subjects(m: &Model, out: &mut Vec<Diagnostic>) {
         for sub in m.cross.list(kind) {
             if let Err(e) = Pattern::parse(&sub.value) {
                 out.push(
-                    Diagnostic::new(
-                        Code::Subject,
-                        format!(
-                            "`{}` in crossLayer.{} is not a valid NATS subject: {e}",
-                            sub.value,
-                            kind.key()
-                        ),
-                    )
-                    .at(sub.span, "invalid subject")
-                    .help(
-                        "tokens are separated by `.`, `*` matches one token, `>` matches the rest \
-                         and stands last, e.g. `sensor.>`",
-                    ),
+                    Listed::Subject {
+                        subject: &sub.value,
+                        list: kind.key(),
+                        error: e.to_string(),
+                        at: sub.span,
+                    }
+                    .into(),
                 );
             }
         }
@@ -434,21 +357,14 @@ fn secret_overrides(m: &Model, out: &mut Vec<Diagnostic>) {
         if !known_secret {
             let mut names: Vec<&str> = keys.iter().map(|k| k.secret.as_str()).collect();
             names.dedup();
-            let d = Diagnostic::new(
-                Code::SecretRefOverride,
-                format!(
-                    "nkeySecretRefOverrides names the secret `{}`, which this cluster does not use",
-                    secret.value
-                ),
-            )
-            .at(secret.span, "unknown secret");
-            out.push(match suggest(&secret.value, names.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!(
-                    "the secrets of this cluster are: {}",
-                    names.join(", ")
-                )),
-            });
+            out.push(
+                Listed::UnknownSecret {
+                    secret: &secret.value,
+                    names,
+                    at: secret.span,
+                }
+                .into(),
+            );
             continue;
         }
         if !keys
@@ -461,12 +377,13 @@ fn secret_overrides(m: &Model, out: &mut Vec<Diagnostic>) {
                 .map(|k| k.key.as_str())
                 .collect();
             out.push(
-                Diagnostic::new(
-                    Code::SecretRefOverride,
-                    format!("the secret `{}` has no key `{}`", secret.value, key.value),
-                )
-                .at(key.span, "unknown key")
-                .help(format!("its keys are: {}", ks.join(", "))),
+                Listed::UnknownSecretKey {
+                    secret: &secret.value,
+                    key: &key.value,
+                    keys: ks,
+                    at: key.span,
+                }
+                .into(),
             );
             continue;
         }
@@ -479,18 +396,12 @@ fn secret_overrides(m: &Model, out: &mut Vec<Diagnostic>) {
                 || nkeys::XKey::from_seed(literal).is_ok())
         {
             out.push(
-                Diagnostic::new(
-                    Code::SecretRefOverride,
-                    format!(
-                        "the override for `{}`/`{}` writes a seed into the values; it would reach \
-                         env.yaml and the pod spec in clear",
-                        secret.value, key.value
-                    ),
-                )
-                .at(key.span, "a secret in the values")
-                .help(
-                    "point at a Secret instead: `valueFrom: {secretKeyRef: {name: ..., key: ...}}`",
-                ),
+                Listed::SeedInOverride {
+                    secret: &secret.value,
+                    key: &key.value,
+                    at: key.span,
+                }
+                .into(),
             );
             continue;
         }
@@ -499,16 +410,342 @@ fn secret_overrides(m: &Model, out: &mut Vec<Diagnostic>) {
             .is_some_and(|o| o.contains_key("valueFrom") || o.contains_key("value"));
         if !ok {
             out.push(
+                Listed::NotEnvTree {
+                    secret: &secret.value,
+                    key: &key.value,
+                    at: key.span,
+                }
+                .into(),
+            );
+        }
+    }
+}
+
+/// A cluster id written as a YAML number: what was written, how it reads, and where it came
+/// from (a values file or `--set`), for the fix.
+struct NumericId<'a> {
+    /// `clusterId` or `the CPC id`.
+    what: &'a str,
+    from_set: bool,
+    /// The CSC's cpcIds as text, for the quoted list.
+    ids: Vec<String>,
+    written: String,
+    read: String,
+    at: Span,
+}
+
+impl NumericId<'_> {
+    /// What to write instead.
+    fn fix(&self) -> String {
+        let written = &self.written;
+        match (self.what == "clusterId", self.from_set) {
+            (true, false) => format!("quote it: clusterId: \"{written}\""),
+            (false, false) => {
+                let quoted: Vec<String> = self.ids.iter().map(|i| format!("\"{i}\"")).collect();
+                format!("quote each id: cpcIds: [{}]", quoted.join(", "))
+            }
+            // `--set` reads digits as a number, in Helm as here; `--set-string` keeps the text.
+            (true, true) => {
+                format!("pass it as text: --set-string global.eventBus.clusterId={written}")
+            }
+            (false, true) => {
+                "pass the ids as text: --set-string 'global.eventBus.cpcIds={1,2}'".to_string()
+            }
+        }
+    }
+}
+
+/// What the rules above find; `From<Finding> for Diagnostic` words every one of them.
+enum Finding<'a> {
+    InvalidId {
+        what: &'a str,
+        id: &'a str,
+        at: Span,
+    },
+    NumberNotAsWritten(NumericId<'a>),
+    UnquotedId(NumericId<'a>),
+    /// `lower`: the value in lower case, when that is a cluster type.
+    ClusterType {
+        shown: String,
+        lower: Option<String>,
+        at: Span,
+    },
+    MissingClusterId {
+        at: Span,
+    },
+    MissingCscEndpoint {
+        at: Span,
+    },
+    CscEndpoint {
+        endpoint: &'a str,
+        problem: String,
+        at: Span,
+    },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::InvalidId { what, id, at } => {
+                let fixed: String = id
+                    .to_ascii_lowercase()
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect();
                 Diagnostic::new(
+                    Code::ClusterId,
+                    format!("{what} `{id}` is not lower-case letters and digits only"),
+                )
+                .at(at, "invalid id")
+                .help(if fixed.is_empty() || fixed == id {
+                    "use only a-z and 0-9, e.g. `1` or `edge7`".to_string()
+                } else {
+                    format!("write it as `{fixed}`")
+                })
+            }
+            Finding::NumberNotAsWritten(id) => Diagnostic::new(
+                Code::ClusterId,
+                format!(
+                    "{} `{}` is a number that reads as `{}`, not as written",
+                    id.what, id.written, id.read
+                ),
+            )
+            .at(id.at, "numeric id")
+            .help(format!(
+                "{} (ids are lower-case letters and digits)",
+                id.fix()
+            )),
+            Finding::UnquotedId(id) => Diagnostic::new(
+                Code::UnquotedId,
+                format!(
+                    "{} `{}` is a YAML number: the chart prints it as `%!s(float64={})` in \
+                     subjects, secret names and env names",
+                    id.what, id.written, id.read
+                ),
+            )
+            .at(id.at, "unquoted id")
+            .help(id.fix()),
+            Finding::ClusterType { shown, lower, at } => {
+                let d = Diagnostic::new(
+                    Code::ClusterType,
+                    format!("clusterType `{shown}` is neither `csc` nor `cpc`"),
+                )
+                .at(at, "unknown cluster type");
+                match lower {
+                    Some(l) => d.help(format!("write it in lower case: `{l}`")),
+                    None => {
+                        d.help("use `csc` for the central cluster or `cpc` for an edge cluster")
+                    }
+                }
+            }
+            Finding::MissingClusterId { at } => {
+                Diagnostic::new(Code::MissingClusterId, "a CPC needs `clusterId`")
+                    .at(at, "global.eventBus has no clusterId")
+                    .help(
+                        "add `clusterId: \"1\"` (lower-case letters and digits) under \
+                         global.eventBus",
+                    )
+            }
+            Finding::MissingCscEndpoint { at } => Diagnostic::new(
+                Code::MissingCscEndpoint,
+                "a CPC needs `cscEndpoint`, the CSC leaf listener it dials",
+            )
+            .at(at, "global.eventBus has no cscEndpoint")
+            .help("add e.g. `cscEndpoint: nats://csc-gateway:7422` under global.eventBus"),
+            Finding::CscEndpoint {
+                endpoint,
+                problem,
+                at,
+            } => Diagnostic::new(
+                Code::CscEndpoint,
+                format!("cscEndpoint `{endpoint}` is not a usable leaf URL: {problem}"),
+            )
+            .at(at, "invalid endpoint")
+            .help("write it as nats://HOST:7422 or tls://HOST:7422"),
+        }
+    }
+}
+
+/// What the rules on the values' lists find: cpcIds, crossLayer subjects, secret overrides.
+enum Listed<'a> {
+    DuplicateCpcId {
+        id: &'a str,
+        at: Span,
+        first_at: Span,
+    },
+    Subject {
+        subject: &'a str,
+        list: &'a str,
+        error: String,
+        at: Span,
+    },
+    UnknownSecret {
+        secret: &'a str,
+        names: Vec<&'a str>,
+        at: Span,
+    },
+    UnknownSecretKey {
+        secret: &'a str,
+        key: &'a str,
+        keys: Vec<&'a str>,
+        at: Span,
+    },
+    SeedInOverride {
+        secret: &'a str,
+        key: &'a str,
+        at: Span,
+    },
+    NotEnvTree {
+        secret: &'a str,
+        key: &'a str,
+        at: Span,
+    },
+}
+
+impl From<Listed<'_>> for Diagnostic {
+    fn from(f: Listed<'_>) -> Diagnostic {
+        match f {
+            Listed::DuplicateCpcId { id, at, first_at } => Diagnostic::new(
+                Code::DuplicateCpcId,
+                format!("the CPC id `{id}` is listed twice in cpcIds"),
+            )
+            .at(at, "listed again here")
+            .at(first_at, "first listed here")
+            .help("remove the second entry"),
+            Listed::Subject {
+                subject,
+                list,
+                error,
+                at,
+            } => Diagnostic::new(
+                Code::Subject,
+                format!("`{subject}` in crossLayer.{list} is not a valid NATS subject: {error}"),
+            )
+            .at(at, "invalid subject")
+            .help(
+                "tokens are separated by `.`, `*` matches one token, `>` matches the rest and \
+                 stands last, e.g. `sensor.>`",
+            ),
+            Listed::UnknownSecret { secret, names, at } => {
+                let d = Diagnostic::new(
                     Code::SecretRefOverride,
                     format!(
-                        "the override for `{}`/`{}` is not an env value tree",
-                        secret.value, key.value
+                        "nkeySecretRefOverrides names the secret `{secret}`, which this cluster \
+                         does not use"
                     ),
                 )
-                .at(key.span, "needs `valueFrom:` or `value:`")
-                .help("write e.g. `valueFrom: {secretKeyRef: {name: my-secret, key: seed}}`"),
-            );
+                .at(at, "unknown secret");
+                match suggest(secret, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!(
+                        "the secrets of this cluster are: {}",
+                        names.join(", ")
+                    )),
+                }
+            }
+            Listed::UnknownSecretKey {
+                secret,
+                key,
+                keys,
+                at,
+            } => Diagnostic::new(
+                Code::SecretRefOverride,
+                format!("the secret `{secret}` has no key `{key}`"),
+            )
+            .at(at, "unknown key")
+            .help(format!("its keys are: {}", keys.join(", "))),
+            Listed::SeedInOverride { secret, key, at } => Diagnostic::new(
+                Code::SecretRefOverride,
+                format!(
+                    "the override for `{secret}`/`{key}` writes a seed into the values; it would \
+                     reach env.yaml and the pod spec in clear"
+                ),
+            )
+            .at(at, "a secret in the values")
+            .help("point at a Secret instead: `valueFrom: {secretKeyRef: {name: ..., key: ...}}`"),
+            Listed::NotEnvTree { secret, key, at } => Diagnostic::new(
+                Code::SecretRefOverride,
+                format!("the override for `{secret}`/`{key}` is not an env value tree"),
+            )
+            .at(at, "needs `valueFrom:` or `value:`")
+            .help("write e.g. `valueFrom: {secretKeyRef: {name: my-secret, key: seed}}`"),
+        }
+    }
+}
+
+/// What the rules on settings the cluster's type or listeners undo find.
+enum Setting<'a> {
+    UnusedForClusterType {
+        key: &'a str,
+        here: &'a str,
+        there: &'a str,
+        at: Span,
+    },
+    MtlsLeafTls {
+        at: Span,
+    },
+    /// Identities landing in an extra account with JetStream, without a file store.
+    MqttFileStore {
+        users: Vec<&'a str>,
+        account: &'a str,
+        at: Span,
+    },
+}
+
+impl From<Setting<'_>> for Diagnostic {
+    fn from(f: Setting<'_>) -> Diagnostic {
+        match f {
+            Setting::UnusedForClusterType {
+                key,
+                here,
+                there,
+                at,
+            } => Diagnostic::new(
+                Code::UnusedForClusterType,
+                format!("`{key}` does nothing on a {here}: the chart reads it only on a {there}"),
+            )
+            .at(at, format!("ignored on a {here}"))
+            .help(format!(
+                "remove it from this {here}'s values, or move it to the {there}'s"
+            )),
+            Setting::MtlsLeafTls { at } => Diagnostic::new(
+                Code::MtlsLeafTls,
+                "mTLS is on, and this CSC's leaf listener serves TLS (cscLeafServerTLS): \
+                 nats-mtls joins through that listener with remotes the chart renders without a \
+                 CA or a certificate, so the handshake fails (\"x509: certificate signed by \
+                 unknown authority\"; with `verify`, \"tls: bad certificate\") and MQTT clients on \
+                 the mTLS listener reach no other client",
+            )
+            .at(at, "TLS on the leaf listener nats-mtls dials")
+            .help(
+                "turn mTLS off on this CSC (`global.eventBus.mtls.enabled: false`), or serve its \
+                 leaf listener without TLS",
+            ),
+            Setting::MqttFileStore { users, account, at } => {
+                let (who, lands) = if users.len() == 1 {
+                    ("the identity", "lands")
+                } else {
+                    ("the identities", "land")
+                };
+                Diagnostic::new(
+                    Code::MqttFileStore,
+                    format!(
+                        "MQTT is on and the file store is off, and {who} `{}` {lands} in the \
+                         extra account `{account}`, which has JetStream: an MQTT client there is \
+                         refused (nats-server 2.12.6 at CONNECT: \"create sessions stream ... \
+                         insufficient storage resources available\"; 2.14+ at its first \
+                         subscription: \"unable to persist session\"): NACK prepares MQTT streams \
+                         in memory only for the CSC and CPC accounts",
+                        users.join("`, `"),
+                    ),
+                )
+                .at(at, "JetStream in this account, no file store")
+                .help(
+                    "turn the file store on (`nats.config.jetstream.fileStore.enabled: true`), or \
+                     have MQTT clients land in the CSC or CPC account; NATS clients of this \
+                     account are not affected",
+                )
+            }
         }
     }
 }

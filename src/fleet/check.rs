@@ -15,23 +15,15 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
         if m.cluster_name() != c.name()
             && (m.cluster_type == ClusterType::Csc || m.cluster_id.is_some())
         {
-            let mut d = Diagnostic::new(
-                Code::FleetClusterName,
-                format!(
-                    "the fleet calls this cluster `{}`, but its values make it `{}` (its NATS \
-                     cluster name and JetStream identity)",
-                    c.name(),
-                    m.cluster_name()
-                ),
-            )
-            .at(c.spec.name.span, "fleet name");
-            if let Some(id) = &m.cluster_id {
-                d = d.at(id.span, "clusterId");
-            }
-            out.push(d.help(format!(
-                "name it `{}` in the fleet file, or fix its clusterId",
-                m.cluster_name()
-            )));
+            out.push(
+                Finding::ClusterName {
+                    fleet_name: c.name(),
+                    values_name: m.cluster_name(),
+                    at: c.spec.name.span,
+                    id: m.cluster_id.as_ref().map(|id| id.span),
+                }
+                .into(),
+            );
         }
         if let Some(gw) = &c.spec.gateway {
             out.extend(gateway_routes(m, gw));
@@ -49,29 +41,22 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
         .collect();
     match cscs.as_slice() {
         [] if fleet.complete => out.push(
-            Diagnostic::new(
-                Code::FleetOneCsc,
-                "the fleet has no CSC: every CPC's leaf connection needs the central cluster to \
-                 dial",
-            )
-            .at(spec.clusters_span, "no cluster with clusterType: csc")
-            .help("add the CSC to `clusters:` with its values (global.eventBus.clusterType: csc)"),
+            Finding::NoCsc {
+                at: spec.clusters_span,
+            }
+            .into(),
         ),
         [_] | [] => {}
         [first, rest @ ..] => {
             for c in rest {
                 out.push(
-                    Diagnostic::new(
-                        Code::FleetOneCsc,
-                        format!(
-                            "`{}` is a second CSC; a fleet has exactly one (`{}`)",
-                            c.name(),
-                            first.name()
-                        ),
-                    )
-                    .at(c.spec.name.span, "another CSC")
-                    .at(first.spec.name.span, "the first CSC")
-                    .help("give this cluster clusterType: cpc, or split the fleet file in two"),
+                    Finding::SecondCsc {
+                        name: c.name(),
+                        first: first.name(),
+                        at: c.spec.name.span,
+                        first_at: first.spec.name.span,
+                    }
+                    .into(),
                 );
             }
         }
@@ -84,23 +69,14 @@ pub fn check(fleet: &Fleet) -> Vec<Diagnostic> {
         let (first, fm) = *first_with.entry(id.value.as_str()).or_insert((c, m));
         if !std::ptr::eq(first, c) {
             out.push(
-                Diagnostic::new(
-                    Code::FleetDuplicateCpcId,
-                    format!(
-                        "`{}` and `{}` both have clusterId `{}`",
-                        first.name(),
-                        c.name(),
-                        id.value
-                    ),
-                )
-                .at(id.span, format!("{}'s id", c.name()))
-                .at(
-                    fm.cluster_id.as_ref().unwrap().span,
-                    format!("{}'s id", first.name()),
-                )
-                .help(
-                    "every CPC needs its own id: it prefixes its subjects and names its leaf user",
-                ),
+                Ids::DuplicateCpcId {
+                    first: first.name(),
+                    second: c.name(),
+                    id: &id.value,
+                    at: id.span,
+                    first_at: fm.cluster_id.as_ref().unwrap().span,
+                }
+                .into(),
             );
         }
     }
@@ -184,21 +160,15 @@ fn cpc_ids(
         let Some(id) = &m.cluster_id else { continue };
         if !listed(&id.value) {
             out.push(
-                Diagnostic::new(
-                    Code::FleetCpcIds,
-                    format!(
-                        "the CPC `{}` has clusterId `{}`, which the CSC's cpcIds do not list \
-                         ({listed_text}): the CSC has no leaf user for it",
-                        c.name(),
-                        id.value
-                    ),
-                )
-                .at(id.span, "not in the CSC's cpcIds")
-                .at(cpc_ids_span, format!("{}'s cpcIds", csc.name()))
-                .help(format!(
-                    "add \"{}\" to global.eventBus.cpcIds of the CSC",
-                    id.value
-                )),
+                Ids::CpcNotListed {
+                    cpc: c.name(),
+                    id: &id.value,
+                    listed: &listed_text,
+                    csc: csc.name(),
+                    at: id.span,
+                    list_at: cpc_ids_span,
+                }
+                .into(),
             );
         }
     }
@@ -211,21 +181,12 @@ fn cpc_ids(
         for id in &cm.cpc_ids {
             if !cpc_ids.contains(id.value.as_str()) {
                 out.push(
-                    Diagnostic::new(
-                        Code::FleetCpcIds,
-                        format!(
-                            "the CSC's cpcIds list `{}`, but no CPC of the fleet has that \
-                             clusterId",
-                            id.value
-                        ),
-                    )
-                    .at(id.span, "no such CPC in the fleet")
-                    .at(spec.clusters_span, "the fleet's clusters")
-                    .help(format!(
-                        "add the CPC with clusterId \"{}\" to the fleet file, or remove the id \
-                         from cpcIds",
-                        id.value
-                    )),
+                    Ids::NoSuchCpc {
+                        id: &id.value,
+                        at: id.span,
+                        clusters_at: spec.clusters_span,
+                    }
+                    .into(),
                 );
             }
         }
@@ -242,21 +203,13 @@ fn leaf_accounts(c: &Cluster, m: &Model, cm: &Model) -> Vec<Diagnostic> {
                 .any(|b| b.name.value == a.name.value)
         })
         .map(|a| {
-            Diagnostic::new(
-                Code::FleetLeafAccount,
-                format!(
-                    "{} binds a leaf connection to its extra account `{}`, which the CSC does not \
-                     have",
-                    c.name(),
-                    a.name.value
-                ),
-            )
-            .at(a.name.span, "leaf remote for this account")
-            .at(cm.event_bus_span, "the CSC's values")
-            .help(format!(
-                "add `{}` to the CSC's global.eventBus.extraAccounts, or disable it on this CPC",
-                a.name.value
-            ))
+            Finding::LeafAccount {
+                cpc: c.name(),
+                account: &a.name.value,
+                at: a.name.span,
+                csc_at: cm.event_bus_span,
+            }
+            .into()
         })
         .collect()
 }
@@ -388,57 +341,35 @@ fn endpoint(csc: &Cluster, cm: &Model, c: &Cluster, m: &Model) -> Vec<Diagnostic
 
 /// The scheme fits the listener: websocket, TLS, or plain text.
 fn endpoint_scheme(d: &Dial) -> Option<Diagnostic> {
-    // Scheme.
-    let scheme_problem = if d.websocket && !d.cm.nats.websocket.enabled {
-        Some((
-            format!(
-                "{} dials the CSC over websocket (`{}`), but the CSC has no websocket listener",
-                d.c.name(),
-                d.ep.value
-            ),
-            config_span(d.cm, &["websocket"]),
-            "the CSC's websocket block".to_string(),
-            "dial nats://HOST:7422 (or tls://), or enable nats.config.websocket on the CSC"
-                .to_string(),
-        ))
+    let (cpc, endpoint, at) = (d.c.name(), d.ep.value.as_str(), d.ep.span);
+    let problem = if d.websocket && !d.cm.nats.websocket.enabled {
+        Scheme::NoWebsocket {
+            cpc,
+            endpoint,
+            at,
+            websocket_at: config_span(d.cm, &["websocket"]),
+        }
     } else if d.scheme_tls && d.server_tls.is_none() && !d.gw_terminates {
-        Some((
-            format!(
-                "{} dials `{}` with TLS, but neither the CSC's leaf listener nor its Gateway \
-                 speaks TLS",
-                d.c.name(),
-                d.ep.value
-            ),
-            d.cm.event_bus_span,
-            "no cscLeafServerTLS on the CSC".to_string(),
-            "dial nats://, or give the CSC a cscLeafServerTLS block".to_string(),
-        ))
+        Scheme::NoServerTls {
+            cpc,
+            endpoint,
+            at,
+            csc_at: d.cm.event_bus_span,
+        }
     } else if !d.scheme_tls && d.client_block.is_none() && d.gw_terminates {
         let l = d.listener.unwrap();
-        Some((
-            format!(
-                "{} dials `{}` in plain text, but the CSC's Gateway listener {} terminates TLS",
-                d.c.name(),
-                d.ep.value,
-                l.describe()
-            ),
-            l.tls_mode.span,
-            "terminates TLS".to_string(),
-            format!(
-                "dial tls://HOST:{} and set `handshake_first: true` in cpcLeafClientTLS",
-                l.port.value
-            ),
-        ))
+        Scheme::PlainToTls {
+            cpc,
+            endpoint,
+            listener: l.describe(),
+            port: l.port.value,
+            at,
+            mode_at: l.tls_mode.span,
+        }
     } else {
-        None
+        return None;
     };
-    let (msg, other, label, help) = scheme_problem?;
-    Some(
-        Diagnostic::new(Code::FleetEndpointScheme, msg)
-            .at(d.ep.span, "cscEndpoint")
-            .at(other, label)
-            .help(help),
-    )
+    Some(Finding::Scheme(problem).into())
 }
 
 /// The port is the listener's; `false` when the CSC has no leaf listener at all (the rest
@@ -459,19 +390,12 @@ fn endpoint_port(d: &Dial, out: &mut Vec<Diagnostic>) -> bool {
         )
     } else if !d.cm.nats.leafnodes.enabled {
         out.push(
-            Diagnostic::new(
-                Code::FleetEndpointPort,
-                format!(
-                    "{} dials the CSC's leaf listener, but the CSC has leafnodes switched off",
-                    d.c.name()
-                ),
-            )
-            .at(d.ep.span, "cscEndpoint")
-            .at(
-                config_span(d.cm, &["leafnodes", "enabled"]),
-                "leafnodes off on the CSC",
-            )
-            .help("enable nats.config.leafnodes on the CSC"),
+            Finding::LeafOff {
+                cpc: d.c.name(),
+                at: d.ep.span,
+                leafnodes_at: config_span(d.cm, &["leafnodes", "enabled"]),
+            }
+            .into(),
         );
         return false;
     } else {
@@ -489,17 +413,16 @@ fn endpoint_port(d: &Dial, out: &mut Vec<Diagnostic>) -> bool {
     });
     if actual != expected {
         out.push(
-            Diagnostic::new(
-                Code::FleetEndpointPort,
-                format!(
-                    "{} dials port {actual} (`{}`), but {what} is on port {expected}",
-                    d.c.name(),
-                    d.ep.value
-                ),
-            )
-            .at(d.ep.span, format!("port {actual}"))
-            .at(where_span, format!("port {expected}"))
-            .help(format!("dial port {expected}")),
+            Finding::Port {
+                cpc: d.c.name(),
+                endpoint: &d.ep.value,
+                actual,
+                expected,
+                what,
+                at: d.ep.span,
+                listener_at: where_span,
+            }
+            .into(),
         );
     }
 
@@ -515,85 +438,40 @@ fn leaf_tls(d: &Dial, out: &mut Vec<Diagnostic>) {
         let l = d.listener.unwrap();
         if !client_hf {
             out.push(
-                Diagnostic::new(
-                    Code::FleetLeafTls,
-                    format!(
-                        "the CSC's Gateway listener {} terminates TLS, so {} must open with the \
-                         TLS handshake; without handshake_first it waits for an INFO the Gateway \
-                         never passes",
-                        l.describe(),
-                        d.c.name()
-                    ),
-                )
-                .at(client_span, "no handshake_first")
-                .at(l.tls_mode.span, "terminates TLS")
-                .help("set `handshake_first: true` in this CPC's cpcLeafClientTLS"),
+                Finding::LeafTls(LeafTls::GatewayHandshake {
+                    listener: l.describe(),
+                    cpc: d.c.name(),
+                    at: client_span,
+                    mode_at: l.tls_mode.span,
+                })
+                .into(),
             );
         }
         return;
     }
-    match (d.server_tls, client_tls) {
-        (Some((span, _)), false) => out.push(
-            Diagnostic::new(
-                Code::FleetLeafTls,
-                format!(
-                    "the CSC's leaf listener requires TLS, but {} dials `{}` without any TLS",
-                    d.c.name(),
-                    d.ep.value
-                ),
-            )
-            .at(d.ep.span, "no TLS on this end")
-            .at(span, "TLS on the CSC's leaf listener")
-            .help(
-                "give the CPC a cpcLeafClientTLS block (and dial tls://), or remove the CSC's leaf \
-                 TLS",
-            ),
-        ),
-        (None, true) => out.push(
-            Diagnostic::new(
-                Code::FleetLeafTls,
-                format!(
-                    "{} sets leaf TLS (cpcLeafClientTLS), but the CSC's leaf listener has none",
-                    d.c.name()
-                ),
-            )
-            .at(client_span, "TLS on this end")
-            .at(d.cm.event_bus_span, "no cscLeafServerTLS on the CSC")
-            .help(
-                "set TLS at both ends of the leaf connection (cscLeafServerTLS on the CSC) or at \
-                 neither",
-            ),
-        ),
-        (Some((span, server_hf)), true) if server_hf != client_hf => {
-            let (on, off) = if server_hf {
-                ("the CSC", d.c.name())
-            } else {
-                (d.c.name(), "the CSC")
-            };
-            out.push(
-                Diagnostic::new(
-                    Code::FleetLeafTls,
-                    format!(
-                        "handshake_first is on at {on} and off at {off}: one end waits for an \
-                         INFO, the other for a TLS handshake"
-                    ),
-                )
-                .at(
-                    client_span,
-                    format!("handshake_first {}", if client_hf { "on" } else { "off" }),
-                )
-                .at(
-                    span,
-                    format!("handshake_first {}", if server_hf { "on" } else { "off" }),
-                )
-                .help(
-                    "set `handshake_first: true` at both ends (cscLeafServerTLS and \
-                     cpcLeafClientTLS) or at neither",
-                ),
-            )
-        }
-        _ => {}
-    }
+    let cpc = d.c.name();
+    let found = match (d.server_tls, client_tls) {
+        (Some((server_at, _)), false) => LeafTls::ServerOnly {
+            cpc,
+            endpoint: &d.ep.value,
+            at: d.ep.span,
+            server_at,
+        },
+        (None, true) => LeafTls::ClientOnly {
+            cpc,
+            at: client_span,
+            csc_at: d.cm.event_bus_span,
+        },
+        (Some((server_at, server_hf)), true) if server_hf != client_hf => LeafTls::Handshake {
+            cpc,
+            server_hf,
+            client_hf,
+            at: client_span,
+            server_at,
+        },
+        _ => return,
+    };
+    out.push(Finding::LeafTls(found).into());
 }
 
 fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
@@ -621,32 +499,22 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
                 unreachable!("a route is elsewhere only when the fleet names the Gateway")
             }
         };
-        let keys: Vec<&str> = wrong.iter().map(|r| r.key).collect();
-        let mut d = Diagnostic::new(
-            Code::FleetRouteSection,
-            format!(
-                "the routes {} attach to Gateway `{}/{}`, but this cluster's Gateway is `{this}`; \
-                 they never carry traffic",
-                keys.join(", "),
-                wrong[0].gateway_namespace,
-                wrong[0].gateway_name
-            ),
-        )
-        .at(
-            gw.name
-                .as_ref()
-                .or(gw.namespace.as_ref())
-                .map(|n| n.span)
-                .unwrap_or(gw.span),
-            "this cluster's Gateway",
+        out.push(
+            Route::RoutesElsewhere {
+                keys: wrong.iter().map(|r| r.key).collect(),
+                namespace: &wrong[0].gateway_namespace,
+                name: &wrong[0].gateway_name,
+                this,
+                at: gw
+                    .name
+                    .as_ref()
+                    .or(gw.namespace.as_ref())
+                    .map(|n| n.span)
+                    .unwrap_or(gw.span),
+                routes: wrong.iter().map(|r| (r.span, r.key)).collect(),
+            }
+            .into(),
         );
-        for r in &wrong {
-            d = d.at(r.span, format!("the {} route", r.key));
-        }
-        out.push(d.help(
-            "set gatewayName and gatewayNamespace of each route (global.eventBus.gateway.routes) \
-             to the cluster's Gateway, or correct the fleet file",
-        ));
     }
     for r in m.routes.iter().filter(|r| r.enabled && !elsewhere(r)) {
         let Some(l) = gw
@@ -654,25 +522,15 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
             .iter()
             .find(|l| l.name.value == r.section_name.value)
         else {
-            let d = Diagnostic::new(
-                Code::FleetRouteSection,
-                format!(
-                    "the {} route's sectionName `{}` names no listener of the Gateway (listeners: \
-                     {}); the route never carries traffic",
-                    r.key,
-                    r.section_name.value,
-                    names.join(", ")
-                ),
-            )
-            .at(r.section_name.span, "no such listener")
-            .at(gw.span, "the Gateway's listeners");
             out.push(
-                match suggest(&r.section_name.value, names.iter().copied()) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(
-                        "set sectionName to the name of the listener that carries this traffic",
-                    ),
-                },
+                Route::UnknownSection {
+                    key: r.key,
+                    section: &r.section_name.value,
+                    names: names.clone(),
+                    at: r.section_name.span,
+                    gateway_at: gw.span,
+                }
+                .into(),
             );
             continue;
         };
@@ -687,27 +545,15 @@ fn gateway_routes(m: &Model, gw: &GatewayFacts) -> Vec<Diagnostic> {
             }
         };
         if !fits {
-            let (needs, fix) = match r.kind.value {
-                RouteKind::Tls => (
-                    "a TLSRoute needs a TLS listener in Passthrough mode",
-                    "TCPRoute",
-                ),
-                RouteKind::Tcp => ("a Passthrough listener takes only TLSRoutes", "TLSRoute"),
-            };
             out.push(
-                Diagnostic::new(
-                    Code::FleetRouteKind,
-                    format!(
-                        "the {} route is a {} on listener {}: {needs}; the route never carries \
-                         traffic",
-                        r.key,
-                        r.kind.value.name(),
-                        l.describe()
-                    ),
-                )
-                .at(r.kind.span, r.kind.value.name())
-                .at(l.tls_mode.span, "the listener's TLS mode")
-                .help(format!("make the route a {fix}, or change the listener")),
+                Route::Kind {
+                    key: r.key,
+                    kind: r.kind.value,
+                    listener: l.describe(),
+                    at: r.kind.span,
+                    mode_at: l.tls_mode.span,
+                }
+                .into(),
             );
         }
     }
@@ -762,21 +608,6 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
     let sans = &facts.sans;
     let hostnames_span = hostnames.first().map(|h| h.span).unwrap_or(route.span);
     let sans_span = sans.first().map(|s| s.span).unwrap_or(facts.span);
-    let three = |host: &str| {
-        format!(
-            "SNI `{host}`; TLSRoute hostnames: {}; certificate SANs: {}",
-            if hostnames.is_empty() {
-                "any (none listed)".into()
-            } else {
-                list(hostnames)
-            },
-            if sans.is_empty() {
-                "not stated".into()
-            } else {
-                list(sans)
-            }
-        )
-    };
     for url in &facts.broker_urls {
         let host = split_url(&url.value).map(|(_, h, _)| h).unwrap_or_else(|| {
             url.value
@@ -792,28 +623,20 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
         if route_ok && san_ok {
             continue;
         }
-        let why = match (route_ok, san_ok) {
-            (false, false) => "neither the TLSRoute hostnames nor the certificate SANs cover it",
-            (false, true) => "the TLSRoute drops it before the handshake reaches NATS",
-            _ => "the server certificate does not name it, so the client refuses the handshake",
-        };
         out.push(
-            Diagnostic::new(
-                Code::FleetMtlsHostname,
-                format!(
-                    "{}: the broker URL `{}` sends {}: {why}",
-                    c.name(),
-                    url.value,
-                    three(&host)
-                ),
-            )
-            .at(url.span, "broker URL")
-            .at(hostnames_span, "TLSRoute hostnames")
-            .at(sans_span, "certificate SANs")
-            .help(
-                "make the broker URL host, the mqttMtls route's hostnames and the certificate SANs \
-                 name the same host (a client dialling an IP address sends that address as SNI)",
-            ),
+            Mtls::BrokerUrl {
+                cluster: c.name(),
+                url: &url.value,
+                host: &host,
+                hostnames,
+                sans,
+                route_ok,
+                san_ok,
+                at: url.span,
+                hostnames_at: hostnames_span,
+                sans_at: sans_span,
+            }
+            .into(),
         );
     }
     if !sans.is_empty() {
@@ -822,24 +645,644 @@ fn mtls_hostnames(c: &Cluster, m: &Model) -> Vec<Diagnostic> {
                 .iter()
                 .any(|s| s.value.eq_ignore_ascii_case(&h.value) || san_matches(&s.value, &h.value));
             if !covered {
-                let urls = list(&facts.broker_urls);
                 out.push(
-                    Diagnostic::new(
-                        Code::FleetMtlsHostname,
-                        format!(
-                            "{}: the TLSRoute hostname `{}` is not among the certificate SANs \
-                             ({}); clients dialling it fail the handshake (broker URLs: {urls})",
-                            c.name(),
-                            h.value,
-                            list(sans)
-                        ),
-                    )
-                    .at(h.span, "TLSRoute hostname")
-                    .at(sans_span, "certificate SANs")
-                    .help("add the hostname to the certificate, or remove it from the route"),
+                    Mtls::Hostname {
+                        cluster: c.name(),
+                        hostname: &h.value,
+                        sans,
+                        urls: &facts.broker_urls,
+                        at: h.span,
+                        sans_at: sans_span,
+                    }
+                    .into(),
                 );
             }
         }
     }
     out
+}
+
+/// What the rules above find; `From<Finding> for Diagnostic` words every one of them, so a
+/// rule says only what it saw.
+enum Finding<'a> {
+    /// The fleet's name for a cluster against the one its values give it.
+    ClusterName {
+        fleet_name: &'a str,
+        values_name: String,
+        at: Span,
+        id: Option<Span>,
+    },
+    NoCsc {
+        at: Span,
+    },
+    SecondCsc {
+        name: &'a str,
+        first: &'a str,
+        at: Span,
+        first_at: Span,
+    },
+    LeafAccount {
+        cpc: &'a str,
+        account: &'a str,
+        at: Span,
+        csc_at: Span,
+    },
+    /// The endpoint's scheme does not fit the CSC's listener.
+    Scheme(Scheme<'a>),
+    LeafOff {
+        cpc: &'a str,
+        at: Span,
+        leafnodes_at: Span,
+    },
+    /// The endpoint's port against the listener's (`what` names the listener).
+    Port {
+        cpc: &'a str,
+        endpoint: &'a str,
+        actual: u16,
+        expected: u16,
+        what: String,
+        at: Span,
+        listener_at: Span,
+    },
+    /// Leaf TLS at the two ends.
+    LeafTls(LeafTls<'a>),
+}
+
+/// What the rules on a cluster's routes find: the Gateway they attach to, their listener,
+/// and the mTLS route's hostnames against the broker URLs and the certificate.
+enum Route<'a> {
+    /// Routes attached to another Gateway than the cluster's (`this`).
+    RoutesElsewhere {
+        keys: Vec<&'a str>,
+        namespace: &'a str,
+        name: &'a str,
+        this: String,
+        at: Span,
+        routes: Vec<(Span, &'a str)>,
+    },
+    UnknownSection {
+        key: &'a str,
+        section: &'a str,
+        names: Vec<&'a str>,
+        at: Span,
+        gateway_at: Span,
+    },
+    Kind {
+        key: &'a str,
+        kind: RouteKind,
+        listener: String,
+        at: Span,
+        mode_at: Span,
+    },
+}
+
+/// How a CPC's endpoint scheme misses the CSC's listener.
+enum Scheme<'a> {
+    NoWebsocket {
+        cpc: &'a str,
+        endpoint: &'a str,
+        at: Span,
+        websocket_at: Span,
+    },
+    NoServerTls {
+        cpc: &'a str,
+        endpoint: &'a str,
+        at: Span,
+        csc_at: Span,
+    },
+    PlainToTls {
+        cpc: &'a str,
+        endpoint: &'a str,
+        listener: String,
+        port: u16,
+        at: Span,
+        mode_at: Span,
+    },
+}
+
+/// How the two ends of a leaf connection disagree on TLS.
+enum LeafTls<'a> {
+    /// The Gateway terminates TLS and the CPC does not open with the handshake.
+    GatewayHandshake {
+        listener: String,
+        cpc: &'a str,
+        at: Span,
+        mode_at: Span,
+    },
+    ServerOnly {
+        cpc: &'a str,
+        endpoint: &'a str,
+        at: Span,
+        server_at: Span,
+    },
+    ClientOnly {
+        cpc: &'a str,
+        at: Span,
+        csc_at: Span,
+    },
+    Handshake {
+        cpc: &'a str,
+        server_hf: bool,
+        client_hf: bool,
+        at: Span,
+        server_at: Span,
+    },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::ClusterName {
+                fleet_name,
+                values_name,
+                at,
+                id,
+            } => {
+                let mut d = Diagnostic::new(
+                    Code::FleetClusterName,
+                    format!(
+                        "the fleet calls this cluster `{fleet_name}`, but its values make it \
+                         `{values_name}` (its NATS cluster name and JetStream identity)"
+                    ),
+                )
+                .at(at, "fleet name");
+                if let Some(id) = id {
+                    d = d.at(id, "clusterId");
+                }
+                d.help(format!(
+                    "name it `{values_name}` in the fleet file, or fix its clusterId"
+                ))
+            }
+            Finding::NoCsc { at } => Diagnostic::new(
+                Code::FleetOneCsc,
+                "the fleet has no CSC: every CPC's leaf connection needs the central cluster to \
+                 dial",
+            )
+            .at(at, "no cluster with clusterType: csc")
+            .help("add the CSC to `clusters:` with its values (global.eventBus.clusterType: csc)"),
+            Finding::SecondCsc {
+                name,
+                first,
+                at,
+                first_at,
+            } => Diagnostic::new(
+                Code::FleetOneCsc,
+                format!("`{name}` is a second CSC; a fleet has exactly one (`{first}`)"),
+            )
+            .at(at, "another CSC")
+            .at(first_at, "the first CSC")
+            .help("give this cluster clusterType: cpc, or split the fleet file in two"),
+            Finding::LeafAccount {
+                cpc,
+                account,
+                at,
+                csc_at,
+            } => Diagnostic::new(
+                Code::FleetLeafAccount,
+                format!(
+                    "{cpc} binds a leaf connection to its extra account `{account}`, which the \
+                     CSC does not have"
+                ),
+            )
+            .at(at, "leaf remote for this account")
+            .at(csc_at, "the CSC's values")
+            .help(format!(
+                "add `{account}` to the CSC's global.eventBus.extraAccounts, or disable it on \
+                 this CPC"
+            )),
+            Finding::Scheme(s) => s.into(),
+            Finding::LeafOff {
+                cpc,
+                at,
+                leafnodes_at,
+            } => Diagnostic::new(
+                Code::FleetEndpointPort,
+                format!(
+                    "{cpc} dials the CSC's leaf listener, but the CSC has leafnodes switched off"
+                ),
+            )
+            .at(at, "cscEndpoint")
+            .at(leafnodes_at, "leafnodes off on the CSC")
+            .help("enable nats.config.leafnodes on the CSC"),
+            Finding::Port {
+                cpc,
+                endpoint,
+                actual,
+                expected,
+                what,
+                at,
+                listener_at,
+            } => Diagnostic::new(
+                Code::FleetEndpointPort,
+                format!(
+                    "{cpc} dials port {actual} (`{endpoint}`), but {what} is on port {expected}"
+                ),
+            )
+            .at(at, format!("port {actual}"))
+            .at(listener_at, format!("port {expected}"))
+            .help(format!("dial port {expected}")),
+            Finding::LeafTls(t) => t.into(),
+        }
+    }
+}
+
+impl From<Scheme<'_>> for Diagnostic {
+    fn from(s: Scheme<'_>) -> Diagnostic {
+        let (msg, at, other, label, help) = match s {
+            Scheme::NoWebsocket {
+                cpc,
+                endpoint,
+                at,
+                websocket_at,
+            } => (
+                format!(
+                    "{cpc} dials the CSC over websocket (`{endpoint}`), but the CSC has no \
+                     websocket listener"
+                ),
+                at,
+                websocket_at,
+                "the CSC's websocket block",
+                "dial nats://HOST:7422 (or tls://), or enable nats.config.websocket on the CSC"
+                    .to_string(),
+            ),
+            Scheme::NoServerTls {
+                cpc,
+                endpoint,
+                at,
+                csc_at,
+            } => (
+                format!(
+                    "{cpc} dials `{endpoint}` with TLS, but neither the CSC's leaf listener nor \
+                     its Gateway speaks TLS"
+                ),
+                at,
+                csc_at,
+                "no cscLeafServerTLS on the CSC",
+                "dial nats://, or give the CSC a cscLeafServerTLS block".to_string(),
+            ),
+            Scheme::PlainToTls {
+                cpc,
+                endpoint,
+                listener,
+                port,
+                at,
+                mode_at,
+            } => (
+                format!(
+                    "{cpc} dials `{endpoint}` in plain text, but the CSC's Gateway listener \
+                     {listener} terminates TLS"
+                ),
+                at,
+                mode_at,
+                "terminates TLS",
+                format!(
+                    "dial tls://HOST:{port} and set `handshake_first: true` in cpcLeafClientTLS"
+                ),
+            ),
+        };
+        Diagnostic::new(Code::FleetEndpointScheme, msg)
+            .at(at, "cscEndpoint")
+            .at(other, label)
+            .help(help)
+    }
+}
+
+impl From<LeafTls<'_>> for Diagnostic {
+    fn from(t: LeafTls<'_>) -> Diagnostic {
+        match t {
+            LeafTls::GatewayHandshake {
+                listener,
+                cpc,
+                at,
+                mode_at,
+            } => Diagnostic::new(
+                Code::FleetLeafTls,
+                format!(
+                    "the CSC's Gateway listener {listener} terminates TLS, so {cpc} must open \
+                     with the TLS handshake; without handshake_first it waits for an INFO the \
+                     Gateway never passes"
+                ),
+            )
+            .at(at, "no handshake_first")
+            .at(mode_at, "terminates TLS")
+            .help("set `handshake_first: true` in this CPC's cpcLeafClientTLS"),
+            LeafTls::ServerOnly {
+                cpc,
+                endpoint,
+                at,
+                server_at,
+            } => Diagnostic::new(
+                Code::FleetLeafTls,
+                format!(
+                    "the CSC's leaf listener requires TLS, but {cpc} dials `{endpoint}` without \
+                     any TLS"
+                ),
+            )
+            .at(at, "no TLS on this end")
+            .at(server_at, "TLS on the CSC's leaf listener")
+            .help(
+                "give the CPC a cpcLeafClientTLS block (and dial tls://), or remove the CSC's leaf \
+                 TLS",
+            ),
+            LeafTls::ClientOnly { cpc, at, csc_at } => Diagnostic::new(
+                Code::FleetLeafTls,
+                format!(
+                    "{cpc} sets leaf TLS (cpcLeafClientTLS), but the CSC's leaf listener has none"
+                ),
+            )
+            .at(at, "TLS on this end")
+            .at(csc_at, "no cscLeafServerTLS on the CSC")
+            .help(
+                "set TLS at both ends of the leaf connection (cscLeafServerTLS on the CSC) or at \
+                 neither",
+            ),
+            LeafTls::Handshake {
+                cpc,
+                server_hf,
+                client_hf,
+                at,
+                server_at,
+            } => {
+                let (on, off) = if server_hf {
+                    ("the CSC", cpc)
+                } else {
+                    (cpc, "the CSC")
+                };
+                let state = |on: bool| if on { "on" } else { "off" };
+                Diagnostic::new(
+                    Code::FleetLeafTls,
+                    format!(
+                        "handshake_first is on at {on} and off at {off}: one end waits for an \
+                         INFO, the other for a TLS handshake"
+                    ),
+                )
+                .at(at, format!("handshake_first {}", state(client_hf)))
+                .at(server_at, format!("handshake_first {}", state(server_hf)))
+                .help(
+                    "set `handshake_first: true` at both ends (cscLeafServerTLS and \
+                     cpcLeafClientTLS) or at neither",
+                )
+            }
+        }
+    }
+}
+
+impl From<Route<'_>> for Diagnostic {
+    fn from(r: Route<'_>) -> Diagnostic {
+        match r {
+            Route::RoutesElsewhere {
+                keys,
+                namespace,
+                name,
+                this,
+                at,
+                routes,
+            } => {
+                let mut d = Diagnostic::new(
+                    Code::FleetRouteSection,
+                    format!(
+                        "the routes {} attach to Gateway `{namespace}/{name}`, but this cluster's \
+                         Gateway is `{this}`; they never carry traffic",
+                        keys.join(", "),
+                    ),
+                )
+                .at(at, "this cluster's Gateway");
+                for (span, key) in routes {
+                    d = d.at(span, format!("the {key} route"));
+                }
+                d.help(
+                    "set gatewayName and gatewayNamespace of each route \
+                     (global.eventBus.gateway.routes) to the cluster's Gateway, or correct the \
+                     fleet file",
+                )
+            }
+            Route::UnknownSection {
+                key,
+                section,
+                names,
+                at,
+                gateway_at,
+            } => {
+                let d = Diagnostic::new(
+                    Code::FleetRouteSection,
+                    format!(
+                        "the {key} route's sectionName `{section}` names no listener of the \
+                         Gateway (listeners: {}); the route never carries traffic",
+                        names.join(", ")
+                    ),
+                )
+                .at(at, "no such listener")
+                .at(gateway_at, "the Gateway's listeners");
+                match suggest(section, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(
+                        "set sectionName to the name of the listener that carries this traffic",
+                    ),
+                }
+            }
+            Route::Kind {
+                key,
+                kind,
+                listener,
+                at,
+                mode_at,
+            } => {
+                let (needs, fix) = match kind {
+                    RouteKind::Tls => (
+                        "a TLSRoute needs a TLS listener in Passthrough mode",
+                        "TCPRoute",
+                    ),
+                    RouteKind::Tcp => ("a Passthrough listener takes only TLSRoutes", "TLSRoute"),
+                };
+                Diagnostic::new(
+                    Code::FleetRouteKind,
+                    format!(
+                        "the {key} route is a {} on listener {listener}: {needs}; the route never \
+                         carries traffic",
+                        kind.name(),
+                    ),
+                )
+                .at(at, kind.name())
+                .at(mode_at, "the listener's TLS mode")
+                .help(format!("make the route a {fix}, or change the listener"))
+            }
+        }
+    }
+}
+
+/// What the rule on the mTLS route finds: broker URLs, the route's hostnames and the certificate.
+enum Mtls<'a> {
+    /// A broker URL's host the TLSRoute hostnames or the certificate SANs do not cover.
+    BrokerUrl {
+        cluster: &'a str,
+        url: &'a str,
+        host: &'a str,
+        hostnames: &'a [Spanned<String>],
+        sans: &'a [Spanned<String>],
+        route_ok: bool,
+        san_ok: bool,
+        at: Span,
+        hostnames_at: Span,
+        sans_at: Span,
+    },
+    /// A TLSRoute hostname not among the certificate SANs.
+    Hostname {
+        cluster: &'a str,
+        hostname: &'a str,
+        sans: &'a [Spanned<String>],
+        urls: &'a [Spanned<String>],
+        at: Span,
+        sans_at: Span,
+    },
+}
+
+impl From<Mtls<'_>> for Diagnostic {
+    fn from(f: Mtls<'_>) -> Diagnostic {
+        match f {
+            Mtls::BrokerUrl {
+                cluster,
+                url,
+                host,
+                hostnames,
+                sans,
+                route_ok,
+                san_ok,
+                at,
+                hostnames_at,
+                sans_at,
+            } => {
+                let why = match (route_ok, san_ok) {
+                    (false, false) => {
+                        "neither the TLSRoute hostnames nor the certificate SANs cover it"
+                    }
+                    (false, true) => "the TLSRoute drops it before the handshake reaches NATS",
+                    _ => {
+                        "the server certificate does not name it, so the client refuses the \
+                         handshake"
+                    }
+                };
+                let hostnames = if hostnames.is_empty() {
+                    "any (none listed)".into()
+                } else {
+                    list(hostnames)
+                };
+                let sans = if sans.is_empty() {
+                    "not stated".into()
+                } else {
+                    list(sans)
+                };
+                Diagnostic::new(
+                    Code::FleetMtlsHostname,
+                    format!(
+                        "{cluster}: the broker URL `{url}` sends SNI `{host}`; TLSRoute \
+                         hostnames: {hostnames}; certificate SANs: {sans}: {why}"
+                    ),
+                )
+                .at(at, "broker URL")
+                .at(hostnames_at, "TLSRoute hostnames")
+                .at(sans_at, "certificate SANs")
+                .help(
+                    "make the broker URL host, the mqttMtls route's hostnames and the certificate \
+                     SANs name the same host (a client dialling an IP address sends that address \
+                     as SNI)",
+                )
+            }
+            Mtls::Hostname {
+                cluster,
+                hostname,
+                sans,
+                urls,
+                at,
+                sans_at,
+            } => Diagnostic::new(
+                Code::FleetMtlsHostname,
+                format!(
+                    "{cluster}: the TLSRoute hostname `{hostname}` is not among the certificate \
+                     SANs ({}); clients dialling it fail the handshake (broker URLs: {})",
+                    list(sans),
+                    list(urls)
+                ),
+            )
+            .at(at, "TLSRoute hostname")
+            .at(sans_at, "certificate SANs")
+            .help("add the hostname to the certificate, or remove it from the route"),
+        }
+    }
+}
+
+/// What the rules on CPC ids find: each once, and the CSC's cpcIds against the fleet's CPCs.
+enum Ids<'a> {
+    DuplicateCpcId {
+        first: &'a str,
+        second: &'a str,
+        id: &'a str,
+        at: Span,
+        first_at: Span,
+    },
+    /// A CPC's id the CSC's cpcIds (`listed`, shortened) do not list.
+    CpcNotListed {
+        cpc: &'a str,
+        id: &'a str,
+        listed: &'a str,
+        csc: &'a str,
+        at: Span,
+        list_at: Span,
+    },
+    /// An id of the CSC's cpcIds no CPC of the fleet has.
+    NoSuchCpc {
+        id: &'a str,
+        at: Span,
+        clusters_at: Span,
+    },
+}
+
+impl From<Ids<'_>> for Diagnostic {
+    fn from(f: Ids<'_>) -> Diagnostic {
+        match f {
+            Ids::DuplicateCpcId {
+                first,
+                second,
+                id,
+                at,
+                first_at,
+            } => Diagnostic::new(
+                Code::FleetDuplicateCpcId,
+                format!("`{first}` and `{second}` both have clusterId `{id}`"),
+            )
+            .at(at, format!("{second}'s id"))
+            .at(first_at, format!("{first}'s id"))
+            .help("every CPC needs its own id: it prefixes its subjects and names its leaf user"),
+            Ids::CpcNotListed {
+                cpc,
+                id,
+                listed,
+                csc,
+                at,
+                list_at,
+            } => Diagnostic::new(
+                Code::FleetCpcIds,
+                format!(
+                    "the CPC `{cpc}` has clusterId `{id}`, which the CSC's cpcIds do not list \
+                     ({listed}): the CSC has no leaf user for it"
+                ),
+            )
+            .at(at, "not in the CSC's cpcIds")
+            .at(list_at, format!("{csc}'s cpcIds"))
+            .help(format!("add \"{id}\" to global.eventBus.cpcIds of the CSC")),
+            Ids::NoSuchCpc {
+                id,
+                at,
+                clusters_at,
+            } => Diagnostic::new(
+                Code::FleetCpcIds,
+                format!("the CSC's cpcIds list `{id}`, but no CPC of the fleet has that clusterId"),
+            )
+            .at(at, "no such CPC in the fleet")
+            .at(clusters_at, "the fleet's clusters")
+            .help(format!(
+                "add the CPC with clusterId \"{id}\" to the fleet file, or remove the id from \
+                 cpcIds"
+            )),
+        }
+    }
 }

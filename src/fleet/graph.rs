@@ -102,11 +102,8 @@ pub fn build(fleet: &Fleet) -> Option<FleetGraph> {
 }
 
 /// Where a message published on `subject` in `start` goes across the fleet.
-// Over the 120-line limit; split when one explain search with graph/render.rs replaces it
-// (issue 18, item 4).
-#[allow(clippy::too_many_lines)]
 pub fn explain(fg: &FleetGraph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
-    crate::graph::render::explain(&fg.graph, start, subject, &crate::graph::render::FLEET)
+    crate::graph::render::explain(&fg.graph, start, subject)
 }
 
 /// The explain answer as text.

@@ -18,10 +18,6 @@ fn schema() -> &'static crate::check::schema_data::Json {
     &crate::check::schema_data::FLEET
 }
 
-fn file_diag(message: impl Into<String>, span: Span, label: &str) -> Diagnostic {
-    Diagnostic::new(Code::FleetFile, message).at(span, label)
-}
-
 /// Keys each map of the fleet file allows, for "did you mean".
 fn known_keys(pointer: &str) -> &'static [&'static str] {
     let depth: Vec<&str> = pointer.split('/').skip(1).collect();
@@ -62,32 +58,33 @@ fn schema_check(root: &Node) -> Vec<Diagnostic> {
                         .and_then(|n| n.entry(key))
                         .map(|e| e.key_span)
                         .unwrap_or(span);
-                    let known = known_keys(&pointer);
-                    let d = file_diag(
-                        format!("`{key}` is not a key of {where_}"),
-                        key_span,
-                        "unknown key",
+                    out.push(
+                        Spec::UnknownKey {
+                            key,
+                            place: &where_,
+                            known: known_keys(&pointer),
+                            at: key_span,
+                        }
+                        .into(),
                     );
-                    out.push(match suggest(key, known.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help(format!("the keys of {where_} are: {}", known.join(", "))),
-                    });
                 }
             }
             Finding::Required(prop) => {
-                required.push((
-                    pointer.clone(),
-                    file_diag(
-                        format!("{where_} needs the key `{prop}`"),
-                        entry.map(|e| e.key_span).unwrap_or(span),
-                        &format!("`{prop}` is missing"),
-                    )
-                    .help(format!("add `{prop}:` (see schema/fleet.schema.json)")),
-                ));
+                let at = entry.map(|e| e.key_span).unwrap_or(span);
+                let missing = Spec::Required {
+                    key: prop,
+                    place: &where_,
+                    at,
+                };
+                required.push((pointer.clone(), missing.into()));
             }
             other => out.push(
-                file_diag(format!("{where_} {}", other.describe()), span, "here")
-                    .help("see schema/fleet.schema.json"),
+                Spec::Schema {
+                    place: &where_,
+                    problem: other.describe(),
+                    at: span,
+                }
+                .into(),
             ),
         }
     }
@@ -162,8 +159,11 @@ pub fn read_spec(
         Ok(t) => t,
         Err(e) => {
             diags.push(
-                Diagnostic::new(e.code(), format!("cannot read the fleet file {name}: {e}"))
-                    .help("check the path given with --fleet"),
+                Spec::Unreadable {
+                    name: &name,
+                    error: &e,
+                }
+                .into(),
             );
             return None;
         }
@@ -173,14 +173,7 @@ pub fn read_spec(
     diags.extend(d);
     let root = root?;
     if !matches!(root.v, V::Map(_)) {
-        diags.push(
-            file_diag(
-                "a fleet file is a map with a `clusters` list",
-                root.span,
-                "not a map",
-            )
-            .help("start the file with `clusters:`"),
-        );
+        diags.push(Spec::NotAMap { at: root.span }.into());
         return None;
     }
     diags.extend(schema_check(&root));
@@ -197,13 +190,12 @@ pub fn read_spec(
         }
         if let Some(first) = clusters.iter().find(|f| f.name.value == name.value) {
             diags.push(
-                file_diag(
-                    format!("the fleet names the cluster `{}` twice", name.value),
-                    name.span,
-                    "named again here",
-                )
-                .at(first.name.span, "first named here")
-                .help("give every cluster its own name: it is also its output folder"),
+                Spec::ClusterTwice {
+                    name: &name.value,
+                    at: name.span,
+                    first_at: first.name.span,
+                }
+                .into(),
             );
             continue;
         }
@@ -286,9 +278,12 @@ fn read_file(
         }
         Err(e) => {
             diags.push(
-                Diagnostic::new(e.code(), format!("cannot read values file {name}: {e}"))
-                    .at(path.span, "named here")
-                    .help("paths in a fleet file are relative to the fleet file's folder"),
+                Spec::ValuesUnreadable {
+                    name: &name,
+                    error: &e,
+                    at: path.span,
+                }
+                .into(),
             );
             None
         }
@@ -368,14 +363,11 @@ pub fn cluster_values(spec: &ClusterSpec, cache: &FileCache) -> (Option<Node>, V
         let path = set_path(&e.key);
         if path.iter().any(String::is_empty) {
             diags.push(
-                file_diag(
-                    format!("the set key `{}` is not a dotted path of map keys", e.key),
-                    e.key_span,
-                    "empty key",
-                )
-                .help(
-                    "write e.g. `global.eventBus.clusterId: \"1\"`; give a list whole as the value",
-                ),
+                Spec::SetKey {
+                    key: &e.key,
+                    at: e.key_span,
+                }
+                .into(),
             );
             continue;
         }
@@ -383,4 +375,108 @@ pub fn cluster_values(spec: &ClusterSpec, cache: &FileCache) -> (Option<Node>, V
     }
     let root = (!broken).then(|| cache.defaults.coalesce(root));
     (root, diags)
+}
+
+/// What reading the fleet file finds; `From<Spec> for Diagnostic` words it.
+enum Spec<'a> {
+    Unreadable {
+        name: &'a str,
+        error: &'a crate::input::Refused,
+    },
+    ValuesUnreadable {
+        name: &'a str,
+        error: &'a crate::input::Refused,
+        at: Span,
+    },
+    NotAMap {
+        at: Span,
+    },
+    /// A key the schema does not know at `place`, and the keys it knows there.
+    UnknownKey {
+        key: &'a str,
+        place: &'a str,
+        known: &'a [&'a str],
+        at: Span,
+    },
+    Required {
+        key: &'a str,
+        place: &'a str,
+        at: Span,
+    },
+    /// Any other schema finding, described by the schema's interpreter.
+    Schema {
+        place: &'a str,
+        problem: String,
+        at: Span,
+    },
+    ClusterTwice {
+        name: &'a str,
+        at: Span,
+        first_at: Span,
+    },
+    SetKey {
+        key: &'a str,
+        at: Span,
+    },
+}
+
+impl From<Spec<'_>> for Diagnostic {
+    fn from(f: Spec<'_>) -> Diagnostic {
+        match f {
+            Spec::Unreadable { name, error } => Diagnostic::new(
+                error.code(),
+                format!("cannot read the fleet file {name}: {error}"),
+            )
+            .help("check the path given with --fleet"),
+            Spec::ValuesUnreadable { name, error, at } => Diagnostic::new(
+                error.code(),
+                format!("cannot read values file {name}: {error}"),
+            )
+            .at(at, "named here")
+            .help("paths in a fleet file are relative to the fleet file's folder"),
+            Spec::NotAMap { at } => Diagnostic::new(
+                Code::FleetFile,
+                "a fleet file is a map with a `clusters` list",
+            )
+            .at(at, "not a map")
+            .help("start the file with `clusters:`"),
+            Spec::UnknownKey {
+                key,
+                place,
+                known,
+                at,
+            } => {
+                let d =
+                    Diagnostic::new(Code::FleetFile, format!("`{key}` is not a key of {place}"))
+                        .at(at, "unknown key");
+                match suggest(key, known.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("the keys of {place} are: {}", known.join(", "))),
+                }
+            }
+            Spec::Required { key, place, at } => {
+                Diagnostic::new(Code::FleetFile, format!("{place} needs the key `{key}`"))
+                    .at(at, format!("`{key}` is missing"))
+                    .help(format!("add `{key}:` (see schema/fleet.schema.json)"))
+            }
+            Spec::Schema { place, problem, at } => {
+                Diagnostic::new(Code::FleetFile, format!("{place} {problem}"))
+                    .at(at, "here")
+                    .help("see schema/fleet.schema.json")
+            }
+            Spec::ClusterTwice { name, at, first_at } => Diagnostic::new(
+                Code::FleetFile,
+                format!("the fleet names the cluster `{name}` twice"),
+            )
+            .at(at, "named again here")
+            .at(first_at, "first named here")
+            .help("give every cluster its own name: it is also its output folder"),
+            Spec::SetKey { key, at } => Diagnostic::new(
+                Code::FleetFile,
+                format!("the set key `{key}` is not a dotted path of map keys"),
+            )
+            .at(at, "empty key")
+            .help("write e.g. `global.eventBus.clusterId: \"1\"`; give a list whole as the value"),
+        }
+    }
 }

@@ -320,8 +320,10 @@ fn extra_origin(
     })
 }
 
-/// Maps the part of `subject` that `from` matches onto `to`, wildcard by wildcard, as imports
-/// do; `None` when they share no subject.
+/// Maps the part of `subject` that `from` matches onto `to` as nats-server's transforms do:
+/// the n-th `*` of `to` takes what the n-th `*` of `from` matched, a `>` what the `>` did (so
+/// the chart's `$MQTT.sess.*.>` → `$MQTT.sess.CSC.>` drops the `*`'s token, as measured on
+/// 2.12.6 by tests/explain_mappings.rs); `None` when they share no subject.
 pub fn transform(subject: &str, from: &str, to: &str) -> Option<String> {
     let (Ok(f), Ok(t), Ok(s)) = (
         Pattern::parse(from),
@@ -333,20 +335,22 @@ pub fn transform(subject: &str, from: &str, to: &str) -> Option<String> {
     // A pattern subject (an identity's permission) is carried as the subjects it shares
     // with `from`; a literal one only when `from` matches it.
     let s = f.intersect(&s)?;
-    let mut captured: Vec<String> = vec![];
+    let mut stars: Vec<String> = vec![];
+    let mut tail: Option<String> = None;
     for (i, tok) in f.0.iter().enumerate() {
         match tok {
-            Token::Star => captured.push(s.0[i].to_string()),
-            Token::Tail => captured.push(Pattern(s.0[i..].to_vec()).to_string()),
+            Token::Star => stars.push(s.0[i].to_string()),
+            Token::Tail => tail = Some(Pattern(s.0[i..].to_vec()).to_string()),
             Token::Lit(_) => {}
         }
     }
-    let mut caps = captured.into_iter();
+    let mut stars = stars.into_iter();
     let out: Vec<String> =
         t.0.iter()
             .map(|tok| match tok {
                 Token::Lit(l) => l.clone(),
-                Token::Star | Token::Tail => caps.next().unwrap_or_else(|| "*".into()),
+                Token::Star => stars.next().unwrap_or_else(|| "*".into()),
+                Token::Tail => tail.clone().unwrap_or_else(|| ">".into()),
             })
             .collect();
     Some(out.join("."))

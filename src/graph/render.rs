@@ -181,29 +181,9 @@ pub struct Arrival {
     pub chain: Vec<String>,
 }
 
-/// What the one-cluster and the fleet explain read differently (both kept as they were when
-/// the two searches became one).
-pub struct Reading {
-    /// Whether a subject mapping replaces the subject (the fleet's reading) or the mapped
-    /// subject is followed beside the original (the one-cluster reading).
-    pub mapping_replaces: bool,
-    /// The words for an import hop.
-    pub label: fn(&Link) -> String,
-}
-
-/// The one-cluster explain's reading.
-pub const CLUSTER: Reading = Reading {
-    mapping_replaces: false,
-    label: edge_label,
-};
-
-/// The fleet explain's reading: import hops always name both subjects.
-pub const FLEET: Reading = Reading {
-    mapping_replaces: true,
-    label: full_label,
-};
-
-fn full_label(link: &Link) -> String {
+/// An explain hop in words: an import names both subjects, the one it takes and the one it
+/// delivers.
+fn hop_label(link: &Link) -> String {
     match link {
         Link::Import {
             kind: ImportKind::Stream,
@@ -242,42 +222,82 @@ fn interest(g: &Graph) -> HashMap<NodeIndex, (Vec<Pattern>, PatternIndex)> {
     out
 }
 
-/// One step of the search: where a message is, the leaf connection it came in on, and whether
-/// it came down from the hub.
+/// One step of the search: where a message is, the leaf connection it came in on, whether it
+/// came down from the hub, and whether the account's subject mappings still apply to it.
 struct At {
     arrival: Arrival,
     came_in: Option<EdgeIndex>,
     down: bool,
+    mappable: bool,
 }
 
-/// The subject a message at `at` has after crossing `link` (edge `id`) out of its account,
-/// with the leaf connection it then came in on and whether it came down from the hub.
-fn follow(link: &Link, at: &At, id: EdgeIndex) -> Option<(String, Option<EdgeIndex>, bool)> {
+/// Where a message at `at` is after crossing `link` (edge `id`) out of its account (the
+/// arrival's chain still to be written). nats-server applies the receiving account's mappings
+/// to what a client publishes, to what comes in over a leaf connection and to a service
+/// import's request in the exporting account, not to a stream import's delivery (measured on
+/// 2.12.6 by tests/explain_mappings.rs).
+fn follow(link: &Link, at: &At, id: EdgeIndex, next: NodeIndex) -> Option<At> {
     let subject = &at.arrival.subject;
-    match link {
+    let (subject, came_in, down, mappable) = match link {
         Link::Import {
             kind: ImportKind::Stream,
             subject: from,
             to,
-        } => Some((transform(subject, from, to)?, at.came_in, at.down)),
+        } => (transform(subject, from, to)?, at.came_in, at.down, false),
         Link::Import {
             kind: ImportKind::Service,
             subject: from,
             to,
-        } => Some((transform(subject, to, from)?, at.came_in, at.down)),
+        } => (transform(subject, to, from)?, at.came_in, at.down, true),
         // Spoke to hub, unless the message came down from the hub: the hub's clients may want
         // anything.
-        Link::Leaf if !at.down => Some((subject.clone(), Some(id), false)),
-        Link::Leaf => None,
-    }
+        Link::Leaf if !at.down => (subject.clone(), Some(id), false, true),
+        Link::Leaf => return None,
+    };
+    Some(At {
+        arrival: Arrival {
+            account: next,
+            subject,
+            chain: vec![],
+        },
+        came_in,
+        down,
+        mappable,
+    })
+}
+
+/// The message at `at` as the first of its account's mappings that matches rewrites it, if
+/// one does: the server then delivers the mapped subject only, and maps it no further.
+fn mapped(g: &Graph, at: &At) -> Option<At> {
+    let cur = &at.arrival;
+    let (subject, src, dst) = g
+        .mappings
+        .iter()
+        .filter(|(a, ..)| *a == cur.account)
+        .find_map(|(_, src, dst)| Some((transform(&cur.subject, src, dst)?, src, dst)))?;
+    let mut chain = cur.chain.clone();
+    chain.push(format!(
+        "{} mapping {src} → {dst}",
+        g.g[cur.account].label()
+    ));
+    Some(At {
+        arrival: Arrival {
+            account: cur.account,
+            subject,
+            chain,
+        },
+        mappable: false,
+        ..*at
+    })
 }
 
 /// Every account and subject a message published on `subject` in `start` reaches, one
 /// cluster's graph or the fleet's joined one. Across a leaf connection it moves as
 /// nats-server moves it (`fleet::graph`): a spoke sends up what did not come down from the
 /// hub; the hub sends down, never back over the connection it came in on, only what the
-/// spoke imports (of a pattern, each overlap).
-pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) -> Vec<Arrival> {
+/// spoke imports (of a pattern, each overlap). A subject mapping replaces the subject where
+/// the server applies it (`follow`).
+pub fn explain(g: &Graph, start: NodeIndex, subject: &str) -> Vec<Arrival> {
     let has_leaves = g.g.edge_weights().any(|e| matches!(e.link, Link::Leaf));
     let imports = if has_leaves {
         interest(g)
@@ -298,7 +318,10 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) ->
             .unwrap_or_default()
     };
     let mut out: Vec<Arrival> = vec![];
-    let mut seen: HashSet<(NodeIndex, String)> = HashSet::new();
+    // What was searched from (an arrival the mappings may still rewrite is another state than
+    // the same subject delivered), and what was reported.
+    let mut seen: HashSet<(NodeIndex, String, bool)> = HashSet::new();
+    let mut reached: HashSet<(NodeIndex, String)> = HashSet::new();
     let mut queue = vec![At {
         arrival: Arrival {
             account: start,
@@ -307,65 +330,45 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) ->
         },
         came_in: None,
         down: false,
+        mappable: true,
     }];
     while let Some(at) = queue.pop() {
         let cur = &at.arrival;
-        if out.len() > 10_000 || !seen.insert((cur.account, cur.subject.clone())) {
+        let key = (cur.account, cur.subject.clone(), at.mappable);
+        if out.len() > 10_000 || !seen.insert(key) {
             continue;
         }
-        out.push(cur.clone());
+        let is_start = out.is_empty();
+        if let Some(m) = at.mappable.then(|| mapped(g, &at)).flatten() {
+            // Only the mapped subject is delivered; the start is still the answer's first
+            // line (dropped below).
+            if is_start {
+                out.push(cur.clone());
+            }
+            queue.push(m);
+            continue;
+        }
+        if reached.insert((cur.account, cur.subject.clone())) {
+            out.push(cur.clone());
+        }
         let Ok(lit) = Pattern::parse(&cur.subject) else {
             continue;
         };
-        let step = |next: NodeIndex, to_subject: String, what: String| {
+        let step = |mut next: At, what: String| {
             let mut chain = cur.chain.clone();
             chain.push(format!(
                 "{} → {}: {what}",
                 g.g[cur.account].label(),
-                g.g[next].label()
+                g.g[next.arrival.account].label()
             ));
-            Arrival {
-                account: next,
-                subject: to_subject,
-                chain,
-            }
+            next.arrival.chain = chain;
+            next
         };
-        let mapping = g
-            .mappings
-            .iter()
-            .filter(|(a, ..)| *a == cur.account)
-            .find_map(|(_, src, dst)| Some((transform(&cur.subject, src, dst)?, src, dst)));
-        if let Some((mapped, src, dst)) = mapping {
-            let mut chain = cur.chain.clone();
-            chain.push(format!(
-                "{} mapping {src} → {dst}",
-                g.g[cur.account].label()
-            ));
-            let arrival = Arrival {
-                account: cur.account,
-                subject: mapped,
-                chain,
-            };
-            queue.push(At { arrival, ..at });
-            if reading.mapping_replaces {
-                continue;
-            }
-        }
         for e in
             g.g.edges_directed(cur.account, petgraph::Direction::Outgoing)
         {
-            let link = &e.weight().link;
-            if let Some((t, came_in, down)) = follow(link, &at, e.id()) {
-                let what = match link {
-                    Link::Leaf => "leaf connection".to_string(),
-                    l => (reading.label)(l),
-                };
-                let arrival = step(e.target(), t, what);
-                queue.push(At {
-                    arrival,
-                    came_in,
-                    down,
-                });
+            if let Some(next) = follow(&e.weight().link, &at, e.id(), e.target()) {
+                queue.push(step(next, hop_label(&e.weight().link)));
             }
         }
         // Hub to spoke, only where the spoke has interest.
@@ -376,12 +379,17 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) ->
                 continue;
             }
             for part in wanted(e.source(), &lit) {
-                let arrival = step(e.source(), part, "leaf connection".into());
-                queue.push(At {
-                    arrival,
+                let next = At {
+                    arrival: Arrival {
+                        account: e.source(),
+                        subject: part,
+                        chain: vec![],
+                    },
                     came_in: Some(e.id()),
                     down: true,
-                });
+                    mappable: true,
+                };
+                queue.push(step(next, "leaf connection".into()));
             }
         }
     }
@@ -393,8 +401,8 @@ pub fn explain(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) ->
 }
 
 /// The explain answer as text: one block per arrival, with its chain of hops.
-pub fn explain_text(g: &Graph, start: NodeIndex, subject: &str, reading: &Reading) -> String {
-    arrivals_text(g, start, subject, explain(g, start, subject, reading))
+pub fn explain_text(g: &Graph, start: NodeIndex, subject: &str) -> String {
+    arrivals_text(g, start, subject, explain(g, start, subject))
 }
 
 /// Arrivals as text (shared by the one-cluster and the fleet explain).

@@ -85,10 +85,28 @@ fn bad(c: &Cursor, start: usize, what: &str) -> Diagnostic {
     )
 }
 
-// Over the 120-line limit; split when the loader is moved by issue 18's layer work.
-#[allow(clippy::too_many_lines)]
-fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Vec<(Step, Span)>, Node), Diagnostic> {
+type Path = Vec<(Step, Span)>;
+
+/// One override, `path=value`, and the comma after it.
+fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Path, Node), Diagnostic> {
     let start = c.pos;
+    let path = parse_path(c, start)?;
+    let vstart = c.pos;
+    let value = if c.peek() == Some('{') {
+        let items = parse_list(c, start, string_only)?;
+        Node::new(V::Seq(items), c.span(vstart, c.pos))
+    } else {
+        let raw = parse_plain(c);
+        Node::new(typed(&raw, string_only), c.span(vstart, c.pos))
+    };
+    if c.peek() == Some(',') {
+        c.pos += 1;
+    }
+    Ok((path, value))
+}
+
+/// The path up to and past its `=`: keys split at unescaped dots, `[N]` list indexes.
+fn parse_path(c: &mut Cursor, start: usize) -> Result<Path, Diagnostic> {
     let mut path = vec![];
     let mut key = String::new();
     let mut key_start = c.pos;
@@ -122,26 +140,7 @@ fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Vec<(Step, Span)>, No
                     ));
                 }
                 let open = c.pos;
-                c.pos += 1;
-                let mut digits = String::new();
-                while let Some(ch) = c.peek().filter(|ch| ch.is_ascii_digit()) {
-                    digits.push(ch);
-                    c.pos += 1;
-                }
-                if c.peek() != Some(']') || digits.is_empty() {
-                    return Err(bad(
-                        c,
-                        start,
-                        "a list index must be a number in brackets, like [0]",
-                    ));
-                }
-                c.pos += 1;
-                let idx: usize = digits
-                    .parse()
-                    .map_err(|_| bad(c, start, "the list index is too large"))?;
-                if idx > 65536 {
-                    return Err(bad(c, start, "the list index is too large"));
-                }
+                let idx = parse_index(c, start)?;
                 path.push((Step::Index(idx), c.span(open, c.pos)));
                 key_start = c.pos;
             }
@@ -164,66 +163,92 @@ fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Vec<(Step, Span)>, No
     if path.is_empty() {
         return Err(bad(c, start, "the path before `=` is empty"));
     }
-    let vstart = c.pos;
-    let value = if c.peek() == Some('{') {
+    Ok(path)
+}
+
+/// `[N]` at the cursor: a number of at most 65536 in brackets.
+fn parse_index(c: &mut Cursor, start: usize) -> Result<usize, Diagnostic> {
+    c.pos += 1;
+    let mut digits = String::new();
+    while let Some(ch) = c.peek().filter(|ch| ch.is_ascii_digit()) {
+        digits.push(ch);
         c.pos += 1;
-        let mut items = vec![];
-        let mut cur = String::new();
-        let mut item_start = c.pos;
-        loop {
-            match c.peek() {
-                None => return Err(bad(c, start, "a `{` list is not closed with `}`")),
-                Some('\\') => {
-                    c.pos += 1;
-                    if let Some(ch) = c.peek() {
-                        cur.push(ch);
-                        c.pos += 1;
-                    }
-                }
-                Some(',') | Some('}') => {
-                    let closing = c.peek() == Some('}');
-                    if !(closing && cur.is_empty() && items.is_empty()) {
-                        items.push(Node::new(
-                            typed(&std::mem::take(&mut cur), string_only),
-                            c.span(item_start, c.pos),
-                        ));
-                    }
-                    c.pos += 1;
-                    item_start = c.pos;
-                    if closing {
-                        break;
-                    }
-                }
-                Some(ch) => {
+    }
+    if c.peek() != Some(']') || digits.is_empty() {
+        return Err(bad(
+            c,
+            start,
+            "a list index must be a number in brackets, like [0]",
+        ));
+    }
+    c.pos += 1;
+    let idx: usize = digits
+        .parse()
+        .map_err(|_| bad(c, start, "the list index is too large"))?;
+    if idx > 65536 {
+        return Err(bad(c, start, "the list index is too large"));
+    }
+    Ok(idx)
+}
+
+/// A `{x,y}` list at the cursor, each item typed; `{}` is the empty list.
+fn parse_list(c: &mut Cursor, start: usize, string_only: bool) -> Result<Vec<Node>, Diagnostic> {
+    c.pos += 1;
+    let mut items = vec![];
+    let mut cur = String::new();
+    let mut item_start = c.pos;
+    loop {
+        match c.peek() {
+            None => return Err(bad(c, start, "a `{` list is not closed with `}`")),
+            Some('\\') => {
+                c.pos += 1;
+                if let Some(ch) = c.peek() {
                     cur.push(ch);
                     c.pos += 1;
                 }
             }
-        }
-        Node::new(V::Seq(items), c.span(vstart, c.pos))
-    } else {
-        let mut raw = String::new();
-        while let Some(ch) = c.peek() {
-            if ch == ',' {
-                break;
-            }
-            if ch == '\\' {
-                c.pos += 1;
-                if let Some(n) = c.peek() {
-                    raw.push(n);
-                    c.pos += 1;
+            Some(',') | Some('}') => {
+                let closing = c.peek() == Some('}');
+                if !(closing && cur.is_empty() && items.is_empty()) {
+                    items.push(Node::new(
+                        typed(&std::mem::take(&mut cur), string_only),
+                        c.span(item_start, c.pos),
+                    ));
                 }
-                continue;
+                c.pos += 1;
+                item_start = c.pos;
+                if closing {
+                    break;
+                }
             }
-            raw.push(ch);
-            c.pos += 1;
+            Some(ch) => {
+                cur.push(ch);
+                c.pos += 1;
+            }
         }
-        Node::new(typed(&raw, string_only), c.span(vstart, c.pos))
-    };
-    if c.peek() == Some(',') {
+    }
+    Ok(items)
+}
+
+/// A plain value at the cursor: up to the next unescaped comma.
+fn parse_plain(c: &mut Cursor) -> String {
+    let mut raw = String::new();
+    while let Some(ch) = c.peek() {
+        if ch == ',' {
+            break;
+        }
+        if ch == '\\' {
+            c.pos += 1;
+            if let Some(n) = c.peek() {
+                raw.push(n);
+                c.pos += 1;
+            }
+            continue;
+        }
+        raw.push(ch);
         c.pos += 1;
     }
-    Ok((path, value))
+    raw
 }
 
 fn typed(raw: &str, string_only: bool) -> V {

@@ -528,8 +528,8 @@ impl Builder<'_> {
         n
     }
 
-    // Over the 120-line limit; split when the loader is moved by issue 18's layer work.
-    #[allow(clippy::too_many_lines)]
+    /// The node an event starts: a scalar resolved as Helm's YAML 1.1 reader resolves it, an
+    /// alias's copy, or a sequence or map built from the events that follow.
     fn build(
         &mut self,
         ev: &Event,
@@ -548,50 +548,7 @@ impl Builder<'_> {
                 };
                 Some(Node::new(v, span))
             }
-            Event::Alias(id) => match self.anchors.get(id) {
-                Some(a) if self.depth + a.height - 1 > MAX_DEPTH => {
-                    self.too_deep(span);
-                    Some(Node::new(V::Null, span))
-                }
-                Some(a) if self.alias_nodes + a.size > MAX_ALIAS_NODES => {
-                    if !self.over_limit {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::YamlExcessiveAliasing,
-                                format!(
-                                    "the aliases in this file expand to more than \
-                                     {MAX_ALIAS_NODES} values"
-                                ),
-                            )
-                            .at(span, "this alias goes over the limit")
-                            .help(
-                                "aliases nested in aliases multiply (a \"billion laughs\" file); \
-                                 write the shared block out, or alias it fewer times",
-                            ),
-                        );
-                    }
-                    self.over_limit = true;
-                    Some(Node::new(V::Null, span))
-                }
-                Some(a) => {
-                    self.alias_nodes += a.size;
-                    // The copy counts as built, so anchors that contain aliases cost their
-                    // expansion.
-                    self.built += a.size - 1;
-                    self.deepest = self.deepest.max(self.depth + a.height - 1);
-                    Some(a.node.clone())
-                }
-                None => {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::YamlUnknownAlias,
-                            "this alias names no anchor defined before it",
-                        )
-                        .at(span, "unknown alias"),
-                    );
-                    Some(Node::new(V::Null, span))
-                }
-            },
+            Event::Alias(id) => Some(self.alias(*id, span)),
             Event::SequenceStart(_, _) => {
                 let mut items = vec![];
                 while !matches!(events.get(*pos), Some((Event::SequenceEnd, _)) | None) {
@@ -602,81 +559,149 @@ impl Builder<'_> {
                 *pos += 1;
                 Some(Node::new(V::Seq(items), span))
             }
-            Event::MappingStart(_, _) => {
-                let mut entries: Vec<Entry> = vec![];
-                // The keys set so far, for a duplicate check that stays linear in big maps.
-                let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
-                let mut merged: Vec<Entry> = vec![];
-                while !matches!(events.get(*pos), Some((Event::MappingEnd, _)) | None) {
-                    let Some(k) = self.node(events, pos) else {
-                        break;
-                    };
-                    let Some(value) = self.node(events, pos) else {
-                        break;
-                    };
-                    let key = match &k.v {
-                        V::Str(s) => s.clone(),
-                        V::Seq(_) | V::Map(_) => {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::YamlSyntax,
-                                    "a map key must be a plain value, not a list or map",
-                                )
-                                .at(k.span, "complex key"),
-                            );
-                            continue;
-                        }
-                        V::Null => "null".into(),
-                        _ => k.scalar_text().unwrap_or_default(),
-                    };
-                    if key == "<<" {
-                        // YAML merge key: entries of the aliased map(s) that the map does not set
-                        // itself.
-                        let sources: Vec<&Node> = match &value.v {
-                            V::Seq(items) => items.iter().collect(),
-                            _ => vec![&value],
-                        };
-                        for s in sources {
-                            for e in s.entries() {
-                                if !merged.iter().any(|m| m.key == e.key) {
-                                    merged.push(e.clone());
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    let seen = !keys.insert(key.clone());
-                    if let Some(prev) = entries
-                        .iter()
-                        .find(|e| seen && e.key == key)
-                        .filter(|_| !self.over_limit)
-                    {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::YamlDuplicateKey,
-                                format!("the key `{key}` is set twice in this map"),
-                            )
-                            .at(k.span, "set again here")
-                            .at(prev.key_span, "first set here")
-                            .help("remove one of the two; Helm would silently keep only the last"),
-                        );
-                        entries.retain(|e| e.key != key);
-                    }
-                    entries.push(Entry {
-                        key,
-                        key_span: k.span,
-                        value,
-                    });
-                }
-                *pos += 1;
-                for m in merged {
-                    if keys.insert(m.key.clone()) {
-                        entries.push(m);
-                    }
-                }
-                Some(Node::new(V::Map(entries), span))
-            }
+            Event::MappingStart(_, _) => Some(self.mapping(span, events, pos)),
             _ => None,
+        }
+    }
+
+    /// A copy of the anchored node, within the depth and alias-expansion limits (past them a
+    /// null, and a finding).
+    fn alias(&mut self, id: usize, span: Span) -> Node {
+        match self.anchors.get(&id) {
+            Some(a) if self.depth + a.height - 1 > MAX_DEPTH => {
+                self.too_deep(span);
+                Node::new(V::Null, span)
+            }
+            Some(a) if self.alias_nodes + a.size > MAX_ALIAS_NODES => {
+                if !self.over_limit {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::YamlExcessiveAliasing,
+                            format!(
+                                "the aliases in this file expand to more than \
+                                 {MAX_ALIAS_NODES} values"
+                            ),
+                        )
+                        .at(span, "this alias goes over the limit")
+                        .help(
+                            "aliases nested in aliases multiply (a \"billion laughs\" file); \
+                             write the shared block out, or alias it fewer times",
+                        ),
+                    );
+                }
+                self.over_limit = true;
+                Node::new(V::Null, span)
+            }
+            Some(a) => {
+                self.alias_nodes += a.size;
+                // The copy counts as built, so anchors that contain aliases cost their
+                // expansion.
+                self.built += a.size - 1;
+                self.deepest = self.deepest.max(self.depth + a.height - 1);
+                a.node.clone()
+            }
+            None => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::YamlUnknownAlias,
+                        "this alias names no anchor defined before it",
+                    )
+                    .at(span, "unknown alias"),
+                );
+                Node::new(V::Null, span)
+            }
+        }
+    }
+
+    /// A map: its entries in order, a key set twice reported (the later one kept, as Helm
+    /// keeps it), then what `<<` merge keys bring that the map does not set itself.
+    fn mapping(
+        &mut self,
+        span: Span,
+        events: &[(Event, saphyr_parser::Span)],
+        pos: &mut usize,
+    ) -> Node {
+        let mut entries: Vec<Entry> = vec![];
+        // The keys set so far, for a duplicate check that stays linear in big maps.
+        let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut merged: Vec<Entry> = vec![];
+        while !matches!(events.get(*pos), Some((Event::MappingEnd, _)) | None) {
+            let Some(k) = self.node(events, pos) else {
+                break;
+            };
+            let Some(value) = self.node(events, pos) else {
+                break;
+            };
+            let Some(key) = self.map_key(&k) else {
+                continue;
+            };
+            if key == "<<" {
+                merge_key(&value, &mut merged);
+                continue;
+            }
+            let seen = !keys.insert(key.clone());
+            if let Some(prev) = entries
+                .iter()
+                .find(|e| seen && e.key == key)
+                .filter(|_| !self.over_limit)
+            {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::YamlDuplicateKey,
+                        format!("the key `{key}` is set twice in this map"),
+                    )
+                    .at(k.span, "set again here")
+                    .at(prev.key_span, "first set here")
+                    .help("remove one of the two; Helm would silently keep only the last"),
+                );
+                entries.retain(|e| e.key != key);
+            }
+            entries.push(Entry {
+                key,
+                key_span: k.span,
+                value,
+            });
+        }
+        *pos += 1;
+        for m in merged {
+            if keys.insert(m.key.clone()) {
+                entries.push(m);
+            }
+        }
+        Node::new(V::Map(entries), span)
+    }
+
+    /// A map key as text (`null` for a null key); a list or map as a key is reported, `None`.
+    fn map_key(&mut self, k: &Node) -> Option<String> {
+        Some(match &k.v {
+            V::Str(s) => s.clone(),
+            V::Seq(_) | V::Map(_) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::YamlSyntax,
+                        "a map key must be a plain value, not a list or map",
+                    )
+                    .at(k.span, "complex key"),
+                );
+                return None;
+            }
+            V::Null => "null".into(),
+            _ => k.scalar_text().unwrap_or_default(),
+        })
+    }
+}
+
+/// YAML's merge key `<<`: the entries of the aliased map(s), the first of each key kept.
+fn merge_key(value: &Node, merged: &mut Vec<Entry>) {
+    let sources: Vec<&Node> = match &value.v {
+        V::Seq(items) => items.iter().collect(),
+        _ => vec![value],
+    };
+    for s in sources {
+        for e in s.entries() {
+            if !merged.iter().any(|m| m.key == e.key) {
+                merged.push(e.clone());
+            }
         }
     }
 }

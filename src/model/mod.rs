@@ -282,8 +282,6 @@ pub fn build(root: &Node) -> Option<Model> {
 }
 
 /// The typed values alone, before rendering.
-// Over the 120-line limit; split when Model loses the rendered bus (issue 18, item 2).
-#[allow(clippy::too_many_lines)]
 pub(crate) fn build_typed(root: &Node) -> Option<Model> {
     let eb = root.path(&["global", "eventBus"])?;
     let cluster_type = match eb.get("clusterType").and_then(Node::as_str) {
@@ -298,8 +296,62 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
         cpc_exports: string_list(cross.and_then(|c| c.get("cpcExports"))),
     };
     let tls_block = |key: &str| eb.get(key).filter(|n| !n.entries().is_empty()).cloned();
+    let mtls = eb
+        .path(&["mtls", "enabled"])
+        .and_then(Node::as_bool)
+        .unwrap_or(true);
+    let gw = eb.get("gateway");
 
-    let mut extra_accounts: Vec<ExtraAccount> = eb
+    Some(Model {
+        cluster_type,
+        // The chart's values.yaml sets both to "": empty means unset, as in its templates.
+        cluster_id: text(eb.get("clusterId")).filter(|t| !t.value.is_empty()),
+        csc_endpoint: text(eb.get("cscEndpoint")).filter(|t| !t.value.is_empty()),
+        cpc_ids: string_list(eb.get("cpcIds")),
+        cross,
+        csc_leaf_server_tls: tls_block("cscLeafServerTLS"),
+        cpc_leaf_client_tls: tls_block("cpcLeafClientTLS"),
+        mtls,
+        extra_accounts: extra_accounts(eb),
+        disabled_accounts: eb
+            .get("extraAccounts")
+            .map(|n| n.entries())
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e.value.get("enabled").and_then(Node::as_bool) == Some(false))
+            .map(|e| e.key.clone())
+            .collect(),
+        secret_overrides: secret_overrides(eb),
+        permissions: permissions(eb),
+        route_api_version: gw
+            .and_then(|g| g.get("apiVersion"))
+            .and_then(Node::as_str)
+            .unwrap_or("gateway.networking.k8s.io/v1alpha2")
+            .to_string(),
+        routes: ROUTES
+            .iter()
+            .filter(|(key, ..)| mtls || *key != "mqttMtls")
+            .map(|row| route(eb, gw, *row))
+            .collect(),
+        mqtt_streams: mqtt_streams(eb.get("mqttStreams")),
+        nats: ServerConfig::from_values(root.path(&["nats", "config"])),
+        nats_mtls: ServerConfig::from_values(root.path(&["nats-mtls", "config"])),
+        auth_callout_env: auth_callout_env(root),
+        auth_callout_extra_envs: auth_callout_extra_envs(root),
+        event_bus_span: root
+            .get("global")
+            .and_then(|g| g.entry("eventBus"))
+            .map(|e| e.key_span)
+            .unwrap_or(eb.span),
+        tls_secrets: vec![],
+        server_version: None,
+        deployed: vec![],
+    })
+}
+
+/// The enabled extra accounts (a map entry whose `enabled` is not false), by name.
+fn extra_accounts(eb: &Node) -> Vec<ExtraAccount> {
+    let mut out: Vec<ExtraAccount> = eb
         .get("extraAccounts")
         .map(|n| n.entries())
         .unwrap_or_default()
@@ -313,25 +365,33 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
             fields: e.value.entries().to_vec(),
         })
         .collect();
-    extra_accounts.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+    out.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+    out
+}
 
-    let mut secret_overrides = vec![];
+/// `nkeySecretRefOverrides`: each (Secret, key, value) as written.
+fn secret_overrides(eb: &Node) -> Vec<(Spanned<String>, Spanned<String>, serde_json::Value)> {
+    let mut out = vec![];
     for secret in eb
         .get("nkeySecretRefOverrides")
         .map(|n| n.entries())
         .unwrap_or_default()
     {
         for key in secret.value.entries() {
-            secret_overrides.push((
+            out.push((
                 Spanned::new(secret.key.clone(), secret.key_span),
                 Spanned::new(key.key.clone(), key.key_span),
                 key.value.to_json(),
             ));
         }
     }
+    out
+}
 
+/// `auth.permissions`: the identities of each kind, and the one no-auth entry.
+fn permissions(eb: &Node) -> Permissions {
     let perms = eb.path(&["auth", "permissions"]);
-    let permissions = Permissions {
+    Permissions {
         oauth2: identities(perms.and_then(|p| p.get("oauth2"))),
         mtls: identities(perms.and_then(|p| p.get("mtls"))),
         nkey: identities(perms.and_then(|p| p.get("nkey"))),
@@ -343,74 +403,70 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
                 node: e.value.clone(),
                 account: text(e.value.get_go("account")),
             }),
+    }
+}
+
+/// One row of `ROUTES` with the user's `gateway.routes.<key>` over it. `routes.<key>: null`
+/// deletes the user's override: Helm renders values.yaml's route.
+fn route(
+    eb: &Node,
+    gw: Option<&Node>,
+    (key, resource, backend, port): (&'static str, &'static str, &'static str, u16),
+) -> Route {
+    let raw = gw.and_then(|g| g.path(&["routes", key]));
+    let span = raw.map(|r| r.span).unwrap_or(eb.span);
+    let r = raw.filter(|r| !r.is_null());
+    let default_kind = if key == "mqttMtls" {
+        RouteKind::Tls
+    } else {
+        RouteKind::Tcp
     };
+    let kind_node = r.and_then(|r| r.get("kind"));
+    let kind = match kind_node.and_then(Node::as_str) {
+        Some("TLSRoute") => RouteKind::Tls,
+        Some(_) => RouteKind::Tcp,
+        None if r.is_none() => default_kind,
+        None => RouteKind::Tcp,
+    };
+    let s = |k: &str, default: &str| match r {
+        Some(r) => r
+            .get(k)
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        None => default.to_string(),
+    };
+    let default_section = match key {
+        "mqtt" => "mqtt",
+        "natsClient" => "nats-client",
+        "natsLeafnode" => "nats-leafnode",
+        _ => "mqtt-mtls",
+    };
+    Route {
+        key,
+        resource,
+        enabled: r
+            .and_then(|r| r.get("enabled"))
+            .and_then(Node::as_bool)
+            .unwrap_or(true),
+        kind: Spanned::new(kind, kind_node.map(|n| n.span).unwrap_or(span)),
+        gateway_name: s("gatewayName", "shared-gateway"),
+        gateway_namespace: s("gatewayNamespace", "envoy-gateway-system"),
+        section_name: match r {
+            Some(r) => text(r.get("sectionName")).unwrap_or(Spanned::new(String::new(), span)),
+            None => Spanned::new(default_section.to_string(), span),
+        },
+        hostnames: string_list(r.and_then(|r| r.get("hostnames"))),
+        backend,
+        port,
+        span,
+    }
+}
 
-    let mtls = eb
-        .path(&["mtls", "enabled"])
-        .and_then(Node::as_bool)
-        .unwrap_or(true);
-    let gw = eb.get("gateway");
-    let routes = ROUTES
-        .iter()
-        .filter(|(key, ..)| mtls || *key != "mqttMtls")
-        .map(|&(key, resource, backend, port)| {
-            let raw = gw.and_then(|g| g.path(&["routes", key]));
-            let span = raw.map(|r| r.span).unwrap_or(eb.span);
-            // `routes.<key>: null` deletes the user's override: Helm renders values.yaml's route.
-            let r = raw.filter(|r| !r.is_null());
-            let default_kind = if key == "mqttMtls" {
-                RouteKind::Tls
-            } else {
-                RouteKind::Tcp
-            };
-            let kind_node = r.and_then(|r| r.get("kind"));
-            let kind = match kind_node.and_then(Node::as_str) {
-                Some("TLSRoute") => RouteKind::Tls,
-                Some(_) => RouteKind::Tcp,
-                None if r.is_none() => default_kind,
-                None => RouteKind::Tcp,
-            };
-            let s = |k: &str, default: &str| match r {
-                Some(r) => r
-                    .get(k)
-                    .and_then(Node::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                None => default.to_string(),
-            };
-            let default_section = match key {
-                "mqtt" => "mqtt",
-                "natsClient" => "nats-client",
-                "natsLeafnode" => "nats-leafnode",
-                _ => "mqtt-mtls",
-            };
-            Route {
-                key,
-                resource,
-                enabled: r
-                    .and_then(|r| r.get("enabled"))
-                    .and_then(Node::as_bool)
-                    .unwrap_or(true),
-                kind: Spanned::new(kind, kind_node.map(|n| n.span).unwrap_or(span)),
-                gateway_name: s("gatewayName", "shared-gateway"),
-                gateway_namespace: s("gatewayNamespace", "envoy-gateway-system"),
-                section_name: match r {
-                    Some(r) => {
-                        text(r.get("sectionName")).unwrap_or(Spanned::new(String::new(), span))
-                    }
-                    None => Spanned::new(default_section.to_string(), span),
-                },
-                hostnames: string_list(r.and_then(|r| r.get("hostnames"))),
-                backend,
-                port,
-                span,
-            }
-        })
-        .collect();
-
-    let ms = eb.get("mqttStreams");
+/// `mqttStreams`, on the chart's defaults.
+fn mqtt_streams(ms: Option<&Node>) -> MqttStreams {
     let mq = |k: &str| ms.and_then(|m| m.get(k));
-    let mqtt_streams = MqttStreams {
+    MqttStreams {
         max_bytes: mq("maxBytes").and_then(Node::as_i64).unwrap_or(67108864),
         replicas: mq("replicas").and_then(Node::as_i64).unwrap_or(3),
         storage: mq("storage")
@@ -420,19 +476,24 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
         max_age: mq("maxAge")
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "3h".into()),
-    };
+    }
+}
 
-    let auth_callout_env = root
-        .path(&["auth-callout", "extraEnv"])
+/// The names of the callout's `extraEnv` variables.
+fn auth_callout_env(root: &Node) -> Vec<Spanned<String>> {
+    root.path(&["auth-callout", "extraEnv"])
         .map(|n| {
             n.items()
                 .iter()
                 .filter_map(|i| text(i.get("name")))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
 
-    let mut auth_callout_extra_envs: Vec<(String, serde_json::Value)> = root
+/// The callout's `extraEnvs` map, by name.
+fn auth_callout_extra_envs(root: &Node) -> Vec<(String, serde_json::Value)> {
+    let mut out: Vec<(String, serde_json::Value)> = root
         .path(&["auth-callout", "extraEnvs"])
         .map(|n| {
             n.entries()
@@ -441,47 +502,6 @@ pub(crate) fn build_typed(root: &Node) -> Option<Model> {
                 .collect()
         })
         .unwrap_or_default();
-    auth_callout_extra_envs.sort_by(|a, b| a.0.cmp(&b.0));
-
-    Some(Model {
-        cluster_type,
-        // The chart's values.yaml sets both to "": empty means unset, as in its templates.
-        cluster_id: text(eb.get("clusterId")).filter(|t| !t.value.is_empty()),
-        csc_endpoint: text(eb.get("cscEndpoint")).filter(|t| !t.value.is_empty()),
-        cpc_ids: string_list(eb.get("cpcIds")),
-        cross,
-        csc_leaf_server_tls: tls_block("cscLeafServerTLS"),
-        cpc_leaf_client_tls: tls_block("cpcLeafClientTLS"),
-        mtls,
-        extra_accounts,
-        disabled_accounts: eb
-            .get("extraAccounts")
-            .map(|n| n.entries())
-            .unwrap_or_default()
-            .iter()
-            .filter(|e| e.value.get("enabled").and_then(Node::as_bool) == Some(false))
-            .map(|e| e.key.clone())
-            .collect(),
-        secret_overrides,
-        permissions,
-        route_api_version: gw
-            .and_then(|g| g.get("apiVersion"))
-            .and_then(Node::as_str)
-            .unwrap_or("gateway.networking.k8s.io/v1alpha2")
-            .to_string(),
-        routes,
-        mqtt_streams,
-        nats: ServerConfig::from_values(root.path(&["nats", "config"])),
-        nats_mtls: ServerConfig::from_values(root.path(&["nats-mtls", "config"])),
-        auth_callout_env,
-        auth_callout_extra_envs,
-        event_bus_span: root
-            .get("global")
-            .and_then(|g| g.entry("eventBus"))
-            .map(|e| e.key_span)
-            .unwrap_or(eb.span),
-        tls_secrets: vec![],
-        server_version: None,
-        deployed: vec![],
-    })
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }

@@ -58,12 +58,28 @@ fn sk(
     }
 }
 
-/// Every Secret key the cluster needs, in a stable order.
-// Over the 120-line limit; split when names become one place (issue 18, item 4).
-#[allow(clippy::too_many_lines)]
+/// Every Secret key the cluster needs, in a stable order: the keys every cluster has, the
+/// mTLS instance's, the NATS chart's TLS Secrets, then the leaf users of the cluster's kind.
 pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
+    let mut v = common_keys();
+    if !m.mtls {
+        // Without the mTLS instance nothing named nats-mtls reads these keys.
+        for k in &mut v {
+            k.envs.retain(|(_, c)| *c != NATS_MTLS);
+        }
+    }
+    if m.mtls {
+        v.extend(mtls_keys());
+    }
+    tls_keys(m, &mut v);
+    leaf_keys(m, &mut v);
+    v
+}
+
+/// The callout's keys and the generated users every cluster has.
+fn common_keys() -> Vec<SecretKey> {
     use KeyKind::*;
-    let mut v = vec![
+    vec![
         sk(
             "nats-auth-signing",
             "pubkey",
@@ -114,65 +130,66 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
             UserPublicKey,
             &[("NKEY_SURVEYOR_PUBKEY", AUTH_CALLOUT)],
         ),
-    ];
-    if !m.mtls {
-        // Without the mTLS instance nothing named nats-mtls reads these keys.
-        for k in &mut v {
-            k.envs.retain(|(_, c)| *c != NATS_MTLS);
-        }
-    }
-    if m.mtls {
-        v.extend([
-            sk("nats-mtls-server-tls", "ca.crt", CaCertificate, &[]),
-            sk("nats-mtls-server-tls", "tls.crt", Certificate, &[]),
-            sk("nats-mtls-server-tls", "tls.key", PrivateKey, &[]),
-            sk(
-                "nats-mtls-leaf",
-                "seed",
-                UserSeed,
-                &[("MTLS_LEAF_USER_SEED", NATS_MTLS)],
-            ),
-            sk(
-                "nats-mtls-leaf",
-                "pubkey",
-                UserPublicKey,
-                &[("NKEY_MTLS_LEAF_PUBKEY", AUTH_CALLOUT)],
-            ),
-            sk(
-                "nats-mtls-authx-leaf",
-                "seed",
-                UserSeed,
-                &[("AUTHX_LEAF_USER_SEED", NATS_MTLS)],
-            ),
-            sk(
-                "nats-mtls-authx-leaf",
-                "pubkey",
-                UserPublicKey,
-                &[("NKEY_MTLS_AUTHX_LEAF_PUBKEY", AUTH_CALLOUT)],
-            ),
-            sk(
-                "nats-mtls-sys-leaf",
-                "seed",
-                UserSeed,
-                &[("MTLS_SYS_LEAF_USER_SEED", NATS_MTLS)],
-            ),
-            sk(
-                "nats-mtls-sys-leaf",
-                "pubkey",
-                UserPublicKey,
-                &[("NKEY_MTLS_SYS_LEAF_PUBKEY", AUTH_CALLOUT)],
-            ),
-        ]);
-    }
-    // The NATS chart's own TLS Secrets, as each release's pod mounts them.
+    ]
+}
+
+/// The mTLS instance's server certificate and its three leaf users.
+fn mtls_keys() -> [SecretKey; 9] {
+    use KeyKind::*;
+    [
+        sk("nats-mtls-server-tls", "ca.crt", CaCertificate, &[]),
+        sk("nats-mtls-server-tls", "tls.crt", Certificate, &[]),
+        sk("nats-mtls-server-tls", "tls.key", PrivateKey, &[]),
+        sk(
+            "nats-mtls-leaf",
+            "seed",
+            UserSeed,
+            &[("MTLS_LEAF_USER_SEED", NATS_MTLS)],
+        ),
+        sk(
+            "nats-mtls-leaf",
+            "pubkey",
+            UserPublicKey,
+            &[("NKEY_MTLS_LEAF_PUBKEY", AUTH_CALLOUT)],
+        ),
+        sk(
+            "nats-mtls-authx-leaf",
+            "seed",
+            UserSeed,
+            &[("AUTHX_LEAF_USER_SEED", NATS_MTLS)],
+        ),
+        sk(
+            "nats-mtls-authx-leaf",
+            "pubkey",
+            UserPublicKey,
+            &[("NKEY_MTLS_AUTHX_LEAF_PUBKEY", AUTH_CALLOUT)],
+        ),
+        sk(
+            "nats-mtls-sys-leaf",
+            "seed",
+            UserSeed,
+            &[("MTLS_SYS_LEAF_USER_SEED", NATS_MTLS)],
+        ),
+        sk(
+            "nats-mtls-sys-leaf",
+            "pubkey",
+            UserPublicKey,
+            &[("NKEY_MTLS_SYS_LEAF_PUBKEY", AUTH_CALLOUT)],
+        ),
+    ]
+}
+
+/// The NATS chart's own TLS Secrets, as each release's pod mounts them (a key already listed
+/// once is not listed again).
+fn tls_keys(m: &Model, v: &mut Vec<SecretKey>) {
     for (secret, key, file) in &m.tls_secrets {
         if v.iter().any(|k| k.secret == *secret && k.key == *key) {
             continue;
         }
         let kind = match file {
-            TlsFile::Certificate => Certificate,
-            TlsFile::PrivateKey => PrivateKey,
-            TlsFile::Ca => CaCertificate,
+            TlsFile::Certificate => KeyKind::Certificate,
+            TlsFile::PrivateKey => KeyKind::PrivateKey,
+            TlsFile::Ca => KeyKind::CaCertificate,
         };
         v.push(SecretKey {
             secret: secret.clone(),
@@ -181,6 +198,12 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
             envs: vec![],
         });
     }
+}
+
+/// The leaf users: a CPC's seeds (one per account it connects with), a CSC's public keys
+/// (one per CPC and account).
+fn leaf_keys(m: &Model, v: &mut Vec<SecretKey>) {
+    use KeyKind::*;
     match m.cluster_type {
         ClusterType::Cpc => {
             v.push(sk(
@@ -222,7 +245,6 @@ pub fn secret_keys(m: &Model) -> Vec<SecretKey> {
             }
         }
     }
-    v
 }
 
 /// A generated NKey user of the auth callout: name, env variable of its public key, account.

@@ -7,6 +7,7 @@
 //! It returns an [`Outcome`]; the CLI prints it: on any error, diagnostics on stderr, nothing
 //! on stdout, exit 1, so `helm install` stops.
 
+mod messages;
 mod objects;
 mod replace;
 mod rules;
@@ -14,6 +15,7 @@ mod rules;
 use crate::diag::{Code, Diagnostic, Diags, Source, Sources};
 use crate::load::{Inputs, Node, yaml};
 use crate::natsconf::{self, Block, Entry, Options, ParseError, Val};
+use messages::Finding;
 use objects::{ConfFile, Resolved};
 
 /// The name findings give the stream.
@@ -52,15 +54,8 @@ pub fn run_stated(
     let text = match String::from_utf8(input) {
         Ok(t) => t,
         Err(e) => {
-            let d = Diagnostic::new(
-                Code::YamlSyntax,
-                format!(
-                    "the manifest stream on stdin is not UTF-8 text (a bad byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )
-            .help("Helm renders UTF-8; check what is piped into natscc post-render");
-            return refuse(vec![d], sources);
+            let offset = e.utf8_error().valid_up_to();
+            return refuse(vec![Finding::NotUtf8 { offset }.into()], sources);
         }
     };
     let id = sources.add(Source::new(STDIN, text.clone()));
@@ -69,17 +64,7 @@ pub fn run_stated(
         return refuse(diags, sources);
     };
     if nodes.is_empty() {
-        diags.push(
-            Diagnostic::new(
-                Code::PostRenderEmpty,
-                "the manifest stream on stdin is empty; a post-renderer never answers with an \
-                 empty stream",
-            )
-            .help(
-                "run natscc post-render from helm (--post-renderer), or pipe `helm template` \
-                 output into it",
-            ),
-        );
+        diags.push(Finding::Empty.into());
         return refuse(diags, sources);
     }
     let mut out_text = text;
@@ -200,19 +185,6 @@ fn nats_configs(
     }
 }
 
-/// Where in the config a finding is, for configs whose lines do not map onto the stream.
-fn in_config(c: &ConfFile, e: &ParseError) -> String {
-    if c.mapped() {
-        String::new()
-    } else {
-        format!(
-            " (line {}, column {} of the config)",
-            e.pos.line,
-            e.pos.col + 1
-        )
-    }
-}
-
 /// The rules on the objects of one stream.
 fn check(
     nodes: &[Node],
@@ -259,29 +231,16 @@ fn check(
                         continue;
                     }
                     let f = &confs[at];
-                    let pod = if fs.owner.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" in {}", fs.owner)
-                    };
                     out.push(
-                        Diagnostic::new(
-                            Code::NatsConfInclude,
-                            format!(
-                                "{} in {}: {}{}",
-                                f.key,
-                                f.describe(),
-                                e.message,
-                                in_config(f, &e)
-                            ),
-                        )
-                        .at(f.span(e.pos, sources), "include")
-                        .help(format!(
-                            "the server{pod} reads {} at {path}: mount the ConfigMap key the \
-                             include names where the include points (a projected volume puts \
-                             several ConfigMaps in one folder), or fix the path",
-                            confs[i].key
-                        )),
+                        Finding::Include {
+                            conf: f,
+                            error: &e,
+                            at: f.span(e.pos, sources),
+                            owner: &fs.owner,
+                            root: &confs[i].key,
+                            path,
+                        }
+                        .into(),
                     );
                 }
             }
@@ -293,14 +252,7 @@ fn check(
     rules::routes(&docs, &mut out);
     rules::passthrough(&docs, &servers, &mut out);
     if !nats.contains(&true) {
-        out.push(
-            Diagnostic::new(
-                Code::PostRenderNothing,
-                "the manifest stream holds no ConfigMap with a NATS config (a `.conf` key); \
-                 nothing of the event bus was checked",
-            )
-            .help("point the post-renderer at the event-bus chart's release"),
-        );
+        out.push(Finding::Nothing.into());
     }
     // Name the config, the key and the config's own line in every finding placed inside one.
     for d in &mut out {
@@ -334,21 +286,12 @@ fn syntax(
             Err(e) => {
                 broken[i] = true;
                 out.push(
-                    Diagnostic::new(
-                        Code::NatsConfSyntax,
-                        format!(
-                            "{} in {} does not parse: {}{}",
-                            c.key,
-                            c.describe(),
-                            e.message,
-                            in_config(c, &e)
-                        ),
-                    )
-                    .at(c.span(e.pos, sources), "here")
-                    .help(
-                        "nats-server refuses to start with this config; fix the values that render \
-                         it (a `<< >>` value or a merge block is the usual cause)",
-                    ),
+                    Finding::Syntax {
+                        conf: c,
+                        error: &e,
+                        at: c.span(e.pos, sources),
+                    }
+                    .into(),
                 );
                 trees.push(None);
             }

@@ -1,8 +1,9 @@
 //! `--values`: the generated ConfigMaps' contents replaced by what natscc compiles, every
 //! other byte of the stream left as it was.
 
+use super::messages::Mismatch;
 use super::objects::Doc;
-use crate::diag::{Code, Diagnostic, Span};
+use crate::diag::{Diagnostic, Span};
 use crate::emit::Files;
 
 /// The ConfigMap keys the bus's configs live under.
@@ -138,10 +139,6 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
     let mut edits: Vec<(usize, usize, String)> = vec![];
     let mut diags = vec![];
     let mut seen: Vec<&str> = vec![];
-    let mismatch = |msg: String| {
-        Diagnostic::new(Code::PostRenderValues, msg)
-            .help("pass the same values files and --set options to the post-renderer as to helm")
-    };
     for d in docs
         .iter()
         .filter(|d| d.kind == "ConfigMap" && d.api == "v1")
@@ -150,11 +147,6 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
             // A chart ConfigMap these values do not render: left as it is, it would keep
             // configs of other values (an mTLS release the values turn off).
             if CHART_CONFIG_MAPS.contains(&d.name) {
-                let why = if d.name.contains("mtls") {
-                    " (mTLS is off in them)"
-                } else {
-                    ""
-                };
                 for e in d
                     .node
                     .get("data")
@@ -162,12 +154,13 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
                     .unwrap_or_default()
                 {
                     diags.push(
-                        mismatch(format!(
-                            "ConfigMap `{}` carries `{}`, but the values given with --values \
-                             compile no ConfigMap of that name{why}",
-                            d.name, e.key
-                        ))
-                        .at(e.key_span, "not compiled from these values"),
+                        Mismatch::NotCompiledMap {
+                            map: d.name,
+                            key: &e.key,
+                            mtls_off: d.name.contains("mtls"),
+                            at: e.key_span,
+                        }
+                        .into(),
                     );
                 }
             }
@@ -183,21 +176,17 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
             .keys()
             .filter(|k| !entries.iter().any(|e| &e.key == *k))
         {
-            diags.push(mismatch(format!(
-                "the values given with --values compile `{key}` in ConfigMap `{}`, which the \
-                 stream's has not",
-                d.name
-            )));
+            diags.push(Mismatch::MissingKey { map: d.name, key }.into());
         }
         for e in entries {
             let Some(new) = data.get(&e.key) else {
                 diags.push(
-                    mismatch(format!(
-                        "ConfigMap `{}` carries `{}`, which the values given with --values do not \
-                         compile",
-                        d.name, e.key
-                    ))
-                    .at(e.key_span, "not compiled from these values"),
+                    Mismatch::NotCompiledKey {
+                        map: d.name,
+                        key: &e.key,
+                        at: e.key_span,
+                    }
+                    .into(),
                 );
                 continue;
             };
@@ -229,10 +218,7 @@ pub fn replace(text: &str, docs: &[Doc], files: &Files) -> Result<String, Vec<Di
         }
     }
     for name in compiled.keys().filter(|n| !seen.contains(&n.as_str())) {
-        diags.push(mismatch(format!(
-            "the values given with --values compile ConfigMap `{name}`, but the stream has none of \
-             that name"
-        )));
+        diags.push(Mismatch::MissingMap { map: name }.into());
     }
     if !diags.is_empty() {
         return Err(diags);

@@ -3,10 +3,11 @@
 //! CPC's accounts), the server's start-time limits, and Gateway API routes against the
 //! Gateway's listeners and the servers behind them.
 
+use super::messages::{Finding, Passthrough, Route};
 use super::objects::{ConfFile, Doc, Vfs};
 use crate::check::{cross_layer, imports, server_values};
 use crate::conf::{ConfMap, Item, size_bytes};
-use crate::diag::{Code, Diagnostic, Sources, Span, suggest};
+use crate::diag::{Code, Diagnostic, Sources, Span};
 use crate::graph::Graph;
 use crate::load::{Node as YNode, V};
 use crate::model::Spanned;
@@ -97,18 +98,12 @@ fn payload(s: &Server, root: &Block, out: &mut Vec<Diagnostic>) {
         .unwrap_or(64 * 1024 * 1024);
     if let Some(bytes) = size_bytes(&p.to_conf()).filter(|b| *b > pending) {
         out.push(
-            Diagnostic::new(
-                Code::MaxPayload,
-                format!(
-                    "max_payload ({bytes}) is higher than max_pending ({pending}); nats-server \
-                     passes -t but refuses to start"
-                ),
-            )
-            .at(s.span(p.pos), "too large")
-            .help(
-                "lower max_payload (4MB is the bus default; 8MB is the server's recommended \
-                 ceiling) or raise max_pending",
-            ),
+            Finding::MaxPayload {
+                bytes,
+                pending,
+                at: s.span(p.pos),
+            }
+            .into(),
         );
     }
 }
@@ -185,18 +180,11 @@ fn account_graph(s: &Server, key_pos: Pos, block: &Block, out: &mut Vec<Diagnost
 fn exponent_numbers(s: &Server, n: &Node, out: &mut Vec<Diagnostic>) {
     match &n.v {
         Val::Bare(t) if is_go_exponent(t) => out.push(
-            Diagnostic::new(
-                Code::NumberFormat,
-                format!(
-                    "`{t}` is a number the chart printed in Go's exponent form; nats-server reads \
-                     it as text and refuses it"
-                ),
-            )
-            .at(s.span(n.pos), "printed by the chart")
-            .help(
-                "in the values, write the number below 1000000 or as the server's own form (a size \
-                 like 1MB, a duration like 1000s)",
-            ),
+            Finding::Exponent {
+                text: t,
+                at: s.span(n.pos),
+            }
+            .into(),
         ),
         Val::List(items) => items.iter().for_each(|i| exponent_numbers(s, i, out)),
         Val::Map(b) => {
@@ -242,18 +230,12 @@ fn account_fields(s: &Server, accs: &[(&str, &Node)], out: &mut Vec<Diagnostic>)
                 && !SERVER_ACCOUNT_FIELDS.contains(&key.as_str())
             {
                 out.push(
-                    Diagnostic::new(
-                        Code::AccountField,
-                        format!(
-                            "`{key}` in account `{name}` is not a field of a NATS account: \
-                             nats-server refuses the config (unknown field)"
-                        ),
-                    )
-                    .at(s.span(*key_pos), "not an account field")
-                    .help(format!(
-                        "an account takes {} (connection limits go under `limits`)",
-                        SERVER_ACCOUNT_FIELDS.join(", ")
-                    )),
+                    Finding::AccountField {
+                        key,
+                        account: name,
+                        at: s.span(*key_pos),
+                    }
+                    .into(),
                 );
             }
         }
@@ -406,15 +388,11 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                 .is_none_or(|h| h.items().is_empty())
         {
             out.push(
-                Diagnostic::new(
-                    Code::TlsRouteHostnames,
-                    format!("TLSRoute `{}` has no hostnames", r.name),
-                )
-                .at(kind_span, "TLSRoute")
-                .help(
-                    "list the SNI names clients use (they must match the server certificate SANs \
-                     and the clients' broker URL); newer Gateway API versions require them",
-                ),
+                Finding::TlsRouteHostnames {
+                    route: r.name,
+                    at: kind_span,
+                }
+                .into(),
             );
         }
         for pr in r
@@ -451,22 +429,14 @@ pub fn routes(docs: &[Doc], out: &mut Vec<Diagnostic>) {
                 Some(section) => section_listener(r, gw, &ls, section, port, kind_span, out),
                 None if !ls.iter().any(fits) => {
                     out.push(
-                        Diagnostic::new(
-                            Code::RouteListener,
-                            format!(
-                                "no listener of Gateway `{}` takes {} `{}`; the route never \
-                                 carries traffic",
-                                gw.name, r.kind, r.name
-                            ),
-                        )
-                        .at(kind_span, "route kind")
-                        .help(format!(
-                            "the listeners are: {}; name one with sectionName",
-                            ls.iter()
-                                .map(|l| l.describe())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
+                        Route::NoListener {
+                            gateway: gw.name,
+                            kind: r.kind,
+                            route: r.name,
+                            at: kind_span,
+                            listeners: ls.iter().map(|l| l.describe()).collect(),
+                        }
+                        .into(),
                     );
                 }
                 None => {}
@@ -488,78 +458,48 @@ fn section_listener(
 ) {
     let sname = section.as_str().unwrap_or("");
     let Some(l) = ls.iter().find(|l| l.name == sname) else {
-        let names: Vec<&str> = ls.iter().map(|l| l.name).collect();
-        let mut help = format!("the listeners of `{}` are: {}", gw.name, names.join(", "));
-        if let Some(s) = suggest(sname, names.iter().copied()) {
-            help.push_str(&format!("; did you mean `{s}`?"));
-        }
         out.push(
-            Diagnostic::new(
-                Code::RouteListener,
-                format!(
-                    "{} `{}` attaches to listener `{sname}` of Gateway `{}`, which has no such \
-                     listener; the route never carries traffic",
-                    r.kind, r.name, gw.name
-                ),
-            )
-            .at(section.span, "no such listener")
-            .help(help),
+            Route::UnknownSection {
+                kind: r.kind,
+                route: r.name,
+                section: sname,
+                gateway: gw.name,
+                at: section.span,
+                names: ls.iter().map(|l| l.name).collect(),
+            }
+            .into(),
         );
         return;
     };
     let takes = l.takes();
     if !takes.iter().any(|k| k == r.kind) {
-        let help = match (r.kind, l.mode.as_str()) {
-            ("TLSRoute", _) => {
-                "a listener that terminates TLS takes TCPRoutes: make this route a TCPRoute, or \
-                 make the listener TLS Passthrough when the pod must see the client certificate"
-            }
-            ("TCPRoute", "Passthrough") => {
-                "a TLS Passthrough listener takes TLSRoutes: make this route a TLSRoute with \
-                 hostnames, or attach it to a listener that terminates TLS"
-            }
-            _ => "attach the route to a listener whose protocol carries it",
-        };
-        let takes = if takes.is_empty() {
-            "no TCP or TLS routes".to_string()
-        } else {
-            format!("{} only", takes.join(" or "))
-        };
         out.push(
-            Diagnostic::new(
-                Code::RouteListener,
-                format!(
-                    "{} `{}` attaches to listener {} of Gateway `{}`, which takes {takes}; the \
-                     route never carries traffic",
-                    r.kind,
-                    r.name,
-                    l.describe(),
-                    gw.name
-                ),
-            )
-            .at(kind_span, "route kind")
-            .at(l.span, "the listener")
-            .help(help),
+            Route::WrongKind {
+                kind: r.kind,
+                route: r.name,
+                listener: l.describe(),
+                mode: &l.mode,
+                gateway: gw.name,
+                takes,
+                at: kind_span,
+                listener_at: l.span,
+            }
+            .into(),
         );
     } else if let (Some(p), Some(lp)) = (port, l.port)
         && p.as_i64() != Some(lp)
     {
         out.push(
-            Diagnostic::new(
-                Code::RouteListener,
-                format!(
-                    "{} `{}` asks for port {} of listener `{}`, which listens on {lp}",
-                    r.kind,
-                    r.name,
-                    p.scalar_text().unwrap_or_default(),
-                    l.name
-                ),
-            )
-            .at(p.span, "wrong port")
-            .at(l.span, "the listener")
-            .help(format!(
-                "use port {lp}, or drop the port from the parentRef"
-            )),
+            Route::WrongPort {
+                kind: r.kind,
+                route: r.name,
+                port: p.scalar_text().unwrap_or_default(),
+                listener: l.name,
+                listens: lp,
+                at: p.span,
+                listener_at: l.span,
+            }
+            .into(),
         );
     }
 }
@@ -627,22 +567,15 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                     .map(|t| t.pos)
                     .unwrap_or(root.entry("port").map(|(k, _)| *k).unwrap_or_default());
                 d = Some(
-                    Diagnostic::new(
-                        Code::HandshakeFirst,
-                        format!(
-                            "TLSRoute `{}` passes TLS through to {name}:{port}, the NATS client \
-                             listener of {}, which does not set `handshake_first: true` in its tls \
-                             block; clients never connect",
-                            r.name,
-                            s.root_conf().key
-                        ),
-                    )
-                    .at(kind_span, "TLS passthrough")
-                    .at(s.span(at), "the client listener")
-                    .help(
-                        "set `handshake_first: true` in the server's tls block and in every \
-                         client, or use a TCPRoute on a listener that terminates TLS",
-                    ),
+                    Passthrough::ClientHandshake {
+                        route: r.name,
+                        backend: name,
+                        port,
+                        config: &s.root_conf().key,
+                        at: kind_span,
+                        listener_at: s.span(at),
+                    }
+                    .into(),
                 );
             } else if Some(port) == leaf_port {
                 let l = leaf.expect("a leaf port comes from a leafnodes block");
@@ -660,31 +593,18 @@ pub fn passthrough(docs: &[Doc], servers: &[Server], out: &mut Vec<Diagnostic>) 
                     (!missing.is_empty(), missing.iter().map(|n| n.pos).collect())
                 };
                 if bad {
-                    let mut diag = Diagnostic::new(
-                        Code::HandshakeFirst,
-                        format!(
-                            "TLSRoute `{}` passes TLS through to {name}:{port}, the leaf listener \
-                             of {}, but the leaf connection does not set `handshake_first: true` \
-                             at this end; the leaf never connects",
-                            r.name,
-                            s.root_conf().key
-                        ),
-                    )
-                    .at(kind_span, "TLS passthrough");
-                    for p in at {
-                        diag = diag.at(
-                            s.span(p),
-                            if remotes.is_empty() {
-                                "leafnodes block"
-                            } else {
-                                "remote without handshake_first"
-                            },
-                        );
-                    }
-                    d = Some(diag.help(
-                        "set `handshake_first: true` in the leaf TLS block at both ends \
-                         (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",
-                    ));
+                    d = Some(
+                        Passthrough::LeafHandshake {
+                            route: r.name,
+                            backend: name,
+                            port,
+                            config: &s.root_conf().key,
+                            at: kind_span,
+                            remotes: !remotes.is_empty(),
+                            places: at.into_iter().map(|p| s.span(p)).collect(),
+                        }
+                        .into(),
+                    );
                 }
             }
             out.extend(d);

@@ -3,7 +3,7 @@
 //! place the chart does read that setting; a key of the 0.x chart with its 1.x place.
 
 use crate::chart::keys::{self, K, LEGACY, T, legacy_place};
-use crate::diag::{Code, Diagnostic, Sources, suggest};
+use crate::diag::{Code, Diagnostic, Sources, Span, suggest};
 use crate::load::{Entry, Node, V};
 
 /// Walks a values map against its key table: wrong types (when `typed`) and unknown keys
@@ -34,12 +34,13 @@ fn walk(node: &Node, t: &T, at: &str, typed: bool, unknown: &Unknown, out: &mut 
                         if let Some(p) = typed.then(|| keys::type_problem(&k.t, &e.value)).flatten()
                         {
                             out.push(
-                                Diagnostic::new(
-                                    Code::ChartType,
-                                    format!("`{here}` {p}, not a {}", e.value.type_name()),
-                                )
-                                .at(e.value.span, "wrong type")
-                                .help(format!("`{here}` {p}")),
+                                Finding::Type {
+                                    here: &here,
+                                    problem: p,
+                                    found: e.value.type_name(),
+                                    at: e.value.span,
+                                }
+                                .into(),
                             );
                             continue;
                         }
@@ -70,44 +71,31 @@ pub fn ignored_key(
     let elsewhere = config_at
         .map(|c| keys::places(&e.key, c))
         .unwrap_or_default();
-    let help = if let Some(h) = under_config.as_deref().and_then(keys::retired) {
-        h.to_string()
-    } else if let (Some(c), "merge" | "patch") = (config_at, e.key.as_str()) {
+    let instead = if let Some(h) = under_config.as_deref().and_then(keys::retired) {
+        Instead::Retired(h)
+    } else if let (Some(config), "merge" | "patch") = (config_at, e.key.as_str()) {
         // Blocks without a merge of their own: the raw option goes in the top-level one.
         let tls = siblings
             .iter()
             .any(|k| k.name == "tls" && keys::entries(&k.t).iter().any(|t| t.name == e.key));
-        let also = if tls {
-            format!(" (TLS options in `{at}.tls.{}`)", e.key)
-        } else {
-            String::new()
-        };
-        format!(
-            "`{at}` has no `{}` of its own: put raw server options in `{c}.{}`{also}",
-            e.key, e.key
-        )
+        Instead::TopLevel { config, tls }
     } else if !elsewhere.is_empty() {
-        format!("the chart reads `{}` at {}", e.key, elsewhere.join(", "))
+        Instead::ReadAt(elsewhere)
     } else if let Some(s) = suggest(&e.key, siblings.iter().map(|k| k.name)) {
-        format!("did you mean `{at}.{s}`? To set a raw NATS option, put it under `{at}.merge`")
+        Instead::Suggest(s)
     } else if siblings.iter().any(|k| k.name == "merge") {
-        format!("to set a raw NATS option, put it under `{at}.merge`")
+        Instead::Merge
     } else {
-        format!(
-            "the chart reads only {} here",
-            siblings
-                .iter()
-                .map(|k| format!("`{}`", k.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        Instead::Only(siblings.iter().map(|k| k.name).collect())
     };
-    Diagnostic::new(
-        Code::IgnoredChartKey,
-        format!("the NATS chart does not read `{here}`; Helm drops it without a word"),
-    )
-    .at(e.key_span, "ignored by the chart")
-    .help(help)
+    Finding::Ignored {
+        key: &e.key,
+        here,
+        at,
+        instead,
+        key_at: e.key_span,
+    }
+    .into()
 }
 
 /// Walks a `config` map (at `config_at`) for keys the chart does not read; with `typed`, values
@@ -159,17 +147,13 @@ fn not_rendered(config: &Node, config_at: &str, keys: &[&str], out: &mut Vec<Dia
             continue;
         }
         out.push(
-            Diagnostic::new(
-                Code::IgnoredChartKey,
-                format!(
-                    "the NATS chart 2.12.6 renders nothing from `{config_at}.{key}`; Helm drops it \
-                     without a word"
-                ),
-            )
-            .at(e.key_span, "not rendered by this chart release")
-            .help(format!(
-                "later chart releases read `{key}`; for 2.12.6 set `{config_at}.{instead}`"
-            )),
+            Finding::NotRendered {
+                config_at,
+                key,
+                instead,
+                at: e.key_span,
+            }
+            .into(),
         );
     }
 }
@@ -190,17 +174,13 @@ fn legacy(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             legacy(&e.value, &here, out);
             continue;
         }
-        let place = legacy_place(&here).unwrap_or("`config`");
         out.push(
-            Diagnostic::new(
-                Code::ChartLegacyKey,
-                format!(
-                    "`{here}` is a key of the 0.x NATS chart; the 1.x chart does not read it and \
-                     the setting is lost"
-                ),
-            )
-            .at(e.key_span, "0.x key")
-            .help(format!("the 1.x chart reads this at {place}")),
+            Finding::Legacy {
+                place: legacy_place(&here).unwrap_or("`config`"),
+                here: &here,
+                at: e.key_span,
+            }
+            .into(),
         );
     }
 }
@@ -213,28 +193,13 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             // The chart writes the route credentials inside the route URLs, never as a value.
             let in_url = at.starts_with("config.cluster.routeURLs.");
             if (in_url || !whole) && t.contains("<<") && t.contains(">>") {
-                let (msg, help) = if in_url {
-                    (
-                        format!(
-                            "`{at}` is a `<< ... >>` reference, but the chart writes route \
-                             credentials inside the route URLs, where it is never unwrapped"
-                        ),
-                        "give the route credentials literally, or set the routes yourself in \
-                         `config.cluster.merge.routes`",
-                    )
-                } else {
-                    (
-                        format!(
-                            "`{at}` holds `<< ... >>` inside a longer string; the chart unwraps \
-                             only a whole value, so nats.conf gets the text literally"
-                        ),
-                        "make the reference the whole value, or write the text without `<< >>`",
-                    )
-                };
                 out.push(
-                    Diagnostic::new(Code::ChartEmbeddedRef, msg)
-                        .at(node.span, "not unwrapped")
-                        .help(help),
+                    Render::EmbeddedRef {
+                        path: at,
+                        in_url,
+                        at: node.span,
+                    }
+                    .into(),
                 );
             }
         }
@@ -252,24 +217,14 @@ fn embedded_refs(node: &Node, at: &str, out: &mut Vec<Diagnostic>) {
 /// natscc's own keys are closed too: a typo there silently drops a shortcut.
 fn natscc_keys(node: &Node, out: &mut Vec<Diagnostic>) {
     let unknown = |e: &Entry, here: &str, at: &str, siblings: &[K]| {
-        let names: Vec<&str> = siblings.iter().map(|k| k.name).collect();
-        let help = match suggest(&e.key, names.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!(
-                "natscc reads {} in `{at}`",
-                names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        Diagnostic::new(
-            Code::NatsccKey,
-            format!("`{here}` is not a key natscc reads"),
-        )
-        .at(e.key_span, "unknown key")
-        .help(help)
+        Render::NatsccKey {
+            key: &e.key,
+            here,
+            at,
+            names: siblings.iter().map(|k| k.name).collect(),
+            key_at: e.key_span,
+        }
+        .into()
     };
     walk(node, &keys::NATSCC, "natscc", false, &unknown, out);
 }
@@ -297,16 +252,11 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
             };
             if !has("url") && !has("urls") {
                 out.push(
-                    Diagnostic::new(
-                        Code::ChartRemoteUrl,
-                        format!(
-                            "`config.leafnodes.remotes[{i}]` has neither `url` nor `urls`; the \
-                             chart releases that render remotes fail the render on it (2.12.6 \
-                             drops every remote)"
-                        ),
-                    )
-                    .at(remote.span, "remote without a URL")
-                    .help("add `url: nats-leaf://host:7422` (or a list under `urls`)"),
+                    Render::RemoteUrl {
+                        index: i,
+                        at: remote.span,
+                    }
+                    .into(),
                 );
             }
         }
@@ -315,18 +265,7 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
         let user = crate::chart::render::val(root, "config.cluster.routeURLs.user");
         let password = crate::chart::render::val(root, "config.cluster.routeURLs.password");
         if let (Some(one), None) | (None, Some(one)) = (user, password) {
-            out.push(
-                Diagnostic::new(
-                    Code::IgnoredChartKey,
-                    "only one of `config.cluster.routeURLs.user` and `password` is set; the chart \
-                     writes route credentials only when both are, so neither reaches nats.conf",
-                )
-                .at(one.span, "half of the route credentials")
-                .help(
-                    "set both `user` and `password`, or give `config.cluster.merge.authorization` \
-                     and the routes yourself",
-                ),
-            );
+            out.push(Render::HalfCredentials { at: one.span }.into());
         }
     }
 }
@@ -340,18 +279,12 @@ fn templates(n: &Node, at: &str, out: &mut Vec<Diagnostic>) {
             for e in es {
                 if e.key == "$tplYaml" || e.key == "$tplYamlSpread" {
                     out.push(
-                        Diagnostic::new(
-                            Code::ChartTemplate,
-                            format!(
-                                "`{at}` is a `{}` template: the chart evaluates it with Go \
-                                 templates (`tpl`), which natscc does not",
-                                e.key
-                            ),
-                        )
-                        .at(e.key_span, "template")
-                        .help(
-                            "write the value itself; natscc compiles the config from plain values",
-                        ),
+                        Render::Template {
+                            path: at,
+                            key: &e.key,
+                            at: e.key_span,
+                        }
+                        .into(),
                     );
                 } else {
                     templates(&e.value, &format!("{at}.{}", e.key), out);
@@ -406,8 +339,12 @@ pub fn check(
         if let Some(shape) = shape {
             match keys::type_problem(shape, &e.value) {
                 Some(p) => out.push(
-                    Diagnostic::new(Code::ChartType, format!("`{}` {p}", e.key))
-                        .at(e.value.span, "wrong type"),
+                    Finding::TopType {
+                        key: &e.key,
+                        problem: p,
+                        at: e.value.span,
+                    }
+                    .into(),
                 ),
                 None if e.key == "config" => {
                     check_config(&e.value, "config", true, &|_, _| None, &mut out)
@@ -426,25 +363,287 @@ pub fn check(
             single.v = V::Map(vec![e.clone()]);
             legacy(&single, "", &mut out);
         } else {
-            let help = match suggest(&e.key, keys::TOP.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => "the NATS chart's settings live under `config`; raw server options under \
-                         `config.merge`"
-                    .into(),
-            };
             out.push(
-                Diagnostic::new(
-                    Code::IgnoredChartKey,
-                    format!(
-                        "the NATS chart does not read the top-level key `{}`; Helm drops it \
-                         without a word",
-                        e.key
-                    ),
-                )
-                .at(e.key_span, "ignored by the chart")
-                .help(help),
+                Finding::TopLevel {
+                    key: &e.key,
+                    at: e.key_span,
+                }
+                .into(),
             );
         }
     }
     out
+}
+
+/// Where the chart reads a setting given at a key it ignores: what `ignored_key` found.
+enum Instead<'a> {
+    /// A retired key, with the words the key table keeps for it.
+    Retired(&'a str),
+    /// `merge` or `patch` in a block without one of its own: the top-level one under
+    /// `config` (`tls`: the block's TLS has one).
+    TopLevel { config: &'a str, tls: bool },
+    /// The places the chart reads that key.
+    ReadAt(Vec<String>),
+    /// A sibling key of a name like it.
+    Suggest(&'a str),
+    /// The block's own `merge`.
+    Merge,
+    /// The keys the chart reads here.
+    Only(Vec<&'a str>),
+}
+
+/// What the rules on the NATS chart's values find; `From<Finding> for Diagnostic` words them.
+enum Finding<'a> {
+    Type {
+        here: &'a str,
+        problem: String,
+        found: &'a str,
+        at: Span,
+    },
+    TopType {
+        key: &'a str,
+        problem: String,
+        at: Span,
+    },
+    /// A key the chart does not read at `here` (in the block at `at`).
+    Ignored {
+        key: &'a str,
+        here: &'a str,
+        at: &'a str,
+        instead: Instead<'a>,
+        key_at: Span,
+    },
+    TopLevel {
+        key: &'a str,
+        at: Span,
+    },
+    NotRendered {
+        config_at: &'a str,
+        key: &'a str,
+        instead: &'a str,
+        at: Span,
+    },
+    Legacy {
+        here: &'a str,
+        place: &'a str,
+        at: Span,
+    },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::Type {
+                here,
+                problem,
+                found,
+                at,
+            } => Diagnostic::new(
+                Code::ChartType,
+                format!("`{here}` {problem}, not a {found}"),
+            )
+            .at(at, "wrong type")
+            .help(format!("`{here}` {problem}")),
+            Finding::TopType { key, problem, at } => {
+                Diagnostic::new(Code::ChartType, format!("`{key}` {problem}")).at(at, "wrong type")
+            }
+            Finding::Ignored {
+                key,
+                here,
+                at,
+                instead,
+                key_at,
+            } => Diagnostic::new(
+                Code::IgnoredChartKey,
+                format!("the NATS chart does not read `{here}`; Helm drops it without a word"),
+            )
+            .at(key_at, "ignored by the chart")
+            .help(instead_help(key, at, instead)),
+            Finding::TopLevel { key, at } => Diagnostic::new(
+                Code::IgnoredChartKey,
+                format!(
+                    "the NATS chart does not read the top-level key `{key}`; Helm drops it \
+                     without a word"
+                ),
+            )
+            .at(at, "ignored by the chart")
+            .help(match suggest(key, keys::TOP.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "the NATS chart's settings live under `config`; raw server options under \
+                         `config.merge`"
+                    .into(),
+            }),
+            Finding::NotRendered {
+                config_at,
+                key,
+                instead,
+                at,
+            } => Diagnostic::new(
+                Code::IgnoredChartKey,
+                format!(
+                    "the NATS chart 2.12.6 renders nothing from `{config_at}.{key}`; Helm drops it \
+                     without a word"
+                ),
+            )
+            .at(at, "not rendered by this chart release")
+            .help(format!(
+                "later chart releases read `{key}`; for 2.12.6 set `{config_at}.{instead}`"
+            )),
+            Finding::Legacy { here, place, at } => Diagnostic::new(
+                Code::ChartLegacyKey,
+                format!(
+                    "`{here}` is a key of the 0.x NATS chart; the 1.x chart does not read it and \
+                     the setting is lost"
+                ),
+            )
+            .at(at, "0.x key")
+            .help(format!("the 1.x chart reads this at {place}")),
+        }
+    }
+}
+
+/// The words for where the chart reads an ignored key's setting.
+fn instead_help(key: &str, at: &str, instead: Instead) -> String {
+    match instead {
+        Instead::Retired(h) => h.to_string(),
+        Instead::TopLevel { config, tls } => {
+            let also = if tls {
+                format!(" (TLS options in `{at}.tls.{key}`)")
+            } else {
+                String::new()
+            };
+            format!(
+                "`{at}` has no `{key}` of its own: put raw server options in `{config}.{key}`{also}"
+            )
+        }
+        Instead::ReadAt(places) => format!("the chart reads `{key}` at {}", places.join(", ")),
+        Instead::Suggest(s) => {
+            format!("did you mean `{at}.{s}`? To set a raw NATS option, put it under `{at}.merge`")
+        }
+        Instead::Merge => format!("to set a raw NATS option, put it under `{at}.merge`"),
+        Instead::Only(names) => format!(
+            "the chart reads only {} here",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// What the rules on values the chart renders in a surprising way find, and on natscc's own
+/// keys.
+enum Render<'a> {
+    /// `<< ... >>` inside a longer string, or (`in_url`) in the route credentials.
+    EmbeddedRef {
+        path: &'a str,
+        in_url: bool,
+        at: Span,
+    },
+    NatsccKey {
+        key: &'a str,
+        here: &'a str,
+        at: &'a str,
+        names: Vec<&'a str>,
+        key_at: Span,
+    },
+    RemoteUrl {
+        index: usize,
+        at: Span,
+    },
+    HalfCredentials {
+        at: Span,
+    },
+    Template {
+        path: &'a str,
+        key: &'a str,
+        at: Span,
+    },
+}
+
+impl From<Render<'_>> for Diagnostic {
+    fn from(f: Render<'_>) -> Diagnostic {
+        match f {
+            Render::EmbeddedRef {
+                path,
+                in_url: true,
+                at,
+            } => Diagnostic::new(
+                Code::ChartEmbeddedRef,
+                format!(
+                    "`{path}` is a `<< ... >>` reference, but the chart writes route credentials \
+                     inside the route URLs, where it is never unwrapped"
+                ),
+            )
+            .at(at, "not unwrapped")
+            .help(
+                "give the route credentials literally, or set the routes yourself in \
+                 `config.cluster.merge.routes`",
+            ),
+            Render::EmbeddedRef { path, at, .. } => Diagnostic::new(
+                Code::ChartEmbeddedRef,
+                format!(
+                    "`{path}` holds `<< ... >>` inside a longer string; the chart unwraps only a \
+                     whole value, so nats.conf gets the text literally"
+                ),
+            )
+            .at(at, "not unwrapped")
+            .help("make the reference the whole value, or write the text without `<< >>`"),
+            Render::NatsccKey {
+                key,
+                here,
+                at,
+                names,
+                key_at,
+            } => {
+                let help = match suggest(key, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "natscc reads {} in `{at}`",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                Diagnostic::new(
+                    Code::NatsccKey,
+                    format!("`{here}` is not a key natscc reads"),
+                )
+                .at(key_at, "unknown key")
+                .help(help)
+            }
+            Render::RemoteUrl { index, at } => Diagnostic::new(
+                Code::ChartRemoteUrl,
+                format!(
+                    "`config.leafnodes.remotes[{index}]` has neither `url` nor `urls`; the chart \
+                     releases that render remotes fail the render on it (2.12.6 drops every \
+                     remote)"
+                ),
+            )
+            .at(at, "remote without a URL")
+            .help("add `url: nats-leaf://host:7422` (or a list under `urls`)"),
+            Render::HalfCredentials { at } => Diagnostic::new(
+                Code::IgnoredChartKey,
+                "only one of `config.cluster.routeURLs.user` and `password` is set; the chart \
+                 writes route credentials only when both are, so neither reaches nats.conf",
+            )
+            .at(at, "half of the route credentials")
+            .help(
+                "set both `user` and `password`, or give `config.cluster.merge.authorization` and \
+                 the routes yourself",
+            ),
+            Render::Template { path, key, at } => Diagnostic::new(
+                Code::ChartTemplate,
+                format!(
+                    "`{path}` is a `{key}` template: the chart evaluates it with Go templates \
+                     (`tpl`), which natscc does not"
+                ),
+            )
+            .at(at, "template")
+            .help("write the value itself; natscc compiles the config from plain values"),
+        }
+    }
 }

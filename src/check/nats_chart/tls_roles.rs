@@ -32,16 +32,10 @@ pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
     let subjects = roles.get("subjects");
     if subjects.map(|s| s.items().is_empty()).unwrap_or(true) {
         out.push(
-            Diagnostic::new(
-                Code::TlsRole,
-                "natscc.tlsRoles needs `subjects`: the data subjects admin and reader roles apply \
-                 to",
-            )
-            .at(
-                subjects.map(|s| s.span).unwrap_or(roles.span),
-                "no data subjects",
-            )
-            .help("add e.g. `subjects: [\"events.>\"]`"),
+            Shortcut::NoSubjects {
+                at: subjects.map(|s| s.span).unwrap_or(roles.span),
+            }
+            .into(),
         );
     }
     for sub in subjects.map(Node::items).unwrap_or_default() {
@@ -51,14 +45,12 @@ pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
             .and_then(Result::err)
         {
             out.push(
-                Diagnostic::new(
-                    Code::Subject,
-                    format!(
-                        "`{}` is not a valid NATS subject: {p}",
-                        sub.as_str().unwrap_or("")
-                    ),
-                )
-                .at(sub.span, "bad subject"),
+                Shortcut::BadSubject {
+                    subject: sub.as_str().unwrap_or(""),
+                    error: p.to_string(),
+                    at: sub.span,
+                }
+                .into(),
             );
         }
     }
@@ -66,41 +58,18 @@ pub fn check_shortcut(root: &Node) -> Vec<Diagnostic> {
         match u.get("role") {
             Some(r) if matches!(r.as_str(), Some("superuser" | "admin" | "reader")) => {}
             Some(r) => out.push(
-                Diagnostic::new(
-                    Code::TlsRole,
-                    format!(
-                        "`{}` is not a TLS role natscc knows",
-                        r.scalar_text().unwrap_or_default()
-                    ),
-                )
-                .at(r.span, "unknown role")
-                .help(
-                    "use superuser (system account), admin (publish and subscribe on the data \
-                     subjects) or reader (subscribe only)",
-                ),
+                Shortcut::UnknownRole {
+                    role: r.scalar_text().unwrap_or_default(),
+                    at: r.span,
+                }
+                .into(),
             ),
-            None => out.push(
-                Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `role`")
-                    .at(u.span, "no role")
-                    .help("add `role: superuser`, `admin` or `reader`"),
-            ),
+            None => out.push(Shortcut::NoRole { at: u.span }.into()),
         }
         match u.get("subject") {
             Some(sub) if sub.as_str().is_some_and(|t| t.contains('=')) => {}
-            Some(sub) => out.push(
-                Diagnostic::new(
-                    Code::TlsRole,
-                    "a tlsRoles `subject` is the client certificate's subject, a DN such as \
-                     `CN=app,O=acme`",
-                )
-                .at(sub.span, "not a DN")
-                .help("write the certificate subject as the server prints it, e.g. `CN=app`"),
-            ),
-            None => out.push(
-                Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `subject`")
-                    .at(u.span, "no subject")
-                    .help("add `subject: \"CN=...\"`"),
-            ),
+            Some(sub) => out.push(Shortcut::NotADn { at: sub.span }.into()),
+            None => out.push(Shortcut::NoSubject { at: u.span }.into()),
         }
     }
     out
@@ -237,18 +206,11 @@ pub fn check(conf: &ConfMap, spans: &Spans, roles: &Roles, fallback: Span) -> Ve
         let has_secret = u.map.get("password").is_some() || u.map.get("nkey").is_some();
         if is_mapped(&name) && !has_secret && !verify_and_map {
             out.push(
-                Diagnostic::new(
-                    Code::TlsMapNoVerify,
-                    format!(
-                        "user `{name}` is keyed by a certificate subject, but the client TLS block \
-                         does not set verify_and_map"
-                    ),
-                )
-                .at(span(&u.at), "certificate-mapped user")
-                .help(
-                    "set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the \
-                     server treats it as a user with no password",
-                ),
+                Role::MapNoVerify {
+                    user: &name,
+                    at: span(&u.at),
+                }
+                .into(),
             );
         }
         let perms = u.map.get("permissions");
@@ -268,19 +230,12 @@ fn verify_without_ca(conf: &ConfMap, span: &dyn Fn(&[String]) -> Span, out: &mut
                 let mut p = at.clone();
                 p.push(key.into());
                 out.push(
-                    Diagnostic::new(
-                        Code::TlsVerifyNoCa,
-                        format!(
-                            "`{}` sets {key} but names no CA: client certificates from a private \
-                             CA never verify",
-                            at.join(".")
-                        ),
-                    )
-                    .at(span(&p), "no ca_file")
-                    .help(
-                        "enable `tlsCA` (secretName or configMapName) or set `ca_file` in this \
-                         listener's `tls.merge`",
-                    ),
+                    Role::VerifyNoCa {
+                        block: at.join("."),
+                        key,
+                        at: span(&p),
+                    }
+                    .into(),
                 );
                 break;
             }
@@ -303,15 +258,11 @@ fn empty_permissions(
                 "publish" | "subscribe" | "pub" | "sub" | "allow_responses"))
     }) {
         out.push(
-            Diagnostic::new(
-                Code::PermissionEmpty,
-                format!(
-                    "user `{name}` has a permissions block \
-                     that names no subject; it restricts nothing"
-                ),
-            )
-            .at(span(&pp), "empty permissions")
-            .help("give `publish` and `subscribe` with `allow` (or `deny`) subject lists"),
+            Role::EmptyPermissions {
+                user: name,
+                at: span(&pp),
+            }
+            .into(),
         );
     }
     for kind in ["publish", "subscribe"] {
@@ -329,18 +280,12 @@ fn empty_permissions(
             let mut kp = pp.clone();
             kp.push(kind.into());
             out.push(
-                Diagnostic::new(
-                    Code::PermissionEmpty,
-                    format!(
-                        "user `{name}`: `{kind}` names no subject, and nats-server reads that as \
-                         no restriction on {kind}ing"
-                    ),
-                )
-                .at(span(&kp), "no subject")
-                .help(format!(
-                    "list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ \
-                     deny: [\">\"] }}`"
-                )),
+                Role::EmptyDirection {
+                    user: name,
+                    kind,
+                    at: span(&kp),
+                }
+                .into(),
             );
         }
     }
@@ -361,27 +306,194 @@ fn reader_publishes(
         None => named_reader(name),
     };
     if reader && let Some(subject) = publishes(perms) {
-        let (why, help) = if roles.contains_key(name) {
-            (
-                "has role reader in natscc.tlsRoles",
-                "a later `config.merge` or `config.patch` changed its permissions: keep `publish: \
-                 { deny: [\">\"] }`",
-            )
-        } else {
-            (
-                "is named as a reader",
-                "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and `$JS.ACK.>` \
-                 are harmless), or rename the user if it is no reader",
-            )
-        };
         out.push(
-            Diagnostic::new(
-                Code::TlsReaderPublishes,
-                format!("user `{name}` {why} but may publish (`{subject}`)"),
-            )
-            .at(span(&u.at), "reader with publish rights")
-            .help(help),
+            Role::ReaderPublishes {
+                user: name,
+                by_role: roles.contains_key(name),
+                subject,
+                at: span(&u.at),
+            }
+            .into(),
         );
+    }
+}
+
+/// What the rules on the `natscc.tlsRoles` shortcut's own shape find.
+enum Shortcut<'a> {
+    NoSubjects {
+        at: Span,
+    },
+    BadSubject {
+        subject: &'a str,
+        error: String,
+        at: Span,
+    },
+    UnknownRole {
+        role: String,
+        at: Span,
+    },
+    NoRole {
+        at: Span,
+    },
+    NotADn {
+        at: Span,
+    },
+    NoSubject {
+        at: Span,
+    },
+}
+
+impl From<Shortcut<'_>> for Diagnostic {
+    fn from(f: Shortcut<'_>) -> Diagnostic {
+        match f {
+            Shortcut::NoSubjects { at } => Diagnostic::new(
+                Code::TlsRole,
+                "natscc.tlsRoles needs `subjects`: the data subjects admin and reader roles apply \
+                 to",
+            )
+            .at(at, "no data subjects")
+            .help("add e.g. `subjects: [\"events.>\"]`"),
+            Shortcut::BadSubject { subject, error, at } => Diagnostic::new(
+                Code::Subject,
+                format!("`{subject}` is not a valid NATS subject: {error}"),
+            )
+            .at(at, "bad subject"),
+            Shortcut::UnknownRole { role, at } => Diagnostic::new(
+                Code::TlsRole,
+                format!("`{role}` is not a TLS role natscc knows"),
+            )
+            .at(at, "unknown role")
+            .help(
+                "use superuser (system account), admin (publish and subscribe on the data \
+                 subjects) or reader (subscribe only)",
+            ),
+            Shortcut::NoRole { at } => {
+                Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `role`")
+                    .at(at, "no role")
+                    .help("add `role: superuser`, `admin` or `reader`")
+            }
+            Shortcut::NotADn { at } => Diagnostic::new(
+                Code::TlsRole,
+                "a tlsRoles `subject` is the client certificate's subject, a DN such as \
+                 `CN=app,O=acme`",
+            )
+            .at(at, "not a DN")
+            .help("write the certificate subject as the server prints it, e.g. `CN=app`"),
+            Shortcut::NoSubject { at } => {
+                Diagnostic::new(Code::TlsRole, "a tlsRoles user needs a `subject`")
+                    .at(at, "no subject")
+                    .help("add `subject: \"CN=...\"`")
+            }
+        }
+    }
+}
+
+/// What the rules on the config's certificate users and TLS blocks find.
+enum Role<'a> {
+    MapNoVerify {
+        user: &'a str,
+        at: Span,
+    },
+    /// A TLS block (`block`) that sets `key` (verify or verify_and_map) without a CA.
+    VerifyNoCa {
+        block: String,
+        key: &'a str,
+        at: Span,
+    },
+    EmptyPermissions {
+        user: &'a str,
+        at: Span,
+    },
+    /// `kind`: publish or subscribe.
+    EmptyDirection {
+        user: &'a str,
+        kind: &'a str,
+        at: Span,
+    },
+    /// A reader, by its role (`by_role`) or by its name, that may publish `subject`.
+    ReaderPublishes {
+        user: &'a str,
+        by_role: bool,
+        subject: String,
+        at: Span,
+    },
+}
+
+impl From<Role<'_>> for Diagnostic {
+    fn from(f: Role<'_>) -> Diagnostic {
+        match f {
+            Role::MapNoVerify { user, at } => Diagnostic::new(
+                Code::TlsMapNoVerify,
+                format!(
+                    "user `{user}` is keyed by a certificate subject, but the client TLS block \
+                     does not set verify_and_map"
+                ),
+            )
+            .at(at, "certificate-mapped user")
+            .help(
+                "set `verify_and_map: true` in `config.nats.tls.merge` (with a CA), or the \
+                 server treats it as a user with no password",
+            ),
+            Role::VerifyNoCa { block, key, at } => Diagnostic::new(
+                Code::TlsVerifyNoCa,
+                format!(
+                    "`{block}` sets {key} but names no CA: client certificates from a private CA \
+                     never verify"
+                ),
+            )
+            .at(at, "no ca_file")
+            .help(
+                "enable `tlsCA` (secretName or configMapName) or set `ca_file` in this \
+                 listener's `tls.merge`",
+            ),
+            Role::EmptyPermissions { user, at } => Diagnostic::new(
+                Code::PermissionEmpty,
+                format!(
+                    "user `{user}` has a permissions block that names no subject; it restricts \
+                     nothing"
+                ),
+            )
+            .at(at, "empty permissions")
+            .help("give `publish` and `subscribe` with `allow` (or `deny`) subject lists"),
+            Role::EmptyDirection { user, kind, at } => Diagnostic::new(
+                Code::PermissionEmpty,
+                format!(
+                    "user `{user}`: `{kind}` names no subject, and nats-server reads that as no \
+                     restriction on {kind}ing"
+                ),
+            )
+            .at(at, "no subject")
+            .help(format!(
+                "list the subjects under `{kind}.allow`, or deny everything with `{kind}: {{ \
+                 deny: [\">\"] }}`"
+            )),
+            Role::ReaderPublishes {
+                user,
+                by_role,
+                subject,
+                at,
+            } => {
+                let (why, help) = if by_role {
+                    (
+                        "has role reader in natscc.tlsRoles",
+                        "a later `config.merge` or `config.patch` changed its permissions: keep \
+                         `publish: { deny: [\">\"] }`",
+                    )
+                } else {
+                    (
+                        "is named as a reader",
+                        "give a reader `publish: { deny: [\">\"] }` (replies to `_INBOX.>` and \
+                         `$JS.ACK.>` are harmless), or rename the user if it is no reader",
+                    )
+                };
+                Diagnostic::new(
+                    Code::TlsReaderPublishes,
+                    format!("user `{user}` {why} but may publish (`{subject}`)"),
+                )
+                .at(at, "reader with publish rights")
+                .help(help)
+            }
+        }
     }
 }
 
