@@ -252,7 +252,7 @@ impl From<Route<'_>> for Diagnostic {
                 Code::RouteListener,
                 format!(
                     "no listener of Gateway `{gateway}` takes {kind} `{route}`; the route never \
-                 carries traffic"
+                     carries traffic"
                 ),
             )
             .at(at, "route kind")
@@ -276,7 +276,7 @@ impl From<Route<'_>> for Diagnostic {
                     Code::RouteListener,
                     format!(
                         "{kind} `{route}` attaches to listener `{section}` of Gateway `{gateway}`, \
-                     which has no such listener; the route never carries traffic"
+                         which has no such listener; the route never carries traffic"
                     ),
                 )
                 .at(at, "no such listener")
@@ -295,12 +295,12 @@ impl From<Route<'_>> for Diagnostic {
                 let help = match (kind, mode) {
                     ("TLSRoute", _) => {
                         "a listener that terminates TLS takes TCPRoutes: make this route a \
-                     TCPRoute, or make the listener TLS Passthrough when the pod must see the \
-                     client certificate"
+                         TCPRoute, or make the listener TLS Passthrough when the pod must see the \
+                         client certificate"
                     }
                     ("TCPRoute", "Passthrough") => {
                         "a TLS Passthrough listener takes TLSRoutes: make this route a TLSRoute \
-                     with hostnames, or attach it to a listener that terminates TLS"
+                         with hostnames, or attach it to a listener that terminates TLS"
                     }
                     _ => "attach the route to a listener whose protocol carries it",
                 };
@@ -313,7 +313,7 @@ impl From<Route<'_>> for Diagnostic {
                     Code::RouteListener,
                     format!(
                         "{kind} `{route}` attaches to listener {listener} of Gateway `{gateway}`, \
-                     which takes {takes}; the route never carries traffic"
+                         which takes {takes}; the route never carries traffic"
                     ),
                 )
                 .at(at, "route kind")
@@ -332,7 +332,7 @@ impl From<Route<'_>> for Diagnostic {
                 Code::RouteListener,
                 format!(
                     "{kind} `{route}` asks for port {port} of listener `{listener}`, which listens \
-                 on {listens}"
+                     on {listens}"
                 ),
             )
             .at(at, "wrong port")
@@ -435,15 +435,15 @@ impl From<Passthrough<'_>> for Diagnostic {
                 Code::HandshakeFirst,
                 format!(
                     "TLSRoute `{route}` passes TLS through to {backend}:{port}, the NATS client \
-                 listener of {config}, which does not set `handshake_first: true` in its tls \
-                 block; clients never connect"
+                     listener of {config}, which does not set `handshake_first: true` in its tls \
+                     block; clients never connect"
                 ),
             )
             .at(at, "TLS passthrough")
             .at(listener_at, "the client listener")
             .help(
                 "set `handshake_first: true` in the server's tls block and in every \
-             client, or use a TCPRoute on a listener that terminates TLS",
+                 client, or use a TCPRoute on a listener that terminates TLS",
             ),
             Passthrough::LeafHandshake {
                 route,
@@ -473,7 +473,7 @@ impl From<Passthrough<'_>> for Diagnostic {
                 }
                 diag.help(
                     "set `handshake_first: true` in the leaf TLS block at both ends \
-                 (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",
+                     (cscLeafServerTLS and every cpcLeafClientTLS), or use a TCPRoute",
                 )
             }
         }
