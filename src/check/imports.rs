@@ -65,16 +65,16 @@ fn authorisation(
         let span = g.g[e]
             .origin
             .or_else(|| (ctx.span_of)(imp_name, exp_name, subject));
+        let at = span.unwrap_or(ctx.fallback);
+        let import = Import {
+            importer: imp_name,
+            exporter: exp_name,
+            kind: kind_word,
+            subject,
+            at,
+        };
         if !defined.contains(&exp_name.as_str()) {
-            let mut d = Diagnostic::new(
-                Code::ImportUnknownAccount,
-                format!(
-                    "account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, which \
-                     does not exist"
-                ),
-            );
-            d = d.at(span.unwrap_or(ctx.fallback), "unknown account");
-            out.push(d.help(format!("the accounts are: {}", defined.join(", "))));
+            out.push(Finding::UnknownAccount(import, &defined).into());
             continue;
         }
         let allowed = match stream_verdict[e.index()] {
@@ -97,19 +97,7 @@ fn authorisation(
             }
         };
         if !allowed {
-            let d = Diagnostic::new(
-                Code::ImportNotExported,
-                format!(
-                    "account `{imp_name}` imports {kind_word} `{subject}` from `{exp_name}`, but \
-                     `{exp_name}` exports no {kind_word} covering it to `{imp_name}`; nats-server \
-                     refuses this (\"{kind_word} import not authorized\")"
-                ),
-            )
-            .at(span.unwrap_or(ctx.fallback), "not exported");
-            out.push(d.help(format!(
-                "add `{{{kind_word}: \"{subject}\"}}` (or a wider pattern) to the exports of \
-                 `{exp_name}`, or import a subject it exports"
-            )));
+            out.push(Finding::NotExported(import).into());
         }
     }
 }
@@ -161,56 +149,137 @@ pub fn check_graph(g: &graph::Graph, ctx: &Context) -> Vec<Diagnostic> {
         }
     }
     for c in found_cycles {
-        let mut d = Diagnostic::new(
-            Code::ImportCycle,
-            format!(
-                "stream imports form a cycle: {}; nats-server refuses to start (\"import forms a \
-                 cycle\")",
-                c.path()
-            ),
-        );
-        for (i, span) in c.origins.iter().enumerate() {
-            d = d.at(
-                *span,
-                if i == 0 {
-                    "this import closes the cycle"
-                } else {
-                    "part of the cycle"
-                },
-            );
-        }
-        if c.origins.is_empty() {
-            d = d.at(ctx.fallback, "in the accounts of this server");
-        }
-        out.push(d.help(
-            "remove one of the imports on the path, or narrow its subject so the chain no longer \
-             returns to where it started",
-        ));
+        out.push(Finding::Cycle(&c, ctx.fallback).into());
     }
-    for (first, second) in found_dups {
+    for (first, second) in &found_dups {
         if (ctx.reported_elsewhere)(first.origin) || (ctx.reported_elsewhere)(second.origin) {
             continue;
         }
-        let importer = &g.g[second.importer].name;
-        let exporter = &g.g[second.exporter].name;
-        let mut d = Diagnostic::new(
-            Code::DuplicateImport,
-            format!(
-                "account `{importer}` imports stream `{}` from `{exporter}` twice; nats-server \
-                 refuses that (\"stream import already exists\")",
-                second.subject
-            ),
+        out.push(
+            Finding::Duplicate {
+                importer: &g.g[second.importer].name,
+                exporter: &g.g[second.exporter].name,
+                first,
+                second,
+                fallback: ctx.fallback,
+            }
+            .into(),
         );
-        if let Some(s) = second.origin {
-            d = d.at(s, "imported again here");
-        }
-        if let Some(s) = first.origin {
-            d = d.at(s, "first imported here");
-        }
-        if d.labels.is_empty() {
-            d = d.at(ctx.fallback, "in the accounts of this server");
-        }
-        out.push(d.help("remove one of the two imports"));
     }
     out
+}
+
+/// One import as the rules name it.
+struct Import<'a> {
+    importer: &'a str,
+    exporter: &'a str,
+    /// `stream` or `service`.
+    kind: &'a str,
+    subject: &'a str,
+    at: Span,
+}
+
+/// What the account-graph rules find; `From<Finding> for Diagnostic` words it.
+enum Finding<'a> {
+    /// The import names an account the server does not define (the ones it does, listed).
+    UnknownAccount(Import<'a>, &'a [&'a str]),
+    NotExported(Import<'a>),
+    /// A cycle of stream imports; where to point when its imports have no place of their own.
+    Cycle(&'a cycles::Cycle, Span),
+    Duplicate {
+        importer: &'a str,
+        exporter: &'a str,
+        first: &'a graph::StreamImport,
+        second: &'a graph::StreamImport,
+        fallback: Span,
+    },
+}
+
+impl From<Finding<'_>> for Diagnostic {
+    fn from(f: Finding<'_>) -> Diagnostic {
+        match f {
+            Finding::UnknownAccount(i, defined) => Diagnostic::new(
+                Code::ImportUnknownAccount,
+                format!(
+                    "account `{}` imports {} `{}` from `{}`, which does not exist",
+                    i.importer, i.kind, i.subject, i.exporter
+                ),
+            )
+            .at(i.at, "unknown account")
+            .help(format!("the accounts are: {}", defined.join(", "))),
+            Finding::NotExported(i) => {
+                let Import {
+                    importer,
+                    exporter,
+                    kind,
+                    subject,
+                    at,
+                } = i;
+                Diagnostic::new(
+                    Code::ImportNotExported,
+                    format!(
+                        "account `{importer}` imports {kind} `{subject}` from `{exporter}`, but \
+                         `{exporter}` exports no {kind} covering it to `{importer}`; nats-server \
+                         refuses this (\"{kind} import not authorized\")"
+                    ),
+                )
+                .at(at, "not exported")
+                .help(format!(
+                    "add `{{{kind}: \"{subject}\"}}` (or a wider pattern) to the exports of \
+                     `{exporter}`, or import a subject it exports"
+                ))
+            }
+            Finding::Cycle(c, fallback) => {
+                let mut d = Diagnostic::new(
+                    Code::ImportCycle,
+                    format!(
+                        "stream imports form a cycle: {}; nats-server refuses to start (\"import \
+                         forms a cycle\")",
+                        c.path()
+                    ),
+                );
+                for (i, span) in c.origins.iter().enumerate() {
+                    let what = if i == 0 {
+                        "this import closes the cycle"
+                    } else {
+                        "part of the cycle"
+                    };
+                    d = d.at(*span, what);
+                }
+                if c.origins.is_empty() {
+                    d = d.at(fallback, "in the accounts of this server");
+                }
+                d.help(
+                    "remove one of the imports on the path, or narrow its subject so the chain no \
+                     longer returns to where it started",
+                )
+            }
+            Finding::Duplicate {
+                importer,
+                exporter,
+                first,
+                second,
+                fallback,
+            } => {
+                let mut d = Diagnostic::new(
+                    Code::DuplicateImport,
+                    format!(
+                        "account `{importer}` imports stream `{}` from `{exporter}` twice; \
+                         nats-server refuses that (\"stream import already exists\")",
+                        second.subject
+                    ),
+                );
+                if let Some(s) = second.origin {
+                    d = d.at(s, "imported again here");
+                }
+                if let Some(s) = first.origin {
+                    d = d.at(s, "first imported here");
+                }
+                if d.labels.is_empty() {
+                    d = d.at(fallback, "in the accounts of this server");
+                }
+                d.help("remove one of the two imports")
+            }
+        }
+    }
 }
