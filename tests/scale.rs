@@ -186,13 +186,25 @@ fn compile_cpu(args: &[&str], runs: usize) -> Duration {
 }
 
 /// `bound`: 12 where the work is linear; 13 where it is n log n over 2,000 to 20,000 items
-/// (10 x log 20,000 / log 2,000 = 13.0), the bound ARCHITECTURE.md promises.
-fn ratio_within(what: &str, small: Duration, big: Duration, bound: f64) {
-    let ratio = big.as_secs_f64() / small.as_secs_f64().max(0.001);
-    eprintln!("{what}: 1x {small:?}, 10x {big:?}, ratio {ratio:.1}");
-    assert!(
-        ratio <= bound,
-        "{what}: ten times the input cost {ratio:.1} times the CPU time (1x {small:?}, 10x {big:?}): something grows faster than linearly"
+/// (10 x log 20,000 / log 2,000 = 13.0), the bound ARCHITECTURE.md promises. `measure` gives
+/// the 1x and 10x costs. A ratio over the bound is measured again, up to three times in all:
+/// a moment of the machine's own (reclaiming memory for a large write) can slow one size for a
+/// while, but a cost that grows faster than the bound exceeds it every time.
+fn growth_within(what: &str, bound: f64, mut measure: impl FnMut() -> (Duration, Duration)) {
+    let mut tries = vec![];
+    for _ in 0..3 {
+        let (small, big) = measure();
+        let ratio = big.as_secs_f64() / small.as_secs_f64().max(0.001);
+        eprintln!("{what}: 1x {small:?}, 10x {big:?}, ratio {ratio:.1}");
+        if ratio <= bound {
+            return;
+        }
+        tries.push(format!("{ratio:.1} (1x {small:?}, 10x {big:?})"));
+    }
+    panic!(
+        "{what}: ten times the input cost more than {bound} times the CPU time in each of three \
+         measurements: {}; something grows faster than linearly",
+        tries.join(", ")
     );
 }
 
@@ -214,12 +226,9 @@ fn a_fleets_cost_grows_linearly_with_its_clusters() {
     let s: Vec<&str> = s.iter().map(String::as_str).collect();
     let b: Vec<&str> = b.iter().map(String::as_str).collect();
     compile_cpu(&s, 1);
-    ratio_within(
-        "a fleet of 100 and 1,000 CPCs, written",
-        compile_cpu(&s, 3),
-        compile_cpu(&b, 2),
-        12.0,
-    );
+    growth_within("a fleet of 100 and 1,000 CPCs, written", 12.0, || {
+        (compile_cpu(&s, 3), compile_cpu(&b, 2))
+    });
 }
 
 #[test]
@@ -240,12 +249,15 @@ fn a_cscs_cost_grows_linearly_with_its_cpc_ids() {
         path.to_str().unwrap().to_string()
     };
     let (small, big) = (write(2_000), write(20_000));
+    // Each size once before it is measured: the first write of a large output also pays for
+    // the kernel finding pages, which depends on what ran before.
     compile_cpu(&["compile", "-f", &small], 1);
-    ratio_within(
-        "a CSC with 2,000 and 20,000 cpcIds",
-        compile_cpu(&["compile", "-f", &small], 3),
-        compile_cpu(&["compile", "-f", &big], 3),
-        // Its lists are sorted (secrets, env, the listings' maps): n log n.
-        13.0,
-    );
+    compile_cpu(&["compile", "-f", &big], 1);
+    // Its lists are sorted (secrets, env, the listings' maps): n log n.
+    growth_within("a CSC with 2,000 and 20,000 cpcIds", 13.0, || {
+        (
+            compile_cpu(&["compile", "-f", &small], 5),
+            compile_cpu(&["compile", "-f", &big], 5),
+        )
+    });
 }
