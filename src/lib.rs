@@ -24,6 +24,7 @@ pub mod input;
 pub mod keys;
 pub mod lint;
 pub mod load;
+pub mod memo;
 pub mod model;
 pub mod natsconf;
 pub mod parallel;

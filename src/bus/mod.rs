@@ -11,6 +11,7 @@ use crate::chart::render::{self, Rendered};
 use crate::conf::{Conf, ConfMap, Item};
 use crate::load::Node;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A ConfigMap the chart renders: its name and its data, byte for byte.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +24,10 @@ pub struct ConfigMap {
 #[derive(Debug, Clone)]
 pub struct Instance {
     pub release: &'static str,
-    pub rendered: Rendered,
+    /// Shared: every cluster whose release has the same values renders the same config.
+    pub rendered: Arc<Rendered>,
+    /// `nats.conf` as the chart prints it.
+    pub printed: Arc<str>,
     /// Where its pod mounts each ConfigMap: (ConfigMap name, mount folder under /etc).
     pub mounts: Vec<(String, String)>,
     /// Its files read back as nats-server reads them, once for every rule and listing.
@@ -61,15 +65,23 @@ pub fn mtls_enabled(root: &Node) -> bool {
         .unwrap_or(false)
 }
 
+/// Renders of the subcharts' values, by those values (spans included); a few are kept.
+static RENDERED: crate::memo::Memo<Node, (Arc<Rendered>, Arc<str>)> = crate::memo::Memo::new(64);
+
 fn instance(root: &Node, release: &'static str, mounts: &[(&str, &str)]) -> Instance {
     let empty = Node::map(root.span);
     let values = subchart_values(root, release).unwrap_or(&empty);
-    let rendered = render::render(values);
+    let (rendered, printed) = RENDERED.get(values, 1, |values| {
+        let rendered = render::render(values);
+        let printed: Arc<str> = (crate::chart::print::format_config(&rendered.conf) + "\n").into();
+        (Arc::new(rendered), printed)
+    });
     let mut all = vec![(rendered.names.config_map.clone(), "nats-config".to_string())];
     all.extend(mounts.iter().map(|(c, d)| (c.to_string(), d.to_string())));
     Instance {
         release,
         rendered,
+        printed,
         mounts: all,
         read_back: ReadBack::default(),
     }
@@ -111,10 +123,9 @@ pub fn build(root: &Node) -> Bus {
 
 /// The NATS chart's ConfigMap of one release: `nats.conf`, in the chart's printing.
 fn server_config_map(i: &Instance) -> ConfigMap {
-    let text = crate::chart::print::format_config(&i.rendered.conf) + "\n";
     ConfigMap {
         name: i.rendered.names.config_map.clone(),
-        data: BTreeMap::from([("nats.conf".to_string(), text)]),
+        data: BTreeMap::from([("nats.conf".to_string(), i.printed.to_string())]),
     }
 }
 
@@ -122,7 +133,8 @@ impl Default for Instance {
     fn default() -> Self {
         Instance {
             release: "nats",
-            rendered: Rendered::default(),
+            rendered: Arc::default(),
+            printed: "".into(),
             mounts: vec![],
             read_back: ReadBack::default(),
         }

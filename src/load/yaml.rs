@@ -30,6 +30,32 @@ pub struct Entry {
     pub value: Node,
 }
 
+// What `==` compares, spans included, so an equal tree is the same input to a memo
+// (`crate::memo`). A float hashes by its bits: `0.0` and `-0.0` are equal and only miss.
+impl std::hash::Hash for Node {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.span.hash(h);
+        std::mem::discriminant(&self.v).hash(h);
+        match &self.v {
+            V::Null => {}
+            V::Bool(b) => b.hash(h),
+            V::Int(i) => i.hash(h),
+            V::Float(f) => f.to_bits().hash(h),
+            V::Str(s) => s.hash(h),
+            V::Seq(items) => items.hash(h),
+            V::Map(entries) => entries.hash(h),
+        }
+    }
+}
+
+impl std::hash::Hash for Entry {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.key.hash(h);
+        self.key_span.hash(h);
+        self.value.hash(h);
+    }
+}
+
 impl Node {
     pub fn new(v: V, span: Span) -> Self {
         Node { v, span }

@@ -198,7 +198,10 @@ pub fn parse(text: &str) -> Result<Block, ParseError> {
 
 /// Parses `text` to the printer's tree.
 pub fn parse_conf(text: &str) -> Result<ConfMap, ParseError> {
-    parse(text).map(|b| b.to_conf())
+    // A fleet's servers, and a lint run's, mostly get the same files: each text is read once.
+    static READ: crate::memo::Memo<String, Result<ConfMap, ParseError>> =
+        crate::memo::Memo::new(16 << 20);
+    READ.get(text, text.len(), |text| parse(text).map(|b| b.to_conf()))
 }
 
 /// The first error of a parse, with the files read up to it (to name the one it is in).
