@@ -61,6 +61,13 @@ pub fn config_maps(values: &Node) -> Vec<BusConfigMap> {
 
 /// Reads a rendered `data:` block as YAML: key to string value.
 fn read_data(text: &str) -> BTreeMap<String, String> {
+    // Most clusters' ConfigMaps print the same (the callout's config, its permissions).
+    static READ: crate::memo::Memo<String, BTreeMap<String, String>> =
+        crate::memo::Memo::new(16 << 20);
+    READ.get(text, text.len(), read_data_once)
+}
+
+fn read_data_once(text: &str) -> BTreeMap<String, String> {
     let mut sources = Sources::default();
     let id = sources.add(Source::new("<rendered data>", text.to_string()));
     let (tree, _) = crate::load::yaml::parse(id, &sources);
