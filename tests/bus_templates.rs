@@ -27,8 +27,9 @@ fn parse_text(name: &str, text: &str) -> Node {
 /// Helm's merge of several `-f` files: maps key by key, anything else (null too) replaced.
 fn merge_user(base: Node, over: Node) -> Node {
     match (base.v, over.v) {
-        (V::Map(mut bes), V::Map(oes)) => {
-            for oe in oes {
+        (V::Map(bes), V::Map(oes)) => {
+            let mut bes = std::sync::Arc::unwrap_or_clone(bes);
+            for oe in std::sync::Arc::unwrap_or_clone(oes) {
                 match bes.iter().position(|b| b.key == oe.key) {
                     Some(i) => {
                         let be = bes.remove(i);
@@ -43,7 +44,7 @@ fn merge_user(base: Node, over: Node) -> Node {
                     None => bes.push(oe),
                 }
             }
-            Node::new(V::Map(bes), over.span)
+            Node::new(V::Map(bes.into()), over.span)
         }
         (_, v) => Node::new(v, over.span),
     }
@@ -53,13 +54,15 @@ fn drop_nulls(n: Node) -> Node {
     match n.v {
         V::Map(es) => Node::new(
             V::Map(
-                es.into_iter()
+                std::sync::Arc::unwrap_or_clone(es)
+                    .into_iter()
                     .filter(|e| !e.value.is_null())
                     .map(|e| Entry {
                         value: drop_nulls(e.value),
                         ..e
                     })
-                    .collect(),
+                    .collect::<Vec<_>>()
+                    .into(),
             ),
             n.span,
         ),
@@ -107,13 +110,13 @@ fn coalesce(user: Option<Node>, default: Option<&Node>, mode: Mode) -> Option<No
         (V::Map(ues), V::Map(des), _) => {
             let mut out: Vec<Entry> = vec![];
             let mentioned: Vec<String> = ues.iter().map(|e| e.key.clone()).collect();
-            for ue in ues {
+            for ue in std::sync::Arc::unwrap_or_clone(ues) {
                 let d = des.iter().find(|d| d.key == ue.key).map(|d| &d.value);
                 if let Some(value) = coalesce(Some(ue.value), d, mode) {
                     out.push(Entry { value, ..ue });
                 }
             }
-            for de in des {
+            for de in des.iter() {
                 if !mentioned.contains(&de.key)
                     && let Some(value) = coalesce(None, Some(&de.value), mode)
                 {
@@ -123,7 +126,7 @@ fn coalesce(user: Option<Node>, default: Option<&Node>, mode: Mode) -> Option<No
                     });
                 }
             }
-            Some(Node::new(V::Map(out), user.span))
+            Some(Node::new(V::Map(out.into()), user.span))
         }
         (v, _, _) => Some(Node::new(v, user.span)),
     }
@@ -165,7 +168,7 @@ fn helm_values(files: &[PathBuf]) -> Node {
             });
         }
     }
-    Node::new(V::Map(es), Default::default())
+    Node::new(V::Map(es.into()), Default::default())
 }
 
 /// The raw `data:` block of each ConfigMap in the stream, as the chart's template wrote it

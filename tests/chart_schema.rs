@@ -220,7 +220,7 @@ fn the_schema_and_the_key_table_agree_key_by_key() {
 fn map_key_paths(n: &Node, at: &mut Vec<String>) -> Vec<Vec<String>> {
     let mut out = vec![];
     if let V::Map(es) = &n.v {
-        for e in es {
+        for e in es.iter() {
             at.push(e.key.clone());
             out.push(at.clone());
             out.extend(map_key_paths(&e.value, at));
@@ -239,6 +239,7 @@ fn under_free(path: &[String]) -> bool {
 
 fn rename(n: &mut Node, path: &[String]) {
     let V::Map(es) = &mut n.v else { return };
+    let es = std::sync::Arc::make_mut(es);
     let Some(e) = es.iter_mut().find(|e| e.key == path[0]) else {
         return;
     };

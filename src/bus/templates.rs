@@ -178,8 +178,8 @@ fn omit(n: &Node, keys: &[&str]) -> Node {
         .iter()
         .filter(|e| !keys.contains(&e.key.as_str()))
         .cloned()
-        .collect();
-    Node::new(V::Map(es), n.span)
+        .collect::<Vec<_>>();
+    Node::new(V::Map(es.into()), n.span)
 }
 
 /// `nats-event-bus.natsConfValue`.
@@ -431,6 +431,7 @@ fn s(text: &str) -> Node {
 fn nkey_entry(public_key: String, account: &str) -> Node {
     let mut n = Node::map(Default::default());
     if let V::Map(es) = &mut n.v {
+        let es = std::sync::Arc::make_mut(es);
         es.push(crate::load::Entry {
             key: "public_key".into(),
             key_span: Default::default(),
@@ -458,7 +459,7 @@ fn merge_keep_dst(dst: &Node, src: &Node) -> Node {
             None => es.push(se.clone()),
         }
     }
-    Node::new(V::Map(es), dst.span)
+    Node::new(V::Map(es.into()), dst.span)
 }
 
 /// The permissions tree `templates/auth-callout-permissions.yaml` serialises.
@@ -524,7 +525,7 @@ pub fn permissions_tree(values: &Node) -> Node {
         }));
     }
     let auto_map = Node::new(
-        V::Map(slots.into_iter().flatten().collect()),
+        V::Map(slots.into_iter().flatten().collect::<Vec<_>>().into()),
         Default::default(),
     );
     let perms = eb(values, "auth").and_then(|a| a.get("permissions"));
@@ -540,6 +541,7 @@ pub fn permissions_tree(values: &Node) -> Node {
         _ => Node::map(Default::default()),
     };
     if let V::Map(es) = &mut out.v {
+        let es = std::sync::Arc::make_mut(es);
         match es.iter_mut().find(|e| e.key == "nkey") {
             Some(e) => e.value = merged,
             None => es.push(crate::load::Entry {

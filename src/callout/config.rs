@@ -127,7 +127,7 @@ impl Settings {
         fn walk(prefix: &str, n: &Node, out: &mut BTreeMap<String, Vec<String>>) {
             match &n.v {
                 V::Map(es) => {
-                    for e in es {
+                    for e in es.iter() {
                         let k = if prefix.is_empty() {
                             e.key.clone()
                         } else {

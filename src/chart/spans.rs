@@ -36,7 +36,7 @@ impl Spans {
     fn index_inside(&mut self, path: &mut Vec<String>, node: &Node) {
         match &node.v {
             V::Map(es) => {
-                for e in es {
+                for e in es.iter() {
                     path.push(e.key.clone());
                     self.map.insert(path.clone(), e.key_span);
                     self.index_inside(path, &e.value);

@@ -66,7 +66,7 @@ pub fn check(m: &Model, bus: &crate::bus::Bus, sources: &Sources) -> Vec<Diagnos
 fn printed_numbers(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
     match &node.v {
         V::Map(entries) => {
-            for e in entries {
+            for e in entries.iter() {
                 printed_numbers(&e.value, &format!("{path}.{}", e.key), out);
             }
         }

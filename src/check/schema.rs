@@ -450,12 +450,13 @@ fn without_nulls(node: &Node) -> Node {
                         key_span: e.key_span,
                         value: without_nulls(&e.value),
                     })
-                    .collect(),
+                    .collect::<Vec<_>>()
+                    .into(),
             ),
             span: node.span,
         },
         V::Seq(items) => Node {
-            v: V::Seq(items.iter().map(without_nulls).collect()),
+            v: V::Seq(items.iter().map(without_nulls).collect::<Vec<_>>().into()),
             span: node.span,
         },
         _ => node.clone(),

@@ -62,7 +62,7 @@ fn visit<'a>(
 ) {
     match &node.v {
         V::Map(entries) => {
-            for e in entries {
+            for e in entries.iter() {
                 path.push(Seg::Key(&e.key));
                 if f(Met::Entry(e), path) {
                     visit(&e.value, path, f);

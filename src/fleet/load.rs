@@ -317,6 +317,7 @@ fn set_at(node: &mut Node, path: &[String], value: &Node, key_span: Span) {
     let V::Map(entries) = &mut node.v else {
         unreachable!()
     };
+    let entries = std::sync::Arc::make_mut(entries);
     let (first, rest) = path.split_first().expect("a set path has a key");
     let idx = entries.iter().position(|e| e.key == *first);
     if rest.is_empty() {

@@ -2,12 +2,14 @@
 //! and an explicit `null` removes the key.
 
 use super::yaml::{Entry, Node, V};
+use std::sync::Arc;
 
 /// Lays `over` on top of `base`.
 pub fn merge(base: Node, over: Node) -> Node {
     match (base.v, over.v) {
-        (V::Map(mut base_entries), V::Map(over_entries)) => {
-            for oe in over_entries {
+        (V::Map(base_entries), V::Map(over_entries)) => {
+            let mut base_entries = Arc::unwrap_or_clone(base_entries);
+            for oe in Arc::unwrap_or_clone(over_entries) {
                 let idx = base_entries.iter().position(|b| b.key == oe.key);
                 if oe.value.is_null() {
                     if let Some(i) = idx {
@@ -38,7 +40,7 @@ pub fn merge(base: Node, over: Node) -> Node {
             // The map is located where it was last written, so findings about it point at the
             // user's file.
             Node {
-                v: V::Map(base_entries),
+                v: V::Map(base_entries.into()),
                 span: over.span,
             }
         }
@@ -49,15 +51,18 @@ pub fn merge(base: Node, over: Node) -> Node {
 /// A null inside a newly added map means "no such key", as it does after Helm's coalescing.
 fn strip_nulls(n: Node) -> Node {
     match n.v {
-        V::Map(es) => Node {
+        // A map without a null below it is kept as it is, shared.
+        V::Map(es) if holds_null(&es) => Node {
             v: V::Map(
-                es.into_iter()
+                Arc::unwrap_or_clone(es)
+                    .into_iter()
                     .filter(|e| !e.value.is_null())
                     .map(|e| Entry {
                         value: strip_nulls(e.value),
                         ..e
                     })
-                    .collect(),
+                    .collect::<Vec<_>>()
+                    .into(),
             ),
             span: n.span,
         },
@@ -68,13 +73,22 @@ fn strip_nulls(n: Node) -> Node {
     }
 }
 
+fn holds_null(es: &[Entry]) -> bool {
+    es.iter().any(|e| match &e.value.v {
+        V::Null => true,
+        V::Map(inner) => holds_null(inner),
+        _ => false,
+    })
+}
+
 /// Helm's merge of the user's own `-f` files and `--set`s among themselves: maps merge key
 /// by key, anything else (a `null` too) replaces. The nulls are settled later, against the
 /// chart's defaults, by [`coalesce`].
 pub fn merge_user(base: Node, over: Node) -> Node {
     match (base.v, over.v) {
-        (V::Map(mut base_entries), V::Map(over_entries)) => {
-            for oe in over_entries {
+        (V::Map(base_entries), V::Map(over_entries)) => {
+            let mut base_entries = Arc::unwrap_or_clone(base_entries);
+            for oe in Arc::unwrap_or_clone(over_entries) {
                 match base_entries.iter().position(|b| b.key == oe.key) {
                     Some(i) => {
                         let be = base_entries.remove(i);
@@ -92,7 +106,7 @@ pub fn merge_user(base: Node, over: Node) -> Node {
                 }
             }
             Node {
-                v: V::Map(base_entries),
+                v: V::Map(base_entries.into()),
                 span: over.span,
             }
         }
@@ -135,10 +149,11 @@ pub fn coalesce(user: Option<Node>, default: Option<&Node>, mode: Mode) -> Optio
         (V::Null, _, Mode::Global { keep }) => coalesce(None, Some(default), Mode::Global { keep }),
         (V::Null, _, Mode::Chart) => None,
         (V::Null, _, Mode::Merge) => Some(Node::new(V::Null, user.span)),
-        (V::Map(mut user_entries), V::Map(default_entries), _) => {
+        (V::Map(user_entries), V::Map(default_entries), _) => {
+            let mut user_entries = Arc::unwrap_or_clone(user_entries);
             let mut out: Vec<Entry> =
                 Vec::with_capacity(default_entries.len() + user_entries.len());
-            for de in default_entries {
+            for de in default_entries.iter() {
                 let theirs = user_entries
                     .iter()
                     .position(|e| e.key == de.key)
@@ -157,7 +172,7 @@ pub fn coalesce(user: Option<Node>, default: Option<&Node>, mode: Mode) -> Optio
             }
             out.extend(user_entries);
             Some(Node {
-                v: V::Map(out),
+                v: V::Map(out.into()),
                 span: user.span,
             })
         }

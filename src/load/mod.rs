@@ -80,9 +80,10 @@ impl BusDefaults {
             .iter()
             .any(|e| self.subcharts.iter().any(|(a, _)| *a == e.key));
         let span = user.span;
-        let V::Map(mut user_entries) = user.v else {
+        let V::Map(user_entries) = user.v else {
             return user;
         };
+        let mut user_entries = std::sync::Arc::unwrap_or_clone(user_entries);
         let mut out = vec![];
         for de in self.chart.entries() {
             let theirs = user_entries
@@ -111,7 +112,7 @@ impl BusDefaults {
             }
         }
         out.extend(user_entries);
-        Node::new(V::Map(out), span)
+        Node::new(V::Map(out.into()), span)
     }
 }
 

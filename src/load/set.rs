@@ -94,7 +94,7 @@ fn parse_one(c: &mut Cursor, string_only: bool) -> Result<(Path, Node), Diagnost
     let vstart = c.pos;
     let value = if c.peek() == Some('{') {
         let items = parse_list(c, start, string_only)?;
-        Node::new(V::Seq(items), c.span(vstart, c.pos))
+        Node::new(V::Seq(items.into()), c.span(vstart, c.pos))
     } else {
         let raw = parse_plain(c);
         Node::new(typed(&raw, string_only), c.span(vstart, c.pos))
@@ -274,11 +274,12 @@ fn set_path(node: &mut Node, path: &[(Step, Span)], value: Node) -> Result<(), D
     match step {
         Step::Key(k) => {
             if !matches!(node.v, V::Map(_)) {
-                node.v = V::Map(vec![]);
+                node.v = V::Map(Default::default());
             }
             let V::Map(es) = &mut node.v else {
                 unreachable!()
             };
+            let es = std::sync::Arc::make_mut(es);
             let i = match es.iter().position(|e| &e.key == k) {
                 Some(i) => i,
                 None => {
@@ -294,11 +295,12 @@ fn set_path(node: &mut Node, path: &[(Step, Span)], value: Node) -> Result<(), D
         }
         Step::Index(i) => {
             if !matches!(node.v, V::Seq(_)) {
-                node.v = V::Seq(vec![]);
+                node.v = V::Seq(Default::default());
             }
             let V::Seq(items) = &mut node.v else {
                 unreachable!()
             };
+            let items = std::sync::Arc::make_mut(items);
             while items.len() <= *i {
                 items.push(Node::new(V::Null, *span));
             }

@@ -138,7 +138,7 @@ fn put_node(out: &mut Vec<u8>, node: &Node) {
         V::Map(entries) => {
             out.push(7);
             put_uint(out, entries.len() as u64);
-            for e in entries {
+            for e in entries.iter() {
                 put_str(out, &e.key);
                 put_span(out, &e.key_span);
                 put_node(out, &e.value);
@@ -213,7 +213,7 @@ impl Reader<'_> {
                 for _ in 0..n {
                     items.push(self.node(depth + 1)?);
                 }
-                V::Seq(items)
+                V::Seq(items.into())
             }
             7 => {
                 let n = usize::try_from(self.uint()?).ok()?;
@@ -228,7 +228,7 @@ impl Reader<'_> {
                         value,
                     });
                 }
-                V::Map(entries)
+                V::Map(entries.into())
             }
             _ => return None,
         };

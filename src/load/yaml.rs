@@ -5,6 +5,7 @@
 use crate::diag::{Code, Diagnostic, SourceId, Sources, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum V {
@@ -13,8 +14,10 @@ pub enum V {
     Int(i64),
     Float(f64),
     Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    /// Lists and maps are shared, not copied: a tree coalesced with the defaults holds the
+    /// defaults' own subtrees wherever the user set nothing, and a change copies on write.
+    Seq(Arc<Vec<Node>>),
+    Map(Arc<Vec<Entry>>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +65,7 @@ impl Node {
     }
     pub fn map(span: Span) -> Self {
         Node {
-            v: V::Map(vec![]),
+            v: V::Map(Arc::default()),
             span,
         }
     }
@@ -583,7 +586,7 @@ impl Builder<'_> {
                     }
                 }
                 *pos += 1;
-                Some(Node::new(V::Seq(items), span))
+                Some(Node::new(V::Seq(items.into()), span))
             }
             Event::MappingStart(_, _) => Some(self.mapping(span, events, pos)),
             _ => None,
@@ -694,7 +697,7 @@ impl Builder<'_> {
                 entries.push(m);
             }
         }
-        Node::new(V::Map(entries), span)
+        Node::new(V::Map(entries.into()), span)
     }
 
     /// A map key as text (`null` for a null key); a list or map as a key is reported, `None`.

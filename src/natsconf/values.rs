@@ -38,7 +38,7 @@ pub fn block(b: &Block, p: &Placing) -> load::Node {
         .collect();
     let span = entries.first().map_or(p.empty, |e| e.key_span);
     load::Node {
-        v: V::Map(entries),
+        v: V::Map(entries.into()),
         span,
     }
 }
@@ -53,7 +53,7 @@ pub fn node(n: &Node, p: &Placing) -> load::Node {
         Val::Int(i) => V::Int(*i),
         Val::Float(f) => V::Float(*f),
         Val::Bool(b) => V::Bool(*b),
-        Val::List(items) => V::Seq(items.iter().map(|i| node(i, p)).collect()),
+        Val::List(items) => V::Seq(items.iter().map(|i| node(i, p)).collect::<Vec<_>>().into()),
         Val::Map(b) => {
             let mut m = block(b, p);
             m.span = span;

@@ -276,7 +276,7 @@ fn rendering(root: &Node, out: &mut Vec<Diagnostic>) {
 fn templates(n: &Node, at: &str, out: &mut Vec<Diagnostic>) {
     match &n.v {
         V::Map(es) => {
-            for e in es {
+            for e in es.iter() {
                 if e.key == "$tplYaml" || e.key == "$tplYamlSpread" {
                     out.push(
                         Render::Template {
@@ -360,7 +360,7 @@ pub fn check(
             continue;
         } else if legacy_place(&e.key).is_some() {
             let mut single = Node::map(e.value.span);
-            single.v = V::Map(vec![e.clone()]);
+            single.v = V::Map(vec![e.clone()].into());
             legacy(&single, "", &mut out);
         } else {
             out.push(

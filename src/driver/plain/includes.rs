@@ -116,7 +116,7 @@ pub fn config_map_data(root: &Node) -> (BTreeMap<String, DataFile>, Vec<Diagnost
     if let Some(data) = cm.and_then(|c| c.get("merge")).and_then(|m| m.get("data")) {
         match &data.v {
             V::Map(es) => {
-                for e in es {
+                for e in es.iter() {
                     files.insert(e.key.clone(), e.value.clone());
                 }
             }
@@ -555,11 +555,14 @@ fn judge(
     for k in at.iter().rev() {
         placed = Node {
             span: tree.span,
-            v: V::Map(vec![YEntry {
-                key: k.clone(),
-                key_span: tree.span,
-                value: placed,
-            }]),
+            v: V::Map(
+                vec![YEntry {
+                    key: k.clone(),
+                    key_span: tree.span,
+                    value: placed,
+                }]
+                .into(),
+            ),
         };
     }
     crate::check::server_conf::rendered(&placed, key, deployed, out);
