@@ -57,6 +57,9 @@ pub fn is_builtin(name: &str) -> bool {
 pub struct BusDefaults {
     pub chart: Node,
     pub subcharts: Vec<(&'static str, Node)>,
+    /// Each subchart's section where the user sets nothing under it, coalesced once: every
+    /// cluster and linted file without a `nats:` shares the same tree.
+    untouched: Vec<(&'static str, Option<Node>)>,
 }
 
 /// Parses the built-in defaults of the event-bus chart and its subcharts.
@@ -66,10 +69,25 @@ pub fn bus_defaults(sources: &mut Sources) -> BusDefaults {
         .iter()
         .map(|(alias, name, text)| (*alias, stored::builtin(name, text, sources)))
         .collect();
-    BusDefaults { chart, subcharts }
+    BusDefaults::new(chart, subcharts)
 }
 
 impl BusDefaults {
+    fn new(chart: Node, subcharts: Vec<(&'static str, Node)>) -> BusDefaults {
+        let untouched = subcharts
+            .iter()
+            .map(|(alias, sub)| {
+                let parent = chart.get(alias);
+                (*alias, coalesce_subchart(None, parent, sub))
+            })
+            .collect();
+        BusDefaults {
+            chart,
+            subcharts,
+            untouched,
+        }
+    }
+
     /// The values the chart's templates see: the user's merged values coalesced with the
     /// chart's defaults (`global` by Helm's global rules) and each subchart section with the
     /// parent's defaults, then with the subchart's own.
@@ -93,11 +111,12 @@ impl BusDefaults {
             let key_span = theirs.as_ref().map_or(de.key_span, |e| e.key_span);
             let user_value = theirs.map(|e| e.value);
             let value = match self.subcharts.iter().find(|(a, _)| *a == de.key) {
-                Some((_, sub)) => coalesce(
-                    coalesce(user_value, Some(&de.value), Mode::Merge),
-                    Some(sub),
-                    Mode::Chart,
-                ),
+                Some((alias, _)) if user_value.is_none() => self
+                    .untouched
+                    .iter()
+                    .find(|(a, _)| a == alias)
+                    .and_then(|(_, n)| n.clone()),
+                Some((_, sub)) => coalesce_subchart(user_value, Some(&de.value), sub),
                 None if de.key == "global" => {
                     coalesce(user_value, Some(&de.value), Mode::Global { keep })
                 }
@@ -114,6 +133,12 @@ impl BusDefaults {
         out.extend(user_entries);
         Node::new(V::Map(out.into()), span)
     }
+}
+
+/// A subchart's section: the parent's defaults under the user's, then the subchart's own.
+fn coalesce_subchart(user: Option<Node>, parent: Option<&Node>, sub: &Node) -> Option<Node> {
+    use merge::{Mode, coalesce};
+    coalesce(coalesce(user, parent, Mode::Merge), Some(sub), Mode::Chart)
 }
 
 /// Why a values file named with -f (or matched by lint) was not read, and what to do.
@@ -218,14 +243,13 @@ pub fn default_sources(sources: &mut Sources) -> DefaultSources {
 impl DefaultSources {
     /// The event-bus chart's defaults and its subcharts'.
     pub fn bus(&self, sources: &Sources) -> BusDefaults {
-        BusDefaults {
-            chart: stored::tree(self.bus_chart, CHART_DEFAULTS, sources),
-            subcharts: self
-                .subcharts
+        BusDefaults::new(
+            stored::tree(self.bus_chart, CHART_DEFAULTS, sources),
+            self.subcharts
                 .iter()
                 .map(|(alias, id, text)| (*alias, stored::tree(*id, text, sources)))
                 .collect(),
-        }
+        )
     }
 
     /// The NATS chart's defaults, for plain-chart mode.

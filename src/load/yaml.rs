@@ -7,7 +7,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum V {
     Null,
     Bool(bool),
@@ -31,6 +31,22 @@ pub struct Entry {
     pub key: String,
     pub key_span: Span,
     pub value: Node,
+}
+
+impl PartialEq for V {
+    fn eq(&self, other: &V) -> bool {
+        match (self, other) {
+            (V::Null, V::Null) => true,
+            (V::Bool(a), V::Bool(b)) => a == b,
+            (V::Int(a), V::Int(b)) => a == b,
+            (V::Float(a), V::Float(b)) => a == b,
+            (V::Str(a), V::Str(b)) => a == b,
+            // A shared subtree is equal to itself without a walk.
+            (V::Seq(a), V::Seq(b)) => Arc::ptr_eq(a, b) || a == b,
+            (V::Map(a), V::Map(b)) => Arc::ptr_eq(a, b) || a == b,
+            _ => false,
+        }
+    }
 }
 
 // What `==` compares, spans included, so an equal tree is the same input to a memo
