@@ -79,10 +79,76 @@ impl<K, V: Clone> Memo<K, V> {
     }
 }
 
+/// Answers about shared subtrees, by identity. A tree coalesced with the defaults holds the
+/// defaults' own subtrees (`load::yaml::V` shares lists and maps), so a rule that walks one
+/// answers once per process. The subtree is pinned with its answer: while pinned, its address
+/// names it alone, and a shared subtree never changes (a change copies it first).
+pub struct ByIdentity<P, K, V> {
+    inner: Mutex<Option<Pinned<P, K, V>>>,
+    max_entries: usize,
+}
+
+/// Each answer with the subtree it is about, pinned.
+type Pinned<P, K, V> = HashMap<K, Arc<(P, V)>, rustc_hash::FxBuildHasher>;
+
+impl<P, K: Hash + Eq, V: Clone> ByIdentity<P, K, V> {
+    pub const fn new(max_entries: usize) -> Self {
+        ByIdentity {
+            inner: Mutex::new(None),
+            max_entries,
+        }
+    }
+
+    /// `make()`, or its earlier answer for the same `key`: the subtree's address (see
+    /// `load::Node::identity`) and what else the answer depends on. `pin` gives the handle
+    /// that keeps the subtree alive.
+    pub fn get(&self, key: K, pin: impl FnOnce() -> P, make: impl FnOnce() -> V) -> V {
+        let kept = self.with(|m| m.get(&key).cloned());
+        if let Some(kept) = kept {
+            return kept.1.clone();
+        }
+        let value = make();
+        self.with(|m| {
+            if m.len() < self.max_entries {
+                m.insert(key, Arc::new((pin(), value.clone())));
+            }
+        });
+        value
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Pinned<P, K, V>) -> T) -> T {
+        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        f(guard.get_or_insert_with(HashMap::default))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Memo;
+    use super::{ByIdentity, Memo};
     use std::cell::Cell;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_pinned_subtree_is_answered_once_per_context() {
+        let memo: ByIdentity<Arc<Vec<u8>>, (usize, &str), usize> = ByIdentity::new(8);
+        let tree = Arc::new(vec![1, 2, 3]);
+        let made = Cell::new(0);
+        let ask = |context| {
+            memo.get(
+                (Arc::as_ptr(&tree) as usize, context),
+                || tree.clone(),
+                || {
+                    made.set(made.get() + 1);
+                    tree.len()
+                },
+            )
+        };
+        assert_eq!(ask("a"), 3);
+        assert_eq!(ask("a"), 3);
+        assert_eq!(ask("b"), 3);
+        assert_eq!(made.get(), 2, "once for each context");
+        assert_eq!(Arc::strong_count(&tree), 3, "pinned once per context");
+    }
 
     #[test]
     fn an_input_is_kept_on_its_second_sighting_and_copied_after() {

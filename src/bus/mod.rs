@@ -65,17 +65,31 @@ pub fn mtls_enabled(root: &Node) -> bool {
         .unwrap_or(false)
 }
 
+/// A release's config as rendered and as the chart prints it.
+type RenderedPrinted = (Arc<Rendered>, Arc<str>);
+
 /// Renders of the subcharts' values, by those values (spans included); a few are kept.
-static RENDERED: crate::memo::Memo<Node, (Arc<Rendered>, Arc<str>)> = crate::memo::Memo::new(64);
+static RENDERED: crate::memo::Memo<Node, RenderedPrinted> = crate::memo::Memo::new(64);
+static SHARED: crate::memo::ByIdentity<Node, (usize, crate::diag::Span), RenderedPrinted> =
+    crate::memo::ByIdentity::new(64);
 
 fn instance(root: &Node, release: &'static str, mounts: &[(&str, &str)]) -> Instance {
     let empty = Node::map(root.span);
     let values = subchart_values(root, release).unwrap_or(&empty);
-    let (rendered, printed) = RENDERED.get(values, 1, |values| {
+    let render_print = |values: &Node| {
         let rendered = render::render(values);
         let printed: Arc<str> = (crate::chart::print::format_config(&rendered.conf) + "\n").into();
         (Arc::new(rendered), printed)
-    });
+    };
+    // Values the defaults share are known by identity; others, equal or not, by content.
+    let (rendered, printed) = match values.identity() {
+        Some(id) => SHARED.get(
+            id,
+            || values.clone(),
+            || RENDERED.get(values, 1, render_print),
+        ),
+        None => RENDERED.get(values, 1, render_print),
+    };
     let mut all = vec![(rendered.names.config_map.clone(), "nats-config".to_string())];
     all.extend(mounts.iter().map(|(c, d)| (c.to_string(), d.to_string())));
     Instance {

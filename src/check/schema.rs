@@ -9,9 +9,10 @@
 //! refuses any schema keyword it does not know, so the two cannot drift apart.
 
 use super::schema_data::Json;
-use crate::diag::{Code, Diagnostic, suggest};
+use crate::diag::{Code, Diagnostic, Span, suggest};
 use crate::load::Node;
 use crate::load::V;
+use crate::memo::ByIdentity;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -314,6 +315,38 @@ impl Walk {
         }
     }
 
+    /// `apply`, once per process for a subtree the tree shares with the defaults.
+    fn apply_shared(
+        &self,
+        schema: &'static Json,
+        node: &Node,
+        pointer: &mut String,
+        out: &mut Vec<SchemaError>,
+    ) {
+        type Shared = ByIdentity<Node, (usize, Span, usize, usize, String, bool), Vec<SchemaError>>;
+        static SHARED: Shared = ByIdentity::new(4096);
+        let Some((address, span)) = node.identity() else {
+            return self.apply(schema, node, pointer, out);
+        };
+        let key = (
+            address,
+            span,
+            std::ptr::from_ref(self.root) as usize,
+            std::ptr::from_ref(schema) as usize,
+            pointer.clone(),
+            self.nulls_absent,
+        );
+        out.extend(SHARED.get(
+            key,
+            || node.clone(),
+            || {
+                let mut found = vec![];
+                self.apply(schema, node, &mut pointer.clone(), &mut found);
+                found
+            },
+        ));
+    }
+
     /// The keywords that judge the value itself: type, enum, const, bounds, lengths, pattern.
     fn keywords(&self, s: &'static Json, node: &Node) -> Vec<Finding> {
         let mut found = vec![];
@@ -410,9 +443,9 @@ impl Walk {
                 for e in entries.iter().filter(present) {
                     let len = push_pointer(pointer, &e.key);
                     match (props.and_then(|p| p.get(&e.key)), additional) {
-                        (Some(sub), _) => self.apply(sub, &e.value, pointer, out),
+                        (Some(sub), _) => self.apply_shared(sub, &e.value, pointer, out),
                         (None, Some(Json::Bool(false))) => unknown.push(e.key.clone()),
-                        (None, Some(sub)) => self.apply(sub, &e.value, pointer, out),
+                        (None, Some(sub)) => self.apply_shared(sub, &e.value, pointer, out),
                         (None, None) => {}
                     }
                     pointer.truncate(len);

@@ -83,11 +83,40 @@ fn visit<'a>(
     }
 }
 
+/// A walk's findings under one top-level key, by the identity of its value and the key.
+type Sections = crate::memo::ByIdentity<Node, (usize, Span, String, Span), Vec<Diagnostic>>;
+
+/// `find` over the tree one top-level entry at a time (its findings only ever depend on the
+/// entry): a section the tree shares with the defaults is walked once per process.
+fn by_section(root: &Node, memo: &Sections, find: fn(&Node) -> Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let V::Map(entries) = &root.v else {
+        return find(root);
+    };
+    let mut out = vec![];
+    for e in entries.iter() {
+        let alone = || find(&Node::new(V::Map(vec![e.clone()].into()), root.span));
+        out.extend(match e.value.identity() {
+            Some((address, span)) => memo.get(
+                (address, span, e.key.clone(), e.key_span),
+                || e.value.clone(),
+                alone,
+            ),
+            None => alone(),
+        });
+    }
+    out
+}
+
 /// Every seed the user wrote in the values (strings and key names): natscc copies the values
 /// into accounts.conf, nats.conf, the ConfigMaps and the listings, so a seed anywhere reaches
 /// an output. Used by the event bus and by plain-chart mode. (The built-in chart defaults
 /// hold no seed, so the whole coalesced tree is walked.)
 pub fn seeds(root: &Node) -> Vec<Diagnostic> {
+    static SECTIONS: Sections = Sections::new(1024);
+    by_section(root, &SECTIONS, seeds_in)
+}
+
+fn seeds_in(root: &Node) -> Vec<Diagnostic> {
     let mut out = vec![];
     visit(root, &mut vec![], &mut |met, path| {
         match met {
@@ -192,6 +221,11 @@ const PASSWORD_KEYS: &[&str] = &["password", "pass", "token", "auth_token"];
 /// secret in clear. (The built-in defaults hold no password, so the whole coalesced tree is
 /// walked.)
 pub fn passwords(root: &Node) -> Vec<Diagnostic> {
+    static SECTIONS: Sections = Sections::new(1024);
+    by_section(root, &SECTIONS, passwords_in)
+}
+
+fn passwords_in(root: &Node) -> Vec<Diagnostic> {
     let mut out = vec![];
     visit(root, &mut vec![], &mut |met, path| match met {
         Met::Entry(e) => {

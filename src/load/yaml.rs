@@ -85,6 +85,18 @@ impl Node {
             span,
         }
     }
+    /// Who this list or map is when another tree holds it too (the defaults it was coalesced
+    /// from, or a memo): its contents' address, and its own span. What
+    /// `crate::memo::ByIdentity` answers by.
+    pub fn identity(&self) -> Option<(usize, Span)> {
+        let address = match &self.v {
+            V::Map(es) if Arc::strong_count(es) > 1 => Arc::as_ptr(es) as usize,
+            V::Seq(items) if Arc::strong_count(items) > 1 => Arc::as_ptr(items) as usize,
+            _ => return None,
+        };
+        Some((address, self.span))
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entry(key).map(|e| &e.value)
     }

@@ -167,7 +167,7 @@ pub fn options_of(block: &str) -> impl Iterator<Item = &'static Opt> + '_ {
 }
 
 /// The nats-server a release runs, as natscc judges its config.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Deployed {
     /// The measured version whose table applies.
     pub version: Version,
