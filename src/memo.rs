@@ -109,9 +109,11 @@ impl<P, K: Hash + Eq, V: Clone> ByIdentity<P, K, V> {
         }
         let value = make();
         self.with(|m| {
-            if m.len() < self.max_entries {
-                m.insert(key, Arc::new((pin(), value.clone())));
+            // Full, it starts over: the pins go, so a long `up --watch` holds no old trees.
+            if m.len() >= self.max_entries {
+                m.clear();
             }
+            m.insert(key, Arc::new((pin(), value.clone())));
         });
         value
     }
@@ -148,6 +150,17 @@ mod tests {
         assert_eq!(ask("b"), 3);
         assert_eq!(made.get(), 2, "once for each context");
         assert_eq!(Arc::strong_count(&tree), 3, "pinned once per context");
+    }
+
+    #[test]
+    fn a_full_table_starts_over_and_lets_its_pins_go() {
+        let memo: ByIdentity<Arc<Vec<u8>>, usize, usize> = ByIdentity::new(2);
+        let trees: Vec<Arc<Vec<u8>>> = (0..3).map(|i| Arc::new(vec![i])).collect();
+        for (i, t) in trees.iter().enumerate() {
+            assert_eq!(memo.get(i, || t.clone(), || i), i);
+        }
+        let counts: Vec<usize> = trees.iter().map(Arc::strong_count).collect();
+        assert_eq!(counts, [1, 1, 2], "the third answer cleared the first two");
     }
 
     #[test]
