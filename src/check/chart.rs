@@ -12,21 +12,9 @@ use crate::model::Model;
 fn ignored_keys(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Diagnostic>) {
     // A release's `config` the defaults share is judged once per process. `sources` only tells
     // built-in files from the user's, and the built-in ones come first in every compile.
-    type Shared = crate::memo::ByIdentity<Node, (usize, Span, String), Vec<Diagnostic>>;
-    static SHARED: Shared = Shared::new(1024);
-    let Some((address, span)) = raw.identity() else {
-        return ignored_keys_walk(raw, config_at, sources, out);
-    };
-    let key = (address, span, config_at.to_string());
-    out.extend(SHARED.get(
-        key,
-        || raw.clone(),
-        || {
-            let mut found = vec![];
-            ignored_keys_walk(raw, config_at, sources, &mut found);
-            found
-        },
-    ));
+    static SHARED: super::Shared<String, Diagnostic> = super::Shared::new(1024);
+    let walk = |out: &mut Vec<Diagnostic>| ignored_keys_walk(raw, config_at, sources, out);
+    super::once_shared(&SHARED, raw, || config_at.to_string(), walk, out);
 }
 
 fn ignored_keys_walk(raw: &Node, config_at: &str, sources: &Sources, out: &mut Vec<Diagnostic>) {

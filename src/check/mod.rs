@@ -19,9 +19,36 @@ pub mod server_values;
 pub mod values;
 
 use crate::bus::Bus;
-use crate::diag::{Code, Diagnostic, Sources};
+use crate::diag::{Code, Diagnostic, Sources, Span};
 use crate::load::Node;
 use crate::model::Model;
+
+/// Findings about subtrees, kept by identity (`memo::ByIdentity`): the subtree's, then
+/// whatever else the findings depend on.
+pub(crate) type Shared<C, T> = crate::memo::ByIdentity<Node, ((usize, Span), C), Vec<T>>;
+
+/// `walk`'s findings over `node`, found once per process when the values share `node` with the
+/// defaults (or a lint run's companions); `context` is everything else they depend on.
+pub(crate) fn once_shared<C: std::hash::Hash + Eq, T: Clone>(
+    memo: &Shared<C, T>,
+    node: &Node,
+    context: impl FnOnce() -> C,
+    walk: impl FnOnce(&mut Vec<T>),
+    out: &mut Vec<T>,
+) {
+    let Some(id) = node.identity() else {
+        return walk(out);
+    };
+    out.extend(memo.get(
+        (id, context()),
+        || node.clone(),
+        || {
+            let mut found = vec![];
+            walk(&mut found);
+            found
+        },
+    ));
+}
 
 fn is_schema(c: Code) -> bool {
     matches!(

@@ -9,10 +9,9 @@
 //! refuses any schema keyword it does not know, so the two cannot drift apart.
 
 use super::schema_data::Json;
-use crate::diag::{Code, Diagnostic, Span, suggest};
+use crate::diag::{Code, Diagnostic, suggest};
 use crate::load::Node;
 use crate::load::V;
-use crate::memo::ByIdentity;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -323,28 +322,17 @@ impl Walk {
         pointer: &mut String,
         out: &mut Vec<SchemaError>,
     ) {
-        type Shared = ByIdentity<Node, (usize, Span, usize, usize, String, bool), Vec<SchemaError>>;
-        static SHARED: Shared = ByIdentity::new(4096);
-        let Some((address, span)) = node.identity() else {
+        static SHARED: super::Shared<(usize, usize, String, bool), SchemaError> =
+            super::Shared::new(4096);
+        if node.identity().is_none() {
             return self.apply(schema, node, pointer, out);
-        };
-        let key = (
-            address,
-            span,
-            std::ptr::from_ref(self.root) as usize,
-            std::ptr::from_ref(schema) as usize,
-            pointer.clone(),
-            self.nulls_absent,
-        );
-        out.extend(SHARED.get(
-            key,
-            || node.clone(),
-            || {
-                let mut found = vec![];
-                self.apply(schema, node, &mut pointer.clone(), &mut found);
-                found
-            },
-        ));
+        }
+        let root = std::ptr::from_ref(self.root) as usize;
+        let at = std::ptr::from_ref(schema) as usize;
+        let context = (root, at, pointer.clone(), self.nulls_absent);
+        let mut here = pointer.clone();
+        let walk = |found: &mut Vec<SchemaError>| self.apply(schema, node, &mut here, found);
+        super::once_shared(&SHARED, node, || context, walk, out);
     }
 
     /// The keywords that judge the value itself: type, enum, const, bounds, lengths, pattern.

@@ -84,7 +84,7 @@ fn visit<'a>(
 }
 
 /// A walk's findings under one top-level key, by the identity of its value and the key.
-type Sections = crate::memo::ByIdentity<Node, (usize, Span, String, Span), Vec<Diagnostic>>;
+type Sections = super::Shared<(String, Span), Diagnostic>;
 
 /// `find` over the tree one top-level entry at a time (its findings only ever depend on the
 /// entry): a section the tree shares with the defaults is walked once per process.
@@ -94,15 +94,11 @@ fn by_section(root: &Node, memo: &Sections, find: fn(&Node) -> Vec<Diagnostic>) 
     };
     let mut out = vec![];
     for e in entries.iter() {
-        let alone = || find(&Node::new(V::Map(vec![e.clone()].into()), root.span));
-        out.extend(match e.value.identity() {
-            Some((address, span)) => memo.get(
-                (address, span, e.key.clone(), e.key_span),
-                || e.value.clone(),
-                alone,
-            ),
-            None => alone(),
-        });
+        let alone = |out: &mut Vec<Diagnostic>| {
+            out.extend(find(&Node::new(V::Map(vec![e.clone()].into()), root.span)));
+        };
+        let context = || (e.key.clone(), e.key_span);
+        super::once_shared(memo, &e.value, context, alone, &mut out);
     }
     out
 }

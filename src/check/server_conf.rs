@@ -512,21 +512,10 @@ fn is_storage_size(s: &str) -> bool {
 /// jetstream, leafnodes, mqtt, websocket, gateway) are checked key by key, and all of them for
 /// lists inside lists. A block switched off renders nothing, its merge included.
 pub fn config(config: &Node, at: &str, deployed: &Deployed, out: &mut Vec<Diagnostic>) {
-    type Shared = crate::memo::ByIdentity<Node, (usize, Span, String, Deployed), Vec<Diagnostic>>;
-    static SHARED: Shared = Shared::new(1024);
-    let Some((address, span)) = config.identity() else {
-        return config_walk(config, at, deployed, out);
-    };
-    let key = (address, span, at.to_string(), deployed.clone());
-    out.extend(SHARED.get(
-        key,
-        || config.clone(),
-        || {
-            let mut found = vec![];
-            config_walk(config, at, deployed, &mut found);
-            found
-        },
-    ));
+    static SHARED: super::Shared<(String, Deployed), Diagnostic> = super::Shared::new(1024);
+    let context = || (at.to_string(), deployed.clone());
+    let walk = |out: &mut Vec<Diagnostic>| config_walk(config, at, deployed, out);
+    super::once_shared(&SHARED, config, context, walk, out);
 }
 
 /// `config` without the memo: the findings of one `config` block.
